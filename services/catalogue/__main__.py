@@ -1,0 +1,5 @@
+"""python -m services.catalogue [--role api|worker|relay|all]"""
+
+from services.cli import run_service_main
+
+run_service_main("catalogue")

@@ -1,0 +1,90 @@
+"""`marketplace`: the one command line of the marketplace.
+
+    marketplace up                      migrate, seed when empty, run every service
+    marketplace migrate                 create/upgrade every service's schema and roles
+    marketplace seed                    load the demo data
+    marketplace create-operator --email E --password P
+    marketplace dlq list SERVICE        what is in a service's parking queue
+    marketplace dlq replay SERVICE [--id MESSAGE_ID]
+    marketplace run SERVICE --role api|worker|relay|all
+    marketplace preflight               is PostgreSQL and RabbitMQ reachable?
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+
+from shared.service import ROLES, ServiceDefinition
+
+SERVICE_NAMES = ("makers", "catalogue", "orders", "gateway")
+
+
+def definition(name: str) -> ServiceDefinition:
+    if name not in SERVICE_NAMES:
+        raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
+    return importlib.import_module(f"services.{name}.app").SERVICE
+
+
+def run_service_main(name: str) -> None:
+    """Entry of `python -m services.NAME`."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    parser.add_argument("--role", choices=ROLES, default="all")
+    args = parser.parse_args()
+    from shared.service import run
+
+    run(definition(name), args.role)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("up", help="migrate, seed when empty, run every service")
+    commands.add_parser("migrate", help="create or upgrade every service's schema")
+    commands.add_parser("seed", help="load the demo data")
+    commands.add_parser("preflight", help="check PostgreSQL and RabbitMQ are reachable")
+    operator = commands.add_parser("create-operator", help="create an operator account")
+    operator.add_argument("--email", required=True)
+    operator.add_argument("--password", required=True)
+    dlq = commands.add_parser("dlq", help="inspect and replay parking queues")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq_commands.add_parser("list")
+    dlq_list.add_argument("service", choices=SERVICE_NAMES)
+    dlq_replay = dlq_commands.add_parser("replay")
+    dlq_replay.add_argument("service", choices=SERVICE_NAMES)
+    dlq_replay.add_argument("--id", dest="message_id", help="replay only this message id")
+    run = commands.add_parser("run", help="run one service")
+    run.add_argument("service", choices=SERVICE_NAMES)
+    run.add_argument("--role", choices=ROLES, default="all")
+
+    args = parser.parse_args(argv)
+    from services import operations
+
+    if args.command == "run":
+        from shared.service import run as run_service
+
+        run_service(definition(args.service), args.role)
+    elif args.command == "up":
+        operations.up()
+    elif args.command == "migrate":
+        asyncio.run(operations.migrate_all())
+    elif args.command == "seed":
+        asyncio.run(operations.seed())
+    elif args.command == "preflight":
+        operations.preflight_or_exit()
+    elif args.command == "create-operator":
+        asyncio.run(operations.create_operator(args.email, args.password))
+    elif args.command == "dlq" and args.dlq_command == "list":
+        for entry in asyncio.run(operations.dlq_list(args.service)):
+            print(json.dumps(entry))
+    elif args.command == "dlq" and args.dlq_command == "replay":
+        count = asyncio.run(operations.dlq_replay(args.service, args.message_id))
+        print(f"replayed {count} message(s) into {args.service}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,167 @@
+"""What the `marketplace` commands do, apart from parsing arguments."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import asyncpg
+
+from shared.auth import generate_keypair
+from shared.config import ServiceSettings
+from shared.dlq import parked_messages, replay_parked
+from shared.migrate import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_KEYS = ROOT / ".dev" / "keys"
+START_HINT = (
+    "start it natively (PostgreSQL: `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) "
+    "main start`, RabbitMQ: `rabbitmq-server -detached`) or with `docker compose up -d postgres rabbitmq`"
+)
+
+
+def _all_settings() -> dict[str, ServiceSettings]:
+    from services.cli import SERVICE_NAMES, definition
+
+    return {name: definition(name).settings_cls() for name in SERVICE_NAMES}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def preflight_or_exit() -> None:
+    settings = ServiceSettings()
+    admin = urlparse(settings.pg_admin_dsn)
+    amqp = urlparse(settings.amqp_url)
+    problems = []
+    if not _reachable(admin.hostname or "127.0.0.1", admin.port or 5432):
+        problems.append(f"PostgreSQL is not reachable at {admin.hostname}:{admin.port or 5432}")
+    if not _reachable(amqp.hostname or "127.0.0.1", amqp.port or 5672):
+        problems.append(f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672}")
+    if problems:
+        print(f"{'; '.join(problems)}: {START_HINT}.", file=sys.stderr)
+        raise SystemExit(2)
+
+
+async def migrate_all() -> None:
+    from services.cli import SERVICE_NAMES, definition
+
+    for name in SERVICE_NAMES:
+        service = definition(name)
+        applied = await migrate(service.settings_cls(), service.migrations)
+        print(f"{name}: {len(applied)} migration(s) applied")
+
+
+async def seed() -> None:
+    from services.seed import seed_demo_data
+
+    await seed_demo_data(_all_settings())
+
+
+async def create_operator(email: str, password: str) -> None:
+    from services.gateway.accounts import create_operator_account
+
+    settings = _all_settings()["gateway"]
+    conn = await asyncpg.connect(settings.dsn())
+    try:
+        user_id = await create_operator_account(conn, email, password)
+    finally:
+        await conn.close()
+    print(f"operator {email} ({user_id})")
+
+
+async def dlq_list(service: str) -> list[dict]:
+    return await parked_messages(_all_settings()[service])
+
+
+async def dlq_replay(service: str, message_id: str | None) -> int:
+    return await replay_parked(_all_settings()[service], message_id)
+
+
+def ensure_dev_keys() -> None:
+    """Development signing keys, generated on first run into an ignored folder."""
+    private, public = DEV_KEYS / "jwt_private.pem", DEV_KEYS / "jwt_public.pem"
+    if not private.exists():
+        DEV_KEYS.mkdir(parents=True, exist_ok=True)
+        private_pem, public_pem = generate_keypair()
+        private.write_text(private_pem)
+        private.chmod(0o600)
+        public.write_text(public_pem)
+    os.environ.setdefault("MARKET_JWT_PUBLIC_KEY_FILE", str(public))
+    os.environ.setdefault("GATEWAY_JWT_PRIVATE_KEY_FILE", str(private))
+
+
+def up() -> None:
+    preflight_or_exit()
+    ensure_dev_keys()
+    asyncio.run(migrate_all())
+    asyncio.run(_seed_when_empty())
+    email = os.environ.get("MARKET_OPERATOR_EMAIL", "operator@example.com")
+    password = os.environ.get("MARKET_OPERATOR_PASSWORD", "operator-dev-password")
+    asyncio.run(_ensure_operator(email, password))
+
+    from services.cli import SERVICE_NAMES
+
+    settings = _all_settings()
+    children = [
+        subprocess.Popen([sys.executable, "-m", f"services.{name}", "--role", "all"], cwd=ROOT)
+        for name in SERVICE_NAMES
+    ]
+    try:
+        for name in SERVICE_NAMES:
+            _wait_ready(f"http://{settings[name].host}:{settings[name].port}/health/ready", name)
+        gateway = settings["gateway"]
+        print(f"\nStorefront: http://{gateway.host}:{gateway.port}/")
+        print(f"Operator:   {email} / {password}\n(Ctrl-C stops every service)")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(timeout=40)
+
+
+async def _seed_when_empty() -> None:
+    from services.seed import catalogue_is_empty
+
+    if await catalogue_is_empty(_all_settings()["catalogue"]):
+        await seed()
+
+
+async def _ensure_operator(email: str, password: str) -> None:
+    from services.gateway.accounts import create_operator_account
+
+    settings = _all_settings()["gateway"]
+    conn = await asyncpg.connect(settings.dsn())
+    try:
+        await create_operator_account(conn, email, password, exist_ok=True)
+    finally:
+        await conn.close()
+
+
+def _wait_ready(url: str, name: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{name} did not become ready at {url}")

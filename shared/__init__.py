@@ -1,0 +1,1 @@
+"""The runtime every service uses: mechanisms only, never business rules."""

@@ -1,0 +1,106 @@
+"""Access tokens: EdDSA (Ed25519) JWTs issued by the gateway, verified by every
+service with the public key alone. Roles come from the verified token, never
+from a request body."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from shared.errors import ProblemError, forbidden, unauthorized
+
+Role = Literal["customer", "maker", "operator"]
+ROLES: tuple[Role, ...] = ("customer", "maker", "operator")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    role: Role
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+class TokenVerifier:
+    def __init__(self, public_key_pem: str, issuer: str, audience: str) -> None:
+        self._key = serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
+        self._issuer = issuer
+        self._audience = audience
+
+    def verify(self, token: str) -> Principal:
+        if self._key is None:
+            raise unauthorized("Token verification is not configured")
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,  # type: ignore[arg-type]
+                algorithms=["EdDSA"],  # never "none", never HMAC with a public key
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=5,
+            )
+            role = claims.get("role")
+            if role not in ROLES:
+                raise unauthorized("Token has no valid role")
+            return Principal(uuid.UUID(str(claims["sub"])), role)
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise unauthorized(f"Invalid token: {type(exc).__name__}") from exc
+
+
+class TokenIssuer:
+    def __init__(self, private_key_pem: str, issuer: str, audience: str, lifetime_s: int) -> None:
+        self._key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+        self._issuer = issuer
+        self._audience = audience
+        self.lifetime_s = lifetime_s
+
+    def issue(self, user_id: uuid.UUID, role: Role) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": str(user_id),
+            "role": role,
+            "iat": now,
+            "exp": now + self.lifetime_s,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA")  # type: ignore[arg-type]
+
+
+def generate_keypair() -> tuple[str, str]:
+    """(private PEM, public PEM) — for development keys and tests only."""
+    private = Ed25519PrivateKey.generate()
+    private_pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    return private_pem, public_pem
+
+
+def require_role(principal: Principal | None, *roles: Role) -> Principal:
+    if principal is None:
+        raise unauthorized()
+    if roles and principal.role not in roles:
+        raise forbidden()
+    return principal
+
+
+def ensure_owner_or_operator(principal: Principal | None, owner_id: uuid.UUID | None, what: str) -> None:
+    """Another user's object is reported as missing, not forbidden."""
+    if principal is None:
+        raise unauthorized()
+    if principal.is_operator or principal.user_id == owner_id:
+        return
+    raise ProblemError(404, "Not found", f"{what} not found", code="not_found")

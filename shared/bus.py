@@ -1,0 +1,165 @@
+"""RabbitMQ: one durable topic exchange, confirmed mandatory publishing, and the
+queue topology of a consuming service.
+
+Topology per consuming service (names carry the namespace):
+  <ns>.<service>             quorum queue bound to the events it consumes;
+                             redeliveries past the delivery limit are dead-lettered
+                             to the parking queue (a message that crashes its consumer)
+  <ns>.<service>.retry.<n>   one queue per retry delay; its TTL dead-letters the
+                             message back into the service queue
+  <ns>.<service>.parking     quorum queue of messages given up on, for `dlq replay`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from pamqp.commands import Basic
+
+from shared.config import ServiceSettings
+from shared.contracts import Envelope
+
+RETRY_ATTEMPT_HEADER = "x-retry-attempt"
+PARKED_REASON_HEADER = "x-parked-reason"
+
+
+class PublishFailed(RuntimeError):
+    """A publish that was not confirmed: nacked, returned (unroutable) or timed out."""
+
+
+class Bus:
+    def __init__(self, settings: ServiceSettings, connection_name: str = "") -> None:
+        self.settings = settings
+        self._connection_name = connection_name or f"{settings.namespace}.{settings.service}"
+        self.connection: AbstractRobustConnection
+        self._channel: AbstractRobustChannel
+        self.exchange: AbstractExchange
+
+    async def connect(self) -> None:
+        self.connection = await aio_pika.connect_robust(
+            self.settings.amqp_url,
+            client_properties={"connection_name": self._connection_name},
+        )
+        # A returned (unroutable) mandatory message raises: it was not delivered.
+        self._channel = await self.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        self.exchange = await self._channel.declare_exchange(
+            self.settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+    @property
+    def is_connected(self) -> bool:
+        return not self.connection.is_closed and self.connection.connected.is_set()
+
+    async def channel(self, prefetch: int | None = None) -> AbstractRobustChannel:
+        channel = await self.connection.channel()
+        if prefetch:
+            await channel.set_qos(prefetch_count=prefetch)
+        return channel
+
+    async def publish_envelope(self, envelope: Envelope | dict[str, Any]) -> None:
+        if isinstance(envelope, Envelope):
+            body = envelope.model_dump_json().encode()
+            event_id, correlation_id = str(envelope.event_id), envelope.correlation_id
+            routing_key, event_type = envelope.routing_key, envelope.type
+        else:
+            body = _json_bytes(envelope)
+            event_id, correlation_id = str(envelope["event_id"]), envelope["correlation_id"]
+            routing_key = f"{envelope['type']}.v{envelope['version']}"
+            event_type = envelope["type"]
+        message = aio_pika.Message(
+            body,
+            message_id=event_id,
+            correlation_id=correlation_id,
+            type=event_type,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            app_id=self.settings.service,
+        )
+        await self._publish(self.exchange, message, routing_key)
+
+    async def send_to_queue(
+        self, queue: str, body: bytes, *, message_id: str | None, headers: dict[str, Any],
+        correlation_id: str | None = None, event_type: str | None = None,
+    ) -> None:
+        """Publish straight to one queue (retries, parking, replay)."""
+        message = aio_pika.Message(
+            body,
+            message_id=message_id,
+            correlation_id=correlation_id,
+            type=event_type,
+            headers=headers,
+            content_type="application/json",
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        )
+        await self._publish(self._channel.default_exchange, message, queue)
+
+    async def _publish(
+        self, exchange: AbstractExchange, message: aio_pika.Message, routing_key: str
+    ) -> None:
+        try:
+            confirmation = await exchange.publish(
+                message, routing_key, mandatory=True, timeout=self.settings.publish_timeout_s
+            )
+        except (aio_pika.exceptions.DeliveryError, asyncio.TimeoutError) as exc:
+            raise PublishFailed(f"{routing_key}: {exc!r}") from exc
+        except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
+            raise PublishFailed(f"{routing_key}: broker unavailable: {exc!r}") from exc
+        if not isinstance(confirmation, Basic.Ack):
+            raise PublishFailed(f"{routing_key}: not confirmed: {confirmation!r}")
+
+    async def declare_service_queues(self, routing_keys: list[str]) -> None:
+        """Declare (idempotently) the service's queue, retry queues and parking queue."""
+        s = self.settings
+        channel = await self.connection.channel()
+        try:
+            await channel.declare_queue(
+                s.parking_queue, durable=True, arguments={"x-queue-type": "quorum"}
+            )
+            queue = await channel.declare_queue(
+                s.queue,
+                durable=True,
+                arguments={
+                    "x-queue-type": "quorum",
+                    "x-delivery-limit": s.delivery_limit,
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": s.parking_queue,
+                },
+            )
+            for attempt, delay_ms in enumerate(s.retry_delays_ms, start=1):
+                await channel.declare_queue(
+                    s.retry_queue(attempt),
+                    durable=True,
+                    arguments={
+                        "x-message-ttl": delay_ms,
+                        "x-dead-letter-exchange": "",
+                        "x-dead-letter-routing-key": s.queue,
+                    },
+                )
+            exchange = await channel.declare_exchange(
+                s.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            for key in routing_keys:
+                await queue.bind(exchange, key)
+        finally:
+            await channel.close()
+
+    async def queue_depth(self, name: str) -> int:
+        channel = await self.connection.channel()
+        try:
+            queue = await channel.declare_queue(name, passive=True)
+            return queue.declaration_result.message_count or 0
+        finally:
+            await channel.close()
+
+
+def _json_bytes(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()

@@ -1,0 +1,119 @@
+"""Settings: one object per service, read from the environment.
+
+Every service subclasses `ServiceSettings`; shared infrastructure settings use the
+`MARKET_` prefix, a service's own settings its own prefix (see each service's
+`app.py`). Defaults work on a developer machine with local PostgreSQL and RabbitMQ.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MARKET_", extra="ignore")
+
+    # The service this object configures and the schema it owns; subclasses pin
+    # them, and declare `port` read from `<SERVICE>_PORT`.
+    service: ClassVar[str] = ""
+    schema_name: ClassVar[str] = ""
+
+    namespace: str = Field(
+        "market",
+        description="Prefix of database roles, the exchange and queues: lets several "
+        "deployments (or test runs) share one PostgreSQL and RabbitMQ.",
+    )
+    pg_host: str = Field("127.0.0.1", description="PostgreSQL host")
+    pg_port: int = Field(5432, description="PostgreSQL port")
+    pg_database: str = Field("marketplace", description="PostgreSQL database name")
+    pg_admin_dsn: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/postgres",
+        description="Superuser DSN used only by `marketplace migrate` to create the "
+        "database, schemas and roles",
+    )
+    pg_password: str = Field(
+        "",
+        description="Password of the service login roles (empty: none, for trust auth)",
+    )
+    pg_pool_min: int = Field(2, description="Minimum connections per pool")
+    pg_pool_max: int = Field(10, description="Maximum connections per pool; bounds prefetch")
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
+    retry_delays_ms: list[int] = Field(
+        [1000, 10000, 60000],
+        description="Delays of the retry queues a failing message passes through before parking",
+    )
+    delivery_limit: int = Field(
+        20, description="Redeliveries of one message (crash loops) before RabbitMQ parks it"
+    )
+    publish_timeout_s: float = Field(10.0, description="Timeout of one confirmed publish")
+    outbox_poll_s: float = Field(1.0, description="Relay polling fallback when no NOTIFY arrives")
+    outbox_batch: int = Field(200, description="Outbox rows the relay claims at once")
+    outbox_retention_s: int = Field(86400, description="How long sent outbox rows are kept")
+    jwt_public_key_file: Path | None = Field(
+        None, description="PEM Ed25519 public key that verifies access tokens"
+    )
+    jwt_public_key: str = Field("", description="The same key inline (PEM), if no file is given")
+    jwt_issuer: str = Field("marketplace", description="Expected `iss` of access tokens")
+    jwt_audience: str = Field("marketplace", description="Expected `aud` of access tokens")
+    host: str = Field("127.0.0.1", description="HTTP bind address")
+    port: int = Field(0, description="HTTP port")
+    max_body_bytes: int = Field(256 * 1024, description="Largest accepted request body")
+    log_level: str = Field("info", description="debug, info, warning or error")
+    fault_point: str = Field(
+        "",
+        description="Testing only: a named point at which the process kills itself "
+        "(after_commit_before_ack, after_publish_before_mark)",
+    )
+
+    @field_validator("namespace")
+    @classmethod
+    def _sane_namespace(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("namespace must be lowercase letters, digits and _ (max 31)")
+        return value
+
+    @property
+    def schema(self) -> str:
+        return self.schema_name or self.service
+
+    @property
+    def app_role(self) -> str:
+        """The least-privilege login role the service runs as."""
+        return f"{self.namespace}_{self.service}_app"
+
+    @property
+    def owner_role(self) -> str:
+        """The role that owns the schema; migrations run as it."""
+        return f"{self.namespace}_{self.service}_owner"
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.namespace}.events"
+
+    @property
+    def queue(self) -> str:
+        return f"{self.namespace}.{self.service}"
+
+    @property
+    def parking_queue(self) -> str:
+        return f"{self.queue}.parking"
+
+    def retry_queue(self, attempt: int) -> str:
+        return f"{self.queue}.retry.{attempt}"
+
+    def dsn(self, user: str | None = None) -> str:
+        user = user or self.app_role
+        auth = f"{user}:{self.pg_password}" if self.pg_password else user
+        return f"postgresql://{auth}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+    def public_key_pem(self) -> str:
+        if self.jwt_public_key_file:
+            return self.jwt_public_key_file.read_text()
+        return self.jwt_public_key

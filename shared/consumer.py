@@ -1,0 +1,162 @@
+"""The event consumer: inbox deduplication, delayed retries and parking.
+
+For each message: decode the envelope, find the handler for its type and
+version, and run the handler in a unit of work that first records the event id
+in the inbox. A duplicate finds its id there and is skipped. The message is
+acknowledged only after the transaction commits. A handler that raises is
+retried through the TTL retry queues and parked after the last one; a message
+that cannot be decoded, or that no handler knows, is parked at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
+from pydantic import ValidationError
+
+from shared.bus import PARKED_REASON_HEADER, RETRY_ATTEMPT_HEADER, Bus
+from shared.config import ServiceSettings
+from shared.contracts import Envelope, Event
+from shared.db import UnitOfWork
+from shared.logging import bind_context, get_logger
+from shared.metrics import EVENTS_CONSUMED
+
+log = get_logger()
+
+Handler = Callable[[UnitOfWork, Any, Envelope], Awaitable[None]]
+
+
+def fault_point(settings: ServiceSettings, name: str) -> None:
+    """Testing hook: die here, like a power cut, when told to by the settings."""
+    if settings.fault_point == name:
+        log.warning("fault_point_kill", point=name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Consumer:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        pool: asyncpg.Pool,
+        bus: Bus,
+        handlers: dict[type[Event], Handler],
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.bus = bus
+        self.handlers = {(cls.event_type, cls.version): (cls, fn) for cls, fn in handlers.items()}
+        self._channel: AbstractRobustChannel | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(f"{t}.v{v}" for t, v in self.handlers)
+
+    async def start(self) -> None:
+        await self.bus.declare_service_queues(self.routing_keys)
+        # Prefetch bounded by the pool: never hold more messages than can run.
+        self._channel = await self.bus.channel(prefetch=self.settings.pg_pool_max)
+        queue = await self._channel.get_queue(self.settings.queue, ensure=False)
+        await queue.consume(self._on_message)
+        log.info("consumer_started", queue=self.settings.queue, bindings=self.routing_keys)
+
+    async def stop(self) -> None:
+        """Stop taking messages, then let the ones in hand finish."""
+        if self._channel is not None:
+            await self._channel.close()
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=30)
+
+    async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            await self._process(message)
+        finally:
+            if task is not None:
+                self._in_flight.discard(task)
+
+    async def _process(self, message: AbstractIncomingMessage) -> None:
+        service = self.settings.service
+        try:
+            envelope = Envelope.model_validate_json(message.body)
+        except ValidationError as exc:
+            await self._park(message, f"malformed envelope: {exc.errors()[:3]}", "malformed")
+            return
+        known = self.handlers.get((envelope.type, envelope.version))
+        if known is None:
+            await self._park(message, f"no handler for {envelope.routing_key}", "malformed")
+            return
+        event_cls, handler = known
+        try:
+            event = event_cls.model_validate(envelope.data)
+        except ValidationError as exc:
+            await self._park(message, f"malformed data: {exc.errors()[:3]}", "malformed")
+            return
+
+        with bind_context(
+            correlation_id=envelope.correlation_id,
+            event_id=str(envelope.event_id),
+            event_type=envelope.type,
+        ):
+            try:
+                async with UnitOfWork(self.pool, service, self.settings.schema) as uow:
+                    first_time = await uow.conn.fetchval(
+                        "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
+                        "ON CONFLICT DO NOTHING RETURNING true",
+                        envelope.event_id, envelope.type,
+                    )
+                    if first_time:
+                        await handler(uow, event, envelope)
+            except Exception as exc:  # noqa: BLE001 — any handler failure is retried
+                await self._retry_or_park(message, exc)
+                return
+            fault_point(self.settings, "after_commit_before_ack")
+            await message.ack()
+            outcome = "processed" if first_time else "duplicate"
+            EVENTS_CONSUMED.labels(service, envelope.type, outcome).inc()
+            log.info("event_consumed", outcome=outcome)
+
+    async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
+        attempt = int((message.headers or {}).get(RETRY_ATTEMPT_HEADER, 0) or 0) + 1
+        delays = self.settings.retry_delays_ms
+        if attempt > len(delays):
+            log.error("event_parked", error=repr(exc), attempts=attempt - 1)
+            await self._park(message, f"failed {attempt - 1} retries: {exc!r}", "parked")
+            return
+        log.warning("event_retry", error=repr(exc), attempt=attempt, delay_ms=delays[attempt - 1])
+        headers = dict(message.headers or {})
+        headers[RETRY_ATTEMPT_HEADER] = attempt
+        await self._forward(message, self.settings.retry_queue(attempt), headers)
+        EVENTS_CONSUMED.labels(self.settings.service, message.type or "", "retried").inc()
+
+    async def _park(self, message: AbstractIncomingMessage, reason: str, outcome: str) -> None:
+        headers = dict(message.headers or {})
+        headers[PARKED_REASON_HEADER] = reason[:1000]
+        await self._forward(message, self.settings.parking_queue, headers)
+        EVENTS_CONSUMED.labels(self.settings.service, message.type or "", outcome).inc()
+        if outcome == "malformed":
+            log.error("event_malformed_parked", reason=reason[:500], message_id=message.message_id)
+
+    async def _forward(
+        self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]
+    ) -> None:
+        """Move the message to another queue; ack the original only once the copy
+        is confirmed, so a failure here redelivers it instead of losing it."""
+        try:
+            await self.bus.send_to_queue(
+                queue, message.body, message_id=message.message_id, headers=headers,
+                correlation_id=message.correlation_id, event_type=message.type,
+            )
+        except Exception:
+            log.exception("forward_failed", queue=queue)
+            await message.nack(requeue=True)
+            return
+        await message.ack()

@@ -1,0 +1,112 @@
+"""PostgreSQL: the pool a service runs on, and the unit of work.
+
+A unit of work is one transaction. Events the change causes are collected with
+`emit()` and written to the outbox in the same transaction, just before COMMIT,
+so a change and its events are committed together or not at all. Writing them
+last also means they are inserted after every row lock the change took, which
+keeps the outbox id order equal to the commit order per aggregate.
+"""
+
+from __future__ import annotations
+
+import json
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+
+from shared.config import ServiceSettings
+from shared.contracts import Envelope, Event
+from shared.logging import current_context
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.Pool:
+    """A pool connecting as the service's own least-privilege login role."""
+    return await asyncpg.create_pool(
+        settings.dsn(),
+        min_size=min(settings.pg_pool_min, settings.pg_pool_max),
+        max_size=settings.pg_pool_max,
+        init=_init_connection,
+        server_settings={"application_name": f"{settings.namespace}.{settings.service}.{role}"},
+        command_timeout=30,
+    )
+
+
+def outbox_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+class UnitOfWork:
+    """`async with UnitOfWork(pool, producer) as uow:` — commit on success, roll
+    back on error. `uow.conn` runs the store's SQL inside the transaction."""
+
+    def __init__(self, pool: asyncpg.Pool, producer: str, schema: str | None = None) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._channel = outbox_channel(schema or producer)
+        self._events: list[Envelope] = []
+        self.conn: asyncpg.Connection
+
+    def emit(self, event: Event, aggregate_id: object, aggregate_version: int = 0) -> Envelope:
+        context = current_context()
+        envelope = Envelope.wrap(
+            event,
+            producer=self._producer,
+            aggregate_id=str(aggregate_id),
+            aggregate_version=aggregate_version,
+            correlation_id=_str_or_none(context.get("correlation_id")),
+            causation_id=_str_or_none(context.get("event_id")),
+        )
+        self._events.append(envelope)
+        return envelope
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.conn = await self._pool.acquire()
+        self._tx = self.conn.transaction()
+        try:
+            await self._tx.start()
+        except BaseException:
+            await self._pool.release(self.conn)
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                await self._write_outbox()
+                await self._tx.commit()
+            else:
+                await self._tx.rollback()
+        finally:
+            self._events.clear()
+            await self._pool.release(self.conn)
+
+    async def _write_outbox(self) -> None:
+        if not self._events:
+            return
+        await self.conn.executemany(
+            "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) "
+            "VALUES ($1, $2, $3, $4)",
+            [
+                (e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json"))
+                for e in self._events
+            ],
+        )
+        # Delivered at commit: wakes the relay without waiting for its poll.
+        await self.conn.execute("SELECT pg_notify($1, '')", self._channel)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

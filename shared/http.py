@@ -1,0 +1,458 @@
+"""HTTP: one route registry per service, the app factory's middlewares,
+problem+json errors, operations endpoints and the OpenAPI document.
+
+A handler is declared once with what it takes and returns:
+
+    routes = Routes("makers")
+
+    @routes.post("/api/v1/makers", body=MakerIn, response=MakerOut, status=201, roles=("maker",))
+    async def create_maker(call: Call) -> MakerOut: ...
+
+The registry parses and validates the query and body (400 malformed JSON, 422
+schema violation), authenticates (401/403), serialises the result, and the same
+declarations generate `/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import pydantic_core
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ValidationError
+
+from shared.auth import Principal, Role, TokenVerifier, require_role
+from shared.config import ServiceSettings
+from shared.errors import ProblemError, Violation, bad_request, not_found
+from shared.logging import bind_context, get_logger
+from shared.metrics import HTTP_LATENCY
+
+log = get_logger()
+
+SETTINGS = web.AppKey("settings", ServiceSettings)
+POOL = web.AppKey("pool", asyncpg.Pool)
+VERIFIER = web.AppKey("verifier", TokenVerifier)
+READY_CHECKS = web.AppKey("ready_checks", list)
+METRICS_HOOKS = web.AppKey("metrics_hooks", list)
+ROUTES = web.AppKey("routes", list)
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+PROBLEM_TYPE = "application/problem+json"
+
+
+# ---------------------------------------------------------------- the registry
+
+
+@dataclass
+class Call:
+    """What a handler gets: the request, its parsed parts and who is calling."""
+
+    request: web.Request
+    body: Any
+    query: Any
+    principal: Principal | None
+
+    @property
+    def app(self) -> web.Application:
+        return self.request.app
+
+    def path_id(self, name: str = "id") -> uuid.UUID:
+        """A path id; one that is not a UUID cannot exist, so it is a 404."""
+        try:
+            return uuid.UUID(self.request.match_info[name])
+        except ValueError:
+            raise not_found() from None
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+
+Handler = Callable[[Call], Awaitable[Any]]
+
+
+@dataclass
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    roles: tuple[Role, ...] = ()
+    auth: str = "required"  # required | optional | none
+    tag: str = ""
+    extra_responses: dict[int, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # documented request headers
+
+
+class Routes:
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.routes: list[Route] = []
+
+    def add(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().split("\n")[0]
+            self.routes.append(
+                Route(method, path, handler, summary=summary, tag=self.tag, **options)
+            )
+            return handler
+
+        return register
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("POST", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.add("DELETE", path, **options)
+
+    def install(self, app: web.Application) -> None:
+        for route in self.routes:
+            app.router.add_route(route.method, route.path, _endpoint(route))
+        app[ROUTES].extend(self.routes)
+
+
+def authenticate(request: web.Request) -> Principal | None:
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ProblemError(401, "Unauthorized", "Expected a Bearer token", code="unauthorized",
+                           headers={"WWW-Authenticate": "Bearer"})
+    return request.app[VERIFIER].verify(token.strip())
+
+
+def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        principal = None if route.auth == "none" else authenticate(request)
+        if route.auth == "required":
+            require_role(principal, *route.roles)
+        query = _parse(route.query, dict(request.query), ("query",)) if route.query else None
+        body = None
+        if route.body is not None:
+            body = _parse(route.body, await read_json(request), ("body",))
+        result = await route.handler(Call(request, body, query, principal))
+        if isinstance(result, web.StreamResponse):
+            return result
+        return json_response(result, status=route.status)
+
+    return endpoint
+
+
+def _parse(model: type[BaseModel], data: Any, where: tuple[str, ...]) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc, where) from None
+
+
+def validation_problem(exc: ValidationError, where: tuple[str, ...] = ()) -> ProblemError:
+    violations = [
+        Violation(where + tuple(error["loc"]), error["msg"], error["type"])
+        for error in exc.errors(include_url=False)
+    ]
+    return ProblemError(422, "Validation failed", f"{len(violations)} invalid field(s)",
+                        code="validation_failed", errors=violations)
+
+
+async def read_json(request: web.Request) -> Any:
+    """The body as JSON: 400 when it is not JSON, 422 when a string in it cannot
+    be stored (NUL, unpaired surrogates)."""
+    raw = await request.read()
+    if not raw:
+        raise bad_request("A JSON body is required", code="body_required")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise bad_request("Malformed JSON", code="malformed_json") from None
+    _check_strings(data, ("body",), depth=0)
+    return data
+
+
+_MAX_DEPTH = 32
+
+
+def _check_strings(value: Any, loc: tuple[Any, ...], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        raise bad_request("JSON nested too deeply", code="too_deep")
+    if isinstance(value, str):
+        _check_text(value, loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, loc)
+            _check_strings(item, loc + (key,), depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_strings(item, loc + (index,), depth + 1)
+
+
+def _check_text(text: str, loc: tuple[Any, ...]) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad_characters(loc, "unpaired surrogate") from None
+    if "\x00" in text:
+        raise _bad_characters(loc, "NUL character")
+
+
+def _bad_characters(loc: tuple[Any, ...], what: str) -> ProblemError:
+    return ProblemError(422, "Validation failed", f"Text contains an {what}",
+                        code="invalid_characters",
+                        errors=[Violation(loc, f"contains an {what}", "invalid_characters")])
+
+
+def json_response(result: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        body=pydantic_core.to_json(result),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def problem_response(error: ProblemError, request_id: str | None = None) -> web.Response:
+    body: dict[str, Any] = {
+        "type": f"/problems/{error.code or error.status}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+    }
+    if error.code:
+        body["code"] = error.code
+    if error.errors:
+        body["errors"] = [v.as_dict() for v in error.errors]
+    body.update(error.extra)
+    if request_id:
+        body["request_id"] = request_id
+    return web.Response(
+        body=pydantic_core.to_json(body), status=error.status,
+        content_type=PROBLEM_TYPE, headers=error.headers,
+    )
+
+
+# --------------------------------------------------------------- middlewares
+
+
+@web.middleware
+async def _request_context(request: web.Request, handler: Any) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-ID", "")
+    request_id = incoming if _SANE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+    service = request.app[SETTINGS].service
+    started = time.perf_counter()
+    with bind_context(request_id=request_id, correlation_id=request_id):
+        status = 500
+        try:
+            response = await _problem_or_response(request, handler, request_id)
+            status = response.status
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            HTTP_LATENCY.labels(service, request.method, route, str(status)).observe(elapsed)
+            if not request.path.startswith(("/health", "/metrics")):
+                log.info("http_request", method=request.method, path=request.path,
+                         status=status, ms=round(elapsed * 1000, 2))
+
+
+async def _problem_or_response(request: web.Request, handler: Any, request_id: str) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ProblemError as error:
+        return problem_response(error, request_id)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error = ProblemError(exc.status, exc.reason, exc.text or exc.reason,
+                             code=_HTTP_CODES.get(exc.status, str(exc.status)))
+        error.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return problem_response(error, request_id)
+    except Exception:
+        log.exception("unhandled_error", path=request.path)
+        return problem_response(
+            ProblemError(500, "Internal server error", "Something went wrong; it has been logged",
+                         code="internal_error"),
+            request_id,
+        )
+
+
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+# ------------------------------------------------------------ the app factory
+
+
+def create_app(settings: ServiceSettings, title: str) -> web.Application:
+    app = web.Application(
+        middlewares=[_request_context],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[READY_CHECKS] = []
+    app[METRICS_HOOKS] = []
+    app[ROUTES] = []
+    app[VERIFIER] = TokenVerifier(settings.public_key_pem(), settings.jwt_issuer, settings.jwt_audience)
+    app.router.add_get("/health/live", _live)
+    app.router.add_get("/health/ready", _ready)
+    app.router.add_get("/metrics", _metrics)
+    app.router.add_get("/openapi.json", _openapi_handler(title))
+    return app
+
+
+async def _live(request: web.Request) -> web.Response:
+    return json_response({"status": "live"})
+
+
+async def _ready(request: web.Request) -> web.Response:
+    failing = {}
+    for name, check in request.app[READY_CHECKS]:
+        try:
+            await check()
+        except Exception as exc:  # noqa: BLE001 — any failure means not ready
+            failing[name] = repr(exc)[:200]
+    if failing:
+        return json_response({"status": "unavailable", "failing": failing}, status=503)
+    return json_response({"status": "ready"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    for hook in request.app[METRICS_HOOKS]:
+        try:
+            await hook()
+        except Exception as exc:  # noqa: BLE001 — a stale gauge beats a failed scrape
+            log.warning("metrics_hook_failed", error=repr(exc))
+    return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def _openapi_handler(title: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def openapi(request: web.Request) -> web.Response:
+        return json_response(openapi_document(title, request.app[ROUTES]))
+
+    return openapi
+
+
+# ------------------------------------------------------------------- OpenAPI
+
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "msg": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+
+def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
+    models: list[tuple[Any, str]] = []
+    for route in routes:
+        if route.body is not None:
+            models.append((route.body, "validation"))
+        if route.response is not None:
+            models.append((route.response, "serialization"))
+    key_map, definitions = models_json_schema(
+        models, ref_template="#/components/schemas/{model}"
+    ) if models else ({}, {})
+    schemas = dict(definitions.get("$defs", {}))
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        operation: dict[str, Any] = {
+            "summary": route.summary,
+            "operationId": f"{route.method.lower()}_{route.handler.__name__}",
+            "tags": [route.tag] if route.tag else [],
+            "parameters": _parameters(route),
+            "responses": _responses(route, key_map),
+        }
+        if route.auth != "none":
+            operation["security"] = [{"bearer": []}] if route.auth == "required" else [{}, {"bearer": []}]
+        if route.body is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": key_map[(route.body, "validation")]}},
+            }
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0"},
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", route.path)
+    ]
+    if route.query is not None:
+        schema = route.query.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in required,
+                           "schema": prop})
+    for name, description in route.headers.items():
+        params.append({"name": name, "in": "header", "required": True,
+                       "description": description, "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+    return params
+
+
+def _responses(route: Route, key_map: dict[Any, Any]) -> dict[str, Any]:
+    problem = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    ok: dict[str, Any] = {"description": "OK"}
+    if route.response is not None:
+        ok["content"] = {"application/json": {"schema": key_map[(route.response, "serialization")]}}
+    responses: dict[str, Any] = {str(route.status): ok}
+    errors = {400: "Malformed request", 404: "Not found", 422: "Validation failed"}
+    if route.auth == "required":
+        errors.update({401: "Authentication required", 403: "Wrong role"})
+    if route.body is not None:
+        errors[413] = "Body too large"
+    errors.update(route.extra_responses)
+    for status, description in errors.items():
+        responses[str(status)] = {"description": description, **problem}
+    return responses

@@ -1,0 +1,53 @@
+"""The one way to page: `?limit=&cursor=` in, `{items, next_cursor}` out.
+
+Cursors are opaque keyset positions (base64url JSON of the sort key of the last
+item shown). Keyset paging never repeats or skips an item, even while rows are
+added. A cursor that does not decode to the expected shape is a 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import bad_request
+
+T = TypeVar("T")
+
+
+class PageQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    limit: int = Field(24, ge=1, le=100, description="Items per page (1–100)")
+    cursor: str | None = Field(None, max_length=512, description="Opaque cursor from next_cursor")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(position: list[Any]) -> str:
+    raw = json.dumps(position, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, shape: tuple[type, ...]) -> list[Any] | None:
+    """The position in a cursor, checked against the expected types of its parts."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        position = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad_request("Invalid cursor", code="invalid_cursor") from None
+    if not isinstance(position, list) or len(position) != len(shape) or not all(
+        isinstance(value, kind) or (kind is float and isinstance(value, int))
+        for value, kind in zip(position, shape)
+    ):
+        raise bad_request("Invalid cursor", code="invalid_cursor")
+    return position

@@ -1,0 +1,165 @@
+"""The test harness: a fresh database, roles and exchange/queue namespace per
+run, and real service processes on free ports. Two runs at once on one machine
+do not meet: every name they create carries the run's own namespace."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aio_pika
+import asyncpg
+
+from shared.auth import TokenIssuer, generate_keypair
+from shared.config import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_DSN = os.environ.get("MARKET_PG_ADMIN_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("MARKET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class TestEnvironment:
+    workdir: Path
+    namespace: str = field(default_factory=lambda: "t" + secrets.token_hex(5))
+    services: list[ServiceSettings] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        private_pem, public_pem = generate_keypair()
+        keys = self.workdir / "keys"
+        keys.mkdir(parents=True, exist_ok=True)
+        (keys / "private.pem").write_text(private_pem)
+        (keys / "public.pem").write_text(public_pem)
+        self.private_key_pem = private_pem
+        self.env = {
+            "MARKET_NAMESPACE": self.namespace,
+            "MARKET_PG_DATABASE": self.namespace,
+            "MARKET_PG_ADMIN_DSN": ADMIN_DSN,
+            "MARKET_AMQP_URL": AMQP_URL,
+            "MARKET_JWT_PUBLIC_KEY_FILE": str(keys / "public.pem"),
+            "GATEWAY_JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
+            "MARKET_RETRY_DELAYS_MS": "[300,600]",
+            "MARKET_OUTBOX_POLL_S": "0.2",
+            "MARKET_LOG_LEVEL": "info",
+        }
+
+    @property
+    def database(self) -> str:
+        return self.namespace
+
+    def apply(self) -> None:
+        os.environ.update(self.env)
+
+    def token_issuer(self) -> TokenIssuer:
+        return TokenIssuer(self.private_key_pem, "marketplace", "marketplace", 900)
+
+    async def teardown(self, settings: list[ServiceSettings]) -> None:
+        admin = await asyncpg.connect(ADMIN_DSN)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            for s in settings:
+                for role in (s.app_role, s.owner_role):
+                    await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        finally:
+            await admin.close()
+        connection = await aio_pika.connect(AMQP_URL)
+        try:
+            channel = await connection.channel()
+            for s in settings:
+                names = [s.queue, s.parking_queue] + [
+                    s.retry_queue(i + 1) for i in range(len(s.retry_delays_ms))
+                ]
+                for name in names:
+                    await channel.queue_delete(name)
+            await channel.exchange_delete(f"{self.namespace}.events")
+        finally:
+            await connection.close()
+
+
+class ServiceProcess:
+    """One service process (`python -m MODULE ARGS`) on a free port."""
+
+    def __init__(self, module_args: list[str], port_var: str, env: dict[str, str],
+                 logdir: Path, name: str, extra_env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.name = name
+        self.args = [sys.executable, "-m", *module_args]
+        self.env = {**os.environ, **env, port_var: str(self.port), **(extra_env or {})}
+        self.log_path = logdir / f"{name}-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait: bool = True) -> ServiceProcess:
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited {self.proc.returncode}:\n{self.logs()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready:\n{self.logs()[-3000:]}")
+
+    def kill(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        return self.proc.wait(10)
+
+    def wait_exit(self, timeout_s: float = 30) -> int:
+        assert self.proc is not None
+        return self.proc.wait(timeout_s)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if hasattr(self, "_log"):
+            self._log.close()
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+async def eventually(check, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""):
+    """Poll an async check until it returns a truthy value."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s}s: {message} (last: {last!r})")
