@@ -43,6 +43,7 @@ class Bus:
         self.connection = await aio_pika.connect_robust(
             self.settings.amqp_url,
             client_properties={"connection_name": self._connection_name},
+            reconnect_interval=1,
         )
         # A returned (unroutable) mandatory message raises: it was not delivered.
         self._channel = await self.connection.channel(
@@ -116,6 +117,14 @@ class Bus:
         if not isinstance(confirmation, Basic.Ack):
             raise PublishFailed(f"{routing_key}: not confirmed: {confirmation!r}")
 
+    def service_queue_arguments(self) -> dict[str, Any]:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.settings.delivery_limit,
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self.settings.parking_queue,
+        }
+
     async def declare_service_queues(self, routing_keys: list[str]) -> None:
         """Declare (idempotently) the service's queue, retry queues and parking queue."""
         s = self.settings
@@ -125,14 +134,7 @@ class Bus:
                 s.parking_queue, durable=True, arguments={"x-queue-type": "quorum"}
             )
             queue = await channel.declare_queue(
-                s.queue,
-                durable=True,
-                arguments={
-                    "x-queue-type": "quorum",
-                    "x-delivery-limit": s.delivery_limit,
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": s.parking_queue,
-                },
+                s.queue, durable=True, arguments=self.service_queue_arguments()
             )
             for attempt, delay_ms in enumerate(s.retry_delays_ms, start=1):
                 await channel.declare_queue(

@@ -62,7 +62,11 @@ class Consumer:
         await self.bus.declare_service_queues(self.routing_keys)
         # Prefetch bounded by the pool: never hold more messages than can run.
         self._channel = await self.bus.channel(prefetch=self.settings.pg_pool_max)
-        queue = await self._channel.get_queue(self.settings.queue, ensure=False)
+        # Declared (not merely looked up) on this channel, so the robust channel
+        # re-declares it and resumes consuming after a reconnection.
+        queue = await self._channel.declare_queue(
+            self.settings.queue, durable=True, arguments=self.bus.service_queue_arguments()
+        )
         await queue.consume(self._on_message)
         log.info("consumer_started", queue=self.settings.queue, bindings=self.routing_keys)
 

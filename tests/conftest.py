@@ -1,14 +1,21 @@
 """Session fixtures: one fresh environment (database, roles, exchange and queue
-namespace) per test run, migrated for every service."""
+namespace) per test run, migrated for every service, and helpers to start real
+service processes and mint tokens. Unit tests use none of them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from tests.support.harness import TestEnvironment
+from shared.auth import Role
+from shared.migrate import migrate
+from tests.support.harness import ServiceProcess, TestEnvironment
+
+REAL_SERVICES = ("makers", "catalogue", "orders", "gateway")
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +24,59 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def test_env(workdir: Path) -> Iterator[TestEnvironment]:
+async def test_env(workdir: Path) -> AsyncIterator[TestEnvironment]:
     env = TestEnvironment(workdir)
     env.apply()
     yield env
+    await env.teardown()
+
+
+@pytest.fixture(scope="session")
+async def services_db(test_env: TestEnvironment) -> dict:
+    """Every real service's schema and roles, migrated once per run, dropped after."""
+    from services.cli import definition
+
+    settings = {}
+    for name in REAL_SERVICES:
+        service = definition(name)
+        settings[name] = test_env.track(service.settings_cls())
+        await migrate(settings[name], service.migrations)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def mint(test_env: TestEnvironment) -> Callable[..., str]:
+    """mint(role, user_id=None) -> a valid access token for that user."""
+    issuer = test_env.token_issuer()
+
+    def make(role: Role, user_id: uuid.UUID | None = None) -> str:
+        return issuer.issue(user_id or uuid.uuid4(), role)
+
+    return make
+
+
+@pytest.fixture
+async def db(test_env: TestEnvironment, services_db) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to the run's database, for assertions."""
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{test_env.database}")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def service_processes(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """start(name, role="all", **env) -> a running real service process (python -m
+    services.NAME). Session-scoped: every process started is stopped at the end."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, role: str = "all", wait: bool = True, **extra_env: str) -> ServiceProcess:
+        proc = ServiceProcess(
+            [f"services.{name}", "--role", role], f"{name.upper()}_PORT",
+            test_env.env, workdir, f"{name}-{role}", extra_env,
+        )
+        started.append(proc)
+        return proc.start(wait=wait)
+
+    yield start
+    for proc in started:
+        proc.stop()

@@ -12,13 +12,15 @@ from tests.support.harness import ServiceProcess, TestEnvironment
 
 
 @pytest.fixture(scope="session")
-async def fixture_db(test_env: TestEnvironment) -> AsyncIterator[dict]:
+async def fixture_db(test_env: TestEnvironment) -> dict:
     """The fixture producer and consumer schemas, migrated; dropped after the run."""
-    settings = {"producer": PRODUCER.settings_cls(), "consumer": CONSUMER.settings_cls()}
+    settings = {
+        "producer": test_env.track(PRODUCER.settings_cls()),
+        "consumer": test_env.track(CONSUMER.settings_cls()),
+    }
     await migrate(settings["producer"], PRODUCER.migrations)
     await migrate(settings["consumer"], CONSUMER.migrations)
-    yield settings
-    await test_env.teardown(list(settings.values()))
+    return settings
 
 
 @pytest.fixture

@@ -68,19 +68,27 @@ class TestEnvironment:
     def token_issuer(self) -> TokenIssuer:
         return TokenIssuer(self.private_key_pem, "marketplace", "marketplace", 900)
 
-    async def teardown(self, settings: list[ServiceSettings]) -> None:
+    def track(self, settings: ServiceSettings) -> ServiceSettings:
+        """Remember a service whose roles and queues the teardown removes."""
+        self.services.append(settings)
+        return settings
+
+    async def teardown(self) -> None:
+        """Drop the run's database, then every role and queue it created."""
         admin = await asyncpg.connect(ADMIN_DSN)
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-            for s in settings:
-                for role in (s.app_role, s.owner_role):
-                    await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+            roles = await admin.fetch(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE $1", self.namespace + "\\_%"
+            )
+            for row in roles:
+                await admin.execute(f'DROP ROLE IF EXISTS "{row["rolname"]}"')
         finally:
             await admin.close()
         connection = await aio_pika.connect(AMQP_URL)
         try:
             channel = await connection.channel()
-            for s in settings:
+            for s in self.services:
                 names = [s.queue, s.parking_queue] + [
                     s.retry_queue(i + 1) for i in range(len(s.retry_delays_ms))
                 ]
