@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.makers.api import routes
 from shared.config import ServiceSettings
 from shared.service import ServiceDefinition
 
@@ -21,4 +22,5 @@ SERVICE = ServiceDefinition(
     title="Makers service",
     settings_cls=MakersSettings,
     migrations=Path(__file__).parent / "migrations",
+    routes=[routes],
 )

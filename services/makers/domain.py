@@ -259,7 +259,7 @@ class ChecklistItem(_ValueObject):
     blocking: bool
 
     @property
-    def blocks(self) -> bool:
+    def blocks_submission(self) -> bool:
         return self.blocking and self.status == "unmet"
 
 
@@ -662,7 +662,7 @@ class Maker:
             raise state_conflict(self.status.value, action)
 
     def _require_checklist_met(self) -> None:
-        unmet = [item for item in self.checklist() if item.blocks]
+        unmet = [item for item in self.checklist() if item.blocks_submission]
         if unmet:
             raise rules_violated([
                 Violation(

@@ -862,12 +862,22 @@ def test_strings_are_trimmed() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [("display_name", "Silver\x00Stone"), ("display_name", "Two\nlines"),
-     ("techniques", ["a\x1bb"]), ("legal_name", "lone \ud800 surrogate"),
-     ("bio", "nul \x00 byte")],
+     ("techniques", ["a\x1bb"]), ("bio", "nul \x00 byte")],
 )
 def test_control_characters_are_refused(field: str, value: Any) -> None:
     [(_, code)] = refused(profile_data(**{field: value}))
     assert code == "control_character"
+
+
+def test_lone_surrogates_are_refused() -> None:
+    # UTF-8 cannot encode them, so the database would fail on them.
+    assert refused(profile_data(legal_name="lone \ud800 surrogate")) == [
+        (("legal_name",), "string_unicode")
+    ]
+    maker = maker_in(MakerStatus.APPROVED)
+    with pytest.raises(ProblemError) as raised:
+        maker.suspend("lone \ud800 surrogate", OPERATOR, LATER)
+    assert raised.value.code == "control_character"
 
 
 def test_bio_keeps_line_breaks_and_tabs() -> None:

@@ -1,0 +1,165 @@
+"""Makers' SQL: load and save the Maker aggregate, and the lists.
+
+Saving is optimistic: an UPDATE only succeeds against the version that was loaded, so of two
+concurrent changes to one maker the second is refused (409) instead of silently overwriting the
+first. Uniqueness (one maker per user, unique handles) is enforced by the database, so
+concurrent requests cannot both win either.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.makers.domain import HistoryEntry, Maker, MakerProfile, MakerStatus
+from shared.errors import ProblemError, Violation, conflict
+
+Executor = asyncpg.Connection | asyncpg.Pool
+
+_PROFILE_COLUMNS = tuple(MakerProfile.model_fields)  # columns named exactly like the fields
+_COLUMNS = ("id", "user_id", "status", *_PROFILE_COLUMNS, "history", "submitted_at",
+            "joined_at", "created_at", "updated_at", "version")
+_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM makers"
+
+_INSERT = (
+    f"INSERT INTO makers ({', '.join(_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
+)
+_UPDATABLE = tuple(c for c in _COLUMNS if c not in ("id", "user_id", "created_at"))
+_UPDATE = (
+    "UPDATE makers SET "
+    + ", ".join(f"{column} = ${i}" for i, column in enumerate(_UPDATABLE, start=3))
+    + " WHERE id = $1 AND version = $2"
+)
+
+# The sort key of each list: the review queue is oldest submission first; the directory (and
+# suspended makers) in order of joining; any other status oldest record first. Each key is fixed
+# while a maker stays in that status, so keyset paging never repeats or skips a maker.
+_LIST_ORDER: dict[MakerStatus, str] = {
+    MakerStatus.SUBMITTED: "submitted_at",
+    MakerStatus.APPROVED: "joined_at",
+    MakerStatus.SUSPENDED: "joined_at",
+}
+
+
+def list_sort_column(status: MakerStatus) -> str:
+    return _LIST_ORDER.get(status, "created_at")
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+async def get(db: Executor, maker_id: UUID) -> Maker | None:
+    return _maker(await db.fetchrow(f"{_SELECT} WHERE id = $1", maker_id))
+
+
+async def get_by_user(db: Executor, user_id: UUID) -> Maker | None:
+    return _maker(await db.fetchrow(f"{_SELECT} WHERE user_id = $1", user_id))
+
+
+async def get_by_handle(db: Executor, handle: str) -> Maker | None:
+    return _maker(await db.fetchrow(f"{_SELECT} WHERE handle = $1", handle))
+
+
+async def list_by_status(
+    db: Executor,
+    status: MakerStatus,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[Maker], tuple[datetime, UUID] | None]:
+    """One page of makers in `status`, after the keyset position `after`; returns the page and
+    the position of its last maker when there is more."""
+    column = list_sort_column(status)
+    if after is None:
+        rows = await db.fetch(
+            f"{_SELECT} WHERE status = $1 ORDER BY {column}, id LIMIT $2",
+            status.value, limit + 1,
+        )
+    else:
+        rows = await db.fetch(
+            f"{_SELECT} WHERE status = $1 AND ({column}, id) > ($2, $3) "
+            f"ORDER BY {column}, id LIMIT $4",
+            status.value, after[0], after[1], limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = (rows[-1][column], rows[-1]["id"]) if more else None
+    return [_maker(row) for row in rows], position  # type: ignore[misc]
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+async def insert(conn: asyncpg.Connection, maker: Maker) -> None:
+    values = _values(maker)
+    try:
+        await conn.execute(_INSERT, *(values[column] for column in _COLUMNS))
+    except asyncpg.UniqueViolationError as exc:
+        raise _unique_conflict(exc) from None
+
+
+async def save(conn: asyncpg.Connection, maker: Maker, expected_version: int) -> None:
+    """Write the maker's new state over the version that was loaded; a concurrent change in the
+    meantime is a 409."""
+    values = _values(maker)
+    try:
+        result = await conn.execute(
+            _UPDATE, maker.id, expected_version, *(values[column] for column in _UPDATABLE)
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise _unique_conflict(exc) from None
+    if result != "UPDATE 1":
+        raise conflict(
+            "concurrent_update",
+            "The maker record was changed by another request; reload it and try again",
+        )
+
+
+# --- mapping -------------------------------------------------------------------------------------
+
+
+def _values(maker: Maker) -> dict[str, Any]:
+    profile = maker.profile.model_dump(mode="json")
+    return {
+        "id": maker.id,
+        "user_id": maker.user_id,
+        "status": maker.status.value,
+        **profile,
+        "history": [entry.model_dump(mode="json", by_alias=True) for entry in maker.history],
+        "submitted_at": next(
+            (e.at for e in reversed(maker.history) if e.to_status == MakerStatus.SUBMITTED), None
+        ),
+        "joined_at": maker.joined_at,
+        "created_at": maker.created_at,
+        "updated_at": maker.updated_at,
+        "version": maker.version,
+    }
+
+
+def _maker(row: asyncpg.Record | None) -> Maker | None:
+    if row is None:
+        return None
+    return Maker(
+        id=row["id"],
+        user_id=row["user_id"],
+        status=MakerStatus(row["status"]),
+        profile=MakerProfile.model_validate({c: row[c] for c in _PROFILE_COLUMNS}),
+        history=[HistoryEntry.model_validate(entry) for entry in row["history"]],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+def _unique_conflict(exc: asyncpg.UniqueViolationError) -> ProblemError:
+    if exc.constraint_name == "makers_handle_key":
+        return ProblemError(
+            409, "Conflict", "That handle is taken; choose another", code="handle_taken",
+            errors=[Violation(("body", "handle"), "Handle is taken", "handle_taken")],
+        )
+    if exc.constraint_name in ("makers_user_id_key", "makers_pkey"):
+        return conflict("maker_exists", "You already have a maker record")
+    raise exc

@@ -1,0 +1,127 @@
+"""Events of the makers service: one per change of a maker's status, and one when its profile
+changes.
+
+Every event carries the same snapshot of the maker: what other services (catalogue first) keep
+in their read model. A consumer keeps, per `maker_id`, the snapshot with the highest
+`maker_version` it has seen and ignores older ones (the envelope's `aggregate_version` is the
+same number). Sourcing claims already expired when the event was produced are left out; the
+others carry `expires_on` so the consumer can drop them when that date passes.
+
+The snapshot never carries the maker's legal name, contact details, certificate ids, evidence
+URLs, suppliers or review notes.
+
+`maker_version` is the maker record's version; it is not called `version` because
+`Event.version` is the schema version of the event itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts import Event
+
+MakerStatusName = Literal[
+    "draft", "submitted", "approved", "rejected", "changes_requested", "suspended"
+]
+SourcingSchemeName = Literal[
+    "recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"
+]
+
+
+class MakerSourcingClaimData(BaseModel):
+    """A sourcing claim the maker holds. `evidenced` is false for a self-declared claim, which
+    must be shown as such and never as a badge."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    scheme: SourcingSchemeName
+    scope: Literal["metal", "stone"]
+    evidenced: bool
+    expires_on: date | None = Field(None, description="Good through this date; gone the day after")
+
+
+class MakerHallmarkingData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sponsor_mark: str
+    assay_office: Literal["london", "birmingham", "sheffield", "edinburgh"]
+
+
+class MakerSnapshotEvent(Event):
+    """The shape every makers.maker.* event shares (not itself an event type)."""
+
+    maker_id: UUID
+    user_id: UUID = Field(description="The maker user's id: the `sub` of their access tokens")
+    maker_version: int = Field(ge=1, description="The maker record's version after the change")
+    status: MakerStatusName = Field(description="The status after the change")
+    handle: str
+    display_name: str
+    sourcing_claims: list[MakerSourcingClaimData]
+    hallmarking: MakerHallmarkingData | None
+    accepts_commissions: bool
+    works_precious_metals: bool
+    natural_diamonds: bool
+
+
+class MakerSubmitted(MakerSnapshotEvent):
+    """The maker submitted their application for review."""
+
+    event_type = "makers.maker.submitted"
+    version = 1
+
+
+class MakerApproved(MakerSnapshotEvent):
+    """Operations approved the application: the maker may list pieces."""
+
+    event_type = "makers.maker.approved"
+    version = 1
+
+
+class MakerRejected(MakerSnapshotEvent):
+    """Operations rejected the application (final)."""
+
+    event_type = "makers.maker.rejected"
+    version = 1
+
+
+class MakerChangesRequested(MakerSnapshotEvent):
+    """Operations sent the application back for changes."""
+
+    event_type = "makers.maker.changes_requested"
+    version = 1
+
+
+class MakerSuspended(MakerSnapshotEvent):
+    """Operations suspended an approved maker: their listings stop being public."""
+
+    event_type = "makers.maker.suspended"
+    version = 1
+
+
+class MakerReinstated(MakerSnapshotEvent):
+    """Operations reinstated a suspended maker (status is `approved` again)."""
+
+    event_type = "makers.maker.reinstated"
+    version = 1
+
+
+class MakerProfileUpdated(MakerSnapshotEvent):
+    """The maker edited their profile (only possible in `draft` or `changes_requested`)."""
+
+    event_type = "makers.maker.profile_updated"
+    version = 1
+
+
+MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
+    MakerSubmitted,
+    MakerApproved,
+    MakerRejected,
+    MakerChangesRequested,
+    MakerSuspended,
+    MakerReinstated,
+    MakerProfileUpdated,
+)
