@@ -19,6 +19,7 @@ from shared.auth import generate_keypair
 from shared.config import ServiceSettings
 from shared.dlq import parked_messages, replay_parked
 from shared.migrate import migrate
+from shared.service import declare_topology
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_KEYS = ROOT / ".dev" / "keys"
@@ -61,8 +62,10 @@ async def migrate_all() -> None:
 
     for name in SERVICE_NAMES:
         service = definition(name)
-        applied = await migrate(service.settings_cls(), service.migrations)
-        print(f"{name}: {len(applied)} migration(s) applied")
+        settings = service.settings_cls()
+        applied = await migrate(settings, service.migrations)
+        await declare_topology(service, settings)
+        print(f"{name}: {len(applied)} migration(s) applied; queues declared")
 
 
 async def seed() -> None:

@@ -8,6 +8,11 @@ Topology per consuming service (names carry the namespace):
   <ns>.<service>.retry.<n>   one queue per retry delay; its TTL dead-letters the
                              message back into the service queue
   <ns>.<service>.parking     quorum queue of messages given up on, for `dlq replay`
+
+And one per namespace: `<ns>.archive`, bound to every event type of the
+contracts, keeping the latest events (bounded). It makes every contract event
+routable even before its consumers exist, so `mandatory` publishing fails only
+for a routing key that is not a contract at all: a bug, not a deploy order.
 """
 
 from __future__ import annotations
@@ -151,6 +156,24 @@ class Bus:
             )
             for key in routing_keys:
                 await queue.bind(exchange, key)
+        finally:
+            await channel.close()
+
+    async def declare_archive(self) -> None:
+        from shared.contracts import load_contracts
+
+        channel = await self.connection.channel()
+        try:
+            queue = await channel.declare_queue(
+                self.settings.archive_queue,
+                durable=True,
+                arguments={"x-max-length": self.settings.archive_max_events, "x-overflow": "drop-head"},
+            )
+            exchange = await channel.declare_exchange(
+                self.settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+            for event in load_contracts().values():
+                await queue.bind(exchange, event.routing_key())
         finally:
             await channel.close()
 

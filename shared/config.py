@@ -56,6 +56,9 @@ class ServiceSettings(BaseSettings):
     outbox_poll_s: float = Field(1.0, description="Relay polling fallback when no NOTIFY arrives")
     outbox_batch: int = Field(200, description="Outbox rows the relay claims at once")
     outbox_retention_s: int = Field(86400, description="How long sent outbox rows are kept")
+    archive_max_events: int = Field(
+        100_000, description="Events kept in the archive queue that makes every contract routable"
+    )
     jwt_public_key_file: Path | None = Field(
         None, description="PEM Ed25519 public key that verifies access tokens"
     )
@@ -100,6 +103,10 @@ class ServiceSettings(BaseSettings):
     @property
     def queue(self) -> str:
         return f"{self.namespace}.{self.service}"
+
+    @property
+    def archive_queue(self) -> str:
+        return f"{self.namespace}.archive"
 
     @property
     def parking_queue(self) -> str:

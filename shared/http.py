@@ -90,6 +90,7 @@ class Route:
     status: int = 200
     roles: tuple[Role, ...] = ()
     auth: str = "required"  # required | optional | none
+    body_required: bool = True  # False: an empty body means the model's defaults
     tag: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # documented request headers
@@ -147,7 +148,10 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
         query = _parse(route.query, dict(request.query), ("query",)) if route.query else None
         body = None
         if route.body is not None:
-            body = _parse(route.body, await read_json(request), ("body",))
+            if not route.body_required and not await request.read():
+                body = route.body()
+            else:
+                body = _parse(route.body, await read_json(request), ("body",))
         result = await route.handler(Call(request, body, query, principal))
         if isinstance(result, web.StreamResponse):
             return result
@@ -409,7 +413,7 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
             operation["security"] = [{"bearer": []}] if route.auth == "required" else [{}, {"bearer": []}]
         if route.body is not None:
             operation["requestBody"] = {
-                "required": True,
+                "required": route.body_required,
                 "content": {"application/json": {"schema": key_map[(route.body, "validation")]}},
             }
         paths.setdefault(route.path, {})[route.method.lower()] = operation

@@ -138,6 +138,7 @@ async def _broker(app: web.Application) -> AsyncIterator[None]:
 async def _relay(app: web.Application) -> AsyncIterator[None]:
     relay = OutboxRelay(app[SETTINGS], app[POOL], app[BUS])
     app[RELAY] = relay
+    await app[BUS].declare_archive()
     task = asyncio.create_task(relay.run(), name="outbox-relay")
     yield
     await relay.drain()
@@ -181,6 +182,21 @@ async def _every(app: web.Application, job: PeriodicJob) -> None:
         except Exception:  # noqa: BLE001 — a failed round is logged and retried
             log.exception("job_failed", job=job.name)
         await asyncio.sleep(job.every_s)
+
+
+async def declare_topology(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    """Declare the archive and the service's queues and bindings ahead of any
+    process, so no event published before its consumer first starts is lost."""
+    if not definition.uses_bus:
+        return
+    bus = Bus(settings, connection_name=f"{settings.namespace}.migrate")
+    await bus.connect()
+    try:
+        await bus.declare_archive()
+        keys = sorted(cls.routing_key() for cls in definition.handlers(web.Application()))
+        await bus.declare_service_queues(keys)
+    finally:
+        await bus.close()
 
 
 def run(definition: ServiceDefinition, role: str = "all") -> None:

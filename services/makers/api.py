@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from services.makers import store
 from services.makers.domain import (
@@ -43,7 +43,7 @@ from shared.contracts.makers import (
 )
 from shared.db import UnitOfWork
 from shared.errors import bad_request, forbidden, not_found, unauthorized
-from shared.http import POOL, Call, Routes, read_json, validation_problem
+from shared.http import POOL, Call, Routes
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 
 routes = Routes("makers")
@@ -240,16 +240,11 @@ async def suspend_maker(call: Call) -> OwnerMakerView:
     return await _change(call, lambda m, now: m.suspend(reason, user_id, now), owner_only=False)
 
 
-@routes.post("/api/v1/makers/{id}/reinstate", response=OwnerMakerView, roles=("operator",),
-             extra_responses={409: _409})
+@routes.post("/api/v1/makers/{id}/reinstate", body=ReinstateIn, body_required=False,
+             response=OwnerMakerView, roles=("operator",), extra_responses={409: _409})
 async def reinstate_maker(call: Call) -> OwnerMakerView:
     """Reinstate a suspended maker (operators). The body `{"note": "..."}` is optional."""
-    body = ReinstateIn()
-    if await call.request.read():
-        try:
-            body = ReinstateIn.model_validate(await read_json(call.request))
-        except ValidationError as exc:
-            raise validation_problem(exc, ("body",)) from None
+    body: ReinstateIn = call.body
     user_id = call.principal.user_id  # type: ignore[union-attr]
     return await _change(
         call, lambda m, now: m.reinstate(body.note, user_id, now), owner_only=False

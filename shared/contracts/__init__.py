@@ -92,5 +92,15 @@ def registered_events() -> dict[tuple[str, int], type[Event]]:
     return dict(_REGISTRY)
 
 
+def load_contracts() -> dict[tuple[str, int], type[Event]]:
+    """Import every contracts module, then return the registry of our events."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return {key: cls for key, cls in _REGISTRY.items() if cls.__module__.startswith(__name__)}
+
+
 def event_class(event_type: str, version: int) -> type[Event] | None:
     return _REGISTRY.get((event_type, version))

@@ -94,6 +94,7 @@ class TestEnvironment:
                 ]
                 for name in names:
                     await channel.queue_delete(name)
+            await channel.queue_delete(f"{self.namespace}.archive")
             await channel.exchange_delete(f"{self.namespace}.events")
         finally:
             await connection.close()

@@ -1,0 +1,165 @@
+"""Events of the orders service.
+
+The saga (ARCHITECTURE.md): `orders.order.placed` asks catalogue to reserve;
+`orders.order.confirmed` commits the reservation; `orders.order.cancelled`
+releases whatever is reserved for the order (catalogue must accept a cancel for
+an order it has not seen yet, or already released). `orders.maker_order.declined`
+after confirmation returns that maker's pieces to stock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts import Event
+from shared.money import Money
+
+CancellationReason = Literal[
+    "out_of_stock", "price_changed", "payment_declined", "expired", "customer_cancelled",
+    "maker_declined",
+]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class PlacedLineData(_Data):
+    line_id: UUID
+    listing_id: UUID
+    quantity: int
+    unit_price: Money = Field(description="The price the customer was shown")
+
+
+class StockLineData(_Data):
+    listing_id: UUID
+    quantity: int
+
+
+class OrderPlaced(Event):
+    event_type = "orders.order.placed"
+
+    order_id: UUID
+    customer_id: UUID
+    lines: list[PlacedLineData] = Field(description="Stock lines only; a bespoke order has none")
+    total: Money
+    expires_at: datetime
+
+
+class MakerOrderData(_Data):
+    maker_order_id: UUID
+    maker_id: UUID
+    gross: Money
+    commission: Money
+    net: Money
+
+
+class OrderConfirmed(Event):
+    event_type = "orders.order.confirmed"
+
+    order_id: UUID
+    customer_id: UUID
+    total: Money
+    lines: list[StockLineData]
+    maker_orders: list[MakerOrderData]
+
+
+class OrderCancelled(Event):
+    event_type = "orders.order.cancelled"
+
+    order_id: UUID
+    customer_id: UUID
+    reason: CancellationReason
+    release_stock: bool = Field(description="Whether a reservation or sale may need undoing")
+    release_lines: list[StockLineData] = []
+    refund: Money | None = None
+
+
+class OrderCompleted(Event):
+    event_type = "orders.order.completed"
+
+    order_id: UUID
+    customer_id: UUID
+
+
+class MakerOrderEvent(Event):
+    """The shape every orders.maker_order.* event shares (not itself an event type)."""
+
+    maker_order_id: UUID
+    order_id: UUID
+    maker_id: UUID
+    status: Literal[
+        "awaiting_acceptance", "in_production", "quality_checked", "dispatched", "delivered",
+        "declined", "cancelled",
+    ]
+    at: datetime
+
+
+class MakerOrderAccepted(MakerOrderEvent):
+    event_type = "orders.maker_order.accepted"
+
+
+class MakerOrderDeclined(MakerOrderEvent):
+    event_type = "orders.maker_order.declined"
+
+    reason: str = ""
+    release_lines: list[StockLineData] = []
+    refund: Money | None = None
+
+
+class MakerOrderQualityChecked(MakerOrderEvent):
+    event_type = "orders.maker_order.quality_checked"
+
+    passed: bool
+
+
+class MakerOrderDispatched(MakerOrderEvent):
+    event_type = "orders.maker_order.dispatched"
+
+    carrier: str
+    tracking_number: str
+
+
+class MakerOrderDelivered(MakerOrderEvent):
+    event_type = "orders.maker_order.delivered"
+
+    gross: Money
+    commission: Money
+    net: Money
+
+
+class CommissionEvent(Event):
+    """The shape every orders.commission.* event shares (not itself an event type)."""
+
+    commission_id: UUID
+    maker_id: UUID
+    customer_id: UUID
+    status: Literal["requested", "quoted", "accepted", "declined", "withdrawn"]
+    order_id: UUID | None = None
+
+
+class CommissionRequested(CommissionEvent):
+    event_type = "orders.commission.requested"
+
+
+class CommissionQuoted(CommissionEvent):
+    event_type = "orders.commission.quoted"
+
+    price: Money
+    lead_time_days: int
+
+
+class CommissionAccepted(CommissionEvent):
+    event_type = "orders.commission.accepted"
+
+
+class CommissionDeclined(CommissionEvent):
+    event_type = "orders.commission.declined"
+
+
+class CommissionWithdrawn(CommissionEvent):
+    event_type = "orders.commission.withdrawn"
