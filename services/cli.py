@@ -39,7 +39,7 @@ def run_service_main(name: str) -> None:
     run(definition(name), args.role)
 
 
-def main(argv: list[str] | None = None) -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="marketplace", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -60,8 +60,11 @@ def main(argv: list[str] | None = None) -> None:
     run = commands.add_parser("run", help="run one service")
     run.add_argument("service", choices=SERVICE_NAMES)
     run.add_argument("--role", choices=ROLES, default="all")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     from services import operations
 
     if args.command == "run":

@@ -1,0 +1,35 @@
+# One image runs every service: `marketplace run SERVICE --role ROLE` picks which.
+#   docker build -t marketplace .
+#   docker run --rm marketplace marketplace --help
+# Installs exactly requirements.lock, then the project itself (no dependency resolution).
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY requirements.lock ./
+RUN pip install -r requirements.lock
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY services ./services
+RUN pip install --no-deps --no-build-isolation . \
+ && pip uninstall -y pytest pytest-asyncio pytest-timeout pytest-xdist hypothesis execnet \
+ && python -m compileall -q /opt/venv
+
+FROM python:3.11-slim
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    MARKET_HOST=0.0.0.0
+RUN groupadd --system --gid 10001 market \
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin market
+COPY --from=build /opt/venv /opt/venv
+COPY scripts/healthcheck.py /app/scripts/healthcheck.py
+WORKDIR /app
+USER 10001:10001
+# gateway, catalogue, makers, orders (GATEWAY_PORT, CATALOGUE_PORT, MAKERS_PORT, ORDERS_PORT)
+EXPOSE 8080 8081 8082 8083
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["python", "/app/scripts/healthcheck.py", "live"]
+CMD ["marketplace", "run", "gateway", "--role", "all"]

@@ -1,0 +1,101 @@
+# The marketplace's developer commands. `make up` runs everything, `make test` tests it.
+# Every target that needs Python depends on `install`, which is a no-op (one sha256 of two
+# small files) once the venv matches requirements.lock and pyproject.toml.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The install stamp is named after the content of the lock and pyproject.toml: change
+# either (a new pin, a new entry point) and the next target reinstalls.
+INSTALL_KEY := $(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+STAMP := $(VENV)/.installed-$(INSTALL_KEY)
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k outbox -x"`.
+PYTEST_ARGS ?=
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -ra
+
+.PHONY: help install up test reliability bench migrate seed asyncapi settings-table docs \
+        docs-check keys lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv (Python 3.11+) and install requirements.lock and the project
+
+$(STAMP):
+	@ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }; \
+	if [ -x "$(BIN)/python" ] && ! ok "$(BIN)/python"; then \
+	  echo "$(VENV) has no usable Python 3.11+; recreating it"; rm -rf "$(VENV)"; \
+	fi; \
+	if [ ! -x "$(BIN)/python" ]; then \
+	  python=""; \
+	  for candidate in $${PYTHON:-} python3.11 python3.12 python3.13 python3; do \
+	    if command -v "$$candidate" >/dev/null 2>&1 && ok "$$candidate"; then python=$$candidate; break; fi; \
+	  done; \
+	  if [ -z "$$python" ]; then echo "make install: Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; fi; \
+	  echo "creating $(VENV) with $$($$python --version)"; \
+	  "$$python" -m venv "$(VENV)"; \
+	fi
+	@echo "installing requirements.lock into $(VENV)"
+	@$(PIP) install -r requirements.lock
+	@PYTHONWARNINGS=ignore $(PIP) install --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+up: install ## migrate, seed when empty and run every service (Ctrl-C stops)
+	$(BIN)/marketplace up
+
+test: install ## check PostgreSQL and RabbitMQ are reachable, then run the whole suite
+	$(BIN)/marketplace preflight
+	$(PYTEST) $(PYTEST_ARGS)
+
+reliability: install ## the reliability suite (kills processes, stops the broker)
+	@if ls tests/reliability/test_*.py >/dev/null 2>&1; then \
+	  $(BIN)/marketplace preflight && $(PYTEST) tests/reliability $(PYTEST_ARGS); \
+	else \
+	  echo "make reliability: there is no reliability suite yet (no tests/reliability/test_*.py); nothing to run."; \
+	fi
+
+bench: install ## the benchmarks (results in bench/results/)
+	@if [ -f bench/__main__.py ]; then \
+	  $(BIN)/marketplace preflight && $(BIN)/python -m bench; \
+	else \
+	  echo "make bench: there are no benchmarks yet (no bench/__main__.py); nothing to run."; \
+	fi
+
+migrate: install ## create or upgrade every service's schema and roles
+	$(BIN)/marketplace preflight
+	$(BIN)/marketplace migrate
+
+seed: install ## load the demo data
+	$(BIN)/marketplace preflight
+	$(BIN)/marketplace seed
+
+asyncapi: install ## regenerate docs/asyncapi.yaml from the event contracts
+	$(BIN)/python -m shared.contracts.asyncapi
+
+settings-table: install ## regenerate the settings table in README.md
+	$(BIN)/python -m scripts.settings_table --write README.md
+
+docs: asyncapi settings-table ## regenerate every generated document
+
+docs-check: install ## fail if a generated document is stale
+	$(BIN)/python -m shared.contracts.asyncapi --check
+	$(BIN)/python -m scripts.settings_table --check README.md
+
+keys: install ## development JWT keys in .dev/keys/ (git-ignored), readable by the containers
+	$(BIN)/python -c 'from services.operations import ensure_dev_keys; ensure_dev_keys()'
+	@# Compose bind-mounts the keys into containers that run as uid 10001: development
+	@# keys only; real deployments mount their secrets from a secret store.
+	chmod 0644 .dev/keys/jwt_private.pem .dev/keys/jwt_public.pem
+	@ls -l .dev/keys
+
+lint: install docs-check ## byte-compile everything and check generated documents
+	$(BIN)/python -m compileall -q shared services tests scripts
+
+clean: ## remove caches (keeps .venv)
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf
+	rm -rf .pytest_cache .hypothesis test-artifacts
