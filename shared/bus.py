@@ -33,7 +33,14 @@ PARKED_REASON_HEADER = "x-parked-reason"
 
 
 class PublishFailed(RuntimeError):
-    """A publish that was not confirmed: nacked, returned (unroutable) or timed out."""
+    """A publish that was not confirmed: nacked, returned (unroutable) or timed out.
+
+    `broker_unavailable` tells a lost connection (every publish fails alike until
+    it is back) from a failure of this message (returned, nacked)."""
+
+    def __init__(self, message: str, broker_unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.broker_unavailable = broker_unavailable
 
 
 class Bus:
@@ -115,10 +122,12 @@ class Bus:
             confirmation = await exchange.publish(
                 message, routing_key, mandatory=True, timeout=self.settings.publish_timeout_s
             )
-        except (aio_pika.exceptions.DeliveryError, asyncio.TimeoutError) as exc:
+        except aio_pika.exceptions.DeliveryError as exc:
             raise PublishFailed(f"{routing_key}: {exc!r}") from exc
+        except asyncio.TimeoutError as exc:
+            raise PublishFailed(f"{routing_key}: publish timed out", not self.is_connected) from exc
         except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
-            raise PublishFailed(f"{routing_key}: broker unavailable: {exc!r}") from exc
+            raise PublishFailed(f"{routing_key}: broker unavailable: {exc!r}", True) from exc
         if not isinstance(confirmation, Basic.Ack):
             raise PublishFailed(f"{routing_key}: not confirmed: {confirmation!r}")
 

@@ -10,8 +10,10 @@ Each round claims a batch of unsent rows (FOR UPDATE SKIP LOCKED), skipping any
 row behind an earlier unsent row of the same aggregate that is backing off;
 publishes each aggregate's rows in order while different aggregates go
 concurrently; marks the confirmed rows sent and schedules the failed ones for a
-later attempt with exponential backoff. A crash between publish and mark means
-those rows are published again: consumers deduplicate by event id.
+later attempt with exponential backoff. When the broker itself is unreachable
+no row is charged an attempt: the relay waits for the connection to come back
+and carries on where it was. A crash between publish and mark means those rows
+are published again: consumers deduplicate by event id.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ LIMIT $1
 FOR UPDATE SKIP LOCKED
 """
 
-MAX_BACKOFF_S = 60.0
+MAX_BACKOFF_S = 30.0
 
 
 def backoff_s(attempts: int) -> float:
@@ -103,7 +105,7 @@ class OutboxRelay:
                 if published and not failed:
                     continue  # more may be waiting
                 if failed:
-                    await asyncio.sleep(min(MAX_BACKOFF_S, backoff_s(0)))
+                    await self._wait_for_broker()
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_s)
@@ -113,6 +115,11 @@ class OutboxRelay:
             self.active.clear()
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    async def _wait_for_broker(self) -> None:
+        while not self.bus.is_connected:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)
 
     async def publish_batch(self) -> tuple[int, int]:
         """One round: returns (published, failed)."""
@@ -125,9 +132,11 @@ class OutboxRelay:
                 by_aggregate[row["aggregate_id"]].append(row)
             sent: list[int] = []
             failed: list[tuple[int, int, str]] = []
-            await asyncio.gather(
-                *(self._publish_in_order(chain, sent, failed) for chain in by_aggregate.values())
-            )
+            unreachable: list[int] = []
+            await asyncio.gather(*(
+                self._publish_in_order(chain, sent, failed, unreachable)
+                for chain in by_aggregate.values()
+            ))
             fault_point(self.settings, "after_publish_before_mark")
             if sent:
                 await conn.execute(
@@ -145,20 +154,27 @@ class OutboxRelay:
         if failed:
             OUTBOX_PUBLISH_FAILURES.labels(self.settings.service).inc(len(failed))
             log.warning("outbox_publish_failed", failed=len(failed), first_error=failed[0][2][:300])
-        return len(sent), len(failed)
+        if unreachable:
+            log.warning("outbox_broker_unavailable", waiting=len(unreachable))
+        return len(sent), len(failed) + len(unreachable)
 
     async def _publish_in_order(
         self,
         chain: list[asyncpg.Record],
         sent: list[int],
         failed: list[tuple[int, int, str]],
+        unreachable: list[int],
     ) -> None:
         for position, row in enumerate(chain):
             try:
                 await self.bus.publish_envelope(row["envelope"])
             except PublishFailed as exc:
                 # The rest of this aggregate waits behind it, to keep their order.
-                failed.extend((r["id"], r["attempts"], str(exc)) for r in chain[position:])
+                behind = chain[position:]
+                if exc.broker_unavailable:
+                    unreachable.extend(r["id"] for r in behind)
+                else:
+                    failed.extend((r["id"], r["attempts"], str(exc)) for r in behind)
                 return
             sent.append(row["id"])
 
