@@ -18,7 +18,6 @@ for a routing key that is not a contract at all: a bug, not a deploy order.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import aio_pika
@@ -26,7 +25,6 @@ from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobust
 from pamqp.commands import Basic
 
 from shared.config import ServiceSettings
-from shared.contracts import Envelope
 
 RETRY_ATTEMPT_HEADER = "x-retry-attempt"
 PARKED_REASON_HEADER = "x-parked-reason"
@@ -78,16 +76,10 @@ class Bus:
             await channel.set_qos(prefetch_count=prefetch)
         return channel
 
-    async def publish_envelope(self, envelope: Envelope | dict[str, Any]) -> None:
-        if isinstance(envelope, Envelope):
-            body = envelope.model_dump_json().encode()
-            event_id, correlation_id = str(envelope.event_id), envelope.correlation_id
-            routing_key, event_type = envelope.routing_key, envelope.type
-        else:
-            body = _json_bytes(envelope)
-            event_id, correlation_id = str(envelope["event_id"]), envelope["correlation_id"]
-            routing_key = f"{envelope['type']}.v{envelope['version']}"
-            event_type = envelope["type"]
+    async def publish_raw(
+        self, body: bytes, *, routing_key: str, event_id: str, correlation_id: str, event_type: str
+    ) -> None:
+        """Publish an already-serialised envelope to the exchange, confirmed."""
         message = aio_pika.Message(
             body,
             message_id=event_id,
@@ -194,6 +186,3 @@ class Bus:
         finally:
             await channel.close()
 
-
-def _json_bytes(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()

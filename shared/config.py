@@ -54,7 +54,7 @@ class ServiceSettings(BaseSettings):
     )
     publish_timeout_s: float = Field(10.0, description="Timeout of one confirmed publish")
     outbox_poll_s: float = Field(1.0, description="Relay polling fallback when no NOTIFY arrives")
-    outbox_batch: int = Field(200, description="Outbox rows the relay claims at once")
+    outbox_batch: int = Field(500, description="Outbox rows the relay claims at once")
     outbox_retention_s: int = Field(86400, description="How long sent outbox rows are kept")
     archive_max_events: int = Field(
         100_000, description="Events kept in the archive queue that makes every contract routable"

@@ -35,7 +35,9 @@ from shared.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 log = get_logger()
 
 _CLAIM = """
-SELECT o.id, o.aggregate_id, o.envelope, o.attempts
+SELECT o.id, o.aggregate_id, o.attempts, o.event_id, o.routing_key,
+       o.envelope::text AS body, o.envelope->>'correlation_id' AS correlation_id,
+       o.envelope->>'type' AS event_type
 FROM outbox o
 WHERE o.sent_at IS NULL
   AND o.next_attempt_at <= now()
@@ -167,7 +169,11 @@ class OutboxRelay:
     ) -> None:
         for position, row in enumerate(chain):
             try:
-                await self.bus.publish_envelope(row["envelope"])
+                await self.bus.publish_raw(
+                    row["body"].encode(), routing_key=row["routing_key"],
+                    event_id=str(row["event_id"]), correlation_id=row["correlation_id"],
+                    event_type=row["event_type"],
+                )
             except PublishFailed as exc:
                 # The rest of this aggregate waits behind it, to keep their order.
                 behind = chain[position:]
