@@ -18,6 +18,7 @@ import importlib
 import json
 import sys
 
+from shared.errors import ProblemError
 from shared.service import ROLES, ServiceDefinition
 
 SERVICE_NAMES = ("makers", "catalogue", "orders", "gateway")
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        _dispatch(args)
+    except ProblemError as error:  # refused input, e.g. a weak operator password
+        raise SystemExit(f"marketplace {args.command}: {error.detail}") from None
+
+
+def _dispatch(args: argparse.Namespace) -> None:
     from services import operations
 
     if args.command == "run":

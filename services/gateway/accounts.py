@@ -1,0 +1,105 @@
+"""Accounts: password hashing, registering, signing in, and creating operators (the rules are
+in domain.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from math import ceil
+
+import argon2
+import asyncpg
+
+from services.gateway import store
+from services.gateway.domain import (
+    DISPLAY_NAME_MAX_LENGTH,
+    Account,
+    LoginThrottle,
+    password_violations,
+    valid_email,
+    weak_password,
+)
+from shared.auth import Role
+from shared.errors import conflict, too_many_requests, unauthorized
+
+
+class Passwords:
+    """Argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, t=3, p=4;
+    about 140 ms a hash on a 2-core machine). Hashes run in worker threads (the C code releases
+    the GIL), never on the event loop, and a semaphore bounds how many run at once, so a burst
+    of sign-ins queues instead of exhausting CPU and memory (64 MiB each)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._hasher = argon2.PasswordHasher()
+        self._slots = asyncio.Semaphore(concurrency)
+        # Checked when the email is unknown, so an unknown email costs as much as a wrong
+        # password and the two cannot be told apart by timing.
+        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        async with self._slots:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """Whether `password` matches `stored`; with no stored hash, the same work and False."""
+        async with self._slots:
+            matches = await asyncio.to_thread(self._verify, stored or self._dummy, password)
+        return matches and stored is not None
+
+    def needs_rehash(self, stored: str) -> bool:
+        return self._hasher.check_needs_rehash(stored)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored, password)
+        except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+            return False
+
+
+async def register(db: store.Executor, passwords: Passwords, email: str, password: str,
+                   display_name: str, role: Role) -> Account:
+    """A new account; `email` is already valid and normalised. 422 weak_password, 409
+    email_taken."""
+    violations = password_violations(password, email)
+    if violations:
+        raise weak_password(violations)
+    account = Account(uuid.uuid4(), email, display_name, role, await passwords.hash(password))
+    await store.insert_user(db, account)
+    return account
+
+
+async def sign_in(pool: asyncpg.Pool, passwords: Passwords, throttle: LoginThrottle,
+                  email: str, password: str, address: str) -> Account:
+    """The account these credentials open: 429 when throttled, 401 when they open none (the
+    same answer, after the same work, for an unknown email and a wrong password)."""
+    account_key = f"account:{email}"
+    wait_s = await store.take_login_tokens(
+        pool, [(f"address:{address}", throttle.address), (account_key, throttle.account)]
+    )
+    if wait_s is not None:
+        raise too_many_requests(ceil(wait_s), "Too many sign-in attempts; try again later")
+    account = await store.get_user_by_email(pool, email)
+    matches = await passwords.verify(account.password_hash if account else None, password)
+    if account is None or not matches:
+        raise unauthorized("Invalid email or password")
+    await store.return_login_token(pool, account_key, throttle.account)
+    if passwords.needs_rehash(account.password_hash):
+        await store.set_password_hash(pool, account.id, await passwords.hash(password))
+    return account
+
+
+async def create_operator_account(conn: asyncpg.Connection, email: str, password: str,
+                                  exist_ok: bool = False) -> uuid.UUID:
+    """An operator account (`marketplace create-operator`, `marketplace up`). With `exist_ok`
+    an existing operator with this email is kept as it is (its password is not reset); an
+    account of another role is never promoted."""
+    email = valid_email(email)
+    existing = await store.get_user_by_email(conn, email)
+    if existing is not None:
+        if exist_ok and existing.role == "operator":
+            return existing.id
+        raise conflict("email_taken", f"An account with the email {email} exists")
+    display_name = email.split("@")[0][:DISPLAY_NAME_MAX_LENGTH]
+    account = await register(conn, Passwords(1), email, password, display_name, "operator")
+    return account.id

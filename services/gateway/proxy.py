@@ -1,0 +1,250 @@
+"""One entry point: /api/v1/* forwarded to the service that owns it, and one OpenAPI document
+for the whole public API.
+
+Forwarding is faithful: method, path, query string and body as they came, end-to-end headers
+both ways (Authorization included: each service verifies tokens itself), status and body as
+the service answered, the body streamed back. Hop-by-hop headers stay on their hop. The
+request id (the caller's when sane, else a new one) goes upstream as X-Request-ID, where the
+service binds it as the correlation id of its logs and of the events the request causes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+from yarl import URL
+
+from shared.errors import ProblemError, not_found
+from shared.http import SETTINGS, json_response
+from shared.logging import current_context, get_logger
+
+log = get_logger()
+
+# The first path segment after /api/v1/ names the owner. /api/v1/auth/* is the gateway's own.
+OWNERS: dict[str, str] = {
+    "makers": "makers",
+    "listings": "catalogue",
+    "orders": "orders",
+    "maker-orders": "orders",
+    "payouts": "orders",
+    "commissions": "orders",
+}
+SERVICES = ("makers", "catalogue", "orders")
+PROXY_PATH = "/api/v1/{segment:" + "|".join(OWNERS) + "}{tail:(?:/.*)?}"
+
+# RFC 9110 §7.6.1, and Proxy-Connection which old clients still send. Host and Content-Length
+# are set by the client library for the hop to the service; Expect was already answered here;
+# X-Request-ID is replaced by the request's id (the caller's only when it was sane).
+_HOP_BY_HOP = frozenset({
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
+    "te", "trailer", "transfer-encoding", "upgrade",
+})
+_NOT_FORWARDED = _HOP_BY_HOP | {"host", "content-length", "expect", "x-request-id"}
+
+
+def end_to_end(headers: Any, drop: frozenset[str] = _HOP_BY_HOP) -> CIMultiDict[str]:
+    """The headers meant for the far end: without hop-by-hop ones, nor any the Connection
+    header names as such."""
+    named = {token.strip().lower() for value in headers.getall("Connection", [])
+             for token in value.split(",")}
+    return CIMultiDict((k, v) for k, v in headers.items()
+                       if k.lower() not in drop and k.lower() not in named)
+
+
+def owner(path: str) -> str | None:
+    """The service that owns an /api/v1 path ("gateway" for the gateway's own)."""
+    segment = path.removeprefix("/api/v1/").split("/", 1)[0] if path.startswith("/api/v1/") else ""
+    return "gateway" if segment == "auth" else OWNERS.get(segment)
+
+
+class Upstreams:
+    """The services behind the gateway, over one pooled client session."""
+
+    def __init__(self, urls: dict[str, str], session: aiohttp.ClientSession,
+                 probe_timeout_s: float) -> None:
+        self.urls = {name: URL(url.rstrip("/")) for name, url in urls.items()}
+        self.session = session
+        self._probe = aiohttp.ClientTimeout(total=probe_timeout_s)
+
+    async def forward(self, request: web.Request, service: str) -> web.StreamResponse:
+        body = await _read_body(request)
+        headers = end_to_end(request.headers, _NOT_FORWARDED)
+        request_id = str(current_context()["request_id"])
+        headers["X-Request-ID"] = request_id
+        headers.add("X-Forwarded-For", request.remote or "unknown")
+        # The path exactly as it came (still percent-encoded), so the service sees what the
+        # client sent.
+        target = URL(str(self.urls[service]) + request.raw_path, encoded=True)
+        try:
+            upstream = await self.session.request(
+                request.method, target, headers=headers, data=body or None,
+                allow_redirects=False,
+                # Send only what the client sent: no default Accept, User-Agent, etc.
+                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("upstream_unavailable", service=service, error=repr(exc))
+            raise ProblemError(503, "Service unavailable",
+                               f"The {service} service is not answering; try again shortly",
+                               code="service_unavailable", headers={"Retry-After": "5"}) from None
+        async with upstream:
+            response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
+                                          headers=end_to_end(upstream.headers))
+            response.headers["X-Request-ID"] = request_id  # headers are sent at prepare
+            await response.prepare(request)
+            try:
+                async for chunk in upstream.content.iter_chunked(64 * 1024):
+                    await response.write(chunk)
+            except (aiohttp.ClientError, TimeoutError, ConnectionResetError) as exc:
+                # Too late for a problem response: the status is sent. Closing the connection
+                # tells the client the body is incomplete.
+                log.warning("upstream_stream_broken", service=service, error=repr(exc))
+                if request.transport is not None:
+                    request.transport.close()
+                return response
+            await response.write_eof()
+            return response
+
+    async def fetch_json(self, service: str, path: str) -> Any:
+        async with self.session.get(self.urls[service].with_path(path), timeout=self._probe) as r:
+            r.raise_for_status()
+            return await r.json()
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The body, within the size limit (413): read whole (it is small by that limit) so a
+    request is refused before anything reaches a service."""
+    limit = request.app[SETTINGS].max_body_bytes
+    if (request.content_length or 0) > limit:
+        raise ProblemError(413, "Payload too large", f"The body exceeds {limit} bytes",
+                           code="payload_too_large")
+    return await request.read()  # also 413 (client_max_size) for a longer chunked body
+
+
+UPSTREAMS = web.AppKey("upstreams", Upstreams)
+
+
+async def proxy(request: web.Request) -> web.StreamResponse:
+    # Dot segments would be resolved on the way (by the client library or the service) into
+    # a path that was not routed here; no API path has them.
+    if any(part in (".", "..") for part in request.path.split("/")):
+        raise not_found()
+    return await request.app[UPSTREAMS].forward(request, OWNERS[request.match_info["segment"]])
+
+
+async def upstream_health(request: web.Request) -> web.Response:
+    """Readiness of every service behind the gateway: 200 when all are ready, else 503. Kept
+    apart from the gateway's own /health/ready, so an orchestrator does not take the entry
+    point out of service because one service behind it is down."""
+    upstreams = request.app[UPSTREAMS]
+
+    async def probe(service: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            await upstreams.fetch_json(service, "/health/ready")
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return {"status": "unavailable", "error": type(exc).__name__}
+        return {"status": "ready", "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    results = dict(zip(SERVICES, await asyncio.gather(*(probe(s) for s in SERVICES))))
+    ready = all(r["status"] == "ready" for r in results.values())
+    return json_response({"status": "ready" if ready else "degraded", "upstreams": results},
+                         status=200 if ready else 503)
+
+
+# --- the OpenAPI document of the whole API -------------------------------------------------------
+
+
+def merge_documents(title: str, documents: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """One document from the gateway's and each service's: the /api/v1 paths each owns, and
+    their components. A schema name two services use for different schemas is prefixed with
+    the second one's name (and its references rewritten). A service without a document (None)
+    is left out, and the document says so."""
+    merged: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "1.0.0",
+                 "description": "The marketplace's public API, served by the gateway."},
+        "paths": {},
+        "components": {"schemas": {}, "securitySchemes": {}},
+    }
+    schemas = merged["components"]["schemas"]
+    missing = [service for service, document in documents.items() if document is None]
+    for service, document in documents.items():
+        if document is None:
+            continue
+        components = document.get("components", {})
+        renamed = {name: f"{service.capitalize()}{name}"
+                   for name, schema in components.get("schemas", {}).items()
+                   if name in schemas and schemas[name] != schema}
+        document = _rename_refs(document, renamed) if renamed else document
+        for name, schema in document.get("components", {}).get("schemas", {}).items():
+            schemas[renamed.get(name, name)] = schema
+        merged["components"]["securitySchemes"].update(components.get("securitySchemes", {}))
+        for path, operations in document.get("paths", {}).items():
+            if owner(path) == service:
+                merged["paths"][path] = operations
+    if missing:
+        merged["info"]["description"] += (
+            f" Not included (unavailable when this was generated): {', '.join(missing)}.")
+        merged["info"]["x-unavailable-services"] = missing
+    return merged
+
+
+def _rename_refs(value: Any, renamed: dict[str, str]) -> Any:
+    prefix = "#/components/schemas/"
+    if isinstance(value, dict):
+        return {k: (prefix + renamed.get(v.removeprefix(prefix), v.removeprefix(prefix))
+                    if k == "$ref" and isinstance(v, str) and v.startswith(prefix)
+                    else _rename_refs(v, renamed))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rename_refs(v, renamed) for v in value]
+    return value
+
+
+class ApiDocument:
+    """The merged document, rebuilt at most once per `ttl_s` (one rebuild at a time)."""
+
+    def __init__(self, title: str, upstreams: Upstreams, own: Callable[[], dict[str, Any]],
+                 ttl_s: float) -> None:
+        self._title = title
+        self._upstreams = upstreams
+        self._own = own
+        self._ttl_s = ttl_s
+        self._lock = asyncio.Lock()
+        self._document: dict[str, Any] | None = None
+        self._built_at = 0.0
+
+    async def get(self) -> dict[str, Any]:
+        async with self._lock:
+            if self._document is None or time.monotonic() - self._built_at > self._ttl_s:
+                fetched = await asyncio.gather(*(self._fetch(s) for s in SERVICES))
+                self._document = merge_documents(
+                    self._title, {"gateway": self._own(), **dict(zip(SERVICES, fetched))})
+                self._built_at = time.monotonic()
+            return self._document
+
+    async def _fetch(self, service: str) -> dict[str, Any] | None:
+        try:
+            return await self._upstreams.fetch_json(service, "/openapi.json")
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("openapi_unavailable", service=service, error=repr(exc))
+            return None
+
+
+API_DOCUMENT = web.AppKey("api_document", ApiDocument)
+
+
+@web.middleware
+async def merged_openapi(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The runtime serves /openapi.json from a process's own routes; the gateway's answers
+    for the whole public API instead."""
+    if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):
+        return json_response(await request.app[API_DOCUMENT].get())
+    return await handler(request)

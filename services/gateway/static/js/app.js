@@ -1,0 +1,80 @@
+// The storefront's entry point: the routes, the header and the session's global events.
+
+import { route, start, navigate } from './core/router.js';
+import * as session from './core/session.js';
+import * as basket from './core/basket.js';
+import { h, replace } from './core/dom.js';
+import { toast } from './core/live.js';
+import { signOut } from './core/auth.js';
+
+route('/', () => import('./pages/home.js'));
+route('/search', () => import('./pages/search.js'));
+route('/listings/:id', () => import('./pages/listing.js'));
+route('/makers/:handle', () => import('./pages/maker-profile.js'));
+route('/basket', () => import('./pages/basket.js'));
+route('/checkout', () => import('./pages/checkout.js'));
+route('/orders', () => import('./pages/orders.js'));
+route('/orders/:id', () => import('./pages/order.js'));
+route('/commissions', () => import('./pages/commissions.js'));
+route('/commissions/:id', () => import('./pages/commission.js'));
+route('/login', () => import('./pages/login.js'));
+route('/register', () => import('./pages/register.js'));
+route('/maker', () => import('./pages/maker/dashboard.js'));
+route('/ops', () => import('./pages/ops.js'));
+
+function navLink(href, label, extra = {}) {
+  const current = window.location.pathname === href
+    || (href !== '/' && window.location.pathname.startsWith(`${href}/`));
+  return h('li', {}, h('a', { href, 'aria-current': current ? 'page' : null, ...extra }, label));
+}
+
+function renderNav() {
+  const user = session.user();
+  const count = basket.count();
+  const items = [navLink('/search', 'Browse')];
+  if (!user || user.role === 'customer') {
+    items.push(navLink('/basket', ['Basket', h('span', { class: 'badge', 'aria-label': `, ${count} item${count === 1 ? '' : 's'}` }, String(count))]));
+  }
+  if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'));
+  if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));
+  if (user?.role === 'operator') items.push(navLink('/ops', 'Operations'));
+  if (user) {
+    items.push(h('li', { class: 'site-nav__user' },
+      h('span', { class: 'site-nav__who' }, user.display_name || user.email),
+      h('button', { type: 'button', class: 'link-button', onclick: onSignOut }, 'Sign out')));
+  } else {
+    items.push(navLink('/login', 'Sign in'));
+    items.push(navLink('/register', 'Register'));
+  }
+  replace(document.getElementById('site-nav-links'), items);
+}
+
+function onSignOut() {
+  signOut();
+  toast('You are signed out.');
+  navigate('/');
+}
+
+function wireHeaderSearch() {
+  const form = document.querySelector('[data-header-search]');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const q = form.elements.namedItem('q').value.trim();
+    navigate(q ? `/search?q=${encodeURIComponent(q)}` : '/search');
+  });
+  document.addEventListener('route-change', () => {
+    const params = new URLSearchParams(window.location.search);
+    if (window.location.pathname === '/search') form.elements.namedItem('q').value = params.get('q') || '';
+  });
+}
+
+session.onChange(renderNav);
+basket.onChange(renderNav);
+document.addEventListener('route-change', renderNav);
+window.addEventListener('session-expired', () => {
+  toast('Your session has ended. Please sign in again.', { kind: 'warning' });
+});
+
+wireHeaderSearch();
+renderNav();
+start();

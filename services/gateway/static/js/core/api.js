@@ -1,0 +1,146 @@
+// The API client: JSON in and out, the Bearer token added, problem+json turned into ApiError,
+// Idempotency-Key sent on the writes that move money.
+
+import * as session from './session.js';
+
+export const API_ROOT = '/api/v1';
+
+/** An error response (application/problem+json) or a network failure (status 0). */
+export class ApiError extends Error {
+  constructor(status, problem = {}) {
+    super(problem.detail || problem.title || `Request failed (${status})`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.title = problem.title || defaultTitle(status);
+    this.detail = problem.detail || '';
+    this.code = problem.code || null;
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.problem = problem;
+  }
+}
+
+function defaultTitle(status) {
+  if (status === 0) return 'Could not reach the marketplace';
+  if (status === 401) return 'Please sign in';
+  if (status === 403) return 'Not allowed';
+  if (status === 404) return 'Not found';
+  if (status === 409) return 'Conflict';
+  if (status === 422) return 'Please check the highlighted fields';
+  if (status === 429) return 'Too many attempts';
+  if (status >= 500) return 'Something went wrong on our side';
+  return 'Request failed';
+}
+
+/** A random UUID; crypto.randomUUID needs a secure context, so fall back to getRandomValues. */
+export function newIdempotencyKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * One money-moving action (placing an order, accepting a quote). Re-sending the same body
+ * reuses its key, so a retry after a lost response is replayed by the server rather than
+ * charging twice; a changed body gets a fresh key.
+ */
+export class IdempotentAction {
+  constructor() {
+    this.key = null;
+    this.body = null;
+  }
+
+  keyFor(body) {
+    const json = JSON.stringify(body);
+    if (json !== this.body) {
+      this.key = newIdempotencyKey();
+      this.body = json;
+    }
+    return this.key;
+  }
+
+  /** Forget the key once the action has succeeded, so a new action starts afresh. */
+  done() {
+    this.key = null;
+    this.body = null;
+  }
+}
+
+/** Build a query string from an object, leaving out empty values. */
+export function queryString(params) {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value === null || value === undefined || value === '') continue;
+    for (const one of [value].flat()) search.append(name, String(one));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * request('/listings', {query, method, body, idempotencyKey, signal})
+ * Resolves with the parsed JSON (null for an empty body); rejects with ApiError.
+ */
+export async function request(path, { method = 'GET', query, body, idempotencyKey, signal } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  const accessToken = session.token();
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+
+  let response;
+  try {
+    response = await fetch(API_ROOT + path + queryString(query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, { detail: 'Check your connection and try again.' });
+  }
+
+  const data = await readBody(response);
+  if (response.ok) return data;
+  if (response.status === 401 && accessToken) {
+    session.end();
+    window.dispatchEvent(new CustomEvent('session-expired'));
+  }
+  throw new ApiError(response.status, data && typeof data === 'object' ? data : {});
+}
+
+async function readBody(response) {
+  const text = await response.text();
+  if (!text) return null;
+  const type = response.headers.get('Content-Type') || '';
+  if (type.includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  }
+  return { detail: text.slice(0, 300) };
+}
+
+export const get = (path, options = {}) => request(path, { ...options, method: 'GET' });
+export const post = (path, body, options = {}) => request(path, { ...options, method: 'POST', body });
+export const patch = (path, body, options = {}) => request(path, { ...options, method: 'PATCH', body });
+
+/** Read every page of a list endpoint (bounded, for small lists such as a maker's own). */
+export async function getAll(path, query = {}, { maxPages = 10, signal } = {}) {
+  const items = [];
+  let cursor = null;
+  for (let page = 0; page < maxPages; page += 1) {
+    const result = await get(path, { query: { ...query, limit: 100, cursor }, signal });
+    items.push(...(result?.items || []));
+    cursor = result?.next_cursor;
+    if (!cursor) break;
+  }
+  return items;
+}

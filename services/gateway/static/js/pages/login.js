@@ -1,0 +1,33 @@
+// Sign in.
+
+import * as session from '../core/session.js';
+import { signIn, homeFor, safeNext } from '../core/auth.js';
+import { h, replace } from '../core/dom.js';
+import * as forms from '../core/forms.js';
+import { toast } from '../core/live.js';
+import { setTitle } from '../core/router.js';
+
+export async function render({ main, query, navigate }) {
+  setTitle('Sign in');
+  const next = query.get('next');
+  const current = session.user();
+  const form = h('form', { class: 'stack', 'aria-labelledby': 'login-title', novalidate: true },
+    forms.field({ name: 'email', label: 'Email', type: 'email', required: true, attrs: { autocomplete: 'username' } }),
+    forms.field({ name: 'password', label: 'Password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
+    h('button', { type: 'submit', class: 'button' }, 'Sign in'));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const me = await forms.submitting(form, () => signIn(forms.text(form, 'email'), form.elements.namedItem('password').value), { busyLabel: 'Signing in…' });
+    if (!me) return;
+    toast(`Signed in as ${me.display_name || me.email}.`);
+    navigate(safeNext(next, homeFor(me.role)), { replace: true });
+  });
+
+  replace(main, h('div', { class: 'page page--narrow' },
+    h('h1', { id: 'login-title' }, 'Sign in'),
+    current ? h('p', { class: 'notice' }, `You are signed in as ${current.email}. Signing in again replaces that session.`) : null,
+    next ? h('p', {}, 'Please sign in to continue.') : null,
+    form,
+    h('p', {}, 'New here? ', h('a', { href: `/register${next ? `?next=${encodeURIComponent(next)}` : ''}` }, 'Create an account'), ' — to buy, or to sell your work.')));
+}

@@ -1,0 +1,175 @@
+// One order: its status, lines with their cancellation right, the legal statements the invoice
+// carries, and each maker's part with a live progress timeline (polled every few seconds while
+// the order is not settled). The customer can cancel while no parcel has gone.
+
+import * as api from '../core/api.js';
+import * as session from '../core/session.js';
+import { h, replace, dl } from '../core/dom.js';
+import * as fmt from '../core/format.js';
+import { announce, toast } from '../core/live.js';
+import { setTitle } from '../core/router.js';
+import { errorBox, pill } from '../components/ui.js';
+import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.js';
+import { optionText } from './basket.js';
+
+const POLL_MS = 3000;
+const TERMINAL = new Set(['completed', 'cancelled']);
+const SHIPPED = new Set(['dispatched', 'delivered']);
+
+function isSettled(order) {
+  return TERMINAL.has(order.status)
+    && (order.maker_orders || []).every((mo) => MAKER_ORDER_TERMINAL.has(mo.status));
+}
+
+function canCancel(order) {
+  return ['pending', 'confirmed'].includes(order.status)
+    && !(order.maker_orders || []).some((mo) => SHIPPED.has(mo.status));
+}
+
+function linesTable(order) {
+  return h('div', { class: 'table-scroll' }, h('table', { class: 'data-table' },
+    h('caption', {}, 'Pieces'),
+    h('thead', {}, h('tr', {}, ['Piece', 'Options', 'Qty', 'Price', 'Cancellation'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, (order.lines || []).map((line) => h('tr', { dataset: { lineId: line.id || '' } },
+      h('th', { scope: 'row' }, line.listing_id ? h('a', { href: `/listings/${line.listing_id}` }, line.title) : line.title),
+      h('td', {}, optionText(line.options).join('; ') || '—'),
+      h('td', {}, String(line.quantity)),
+      h('td', {}, fmt.money(line.line_total || line.unit_price)),
+      h('td', { dataset: { cancellationRight: line.cancellation_right } }, fmt.cancellationRight(line.cancellation_right)))))));
+}
+
+function deliverButton(mo, onChanged) {
+  const holder = h('div', {});
+  const button = h('button', { type: 'button', class: 'button button--small' }, 'Confirm delivery');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api.post(`/maker-orders/${mo.id}/deliver`, {});
+      toast('Delivery recorded.');
+      onChanged();
+    } catch (error) {
+      button.disabled = false;
+      replace(holder, button, errorBox(error));
+    }
+  });
+  holder.append(button);
+  return holder;
+}
+
+function makerOrderCard(mo, index, { operator, onChanged }) {
+  return h('section', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status }, 'aria-labelledby': `mo-${index}` },
+    h('h3', { id: `mo-${index}` }, `Parcel ${index + 1}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
+    progress(mo.status),
+    h('ul', { class: 'plain' }, (mo.lines || []).map((line) => h('li', {}, `${line.quantity} × ${line.title}`))),
+    dl([
+      ['Made in', mo.lead_time_days ? fmt.leadTime(mo.lead_time_days) : null],
+      ['Carrier', mo.tracking?.carrier],
+      ['Tracking number', mo.tracking?.tracking_number],
+      ['Declined because', mo.decline_reason],
+    ]),
+    mo.timeline?.length ? h('details', { class: 'timeline-details' }, h('summary', {}, 'History'), entries(mo.timeline)) : null,
+    operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null);
+}
+
+function cancelButton(order, onCancelled) {
+  const holder = h('div', { class: 'cancel-order' });
+  const button = h('button', { type: 'button', class: 'button button--danger' }, 'Cancel order');
+  button.addEventListener('click', async () => {
+    if (!window.confirm('Cancel this order? You will be refunded in full.')) return;
+    button.disabled = true;
+    try {
+      const updated = await api.post(`/orders/${order.id}/cancel`, {});
+      toast('Your order is cancelled and a refund is on its way.');
+      onCancelled(updated);
+    } catch (error) {
+      button.disabled = false;
+      replace(holder, button, errorBox(error));
+    }
+  });
+  holder.append(button);
+  return holder;
+}
+
+function view(order, { placed, onCancelled, operator, onChanged }) {
+  const makerOrders = order.maker_orders || [];
+  return h('div', { class: 'page page--narrow order-page', dataset: { orderId: order.id, status: order.status } },
+    h('p', { class: 'eyebrow' }, h('a', { href: operator ? '/ops?tab=orders' : '/orders' }, operator ? 'All orders' : 'Your orders')),
+    h('h1', {}, `Order ${String(order.id).slice(0, 8).toUpperCase()}`),
+    placed && order.status === 'pending' ? h('p', { class: 'notice' }, 'Thank you — we are reserving your pieces and taking the payment.') : null,
+    h('p', { class: 'order-status', dataset: { orderStatus: order.status } }, 'Status: ', pill(order.status, fmt.orderStatus(order.status)),
+      order.status === 'pending' ? h('span', { class: 'muted' }, ' — updating automatically') : null),
+    order.cancellation_reason ? h('p', { class: 'warning', dataset: { cancellationReason: order.cancellation_reason } },
+      `Cancelled: ${fmt.cancellationReason(order.cancellation_reason)}.`) : null,
+    dl([
+      ['Placed', fmt.when(order.created_at)],
+      ['Total', fmt.money(order.total)],
+      ['Deliver to', order.shipping_address ? [order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2, order.shipping_address.city, order.shipping_address.postcode, order.shipping_address.country].filter(Boolean).join(', ') : null],
+      ['Gift message', order.gift_message],
+    ]),
+    linesTable(order),
+    order.statements?.length ? h('section', { class: 'statements', 'aria-labelledby': 'statements-title' },
+      h('h2', { id: 'statements-title' }, 'Statements'),
+      order.statements.map((s) => h('p', { class: 'statement' }, typeof s === 'string' ? s : s.text))) : null,
+    makerOrders.length ? h('section', { 'aria-labelledby': 'parcels-title' },
+      h('h2', { id: 'parcels-title' }, 'Progress by maker'),
+      makerOrders.map((mo, i) => makerOrderCard(mo, i, { operator, onChanged }))) : null,
+    order.timeline?.length ? h('section', {}, h('h2', {}, 'Order history'), entries(order.timeline)) : null,
+    !operator && canCancel(order) ? cancelButton(order, onCancelled) : null);
+}
+
+export async function render({ main, params, query, signal }) {
+  const operator = session.role() === 'operator';
+  const path = `/orders/${encodeURIComponent(params.id)}`;
+  let order = await api.get(path, { signal });
+  let timer = null;
+  let stopped = false;
+  setTitle(`Order ${String(order.id).slice(0, 8).toUpperCase()}`);
+
+  const draw = () => {
+    const focusedText = main.contains(document.activeElement) ? document.activeElement.textContent : null;
+    replace(main, view(order, { placed: query.has('placed'), onCancelled, operator, onChanged: () => poll() }));
+    if (focusedText) [...main.querySelectorAll('button, a, summary')].find((el) => el.textContent === focusedText)?.focus();
+  };
+  const onCancelled = (updated) => {
+    order = updated;
+    draw();
+    schedule();
+  };
+  const poll = async () => {
+    if (document.hidden) {
+      schedule();
+      return;
+    }
+    try {
+      const latest = await api.get(path, { signal });
+      if (JSON.stringify(latest) !== JSON.stringify(order)) {
+        const before = order;
+        order = latest;
+        draw();
+        describeChange(before, latest);
+      }
+    } catch (error) {
+      if (error?.name === 'AbortError') return;
+    }
+    schedule();
+  };
+  const schedule = () => {
+    clearTimeout(timer);
+    if (!stopped && !isSettled(order)) timer = setTimeout(poll, POLL_MS);
+  };
+
+  draw();
+  schedule();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
+function describeChange(before, after) {
+  if (before.status !== after.status) announce(`Order ${fmt.orderStatus(after.status).toLowerCase()}`);
+  (after.maker_orders || []).forEach((mo, i) => {
+    const old = (before.maker_orders || []).find((b) => b.id === mo.id);
+    if (!old || old.status !== mo.status) announce(`Parcel ${i + 1}: ${fmt.makerOrderStatus(mo.status)}`);
+  });
+}

@@ -1,0 +1,243 @@
+// Search: the page's query string is the API's (q, category, metal, ..., sort), so a search can
+// be bookmarked, shared and reloaded. Results come in keyset pages ("Load more" follows
+// next_cursor); facets count the matches per category, metal, stone origin, production and
+// sourcing scheme for the current query and filters.
+
+import * as api from '../core/api.js';
+import { h, replace } from '../core/dom.js';
+import * as fmt from '../core/format.js';
+import * as forms from '../core/forms.js';
+import { announce } from '../core/live.js';
+import { setTitle } from '../core/router.js';
+import { listingCard } from '../components/listing-card.js';
+import { empty, errorBox, loading } from '../components/ui.js';
+
+export const FILTERS = ['q', 'category', 'metal', 'fineness', 'stone', 'stone_origin', 'min_price', 'max_price',
+  'production', 'sourcing', 'maker_id', 'occasion', 'sort'];
+const PAGE_SIZE = 24;
+
+const FACETS = [
+  { name: 'category', title: 'Category', label: fmt.category },
+  { name: 'metal', title: 'Metal', label: fmt.metal },
+  { name: 'stone_origin', title: 'Stone origin', label: fmt.origin },
+  { name: 'production', title: 'Production', label: fmt.production },
+  { name: 'sourcing', title: 'Sourcing', label: fmt.scheme },
+];
+
+const entriesOf = (labels) => Object.entries(labels);
+
+/** The filters present in a query string, in API form. */
+export function filtersFrom(query) {
+  const filters = {};
+  for (const name of FILTERS) {
+    const value = query.get(name);
+    if (value !== null && value !== '') filters[name] = value;
+  }
+  return filters;
+}
+
+function searchUrl(filters) {
+  return `/search${api.queryString(filters)}`;
+}
+
+function withFilter(filters, name, value) {
+  const next = { ...filters };
+  if (value === null || value === undefined || value === '') delete next[name];
+  else next[name] = value;
+  return searchUrl(next);
+}
+
+// --- the filters form -----------------------------------------------------------------------------
+
+function priceInput(name, label, filters) {
+  const minor = filters[name];
+  return forms.field({
+    name, label, type: 'text', loc: name,
+    value: minor && /^\d+$/.test(minor) ? fmt.formatMajor(Number(minor)) : '',
+    attrs: { inputmode: 'decimal', autocomplete: 'off', placeholder: '£' },
+  });
+}
+
+function filterForm(filters, navigate) {
+  const finenessOptions = [...new Set(Object.values(fmt.LEGAL_FINENESSES).flat())].sort((a, b) => a - b)
+    .map((value) => [value, String(value)]);
+  const form = h('form', { class: 'filters__form', 'aria-label': 'Search filters', novalidate: true },
+    forms.field({ name: 'q', label: 'Words', type: 'search', value: filters.q, attrs: { autocomplete: 'off' } }),
+    forms.select({ name: 'category', label: 'Category', placeholder: 'Any category', options: entriesOf(fmt.CATEGORY_SINGULAR), value: filters.category }),
+    forms.select({ name: 'metal', label: 'Metal', placeholder: 'Any metal', options: entriesOf(fmt.METALS), value: filters.metal }),
+    forms.select({ name: 'fineness', label: 'Fineness (parts per thousand)', placeholder: 'Any fineness', options: finenessOptions, value: filters.fineness }),
+    forms.field({ name: 'stone', label: 'Stone', value: filters.stone, hint: 'e.g. sapphire, diamond', attrs: { autocomplete: 'off' } }),
+    forms.select({ name: 'stone_origin', label: 'Stone origin', placeholder: 'Any origin', options: entriesOf(fmt.STONE_ORIGINS), value: filters.stone_origin }),
+    h('div', { class: 'field-row' }, priceInput('min_price', 'Min price (£)', filters), priceInput('max_price', 'Max price (£)', filters)),
+    forms.select({ name: 'production', label: 'Production', placeholder: 'Any', options: entriesOf(fmt.PRODUCTION), value: filters.production }),
+    forms.select({ name: 'sourcing', label: 'Sourcing scheme', placeholder: 'Any', options: entriesOf(fmt.SCHEMES), value: filters.sourcing }),
+    forms.field({ name: 'occasion', label: 'Occasion', value: filters.occasion, hint: 'e.g. wedding, birthday', attrs: { autocomplete: 'off' } }),
+    forms.select({ name: 'sort', label: 'Sort by', options: entriesOf(fmt.SORTS), value: filters.sort || (filters.q ? 'relevance' : 'newest') }),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'button' }, 'Apply filters'),
+      h('a', { href: '/search', class: 'button button--secondary' }, 'Clear all')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const next = readForm(form, filters);
+    if (next) navigate(searchUrl(next));
+  });
+  return form;
+}
+
+function readForm(form, current) {
+  const next = {};
+  for (const name of ['q', 'category', 'metal', 'fineness', 'stone', 'stone_origin', 'production', 'sourcing', 'occasion', 'sort']) {
+    const value = forms.text(form, name);
+    if (value) next[name] = value;
+  }
+  if (current.maker_id) next.maker_id = current.maker_id;
+  const errors = [];
+  for (const name of ['min_price', 'max_price']) {
+    const minor = fmt.parseMajor(forms.text(form, name));
+    if (Number.isNaN(minor)) errors.push({ loc: [name], msg: 'Enter an amount such as 25 or 25.50', code: 'invalid_amount' });
+    else if (minor !== null) next[name] = String(minor);
+  }
+  if (errors.length) {
+    forms.showErrors(form, new api.ApiError(422, { title: 'Please check the prices', errors }));
+    return null;
+  }
+  return next;
+}
+
+// --- facets and active filters ------------------------------------------------------------------
+
+/** Facet counts come as {value: count} or [{value, count}]; a count may be capped ("1000+"). */
+function facetEntries(raw) {
+  if (!raw) return [];
+  const pairs = Array.isArray(raw)
+    ? raw.map((entry) => [entry.value ?? entry.key ?? entry.name, entry.count ?? entry.n, entry.capped])
+    : Object.entries(raw).map(([value, count]) => (count && typeof count === 'object' ? [value, count.count, count.capped] : [value, count]));
+  return pairs.filter(([value]) => value !== undefined && value !== null);
+}
+
+function countText(count, capped) {
+  if (typeof count === 'string') return count;
+  return `${Number(count).toLocaleString('en-GB')}${capped ? '+' : ''}`;
+}
+
+function facetLists(facets, filters) {
+  const groups = FACETS.map(({ name, title, label }) => {
+    const entries = facetEntries(facets?.[name]);
+    if (!entries.length) return null;
+    return h('div', { class: 'facet', dataset: { facet: name } },
+      h('h3', { class: 'facet__title' }, title),
+      h('ul', {}, entries.map(([value, count, capped]) => {
+        const selected = filters[name] === String(value);
+        return h('li', {}, h('a', {
+          href: withFilter(filters, name, selected ? null : value),
+          'aria-current': selected ? 'true' : null,
+          class: selected ? 'facet__link is-selected' : 'facet__link',
+        }, selected ? h('span', { 'aria-hidden': 'true' }, '✓ ') : null, label(value), ' ',
+        h('span', { class: 'facet__count' }, `(${countText(count, capped)})`),
+        selected ? h('span', { class: 'visually-hidden' }, ', selected: choose to remove') : null));
+      })));
+  }).filter(Boolean);
+  return groups.length ? h('section', { class: 'facets', 'aria-label': 'Refine by' }, h('h2', { class: 'facets__heading' }, 'Refine by'), groups) : null;
+}
+
+function filterLabel(name, value) {
+  switch (name) {
+    case 'q': return `“${value}”`;
+    case 'category': return fmt.category(value);
+    case 'metal': return fmt.metal(value);
+    case 'fineness': return `Fineness ${value}`;
+    case 'stone_origin': return fmt.origin(value);
+    case 'production': return fmt.production(value);
+    case 'sourcing': return fmt.scheme(value);
+    case 'min_price': return `From ${fmt.money({ amount: Number(value), currency: 'GBP' })}`;
+    case 'max_price': return `Up to ${fmt.money({ amount: Number(value), currency: 'GBP' })}`;
+    case 'maker_id': return 'One maker';
+    case 'occasion': return `Occasion: ${value}`;
+    case 'stone': return `Stone: ${value}`;
+    default: return value;
+  }
+}
+
+function activeFilters(filters) {
+  const names = Object.keys(filters).filter((name) => name !== 'sort');
+  if (!names.length) return null;
+  return h('ul', { class: 'chips', 'aria-label': 'Active filters' }, names.map((name) => h('li', {},
+    h('a', { class: 'chip', href: withFilter(filters, name, null) }, filterLabel(name, filters[name]),
+      h('span', { 'aria-hidden': 'true' }, ' ×'), h('span', { class: 'visually-hidden' }, ' (remove filter)')))));
+}
+
+// --- the page ----------------------------------------------------------------------------------
+
+/** "Showing 24 of 130 pieces" (total may be capped: "1,000+"). */
+function statusText(shown, page) {
+  const total = page?.total;
+  const count = typeof total === 'number' ? total : total?.count;
+  if (typeof count === 'number' && (count > shown || total?.capped)) {
+    return `Showing ${shown.toLocaleString('en-GB')} of ${countText(count, total?.capped)} pieces.`;
+  }
+  return `Showing ${fmt.plural(shown, 'piece')}${page?.next_cursor ? '' : ' — that is everything'}.`;
+}
+
+export async function render({ main, query, signal, navigate }) {
+  const filters = filtersFrom(query);
+  setTitle(filters.q ? `“${filters.q}”` : filters.category ? fmt.CATEGORIES[filters.category] || 'Search' : 'Browse pieces');
+
+  const results = h('ul', { class: 'card-grid', 'aria-label': 'Results', id: 'results' });
+  const status = h('p', { class: 'results__status', role: 'status' });
+  const more = h('div', { class: 'results__more' });
+  const facetBox = h('div', {});
+  // On a phone the filters fold away above the results; on a wide screen they stay open.
+  const details = h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches },
+    h('summary', {}, 'Refine and filter'), facetBox, h('h2', { class: 'facets__heading' }, 'Filters'), filterForm(filters, navigate));
+
+  replace(main, h('div', { class: 'page page--search' },
+    h('h1', {}, filters.q ? `Results for “${filters.q}”` : 'Browse handcrafted pieces'),
+    activeFilters(filters),
+    h('div', { class: 'search-layout' },
+      h('aside', { class: 'search-layout__side', 'aria-label': 'Filters and facets' }, details),
+      h('section', { class: 'search-layout__results', 'aria-label': 'Results', 'aria-busy': 'true' }, status, results, more))));
+
+  let shown = 0;
+  const loadPage = async (cursor) => {
+    const page = await api.get('/listings', { query: { ...filters, limit: PAGE_SIZE, cursor }, signal });
+    const items = page?.items || [];
+    results.append(...items.map(listingCard));
+    shown += items.length;
+    if (!cursor) replace(facetBox, facetLists(page?.facets, filters));
+    status.textContent = shown ? statusText(shown, page) : '';
+    if (!shown) replace(status, empty('No pieces match. Try fewer filters or other words.', h('a', { href: '/search', class: 'button button--secondary' }, 'Clear all filters')));
+    replace(more, page?.next_cursor ? loadMoreButton(page.next_cursor) : null);
+    return items;
+  };
+
+  const loadMoreButton = (cursor) => {
+    const button = h('button', { type: 'button', class: 'button button--secondary', 'aria-controls': 'results' }, 'Load more');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      button.textContent = 'Loading…';
+      try {
+        const before = results.children.length;
+        const items = await loadPage(cursor);
+        announce(`${fmt.plural(items.length, 'more piece')} loaded`);
+        results.children[before]?.querySelector('a')?.focus();
+      } catch (error) {
+        if (error?.name === 'AbortError') return;
+        replace(more, errorBox(error, () => replace(more, loadMoreButton(cursor))));
+      }
+    });
+    return button;
+  };
+
+  replace(status, loading('Searching…'));
+  try {
+    await loadPage(null);
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    replace(status, errorBox(error, () => navigate(window.location.pathname + window.location.search, { replace: true })));
+    if (error instanceof api.ApiError && error.errors.length) {
+      status.append(h('ul', {}, error.errors.map((e) => h('li', {}, `${forms.cleanLoc(e.loc).join('.')}: ${e.msg}`))));
+    }
+  } finally {
+    main.querySelector('.search-layout__results')?.removeAttribute('aria-busy');
+  }
+}
