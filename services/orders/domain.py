@@ -112,6 +112,13 @@ class PaymentStatus(StrEnum):
     REFUNDED = "refunded"
 
 
+class RefundReason(StrEnum):
+    """Why money goes back when no cancellation is involved."""
+
+    # An operator refunded a delivered maker order (a return, a fault found later).
+    AFTER_DELIVERY = "after_delivery"
+
+
 class RefundStatus(StrEnum):
     DUE = "due"
     ISSUED = "issued"
@@ -625,6 +632,9 @@ class MakerOrder(Aggregate):
     tracking: Tracking | None = None
     quality_checks: list[QualityCheck] = field(default_factory=list)
     decline_reason: str | None = None
+    # Set when an operator refunded the delivered parcel; the status stays `delivered`.
+    refund_reason: str | None = None
+    refunded_at: datetime | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -665,7 +675,13 @@ class MakerOrder(Aggregate):
         return maker_order
 
     def _event_data(self) -> dict[str, Any]:
-        return {"maker_order_id": self.id, "order_id": self.order_id, "maker_id": self.maker_id}
+        # Called after the status changed: events carry the state they lead to.
+        return {
+            "maker_order_id": self.id,
+            "order_id": self.order_id,
+            "maker_id": self.maker_id,
+            "status": self.status,
+        }
 
     def _conflict(self, action: str, code: str = "invalid_state") -> ProblemError:
         return state_conflict(self.status.value, action, code=code)
@@ -686,13 +702,7 @@ class MakerOrder(Aggregate):
             return False
         if self.status is not MakerOrderStatus.AWAITING_ACCEPTANCE:
             raise self._conflict("decline")
-        reason = (reason or "").strip()
-        if not reason:
-            raise rules_violated([Violation(("reason",), "Say why you decline", "decline_reason_required")])
-        if len(reason) > MAX_REASON_CHARS:
-            raise rules_violated(
-                [Violation(("reason",), f"At most {MAX_REASON_CHARS} characters", "reason_too_long")]
-            )
+        reason = _required_reason(reason, code="decline_reason_required")
         now = now or _utcnow()
         self.status = MakerOrderStatus.DECLINED
         self.decline_reason = reason
@@ -787,6 +797,8 @@ class MakerOrder(Aggregate):
             f"Dispatched with {tracking.carrier}, tracking {tracking.tracking_number}",
             **self._event_data(),
             tracking=tracking,
+            carrier=tracking.carrier,
+            tracking_number=tracking.tracking_number,
         )
         return True
 
@@ -809,6 +821,29 @@ class MakerOrder(Aggregate):
         )
         return True
 
+    def refund_after_delivery(self, reason: str, *, now: datetime) -> bool:
+        """Only through `Order.refund_delivered`, which owes the customer the money. The caller
+        reverses the maker's earning with `reversal_of`: the ledger is never edited."""
+        if self.refunded_at is not None:
+            return False
+        if self.status is not MakerOrderStatus.DELIVERED:
+            raise self._conflict("refund before delivery", code="not_delivered")
+        reason = _required_reason(reason)
+        self.refund_reason = reason
+        self.refunded_at = now
+        self._record(
+            "refunded",
+            now,
+            f"Refunded after delivery: {reason}",
+            **self._event_data(),
+            reason=reason,
+            refund=self.gross,
+            gross=-self.gross,
+            commission=-self.commission,
+            net=-self.net,
+        )
+        return True
+
     def cancel(self, *, now: datetime) -> bool:
         """Only through `Order` cancelling, which has already refused a dispatched order."""
         if self.status is MakerOrderStatus.CANCELLED:
@@ -822,6 +857,17 @@ class MakerOrder(Aggregate):
         self.status = MakerOrderStatus.CANCELLED
         self._record("cancelled", now, "Cancelled with the order", **self._event_data())
         return True
+
+
+def _required_reason(reason: str | None, *, code: str = "reason_required") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise rules_violated([Violation(("reason",), "Say why", code)])
+    if len(reason) > MAX_REASON_CHARS:
+        raise rules_violated(
+            [Violation(("reason",), f"At most {MAX_REASON_CHARS} characters", "reason_too_long")]
+        )
+    return reason
 
 
 def _stock_release(lines: Iterable[PricedLine]) -> list[dict[str, Any]]:
@@ -860,8 +906,8 @@ class Refund:
 
     id: uuid.UUID
     amount: Money
-    reason: CancellationReason
-    # The declined maker order it refunds, or None for the whole remaining order.
+    reason: CancellationReason | RefundReason
+    # The declined or refunded maker order, or None for the whole remaining order.
     maker_order_id: uuid.UUID | None
     requested_at: datetime
     status: RefundStatus = RefundStatus.DUE
@@ -995,6 +1041,11 @@ class Order(Aggregate):
             and self.payment.status is PaymentStatus.AUTHORISED
             and not self.refunds
         )
+
+    @property
+    def compensation_due(self) -> bool:
+        """Money the provider still has to give back: a refund or a void."""
+        return bool(self.refunds_due()) or self.void_due
 
     def maker_order(self, maker_order_id: uuid.UUID) -> MakerOrder:
         for maker_order in self.maker_orders:
@@ -1174,7 +1225,29 @@ class Order(Aggregate):
             return False
         now = now or _utcnow()
         self.status = OrderStatus.COMPLETED
-        self._record("completed", now, "Every piece delivered", order_id=self.id)
+        self._record(
+            "completed", now, "Every piece delivered", order_id=self.id, customer_id=self.customer_id
+        )
+        return True
+
+    def refund_delivered(self, maker_order_id: uuid.UUID, reason: str, *, now: datetime | None = None) -> bool:
+        """An operator refunds a delivered maker order in full (a return, a fault found later):
+        the customer is owed that maker's part and the maker's earning is reversed. The order's
+        status does not change; a second refund of the same maker order is a no-op."""
+        maker_order = self.maker_order(maker_order_id)
+        now = now or _utcnow()
+        if not maker_order.refund_after_delivery(reason, now=now):
+            return False
+        self.refunds.append(
+            Refund(
+                id=uuid.uuid4(),
+                amount=maker_order.gross,
+                reason=RefundReason.AFTER_DELIVERY,
+                maker_order_id=maker_order_id,
+                requested_at=now,
+            )
+        )
+        self._changed(now, "A delivered part was refunded")
         return True
 
     # -- compensation bookkeeping ----------------------------------------------------------------
@@ -1405,7 +1478,14 @@ class Commission(Aggregate):
         return commission
 
     def _event_data(self) -> dict[str, Any]:
-        return {"commission_id": self.id, "maker_id": self.maker_id, "customer_id": self.customer_id}
+        # Called after the status changed: events carry the state they lead to.
+        return {
+            "commission_id": self.id,
+            "maker_id": self.maker_id,
+            "customer_id": self.customer_id,
+            "status": self.status,
+            "order_id": self.order_id,
+        }
 
     def _only_maker(self, by_maker_id: uuid.UUID) -> None:
         if by_maker_id != self.maker_id:
@@ -1501,7 +1581,7 @@ class Commission(Aggregate):
         self.order_id = order_id
         self._record(
             "accepted", now, "Quote accepted; order placed",
-            **self._event_data(), order_id=order_id, price=self.quote.price,
+            **self._event_data(), price=self.quote.price,
         )
         return True
 
@@ -1583,7 +1663,8 @@ class PaymentProvider(Protocol):
 
     async def void(self, reference: str) -> None: ...
 
-    async def refund(self, reference: str, amount: Money) -> None: ...
+    # The key makes a retried refund (a crash before it was recorded) never pay out twice.
+    async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None: ...
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,11 +5,14 @@ The saga (ARCHITECTURE.md): `orders.order.placed` asks catalogue to reserve;
 releases whatever is reserved for the order (catalogue must accept a cancel for
 an order it has not seen yet, or already released). `orders.maker_order.declined`
 after confirmation returns that maker's pieces to stock.
+
+A bespoke order (from an accepted commission) has no stock lines: its
+`orders.order.placed` carries `lines: []` and needs no answer from catalogue.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
@@ -56,6 +59,7 @@ class MakerOrderData(_Data):
     gross: Money
     commission: Money
     net: Money
+    line_ids: list[UUID] = Field([], description="The order's lines this maker makes")
 
 
 class OrderConfirmed(Event):
@@ -112,9 +116,12 @@ class MakerOrderDeclined(MakerOrderEvent):
 
 
 class MakerOrderQualityChecked(MakerOrderEvent):
+    """A failed check keeps the maker order `in_production`."""
+
     event_type = "orders.maker_order.quality_checked"
 
     passed: bool
+    notes: str = ""
 
 
 class MakerOrderDispatched(MakerOrderEvent):
@@ -125,8 +132,30 @@ class MakerOrderDispatched(MakerOrderEvent):
 
 
 class MakerOrderDelivered(MakerOrderEvent):
+    """The maker's earning (`net`) posts to their payout ledger."""
+
     event_type = "orders.maker_order.delivered"
 
+    gross: Money
+    commission: Money
+    net: Money
+
+
+class MakerOrderCancelled(MakerOrderEvent):
+    """The order was cancelled before this part was dispatched; the order's own
+    `orders.order.cancelled` carries the stock to release and the refund."""
+
+    event_type = "orders.maker_order.cancelled"
+
+
+class MakerOrderRefunded(MakerOrderEvent):
+    """An operator refunded a delivered part in full. The status stays `delivered`;
+    the maker's ledger gets a reversal whose amounts (negative) are these."""
+
+    event_type = "orders.maker_order.refunded"
+
+    reason: str
+    refund: Money
     gross: Money
     commission: Money
     net: Money
@@ -145,6 +174,9 @@ class CommissionEvent(Event):
 class CommissionRequested(CommissionEvent):
     event_type = "orders.commission.requested"
 
+    budget: Money | None = None
+    deadline: date | None = None
+
 
 class CommissionQuoted(CommissionEvent):
     event_type = "orders.commission.quoted"
@@ -154,11 +186,17 @@ class CommissionQuoted(CommissionEvent):
 
 
 class CommissionAccepted(CommissionEvent):
+    """The customer accepted the quote; `order_id` is the order it created."""
+
     event_type = "orders.commission.accepted"
+
+    price: Money | None = None
 
 
 class CommissionDeclined(CommissionEvent):
     event_type = "orders.commission.declined"
+
+    reason: str | None = None
 
 
 class CommissionWithdrawn(CommissionEvent):

@@ -29,6 +29,7 @@ from services.orders.domain import (
     PaymentStatus,
     ProductionKind,
     QualityChecks,
+    RefundReason,
     RefundStatus,
     RequestedLine,
     ShippingAddress,
@@ -914,6 +915,63 @@ class TestLedger:
 
     def test_empty_ledger_balance_is_zero(self):
         assert balance([], "GBP") == gbp(0)
+
+
+class TestRefundAfterDelivery:
+    def test_refunds_the_part_and_keeps_it_delivered(self):
+        order = confirmed(listing(price=gbp(4000)), listing(maker_id=MAKER_B, price=gbp(6000)))
+        maker_order = delivered(order.maker_orders[1])
+        order.maybe_complete(now=NOW)
+        assert order.refund_delivered(maker_order.id, " Returned: scratched ", now=NOW)
+        assert (maker_order.status, maker_order.refund_reason) == (
+            MakerOrderStatus.DELIVERED, "Returned: scratched")
+        [refund] = order.refunds_due()
+        assert (refund.amount, refund.reason, refund.maker_order_id) == (
+            gbp(6000), RefundReason.AFTER_DELIVERY, maker_order.id)
+        assert order.compensation_due
+        refunded = maker_order.pending_events[-1]
+        assert refunded.name == "refunded"
+        assert refunded.data["net"] == {"amount": -5100, "currency": "GBP"}
+        assert refunded.data["refund"] == {"amount": 6000, "currency": "GBP"}
+
+    def test_a_second_refund_changes_nothing(self):
+        order = confirmed(listing())
+        maker_order = delivered(order.maker_orders[0])
+        order.refund_delivered(maker_order.id, "Faulty clasp", now=NOW)
+        version = order.version
+        assert not order.refund_delivered(maker_order.id, "Again", now=NOW)
+        assert (order.version, len(order.refunds)) == (version, 1)
+
+    def test_only_after_delivery(self):
+        order = confirmed(listing())
+        with pytest.raises(ProblemError) as excinfo:
+            order.refund_delivered(order.maker_orders[0].id, "Too early", now=NOW)
+        assert (excinfo.value.status, excinfo.value.code) == (409, "not_delivered")
+        assert order.refunds == []
+
+    def test_needs_a_reason(self):
+        order = confirmed(listing())
+        maker_order = delivered(order.maker_orders[0])
+        with pytest.raises(ProblemError) as excinfo:
+            order.refund_delivered(maker_order.id, "  ", now=NOW)
+        assert codes(excinfo) == ["reason_required"]
+
+    def test_issuing_it_marks_the_payment_refunded(self):
+        order = confirmed(listing())
+        maker_order = delivered(order.maker_orders[0])
+        order.refund_delivered(maker_order.id, "Returned", now=NOW)
+        [refund] = order.refunds_due()
+        order.refund_issued(refund.id, now=NOW)
+        assert order.payment.status is PaymentStatus.REFUNDED
+        assert not order.compensation_due
+
+    def test_round_trips(self):
+        order = confirmed(listing())
+        maker_order = delivered(order.maker_orders[0])
+        order.refund_delivered(maker_order.id, "Returned", now=NOW)
+        restored = from_json(Order, to_json(order))
+        assert restored.refunds[0].reason is RefundReason.AFTER_DELIVERY
+        assert restored.maker_orders[0].refunded_at == NOW
 
 
 # -- Bespoke commissions -----------------------------------------------------------------------

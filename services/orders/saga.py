@@ -1,0 +1,168 @@
+"""The order saga's steps that involve more than one aggregate call: reacting to catalogue's
+answer, authorising payment, giving money back, and the sweepers that keep the saga moving
+when nobody asks (expiry, compensation retries, forgetting idempotency keys).
+
+Every step loads the order `for_update`, so the consumer, the sweepers and HTTP requests
+acting on one order take turns; each transition is a domain method that is a no-op when its
+effect already happened, so a redelivered event or a second sweeper changes nothing twice.
+
+Payment is authorised with one idempotency key per order: a retry after a transient error,
+a crash or a redelivery never charges twice. Transient errors are retried a few times inside
+the step (ORDERS_PAYMENT_ATTEMPTS, with backoff); if the provider is still failing the step
+raises, the transaction rolls back and the consumer's retry queues bring the event back
+later. An order that never settles is cancelled as expired by the sweeper.
+
+Compensation (refunds, voids) is state on the order: the step that owes money tries to pay it
+back at once, inside the same transaction (safe to repeat: refunds carry idempotency keys,
+voids are idempotent); what the provider refuses stays due and the compensation sweeper
+retries it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import asyncpg
+from aiohttp import web
+
+from services.orders import idempotency, store
+from services.orders.domain import AuthorisationOutcome, Money, Order, PaymentProviderError
+from services.orders.payments import PROVIDER, authorise_with_retries
+from shared.contracts.catalogue import StockReservationFailed, StockReserved
+from shared.contracts.orders import OrderPlaced
+from shared.db import UnitOfWork
+from shared.http import POOL, SETTINGS
+from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from services.orders.app import OrdersSettings
+
+log = get_logger()
+
+PRODUCER = "orders"
+EXPIRY_BATCH = 100
+COMPENSATION_BATCH = 20
+# How long a refund or void the provider refused waits before the sweeper tries again.
+COMPENSATION_RETRY_S = 30.0
+
+
+class PaymentUnavailable(RuntimeError):
+    """The provider kept failing transiently; the event is retried later."""
+
+
+def _settings(app: web.Application) -> OrdersSettings:
+    return app[SETTINGS]  # type: ignore[return-value]
+
+
+# --- reactions to events -------------------------------------------------------------------------
+
+
+async def stock_reserved(app: web.Application, uow: UnitOfWork, event: StockReserved) -> None:
+    """Catalogue holds every line: check its prices against what the customer was shown, then
+    authorise payment."""
+    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    if order is None:
+        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
+        return
+    order.stock_reserved({line.listing_id: Money(line.unit_price.amount, line.unit_price.currency)
+                          for line in event.lines})
+    await authorise_if_due(app, order)
+    await store.save_order(uow, order)
+
+
+async def reservation_failed(uow: UnitOfWork, event: StockReservationFailed) -> None:
+    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    if order is None:
+        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
+        return
+    order.reservation_failed(line.reason for line in event.lines)
+    await store.save_order(uow, order)
+
+
+async def order_placed(app: web.Application, uow: UnitOfWork, event: OrderPlaced) -> None:
+    """Our own event: an order without stock lines (bespoke) goes straight to payment; a stock
+    order waits for catalogue's answer instead."""
+    if event.lines:
+        return
+    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    if order is None:
+        return
+    await authorise_if_due(app, order)
+    await store.save_order(uow, order)
+
+
+# --- steps ---------------------------------------------------------------------------------------
+
+
+async def authorise_if_due(app: web.Application, order: Order) -> None:
+    """Authorise the order's total when stock is held and payment has not been decided, then
+    confirm (splitting it into maker orders) or cancel it as payment_declined."""
+    if not order.awaiting_payment:
+        return
+    settings = _settings(app)
+    result = await authorise_with_retries(
+        app[PROVIDER], order.payment.token, order.total, order.payment_idempotency_key,
+        attempts=settings.payment_attempts, backoff_s=settings.payment_retry_backoff_s,
+    )
+    if result.outcome is AuthorisationOutcome.AUTHORISED:
+        assert result.reference is not None
+        order.payment_authorised(result.reference, commission_rate=settings.commission_rate)
+    elif result.outcome is AuthorisationOutcome.DECLINED:
+        order.payment_declined()
+    else:
+        raise PaymentUnavailable(f"order {order.id}: {result.detail}")
+
+
+async def compensate(app: web.Application, conn: asyncpg.Connection, order: Order) -> None:
+    """Pay back what the order owes (each due refund, or a void), marking each on the order as
+    the provider confirms it. What fails stays due, for the sweeper to retry later."""
+    if not order.compensation_due:
+        return
+    provider = app[PROVIDER]
+    reference = order.payment.reference
+    assert reference is not None, "only an authorised payment can owe a refund or a void"
+    try:
+        for refund in order.refunds_due():
+            await provider.refund(reference, refund.amount, idempotency_key=f"refund-{refund.id}")
+            order.refund_issued(refund.id)
+        if order.void_due:
+            await provider.void(reference)
+            order.payment_voided()
+    except PaymentProviderError as exc:
+        log.warning("compensation_failed", order_id=str(order.id), error=repr(exc))
+        await store.defer_compensation(conn, order.id, COMPENSATION_RETRY_S)
+
+
+# --- periodic jobs (the worker role) -------------------------------------------------------------
+
+
+async def expire_orders(app: web.Application) -> None:
+    """Cancel as expired every pending order past its expires_at, a batch per transaction. Rows
+    are claimed with SKIP LOCKED, so any number of workers can sweep at once."""
+    while True:
+        async with UnitOfWork(app[POOL], PRODUCER) as uow:
+            order_ids, now = await store.claim_expired_orders(uow.conn, EXPIRY_BATCH)
+            for order_id in order_ids:
+                order = await store.load_order(uow.conn, order_id)  # locked by the claim
+                if order is not None and order.expire(now):
+                    await store.save_order(uow, order)
+        if order_ids:
+            log.info("orders_expired", count=len(order_ids))
+        if len(order_ids) < EXPIRY_BATCH:
+            return
+
+
+async def retry_compensations(app: web.Application) -> None:
+    """Retry refunds and voids the provider refused before (or that a crash left due)."""
+    async with UnitOfWork(app[POOL], PRODUCER) as uow:
+        for order_id in await store.claim_compensations(uow.conn, COMPENSATION_BATCH):
+            order = await store.load_order(uow.conn, order_id)  # locked by the claim
+            if order is not None:
+                await compensate(app, uow.conn, order)
+                await store.save_order(uow, order)
+
+
+async def forget_idempotency_keys(app: web.Application) -> None:
+    deleted = await idempotency.delete_expired(app[POOL], _settings(app).idempotency_retention_s)
+    if deleted:
+        log.info("idempotency_keys_deleted", count=deleted)

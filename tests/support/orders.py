@@ -1,0 +1,150 @@
+"""Helpers for the orders service's tests: an HTTP client, and the catalogue and makers events
+a test publishes when it stands in for those services."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from shared.contracts import Envelope, Event
+from shared.contracts.catalogue import ListingPublished
+from shared.contracts.makers import MakerApproved
+from tests.support.broker import publish_raw
+
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 Hatton Garden", "city": "London",
+           "postcode": "EC1N 8AA", "country": "GB"}
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: Any
+    raw: bytes
+
+
+@dataclass
+class Api:
+    session: aiohttp.ClientSession
+    url: str
+    mint: Callable[..., str]
+
+    async def call(self, method: str, path: str, token: str | None = None, *, json: Any = None,
+                   data: bytes | None = None, headers: dict[str, str] | None = None) -> Response:
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.session.request(method, self.url + path, json=json, data=data,
+                                        headers=headers) as r:
+            raw = await r.read()
+            body = await r.json(content_type=None) if raw else None
+            if r.status >= 400:
+                assert r.content_type == "application/problem+json", (r.status, body)
+            assert r.status < 500, (method, path, r.status, body)
+            return Response(r.status, body, r.headers, raw)
+
+    async def ok(self, method: str, path: str, token: str | None = None, *, status: int = 200,
+                 json: Any = None, headers: dict[str, str] | None = None) -> Any:
+        response = await self.call(method, path, token, json=json, headers=headers)
+        assert response.status == status, (method, path, response.status, response.body)
+        return response.body
+
+    def user(self, role: str) -> tuple[uuid.UUID, str]:
+        user_id = uuid.uuid4()
+        return user_id, self.mint(role, user_id)
+
+
+def key() -> dict[str, str]:
+    """A fresh Idempotency-Key header."""
+    return {"Idempotency-Key": f"k-{uuid.uuid4()}"}
+
+
+def order_body(*lines: dict[str, Any], token: str = "tok_visa", **extra: Any) -> dict[str, Any]:
+    return {"lines": list(lines), "shipping_address": ADDRESS, "payment": {"token": token}, **extra}
+
+
+def line(listing_id: Any, quantity: int = 1, **options: Any) -> dict[str, Any]:
+    return {"listing_id": str(listing_id), "quantity": quantity, "options": options}
+
+
+def listing_snapshot(**overrides: Any) -> dict[str, Any]:
+    """The data of a catalogue.listing.* event for a visible ready-to-ship piece."""
+    data: dict[str, Any] = {
+        "listing_id": str(uuid.uuid4()),
+        "maker_id": str(uuid.uuid4()),
+        "listing_version": 1,
+        "status": "published",
+        "visible": True,
+        "title": "Sterling silver band",
+        "category": "ring",
+        "price": {"amount": 12500, "currency": "GBP"},
+        "production_kind": "ready_to_ship",
+        "lead_time_days": None,
+        "options": {"ring_size_mm": None, "engraving": None, "chain_lengths_cm": None},
+        "has_natural_diamond": False,
+        "stock_available": 5,
+    }
+    data.update(overrides)
+    return data
+
+
+def maker_snapshot(**overrides: Any) -> dict[str, Any]:
+    """The data of a makers.maker.* event for an approved maker taking commissions."""
+    data: dict[str, Any] = {
+        "maker_id": str(uuid.uuid4()),
+        "user_id": str(uuid.uuid4()),
+        "maker_version": 5,
+        "status": "approved",
+        "handle": f"maker-{uuid.uuid4().hex[:10]}",
+        "display_name": "Silver & Stone",
+        "sourcing_claims": [],
+        "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
+        "accepts_commissions": True,
+        "works_precious_metals": True,
+        "natural_diamonds": False,
+    }
+    data.update(overrides)
+    return data
+
+
+def envelope(event: Event, producer: str, aggregate_id: Any, aggregate_version: int = 0) -> Envelope:
+    return Envelope.wrap(event, producer=producer, aggregate_id=str(aggregate_id),
+                         aggregate_version=aggregate_version)
+
+
+async def publish(exchange: str, message: Envelope) -> Envelope:
+    """Publish an envelope as its producer's relay would (message id = event id)."""
+    await publish_raw(exchange, message.routing_key, message.model_dump_json().encode(),
+                      message_id=str(message.event_id))
+    return message
+
+
+async def publish_listing(exchange: str, data: dict[str, Any],
+                          event: type[Event] = ListingPublished) -> Envelope:
+    return await publish(exchange, envelope(event.model_validate(data), "catalogue",
+                                            data["listing_id"], data["listing_version"]))
+
+
+async def publish_maker(exchange: str, data: dict[str, Any],
+                        event: type[Event] = MakerApproved) -> Envelope:
+    return await publish(exchange, envelope(event.model_validate(data), "makers",
+                                            data["maker_id"], data["maker_version"]))
+
+
+async def eventually(check: Callable[[], Any], timeout_s: float = 15, interval_s: float = 0.05,
+                     message: str = "") -> Any:
+    """Poll an async check until it returns something truthy; that value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    last = None
+    while loop.time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"not within {timeout_s}s: {message} (last: {last!r})")
