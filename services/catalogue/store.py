@@ -1,0 +1,359 @@
+"""Catalogue SQL: the makers read model, listings, reservations and the inventory ledger.
+(The search rows and search queries are in search.py.)
+
+Locking, so that concurrent requests and messages never oversell and never deadlock:
+  - every message of one order first takes that order's advisory lock (`lock_order`), so a
+    placed, a cancelled and a confirmed of one order never interleave;
+  - listings are locked (`FOR UPDATE`) before they are changed, several at once always in
+    listing id order; a maker's row is locked before their listings, never after;
+  - a listing is written only over the version that was loaded (`update_listing`), and the
+    table's CHECKs refuse a negative counter, so even a caller that forgot to lock cannot
+    oversell: its UPDATE matches no row, or fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.catalogue.domain import (
+    Listing,
+    ListingDraft,
+    ListingStatus,
+    MakerClaim,
+    Money,
+    Reservation,
+    ReservationLine,
+    ReservationStatus,
+    StockCounters,
+)
+from shared.errors import conflict
+
+Executor = asyncpg.Connection | asyncpg.Pool
+
+
+# --- the makers read model ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MakerRecord:
+    """A maker as the catalogue knows them (the latest makers.maker.* snapshot)."""
+
+    id: UUID
+    user_id: UUID
+    version: int
+    status: str
+    handle: str
+    display_name: str
+    sourcing_claims: list[dict[str, Any]]
+    hallmarking: dict[str, Any] | None
+    works_precious_metals: bool
+    natural_diamonds: bool
+    accepts_commissions: bool
+    updated_at: datetime
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+    @property
+    def claims(self) -> list[MakerClaim]:
+        return [MakerClaim.model_validate(claim) for claim in self.sourcing_claims]
+
+
+_MAKER_COLUMNS = (
+    "id", "user_id", "version", "status", "handle", "display_name", "sourcing_claims",
+    "hallmarking", "works_precious_metals", "natural_diamonds", "accepts_commissions",
+    "updated_at",
+)
+_SELECT_MAKER = f"SELECT {', '.join(_MAKER_COLUMNS)} FROM makers"
+
+
+def _maker(row: asyncpg.Record | None, prefix: str = "") -> MakerRecord | None:
+    if row is None:
+        return None
+    return MakerRecord(**{column: row[prefix + column] for column in _MAKER_COLUMNS})
+
+
+async def maker_for_user(db: Executor, user_id: UUID, *, lock: bool = False) -> MakerRecord | None:
+    """The maker whose user this is. `lock` holds their row against a concurrent suspension
+    until the caller's transaction ends, so a listing is never published by a maker who is
+    being suspended at that moment."""
+    suffix = " FOR SHARE" if lock else ""
+    return _maker(await db.fetchrow(f"{_SELECT_MAKER} WHERE user_id = $1{suffix}", user_id))
+
+
+async def maker_for_update(conn: asyncpg.Connection, maker_id: UUID) -> MakerRecord | None:
+    return _maker(await conn.fetchrow(f"{_SELECT_MAKER} WHERE id = $1 FOR UPDATE", maker_id))
+
+
+async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
+    await conn.execute(
+        f"INSERT INTO makers ({', '.join(_MAKER_COLUMNS)}) "
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(_MAKER_COLUMNS) + 1))}) "
+        "ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in _MAKER_COLUMNS if c != "id"),
+        *(getattr(maker, column) for column in _MAKER_COLUMNS),
+    )
+
+
+async def makers_by_id(db: Executor, maker_ids: list[UUID]) -> dict[UUID, MakerRecord]:
+    rows = await db.fetch(f"{_SELECT_MAKER} WHERE id = ANY($1::uuid[])", maker_ids)
+    return {row["id"]: _maker(row) for row in rows}  # type: ignore[misc]
+
+
+# --- listings -------------------------------------------------------------------------------------
+
+_LISTING_COLUMNS = (
+    "id", "maker_id", "status", "fields", "stock_available", "stock_reserved", "stock_sold",
+    "created_at", "updated_at", "published_at", "version",
+)
+_SELECT_LISTING = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM listings"
+_SELECT_LISTING_AND_MAKER = (
+    "SELECT " + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS) + ", "
+    + ", ".join(f"m.{c} AS maker_{c}" for c in _MAKER_COLUMNS)
+    + " FROM listings l JOIN makers m ON m.id = l.maker_id"
+)
+
+
+def _listing(row: asyncpg.Record) -> Listing:
+    counted = row["stock_available"] is not None
+    return Listing(
+        id=row["id"],
+        maker_id=row["maker_id"],
+        status=ListingStatus(row["status"]),
+        fields=ListingDraft.model_validate(row["fields"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        published_at=row["published_at"],
+        version=row["version"],
+        stock=StockCounters(row["stock_available"], row["stock_reserved"], row["stock_sold"])
+        if counted else None,
+    )
+
+
+def _values(listing: Listing) -> list[Any]:
+    stock = listing.stock
+    return [
+        listing.id, listing.maker_id, listing.status.value,
+        listing.fields.model_dump(mode="json"),
+        stock.available if stock else None, stock.reserved if stock else None,
+        stock.sold if stock else None,
+        listing.created_at, listing.updated_at, listing.published_at, listing.version,
+    ]
+
+
+async def get_listing(db: Executor, listing_id: UUID) -> tuple[Listing, MakerRecord] | None:
+    row = await db.fetchrow(f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = $1", listing_id)
+    return None if row is None else (_listing(row), _maker(row, "maker_"))  # type: ignore[return-value]
+
+
+async def listings_with_makers(
+    db: Executor, listing_ids: list[UUID]
+) -> dict[UUID, tuple[Listing, MakerRecord]]:
+    rows = await db.fetch(
+        f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = ANY($1::uuid[])", listing_ids
+    )
+    return {row["id"]: (_listing(row), _maker(row, "maker_")) for row in rows}  # type: ignore[misc]
+
+
+async def own_listing_for_update(
+    conn: asyncpg.Connection, listing_id: UUID, maker_id: UUID
+) -> Listing | None:
+    """The maker's own listing, locked. Another maker's is not found: authorisation is part of
+    the query."""
+    row = await conn.fetchrow(
+        f"{_SELECT_LISTING} WHERE id = $1 AND maker_id = $2 FOR UPDATE", listing_id, maker_id
+    )
+    return None if row is None else _listing(row)
+
+
+async def listings_for_update(
+    conn: asyncpg.Connection, listing_ids: list[UUID]
+) -> dict[UUID, Listing]:
+    """Lock these listings in id order: two transactions locking overlapping sets cannot
+    deadlock."""
+    rows = await conn.fetch(
+        f"{_SELECT_LISTING} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", listing_ids
+    )
+    return {row["id"]: _listing(row) for row in rows}
+
+
+async def maker_listings_for_update(conn: asyncpg.Connection, maker_id: UUID) -> list[Listing]:
+    rows = await conn.fetch(
+        f"{_SELECT_LISTING} WHERE maker_id = $1 ORDER BY id FOR UPDATE", maker_id
+    )
+    return [_listing(row) for row in rows]
+
+
+async def maker_listings(
+    db: Executor,
+    maker_id: UUID,
+    status: ListingStatus | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[Listing], tuple[datetime, UUID] | None]:
+    """One page of a maker's listings, newest first, after the keyset position `after`."""
+    conditions, params = ["maker_id = $1"], [maker_id]
+    if status is not None:
+        params.append(status.value)
+        conditions.append(f"status = ${len(params)}")
+    if after is not None:
+        params += [after[0], after[1]]
+        conditions.append(f"(created_at, id) < (${len(params) - 1}, ${len(params)})")
+    params.append(limit + 1)
+    rows = await db.fetch(
+        f"{_SELECT_LISTING} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY created_at DESC, id DESC LIMIT ${len(params)}",
+        *params,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = (rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    return [_listing(row) for row in rows], position
+
+
+async def insert_listing(conn: asyncpg.Connection, listing: Listing) -> None:
+    await conn.execute(
+        f"INSERT INTO listings ({', '.join(_LISTING_COLUMNS)}) "
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(_LISTING_COLUMNS) + 1))})",
+        *_values(listing),
+    )
+
+
+_UPDATABLE = _LISTING_COLUMNS[2:]
+_UPDATE_LISTING = (
+    "UPDATE listings SET "
+    + ", ".join(f"{column} = ${i}" for i, column in enumerate(_UPDATABLE, start=3))
+    + " WHERE id = $1 AND version = $2"
+)
+
+
+async def update_listing(conn: asyncpg.Connection, listing: Listing, expected_version: int) -> None:
+    """Write the listing over the version that was loaded; anything else changed it meanwhile,
+    and that is a 409 (or, in a message handler, a retry)."""
+    result = await conn.execute(_UPDATE_LISTING, listing.id, expected_version, *_values(listing)[2:])
+    if result != "UPDATE 1":
+        raise conflict(
+            "concurrent_update", "The listing was changed meanwhile; reload it and try again"
+        )
+
+
+async def any_listing(db: Executor) -> bool:
+    return bool(await db.fetchval("SELECT EXISTS (SELECT 1 FROM listings)"))
+
+
+# --- the inventory ledger -------------------------------------------------------------------------
+
+
+async def record_stock_change(
+    conn: asyncpg.Connection,
+    listing_id: UUID,
+    before: StockCounters | None,
+    after: StockCounters | None,
+    *,
+    reason: str,
+    order_id: UUID | None,
+    at: datetime,
+) -> None:
+    if after is None or before == after:
+        return
+    before = before or StockCounters(0)
+    await conn.execute(
+        "INSERT INTO inventory_ledger (listing_id, order_id, reason, available_delta, "
+        "reserved_delta, sold_delta, available, reserved, sold, at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        listing_id, order_id, reason,
+        after.available - before.available, after.reserved - before.reserved,
+        after.sold - before.sold, after.available, after.reserved, after.sold, at,
+    )
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+async def lock_order(conn: asyncpg.Connection, order_id: UUID) -> None:
+    """Serialise every message of one order until the transaction ends (prefetch lets the
+    consumer handle several at once, and they may arrive in any order)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))", order_id)
+
+
+async def get_reservation(conn: asyncpg.Connection, order_id: UUID) -> Reservation | None:
+    row = await conn.fetchrow(
+        "SELECT order_id, status, expires_at, declined_makers, created_at, updated_at "
+        "FROM reservations WHERE order_id = $1 FOR UPDATE",
+        order_id,
+    )
+    if row is None:
+        return None
+    lines = await conn.fetch(
+        "SELECT line_id, listing_id, maker_id, quantity, price_amount, price_currency, held, "
+        "sold, released FROM reservation_lines WHERE order_id = $1 ORDER BY position",
+        order_id,
+    )
+    return Reservation(
+        order_id=row["order_id"],
+        status=ReservationStatus(row["status"]),
+        lines=[
+            ReservationLine(
+                line_id=line["line_id"], listing_id=line["listing_id"],
+                maker_id=line["maker_id"], quantity=line["quantity"],
+                unit_price=Money(amount=line["price_amount"], currency=line["price_currency"]),
+                held=line["held"], sold=line["sold"], released=line["released"],
+            )
+            for line in lines
+        ],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        declined_makers=list(row["declined_makers"]),
+    )
+
+
+async def insert_reservation(conn: asyncpg.Connection, reservation: Reservation) -> None:
+    await conn.execute(
+        "INSERT INTO reservations (order_id, status, expires_at, declined_makers, created_at, "
+        "updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        reservation.order_id, reservation.status.value, reservation.expires_at,
+        reservation.declined_makers, reservation.created_at, reservation.updated_at,
+    )
+    await conn.executemany(
+        "INSERT INTO reservation_lines (order_id, line_id, position, listing_id, maker_id, "
+        "quantity, price_amount, price_currency, held, sold, released) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        [
+            (reservation.order_id, line.line_id, position, line.listing_id, line.maker_id,
+             line.quantity, line.unit_price.amount, line.unit_price.currency, line.held,
+             line.sold, line.released)
+            for position, line in enumerate(reservation.lines)
+        ],
+    )
+
+
+async def update_reservation(conn: asyncpg.Connection, reservation: Reservation) -> None:
+    await conn.execute(
+        "UPDATE reservations SET status = $2, declined_makers = $3, updated_at = $4 "
+        "WHERE order_id = $1",
+        reservation.order_id, reservation.status.value, reservation.declined_makers,
+        reservation.updated_at,
+    )
+    await conn.executemany(
+        "UPDATE reservation_lines SET held = $3, sold = $4, released = $5 "
+        "WHERE order_id = $1 AND line_id = $2",
+        [(reservation.order_id, line.line_id, line.held, line.sold, line.released)
+         for line in reservation.lines],
+    )
+
+
+async def due_reservations(db: Executor, now: datetime, limit: int) -> list[UUID]:
+    """Held reservations whose time is up, oldest first."""
+    rows = await db.fetch(
+        "SELECT order_id FROM reservations WHERE status = 'held' AND expires_at <= $1 "
+        "ORDER BY expires_at LIMIT $2",
+        now, limit,
+    )
+    return [row["order_id"] for row in rows]

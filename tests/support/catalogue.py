@@ -1,0 +1,125 @@
+"""Helpers of the catalogue tests: makers events, valid listing bodies, and in-process access to
+the catalogue's schema through its own handlers and stores (as the catalogue's runtime role)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.catalogue import changes, handlers, store
+from services.catalogue.domain import Listing, ListingDraft
+from shared.contracts import Envelope
+from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
+from shared.db import UnitOfWork, create_pool
+from tests.support.broker import publish_raw
+
+_versions = itertools.count(1)
+
+
+@dataclass
+class TestMaker:
+    __test__ = False  # not a test class, whatever its name
+
+    maker_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    user_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    version: int = 0
+    claims: list[dict[str, Any]] = field(default_factory=list)
+
+    def event(self, event_type: type[MakerSnapshotEvent] = MakerApproved,
+              status: str = "approved") -> MakerSnapshotEvent:
+        """The next snapshot of this maker (a higher maker_version each time)."""
+        self.version += 1
+        return event_type(
+            maker_id=self.maker_id, user_id=self.user_id, maker_version=self.version,
+            status=status, handle=f"maker-{self.maker_id.hex[:10]}",
+            display_name=f"Maker {self.maker_id.hex[:4]}", sourcing_claims=self.claims,
+            hallmarking={"sponsor_mark": "ADS", "assay_office": "sheffield"},
+            accepts_commissions=False, works_precious_metals=True, natural_diamonds=True,
+        )
+
+
+def envelope(event: Any, producer: str, aggregate_id: Any, version: int = 0) -> Envelope:
+    return Envelope.wrap(event, producer=producer, aggregate_id=str(aggregate_id),
+                         aggregate_version=version)
+
+
+async def publish(namespace: str, event: Any, producer: str, aggregate_id: Any,
+                  version: int = 0) -> Envelope:
+    """Publish an event to the run's exchange as its producer would."""
+    wrapped = envelope(event, producer, aggregate_id, version)
+    await publish_raw(f"{namespace}.events", wrapped.routing_key,
+                      wrapped.model_dump_json().encode(), message_id=str(wrapped.event_id))
+    return wrapped
+
+
+def ring(**overrides: Any) -> dict[str, Any]:
+    """A sterling silver ring that meets every publishing rule."""
+    return {
+        "title": "Sterling silver signet ring",
+        "description": "Hand-carved and cast in recycled sterling silver.",
+        "category": "ring",
+        "occasions": ["everyday"],
+        "style_tags": ["minimal"],
+        "techniques": ["lost-wax casting"],
+        "price": {"amount": 12500, "currency": "GBP"},
+        "production": {"kind": "ready_to_ship", "stock": 3},
+        "metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5, "recycled": True}],
+        "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
+        "options": {"ring_size_mm": {"min": 48.75, "max": 60}},
+        "images": ["https://images.example.com/ring.jpg"],
+        **overrides,
+    }
+
+
+# --- in process -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def catalogue_pool(services_db: dict) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the catalogue's schema as its runtime role."""
+    pool = await create_pool(services_db["catalogue"])
+    yield pool
+    await pool.close()
+
+
+async def apply_maker(pool: asyncpg.Pool, event: MakerSnapshotEvent) -> None:
+    """Feed a maker snapshot through the catalogue's own handler."""
+    async with UnitOfWork(pool, "catalogue") as uow:
+        await handlers.on_maker_changed(uow, event, envelope(event, "makers", event.maker_id))
+
+
+async def approved_maker(pool: asyncpg.Pool, claims: list[dict[str, Any]] | None = None) -> TestMaker:
+    maker = TestMaker(claims=claims or [])
+    await apply_maker(pool, maker.event())
+    return maker
+
+
+async def add_listing(
+    pool: asyncpg.Pool, maker: TestMaker, body: dict[str, Any], *, publish: bool = True,
+    now: datetime | None = None,
+) -> Listing:
+    """Create (and publish) a listing through the catalogue's domain and stores."""
+    now = now or datetime.now(UTC)
+    async with UnitOfWork(pool, "catalogue") as uow:
+        record = await store.maker_for_user(uow.conn, maker.user_id)
+        assert record is not None
+        listing = Listing.create(listing_id=uuid.uuid4(), maker_id=record.id,
+                                 fields=ListingDraft.model_validate(body), now=now)
+        await changes.insert_listing(uow, listing, record)
+        if publish:
+            loaded = changes.Loaded.of(listing)
+            listing.publish(now=now, maker_claims=record.claims)
+            await changes.save_listing(uow, listing, record, loaded, reason="adjusted", now=now)
+    return listing
+
+
+def claim(scheme: str, evidenced: bool = True, expires_on: date | None = None) -> dict[str, Any]:
+    return {"scheme": scheme, "scope": "metal", "evidenced": evidenced,
+            "expires_on": expires_on.isoformat() if expires_on else None}
