@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -68,10 +69,25 @@ async def migrate_all() -> None:
         print(f"{name}: {len(applied)} migration(s) applied; queues declared")
 
 
-async def seed() -> None:
-    from services.seed import seed_demo_data
+DEMO_CUSTOMER = ("customer@example.com", "customer-dev-password", "Demo Customer")
 
-    await seed_demo_data(_all_settings())
+
+async def seed() -> None:
+    """The demo catalogue, and accounts to sign in as its makers and as a customer."""
+    from services.gateway.accounts import ensure_demo_account
+    from services.seed import demo_maker_accounts, seed_demo_data
+
+    settings = _all_settings()
+    await seed_demo_data(settings)
+    conn = await asyncpg.connect(settings["gateway"].dsn())
+    try:
+        for account in demo_maker_accounts():
+            await ensure_demo_account(conn, account.user_id, account.email, account.password,
+                                      account.display_name, "maker")
+        email, password, name = DEMO_CUSTOMER
+        await ensure_demo_account(conn, uuid.uuid4(), email, password, name, "customer")
+    finally:
+        await conn.close()
 
 
 async def create_operator(email: str, password: str) -> None:
@@ -126,10 +142,16 @@ def up() -> None:
     try:
         for name in SERVICE_NAMES:
             _wait_ready(f"http://{settings[name].host}:{settings[name].port}/health/ready", name)
+        from services.seed import demo_maker_accounts
+
         gateway = settings["gateway"]
+        maker = demo_maker_accounts()[0]
         print(f"\nStorefront: http://{gateway.host}:{gateway.port}/")
-        print(f"Operator:   {email} / {password}\n(Ctrl-C stops every service)")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        print(f"Operator:   {email} / {password}")
+        print(f"Maker:      {maker.email} / {maker.password}")
+        print(f"Customer:   {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]}")
+        print("(Ctrl-C stops every service)", flush=True)
+        _wait_for_stop_signal()
     except KeyboardInterrupt:
         pass
     finally:
@@ -137,6 +159,17 @@ def up() -> None:
             child.terminate()
         for child in children:
             child.wait(timeout=40)
+
+
+def _wait_for_stop_signal() -> None:
+    """Until Ctrl-C or SIGTERM; both end in KeyboardInterrupt, which stops the children."""
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    while True:
+        time.sleep(3600)
 
 
 async def _seed_when_empty() -> None:

@@ -58,13 +58,14 @@ class Passwords:
 
 
 async def register(db: store.Executor, passwords: Passwords, email: str, password: str,
-                   display_name: str, role: Role) -> Account:
+                   display_name: str, role: Role, user_id: uuid.UUID | None = None) -> Account:
     """A new account; `email` is already valid and normalised. 422 weak_password, 409
-    email_taken."""
+    email_taken. `user_id` is given only for demo accounts whose id other services know."""
     violations = password_violations(password, email)
     if violations:
         raise weak_password(violations)
-    account = Account(uuid.uuid4(), email, display_name, role, await passwords.hash(password))
+    account = Account(user_id or uuid.uuid4(), email, display_name, role,
+                      await passwords.hash(password))
     await store.insert_user(db, account)
     return account
 
@@ -103,3 +104,12 @@ async def create_operator_account(conn: asyncpg.Connection, email: str, password
     display_name = email.split("@")[0][:DISPLAY_NAME_MAX_LENGTH]
     account = await register(conn, Passwords(1), email, password, display_name, "operator")
     return account.id
+
+
+async def ensure_demo_account(conn: asyncpg.Connection, user_id: uuid.UUID, email: str,
+                              password: str, display_name: str, role: Role) -> None:
+    """A development account with a fixed id (the seeded makers' records name it), created
+    once; an existing account with that email is left as it is."""
+    email = valid_email(email)
+    if await store.get_user_by_email(conn, email) is None:
+        await register(conn, Passwords(1), email, password, display_name, role, user_id)

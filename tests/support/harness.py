@@ -35,6 +35,7 @@ def free_port() -> int:
 
 @dataclass
 class TestEnvironment:
+    __test__ = False  # not a test class, despite its name
     workdir: Path
     namespace: str = field(default_factory=lambda: "t" + secrets.token_hex(5))
     services: list[ServiceSettings] = field(default_factory=list)

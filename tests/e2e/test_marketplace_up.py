@@ -1,0 +1,84 @@
+"""`marketplace up` on an empty database: migrates, seeds, starts every service,
+and prints a storefront a new user can click through."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import aiohttp
+
+import pytest
+
+from tests.support.harness import ROOT, TestEnvironment, free_port
+
+
+@pytest.fixture
+async def empty_env(workdir):
+    """A namespace and database of its own: `up` seeds only an empty catalogue."""
+    env = TestEnvironment(workdir / "up")
+    yield env
+    from services.cli import SERVICE_NAMES, definition
+
+    for name in SERVICE_NAMES:
+        settings = definition(name).settings_cls(**{"namespace": env.namespace})
+        env.track(settings)
+    await env.teardown()
+
+
+async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironment, workdir) -> None:
+    test_env = empty_env
+    ports = {name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS")}
+    env = {
+        **os.environ, **test_env.env,
+        **{f"{name}_PORT": str(port) for name, port in ports.items()},
+        "GATEWAY_MAKERS_URL": f"http://127.0.0.1:{ports['MAKERS']}",
+        "GATEWAY_CATALOGUE_URL": f"http://127.0.0.1:{ports['CATALOGUE']}",
+        "GATEWAY_ORDERS_URL": f"http://127.0.0.1:{ports['ORDERS']}",
+        "MARKET_OPERATOR_EMAIL": "ops@example.com",
+        "MARKET_OPERATOR_PASSWORD": "a-long-operator-password",
+    }
+    log_path = workdir / "marketplace-up.log"
+    with open(log_path, "wb") as log:
+        up = subprocess.Popen([sys.executable, "-m", "services.cli", "up"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
+    try:
+        storefront = _wait_for_line(log_path, up, r"Storefront: (\S+)")
+        output = log_path.read_text()
+        assert "Operator:   ops@example.com / a-long-operator-password" in output
+        async with aiohttp.ClientSession() as session:
+            async with session.get(storefront) as r:
+                assert r.status == 200 and "text/html" in r.headers["Content-Type"]
+            async with session.get(storefront + "api/v1/listings?limit=5") as r:
+                page = await r.json()
+                assert r.status == 200 and len(page["items"]) == 5
+            async with session.get(storefront + "api/v1/makers") as r:
+                assert len((await r.json())["items"]) >= 12
+            for email, password in (("ops@example.com", "a-long-operator-password"),
+                                    *_demo_logins(output)):
+                async with session.post(storefront + "api/v1/auth/token",
+                                        json={"email": email, "password": password}) as r:
+                    assert r.status == 200, (email, await r.text())
+    finally:
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(60) == 0, log_path.read_text()[-3000:]
+
+
+def _demo_logins(output: str) -> list[tuple[str, str]]:
+    return re.findall(r"(?:Maker|Customer):\s+(\S+) / (\S+)", output)
+
+
+def _wait_for_line(path, proc: subprocess.Popen, pattern: str, timeout_s: float = 180) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        match = re.search(pattern, path.read_text(errors="replace"))
+        if match:
+            return match.group(1)
+        if proc.poll() is not None:
+            raise AssertionError(f"marketplace up exited {proc.returncode}:\n{path.read_text()[-3000:]}")
+        time.sleep(0.3)
+    raise AssertionError(f"no {pattern!r} within {timeout_s}s:\n{path.read_text()[-3000:]}")
