@@ -11,6 +11,7 @@ service binds it as the correlation id of its logs and of the events the request
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -64,13 +65,25 @@ def owner(path: str) -> str | None:
 
 
 class Upstreams:
-    """The services behind the gateway, over one pooled client session."""
+    """The services behind the gateway, over one pooled client session. A service may run
+    as several API instances (its URL setting a comma-separated list): requests go to them
+    in turn, and one that refuses the connection is passed over for the next."""
 
     def __init__(self, urls: dict[str, str], session: aiohttp.ClientSession,
                  probe_timeout_s: float) -> None:
-        self.urls = {name: URL(url.rstrip("/")) for name, url in urls.items()}
+        self.instances = {
+            name: [URL(u.strip().rstrip("/")) for u in url.split(",") if u.strip()]
+            for name, url in urls.items()
+        }
+        self._turns = {name: itertools.count() for name in self.instances}
         self.session = session
         self._probe = aiohttp.ClientTimeout(total=probe_timeout_s)
+
+    def _rotation(self, service: str) -> list[URL]:
+        """The instances of a service, starting from the next one's turn."""
+        instances = self.instances[service]
+        start = next(self._turns[service]) % len(instances)
+        return instances[start:] + instances[:start]
 
     async def forward(self, request: web.Request, service: str) -> web.StreamResponse:
         body = await _read_body(request)
@@ -80,19 +93,7 @@ class Upstreams:
         headers.add("X-Forwarded-For", request.remote or "unknown")
         # The path exactly as it came (still percent-encoded), so the service sees what the
         # client sent.
-        target = URL(str(self.urls[service]) + request.raw_path, encoded=True)
-        try:
-            upstream = await self.session.request(
-                request.method, target, headers=headers, data=body or None,
-                allow_redirects=False,
-                # Send only what the client sent: no default Accept, User-Agent, etc.
-                skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
-            )
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("upstream_unavailable", service=service, error=repr(exc))
-            raise ProblemError(503, "Service unavailable",
-                               f"The {service} service is not answering; try again shortly",
-                               code="service_unavailable", headers={"Retry-After": "5"}) from None
+        upstream = await self._send(request.method, service, request.raw_path, headers, body)
         async with upstream:
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
                                           headers=end_to_end(upstream.headers))
@@ -111,8 +112,30 @@ class Upstreams:
             await response.write_eof()
             return response
 
+    async def _send(self, method: str, service: str, raw_path: str, headers: CIMultiDict[str],
+                    body: bytes) -> aiohttp.ClientResponse:
+        failure: Exception | None = None
+        for base in self._rotation(service):
+            target = URL(str(base) + raw_path, encoded=True)
+            try:
+                return await self.session.request(
+                    method, target, headers=headers, data=body or None, allow_redirects=False,
+                    # Send only what the client sent: no default Accept, User-Agent, etc.
+                    skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+                )
+            except aiohttp.ClientConnectorError as exc:
+                failure = exc  # nothing was sent: another instance may take it
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                failure = exc  # it may have been received: never send it twice
+                break
+        log.warning("upstream_unavailable", service=service, error=repr(failure))
+        raise ProblemError(503, "Service unavailable",
+                           f"The {service} service is not answering; try again shortly",
+                           code="service_unavailable", headers={"Retry-After": "5"})
+
     async def fetch_json(self, service: str, path: str) -> Any:
-        async with self.session.get(self.urls[service].with_path(path), timeout=self._probe) as r:
+        base = self._rotation(service)[0]
+        async with self.session.get(base.with_path(path), timeout=self._probe) as r:
             r.raise_for_status()
             return await r.json()
 

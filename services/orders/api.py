@@ -80,8 +80,9 @@ def _country_code(value: str) -> str:
 
 
 CountryCode = Annotated[str, AfterValidator(_country_code)]
-# Millimetres to two decimals; ranges are the domain's rules (so its codes name the problem).
-Millimetres = Annotated[Decimal, Field(ge=0, le=1000, max_digits=6, decimal_places=2)]
+# Millimetres to three decimals, as the ring-size table has them (UK N½ = 54.375 mm); ranges
+# are the domain's rules (so its codes name the problem).
+Millimetres = Annotated[Decimal, Field(ge=0, le=1000, max_digits=7, decimal_places=3)]
 
 
 class _Body(BaseModel):

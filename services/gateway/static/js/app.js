@@ -33,7 +33,9 @@ function renderNav() {
   const count = basket.count();
   const items = [navLink('/search', 'Browse')];
   if (!user || user.role === 'customer') {
-    items.push(navLink('/basket', ['Basket', h('span', { class: 'badge', 'aria-label': `, ${count} item${count === 1 ? '' : 's'}` }, String(count))]));
+    items.push(navLink('/basket', ['Basket',
+      h('span', { class: 'badge', 'aria-hidden': 'true' }, String(count)),
+      h('span', { class: 'visually-hidden' }, `, ${count} item${count === 1 ? '' : 's'}`)]));
   }
   if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'));
   if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));

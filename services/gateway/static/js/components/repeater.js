@@ -21,6 +21,7 @@ export function repeater({ legend, name, itemLabel, fields, values = [], addLabe
   function renumber() {
     [...rows.children].forEach((row, index) => {
       row.dataset.loc = `${name}.${index}`;
+      row.dataset.fieldLoc = row.dataset.loc;
       row.querySelector(':scope > legend').textContent = `${itemLabel} ${index + 1}`;
       row.querySelectorAll('[data-key]').forEach((el) => {
         el.dataset.loc = `${name}.${index}.${el.dataset.key}`;

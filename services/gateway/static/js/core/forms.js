@@ -194,7 +194,8 @@ function attachError(target, error, showCodes) {
   } else {
     const heading = wrapper.querySelector(':scope > legend, :scope > h2, :scope > h3, :scope > h4, :scope > label');
     if (heading) heading.after(message);
-    else wrapper.append(message);
+    else if (wrapper.matches('li')) wrapper.append(message);
+    else wrapper.prepend(message);
   }
   return { id, control: control || wrapper };
 }
@@ -214,8 +215,11 @@ export function showErrors(form, error, { showCodes = false, focus = true, scope
     return { entry, label: labelFor(target), control };
   });
 
+  const title = problem.status === 422 && problem.errors.length
+    ? `Please correct ${problem.errors.length === 1 ? 'this' : `these ${problem.errors.length} things`}`
+    : problem.title;
   const summary = h('div', { class: 'form-errors', role: 'alert', tabindex: '-1' },
-    h('p', { class: 'form-errors__title' }, problem.title),
+    h('p', { class: 'form-errors__title' }, title),
     problem.detail && !problem.errors.length ? h('p', {}, problem.detail) : null,
     items.length ? h('ul', {}, items.map(({ entry, label, control }) => h('li', {},
       control?.id
@@ -224,17 +228,30 @@ export function showErrors(form, error, { showCodes = false, focus = true, scope
   );
   form.prepend(summary);
   if (focus) summary.focus();
-  announce(problem.title);
+  announce(title);
+}
+
+/** Errors for the required fields left empty (the forms use novalidate, to show errors this way). */
+function missingRequired(form) {
+  return [...form.querySelectorAll('input[required], select[required], textarea[required]')]
+    .filter((el) => !el.disabled && !String(el.value).trim())
+    .map((el) => ({ loc: (el.dataset.loc || el.name || '').split('.'), msg: 'Please fill this in', code: 'required' }));
 }
 
 /**
  * Run `action` for a submit button: disables it and marks the form busy meanwhile, shows any
- * error on the form. Resolves with the action's result, or undefined when it failed.
+ * error on the form. Resolves with the action's result, or undefined when it failed (or when a
+ * required field is empty, which is said without calling the API).
  */
 export async function submitting(form, action, { button, showCodes = false, busyLabel, scope = form } = {}) {
   const submit = button || form.querySelector('button[type="submit"]');
   const label = submit?.textContent;
   clearErrors(form, scope);
+  const missing = missingRequired(form);
+  if (missing.length) {
+    showErrors(form, new ApiError(422, { errors: missing }), { scope });
+    return undefined;
+  }
   form.setAttribute('aria-busy', 'true');
   if (submit) {
     submit.disabled = true;

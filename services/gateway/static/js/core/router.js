@@ -9,6 +9,7 @@ import { announce } from './live.js';
 const routes = [];
 let active = null; // {cleanup, controller}
 let renderCount = 0;
+let renderedUrl = null;
 
 /** route('/listings/:id', () => import('./pages/listing.js')) */
 export function route(pattern, load) {
@@ -72,7 +73,11 @@ export function start() {
     event.preventDefault();
     navigate(anchor.href);
   });
-  window.addEventListener('popstate', () => render({ scroll: false }));
+  // A fragment link (the skip link, "#commissions") also fires popstate: only a change of
+  // path or query is a new page.
+  window.addEventListener('popstate', () => {
+    if (window.location.pathname + window.location.search !== renderedUrl) render({ scroll: false });
+  });
   render({ scroll: false, focus: false });
 }
 
@@ -88,6 +93,7 @@ async function render({ scroll = true, focus = true } = {}) {
 
   const main = document.getElementById('main');
   const { pathname, search } = window.location;
+  renderedUrl = pathname + search;
   const found = match(pathname);
   main.setAttribute('aria-busy', 'true');
   replace(main, h('p', { class: 'loading' }, 'Loading…'));

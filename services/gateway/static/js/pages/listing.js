@@ -143,6 +143,8 @@ function quantityLimit(listing) {
 function buyForm(listing) {
   const options = listing.options || {};
   const soldOut = listing.availability === 'sold_out';
+  // Its owner may look at a draft or paused piece: a preview, not something to buy.
+  const preview = listing.visible === false || !['published', 'sold_out'].includes(listing.status);
   const sizes = ringSizeOptions(listing);
   const maxQuantity = quantityLimit(listing);
   const result = h('div', { class: 'buy__result', role: 'status' });
@@ -159,7 +161,8 @@ function buyForm(listing) {
     }) : null,
     options.engraving ? engravingField(options.engraving) : null,
     maxQuantity > 1 ? forms.field({ name: 'quantity', label: 'Quantity', type: 'number', value: '1', attrs: { min: 1, max: maxQuantity, inputmode: 'numeric' } }) : null,
-    h('button', { type: 'submit', class: 'button button--large', disabled: soldOut }, soldOut ? 'Sold out' : 'Add to basket'),
+    preview ? h('p', { class: 'notice' }, 'This is a preview: the piece is not on sale.') : null,
+    h('button', { type: 'submit', class: 'button button--large', disabled: soldOut || preview }, soldOut ? 'Sold out' : 'Add to basket'),
     result);
 
   form.addEventListener('submit', (event) => {
@@ -232,7 +235,7 @@ function gallery(listing) {
 function productionText(listing) {
   const production = listing.production || {};
   if (production.kind === 'made_to_order' && production.lead_time_days) {
-    return `Made to order: ready to dispatch in ${fmt.leadTime(production.lead_time_days)}.`;
+    return `Made for you, ready to dispatch in ${fmt.leadTime(production.lead_time_days)}.`;
   }
   if (production.kind === 'one_of_a_kind') return 'One of a kind: there is only this one.';
   if (production.kind === 'ready_to_ship' && typeof production.stock === 'number') {

@@ -83,7 +83,7 @@ function reviewCard(maker, reload) {
   return h('li', { class: 'panel review-card', dataset: { makerId: maker.id, handle: maker.handle } },
     h('h3', {}, maker.display_name, ' ', pill(maker.status, fmt.makerStatus(maker.status))),
     submitted ? h('p', { class: 'muted' }, `Submitted ${fmt.when(submitted.at)}`) : null,
-    h('div', { class: 'two-col' }, makerDetails(maker), checklist(maker)),
+    h('div', { class: 'two-col' }, makerDetails(maker), checklist(maker, { heading: 'h4' })),
     reviewForm(maker, reload));
 }
 

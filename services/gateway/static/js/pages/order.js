@@ -4,10 +4,11 @@
 
 import * as api from '../core/api.js';
 import * as session from '../core/session.js';
+import * as basket from '../core/basket.js';
 import { h, replace, dl } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import { announce, toast } from '../core/live.js';
-import { setTitle } from '../core/router.js';
+import { navigate, setTitle } from '../core/router.js';
 import { errorBox, pill } from '../components/ui.js';
 import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.js';
 import { optionText } from './basket.js';
@@ -90,6 +91,28 @@ function cancelButton(order, onCancelled) {
   return holder;
 }
 
+const RETRYABLE = new Set(['payment_declined', 'expired', 'price_changed']);
+
+/** After a declined card (or an expired or repriced order), put its pieces back in the basket. */
+function retryButton(order) {
+  const lines = (order.lines || []).filter((line) => line.listing_id);
+  if (!lines.length) return null;
+  return h('button', {
+    type: 'button', class: 'button',
+    onclick: () => {
+      for (const line of lines) {
+        const options = {};
+        for (const [name, value] of Object.entries(line.options || {})) if (value !== null) options[name] = value;
+        basket.add({
+          listing_id: line.listing_id, maker_id: line.maker_id, title: line.title, quantity: line.quantity,
+          price: line.unit_price, engraving_price: options.engraving_text ? line.engraving_price : null, image: null, options,
+        });
+      }
+      navigate('/checkout');
+    },
+  }, 'Put the pieces back in your basket');
+}
+
 function view(order, { placed, onCancelled, operator, onChanged }) {
   const makerOrders = order.maker_orders || [];
   return h('div', { class: 'page page--narrow order-page', dataset: { orderId: order.id, status: order.status } },
@@ -100,6 +123,7 @@ function view(order, { placed, onCancelled, operator, onChanged }) {
       order.status === 'pending' ? h('span', { class: 'muted' }, ' — updating automatically') : null),
     order.cancellation_reason ? h('p', { class: 'warning', dataset: { cancellationReason: order.cancellation_reason } },
       `Cancelled: ${fmt.cancellationReason(order.cancellation_reason)}.`) : null,
+    !operator && order.status === 'cancelled' && RETRYABLE.has(order.cancellation_reason) ? retryButton(order) : null,
     dl([
       ['Placed', fmt.when(order.created_at)],
       ['Total', fmt.money(order.total)],

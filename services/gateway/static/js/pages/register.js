@@ -35,7 +35,8 @@ export async function render({ main, query, navigate }) {
     }, { busyLabel: 'Creating your account…' });
     if (!me) return;
     toast('Welcome! Your account is ready.');
-    navigate(safeNext(next, me.role === 'maker' ? '/maker' : homeFor(me.role) === '/orders' ? '/' : homeFor(me.role)), { replace: true });
+    // A new maker goes straight to their application; a new customer back to shopping.
+    navigate(safeNext(next, me.role === 'customer' ? '/' : homeFor(me.role)), { replace: true });
   });
 
   replace(main, h('div', { class: 'page page--narrow' },

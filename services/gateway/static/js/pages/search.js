@@ -91,6 +91,8 @@ function readForm(form, current) {
     if (value) next[name] = value;
   }
   if (current.maker_id) next.maker_id = current.maker_id;
+  // The default order needs no parameter: relevance with words, newest without.
+  if (next.sort === (next.q ? 'relevance' : 'newest')) delete next.sort;
   const errors = [];
   for (const name of ['min_price', 'max_price']) {
     const minor = fmt.parseMajor(forms.text(form, name));

@@ -2,7 +2,7 @@
 // are requested), the checklist with every unmet item called out, and submitting for review.
 
 import * as api from '../../core/api.js';
-import { h, replace, dl } from '../../core/dom.js';
+import { h, replace, dl, uid } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
@@ -14,12 +14,13 @@ const EDITABLE = new Set(['draft', 'changes_requested']);
 
 // --- the checklist ------------------------------------------------------------------------------
 
-export function checklist(maker) {
+export function checklist(maker, { heading = 'h2' } = {}) {
   const items = maker?.checklist || [];
   if (!items.length) return null;
   const unmet = items.filter((item) => item.status === 'unmet' && item.blocking);
-  return h('section', { class: 'panel checklist', 'aria-labelledby': 'checklist-title', dataset: { loc: 'checklist' } },
-    h('h2', { id: 'checklist-title' }, 'Checklist'),
+  const titleId = uid('checklist');
+  return h('section', { class: 'panel checklist', 'aria-labelledby': titleId, dataset: { loc: 'checklist' } },
+    h(heading, { id: titleId }, 'Checklist'),
     h('p', { class: unmet.length ? 'warning' : 'success' }, unmet.length
       ? `${fmt.plural(unmet.length, 'item')} still to do before you can submit.`
       : 'Everything needed for review is in place.'),
@@ -146,7 +147,10 @@ export function renderApplication(container, maker, onChange) {
   const note = latestNote(maker);
   const parts = [
     h('h2', { id: 'application-title' }, maker ? 'Your application' : 'Apply to sell'),
-    maker ? h('p', {}, 'Status: ', pill(maker.status, fmt.makerStatus(maker.status))) : h('p', {}, 'Tell us about your workshop. Save a draft at any time; submit it for review when the checklist is complete.'),
+    maker ? h('p', {}, 'Status: ', pill(maker.status, fmt.makerStatus(maker.status))) : [
+      h('p', {}, 'Tell us about your workshop. Save a draft at any time, and submit it for review once the checklist is complete. You will need:'),
+      h('ul', {}, ['terms_accepted', 'portfolio_url', 'sponsor_mark', 'system_of_warranties'].map((item) => h('li', {}, fmt.checklistItem(item)))),
+    ],
     note ? h('p', { class: 'notice', dataset: { reviewNote: '' } }, h('strong', {}, 'Note from the review team: '), note) : null,
     checklistBox,
   ];

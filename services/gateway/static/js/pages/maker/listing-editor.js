@@ -183,20 +183,35 @@ function readListing(form, metals, stones) {
 // --- the section ---------------------------------------------------------------------------------
 
 /**
- * Render the editor for `listing` (null: a new one) into `container`. `onDone(listing)` after a
+ * Render the editor for `listing` (null: a new one) into `container`. `onSaved(listing)` after a
  * save or publish.
  */
 export function renderEditor(container, { listing, maker, onSaved, onClose }) {
   const { form, metals, stones } = buildForm(listing, maker);
   let current = listing;
   const save = h('button', { type: 'submit', class: 'button button--secondary' }, current ? 'Save changes' : 'Save draft');
-  const publish = h('button', { type: 'button', class: 'button', dataset: { action: 'publish' } }, current?.status === 'published' ? 'Save (stays published)' : 'Save and publish');
+  // A public listing is saved as it is (it must stay publishable); a draft or paused one can
+  // be saved and published in one go.
+  const isPublic = ['published', 'sold_out'].includes(current?.status);
+  const publish = isPublic ? null : h('button', { type: 'button', class: 'button', dataset: { action: 'publish' } }, 'Save and publish');
   form.append(h('div', { class: 'actions' }, save, publish, h('button', { type: 'button', class: 'link-button', onclick: onClose }, 'Back to listings')));
 
   const persist = async () => {
     const { body, errors } = readListing(form, metals, stones);
     if (errors.length) throw new api.ApiError(422, { title: 'Please check the highlighted fields', errors });
-    current = current ? await api.patch(`/listings/${current.id}`, body) : await api.post('/listings', body);
+    if (current) {
+      current = await api.patch(`/listings/${current.id}`, body);
+      return current;
+    }
+    try {
+      current = await api.post('/listings', body);
+    } catch (error) {
+      // The catalogue hears of an approval by event: just after it, it may not know yet.
+      if (error.status === 403 && maker?.status === 'approved') {
+        throw new api.ApiError(403, { title: 'Not yet able to list', detail: 'Your approval is still reaching the catalogue. Try again in a few seconds.' });
+      }
+      throw error;
+    }
     return current;
   };
 
@@ -208,7 +223,7 @@ export function renderEditor(container, { listing, maker, onSaved, onClose }) {
       onSaved(saved, { published: false });
     }
   });
-  publish.addEventListener('click', async () => {
+  publish?.addEventListener('click', async () => {
     const done = await forms.submitting(form, async () => {
       const saved = await persist();
       if (saved.status === 'published') return saved;

@@ -22,7 +22,7 @@ function actionButton(label, run, { danger = false, confirmText } = {}) {
   return button;
 }
 
-function listingRow(listing, { navigate, reload }) {
+function listingRow(listing, reload) {
   const act = (action, message) => async () => {
     await api.post(`/listings/${listing.id}/${action}`, {});
     toast(message);
@@ -46,7 +46,7 @@ function listingRow(listing, { navigate, reload }) {
 async function listingsList(ctx, reload) {
   const items = await api.getAll('/listings/mine', {}, { signal: ctx.signal });
   if (!items.length) return empty('You have no listings yet.');
-  return h('ul', { class: 'rows', 'aria-label': 'Your listings' }, items.map((l) => listingRow(l, { navigate: ctx.navigate, reload })));
+  return h('ul', { class: 'rows', 'aria-label': 'Your listings' }, items.map((l) => listingRow(l, reload)));
 }
 
 export async function renderListings(container, ctx, maker) {

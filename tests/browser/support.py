@@ -1,0 +1,198 @@
+"""API shortcuts for the browser journeys: the state a journey starts from (an approved maker,
+a published listing, a placed order) is made through the public API, so each browser test
+drives only the part of the story it is about."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+PASSWORD = "correct horse battery staple"
+# Services learn of each other's changes through the broker: usually within a second, but a
+# broker that is restarting (another suite's fault injection) delays delivery by its retries.
+EVENT_TIMEOUT_S = 60.0
+
+
+class ApiFailure(AssertionError):
+    pass
+
+
+@dataclass
+class Account:
+    email: str
+    password: str
+    role: str
+    token: str
+    user_id: str
+    display_name: str
+
+
+@dataclass
+class Gateway:
+    """A thin client of the gateway's public API."""
+
+    url: str
+    session: aiohttp.ClientSession
+
+    async def call(self, method: str, path: str, *, token: str | None = None, json: Any = None,
+                   headers: dict[str, str] | None = None, expect: int | tuple[int, ...] | None = None,
+                   params: dict[str, Any] | None = None) -> tuple[int, Any]:
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        async with self.session.request(method, f"{self.url}/api/v1{path}", json=json,
+                                        headers=all_headers, params=params) as response:
+            body = await response.json(content_type=None) if await response.read() else None
+            if expect is not None:
+                wanted = (expect,) if isinstance(expect, int) else expect
+                if response.status not in wanted:
+                    raise ApiFailure(f"{method} {path}: {response.status} {body}")
+            return response.status, body
+
+    async def register(self, role: str, name: str | None = None) -> Account:
+        email = f"{role}-{uuid.uuid4().hex[:10]}@example.com"
+        display_name = name or f"{role.title()} {email[:6]}"
+        await self.call("POST", "/auth/register", expect=201, json={
+            "email": email, "password": PASSWORD, "display_name": display_name, "role": role})
+        return await self.sign_in(email, PASSWORD, role=role, display_name=display_name)
+
+    async def sign_in(self, email: str, password: str, *, role: str = "", display_name: str = "") -> Account:
+        _, issued = await self.call("POST", "/auth/token", expect=200,
+                                    json={"email": email, "password": password})
+        _, me = await self.call("GET", "/auth/me", token=issued["access_token"], expect=200)
+        return Account(email, password, me["role"], issued["access_token"], me["user_id"],
+                       me.get("display_name") or display_name)
+
+
+async def eventually(check, timeout_s: float = 20.0, interval_s: float = 0.25, what: str = ""):
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"not within {timeout_s}s: {what} (last: {last!r})")
+
+
+def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
+    """A complete application: every blocking checklist item met."""
+    return {
+        "handle": handle,
+        "display_name": name,
+        "legal_name": f"{name} Ltd",
+        "bio": "Rings and pendants forged by hand in a small Sheffield workshop.",
+        "location": {"country": "GB", "region": "South Yorkshire"},
+        "techniques": ["lost-wax casting", "stone setting"],
+        "portfolio_urls": ["https://example.com/portfolio"],
+        "sourcing_claims": [
+            {"scheme": "fairmined", "scope": "metal", "certificate_id": "FM-2024-0042"},
+            {"scheme": "recycled", "scope": "metal"},
+        ],
+        "hallmarking": {"sponsor_mark": "FFH", "assay_office": "sheffield"},
+        "works_precious_metals": True,
+        "accepts_commissions": True,
+        "terms_accepted": True,
+        **overrides,
+    }
+
+
+def ring_listing(title: str, **overrides: Any) -> dict[str, Any]:
+    """A made-to-order silver ring with a lab-grown sapphire, sizes, engraving: publishable."""
+    return {
+        "title": title,
+        "description": "A hammered band in recycled sterling silver, set with a laboratory-grown sapphire.",
+        "category": "ring",
+        "occasions": ["anniversary"],
+        "style_tags": ["minimal"],
+        "price": {"amount": 14500, "currency": "GBP"},
+        "production": {"kind": "made_to_order", "lead_time_days": {"min": 10, "max": 14}},
+        "metals": [{"metal": "silver", "fineness": 925, "colour": "white", "weight_g": 8.2, "recycled": True}],
+        "hallmark": {"status": "hallmarked", "sponsor_mark": "FFH", "assay_office": "sheffield"},
+        "stones": [{"type": "sapphire", "origin": "lab_grown", "treatments": ["heating"], "carat": 0.5, "count": 1}],
+        "sourcing_claims": ["fairmined", "recycled"],
+        "options": {"ring_size_mm": {"min": 48.75, "max": 62.5},
+                    "engraving": {"max_chars": 20, "price_delta": {"amount": 1500, "currency": "GBP"}}},
+        "images": ["https://images.example.com/ring.jpg"],
+        **overrides,
+    }
+
+
+async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam Forge") -> tuple[Account, dict]:
+    """A maker user whose application the operator has approved."""
+    maker_user = await gw.register("maker", name)
+    handle = f"forge-{uuid.uuid4().hex[:8]}"
+    _, maker = await gw.call("POST", "/makers", token=maker_user.token, expect=201,
+                             json=maker_profile(handle, name))
+    await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    _, maker = await gw.call("POST", f"/makers/{maker['id']}/review", token=operator.token, expect=200,
+                             json={"decision": "approve"})
+    return maker_user, maker
+
+
+async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, Any]) -> dict:
+    """Create and publish a listing; the catalogue learns of the maker's approval from an
+    event, so creating is retried while it still answers 403."""
+    async def create():
+        status, listing = await gw.call("POST", "/listings", token=maker_user.token, json=body)
+        if status == 201:
+            return listing
+        if status != 403:
+            raise ApiFailure(f"POST /listings: {status} {listing}")
+        return None
+
+    listing = await eventually(create, timeout_s=EVENT_TIMEOUT_S,
+                               what="catalogue to learn the maker is approved")
+    _, listing = await gw.call("POST", f"/listings/{listing['id']}/publish", token=maker_user.token,
+                               expect=200)
+    return listing
+
+
+async def orders_knows(gw: Gateway, customer: Account, listing_id: str) -> None:
+    """Wait until orders' read model has the listing: an order line for it with a chain length
+    it does not offer is refused for that option (one orders has not heard of is refused as
+    listing_unavailable). Nothing is created either way."""
+    probe = {
+        "lines": [{"listing_id": listing_id, "quantity": 1, "options": {"chain_length_cm": 999}}],
+        "shipping_address": {"name": "Probe", "line1": "1 Probe St", "city": "Leeds",
+                             "postcode": "LS1 1AA", "country": "GB"},
+        "payment": {"token": "tok_visa"},
+    }
+
+    async def known():
+        status, body = await gw.call("POST", "/orders", token=customer.token, json=probe,
+                                     headers={"Idempotency-Key": str(uuid.uuid4())})
+        if status == 201:
+            raise ApiFailure(f"the probe order was accepted: {body}")
+        codes = {error.get("code") for error in (body or {}).get("errors", [])}
+        return status == 422 and codes and "listing_unavailable" not in codes
+
+    await eventually(known, timeout_s=EVENT_TIMEOUT_S, what="orders to learn of the listing")
+
+
+ADDRESS = {"name": "Ada Customer", "line1": "1 High Street", "city": "York",
+           "postcode": "YO1 7HH", "country": "GB"}
+
+
+async def confirmed_order(gw: Gateway, customer: Account, listing_id: str,
+                          options: dict[str, Any] | None = None) -> dict:
+    """Place an order with tok_visa and wait until it is confirmed."""
+    await orders_knows(gw, customer, listing_id)
+    _, order = await gw.call("POST", "/orders", token=customer.token, expect=201,
+                             headers={"Idempotency-Key": str(uuid.uuid4())},
+                             json={"lines": [{"listing_id": listing_id, "quantity": 1, "options": options or {}}],
+                                   "shipping_address": ADDRESS, "payment": {"token": "tok_visa"}})
+
+    async def confirmed():
+        _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)
+        if latest["status"] == "cancelled":
+            raise ApiFailure(f"order cancelled: {latest.get('cancellation_reason')}")
+        return latest if latest["status"] == "confirmed" and latest.get("maker_orders") else None
+
+    return await eventually(confirmed, timeout_s=EVENT_TIMEOUT_S, what="the order to be confirmed")
