@@ -56,6 +56,9 @@ class TestEnvironment:
             "GATEWAY_JWT_PRIVATE_KEY_FILE": str(keys / "private.pem"),
             "MARKET_RETRY_DELAYS_MS": "[300,600]",
             "MARKET_OUTBOX_POLL_S": "0.2",
+            # Many service processes share one PostgreSQL (100 connections by default).
+            "MARKET_PG_POOL_MIN": "1",
+            "MARKET_PG_POOL_MAX": "5",
             "MARKET_LOG_LEVEL": "info",
         }
 
