@@ -50,7 +50,6 @@ from services.catalogue.domain import (
     disclosures,
     evidenced_schemes,
     shown_sourcing_claims,
-    single_line_text,
     uk_size,
     us_size,
 )
@@ -60,6 +59,7 @@ from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found
 from shared.http import POOL, SETTINGS, Call, Routes
 from shared.paging import PageQuery, decode_cursor, encode_cursor
+from shared.text import single_line
 
 routes = Routes("listings")
 
@@ -80,7 +80,7 @@ class MineQuery(PageQuery):
 
 
 class SearchQuery(PageQuery):
-    q: single_line_text(1, 200) | None = Field(  # type: ignore[valid-type]
+    q: single_line(1, 200) | None = Field(  # type: ignore[valid-type]
         None,
         description="Full text over title, description, techniques, metals, stones, category "
         "and style tags; English stemming (\"rings\" finds \"ring\"); web-search syntax "

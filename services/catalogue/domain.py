@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,16 +27,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    HttpUrl,
     PlainSerializer,
     StringConstraints,
-    TypeAdapter,
-    ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from shared.errors import Violation, rules_violated, state_conflict
+from shared.text import WebUrl, multi_line, single_line
 
 # --- vocabularies ---------------------------------------------------------------------------------
 
@@ -266,27 +263,6 @@ def grams_to_carats(grams: Decimal) -> Decimal:
 
 # --- field types ----------------------------------------------------------------------------------
 
-_MULTILINE_WHITESPACE = frozenset("\n\r\t")
-
-
-def _has_control_characters(value: str, allowed: frozenset[str] = frozenset()) -> bool:
-    # PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate, so either would
-    # fail at the database as a 5xx; other control characters only hide or garble text.
-    return any(ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
-
-
-def _single_line(value: str) -> str:
-    if _has_control_characters(value):
-        raise PydanticCustomError("control_character", "Must not contain control characters")
-    return value
-
-
-def _multi_line(value: str) -> str:
-    if _has_control_characters(value, _MULTILINE_WHITESPACE):
-        raise PydanticCustomError("control_character", "Must not contain control characters")
-    return value
-
-
 def _letters_only(value: str) -> str:
     if not re.fullmatch(r"[A-Z]+", value):
         raise PydanticCustomError("letters_only", "Must be letters A-Z only")
@@ -297,16 +273,6 @@ def _collapse_spaces(value: str) -> str:
     return " ".join(value.split())
 
 
-_HTTP_URL = TypeAdapter(HttpUrl)
-
-
-def _http_url(value: str) -> str:
-    try:
-        return str(_HTTP_URL.validate_python(value))
-    except ValidationError:
-        raise PydanticCustomError("invalid_url", "Must be an http or https URL") from None
-
-
 def _without_duplicates(values: list[Any]) -> list[Any]:
     return list(dict.fromkeys(values))
 
@@ -315,44 +281,20 @@ def _sorted_without_duplicates(values: list[int]) -> list[int]:
     return sorted(set(values))
 
 
-def single_line_text(min_length: int, max_length: int) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_single_line),
-    ]
-
-
-Title = single_line_text(3, 140)
-Description = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-    AfterValidator(_multi_line),
-]
-Colour = single_line_text(1, 30)
+Title = single_line(3, 140)
+Description = multi_line(1, 5000)
+Colour = single_line(1, 30)
 # Tags are compared and faceted, so they are stored lower-case with single spaces.
-Tag = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40),
-    AfterValidator(_single_line),
-    AfterValidator(_collapse_spaces),
-]
+Tag = Annotated[single_line(1, 40), StringConstraints(to_lower=True), AfterValidator(_collapse_spaces)]
 StoneType = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=2, max_length=40),
-    AfterValidator(_single_line),
-    AfterValidator(_collapse_spaces),
+    single_line(2, 40), StringConstraints(to_lower=True), AfterValidator(_collapse_spaces)
 ]
 SponsorMark = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=5),
     AfterValidator(_letters_only),
 ]
-ImageUrl = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-    AfterValidator(_http_url),
-]
+ImageUrl = WebUrl
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 # Decimals travel as JSON numbers (what clients send); inside, they stay Decimal.
 _AS_JSON_NUMBER = PlainSerializer(float, return_type=float, when_used="json")

@@ -9,7 +9,6 @@ changes_requested -> submitted, approved <-> suspended. `rejected` is final.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -23,51 +22,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    HttpUrl,
     Strict,
     StringConstraints,
-    TypeAdapter,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from shared.errors import Violation, rules_violated, state_conflict
+from shared.text import WebUrl, has_control_characters, multi_line, single_line
 
 # --- text, URLs and countries ------------------------------------------------------------------
-
-_MULTILINE_WHITESPACE = frozenset("\n\r\t")
-
-
-def _has_control_characters(value: str, allowed: frozenset[str] = frozenset()) -> bool:
-    # PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate, so either would
-    # fail at the database as a 5xx; other control characters only hide or garble text.
-    return any(ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
-
-
-def _single_line(value: str) -> str:
-    if _has_control_characters(value):
-        raise PydanticCustomError("control_character", "Must not contain control characters")
-    return value
-
-
-def _multi_line(value: str) -> str:
-    if _has_control_characters(value, _MULTILINE_WHITESPACE):
-        raise PydanticCustomError("control_character", "Must not contain control characters")
-    return value
-
-
-_HTTP_URL = TypeAdapter(HttpUrl)
-
-
-def _http_url(value: str) -> str:
-    try:
-        # Keep the parser's normalised form, so the stored link is exactly what was validated.
-        return str(_HTTP_URL.validate_python(value))
-    except ValidationError:
-        raise PydanticCustomError("invalid_url", "Must be an http or https URL") from None
-
 
 _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
@@ -85,41 +50,15 @@ SPONSOR_MARK_PATTERN = r"^[A-Z]{2,5}$"
 NOTE_MAX_LENGTH = 2000
 
 Handle = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=HANDLE_PATTERN)]
-DisplayName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
-    AfterValidator(_single_line),
-]
-LegalName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_single_line),
-]
-Bio = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_multi_line)
-]
-Region = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_single_line),
-]
-Technique = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
-    AfterValidator(_single_line),
-]
-PartnerText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
-    AfterValidator(_single_line),
-]
-Supplier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_single_line),
-]
-CertificateId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_single_line),
-]
-Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
-    AfterValidator(_http_url),
-]
+DisplayName = single_line(1, 80)
+LegalName = single_line(1, 200)
+Bio = multi_line(0, 5000)
+Region = single_line(1, 100)
+Technique = single_line(1, 60)
+PartnerText = single_line(1, 120)
+Supplier = single_line(1, 200)
+CertificateId = single_line(1, 100)
+Url = WebUrl
 CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country_code)]
 SponsorMark = Annotated[str, StringConstraints(pattern=SPONSOR_MARK_PATTERN)]
 # Attestations must be an explicit JSON true, never a coerced "yes" or 1.
@@ -460,7 +399,7 @@ def _clean_note(note: str | None, field: str, *, required: bool) -> str | None:
         violations.append(
             Violation((field,), f"At most {NOTE_MAX_LENGTH} characters", "string_too_long")
         )
-    if _has_control_characters(text, _MULTILINE_WHITESPACE):
+    if has_control_characters(text, multi_line=True):
         violations.append(
             Violation((field,), "Must not contain control characters", "control_character")
         )

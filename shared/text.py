@@ -1,0 +1,70 @@
+"""Text that can be stored and shown: the input hygiene every service applies to
+strings it accepts (no business rules here).
+
+PostgreSQL text cannot hold NUL and UTF-8 cannot encode a lone surrogate, so
+either would fail at the database as a 5xx; other control characters only hide
+or garble text. Single-line text refuses them all; multi-line text allows line
+breaks and tabs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, HttpUrl, StringConstraints, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+_LINE_BREAKS_AND_TABS = frozenset("\n\r\t")
+
+
+def has_control_characters(value: str, multi_line: bool = False) -> bool:
+    allowed = _LINE_BREAKS_AND_TABS if multi_line else frozenset()
+    return any(ch not in allowed and unicodedata.category(ch) in ("Cc", "Cs") for ch in value)
+
+
+def _single_line(value: str) -> str:
+    if has_control_characters(value):
+        raise PydanticCustomError("control_character", "Must not contain control characters")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if has_control_characters(value, multi_line=True):
+        raise PydanticCustomError("control_character", "Must not contain control characters")
+    return value
+
+
+def single_line(min_length: int, max_length: int) -> Any:
+    """A trimmed one-line string type with these length bounds."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_single_line),
+    ]
+
+
+def multi_line(min_length: int, max_length: int) -> Any:
+    """A trimmed string type that may span lines, with these length bounds."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_multi_line),
+    ]
+
+
+_HTTP_URL = TypeAdapter(HttpUrl)
+
+
+def _http_url(value: str) -> str:
+    try:
+        # Keep the parser's normalised form, so what is stored is exactly what was validated.
+        return str(_HTTP_URL.validate_python(value))
+    except ValidationError:
+        raise PydanticCustomError("invalid_url", "Must be an http or https URL") from None
+
+
+WebUrl = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    AfterValidator(_http_url),
+]
