@@ -513,6 +513,7 @@ async def cancel_order(call: Call) -> OrderView:
             raise not_found("Order")
         order.cancel_by_customer()
         await saga.compensate(call.app, uow.conn, order)
+        await saga.void_unrecorded_authorisation(call.app, order)
         await store.save_order(uow, order)
     return order_view(order)
 

@@ -1663,6 +1663,11 @@ class PaymentProvider(Protocol):
 
     async def void(self, reference: str) -> None: ...
 
+    # Voids whatever the provider authorised under this key, if anything: for an order
+    # cancelled while pending, whose authorisation may have happened in a step that was then
+    # rolled back (so the order never learnt its reference).
+    async def void_attempt(self, idempotency_key: str) -> None: ...
+
     # The key makes a retried refund (a crash before it was recorded) never pay out twice.
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None: ...
 

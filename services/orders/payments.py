@@ -117,6 +117,14 @@ class SandboxPaymentProvider:
         if result != "UPDATE 1":
             raise PaymentProviderError(f"no authorisation {reference} to void")
 
+    async def void_attempt(self, idempotency_key: str) -> None:
+        with _unreachable_is_a_provider_error():
+            await self._pool.execute(
+                "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
+                "updated_at = now() WHERE idempotency_key = $1 AND outcome = 'authorised'",
+                idempotency_key,
+            )
+
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None:
         with _unreachable_is_a_provider_error():
             await self._refund(reference, amount, idempotency_key)

@@ -29,6 +29,7 @@ from services.orders import idempotency, store
 from services.orders.domain import AuthorisationOutcome, Money, Order, PaymentProviderError
 from services.orders.payments import PROVIDER, authorise_with_retries
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
+from shared.consumer import fault_point
 from shared.contracts.orders import OrderPlaced
 from shared.db import UnitOfWork
 from shared.http import POOL, SETTINGS
@@ -104,6 +105,9 @@ async def authorise_if_due(app: web.Application, order: Order) -> None:
         app[PROVIDER], order.payment.token, order.total, order.payment_idempotency_key,
         attempts=settings.payment_attempts, backoff_s=settings.payment_retry_backoff_s,
     )
+    # Testing hook: the provider has answered (and kept its answer), the order has not been
+    # saved: a crash here must neither lose the order nor charge the customer twice.
+    fault_point(settings, "mid_saga")
     if result.outcome is AuthorisationOutcome.AUTHORISED:
         assert result.reference is not None
         order.payment_authorised(result.reference, commission_rate=settings.commission_rate)
@@ -133,6 +137,17 @@ async def compensate(app: web.Application, conn: asyncpg.Connection, order: Orde
         await store.defer_compensation(conn, order.id, COMPENSATION_RETRY_S)
 
 
+async def void_unrecorded_authorisation(app: web.Application, order: Order) -> None:
+    """An order cancelled while pending may still have been authorised by a payment step whose
+    transaction then rolled back: void by its key whatever the provider holds for it."""
+    if order.payment.reference is not None:
+        return  # a known authorisation is voided by compensate()
+    try:
+        await app[PROVIDER].void_attempt(order.payment_idempotency_key)
+    except PaymentProviderError as exc:
+        log.error("void_attempt_failed", order_id=str(order.id), error=repr(exc))
+
+
 # --- periodic jobs (the worker role) -------------------------------------------------------------
 
 
@@ -145,6 +160,7 @@ async def expire_orders(app: web.Application) -> None:
             for order_id in order_ids:
                 order = await store.load_order(uow.conn, order_id)  # locked by the claim
                 if order is not None and order.expire(now):
+                    await void_unrecorded_authorisation(app, order)
                     await store.save_order(uow, order)
         if order_ids:
             log.info("orders_expired", count=len(order_ids))

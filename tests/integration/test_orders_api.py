@@ -604,6 +604,31 @@ async def test_an_order_not_settled_in_time_expires_and_releases_its_stock(world
     assert (await world.outbox(down["id"]))[-1]["data"]["release_stock"] is True
 
 
+async def test_an_authorisation_the_order_never_recorded_is_voided_when_it_expires(world: World) -> None:
+    """The provider authorised, but the step that asked rolled back (say, the database went
+    away) and the order expired before the event came back: the customer must not stay
+    charged for an order that no longer exists."""
+    listing = await world.listing()
+    _, customer = world.customer()
+    order = await world.place(customer, line(listing["listing_id"]), payment="tok_unavailable")
+    await world.reserve(order)
+    key = f"order-{order['id']}-authorise"
+    await eventually(lambda: world.db.fetchval(
+        "SELECT attempts = 3 FROM orders.sandbox_authorisations WHERE idempotency_key = $1", key),
+        message="three failed attempts")
+    # Stand in for the lost step: the provider's side says authorised, the order knows nothing.
+    await world.db.execute(
+        "UPDATE orders.sandbox_authorisations SET outcome = 'authorised', reference = $2 "
+        "WHERE idempotency_key = $1", key, f"sbx_lost_{uuid.uuid4().hex}")
+    await world.db.execute("UPDATE orders.orders SET expires_at = now() WHERE id = $1",
+                           uuid.UUID(order["id"]))
+    expired = await world.settled(order, "cancelled")
+    assert expired["cancellation_reason"] == "expired"
+    assert await world.db.fetchval(
+        "SELECT voided_at IS NOT NULL FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
+        key)
+
+
 async def test_a_customer_cancels_until_the_first_dispatch(world: World) -> None:
     maker, maker_token = await world.maker()
     listing = await world.listing(maker_id=maker["maker_id"], price={"amount": 8000, "currency": "GBP"})
@@ -1027,6 +1052,7 @@ async def test_expiry_sweepers_in_several_workers_cancel_each_order_once(
     """The process's own sweeper and two more in this test claim the same work list at once."""
     from aiohttp import web
 
+    from services.orders.payments import PROVIDER, SandboxPaymentProvider
     from services.orders.saga import expire_orders
     from shared.db import create_pool
     from shared.http import POOL
@@ -1040,6 +1066,7 @@ async def test_expiry_sweepers_in_several_workers_cancel_each_order_once(
     try:
         worker = web.Application()
         worker[POOL] = pool
+        worker[PROVIDER] = SandboxPaymentProvider(pool)
         await world.db.execute("UPDATE orders.orders SET expires_at = now() WHERE id = ANY($1)", ids)
         await asyncio.gather(expire_orders(worker), expire_orders(worker))
     finally:
