@@ -59,12 +59,11 @@ reliability: install ## the reliability suite (kills processes, stops the broker
 	  echo "make reliability: there is no reliability suite yet (no tests/reliability/test_*.py); nothing to run."; \
 	fi
 
-bench: install ## the benchmarks (results in bench/results/)
-	@if [ -f bench/__main__.py ]; then \
-	  $(BIN)/marketplace preflight && $(BIN)/python -m bench; \
-	else \
-	  echo "make bench: there are no benchmarks yet (no bench/__main__.py); nothing to run."; \
-	fi
+# Benchmark options, e.g. `make bench BENCH_ARGS="--only relay,search --quick"` (python -m bench -h).
+BENCH_ARGS ?=
+bench: install ## the benchmarks, e.g. `make bench BENCH_ARGS="--only relay,search --quick"` (bench/results/, docs/benchmarks.md)
+	$(BIN)/marketplace preflight
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 migrate: install ## create or upgrade every service's schema and roles
 	$(BIN)/marketplace preflight
