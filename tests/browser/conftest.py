@@ -57,12 +57,13 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-async def stack(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> Stack:
+async def stack(services_db: dict, session_service_processes: Callable[..., ServiceProcess]) -> Stack:
     """Every service as a real process, the gateway in front, and an operator account."""
-    makers = service_processes("makers")
-    catalogue = service_processes("catalogue")
-    orders = service_processes("orders")
-    gateway = service_processes(
+    start = session_service_processes
+    makers = start("makers")
+    catalogue = start("catalogue")
+    orders = start("orders")
+    gateway = start(
         "gateway",
         GATEWAY_MAKERS_URL=makers.url,
         GATEWAY_CATALOGUE_URL=catalogue.url,
