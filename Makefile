@@ -52,12 +52,17 @@ test: install ## check PostgreSQL and RabbitMQ are reachable, then run the whole
 	$(BIN)/marketplace preflight
 	$(PYTEST) $(PYTEST_ARGS)
 
-reliability: install ## the reliability suite (kills processes, stops the broker)
-	@if ls tests/reliability/test_*.py >/dev/null 2>&1; then \
-	  $(BIN)/marketplace preflight && $(PYTEST) tests/reliability $(PYTEST_ARGS); \
-	else \
-	  echo "make reliability: there is no reliability suite yet (no tests/reliability/test_*.py); nothing to run."; \
-	fi
+# The full reliability run: every fault scenario at full size, the security suite, Schemathesis
+# with more examples; the figures go to docs/reliability.md (written even when a check fails).
+RELIABILITY_TESTS := tests/reliability tests/integration/test_security_api.py \
+	tests/integration/test_security_least_privilege.py tests/integration/test_schemathesis_api.py
+reliability: install ## faults under load, security, Schemathesis at full size; writes docs/reliability.md
+	$(BIN)/marketplace preflight
+	@rm -rf test-artifacts/reliability; status=0; \
+	RELIABILITY_FULL=1 SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-25} $(PYTEST) \
+	  --junitxml=test-artifacts/reliability/junit.xml $(RELIABILITY_TESTS) $(PYTEST_ARGS) || status=$$?; \
+	$(BIN)/python -m scripts.reliability_report --write docs/reliability.md; \
+	exit $$status
 
 # Benchmark options, e.g. `make bench BENCH_ARGS="--only relay,search --quick"` (python -m bench -h).
 BENCH_ARGS ?=

@@ -72,7 +72,7 @@ class ServiceSettings(BaseSettings):
     fault_point: str = Field(
         "",
         description="Testing only: a named point at which the process kills itself "
-        "(after_commit_before_ack, after_publish_before_mark)",
+        "(after_commit_before_ack, after_publish_before_mark, mid_saga)",
     )
 
     @field_validator("namespace")

@@ -39,6 +39,30 @@ async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.P
     )
 
 
+# What a lost or refused database connection raises (terminated by an administrator, reset,
+# closed under us, no free connection slot): not the request's fault, and nothing was done by a
+# statement that failed this way before the transaction began.
+CONNECTION_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # class 08, ConnectionDoesNotExistError among them
+    asyncpg.AdminShutdownError,  # 57P01: pg_terminate_backend
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # a protocol left mid-operation by a dropped connection
+    ConnectionError,  # refused, reset
+)
+_BEGIN_ATTEMPTS = 3
+
+
+async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+    """Give a connection back. A broken one cannot be reset and asyncpg closes it instead; that
+    is not the caller's failure, so it never replaces the caller's outcome."""
+    try:
+        await pool.release(conn)
+    except CONNECTION_LOST:
+        pass
+
+
 def outbox_channel(schema: str) -> str:
     return f"outbox_{schema}"
 
@@ -68,14 +92,19 @@ class UnitOfWork:
         return envelope
 
     async def __aenter__(self) -> UnitOfWork:
-        self.conn = await self._pool.acquire()
-        self._tx = self.conn.transaction()
-        try:
-            await self._tx.start()
-        except BaseException:
-            await self._pool.release(self.conn)
-            raise
-        return self
+        for attempt in range(1, _BEGIN_ATTEMPTS + 1):
+            self.conn = await self._pool.acquire()
+            self._tx = self.conn.transaction()
+            try:
+                await self._tx.start()
+                return self
+            except BaseException as exc:
+                await _release(self._pool, self.conn)
+                # A pooled connection that died while idle (the server restarted, an operator
+                # terminated it) fails at BEGIN, before anything ran: take another.
+                if attempt == _BEGIN_ATTEMPTS or not isinstance(exc, CONNECTION_LOST):
+                    raise
+        raise AssertionError("unreachable")
 
     async def __aexit__(
         self,
@@ -91,7 +120,7 @@ class UnitOfWork:
                 await self._tx.rollback()
         finally:
             self._events.clear()
-            await self._pool.release(self.conn)
+            await _release(self._pool, self.conn)
 
     async def _write_outbox(self) -> None:
         if not self._events:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 
 from shared.auth import Principal, Role, TokenVerifier, require_role
 from shared.config import ServiceSettings
+from shared.db import CONNECTION_LOST
 from shared.errors import ProblemError, Violation, bad_request, not_found
 from shared.logging import bind_context, get_logger
 from shared.metrics import HTTP_LATENCY
@@ -289,6 +290,15 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
                              code=_HTTP_CODES.get(exc.status, str(exc.status)))
         error.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return problem_response(error, request_id)
+    except CONNECTION_LOST as exc:
+        # The database is unreachable or the connection was cut: a fault of ours, temporary,
+        # and the client may try again (an Idempotency-Key makes that safe for money).
+        log.warning("database_unavailable", path=request.path, error=repr(exc)[:300])
+        return problem_response(
+            ProblemError(503, "Service unavailable", "The database is not reachable; try again shortly",
+                         code="database_unavailable", headers={"Retry-After": "1"}),
+            request_id,
+        )
     except Exception:
         log.exception("unhandled_error", path=request.path)
         return problem_response(

@@ -92,11 +92,15 @@ async def maker_for_update(conn: asyncpg.Connection, maker_id: UUID) -> MakerRec
 
 
 async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
+    # The version guard is in the statement, not only in the caller's check: two snapshots of
+    # a maker the catalogue has not seen yet can be handled at once (there is no row to lock),
+    # and the older must not overwrite the newer whichever commits last.
     await conn.execute(
         f"INSERT INTO makers ({', '.join(_MAKER_COLUMNS)}) "
         f"VALUES ({', '.join(f'${i}' for i in range(1, len(_MAKER_COLUMNS) + 1))}) "
         "ON CONFLICT (id) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in _MAKER_COLUMNS if c != "id"),
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in _MAKER_COLUMNS if c != "id")
+        + " WHERE makers.version < EXCLUDED.version",
         *(getattr(maker, column) for column in _MAKER_COLUMNS),
     )
 
@@ -120,13 +124,33 @@ _SELECT_LISTING_AND_MAKER = (
 )
 
 
+# Validated drafts of recently read listings, by (id, version), with the stored data they came
+# from. A hit is used only when the stored data is equal (a dict comparison, in C): validating a
+# stored listing's fields again on every read was 13-20 % of the catalogue's CPU under search
+# and GET load. Drafts are frozen value objects, so sharing one between reads is safe.
+_DRAFTS: dict[tuple[UUID, int], tuple[Any, ListingDraft]] = {}
+_DRAFTS_MAX = 4096
+
+
+def _draft(row: asyncpg.Record) -> ListingDraft:
+    key, data = (row["id"], row["version"]), row["fields"]
+    cached = _DRAFTS.get(key)
+    if cached is not None and cached[0] == data:
+        return cached[1]
+    draft = ListingDraft.model_validate(data)
+    if len(_DRAFTS) >= _DRAFTS_MAX:
+        _DRAFTS.pop(next(iter(_DRAFTS)))  # the oldest entry
+    _DRAFTS[key] = (data, draft)
+    return draft
+
+
 def _listing(row: asyncpg.Record) -> Listing:
     counted = row["stock_available"] is not None
     return Listing(
         id=row["id"],
         maker_id=row["maker_id"],
         status=ListingStatus(row["status"]),
-        fields=ListingDraft.model_validate(row["fields"]),
+        fields=_draft(row),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         published_at=row["published_at"],
