@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -14,7 +13,7 @@ import pytest
 
 from shared.auth import Role
 from shared.migrate import migrate
-from tests.support.harness import ServiceProcess, TestEnvironment
+from tests.support.harness import ServiceProcess, TestEnvironment, spawner
 
 REAL_SERVICES = ("makers", "catalogue", "orders", "gateway")
 
@@ -64,36 +63,10 @@ async def db(test_env: TestEnvironment, services_db) -> AsyncIterator[asyncpg.Co
     await conn.close()
 
 
-@contextmanager
-def _spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
-    started: list[ServiceProcess] = []
-
-    def start(name: str, role: str = "all", wait: bool = True, **extra_env: str) -> ServiceProcess:
-        proc = ServiceProcess(
-            [f"services.{name}", "--role", role], f"{name.upper()}_PORT",
-            test_env.env, workdir, f"{name}-{role}", extra_env,
-        )
-        started.append(proc)
-        return proc.start(wait=wait)
-
-    try:
-        yield start
-    finally:
-        for proc in started:
-            proc.stop()
-
-
 @pytest.fixture(scope="module")
 def service_processes(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
     """start(name, role="all", **env) -> a running real service process (python -m
     services.NAME). Every process a test module starts is stopped when the module ends, so a
     full run never holds more PostgreSQL connections than one module needs."""
-    with _spawner(test_env, workdir) as start:
-        yield start
-
-
-@pytest.fixture(scope="session")
-def session_service_processes(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
-    """The same, for a stack shared by several modules (the browser tests)."""
-    with _spawner(test_env, workdir) as start:
+    with spawner(test_env, workdir) as start:
         yield start

@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
 
 from tests.browser.support import PASSWORD, Account, Gateway
-from tests.support.harness import ROOT, ServiceProcess
+from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, spawner
 
 CHROMIUM = os.environ.get("MARKET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -56,10 +56,18 @@ class Stack:
     operator: Account
 
 
-@pytest.fixture(scope="session")
-async def stack(services_db: dict, session_service_processes: Callable[..., ServiceProcess]) -> Stack:
+@pytest.fixture(scope="package")
+def browser_service_processes(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """Processes shared by the browser modules, stopped when they are done: a later module's
+    stack in the same namespace must not find this one's relays holding the relay locks."""
+    with spawner(test_env, workdir) as start:
+        yield start
+
+
+@pytest.fixture(scope="package")
+async def stack(services_db: dict, browser_service_processes: Callable[..., ServiceProcess]) -> Stack:
     """Every service as a real process, the gateway in front, and an operator account."""
-    start = session_service_processes
+    start = browser_service_processes
     makers = start("makers")
     catalogue = start("catalogue")
     orders = start("orders")

@@ -4,13 +4,13 @@ drives only the part of the story it is about."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+
+from tests.support.harness import eventually
 
 PASSWORD = "correct horse battery staple"
 # Services learn of each other's changes through the broker: usually within a second, but a
@@ -67,18 +67,6 @@ class Gateway:
         _, me = await self.call("GET", "/auth/me", token=issued["access_token"], expect=200)
         return Account(email, password, me["role"], issued["access_token"], me["user_id"],
                        me.get("display_name") or display_name)
-
-
-async def eventually(check, timeout_s: float = 20.0, interval_s: float = 0.25, what: str = ""):
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"not within {timeout_s}s: {what} (last: {last!r})")
 
 
 def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
@@ -148,7 +136,7 @@ async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, An
         return None
 
     listing = await eventually(create, timeout_s=EVENT_TIMEOUT_S,
-                               what="catalogue to learn the maker is approved")
+                               message="catalogue to learn the maker is approved")
     _, listing = await gw.call("POST", f"/listings/{listing['id']}/publish", token=maker_user.token,
                                expect=200)
     return listing
@@ -173,7 +161,7 @@ async def orders_knows(gw: Gateway, customer: Account, listing_id: str) -> None:
         codes = {error.get("code") for error in (body or {}).get("errors", [])}
         return status == 422 and codes and "listing_unavailable" not in codes
 
-    await eventually(known, timeout_s=EVENT_TIMEOUT_S, what="orders to learn of the listing")
+    await eventually(known, timeout_s=EVENT_TIMEOUT_S, message="orders to learn of the listing")
 
 
 ADDRESS = {"name": "Ada Customer", "line1": "1 High Street", "city": "York",
@@ -195,4 +183,4 @@ async def confirmed_order(gw: Gateway, customer: Account, listing_id: str,
             raise ApiFailure(f"order cancelled: {latest.get('cancellation_reason')}")
         return latest if latest["status"] == "confirmed" and latest.get("maker_orders") else None
 
-    return await eventually(confirmed, timeout_s=EVENT_TIMEOUT_S, what="the order to be confirmed")
+    return await eventually(confirmed, timeout_s=EVENT_TIMEOUT_S, message="the order to be confirmed")

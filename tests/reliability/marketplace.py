@@ -52,7 +52,7 @@ import asyncpg
 
 from services.cli import definition
 from shared.dlq import parked_messages
-from tests.support.harness import ROOT, ServiceProcess
+from tests.support.harness import ROOT, ServiceProcess, eventually
 
 FULL = os.environ.get("RELIABILITY_FULL", "").lower() in ("1", "true", "yes")
 RESULTS_DIR = Path(os.environ.get("RELIABILITY_RESULTS", ROOT / "test-artifacts" / "reliability"))
@@ -275,18 +275,6 @@ class Maker:
     user_id: uuid.UUID
     token: str
     listings: list[dict[str, Any]] = field(default_factory=list)
-
-
-async def eventually(check: Callable[[], Any], timeout_s: float = 30, interval_s: float = 0.1,
-                     message: str = "") -> Any:
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"not within {timeout_s}s: {message} (last: {last!r})")
 
 
 class Shop:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,6 +166,27 @@ class ServiceProcess:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@contextmanager
+def spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
+    """start(name, role="all", wait=True, **env) -> a running real service process (python -m
+    services.NAME) in the run's namespace; every process started is stopped on exit."""
+    started: list[ServiceProcess] = []
+
+    def start(name: str, role: str = "all", wait: bool = True, **extra_env: str) -> ServiceProcess:
+        proc = ServiceProcess(
+            [f"services.{name}", "--role", role], f"{name.upper()}_PORT",
+            test_env.env, workdir, f"{name}-{role}", extra_env,
+        )
+        started.append(proc)
+        return proc.start(wait=wait)
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            proc.stop()
 
 
 async def eventually(check, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""):
