@@ -19,16 +19,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-schemathesis = pytest.importorskip("schemathesis")
-requests = pytest.importorskip("requests")
-
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis.errors import Unsatisfiable  # noqa: E402
-from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
-
-from tests.reliability.marketplace import Stack  # noqa: E402
-from tests.support.harness import TestEnvironment  # noqa: E402
+from tests.reliability.marketplace import Stack
+from tests.support.harness import TestEnvironment
 
 pytestmark = pytest.mark.timeout(600)
 
