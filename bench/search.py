@@ -18,7 +18,6 @@ figures are lower than on a separate client machine; the ratios compare like wit
 
 from __future__ import annotations
 
-import asyncio
 import pickle
 import urllib.parse
 from dataclasses import dataclass, field
