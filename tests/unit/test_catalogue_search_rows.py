@@ -7,8 +7,26 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.catalogue.domain import Listing, ListingDraft, MakerClaim
-from services.catalogue.search import Filters, Sort, _Position, decode_position, search_row
+from services.catalogue.domain import (
+    Category,
+    Listing,
+    ListingDraft,
+    MakerClaim,
+    MetalType,
+    ProductionKind,
+    SourcingScheme,
+    StoneOrigin,
+)
+from services.catalogue.search import (
+    FACET_TERMS,
+    FACETS,
+    Filters,
+    Sort,
+    _Position,
+    decode_position,
+    facet_bits,
+    search_row,
+)
 from services.catalogue.store import MakerRecord
 from shared.errors import ProblemError
 from shared.paging import encode_cursor
@@ -60,6 +78,21 @@ def test_the_search_row_holds_every_filter_value_and_the_weighted_text() -> None
         "stone", "setting", "art", "deco", "ring", "gold", "rose", "18ct", "silver", "sterling",
         "recycled", "sapphire", "natural", "cubic", "zirconia", "lab-grown"]
     assert row.description == "Hammered by hand."
+    assert row.facet_bits == facet_bits([
+        "category:ring", "production:one_of_a_kind", "metal:gold", "metal:silver",
+        "stone_origin:natural", "stone_origin:lab_grown", "sourcing:fairmined"])
+
+
+def test_every_facet_value_has_its_own_bit_in_a_bigint() -> None:
+    values = {"category": Category, "metal": MetalType, "stone_origin": StoneOrigin,
+              "production": ProductionKind, "sourcing": SourcingScheme}
+    assert set(values) == set(FACETS)
+    assert set(FACET_TERMS) == {f"{facet}:{v}" for facet, enum in values.items() for v in enum}
+    assert len(FACET_TERMS) == len(set(FACET_TERMS)) <= 63  # a positive bigint
+    # The positions are stored in search rows (and in migration 0003): new values append.
+    assert FACET_TERMS[:3] == ("category:ring", "category:necklace", "category:pendant")
+    assert FACET_TERMS[-1] == "sourcing:other"
+    assert facet_bits(["metal:gold", "fineness:750", "sourcing:other"]) == (1 << 10) | (1 << 26)
 
 
 def test_a_suspended_makers_listing_is_not_visible() -> None:
