@@ -223,9 +223,13 @@ def _bad_characters(loc: tuple[Any, ...], what: str) -> ProblemError:
                         errors=[Violation(loc, f"contains an {what}", "invalid_characters")])
 
 
+class RawJson(bytes):
+    """A result already serialised as JSON (a rendering a handler keeps), sent as it is."""
+
+
 def json_response(result: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        body=pydantic_core.to_json(result),
+        body=result if isinstance(result, RawJson) else pydantic_core.to_json(result),
         status=status,
         content_type="application/json",
         headers=headers,

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from cachetools import LRUCache
 
 from services.catalogue.domain import (
     Listing,
@@ -128,8 +129,7 @@ _SELECT_LISTING_AND_MAKER = (
 # from. A hit is used only when the stored data is equal (a dict comparison, in C): validating a
 # stored listing's fields again on every read was 13-20 % of the catalogue's CPU under search
 # and GET load. Drafts are frozen value objects, so sharing one between reads is safe.
-_DRAFTS: dict[tuple[UUID, int], tuple[Any, ListingDraft]] = {}
-_DRAFTS_MAX = 4096
+_DRAFTS: LRUCache[tuple[UUID, int], tuple[Any, ListingDraft]] = LRUCache(maxsize=4096)
 
 
 def _draft(row: asyncpg.Record) -> ListingDraft:
@@ -138,8 +138,6 @@ def _draft(row: asyncpg.Record) -> ListingDraft:
     if cached is not None and cached[0] == data:
         return cached[1]
     draft = ListingDraft.model_validate(data)
-    if len(_DRAFTS) >= _DRAFTS_MAX:
-        _DRAFTS.pop(next(iter(_DRAFTS)))  # the oldest entry
     _DRAFTS[key] = (data, draft)
     return draft
 
