@@ -16,6 +16,7 @@ listings read model and re-checked against catalogue's reservation.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +59,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found, state_conflict
 from shared.http import POOL, SETTINGS, Call, Routes
+from shared.watch import ChangeFeed
 from shared.money import Money as MoneyIn
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 
@@ -174,6 +176,22 @@ class CommissionAcceptIn(_Body):
 
 class CommissionDeclineIn(_Body):
     reason: str = Field("", max_length=MAX_REASON_CHARS)
+
+
+MAX_WAIT_S = 20
+# Updates of orders as they commit, for GET /orders/{id}?wait= (opened by app.py).
+ORDER_CHANGES = web.AppKey("order_changes", ChangeFeed)
+
+
+class OrderQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    wait: int | None = Field(
+        None, ge=1, le=MAX_WAIT_S,
+        description="Long poll: while the order is `pending`, hold the answer up to this many "
+        "seconds until it is not (confirmed, or cancelled), and answer as soon as it changes. "
+        "Checkout waits on this instead of polling.",
+    )
 
 
 class OrderListQuery(PageQuery):
@@ -479,13 +497,29 @@ async def place_order(call: Call) -> web.Response:
     return await idempotent(call, PRODUCER, place, status=201)
 
 
-@routes.get("/api/v1/orders/{id}", response=OrderView, roles=("customer", "operator"))
+@routes.get("/api/v1/orders/{id}", query=OrderQuery, response=OrderView,
+            roles=("customer", "operator"))
 async def get_order(call: Call) -> OrderView:
-    """An order with its lines, maker orders, timeline and legal statements (owner, operators)."""
+    """An order with its lines, maker orders, timeline and legal statements (owner, operators);
+    with `?wait=`, the answer waits for a pending order to be settled."""
     principal = _principal(call)
-    order = await store.load_order(call.app[POOL], call.path_id())
-    if order is None or not (principal.is_operator or order.customer_id == principal.user_id):
-        raise not_found("Order")
+    pool, order_id = call.app[POOL], call.path_id()
+
+    async def load() -> Order:
+        order = await store.load_order(pool, order_id)
+        if order is None or not (principal.is_operator or order.customer_id == principal.user_id):
+            raise not_found("Order")
+        return order
+
+    order = await load()
+    wait_s = call.query.wait
+    if wait_s and order.status is OrderStatus.PENDING:
+        deadline = asyncio.get_running_loop().time() + wait_s
+        async with call.app[ORDER_CHANGES].watching(order_id) as changed:
+            order = await load()  # what committed before the watch began
+            while order.status is OrderStatus.PENDING and await changed.wait_s(
+                    deadline - asyncio.get_running_loop().time()):
+                order = await load()
     return order_view(order)
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from aiohttp import web
 from pydantic import Field
 
-from services.orders import saga
-from services.orders.api import routes
+from services.orders import saga, store
+from services.orders.api import ORDER_CHANGES, routes
 from services.orders.handlers import handlers
 from services.orders.payments import provider_context
 from shared.config import ServiceSettings
+from shared.http import SETTINGS
 from shared.service import PeriodicJob, ServiceDefinition
+from shared.watch import ChangeFeed
 
 
 class OrdersSettings(ServiceSettings):
@@ -50,6 +54,14 @@ class OrdersSettings(ServiceSettings):
     )
 
 
+async def order_changes(app: web.Application) -> AsyncIterator[None]:
+    """The feed long polls wait on; it connects at the first wait, so only API processes
+    that are asked to wait hold its connection."""
+    app[ORDER_CHANGES] = feed = ChangeFeed(app[SETTINGS], store.ORDER_CHANGED)
+    yield
+    await feed.close()
+
+
 SERVICE = ServiceDefinition(
     name="orders",
     title="Orders service",
@@ -64,5 +76,5 @@ SERVICE = ServiceDefinition(
         PeriodicJob("orders-compensation", every_s=5.0, run=saga.retry_compensations),
         PeriodicJob("orders-idempotency-keys", every_s=3600.0, run=saga.forget_idempotency_keys),
     ],
-    contexts=[provider_context],
+    contexts=[provider_context, order_changes],
 )

@@ -48,6 +48,7 @@ from shared.contracts.catalogue import ListingSnapshotEvent
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.db import UnitOfWork
 from shared.errors import conflict
+from shared.watch import change_channel, notify_change
 
 Executor = asyncpg.Connection | asyncpg.Pool
 Position = tuple[datetime, UUID]
@@ -185,6 +186,11 @@ async def order_id_of_maker_order(db: Executor, maker_order_id: UUID) -> UUID | 
     return await db.fetchval("SELECT order_id FROM maker_orders WHERE id = $1", maker_order_id)
 
 
+# Every update of an order is announced here at commit (shared/watch.py): GET /orders/{id}?wait=
+# waits for it instead of polling.
+ORDER_CHANGED = change_channel("orders", "order")
+
+
 async def save_order(uow: UnitOfWork, order: Order) -> None:
     """Insert or update the order and each of its maker orders that changed, and emit the
     events they recorded; a version other than the one loaded is a 409."""
@@ -207,6 +213,7 @@ async def save_order(uow: UnitOfWork, order: Order) -> None:
             order.expires_at, values[-1], order.compensation_due, now,
         )
         _check_saved(result, "order")
+        await notify_change(conn, ORDER_CHANGED, order.id)
     _LOADED[order] = order.version
     for maker_order in order.maker_orders:
         await _save_maker_order(conn, maker_order, now)

@@ -512,6 +512,46 @@ async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: Worl
     assert placed["data"]["expires_at"] and placed["data"]["lines"][1]["unit_price"]["amount"] == 3333
 
 
+async def test_a_long_poll_answers_when_the_pending_order_is_settled(world: World) -> None:
+    listing = await world.listing()
+    _, customer = world.customer()
+    order = await world.place(customer, line(listing["listing_id"]))
+    path = f"{ORDERS}/{order['id']}"
+    # Nobody answers for catalogue yet: the order stays pending for the whole wait.
+    assert (await world.api.ok("GET", f"{path}?wait=1", customer))["status"] == "pending"
+
+    waiting = asyncio.create_task(world.api.ok("GET", f"{path}?wait=20", customer))
+    await asyncio.sleep(0.5)
+    assert not waiting.done()
+    await world.reserve(order)
+    # Answered as the saga settles the order (stock reserved, then confirmed), long before
+    # the 20 s run out.
+    assert (await asyncio.wait_for(waiting, 10))["status"] == "confirmed"
+    # A settled order is answered at once, whatever the wait.
+    assert (await asyncio.wait_for(world.api.ok("GET", f"{path}?wait=20", customer), 10)
+            )["status"] == "confirmed"
+
+    for wait in ("0", "21", "soon"):
+        problem = await world.api.ok("GET", f"{path}?wait={wait}", customer, status=422)
+        assert problem["code"] == "validation_failed"
+
+
+async def test_a_long_poll_survives_its_listening_connection_being_cut(world: World) -> None:
+    listing = await world.listing()
+    _, customer = world.customer()
+    order = await world.place(customer, line(listing["listing_id"]))
+    waiting = asyncio.create_task(world.api.ok("GET", f"{ORDERS}/{order['id']}?wait=20", customer))
+    await asyncio.sleep(0.5)
+    cut = await world.db.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE '%.orders.changes'")
+    assert cut == 1
+    # The order is settled while the feed may still be reconnecting: the waiter reads again
+    # once it listens again, so the change is not lost.
+    await world.reserve(order)
+    assert (await asyncio.wait_for(waiting, 10))["status"] == "confirmed"
+
+
 async def test_out_of_stock_cancels_without_releasing(world: World) -> None:
     listing = await world.listing()
     _, customer = world.customer()

@@ -14,6 +14,7 @@ import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.
 import { optionText } from './basket.js';
 
 const POLL_MS = 3000;
+const WAIT_S = 10;
 const TERMINAL = new Set(['completed', 'cancelled']);
 const SHIPPED = new Set(['dispatched', 'delivered']);
 
@@ -161,11 +162,12 @@ export async function render({ main, params, query, signal }) {
   };
   const poll = async () => {
     if (document.hidden) {
-      schedule();
+      schedule(POLL_MS);
       return;
     }
     try {
-      const latest = await api.get(path, { signal });
+      const wait = order.status === 'pending' ? `?wait=${WAIT_S}` : '';
+      const latest = await api.get(path + wait, { signal });
       if (JSON.stringify(latest) !== JSON.stringify(order)) {
         const before = order;
         order = latest;
@@ -174,12 +176,15 @@ export async function render({ main, params, query, signal }) {
       }
     } catch (error) {
       if (error?.name === 'AbortError') return;
+      schedule(POLL_MS);
+      return;
     }
     schedule();
   };
-  const schedule = () => {
+  // A pending order is asked again at once (the server holds the answer); others every POLL_MS.
+  const schedule = (delay = order.status === 'pending' ? 0 : POLL_MS) => {
     clearTimeout(timer);
-    if (!stopped && !isSettled(order)) timer = setTimeout(poll, POLL_MS);
+    if (!stopped && !isSettled(order)) timer = setTimeout(poll, delay);
   };
 
   draw();

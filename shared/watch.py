@@ -1,0 +1,139 @@
+"""Waiting for a row to change, across processes: long polling without polling.
+
+A writer calls `notify_change(conn, channel, key)` in the transaction that changes the row;
+PostgreSQL delivers the notification at commit, to every process listening on the channel, and
+never for a transaction that rolled back. A request that wants to wait registers first, then
+reads, then waits, so a change committed between its read and its wait still wakes it:
+
+    async with feed.watching(order_id) as changed:
+        order = await load(...)
+        while still_interesting(order) and await changed.wait_s(remaining):
+            order = await load(...)
+
+Each process that waits holds one connection, opened at the first wait, listening on the
+channel. While that connection is down nothing can be known to have changed, so every waiter
+is woken to read again (and reads again after it is back), never left to sleep on a change it
+could not hear of.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import structlog
+
+from shared.config import ServiceSettings
+from shared.db import CONNECTION_LOST
+
+log = structlog.get_logger()
+
+_RECONNECT_S = 1.0
+
+
+def change_channel(schema: str, what: str) -> str:
+    return f"{schema}_{what}_changed"
+
+
+async def notify_change(conn: asyncpg.Connection, channel: str, key: object) -> None:
+    """Within the writer's transaction: delivered when (and only if) it commits."""
+    await conn.execute("SELECT pg_notify($1, $2)", channel, str(key))
+
+
+class Changed:
+    """A waiter's view of one key: `wait_s` is True when it changed (or may have)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait_s(self, seconds: float) -> bool:
+        if seconds <= 0:
+            return False
+        try:
+            async with asyncio.timeout(seconds):
+                await self._event.wait()
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+
+class ChangeFeed:
+    """One LISTEN connection per process on `channel`, fanning notifications out to waiters."""
+
+    def __init__(self, settings: ServiceSettings, channel: str) -> None:
+        self._settings = settings
+        self._channel = channel
+        self._waiters: dict[str, set[Changed]] = {}
+        self._listening = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @contextlib.asynccontextmanager
+    async def watching(self, key: object, ready_within_s: float = 2.0) -> AsyncIterator[Changed]:
+        """Registered for `key` and listening; a CONNECTION_LOST error if the feed cannot
+        listen within `ready_within_s`."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._listen(), name=f"change-feed:{self._channel}")
+        changed = Changed()
+        waiters = self._waiters.setdefault(str(key), set())
+        waiters.add(changed)
+        try:
+            try:
+                async with asyncio.timeout(ready_within_s):
+                    await self._listening.wait()
+            except TimeoutError:
+                raise ConnectionRefusedError("the change feed is not listening") from None
+            yield changed
+        finally:
+            waiters.discard(changed)
+            if not waiters:
+                self._waiters.pop(str(key), None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        for changed in self._waiters.get(payload, ()):
+            changed.set()
+
+    def _wake_all(self) -> None:
+        for waiters in self._waiters.values():
+            for changed in waiters:
+                changed.set()
+
+    async def _listen(self) -> None:
+        settings = self._settings
+        while True:
+            try:
+                conn = await asyncpg.connect(settings.dsn(), server_settings={
+                    "application_name": f"{settings.namespace}.{settings.service}.changes"})
+            except (*CONNECTION_LOST, OSError) as exc:
+                log.warning("change_feed_unavailable", channel=self._channel, error=repr(exc)[:200])
+                await asyncio.sleep(_RECONNECT_S)
+                continue
+            lost = asyncio.Event()
+            conn.add_termination_listener(lambda _conn: lost.set())
+            try:
+                await conn.add_listener(self._channel, self._on_notify)
+                self._listening.set()
+                self._wake_all()  # changes made while nobody listened
+                await lost.wait()
+            except CONNECTION_LOST:
+                pass
+            finally:
+                self._listening.clear()
+                self._wake_all()
+                with contextlib.suppress(Exception):
+                    await conn.close(timeout=1)
+            log.warning("change_feed_lost", channel=self._channel)
+            await asyncio.sleep(_RECONNECT_S)
