@@ -94,7 +94,8 @@ async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list
         "stock_available, stock_reserved, stock_sold, version FROM catalogue.listings "
         "WHERE status = 'published' ORDER BY id")
     search_rows = {r["listing_id"]: r for r in await admin.fetch(
-        "SELECT listing_id::text, price_amount, terms, facet_bits, document::text AS document "
+        "SELECT listing_id::text, price_amount, category, terms, facet_bits, "
+        "document::text AS document "
         "FROM catalogue.listing_search WHERE visible")}
     maker_row = dict(await admin.fetchrow(
         "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]))
@@ -159,8 +160,8 @@ class Loader:
             source=self._rows(start, total, "listings", progress))
         await self.admin.copy_to_table(
             "listing_search", schema_name="catalogue", format="text",
-            columns=["listing_id", "visible", "published_at", "price_amount", "terms", "facet_bits",
-                     "document"],
+            columns=["listing_id", "visible", "published_at", "price_amount", "category", "terms",
+                     "facet_bits", "document"],
             source=self._rows(start, total, "search", progress))
         for index in indexes:
             await self.admin.execute(index["def"])
@@ -216,7 +217,7 @@ class Loader:
                 terms = [f"maker:{maker_id}" if term.startswith("maker:") else term
                          for term in s["terms"]]
                 chunk.append("\t".join((
-                    listing_id, "t", at, _copy_text(s["price_amount"]),
+                    listing_id, "t", at, _copy_text(s["price_amount"]), _copy_text(s["category"]),
                     _copy_text(_array(terms)), str(s["facet_bits"]), _copy_text(s["document"]))))
             if len(chunk) >= 5000:
                 if progress is not None:

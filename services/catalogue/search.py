@@ -18,19 +18,21 @@ A search reads, under the same query and filters:
            id LIMIT n`. newest and the price sorts walk a btree index. Relevance ranks (ts_rank
            of the weighted vector) only the window, the `cap` newest matches, then continues
            with the older matches newest first: ranking every match of a broad word cost a
-           parallel scan of the table (165 ms at 1M). The window is ranked by the ids the
-           newest query just read (`listing_id = ANY(...)`: a primary-key lookup and a ts_rank
-           each), not by a second scan of every text match, which cost 105-118 ms at 1M. The
-           newest query's index (`listing_search_newest`) covers `document` and `facet_bits`
-           as well as `terms`, so the newest-first walk filters on the text query without
-           visiting the heap. The window is fixed by the first page and carried in the cursor. The cursor
-           is the position of the last item shown, so paging never repeats an item and never
-           skips one that existed when paging began, however many listings are published
-           meanwhile.
+           parallel scan of the table (165 ms at 1M). The newest query ranks each match as it
+           reads it (ts_rank of the same index tuple or heap row it just matched), and the
+           window is ordered by those ranks; neither a second scan of every text match (105-118
+           ms at 1M) nor a second query of the window's ids (a primary-key lookup and a heap
+           visit each) is needed. The newest query's index (`listing_search_newest`) covers
+           `document` and `facet_bits` as well as `terms`, so the newest-first walk filters and
+           ranks on the text without visiting the heap. The window is fixed by the first page
+           and carried in the cursor. The cursor is the position of the last item shown, so
+           paging never repeats an item and never skips one that existed when paging began,
+           however many listings are published meanwhile.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -65,6 +67,7 @@ class SearchRow:
     visible: bool
     published_at: datetime | None
     price_amount: int | None
+    category: str | None
     terms: list[str]
     facet_bits: int  # the facet terms among `terms`, one bit each (FACET_TERMS)
     title: str  # weight A
@@ -106,6 +109,7 @@ def search_row(listing: Listing, maker: MakerRecord, today: date) -> SearchRow:
         visible=listing.is_visible(maker.approved),
         published_at=listing.published_at,
         price_amount=fields.price.amount if fields.price else None,
+        category=fields.category.value if fields.category else None,
         terms=sorted(set(terms)),
         facet_bits=facet_bits(terms),
         title=fields.title or "",
@@ -116,16 +120,17 @@ def search_row(listing: Listing, maker: MakerRecord, today: date) -> SearchRow:
 
 async def save_search_row(conn: asyncpg.Connection, row: SearchRow) -> None:
     await conn.execute(
-        "INSERT INTO listing_search (listing_id, visible, published_at, price_amount, terms, "
-        "facet_bits, document) VALUES ($1, $2, $3, $4, $5, $6, "
-        "setweight(to_tsvector('english', $7), 'A') || "
-        "setweight(to_tsvector('english', $8), 'B') || "
-        "setweight(to_tsvector('english', $9), 'C')) "
+        "INSERT INTO listing_search (listing_id, visible, published_at, price_amount, "
+        "category, terms, facet_bits, document) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "setweight(to_tsvector('english', $8), 'A') || "
+        "setweight(to_tsvector('english', $9), 'B') || "
+        "setweight(to_tsvector('english', $10), 'C')) "
         "ON CONFLICT (listing_id) DO UPDATE SET visible = EXCLUDED.visible, "
         "published_at = EXCLUDED.published_at, price_amount = EXCLUDED.price_amount, "
-        "terms = EXCLUDED.terms, facet_bits = EXCLUDED.facet_bits, document = EXCLUDED.document",
-        row.listing_id, row.visible, row.published_at, row.price_amount, row.terms,
-        row.facet_bits, row.title, row.attributes, row.description,
+        "category = EXCLUDED.category, terms = EXCLUDED.terms, "
+        "facet_bits = EXCLUDED.facet_bits, document = EXCLUDED.document",
+        row.listing_id, row.visible, row.published_at, row.price_amount, row.category,
+        row.terms, row.facet_bits, row.title, row.attributes, row.description,
     )
 
 
@@ -184,10 +189,9 @@ class Filters:
     occasion: str | None = None
 
     def terms(self) -> list[str]:
-        """The exact-match filters as search-row terms (all must be present)."""
+        """The exact-match filters as search-row terms (all must be present). The category is
+        not among them: it is matched on its own column (see `search`)."""
         terms = []
-        if self.category:
-            terms.append(f"category:{self.category}")
         if self.production:
             terms.append(f"production:{self.production}")
         if self.metal and self.fineness is not None:
@@ -349,6 +353,11 @@ async def search(
         terms = filters.terms()
         if terms:
             sql.conditions.append(f"terms @> {sql.param(terms, '::text[]')}")
+        if filters.category:
+            # A column of its own, with an index that walks the category's listings alone,
+            # newest first. (Not also as a term: PostgreSQL would count its selectivity twice
+            # and misjudge which index to use.)
+            sql.conditions.append(f"category = {sql.param(filters.category.value)}")
         if filters.min_price is not None:
             sql.conditions.append(f"price_amount >= {sql.param(filters.min_price)}")
         if filters.max_price is not None:
@@ -356,9 +365,12 @@ async def search(
 
         # The cap's newest matches (and one more): the total, the facets, and the window of
         # listings relevance ranks.
+        # For relevance each match is ranked as the walk reads it, from the same index tuple
+        # (or heap row) that was just matched.
+        rank = f", ts_rank(document, {q}) AS rank" if sort is Sort.RELEVANCE else ""
         newest = await conn.fetch(
-            f"SELECT facet_bits, published_at, listing_id FROM listing_search WHERE {sql.where} "
-            f"ORDER BY published_at DESC, listing_id DESC LIMIT {cap + 1}",
+            f"SELECT facet_bits, published_at, listing_id{rank} FROM listing_search "
+            f"WHERE {sql.where} ORDER BY published_at DESC, listing_id DESC LIMIT {cap + 1}",
             *sql.params,
         )
         total, facets = _facets(newest, cap)
@@ -367,11 +379,8 @@ async def search(
                 (newest[cap - 1]["published_at"], newest[cap - 1]["listing_id"])
                 if len(newest) > cap else None
             )
-            rows = newest[:cap]
             shown, more = await _relevance_page(
-                conn, sql, q, window, after, limit,
-                _window_ids([r["listing_id"] for r in rows], [r["published_at"] for r in rows],
-                            len(newest), cap, window))
+                conn, sql, q, window, after, limit, _window_ranks(newest, cap, window))
         else:
             shown, more = await _ordered_page(conn, sql, sort, after, limit)
         return SearchPage(
@@ -400,45 +409,52 @@ async def _ordered_page(
     return [_Position(row["key"], row["listing_id"]) for row in rows[:limit]], len(rows) > limit
 
 
+_Ranked = tuple[float, datetime, UUID]  # (rank, published_at, listing_id)
+_RANKED_COLUMNS = itemgetter("rank", "published_at", "listing_id")
+
+
 async def _relevance_page(
     conn: asyncpg.Connection, sql: _Sql, q: str, window: tuple[datetime, UUID] | None,
-    after: _Position | None, limit: int, window_ids: list[UUID] | None = None,
+    after: _Position | None, limit: int, window_ranks: list[_Ranked] | None = None,
 ) -> tuple[list[_Position], bool]:
     """Relevance: the listings in the window (the cap's newest matches, or every match when
     there are no more) by rank, title matches first, newest first among equals; then older
     matches, newest first. Ranking costs one ts_rank per listing in the window, however many
-    match."""
+    match: taken from the newest query when it read the whole window (`window_ranks`), else
+    from a query of the window by its bounds."""
     shown: list[_Position] = []
     more = False
-    rank = f"ts_rank(document, {q})"
     if after is None or after.tier == _RANKED:
-        ranked = sql.copy()
-        if window_ids is not None:
-            # The window's own ids, just read by the newest query: one primary-key lookup and
-            # one ts_rank each, never a second scan of every match.
-            tsquery = sql.params[int(q[1:].split(":")[0]) - 1]
-            ranked = _Sql(conditions=[])
-            ranked.conditions.append(f"listing_id = ANY({ranked.param(window_ids, '::uuid[]')})")
-            rank = f"ts_rank(document, {ranked.param(tsquery, '::tsquery')})"
-        elif window is not None:
-            ranked.conditions.append(
-                f"(published_at, listing_id) >= ({ranked.param(window[0])}, "
-                f"{ranked.param(window[1])})"
+        if window_ranks is not None:
+            if after is not None:
+                last = (after.rank, after.key, after.listing_id)
+                window_ranks = [r for r in window_ranks if r < last]
+            # The SQL order below (rank, then newest, then id; all descending), in Python.
+            ranked = heapq.nlargest(limit + 1, window_ranks)
+        else:
+            ranked_sql = sql.copy()
+            rank = f"ts_rank(document, {q})"
+            if window is not None:
+                ranked_sql.conditions.append(
+                    f"(published_at, listing_id) >= ({ranked_sql.param(window[0])}, "
+                    f"{ranked_sql.param(window[1])})"
+                )
+            if after is not None:
+                ranked_sql.conditions.append(
+                    f"({rank}, published_at, listing_id) < "
+                    f"({ranked_sql.param(after.rank, '::real')}, {ranked_sql.param(after.key)}, "
+                    f"{ranked_sql.param(after.listing_id)})"
+                )
+            rows = await conn.fetch(
+                f"SELECT listing_id, published_at, {rank} AS rank FROM listing_search "
+                f"WHERE {ranked_sql.where} "
+                f"ORDER BY rank DESC, published_at DESC, listing_id DESC LIMIT {limit + 1}",
+                *ranked_sql.params,
             )
-        if after is not None:
-            ranked.conditions.append(
-                f"({rank}, published_at, listing_id) < ({ranked.param(after.rank, '::real')}, "
-                f"{ranked.param(after.key)}, {ranked.param(after.listing_id)})"
-            )
-        rows = await conn.fetch(
-            f"SELECT listing_id, published_at, {rank} AS rank FROM listing_search "
-            f"WHERE {ranked.where} "
-            f"ORDER BY rank DESC, published_at DESC, listing_id DESC LIMIT {limit + 1}",
-            *ranked.params,
-        )
-        shown = [_Position(row["published_at"], row["listing_id"], _RANKED, window, row["rank"])
-                 for row in rows[:limit]]
-        more = len(rows) > limit
+            ranked = [(row["rank"], row["published_at"], row["listing_id"]) for row in rows]
+        shown = [_Position(at, listing_id, _RANKED, window, rank)
+                 for rank, at, listing_id in ranked[:limit]]
+        more = len(ranked) > limit
     if not more and window is not None:
         older = sql.copy()
         start = after if after is not None and after.tier == _OLDER else None
@@ -458,21 +474,20 @@ async def _relevance_page(
     return shown, more
 
 
-def _window_ids(
-    ids: list[UUID], ats: list[datetime], matched: int, cap: int,
-    window: tuple[datetime, UUID] | None,
-) -> list[UUID] | None:
-    """The ids of the listings relevance ranks, when the newest matches just read (`ids`,
-    newest first, with their publication times `ats`) hold the whole window: all of them when
-    there is no window (at most `cap` match); else those at or after the window's oldest
-    listing, provided that listing is still among them (listings published while a client
-    pages can push it out of the newest `cap`: then None, and the window is ranked by its
-    bounds)."""
+def _window_ranks(
+    newest: list[asyncpg.Record], cap: int, window: tuple[datetime, UUID] | None,
+) -> list[_Ranked] | None:
+    """The ranked listings of the window, when the newest matches just read (`newest`, newest
+    first, up to `cap` + 1) hold all of it: every match when there is no window (at most `cap`
+    match); else those at or after the window's oldest listing, provided that listing is still
+    among the `cap` newest (listings published while a client pages can push it out: then
+    None, and the window is ranked by its bounds)."""
+    ranked = list(map(_RANKED_COLUMNS, newest[:cap]))
     if window is None:
-        return list(ids) if matched <= cap else None
-    if matched > cap and (ats[-1], ids[-1]) > window:
+        return None if len(newest) > cap else ranked
+    if len(newest) > cap and ranked[-1][1:] > window:
         return None
-    return [listing_id for listing_id, at in zip(ids, ats) if (at, listing_id) >= window]
+    return [r for r in ranked if r[1:] >= window]
 
 
 def _facets(rows: list[asyncpg.Record], cap: int) -> tuple[Count, dict[str, list[Count]]]:

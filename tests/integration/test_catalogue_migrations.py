@@ -24,7 +24,8 @@ pytestmark = pytest.mark.timeout(120)
 async def before_facet_bits(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[Environment, CatalogueSettings, Path]]:
-    """A catalogue schema migrated up to 0002 only; the folder to add later migrations to."""
+    """A catalogue schema migrated up to 0002 only (search rows had terms alone); the folder
+    to add later migrations to."""
     env = Environment(tmp_path)
     settings = env.track(CatalogueSettings(namespace=env.namespace, pg_database=env.database))
     folder = tmp_path / "migrations"
@@ -37,7 +38,7 @@ async def before_facet_bits(
     await env.teardown()
 
 
-async def test_facet_bits_are_backfilled_from_the_terms(
+async def test_facet_bits_and_category_are_backfilled_from_the_terms(
     before_facet_bits: tuple[Environment, CatalogueSettings, Path],
 ) -> None:
     env, settings, folder = before_facet_bits
@@ -60,11 +61,14 @@ async def test_facet_bits_are_backfilled_from_the_terms(
         for path in sorted(SERVICE.migrations.glob("*.sql")):
             shutil.copy(path, folder)
         applied = await migrate(settings, folder)
-        assert "search_facet_bits" in [m.name for m in applied]
+        assert {"search_facet_bits", "search_by_category"} <= {m.name for m in applied}
 
-        stored = {r["listing_id"]: r["facet_bits"] for r in await conn.fetch(
-            "SELECT listing_id, facet_bits FROM catalogue.listing_search")}
+        stored = {r["listing_id"]: (r["facet_bits"], r["category"]) for r in await conn.fetch(
+            "SELECT listing_id, facet_bits, category FROM catalogue.listing_search")}
     finally:
         await conn.close()
-    assert stored == {listing_id: facet_bits(terms) for listing_id, terms in rows.items()}
-    assert stored[next(iter(rows))] != 0
+    assert stored == {
+        listing_id: (facet_bits(terms), category)
+        for (listing_id, terms), category in zip(rows.items(), ("ring", "ring", None))
+    }
+    assert stored[next(iter(rows))][0] != 0
