@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -79,7 +80,10 @@ class ChangeFeed:
         """Registered for `key` and listening; a CONNECTION_LOST error if the feed cannot
         listen within `ready_within_s`."""
         if self._task is None:
-            self._task = asyncio.create_task(self._listen(), name=f"change-feed:{self._channel}")
+            # Started by the first waiting request, but not part of it: a context of its own,
+            # so its log lines do not carry that request's ids.
+            self._task = asyncio.create_task(self._listen(), name=f"change-feed:{self._channel}",
+                                             context=contextvars.Context())
         changed = Changed()
         waiters = self._waiters.setdefault(str(key), set())
         waiters.add(changed)
