@@ -71,3 +71,17 @@ def test_tampered_claims_break_the_signature() -> None:
     with pytest.raises(ProblemError) as refused:
         verifier().verify(f"{header}.{forged}.{signature}")
     assert refused.value.status == 401
+
+
+def test_a_remembered_token_still_expires() -> None:
+    now = [float(int(time.time()))]
+    check = TokenVerifier(PUBLIC, "marketplace", "marketplace", clock=lambda: now[0])
+    token = sign(claims(exp=int(now[0]) + 60))
+    first = check.verify(token)
+    assert check.verify(token) == first  # remembered, the same answer
+    now[0] += 60 + 5  # the leeway's last second
+    assert check.verify(token) == first
+    now[0] += 1
+    with pytest.raises(ProblemError) as refused:
+        check.verify(token)
+    assert refused.value.status == 401
