@@ -511,15 +511,16 @@ async def get_order(call: Call) -> OrderView:
             raise not_found("Order")
         return order
 
-    order = await load()
     wait_s = call.query.wait
-    if wait_s and order.status is OrderStatus.PENDING:
-        deadline = asyncio.get_running_loop().time() + wait_s
-        async with call.app[ORDER_CHANGES].watching(order_id) as changed:
-            order = await load()  # what committed before the watch began
-            while order.status is OrderStatus.PENDING and await changed.wait_s(
-                    deadline - asyncio.get_running_loop().time()):
-                order = await load()
+    if not wait_s:
+        return order_view(await load())
+    deadline = asyncio.get_running_loop().time() + wait_s
+    # Watching before the first read: a change committed after it wakes the wait.
+    async with call.app[ORDER_CHANGES].watching(order_id) as changed:
+        order = await load()
+        while order.status is OrderStatus.PENDING and await changed.wait_s(
+                deadline - asyncio.get_running_loop().time()):
+            order = await load()
     return order_view(order)
 
 
