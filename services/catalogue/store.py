@@ -74,10 +74,14 @@ _MAKER_COLUMNS = (
 _SELECT_MAKER = f"SELECT {', '.join(_MAKER_COLUMNS)} FROM makers"
 
 
+_PREFIXED = {prefix: [(column, prefix + column) for column in _MAKER_COLUMNS]
+             for prefix in ("", "maker_")}
+
+
 def _maker(row: asyncpg.Record | None, prefix: str = "") -> MakerRecord | None:
     if row is None:
         return None
-    return MakerRecord(**{column: row[prefix + column] for column in _MAKER_COLUMNS})
+    return MakerRecord(**{column: row[key] for column, key in _PREFIXED[prefix]})
 
 
 async def maker_for_user(db: Executor, user_id: UUID, *, lock: bool = False) -> MakerRecord | None:
