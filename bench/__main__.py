@@ -87,8 +87,9 @@ async def main(argv: list[str]) -> int:
     else:
         previous_path = core.RESULTS_DIR / "latest.json"
         previous = json.loads(previous_path.read_text()) if previous_path.exists() else None
-        latest, dated = core.write_results(report)
-        core.update_doc(core.render_table(core.merged_for_table(report, previous), report))
+        rows = core.merged_for_table(report, previous)
+        latest, dated = core.write_results(report, rows)
+        core.update_doc(core.render_table(rows, report))
         print(f"results: {latest.relative_to(core.ROOT)} and {dated.relative_to(core.ROOT)}; "
               f"table: {core.DOC.relative_to(core.ROOT)}")
     for r in ctx.results:

@@ -249,13 +249,15 @@ def _git_commit() -> str | None:
 # ------------------------------------------------------------------ output
 
 
-def write_results(report: dict[str, Any], directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
+def write_results(report: dict[str, Any], latest_rows: list[dict[str, Any]],
+                  directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
+    """The dated copy holds this run alone; latest.json the latest figure of every benchmark
+    (`latest_rows`, each with its `measured_at`), so partial runs never drop older rows."""
     directory.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(report, indent=2) + "\n"
     latest = directory / "latest.json"
     dated = directory / (datetime.now().strftime("%Y-%m-%d-%H%M") + ".json")
-    latest.write_text(text)
-    dated.write_text(text)
+    latest.write_text(json.dumps(dict(report, results=latest_rows), indent=2) + "\n")
+    dated.write_text(json.dumps(report, indent=2) + "\n")
     return latest, dated
 
 
