@@ -95,9 +95,23 @@ class Upstreams:
         # client sent.
         upstream = await self._send(request.method, service, request.raw_path, headers, body)
         async with upstream:
+            answer_headers = end_to_end(upstream.headers)
+            answer_headers["X-Request-ID"] = request_id
+            length = upstream.content_length
+            if request.method != "HEAD" and length is not None and length <= _BUFFERED_MAX:
+                # A small answer (most are) is read whole: one that breaks off is still a
+                # clean 503 problem, and it goes out with its headers in one write. Larger or
+                # unsized ones are streamed.
+                try:
+                    answer = await upstream.read()
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    log.warning("upstream_answer_broken", service=service, error=repr(exc))
+                    raise _unavailable(service) from None
+                del answer_headers["Content-Length"]  # set again for the body sent
+                return web.Response(status=upstream.status, reason=upstream.reason,
+                                    headers=answer_headers, body=answer)
             response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
-                                          headers=end_to_end(upstream.headers))
-            response.headers["X-Request-ID"] = request_id  # headers are sent at prepare
+                                          headers=answer_headers)
             await response.prepare(request)
             try:
                 async for chunk in upstream.content.iter_chunked(64 * 1024):
@@ -129,15 +143,22 @@ class Upstreams:
                 failure = exc  # it may have been received: never send it twice
                 break
         log.warning("upstream_unavailable", service=service, error=repr(failure))
-        raise ProblemError(503, "Service unavailable",
-                           f"The {service} service is not answering; try again shortly",
-                           code="service_unavailable", headers={"Retry-After": "5"})
+        raise _unavailable(service)
 
     async def fetch_json(self, service: str, path: str) -> Any:
         base = self._rotation(service)[0]
         async with self.session.get(base.with_path(path), timeout=self._probe) as r:
             r.raise_for_status()
             return await r.json()
+
+
+_BUFFERED_MAX = 256 * 1024
+
+
+def _unavailable(service: str) -> ProblemError:
+    return ProblemError(503, "Service unavailable",
+                        f"The {service} service is not answering; try again shortly",
+                        code="service_unavailable", headers={"Retry-After": "5"})
 
 
 async def _read_body(request: web.Request) -> bytes:

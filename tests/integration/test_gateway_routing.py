@@ -52,10 +52,13 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess]) -
     return Stack(gateway, services)
 
 
+BIG_ANSWER = [bytes([65 + n]) * 200_000 for n in range(3)]
+
+
 class RawUpstream:
     """A bare HTTP/1.1 server standing in for a service: it answers with what it received
-    (request line, headers, body) and with hop-by-hop headers of its own, or, under /hang,
-    never answers."""
+    (request line, headers, body) and with hop-by-hop headers of its own; under /hang it
+    never answers, under /big it sends 600 kB in chunks, under /cut it breaks off its answer."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -74,6 +77,22 @@ class RawUpstream:
                 body = await reader.readexactly(length)
                 if " /api/v1/makers/hang" in request_line:
                     await reader.read()  # silent until the gateway gives up and hangs up
+                    return
+                if " /api/v1/makers/big" in request_line:
+                    # No length given: sent in chunks, which the gateway streams on.
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                 b"Transfer-Encoding: chunked\r\n\r\n")
+                    for chunk in BIG_ANSWER:
+                        writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                        await writer.drain()
+                    writer.write(b"0\r\n\r\n")
+                    await writer.drain()
+                    continue
+                if " /api/v1/makers/cut" in request_line:
+                    # A length promised, then the connection closed 10 bytes in.
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: 1000\r\n\r\n" + b'{"items": ')
+                    await writer.drain()
                     return
                 echo = json.dumps({"request_line": request_line, "headers": headers,
                                    "body": body.decode("latin-1")}).encode()
@@ -267,6 +286,18 @@ async def test_forwarding_is_faithful_and_hop_by_hop_headers_stay_on_their_hop(
     assert "X-Secret-Hop" not in response.headers and "Proxy-Authenticate" not in response.headers
     assert "timeout=5" not in response.headers.get("Keep-Alive", "")
     assert response.headers["X-Request-ID"] == rid
+
+
+async def test_a_large_answer_is_streamed_through_whole(lonely: Client) -> None:
+    response = await lonely.call("GET", "/api/v1/makers/big")
+    assert response.status == 200
+    assert response.body == b"".join(BIG_ANSWER).decode()
+
+
+async def test_an_answer_broken_off_before_the_gateway_sent_anything_is_a_503_problem(
+        lonely: Client) -> None:
+    response = await lonely.call("GET", "/api/v1/makers/cut")
+    assert (response.status, response.body["code"]) == (503, "service_unavailable")
 
 
 # --- services that are down or silent ------------------------------------------------------------
