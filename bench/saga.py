@@ -47,15 +47,15 @@ import aiohttp
 import asyncpg
 
 from bench.core import Context, admin_dsn, compare, migrate_services, namespace
+from bench.loadgen import Run
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment
+from tests.support.orders import ADDRESS, line, order_body
 
 SERVICES = ("makers", "catalogue", "orders")
 CONCURRENCY = (16, 64)
 LISTINGS = 32
 MAX_STOCK = 100_000
 WAIT_S = 10  # GET /orders/{id}?wait=: the answer comes when the order is no longer pending
-ADDRESS = {"name": "Ada Lovelace", "line1": "1 Hatton Garden", "city": "London",
-           "postcode": "EC1N 8AA", "country": "GB"}
 
 
 def available() -> bool:
@@ -76,11 +76,6 @@ def listing_body(n: int) -> dict[str, Any]:
                 price={"amount": 5000 + n * 100, "currency": "GBP"})
 
 
-def order_body(listing_id: str) -> dict[str, Any]:
-    return {"lines": [{"listing_id": listing_id, "quantity": 1, "options": {}}],
-            "shipping_address": ADDRESS, "payment": {"token": "tok_visa"}}
-
-
 def _settings(name: str) -> Any:
     from services.cli import definition
 
@@ -88,31 +83,14 @@ def _settings(name: str) -> Any:
 
 
 @dataclass
-class SagaRun:
-    latencies_s: list[float] = field(default_factory=list)
+class SagaRun(Run):
+    """A load generator run whose requests are orders: each latency is POST to confirmed."""
+
     placed: int = 0
-    elapsed_s: float = 0.0
     lost: int = 0
-
-    @property
-    def rps(self) -> float:
-        return len(self.latencies_s) / self.elapsed_s if self.elapsed_s else 0.0
-
-    def percentile_ms(self, p: float) -> float:
-        ordered = sorted(self.latencies_s)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
 # ------------------------------------------------------------------ setup
-
-
-async def _listing_ids(admin: asyncpg.Connection, maker_id: uuid.UUID) -> list[str]:
-    rows = await admin.fetch("SELECT l.id::text FROM catalogue.listings l "
-                             "JOIN catalogue.makers m ON m.id = l.maker_id "
-                             "WHERE m.id = $1 OR m.user_id = $2 ORDER BY l.id", maker_id, maker_id)
-    return [r["id"] for r in rows]
 
 
 async def seed_services(env: TestEnvironment, count: int = LISTINGS) -> list[str]:
@@ -167,7 +145,7 @@ async def customers_loop(orders_url: str, token_for: Callable[[int], str], listi
 
         async def customer(i: int) -> None:
             headers = {"Authorization": f"Bearer {token_for(i)}"}
-            body = order_body(listing_ids[i % len(listing_ids)])
+            body = order_body(line(listing_ids[i % len(listing_ids)]))
             while loop.time() < stop_at:
                 t0 = time.perf_counter()
                 async with session.post(f"{orders_url}/api/v1/orders", json=body, headers={
