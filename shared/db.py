@@ -27,6 +27,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+def _application_name(settings: ServiceSettings, role: str) -> dict[str, str]:
+    # Who holds a connection, as pg_stat_activity shows it: namespace, service and what for.
+    return {"application_name": f"{settings.namespace}.{settings.service}.{role}"}
+
+
 async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.Pool:
     """A pool connecting as the service's own least-privilege login role."""
     return await asyncpg.create_pool(
@@ -34,9 +39,15 @@ async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.P
         min_size=min(settings.pg_pool_min, settings.pg_pool_max),
         max_size=settings.pg_pool_max,
         init=_init_connection,
-        server_settings={"application_name": f"{settings.namespace}.{settings.service}.{role}"},
+        server_settings=_application_name(settings, role),
         command_timeout=30,
     )
+
+
+async def connect(settings: ServiceSettings, role: str) -> asyncpg.Connection:
+    """A connection of its own, outside the pool, as the service's login role: for what holds
+    session state (an advisory lock, LISTEN) for as long as it lives."""
+    return await asyncpg.connect(settings.dsn(), server_settings=_application_name(settings, role))
 
 
 # What a lost or refused database connection raises (terminated by an administrator, reset,

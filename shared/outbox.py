@@ -28,7 +28,7 @@ import asyncpg
 from shared.bus import Bus, PublishFailed
 from shared.config import ServiceSettings
 from shared.consumer import fault_point
-from shared.db import outbox_channel
+from shared.db import connect, outbox_channel
 from shared.logging import get_logger
 from shared.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES
 
@@ -81,12 +81,7 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
 
     async def _run_while_holding_lock(self) -> None:
-        conn = await asyncpg.connect(
-            self.settings.dsn(),
-            server_settings={
-                "application_name": f"{self.settings.namespace}.{self.settings.service}.relay"
-            },
-        )
+        conn = await connect(self.settings, "relay")
         try:
             while not await conn.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key

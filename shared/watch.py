@@ -5,9 +5,9 @@ PostgreSQL delivers the notification at commit, to every process listening on th
 never for a transaction that rolled back. A request that wants to wait registers first, then
 reads, then waits, so a change committed between its read and its wait still wakes it:
 
-    async with feed.watching(order_id) as changed:
+    async with feed.watching(order_id, for_s=10) as changed:
         order = await load(...)
-        while still_interesting(order) and await changed.wait_s(remaining):
+        while still_interesting(order) and await changed.wait():
             order = await load(...)
 
 Each process that waits holds one connection, opened at the first wait, listening on the
@@ -28,7 +28,7 @@ import asyncpg
 import structlog
 
 from shared.config import ServiceSettings
-from shared.db import CONNECTION_LOST
+from shared.db import CONNECTION_LOST, connect
 
 log = structlog.get_logger()
 
@@ -45,19 +45,22 @@ async def notify_change(conn: asyncpg.Connection, channel: str, key: object) -> 
 
 
 class Changed:
-    """A waiter's view of one key: `wait_s` is True when it changed (or may have)."""
+    """A waiter's view of one key, for a limited time."""
 
-    def __init__(self) -> None:
+    def __init__(self, until: float) -> None:
         self._event = asyncio.Event()
+        self._until = until  # event loop time
 
     def set(self) -> None:
         self._event.set()
 
-    async def wait_s(self, seconds: float) -> bool:
-        if seconds <= 0:
+    async def wait(self) -> bool:
+        """True when the key changed (or may have) before the watch's time ran out."""
+        remaining = self._until - asyncio.get_running_loop().time()
+        if remaining <= 0:
             return False
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(remaining):
                 await self._event.wait()
         except TimeoutError:
             return False
@@ -76,15 +79,16 @@ class ChangeFeed:
         self._task: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
-    async def watching(self, key: object, ready_within_s: float = 2.0) -> AsyncIterator[Changed]:
-        """Registered for `key` and listening; a CONNECTION_LOST error if the feed cannot
-        listen within `ready_within_s`."""
+    async def watching(self, key: object, for_s: float,
+                       ready_within_s: float = 2.0) -> AsyncIterator[Changed]:
+        """Registered for `key` and listening, for `for_s` seconds from now; a CONNECTION_LOST
+        error if the feed cannot listen within `ready_within_s`."""
         if self._task is None:
             # Started by the first waiting request, but not part of it: a context of its own,
             # so its log lines do not carry that request's ids.
             self._task = asyncio.create_task(self._listen(), name=f"change-feed:{self._channel}",
                                              context=contextvars.Context())
-        changed = Changed()
+        changed = Changed(until=asyncio.get_running_loop().time() + for_s)
         waiters = self._waiters.setdefault(str(key), set())
         waiters.add(changed)
         try:
@@ -116,11 +120,9 @@ class ChangeFeed:
                 changed.set()
 
     async def _listen(self) -> None:
-        settings = self._settings
         while True:
             try:
-                conn = await asyncpg.connect(settings.dsn(), server_settings={
-                    "application_name": f"{settings.namespace}.{settings.service}.changes"})
+                conn = await connect(self._settings, "changes")
             except (*CONNECTION_LOST, OSError) as exc:
                 log.warning("change_feed_unavailable", channel=self._channel, error=repr(exc)[:200])
                 await asyncio.sleep(_RECONNECT_S)

@@ -16,7 +16,6 @@ listings read model and re-checked against catalogue's reservation.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
@@ -59,9 +58,9 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found, state_conflict
 from shared.http import POOL, SETTINGS, Call, Routes
-from shared.watch import ChangeFeed
 from shared.money import Money as MoneyIn
 from shared.paging import PageQuery, decode_cursor, encode_cursor
+from shared.watch import ChangeFeed
 
 if TYPE_CHECKING:
     from services.orders.app import OrdersSettings
@@ -511,15 +510,12 @@ async def get_order(call: Call) -> OrderView:
             raise not_found("Order")
         return order
 
-    wait_s = call.query.wait
-    if not wait_s:
+    if not call.query.wait:
         return order_view(await load())
-    deadline = asyncio.get_running_loop().time() + wait_s
     # Watching before the first read: a change committed after it wakes the wait.
-    async with call.app[ORDER_CHANGES].watching(order_id) as changed:
+    async with call.app[ORDER_CHANGES].watching(order_id, for_s=call.query.wait) as changed:
         order = await load()
-        while order.status is OrderStatus.PENDING and await changed.wait_s(
-                deadline - asyncio.get_running_loop().time()):
+        while order.status is OrderStatus.PENDING and await changed.wait():
             order = await load()
     return order_view(order)
 
