@@ -527,6 +527,12 @@ class Verdict:
     def fail(self, what: str) -> None:
         self.violations.append(what)
 
+    def none_allowed(self, figure: str, count: int, what: str) -> None:
+        """Record `count` as a figure; any at all is a violation, described by `what`."""
+        self.figures[figure] = count
+        if count:
+            self.fail(what)
+
 
 def _consumed_keys() -> dict[str, set[str]]:
     from aiohttp import web
@@ -567,15 +573,13 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     f["refused_at_checkout"] = dict(Counter(a.code for a in load.attempts if a.status == 422))
     f["unanswered"] = sum(1 for a in load.attempts if a.status not in (201, 422))
     f["orders_lost"] = len(lost)
-    f["orders_duplicated"] = duplicated
     f["orders_created_but_unacknowledged"] = len(unacknowledged)
     f["order_states"] = dict(Counter(
         f"{r['status']}" + (f":{r['cancellation_reason']}" if r["cancellation_reason"] else "")
         for r in orders.values()))
     if lost:
         verdict.fail(f"{len(lost)} orders lost: {lost[:3]}")
-    if duplicated:
-        verdict.fail(f"{duplicated} orders duplicated")
+    verdict.none_allowed("orders_duplicated", duplicated, f"{duplicated} orders duplicated")
     if f["unanswered"]:
         verdict.fail(f"{f['unanswered']} checkouts never answered (201 or 422) within the client's deadline")
     pending = [oid for oid, r in orders.items() if r["status"] == "pending"]
@@ -639,15 +643,10 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
         "WHERE order_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1", list(orders))
     f["units_stocked"] = stocked_units
     f["units_sold"] = sold_units
-    f["units_oversold"] = oversold
-    f["units_lost"] = lost_units
-    f["stock_moves_applied_twice"] = len(twice)
-    if oversold:
-        verdict.fail(f"{oversold} units oversold")
-    if lost_units:
-        verdict.fail(f"{lost_units} units lost or created")
-    if twice:
-        verdict.fail(f"stock moved twice: {[dict(t) for t in twice[:3]]}")
+    verdict.none_allowed("units_oversold", oversold, f"{oversold} units oversold")
+    verdict.none_allowed("units_lost", lost_units, f"{lost_units} units lost or created")
+    verdict.none_allowed("stock_moves_applied_twice", len(twice),
+                         f"stock moved twice: {[dict(t) for t in twice[:3]]}")
     # Per order: catalogue's reservation agrees with the order's outcome, unit for unit.
     units = {r["order_id"]: r for r in await db.fetch(
         "SELECT r.order_id, r.status, coalesce(sum(l.held), 0) AS held, "
@@ -712,16 +711,13 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
         elif held < owed:
             verdict.fail(f"order {oid} holds {held} of the {owed} owed")
     f["payments_authorised"] = authorised
-    f["double_charges"] = double_charged
-    f["double_refunds"] = double_refunded
-    f["cancelled_but_still_charged"] = kept
     f["net_charged_minor_units"] = charged_total
-    if double_charged:
-        verdict.fail(f"{double_charged} orders charged more than they owe")
-    if double_refunded:
-        verdict.fail(f"{double_refunded} orders refunded twice")
-    if kept:
-        verdict.fail(f"{kept} cancelled orders still hold the customer's money")
+    verdict.none_allowed("double_charges", double_charged,
+                         f"{double_charged} orders charged more than they owe")
+    verdict.none_allowed("double_refunds", double_refunded,
+                         f"{double_refunded} orders refunded twice")
+    verdict.none_allowed("cancelled_but_still_charged", kept,
+                         f"{kept} cancelled orders still hold the customer's money")
 
     # --- payouts: one earning per delivered maker order, each adding up -------------------------
     entries = await db.fetch(
@@ -743,9 +739,7 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     payout_errors += sum(1 for e in entries if e["n"] != e["g"] - e["c"])
     f["maker_orders"] = dict(Counter(mo["status"] for mo in maker_orders))
     f["payout_entries"] = len(entries)
-    f["payout_errors"] = payout_errors
-    if payout_errors:
-        verdict.fail(f"{payout_errors} payout ledger errors")
+    verdict.none_allowed("payout_errors", payout_errors, f"{payout_errors} payout ledger errors")
 
     # --- events: none lost, none parked, every outbox drained -----------------------------------
     consumed = _consumed_keys()

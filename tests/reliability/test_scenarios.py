@@ -114,32 +114,27 @@ async def _killed_at(stack: Stack, key: str, point: str, injected: list[str]) ->
             await asyncio.sleep(1.0)
 
 
-async def test_orders_worker_killed_mid_saga(shop, stack, pg, services_db) -> None:
+@pytest.mark.parametrize(("key", "point", "delay_s", "name", "title"), [
+    pytest.param("orders.worker", "mid_saga", 0.0, "orders_worker_killed_mid_saga",
+                 "Orders worker killed between payment authorisation and commit, then restarted",
+                 id="orders_worker_mid_saga"),
+    pytest.param("catalogue.worker", "after_commit_before_ack", 0.0,
+                 "catalogue_worker_killed_after_commit_before_ack",
+                 "Catalogue worker killed after its commit, before the ack, then restarted",
+                 id="catalogue_worker_after_commit_before_ack"),
+    pytest.param("orders.relay", "after_publish_before_mark", 0.5,
+                 "orders_relay_killed_after_publish_before_mark",
+                 "Orders relay killed after publishing, before marking sent, then restarted",
+                 id="orders_relay_after_publish_before_mark"),
+])
+async def test_a_process_killed_at_its_worst_moment(shop, stack, pg, services_db, key: str,
+                                                    point: str, delay_s: float, name: str,
+                                                    title: str) -> None:
     async def faults(load: Load, injected: list[str]) -> None:
-        await _killed_at(stack, "orders.worker", "mid_saga", injected)
+        await asyncio.sleep(delay_s)
+        await _killed_at(stack, key, point, injected)
 
-    await scenario("orders_worker_killed_mid_saga",
-                   "Orders worker killed between payment authorisation and commit, then restarted",
-                   shop, stack, pg, services_db, faults)
-
-
-async def test_catalogue_worker_killed_after_commit_before_ack(shop, stack, pg, services_db) -> None:
-    async def faults(load: Load, injected: list[str]) -> None:
-        await _killed_at(stack, "catalogue.worker", "after_commit_before_ack", injected)
-
-    await scenario("catalogue_worker_killed_after_commit_before_ack",
-                   "Catalogue worker killed after its commit, before the ack, then restarted",
-                   shop, stack, pg, services_db, faults)
-
-
-async def test_orders_relay_killed_after_publish_before_mark(shop, stack, pg, services_db) -> None:
-    async def faults(load: Load, injected: list[str]) -> None:
-        await asyncio.sleep(0.5)
-        await _killed_at(stack, "orders.relay", "after_publish_before_mark", injected)
-
-    await scenario("orders_relay_killed_after_publish_before_mark",
-                   "Orders relay killed after publishing, before marking sent, then restarted",
-                   shop, stack, pg, services_db, faults)
+    await scenario(name, title, shop, stack, pg, services_db, faults)
 
 
 async def test_every_service_database_connections_terminated(
