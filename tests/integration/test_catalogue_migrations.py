@@ -11,8 +11,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from services.catalogue.app import SERVICE, CatalogueSettings
+from services.catalogue.app import SERVICE
 from services.catalogue.search import FACET_TERMS, facet_bits
+from services.catalogue.settings import CatalogueSettings
 from shared.migrate import migrate
 from tests.support.harness import ADMIN_DSN
 from tests.support.harness import TestEnvironment as Environment

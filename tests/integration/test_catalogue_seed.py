@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.catalogue.app import CatalogueSettings
+from services.catalogue.settings import CatalogueSettings
 from services.makers.app import MakersSettings
 from services.seed import (
     DEMO_MAKER_PASSWORD,
