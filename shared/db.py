@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
+from shared.aggregate import Aggregate
 from shared.config import ServiceSettings
 from shared.contracts import Envelope, Event
 from shared.logging import current_context
@@ -64,6 +65,8 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
 )
 _BEGIN_ATTEMPTS = 3
 
+AggregateT = TypeVar("AggregateT", bound=Aggregate[Any])
+
 
 async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
     """Give a connection back. A broken one cannot be reset and asyncpg closes it instead; that
@@ -80,14 +83,35 @@ def outbox_channel(schema: str) -> str:
 
 class UnitOfWork:
     """`async with UnitOfWork(pool, producer) as uow:` — commit on success, roll
-    back on error. `uow.conn` runs the store's SQL inside the transaction."""
+    back on error. `uow.conn` runs the store's SQL inside the transaction.
+
+    It also remembers the version each aggregate had when the store loaded it (`track`), so the
+    store can write the aggregate over exactly that version (`UPDATE … AND version = $loaded`)
+    and refuse a concurrent change instead of overwriting it."""
 
     def __init__(self, pool: asyncpg.Pool, producer: str, schema: str | None = None) -> None:
         self._pool = pool
         self._producer = producer
         self._channel = outbox_channel(schema or producer)
         self._events: list[Envelope] = []
+        # id(aggregate) -> (the aggregate, kept alive so its id is not reused; its loaded version)
+        self._loaded: dict[int, tuple[Aggregate[Any], int]] = {}
         self.conn: asyncpg.Connection
+
+    def track(self, aggregate: AggregateT) -> AggregateT:
+        """Remember the version `aggregate` was loaded at; the store's loads call this."""
+        self._loaded[id(aggregate)] = (aggregate, aggregate.version)
+        return aggregate
+
+    def loaded_version(self, aggregate: Aggregate[Any]) -> int | None:
+        """The version `aggregate` was loaded at, or None for one this unit of work did not load
+        (a new aggregate, to be inserted)."""
+        tracked = self._loaded.get(id(aggregate))
+        return None if tracked is None else tracked[1]
+
+    def mark_saved(self, aggregate: Aggregate[Any]) -> None:
+        """The store wrote `aggregate`: its current version is now the one to write over."""
+        self.track(aggregate)
 
     def emit(self, event: Event, aggregate_id: object, aggregate_version: int = 0) -> Envelope:
         context = current_context()
@@ -131,6 +155,7 @@ class UnitOfWork:
                 await self._tx.rollback()
         finally:
             self._events.clear()
+            self._loaded.clear()
             await _release(self._pool, self.conn)
 
     async def _write_outbox(self) -> None:

@@ -1,7 +1,14 @@
-"""Errors that map to one problem+json response each.
+"""Errors, and the one shape every refusal takes on the wire (problem+json).
 
-Domain code raises these; the HTTP layer turns any of them into
-`application/problem+json` with the status they carry.
+Two families:
+
+- `DomainError` and its subclasses are what business rules raise. They carry a stable code,
+  a detail for people and the violations, but no HTTP status: the domain knows nothing of HTTP.
+  `shared.http` renders each kind with its status (`DOMAIN_STATUSES`).
+- `ProblemError` is an HTTP-level refusal raised by the HTTP layer itself (a malformed request,
+  a missing token, a rate limit), with its status.
+
+Both render to `application/problem+json` with the same fields.
 """
 
 from __future__ import annotations
@@ -36,39 +43,80 @@ class ProblemError(Exception):
         return f"{self.status} {self.code or self.title}: {self.detail}"
 
 
-def rules_violated(violations: list[Violation], detail: str = "") -> ProblemError:
-    """422: every violated rule reported together."""
+class DomainError(Exception):
+    """A business rule refused a command. The subclass says which kind of refusal it is."""
+
+    title = "Unprocessable entity"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str,
+        errors: list[Violation] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code
+        self.errors: list[Violation] = list(errors or [])
+        self.extra: dict[str, Any] = dict(extra or {})
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+class RulesViolated(DomainError):
+    """One or more rules were broken; every violation is reported together."""
+
+
+class StateConflict(DomainError):
+    """The action is not allowed from the aggregate's current state (named in `extra`)."""
+
+    title = "Conflict"
+
+
+class Conflict(DomainError):
+    """The command clashes with what exists (a taken handle, a concurrent update)."""
+
+    title = "Conflict"
+
+
+class NotFound(DomainError):
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    title = "Forbidden"
+
+
+def rules_violated(violations: list[Violation], detail: str = "") -> RulesViolated:
+    """Every violated rule reported together; the code is the rule's own when there is one."""
     codes = ", ".join(sorted({v.code for v in violations}))
-    return ProblemError(
-        422,
-        "Unprocessable entity",
+    return RulesViolated(
         detail or f"Rules violated: {codes}",
         code=violations[0].code if len(violations) == 1 else "rules_violated",
-        errors=list(violations),
+        errors=violations,
     )
 
 
-def state_conflict(current_state: str, action: str, code: str = "invalid_state") -> ProblemError:
-    """409: the action is not allowed from the current state, which is named."""
-    return ProblemError(
-        409,
-        "Conflict",
-        f"Cannot {action} while {current_state}",
-        code=code,
-        extra={"current_state": current_state},
+def state_conflict(current_state: str, action: str, code: str = "invalid_state") -> StateConflict:
+    """The action is not allowed from the current state, which is named."""
+    return StateConflict(
+        f"Cannot {action} while {current_state}", code=code, extra={"current_state": current_state}
     )
 
 
-def conflict(code: str, detail: str) -> ProblemError:
-    return ProblemError(409, "Conflict", detail, code=code)
+def conflict(code: str, detail: str) -> Conflict:
+    return Conflict(detail, code=code)
 
 
-def not_found(what: str = "Resource") -> ProblemError:
-    return ProblemError(404, "Not found", f"{what} not found", code="not_found")
+def not_found(what: str = "Resource") -> NotFound:
+    return NotFound(f"{what} not found", code="not_found")
 
 
-def forbidden(detail: str = "Not allowed for your role") -> ProblemError:
-    return ProblemError(403, "Forbidden", detail, code="forbidden")
+def forbidden(detail: str = "Not allowed for your role") -> Forbidden:
+    return Forbidden(detail, code="forbidden")
 
 
 def unauthorized(detail: str = "Authentication required") -> ProblemError:

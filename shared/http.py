@@ -33,7 +33,18 @@ from pydantic import BaseModel, ValidationError
 from shared.auth import Principal, Role, TokenVerifier, require_role
 from shared.config import ServiceSettings
 from shared.db import CONNECTION_LOST
-from shared.errors import ProblemError, Violation, bad_request, not_found
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    ProblemError,
+    RulesViolated,
+    StateConflict,
+    Violation,
+    bad_request,
+    not_found,
+)
 from shared.logging import bind_context, get_logger
 from shared.metrics import HTTP_LATENCY
 
@@ -295,6 +306,8 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
         return await handler(request)
     except ProblemError as error:
         return problem_response(error, request_id)
+    except DomainError as error:
+        return problem_response(problem_for(error), request_id)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
@@ -318,6 +331,27 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
                          code="internal_error"),
             request_id,
         )
+
+
+# How each kind of domain refusal is said in HTTP.
+DOMAIN_STATUSES: dict[type[DomainError], int] = {
+    RulesViolated: 422,
+    StateConflict: 409,
+    Conflict: 409,
+    NotFound: 404,
+    Forbidden: 403,
+}
+
+
+def problem_for(error: DomainError) -> ProblemError:
+    """The problem+json a domain refusal is answered with."""
+    status = next(
+        (status for kind, status in DOMAIN_STATUSES.items() if isinstance(error, kind)), 422
+    )
+    return ProblemError(
+        status, error.title, error.detail, code=error.code, errors=list(error.errors),
+        extra=dict(error.extra),
+    )
 
 
 _HTTP_CODES = {

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,3 +53,26 @@ def decode_cursor(cursor: str | None, shape: tuple[type, ...]) -> list[Any] | No
     ):
         raise bad_request("Invalid cursor", code="invalid_cursor")
     return position
+
+
+def encode_time_id(position: tuple[datetime, UUID] | None) -> str | None:
+    """The cursor after an item of a list ordered by (created_at, id); None at the end."""
+    if position is None:
+        return None
+    at, item_id = position
+    return encode_cursor([at.isoformat(), str(item_id)])
+
+
+def decode_time_id(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """The (created_at, id) position in a cursor made by `encode_time_id`; 400 if it is not one."""
+    position = decode_cursor(cursor, (str, str))
+    if position is None:
+        return None
+    try:
+        at = datetime.fromisoformat(position[0])
+        item_id = UUID(position[1])
+    except ValueError:
+        raise bad_request("Invalid cursor", code="invalid_cursor") from None
+    if at.tzinfo is None:
+        raise bad_request("Invalid cursor", code="invalid_cursor")
+    return at, item_id

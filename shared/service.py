@@ -14,11 +14,13 @@ closes the broker and database connections.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -59,6 +61,9 @@ class ServiceDefinition:
     title: str
     settings_cls: type[ServiceSettings]
     migrations: Path | None
+    # The service's own typed key for its settings object (`app[ORDERS_SETTINGS]`), so its code
+    # reads its own settings with their real type; `shared` code uses `SETTINGS`.
+    settings_key: web.AppKey[Any] | None = None
     routes: list[Routes] = field(default_factory=list)
     # Built per app, so handlers can close over the app's resources.
     handlers: Callable[[web.Application], dict[type[Event], Handler]] = lambda app: {}
@@ -75,6 +80,8 @@ def build_app(
         raise ValueError(f"role must be one of {ROLES}")
     roles = {"api", "worker", "relay"} if role == "all" else {role}
     app = create_app(settings, definition.title)
+    if definition.settings_key is not None:
+        app[definition.settings_key] = settings
     app.cleanup_ctx.append(_database)
     if definition.uses_bus:
         app.cleanup_ctx.append(_broker)
@@ -197,6 +204,14 @@ async def declare_topology(definition: ServiceDefinition, settings: ServiceSetti
         await bus.declare_service_queues(keys)
     finally:
         await bus.close()
+
+
+def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
+    """`python -m services.NAME [--role api|worker|relay|all]`: run one service process."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{definition.name}")
+    parser.add_argument("--role", choices=ROLES, default="all")
+    args = parser.parse_args(argv)
+    run(definition, args.role)
 
 
 def run(definition: ServiceDefinition, role: str = "all") -> None:
