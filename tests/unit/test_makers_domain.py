@@ -21,7 +21,7 @@ from services.makers.domain import (
     ProductionPartner,
     SourcingClaim,
 )
-from shared.errors import ProblemError
+from shared.errors import RulesViolated, StateConflict
 
 OWNER = UUID("00000000-0000-4000-8000-000000000001")
 OPERATOR = UUID("00000000-0000-4000-8000-000000000002")
@@ -214,10 +214,10 @@ def test_refused_transition_is_a_conflict_naming_the_state(
         maker.profile, list(maker.history), maker.version
     )
 
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(StateConflict) as raised:
         ACTIONS[action](maker)
 
-    assert raised.value.status == 409
+    assert raised.value.code == "invalid_state"
     assert raised.value.extra == {"current_state": start.value}
     assert raised.value.detail == f"Cannot {ACTION_NAMES[action]} while {start.value}"
     assert maker.status == start
@@ -254,9 +254,8 @@ def test_times_are_stored_in_utc() -> None:
 
 def test_unknown_review_decision_is_refused() -> None:
     maker = maker_in(MakerStatus.SUBMITTED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.review("maybe", None, OPERATOR, LATER)  # type: ignore[arg-type]
-    assert raised.value.status == 422
     assert raised.value.code == "invalid_decision"
     assert maker.status == MakerStatus.SUBMITTED
 
@@ -265,9 +264,8 @@ def test_unknown_review_decision_is_refused() -> None:
 @pytest.mark.parametrize("note", [None, "", "   "])
 def test_reject_and_request_changes_must_say_why(decision: str, note: str | None) -> None:
     maker = maker_in(MakerStatus.SUBMITTED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.review(decision, note, OPERATOR, LATER)  # type: ignore[arg-type]
-    assert raised.value.status == 422
     assert [v.as_dict() for v in raised.value.errors] == [
         {"loc": ["note"], "msg": "A note is required", "code": "note_required"}
     ]
@@ -277,7 +275,7 @@ def test_reject_and_request_changes_must_say_why(decision: str, note: str | None
 @pytest.mark.parametrize("reason", [None, "", "  "])
 def test_suspension_needs_a_reason(reason: str | None) -> None:
     maker = maker_in(MakerStatus.APPROVED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.suspend(reason, OPERATOR, LATER)  # type: ignore[arg-type]
     assert raised.value.code == "reason_required"
     assert maker.status == MakerStatus.APPROVED
@@ -298,7 +296,7 @@ def test_note_length_cap() -> None:
     assert at_cap.status == MakerStatus.REJECTED
 
     over_cap = maker_in(MakerStatus.SUBMITTED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         over_cap.review("reject", "x" * (NOTE_MAX_LENGTH + 1), OPERATOR, LATER)
     assert raised.value.code == "string_too_long"
     assert over_cap.status == MakerStatus.SUBMITTED
@@ -306,7 +304,7 @@ def test_note_length_cap() -> None:
 
 def test_note_refuses_control_characters_but_keeps_line_breaks() -> None:
     maker = maker_in(MakerStatus.SUBMITTED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.review("reject", "bad\x00note", OPERATOR, LATER)
     assert raised.value.code == "control_character"
 
@@ -467,10 +465,9 @@ def test_each_blocking_item_alone_blocks_submission(item: str) -> None:
     maker.pull_events()
     assert checklist_of(maker)[item] == ("unmet", True)
 
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.submit(OWNER, LATER)
 
-    assert raised.value.status == 422
     assert raised.value.code == f"checklist_{item}"
     assert [(v.loc, v.code) for v in raised.value.errors] == [
         (("checklist", item), f"checklist_{item}")
@@ -481,7 +478,7 @@ def test_each_blocking_item_alone_blocks_submission(item: str) -> None:
 
 def test_submission_names_every_unmet_blocking_item() -> None:
     maker = draft(**{k: v for overrides in UNMET_ALONE.values() for k, v in overrides.items()})
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.submit(OWNER, LATER)
     assert [v.code for v in raised.value.errors] == [
         "checklist_terms_accepted",
@@ -519,9 +516,8 @@ def test_approval_is_refused_while_a_blocking_item_is_unmet(item: str) -> None:
         updated_at=CREATED,
         version=2,
     )
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.review("approve", None, OPERATOR, LATER)
-    assert raised.value.status == 422
     assert [(v.loc, v.code) for v in raised.value.errors] == [
         (("checklist", item), f"checklist_{item}")
     ]
@@ -875,7 +871,7 @@ def test_lone_surrogates_are_refused() -> None:
         (("legal_name",), "string_unicode")
     ]
     maker = maker_in(MakerStatus.APPROVED)
-    with pytest.raises(ProblemError) as raised:
+    with pytest.raises(RulesViolated) as raised:
         maker.suspend("lone \ud800 surrogate", OPERATOR, LATER)
     assert raised.value.code == "control_character"
 

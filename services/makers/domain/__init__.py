@@ -1,0 +1,66 @@
+"""The makers domain, pure: profiles and their validation, the application checklist, the
+maker's lifecycle and the views of a maker. See docs/domain.md."""
+
+from services.makers.domain.checklist import ChecklistItem, ChecklistStatus, checklist_of
+from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
+from services.makers.domain.maker import Maker, ReviewDecision
+from services.makers.domain.profile import (
+    HANDLE_PATTERN,
+    NOTE_MAX_LENGTH,
+    SPONSOR_MARK_PATTERN,
+    AssayOffice,
+    BusinessType,
+    CountryCode,
+    EvidenceStatus,
+    Hallmarking,
+    Handle,
+    Location,
+    MakerProfile,
+    MakerProfilePatch,
+    ProductionPartner,
+    SourcingClaim,
+    SourcingScheme,
+    SourcingScope,
+)
+from services.makers.domain.views import (
+    CatalogueSnapshot,
+    CatalogueSourcingClaim,
+    OwnerMakerView,
+    OwnerSourcingClaim,
+    PublicMakerView,
+    PublicSourcingClaim,
+)
+
+__all__ = [
+    "HANDLE_PATTERN",
+    "NOTE_MAX_LENGTH",
+    "SPONSOR_MARK_PATTERN",
+    "AssayOffice",
+    "BusinessType",
+    "CatalogueSnapshot",
+    "CatalogueSourcingClaim",
+    "ChecklistItem",
+    "ChecklistStatus",
+    "CountryCode",
+    "EvidenceStatus",
+    "Hallmarking",
+    "Handle",
+    "HistoryEntry",
+    "Location",
+    "Maker",
+    "MakerEvent",
+    "MakerEventName",
+    "MakerProfile",
+    "MakerProfilePatch",
+    "MakerStatus",
+    "OwnerMakerView",
+    "OwnerSourcingClaim",
+    "ProductionPartner",
+    "PublicMakerView",
+    "PublicSourcingClaim",
+    "ReviewDecision",
+    "SourcingClaim",
+    "SourcingScheme",
+    "SourcingScope",
+    "checklist_of",
+]

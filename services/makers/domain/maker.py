@@ -1,0 +1,278 @@
+"""The maker aggregate: a jeweller's application, its review and the approved maker's lifecycle.
+
+Pure rules, no I/O: the caller passes in every time and date, loads and saves the aggregate, and
+publishes the events it records (`pull_events`). See docs/domain.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+from uuid import UUID, uuid4
+
+from services.makers.domain.checklist import ChecklistItem, checklist_of, require_checklist_met
+from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
+from services.makers.domain.profile import NOTE_MAX_LENGTH, MakerProfile, MakerProfilePatch
+from services.makers.domain.views import (
+    CatalogueSnapshot,
+    CatalogueSourcingClaim,
+    OwnerMakerView,
+    OwnerSourcingClaim,
+    PublicMakerView,
+    PublicSourcingClaim,
+)
+from shared.aggregate import Aggregate
+from shared.errors import Violation, rules_violated, state_conflict
+from shared.text import has_control_characters
+
+ReviewDecision = Literal["approve", "reject", "request_changes"]
+
+_REVIEW_OUTCOMES: dict[str, tuple[MakerStatus, MakerEventName]] = {
+    "approve": (MakerStatus.APPROVED, "approved"),
+    "reject": (MakerStatus.REJECTED, "rejected"),
+    "request_changes": (MakerStatus.CHANGES_REQUESTED, "changes_requested"),
+}
+
+_ALLOWED_FROM: dict[str, frozenset[MakerStatus]] = {
+    "edit": frozenset({MakerStatus.DRAFT, MakerStatus.CHANGES_REQUESTED}),
+    "submit": frozenset({MakerStatus.DRAFT, MakerStatus.CHANGES_REQUESTED}),
+    "review": frozenset({MakerStatus.SUBMITTED}),
+    "suspend": frozenset({MakerStatus.APPROVED}),
+    "reinstate": frozenset({MakerStatus.SUSPENDED}),
+}
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("times passed to the makers domain must be timezone-aware")
+    return moment.astimezone(UTC)
+
+
+def _clean_note(note: str | None, field: str, *, required: bool) -> str | None:
+    text = (note or "").strip()
+    violations: list[Violation] = []
+    if required and not text:
+        violations.append(Violation((field,), f"A {field} is required", f"{field}_required"))
+    if len(text) > NOTE_MAX_LENGTH:
+        violations.append(
+            Violation((field,), f"At most {NOTE_MAX_LENGTH} characters", "string_too_long")
+        )
+    if has_control_characters(text, multi_line=True):
+        violations.append(
+            Violation((field,), "Must not contain control characters", "control_character")
+        )
+    if violations:
+        raise rules_violated(violations)
+    return text or None
+
+
+@dataclass(eq=False)
+class Maker(Aggregate[MakerEvent]):
+    """A maker record. Commands check the current state, change the record, bump `version`
+    (for the store's optimistic lock) and record a `MakerEvent`."""
+
+    id: UUID
+    user_id: UUID
+    status: MakerStatus
+    profile: MakerProfile
+    history: list[HistoryEntry]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    def __post_init__(self) -> None:
+        self.status = MakerStatus(self.status)
+        self.history = list(self.history)
+
+    @classmethod
+    def create(
+        cls, user_id: UUID, profile: MakerProfile, now: datetime, maker_id: UUID | None = None
+    ) -> Maker:
+        now = _utc(now)
+        maker = cls(
+            id=maker_id or uuid4(),
+            user_id=user_id,
+            status=MakerStatus.DRAFT,
+            profile=profile,
+            history=[
+                HistoryEntry(from_status=None, to_status=MakerStatus.DRAFT, at=now, by=user_id)
+            ],
+            created_at=now,
+            updated_at=now,
+            version=0,
+        )
+        maker._record("created", by=user_id, now=now, note=None)
+        return maker
+
+    # --- commands ---
+
+    def edit(self, patch: MakerProfilePatch, by: UUID, now: datetime) -> None:
+        """Apply a PATCH. Sending values equal to the current ones changes nothing and records
+        no event."""
+        self._require_state("edit")
+        profile = self.profile.apply(patch)
+        if profile == self.profile:
+            return
+        self.profile = profile
+        self._record("profile_updated", by=by, now=_utc(now), note=None)
+
+    def submit(self, by: UUID, now: datetime) -> None:
+        self._require_state("submit")
+        require_checklist_met(self.profile)
+        self._move_to(MakerStatus.SUBMITTED, "submitted", by=by, now=_utc(now), note=None)
+
+    def review(self, decision: ReviewDecision, note: str | None, by: UUID, now: datetime) -> None:
+        """Approve, reject or request changes. A rejection or a request for changes must say
+        why, since the maker has nothing else to act on."""
+        if decision not in _REVIEW_OUTCOMES:
+            raise rules_violated([
+                Violation(
+                    ("decision",),
+                    "Must be one of: " + ", ".join(_REVIEW_OUTCOMES),
+                    "invalid_decision",
+                )
+            ])
+        self._require_state("review")
+        note = _clean_note(note, "note", required=decision != "approve")
+        if decision == "approve":
+            require_checklist_met(self.profile)
+        status, event = _REVIEW_OUTCOMES[decision]
+        self._move_to(status, event, by=by, now=_utc(now), note=note)
+
+    def suspend(self, reason: str, by: UUID, now: datetime) -> None:
+        self._require_state("suspend")
+        reason = _clean_note(reason, "reason", required=True)
+        self._move_to(MakerStatus.SUSPENDED, "suspended", by=by, now=_utc(now), note=reason)
+
+    def reinstate(self, note: str | None, by: UUID, now: datetime) -> None:
+        self._require_state("reinstate")
+        note = _clean_note(note, "note", required=False)
+        self._move_to(MakerStatus.APPROVED, "reinstated", by=by, now=_utc(now), note=note)
+
+    # --- derived ---
+
+    def checklist(self) -> list[ChecklistItem]:
+        return checklist_of(self.profile)
+
+    @property
+    def joined_at(self) -> datetime | None:
+        """When the maker was first approved."""
+        return next(
+            (entry.at for entry in self.history if entry.to_status == MakerStatus.APPROVED), None
+        )
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == MakerStatus.APPROVED
+
+    def public_view(self, today: date) -> PublicMakerView:
+        profile = self.profile
+        return PublicMakerView(
+            id=self.id,
+            handle=profile.handle,
+            display_name=profile.display_name,
+            bio=profile.bio,
+            location=profile.location,
+            techniques=profile.techniques,
+            sourcing_claims=[
+                PublicSourcingClaim(
+                    scheme=claim.scheme,
+                    scope=claim.scope,
+                    expires_on=claim.expires_on,
+                    evidenced=claim.evidence_status == "evidenced",
+                    status=claim.evidence_status,
+                )
+                for claim in profile.sourcing_claims
+                if not claim.is_expired(today)
+            ],
+            hallmarking=profile.hallmarking,
+            joined_at=self.joined_at,
+            accepts_commissions=profile.accepts_commissions,
+        )
+
+    def owner_view(self, today: date) -> OwnerMakerView:
+        """Everything, expired claims included (flagged) so the maker can renew them."""
+        return OwnerMakerView.model_validate({
+            **dict(self.profile),
+            "sourcing_claims": [
+                OwnerSourcingClaim(
+                    **dict(claim),
+                    evidenced=claim.evidence_status == "evidenced",
+                    status=claim.evidence_status,
+                    expired=claim.is_expired(today),
+                )
+                for claim in self.profile.sourcing_claims
+            ],
+            "id": self.id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "checklist": self.checklist(),
+            "history": self.history,
+            "joined_at": self.joined_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "version": self.version,
+        })
+
+    def catalogue_snapshot(self, today: date) -> CatalogueSnapshot:
+        profile = self.profile
+        return CatalogueSnapshot(
+            maker_id=self.id,
+            user_id=self.user_id,
+            version=self.version,
+            status=self.status,
+            handle=profile.handle,
+            display_name=profile.display_name,
+            sourcing_claims=[
+                CatalogueSourcingClaim(
+                    scheme=claim.scheme,
+                    scope=claim.scope,
+                    evidenced=claim.evidence_status == "evidenced",
+                    expires_on=claim.expires_on,
+                )
+                for claim in profile.sourcing_claims
+                if not claim.is_expired(today)
+            ],
+            hallmarking=profile.hallmarking,
+            accepts_commissions=profile.accepts_commissions,
+            works_precious_metals=profile.works_precious_metals,
+            natural_diamonds=profile.natural_diamonds,
+        )
+
+    # --- internals ---
+
+    def _require_state(self, action: str) -> None:
+        if self.status not in _ALLOWED_FROM[action]:
+            raise state_conflict(self.status.value, action)
+
+    def _move_to(
+        self,
+        status: MakerStatus,
+        event: MakerEventName,
+        *,
+        by: UUID,
+        now: datetime,
+        note: str | None,
+    ) -> None:
+        self.history.append(
+            HistoryEntry(from_status=self.status, to_status=status, at=now, by=by, note=note)
+        )
+        self.status = status
+        self._record(event, by=by, now=now, note=note)
+
+    def _record(self, name: MakerEventName, *, by: UUID, now: datetime, note: str | None) -> None:
+        self.version += 1
+        self.updated_at = now
+        self.record(
+            MakerEvent(
+                name=name,
+                maker_id=self.id,
+                user_id=self.user_id,
+                status=self.status,
+                version=self.version,
+                at=now,
+                by=by,
+                note=note,
+            )
+        )

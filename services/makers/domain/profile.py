@@ -1,0 +1,182 @@
+"""A maker's profile: the fields a maker edits, their validation, and the PATCH that changes them.
+
+Every rule here is a field rule (pydantic); what must be filled in before an application can
+be submitted is the checklist's business (checklist.py). See docs/domain.md.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from shared.text import WebUrl, multi_line, single_line
+
+# --- text, URLs and countries ------------------------------------------------------------------
+
+_COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def _country_code(value: str) -> str:
+    if value not in _COUNTRY_CODES:
+        raise PydanticCustomError(
+            "invalid_country", "Must be an ISO 3166-1 alpha-2 country code, e.g. GB"
+        )
+    return value
+
+
+HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SPONSOR_MARK_PATTERN = r"^[A-Z]{2,5}$"
+NOTE_MAX_LENGTH = 2000
+
+Handle = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=HANDLE_PATTERN)]
+DisplayName = single_line(1, 80)
+LegalName = single_line(1, 200)
+Bio = multi_line(0, 5000)
+Region = single_line(1, 100)
+Technique = single_line(1, 60)
+PartnerText = single_line(1, 120)
+Supplier = single_line(1, 200)
+CertificateId = single_line(1, 100)
+Url = WebUrl
+CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country_code)]
+SponsorMark = Annotated[str, StringConstraints(pattern=SPONSOR_MARK_PATTERN)]
+# Attestations must be an explicit JSON true, never a coerced "yes" or 1.
+Attestation = Annotated[bool, Strict()]
+
+MAX_TECHNIQUES = 20
+MAX_PRODUCTION_PARTNERS = 20
+MAX_PORTFOLIO_URLS = 10
+MAX_SOURCING_CLAIMS = 20
+
+SourcingScheme = Literal["recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"]
+SourcingScope = Literal["metal", "stone"]
+EvidenceStatus = Literal["evidenced", "self_declared"]
+AssayOffice = Literal["london", "birmingham", "sheffield", "edinburgh"]
+BusinessType = Literal["individual", "company"]
+
+# --- value objects -------------------------------------------------------------------------------
+
+
+class ValueObject(BaseModel):
+    """Immutable, and strict about unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(ValueObject):
+    country: CountryCode
+    region: Region | None = None
+
+
+class ProductionPartner(ValueObject):
+    """Someone outside the maker's workshop who does part of the work (a caster, a setter)."""
+
+    name: PartnerText
+    role: PartnerText
+
+
+class SourcingClaim(ValueObject):
+    scheme: SourcingScheme
+    scope: SourcingScope
+    supplier: Supplier | None = None
+    certificate_id: CertificateId | None = None
+    evidence_url: Url | None = None
+    expires_on: date | None = None
+
+    @property
+    def evidence_status(self) -> EvidenceStatus:
+        return "evidenced" if self.certificate_id or self.evidence_url else "self_declared"
+
+    def is_expired(self, today: date) -> bool:
+        """A claim is good through its expiry date and gone the day after."""
+        return self.expires_on is not None and self.expires_on < today
+
+
+class Hallmarking(ValueObject):
+    sponsor_mark: SponsorMark
+    assay_office: AssayOffice
+
+
+class MakerProfile(ValueObject):
+    """Every field a maker edits. Only `handle` and `display_name` are needed to start a draft;
+    the checklist says what is still missing before the application can be submitted."""
+
+    handle: Handle
+    display_name: DisplayName
+    legal_name: LegalName | None = None
+    business_type: BusinessType = "individual"
+    bio: Bio = ""
+    location: Location | None = None
+    techniques: list[Technique] = Field(default_factory=list, max_length=MAX_TECHNIQUES)
+    production_partners: list[ProductionPartner] = Field(
+        default_factory=list, max_length=MAX_PRODUCTION_PARTNERS
+    )
+    portfolio_urls: list[Url] = Field(default_factory=list, max_length=MAX_PORTFOLIO_URLS)
+    sourcing_claims: list[SourcingClaim] = Field(
+        default_factory=list, max_length=MAX_SOURCING_CLAIMS
+    )
+    hallmarking: Hallmarking | None = None
+    works_precious_metals: Attestation = False
+    natural_diamonds: Attestation = False
+    system_of_warranties_attested: Attestation = False
+    accepts_commissions: Attestation = False
+    terms_accepted: Attestation = False
+
+    def apply(self, patch: MakerProfilePatch) -> MakerProfile:
+        """A new profile with the fields the patch sent; the others keep their values."""
+        sent = {name: getattr(patch, name) for name in patch.model_fields_set}
+        return MakerProfile.model_validate({**dict(self), **sent})
+
+
+# Fields whose default is None may be cleared by sending null; any other field may not.
+_CLEARABLE_FIELDS = frozenset(
+    name for name, info in MakerProfile.model_fields.items() if info.default is None
+)
+
+
+class MakerProfilePatch(ValueObject):
+    """A PATCH body: only the fields sent change. Sending null clears an optional field."""
+
+    handle: Handle | None = None
+    display_name: DisplayName | None = None
+    legal_name: LegalName | None = None
+    business_type: BusinessType | None = None
+    bio: Bio | None = None
+    location: Location | None = None
+    techniques: list[Technique] | None = Field(default=None, max_length=MAX_TECHNIQUES)
+    production_partners: list[ProductionPartner] | None = Field(
+        default=None, max_length=MAX_PRODUCTION_PARTNERS
+    )
+    portfolio_urls: list[Url] | None = Field(default=None, max_length=MAX_PORTFOLIO_URLS)
+    sourcing_claims: list[SourcingClaim] | None = Field(
+        default=None, max_length=MAX_SOURCING_CLAIMS
+    )
+    hallmarking: Hallmarking | None = None
+    works_precious_metals: Attestation | None = None
+    natural_diamonds: Attestation | None = None
+    system_of_warranties_attested: Attestation | None = None
+    accepts_commissions: Attestation | None = None
+    terms_accepted: Attestation | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_null_for_required_fields(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in _CLEARABLE_FIELDS:
+            raise PydanticCustomError(
+                "null_not_allowed", "May not be null; leave the field out to keep its value"
+            )
+        return value
+

@@ -1,0 +1,89 @@
+"""What others see of a maker: the public view, the owner's (and operators') full record, and
+the snapshot the catalogue keeps in its read model. Built by `Maker`'s view methods."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from services.makers.domain.checklist import ChecklistItem
+from services.makers.domain.history import HistoryEntry, MakerStatus
+from services.makers.domain.profile import (
+    EvidenceStatus,
+    Hallmarking,
+    Location,
+    MakerProfile,
+    SourcingClaim,
+    SourcingScheme,
+    SourcingScope,
+    ValueObject,
+)
+
+
+class PublicSourcingClaim(ValueObject):
+    """What a customer sees of a claim. Certificate ids and evidence URLs are the maker's
+    evidence documents and are never shown."""
+
+    scheme: SourcingScheme
+    scope: SourcingScope
+    expires_on: date | None
+    evidenced: bool
+    status: EvidenceStatus
+
+
+class OwnerSourcingClaim(SourcingClaim):
+    evidenced: bool
+    status: EvidenceStatus
+    expired: bool
+
+
+class PublicMakerView(ValueObject):
+    id: UUID
+    handle: str
+    display_name: str
+    bio: str
+    location: Location | None
+    techniques: list[str]
+    sourcing_claims: list[PublicSourcingClaim]
+    hallmarking: Hallmarking | None
+    joined_at: datetime | None
+    accepts_commissions: bool
+
+
+class OwnerMakerView(MakerProfile):
+    """The whole record, for its owner and for operators."""
+
+    id: UUID
+    user_id: UUID
+    status: MakerStatus
+    sourcing_claims: list[OwnerSourcingClaim]
+    checklist: list[ChecklistItem]
+    history: list[HistoryEntry]
+    joined_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class CatalogueSourcingClaim(ValueObject):
+    scheme: SourcingScheme
+    scope: SourcingScope
+    evidenced: bool
+    expires_on: date | None
+
+
+class CatalogueSnapshot(ValueObject):
+    """What the catalogue keeps about a maker in its read model. Claims already expired are
+    left out; the others carry their expiry so the catalogue can drop them when it passes."""
+
+    maker_id: UUID
+    user_id: UUID
+    version: int
+    status: MakerStatus
+    handle: str
+    display_name: str
+    sourcing_claims: list[CatalogueSourcingClaim]
+    hallmarking: Hallmarking | None
+    accepts_commissions: bool
+    works_precious_metals: bool
+    natural_diamonds: bool
