@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.aggregate import Aggregate
+from shared.db import UnitOfWork
 from shared.errors import (
     DomainError,
     ProblemError,
@@ -152,3 +153,22 @@ class TestDomainRefusalsInHttp:
             assert problem.extra == error.extra
         assert problem_for(state_conflict("archived", "edit")).extra == {"current_state": "archived"}
         assert problem_for(state_conflict("archived", "edit")).detail == "Cannot edit while archived"
+
+
+class TestLoadedVersions:
+    """The unit of work remembers the version each aggregate was loaded at (its transaction is
+    not needed for that, so no database here)."""
+
+    def test_a_loaded_aggregate_is_written_over_the_version_it_was_loaded_at(self) -> None:
+        uow = UnitOfWork(pool=None, producer="things")  # type: ignore[arg-type]
+        loaded = uow.track(Thing(uuid.uuid4(), 4, "a"))
+        loaded.rename("b")
+        assert uow.loaded_version(loaded) == 4
+        uow.mark_saved(loaded)
+        assert uow.loaded_version(loaded) == 5
+
+    def test_an_aggregate_it_did_not_load_is_new(self) -> None:
+        uow = UnitOfWork(pool=None, producer="things")  # type: ignore[arg-type]
+        twin = Thing(uuid.uuid4(), 1, "a")
+        uow.track(Thing(twin.id, 1, "a"))
+        assert uow.loaded_version(twin) is None
