@@ -56,11 +56,12 @@ from services.catalogue.domain import (
     uk_size,
     us_size,
 )
+from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import MakerRecord
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found
-from shared.http import POOL, SETTINGS, Call, RawJson, Routes
+from shared.http import POOL, Call, RawJson, Routes
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 from shared.text import single_line
 
@@ -505,7 +506,7 @@ async def search_listings(call: Call) -> RawJson:
     filters = search.Filters(**query.model_dump(exclude={"limit", "cursor", "sort"}))
     page = await search.search(
         pool, filters, search.Sort(query.sort) if query.sort else None, query.cursor,
-        query.limit, call.app[SETTINGS].facet_cap,  # type: ignore[attr-defined]
+        query.limit, call.app[CATALOGUE_SETTINGS].facet_cap,
     )
     found = await store.listings_with_makers(pool, page.listing_ids)
     today = _now().date()

@@ -6,13 +6,14 @@ from pathlib import Path
 
 from services.catalogue import handlers
 from services.catalogue.api import routes
-from services.catalogue.settings import CatalogueSettings
+from services.catalogue.settings import CATALOGUE_SETTINGS, CatalogueSettings
 from shared.service import PeriodicJob, ServiceDefinition
 
 SERVICE = ServiceDefinition(
     name="catalogue",
     title="Catalogue service",
     settings_cls=CatalogueSettings,
+    settings_key=CATALOGUE_SETTINGS,
     migrations=Path(__file__).parent / "migrations",
     routes=[routes],
     handlers=handlers.for_app,

@@ -38,6 +38,7 @@ from services.catalogue.domain import (
     apply_stock_moves,
     reserve_order,
 )
+from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import MakerRecord
 from shared.consumer import Handler
 from shared.contracts import Envelope, Event
@@ -55,7 +56,7 @@ from shared.contracts.orders import (
     OrderPlaced,
 )
 from shared.db import UnitOfWork
-from shared.http import POOL, SETTINGS
+from shared.http import POOL
 from shared.logging import get_logger
 
 log = get_logger()
@@ -258,7 +259,7 @@ def for_app(app: web.Application) -> dict[type[Event], Handler]:
     topology is declared from an app that has none."""
 
     async def placed(uow: UnitOfWork, event: Any, envelope: Envelope) -> None:
-        ttl = timedelta(seconds=app[SETTINGS].reservation_ttl_s)  # type: ignore[attr-defined]
+        ttl = timedelta(seconds=app[CATALOGUE_SETTINGS].reservation_ttl_s)
         await on_order_placed(uow, event, envelope, ttl=ttl)
 
     return {
