@@ -44,7 +44,7 @@ from services.catalogue.domain import (
     uk_size,
     us_size,
 )
-from shared.errors import ProblemError
+from shared.errors import RulesViolated, StateConflict
 
 LISTING_ID = UUID("00000000-0000-4000-8000-00000000000a")
 MAKER_ID = UUID("00000000-0000-4000-8000-00000000000b")
@@ -673,8 +673,8 @@ def test_all_violations_are_reported_together() -> None:
 # --- state machine --------------------------------------------------------------------------------
 
 
-def assert_conflict(error: pytest.ExceptionInfo[ProblemError], state: str) -> None:
-    assert error.value.status == 409
+def assert_conflict(error: pytest.ExceptionInfo[StateConflict], state: str) -> None:
+    assert isinstance(error.value, StateConflict)
     assert error.value.extra["current_state"] == state
     assert state in error.value.detail
 
@@ -701,9 +701,8 @@ def test_publishing_a_valid_draft() -> None:
 
 def test_publishing_an_invalid_draft_reports_every_rule_and_changes_nothing() -> None:
     listing = new_listing(title=None, images=[], sourcing_claims=["fairmined"])
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
-    assert error.value.status == 422
     assert {v.code for v in error.value.errors} == {
         "title_required", "images_required", "claim_not_held"
     }
@@ -735,7 +734,7 @@ def test_unpausing_runs_the_rules_again() -> None:
     listing = new_listing(sourcing_claims=["fairmined"])
     listing.publish(now=NOW, maker_claims=[FAIRMINED_EVIDENCED])
     listing.pause(now=NOW)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
     assert [v.code for v in error.value.errors] == ["claim_not_held"]
     assert listing.status is ListingStatus.PAUSED
@@ -744,7 +743,7 @@ def test_unpausing_runs_the_rules_again() -> None:
 @pytest.mark.parametrize("state", ["published", "sold_out", "archived"])
 def test_publish_is_refused_outside_draft_and_paused(state: str) -> None:
     listing = listing_in(state)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(StateConflict) as error:
         listing.publish(now=LATER, maker_claims=[])
     assert_conflict(error, state)
 
@@ -752,7 +751,7 @@ def test_publish_is_refused_outside_draft_and_paused(state: str) -> None:
 @pytest.mark.parametrize("state", ["draft", "paused", "sold_out", "archived"])
 def test_pause_is_refused_unless_published(state: str) -> None:
     listing = listing_in(state)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(StateConflict) as error:
         listing.pause(now=LATER)
     assert_conflict(error, state)
 
@@ -775,7 +774,7 @@ def test_archived_is_terminal() -> None:
         lambda: listing.pause(now=LATER),
         lambda: listing.edit(ListingPatch(title="New title"), now=LATER, maker_claims=[]),
     ):
-        with pytest.raises(ProblemError) as error:
+        with pytest.raises(StateConflict) as error:
             command()
         assert_conflict(error, "archived")
     assert listing.reserve(1, now=LATER).refusal is ReserveRefusal.NOT_AVAILABLE
@@ -857,14 +856,13 @@ def test_a_draft_may_be_edited_into_any_shape() -> None:
 def test_a_public_listing_must_stay_publishable() -> None:
     listing = published()
     before = listing.fields
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(RulesViolated) as error:
         listing.edit(
             ListingPatch.model_validate(
                 {"hallmark": {"status": "not_applicable"}, "title": "A real diamond"}
             ),
             now=LATER, maker_claims=[],
         )
-    assert error.value.status == 422
     assert {v.code for v in error.value.errors} == {
         "hallmark_required", "hallmark_status_mismatch"
     }
@@ -892,7 +890,7 @@ def test_production_kind_may_change_in_a_draft() -> None:
 @pytest.mark.parametrize("state", ["published", "sold_out"])
 def test_production_kind_is_locked_while_public(state: str) -> None:
     listing = listing_in(state)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(StateConflict) as error:
         listing.edit(
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
             now=LATER, maker_claims=[],
@@ -905,7 +903,7 @@ def test_production_kind_is_locked_once_stock_is_reserved() -> None:
     listing = published()
     assert listing.reserve(1, now=NOW).ok
     listing.pause(now=NOW)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(StateConflict) as error:
         listing.edit(
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
             now=LATER, maker_claims=[],
@@ -1006,7 +1004,7 @@ def test_a_committed_reservation_on_a_paused_listing_keeps_it_paused() -> None:
     listing.pause(now=NOW)
     listing.commit_reservation(1, now=LATER)
     assert listing.status is ListingStatus.PAUSED
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
     assert [v.code for v in error.value.errors] == ["stock_required"]
 
@@ -1042,7 +1040,7 @@ def test_a_reserved_one_of_a_kind_piece_cannot_be_republished() -> None:
     listing = published(production={"kind": "one_of_a_kind"})
     assert listing.reserve(1, now=NOW).ok
     listing.pause(now=NOW)
-    with pytest.raises(ProblemError) as error:
+    with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
     assert [(v.code, v.loc) for v in error.value.errors] == [
         ("stock_required", ("production", "stock"))
