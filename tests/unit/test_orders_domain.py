@@ -43,7 +43,7 @@ from services.orders.domain import (
     reversal_of,
     to_json,
 )
-from shared.errors import ProblemError
+from shared.errors import DomainError, Forbidden, NotFound, RulesViolated, StateConflict
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 RATE = Decimal("0.15")
@@ -102,14 +102,13 @@ def price(*lines: RequestedLine, listings: list[ListingSnapshot]):
     return price_lines(lines, {snapshot.listing_id: snapshot for snapshot in listings})
 
 
-def codes(excinfo: pytest.ExceptionInfo[ProblemError]) -> list[str]:
+def codes(excinfo: pytest.ExceptionInfo[DomainError]) -> list[str]:
     return [violation.code for violation in excinfo.value.errors]
 
 
 def rejected(*lines: RequestedLine, listings: list[ListingSnapshot]) -> list[str]:
-    with pytest.raises(ProblemError) as excinfo:
+    with pytest.raises(RulesViolated) as excinfo:
         price(*lines, listings=listings)
-    assert excinfo.value.status == 422
     return codes(excinfo)
 
 
@@ -241,12 +240,12 @@ class TestPricing:
 
     def test_violations_locate_the_line_and_option(self):
         snapshot = ring()
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             price(request(snapshot, ring_size_mm=Decimal("61")), listings=[snapshot])
         assert excinfo.value.errors[0].loc == ("lines", 0, "options", "ring_size_mm")
 
     def test_no_lines(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             price_lines([], {})
         assert codes(excinfo) == ["order_empty"]
 
@@ -415,7 +414,7 @@ class TestPlacing:
 
     def test_payment_token_is_required(self):
         priced = price(request(snapshot := listing()), listings=[snapshot])
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             Order.place(customer_id=CUSTOMER, lines=priced, shipping_address=ADDRESS, payment_token=" ")
         assert codes(excinfo) == ["payment_token_required"]
 
@@ -497,7 +496,7 @@ class TestPayment:
 
     def test_authorisation_before_stock_is_reserved_is_refused(self):
         order = place(listing())
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             order.payment_authorised("pay_1", commission_rate=RATE, now=NOW)
         assert excinfo.value.code == "stock_not_reserved"
 
@@ -552,7 +551,7 @@ class TestExpiry:
 
     def test_void_when_nothing_to_void_is_refused(self):
         order = confirmed(listing())
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             order.payment_voided(now=NOW)
 
 
@@ -595,25 +594,25 @@ class TestCustomerCancellation:
     def test_refused_once_a_maker_order_is_dispatched(self):
         order = confirmed(listing(), listing(maker_id=MAKER_B))
         ready_to_dispatch(order.maker_orders[0]).dispatch(Tracking("DPD", "1"), now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             order.cancel_by_customer(now=NOW)
-        assert (excinfo.value.status, excinfo.value.code) == (409, "already_dispatched")
+        assert excinfo.value.code == "already_dispatched"
         assert order.status is OrderStatus.CONFIRMED
 
     def test_refused_when_completed(self):
         order = confirmed(listing())
         delivered(order.maker_orders[0])
         order.maybe_complete(now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             order.cancel_by_customer(now=NOW)
         assert excinfo.value.code == "already_dispatched"
 
     def test_refused_when_cancelled_for_another_reason(self):
         order = place(listing())
         order.expire(order.expires_at)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             order.cancel_by_customer(now=NOW)
-        assert (excinfo.value.status, excinfo.value.code) == (409, "invalid_state")
+        assert excinfo.value.code == "invalid_state"
 
     def test_refund_issued_marks_the_payment_refunded(self):
         order = confirmed(listing())
@@ -693,9 +692,9 @@ class TestMakerDeclines:
             order.maker_order_declined(order.maker_orders[0].id, now=NOW)
 
     def test_unknown_maker_order(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(NotFound) as excinfo:
             confirmed(listing()).maker_order(uuid.uuid4())
-        assert excinfo.value.status == 404
+        assert excinfo.value.code == "not_found"
 
 
 class TestCompletion:
@@ -735,9 +734,8 @@ class TestMakerOrder:
     def test_accept_after_decline_is_refused(self):
         maker_order = self.maker_order()
         maker_order.decline("Too busy", now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             maker_order.accept(now=NOW)
-        assert excinfo.value.status == 409
         assert excinfo.value.extra == {"current_state": "declined"}
 
     def test_decline(self):
@@ -748,14 +746,14 @@ class TestMakerOrder:
         assert not maker_order.decline("Too busy", now=NOW)
 
     def test_decline_needs_a_reason(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             self.maker_order().decline("  ", now=NOW)
         assert codes(excinfo) == ["decline_reason_required"]
 
     def test_decline_after_accepting_is_refused(self):
         maker_order = self.maker_order()
         maker_order.accept(now=NOW)
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             maker_order.decline("Changed my mind", now=NOW)
 
     def test_failed_check_keeps_it_in_production(self):
@@ -783,14 +781,13 @@ class TestMakerOrder:
         assert maker_order.status is MakerOrderStatus.IN_PRODUCTION
 
     def test_check_before_accepting_is_refused(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             self.maker_order().record_quality_check(passed=True, checks=PASSING_CHECKS, now=NOW)
-        assert excinfo.value.status == 409
 
     def test_a_pass_with_a_failed_item_is_inconsistent(self):
         maker_order = self.maker_order()
         maker_order.accept(now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             maker_order.record_quality_check(
                 passed=True, checks=QualityChecks(finish_inspected=True, stones_secure=False), now=NOW
             )
@@ -798,11 +795,11 @@ class TestMakerOrder:
 
     def test_dispatch_before_a_passed_check_needs_a_check(self):
         maker_order = self.maker_order()
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             maker_order.dispatch(Tracking("DPD", "1"), now=NOW)
-        assert (excinfo.value.status, excinfo.value.code) == (409, "quality_check_required")
+        assert excinfo.value.code == "quality_check_required"
         maker_order.accept(now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             maker_order.dispatch(Tracking("DPD", "1"), now=NOW)
         assert excinfo.value.code == "quality_check_required"
 
@@ -816,18 +813,18 @@ class TestMakerOrder:
             "carrier": "Royal Mail", "tracking_number": "RM123456789GB"
         }
         assert not maker_order.dispatch(tracking, now=NOW)
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             maker_order.dispatch(Tracking("DPD", "other"), now=NOW)
 
     def test_dispatch_needs_tracking(self):
         maker_order = ready_to_dispatch(self.maker_order())
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             maker_order.dispatch(Tracking(" ", ""), now=NOW)
         assert codes(excinfo) == ["tracking_required", "tracking_required"]
 
     def test_deliver(self):
         maker_order = ready_to_dispatch(self.maker_order())
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             maker_order.deliver(now=NOW)
         maker_order.dispatch(Tracking("DPD", "1"), now=NOW)
         assert maker_order.deliver(now=NOW)
@@ -865,7 +862,7 @@ class TestQualityCheckForPersonalisedPieces:
         return maker_order
 
     def test_a_pass_must_verify_engraving_and_measure_the_ring(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             self.maker_order().record_quality_check(passed=True, checks=PASSING_CHECKS, now=NOW)
         assert [v.loc[-1] for v in excinfo.value.errors] == ["engraving_verified", "measured_ring_size_mm"]
 
@@ -944,15 +941,15 @@ class TestRefundAfterDelivery:
 
     def test_only_after_delivery(self):
         order = confirmed(listing())
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             order.refund_delivered(order.maker_orders[0].id, "Too early", now=NOW)
-        assert (excinfo.value.status, excinfo.value.code) == (409, "not_delivered")
+        assert excinfo.value.code == "not_delivered"
         assert order.refunds == []
 
     def test_needs_a_reason(self):
         order = confirmed(listing())
         maker_order = delivered(order.maker_orders[0])
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             order.refund_delivered(maker_order.id, "  ", now=NOW)
         assert codes(excinfo) == ["reason_required"]
 
@@ -1007,9 +1004,8 @@ class TestCommission:
         assert event_names(commission) == ["requested"]
 
     def test_maker_not_accepting_commissions(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             commission_request(maker_accepts_commissions=False)
-        assert excinfo.value.status == 422
         assert codes(excinfo) == ["maker_not_accepting_commissions"]
 
     @pytest.mark.parametrize(
@@ -1024,7 +1020,7 @@ class TestCommission:
         ],
     )
     def test_request_rules(self, overrides, code):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             commission_request(**overrides)
         assert codes(excinfo) == [code]
 
@@ -1050,7 +1046,7 @@ class TestCommission:
         assert event_names(commission) == ["requested", "quoted", "quoted"]
 
     def test_quote_rules(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(RulesViolated) as excinfo:
             commission_request().quote_price(
                 by_maker_id=MAKER_A, price=Money(0, "EUR"), lead_time_days=0, description="", now=NOW
             )
@@ -1059,11 +1055,11 @@ class TestCommission:
         ]
 
     def test_only_the_maker_quotes(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(Forbidden) as excinfo:
             commission_request().quote_price(
                 by_maker_id=MAKER_B, price=gbp(1), lead_time_days=1, description="x", now=NOW
             )
-        assert excinfo.value.status == 403
+        assert excinfo.value.code == "forbidden"
 
     def test_accept_produces_the_bespoke_line(self):
         commission = quoted()
@@ -1095,17 +1091,16 @@ class TestCommission:
         assert order.maker_orders[0].lead_time_days == LeadTime(30, 30)
 
     def test_accept_before_a_quote_is_refused(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             commission_request().accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
-        assert excinfo.value.status == 409
 
     def test_only_the_customer_accepts(self):
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(Forbidden) as excinfo:
             quoted().accept(by_customer_id=uuid.uuid4(), order_id=uuid.uuid4(), now=NOW)
-        assert excinfo.value.status == 403
+        assert excinfo.value.code == "forbidden"
 
     def test_no_order_line_before_acceptance(self):
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             quoted().order_line()
 
     @pytest.mark.parametrize("make", [commission_request, quoted])
@@ -1127,15 +1122,15 @@ class TestCommission:
     def test_closing_after_acceptance_is_refused(self):
         commission = quoted()
         commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             commission.withdraw(by_customer_id=CUSTOMER, now=NOW)
-        with pytest.raises(ProblemError):
+        with pytest.raises(StateConflict):
             commission.decline(by_maker_id=MAKER_A, now=NOW)
 
     def test_no_quote_after_closing(self):
         commission = commission_request()
         commission.withdraw(by_customer_id=CUSTOMER, now=NOW)
-        with pytest.raises(ProblemError) as excinfo:
+        with pytest.raises(StateConflict) as excinfo:
             quoted(commission)
         assert excinfo.value.extra == {"current_state": "withdrawn"}
 

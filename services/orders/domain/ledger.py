@@ -1,0 +1,66 @@
+"""The payout ledger: what makers earn on delivery, and the reversals of refunded deliveries.
+Lines are immutable; a correction is a new line."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.orders.domain.events import utcnow
+from services.orders.domain.maker_order import MakerOrder
+from services.orders.domain.pricing import Money, sum_money
+from services.orders.domain.vocabulary import LedgerKind, MakerOrderStatus
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One immutable line of a maker's ledger; corrections are new entries, never edits."""
+
+    id: uuid.UUID
+    maker_id: uuid.UUID
+    maker_order_id: uuid.UUID
+    kind: LedgerKind
+    gross: Money
+    commission: Money
+    net: Money
+    at: datetime
+
+
+def earning_for(maker_order: MakerOrder, *, at: datetime | None = None) -> LedgerEntry:
+    """What a delivered maker order earns its maker."""
+    if maker_order.status is not MakerOrderStatus.DELIVERED:
+        raise ValueError("Earnings post only on delivery")
+    return LedgerEntry(
+        id=uuid.uuid4(),
+        maker_id=maker_order.maker_id,
+        maker_order_id=maker_order.id,
+        kind=LedgerKind.EARNING,
+        gross=maker_order.gross,
+        commission=maker_order.commission,
+        net=maker_order.net,
+        at=at or utcnow(),
+    )
+
+
+def reversal_of(earning: LedgerEntry, *, at: datetime | None = None) -> LedgerEntry:
+    """A refund after delivery cancels the earning with an opposite entry."""
+    if earning.kind is not LedgerKind.EARNING:
+        raise ValueError("Only an earning can be reversed")
+    return LedgerEntry(
+        id=uuid.uuid4(),
+        maker_id=earning.maker_id,
+        maker_order_id=earning.maker_order_id,
+        kind=LedgerKind.REVERSAL,
+        gross=-earning.gross,
+        commission=-earning.commission,
+        net=-earning.net,
+        at=at or utcnow(),
+    )
+
+
+def balance(entries: Iterable[LedgerEntry], currency: str = "GBP") -> Money:
+    """What the maker is owed: the sum of net amounts."""
+    return sum_money((entry.net for entry in entries), currency)
+

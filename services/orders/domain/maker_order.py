@@ -1,0 +1,318 @@
+"""The maker order: one maker's part of a confirmed order, with its own fulfilment lifecycle
+(accept or decline, quality check, dispatch, delivery, refund after delivery)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from services.orders.domain.events import Aggregate, TimelineEntry, utcnow
+from services.orders.domain.pricing import LeadTime, Money, PricedLine, commission_for, sum_money
+from services.orders.domain.vocabulary import (
+    MAX_QUALITY_NOTES_CHARS,
+    MAX_REASON_CHARS,
+    MakerOrderStatus,
+)
+from shared.errors import StateConflict, Violation, rules_violated, state_conflict
+
+
+@dataclass(frozen=True)
+class Tracking:
+    carrier: str
+    tracking_number: str
+
+
+@dataclass(frozen=True)
+class QualityChecks:
+    """What the maker inspected. None means not applicable (no stones, no hallmark needed...)."""
+
+    finish_inspected: bool
+    hallmark_verified: bool | None = None
+    stones_secure: bool | None = None
+    engraving_verified: bool | None = None
+    measured_ring_size_mm: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    passed: bool
+    checks: QualityChecks
+    notes: str
+    at: datetime
+
+    def same_inspection(self, passed: bool, checks: QualityChecks, notes: str) -> bool:
+        return (self.passed, self.checks, self.notes) == (passed, checks, notes)
+
+
+@dataclass(eq=False)
+class MakerOrder(Aggregate):
+    """One maker's part of a confirmed order, with its own fulfilment lifecycle.
+
+    Lives inside its `Order` (which reads its state for cancellation and completion) but is
+    persisted and version-checked on its own row.
+    """
+
+    aggregate_type: ClassVar[str] = "maker_order"
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    maker_id: uuid.UUID
+    lines: list[PricedLine]
+    gross: Money
+    # Frozen when the maker order is created: later changes to the configured rate never apply.
+    commission_rate: Decimal
+    commission: Money
+    net: Money
+    lead_time_days: LeadTime | None
+    status: MakerOrderStatus
+    created_at: datetime
+    tracking: Tracking | None = None
+    quality_checks: list[QualityCheck] = field(default_factory=list)
+    decline_reason: str | None = None
+    # Set when an operator refunded the delivered parcel; the status stays `delivered`.
+    refund_reason: str | None = None
+    refunded_at: datetime | None = None
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    version: int = 0
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        order_id: uuid.UUID,
+        maker_id: uuid.UUID,
+        lines: Sequence[PricedLine],
+        commission_rate: Decimal,
+        now: datetime,
+    ) -> MakerOrder:
+        gross = sum_money((line.line_total for line in lines), lines[0].line_total.currency)
+        commission = commission_for(gross, commission_rate)
+        lead_times = [line.lead_time_days for line in lines if line.lead_time_days is not None]
+        maker_order = cls(
+            id=uuid.uuid4(),
+            order_id=order_id,
+            maker_id=maker_id,
+            lines=list(lines),
+            gross=gross,
+            commission_rate=commission_rate,
+            commission=commission,
+            net=gross - commission,
+            # The slowest line sets when the whole parcel can go.
+            lead_time_days=(
+                LeadTime(max(lt.min for lt in lead_times), max(lt.max for lt in lead_times))
+                if lead_times
+                else None
+            ),
+            status=MakerOrderStatus.AWAITING_ACCEPTANCE,
+            created_at=now,
+        )
+        maker_order.timeline.append(
+            TimelineEntry(at=now, status=maker_order.status.value, note="Awaiting the maker's acceptance")
+        )
+        return maker_order
+
+    def _event_data(self) -> dict[str, Any]:
+        # Called after the status changed: events carry the state they lead to.
+        return {
+            "maker_order_id": self.id,
+            "order_id": self.order_id,
+            "maker_id": self.maker_id,
+            "status": self.status,
+        }
+
+    def _conflict(self, action: str, code: str = "invalid_state") -> StateConflict:
+        return state_conflict(self.status.value, action, code=code)
+
+    def accept(self, *, now: datetime | None = None) -> bool:
+        if self.status is MakerOrderStatus.IN_PRODUCTION:
+            return False
+        if self.status is not MakerOrderStatus.AWAITING_ACCEPTANCE:
+            raise self._conflict("accept")
+        now = now or utcnow()
+        self.status = MakerOrderStatus.IN_PRODUCTION
+        self._record("accepted", now, "Accepted by the maker; in production", **self._event_data())
+        return True
+
+    def decline(self, reason: str, *, now: datetime | None = None) -> bool:
+        """Refuse the work. The caller then tells the order (`Order.maker_order_declined`)."""
+        if self.status is MakerOrderStatus.DECLINED:
+            return False
+        if self.status is not MakerOrderStatus.AWAITING_ACCEPTANCE:
+            raise self._conflict("decline")
+        reason = required_reason(reason, code="decline_reason_required")
+        now = now or utcnow()
+        self.status = MakerOrderStatus.DECLINED
+        self.decline_reason = reason
+        self._record(
+            "declined",
+            now,
+            f"Declined by the maker: {reason}",
+            **self._event_data(),
+            reason=reason,
+            refund=self.gross,
+            # These units go back on sale; the order's own cancellation will not release them again.
+            release_lines=stock_release(self.lines),
+        )
+        return True
+
+    def _quality_violations(self, passed: bool, checks: QualityChecks) -> list[Violation]:
+        """A pass must not contradict its own checks: nothing failed, the finish inspected, and
+        the engraving and ring size checked when this parcel has them."""
+        if not passed:
+            return []
+        engraved = any(line.options.is_engraved for line in self.lines)
+        required = {"finish_inspected", "engraving_verified"} if engraved else {"finish_inspected"}
+        problems = [
+            Violation(
+                ("checks", name), "A passed check needs this item verified", "quality_check_inconsistent"
+            )
+            for name in ("finish_inspected", "hallmark_verified", "stones_secure", "engraving_verified")
+            if getattr(checks, name) is False or (getattr(checks, name) is None and name in required)
+        ]
+        sized = any(line.options.ring_size_mm is not None for line in self.lines)
+        if sized and checks.measured_ring_size_mm is None:
+            problems.append(
+                Violation(
+                    ("checks", "measured_ring_size_mm"),
+                    "Measure the ring size before passing",
+                    "quality_check_inconsistent",
+                )
+            )
+        return problems
+
+    def record_quality_check(
+        self, *, passed: bool, checks: QualityChecks, notes: str = "", now: datetime | None = None
+    ) -> bool:
+        """A passed check makes the piece ready to dispatch; a failed one keeps (or puts) it
+        back in production with the notes recorded. The same inspection sent twice is a no-op."""
+        if self.status not in (MakerOrderStatus.IN_PRODUCTION, MakerOrderStatus.QUALITY_CHECKED):
+            raise self._conflict("record a quality check")
+        if len(notes) > MAX_QUALITY_NOTES_CHARS:
+            raise rules_violated(
+                [Violation(("notes",), f"At most {MAX_QUALITY_NOTES_CHARS} characters", "notes_too_long")]
+            )
+        problems = self._quality_violations(passed, checks)
+        if problems:
+            raise rules_violated(problems)
+        last = self.quality_checks[-1] if self.quality_checks else None
+        if last is not None and last.same_inspection(passed, checks, notes):
+            return False
+        now = now or utcnow()
+        self.quality_checks.append(QualityCheck(passed=passed, checks=checks, notes=notes, at=now))
+        self.status = MakerOrderStatus.QUALITY_CHECKED if passed else MakerOrderStatus.IN_PRODUCTION
+        self._record(
+            "quality_checked",
+            now,
+            "Quality check passed" if passed else f"Quality check failed: {notes or 'no notes'}",
+            **self._event_data(),
+            passed=passed,
+            checks=checks,
+            notes=notes,
+        )
+        return True
+
+    def dispatch(self, tracking: Tracking, *, now: datetime | None = None) -> bool:
+        if self.status is MakerOrderStatus.DISPATCHED and self.tracking == tracking:
+            return False
+        if self.status in (MakerOrderStatus.AWAITING_ACCEPTANCE, MakerOrderStatus.IN_PRODUCTION):
+            raise self._conflict("dispatch before a passed quality check", code="quality_check_required")
+        if self.status is not MakerOrderStatus.QUALITY_CHECKED:
+            raise self._conflict("dispatch")
+        problems = [
+            Violation((name,), "Required", "tracking_required")
+            for name in ("carrier", "tracking_number")
+            if not getattr(tracking, name).strip()
+        ]
+        if problems:
+            raise rules_violated(problems)
+        now = now or utcnow()
+        self.status = MakerOrderStatus.DISPATCHED
+        self.tracking = tracking
+        self._record(
+            "dispatched",
+            now,
+            f"Dispatched with {tracking.carrier}, tracking {tracking.tracking_number}",
+            **self._event_data(),
+            tracking=tracking,
+            carrier=tracking.carrier,
+            tracking_number=tracking.tracking_number,
+        )
+        return True
+
+    def deliver(self, *, now: datetime | None = None) -> bool:
+        """Delivered: post `earning_for(self)` to the ledger and call `Order.maybe_complete`."""
+        if self.status is MakerOrderStatus.DELIVERED:
+            return False
+        if self.status is not MakerOrderStatus.DISPATCHED:
+            raise self._conflict("deliver")
+        now = now or utcnow()
+        self.status = MakerOrderStatus.DELIVERED
+        self._record(
+            "delivered",
+            now,
+            "Delivered",
+            **self._event_data(),
+            gross=self.gross,
+            commission=self.commission,
+            net=self.net,
+        )
+        return True
+
+    def refund_after_delivery(self, reason: str, *, now: datetime) -> bool:
+        """Only through `Order.refund_delivered`, which owes the customer the money. The caller
+        reverses the maker's earning with `reversal_of`: the ledger is never edited."""
+        if self.refunded_at is not None:
+            return False
+        if self.status is not MakerOrderStatus.DELIVERED:
+            raise self._conflict("refund before delivery", code="not_delivered")
+        reason = required_reason(reason)
+        self.refund_reason = reason
+        self.refunded_at = now
+        self._record(
+            "refunded",
+            now,
+            f"Refunded after delivery: {reason}",
+            **self._event_data(),
+            reason=reason,
+            refund=self.gross,
+            gross=-self.gross,
+            commission=-self.commission,
+            net=-self.net,
+        )
+        return True
+
+    def cancel(self, *, now: datetime) -> bool:
+        """Only through `Order` cancelling, which has already refused a dispatched order."""
+        if self.status is MakerOrderStatus.CANCELLED:
+            return False
+        if self.status not in (
+            MakerOrderStatus.AWAITING_ACCEPTANCE,
+            MakerOrderStatus.IN_PRODUCTION,
+            MakerOrderStatus.QUALITY_CHECKED,
+        ):
+            raise self._conflict("cancel")
+        self.status = MakerOrderStatus.CANCELLED
+        self._record("cancelled", now, "Cancelled with the order", **self._event_data())
+        return True
+
+
+def required_reason(reason: str | None, *, code: str = "reason_required") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise rules_violated([Violation(("reason",), "Say why", code)])
+    if len(reason) > MAX_REASON_CHARS:
+        raise rules_violated(
+            [Violation(("reason",), f"At most {MAX_REASON_CHARS} characters", "reason_too_long")]
+        )
+    return reason
+
+
+def stock_release(lines: Iterable[PricedLine]) -> list[dict[str, Any]]:
+    return [
+        {"listing_id": line.listing_id, "quantity": line.quantity} for line in lines if line.needs_stock
+    ]
+
