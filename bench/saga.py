@@ -208,17 +208,17 @@ class Floor:
     async def open(cls, env: TestEnvironment) -> Floor:
         from services.orders import store as orders_store
         from services.orders.payments import PROVIDER, SandboxPaymentProvider
+        from services.orders.settings import ORDERS_SETTINGS
         from shared.bus import Bus
         from shared.contracts import event_class
         from shared.db import UnitOfWork, create_pool
-        from shared.http import SETTINGS
         from shared.outbox import OutboxRelay
         from tests.support.catalogue import TestMaker, add_listing, apply_maker
 
         settings = await migrate_services(env, SERVICES)
         pools = {name: await create_pool(settings[name]) for name in ("catalogue", "orders")}
         payments_pool = await create_pool(settings["orders"], role="payments")
-        app = {SETTINGS: settings["orders"], PROVIDER: SandboxPaymentProvider(payments_pool)}
+        app = {ORDERS_SETTINGS: settings["orders"], PROVIDER: SandboxPaymentProvider(payments_pool)}
         maker = TestMaker()
         event = maker.event()
         await apply_maker(pools["catalogue"], event)

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
 import pycountry
 from aiohttp import web
@@ -53,17 +53,15 @@ from services.orders.domain import (
     reversal_of,
     to_json,
 )
+from services.orders.settings import ORDERS_SETTINGS
 from services.orders.idempotency import HEADER, HEADER_DOC, RESPONSES, idempotent
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found, state_conflict
-from shared.http import POOL, SETTINGS, Call, Routes
+from shared.http import POOL, Call, Routes
 from shared.money import Money as MoneyIn
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 from shared.watch import ChangeFeed
-
-if TYPE_CHECKING:
-    from services.orders.app import OrdersSettings
 
 routes = Routes("orders")
 
@@ -421,10 +419,6 @@ def commission_view(commission: Commission) -> CommissionView:
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _settings(call: Call) -> OrdersSettings:
-    return call.app[SETTINGS]  # type: ignore[return-value]
-
-
 def _principal(call: Call) -> Principal:
     assert call.principal is not None, "the route requires authentication"
     return call.principal
@@ -476,7 +470,7 @@ async def place_order(call: Call) -> web.Response:
     each listing offers; 201 `pending` while stock is reserved and payment authorised."""
     body: OrderIn = call.body
     customer_id = _principal(call).user_id
-    payment_window = timedelta(seconds=_settings(call).payment_window_s)
+    payment_window = timedelta(seconds=call.app[ORDERS_SETTINGS].payment_window_s)
 
     async def place(uow: UnitOfWork) -> OrderView:
         listings = await store.listings(uow.conn, {line.listing_id for line in body.lines})
@@ -773,7 +767,7 @@ async def accept_commission(call: Call) -> web.Response:
     goes straight to payment."""
     body: CommissionAcceptIn = call.body
     customer_id = _principal(call).user_id
-    payment_window = timedelta(seconds=_settings(call).payment_window_s)
+    payment_window = timedelta(seconds=call.app[ORDERS_SETTINGS].payment_window_s)
 
     async def accept(uow: UnitOfWork) -> OrderView:
         commission = await store.load_commission(uow.conn, call.path_id(), for_update=True)

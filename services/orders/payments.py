@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING
 
 import asyncpg
 from aiohttp import web
@@ -34,12 +33,9 @@ from services.orders.domain import (
     PaymentProvider,
     PaymentProviderError,
 )
+from services.orders.settings import ORDERS_SETTINGS
 from shared.db import create_pool
-from shared.http import SETTINGS
 from shared.logging import get_logger
-
-if TYPE_CHECKING:
-    from services.orders.app import OrdersSettings
 
 log = get_logger()
 
@@ -193,7 +189,7 @@ async def authorise_with_retries(
 
 async def provider_context(app: web.Application) -> AsyncIterator[None]:
     """Open the configured payment provider for the life of the process."""
-    settings: OrdersSettings = app[SETTINGS]  # type: ignore[assignment]
+    settings = app[ORDERS_SETTINGS]
     if settings.payment_provider != "sandbox":
         raise ValueError(f"unknown payment provider {settings.payment_provider!r}")
     pool = await create_pool(

@@ -20,23 +20,19 @@ retries it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import asyncpg
 from aiohttp import web
 
 from services.orders import idempotency, store
 from services.orders.domain import AuthorisationOutcome, Money, Order, PaymentProviderError
 from services.orders.payments import PROVIDER, authorise_with_retries
+from services.orders.settings import ORDERS_SETTINGS
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
 from shared.consumer import fault_point
 from shared.contracts.orders import OrderPlaced
 from shared.db import UnitOfWork
-from shared.http import POOL, SETTINGS
+from shared.http import POOL
 from shared.logging import get_logger
-
-if TYPE_CHECKING:
-    from services.orders.app import OrdersSettings
 
 log = get_logger()
 
@@ -49,10 +45,6 @@ COMPENSATION_RETRY_S = 30.0
 
 class PaymentUnavailable(RuntimeError):
     """The provider kept failing transiently; the event is retried later."""
-
-
-def _settings(app: web.Application) -> OrdersSettings:
-    return app[SETTINGS]  # type: ignore[return-value]
 
 
 # --- reactions to events -------------------------------------------------------------------------
@@ -100,7 +92,7 @@ async def authorise_if_due(app: web.Application, order: Order) -> None:
     confirm (splitting it into maker orders) or cancel it as payment_declined."""
     if not order.awaiting_payment:
         return
-    settings = _settings(app)
+    settings = app[ORDERS_SETTINGS]
     result = await authorise_with_retries(
         app[PROVIDER], order.payment.token, order.total, order.payment_idempotency_key,
         attempts=settings.payment_attempts, backoff_s=settings.payment_retry_backoff_s,
@@ -179,6 +171,6 @@ async def retry_compensations(app: web.Application) -> None:
 
 
 async def forget_idempotency_keys(app: web.Application) -> None:
-    deleted = await idempotency.delete_expired(app[POOL], _settings(app).idempotency_retention_s)
+    deleted = await idempotency.delete_expired(app[POOL], app[ORDERS_SETTINGS].idempotency_retention_s)
     if deleted:
         log.info("idempotency_keys_deleted", count=deleted)

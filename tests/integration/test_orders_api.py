@@ -25,8 +25,9 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.orders.app import SERVICE, OrdersSettings
+from services.orders.app import SERVICE
 from services.orders.domain import SYSTEM_OF_WARRANTIES_STATEMENT
+from services.orders.settings import OrdersSettings
 from shared.contracts import Envelope
 from shared.contracts.catalogue import (
     LISTING_EVENTS,

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from services.orders.app import OrdersSettings
+from services.orders.settings import OrdersSettings
 
 
 def test_defaults() -> None:
@@ -32,7 +32,7 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     ("ORDERS_PAYMENT_WINDOW_S", "0"),
     ("ORDERS_PAYMENT_PROVIDER", "stripe"),
     ("ORDERS_PAYMENT_ATTEMPTS", "0"),
-    # API.md: keys are kept at least 24 hours.
+    # docs/api.md: keys are kept at least 24 hours.
     ("ORDERS_IDEMPOTENCY_RETENTION_S", "86399"),
 ])
 def test_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
