@@ -1,5 +1,6 @@
 """python -m services.makers [--role api|worker|relay|all]"""
 
-from services.cli import run_service_main
+from services.makers.app import SERVICE
+from shared.service import main
 
-run_service_main("makers")
+main(SERVICE)

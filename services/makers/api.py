@@ -1,4 +1,4 @@
-"""Makers' HTTP API: thin handlers (parse, authorise, call the domain, call the store, respond).
+"""Makers' HTTP API: thin handlers (parse, authorise, call one use case, render).
 
 Who may do what:
     maker users     create their record, read it (/me), edit and submit it (owner only)
@@ -13,16 +13,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
-
-from services.makers import store
+from services.makers import store, usecases
 from services.makers.domain import (
     HANDLE_PATTERN,
-    NOTE_MAX_LENGTH,
     Maker,
     MakerProfile,
     MakerProfilePatch,
@@ -30,95 +25,30 @@ from services.makers.domain import (
     OwnerMakerView,
     PublicMakerView,
 )
+from services.makers.schemas import MakerListQuery, MakerView, ReinstateIn, ReviewIn, SuspendIn
 from shared.auth import Principal
-from shared.contracts.makers import (
-    MakerApproved,
-    MakerChangesRequested,
-    MakerProfileUpdated,
-    MakerRejected,
-    MakerReinstated,
-    MakerSnapshotEvent,
-    MakerSubmitted,
-    MakerSuspended,
-)
 from shared.db import UnitOfWork
-from shared.errors import bad_request, forbidden, not_found, unauthorized
+from shared.errors import forbidden, not_found, unauthorized
 from shared.http import POOL, Call, Routes
-from shared.paging import PageQuery, decode_cursor, encode_cursor
+from shared.paging import Page, decode_time_id, encode_time_id
 
 routes = Routes("makers")
 
-PRODUCER = "makers"
 _HANDLE = re.compile(HANDLE_PATTERN.removeprefix("^").removesuffix("$"))
-
-# --- request and response bodies -----------------------------------------------------------------
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReviewIn(_Body):
-    decision: Literal["approve", "reject", "request_changes"]
-    note: str | None = Field(
-        None, max_length=NOTE_MAX_LENGTH,
-        description="Why; required to reject or to request changes",
-    )
-
-
-class SuspendIn(_Body):
-    reason: str = Field(min_length=1, max_length=NOTE_MAX_LENGTH)
-
-
-class ReinstateIn(_Body):
-    note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
-
-
-class MakerListQuery(PageQuery):
-    status: MakerStatus | None = Field(
-        None, description="Operators only: list makers in this status (default: approved)"
-    )
-
-
-class MakerView(RootModel[OwnerMakerView | PublicMakerView]):
-    """The owner's and operators' full record, or the public view of an approved maker."""
-
-
-class MakerPage(BaseModel):
-    """Public views for everyone; full records for operators."""
-
-    items: list[OwnerMakerView | PublicMakerView]
-    next_cursor: str | None = None
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-_EVENT_TYPES: dict[str, type[MakerSnapshotEvent]] = {
-    "submitted": MakerSubmitted,
-    "approved": MakerApproved,
-    "rejected": MakerRejected,
-    "changes_requested": MakerChangesRequested,
-    "suspended": MakerSuspended,
-    "reinstated": MakerReinstated,
-    "profile_updated": MakerProfileUpdated,
-}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _emit(uow: UnitOfWork, maker: Maker, today: date) -> None:
-    """Write the maker's recorded events to the outbox. A new draft is nobody else's business,
-    so `created` is not published."""
-    snapshot = maker.catalogue_snapshot(today).model_dump(mode="json", exclude={"version"})
-    for event in maker.pull_events():
-        event_type = _EVENT_TYPES.get(event.name)
-        if event_type is None:
-            continue
-        data = {**snapshot, "maker_version": event.version, "status": event.status.value}
-        uow.emit(event_type.model_validate(data), aggregate_id=maker.id,
-                 aggregate_version=event.version)
+def _caller(call: Call) -> uuid.UUID:
+    """The signed-in caller's user id (the route requires a role, so there is one)."""
+    assert call.principal is not None
+    return call.principal.user_id
+
+
+def _unit_of_work(call: Call) -> UnitOfWork:
+    return UnitOfWork(call.app[POOL], usecases.PRODUCER)
 
 
 def _sees_everything(principal: Principal | None, maker: Maker) -> bool:
@@ -133,40 +63,6 @@ def _view(principal: Principal | None, maker: Maker | None, today: date) -> Owne
     raise not_found("Maker")
 
 
-async def _change(
-    call: Call, action: Callable[[Maker, datetime], None], *, owner_only: bool
-) -> OwnerMakerView:
-    """Load, authorise, apply one command and save it with its events, all in one transaction."""
-    maker_id = call.path_id()
-    principal = call.principal
-    assert principal is not None
-    now = _now()
-    async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        maker = await store.get(uow.conn, maker_id)
-        if maker is None or (owner_only and maker.user_id != principal.user_id):
-            raise not_found("Maker")
-        loaded_version = maker.version
-        action(maker, now)
-        if maker.version != loaded_version:
-            await store.save(uow.conn, maker, loaded_version)
-            _emit(uow, maker, now.date())
-    return maker.owner_view(now.date())
-
-
-def _position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    position = decode_cursor(cursor, (str, str))
-    if position is None:
-        return None
-    try:
-        at = datetime.fromisoformat(position[0])
-        maker_id = uuid.UUID(position[1])
-    except ValueError:
-        raise bad_request("Invalid cursor", code="invalid_cursor") from None
-    if at.tzinfo is None:
-        raise bad_request("Invalid cursor", code="invalid_cursor")
-    return at, maker_id
-
-
 # --- the maker's own record ---------------------------------------------------------------------
 
 _409 = "Conflict with the current state (named in `current_state`)"
@@ -178,13 +74,9 @@ _409 = "Conflict with the current state (named in `current_state`)"
                                    "handle_taken"})
 async def create_maker(call: Call) -> OwnerMakerView:
     """Start a maker application (a draft) for the calling maker user."""
-    principal = call.principal
-    assert principal is not None
     now = _now()
-    maker = Maker.create(principal.user_id, call.body, now)
-    async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        await store.insert(uow.conn, maker)
-        _emit(uow, maker, now.date())
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.create(uow, _caller(call), call.body, now)
     return maker.owner_view(now.date())
 
 
@@ -192,9 +84,7 @@ async def create_maker(call: Call) -> OwnerMakerView:
 @routes.get("/api/v1/makers/me", response=OwnerMakerView, roles=("maker",))
 async def get_my_maker(call: Call) -> OwnerMakerView:
     """The calling maker user's own full record."""
-    principal = call.principal
-    assert principal is not None
-    maker = await store.get_by_user(call.app[POOL], principal.user_id)
+    maker = await store.get_by_user(call.app[POOL], _caller(call))
     if maker is None:
         raise not_found("Maker")
     return maker.owner_view(_now().date())
@@ -205,16 +95,20 @@ async def get_my_maker(call: Call) -> OwnerMakerView:
 async def edit_maker(call: Call) -> OwnerMakerView:
     """Edit the profile (owner; only in draft or changes_requested). Only the fields sent change;
     null clears an optional field."""
-    user_id = call.principal.user_id  # type: ignore[union-attr]
-    return await _change(call, lambda m, now: m.edit(call.body, user_id, now), owner_only=True)
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.edit(uow, call.path_id(), call.body, _caller(call), now)
+    return maker.owner_view(now.date())
 
 
 @routes.post("/api/v1/makers/{id}/submit", response=OwnerMakerView, roles=("maker",),
              extra_responses={409: _409})
 async def submit_maker(call: Call) -> OwnerMakerView:
     """Submit the application for review (owner). 422 names each unmet blocking checklist item."""
-    user_id = call.principal.user_id  # type: ignore[union-attr]
-    return await _change(call, lambda m, now: m.submit(user_id, now), owner_only=True)
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.submit(uow, call.path_id(), _caller(call), now)
+    return maker.owner_view(now.date())
 
 
 # --- operations ----------------------------------------------------------------------------------
@@ -225,19 +119,22 @@ async def submit_maker(call: Call) -> OwnerMakerView:
 async def review_maker(call: Call) -> OwnerMakerView:
     """Approve, reject or request changes to a submitted application (operators)."""
     body: ReviewIn = call.body
-    user_id = call.principal.user_id  # type: ignore[union-attr]
-    return await _change(
-        call, lambda m, now: m.review(body.decision, body.note, user_id, now), owner_only=False
-    )
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.review(uow, call.path_id(), body.decision, body.note,
+                                      _caller(call), now)
+    return maker.owner_view(now.date())
 
 
 @routes.post("/api/v1/makers/{id}/suspend", body=SuspendIn, response=OwnerMakerView,
              roles=("operator",), extra_responses={409: _409})
 async def suspend_maker(call: Call) -> OwnerMakerView:
     """Suspend an approved maker, with a reason (operators)."""
-    reason = call.body.reason
-    user_id = call.principal.user_id  # type: ignore[union-attr]
-    return await _change(call, lambda m, now: m.suspend(reason, user_id, now), owner_only=False)
+    body: SuspendIn = call.body
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.suspend(uow, call.path_id(), body.reason, _caller(call), now)
+    return maker.owner_view(now.date())
 
 
 @routes.post("/api/v1/makers/{id}/reinstate", body=ReinstateIn, body_required=False,
@@ -245,10 +142,10 @@ async def suspend_maker(call: Call) -> OwnerMakerView:
 async def reinstate_maker(call: Call) -> OwnerMakerView:
     """Reinstate a suspended maker (operators). The body `{"note": "..."}` is optional."""
     body: ReinstateIn = call.body
-    user_id = call.principal.user_id  # type: ignore[union-attr]
-    return await _change(
-        call, lambda m, now: m.reinstate(body.note, user_id, now), owner_only=False
-    )
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.reinstate(uow, call.path_id(), body.note, _caller(call), now)
+    return maker.owner_view(now.date())
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -272,8 +169,9 @@ async def get_maker(call: Call) -> OwnerMakerView | PublicMakerView:
     return _view(call.principal, maker, _now().date())
 
 
-@routes.get("/api/v1/makers", query=MakerListQuery, response=MakerPage, auth="optional")
-async def list_makers(call: Call) -> MakerPage:
+@routes.get("/api/v1/makers", query=MakerListQuery, response=Page[OwnerMakerView | PublicMakerView],
+            auth="optional")
+async def list_makers(call: Call) -> Page[OwnerMakerView | PublicMakerView]:
     """The directory of approved makers (public views). Operators see full records and may add
     ?status= (submitted: the review queue, oldest submission first)."""
     query: MakerListQuery = call.query
@@ -285,11 +183,11 @@ async def list_makers(call: Call) -> MakerPage:
         if not principal.is_operator:
             raise forbidden("Only operators may list makers by status")
     makers, position = await store.list_by_status(
-        call.app[POOL], status, _position(query.cursor), query.limit
+        call.app[POOL], status, decode_time_id(query.cursor), query.limit
     )
     today = _now().date()
     operator = principal is not None and principal.is_operator
-    return MakerPage(
-        items=[m.owner_view(today) if operator else m.public_view(today) for m in makers],
-        next_cursor=encode_cursor([position[0].isoformat(), str(position[1])]) if position else None,
-    )
+    items: list[OwnerMakerView | PublicMakerView] = [
+        m.owner_view(today) if operator else m.public_view(today) for m in makers
+    ]
+    return Page(items=items, next_cursor=encode_time_id(position))

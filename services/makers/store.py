@@ -1,8 +1,8 @@
 """Makers' SQL: load and save the Maker aggregate, and the lists.
 
-Saving is optimistic: an UPDATE only succeeds against the version that was loaded, so of two
-concurrent changes to one maker the second is refused (409) instead of silently overwriting the
-first. Uniqueness (one maker per user, unique handles) is enforced by the database, so
+Saving is optimistic: a maker loaded through the unit of work (`load`) is written back only over
+the version it was loaded at, so of two concurrent changes to one maker the second is refused
+(409 concurrent_update) instead of silently overwriting the first. Uniqueness (one maker per user, unique handles) is enforced by the database, so
 concurrent requests cannot both win either.
 """
 
@@ -15,7 +15,8 @@ from uuid import UUID
 import asyncpg
 
 from services.makers.domain import HistoryEntry, Maker, MakerProfile, MakerStatus
-from shared.errors import ProblemError, Violation, conflict
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Violation, conflict
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
@@ -53,15 +54,21 @@ def list_sort_column(status: MakerStatus) -> str:
 
 
 async def get(db: Executor, maker_id: UUID) -> Maker | None:
-    return _maker(await db.fetchrow(f"{_SELECT} WHERE id = $1", maker_id))
+    return _maker_or_none(await db.fetchrow(f"{_SELECT} WHERE id = $1", maker_id))
+
+
+async def load(uow: UnitOfWork, maker_id: UUID) -> Maker | None:
+    """A maker to change and `save` in this unit of work: its loaded version is remembered."""
+    maker = await get(uow.conn, maker_id)
+    return None if maker is None else uow.track(maker)
 
 
 async def get_by_user(db: Executor, user_id: UUID) -> Maker | None:
-    return _maker(await db.fetchrow(f"{_SELECT} WHERE user_id = $1", user_id))
+    return _maker_or_none(await db.fetchrow(f"{_SELECT} WHERE user_id = $1", user_id))
 
 
 async def get_by_handle(db: Executor, handle: str) -> Maker | None:
-    return _maker(await db.fetchrow(f"{_SELECT} WHERE handle = $1", handle))
+    return _maker_or_none(await db.fetchrow(f"{_SELECT} WHERE handle = $1", handle))
 
 
 async def list_by_status(
@@ -87,35 +94,32 @@ async def list_by_status(
     more = len(rows) > limit
     rows = rows[:limit]
     position = (rows[-1][column], rows[-1]["id"]) if more else None
-    return [_maker(row) for row in rows], position  # type: ignore[misc]
+    return [_maker(row) for row in rows], position
 
 
 # --- writes --------------------------------------------------------------------------------------
 
 
-async def insert(conn: asyncpg.Connection, maker: Maker) -> None:
+async def save(uow: UnitOfWork, maker: Maker) -> None:
+    """Insert a new maker, or write a loaded one over the version it was loaded at; a
+    concurrent change in the meantime is a conflict (concurrent_update)."""
     values = _values(maker)
+    loaded_version = uow.loaded_version(maker)
     try:
-        await conn.execute(_INSERT, *(values[column] for column in _COLUMNS))
+        if loaded_version is None:
+            await uow.conn.execute(_INSERT, *(values[column] for column in _COLUMNS))
+        else:
+            result = await uow.conn.execute(
+                _UPDATE, maker.id, loaded_version, *(values[column] for column in _UPDATABLE)
+            )
+            if result != "UPDATE 1":
+                raise conflict(
+                    "concurrent_update",
+                    "The maker record was changed by another request; reload it and try again",
+                )
     except asyncpg.UniqueViolationError as exc:
         raise _unique_conflict(exc) from None
-
-
-async def save(conn: asyncpg.Connection, maker: Maker, expected_version: int) -> None:
-    """Write the maker's new state over the version that was loaded; a concurrent change in the
-    meantime is a 409."""
-    values = _values(maker)
-    try:
-        result = await conn.execute(
-            _UPDATE, maker.id, expected_version, *(values[column] for column in _UPDATABLE)
-        )
-    except asyncpg.UniqueViolationError as exc:
-        raise _unique_conflict(exc) from None
-    if result != "UPDATE 1":
-        raise conflict(
-            "concurrent_update",
-            "The maker record was changed by another request; reload it and try again",
-        )
+    uow.mark_saved(maker)
 
 
 # --- mapping -------------------------------------------------------------------------------------
@@ -139,9 +143,11 @@ def _values(maker: Maker) -> dict[str, Any]:
     }
 
 
-def _maker(row: asyncpg.Record | None) -> Maker | None:
-    if row is None:
-        return None
+def _maker_or_none(row: asyncpg.Record | None) -> Maker | None:
+    return None if row is None else _maker(row)
+
+
+def _maker(row: asyncpg.Record) -> Maker:
     return Maker(
         id=row["id"],
         user_id=row["user_id"],
@@ -154,10 +160,10 @@ def _maker(row: asyncpg.Record | None) -> Maker | None:
     )
 
 
-def _unique_conflict(exc: asyncpg.UniqueViolationError) -> ProblemError:
+def _unique_conflict(exc: asyncpg.UniqueViolationError) -> Conflict:
     if exc.constraint_name == "makers_handle_key":
-        return ProblemError(
-            409, "Conflict", "That handle is taken; choose another", code="handle_taken",
+        return Conflict(
+            "That handle is taken; choose another", code="handle_taken",
             errors=[Violation(("body", "handle"), "Handle is taken", "handle_taken")],
         )
     if exc.constraint_name in ("makers_user_id_key", "makers_pkey"):

@@ -1,0 +1,132 @@
+"""The makers use cases: create an application, edit and submit it, review it, suspend and
+reinstate a maker.
+
+Each is a plain async function over a unit of work (one transaction): it loads the maker,
+applies one domain command, saves the maker over the version it loaded and writes the events
+that command recorded to the outbox, so the change and its events commit together. The HTTP
+handlers call these; so can a test, with no HTTP. Who may call which is the caller's check
+(the route's roles), except that only its owner may touch a maker's own application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from uuid import UUID
+
+from services.makers import store
+from services.makers.domain import Maker, MakerProfile, MakerProfilePatch, ReviewDecision
+from shared.contracts.makers import (
+    MakerApproved,
+    MakerChangesRequested,
+    MakerProfileUpdated,
+    MakerRejected,
+    MakerReinstated,
+    MakerSnapshotEvent,
+    MakerSubmitted,
+    MakerSuspended,
+)
+from shared.db import UnitOfWork
+from shared.errors import not_found
+
+PRODUCER = "makers"
+
+# The contract event each domain event is published as. A new draft (`created`) is nobody
+# else's business, so it is not published.
+_CONTRACT_EVENTS: dict[str, type[MakerSnapshotEvent]] = {
+    "submitted": MakerSubmitted,
+    "approved": MakerApproved,
+    "rejected": MakerRejected,
+    "changes_requested": MakerChangesRequested,
+    "suspended": MakerSuspended,
+    "reinstated": MakerReinstated,
+    "profile_updated": MakerProfileUpdated,
+}
+
+
+def published_events(maker: Maker, today: date) -> list[MakerSnapshotEvent]:
+    """Pull the maker's recorded events and translate those others hear about into contract
+    events: each carries the maker's catalogue snapshot, with the version and status that
+    event left the maker in."""
+    snapshot = maker.catalogue_snapshot(today).model_dump(mode="json", exclude={"version"})
+    return [
+        _CONTRACT_EVENTS[event.name].model_validate(
+            {**snapshot, "maker_version": event.version, "status": event.status.value}
+        )
+        for event in maker.pull_events()
+        if event.name in _CONTRACT_EVENTS
+    ]
+
+
+async def _save(uow: UnitOfWork, maker: Maker, today: date) -> None:
+    await store.save(uow, maker)
+    for event in published_events(maker, today):
+        uow.emit(event, aggregate_id=maker.id, aggregate_version=event.maker_version)
+
+
+async def _change(
+    uow: UnitOfWork,
+    maker_id: UUID,
+    command: Callable[[Maker], None],
+    now: datetime,
+    *,
+    owner: UUID | None = None,
+) -> Maker:
+    """Load the maker, apply one command and save it with its events. With `owner`, a maker
+    of anyone else is reported missing, never as forbidden."""
+    maker = await store.load(uow, maker_id)
+    if maker is None or (owner is not None and maker.user_id != owner):
+        raise not_found("Maker")
+    command(maker)
+    if maker.pending_events:  # a command that changed nothing recorded nothing to save
+        await _save(uow, maker, now.date())
+    return maker
+
+
+# --- the maker's own application -----------------------------------------------------------------
+
+
+async def create(uow: UnitOfWork, user_id: UUID, profile: MakerProfile, now: datetime) -> Maker:
+    """Start a maker application (a draft) for the maker user `user_id`."""
+    maker = Maker.create(user_id, profile, now)
+    await _save(uow, maker, now.date())
+    return maker
+
+
+async def edit(
+    uow: UnitOfWork, maker_id: UUID, patch: MakerProfilePatch, by: UUID, now: datetime
+) -> Maker:
+    """Change the fields the patch sent (owner only; in draft or changes_requested)."""
+    return await _change(uow, maker_id, lambda m: m.edit(patch, by, now), now, owner=by)
+
+
+async def submit(uow: UnitOfWork, maker_id: UUID, by: UUID, now: datetime) -> Maker:
+    """Submit the application for review (owner only), once the checklist is met."""
+    return await _change(uow, maker_id, lambda m: m.submit(by, now), now, owner=by)
+
+
+# --- operations ----------------------------------------------------------------------------------
+
+
+async def review(
+    uow: UnitOfWork,
+    maker_id: UUID,
+    decision: ReviewDecision,
+    note: str | None,
+    by: UUID,
+    now: datetime,
+) -> Maker:
+    """Approve, reject or request changes to a submitted application."""
+    return await _change(uow, maker_id, lambda m: m.review(decision, note, by, now), now)
+
+
+async def suspend(uow: UnitOfWork, maker_id: UUID, reason: str, by: UUID, now: datetime) -> Maker:
+    """Suspend an approved maker, with a reason."""
+    return await _change(uow, maker_id, lambda m: m.suspend(reason, by, now), now)
+
+
+async def reinstate(
+    uow: UnitOfWork, maker_id: UUID, note: str | None, by: UUID, now: datetime
+) -> Maker:
+    """Reinstate a suspended maker."""
+    return await _change(uow, maker_id, lambda m: m.reinstate(note, by, now), now)
