@@ -38,7 +38,6 @@ from services.orders.domain import (
     LineOptions,
     MakerOrder,
     MakerOrderStatus,
-    Money,
     Order,
     OrderStatus,
     PaymentStatus,
@@ -59,7 +58,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found, state_conflict
 from shared.http import POOL, Call, Routes
-from shared.money import Money as MoneyIn
+from shared.money import Money
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 from shared.watch import ChangeFeed
 
@@ -153,13 +152,13 @@ class RefundIn(_Body):
 class CommissionIn(_Body):
     maker_id: uuid.UUID
     brief: str = Field(max_length=8000)
-    budget: MoneyIn
+    budget: Money
     ring_size_mm: Millimetres | None = None
     deadline: date
 
 
 class QuoteIn(_Body):
-    price: MoneyIn
+    price: Money
     lead_time_days: int
     description: str = Field(max_length=8000)
     has_natural_diamond: bool = False
@@ -235,9 +234,9 @@ class LineView(_View):
     maker_id: uuid.UUID
     title: str
     quantity: int
-    unit_price: MoneyIn
-    engraving_price: MoneyIn = Field(description="Per unit; zero when not engraved")
-    line_total: MoneyIn
+    unit_price: Money
+    engraving_price: Money = Field(description="Per unit; zero when not engraved")
+    line_total: Money
     options: OptionsView
     cancellation_right: CancellationRight
     production_kind: ProductionKind
@@ -277,10 +276,10 @@ class MakerOrderView(_View):
     maker_id: uuid.UUID
     status: MakerOrderStatus
     lines: list[LineView]
-    gross: MoneyIn
+    gross: Money
     commission_rate: Number = Field(description="Frozen when the maker order was created")
-    commission: MoneyIn
-    net: MoneyIn
+    commission: Money
+    net: Money
     lead_time_days: LeadTimeView | None
     tracking: TrackingView | None
     quality_checks: list[QualityCheckView]
@@ -310,13 +309,13 @@ class MakerOrderDetail(MakerOrderView):
 
 class PaymentView(_View):
     status: PaymentStatus
-    authorised_amount: MoneyIn | None
+    authorised_amount: Money | None
     authorised_at: datetime | None
 
 
 class RefundView(_View):
     id: uuid.UUID
-    amount: MoneyIn
+    amount: Money
     reason: str
     maker_order_id: uuid.UUID | None
     status: RefundStatus
@@ -330,7 +329,7 @@ class OrderView(_View):
     status: OrderStatus
     cancellation_reason: CancellationReason | None
     lines: list[LineView]
-    total: MoneyIn
+    total: Money
     maker_orders: list[MakerOrderView]
     timeline: list[TimelineView]
     statements: list[str] = Field(description="Legal statements the invoice must carry")
@@ -357,21 +356,21 @@ class LedgerLineView(_View):
     id: uuid.UUID
     maker_order_id: uuid.UUID
     kind: LedgerKind
-    gross: MoneyIn
-    commission: MoneyIn
-    net: MoneyIn
+    gross: Money
+    commission: Money
+    net: Money
     at: datetime
 
 
 class PayoutsView(BaseModel):
     items: list[LedgerLineView] = Field(description="Newest first")
     next_cursor: str | None = None
-    balance: MoneyIn = Field(description="The sum of every line's net amount")
-    balances: list[MoneyIn] = Field(description="The balance per currency, if ever more than one")
+    balance: Money = Field(description="The sum of every line's net amount")
+    balances: list[Money] = Field(description="The balance per currency, if ever more than one")
 
 
 class QuoteView(_View):
-    price: MoneyIn
+    price: Money
     lead_time_days: int
     description: str
     has_natural_diamond: bool
@@ -384,7 +383,7 @@ class CommissionView(_View):
     customer_id: uuid.UUID
     status: CommissionStatus
     brief: str
-    budget: MoneyIn
+    budget: Money
     ring_size_mm: Number | None
     deadline: date
     quote: QuoteView | None
@@ -430,10 +429,6 @@ def _now() -> datetime:
 
 def _address(body: AddressIn) -> ShippingAddress:
     return ShippingAddress(**body.model_dump())
-
-
-def _money(body: MoneyIn) -> Money:
-    return Money(body.amount, body.currency)
 
 
 async def _my_maker_id(call: Call) -> uuid.UUID | None:
@@ -739,7 +734,7 @@ async def request_commission(call: Call) -> CommissionView:
     commission = Commission.request(
         maker_id=body.maker_id,
         maker_accepts_commissions=maker is not None and maker.takes_commissions,
-        customer_id=_principal(call).user_id, brief=body.brief, budget=_money(body.budget),
+        customer_id=_principal(call).user_id, brief=body.brief, budget=body.budget,
         deadline=body.deadline, ring_size_mm=body.ring_size_mm,
     )
     async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
@@ -753,7 +748,7 @@ async def quote_commission(call: Call) -> CommissionView:
     """Quote a price and lead time (the maker; again to revise it until accepted)."""
     body: QuoteIn = call.body
     return await _change_commission(call, "maker", lambda commission: commission.quote_price(
-        by_maker_id=commission.maker_id, price=_money(body.price),
+        by_maker_id=commission.maker_id, price=body.price,
         lead_time_days=body.lead_time_days, description=body.description,
         has_natural_diamond=body.has_natural_diamond,
     ))

@@ -29,13 +29,13 @@ from aiohttp import web
 from services.orders.domain import (
     AuthorisationOutcome,
     AuthorisationResult,
-    Money,
     PaymentProvider,
     PaymentProviderError,
 )
 from services.orders.settings import ORDERS_SETTINGS
 from shared.db import create_pool
 from shared.logging import get_logger
+from shared.money import Money
 
 log = get_logger()
 

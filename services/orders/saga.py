@@ -24,7 +24,7 @@ import asyncpg
 from aiohttp import web
 
 from services.orders import idempotency, store
-from services.orders.domain import AuthorisationOutcome, Money, Order, PaymentProviderError
+from services.orders.domain import AuthorisationOutcome, Order, PaymentProviderError
 from services.orders.payments import PROVIDER, authorise_with_retries
 from services.orders.settings import ORDERS_SETTINGS
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
@@ -57,8 +57,7 @@ async def stock_reserved(app: web.Application, uow: UnitOfWork, event: StockRese
     if order is None:
         log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
         return
-    order.stock_reserved({line.listing_id: Money(line.unit_price.amount, line.unit_price.currency)
-                          for line in event.lines})
+    order.stock_reserved({line.listing_id: line.unit_price for line in event.lines})
     await authorise_if_due(app, order)
     await store.save_order(uow, order)
 

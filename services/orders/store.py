@@ -35,7 +35,6 @@ from services.orders.domain import (
     ListingSnapshot,
     MakerOrder,
     MakerOrderStatus,
-    Money,
     Order,
     OrderStatus,
     ProductionKind,
@@ -48,6 +47,7 @@ from shared.contracts.catalogue import ListingSnapshotEvent
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.db import UnitOfWork
 from shared.errors import conflict
+from shared.money import Money
 from shared.watch import change_channel, notify_change
 
 Executor = asyncpg.Connection | asyncpg.Pool
@@ -89,7 +89,7 @@ def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
     (a draft has no price or production kind yet)."""
     if event.price is None or event.production_kind is None:
         return None
-    price = Money(event.price.amount, event.price.currency)
+    price = event.price
     options = event.options
     engraving = options.engraving
     return ListingSnapshot(
@@ -107,8 +107,7 @@ def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
                       if options.ring_size_mm else None),
         engraving=(EngravingOption(
             max_chars=engraving.max_chars,
-            price_delta=(Money(engraving.price_delta.amount, engraving.price_delta.currency)
-                         if engraving.price_delta else Money.zero(price.currency)),
+            price_delta=engraving.price_delta or Money.zero(price.currency),
         ) if engraving else None),
         # An empty list offers no choice, the same as none.
         chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
@@ -382,15 +381,16 @@ async def ledger_balances(db: Executor, maker_id: UUID) -> list[Money]:
         "GROUP BY currency ORDER BY currency",
         maker_id,
     )
-    return [Money(int(row["balance"]), row["currency"]) for row in rows]
+    return [Money(amount=int(row["balance"]), currency=row["currency"]) for row in rows]
 
 
 def _ledger_entry(row: asyncpg.Record) -> LedgerEntry:
     currency = row["currency"]
     return LedgerEntry(
         id=row["id"], maker_id=row["maker_id"], maker_order_id=row["maker_order_id"],
-        kind=LedgerKind(row["kind"]), gross=Money(row["gross_amount"], currency),
-        commission=Money(row["commission_amount"], currency), net=Money(row["net_amount"], currency),
+        kind=LedgerKind(row["kind"]), gross=Money(amount=row["gross_amount"], currency=currency),
+        commission=Money(amount=row["commission_amount"], currency=currency),
+        net=Money(amount=row["net_amount"], currency=currency),
         at=row["at"],
     )
 

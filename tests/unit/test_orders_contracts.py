@@ -14,7 +14,6 @@ from services.orders.domain import (
     DomainEvent,
     ListingSnapshot,
     LineOptions,
-    Money,
     Order,
     ProductionKind,
     QualityChecks,
@@ -24,6 +23,7 @@ from services.orders.domain import (
     price_lines,
 )
 from shared.contracts import event_class, load_contracts
+from shared.money import Money
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
 RATE = Decimal("0.15")
@@ -38,7 +38,7 @@ def _order(*makers: uuid.UUID) -> Order:
         snapshot.listing_id: snapshot
         for snapshot in (
             ListingSnapshot(listing_id=uuid.uuid4(), maker_id=maker, title="Band",
-                            price=Money(5000, "GBP"), visible=True,
+                            price=Money(amount=5000, currency="GBP"), visible=True,
                             production_kind=ProductionKind.READY_TO_SHIP, stock_available=3)
             for maker in makers
         )
@@ -75,13 +75,13 @@ def _every_kind_of_event() -> list[DomainEvent]:
     for close in ("decline", "withdraw", "accept"):
         commission = Commission.request(
             maker_id=maker, maker_accepts_commissions=True, customer_id=CUSTOMER, brief="A ring",
-            budget=Money(1000, "GBP"), deadline=(NOW + timedelta(days=9)).date(), now=NOW)
+            budget=Money(amount=1000, currency="GBP"), deadline=(NOW + timedelta(days=9)).date(), now=NOW)
         if close == "decline":
             commission.decline(by_maker_id=maker, reason="Busy", now=NOW)
         elif close == "withdraw":
             commission.withdraw(by_customer_id=CUSTOMER, now=NOW)
         else:
-            commission.quote_price(by_maker_id=maker, price=Money(900, "GBP"), lead_time_days=5,
+            commission.quote_price(by_maker_id=maker, price=Money(amount=900, currency="GBP"), lead_time_days=5,
                                    description="Gold", now=NOW)
             commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
         events += commission.pending_events

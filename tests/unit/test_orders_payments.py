@@ -7,13 +7,13 @@ import pytest
 from services.orders.domain import (
     AuthorisationOutcome,
     AuthorisationResult,
-    Money,
     PaymentProviderError,
 )
 from services.orders.idempotency import request_hash
 from services.orders.payments import _outcome, authorise_with_retries
+from shared.money import Money
 
-AMOUNT = Money(12500, "GBP")
+AMOUNT = Money(amount=12500, currency="GBP")
 
 
 class ScriptedProvider:

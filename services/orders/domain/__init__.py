@@ -44,14 +44,12 @@ from services.orders.domain.pricing import (
     LeadTime,
     LineOptions,
     ListingSnapshot,
-    Money,
     PricedLine,
     RequestedLine,
     SizeRange,
     commission_for,
     price_lines,
     statements_for,
-    sum_money,
 )
 from services.orders.domain.serialisation import from_json, to_json
 from services.orders.domain.vocabulary import (
@@ -105,7 +103,6 @@ __all__ = [
     "ListingSnapshot",
     "MakerOrder",
     "MakerOrderStatus",
-    "Money",
     "Order",
     "OrderStatus",
     "Payment",
@@ -132,6 +129,5 @@ __all__ = [
     "price_lines",
     "reversal_of",
     "statements_for",
-    "sum_money",
     "to_json",
 ]

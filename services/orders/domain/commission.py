@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from services.orders.domain.events import Aggregate, TimelineEntry, utcnow
-from services.orders.domain.pricing import LeadTime, LineOptions, Money, PricedLine
+from services.orders.domain.pricing import LeadTime, LineOptions, PricedLine
 from services.orders.domain.vocabulary import (
     MAX_COMMISSION_BRIEF_CHARS,
     MAX_QUOTE_DESCRIPTION_CHARS,
@@ -23,6 +23,7 @@ from services.orders.domain.vocabulary import (
     ProductionKind,
 )
 from shared.errors import Violation, forbidden, rules_violated, state_conflict
+from shared.money import Money
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from datetime import datetime
 
 from services.orders.domain.events import utcnow
 from services.orders.domain.maker_order import MakerOrder
-from services.orders.domain.pricing import Money, sum_money
 from services.orders.domain.vocabulary import LedgerKind, MakerOrderStatus
+from shared.money import Money
 
 
 @dataclass(frozen=True)
@@ -62,5 +62,5 @@ def reversal_of(earning: LedgerEntry, *, at: datetime | None = None) -> LedgerEn
 
 def balance(entries: Iterable[LedgerEntry], currency: str = "GBP") -> Money:
     """What the maker is owed: the sum of net amounts."""
-    return sum_money((entry.net for entry in entries), currency)
+    return Money.total((entry.net for entry in entries), currency)
 

@@ -11,13 +11,14 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from services.orders.domain.events import Aggregate, TimelineEntry, utcnow
-from services.orders.domain.pricing import LeadTime, Money, PricedLine, commission_for, sum_money
+from services.orders.domain.pricing import LeadTime, PricedLine, commission_for
 from services.orders.domain.vocabulary import (
     MAX_QUALITY_NOTES_CHARS,
     MAX_REASON_CHARS,
     MakerOrderStatus,
 )
 from shared.errors import StateConflict, Violation, rules_violated, state_conflict
+from shared.money import Money
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class MakerOrder(Aggregate):
         commission_rate: Decimal,
         now: datetime,
     ) -> MakerOrder:
-        gross = sum_money((line.line_total for line in lines), lines[0].line_total.currency)
+        gross = Money.total((line.line_total for line in lines), lines[0].line_total.currency)
         commission = commission_for(gross, commission_rate)
         lead_times = [line.lead_time_days for line in lines if line.lead_time_days is not None]
         maker_order = cls(

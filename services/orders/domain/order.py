@@ -14,13 +14,7 @@ from typing import ClassVar
 
 from services.orders.domain.events import Aggregate, DomainEvent, TimelineEntry, utcnow
 from services.orders.domain.maker_order import MakerOrder, stock_release
-from services.orders.domain.pricing import (
-    Money,
-    PricedLine,
-    check_commission_rate,
-    statements_for,
-    sum_money,
-)
+from services.orders.domain.pricing import PricedLine, check_commission_rate, statements_for
 from services.orders.domain.vocabulary import (
     PAYMENT_WINDOW,
     CancellationReason,
@@ -31,6 +25,7 @@ from services.orders.domain.vocabulary import (
     RefundStatus,
 )
 from shared.errors import Violation, not_found, rules_violated, state_conflict
+from shared.money import Money
 
 
 @dataclass(frozen=True)
@@ -125,7 +120,7 @@ class Order(Aggregate):
             id=order_id or uuid.uuid4(),
             customer_id=customer_id,
             lines=list(lines),
-            total=sum_money((line.line_total for line in lines), currency),
+            total=Money.total((line.line_total for line in lines), currency),
             shipping_address=shipping_address,
             gift_message=gift_message or None,
             status=OrderStatus.PENDING,
@@ -180,7 +175,7 @@ class Order(Aggregate):
     @property
     def refunds_total(self) -> Money:
         """Everything owed back so far, issued or still due."""
-        return sum_money((refund.amount for refund in self.refunds), self.total.currency)
+        return Money.total((refund.amount for refund in self.refunds), self.total.currency)
 
     def refunds_due(self) -> list[Refund]:
         return [refund for refund in self.refunds if refund.status is RefundStatus.DUE]
@@ -417,7 +412,7 @@ class Order(Aggregate):
         now = now or utcnow()
         refund.status = RefundStatus.ISSUED
         refund.issued_at = now
-        issued = sum_money(
+        issued = Money.total(
             (r.amount for r in self.refunds if r.status is RefundStatus.ISSUED), self.total.currency
         )
         if self.payment.authorised_amount is not None and issued == self.payment.authorised_amount:

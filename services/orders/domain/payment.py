@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from services.orders.domain.pricing import Money
+from shared.money import Money
 
 
 class AuthorisationOutcome(StrEnum):

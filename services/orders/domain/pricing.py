@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from services.orders.domain.vocabulary import (
@@ -21,6 +21,7 @@ from services.orders.domain.vocabulary import (
     ProductionKind,
 )
 from shared.errors import Violation, rules_violated
+from shared.money import Money
 
 SYSTEM_OF_WARRANTIES_STATEMENT = (
     "The diamonds herein invoiced have been purchased from legitimate sources not involved in "
@@ -31,60 +32,10 @@ SYSTEM_OF_WARRANTIES_STATEMENT = (
 
 
 
-@dataclass(frozen=True)
-class Money:
-    """An amount in integer minor units (pence for GBP) of one ISO 4217 currency."""
-
-    amount: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        # bool is an int subclass; True pence is a bug, not a price.
-        if not isinstance(self.amount, int) or isinstance(self.amount, bool):
-            raise TypeError(f"Money amount must be an int of minor units, got {self.amount!r}")
-        if not (len(self.currency) == 3 and self.currency.isascii() and self.currency.isupper()):
-            raise ValueError(f"Not an ISO 4217 currency code: {self.currency!r}")
-
-    @classmethod
-    def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
-
-    def _same_currency(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise ValueError(f"Cannot combine {self.currency} with {other.currency}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-    def __mul__(self, times: int) -> Money:
-        if not isinstance(times, int) or isinstance(times, bool):
-            raise TypeError("Money can only be multiplied by a whole number")
-        return Money(self.amount * times, self.currency)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"amount": self.amount, "currency": self.currency}
-
-
-def sum_money(amounts: Iterable[Money], currency: str) -> Money:
-    total = Money.zero(currency)
-    for amount in amounts:
-        total += amount
-    return total
-
-
 def commission_for(gross: Money, rate: Decimal) -> Money:
     """The marketplace's commission on `gross`, rounded half-up to the minor unit."""
     check_commission_rate(rate)
-    exact = Decimal(gross.amount) * rate
-    return Money(int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), gross.currency)
+    return gross.share(rate)
 
 
 def check_commission_rate(rate: Decimal) -> None:
