@@ -1,7 +1,7 @@
 """scale: the search benchmark's request (text + two filters + facets), direct to the
 catalogue, as the catalogue grows: 100k and 1M listings (`--quick`: 50k) against 10k, loaded
 with COPY (bench/listings.py). Target: p50 at the largest size <= 2x p50 at 10k (search cost
-bounded by what the page shows, ARCHITECTURE.md "Search at scale"). Requests/s and p99 are
+bounded by the facet cap, docs/architecture.md "Search"). Requests/s and p99 are
 reported beside.
 
 The 10k catalogue lives in a namespace of its own, with its own catalogue process, for the

@@ -7,7 +7,7 @@ api` (rate limits raised: one client address sends everything) and `python -m
 bench.bare_search` each in their own process. The baseline's SQL is recorded from the
 catalogue's own search and store functions for the very request measured (bench/bare_search.py).
 
-Load: a closed loop of 32 concurrent clients (the figure ARCHITECTURE.md's measurements use),
+Load: a closed loop of 32 concurrent clients (the figure every search measurement here uses),
 every latency recorded (bench/loadgen.py). Per repeat each endpoint is measured on bare, direct
 and gateway back to back. Targets: direct >= 0.8x bare, gateway >= 0.5x bare (req/s); p50 and
 p99 are reported beside with the bare figures as their baseline.

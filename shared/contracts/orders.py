@@ -1,6 +1,6 @@
 """Events of the orders service.
 
-The saga (ARCHITECTURE.md): `orders.order.placed` asks catalogue to reserve;
+The saga (docs/architecture.md): `orders.order.placed` asks catalogue to reserve;
 `orders.order.confirmed` commits the reservation; `orders.order.cancelled`
 releases whatever is reserved for the order (catalogue must accept a cancel for
 an order it has not seen yet, or already released). `orders.maker_order.declined`

@@ -50,7 +50,7 @@ def gateway(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iter
 def api_schema(gateway: str):
     document = requests.get(gateway + "/openapi.json", timeout=10).json()
     assert "x-unavailable-services" not in document["info"], document["info"]
-    # Unknown query parameters are ignored by design (API.md rejects unknown *body* fields);
+    # Unknown query parameters are ignored by design (docs/api.md: only unknown *body* fields are rejected);
     # OpenAPI cannot say so, so none are generated.
     config = schemathesis.Config.from_dict({"generation": {"allow-extra-parameters": False}})
     return schemathesis.openapi.from_dict(document, config=config)
