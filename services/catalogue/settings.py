@@ -11,7 +11,9 @@ from shared.config import ServiceSettings
 class CatalogueSettings(ServiceSettings):
     service = "catalogue"
 
-    port: int = Field(8081, validation_alias="CATALOGUE_PORT", description="HTTP port of the catalogue service")
+    port: int = Field(
+        8081, validation_alias="CATALOGUE_PORT", description="HTTP port of the catalogue service"
+    )
     reservation_ttl_s: int = Field(
         1200, ge=1, validation_alias="CATALOGUE_RESERVATION_TTL_S",
         description="How long stock stays reserved for an order that is neither confirmed nor "

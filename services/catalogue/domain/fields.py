@@ -1,0 +1,194 @@
+"""The value objects a listing is made of: what a maker edits (`ListingDraft`, `ListingPatch`),
+the maker's sourcing claims as the catalogue knows them, and what a listing page discloses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from services.catalogue.domain.hallmarking import Hallmark, Metal
+from services.catalogue.domain.ring_sizes import RingSizeMm
+from services.catalogue.domain.vocabulary import (
+    MAX_AMOUNT_MINOR,
+    MAX_CHAIN_LENGTHS,
+    MAX_ENGRAVING_CHARS,
+    MAX_IMAGES,
+    MAX_LEAD_TIME_DAYS,
+    MAX_METALS,
+    MAX_OCCASIONS,
+    MAX_STOCK,
+    MAX_STONES,
+    MAX_STYLE_TAGS,
+    MAX_TECHNIQUES,
+    Carats,
+    Category,
+    ChainLengthCm,
+    Description,
+    ImageUrl,
+    ProductionKind,
+    SourcingScheme,
+    StoneOrigin,
+    StoneTreatment,
+    StoneType,
+    Tag,
+    Title,
+    ValueObject,
+    sorted_without_duplicates,
+    without_duplicates,
+)
+
+# A stone type that names a diamond ("diamond", "black diamonds").
+DIAMOND_WORD = re.compile(r"\bdiamonds?\b")
+
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Money(ValueObject):
+    amount: int = Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True, description="minor units")
+    currency: CurrencyCode = "GBP"
+
+
+class Stone(ValueObject):
+    type: StoneType
+    origin: StoneOrigin
+    treatments: Annotated[
+        list[StoneTreatment],
+        Field(max_length=len(StoneTreatment)),
+        AfterValidator(without_duplicates),
+    ] = Field(default_factory=list)
+    carat: Carats | None = Field(default=None, description="total carat weight of the stones")
+    count: int = Field(default=1, ge=1, le=10_000, strict=True)
+
+
+class LeadTimeDays(ValueObject):
+    min: int = Field(ge=1, le=MAX_LEAD_TIME_DAYS, strict=True)
+    max: int = Field(ge=1, le=MAX_LEAD_TIME_DAYS, strict=True)
+
+    @model_validator(mode="after")
+    def _min_not_over_max(self) -> LeadTimeDays:
+        if self.min > self.max:
+            raise PydanticCustomError("range_inverted", "min must not exceed max")
+        return self
+
+
+class Production(ValueObject):
+    """How the piece is produced. For ready_to_ship, `stock` is the number available to buy
+    now; the listing keeps it equal to its stock counters."""
+
+    kind: ProductionKind
+    stock: int | None = Field(default=None, ge=0, le=MAX_STOCK, strict=True)
+    lead_time_days: LeadTimeDays | None = None
+
+
+class RingSizeRange(ValueObject):
+    min: RingSizeMm
+    max: RingSizeMm
+
+    @model_validator(mode="after")
+    def _min_not_over_max(self) -> RingSizeRange:
+        if self.min > self.max:
+            raise PydanticCustomError("range_inverted", "min must not exceed max")
+        return self
+
+
+class EngravingOption(ValueObject):
+    max_chars: int = Field(ge=1, le=MAX_ENGRAVING_CHARS, strict=True)
+    # None: engraving is included in the price.
+    price_delta: Money | None = None
+
+
+class Options(ValueObject):
+    ring_size_mm: RingSizeRange | None = None
+    engraving: EngravingOption | None = None
+    chain_lengths_cm: Annotated[
+        list[ChainLengthCm],
+        Field(max_length=MAX_CHAIN_LENGTHS),
+        AfterValidator(sorted_without_duplicates),
+    ] | None = None
+
+
+Occasions = Annotated[list[Tag], Field(max_length=MAX_OCCASIONS), AfterValidator(without_duplicates)]
+StyleTags = Annotated[list[Tag], Field(max_length=MAX_STYLE_TAGS), AfterValidator(without_duplicates)]
+Techniques = Annotated[list[Tag], Field(max_length=MAX_TECHNIQUES), AfterValidator(without_duplicates)]
+
+
+class _ListingFields(ValueObject):
+    title: Title | None = None
+    description: Description | None = None
+    category: Category | None = None
+    occasions: Occasions = Field(default_factory=list)
+    style_tags: StyleTags = Field(default_factory=list)
+    techniques: Techniques = Field(default_factory=list)
+    price: Money | None = None
+    production: Production | None = None
+    metals: list[Metal] = Field(default_factory=list, max_length=MAX_METALS)
+    hallmark: Hallmark | None = None
+    stones: list[Stone] = Field(default_factory=list, max_length=MAX_STONES)
+    sourcing_claims: Annotated[
+        list[SourcingScheme],
+        Field(max_length=len(SourcingScheme)),
+        AfterValidator(without_duplicates),
+    ] = Field(default_factory=list)
+    options: Options | None = None
+    images: list[ImageUrl] = Field(default_factory=list, max_length=MAX_IMAGES)
+
+
+class ListingDraft(_ListingFields):
+    """Every field a maker edits. Anything may be missing while a draft; `publish_violations`
+    says what a listing needs before it can be published."""
+
+    @property
+    def contains_natural_diamond(self) -> bool:
+        """Whether an order for it must carry the System of Warranties statement."""
+        return any(
+            stone.origin is StoneOrigin.NATURAL and DIAMOND_WORD.search(stone.type)
+            for stone in self.stones
+        )
+
+
+class ListingPatch(_ListingFields):
+    """A partial edit: each top-level field sent replaces the listing's field whole (`null`
+    clears it; send `[]` to empty a list); fields not sent stay as they are."""
+
+    def apply_to(self, draft: ListingDraft) -> ListingDraft:
+        sent = {name: getattr(self, name) for name in self.model_fields_set}
+        return draft.model_copy(update=sent)
+
+
+class MakerClaim(ValueObject):
+    """A sourcing claim the maker holds, from the catalogue's read model of makers."""
+
+    scheme: SourcingScheme
+    scope: Literal["metal", "stone"] | None = None
+    evidenced: bool
+    expires_on: date | None = None
+
+    def is_current(self, today: date) -> bool:
+        # Valid through its expiry date, as in the makers service.
+        return self.expires_on is None or today <= self.expires_on
+
+
+class Disclosure(ValueObject):
+    code: str
+    text: str
+
+
+class ShownClaim(ValueObject):
+    """A listing's sourcing claim as the public sees it: a badge only when evidenced."""
+
+    scheme: SourcingScheme
+    basis: Literal["evidenced", "self_declared"]
+
+
+def current_claims(maker_claims: Sequence[MakerClaim], today: date) -> dict[SourcingScheme, bool]:
+    """Schemes the maker holds today, each with whether any current claim for it is evidenced."""
+    held: dict[SourcingScheme, bool] = {}
+    for claim in maker_claims:
+        if claim.is_current(today):
+            held[claim.scheme] = held.get(claim.scheme, False) or claim.evidenced
+    return held

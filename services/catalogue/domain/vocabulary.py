@@ -1,0 +1,178 @@
+"""The catalogue's words: the enumerations a listing is described with, the limits of its
+fields, and the constrained scalar types its value objects are built from."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from shared.text import WebUrl, multi_line, single_line
+
+# --- enumerations ---------------------------------------------------------------------------------
+
+
+class MetalType(StrEnum):
+    GOLD = "gold"
+    SILVER = "silver"
+    PLATINUM = "platinum"
+    PALLADIUM = "palladium"
+    OTHER = "other"
+
+
+class HallmarkStatus(StrEnum):
+    HALLMARKED = "hallmarked"
+    EXEMPT_UNDER_WEIGHT = "exempt_under_weight"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class AssayOffice(StrEnum):
+    LONDON = "london"
+    BIRMINGHAM = "birmingham"
+    SHEFFIELD = "sheffield"
+    EDINBURGH = "edinburgh"
+
+
+class StoneOrigin(StrEnum):
+    NATURAL = "natural"
+    LAB_GROWN = "lab_grown"
+    IMITATION = "imitation"
+
+
+class StoneTreatment(StrEnum):
+    HEATING = "heating"
+    FRACTURE_FILLING = "fracture_filling"
+    COATING = "coating"
+    IRRADIATION = "irradiation"
+    HPHT = "hpht"
+    LASER_DRILLING = "laser_drilling"
+
+
+class ProductionKind(StrEnum):
+    ONE_OF_A_KIND = "one_of_a_kind"
+    MADE_TO_ORDER = "made_to_order"
+    READY_TO_SHIP = "ready_to_ship"
+
+
+class Category(StrEnum):
+    RING = "ring"
+    NECKLACE = "necklace"
+    PENDANT = "pendant"
+    EARRINGS = "earrings"
+    BRACELET = "bracelet"
+    BANGLE = "bangle"
+    BROOCH = "brooch"
+    CUFFLINKS = "cufflinks"
+    ANKLET = "anklet"
+    CHARM = "charm"
+
+
+class SourcingScheme(StrEnum):
+    RECYCLED = "recycled"
+    FAIRTRADE = "fairtrade"
+    FAIRMINED = "fairmined"
+    RJC_COC = "rjc_coc"
+    SCS_RECYCLED = "scs_recycled"
+    OTHER = "other"
+
+
+class ListingStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    PAUSED = "paused"
+    SOLD_OUT = "sold_out"
+    ARCHIVED = "archived"
+
+
+class Availability(StrEnum):
+    IN_STOCK = "in_stock"
+    MADE_TO_ORDER = "made_to_order"
+    SOLD_OUT = "sold_out"
+
+
+
+# --- limits ---------------------------------------------------------------------------------------
+
+MAX_AMOUNT_MINOR = 100_000_000_00
+MAX_STOCK = 100_000
+MAX_LEAD_TIME_DAYS = 365
+MAX_ENGRAVING_CHARS = 200
+MAX_STYLE_TAGS = 13
+MAX_OCCASIONS = 10
+MAX_TECHNIQUES = 20
+MAX_METALS = 10
+MAX_STONES = 50
+MAX_IMAGES = 20
+MAX_CHAIN_LENGTHS = 12
+
+
+# --- scalar field types ---------------------------------------------------------------------------
+
+
+def _letters_only(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]+", value):
+        raise PydanticCustomError("letters_only", "Must be letters A-Z only")
+    return value
+
+
+def _collapse_spaces(value: str) -> str:
+    return " ".join(value.split())
+
+
+def without_duplicates(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def sorted_without_duplicates(values: list[int]) -> list[int]:
+    return sorted(set(values))
+
+
+Title = single_line(3, 140)
+Description = multi_line(1, 5000)
+Colour = single_line(1, 30)
+
+
+def _lower_case_words(min_length: int, max_length: int) -> Any:
+    """A one-line string stored lower-case with single spaces: tags and stone types are
+    compared and faceted."""
+    return Annotated[
+        single_line(min_length, max_length),
+        StringConstraints(to_lower=True),
+        AfterValidator(_collapse_spaces),
+    ]
+
+
+Tag = _lower_case_words(1, 40)
+StoneType = _lower_case_words(2, 40)
+SponsorMark = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=5),
+    AfterValidator(_letters_only),
+]
+ImageUrl = WebUrl
+# Decimals travel as JSON numbers (what clients send); inside, they stay Decimal.
+AS_JSON_NUMBER = PlainSerializer(float, return_type=float, when_used="json")
+Grams = Annotated[
+    Decimal, Field(gt=0, le=Decimal("99999.999"), max_digits=8, decimal_places=3), AS_JSON_NUMBER
+]
+Carats = Annotated[
+    Decimal, Field(gt=0, le=Decimal("9999.99"), max_digits=6, decimal_places=2), AS_JSON_NUMBER
+]
+ChainLengthCm = Annotated[int, Field(ge=10, le=150, strict=True)]
+
+
+class ValueObject(BaseModel):
+    """A frozen value: unknown fields are refused at every level."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
