@@ -1,5 +1,6 @@
 """python -m services.gateway [--role api|worker|relay|all]"""
 
-from services.cli import run_service_main
+from services.gateway.app import SERVICE
+from shared.service import main
 
-run_service_main("gateway")
+main(SERVICE)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from shared.auth import Role
-from shared.errors import ProblemError, Violation
+from shared.errors import RulesViolated, Violation
 
 EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 10
@@ -76,9 +76,8 @@ def password_violations(password: str, email: str) -> list[Violation]:
     return []
 
 
-def weak_password(violations: list[Violation]) -> ProblemError:
-    return ProblemError(422, "Unprocessable entity", violations[0].msg, code="weak_password",
-                        errors=violations)
+def weak_password(violations: list[Violation]) -> RulesViolated:
+    return RulesViolated(violations[0].msg, code="weak_password", errors=violations)
 
 
 @dataclass(frozen=True)

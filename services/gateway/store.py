@@ -11,7 +11,7 @@ import uuid
 import asyncpg
 
 from services.gateway.domain import Account, Bucket
-from shared.errors import ProblemError, Violation
+from shared.errors import Conflict, Violation
 
 Executor = asyncpg.Connection | asyncpg.Pool
 
@@ -29,8 +29,8 @@ async def insert_user(db: Executor, account: Account) -> None:
             account.id, account.email, account.display_name, account.role, account.password_hash,
         )
     except asyncpg.UniqueViolationError:
-        raise ProblemError(
-            409, "Conflict", "An account with this email exists", code="email_taken",
+        raise Conflict(
+            "An account with this email exists", code="email_taken",
             errors=[Violation(("body", "email"), "Email is taken", "email_taken")],
         ) from None
 

@@ -24,7 +24,7 @@ from services.gateway import store
 from services.gateway.accounts import create_operator_account
 from services.gateway.domain import Bucket
 from shared.auth import TokenVerifier, generate_keypair
-from shared.errors import ProblemError
+from shared.errors import Conflict, RulesViolated
 from tests.support.harness import ServiceProcess
 from tests.support.harness import TestEnvironment as Environment
 
@@ -317,15 +317,15 @@ async def test_operators_are_created_by_the_command_line_only(client: Client,
     try:
         operator_id = await create_operator_account(conn, email.upper(), PASSWORD)
         assert await create_operator_account(conn, email, "another password", exist_ok=True) == operator_id
-        with pytest.raises(ProblemError) as taken:
+        with pytest.raises(Conflict) as taken:
             await create_operator_account(conn, email, PASSWORD)
         assert taken.value.code == "email_taken"
-        with pytest.raises(ProblemError) as weak:
+        with pytest.raises(RulesViolated) as weak:
             await create_operator_account(conn, new_email(), "short")
         assert weak.value.code == "weak_password"
         customer = new_email()
         assert (await client.register(customer)).status == 201
-        with pytest.raises(ProblemError):  # never promoted
+        with pytest.raises(Conflict):  # never promoted
             await create_operator_account(conn, customer, PASSWORD, exist_ok=True)
     finally:
         await conn.close()

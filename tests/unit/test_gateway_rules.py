@@ -7,7 +7,6 @@ import pytest
 from multidict import CIMultiDict
 
 from services.gateway.accounts import Passwords
-from services.gateway.app import GatewaySettings
 from services.gateway.domain import (
     Bucket,
     LoginThrottle,
@@ -18,6 +17,7 @@ from services.gateway.domain import (
 )
 from services.gateway.edge import Cors, RateLimiter
 from services.gateway.proxy import end_to_end, merge_documents, owner
+from services.gateway.settings import GatewaySettings
 from shared.auth import generate_keypair
 
 # --- accounts ------------------------------------------------------------------------------------
