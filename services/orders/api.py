@@ -494,7 +494,7 @@ async def get_order(call: Call) -> OrderView:
     pool, order_id = call.app[POOL], call.path_id()
 
     async def load() -> Order:
-        order = await store.load_order(pool, order_id)
+        order = await store.read_order(pool, order_id)
         if order is None or not (principal.is_operator or order.customer_id == principal.user_id):
             raise not_found("Order")
         return order
@@ -528,7 +528,7 @@ async def cancel_order(call: Call) -> OrderView:
     the stock released."""
     customer_id = _principal(call).user_id
     async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        order = await store.load_order(uow.conn, call.path_id(), for_update=True)
+        order = await store.load_order(uow, call.path_id())
         if order is None or order.customer_id != customer_id:
             raise not_found("Order")
         order.cancel_by_customer()
@@ -550,7 +550,7 @@ async def _change_maker_order(call: Call, action: MakerOrderAction, *, by: Liter
     maker_id = await _my_maker_id(call) if by == "maker" else None
     async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
         order_id = await store.order_id_of_maker_order(uow.conn, maker_order_id)
-        order = await store.load_order(uow.conn, order_id, for_update=True) if order_id else None
+        order = await store.load_order(uow, order_id) if order_id else None
         if order is None:
             raise not_found("Maker order")
         maker_order = order.maker_order(maker_order_id)
@@ -717,7 +717,7 @@ async def _is_party(call: Call, commission: Commission, *parties: Party) -> bool
 
 async def _change_commission(call: Call, party: Party, action: Callable[[Commission], object]) -> CommissionView:
     async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        commission = await store.load_commission(uow.conn, call.path_id(), for_update=True)
+        commission = await store.load_commission(uow, call.path_id())
         if commission is None or not await _is_party(call, commission, party):
             raise not_found("Commission")
         action(commission)
@@ -765,7 +765,7 @@ async def accept_commission(call: Call) -> web.Response:
     payment_window = timedelta(seconds=call.app[ORDERS_SETTINGS].payment_window_s)
 
     async def accept(uow: UnitOfWork) -> OrderView:
-        commission = await store.load_commission(uow.conn, call.path_id(), for_update=True)
+        commission = await store.load_commission(uow, call.path_id())
         if commission is None or commission.customer_id != customer_id:
             raise not_found("Commission")
         order_id = uuid.uuid4()
@@ -803,7 +803,7 @@ async def withdraw_commission(call: Call) -> CommissionView:
 @routes.get("/api/v1/commissions/{id}", response=CommissionView)
 async def get_commission(call: Call) -> CommissionView:
     """A commission (its customer, its maker, operators)."""
-    commission = await store.load_commission(call.app[POOL], call.path_id())
+    commission = await store.read_commission(call.app[POOL], call.path_id())
     if commission is None or not (_principal(call).is_operator
                                   or await _is_party(call, commission, "customer", "maker")):
         raise not_found("Commission")

@@ -2,7 +2,7 @@
 answer, authorising payment, giving money back, and the sweepers that keep the saga moving
 when nobody asks (expiry, compensation retries, forgetting idempotency keys).
 
-Every step loads the order `for_update`, so the consumer, the sweepers and HTTP requests
+Every step loads the order locked (store.load_order), so the consumer, the sweepers and HTTP requests
 acting on one order take turns; each transition is a domain method that is a no-op when its
 effect already happened, so a redelivered event or a second sweeper changes nothing twice.
 
@@ -53,7 +53,7 @@ class PaymentUnavailable(RuntimeError):
 async def stock_reserved(app: web.Application, uow: UnitOfWork, event: StockReserved) -> None:
     """Catalogue holds every line: check its prices against what the customer was shown, then
     authorise payment."""
-    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    order = await store.load_order(uow, event.order_id)
     if order is None:
         log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
         return
@@ -63,7 +63,7 @@ async def stock_reserved(app: web.Application, uow: UnitOfWork, event: StockRese
 
 
 async def reservation_failed(uow: UnitOfWork, event: StockReservationFailed) -> None:
-    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    order = await store.load_order(uow, event.order_id)
     if order is None:
         log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
         return
@@ -76,7 +76,7 @@ async def order_placed(app: web.Application, uow: UnitOfWork, event: OrderPlaced
     order waits for catalogue's answer instead."""
     if event.lines:
         return
-    order = await store.load_order(uow.conn, event.order_id, for_update=True)
+    order = await store.load_order(uow, event.order_id)
     if order is None:
         return
     await authorise_if_due(app, order)
@@ -149,7 +149,7 @@ async def expire_orders(app: web.Application) -> None:
         async with UnitOfWork(app[POOL], PRODUCER) as uow:
             order_ids, now = await store.claim_expired_orders(uow.conn, EXPIRY_BATCH)
             for order_id in order_ids:
-                order = await store.load_order(uow.conn, order_id)  # locked by the claim
+                order = await store.load_order(uow, order_id)  # claimed already
                 if order is not None and order.expire(now):
                     await void_unrecorded_authorisation(app, order)
                     await store.save_order(uow, order)
@@ -163,7 +163,7 @@ async def retry_compensations(app: web.Application) -> None:
     """Retry refunds and voids the provider refused before (or that a crash left due)."""
     async with UnitOfWork(app[POOL], PRODUCER) as uow:
         for order_id in await store.claim_compensations(uow.conn, COMPENSATION_BATCH):
-            order = await store.load_order(uow.conn, order_id)  # locked by the claim
+            order = await store.load_order(uow, order_id)  # claimed already
             if order is not None:
                 await compensate(app, uow.conn, order)
                 await store.save_order(uow, order)

@@ -1,18 +1,17 @@
 """Orders' SQL: the read models of listings and makers, the Order aggregate (with its maker
 orders), commissions, the payout ledger, the lists, and the work lists of the sweepers.
 
-Saving is optimistic on top of a row lock: commands load an order `for_update` (so changes to
-one order queue up instead of failing), and every UPDATE still only succeeds against the
-version that was loaded, so a bug that skipped the lock could never silently overwrite a
-change. The store remembers the version each aggregate was loaded at; `save_*` writes what
+Saving is optimistic on top of a row lock: commands `load_*` an aggregate in their unit of work,
+which locks its row (so changes to one order queue up instead of failing) and remembers the
+version it was loaded at (`uow.track`); every UPDATE still only succeeds against that version,
+so a bug that skipped the lock could never silently overwrite a change. `save_*` writes what
 changed and puts the events the aggregate recorded into the outbox, in the caller's
-transaction.
+transaction. `read_*` reads without locking, for answers that change nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ import asyncpg
 
 import shared.contracts.orders  # noqa: F401 — registers the contracts events are mapped onto
 from services.orders.domain import (
-    Aggregate,
     Commission,
     CommissionStatus,
     DomainEvent,
@@ -36,6 +34,7 @@ from services.orders.domain import (
     MakerOrder,
     MakerOrderStatus,
     Order,
+    OrdersAggregate,
     OrderStatus,
     ProductionKind,
     SizeRange,
@@ -52,9 +51,6 @@ from shared.watch import change_channel, notify_change
 
 Executor = asyncpg.Connection | asyncpg.Pool
 Position = tuple[datetime, UUID]
-
-# The version each aggregate object was loaded (or last saved) at, for the guarded UPDATE.
-_LOADED: weakref.WeakKeyDictionary[Aggregate, int] = weakref.WeakKeyDictionary()
 
 
 def _now() -> datetime:
@@ -170,11 +166,23 @@ _SELECT_ORDER = f"SELECT {', '.join(_ORDER_COLUMNS)}, data FROM orders"
 _SELECT_MAKER_ORDER = f"SELECT {', '.join(_MAKER_ORDER_COLUMNS)}, data FROM maker_orders"
 
 
-async def load_order(db: Executor, order_id: UUID, *, for_update: bool = False) -> Order | None:
-    """One order with its maker orders; `for_update` locks it until the transaction ends."""
+async def load_order(uow: UnitOfWork, order_id: UUID) -> Order | None:
+    """One order with its maker orders, to change: locked until the unit of work ends, and
+    tracked so that `save_order` writes over the version loaded."""
+    row = await uow.conn.fetchrow(f"{_SELECT_ORDER} WHERE id = $1 FOR UPDATE", order_id)
+    if row is None:
+        return None
+    [order] = await _with_maker_orders(uow.conn, [row])
+    uow.track(order)
+    for maker_order in order.maker_orders:
+        uow.track(maker_order)
+    return order
+
+
+async def read_order(db: Executor, order_id: UUID) -> Order | None:
+    """One order with its maker orders, to read."""
     async with _snapshot(db) as conn:
-        row = await conn.fetchrow(
-            f"{_SELECT_ORDER} WHERE id = $1{' FOR UPDATE' if for_update else ''}", order_id)
+        row = await conn.fetchrow(f"{_SELECT_ORDER} WHERE id = $1", order_id)
         if row is None:
             return None
         [order] = await _with_maker_orders(conn, [row])
@@ -196,46 +204,48 @@ async def save_order(uow: UnitOfWork, order: Order) -> None:
     conn = uow.conn
     now = _now()
     values = _columns(order, _ORDER_COLUMNS, exclude=frozenset({"maker_orders"}))
-    if order not in _LOADED:
+    loaded = uow.loaded_version(order)
+    if loaded is None:
         await conn.execute(
             "INSERT INTO orders (id, customer_id, status, cancellation_reason, version, created_at, "
             "expires_at, data, compensation_due, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             *values, order.compensation_due, now,
         )
-    elif order.version != _LOADED[order]:
+    elif order.version != loaded:
         result = await conn.execute(
             "UPDATE orders SET status = $3, cancellation_reason = $4, version = $5, "
             "expires_at = $6, data = $7, compensation_due = $8, updated_at = $9 "
             "WHERE id = $1 AND version = $2",
-            order.id, _LOADED[order], order.status, order.cancellation_reason, order.version,
+            order.id, loaded, order.status, order.cancellation_reason, order.version,
             order.expires_at, values[-1], order.compensation_due, now,
         )
         _check_saved(result, "order")
         await notify_change(conn, ORDER_CHANGED, order.id)
-    _LOADED[order] = order.version
+    uow.mark_saved(order)
     for maker_order in order.maker_orders:
-        await _save_maker_order(conn, maker_order, now)
+        await _save_maker_order(uow, maker_order, now)
     _emit(uow, order.collect_events())
 
 
-async def _save_maker_order(conn: asyncpg.Connection, maker_order: MakerOrder, now: datetime) -> None:
+async def _save_maker_order(uow: UnitOfWork, maker_order: MakerOrder, now: datetime) -> None:
+    conn = uow.conn
     values = _columns(maker_order, _MAKER_ORDER_COLUMNS)
-    if maker_order not in _LOADED:
+    loaded = uow.loaded_version(maker_order)
+    if loaded is None:
         await conn.execute(
             "INSERT INTO maker_orders (id, order_id, maker_id, status, version, created_at, data, "
             "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             *values, now,
         )
-    elif maker_order.version != _LOADED[maker_order]:
+    elif maker_order.version != loaded:
         result = await conn.execute(
             "UPDATE maker_orders SET status = $3, version = $4, data = $5, updated_at = $6 "
             "WHERE id = $1 AND version = $2",
-            maker_order.id, _LOADED[maker_order], maker_order.status, maker_order.version,
-            values[-1], now,
+            maker_order.id, loaded, maker_order.status, maker_order.version, values[-1], now,
         )
         _check_saved(result, "maker order")
-    _LOADED[maker_order] = maker_order.version
+    uow.mark_saved(maker_order)
 
 
 async def orders_page(
@@ -264,7 +274,7 @@ class MakerOrderInContext:
 async def maker_order_in_context(db: Executor, maker_order_id: UUID) -> MakerOrderInContext | None:
     async with _snapshot(db) as conn:
         order_id = await order_id_of_maker_order(conn, maker_order_id)
-        order = await load_order(conn, order_id) if order_id else None
+        order = await read_order(conn, order_id) if order_id else None
     return MakerOrderInContext(order.maker_order(maker_order_id), order) if order else None
 
 
@@ -335,9 +345,6 @@ def _order(row: asyncpg.Record, maker_rows: list[asyncpg.Record]) -> Order:
     # In the order its lines were placed, the order they were split in.
     line_position = {line.id: index for index, line in enumerate(order.lines)}
     order.maker_orders.sort(key=lambda mo: min(line_position[line.id] for line in mo.lines))
-    _LOADED[order] = order.version
-    for maker_order in order.maker_orders:
-        _LOADED[maker_order] = maker_order.version
     return order
 
 
@@ -401,10 +408,14 @@ _COMMISSION_COLUMNS = ("id", "maker_id", "customer_id", "status", "version", "or
 _SELECT_COMMISSION = f"SELECT {', '.join(_COMMISSION_COLUMNS)}, data FROM commissions"
 
 
-async def load_commission(db: Executor, commission_id: UUID, *, for_update: bool = False) -> Commission | None:
-    row = await db.fetchrow(
-        f"{_SELECT_COMMISSION} WHERE id = $1{' FOR UPDATE' if for_update else ''}", commission_id
-    )
+async def load_commission(uow: UnitOfWork, commission_id: UUID) -> Commission | None:
+    """A commission to change: locked and tracked, like `load_order`."""
+    row = await uow.conn.fetchrow(f"{_SELECT_COMMISSION} WHERE id = $1 FOR UPDATE", commission_id)
+    return uow.track(_commission(row)) if row else None
+
+
+async def read_commission(db: Executor, commission_id: UUID) -> Commission | None:
+    row = await db.fetchrow(f"{_SELECT_COMMISSION} WHERE id = $1", commission_id)
     return _commission(row) if row else None
 
 
@@ -412,24 +423,23 @@ async def save_commission(uow: UnitOfWork, commission: Commission) -> None:
     """Like `save_order`; an accepted commission's order must be saved first."""
     values = _columns(commission, _COMMISSION_COLUMNS)
     now = _now()
-    if commission not in _LOADED:
+    loaded = uow.loaded_version(commission)
+    if loaded is None:
         await uow.conn.execute(
             "INSERT INTO commissions (id, maker_id, customer_id, status, version, order_id, "
             "created_at, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             *values, now,
         )
-    elif commission.version != _LOADED[commission]:
+    elif commission.version != loaded:
         result = await uow.conn.execute(
             "UPDATE commissions SET status = $3, version = $4, order_id = $5, data = $6, "
             "updated_at = $7 WHERE id = $1 AND version = $2",
-            commission.id, _LOADED[commission], commission.status, commission.version,
+            commission.id, loaded, commission.status, commission.version,
             commission.order_id, values[-1], now,
         )
         _check_saved(result, "commission")
-    _LOADED[commission] = commission.version
-    events = list(commission.pending_events)
-    commission.pending_events.clear()
-    _emit(uow, events)
+    uow.mark_saved(commission)
+    _emit(uow, commission.pull_events())
 
 
 async def commissions_page(
@@ -449,15 +459,13 @@ async def commissions_page(
 
 
 def _commission(row: asyncpg.Record) -> Commission:
-    commission = from_json(Commission, {**row["data"], **{c: row[c] for c in _COMMISSION_COLUMNS}})
-    _LOADED[commission] = commission.version
-    return commission
+    return from_json(Commission, {**row["data"], **{c: row[c] for c in _COMMISSION_COLUMNS}})
 
 
 # --- mapping and helpers -------------------------------------------------------------------------
 
 
-def _columns(aggregate: Aggregate, columns: tuple[str, ...],
+def _columns(aggregate: OrdersAggregate, columns: tuple[str, ...],
              exclude: frozenset[str] = frozenset()) -> list[Any]:
     """The aggregate's values for `columns`, then the rest of it as the `data` document."""
     document = to_json(aggregate)

@@ -28,7 +28,7 @@ One module per seam, all re-exported here:
 """
 
 from services.orders.domain.commission import Commission, Quote
-from services.orders.domain.events import Aggregate, DomainEvent, TimelineEntry
+from services.orders.domain.events import DomainEvent, OrdersAggregate, TimelineEntry
 from services.orders.domain.ledger import LedgerEntry, balance, earning_for, reversal_of
 from services.orders.domain.maker_order import MakerOrder, QualityCheck, QualityChecks, Tracking
 from services.orders.domain.order import Order, Payment, Refund, ShippingAddress
@@ -87,7 +87,6 @@ __all__ = [
     "RING_SIZE_MAX_MM",
     "RING_SIZE_MIN_MM",
     "SYSTEM_OF_WARRANTIES_STATEMENT",
-    "Aggregate",
     "AuthorisationOutcome",
     "AuthorisationResult",
     "CancellationReason",
@@ -103,6 +102,7 @@ __all__ = [
     "ListingSnapshot",
     "MakerOrder",
     "MakerOrderStatus",
+    "OrdersAggregate",
     "Order",
     "OrderStatus",
     "Payment",

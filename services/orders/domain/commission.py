@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from services.orders.domain.events import Aggregate, TimelineEntry, utcnow
+from services.orders.domain.events import OrdersAggregate, TimelineEntry, utcnow
 from services.orders.domain.pricing import LeadTime, LineOptions, PricedLine
 from services.orders.domain.vocabulary import (
     MAX_COMMISSION_BRIEF_CHARS,
@@ -36,7 +36,7 @@ class Quote:
 
 
 @dataclass(eq=False)
-class Commission(Aggregate):
+class Commission(OrdersAggregate):
     aggregate_type: ClassVar[str] = "commission"
 
     id: uuid.UUID

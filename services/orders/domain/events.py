@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from services.orders.domain.serialisation import to_json
+from shared.aggregate import Aggregate
 
 
 def utcnow() -> datetime:
@@ -43,21 +44,13 @@ class TimelineEntry:
     note: str
 
 
-class Aggregate:
-    """Shared machinery: version bumps and event recording.
-
-    `pending_events` is deliberately not a dataclass field, so it is neither persisted nor
-    serialised; it lives only between a change and the store's commit.
-    """
+class OrdersAggregate(Aggregate[DomainEvent]):
+    """What orders' aggregates add to the shared base (shared/aggregate.py): every change bumps
+    the version and writes a timeline entry, and most also record a `DomainEvent`."""
 
     aggregate_type: ClassVar[str]
-    id: uuid.UUID
-    version: int
     status: StrEnum
     timeline: list[TimelineEntry]
-
-    def __post_init__(self) -> None:
-        self.pending_events: list[DomainEvent] = []
 
     def _changed(self, at: datetime, note: str) -> None:
         """A change worth a timeline entry but not an event (e.g. a refund issued)."""
@@ -66,7 +59,7 @@ class Aggregate:
 
     def _record(self, name: str, at: datetime, note: str, **data: Any) -> None:
         self._changed(at, note)
-        self.pending_events.append(
+        self.record(
             DomainEvent(
                 aggregate_type=self.aggregate_type,
                 name=name,

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from services.orders.domain.events import Aggregate, TimelineEntry, utcnow
+from services.orders.domain.events import OrdersAggregate, TimelineEntry, utcnow
 from services.orders.domain.pricing import LeadTime, PricedLine, commission_for
 from services.orders.domain.vocabulary import (
     MAX_QUALITY_NOTES_CHARS,
@@ -50,7 +50,7 @@ class QualityCheck:
 
 
 @dataclass(eq=False)
-class MakerOrder(Aggregate):
+class MakerOrder(OrdersAggregate):
     """One maker's part of a confirmed order, with its own fulfilment lifecycle.
 
     Lives inside its `Order` (which reads its state for cancellation and completion) but is

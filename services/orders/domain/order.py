@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from services.orders.domain.events import Aggregate, DomainEvent, TimelineEntry, utcnow
+from services.orders.domain.events import OrdersAggregate, DomainEvent, TimelineEntry, utcnow
 from services.orders.domain.maker_order import MakerOrder, stock_release
 from services.orders.domain.pricing import PricedLine, check_commission_rate, statements_for
 from services.orders.domain.vocabulary import (
@@ -62,7 +62,7 @@ class Refund:
 
 
 @dataclass(eq=False)
-class Order(Aggregate):
+class Order(OrdersAggregate):
     aggregate_type: ClassVar[str] = "order"
 
     id: uuid.UUID
@@ -203,11 +203,9 @@ class Order(Aggregate):
     def collect_events(self) -> list[DomainEvent]:
         """Drain the pending events of the order, then of each maker order; each aggregate's
         events stay in the order they were recorded (their `aggregate_version` order)."""
-        events = [*self.pending_events]
-        self.pending_events.clear()
+        events = self.pull_events()
         for maker_order in self.maker_orders:
-            events += maker_order.pending_events
-            maker_order.pending_events.clear()
+            events += maker_order.pull_events()
         return events
 
     # -- the saga -------------------------------------------------------------------------------
