@@ -40,7 +40,6 @@ from services.catalogue.domain import (
     ListingStatus,
     Metal,
     MetalType,
-    Money,
     Production,
     ProductionKind,
     ShownClaim,
@@ -62,6 +61,7 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, bad_request, not_found
 from shared.http import POOL, Call, RawJson, Routes
+from shared.money import Money
 from shared.paging import PageQuery, decode_cursor, encode_cursor
 from shared.text import single_line
 

@@ -26,13 +26,13 @@ from services.catalogue.domain import (
     ListingDraft,
     ListingStatus,
     MakerClaim,
-    Money,
     Reservation,
     ReservationLine,
     ReservationStatus,
     StockCounters,
 )
 from shared.errors import conflict
+from shared.money import Money
 
 Executor = asyncpg.Connection | asyncpg.Pool
 

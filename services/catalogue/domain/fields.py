@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from services.catalogue.domain.hallmarking import Hallmark, Metal
 from services.catalogue.domain.ring_sizes import RingSizeMm
@@ -41,16 +41,30 @@ from services.catalogue.domain.vocabulary import (
     sorted_without_duplicates,
     without_duplicates,
 )
+from shared.money import Money
 
 # A stone type that names a diamond ("diamond", "black diamonds").
 DIAMOND_WORD = re.compile(r"\bdiamonds?\b")
 
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+def _positive_and_capped(price: Money) -> Money:
+    """A price is more than nothing and at most MAX_AMOUNT_MINOR. Refused as the amount's own
+    error (`greater_than` / `less_than_equal` at `amount`), as a bound on the field would be."""
+    if price.amount <= 0:
+        bound: dict[str, int] = {"gt": 0}
+        error_type = "greater_than"
+    elif price.amount > MAX_AMOUNT_MINOR:
+        bound = {"le": MAX_AMOUNT_MINOR}
+        error_type = "less_than_equal"
+    else:
+        return price
+    raise ValidationError.from_exception_data("Price", [InitErrorDetails(
+        type=error_type, loc=("amount",), input=price.amount, ctx=bound,
+    )])
 
 
-class Money(ValueObject):
-    amount: int = Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True, description="minor units")
-    currency: CurrencyCode = "GBP"
+# A listing's price (and an option's surcharge): the marketplace's Money, positive and capped.
+Price = Annotated[Money, AfterValidator(_positive_and_capped)]
 
 
 class Stone(ValueObject):
@@ -99,7 +113,7 @@ class RingSizeRange(ValueObject):
 class EngravingOption(ValueObject):
     max_chars: int = Field(ge=1, le=MAX_ENGRAVING_CHARS, strict=True)
     # None: engraving is included in the price.
-    price_delta: Money | None = None
+    price_delta: Price | None = None
 
 
 class Options(ValueObject):
@@ -124,7 +138,7 @@ class _ListingFields(ValueObject):
     occasions: Occasions = Field(default_factory=list)
     style_tags: StyleTags = Field(default_factory=list)
     techniques: Techniques = Field(default_factory=list)
-    price: Money | None = None
+    price: Price | None = None
     production: Production | None = None
     metals: list[Metal] = Field(default_factory=list, max_length=MAX_METALS)
     hallmark: Hallmark | None = None

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerClaim, Money
+from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerClaim
 from services.catalogue.domain.publishing import live_listing_violations, publish_violations
 from services.catalogue.domain.stock import (
     ReserveRefusal,
@@ -34,6 +34,7 @@ from services.catalogue.domain.stock import (
 )
 from services.catalogue.domain.vocabulary import Availability, ListingStatus, ProductionKind
 from shared.errors import Violation, rules_violated, state_conflict
+from shared.money import Money
 
 
 class ListingEventName(StrEnum):

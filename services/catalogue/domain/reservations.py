@@ -11,8 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from services.catalogue.domain.fields import Money
 from services.catalogue.domain.listing import Listing
+from shared.money import Money
 
 
 class ReservationStatus(StrEnum):
