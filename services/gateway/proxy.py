@@ -196,7 +196,7 @@ async def upstream_health(request: web.Request) -> web.Response:
             return {"status": "unavailable", "error": type(exc).__name__}
         return {"status": "ready", "ms": round((time.perf_counter() - started) * 1000, 1)}
 
-    results = dict(zip(SERVICES, await asyncio.gather(*(probe(s) for s in SERVICES))))
+    results = dict(zip(SERVICES, await asyncio.gather(*(probe(s) for s in SERVICES)), strict=True))
     ready = all(r["status"] == "ready" for r in results.values())
     return json_response({"status": "ready" if ready else "degraded", "upstreams": results},
                          status=200 if ready else 503)
@@ -270,7 +270,7 @@ class ApiDocument:
             if self._document is None or time.monotonic() - self._built_at > self._ttl_s:
                 fetched = await asyncio.gather(*(self._fetch(s) for s in SERVICES))
                 self._document = merge_documents(
-                    self._title, {"gateway": self._own(), **dict(zip(SERVICES, fetched))})
+                    self._title, {"gateway": self._own(), **dict(zip(SERVICES, fetched, strict=True))})
                 self._built_at = time.monotonic()
             return self._document
 

@@ -28,12 +28,18 @@ class GatewaySettings(ServiceSettings):
     token_lifetime_s: int = Field(
         900, ge=60, le=86400, validation_alias="GATEWAY_TOKEN_LIFETIME_S",
         description="Lifetime of an access token, in seconds")
-    makers_url: str = Field("http://127.0.0.1:8082", validation_alias="GATEWAY_MAKERS_URL",
-                            description="Base URL of the makers service (several, comma-separated: requests go to each in turn)")
-    catalogue_url: str = Field("http://127.0.0.1:8081", validation_alias="GATEWAY_CATALOGUE_URL",
-                               description="Base URL of the catalogue service (several, comma-separated: requests go to each in turn)")
-    orders_url: str = Field("http://127.0.0.1:8083", validation_alias="GATEWAY_ORDERS_URL",
-                            description="Base URL of the orders service (several, comma-separated: requests go to each in turn)")
+    makers_url: str = Field(
+        "http://127.0.0.1:8082", validation_alias="GATEWAY_MAKERS_URL",
+        description="Base URL of the makers service (several, comma-separated: requests go to "
+                    "each in turn)")
+    catalogue_url: str = Field(
+        "http://127.0.0.1:8081", validation_alias="GATEWAY_CATALOGUE_URL",
+        description="Base URL of the catalogue service (several, comma-separated: requests go to "
+                    "each in turn)")
+    orders_url: str = Field(
+        "http://127.0.0.1:8083", validation_alias="GATEWAY_ORDERS_URL",
+        description="Base URL of the orders service (several, comma-separated: requests go to "
+                    "each in turn)")
     upstream_timeout_s: float = Field(
         30.0, gt=0, validation_alias="GATEWAY_UPSTREAM_TIMEOUT_S",
         description="Longest a forwarded request may take, answer included, before 503")

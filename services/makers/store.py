@@ -2,8 +2,8 @@
 
 Saving is optimistic: a maker loaded through the unit of work (`load`) is written back only over
 the version it was loaded at, so of two concurrent changes to one maker the second is refused
-(409 concurrent_update) instead of silently overwriting the first. Uniqueness (one maker per user, unique handles) is enforced by the database, so
-concurrent requests cannot both win either.
+(409 concurrent_update) instead of silently overwriting the first. Uniqueness (one maker per
+user, unique handles) is enforced by the database, so concurrent requests cannot both win either.
 """
 
 from __future__ import annotations

@@ -142,8 +142,8 @@ class Maker(Aggregate[MakerEvent]):
 
     def suspend(self, reason: str, by: UUID, now: datetime) -> None:
         self._require_state("suspend")
-        reason = _clean_note(reason, "reason", required=True)
-        self._move_to(MakerStatus.SUSPENDED, "suspended", by=by, now=_utc(now), note=reason)
+        note = _clean_note(reason, "reason", required=True)
+        self._move_to(MakerStatus.SUSPENDED, "suspended", by=by, now=_utc(now), note=note)
 
     def reinstate(self, note: str | None, by: UUID, now: datetime) -> None:
         self._require_state("reinstate")

@@ -56,7 +56,9 @@ class OwnerMakerView(MakerProfile):
     id: UUID
     user_id: UUID
     status: MakerStatus
-    sourcing_claims: list[OwnerSourcingClaim]
+    # Each claim with what the owner is told about it. Pydantic overrides the profile's field in
+    # place (its position kept); mypy sees a list of a subclass in a list's place.
+    sourcing_claims: list[OwnerSourcingClaim]  # type: ignore[assignment]
     checklist: list[ChecklistItem]
     history: list[HistoryEntry]
     joined_at: datetime | None
