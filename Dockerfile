@@ -13,6 +13,7 @@ RUN pip install -r requirements.lock
 COPY pyproject.toml ./
 COPY shared ./shared
 COPY services ./services
+COPY ops ./ops
 RUN pip install --no-deps --no-build-isolation . \
  && pip uninstall -y pytest pytest-asyncio pytest-timeout pytest-xdist hypothesis execnet \
  && python -m compileall -q /opt/venv

@@ -91,7 +91,7 @@ docs-check: install ## fail if a generated document is stale
 	$(BIN)/python -m scripts.settings_table --check README.md
 
 keys: install ## development JWT keys in .dev/keys/ (git-ignored), readable by the containers
-	$(BIN)/python -c 'from services.operations import ensure_dev_keys; ensure_dev_keys()'
+	$(BIN)/python -c 'from ops.operations import ensure_dev_keys; ensure_dev_keys()'
 	@# Compose bind-mounts the keys into containers that run as uid 10001: development
 	@# keys only; real deployments mount their secrets from a secret store.
 	chmod 0644 .dev/keys/jwt_private.pem .dev/keys/jwt_public.pem

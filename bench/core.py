@@ -172,7 +172,7 @@ async def _teardown(env: TestEnvironment, patience_s: float = 120.0) -> None:
 
 async def migrate_services(env: TestEnvironment, names: Sequence[str]) -> dict[str, Any]:
     """Migrate real services' schemas (and declare their queues) in the environment."""
-    from services.cli import definition
+    from ops.services import definition
     from shared.migrate import migrate
     from shared.service import declare_topology
 

@@ -77,7 +77,7 @@ def listing_body(n: int) -> dict[str, Any]:
 
 
 def _settings(name: str) -> Any:
-    from services.cli import definition
+    from ops.services import definition
 
     return definition(name).settings_cls()
 

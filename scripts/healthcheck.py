@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     if service is None:
         print("healthcheck: no `marketplace run SERVICE` process in this container", file=sys.stderr)
         return 1
-    from services.cli import definition
+    from ops.services import definition
 
     port = definition(service).settings_cls().port
     url = f"http://127.0.0.1:{port}/health/{kind}"

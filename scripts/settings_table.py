@@ -8,7 +8,7 @@ A setting is a field of a service's pydantic-settings class: its environment
 variable is the field's validation alias when it has one, else the class's
 `env_prefix` (`MARKET_`) plus the field name in upper case. A few variables are
 read by the command line directly from the environment (`os.environ`); they are
-found by scanning shared/ and services/, and described in `DIRECT` below.
+found by scanning shared/, services/ and ops/, and described in `DIRECT` below.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Setting:
 
 def settings_classes() -> dict[str, type]:
     """Each service's settings class, by service name."""
-    from services.cli import SERVICE_NAMES, definition
+    from ops.services import SERVICE_NAMES, definition
 
     return {name: definition(name).settings_cls for name in SERVICE_NAMES}
 
@@ -91,9 +91,9 @@ def class_env_names(cls: type) -> dict[str, FieldInfo]:
 
 
 def direct_env_reads(root: Path = ROOT) -> set[str]:
-    """Variables shared/ and services/ read with os.environ / os.getenv."""
+    """Variables shared/, services/ and ops/ read with os.environ / os.getenv."""
     found: set[str] = set()
-    for folder in ("shared", "services"):
+    for folder in ("shared", "services", "ops"):
         for path in sorted((root / folder).rglob("*.py")):
             found.update(_ENV_READ.findall(path.read_text(encoding="utf-8")))
     return found

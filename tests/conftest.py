@@ -34,7 +34,7 @@ async def test_env(workdir: Path) -> AsyncIterator[TestEnvironment]:
 @pytest.fixture(scope="session")
 async def services_db(test_env: TestEnvironment) -> dict:
     """Every real service's schema and roles, migrated once per run, dropped after."""
-    from services.cli import definition
+    from ops.services import definition
 
     settings = {}
     for name in REAL_SERVICES:

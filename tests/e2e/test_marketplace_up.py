@@ -11,7 +11,6 @@ import sys
 import time
 
 import aiohttp
-
 import pytest
 
 from tests.support.harness import ROOT, TestEnvironment, free_port
@@ -22,7 +21,7 @@ async def empty_env(workdir):
     """A namespace and database of its own: `up` seeds only an empty catalogue."""
     env = TestEnvironment(workdir / "up")
     yield env
-    from services.cli import SERVICE_NAMES, definition
+    from ops.services import SERVICE_NAMES, definition
 
     for name in SERVICE_NAMES:
         settings = definition(name).settings_cls(**{"namespace": env.namespace})
@@ -44,7 +43,7 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
     }
     log_path = workdir / "marketplace-up.log"
     with open(log_path, "wb") as log:
-        up = subprocess.Popen([sys.executable, "-m", "services.cli", "up"], cwd=ROOT, env=env,
+        up = subprocess.Popen([sys.executable, "-m", "ops.cli", "up"], cwd=ROOT, env=env,
                               stdout=log, stderr=subprocess.STDOUT)
     try:
         storefront = _wait_for_line(log_path, up, r"Storefront: (\S+)")

@@ -10,16 +10,12 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from ops.seed import demo_maker_accounts, seed_demo_data
+from services.catalogue.seed import LISTINGS_PER_MAKER, catalogue_is_empty
 from services.catalogue.settings import CatalogueSettings
+from services.gateway.seed import DEMO_MAKER_PASSWORD
 from services.makers.app import MakersSettings
-from services.seed import (
-    DEMO_MAKER_PASSWORD,
-    DEMO_MAKERS,
-    LISTINGS_PER_MAKER,
-    catalogue_is_empty,
-    demo_maker_accounts,
-    seed_demo_data,
-)
+from services.makers.seed import DEMO_MAKERS
 from shared.config import ServiceSettings
 from shared.migrate import migrate
 from tests.support.harness import ADMIN_DSN

@@ -50,7 +50,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 
-from services.cli import definition
+from ops.services import definition
 from shared.dlq import parked_messages
 from tests.support.harness import ROOT, ServiceProcess, eventually
 

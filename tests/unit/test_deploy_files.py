@@ -21,9 +21,9 @@ from unittest import mock
 import pytest
 import yaml
 
+from ops import cli
 from scripts import healthcheck
 from scripts.settings_table import known_env_names
-from services import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE_SERVICES_RUN = set(cli.SERVICE_NAMES)
@@ -50,7 +50,7 @@ def parse_marketplace(argv: list[str]) -> argparse.Namespace:
             cli.main(argv)
         except _Parsed as parsed:
             return parsed.args[0]
-    raise AssertionError("services.cli.main did not parse its arguments")
+    raise AssertionError("ops.cli.main did not parse its arguments")
 
 
 def assert_marketplace_command(command: list[str] | str, where: str) -> argparse.Namespace:
@@ -236,7 +236,7 @@ def test_dockerfile_references_exist() -> None:
             for name in re.findall(r"\b(MARKET_[A-Z0-9_]+)=", rest):
                 assert name in known_env_names(), f"Dockerfile sets unknown setting {name}"
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert pyproject["project"]["scripts"]["marketplace"] == "services.cli:main"
+    assert pyproject["project"]["scripts"]["marketplace"] == "ops.cli:main"
 
 
 def test_dockerignore_keeps_keys_and_venvs_out() -> None:

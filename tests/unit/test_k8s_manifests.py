@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from ops import cli
 from scripts.settings_table import known_env_names
-from services import cli
 from shared.config import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]

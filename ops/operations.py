@@ -10,12 +10,12 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import asyncpg
 
+from ops.services import SERVICE_NAMES, definition
 from shared.auth import generate_keypair
 from shared.config import ServiceSettings
 from shared.dlq import parked_messages, replay_parked
@@ -31,8 +31,6 @@ START_HINT = (
 
 
 def _all_settings() -> dict[str, ServiceSettings]:
-    from services.cli import SERVICE_NAMES, definition
-
     return {name: definition(name).settings_cls() for name in SERVICE_NAMES}
 
 
@@ -59,8 +57,6 @@ def preflight_or_exit() -> None:
 
 
 async def migrate_all() -> None:
-    from services.cli import SERVICE_NAMES, definition
-
     for name in SERVICE_NAMES:
         service = definition(name)
         settings = service.settings_cls()
@@ -69,25 +65,10 @@ async def migrate_all() -> None:
         print(f"{name}: {len(applied)} migration(s) applied; queues declared")
 
 
-DEMO_CUSTOMER = ("customer@example.com", "customer-dev-password", "Demo Customer")
-
-
 async def seed() -> None:
-    """The demo catalogue, and accounts to sign in as its makers and as a customer."""
-    from services.gateway.accounts import ensure_demo_account
-    from services.seed import demo_maker_accounts, seed_demo_data
+    from ops import seed as demo  # as in up()
 
-    settings = _all_settings()
-    await seed_demo_data(settings)
-    conn = await asyncpg.connect(settings["gateway"].dsn())
-    try:
-        for account in demo_maker_accounts():
-            await ensure_demo_account(conn, account.user_id, account.email, account.password,
-                                      account.display_name, "maker")
-        email, password, name = DEMO_CUSTOMER
-        await ensure_demo_account(conn, uuid.uuid4(), email, password, name, "customer")
-    finally:
-        await conn.close()
+    await demo.seed(_all_settings())
 
 
 async def create_operator(email: str, password: str) -> None:
@@ -124,15 +105,17 @@ def ensure_dev_keys() -> None:
 
 
 def up() -> None:
+    # The demo data is every service's code: imported only by the commands that seed, so that
+    # `marketplace run SERVICE` loads no other service.
+    from ops import seed as demo
+
     preflight_or_exit()
     ensure_dev_keys()
     asyncio.run(migrate_all())
-    asyncio.run(_seed_when_empty())
+    asyncio.run(demo.seed_when_empty(_all_settings()))
     email = os.environ.get("MARKET_OPERATOR_EMAIL", "operator@example.com")
     password = os.environ.get("MARKET_OPERATOR_PASSWORD", "operator-dev-password")
     asyncio.run(_ensure_operator(email, password))
-
-    from services.cli import SERVICE_NAMES
 
     settings = _all_settings()
     children = [
@@ -142,14 +125,11 @@ def up() -> None:
     try:
         for name in SERVICE_NAMES:
             _wait_ready(f"http://{settings[name].host}:{settings[name].port}/health/ready", name)
-        from services.seed import demo_maker_accounts
-
         gateway = settings["gateway"]
-        maker = demo_maker_accounts()[0]
         print(f"\nStorefront: http://{gateway.host}:{gateway.port}/")
         print(f"Operator:   {email} / {password}")
-        print(f"Maker:      {maker.email} / {maker.password}")
-        print(f"Customer:   {DEMO_CUSTOMER[0]} / {DEMO_CUSTOMER[1]}")
+        for who, login, secret in demo.demo_logins():
+            print(f"{who + ':':<12}{login} / {secret}")
         print("(Ctrl-C stops every service)", flush=True)
         _wait_for_stop_signal()
     except KeyboardInterrupt:
@@ -170,13 +150,6 @@ def _wait_for_stop_signal() -> None:
     signal.signal(signal.SIGTERM, interrupt)
     while True:
         time.sleep(3600)
-
-
-async def _seed_when_empty() -> None:
-    from services.seed import catalogue_is_empty
-
-    if await catalogue_is_empty(_all_settings()["catalogue"]):
-        await seed()
 
 
 async def _ensure_operator(email: str, password: str) -> None:

@@ -1,48 +1,32 @@
 """`marketplace`: the one command line of the marketplace.
 
-    marketplace up                      migrate, seed when empty, run every service
-    marketplace migrate                 create/upgrade every service's schema and roles
-    marketplace seed                    load the demo data
-    marketplace create-operator --email E --password P
-    marketplace dlq list SERVICE        what is in a service's parking queue
-    marketplace dlq replay SERVICE [--id MESSAGE_ID]
-    marketplace run SERVICE --role api|worker|relay|all
-    marketplace preflight               is PostgreSQL and RabbitMQ reachable?
+marketplace up                      migrate, seed when empty, run every service
+marketplace migrate                 create/upgrade every service's schema and roles
+marketplace seed                    load the demo data
+marketplace create-operator --email E --password P
+marketplace dlq list SERVICE        what is in a service's parking queue
+marketplace dlq replay SERVICE [--id MESSAGE_ID]
+marketplace run SERVICE --role api|worker|relay|all
+marketplace preflight               is PostgreSQL and RabbitMQ reachable?
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
 
-from shared.errors import ProblemError
-from shared.service import ROLES, ServiceDefinition
-
-SERVICE_NAMES = ("makers", "catalogue", "orders", "gateway")
-
-
-def definition(name: str) -> ServiceDefinition:
-    if name not in SERVICE_NAMES:
-        raise SystemExit(f"unknown service {name!r}; one of {', '.join(SERVICE_NAMES)}")
-    return importlib.import_module(f"services.{name}.app").SERVICE
-
-
-def run_service_main(name: str) -> None:
-    """Entry of `python -m services.NAME`."""
-    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    parser.add_argument("--role", choices=ROLES, default="all")
-    args = parser.parse_args()
-    from shared.service import run
-
-    run(definition(name), args.role)
+from ops import operations
+from ops.services import SERVICE_NAMES, definition
+from shared.errors import DomainError, ProblemError
+from shared.service import ROLES, run
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="marketplace", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="marketplace", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="migrate, seed when empty, run every service")
     commands.add_parser("migrate", help="create or upgrade every service's schema")
@@ -58,9 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay = dlq_commands.add_parser("replay")
     dlq_replay.add_argument("service", choices=SERVICE_NAMES)
     dlq_replay.add_argument("--id", dest="message_id", help="replay only this message id")
-    run = commands.add_parser("run", help="run one service")
-    run.add_argument("service", choices=SERVICE_NAMES)
-    run.add_argument("--role", choices=ROLES, default="all")
+    run_one = commands.add_parser("run", help="run one service")
+    run_one.add_argument("service", choices=SERVICE_NAMES)
+    run_one.add_argument("--role", choices=ROLES, default="all")
     return parser
 
 
@@ -68,17 +52,13 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         _dispatch(args)
-    except ProblemError as error:  # refused input, e.g. a weak operator password
+    except (DomainError, ProblemError) as error:  # refused input, e.g. a weak operator password
         raise SystemExit(f"marketplace {args.command}: {error.detail}") from None
 
 
 def _dispatch(args: argparse.Namespace) -> None:
-    from services import operations
-
     if args.command == "run":
-        from shared.service import run as run_service
-
-        run_service(definition(args.service), args.role)
+        run(definition(args.service), args.role)
     elif args.command == "up":
         operations.up()
     elif args.command == "migrate":
