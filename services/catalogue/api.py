@@ -27,7 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.catalogue import changes, search, store
-from services.catalogue.changes import Loaded
 from services.catalogue.domain import (
     Availability,
     Category,
@@ -376,16 +375,15 @@ async def _change(call: Call, action: Action, *, approved_only: bool = False) ->
     async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
         maker = await store.maker_for_user(uow.conn, principal.user_id, lock=True)
         listing = (
-            await store.own_listing_for_update(uow.conn, listing_id, maker.id)
+            await store.own_listing_for_update(uow, listing_id, maker.id)
             if maker is not None else None
         )
         if maker is None or listing is None:
             raise not_found("Listing")
         if approved_only:
             _require_approved(maker)
-        loaded = Loaded.of(listing)
         action(listing, maker, now)
-        await changes.save_listing(uow, listing, maker, loaded, reason="adjusted", now=now)
+        await changes.save_listing(uow, listing, maker, reason="adjusted", now=now)
     return listing_view(listing, maker, now.date(), full=True)
 
 

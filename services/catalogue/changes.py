@@ -5,7 +5,6 @@ entry when its stock moved, and its events as `catalogue.listing.*` snapshots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +14,6 @@ from services.catalogue.domain import (
     Listing,
     ListingEvent,
     ListingEventName,
-    StockCounters,
 )
 from services.catalogue.store import MakerRecord
 from shared.contracts.catalogue import (
@@ -45,21 +43,8 @@ _EVENT_TYPES: dict[ListingEventName, type[ListingSnapshotEvent]] = {
 }
 
 
-@dataclass(frozen=True)
-class Loaded:
-    """What a listing was when it was loaded: the version to write over and the stock to
-    compare with."""
-
-    version: int
-    stock: StockCounters | None
-
-    @classmethod
-    def of(cls, listing: Listing) -> Loaded:
-        return cls(listing.version, listing.stock)
-
-
 async def insert_listing(uow: UnitOfWork, listing: Listing, maker: MakerRecord) -> None:
-    await store.insert_listing(uow.conn, listing)
+    await store.insert_listing(uow, listing)
     await search.save_search_row(uow.conn, search.search_row(listing, maker, listing.created_at.date()))
     await store.record_stock_change(
         uow.conn, listing.id, None, listing.stock, reason="stocked", order_id=None,
@@ -72,22 +57,21 @@ async def save_listing(
     uow: UnitOfWork,
     listing: Listing,
     maker: MakerRecord,
-    loaded: Loaded,
     *,
     reason: str,
     now: datetime,
     order_id: UUID | None = None,
 ) -> None:
-    """Save a listing a command changed (one whose version did not move is left alone)."""
-    if listing.version == loaded.version:
+    """Save a listing a command changed (one whose version did not move is left alone): over
+    the version this unit of work loaded, with a ledger entry from the counters it replaced."""
+    if listing.version == uow.loaded_version(listing):
         return
-    await store.update_listing(uow.conn, listing, loaded.version)
+    before = await store.update_listing(uow, listing)
     await search.save_search_row(uow.conn, search.search_row(listing, maker, now.date()))
     await store.record_stock_change(
-        uow.conn, listing.id, loaded.stock, listing.stock, reason=reason, order_id=order_id,
-        at=now,
+        uow.conn, listing.id, before, listing.stock, reason=reason, order_id=order_id, at=now,
     )
-    available_moved = (loaded.stock.available if loaded.stock else None) != (
+    available_moved = (before.available if before else None) != (
         listing.stock.available if listing.stock else None)
     emit_events(uow, listing, maker, available_moved=available_moved)
 

@@ -29,7 +29,6 @@ import asyncpg
 from aiohttp import web
 
 from services.catalogue import changes, store
-from services.catalogue.changes import Loaded
 from services.catalogue.domain import (
     OrderLine,
     Reservation,
@@ -95,15 +94,14 @@ async def on_maker_changed(uow: UnitOfWork, event: MakerSnapshotEvent, envelope:
         current.approved == maker.approved and current.sourcing_claims == maker.sourcing_claims
     ):
         return  # nothing a listing shows or is found by has changed
-    for listing in await store.maker_listings_for_update(conn, maker.id):
-        loaded = Loaded.of(listing)
+    for listing in await store.maker_listings_for_update(uow, maker.id):
         listing.maker_status_changed(
             was_approved=current.approved, approved=maker.approved, now=now
         )
-        if listing.version != loaded.version:
-            await changes.save_listing(uow, listing, maker, loaded, reason="adjusted", now=now)
-        else:
+        if listing.version == uow.loaded_version(listing):
             await changes.refresh_search_row(uow, listing, maker, now)
+        else:
+            await changes.save_listing(uow, listing, maker, reason="adjusted", now=now)
 
 
 # --- orders ---------------------------------------------------------------------------------------
@@ -119,10 +117,9 @@ async def on_order_placed(
     if await store.get_reservation(conn, event.order_id) is not None:
         return  # answered already, or cancelled before it arrived (a tombstone)
     listings = await store.listings_for_update(
-        conn, sorted({line.listing_id for line in event.lines})
+        uow, sorted({line.listing_id for line in event.lines})
     )
     makers = await store.makers_by_id(conn, sorted({l.maker_id for l in listings.values()}))
-    loaded = {listing_id: Loaded.of(listing) for listing_id, listing in listings.items()}
     reservation, failures = reserve_order(
         event.order_id,
         [OrderLine(line.line_id, line.listing_id, line.quantity, line.unit_price.amount,
@@ -143,8 +140,8 @@ async def on_order_placed(
         return
     for listing_id in sorted(listings):
         listing = listings[listing_id]
-        await changes.save_listing(uow, listing, makers[listing.maker_id], loaded[listing_id],
-                                   reason="reserved", now=now, order_id=event.order_id)
+        await changes.save_listing(uow, listing, makers[listing.maker_id], reason="reserved",
+                                   now=now, order_id=event.order_id)
     assert reservation.expires_at is not None
     uow.emit(StockReserved(
         order_id=event.order_id,
@@ -239,16 +236,15 @@ async def _settle(
 ) -> None:
     """Apply a reservation's stock moves to its listings (locked in id order) and save both."""
     listings = await store.listings_for_update(
-        uow.conn, sorted({move.listing_id for move in moves})
+        uow, sorted({move.listing_id for move in moves})
     )
     makers = await store.makers_by_id(uow.conn, sorted({l.maker_id for l in listings.values()}))
-    loaded = {listing_id: Loaded.of(listing) for listing_id, listing in listings.items()}
     apply_stock_moves(listings, moves, now=now)
     await store.update_reservation(uow.conn, reservation)
     for listing_id in sorted(listings):
         listing = listings[listing_id]
-        await changes.save_listing(uow, listing, makers[listing.maker_id], loaded[listing_id],
-                                   reason=reason, now=now, order_id=reservation.order_id)
+        await changes.save_listing(uow, listing, makers[listing.maker_id], reason=reason,
+                                   now=now, order_id=reservation.order_id)
 
 
 # --- wiring ---------------------------------------------------------------------------------------

@@ -6,9 +6,12 @@ Locking, so that concurrent requests and messages never oversell and never deadl
     placed, a cancelled and a confirmed of one order never interleave;
   - listings are locked (`FOR UPDATE`) before they are changed, several at once always in
     listing id order; a maker's row is locked before their listings, never after;
-  - a listing is written only over the version that was loaded (`update_listing`), and the
-    table's CHECKs refuse a negative counter, so even a caller that forgot to lock cannot
+  - a listing is written only over the version its unit of work loaded (`update_listing`), and
+    the table's CHECKs refuse a negative counter, so even a caller that forgot to lock cannot
     oversell: its UPDATE matches no row, or fails.
+
+The loads of listings that will be saved take the unit of work and `track` what they load; the
+writes read the loaded version back from it (`loaded_version`) and `mark_saved` what they wrote.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from services.catalogue.domain import (
     ReservationStatus,
     StockCounters,
 )
+from shared.db import UnitOfWork
 from shared.errors import conflict
 from shared.money import Money
 
@@ -147,7 +151,6 @@ def _draft(row: asyncpg.Record) -> ListingDraft:
 
 
 def _listing(row: asyncpg.Record) -> Listing:
-    counted = row["stock_available"] is not None
     return Listing(
         id=row["id"],
         maker_id=row["maker_id"],
@@ -157,9 +160,15 @@ def _listing(row: asyncpg.Record) -> Listing:
         updated_at=row["updated_at"],
         published_at=row["published_at"],
         version=row["version"],
-        stock=StockCounters(row["stock_available"], row["stock_reserved"], row["stock_sold"])
-        if counted else None,
+        stock=_counters(row),
     )
+
+
+def _counters(row: asyncpg.Record) -> StockCounters | None:
+    """A made-to-order listing counts no stock."""
+    if row["stock_available"] is None:
+        return None
+    return StockCounters(row["stock_available"], row["stock_reserved"], row["stock_sold"])
 
 
 def _values(listing: Listing) -> list[Any]:
@@ -188,32 +197,30 @@ async def listings_with_makers(
 
 
 async def own_listing_for_update(
-    conn: asyncpg.Connection, listing_id: UUID, maker_id: UUID
+    uow: UnitOfWork, listing_id: UUID, maker_id: UUID
 ) -> Listing | None:
     """The maker's own listing, locked. Another maker's is not found: authorisation is part of
     the query."""
-    row = await conn.fetchrow(
+    row = await uow.conn.fetchrow(
         f"{_SELECT_LISTING} WHERE id = $1 AND maker_id = $2 FOR UPDATE", listing_id, maker_id
     )
-    return None if row is None else _listing(row)
+    return None if row is None else uow.track(_listing(row))
 
 
-async def listings_for_update(
-    conn: asyncpg.Connection, listing_ids: list[UUID]
-) -> dict[UUID, Listing]:
+async def listings_for_update(uow: UnitOfWork, listing_ids: list[UUID]) -> dict[UUID, Listing]:
     """Lock these listings in id order: two transactions locking overlapping sets cannot
     deadlock."""
-    rows = await conn.fetch(
+    rows = await uow.conn.fetch(
         f"{_SELECT_LISTING} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE", listing_ids
     )
-    return {row["id"]: _listing(row) for row in rows}
+    return {row["id"]: uow.track(_listing(row)) for row in rows}
 
 
-async def maker_listings_for_update(conn: asyncpg.Connection, maker_id: UUID) -> list[Listing]:
-    rows = await conn.fetch(
+async def maker_listings_for_update(uow: UnitOfWork, maker_id: UUID) -> list[Listing]:
+    rows = await uow.conn.fetch(
         f"{_SELECT_LISTING} WHERE maker_id = $1 ORDER BY id FOR UPDATE", maker_id
     )
-    return [_listing(row) for row in rows]
+    return [uow.track(_listing(row)) for row in rows]
 
 
 async def maker_listings(
@@ -243,30 +250,40 @@ async def maker_listings(
     return [_listing(row) for row in rows], position
 
 
-async def insert_listing(conn: asyncpg.Connection, listing: Listing) -> None:
-    await conn.execute(
+async def insert_listing(uow: UnitOfWork, listing: Listing) -> None:
+    await uow.conn.execute(
         f"INSERT INTO listings ({', '.join(_LISTING_COLUMNS)}) "
         f"VALUES ({', '.join(f'${i}' for i in range(1, len(_LISTING_COLUMNS) + 1))})",
         *_values(listing),
     )
+    uow.mark_saved(listing)
 
 
 _UPDATABLE = _LISTING_COLUMNS[2:]
+# `stored` is the row as it was before this statement (a self-join reads the statement's
+# snapshot), so the update hands back the counters it replaced.
 _UPDATE_LISTING = (
-    "UPDATE listings SET "
+    "UPDATE listings AS l SET "
     + ", ".join(f"{column} = ${i}" for i, column in enumerate(_UPDATABLE, start=3))
-    + " WHERE id = $1 AND version = $2"
+    + " FROM listings AS stored WHERE l.id = $1 AND l.version = $2 AND stored.id = l.id"
+    " RETURNING stored.stock_available, stored.stock_reserved, stored.stock_sold"
 )
 
 
-async def update_listing(conn: asyncpg.Connection, listing: Listing, expected_version: int) -> None:
-    """Write the listing over the version that was loaded; anything else changed it meanwhile,
-    and that is a 409 (or, in a message handler, a retry)."""
-    result = await conn.execute(_UPDATE_LISTING, listing.id, expected_version, *_values(listing)[2:])
-    if result != "UPDATE 1":
+async def update_listing(uow: UnitOfWork, listing: Listing) -> StockCounters | None:
+    """Write the listing over the version its unit of work loaded, and return the stock
+    counters it had before (what the inventory ledger records the move from). Anything else
+    that changed it meanwhile makes this a 409 (or, in a message handler, a retry)."""
+    loaded = uow.loaded_version(listing)
+    if loaded is None:
+        raise ValueError(f"listing {listing.id} was not loaded in this unit of work")
+    stored = await uow.conn.fetchrow(_UPDATE_LISTING, listing.id, loaded, *_values(listing)[2:])
+    if stored is None:
         raise conflict(
             "concurrent_update", "The listing was changed meanwhile; reload it and try again"
         )
+    uow.mark_saved(listing)
+    return _counters(stored)
 
 
 async def any_listing(db: Executor) -> bool:

@@ -114,9 +114,8 @@ async def add_listing(
                                  fields=ListingDraft.model_validate(body), now=now)
         await changes.insert_listing(uow, listing, record)
         if publish:
-            loaded = changes.Loaded.of(listing)
             listing.publish(now=now, maker_claims=record.claims)
-            await changes.save_listing(uow, listing, record, loaded, reason="adjusted", now=now)
+            await changes.save_listing(uow, listing, record, reason="adjusted", now=now)
     return listing
 
 

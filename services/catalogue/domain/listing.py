@@ -6,7 +6,7 @@ Counted stock (`stock`) exists for ready_to_ship and one_of_a_kind (one unit, ne
 restocked); made_to_order is unlimited and has none.
 
 Pure rules, no I/O: the caller passes in every time and the maker's sourcing claims, loads and
-saves the aggregate, and publishes the events it records.
+saves the aggregate, and publishes the events it records (`pull_events`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from services.catalogue.domain.stock import (
     set_available_stock,
 )
 from services.catalogue.domain.vocabulary import Availability, ListingStatus, ProductionKind
+from shared.aggregate import Aggregate
 from shared.errors import Violation, rules_violated, state_conflict
 from shared.money import Money
 
@@ -74,7 +75,7 @@ def _today(now: datetime) -> date:
 
 
 @dataclass
-class Listing:
+class Listing(Aggregate[ListingEvent]):
     """A maker's listing. Counted stock (`stock`) exists for ready_to_ship and one_of_a_kind
     (one unit, never restocked); made_to_order is unlimited and has none."""
 
@@ -87,7 +88,6 @@ class Listing:
     published_at: datetime | None
     version: int
     stock: StockCounters | None
-    pending_events: list[ListingEvent] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -262,10 +262,6 @@ class Listing:
         self._change(now)
         self._record(ListingEventName.SHOWN if approved else ListingEventName.HIDDEN, now)
 
-    def pull_events(self) -> list[ListingEvent]:
-        events, self.pending_events = self.pending_events, []
-        return events
-
     # --- internals ---
 
     def _stock_after(self, new_fields: ListingDraft) -> StockCounters | None:
@@ -306,7 +302,7 @@ class Listing:
         self.updated_at = now
 
     def _record(self, name: ListingEventName, now: datetime, **data: Any) -> None:
-        self.pending_events.append(ListingEvent(name, self.id, self.version, now, data))
+        self.record(ListingEvent(name, self.id, self.version, now, data))
 
 
 def _with_stock_shown(fields: ListingDraft, counters: StockCounters | None) -> ListingDraft:
