@@ -1,21 +1,23 @@
 # One image runs every service: `marketplace run SERVICE --role ROLE` picks which.
 #   docker build -t marketplace .
 #   docker run --rm marketplace marketplace --help
-# Installs exactly requirements.lock, then the project itself (no dependency resolution).
+# Installs exactly requirements/runtime.lock (hash-checked; no test or lint tools), then the
+# project itself with no dependency resolution; the build backend (requirements/build.lock)
+# is removed again before the venv is copied into the final image.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY requirements.lock ./
-RUN pip install -r requirements.lock
+COPY requirements/runtime.lock requirements/build.lock ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.lock -r requirements/build.lock
 COPY pyproject.toml ./
 COPY shared ./shared
 COPY services ./services
 COPY ops ./ops
 RUN pip install --no-deps --no-build-isolation . \
- && pip uninstall -y pytest pytest-asyncio pytest-timeout pytest-xdist hypothesis execnet \
+ && pip uninstall -y setuptools \
  && python -m compileall -q /opt/venv
 
 FROM python:3.11-slim

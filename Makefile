@@ -1,6 +1,6 @@
 # The marketplace's developer commands. `make up` runs everything, `make test` tests it.
-# Every target that needs Python depends on `install`, which is a no-op (one sha256 of two
-# small files) once the venv matches requirements.lock and pyproject.toml.
+# Every target that needs Python depends on `install`, which is a no-op (one sha256 of a few
+# small files) once the venv matches the locks in requirements/ and pyproject.toml.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,9 +8,10 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The install stamp is named after the content of the lock and pyproject.toml: change
-# either (a new pin, a new entry point) and the next target reinstalls.
-INSTALL_KEY := $(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
+# The install stamp is named after the content of every lock and pyproject.toml: change
+# any of them (a new pin, a new entry point) and the next target reinstalls.
+LOCKS := $(sort $(wildcard requirements/*.lock))
+INSTALL_KEY := $(shell cat $(LOCKS) pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 STAMP := $(VENV)/.installed-$(INSTALL_KEY)
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k outbox -x"`.
@@ -23,7 +24,7 @@ PYTEST := $(BIN)/pytest -q -p no:cacheprovider -ra
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create .venv (Python 3.11+) and install requirements.lock and the project
+install: $(STAMP) ## create .venv (Python 3.11+), install the runtime and dev locks and the project
 
 $(STAMP):
 	@ok() { "$$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }; \
@@ -39,8 +40,8 @@ $(STAMP):
 	  echo "creating $(VENV) with $$($$python --version)"; \
 	  "$$python" -m venv "$(VENV)"; \
 	fi
-	@echo "installing requirements.lock into $(VENV)"
-	@$(PIP) install -r requirements.lock
+	@echo "installing requirements/runtime.lock and requirements/dev.lock into $(VENV)"
+	@$(PIP) install --require-hashes -r requirements/runtime.lock -r requirements/dev.lock
 	@PYTHONWARNINGS=ignore $(PIP) install --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@
@@ -48,8 +49,8 @@ $(STAMP):
 up: install ## migrate, seed when empty and run every service (Ctrl-C stops)
 	$(BIN)/marketplace up
 
-test: install ## check PostgreSQL and RabbitMQ are reachable, then run the whole suite
-	$(BIN)/marketplace preflight
+test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, then run the whole suite
+	@$(BIN)/marketplace preflight
 	$(PYTEST) $(PYTEST_ARGS)
 
 # The full reliability run: every fault scenario at full size, the security suite, Schemathesis
@@ -86,9 +87,12 @@ settings-table: install ## regenerate the settings table in README.md
 
 docs: asyncapi settings-table ## regenerate every generated document
 
+# The checks that generated documents are current (docs-check, and lint runs them too).
+ASYNCAPI_CHECK = $(BIN)/python -m shared.contracts.asyncapi --check
+SETTINGS_TABLE_CHECK = $(BIN)/python -m scripts.settings_table --check README.md
 docs-check: install ## fail if a generated document is stale
-	$(BIN)/python -m shared.contracts.asyncapi --check
-	$(BIN)/python -m scripts.settings_table --check README.md
+	$(ASYNCAPI_CHECK)
+	$(SETTINGS_TABLE_CHECK)
 
 keys: install ## development JWT keys in .dev/keys/ (git-ignored), readable by the containers
 	$(BIN)/python -c 'from ops.operations import ensure_dev_keys; ensure_dev_keys()'
@@ -97,8 +101,20 @@ keys: install ## development JWT keys in .dev/keys/ (git-ignored), readable by t
 	chmod 0644 .dev/keys/jwt_private.pem .dev/keys/jwt_public.pem
 	@ls -l .dev/keys
 
-lint: install docs-check ## byte-compile everything and check generated documents
-	$(BIN)/python -m compileall -q shared services tests scripts
+# Every check runs even when an earlier one fails, so one run reports everything; the last
+# line names the checks that failed. Rules and strictness are in pyproject.toml ([tool.ruff],
+# [tool.mypy]); `$(BIN)/ruff format` and `$(BIN)/ruff check --fix` repair most ruff findings.
+lint: install ## generated docs current, ruff (rules, imports, format), mypy (strict: shared/, domains)
+	@failed=""; \
+	check() { local name=$$1; shift; printf '\n== %s\n' "$$name"; "$$@" || failed="$${failed:+$$failed, }$$name"; }; \
+	check "docs/asyncapi.yaml current" $(ASYNCAPI_CHECK); \
+	check "README settings table current" $(SETTINGS_TABLE_CHECK); \
+	check "ruff check" $(BIN)/ruff check .; \
+	check "ruff format --check" $(BIN)/ruff format --check .; \
+	check "mypy" $(BIN)/mypy; \
+	echo; \
+	if [ -n "$$failed" ]; then echo "make lint: FAILED: $$failed" >&2; exit 1; fi; \
+	echo "make lint: generated documents current; ruff check, ruff format --check and mypy passed"
 
 clean: ## remove caches (keeps .venv)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -print0 | xargs -0 rm -rf

@@ -203,7 +203,8 @@ def test_dockerfile_builds_from_the_lock_and_runs_as_non_root() -> None:
     froms = [rest for keyword, rest in instructions if keyword == "FROM"]
     assert froms and all(rest.split()[0] == "python:3.11-slim" for rest in froms)
     runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
-    assert "pip install -r requirements.lock" in runs
+    assert "pip install --require-hashes -r requirements/runtime.lock" in runs
+    assert "dev.lock" not in runs, "the image carries the runtime lock only, no test or lint tools"
     assert re.search(r"pip install --no-deps\b", runs), "the project installs with --no-deps"
     users = [rest for keyword, rest in instructions if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in ("root", "0"), "the image must not run as root"
@@ -296,35 +297,45 @@ def test_makefile_has_the_documented_targets() -> None:
     assert "pytest" in result.stdout
 
 
-def _lock() -> dict[str, str]:
+def _lock(name: str) -> dict[str, str]:
+    """The exact pins of requirements/NAME.lock; every pin must carry its hashes."""
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line:
+    text = (ROOT / "requirements" / f"{name}.lock").read_text()
+    # One entry per package: `name==version \` at the start of a line, then its indented
+    # `--hash=sha256:...` and `# via` lines.
+    for entry in re.split(r"\n(?=[^\s#])", text):
+        requirement = entry.split("\n", 1)[0].removesuffix("\\").strip()
+        if requirement.startswith("#"):
             continue
-        assert re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", line), f"not an exact pin: {line}"
-        name, version = line.split("==")
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        assert key not in pins, f"{name} is pinned twice"
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", requirement), (
+            f"not an exact pin: {requirement}")
+        assert "--hash=sha256:" in entry, f"{requirement} has no hash in {name}.lock"
+        package, version = requirement.split("==")
+        key = re.sub(r"[-_.]+", "-", package).lower()
+        assert key not in pins, f"{package} is pinned twice in {name}.lock"
         pins[key] = version
     return pins
 
 
-def test_lock_pins_every_direct_dependency() -> None:
-    pins = _lock()
+def test_locks_pin_every_direct_dependency_with_hashes() -> None:
+    runtime, dev = _lock("runtime"), _lock("dev")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     for requirement in pyproject["project"]["dependencies"]:
         name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
-        assert re.sub(r"[-_.]+", "-", name).lower() in pins, f"{name} is not in requirements.lock"
+        assert re.sub(r"[-_.]+", "-", name).lower() in runtime, f"{name} is not in runtime.lock"
     for tool in ("pytest", "pytest-asyncio", "pytest-timeout", "pytest-xdist", "hypothesis",
-                 "pyyaml", "setuptools"):
-        assert tool in pins, f"{tool} is not in requirements.lock"
+                 "setuptools", "ruff", "mypy"):
+        assert tool in dev, f"{tool} is not in dev.lock"
+        assert tool not in runtime, f"{tool} is a development tool, yet in runtime.lock"
+    disagreeing = {name: (runtime[name], dev[name]) for name in runtime.keys() & dev.keys()
+                   if runtime[name] != dev[name]}
+    assert not disagreeing, f"runtime.lock and dev.lock pin different versions: {disagreeing}"
 
 
 def test_installed_versions_match_the_lock() -> None:
-    """The venv tests run in was installed from the lock (make install)."""
+    """The venv tests run in was installed from the locks (make install)."""
     mismatched = []
-    for name, version in _lock().items():
+    for name, version in (_lock("runtime") | _lock("dev")).items():
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:

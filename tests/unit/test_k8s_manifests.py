@@ -89,7 +89,7 @@ def test_kustomization_lists_every_manifest() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_document_is_a_valid_kubernetes_object(documents, version: str) -> None:
     assert kubernetes_validate is not None, (
-        "kubernetes-validate is not installed: it is pinned in requirements.lock (make install)")
+        "kubernetes-validate is not installed: it is pinned in requirements/dev.lock (make install)")
     errors = []
     for filename, doc in documents:
         try:
