@@ -6,14 +6,14 @@
 # dev.lock is resolved under the other two (`-c` in dev.in), so a shared package has one version.
 # Versions already in a lock are kept while they still satisfy the sources; pass
 # `--upgrade` (every package) or `--upgrade-package NAME` to move them. Review the diff, then
-# `make install`. The resolver is uv, installed into a throwaway venv.
+# `make install`. The resolver is uv (0.13.x, so the output stays stable), in a throwaway venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3.11}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$python" -m venv "$tmp/venv"
-"$tmp/venv/bin/pip" install -q --disable-pip-version-check uv
+"$tmp/venv/bin/pip" install -q --disable-pip-version-check "uv==0.13.*"
 compile() {  # source lock [uv options]
   local source=$1 lock=$2
   shift 2
