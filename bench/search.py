@@ -87,7 +87,7 @@ async def record(stack: Stack, listing_id: str) -> dict[str, list]:
     """The SQL the catalogue runs for the measured search and GET (as its API handlers do)."""
     from bench.bare_search import record_plan
     from services.catalogue import search, store
-    from services.catalogue.api import SearchQuery
+    from services.catalogue.schemas import SearchQuery
 
     query = SearchQuery.model_validate(SEARCH_PARAMS)
     filters = search.Filters(**query.model_dump(exclude={"limit", "cursor", "sort"}))

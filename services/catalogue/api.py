@@ -1,5 +1,5 @@
-"""Catalogue's HTTP API: thin handlers (parse, authorise, call the domain, call the store,
-respond).
+"""The catalogue's HTTP API: thin handlers (parse, authorise, call one use case, render the
+view from schemas.py).
 
 Who may do what:
     approved makers   create listings and publish them
@@ -14,390 +14,52 @@ the maker's user id). Another maker's listing is reported as missing (404), neve
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import UTC, datetime
 
-import pydantic_core
-from cachetools import LRUCache
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
-
-from services.catalogue import changes, search, store
-from services.catalogue.domain import (
-    Availability,
-    Category,
-    Disclosure,
-    EngravingOption,
-    Hallmark,
-    Listing,
-    ListingDraft,
-    ListingPatch,
-    ListingStatus,
-    Metal,
-    MetalType,
-    Production,
-    ProductionKind,
-    ShownClaim,
-    SourcingScheme,
-    Stone,
-    StoneOrigin,
-    StoneType,
-    Tag,
-    Title,
-    disclosures,
-    evidenced_schemes,
-    shown_sourcing_claims,
-    uk_size,
-    us_size,
+from services.catalogue import search, store, usecases
+from services.catalogue.domain import Listing, ListingDraft, ListingPatch
+from services.catalogue.schemas import (
+    ListingIn,
+    ListingView,
+    MineQuery,
+    SearchQuery,
+    SearchResults,
+    listing_json,
+    listing_view,
+    search_results_json,
 )
 from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import MakerRecord
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import ProblemError, bad_request, not_found
+from shared.errors import not_found
 from shared.http import POOL, Call, RawJson, Routes
-from shared.money import Money
-from shared.paging import PageQuery, decode_cursor, encode_cursor
-from shared.text import single_line
+from shared.paging import Page, decode_time_id, encode_time_id
 
 routes = Routes("listings")
-
-PRODUCER = "catalogue"
-
-# --- request bodies and queries ------------------------------------------------------------------
-
-
-class ListingIn(ListingDraft):
-    """A new listing (a draft): only the title is needed to start; publishing says what else
-    is missing."""
-
-    title: Title
-
-
-class MineQuery(PageQuery):
-    status: ListingStatus | None = Field(None, description="Only listings in this state")
-
-
-def _blank_is_absent_in_schema(schema: dict[str, Any]) -> None:
-    """The document says what the parser does: every parameter may also be sent blank."""
-    for name, prop in list(schema.get("properties", {}).items()):
-        schema["properties"][name] = {"anyOf": [prop, {"type": "string", "maxLength": 0}],
-                                      **{k: prop[k] for k in ("description", "default") if k in prop}}
-
-
-class SearchQuery(PageQuery):
-    model_config = ConfigDict(extra="ignore", json_schema_extra=_blank_is_absent_in_schema)
-
-    q: single_line(1, 200) | None = Field(  # type: ignore[valid-type]
-        None,
-        description="Full text over title, description, techniques, metals, stones, category "
-        "and style tags; English stemming (\"rings\" finds \"ring\"); web-search syntax "
-        "(\"quoted phrases\", -excluded, or)",
-    )
-    category: Category | None = None
-    metal: MetalType | None = None
-    fineness: int | None = Field(
-        None, ge=1, le=1000,
-        description="Per mille; with `metal`, that metal at that fineness",
-    )
-    stone: StoneType | None = Field(None, description="Stone type, e.g. sapphire")
-    stone_origin: StoneOrigin | None = Field(
-        None, description="With `stone`, that stone of that origin"
-    )
-    min_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
-    max_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
-    production: ProductionKind | None = None
-    sourcing: SourcingScheme | None = Field(
-        None, description="A sourcing scheme the listing cites and its maker holds"
-    )
-    maker_id: uuid.UUID | None = None
-    occasion: Tag | None = None
-    sort: Literal["relevance", "newest", "price_asc", "price_desc"] | None = Field(
-        None,
-        description="Default: relevance with `q`, else newest. Relevance ranks the newest "
-        "matches up to the cap (1000) by text rank, title matches first, then lists the older "
-        "matches newest first",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _blank_means_absent(cls, data: Any) -> Any:
-        # A search form sends every field, blank ones too (?q=&category=ring).
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value != ""}
-        return data
-
-    @model_validator(mode="after")
-    def _price_range(self) -> SearchQuery:
-        if (
-            self.min_price is not None and self.max_price is not None
-            and self.min_price > self.max_price
-        ):
-            raise PydanticCustomError("range_inverted", "min_price must not exceed max_price")
-        return self
-
-
-# --- responses ------------------------------------------------------------------------------------
-
-
-class RingSizeView(BaseModel):
-    """The range of ring sizes offered, stored as inner circumference in millimetres, with
-    its UK letter and US number views."""
-
-    min: float
-    max: float
-    min_uk: str
-    max_uk: str
-    min_us: float
-    max_us: float
-
-
-class OptionsView(BaseModel):
-    ring_size_mm: RingSizeView | None = None
-    engraving: EngravingOption | None = None
-    chain_lengths_cm: list[int] | None = None
-
-
-class MakerCard(BaseModel):
-    id: uuid.UUID
-    handle: str
-    display_name: str
-    evidenced_claims: list[SourcingScheme] = Field(
-        description="Sourcing schemes the maker holds with evidence (badges)"
-    )
-
-
-class StockView(BaseModel):
-    available: int
-    reserved: int
-    sold: int
-
-
-class ListingView(BaseModel):
-    """A listing. `sourcing_claims` are the schemes it cites (for the public: only those its
-    maker holds today); `claims` says how each shown claim is backed (a self-declared one is
-    never a badge). `stock` is the owner's and operators' only."""
-
-    id: uuid.UUID
-    maker_id: uuid.UUID
-    status: ListingStatus
-    visible: bool = Field(description="Public now: published or sold out, and its maker approved")
-    title: str | None
-    description: str | None
-    category: Category | None
-    occasions: list[str]
-    style_tags: list[str]
-    techniques: list[str]
-    price: Money | None
-    production: Production | None
-    metals: list[Metal]
-    hallmark: Hallmark | None
-    stones: list[Stone]
-    sourcing_claims: list[SourcingScheme]
-    claims: list[ShownClaim]
-    options: OptionsView | None
-    images: list[str]
-    availability: Availability | None
-    disclosures: list[Disclosure]
-    maker: MakerCard
-    stock: StockView | None = None
-    created_at: datetime
-    updated_at: datetime
-    published_at: datetime | None
-    version: int
-
-
-class ListingPage(BaseModel):
-    items: list[ListingView]
-    next_cursor: str | None = None
-
-
-class FacetCount(BaseModel):
-    value: str
-    count: int
-    capped: bool = Field(
-        description="More listings match than the cap: `count` is how many of the newest "
-        "`cap` matches have this value, a lower bound (show \"<count>+\")"
-    )
-
-
-class Total(BaseModel):
-    count: int
-    capped: bool = Field(description="At least `count` (the cap) match: show \"1000+\"")
-
-
-class Facets(BaseModel):
-    category: list[FacetCount]
-    metal: list[FacetCount]
-    stone_origin: list[FacetCount]
-    production: list[FacetCount]
-    sourcing: list[FacetCount]
-
-
-class SearchResults(BaseModel):
-    """One page of visible listings in the chosen order, the total and the facets.
-
-    `facets` count the listings matching the current `q` and every filter (including the
-    dimension's own filter), per value, largest first; values with no match are left out. A
-    listing counts once per metal, stone origin and sourcing scheme it has, so those facets may
-    add up to more than the total.
-
-    Counting is bounded by a cap (1000 unless configured), so a search costs the same whatever
-    the catalogue's size. When at most the cap match, `total` and every facet count are exact
-    (`capped: false`), and the category and production facets add up to the total. When more
-    match, `total` is the cap with `capped: true` (show "1000+"), and each facet count is taken
-    over the cap's newest matching listings: how many of those have the value, a lower bound of
-    the true count, also `capped: true` (show "312+").
-
-    Sorts: `relevance` ranks the newest matches up to the cap by text rank (a title match
-    first, then techniques, metals, stones, category and tags, then the description) and lists
-    the older matches after them, newest first; with at most the cap matching, all are ranked.
-    `newest` is by first publication; `price_asc` / `price_desc` by price in minor units.
-
-    Paging: `next_cursor` is the keyset position after the last item, for the same sort; it
-    never repeats an item nor skips one that existed when paging began, even while listings
-    are published meanwhile (a listing whose price changes moves in the price orders)."""
-
-    items: list[ListingView]
-    next_cursor: str | None = None
-    total: Total
-    facets: Facets
-
-
-# --- helpers --------------------------------------------------------------------------------------
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@functools.lru_cache(maxsize=1024)
-def _ring_sizes(low: Decimal, high: Decimal) -> RingSizeView:
-    # Cached: a handful of ranges recur across listings, and the UK/US table lookups were ~5 %
-    # of a search's CPU (24 listings a page). The view is only ever serialised, never changed.
-    return RingSizeView(min=float(low), max=float(high), min_uk=uk_size(low), max_uk=uk_size(high),
-                        min_us=us_size(low), max_us=us_size(high))
-
-
-def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> ListingView:
-    """The listing as its owner and operators see it (`full`), or as the public does."""
-    fields = listing.fields
-    claims = maker.claims
-    shown = shown_sourcing_claims(fields, claims, today)
-    options = fields.options
-    stock = listing.stock
-    return ListingView(
-        id=listing.id,
-        maker_id=listing.maker_id,
-        status=listing.status,
-        visible=listing.is_visible(maker.approved),
-        title=fields.title,
-        description=fields.description,
-        category=fields.category,
-        occasions=fields.occasions,
-        style_tags=fields.style_tags,
-        techniques=fields.techniques,
-        price=fields.price,
-        production=fields.production,
-        metals=fields.metals,
-        hallmark=fields.hallmark,
-        stones=fields.stones,
-        sourcing_claims=fields.sourcing_claims if full else [claim.scheme for claim in shown],
-        claims=shown,
-        options=None if options is None else OptionsView(
-            ring_size_mm=_ring_sizes(options.ring_size_mm.min, options.ring_size_mm.max)
-            if options.ring_size_mm else None,
-            engraving=options.engraving,
-            chain_lengths_cm=options.chain_lengths_cm,
-        ),
-        images=fields.images,
-        availability=listing.availability,
-        disclosures=disclosures(fields, claims, today),
-        maker=MakerCard(id=maker.id, handle=maker.handle, display_name=maker.display_name,
-                        evidenced_claims=evidenced_schemes(claims, today)),
-        stock=StockView(available=stock.available, reserved=stock.reserved, sold=stock.sold)
-        if full and stock else None,
-        created_at=listing.created_at,
-        updated_at=listing.updated_at,
-        published_at=listing.published_at,
-        version=listing.version,
-    )
-
-
-# Renderings of recently read listings, by everything a view is made from: the listing's
-# version (every change makes a new one; status, stock and time are in the key as well), its
-# maker's snapshot version, the day (sourcing claims expire) and who looks. The fields must be
-# the very draft the rendering was made from: store._draft returns the same object only while
-# the stored data is equal. Building and serialising the view was ~20 % of the catalogue's CPU
-# under GET load, and a page of search results renders 24 listings.
-_RENDERED: LRUCache[tuple[Any, ...], tuple[ListingDraft, bytes]] = LRUCache(maxsize=2048)
-
-
-def listing_json(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> bytes:
-    """`listing_view(...)` as JSON."""
-    key = (listing.id, listing.version, listing.status, listing.stock, listing.updated_at,
-           maker.id, maker.version, maker.status, today, full)
-    cached = _RENDERED.get(key)
-    if cached is not None and cached[0] is listing.fields:
-        return cached[1]
-    body = pydantic_core.to_json(listing_view(listing, maker, today, full=full))
-    _RENDERED[key] = (listing.fields, body)
-    return body
+def _user(call: Call) -> Principal:
+    principal = call.principal
+    assert principal is not None  # the route requires a role
+    return principal
 
 
 def _sees_everything(principal: Principal | None, maker: MakerRecord) -> bool:
     return principal is not None and (principal.is_operator or principal.user_id == maker.user_id)
 
 
-def _require_approved(maker: MakerRecord | None) -> MakerRecord:
-    if maker is None or not maker.approved:
-        raise ProblemError(
-            403, "Forbidden", "Only a maker whose application is approved (and not suspended) "
-            "may create or publish listings", code="maker_not_approved",
-        )
-    return maker
-
-
-Action = Callable[[Listing, MakerRecord, datetime], None]
-
-
-async def _change(call: Call, action: Action, *, approved_only: bool = False) -> ListingView:
-    """Load the caller's own listing (locked), apply one command and save it with its events,
-    all in one transaction."""
-    listing_id = call.path_id()
-    principal = call.principal
-    assert principal is not None
-    now = _now()
-    async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        maker = await store.maker_for_user(uow.conn, principal.user_id, lock=True)
-        listing = (
-            await store.own_listing_for_update(uow, listing_id, maker.id)
-            if maker is not None else None
-        )
-        if maker is None or listing is None:
-            raise not_found("Listing")
-        if approved_only:
-            _require_approved(maker)
-        action(listing, maker, now)
-        await changes.save_listing(uow, listing, maker, reason="adjusted", now=now)
+def _owner_view(changed: tuple[Listing, MakerRecord], now: datetime) -> ListingView:
+    listing, maker = changed
     return listing_view(listing, maker, now.date(), full=True)
 
 
-def _created_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    position = decode_cursor(cursor, (str, str))
-    if position is None:
-        return None
-    try:
-        at, listing_id = datetime.fromisoformat(position[0]), uuid.UUID(position[1])
-    except ValueError:
-        raise bad_request("Invalid cursor", code="invalid_cursor") from None
-    if at.tzinfo is None:
-        raise bad_request("Invalid cursor", code="invalid_cursor")
-    return at, listing_id
+def _unit_of_work(call: Call) -> UnitOfWork:
+    return UnitOfWork(call.app[POOL], usecases.PRODUCER)
 
 
 # --- the maker's listings -------------------------------------------------------------------------
@@ -410,37 +72,29 @@ _409 = "Conflict with the listing's state (named in `current_state`); production
              roles=("maker",), extra_responses={403: _403})
 async def create_listing(call: Call) -> ListingView:
     """Create a listing (a draft) as an approved maker."""
-    principal = call.principal
-    assert principal is not None
+    fields = ListingDraft.model_validate(call.body.model_dump())
     now = _now()
-    async with UnitOfWork(call.app[POOL], PRODUCER) as uow:
-        maker = _require_approved(await store.maker_for_user(uow.conn, principal.user_id, lock=True))
-        listing = Listing.create(
-            listing_id=uuid.uuid4(), maker_id=maker.id,
-            fields=ListingDraft.model_validate(call.body.model_dump()), now=now,
-        )
-        await changes.insert_listing(uow, listing, maker)
-    return listing_view(listing, maker, now.date(), full=True)
+    async with _unit_of_work(call) as uow:
+        created = await usecases.create_listing(uow, _user(call).user_id, fields, now)
+    return _owner_view(created, now)
 
 
 # Registered before /api/v1/listings/{id}, which would otherwise match "mine".
-@routes.get("/api/v1/listings/mine", query=MineQuery, response=ListingPage, roles=("maker",))
-async def my_listings(call: Call) -> ListingPage:
+@routes.get("/api/v1/listings/mine", query=MineQuery, response=Page[ListingView], roles=("maker",))
+async def my_listings(call: Call) -> Page[ListingView]:
     """The calling maker's own listings in any state (the dashboard), newest first."""
-    principal = call.principal
-    assert principal is not None
     query: MineQuery = call.query
     pool = call.app[POOL]
-    maker = await store.maker_for_user(pool, principal.user_id)
+    maker = await store.maker_for_user(pool, _user(call).user_id)
     if maker is None:
-        return ListingPage(items=[])
+        return Page(items=[])
     listings, position = await store.maker_listings(
-        pool, maker.id, query.status, _created_position(query.cursor), query.limit
+        pool, maker.id, query.status, decode_time_id(query.cursor), query.limit
     )
     today = _now().date()
-    return ListingPage(
+    return Page(
         items=[listing_view(listing, maker, today, full=True) for listing in listings],
-        next_cursor=encode_cursor([position[0].isoformat(), str(position[1])]) if position else None,
+        next_cursor=encode_time_id(position),
     )
 
 
@@ -449,10 +103,10 @@ async def my_listings(call: Call) -> ListingPage:
 async def edit_listing(call: Call) -> ListingView:
     """Edit a listing (owner). Each field sent replaces the listing's whole field; null clears
     it. A public listing must stay publishable (422 with every violated rule)."""
-    patch: ListingPatch = call.body
-    return await _change(
-        call, lambda listing, maker, now: listing.edit(patch, now=now, maker_claims=maker.claims)
-    )
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        edited = await usecases.edit_listing(uow, _user(call).user_id, call.path_id(), call.body, now)
+    return _owner_view(edited, now)
 
 
 @routes.post("/api/v1/listings/{id}/publish", response=ListingView, roles=("maker",),
@@ -460,24 +114,30 @@ async def edit_listing(call: Call) -> ListingView:
 async def publish_listing(call: Call) -> ListingView:
     """Publish a draft, or unpause (owner, an approved maker). 422 carries a `code` per
     violated rule, all together, in `errors`."""
-    return await _change(
-        call, lambda listing, maker, now: listing.publish(now=now, maker_claims=maker.claims),
-        approved_only=True,
-    )
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        published = await usecases.publish_listing(uow, _user(call).user_id, call.path_id(), now)
+    return _owner_view(published, now)
 
 
 @routes.post("/api/v1/listings/{id}/pause", response=ListingView, roles=("maker",),
              extra_responses={409: _409})
 async def pause_listing(call: Call) -> ListingView:
     """Take a published listing off sale for now (owner)."""
-    return await _change(call, lambda listing, maker, now: listing.pause(now=now))
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        paused = await usecases.pause_listing(uow, _user(call).user_id, call.path_id(), now)
+    return _owner_view(paused, now)
 
 
 @routes.post("/api/v1/listings/{id}/archive", response=ListingView, roles=("maker",),
              extra_responses={409: _409})
 async def archive_listing(call: Call) -> ListingView:
     """Archive a listing for good (owner)."""
-    return await _change(call, lambda listing, maker, now: listing.archive(now=now))
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        archived = await usecases.archive_listing(uow, _user(call).user_id, call.path_id(), now)
+    return _owner_view(archived, now)
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -507,21 +167,4 @@ async def search_listings(call: Call) -> RawJson:
         query.limit, call.app[CATALOGUE_SETTINGS].facet_cap,
     )
     found = await store.listings_with_makers(pool, page.listing_ids)
-    today = _now().date()
-    results = SearchResults(
-        items=[],
-        next_cursor=page.next_cursor,
-        total=Total(count=page.total.count, capped=page.total.capped),
-        facets=Facets(**{
-            dimension: [FacetCount(value=c.value, count=c.count, capped=c.capped) for c in counts]
-            for dimension, counts in page.facets.items()
-        }),
-    )
-    # The items are spliced in as they were rendered (listing_json), into the rest of the
-    # results serialised with no items.
-    rest = pydantic_core.to_json(results)
-    head = b'{"items":['
-    assert rest.startswith(head + b"]")
-    items = b",".join(listing_json(*found[listing_id], today, full=False)
-                      for listing_id in page.listing_ids if listing_id in found)
-    return RawJson(head + items + rest[len(head):])
+    return RawJson(search_results_json(page, found, _now().date()))

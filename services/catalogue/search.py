@@ -501,7 +501,7 @@ def _facets(rows: list[asyncpg.Record], cap: int) -> tuple[Count, dict[str, list
             counts[lowest.bit_length() - 1] += n
             bits ^= lowest
     return Count("total", min(len(rows), cap), capped), _grouped(
-        {term: (n, capped) for term, n in zip(FACET_TERMS, counts) if n}
+        {term: (n, capped) for term, n in zip(FACET_TERMS, counts, strict=True) if n}
     )
 
 

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from services.catalogue import handlers
+from services.catalogue import handlers, usecases
 from shared.contracts.orders import (
     MakerOrderDeclined,
     OrderCancelled,
@@ -247,10 +247,10 @@ async def test_expired_reservations_are_released_by_the_sweeper(
     unique = await add_listing(catalogue_pool, maker, ring(production={"kind": "one_of_a_kind"}))
     order = placed(uuid.uuid4(), [(unique, 1)])
     await handle(catalogue_pool, order)
-    assert await handlers.release_expired(catalogue_pool, datetime.now(UTC)) == 0
+    assert await usecases.release_expired(catalogue_pool, datetime.now(UTC)) == 0
     assert await counters(db, unique.id) == ("published", 0, 1, 0)
     later = datetime.now(UTC) + TTL + timedelta(seconds=1)
-    assert await handlers.release_expired(catalogue_pool, later) >= 1
+    assert await usecases.release_expired(catalogue_pool, later) >= 1
     assert await counters(db, unique.id) == ("published", 1, 0, 0)
     assert await db.fetchval("SELECT status FROM catalogue.reservations WHERE order_id = $1",
                              order.order_id) == "expired"
@@ -338,7 +338,7 @@ class World:
         if message is None:
             async with UnitOfWork(self.pool, "catalogue") as uow:
                 later = datetime.now(UTC) + TTL + timedelta(seconds=1)
-                await handlers.expire_reservation(uow, self.order_ids[action[1]], later)
+                await usecases.expire_reservation(uow, self.order_ids[action[1]], later)
             return
         self.events.append(message)
         try:

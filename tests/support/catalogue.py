@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.catalogue import changes, handlers, store
+from services.catalogue import handlers, store, usecases
 from services.catalogue.domain import Listing, ListingDraft
 from shared.contracts import Envelope
 from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
@@ -112,10 +112,10 @@ async def add_listing(
         assert record is not None
         listing = Listing.create(listing_id=uuid.uuid4(), maker_id=record.id,
                                  fields=ListingDraft.model_validate(body), now=now)
-        await changes.insert_listing(uow, listing, record)
+        await usecases.insert_listing(uow, listing, record)
         if publish:
             listing.publish(now=now, maker_claims=record.claims)
-            await changes.save_listing(uow, listing, record, reason="adjusted", now=now)
+            await usecases.save_listing(uow, listing, record, reason="adjusted", now=now)
     return listing
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
 from services.catalogue.domain.hallmarking import Hallmark, Metal
@@ -63,8 +63,19 @@ def _positive_and_capped(price: Money) -> Money:
     )])
 
 
+def _price_json_schema() -> dict[str, Any]:
+    """Money's schema with a price's bounds, so the API document says what is accepted."""
+    schema = Money.model_json_schema()
+    amount = {key: value for key, value in schema["properties"]["amount"].items()
+              if key not in ("minimum", "maximum")}
+    schema["properties"]["amount"] = {**amount, "exclusiveMinimum": 0, "maximum": MAX_AMOUNT_MINOR}
+    return {**schema, "title": "Price"}
+
+
 # A listing's price (and an option's surcharge): the marketplace's Money, positive and capped.
-Price = Annotated[Money, AfterValidator(_positive_and_capped)]
+Price = Annotated[
+    Money, AfterValidator(_positive_and_capped), WithJsonSchema(_price_json_schema())
+]
 
 
 class Stone(ValueObject):

@@ -1,4 +1,4 @@
-"""The one path every listing change takes (API, event handlers, seed): in the caller's unit of
+"""The one path every listing change takes (every use case, and the seed): in the caller's unit of
 work, write the listing over the version that was loaded, its search row, an inventory ledger
 entry when its stock moved, and its events as `catalogue.listing.*` snapshots.
 """
@@ -29,6 +29,9 @@ from shared.contracts.catalogue import (
     ListingUpdated,
 )
 from shared.db import UnitOfWork
+
+# The catalogue's name as a producer of events (its outbox, its schema).
+PRODUCER = "catalogue"
 
 _EVENT_TYPES: dict[ListingEventName, type[ListingSnapshotEvent]] = {
     ListingEventName.PUBLISHED: ListingPublished,

@@ -1,0 +1,44 @@
+"""The catalogue's use cases: plain async functions over a unit of work, called by the HTTP API
+(api.py), the event handlers (handlers.py), the sweeper and the tests alike.
+
+    listings      a maker creates, edits, publishes, pauses and archives their listings
+    makers        a maker's snapshot arrives: the read model and their listings follow
+    reservations  stock held, sold and put back on sale for orders; expiry
+    saving        the one path every listing change is saved and announced by
+"""
+
+from services.catalogue.usecases.listings import (
+    archive_listing,
+    create_listing,
+    edit_listing,
+    pause_listing,
+    publish_listing,
+)
+from services.catalogue.usecases.makers import apply_maker_snapshot
+from services.catalogue.usecases.reservations import (
+    cancel_for_order,
+    commit_for_order,
+    decline_for_maker,
+    expire_reservation,
+    release_expired,
+    reserve_for_order,
+)
+from services.catalogue.usecases.saving import PRODUCER, insert_listing, save_listing
+
+__all__ = [
+    "PRODUCER",
+    "apply_maker_snapshot",
+    "archive_listing",
+    "cancel_for_order",
+    "commit_for_order",
+    "create_listing",
+    "decline_for_maker",
+    "edit_listing",
+    "expire_reservation",
+    "insert_listing",
+    "pause_listing",
+    "publish_listing",
+    "release_expired",
+    "reserve_for_order",
+    "save_listing",
+]

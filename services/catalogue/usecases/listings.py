@@ -1,0 +1,98 @@
+"""A maker's listings: create one, and edit, publish, pause or archive their own.
+
+Each use case runs in one unit of work: it finds the calling maker (by their user id) in the
+catalogue's read model of makers, loads their listing locked, applies one command and saves the
+listing with its events. Another maker's listing is reported as missing, never forbidden.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from uuid import UUID
+
+from services.catalogue import store
+from services.catalogue.domain import Listing, ListingDraft, ListingPatch
+from services.catalogue.store import MakerRecord
+from services.catalogue.usecases.saving import insert_listing, save_listing
+from shared.db import UnitOfWork
+from shared.errors import Forbidden, not_found
+
+Command = Callable[[Listing, MakerRecord], None]
+
+
+def require_approved(maker: MakerRecord | None) -> MakerRecord:
+    """Only an approved maker (not suspended) creates and publishes listings."""
+    if maker is None or not maker.approved:
+        raise Forbidden(
+            "Only a maker whose application is approved (and not suspended) may create or "
+            "publish listings", code="maker_not_approved",
+        )
+    return maker
+
+
+async def create_listing(
+    uow: UnitOfWork, user_id: UUID, fields: ListingDraft, now: datetime
+) -> tuple[Listing, MakerRecord]:
+    """A new draft of the calling maker, who must be approved."""
+    maker = require_approved(await store.maker_for_user(uow.conn, user_id, lock=True))
+    listing = Listing.create(listing_id=uuid.uuid4(), maker_id=maker.id, fields=fields, now=now)
+    await insert_listing(uow, listing, maker)
+    return listing, maker
+
+
+async def change_listing(
+    uow: UnitOfWork, user_id: UUID, listing_id: UUID, command: Command, now: datetime, *,
+    approved_only: bool = False,
+) -> tuple[Listing, MakerRecord]:
+    """Load the calling maker's own listing (locked), apply one command, save it with its
+    events. The maker's row is locked first, so a suspension waits for the change."""
+    maker = await store.maker_for_user(uow.conn, user_id, lock=True)
+    listing = (
+        await store.own_listing_for_update(uow, listing_id, maker.id) if maker is not None else None
+    )
+    if maker is None or listing is None:
+        raise not_found("Listing")
+    if approved_only:
+        require_approved(maker)
+    command(listing, maker)
+    await save_listing(uow, listing, maker, reason="adjusted", now=now)
+    return listing, maker
+
+
+async def edit_listing(
+    uow: UnitOfWork, user_id: UUID, listing_id: UUID, patch: ListingPatch, now: datetime
+) -> tuple[Listing, MakerRecord]:
+    """Each field sent replaces the listing's whole field; a public listing stays publishable."""
+    return await change_listing(
+        uow, user_id, listing_id,
+        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims), now,
+    )
+
+
+async def publish_listing(
+    uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime
+) -> tuple[Listing, MakerRecord]:
+    """Publish a draft, or unpause; the maker must be approved."""
+    return await change_listing(
+        uow, user_id, listing_id,
+        lambda listing, maker: listing.publish(now=now, maker_claims=maker.claims), now,
+        approved_only=True,
+    )
+
+
+async def pause_listing(
+    uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime
+) -> tuple[Listing, MakerRecord]:
+    return await change_listing(
+        uow, user_id, listing_id, lambda listing, maker: listing.pause(now=now), now
+    )
+
+
+async def archive_listing(
+    uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime
+) -> tuple[Listing, MakerRecord]:
+    return await change_listing(
+        uow, user_id, listing_id, lambda listing, maker: listing.archive(now=now), now
+    )

@@ -1,0 +1,33 @@
+"""The catalogue's read model of makers, and what a maker's change does to their listings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.catalogue import store
+from services.catalogue.store import MakerRecord
+from services.catalogue.usecases.saving import refresh_search_row, save_listing
+from shared.db import UnitOfWork
+
+
+async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetime) -> None:
+    """Keep the newest snapshot of a maker (the highest version wins). When a maker is suspended
+    or reinstated, their public listings leave or rejoin the storefront (a new version and a
+    `hidden` / `shown` event each); when their sourcing claims change, their listings' search
+    rows follow."""
+    current = await store.maker_for_update(uow.conn, maker.id)
+    if current is not None and current.version >= maker.version:
+        return  # an older snapshot than the one kept, or the same again
+    await store.save_maker(uow.conn, maker)
+    if current is None or (
+        current.approved == maker.approved and current.sourcing_claims == maker.sourcing_claims
+    ):
+        return  # nothing a listing shows or is found by has changed
+    for listing in await store.maker_listings_for_update(uow, maker.id):
+        listing.maker_status_changed(
+            was_approved=current.approved, approved=maker.approved, now=now
+        )
+        if listing.version == uow.loaded_version(listing):
+            await refresh_search_row(uow, listing, maker, now)
+        else:
+            await save_listing(uow, listing, maker, reason="adjusted", now=now)
