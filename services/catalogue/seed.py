@@ -24,7 +24,7 @@ from urllib.parse import quote_plus
 
 import asyncpg
 
-from services.catalogue import changes, handlers, store
+from services.catalogue import handlers, store, usecases
 from services.catalogue.domain import PRECIOUS_METAL_RULES, Listing, ListingDraft, MetalType
 from shared.config import ServiceSettings
 from shared.contracts import Envelope
@@ -481,9 +481,9 @@ async def _seed_listing(
             fields=ListingDraft.model_validate(fields),
             now=published_at - timedelta(hours=2),
         )
-        await changes.insert_listing(uow, listing, record)
+        await usecases.insert_listing(uow, listing, record)
         listing.publish(now=published_at, maker_claims=record.claims)
-        await changes.save_listing(uow, listing, record, reason="adjusted", now=published_at)
+        await usecases.save_listing(uow, listing, record, reason="adjusted", now=published_at)
         seeded.created += 1
 
 
