@@ -54,7 +54,7 @@ from services.catalogue.domain import (
     fineness_name,
     shown_sourcing_claims,
 )
-from services.catalogue.store import MakerRecord
+from services.catalogue.store import Executor, MakerRecord
 from shared.errors import bad_request
 from shared.paging import decode_cursor, encode_cursor
 
@@ -305,11 +305,13 @@ def decode_position(cursor: str | None, sort: Sort) -> _Position | None:
         raise bad_request("The cursor belongs to another sort order", code="invalid_cursor")
     try:
         if sort is not Sort.RELEVANCE:
-            key = _aware(position[1]) if sort is Sort.NEWEST else position[1]
+            if sort is Sort.NEWEST:
+                return _Position(_aware(position[1]), UUID(position[2]))
+            price = position[1]
             # A price outside bigint (or a bool, which is an int to Python) was never issued.
-            if sort is not Sort.NEWEST and (isinstance(key, bool) or not _BIGINT_MIN <= key <= _BIGINT_MAX):
+            if isinstance(price, bool) or not _BIGINT_MIN <= price <= _BIGINT_MAX:
                 raise ValueError("price out of range")
-            return _Position(key, UUID(position[2]))
+            return _Position(price, UUID(position[2]))
         _, window_at, window_id, tier, rank, at, listing_id = position
         window = (_aware(window_at), UUID(window_id)) if window_at else None
         if (tier == _RANKED or (tier == _OLDER and window is not None)) and math.isfinite(rank):
@@ -392,7 +394,7 @@ async def search(
 
 
 async def _ordered_page(
-    conn: asyncpg.Connection, sql: _Sql, sort: Sort, after: _Position | None, limit: int
+    conn: Executor, sql: _Sql, sort: Sort, after: _Position | None, limit: int
 ) -> tuple[list[_Position], bool]:
     column, direction, _ = _ORDERED[sort]
     page = sql.copy()
@@ -414,7 +416,7 @@ _RANKED_COLUMNS = itemgetter("rank", "published_at", "listing_id")
 
 
 async def _relevance_page(
-    conn: asyncpg.Connection, sql: _Sql, q: str, window: tuple[datetime, UUID] | None,
+    conn: Executor, sql: _Sql, q: str, window: tuple[datetime, UUID] | None,
     after: _Position | None, limit: int, window_ranks: list[_Ranked] | None = None,
 ) -> tuple[list[_Position], bool]:
     """Relevance: the listings in the window (the cap's newest matches, or every match when

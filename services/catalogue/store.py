@@ -38,7 +38,8 @@ from shared.db import UnitOfWork
 from shared.errors import conflict
 from shared.money import Money
 
-Executor = asyncpg.Connection | asyncpg.Pool
+# A connection (a transaction's, or one acquired from the pool) or the pool itself.
+Executor = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
 
 
 # --- the makers read model ------------------------------------------------------------------------
@@ -82,9 +83,7 @@ _PREFIXED = {prefix: [(column, prefix + column) for column in _MAKER_COLUMNS]
              for prefix in ("", "maker_")}
 
 
-def _maker(row: asyncpg.Record | None, prefix: str = "") -> MakerRecord | None:
-    if row is None:
-        return None
+def _maker(row: asyncpg.Record, prefix: str = "") -> MakerRecord:
     return MakerRecord(**{column: row[key] for column, key in _PREFIXED[prefix]})
 
 
@@ -93,11 +92,13 @@ async def maker_for_user(db: Executor, user_id: UUID, *, lock: bool = False) -> 
     until the caller's transaction ends, so a listing is never published by a maker who is
     being suspended at that moment."""
     suffix = " FOR SHARE" if lock else ""
-    return _maker(await db.fetchrow(f"{_SELECT_MAKER} WHERE user_id = $1{suffix}", user_id))
+    row = await db.fetchrow(f"{_SELECT_MAKER} WHERE user_id = $1{suffix}", user_id)
+    return None if row is None else _maker(row)
 
 
 async def maker_for_update(conn: asyncpg.Connection, maker_id: UUID) -> MakerRecord | None:
-    return _maker(await conn.fetchrow(f"{_SELECT_MAKER} WHERE id = $1 FOR UPDATE", maker_id))
+    row = await conn.fetchrow(f"{_SELECT_MAKER} WHERE id = $1 FOR UPDATE", maker_id)
+    return None if row is None else _maker(row)
 
 
 async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
@@ -116,7 +117,7 @@ async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
 
 async def makers_by_id(db: Executor, maker_ids: list[UUID]) -> dict[UUID, MakerRecord]:
     rows = await db.fetch(f"{_SELECT_MAKER} WHERE id = ANY($1::uuid[])", maker_ids)
-    return {row["id"]: _maker(row) for row in rows}  # type: ignore[misc]
+    return {row["id"]: _maker(row) for row in rows}
 
 
 # --- listings -------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def _values(listing: Listing) -> list[Any]:
 
 async def get_listing(db: Executor, listing_id: UUID) -> tuple[Listing, MakerRecord] | None:
     row = await db.fetchrow(f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = $1", listing_id)
-    return None if row is None else (_listing(row), _maker(row, "maker_"))  # type: ignore[return-value]
+    return None if row is None else (_listing(row), _maker(row, "maker_"))
 
 
 async def listings_with_makers(
@@ -193,7 +194,7 @@ async def listings_with_makers(
     rows = await db.fetch(
         f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = ANY($1::uuid[])", listing_ids
     )
-    return {row["id"]: (_listing(row), _maker(row, "maker_")) for row in rows}  # type: ignore[misc]
+    return {row["id"]: (_listing(row), _maker(row, "maker_")) for row in rows}
 
 
 async def own_listing_for_update(
@@ -231,7 +232,8 @@ async def maker_listings(
     limit: int,
 ) -> tuple[list[Listing], tuple[datetime, UUID] | None]:
     """One page of a maker's listings, newest first, after the keyset position `after`."""
-    conditions, params = ["maker_id = $1"], [maker_id]
+    conditions: list[str] = ["maker_id = $1"]
+    params: list[Any] = [maker_id]
     if status is not None:
         params.append(status.value)
         conditions.append(f"status = ${len(params)}")
