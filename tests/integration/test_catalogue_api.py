@@ -31,6 +31,7 @@ from tests.support.catalogue import (
 )
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.waits import consumed
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -102,7 +103,7 @@ def codes(problem: dict[str, Any]) -> list[str]:
 
 
 async def test_a_maker_approved_on_the_bus_may_create_listings(
-    api: Api, test_env: Environment
+    api: Api, test_env: Environment, catalogue_pool: asyncpg.Pool
 ) -> None:
     maker = TestMaker()
     token = api.token(maker)
@@ -132,8 +133,9 @@ async def test_a_maker_approved_on_the_bus_may_create_listings(
 
     # An older snapshot arriving late (a suspension at version 1) changes nothing.
     stale = maker.event(MakerSuspended, "suspended").model_copy(update={"maker_version": 1})
-    await publish(test_env.namespace, stale, "makers", maker.maker_id, 1)
-    await asyncio.sleep(0.5)
+    stale_envelope = await publish(test_env.namespace, stale, "makers", maker.maker_id, 1)
+    await eventually(lambda: consumed(catalogue_pool, "catalogue", stale_envelope.event_id),
+                     timeout_s=10, message="the stale snapshot handled")
     await api.ok("POST", "/api/v1/listings", token, status=201, json=ring())
 
 

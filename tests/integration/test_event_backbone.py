@@ -12,21 +12,16 @@ import json
 import uuid
 
 import aiohttp
-import asyncpg
 
 from shared.contracts import Envelope
 from shared.dlq import parked_messages, replay_parked
 from shared.outbox import OutboxRelay
 from shared.bus import Bus
+from tests.support.backbone import applied_counts, assert_exactly_once, change
 from tests.support.broker import drain, publish_raw, tap
 from tests.support.fixture_services import ItemChanged
 from tests.support.harness import eventually
-
-
-async def change(session: aiohttp.ClientSession, url: str, item_id: uuid.UUID, poison: bool = False) -> str:
-    async with session.post(f"{url}/items/change", json={"item_id": str(item_id), "poison": poison}) as r:
-        assert r.status == 200, await r.text()
-        return (await r.json())["event_id"]
+from tests.support.waits import unsent
 
 
 async def produce(url: str, count: int, item_ids: list[uuid.UUID] | None = None) -> list[str]:
@@ -37,30 +32,11 @@ async def produce(url: str, count: int, item_ids: list[uuid.UUID] | None = None)
         )))
 
 
-async def applied_counts(conn: asyncpg.Connection, event_ids: list[str]) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT event_id::text AS id, count(*) AS n FROM consumer.effects "
-        "WHERE event_id = ANY($1::uuid[]) GROUP BY event_id", event_ids,
-    )
-    return {r["id"]: r["n"] for r in rows}
-
-
-async def assert_exactly_once(conn: asyncpg.Connection, event_ids: list[str], timeout_s: float = 30) -> None:
-    async def all_applied() -> bool:
-        return len(await applied_counts(conn, event_ids)) == len(set(event_ids))
-
-    await eventually(all_applied, timeout_s, message=f"{len(event_ids)} effects")
-    await asyncio.sleep(0.5)  # let any late duplicate land before counting
-    counts = await applied_counts(conn, event_ids)
-    assert set(counts) == set(event_ids), "lost or unexpected effects"
-    assert [i for i, n in counts.items() if n != 1] == [], "effects applied more than once"
-
-
-async def test_every_event_takes_effect_once(spawn, admin_conn) -> None:
+async def test_every_event_takes_effect_once(spawn, admin_conn, test_env) -> None:
     producer = spawn("producer")
     spawn("consumer")
     event_ids = await produce(producer.url, 60)
-    await assert_exactly_once(admin_conn, event_ids)
+    await assert_exactly_once(admin_conn, test_env.namespace, event_ids)
 
 
 async def test_same_message_delivered_three_times_sequentially_and_concurrently(
@@ -80,10 +56,11 @@ async def test_same_message_delivered_three_times_sequentially_and_concurrently(
                     str(concurrent.event_id))
         for _ in range(3)
     ))
-    await assert_exactly_once(admin_conn, [str(sequential.event_id), str(concurrent.event_id)])
+    await assert_exactly_once(admin_conn, test_env.namespace,
+                              [str(sequential.event_id), str(concurrent.event_id)])
 
 
-async def test_consumer_killed_after_commit_before_ack(spawn, admin_conn) -> None:
+async def test_consumer_killed_after_commit_before_ack(spawn, admin_conn, test_env) -> None:
     producer = spawn("producer")
     doomed = spawn("consumer", MARKET_FAULT_POINT="after_commit_before_ack")
     event_ids = await produce(producer.url, 20)
@@ -91,27 +68,20 @@ async def test_consumer_killed_after_commit_before_ack(spawn, admin_conn) -> Non
     # It committed at least one effect whose message was never acknowledged.
     assert await applied_counts(admin_conn, event_ids)
     spawn("consumer")
-    await assert_exactly_once(admin_conn, event_ids)
+    await assert_exactly_once(admin_conn, test_env.namespace, event_ids)
 
 
-async def test_relay_killed_after_publish_before_mark_sent(spawn, admin_conn) -> None:
+async def test_relay_killed_after_publish_before_mark_sent(spawn, admin_conn, test_env) -> None:
     api = spawn("producer", role="api")
     spawn("consumer")
     doomed_relay = spawn("producer", role="relay", MARKET_FAULT_POINT="after_publish_before_mark")
     event_ids = await produce(api.url, 25)
     assert doomed_relay.wait_exit(30) == -9
     # Published but never marked: the next relay publishes them again.
-    unsent = await admin_conn.fetchval(
-        "SELECT count(*) FROM producer.outbox WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL", event_ids)
-    assert unsent > 0
+    assert await unsent(admin_conn, "producer.outbox", event_ids=event_ids) > 0
     spawn("producer", role="relay")
-    await assert_exactly_once(admin_conn, event_ids)
-    await eventually(lambda: _all_sent(admin_conn, event_ids), message="outbox rows marked sent")
-
-
-async def _all_sent(conn: asyncpg.Connection, event_ids: list[str]) -> bool:
-    return not await conn.fetchval(
-        "SELECT count(*) FROM producer.outbox WHERE event_id = ANY($1::uuid[]) AND sent_at IS NULL", event_ids)
+    # Counted once every outbox row is marked sent: the new relay republished the unmarked ones.
+    await assert_exactly_once(admin_conn, test_env.namespace, event_ids)
 
 
 async def test_events_of_one_aggregate_arrive_in_commit_order(spawn, test_env) -> None:
@@ -132,7 +102,9 @@ async def test_events_of_one_aggregate_arrive_in_commit_order(spawn, test_env) -
         assert versions == list(range(1, 16)), f"{item}: {versions}"
 
 
-async def test_failing_handler_is_retried_then_parked_and_replayed(spawn, admin_conn, fixture_db) -> None:
+async def test_failing_handler_is_retried_then_parked_and_replayed(
+    spawn, admin_conn, fixture_db, test_env
+) -> None:
     producer = spawn("producer")
     spawn("consumer")
     await admin_conn.execute("DELETE FROM consumer.fault_cleared")
@@ -141,7 +113,7 @@ async def test_failing_handler_is_retried_then_parked_and_replayed(spawn, admin_
         poison_id = await change(session, producer.url, poison_item, poison=True)
     healthy_ids = await produce(producer.url, 10)
     # Other messages keep flowing while the poison one waits out its retries.
-    await assert_exactly_once(admin_conn, healthy_ids)
+    await assert_exactly_once(admin_conn, test_env.namespace, healthy_ids)
     settings = fixture_db["consumer"]
 
     async def parked() -> list:
@@ -153,7 +125,7 @@ async def test_failing_handler_is_retried_then_parked_and_replayed(spawn, admin_
 
     await admin_conn.execute("INSERT INTO consumer.fault_cleared VALUES (1) ON CONFLICT DO NOTHING")
     assert await replay_parked(settings, poison_id) == 1
-    await assert_exactly_once(admin_conn, [poison_id])
+    await assert_exactly_once(admin_conn, test_env.namespace, [poison_id])
     assert await parked() == []
 
 

@@ -16,8 +16,9 @@ import asyncpg
 import pytest
 
 from tests.support.broker import drain, tap
-from tests.support.harness import ServiceProcess
+from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.waits import remaining, unsent
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -709,8 +710,11 @@ SNAPSHOT_FIELDS = {
 }
 
 
-async def events_of(queue: Any, aggregate_ids: set[str], expected: int) -> list[dict[str, Any]]:
-    """The envelopes of these makers' events, in arrival order (others are skipped)."""
+async def events_of(queue: Any, db: asyncpg.Connection, aggregate_ids: set[str],
+                    expected: int) -> list[dict[str, Any]]:
+    """The envelopes of these makers' events, in arrival order (others are skipped), including
+    any beyond the `expected` many: read once every outbox row of these makers is published, when
+    each copy the relay published is already in the tap queue and no further one can come."""
     found: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
@@ -718,12 +722,15 @@ async def events_of(queue: Any, aggregate_ids: set[str], expected: int) -> list[
         for envelope in await drain(queue, 1, timeout_s=max(0.1, deadline - loop.time())):
             if envelope["aggregate_id"] in aggregate_ids:
                 found.append(envelope)
-    await asyncio.sleep(0.5)  # anything extra would show up now
-    found += [e for e in await drain(queue, 100, timeout_s=0.5) if e["aggregate_id"] in aggregate_ids]
-    return found
+
+    async def all_published() -> bool:
+        return await unsent(db, "makers.outbox", aggregate_ids=sorted(aggregate_ids)) == 0
+
+    await eventually(all_published, message="the makers' outbox rows published")
+    return found + [e for e in await remaining(queue) if e["aggregate_id"] in aggregate_ids]
 
 
-async def test_events_reach_the_broker(api: Api, test_env: Environment) -> None:
+async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_env: Environment) -> None:
     operator = api.operator()
     request_id = f"req-{uuid.uuid4().hex}"
     async with tap(f"{test_env.namespace}.events", "makers.maker.#") as queue:
@@ -754,7 +761,7 @@ async def test_events_reach_the_broker(api: Api, test_env: Environment) -> None:
         await api.ok("POST", f"/api/v1/makers/{rejected['id']}/review", operator,
                      json={"decision": "reject", "note": "Not handmade"})
 
-        received = await events_of(queue, {record["id"], rejected["id"]}, expected=10)
+        received = await events_of(queue, db, {record["id"], rejected["id"]}, expected=10)
 
     mine = [e for e in received if e["aggregate_id"] == record["id"]]
     assert [(e["type"], e["data"]["status"]) for e in mine] == [

@@ -38,13 +38,12 @@ from shared.contracts.catalogue import (
 from shared.contracts.makers import MAKER_EVENTS, MakerSuspended
 from shared.migrate import migrate
 from tests.support.broker import drain, tap
-from tests.support.harness import ServiceProcess
+from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     ADDRESS,
     Api,
     envelope,
-    eventually,
     key,
     line,
     listing_snapshot,
@@ -54,6 +53,7 @@ from tests.support.orders import (
     publish_listing,
     publish_maker,
 )
+from tests.support.waits import blocked_by
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -164,6 +164,20 @@ class World:
         pattern = (rf'events_consumed_total{{[^}}]*event_type="{re.escape(event_type)}"'
                    rf'[^}}]*outcome="{outcome}"[^}}]*}} (\S+)')
         return sum(float(value) for value in re.findall(pattern, text))
+
+    async def long_poll(self, order: dict[str, Any], token: str) -> asyncio.Task[dict[str, Any]]:
+        """GET the order with ?wait=20, returned once the request is watching the order's changes.
+
+        The request registers for the order's changes before its first read of the order. With
+        the orders table locked, that read waits on the lock where pg_stat_activity shows it;
+        once it does, the request is watching, and the lock is let go."""
+        holder = await self.db.fetchval("SELECT pg_backend_pid()")
+        async with self.db.transaction():
+            await self.db.execute("LOCK TABLE orders.orders IN ACCESS EXCLUSIVE MODE")
+            waiting = asyncio.create_task(self.api.ok("GET", f"{ORDERS}/{order['id']}?wait=20", token))
+            await eventually(lambda: blocked_by(self.db, holder, "FROM orders WHERE id = $1"),
+                             message="the long poll reading the order")
+        return waiting
 
     async def outbox(self, aggregate_id: Any) -> list[dict[str, Any]]:
         rows = await self.db.fetch(
@@ -519,14 +533,15 @@ async def test_a_long_poll_answers_when_the_pending_order_is_settled(world: Worl
     order = await world.place(customer, line(listing["listing_id"]))
     path = f"{ORDERS}/{order['id']}"
     # Nobody answers for catalogue yet: the order stays pending for the whole wait.
+    loop = asyncio.get_running_loop()
+    asked_at = loop.time()
     assert (await world.api.ok("GET", f"{path}?wait=1", customer))["status"] == "pending"
+    assert loop.time() - asked_at >= 1, "answered before the wait was over"
 
-    waiting = asyncio.create_task(world.api.ok("GET", f"{path}?wait=20", customer))
-    await asyncio.sleep(0.5)
-    assert not waiting.done()
+    waiting = await world.long_poll(order, customer)
     await world.reserve(order)
-    # Answered as the saga settles the order (stock reserved, then confirmed), long before
-    # the 20 s run out.
+    # Not answered while the order was pending, but as the saga settles it (stock reserved,
+    # then confirmed), long before the 20 s run out.
     assert (await asyncio.wait_for(waiting, 10))["status"] == "confirmed"
     # A settled order is answered at once, whatever the wait.
     assert (await asyncio.wait_for(world.api.ok("GET", f"{path}?wait=20", customer), 10)
@@ -541,8 +556,7 @@ async def test_a_long_poll_survives_its_listening_connection_being_cut(world: Wo
     listing = await world.listing()
     _, customer = world.customer()
     order = await world.place(customer, line(listing["listing_id"]))
-    waiting = asyncio.create_task(world.api.ok("GET", f"{ORDERS}/{order['id']}?wait=20", customer))
-    await asyncio.sleep(0.5)
+    waiting = await world.long_poll(order, customer)
     cut = await world.db.fetchval(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() AND application_name LIKE '%.orders.changes'")

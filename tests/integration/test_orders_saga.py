@@ -21,13 +21,12 @@ import asyncpg
 import pytest
 
 from shared.contracts.catalogue import ListingPriceChanged
-from tests.support.harness import ServiceProcess
+from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     ADDRESS,
     Api,
     envelope,
-    eventually,
     key,
     line,
     maker_snapshot,

@@ -17,8 +17,8 @@ import time
 import uuid
 
 import aiohttp
-import asyncpg
 
+from tests.support.backbone import assert_exactly_once, change
 from tests.support.harness import ServiceProcess, eventually
 
 TAKEOVER_BOUND_S = 10.0
@@ -39,12 +39,6 @@ def log_events(proc: ServiceProcess, event: str) -> list[dict]:
     return found
 
 
-async def change(session: aiohttp.ClientSession, url: str, item_id: uuid.UUID) -> str:
-    async with session.post(f"{url}/items/change", json={"item_id": str(item_id)}) as r:
-        assert r.status == 200, await r.text()
-        return (await r.json())["event_id"]
-
-
 async def produce(url: str, count: int, aggregates: int | None = None) -> list[str]:
     items = [uuid.uuid4() for _ in range(aggregates or count)]
     async with aiohttp.ClientSession() as session:
@@ -52,33 +46,14 @@ async def produce(url: str, count: int, aggregates: int | None = None) -> list[s
             change(session, url, items[i % len(items)]) for i in range(count))))
 
 
-async def applied_counts(conn: asyncpg.Connection, event_ids: list[str]) -> dict[str, int]:
-    rows = await conn.fetch(
-        "SELECT event_id::text AS id, count(*) AS n FROM consumer.effects "
-        "WHERE event_id = ANY($1::uuid[]) GROUP BY event_id", event_ids)
-    return {r["id"]: r["n"] for r in rows}
-
-
-async def assert_exactly_once(conn: asyncpg.Connection, event_ids: list[str],
-                              timeout_s: float = 60) -> None:
-    async def all_applied() -> bool:
-        return len(await applied_counts(conn, event_ids)) == len(set(event_ids))
-
-    await eventually(all_applied, timeout_s, message=f"{len(event_ids)} effects")
-    await asyncio.sleep(0.5)  # let a late duplicate land before counting
-    counts = await applied_counts(conn, event_ids)
-    assert set(counts) == set(event_ids), "lost or unexpected effects"
-    assert [i for i, n in counts.items() if n != 1] == [], "effects applied more than once"
-
-
 async def test_competing_consumers_share_the_work_and_apply_each_event_once(
-    spawn, admin_conn
+    spawn, admin_conn, test_env
 ) -> None:
     producer = spawn("producer")
     consumers = [spawn("consumer", role="worker") for _ in range(3)]
     # 600 events over 200 aggregates (three versions each), published in bursts.
     event_ids = await produce(producer.url, 600, aggregates=200)
-    await assert_exactly_once(admin_conn, event_ids)
+    await assert_exactly_once(admin_conn, test_env.namespace, event_ids, timeout_s=60)
 
     wanted = set(event_ids)
 
@@ -98,7 +73,7 @@ async def test_competing_consumers_share_the_work_and_apply_each_event_once(
 
 
 async def test_standby_relay_takes_over_within_seconds_when_the_active_one_is_killed(
-    spawn, admin_conn
+    spawn, admin_conn, test_env
 ) -> None:
     api = spawn("producer", role="api")
     relays = [spawn("producer", role="relay") for _ in range(2)]
@@ -111,12 +86,17 @@ async def test_standby_relay_takes_over_within_seconds_when_the_active_one_is_ki
     active = await eventually(the_active_one, 15, message="one relay active")
     standby = next(r for r in relays if r is not active)
     before = await produce(api.url, 100, aggregates=30)
-    await assert_exactly_once(admin_conn, before)
+    await assert_exactly_once(admin_conn, test_env.namespace, before, timeout_s=60)
 
-    # Kill the active relay while events keep coming; time until an event committed after the
-    # kill is published.
+    # Kill the active relay while events keep coming (the first of them committed); time until
+    # an event committed after the kill is published.
+    last_before = await admin_conn.fetchval("SELECT max(id) FROM producer.outbox")
     during = asyncio.ensure_future(produce(api.url, 100, aggregates=30))
-    await asyncio.sleep(0.05)
+
+    async def coming() -> bool:
+        return bool(await admin_conn.fetchval("SELECT 1 FROM producer.outbox WHERE id > $1", last_before))
+
+    await eventually(coming, 15, interval_s=0.01, message="the next events committing")
     active.kill()
     killed_at = time.monotonic()
     probe = (await produce(api.url, 1))[0]
@@ -130,7 +110,8 @@ async def test_standby_relay_takes_over_within_seconds_when_the_active_one_is_ki
     print(f"standby relay took over in {takeover_s:.2f} s")
     assert log_events(standby, "relay_active"), "the standby never became active"
     assert takeover_s < TAKEOVER_BOUND_S, f"takeover took {takeover_s:.1f} s"
-    await assert_exactly_once(admin_conn, before + await during + [probe])
+    await assert_exactly_once(admin_conn, test_env.namespace, before + await during + [probe],
+                              timeout_s=60)
 
 
 async def test_gateway_spreads_requests_across_api_instances(service_processes, services_db) -> None:

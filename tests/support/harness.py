@@ -13,10 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import asyncpg
@@ -189,8 +190,9 @@ def spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., 
             proc.stop()
 
 
-async def eventually(check, timeout_s: float = 20, interval_s: float = 0.1, message: str = ""):
-    """Poll an async check until it returns a truthy value."""
+async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20, interval_s: float = 0.05,
+                     message: str = "") -> Any:
+    """Poll an async check until it returns something truthy; that value. The one way tests wait."""
     deadline = time.monotonic() + timeout_s
     last = None
     while time.monotonic() < deadline:

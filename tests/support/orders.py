@@ -3,7 +3,6 @@ a test publishes when it stands in for those services."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,17 +133,3 @@ async def publish_maker(exchange: str, data: dict[str, Any],
                         event: type[Event] = MakerApproved) -> Envelope:
     return await publish(exchange, envelope(event.model_validate(data), "makers",
                                             data["maker_id"], data["maker_version"]))
-
-
-async def eventually(check: Callable[[], Any], timeout_s: float = 15, interval_s: float = 0.05,
-                     message: str = "") -> Any:
-    """Poll an async check until it returns something truthy; that value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    last = None
-    while loop.time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"not within {timeout_s}s: {message} (last: {last!r})")
