@@ -47,8 +47,11 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
                               stdout=log, stderr=subprocess.STDOUT)
     try:
         storefront = _wait_for_line(log_path, up, r"Storefront: (\S+)")
+        _wait_for_line(log_path, up, r"(\(Ctrl-C stops every service\))")  # the last line of the welcome
         output = log_path.read_text()
         assert "Operator:   ops@example.com / a-long-operator-password" in output
+        demo_logins = _demo_logins(output)
+        assert sorted(who for who, _, _ in demo_logins) == ["Customer", "Maker"], output[-3000:]
         async with aiohttp.ClientSession() as session:
             async with session.get(storefront) as r:
                 assert r.status == 200 and "text/html" in r.headers["Content-Type"]
@@ -57,8 +60,8 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
                 assert r.status == 200 and len(page["items"]) == 5
             async with session.get(storefront + "api/v1/makers") as r:
                 assert len((await r.json())["items"]) >= 12
-            for email, password in (("ops@example.com", "a-long-operator-password"),
-                                    *_demo_logins(output)):
+            for _, email, password in (("Operator", "ops@example.com", "a-long-operator-password"),
+                                       *demo_logins):
                 async with session.post(storefront + "api/v1/auth/token",
                                         json={"email": email, "password": password}) as r:
                     assert r.status == 200, (email, await r.text())
@@ -67,8 +70,9 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
         assert up.wait(60) == 0, log_path.read_text()[-3000:]
 
 
-def _demo_logins(output: str) -> list[tuple[str, str]]:
-    return re.findall(r"(?:Maker|Customer):\s+(\S+) / (\S+)", output)
+def _demo_logins(output: str) -> list[tuple[str, str, str]]:
+    """(who, email, password) of each demo login `up` printed."""
+    return re.findall(r"^(Maker|Customer):\s+(\S+) / (\S+)$", output, re.MULTILINE)
 
 
 def _wait_for_line(path, proc: subprocess.Popen, pattern: str, timeout_s: float = 180) -> str:
