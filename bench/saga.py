@@ -22,7 +22,7 @@ customers do not all queue on one stock row. After each run every order placed m
 Floor: in this process, N workers each run, per order, the four units of work the saga is
 made of, through the services' own functions: orders' place (store.listings, price_lines,
 Order.place, store.save_order), catalogue's `on_order_placed` (reserve), orders'
-`saga.stock_reserved` (authorise with the sandbox provider, confirm), catalogue's
+`usecases.stock_reserved` (authorise with the sandbox provider, confirm), catalogue's
 `on_order_confirmed` (commit the reservation), each with its outbox rows; two OutboxRelays
 (one per service) run beside them in the same process and publish every event with confirms.
 The floor's orders/s counts orders whose last unit of work committed; the run ends once the
@@ -259,8 +259,8 @@ class Floor:
 
     async def one_order(self, customer_id: uuid.UUID, listing_id: str) -> None:
         from services.catalogue import handlers as catalogue_handlers
-        from services.orders import saga
         from services.orders import store as orders_store
+        from services.orders import usecases
         from services.orders.domain import (
             LineOptions,
             Order,
@@ -268,6 +268,8 @@ class Floor:
             ShippingAddress,
             price_lines,
         )
+        from services.orders.payments import PROVIDER
+        from services.orders.settings import ORDERS_SETTINGS
         from shared.contracts.catalogue import StockReserved
         from shared.contracts.orders import OrderConfirmed, OrderPlaced
         from shared.db import UnitOfWork
@@ -304,7 +306,9 @@ class Floor:
                                                                              ttl=ttl))
         event, envelope = find(reserved, StockReserved)
         confirmed = await step(self.pools["orders"], "orders",
-                               lambda uow: saga.stock_reserved(self.app, uow, event))
+                               lambda uow: usecases.stock_reserved(
+                                   uow, event, provider=self.app[PROVIDER],
+                                   settings=self.app[ORDERS_SETTINGS]))
         event, envelope = find(confirmed, OrderConfirmed)
         await step(self.pools["catalogue"], "catalogue",
                    lambda uow: catalogue_handlers.on_order_confirmed(uow, event, envelope))

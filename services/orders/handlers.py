@@ -1,5 +1,6 @@
 """Orders' event consumers: the read models of listings and makers, and catalogue's answers
 to the saga (plus our own `orders.order.placed`, which starts payment for bespoke orders).
+Each handler only hands the event to its use case (services/orders/usecases.py).
 
 Each handler runs in the consumer's unit of work, after the event id went into the inbox: a
 duplicate never reaches it, and whatever it changes commits with that id or not at all.
@@ -9,7 +10,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from services.orders import saga, store
+from services.orders import usecases
+from services.orders.payments import PROVIDER
+from services.orders.settings import ORDERS_SETTINGS
 from shared.consumer import Handler
 from shared.contracts import Envelope, Event
 from shared.contracts.catalogue import (
@@ -25,21 +28,21 @@ from shared.db import UnitOfWork
 
 def handlers(app: web.Application) -> dict[type[Event], Handler]:
     async def on_listing(uow: UnitOfWork, event: ListingSnapshotEvent, envelope: Envelope) -> None:
-        await store.upsert_listing(uow.conn, event)
+        await usecases.record_listing(uow, event)
 
     async def on_maker(uow: UnitOfWork, event: MakerSnapshotEvent, envelope: Envelope) -> None:
-        await store.upsert_maker(uow.conn, event)
+        await usecases.record_maker(uow, event)
 
     async def on_stock_reserved(uow: UnitOfWork, event: StockReserved, envelope: Envelope) -> None:
-        await saga.stock_reserved(app, uow, event)
+        await usecases.stock_reserved(uow, event, provider=app[PROVIDER], settings=app[ORDERS_SETTINGS])
 
     async def on_reservation_failed(
         uow: UnitOfWork, event: StockReservationFailed, envelope: Envelope
     ) -> None:
-        await saga.reservation_failed(uow, event)
+        await usecases.reservation_failed(uow, event)
 
     async def on_order_placed(uow: UnitOfWork, event: OrderPlaced, envelope: Envelope) -> None:
-        await saga.order_placed(app, uow, event)
+        await usecases.order_placed(uow, event, provider=app[PROVIDER], settings=app[ORDERS_SETTINGS])
 
     table: dict[type[Event], Handler] = {cls: on_listing for cls in LISTING_EVENTS}
     table.update({cls: on_maker for cls in MAKER_EVENTS})

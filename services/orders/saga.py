@@ -1,10 +1,12 @@
-"""The order saga's steps that involve more than one aggregate call: reacting to catalogue's
-answer, authorising payment, giving money back, and the sweepers that keep the saga moving
-when nobody asks (expiry, compensation retries, forgetting idempotency keys).
+"""The order saga's steps that involve the payment provider (authorising payment, giving money
+back) and the sweepers that keep the saga moving when nobody asks (expiry, compensation
+retries, forgetting idempotency keys). The reactions to events that drive it are use cases
+(services/orders/usecases.py), which call these steps; docs/architecture.md tells the saga.
 
-Every step loads the order locked (store.load_order), so the consumer, the sweepers and HTTP requests
-acting on one order take turns; each transition is a domain method that is a no-op when its
-effect already happened, so a redelivered event or a second sweeper changes nothing twice.
+Every step works on an order loaded locked (`store.load_order`), so the consumer, the sweepers
+and HTTP requests acting on one order take turns; each transition is a domain method that is a
+no-op when its effect already happened, so a redelivered event or a second sweeper changes
+nothing twice.
 
 Payment is authorised with one idempotency key per order: a retry after a transient error,
 a crash or a redelivery never charges twice. Transient errors are retried a few times inside
@@ -23,20 +25,23 @@ from __future__ import annotations
 import asyncpg
 from aiohttp import web
 
-from services.orders import idempotency, store
-from services.orders.domain import AuthorisationOutcome, Order, PaymentProviderError
+from services.orders import store
+from services.orders.domain import (
+    AuthorisationOutcome,
+    Order,
+    PaymentProvider,
+    PaymentProviderError,
+)
 from services.orders.payments import PROVIDER, authorise_with_retries
-from services.orders.settings import ORDERS_SETTINGS
-from shared.contracts.catalogue import StockReservationFailed, StockReserved
+from services.orders.settings import ORDERS_SETTINGS, OrdersSettings
 from shared.consumer import fault_point
-from shared.contracts.orders import OrderPlaced
 from shared.db import UnitOfWork
 from shared.http import POOL
+from shared.idempotency import delete_expired
 from shared.logging import get_logger
 
 log = get_logger()
 
-PRODUCER = "orders"
 EXPIRY_BATCH = 100
 COMPENSATION_BATCH = 20
 # How long a refund or void the provider refused waits before the sweeper tries again.
@@ -47,53 +52,16 @@ class PaymentUnavailable(RuntimeError):
     """The provider kept failing transiently; the event is retried later."""
 
 
-# --- reactions to events -------------------------------------------------------------------------
-
-
-async def stock_reserved(app: web.Application, uow: UnitOfWork, event: StockReserved) -> None:
-    """Catalogue holds every line: check its prices against what the customer was shown, then
-    authorise payment."""
-    order = await store.load_order(uow, event.order_id)
-    if order is None:
-        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
-        return
-    order.stock_reserved({line.listing_id: line.unit_price for line in event.lines})
-    await authorise_if_due(app, order)
-    await store.save_order(uow, order)
-
-
-async def reservation_failed(uow: UnitOfWork, event: StockReservationFailed) -> None:
-    order = await store.load_order(uow, event.order_id)
-    if order is None:
-        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
-        return
-    order.reservation_failed(line.reason for line in event.lines)
-    await store.save_order(uow, order)
-
-
-async def order_placed(app: web.Application, uow: UnitOfWork, event: OrderPlaced) -> None:
-    """Our own event: an order without stock lines (bespoke) goes straight to payment; a stock
-    order waits for catalogue's answer instead."""
-    if event.lines:
-        return
-    order = await store.load_order(uow, event.order_id)
-    if order is None:
-        return
-    await authorise_if_due(app, order)
-    await store.save_order(uow, order)
-
-
 # --- steps ---------------------------------------------------------------------------------------
 
 
-async def authorise_if_due(app: web.Application, order: Order) -> None:
+async def authorise_if_due(provider: PaymentProvider, settings: OrdersSettings, order: Order) -> None:
     """Authorise the order's total when stock is held and payment has not been decided, then
     confirm (splitting it into maker orders) or cancel it as payment_declined."""
     if not order.awaiting_payment:
         return
-    settings = app[ORDERS_SETTINGS]
     result = await authorise_with_retries(
-        app[PROVIDER], order.payment.token, order.total, order.payment_idempotency_key,
+        provider, order.payment.token, order.total, order.payment_idempotency_key,
         attempts=settings.payment_attempts, backoff_s=settings.payment_retry_backoff_s,
     )
     # Testing hook: the provider has answered (and kept its answer), the order has not been
@@ -108,12 +76,11 @@ async def authorise_if_due(app: web.Application, order: Order) -> None:
         raise PaymentUnavailable(f"order {order.id}: {result.detail}")
 
 
-async def compensate(app: web.Application, conn: asyncpg.Connection, order: Order) -> None:
+async def compensate(provider: PaymentProvider, conn: asyncpg.Connection, order: Order) -> None:
     """Pay back what the order owes (each due refund, or a void), marking each on the order as
     the provider confirms it. What fails stays due, for the sweeper to retry later."""
     if not order.compensation_due:
         return
-    provider = app[PROVIDER]
     reference = order.payment.reference
     assert reference is not None, "only an authorised payment can owe a refund or a void"
     try:
@@ -128,13 +95,13 @@ async def compensate(app: web.Application, conn: asyncpg.Connection, order: Orde
         await store.defer_compensation(conn, order.id, COMPENSATION_RETRY_S)
 
 
-async def void_unrecorded_authorisation(app: web.Application, order: Order) -> None:
+async def void_unrecorded_authorisation(provider: PaymentProvider, order: Order) -> None:
     """An order cancelled while pending may still have been authorised by a payment step whose
     transaction then rolled back: void by its key whatever the provider holds for it."""
     if order.payment.reference is not None:
         return  # a known authorisation is voided by compensate()
     try:
-        await app[PROVIDER].void_attempt(order.payment_idempotency_key)
+        await provider.void_attempt(order.payment_idempotency_key)
     except PaymentProviderError as exc:
         log.error("void_attempt_failed", order_id=str(order.id), error=repr(exc))
 
@@ -146,12 +113,12 @@ async def expire_orders(app: web.Application) -> None:
     """Cancel as expired every pending order past its expires_at, a batch per transaction. Rows
     are claimed with SKIP LOCKED, so any number of workers can sweep at once."""
     while True:
-        async with UnitOfWork(app[POOL], PRODUCER) as uow:
+        async with UnitOfWork(app[POOL], store.PRODUCER) as uow:
             order_ids, now = await store.claim_expired_orders(uow.conn, EXPIRY_BATCH)
             for order_id in order_ids:
-                order = await store.load_order(uow, order_id)  # claimed already
+                order = await store.load_order(uow, order_id)
                 if order is not None and order.expire(now):
-                    await void_unrecorded_authorisation(app, order)
+                    await void_unrecorded_authorisation(app[PROVIDER], order)
                     await store.save_order(uow, order)
         if order_ids:
             log.info("orders_expired", count=len(order_ids))
@@ -161,15 +128,15 @@ async def expire_orders(app: web.Application) -> None:
 
 async def retry_compensations(app: web.Application) -> None:
     """Retry refunds and voids the provider refused before (or that a crash left due)."""
-    async with UnitOfWork(app[POOL], PRODUCER) as uow:
+    async with UnitOfWork(app[POOL], store.PRODUCER) as uow:
         for order_id in await store.claim_compensations(uow.conn, COMPENSATION_BATCH):
-            order = await store.load_order(uow, order_id)  # claimed already
+            order = await store.load_order(uow, order_id)
             if order is not None:
-                await compensate(app, uow.conn, order)
+                await compensate(app[PROVIDER], uow.conn, order)
                 await store.save_order(uow, order)
 
 
 async def forget_idempotency_keys(app: web.Application) -> None:
-    deleted = await idempotency.delete_expired(app[POOL], app[ORDERS_SETTINGS].idempotency_retention_s)
+    deleted = await delete_expired(app[POOL], app[ORDERS_SETTINGS].idempotency_retention_s)
     if deleted:
         log.info("idempotency_keys_deleted", count=deleted)

@@ -49,6 +49,9 @@ from shared.errors import conflict
 from shared.money import Money
 from shared.watch import change_channel, notify_change
 
+# The producer named on the events this service's outbox carries.
+PRODUCER = "orders"
+
 Executor = asyncpg.Connection | asyncpg.Pool
 Position = tuple[datetime, UUID]
 

@@ -466,7 +466,7 @@ async def test_concurrent_requests_with_one_key_place_one_order(world: World) ->
 
 
 async def test_the_sweeper_forgets_keys_after_the_retention(world: World) -> None:
-    from services.orders.idempotency import delete_expired
+    from shared.idempotency import delete_expired
 
     listing = await world.listing()
     customer_id, customer = world.customer()

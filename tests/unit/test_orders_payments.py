@@ -9,7 +9,7 @@ from services.orders.domain import (
     AuthorisationResult,
     PaymentProviderError,
 )
-from services.orders.idempotency import request_hash
+from shared.idempotency import request_hash
 from services.orders.payments import _outcome, authorise_with_retries
 from shared.money import Money
 

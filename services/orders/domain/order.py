@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
-from services.orders.domain.events import OrdersAggregate, DomainEvent, TimelineEntry, utcnow
+from services.orders.domain.events import DomainEvent, OrdersAggregate, TimelineEntry, utcnow
 from services.orders.domain.maker_order import MakerOrder, stock_release
 from services.orders.domain.pricing import PricedLine, check_commission_rate, statements_for
 from services.orders.domain.vocabulary import (

@@ -1,0 +1,386 @@
+"""The orders API's request and response bodies (pydantic), and the functions that build the
+response views from domain objects. Views are the domain's own JSON minus what is internal (the
+payment token); docs/api.md points at the OpenAPI document generated from these."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import pycountry
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+
+from services.orders.domain import (
+    MAX_QUALITY_NOTES_CHARS,
+    MAX_REASON_CHARS,
+    CancellationReason,
+    CancellationRight,
+    Commission,
+    CommissionStatus,
+    LedgerEntry,
+    LedgerKind,
+    LineOptions,
+    MakerOrder,
+    MakerOrderStatus,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    ProductionKind,
+    QualityChecks,
+    RefundStatus,
+    RequestedLine,
+    ShippingAddress,
+    Tracking,
+    to_json,
+)
+from shared.money import Money
+from shared.paging import Page, PageQuery
+
+# --- request bodies ------------------------------------------------------------------------------
+
+_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
+
+
+def _country_code(value: str) -> str:
+    if value not in _COUNTRIES:
+        raise ValueError("Must be an ISO 3166-1 alpha-2 country code, e.g. GB")
+    return value
+
+
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+# Millimetres to three decimals, as the ring-size table has them (UK N½ = 54.375 mm); ranges
+# are the domain's rules (so its codes name the problem).
+Millimetres = Annotated[Decimal, Field(ge=0, le=1000, max_digits=7, decimal_places=3)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OptionsIn(_Body):
+    ring_size_mm: Millimetres | None = None
+    engraving_text: str | None = Field(None, max_length=200)
+    chain_length_cm: int | None = Field(None, ge=1, le=1000)
+
+
+class LineIn(_Body):
+    listing_id: uuid.UUID
+    quantity: int = Field(description="1 to 10 per line, and no more than is available")
+    options: OptionsIn = OptionsIn()
+
+    def requested(self) -> RequestedLine:
+        return RequestedLine(self.listing_id, self.quantity, LineOptions(**self.options.model_dump()))
+
+
+class AddressIn(_Body):
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postcode: str = Field(min_length=1, max_length=16)
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. GB")
+
+    def address(self) -> ShippingAddress:
+        return ShippingAddress(**self.model_dump())
+
+
+class PaymentIn(_Body):
+    token: str = Field(min_length=1, max_length=200,
+                       description="A payment token; sandbox: tok_visa, tok_declined, tok_error")
+
+
+class OrderIn(_Body):
+    lines: list[LineIn] = Field(description="1 to 50 lines")
+    shipping_address: AddressIn
+    payment: PaymentIn
+    gift_message: str | None = Field(None, max_length=500)
+
+
+class DeclineIn(_Body):
+    reason: str = Field(max_length=MAX_REASON_CHARS)
+
+
+class ChecksIn(_Body):
+    """What was inspected; null where it does not apply (no stones, no engraving...)."""
+
+    finish_inspected: bool
+    hallmark_verified: bool | None = None
+    stones_secure: bool | None = None
+    engraving_verified: bool | None = None
+    measured_ring_size_mm: Millimetres | None = None
+
+    def checks(self) -> QualityChecks:
+        return QualityChecks(**self.model_dump())
+
+
+class QualityCheckIn(_Body):
+    passed: bool
+    checks: ChecksIn
+    notes: str = Field("", max_length=MAX_QUALITY_NOTES_CHARS)
+
+
+class DispatchIn(_Body):
+    carrier: str = Field(min_length=1, max_length=100)
+    tracking_number: str = Field(min_length=1, max_length=100)
+
+    def tracking(self) -> Tracking:
+        return Tracking(self.carrier, self.tracking_number)
+
+
+class RefundIn(_Body):
+    reason: str = Field(max_length=MAX_REASON_CHARS, description="Why the delivered part is refunded")
+
+
+class CommissionIn(_Body):
+    maker_id: uuid.UUID
+    brief: str = Field(max_length=8000)
+    budget: Money
+    ring_size_mm: Millimetres | None = None
+    deadline: date
+
+
+class QuoteIn(_Body):
+    price: Money
+    lead_time_days: int
+    description: str = Field(max_length=8000)
+    has_natural_diamond: bool = False
+
+
+class CommissionAcceptIn(_Body):
+    shipping_address: AddressIn
+    payment: PaymentIn
+    gift_message: str | None = Field(None, max_length=500)
+
+
+class CommissionDeclineIn(_Body):
+    reason: str = Field("", max_length=MAX_REASON_CHARS)
+
+
+MAX_WAIT_S = 20
+
+
+class OrderQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    wait: int | None = Field(
+        None, ge=1, le=MAX_WAIT_S,
+        description="Long poll: while the order is `pending`, hold the answer up to this many "
+        "seconds until it is not (confirmed, or cancelled), and answer as soon as it changes. "
+        "Checkout waits on this instead of polling.",
+    )
+
+
+class OrderListQuery(PageQuery):
+    status: OrderStatus | None = None
+
+
+class MakerOrderListQuery(PageQuery):
+    status: MakerOrderStatus | None = None
+
+
+class CommissionListQuery(PageQuery):
+    status: CommissionStatus | None = None
+
+
+class PayoutQuery(PageQuery):
+    maker_id: uuid.UUID | None = Field(None, description="Operators: whose ledger (required)")
+
+
+# --- response bodies: the domain's own JSON, minus what is internal (the payment token) ----------
+
+# Decimals are exact in the domain; JSON shows them as numbers.
+Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class LeadTimeView(_View):
+    min: int
+    max: int
+
+
+class OptionsView(_View):
+    ring_size_mm: Number | None
+    engraving_text: str | None
+    chain_length_cm: int | None
+
+
+class LineView(_View):
+    id: uuid.UUID
+    listing_id: uuid.UUID | None
+    commission_id: uuid.UUID | None
+    maker_id: uuid.UUID
+    title: str
+    quantity: int
+    unit_price: Money
+    engraving_price: Money = Field(description="Per unit; zero when not engraved")
+    line_total: Money
+    options: OptionsView
+    cancellation_right: CancellationRight
+    production_kind: ProductionKind
+    lead_time_days: LeadTimeView | None
+    has_natural_diamond: bool
+
+
+class TimelineView(_View):
+    at: datetime
+    status: str
+    note: str
+
+
+class TrackingView(_View):
+    carrier: str
+    tracking_number: str
+
+
+class ChecksView(_View):
+    finish_inspected: bool
+    hallmark_verified: bool | None
+    stones_secure: bool | None
+    engraving_verified: bool | None
+    measured_ring_size_mm: Number | None
+
+
+class QualityCheckView(_View):
+    passed: bool
+    checks: ChecksView
+    notes: str
+    at: datetime
+
+
+class MakerOrderView(_View):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    maker_id: uuid.UUID
+    status: MakerOrderStatus
+    lines: list[LineView]
+    gross: Money
+    commission_rate: Number = Field(description="Frozen when the maker order was created")
+    commission: Money
+    net: Money
+    lead_time_days: LeadTimeView | None
+    tracking: TrackingView | None
+    quality_checks: list[QualityCheckView]
+    decline_reason: str | None
+    refund_reason: str | None
+    refunded_at: datetime | None
+    created_at: datetime
+    timeline: list[TimelineView]
+    version: int
+
+
+class AddressView(_View):
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postcode: str
+    country: str
+
+
+class MakerOrderDetail(MakerOrderView):
+    """A maker order as its maker (and operators) see it: with where to send it."""
+
+    shipping_address: AddressView
+    gift_message: str | None
+
+
+class PaymentView(_View):
+    status: PaymentStatus
+    authorised_amount: Money | None
+    authorised_at: datetime | None
+
+
+class RefundView(_View):
+    id: uuid.UUID
+    amount: Money
+    reason: str
+    maker_order_id: uuid.UUID | None
+    status: RefundStatus
+    requested_at: datetime
+    issued_at: datetime | None
+
+
+class OrderView(_View):
+    id: uuid.UUID
+    customer_id: uuid.UUID
+    status: OrderStatus
+    cancellation_reason: CancellationReason | None
+    lines: list[LineView]
+    total: Money
+    maker_orders: list[MakerOrderView]
+    timeline: list[TimelineView]
+    statements: list[str] = Field(description="Legal statements the invoice must carry")
+    shipping_address: AddressView
+    gift_message: str | None
+    payment: PaymentView
+    refunds: list[RefundView]
+    created_at: datetime
+    expires_at: datetime = Field(description="A pending order not settled by then is cancelled")
+    version: int
+
+
+class LedgerLineView(_View):
+    id: uuid.UUID
+    maker_order_id: uuid.UUID
+    kind: LedgerKind
+    gross: Money
+    commission: Money
+    net: Money
+    at: datetime
+
+
+class PayoutsView(Page[LedgerLineView]):
+    """A page of the ledger, newest first, with the maker's whole balance."""
+
+    balance: Money = Field(description="The sum of every line's net amount")
+    balances: list[Money] = Field(description="The balance per currency, if ever more than one")
+
+
+class QuoteView(_View):
+    price: Money
+    lead_time_days: int
+    description: str
+    has_natural_diamond: bool
+    quoted_at: datetime
+
+
+class CommissionView(_View):
+    id: uuid.UUID
+    maker_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: CommissionStatus
+    brief: str
+    budget: Money
+    ring_size_mm: Number | None
+    deadline: date
+    quote: QuoteView | None
+    decline_reason: str | None
+    order_id: uuid.UUID | None
+    timeline: list[TimelineView]
+    created_at: datetime
+    version: int
+
+
+def order_view(order: Order) -> OrderView:
+    return OrderView.model_validate(to_json(order))
+
+
+def maker_order_detail(maker_order: MakerOrder, order: Order) -> MakerOrderDetail:
+    return MakerOrderDetail.model_validate({
+        **to_json(maker_order),
+        "shipping_address": to_json(order.shipping_address),
+        "gift_message": order.gift_message,
+    })
+
+
+def commission_view(commission: Commission) -> CommissionView:
+    return CommissionView.model_validate(to_json(commission))
+
+
+def ledger_line_view(entry: LedgerEntry) -> LedgerLineView:
+    return LedgerLineView.model_validate(to_json(entry))
