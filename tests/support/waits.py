@@ -28,7 +28,7 @@ import aio_pika
 import asyncpg
 
 
-async def unsent(conn: asyncpg.Connection, outbox: str, *, event_ids: list[str] | None = None,
+async def unsent(conn: asyncpg.Connection | asyncpg.Pool, outbox: str, *, event_ids: list[str] | None = None,
                  aggregate_ids: list[str] | None = None) -> int:
     """How many rows of `outbox` ("schema.outbox") for these events or aggregates are unsent."""
     if event_ids is not None:
