@@ -24,33 +24,9 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from services.orders import store, usecases
+from services.orders import schemas, store, usecases
 from services.orders.domain import Commission, Order, OrderStatus, PaymentProvider
 from services.orders.payments import PROVIDER
-from services.orders.schemas import (
-    CommissionAcceptIn,
-    CommissionDeclineIn,
-    CommissionIn,
-    CommissionListQuery,
-    CommissionView,
-    DeclineIn,
-    DispatchIn,
-    MakerOrderDetail,
-    MakerOrderListQuery,
-    OrderIn,
-    OrderListQuery,
-    OrderQuery,
-    OrderView,
-    PayoutQuery,
-    PayoutsView,
-    QualityCheckIn,
-    QuoteIn,
-    RefundIn,
-    commission_view,
-    ledger_line_view,
-    maker_order_detail,
-    order_view,
-)
 from services.orders.settings import ORDERS_SETTINGS
 from shared.auth import Principal
 from shared.db import UnitOfWork
@@ -97,16 +73,16 @@ async def _my_maker_id(call: Call) -> uuid.UUID | None:
 # --- orders --------------------------------------------------------------------------------------
 
 
-@routes.post("/api/v1/orders", body=OrderIn, response=OrderView, status=201, roles=("customer",),
-             headers={HEADER: HEADER_DOC}, extra_responses=RESPONSES)
+@routes.post("/api/v1/orders", body=schemas.OrderIn, response=schemas.OrderView, status=201,
+             roles=("customer",), headers={HEADER: HEADER_DOC}, extra_responses=RESPONSES)
 async def place_order(call: Call) -> web.Response:
     """Place an order: every line priced here from the listings, options checked against what
     each listing offers; 201 `pending` while stock is reserved and payment authorised."""
-    body: OrderIn = call.body
+    body: schemas.OrderIn = call.body
     customer_id, payment_window = _principal(call).user_id, _payment_window(call)
 
-    async def place(uow: UnitOfWork) -> OrderView:
-        return order_view(await usecases.place_order(
+    async def place(uow: UnitOfWork) -> schemas.OrderView:
+        return schemas.order_view(await usecases.place_order(
             uow, customer_id=customer_id, lines=[line.requested() for line in body.lines],
             shipping_address=body.shipping_address.address(), payment_token=body.payment.token,
             gift_message=body.gift_message, payment_window=payment_window,
@@ -115,9 +91,9 @@ async def place_order(call: Call) -> web.Response:
     return await idempotent(call, store.PRODUCER, place, status=201)
 
 
-@routes.get("/api/v1/orders/{id}", query=OrderQuery, response=OrderView,
+@routes.get("/api/v1/orders/{id}", query=schemas.OrderQuery, response=schemas.OrderView,
             roles=("customer", "operator"))
-async def get_order(call: Call) -> OrderView:
+async def get_order(call: Call) -> schemas.OrderView:
     """An order with its lines, maker orders, timeline and legal statements (owner, operators);
     with `?wait=`, the answer waits for a pending order to be settled."""
     principal = _principal(call)
@@ -130,46 +106,47 @@ async def get_order(call: Call) -> OrderView:
         return order
 
     if not call.query.wait:
-        return order_view(await load())
+        return schemas.order_view(await load())
     # Watching before the first read: a change committed after it wakes the wait.
     async with call.app[ORDER_CHANGES].watching(order_id, for_s=call.query.wait) as changed:
         order = await load()
         while order.status is OrderStatus.PENDING and await changed.wait():
             order = await load()
-    return order_view(order)
+    return schemas.order_view(order)
 
 
-@routes.get("/api/v1/orders", query=OrderListQuery, response=Page[OrderView],
+@routes.get("/api/v1/orders", query=schemas.OrderListQuery, response=Page[schemas.OrderView],
             roles=("customer", "operator"))
-async def list_orders(call: Call) -> Page[OrderView]:
+async def list_orders(call: Call) -> Page[schemas.OrderView]:
     """A customer's own orders, or every order for operators; newest first, `?status=`."""
     principal = _principal(call)
-    query: OrderListQuery = call.query
+    query: schemas.OrderListQuery = call.query
     orders, position = await store.orders_page(
         call.app[POOL], customer_id=None if principal.is_operator else principal.user_id,
         status=query.status, after=decode_time_id(query.cursor), limit=query.limit,
     )
-    return Page(items=[order_view(order) for order in orders], next_cursor=encode_time_id(position))
+    return Page(items=[schemas.order_view(order) for order in orders], next_cursor=encode_time_id(position))
 
 
-@routes.post("/api/v1/orders/{id}/cancel", response=OrderView, roles=("customer",),
+@routes.post("/api/v1/orders/{id}/cancel", response=schemas.OrderView, roles=("customer",),
              extra_responses={409: "already_dispatched: a maker order was dispatched; " + _409})
-async def cancel_order(call: Call) -> OrderView:
+async def cancel_order(call: Call) -> schemas.OrderView:
     """Cancel (owner) until the first maker order is dispatched: the payment is refunded and
     the stock released."""
     order_id, customer_id = call.path_id(), _principal(call).user_id
-    return order_view(await _in_unit_of_work(call, lambda uow: usecases.cancel_order(
+    return schemas.order_view(await _in_unit_of_work(call, lambda uow: usecases.cancel_order(
         uow, _provider(call), order_id=order_id, customer_id=customer_id)))
 
 
 # --- maker orders --------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/maker-orders", query=MakerOrderListQuery, response=Page[MakerOrderDetail],
+@routes.get("/api/v1/maker-orders", query=schemas.MakerOrderListQuery,
+            response=Page[schemas.MakerOrderDetail],
             roles=("maker", "operator"))
-async def list_maker_orders(call: Call) -> Page[MakerOrderDetail]:
+async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
     """A maker's own maker orders (operators: everyone's); newest first, `?status=`."""
-    query: MakerOrderListQuery = call.query
+    query: schemas.MakerOrderListQuery = call.query
     if _principal(call).is_operator:
         maker_id = None
     else:
@@ -180,89 +157,89 @@ async def list_maker_orders(call: Call) -> Page[MakerOrderDetail]:
         call.app[POOL], maker_id=maker_id, status=query.status, after=decode_time_id(query.cursor),
         limit=query.limit,
     )
-    return Page(items=[maker_order_detail(f.maker_order, f.order) for f in found],
+    return Page(items=[schemas.maker_order_detail(f.maker_order, f.order) for f in found],
                 next_cursor=encode_time_id(position))
 
 
-@routes.get("/api/v1/maker-orders/{id}", response=MakerOrderDetail, roles=("maker", "operator"))
-async def get_maker_order(call: Call) -> MakerOrderDetail:
+@routes.get("/api/v1/maker-orders/{id}", response=schemas.MakerOrderDetail, roles=("maker", "operator"))
+async def get_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """A maker order with its lines, options, money and where to send it (its maker, operators)."""
     found = await store.maker_order_in_context(call.app[POOL], call.path_id())
     if found is None or not (_principal(call).is_operator
                              or found.maker_order.maker_id == await _my_maker_id(call)):
         raise not_found("Maker order")
-    return maker_order_detail(found.maker_order, found.order)
+    return schemas.maker_order_detail(found.maker_order, found.order)
 
 
 async def _change_maker_order(
     call: Call, change: Callable[[UnitOfWork, uuid.UUID], Awaitable[store.MakerOrderInContext]]
-) -> MakerOrderDetail:
+) -> schemas.MakerOrderDetail:
     """Run `change(uow, maker_order_id)` and render the maker order it changed."""
     maker_order_id = call.path_id()
     found = await _in_unit_of_work(call, lambda uow: change(uow, maker_order_id))
-    return maker_order_detail(found.maker_order, found.order)
+    return schemas.maker_order_detail(found.maker_order, found.order)
 
 
-@routes.post("/api/v1/maker-orders/{id}/accept", response=MakerOrderDetail, roles=("maker",),
+@routes.post("/api/v1/maker-orders/{id}/accept", response=schemas.MakerOrderDetail, roles=("maker",),
              extra_responses={409: _409})
-async def accept_maker_order(call: Call) -> MakerOrderDetail:
+async def accept_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Accept the work: `in_production`."""
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.accept_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id, maker_user_id=_principal(call).user_id))
 
 
-@routes.post("/api/v1/maker-orders/{id}/decline", body=DeclineIn, response=MakerOrderDetail,
+@routes.post("/api/v1/maker-orders/{id}/decline", body=schemas.DeclineIn, response=schemas.MakerOrderDetail,
              roles=("maker",), extra_responses={409: _409})
-async def decline_maker_order(call: Call) -> MakerOrderDetail:
+async def decline_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Decline the work, with a reason: that maker's part is refunded and its pieces go back
     on sale; when every maker declined, the order is cancelled (`maker_declined`)."""
-    body: DeclineIn = call.body
+    body: schemas.DeclineIn = call.body
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.decline_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id, maker_user_id=_principal(call).user_id,
         reason=body.reason))
 
 
-@routes.post("/api/v1/maker-orders/{id}/quality-check", body=QualityCheckIn,
-             response=MakerOrderDetail, roles=("maker",), extra_responses={409: _409})
-async def quality_check_maker_order(call: Call) -> MakerOrderDetail:
+@routes.post("/api/v1/maker-orders/{id}/quality-check", body=schemas.QualityCheckIn,
+             response=schemas.MakerOrderDetail, roles=("maker",), extra_responses={409: _409})
+async def quality_check_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Record the quality inspection: passed makes it `quality_checked` (ready to dispatch); a
     failed one keeps it `in_production` with the notes."""
-    body: QualityCheckIn = call.body
+    body: schemas.QualityCheckIn = call.body
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.quality_check_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id, maker_user_id=_principal(call).user_id,
         passed=body.passed, checks=body.checks.checks(), notes=body.notes))
 
 
-@routes.post("/api/v1/maker-orders/{id}/dispatch", body=DispatchIn, response=MakerOrderDetail,
+@routes.post("/api/v1/maker-orders/{id}/dispatch", body=schemas.DispatchIn, response=schemas.MakerOrderDetail,
              roles=("maker",),
              extra_responses={409: "quality_check_required: no passed quality check yet; " + _409})
-async def dispatch_maker_order(call: Call) -> MakerOrderDetail:
+async def dispatch_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Dispatch with the carrier's tracking; needs a passed quality check."""
-    body: DispatchIn = call.body
+    body: schemas.DispatchIn = call.body
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.dispatch_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id, maker_user_id=_principal(call).user_id,
         tracking=body.tracking()))
 
 
-@routes.post("/api/v1/maker-orders/{id}/deliver", response=MakerOrderDetail, roles=("operator",),
+@routes.post("/api/v1/maker-orders/{id}/deliver", response=schemas.MakerOrderDetail, roles=("operator",),
              extra_responses={409: _409})
-async def deliver_maker_order(call: Call) -> MakerOrderDetail:
+async def deliver_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Mark delivered (operators; the carrier webhook's stand-in): the maker's earning posts to
     their ledger, and the order completes once every part is delivered."""
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.deliver_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id))
 
 
-@routes.post("/api/v1/maker-orders/{id}/refund", body=RefundIn, response=MakerOrderDetail,
+@routes.post("/api/v1/maker-orders/{id}/refund", body=schemas.RefundIn, response=schemas.MakerOrderDetail,
              roles=("operator",),
              extra_responses={409: "not_delivered: only a delivered part is refunded this way "
                                    "(before delivery, the customer cancels or the maker "
                                    "declines); " + _409})
-async def refund_maker_order(call: Call) -> MakerOrderDetail:
+async def refund_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Refund a delivered maker order in full (operators; a return or a fault found later): the
     customer gets that part back and the maker's earning is reversed by a new ledger line. A
     second refund of the same maker order changes nothing."""
-    body: RefundIn = call.body
+    body: schemas.RefundIn = call.body
     return await _change_maker_order(call, lambda uow, maker_order_id: usecases.refund_maker_order(
         uow, _provider(call), maker_order_id=maker_order_id, reason=body.reason))
 
@@ -270,11 +247,12 @@ async def refund_maker_order(call: Call) -> MakerOrderDetail:
 # --- payouts -------------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/payouts", query=PayoutQuery, response=PayoutsView, roles=("maker", "operator"))
-async def list_payouts(call: Call) -> PayoutsView:
+@routes.get("/api/v1/payouts", query=schemas.PayoutQuery, response=schemas.PayoutsView,
+            roles=("maker", "operator"))
+async def list_payouts(call: Call) -> schemas.PayoutsView:
     """A maker's payout ledger (earnings on delivery, reversals of refunded deliveries) and
     balance. Operators name the maker with `?maker_id=`."""
-    query: PayoutQuery = call.query
+    query: schemas.PayoutQuery = call.query
     if _principal(call).is_operator:
         if query.maker_id is None:
             raise ProblemError(422, "Validation failed", "Operators name the maker: ?maker_id=",
@@ -284,8 +262,8 @@ async def list_payouts(call: Call) -> PayoutsView:
         maker_id = await _my_maker_id(call)
     payouts = await usecases.list_payouts(call.app[POOL], maker_id=maker_id,
                                           after=decode_time_id(query.cursor), limit=query.limit)
-    return PayoutsView(
-        items=[ledger_line_view(entry) for entry in payouts.entries],
+    return schemas.PayoutsView(
+        items=[schemas.ledger_line_view(entry) for entry in payouts.entries],
         next_cursor=encode_time_id(payouts.next_position),
         balance=payouts.balances[0] if payouts.balances else Money.zero("GBP"),
         balances=payouts.balances,
@@ -297,46 +275,47 @@ async def list_payouts(call: Call) -> PayoutsView:
 
 async def _change_commission(
     call: Call, change: Callable[[UnitOfWork, uuid.UUID, uuid.UUID], Awaitable[Commission]]
-) -> CommissionView:
+) -> schemas.CommissionView:
     """Run `change(uow, commission_id, caller's user id)` and render the commission."""
     commission_id, user_id = call.path_id(), _principal(call).user_id
-    return commission_view(await _in_unit_of_work(call, lambda uow: change(uow, commission_id, user_id)))
+    commission = await _in_unit_of_work(call, lambda uow: change(uow, commission_id, user_id))
+    return schemas.commission_view(commission)
 
 
-@routes.post("/api/v1/commissions", body=CommissionIn, response=CommissionView, status=201,
+@routes.post("/api/v1/commissions", body=schemas.CommissionIn, response=schemas.CommissionView, status=201,
              roles=("customer",))
-async def request_commission(call: Call) -> CommissionView:
+async def request_commission(call: Call) -> schemas.CommissionView:
     """Ask a maker who takes commissions for a bespoke piece; 422 if they do not."""
-    body: CommissionIn = call.body
+    body: schemas.CommissionIn = call.body
     customer_id = _principal(call).user_id
-    return commission_view(await _in_unit_of_work(call, lambda uow: usecases.request_commission(
+    return schemas.commission_view(await _in_unit_of_work(call, lambda uow: usecases.request_commission(
         uow, customer_id=customer_id, maker_id=body.maker_id, brief=body.brief, budget=body.budget,
         deadline=body.deadline, ring_size_mm=body.ring_size_mm)))
 
 
-@routes.post("/api/v1/commissions/{id}/quote", body=QuoteIn, response=CommissionView,
+@routes.post("/api/v1/commissions/{id}/quote", body=schemas.QuoteIn, response=schemas.CommissionView,
              roles=("maker",), extra_responses={409: _409})
-async def quote_commission(call: Call) -> CommissionView:
+async def quote_commission(call: Call) -> schemas.CommissionView:
     """Quote a price and lead time (the maker; again to revise it until accepted)."""
-    body: QuoteIn = call.body
+    body: schemas.QuoteIn = call.body
     return await _change_commission(call, lambda uow, commission_id, user_id: usecases.quote_commission(
         uow, commission_id=commission_id, maker_user_id=user_id, price=body.price,
         lead_time_days=body.lead_time_days, description=body.description,
         has_natural_diamond=body.has_natural_diamond))
 
 
-@routes.post("/api/v1/commissions/{id}/accept", body=CommissionAcceptIn, response=OrderView,
+@routes.post("/api/v1/commissions/{id}/accept", body=schemas.CommissionAcceptIn, response=schemas.OrderView,
              status=201, roles=("customer",), headers={HEADER: HEADER_DOC},
              extra_responses={**RESPONSES, 409: RESPONSES[409] + "; already_accepted; " + _409})
 async def accept_commission(call: Call) -> web.Response:
     """Accept the quote: 201 the order it creates (one bespoke line at the quoted price), which
     goes straight to payment."""
-    body: CommissionAcceptIn = call.body
+    body: schemas.CommissionAcceptIn = call.body
     commission_id, customer_id = call.path_id(), _principal(call).user_id
     payment_window = _payment_window(call)
 
-    async def accept(uow: UnitOfWork) -> OrderView:
-        return order_view(await usecases.accept_commission(
+    async def accept(uow: UnitOfWork) -> schemas.OrderView:
+        return schemas.order_view(await usecases.accept_commission(
             uow, commission_id=commission_id, customer_id=customer_id,
             shipping_address=body.shipping_address.address(), payment_token=body.payment.token,
             gift_message=body.gift_message, payment_window=payment_window,
@@ -345,25 +324,25 @@ async def accept_commission(call: Call) -> web.Response:
     return await idempotent(call, store.PRODUCER, accept, status=201)
 
 
-@routes.post("/api/v1/commissions/{id}/decline", body=CommissionDeclineIn, body_required=False,
-             response=CommissionView, roles=("maker",), extra_responses={409: _409})
-async def decline_commission(call: Call) -> CommissionView:
+@routes.post("/api/v1/commissions/{id}/decline", body=schemas.CommissionDeclineIn, body_required=False,
+             response=schemas.CommissionView, roles=("maker",), extra_responses={409: _409})
+async def decline_commission(call: Call) -> schemas.CommissionView:
     """Decline the request or withdraw the quote (the maker); `{"reason"}` is optional."""
     reason = call.body.reason
     return await _change_commission(call, lambda uow, commission_id, user_id: usecases.decline_commission(
         uow, commission_id=commission_id, maker_user_id=user_id, reason=reason))
 
 
-@routes.post("/api/v1/commissions/{id}/withdraw", response=CommissionView, roles=("customer",),
+@routes.post("/api/v1/commissions/{id}/withdraw", response=schemas.CommissionView, roles=("customer",),
              extra_responses={409: _409})
-async def withdraw_commission(call: Call) -> CommissionView:
+async def withdraw_commission(call: Call) -> schemas.CommissionView:
     """Withdraw the request (the customer) before accepting a quote."""
     return await _change_commission(call, lambda uow, commission_id, user_id: usecases.withdraw_commission(
         uow, commission_id=commission_id, customer_id=user_id))
 
 
-@routes.get("/api/v1/commissions/{id}", response=CommissionView)
-async def get_commission(call: Call) -> CommissionView:
+@routes.get("/api/v1/commissions/{id}", response=schemas.CommissionView)
+async def get_commission(call: Call) -> schemas.CommissionView:
     """A commission (its customer, its maker, operators)."""
     principal = _principal(call)
     commission = await store.read_commission(call.app[POOL], call.path_id())
@@ -372,15 +351,15 @@ async def get_commission(call: Call) -> CommissionView:
         or (principal.role == "maker" and commission.maker_id == await _my_maker_id(call))
     ):
         raise not_found("Commission")
-    return commission_view(commission)
+    return schemas.commission_view(commission)
 
 
-@routes.get("/api/v1/commissions", query=CommissionListQuery, response=Page[CommissionView])
-async def list_commissions(call: Call) -> Page[CommissionView]:
+@routes.get("/api/v1/commissions", query=schemas.CommissionListQuery, response=Page[schemas.CommissionView])
+async def list_commissions(call: Call) -> Page[schemas.CommissionView]:
     """Commissions a customer asked for, those addressed to a maker, or all for operators;
     newest first, `?status=`."""
     principal = _principal(call)
-    query: CommissionListQuery = call.query
+    query: schemas.CommissionListQuery = call.query
     customer_id = principal.user_id if principal.role == "customer" else None
     maker_id = await _my_maker_id(call) if principal.role == "maker" else None
     if principal.role == "maker" and maker_id is None:
@@ -389,4 +368,4 @@ async def list_commissions(call: Call) -> Page[CommissionView]:
         call.app[POOL], customer_id=customer_id, maker_id=maker_id, status=query.status,
         after=decode_time_id(query.cursor), limit=query.limit,
     )
-    return Page(items=[commission_view(c) for c in commissions], next_cursor=encode_time_id(position))
+    return Page(items=[schemas.commission_view(c) for c in commissions], next_cursor=encode_time_id(position))
