@@ -44,8 +44,8 @@ def handlers(app: web.Application) -> dict[type[Event], Handler]:
     async def on_order_placed(uow: UnitOfWork, event: OrderPlaced, envelope: Envelope) -> None:
         await usecases.order_placed(uow, event, provider=app[PROVIDER], settings=app[ORDERS_SETTINGS])
 
-    table: dict[type[Event], Handler] = {cls: on_listing for cls in LISTING_EVENTS}
-    table.update({cls: on_maker for cls in MAKER_EVENTS})
+    table: dict[type[Event], Handler] = dict.fromkeys(LISTING_EVENTS, on_listing)
+    table.update(dict.fromkeys(MAKER_EVENTS, on_maker))
     table[StockReserved] = on_stock_reserved
     table[StockReservationFailed] = on_reservation_failed
     table[OrderPlaced] = on_order_placed

@@ -85,6 +85,7 @@ class SandboxPaymentProvider:
                 "RETURNING attempts, outcome, reference, token, amount, currency",
                 idempotency_key, token, amount.amount, amount.currency,
             )
+            assert row is not None, "INSERT … RETURNING returns the row"
             if (row["token"], row["amount"], row["currency"]) != (token, amount.amount, amount.currency):
                 # What a real provider answers to a reused key with different parameters.
                 return AuthorisationResult(AuthorisationOutcome.DECLINED,

@@ -52,7 +52,9 @@ from shared.watch import change_channel, notify_change
 # The producer named on the events this service's outbox carries.
 PRODUCER = "orders"
 
-Executor = asyncpg.Connection | asyncpg.Pool
+# A connection of the unit of work (pooled, hence the proxy), or the pool itself.
+Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+Executor = Connection | asyncpg.Pool
 Position = tuple[datetime, UUID]
 
 
@@ -495,11 +497,11 @@ def _emit(uow: UnitOfWork, events: list[DomainEvent]) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _snapshot(db: Executor) -> AsyncIterator[asyncpg.Connection]:
+async def _snapshot(db: Executor) -> AsyncIterator[Connection]:
     """A connection whose reads all see one snapshot: an order and its maker orders are read
     by separate queries, which must not straddle another transaction's commit. Inside a
     transaction already (a unit of work), its connection as it is."""
-    if isinstance(db, asyncpg.Connection):
+    if not isinstance(db, asyncpg.Pool):
         yield db
         return
     async with db.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):

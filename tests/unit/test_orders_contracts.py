@@ -4,7 +4,7 @@ data passes that contract unchanged: what the store writes to the outbox is what
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,8 +12,8 @@ import pytest
 from services.orders.domain import (
     Commission,
     DomainEvent,
-    ListingSnapshot,
     LineOptions,
+    ListingSnapshot,
     Order,
     ProductionKind,
     QualityChecks,
@@ -25,7 +25,7 @@ from services.orders.domain import (
 from shared.contracts import event_class, load_contracts
 from shared.money import Money
 
-NOW = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 RATE = Decimal("0.15")
 CUSTOMER = uuid.uuid4()
 ADDRESS = ShippingAddress(name="Ada", line1="1 Hatton Garden", city="London", postcode="EC1N 8AA",
@@ -65,7 +65,7 @@ def _every_kind_of_event() -> list[DomainEvent]:
     events += delivered.collect_events()
 
     declined = _order(uuid.uuid4(), uuid.uuid4())
-    first, second = declined.maker_orders
+    first, _ = declined.maker_orders
     first.decline("No silver", now=NOW)
     declined.maker_order_declined(first.id, now=NOW)
     declined.cancel_by_customer(now=NOW)
@@ -81,8 +81,8 @@ def _every_kind_of_event() -> list[DomainEvent]:
         elif close == "withdraw":
             commission.withdraw(by_customer_id=CUSTOMER, now=NOW)
         else:
-            commission.quote_price(by_maker_id=maker, price=Money(amount=900, currency="GBP"), lead_time_days=5,
-                                   description="Gold", now=NOW)
+            commission.quote_price(by_maker_id=maker, price=Money(amount=900, currency="GBP"),
+                                   lead_time_days=5, description="Gold", now=NOW)
             commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
         events += commission.pending_events
     return events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -45,7 +45,7 @@ from services.orders.domain import (
 from shared.errors import DomainError, Forbidden, NotFound, RulesViolated, StateConflict
 from shared.money import Money
 
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 RATE = Decimal("0.15")
 MAKER_A = uuid.UUID("aaaaaaaa-0000-0000-0000-000000000001")
 MAKER_B = uuid.UUID("bbbbbbbb-0000-0000-0000-000000000002")
@@ -766,6 +766,7 @@ class TestMakerOrder:
     def test_check_before_accepting_is_refused(self):
         with pytest.raises(StateConflict) as excinfo:
             self.maker_order().record_quality_check(passed=True, checks=PASSING_CHECKS, now=NOW)
+        assert excinfo.value.extra == {"current_state": "awaiting_acceptance"}
 
     def test_a_pass_with_a_failed_item_is_inconsistent(self):
         maker_order = self.maker_order()
@@ -1031,7 +1032,8 @@ class TestCommission:
     def test_quote_rules(self):
         with pytest.raises(RulesViolated) as excinfo:
             commission_request().quote_price(
-                by_maker_id=MAKER_A, price=Money(amount=0, currency="EUR"), lead_time_days=0, description="", now=NOW
+                by_maker_id=MAKER_A, price=Money(amount=0, currency="EUR"), lead_time_days=0,
+                description="", now=NOW,
             )
         assert codes(excinfo) == [
             "price_invalid", "currency_mismatch", "lead_time_invalid", "description_required"
@@ -1076,6 +1078,7 @@ class TestCommission:
     def test_accept_before_a_quote_is_refused(self):
         with pytest.raises(StateConflict) as excinfo:
             commission_request().accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
+        assert excinfo.value.extra == {"current_state": "requested"}
 
     def test_only_the_customer_accepts(self):
         with pytest.raises(Forbidden) as excinfo:

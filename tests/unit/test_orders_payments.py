@@ -9,8 +9,8 @@ from services.orders.domain import (
     AuthorisationResult,
     PaymentProviderError,
 )
-from shared.idempotency import request_hash
 from services.orders.payments import _outcome, authorise_with_retries
+from shared.idempotency import request_hash
 from shared.money import Money
 
 AMOUNT = Money(amount=12500, currency="GBP")
