@@ -5,7 +5,7 @@ to change it, pays back what the change owes, and saves it with its events.
 
 Who may act is decided here only where it needs the data: another user's order, maker order or
 commission is reported as missing (`not_found`), like one that does not exist. Roles are
-checked by the HTTP layer before a use case runs (docs/architecture.md, Trust).
+checked by the HTTP layer before a use case runs (docs/architecture.md, Trust and security).
 """
 
 from __future__ import annotations
