@@ -52,9 +52,11 @@ async def test_broker_stopped_for_ten_seconds_while_producing(spawn, admin_conn,
         # it count as made while the broker was down.
         down_from = time.monotonic()
         try:
+
             async def not_ready() -> bool:
                 async with session.get(consumer.url + "/health/ready") as r:
                     return r.status == 503
+
             await eventually(not_ready, timeout_s=8, message="readiness reports the broker down")
             await asyncio.sleep(max(0.0, OUTAGE_S - (time.monotonic() - down_from)))
         finally:
@@ -70,6 +72,8 @@ async def test_broker_stopped_for_ten_seconds_while_producing(spawn, admin_conn,
     # None of those could be published before the broker came back; then all of them were.
     published_early = await admin_conn.fetchval(
         "SELECT count(*) FROM producer.outbox WHERE event_id = ANY($1::uuid[]) AND sent_at < $2",
-        during, restarted_at)
+        during,
+        restarted_at,
+    )
     assert published_early == 0, "events published while the broker was down: was it down?"
     await assert_exactly_once(admin_conn, test_env.namespace, [p.event_id for p in produced], timeout_s=60)

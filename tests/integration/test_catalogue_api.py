@@ -408,15 +408,15 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
 ]
 
 REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
-    "POST /listings": lambda l: ("POST", "/api/v1/listings", ring()),
-    "GET /listings/{id}": lambda l: ("GET", f"/api/v1/listings/{l['id']}", None),
-    "GET /listings/mine": lambda l: ("GET", "/api/v1/listings/mine", None),
-    "GET /listings": lambda l: ("GET", f"/api/v1/listings?maker_id={l['maker_id']}", None),
-    "PATCH /listings/{id}": lambda l: ("PATCH", f"/api/v1/listings/{l['id']}",
+    "POST /listings": lambda listing: ("POST", "/api/v1/listings", ring()),
+    "GET /listings/{id}": lambda listing: ("GET", f"/api/v1/listings/{listing['id']}", None),
+    "GET /listings/mine": lambda listing: ("GET", "/api/v1/listings/mine", None),
+    "GET /listings": lambda listing: ("GET", f"/api/v1/listings?maker_id={listing['maker_id']}", None),
+    "PATCH /listings/{id}": lambda listing: ("PATCH", f"/api/v1/listings/{listing['id']}",
                                        {"title": "Renamed ring"}),
-    "POST /{id}/publish": lambda l: ("POST", f"/api/v1/listings/{l['id']}/publish", None),
-    "POST /{id}/pause": lambda l: ("POST", f"/api/v1/listings/{l['id']}/pause", None),
-    "POST /{id}/archive": lambda l: ("POST", f"/api/v1/listings/{l['id']}/archive", None),
+    "POST /{id}/publish": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/publish", None),
+    "POST /{id}/pause": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/pause", None),
+    "POST /{id}/archive": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/archive", None),
 }
 
 

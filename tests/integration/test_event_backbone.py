@@ -13,10 +13,10 @@ import uuid
 
 import aiohttp
 
+from shared.bus import Bus
 from shared.contracts import Envelope
 from shared.dlq import parked_messages, replay_parked
 from shared.outbox import OutboxRelay
-from shared.bus import Bus
 from tests.support.backbone import applied_counts, assert_exactly_once, change
 from tests.support.broker import drain, publish_raw, tap
 from tests.support.fixture_services import ItemChanged
@@ -165,7 +165,7 @@ async def test_unroutable_publish_is_not_marked_sent(fixture_db, admin_conn) -> 
     await bus.connect()
     try:
         relay = OutboxRelay(settings, pool, bus)
-        published, failed = await relay.publish_batch()
+        _, failed = await relay.publish_batch()
         assert failed >= 1
         row = await admin_conn.fetchrow(
             "SELECT sent_at, attempts, last_error, next_attempt_at > now() AS backing_off "

@@ -303,8 +303,8 @@ async def test_lines_are_checked_against_what_the_listing_offers(world: World) -
 
     # Prices and state never come from the client.
     for extra in ({"total": {"amount": 1, "currency": "GBP"}}, {"status": "confirmed"}):
-        response = await world.api.call("POST", ORDERS, customer, headers=key(),
-                                        json={**order_body(line(pendant["listing_id"], chain_length_cm=40)), **extra})
+        body = {**order_body(line(pendant["listing_id"], chain_length_cm=40)), **extra}
+        response = await world.api.call("POST", ORDERS, customer, headers=key(), json=body)
         assert response.status == 422 and codes(response.body) == ["extra_forbidden"]
     bad_line = {**line(pendant["listing_id"], chain_length_cm=40), "unit_price": {"amount": 1}}
     assert (await world.api.call("POST", ORDERS, customer, headers=key(),
@@ -706,8 +706,9 @@ async def test_a_customer_cancels_until_the_first_dispatch(world: World) -> None
     assert (refund["amount"]["amount"], refund["status"], refund["reason"]) == (
         8000, "issued", "customer_cancelled")
     assert cancelled["payment"]["status"] == "refunded"
-    assert await world.db.fetchval("SELECT sum(amount) FROM orders.sandbox_refunds WHERE idempotency_key = $1",
-                                   f"refund-{refund['id']}") == 8000
+    assert await world.db.fetchval(
+        "SELECT sum(amount) FROM orders.sandbox_refunds WHERE idempotency_key = $1",
+        f"refund-{refund['id']}") == 8000
     events = await world.outbox(order["id"])
     assert events[-1]["type"] == "orders.order.cancelled"
     assert events[-1]["data"]["release_lines"] == [{"listing_id": listing["listing_id"], "quantity": 1}]
@@ -842,7 +843,8 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
     order = await world.order(order["id"])
     assert order["status"] == "confirmed"
     [refund] = order["refunds"]
-    assert (refund["amount"]["amount"], refund["maker_order_id"], refund["status"]) == (2000, part_b, "issued")
+    assert (refund["amount"]["amount"], refund["maker_order_id"], refund["status"]) == (
+        2000, part_b, "issued")
     [declined_event] = [e for e in await world.outbox(part_b) if e["type"] == "orders.maker_order.declined"]
     assert declined_event["data"]["release_lines"] == [{"listing_id": b["listing_id"], "quantity": 1}]
     assert declined_event["data"]["refund"] == {"amount": 2000, "currency": "GBP"}
@@ -858,7 +860,7 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
 
     # Every maker declining cancels the order.
     order = await world.confirmed(customer, line(a["listing_id"]), line(b["listing_id"]))
-    for maker_order, token in zip(order["maker_orders"], (token_a, token_b)):
+    for maker_order, token in zip(order["maker_orders"], (token_a, token_b), strict=True):
         await world.api.ok("POST", f"{MAKER_ORDERS}/{maker_order['id']}/decline", token,
                            json={"reason": "Cannot make it"})
     order = await world.order(order["id"])
@@ -906,7 +908,8 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     accept = {"shipping_address": ADDRESS, "payment": {"token": "tok_visa"}}
     missing = await world.api.call("POST", f"{path}/accept", customer, json=accept)
     assert (missing.status, missing.body["code"]) == (400, "idempotency_key_required")
-    assert (await world.api.call("POST", f"{path}/accept", stranger, headers=key(), json=accept)).status == 404
+    refused = await world.api.call("POST", f"{path}/accept", stranger, headers=key(), json=accept)
+    assert refused.status == 404
     headers = key()
     first = await world.api.call("POST", f"{path}/accept", customer, headers=headers, json=accept)
     assert first.status == 201
@@ -925,7 +928,8 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     # No stock to reserve: straight to payment, then one maker order with the quoted lead time.
     order = await world.settled(order, "confirmed")
     [maker_order] = order["maker_orders"]
-    assert (maker_order["maker_id"], maker_order["lead_time_days"]) == (maker["maker_id"], {"min": 30, "max": 30})
+    assert (maker_order["maker_id"], maker_order["lead_time_days"]) == (
+        maker["maker_id"], {"min": 30, "max": 30})
     assert (maker_order["commission"]["amount"], maker_order["net"]["amount"]) == (11250, 63750)
     accepted = await world.api.ok("GET", path, customer)
     assert (accepted["status"], accepted["order_id"]) == ("accepted", order["id"])

@@ -26,7 +26,8 @@ async def applied_counts(conn: asyncpg.Connection, event_ids: list[str]) -> dict
     """How many effects each of these events has in the consumer (absent: none)."""
     rows = await conn.fetch(
         "SELECT event_id::text AS id, count(*) AS n FROM consumer.effects "
-        "WHERE event_id = ANY($1::uuid[]) GROUP BY event_id", event_ids,
+        "WHERE event_id = ANY($1::uuid[]) GROUP BY event_id",
+        event_ids,
     )
     return {r["id"]: r["n"] for r in rows}
 
@@ -39,10 +40,12 @@ async def consumer_caught_up(conn: asyncpg.Connection, namespace: str, timeout_s
     queue hands messages out in order, but a consumer handles up to its prefetch of them at once,
     so a message delivered just before the marker may still be in its transaction when the
     marker's commits: the consumer's connections going idle closes that gap."""
-    marker = Envelope.wrap(ItemChanged(item_id=uuid.uuid4(), version_no=1),
-                           producer="test", aggregate_id="marker")
-    await publish_raw(f"{namespace}.events", marker.routing_key, marker.model_dump_json().encode(),
-                      str(marker.event_id))
+    marker = Envelope.wrap(
+        ItemChanged(item_id=uuid.uuid4(), version_no=1), producer="test", aggregate_id="marker"
+    )
+    await publish_raw(
+        f"{namespace}.events", marker.routing_key, marker.model_dump_json().encode(), str(marker.event_id)
+    )
 
     async def marker_applied() -> bool:
         return bool(await applied_counts(conn, [str(marker.event_id)]))
@@ -54,9 +57,11 @@ async def consumer_caught_up(conn: asyncpg.Connection, namespace: str, timeout_s
     await eventually(idle, timeout_s, message="no consumer transaction in flight")
 
 
-async def assert_exactly_once(conn: asyncpg.Connection, namespace: str, event_ids: list[str],
-                              timeout_s: float = 30) -> None:
+async def assert_exactly_once(
+    conn: asyncpg.Connection, namespace: str, event_ids: list[str], timeout_s: float = 30
+) -> None:
     """Every one of these events took effect exactly once, and no copy of one is still on its way."""
+
     async def all_applied() -> bool:
         return len(await applied_counts(conn, event_ids)) == len(set(event_ids))
 

@@ -28,8 +28,13 @@ import aio_pika
 import asyncpg
 
 
-async def unsent(conn: asyncpg.Connection | asyncpg.Pool, outbox: str, *, event_ids: list[str] | None = None,
-                 aggregate_ids: list[str] | None = None) -> int:
+async def unsent(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    outbox: str,
+    *,
+    event_ids: list[str] | None = None,
+    aggregate_ids: list[str] | None = None,
+) -> int:
     """How many rows of `outbox` ("schema.outbox") for these events or aggregates are unsent."""
     if event_ids is not None:
         where, key = "event_id = ANY($1::uuid[])", event_ids
@@ -42,26 +47,29 @@ async def unsent(conn: asyncpg.Connection | asyncpg.Pool, outbox: str, *, event_
 
 async def consumed(conn: asyncpg.Connection | asyncpg.Pool, schema: str, event_id: UUID | str) -> bool:
     """Whether `schema`'s consumer has committed its handling of this event (its inbox row)."""
-    return bool(await conn.fetchval(
-        f"SELECT 1 FROM {schema}.inbox WHERE event_id = $1", UUID(str(event_id))))
+    return bool(await conn.fetchval(f"SELECT 1 FROM {schema}.inbox WHERE event_id = $1", UUID(str(event_id))))
 
 
 async def busy_connections(conn: asyncpg.Connection, namespace: str, service: str) -> int:
     """The service's connections running a statement or holding a transaction open."""
     return await conn.fetchval(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 AND state <> 'idle'",
-        f"{namespace}.{service}.%")
+        f"{namespace}.{service}.%",
+    )
 
 
-async def blocked_by(conn: asyncpg.Connection | asyncpg.Pool, holder_pid: int,
-                     query_contains: str = "") -> list[int]:
+async def blocked_by(
+    conn: asyncpg.Connection | asyncpg.Pool, holder_pid: int, query_contains: str = ""
+) -> list[int]:
     """The backends waiting on a lock `holder_pid` holds, whose statement contains `query_contains`."""
     # Within a transaction PostgreSQL answers from the activity it read first; the holder asking
     # from inside the transaction that holds the lock needs it read again.
     await conn.execute("SELECT pg_stat_clear_snapshot()")
     rows = await conn.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) "
-        "AND strpos(query, $2) > 0", holder_pid, query_contains)
+        "SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND strpos(query, $2) > 0",
+        holder_pid,
+        query_contains,
+    )
     return [row["pid"] for row in rows]
 
 
