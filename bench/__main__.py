@@ -26,16 +26,22 @@ BENCHMARKS = ("relay", "memory", "search", "scale", "saga")
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[1])
-    parser.add_argument("--only", default=",".join(BENCHMARKS),
-                        help=f"comma-separated subset of {','.join(BENCHMARKS)}")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller data and fewer repeats: a smoke run, not a measurement")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="repeats per figure (default 5, --quick 3); the median is reported")
-    parser.add_argument("--no-write", action="store_true",
-                        help="no results file, no docs table: print the report (or --out)")
-    parser.add_argument("--out", default=None,
-                        help="with --no-write: write the report to this file instead")
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {','.join(BENCHMARKS)}"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller data and fewer repeats: a smoke run, not a measurement"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="repeats per figure (default 5, --quick 3); the median is reported",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="no results file, no docs table: print the report (or --out)"
+    )
+    parser.add_argument("--out", default=None, help="with --no-write: write the report to this file instead")
     args = parser.parse_args(argv)
     args.only = [name.strip() for name in args.only.split(",") if name.strip()]
     unknown = sorted(set(args.only) - set(BENCHMARKS))
@@ -62,7 +68,7 @@ async def main(argv: list[str]) -> int:
         t0 = time.monotonic()
         try:
             await module.run(ctx)
-        except Exception:  # noqa: BLE001 — one failed benchmark does not stop the others
+        except Exception:
             failed.append(name)
             tqdm.write(f"{name}: FAILED\n{traceback.format_exc()}")
         timings[name] = round(time.monotonic() - t0, 1)
@@ -90,12 +96,13 @@ async def main(argv: list[str]) -> int:
         rows = core.merged_for_table(report, previous)
         latest, dated = core.write_results(report, rows)
         core.update_doc(core.render_table(rows, report))
-        print(f"results: {latest.relative_to(core.ROOT)} and {dated.relative_to(core.ROOT)}; "
-              f"table: {core.DOC.relative_to(core.ROOT)}")
+        print(
+            f"results: {latest.relative_to(core.ROOT)} and {dated.relative_to(core.ROOT)}; "
+            f"table: {core.DOC.relative_to(core.ROOT)}"
+        )
     for r in ctx.results:
         flag = "" if r.met is None else ("ok " if r.met else "LOW")
-        ratio = "" if r.ratio is None else f" ratio {r.ratio:.2f}" + (
-            f" ({r.target})" if r.target else "")
+        ratio = "" if r.ratio is None else f" ratio {r.ratio:.2f}" + (f" ({r.target})" if r.target else "")
         print(f"{flag:4}{r.name}: {r.value:,.2f} {r.unit}{ratio}")
     return 1 if failed else 0
 

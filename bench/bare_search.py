@@ -47,8 +47,10 @@ async def record_plan(dsn: str, search_call: Any, get_call: Any) -> Plan:
     await _init_connection(conn)
     plan: Plan = {}
     try:
-        for name, call in (("/search", lambda: search_call(_OneConnection(conn), conn)),
-                           ("/get", lambda: get_call(conn))):
+        for name, call in (
+            ("/search", lambda: search_call(_OneConnection(conn), conn)),
+            ("/get", lambda: get_call(conn)),
+        ):
             # Once unrecorded: asyncpg introspects types on a connection's first use of them,
             # which the service's long-lived pooled connections do once, not per request.
             await call()
@@ -106,8 +108,7 @@ def main(argv: list[str]) -> None:
     for path, statements in plan.items():
         app.router.add_get(path, _handler(statements))
     app.router.add_get("/health/ready", _ready)
-    web.run_app(app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]), access_log=None,
-                print=None)
+    web.run_app(app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]), access_log=None, print=None)
 
 
 if __name__ == "__main__":

@@ -69,9 +69,16 @@ def _round(value: float | None) -> float | None:
     return round(value, 3) if abs(value) < 100 else round(value, 1)
 
 
-def compare(name: str, unit: str, values: Sequence[float], baselines: Sequence[float] | None,
-            target: str | None, note: str = "", paired: bool = True,
-            lower_is_better: bool = False) -> Result:
+def compare(
+    name: str,
+    unit: str,
+    values: Sequence[float],
+    baselines: Sequence[float] | None,
+    target: str | None,
+    note: str = "",
+    paired: bool = True,
+    lower_is_better: bool = False,
+) -> Result:
     """A result from the repeats of the subject and of its baseline.
 
     value and baseline are the medians of their repeats. The ratio is subject/baseline: when
@@ -85,7 +92,7 @@ def compare(name: str, unit: str, values: Sequence[float], baselines: Sequence[f
     baseline = statistics.median(baselines) if baselines else None
     ratio = None
     if baselines and paired and len(baselines) == len(values) and all(baselines):
-        ratio = statistics.median(v / b for v, b in zip(values, baselines))
+        ratio = statistics.median(v / b for v, b in zip(values, baselines, strict=False))
     elif baseline:
         ratio = value / baseline
     met = None
@@ -93,8 +100,7 @@ def compare(name: str, unit: str, values: Sequence[float], baselines: Sequence[f
         op, number = target.split()
         bound = float(number.rstrip("x"))
         met = ratio >= bound if op == ">=" else ratio <= bound
-    return Result(name, value, unit, baseline, ratio, target, met, list(values),
-                  list(baselines or []), note)
+    return Result(name, value, unit, baseline, ratio, target, met, list(values), list(baselines or []), note)
 
 
 @dataclass
@@ -111,8 +117,11 @@ class Context:
     def add(self, result: Result) -> Result:
         self.results.append(result)
         verdict = "" if result.met is None else ("  [target met]" if result.met else "  [BELOW TARGET]")
-        ratio = "" if result.ratio is None else f"  ratio {result.ratio:.2f}" + (
-            f" (target {result.target})" if result.target else "")
+        ratio = (
+            ""
+            if result.ratio is None
+            else f"  ratio {result.ratio:.2f}" + (f" (target {result.target})" if result.target else "")
+        )
         base = "" if result.baseline is None else f" vs baseline {_fmt(result.baseline)}"
         self.log(f"  {result.name}: {_fmt(result.value)} {result.unit}{base}{ratio}{verdict}")
         return result
@@ -237,11 +246,13 @@ async def machine() -> dict[str, Any]:
 
 def _git_commit() -> str | None:
     with contextlib.suppress(Exception):
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        )
         if out.returncode == 0:
-            dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT,
-                                   capture_output=True, text=True, timeout=10).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
             return out.stdout.strip() + ("+dirty" if dirty else "")
     return None
 
@@ -249,8 +260,9 @@ def _git_commit() -> str | None:
 # ------------------------------------------------------------------ output
 
 
-def write_results(report: dict[str, Any], latest_rows: list[dict[str, Any]],
-                  directory: Path = RESULTS_DIR) -> tuple[Path, Path]:
+def write_results(
+    report: dict[str, Any], latest_rows: list[dict[str, Any]], directory: Path = RESULTS_DIR
+) -> tuple[Path, Path]:
     """The dated copy holds this run alone; latest.json the latest figure of every benchmark
     (`latest_rows`, each with its `measured_at`), so partial runs never drop older rows."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -291,7 +303,8 @@ def render_table(rows: list[dict[str, Any]], report: dict[str, Any]) -> str:
         lines.append(
             f"| `{r['name']}` | {_cell(r['value'])} | {r['unit']} | {_cell(r.get('baseline'))} | "
             f"{_ratio(r.get('ratio'))} | {r.get('target') or ''} | "
-            f"{met} | {str(r.get('measured_at', ''))[:16]} |")
+            f"{met} | {str(r.get('measured_at', ''))[:16]} |"
+        )
     for s in report.get("skipped", []):
         lines.append(f"| `{s['bench']}` | — | | | | | not yet available: {s['reason']} | |")
     lines += ["", TABLE_END]

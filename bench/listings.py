@@ -25,15 +25,39 @@ import asyncpg
 
 CATEGORIES = ["ring", "necklace", "pendant", "earrings", "bracelet", "brooch"]
 METALS = [  # (metal, fineness, weight, hallmark)
-    ("gold", 750, 4.2, "hallmarked"), ("gold", 375, 0.8, "exempt_under_weight"),
-    ("silver", 925, 9.0, "hallmarked"), ("platinum", 950, 3.1, "hallmarked"),
+    ("gold", 750, 4.2, "hallmarked"),
+    ("gold", 375, 0.8, "exempt_under_weight"),
+    ("silver", 925, 9.0, "hallmarked"),
+    ("platinum", 950, 3.1, "hallmarked"),
 ]
-STONES = [None, ("sapphire", "natural"), ("sapphire", "lab_grown"), ("diamond", "natural"),
-          ("diamond", "lab_grown"), ("opal", "natural"), ("garnet", "natural")]
-PRODUCTION = [{"kind": "ready_to_ship", "stock": 2}, {"kind": "one_of_a_kind"},
-              {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}}]
-WORDS = ["hammered", "twisted", "vintage", "celtic", "floral", "minimal", "organic", "textured",
-         "geometric", "art deco", "brushed", "oxidised"]
+STONES = [
+    None,
+    ("sapphire", "natural"),
+    ("sapphire", "lab_grown"),
+    ("diamond", "natural"),
+    ("diamond", "lab_grown"),
+    ("opal", "natural"),
+    ("garnet", "natural"),
+]
+PRODUCTION = [
+    {"kind": "ready_to_ship", "stock": 2},
+    {"kind": "one_of_a_kind"},
+    {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}},
+]
+WORDS = [
+    "hammered",
+    "twisted",
+    "vintage",
+    "celtic",
+    "floral",
+    "minimal",
+    "organic",
+    "textured",
+    "geometric",
+    "art deco",
+    "brushed",
+    "oxidised",
+]
 TEMPLATES = 96
 
 
@@ -48,15 +72,16 @@ def template_body(n: int) -> dict[str, Any]:
     return ring(
         title=f"{word.capitalize()} {metal} {category}{stone_text}",
         description=f"A {word} {category} made by hand in {metal}{stone_text}. "
-                    f"Finished and polished in the workshop; every piece is a little different.",
+        f"Finished and polished in the workshop; every piece is a little different.",
         category=category,
         occasions=["wedding"] if n % 5 == 0 else ["everyday"],
         style_tags=[word],
         price={"amount": 4000 + (n * 1733) % 120000, "currency": "GBP"},
         production=PRODUCTION[n % len(PRODUCTION)],
         metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}],
-        hallmark={"status": hallmark} if hallmark != "hallmarked" else
-        {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"},
+        hallmark={"status": hallmark}
+        if hallmark != "hallmarked"
+        else {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"},
         stones=[{"type": stone[0], "origin": stone[1]}] if stone else [],
         sourcing_claims=[["fairmined"], ["recycled"], [], []][n % 4],
         options={"ring_size_mm": {"min": 50, "max": 58}} if category == "ring" else None,
@@ -83,7 +108,7 @@ async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list
             try:
                 await add_listing(pool, maker, template_body(n))
                 made += 1
-            except Exception:  # noqa: BLE001 — a body the domain refuses is simply not a template
+            except Exception:
                 continue
     finally:
         await pool.close()
@@ -92,15 +117,26 @@ async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list
     listing_rows = await admin.fetch(
         "SELECT id::text, maker_id::text, status, fields::text AS fields, "
         "stock_available, stock_reserved, stock_sold, version FROM catalogue.listings "
-        "WHERE status = 'published' ORDER BY id")
-    search_rows = {r["listing_id"]: r for r in await admin.fetch(
-        "SELECT listing_id::text, price_amount, category, terms, facet_bits, "
-        "document::text AS document "
-        "FROM catalogue.listing_search WHERE visible")}
-    maker_row = dict(await admin.fetchrow(
-        "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]))
-    templates = [Template(dict(r), dict(search_rows[r["id"]]), r["maker_id"])
-                 for r in listing_rows if r["id"] in search_rows]
+        "WHERE status = 'published' ORDER BY id"
+    )
+    search_rows = {
+        r["listing_id"]: r
+        for r in await admin.fetch(
+            "SELECT listing_id::text, price_amount, category, terms, facet_bits, "
+            "document::text AS document "
+            "FROM catalogue.listing_search WHERE visible"
+        )
+    }
+    maker_row = dict(
+        await admin.fetchrow(
+            "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]
+        )
+    )
+    templates = [
+        Template(dict(r), dict(search_rows[r["id"]]), r["maker_id"])
+        for r in listing_rows
+        if r["id"] in search_rows
+    ]
     # The templates themselves are removed: every listing of the benchmark is a clone.
     ids = [t.listing["id"] for t in templates]
     await admin.execute("DELETE FROM catalogue.listing_search WHERE listing_id = ANY($1::uuid[])", ids)
@@ -123,8 +159,9 @@ def _array(values: list[str]) -> str:
 class Loader:
     """Grows the catalogue of one namespace by cloning templates."""
 
-    def __init__(self, admin: asyncpg.Connection, templates: list[Template], maker_row: dict,
-                 seed: int = 7) -> None:
+    def __init__(
+        self, admin: asyncpg.Connection, templates: list[Template], maker_row: dict, seed: int = 7
+    ) -> None:
         self.admin = admin
         self.templates = templates
         self.maker_row = maker_row
@@ -148,21 +185,47 @@ class Loader:
             "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
             "JOIN pg_namespace n ON n.oid = t.relnamespace "
             "WHERE n.nspname = 'catalogue' AND t.relname IN ('listings', 'listing_search') "
-            "AND NOT i.indisprimary AND NOT i.indisunique")
+            "AND NOT i.indisprimary AND NOT i.indisunique"
+        )
         for index in indexes:
             await self.admin.execute(f"DROP INDEX {index['name']}")
         await self._add_makers(max(20, total // 200))
         start = self.loaded
         await self.admin.copy_to_table(
-            "listings", schema_name="catalogue", format="text",
-            columns=["id", "maker_id", "status", "fields", "stock_available", "stock_reserved",
-                     "stock_sold", "created_at", "updated_at", "published_at", "version"],
-            source=self._rows(start, total, "listings", progress))
+            "listings",
+            schema_name="catalogue",
+            format="text",
+            columns=[
+                "id",
+                "maker_id",
+                "status",
+                "fields",
+                "stock_available",
+                "stock_reserved",
+                "stock_sold",
+                "created_at",
+                "updated_at",
+                "published_at",
+                "version",
+            ],
+            source=self._rows(start, total, "listings", progress),
+        )
         await self.admin.copy_to_table(
-            "listing_search", schema_name="catalogue", format="text",
-            columns=["listing_id", "visible", "published_at", "price_amount", "category", "terms",
-                     "facet_bits", "document"],
-            source=self._rows(start, total, "search", progress))
+            "listing_search",
+            schema_name="catalogue",
+            format="text",
+            columns=[
+                "listing_id",
+                "visible",
+                "published_at",
+                "price_amount",
+                "category",
+                "terms",
+                "facet_bits",
+                "document",
+            ],
+            source=self._rows(start, total, "search", progress),
+        )
         for index in indexes:
             await self.admin.execute(index["def"])
         await self.admin.execute("SET session_replication_role = origin")
@@ -179,17 +242,42 @@ class Loader:
         rows = []
         for _ in range(count - len(self.makers)):
             maker_id = uuid.uuid4()
-            rows.append((maker_id, uuid.uuid4(), m["version"], m["status"],
-                         f"bench-{maker_id.hex[:12]}", m["display_name"],
-                         _json(m["sourcing_claims"]), _json(m["hallmarking"]),
-                         m["works_precious_metals"], m["natural_diamonds"],
-                         m["accepts_commissions"], m["updated_at"]))
+            rows.append(
+                (
+                    maker_id,
+                    uuid.uuid4(),
+                    m["version"],
+                    m["status"],
+                    f"bench-{maker_id.hex[:12]}",
+                    m["display_name"],
+                    _json(m["sourcing_claims"]),
+                    _json(m["hallmarking"]),
+                    m["works_precious_metals"],
+                    m["natural_diamonds"],
+                    m["accepts_commissions"],
+                    m["updated_at"],
+                )
+            )
             self.makers.append(str(maker_id))
         await self.admin.copy_records_to_table(
-            "makers", schema_name="catalogue", records=rows,
-            columns=["id", "user_id", "version", "status", "handle", "display_name",
-                     "sourcing_claims", "hallmarking", "works_precious_metals",
-                     "natural_diamonds", "accepts_commissions", "updated_at"])
+            "makers",
+            schema_name="catalogue",
+            records=rows,
+            columns=[
+                "id",
+                "user_id",
+                "version",
+                "status",
+                "handle",
+                "display_name",
+                "sourcing_claims",
+                "hallmarking",
+                "works_precious_metals",
+                "natural_diamonds",
+                "accepts_commissions",
+                "updated_at",
+            ],
+        )
 
     def _ids(self, i: int) -> tuple[str, str, Template, datetime]:
         # Deterministic per position, so the listings and search passes agree.
@@ -208,17 +296,40 @@ class Loader:
             at = published.isoformat()
             if table == "listings":
                 row = t.listing
-                chunk.append("\t".join((
-                    listing_id, maker_id, "published", _copy_text(row["fields"]),
-                    _copy_text(row["stock_available"]), _copy_text(row["stock_reserved"]),
-                    _copy_text(row["stock_sold"]), at, at, at, str(row["version"]))))
+                chunk.append(
+                    "\t".join(
+                        (
+                            listing_id,
+                            maker_id,
+                            "published",
+                            _copy_text(row["fields"]),
+                            _copy_text(row["stock_available"]),
+                            _copy_text(row["stock_reserved"]),
+                            _copy_text(row["stock_sold"]),
+                            at,
+                            at,
+                            at,
+                            str(row["version"]),
+                        )
+                    )
+                )
             else:
                 s = t.search
-                terms = [f"maker:{maker_id}" if term.startswith("maker:") else term
-                         for term in s["terms"]]
-                chunk.append("\t".join((
-                    listing_id, "t", at, _copy_text(s["price_amount"]), _copy_text(s["category"]),
-                    _copy_text(_array(terms)), str(s["facet_bits"]), _copy_text(s["document"]))))
+                terms = [f"maker:{maker_id}" if term.startswith("maker:") else term for term in s["terms"]]
+                chunk.append(
+                    "\t".join(
+                        (
+                            listing_id,
+                            "t",
+                            at,
+                            _copy_text(s["price_amount"]),
+                            _copy_text(s["category"]),
+                            _copy_text(_array(terms)),
+                            str(s["facet_bits"]),
+                            _copy_text(s["document"]),
+                        )
+                    )
+                )
             if len(chunk) >= 5000:
                 if progress is not None:
                     progress.update(len(chunk))

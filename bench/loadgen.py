@@ -35,7 +35,7 @@ class Run:
 
     def histogram(self) -> dict[str, int]:
         """Counts per latency bucket (ms upper bounds, doubling from 1 ms)."""
-        bounds = [2 ** i for i in range(0, 14)]
+        bounds = [2**i for i in range(0, 14)]
         counts = {f"<={b}ms": 0 for b in bounds}
         counts[">8192ms"] = 0
         for latency in self.latencies_s:
@@ -49,17 +49,21 @@ class Run:
         return {k: v for k, v in counts.items() if v}
 
 
-async def closed_loop(urls: list[str], concurrency: int, duration_s: float,
-                      warmup_s: float = 1.0, headers: dict[str, str] | None = None,
-                      timeout_s: float = 30.0) -> Run:
+async def closed_loop(
+    urls: list[str],
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float = 1.0,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 30.0,
+) -> Run:
     """GET the urls round-robin from `concurrency` clients: `warmup_s` unrecorded, then
     `duration_s` recorded. A non-200 answer is an error (counted, not a latency)."""
     run = Run()
     cycle = itertools.cycle(urls)
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout,
-                                     headers=headers or {}) as session:
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers or {}) as session:
         loop = asyncio.get_running_loop()
         start = loop.time()
         record_from = start + warmup_s
@@ -76,7 +80,7 @@ async def closed_loop(urls: list[str], concurrency: int, duration_s: float,
                     async with session.get(url) as response:
                         await response.read()
                         status: int | str = response.status
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     status = type(exc).__name__
                 elapsed = time.perf_counter() - t0
                 if loop.time() < record_from:

@@ -48,10 +48,11 @@ async def idle_rss(proc: ServiceProcess, samples: int = 5, settle_s: float = 2.0
     return statistics.median(values)
 
 
-async def peak_rss_during(procs: dict[str, ServiceProcess], work: Awaitable[None],
-                          interval_s: float = 0.2) -> dict[str, float]:
+async def peak_rss_during(
+    procs: dict[str, ServiceProcess], work: Awaitable[None], interval_s: float = 0.2
+) -> dict[str, float]:
     """Run `work`, sampling every process's RSS; the peak of each."""
-    peaks = {name: 0.0 for name in procs}
+    peaks = dict.fromkeys(procs, 0.0)
     task = asyncio.ensure_future(work)
     while not task.done():
         for name, proc in procs.items():
@@ -62,10 +63,12 @@ async def peak_rss_during(procs: dict[str, ServiceProcess], work: Awaitable[None
     return peaks
 
 
-def start(env: TestEnvironment, module_args: list[str], port_var: str, name: str,
-          **extra_env: str) -> ServiceProcess:
-    proc = ServiceProcess(module_args, port_var, {**env.env, "MARKET_LOG_LEVEL": "warning"},
-                          env.workdir, name, extra_env)
+def start(
+    env: TestEnvironment, module_args: list[str], port_var: str, name: str, **extra_env: str
+) -> ServiceProcess:
+    proc = ServiceProcess(
+        module_args, port_var, {**env.env, "MARKET_LOG_LEVEL": "warning"}, env.workdir, name, extra_env
+    )
     return proc.start(wait=False)
 
 
@@ -90,15 +93,26 @@ async def run(ctx: Context) -> None:
             await migrate(producer_settings, PRODUCER.migrations)
             await migrate_services(env, SERVICES)
             procs: dict[str, ServiceProcess] = {}
-            fixture = start(env, ["tests.support.fixture_services", "producer", "--role", "all"],
-                            "PRODUCER_PORT", "fixture-producer")
+            fixture = start(
+                env,
+                ["tests.support.fixture_services", "producer", "--role", "all"],
+                "PRODUCER_PORT",
+                "fixture-producer",
+            )
             try:
                 for name in SERVICES:
-                    upstreams = {f"GATEWAY_{s.upper()}_URL": procs[s].url
-                                 for s in ("makers", "catalogue", "orders") if s in procs}
-                    procs[name] = start(env, [f"services.{name}", "--role", "all"],
-                                        f"{name.upper()}_PORT", name,
-                                        **(upstreams if name == "gateway" else {}))
+                    upstreams = {
+                        f"GATEWAY_{s.upper()}_URL": procs[s].url
+                        for s in ("makers", "catalogue", "orders")
+                        if s in procs
+                    }
+                    procs[name] = start(
+                        env,
+                        [f"services.{name}", "--role", "all"],
+                        f"{name.upper()}_PORT",
+                        name,
+                        **(upstreams if name == "gateway" else {}),
+                    )
                 await wait_ready(fixture)
                 for name, proc in list(procs.items()):
                     try:
@@ -109,7 +123,7 @@ async def run(ctx: Context) -> None:
                         del procs[name]
                 samples = await asyncio.gather(idle_rss(fixture), *(idle_rss(p) for p in procs.values()))
                 baseline.append(samples[0])
-                for name, value in zip(procs, samples[1:]):
+                for name, value in zip(procs, samples[1:], strict=False):
                     idle[name].append(value)
                 for load_name, load in LOADS.items():
                     peaks = await peak_rss_during(procs, load(env, procs))
@@ -123,15 +137,30 @@ async def run(ctx: Context) -> None:
     bar.close()
     for name in SERVICES:
         if idle[name]:
-            ctx.add(compare(f"memory.{name}.idle_rss", "MiB", idle[name], baseline, None,
-                            note="python -m services.%s --role all, idle; baseline: the fixture "
-                                 "producer (runtime floor)" % name))
+            ctx.add(
+                compare(
+                    f"memory.{name}.idle_rss",
+                    "MiB",
+                    idle[name],
+                    baseline,
+                    None,
+                    note=f"python -m services.{name} --role all, idle; baseline: the fixture "
+                    "producer (runtime floor)",
+                )
+            )
         else:
             ctx.skip(f"memory.{name}", f"the service did not start: {failed.get(name, '?')}")
     for load_name, per_service in under_load.items():
         for name, values in per_service.items():
-            ctx.add(compare(f"memory.{name}.{load_name}_peak_rss", "MiB", values, idle[name], None,
-                            note=f"peak RSS during the {load_name} load; baseline: the same "
-                                 "service idle"))
+            ctx.add(
+                compare(
+                    f"memory.{name}.{load_name}_peak_rss",
+                    "MiB",
+                    values,
+                    idle[name],
+                    None,
+                    note=f"peak RSS during the {load_name} load; baseline: the same service idle",
+                )
+            )
     if "saga" not in LOADS:
         ctx.skip("memory.under_saga_load", saga.unavailable_reason())

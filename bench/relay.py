@@ -43,18 +43,24 @@ def make_envelopes(count: int) -> list[Envelope]:
     out = []
     for _ in range(count):
         item = uuid.uuid4()
-        out.append(Envelope.wrap(ItemChanged(item_id=item, version_no=1), producer="producer",
-                                 aggregate_id=str(item), aggregate_version=1))
+        out.append(
+            Envelope.wrap(
+                ItemChanged(item_id=item, version_no=1),
+                producer="producer",
+                aggregate_id=str(item),
+                aggregate_version=1,
+            )
+        )
     return out
 
 
 async def insert_outbox(admin: asyncpg.Connection, envelopes: list[Envelope]) -> None:
     await admin.execute("TRUNCATE producer.outbox")
     await admin.copy_records_to_table(
-        "outbox", schema_name="producer",
+        "outbox",
+        schema_name="producer",
         columns=["event_id", "routing_key", "aggregate_id", "envelope"],
-        records=[(e.event_id, e.routing_key, e.aggregate_id, e.model_dump_json())
-                 for e in envelopes],
+        records=[(e.event_id, e.routing_key, e.aggregate_id, e.model_dump_json()) for e in envelopes],
     )
     await admin.execute("VACUUM ANALYZE producer.outbox")
 
@@ -81,23 +87,32 @@ async def run_relay(relay: OutboxRelay, expected: int) -> float:
     return expected / elapsed
 
 
-async def run_raw(exchange: aio_pika.abc.AbstractExchange, bodies: list[tuple[bytes, Envelope]],
-                  window: int, timeout_s: float) -> float:
+async def run_raw(
+    exchange: aio_pika.abc.AbstractExchange,
+    bodies: list[tuple[bytes, Envelope]],
+    window: int,
+    timeout_s: float,
+) -> float:
     semaphore = asyncio.Semaphore(window)
     failures: list[BaseException] = []
 
     async def one(body: bytes, envelope: Envelope) -> None:
         try:
             message = aio_pika.Message(
-                body, message_id=str(envelope.event_id), correlation_id=envelope.correlation_id,
-                type=envelope.type, content_type="application/json",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT, app_id="producer",
+                body,
+                message_id=str(envelope.event_id),
+                correlation_id=envelope.correlation_id,
+                type=envelope.type,
+                content_type="application/json",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                app_id="producer",
             )
-            confirmation = await exchange.publish(message, envelope.routing_key, mandatory=True,
-                                                  timeout=timeout_s)
+            confirmation = await exchange.publish(
+                message, envelope.routing_key, mandatory=True, timeout=timeout_s
+            )
             if not isinstance(confirmation, Basic.Ack):
                 failures.append(RuntimeError(repr(confirmation)))
-        except BaseException as exc:  # noqa: BLE001 — counted, then raised below
+        except BaseException as exc:
             failures.append(exc)
         finally:
             semaphore.release()
@@ -140,8 +155,9 @@ async def run(ctx: Context, events: int | None = None, batch: int | None = None)
             finally:
                 await consumer_bus.close()
             channel = await raw.channel(publisher_confirms=True, on_return_raises=True)
-            exchange = await channel.declare_exchange(producer.exchange, aio_pika.ExchangeType.TOPIC,
-                                                      durable=True)
+            exchange = await channel.declare_exchange(
+                producer.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
             purge_channel = await raw.channel()
 
             async def purge() -> None:
@@ -160,8 +176,9 @@ async def run(ctx: Context, events: int | None = None, batch: int | None = None)
 
             relay_rates: list[float] = []
             raw_rates: list[float] = []
-            bar = ctx.progress(total=pairs * 2,
-                               desc=f"relay (n={events}, batch={window})", unit="run", leave=False)
+            bar = ctx.progress(
+                total=pairs * 2, desc=f"relay (n={events}, batch={window})", unit="run", leave=False
+            )
 
             async def raw_run() -> None:
                 raw_rates.append(await run_raw(exchange, bodies, window, producer.publish_timeout_s))
@@ -183,7 +200,8 @@ async def run(ctx: Context, events: int | None = None, batch: int | None = None)
             await bus.close()
             await pool.close()
             await admin.close()
-    note = (f"{events} events x {pairs} interleaved pairs, batch/window {window}; baseline: raw "
-            f"aio-pika confirmed publish of the same messages, sliding window {window}")
+    note = (
+        f"{events} events x {pairs} interleaved pairs, batch/window {window}; baseline: raw "
+        f"aio-pika confirmed publish of the same messages, sliding window {window}"
+    )
     ctx.add(compare("relay.events_per_s", "events/s", relay_rates, raw_rates, TARGET, note=note))
-

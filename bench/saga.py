@@ -71,9 +71,13 @@ def listing_body(n: int) -> dict[str, Any]:
     from tests.support.catalogue import ring
 
     # A necklace: no options an order line would have to choose.
-    return ring(title=f"Silver chain {n}", category="necklace", options=None,
-                production={"kind": "ready_to_ship", "stock": MAX_STOCK},
-                price={"amount": 5000 + n * 100, "currency": "GBP"})
+    return ring(
+        title=f"Silver chain {n}",
+        category="necklace",
+        options=None,
+        production={"kind": "ready_to_ship", "stock": MAX_STOCK},
+        price={"amount": 5000 + n * 100, "currency": "GBP"},
+    )
 
 
 def _settings(name: str) -> Any:
@@ -103,17 +107,17 @@ async def seed_services(env: TestEnvironment, count: int = LISTINGS) -> list[str
     from tests.support.harness import eventually
 
     admin = await asyncpg.connect(admin_dsn(env.database))
-    pool = await create_pool(_settings("catalogue").model_copy(
-        update={"pg_pool_min": 1, "pg_pool_max": 2}))
+    pool = await create_pool(_settings("catalogue").model_copy(update={"pg_pool_min": 1, "pg_pool_max": 2}))
     try:
         maker = TestMaker()
         await publish_event(env.namespace, maker.event(), "makers", maker.maker_id, maker.version)
-        await eventually(lambda: admin.fetchval(
-            "SELECT 1 FROM catalogue.makers WHERE user_id = $1", maker.user_id), timeout_s=30,
-            message="catalogue knows the maker")
+        await eventually(
+            lambda: admin.fetchval("SELECT 1 FROM catalogue.makers WHERE user_id = $1", maker.user_id),
+            timeout_s=30,
+            message="catalogue knows the maker",
+        )
         ids = [str((await add_listing(pool, maker, listing_body(n))).id) for n in range(count)]
-        await eventually(lambda: _visible(admin, ids), timeout_s=60,
-                         message="orders knows every listing")
+        await eventually(lambda: _visible(admin, ids), timeout_s=60, message="orders knows every listing")
         return ids
     finally:
         await pool.close()
@@ -123,22 +127,31 @@ async def seed_services(env: TestEnvironment, count: int = LISTINGS) -> list[str
 async def _visible(admin: asyncpg.Connection, ids: list[str]) -> bool:
     n = await admin.fetchval(
         "SELECT count(*) FROM orders.listings WHERE listing_id = ANY($1::uuid[]) "
-        "AND (snapshot->>'visible')::boolean", ids)
+        "AND (snapshot->>'visible')::boolean",
+        ids,
+    )
     return n == len(ids)
 
 
 # ------------------------------------------------------------------ subject
 
 
-async def customers_loop(orders_url: str, token_for: Callable[[int], str], listing_ids: list[str],
-                         customers: int, duration_s: float, warmup_s: float = 1.0,
-                         timeout_s: float = 60.0) -> tuple[SagaRun, list[str]]:
+async def customers_loop(
+    orders_url: str,
+    token_for: Callable[[int], str],
+    listing_ids: list[str],
+    customers: int,
+    duration_s: float,
+    warmup_s: float = 1.0,
+    timeout_s: float = 60.0,
+) -> tuple[SagaRun, list[str]]:
     """`customers` closed loops of place-then-wait-until-confirmed; every order id placed."""
     run = SagaRun()
     placed: list[str] = []
     connector = aiohttp.TCPConnector(limit=customers * 2)
-    async with aiohttp.ClientSession(connector=connector,
-                                     timeout=aiohttp.ClientTimeout(total=timeout_s)) as session:
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout_s)
+    ) as session:
         loop = asyncio.get_running_loop()
         record_from = loop.time() + warmup_s
         stop_at = record_from + duration_s
@@ -148,8 +161,11 @@ async def customers_loop(orders_url: str, token_for: Callable[[int], str], listi
             body = order_body(line(listing_ids[i % len(listing_ids)]))
             while loop.time() < stop_at:
                 t0 = time.perf_counter()
-                async with session.post(f"{orders_url}/api/v1/orders", json=body, headers={
-                        **headers, "Idempotency-Key": f"bench-{uuid.uuid4()}"}) as r:
+                async with session.post(
+                    f"{orders_url}/api/v1/orders",
+                    json=body,
+                    headers={**headers, "Idempotency-Key": f"bench-{uuid.uuid4()}"},
+                ) as r:
                     order = await r.json(content_type=None)
                     if r.status != 201:
                         raise RuntimeError(f"POST /api/v1/orders: {r.status} {order}")
@@ -159,8 +175,9 @@ async def customers_loop(orders_url: str, token_for: Callable[[int], str], listi
                 while status != "confirmed":
                     if status == "cancelled" or loop.time() > deadline:
                         raise RuntimeError(f"order {order['id']} {status}")
-                    async with session.get(f"{orders_url}/api/v1/orders/{order['id']}",
-                                           params={"wait": WAIT_S}, headers=headers) as r:
+                    async with session.get(
+                        f"{orders_url}/api/v1/orders/{order['id']}", params={"wait": WAIT_S}, headers=headers
+                    ) as r:
                         status = (await r.json(content_type=None))["status"]
                 elapsed = time.perf_counter() - t0
                 if loop.time() >= record_from and t0 >= 0:
@@ -173,15 +190,15 @@ async def customers_loop(orders_url: str, token_for: Callable[[int], str], listi
     return run, placed
 
 
-async def count_lost(admin: asyncpg.Connection, order_ids: list[str],
-                     settle_s: float = 30.0) -> int:
+async def count_lost(admin: asyncpg.Connection, order_ids: list[str], settle_s: float = 30.0) -> int:
     """Orders placed that are not confirmed (after up to `settle_s` for stragglers)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settle_s
     while True:
         confirmed = await admin.fetchval(
             "SELECT count(*) FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'confirmed'",
-            order_ids)
+            order_ids,
+        )
         lost = len(order_ids) - confirmed
         if lost == 0 or loop.time() > deadline:
             return lost
@@ -224,15 +241,18 @@ class Floor:
         await apply_maker(pools["catalogue"], event)
         async with UnitOfWork(pools["orders"], "orders") as uow:
             await orders_store.upsert_maker(uow.conn, event)
-        ids = [str((await add_listing(pools["catalogue"], maker, listing_body(n))).id)
-               for n in range(LISTINGS)]
+        ids = [
+            str((await add_listing(pools["catalogue"], maker, listing_body(n))).id) for n in range(LISTINGS)
+        ]
         # Orders' read model, through orders' own store, from catalogue's outbox envelopes.
         rows = await pools["catalogue"].fetch(
-            "SELECT envelope FROM outbox WHERE routing_key LIKE 'catalogue.listing.%' ORDER BY id")
+            "SELECT envelope FROM outbox WHERE routing_key LIKE 'catalogue.listing.%' ORDER BY id"
+        )
         async with UnitOfWork(pools["orders"], "orders") as uow:
             for row in rows:
-                envelope = row["envelope"] if isinstance(row["envelope"], dict) else json.loads(
-                    row["envelope"])
+                envelope = (
+                    row["envelope"] if isinstance(row["envelope"], dict) else json.loads(row["envelope"])
+                )
                 cls_ = event_class(envelope["type"], envelope["version"])
                 assert cls_ is not None
                 await orders_store.upsert_listing(uow.conn, cls_.model_validate(envelope["data"]))
@@ -274,8 +294,9 @@ class Floor:
         from shared.contracts.orders import OrderConfirmed, OrderPlaced
         from shared.db import UnitOfWork
 
-        async def step(pool: asyncpg.Pool, producer: str,
-                       work: Callable[[UnitOfWork], Awaitable[None]]) -> list[Any]:
+        async def step(
+            pool: asyncpg.Pool, producer: str, work: Callable[[UnitOfWork], Awaitable[None]]
+        ) -> list[Any]:
             async with UnitOfWork(pool, producer) as uow:
                 await work(uow)
                 emitted = list(uow._events)
@@ -285,11 +306,14 @@ class Floor:
             lid = uuid.UUID(listing_id)
             listings = await orders_store.listings(uow.conn, {lid})
             lines = price_lines([RequestedLine(lid, 1, LineOptions())], listings)
-            order = Order.place(customer_id=customer_id, lines=lines,
-                                shipping_address=ShippingAddress(**ADDRESS),
-                                payment_token="tok_visa", gift_message=None,
-                                payment_window=timedelta(
-                                    seconds=self.settings["orders"].payment_window_s))
+            order = Order.place(
+                customer_id=customer_id,
+                lines=lines,
+                shipping_address=ShippingAddress(**ADDRESS),
+                payment_token="tok_visa",
+                gift_message=None,
+                payment_window=timedelta(seconds=self.settings["orders"].payment_window_s),
+            )
             await orders_store.save_order(uow, order)
 
         def find(envelopes: list[Any], event_type: type) -> tuple[Any, Any]:
@@ -301,17 +325,25 @@ class Floor:
         placed = await step(self.pools["orders"], "orders", place)
         event, envelope = find(placed, OrderPlaced)
         ttl = timedelta(seconds=self.settings["catalogue"].reservation_ttl_s)
-        reserved = await step(self.pools["catalogue"], "catalogue",
-                              lambda uow: catalogue_handlers.on_order_placed(uow, event, envelope,
-                                                                             ttl=ttl))
+        reserved = await step(
+            self.pools["catalogue"],
+            "catalogue",
+            lambda uow: catalogue_handlers.on_order_placed(uow, event, envelope, ttl=ttl),
+        )
         event, envelope = find(reserved, StockReserved)
-        confirmed = await step(self.pools["orders"], "orders",
-                               lambda uow: usecases.stock_reserved(
-                                   uow, event, provider=self.app[PROVIDER],
-                                   settings=self.app[ORDERS_SETTINGS]))
+        confirmed = await step(
+            self.pools["orders"],
+            "orders",
+            lambda uow: usecases.stock_reserved(
+                uow, event, provider=self.app[PROVIDER], settings=self.app[ORDERS_SETTINGS]
+            ),
+        )
         event, envelope = find(confirmed, OrderConfirmed)
-        await step(self.pools["catalogue"], "catalogue",
-                   lambda uow: catalogue_handlers.on_order_confirmed(uow, event, envelope))
+        await step(
+            self.pools["catalogue"],
+            "catalogue",
+            lambda uow: catalogue_handlers.on_order_confirmed(uow, event, envelope),
+        )
 
     async def unsent(self) -> int:
         total = 0
@@ -348,9 +380,13 @@ class Floor:
 def start_services(env: TestEnvironment) -> dict[str, ServiceProcess]:
     procs = {}
     for name in ("catalogue", "orders"):
-        proc = ServiceProcess([f"services.{name}", "--role", "all"], f"{name.upper()}_PORT",
-                              {**env.env, "MARKET_LOG_LEVEL": "warning"}, env.workdir,
-                              f"{name}-all")
+        proc = ServiceProcess(
+            [f"services.{name}", "--role", "all"],
+            f"{name.upper()}_PORT",
+            {**env.env, "MARKET_LOG_LEVEL": "warning"},
+            env.workdir,
+            f"{name}-all",
+        )
         procs[name] = proc.start(wait=False)
     for proc in procs.values():
         proc.wait_ready(60)
@@ -367,8 +403,7 @@ async def memory_load(env: TestEnvironment, processes: dict[str, ServiceProcess]
     catalogue and orders processes (`--role all`) of the memory benchmark's namespace."""
     listing_ids = await seed_services(env, 8)
     tokens = _tokens(env, 64)
-    _run, placed = await customers_loop(processes["orders"].url, tokens.__getitem__, listing_ids,
-                                       64, 8.0)
+    _run, placed = await customers_loop(processes["orders"].url, tokens.__getitem__, listing_ids, 64, 8.0)
     admin = await asyncpg.connect(admin_dsn(env.database))
     try:
         lost = await count_lost(admin, placed)
@@ -395,14 +430,16 @@ async def run(ctx: Context) -> None:
                 try:
                     listing_ids = await seed_services(env)
                     tokens = _tokens(env, max(CONCURRENCY))
-                    bar = ctx.progress(total=ctx.repeats * len(CONCURRENCY) * 2, desc="saga",
-                                       unit="run", leave=False)
+                    bar = ctx.progress(
+                        total=ctx.repeats * len(CONCURRENCY) * 2, desc="saga", unit="run", leave=False
+                    )
                     for _ in range(ctx.repeats):
                         for n in CONCURRENCY:
                             floor_runs[n].append(await floor.run(n, duration))
                             bar.update()
                             result, placed = await customers_loop(
-                                procs["orders"].url, tokens.__getitem__, listing_ids, n, duration)
+                                procs["orders"].url, tokens.__getitem__, listing_ids, n, duration
+                            )
                             result.lost = await count_lost(admin, placed)
                             subject[n].append(result)
                             bar.update()
@@ -417,19 +454,43 @@ async def run(ctx: Context) -> None:
         runs, base = subject[n], floor_runs[n]
         placed = sum(r.placed for r in runs)
         lost = sum(r.lost for r in runs)
-        note = (f"{n} concurrent customers, {duration:.0f} s per run, POST to confirmed seen by "
-                f"GET ?wait={WAIT_S} (long poll); {placed} orders placed, {lost} not "
-                f"confirmed; baseline: the same four units of work + confirmed publishes in one "
-                f"process, {n} workers")
-        ctx.add(compare(f"saga.orders_per_s@{n}", "orders/s", [r.rps for r in runs],
-                        [r.rps for r in base], ">= 0.5x", note=note))
+        note = (
+            f"{n} concurrent customers, {duration:.0f} s per run, POST to confirmed seen by "
+            f"GET ?wait={WAIT_S} (long poll); {placed} orders placed, {lost} not "
+            f"confirmed; baseline: the same four units of work + confirmed publishes in one "
+            f"process, {n} workers"
+        )
+        ctx.add(
+            compare(
+                f"saga.orders_per_s@{n}",
+                "orders/s",
+                [r.rps for r in runs],
+                [r.rps for r in base],
+                ">= 0.5x",
+                note=note,
+            )
+        )
         for p in (50, 99):
-            ctx.add(compare(f"saga.p{p}_ms@{n}", "ms", [r.percentile_ms(p) for r in runs],
-                            [r.percentile_ms(p) for r in base], None,
-                            note=f"{note}; baseline: the floor's p{p} (one order's four "
-                                 f"transactions)"))
-        ctx.add(compare(f"saga.lost@{n}", "orders", [float(r.lost) for r in runs], None, None,
-                        note=f"orders POSTed (201) that did not reach confirmed within 30 s "
-                             f"after the run; {placed} placed"))
+            ctx.add(
+                compare(
+                    f"saga.p{p}_ms@{n}",
+                    "ms",
+                    [r.percentile_ms(p) for r in runs],
+                    [r.percentile_ms(p) for r in base],
+                    None,
+                    note=f"{note}; baseline: the floor's p{p} (one order's four transactions)",
+                )
+            )
+        ctx.add(
+            compare(
+                f"saga.lost@{n}",
+                "orders",
+                [float(r.lost) for r in runs],
+                None,
+                None,
+                note=f"orders POSTed (201) that did not reach confirmed within 30 s "
+                f"after the run; {placed} placed",
+            )
+        )
         if lost:
             ctx.log(f"  saga: {lost} of {placed} orders were not confirmed at {n} customers")

@@ -35,8 +35,9 @@ def label(size: int) -> str:
 
 
 async def _load(ctx: Context, stack: Stack, size: int) -> float:
-    bar = ctx.progress(total=2 * (size - stack.loader.loaded),
-                       desc=f"scale: loading to {size:,}", unit="row", leave=False)
+    bar = ctx.progress(
+        total=2 * (size - stack.loader.loaded), desc=f"scale: loading to {size:,}", unit="row", leave=False
+    )
     seconds = await stack.loader.grow_to(size, bar)
     bar.close()
     ctx.log(f"  {size:,} listings loaded (+{seconds:.0f} s)")
@@ -64,8 +65,12 @@ async def run(ctx: Context) -> None:
                         if "catalogue" in stack.processes:
                             stack.processes.pop("catalogue").stop()
                         url = start_catalogue(stack).url + search_path()
-                        runs = await measure(ctx, {"base": base_url, "larger": url}, duration,
-                                             f"scale: search at {label(size)} and {label(BASE)}")
+                        runs = await measure(
+                            ctx,
+                            {"base": base_url, "larger": url},
+                            duration,
+                            f"scale: search at {label(size)} and {label(BASE)}",
+                        )
                         per_size[size] = (runs["larger"], runs["base"])
                 finally:
                     stack.stop()
@@ -74,23 +79,55 @@ async def run(ctx: Context) -> None:
             base.stop()
             await base.admin.close()
 
-    note = (f"{CONCURRENCY} concurrent clients, direct to the catalogue; baseline: the same "
-            f"search at {label(BASE)} listings, measured back to back in each repeat")
+    note = (
+        f"{CONCURRENCY} concurrent clients, direct to the catalogue; baseline: the same "
+        f"search at {label(BASE)} listings, measured back to back in each repeat"
+    )
     all_base = [run for _, base_runs in per_size.values() for run in base_runs]
-    for metric, unit, value in (("p50_ms", "ms", lambda r: r.percentile_ms(50)),
-                                ("p99_ms", "ms", lambda r: r.percentile_ms(99)),
-                                ("rps", "req/s", lambda r: r.rps)):
-        ctx.add(compare(f"scale.search.{metric}@{label(BASE)}", unit,
-                        [value(r) for r in all_base], None, None,
-                        note=note + f"; all its runs; load took {load_s[BASE]:.0f} s"))
+    for metric, unit, value in (
+        ("p50_ms", "ms", lambda r: r.percentile_ms(50)),
+        ("p99_ms", "ms", lambda r: r.percentile_ms(99)),
+        ("rps", "req/s", lambda r: r.rps),
+    ):
+        ctx.add(
+            compare(
+                f"scale.search.{metric}@{label(BASE)}",
+                unit,
+                [value(r) for r in all_base],
+                None,
+                None,
+                note=note + f"; all its runs; load took {load_s[BASE]:.0f} s",
+            )
+        )
     for size, (runs, base_runs) in per_size.items():
         target = "<= 2x" if size == sizes[-1] else None
-        ctx.add(compare(f"scale.search.p50_ms@{label(size)}", "ms",
-                        [r.percentile_ms(50) for r in runs],
-                        [r.percentile_ms(50) for r in base_runs], target,
-                        note=note + f"; load took {load_s[size]:.0f} s"))
-        ctx.add(compare(f"scale.search.p99_ms@{label(size)}", "ms",
-                        [r.percentile_ms(99) for r in runs],
-                        [r.percentile_ms(99) for r in base_runs], None, note=note))
-        ctx.add(compare(f"scale.search.rps@{label(size)}", "req/s", [r.rps for r in runs],
-                        [r.rps for r in base_runs], None, note=note))
+        ctx.add(
+            compare(
+                f"scale.search.p50_ms@{label(size)}",
+                "ms",
+                [r.percentile_ms(50) for r in runs],
+                [r.percentile_ms(50) for r in base_runs],
+                target,
+                note=note + f"; load took {load_s[size]:.0f} s",
+            )
+        )
+        ctx.add(
+            compare(
+                f"scale.search.p99_ms@{label(size)}",
+                "ms",
+                [r.percentile_ms(99) for r in runs],
+                [r.percentile_ms(99) for r in base_runs],
+                None,
+                note=note,
+            )
+        )
+        ctx.add(
+            compare(
+                f"scale.search.rps@{label(size)}",
+                "req/s",
+                [r.rps for r in runs],
+                [r.rps for r in base_runs],
+                None,
+                note=note,
+            )
+        )

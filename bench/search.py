@@ -38,7 +38,8 @@ UNAVAILABLE = "services/catalogue/search.py (and its API) does not exist yet"
 
 def available() -> bool:
     return (ROOT / "services" / "catalogue" / "search.py").exists() and (
-        ROOT / "services" / "catalogue" / "api.py").exists()
+        ROOT / "services" / "catalogue" / "api.py"
+    ).exists()
 
 
 @dataclass
@@ -66,19 +67,30 @@ async def prepare(env: TestEnvironment) -> Stack:
 
 
 def start_catalogue(stack: Stack) -> ServiceProcess:
-    proc = ServiceProcess(["services.catalogue", "--role", "api"], "CATALOGUE_PORT",
-                          {**stack.env.env, "MARKET_LOG_LEVEL": "warning"}, stack.env.workdir,
-                          "catalogue-api")
+    proc = ServiceProcess(
+        ["services.catalogue", "--role", "api"],
+        "CATALOGUE_PORT",
+        {**stack.env.env, "MARKET_LOG_LEVEL": "warning"},
+        stack.env.workdir,
+        "catalogue-api",
+    )
     stack.processes["catalogue"] = proc.start()
     return proc
 
 
 def start_gateway(stack: Stack, catalogue_url: str) -> ServiceProcess:
     proc = ServiceProcess(
-        ["services.gateway", "--role", "api"], "GATEWAY_PORT",
-        {**stack.env.env, "MARKET_LOG_LEVEL": "warning"}, stack.env.workdir, "gateway-api",
-        {"GATEWAY_CATALOGUE_URL": catalogue_url, "GATEWAY_RATE_LIMIT_PER_S": "1000000",
-         "GATEWAY_RATE_LIMIT_BURST": "1000000"})
+        ["services.gateway", "--role", "api"],
+        "GATEWAY_PORT",
+        {**stack.env.env, "MARKET_LOG_LEVEL": "warning"},
+        stack.env.workdir,
+        "gateway-api",
+        {
+            "GATEWAY_CATALOGUE_URL": catalogue_url,
+            "GATEWAY_RATE_LIMIT_PER_S": "1000000",
+            "GATEWAY_RATE_LIMIT_BURST": "1000000",
+        },
+    )
     stack.processes["gateway"] = proc.start()
     return proc
 
@@ -94,8 +106,14 @@ async def record(stack: Stack, listing_id: str) -> dict[str, list]:
     cap = stack.catalogue_settings.facet_cap
 
     async def search_call(pool_like: Any, conn: asyncpg.Connection) -> None:
-        page = await search.search(pool_like, filters, search.Sort(query.sort) if query.sort
-                                   else None, query.cursor, query.limit, cap)
+        page = await search.search(
+            pool_like,
+            filters,
+            search.Sort(query.sort) if query.sort else None,
+            query.cursor,
+            query.limit,
+            cap,
+        )
         await store.listings_with_makers(conn, page.listing_ids)
 
     async def get_call(conn: asyncpg.Connection) -> None:
@@ -109,8 +127,13 @@ async def record(stack: Stack, listing_id: str) -> dict[str, list]:
 def start_bare(stack: Stack, plan: dict[str, list]) -> ServiceProcess:
     path = Path(stack.env.workdir) / "bare-plan.pickle"
     path.write_bytes(pickle.dumps(plan))
-    proc = ServiceProcess(["bench.bare_search", str(path), stack.catalogue_settings.dsn()],
-                          "BARE_PORT", stack.env.env, stack.env.workdir, "bare")
+    proc = ServiceProcess(
+        ["bench.bare_search", str(path), stack.catalogue_settings.dsn()],
+        "BARE_PORT",
+        stack.env.env,
+        stack.env.workdir,
+        "bare",
+    )
     stack.processes["bare"] = proc.start()
     return proc
 
@@ -136,8 +159,9 @@ async def sanity(stack: Stack, listing_id: str) -> int:
     return body["total"]["count"]
 
 
-async def measure(ctx: Context, targets: dict[str, str], duration_s: float,
-                  desc: str) -> dict[str, list[Run]]:
+async def measure(
+    ctx: Context, targets: dict[str, str], duration_s: float, desc: str
+) -> dict[str, list[Run]]:
     runs: dict[str, list[Run]] = {name: [] for name in targets}
     bar = ctx.progress(total=ctx.repeats * len(targets), desc=desc, unit="run", leave=False)
     for _ in range(ctx.repeats):
@@ -156,13 +180,27 @@ def report(ctx: Context, prefix: str, runs: dict[str, list[Run]], note: str) -> 
     for name, target in (("direct", ">= 0.8x"), ("gateway", ">= 0.5x")):
         if name not in runs:
             continue
-        ctx.add(compare(f"{prefix}.{name}.rps", "req/s", [r.rps for r in runs[name]],
-                        [r.rps for r in bare], target, note=note))
+        ctx.add(
+            compare(
+                f"{prefix}.{name}.rps",
+                "req/s",
+                [r.rps for r in runs[name]],
+                [r.rps for r in bare],
+                target,
+                note=note,
+            )
+        )
         for p in (50, 99):
-            ctx.add(compare(f"{prefix}.{name}.p{p}_ms", "ms",
-                            [r.percentile_ms(p) for r in runs[name]],
-                            [r.percentile_ms(p) for r in bare], None,
-                            note=f"{note}; baseline: bare p{p}"))
+            ctx.add(
+                compare(
+                    f"{prefix}.{name}.p{p}_ms",
+                    "ms",
+                    [r.percentile_ms(p) for r in runs[name]],
+                    [r.percentile_ms(p) for r in bare],
+                    None,
+                    note=f"{note}; baseline: bare p{p}",
+                )
+            )
 
 
 async def run(ctx: Context) -> None:
@@ -174,14 +212,16 @@ async def run(ctx: Context) -> None:
     async with namespace("bench-search") as env:
         stack = await prepare(env)
         try:
-            bar = ctx.progress(total=2 * size, desc=f"search: loading {size:,} listings",
-                               unit="row", leave=False)
+            bar = ctx.progress(
+                total=2 * size, desc=f"search: loading {size:,} listings", unit="row", leave=False
+            )
             seconds = await stack.loader.grow_to(size, bar)
             bar.close()
             ctx.log(f"  loaded {size:,} listings in {seconds:.0f} s")
             listing_id = await stack.admin.fetchval(
                 "SELECT listing_id::text FROM catalogue.listing_search "
-                "ORDER BY published_at DESC LIMIT 1 OFFSET 1000")
+                "ORDER BY published_at DESC LIMIT 1 OFFSET 1000"
+            )
             catalogue = start_catalogue(stack)
             gateway = start_gateway(stack, catalogue.url)
             bare = start_bare(stack, await record(stack, listing_id))
@@ -191,14 +231,23 @@ async def run(ctx: Context) -> None:
                 ("search", search_path(), "/search"),
                 ("get", f"/api/v1/listings/{listing_id}", "/get"),
             ):
-                runs = await measure(ctx, {
-                    "bare": bare.url + bare_path,
-                    "direct": catalogue.url + path,
-                    "gateway": gateway.url + path,
-                }, duration, f"search: {endpoint}")
-                report(ctx, f"search.{endpoint}", runs,
-                       f"{size:,} listings, {CONCURRENCY} concurrent clients, {duration:.0f} s per "
-                       f"run; baseline: bare aiohttp+asyncpg running the same SQL")
+                runs = await measure(
+                    ctx,
+                    {
+                        "bare": bare.url + bare_path,
+                        "direct": catalogue.url + path,
+                        "gateway": gateway.url + path,
+                    },
+                    duration,
+                    f"search: {endpoint}",
+                )
+                report(
+                    ctx,
+                    f"search.{endpoint}",
+                    runs,
+                    f"{size:,} listings, {CONCURRENCY} concurrent clients, {duration:.0f} s per "
+                    f"run; baseline: bare aiohttp+asyncpg running the same SQL",
+                )
         finally:
             stack.stop()
             await stack.admin.close()

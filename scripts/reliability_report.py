@@ -21,16 +21,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = ROOT / "test-artifacts" / "reliability"
 
-ORDER = ["broker_restarted_twice", "orders_worker_killed_mid_saga",
-         "catalogue_worker_killed_after_commit_before_ack", "orders_relay_killed_after_publish_before_mark",
-         "db_connections_terminated", "gateway_upstream_latency", "worker_links_blackholed_and_reset",
-         "stateful_api"]
+ORDER = [
+    "broker_restarted_twice",
+    "orders_worker_killed_mid_saga",
+    "catalogue_worker_killed_after_commit_before_ack",
+    "orders_relay_killed_after_publish_before_mark",
+    "db_connections_terminated",
+    "gateway_upstream_latency",
+    "worker_links_blackholed_and_reset",
+    "stateful_api",
+]
 
 
 def _load(results: Path) -> list[dict]:
     found = {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}
     return [found[name] for name in ORDER if name in found] + [
-        found[name] for name in sorted(found) if name not in ORDER]
+        found[name] for name in sorted(found) if name not in ORDER
+    ]
 
 
 def _junit(results: Path) -> list[tuple[str, str, str, float]]:
@@ -73,20 +80,24 @@ def render(results: Path) -> str:
         "",
         "## Scenarios",
         "",
-        "| Scenario | Load | Faults injected | Placed | Lost | Duplicated | Oversold | Double charge / refund | Events lost / parked | Settled in | Result |",
+        "| Scenario | Load | Faults injected | Placed | Lost | Duplicated | Oversold "
+        "| Double charge / refund | Events lost / parked | Settled in | Result |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in scenarios:
         profile = r.get("profile", {})
-        load = (f"{profile.get('customers')} customers, {r.get('orders_attempted')} checkouts in "
-                f"{r.get('load_seconds')} s")
+        load = (
+            f"{profile.get('customers')} customers, {r.get('orders_attempted')} checkouts in "
+            f"{r.get('load_seconds')} s"
+        )
         faults = "; ".join(r.get("faults", [])) or "none"
         lines.append(
             f"| {r['title']} | {load} | {faults} | {r.get('orders_placed')} | {r.get('orders_lost')} | "
             f"{r.get('orders_duplicated')} | {r.get('units_oversold')} | "
             f"{r.get('double_charges')} / {r.get('double_refunds')} | "
             f"{r.get('events_lost')} / {r.get('events_parked')} | {r.get('settle_seconds', '–')} s | "
-            f"**{r['result']}** |")
+            f"**{r['result']}** |"
+        )
     lines += ["", "## Details", ""]
     for r in scenarios:
         traffic = r.get("traffic", {})
@@ -100,8 +111,9 @@ def render(results: Path) -> str:
             f"checkout {r.get('refused_at_checkout') or {}}; final states: {_states(r)}",
             f"- After the load: {care.get('cancelled', 0)} cancelled by customers, {care.get('declined', 0)} "
             f"maker orders declined, {care.get('delivered', 0)} delivered (payout entries "
-            f"{r.get('payout_entries')}, errors {r.get('payout_errors')})" if care else
-            f"- Actions: {r.get('actions', {})}",
+            f"{r.get('payout_entries')}, errors {r.get('payout_errors')})"
+            if care
+            else f"- Actions: {r.get('actions', {})}",
             f"- Stock: {r.get('units_stocked')} units stocked, {r.get('units_sold')} sold, "
             f"{r.get('units_oversold')} oversold, {r.get('units_lost')} lost; stock moves applied twice: "
             f"{r.get('stock_moves_applied_twice')}",
@@ -116,21 +128,28 @@ def render(results: Path) -> str:
             "(retries included)",
             f"- Settled within {r.get('settle_seconds', '–')} s of the load's end (bound "
             f"{profile.get('settle_s')} s)",
-            f"- Result: **{r['result']}**" + (f": {'; '.join(r['violations'][:5])}" if r.get("violations") else ""),
+            f"- Result: **{r['result']}**"
+            + (f": {'; '.join(r['violations'][:5])}" if r.get("violations") else ""),
             "",
         ]
     if cases:
         suites: dict[str, list[tuple[str, str, float]]] = {}
         for classname, name, outcome, seconds in cases:
             suites.setdefault(classname.rsplit(".", 1)[-1], []).append((name, outcome, seconds))
-        lines += ["## Every check of the run", "",
-                  "| Module | Checks | Passed | Failed | Skipped | Seconds |", "|---|---|---|---|---|---|"]
+        lines += [
+            "## Every check of the run",
+            "",
+            "| Module | Checks | Passed | Failed | Skipped | Seconds |",
+            "|---|---|---|---|---|---|",
+        ]
         for suite, items in sorted(suites.items()):
             passed = sum(1 for _, o, _ in items if o == "passed")
             failed = sum(1 for _, o, _ in items if o in ("FAILED", "ERROR"))
             skipped = sum(1 for _, o, _ in items if o == "skipped")
-            lines.append(f"| {suite} | {len(items)} | {passed} | {failed} | {skipped} | "
-                         f"{sum(s for *_, s in items):.1f} |")
+            lines.append(
+                f"| {suite} | {len(items)} | {passed} | {failed} | {skipped} | "
+                f"{sum(s for *_, s in items):.1f} |"
+            )
         failing = [(c, n) for c, n, o, _ in cases if o in ("FAILED", "ERROR")]
         if failing:
             lines += ["", "Failing: " + ", ".join(f"`{c}::{n}`" for c, n in failing)]
@@ -168,7 +187,9 @@ def render(results: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", type=Path, help="the page to write (default: print it)")
-    parser.add_argument("--results", type=Path, default=Path(os.environ.get("RELIABILITY_RESULTS", DEFAULT_RESULTS)))
+    parser.add_argument(
+        "--results", type=Path, default=Path(os.environ.get("RELIABILITY_RESULTS", DEFAULT_RESULTS))
+    )
     args = parser.parse_args()
     page = render(args.results)
     if args.write:

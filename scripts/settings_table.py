@@ -34,15 +34,18 @@ END = "<!-- settings-table:end -->"
 # field, the field's own default and description win and its entry here is unused.
 DIRECT: dict[str, tuple[str, str, str]] = {
     "MARKET_OPERATOR_EMAIL": (
-        "`operator@example.com`", "`marketplace up`",
+        "`operator@example.com`",
+        "`marketplace up`",
         "Email of the development operator account `marketplace up` creates and prints",
     ),
     "MARKET_OPERATOR_PASSWORD": (
-        "`operator-dev-password`", "`marketplace up`",
+        "`operator-dev-password`",
+        "`marketplace up`",
         "Password of that development operator account",
     ),
     "GATEWAY_JWT_PRIVATE_KEY_FILE": (
-        "(unset; `marketplace up`: `.dev/keys/jwt_private.pem`)", "gateway",
+        "(unset; `marketplace up`: `.dev/keys/jwt_private.pem`)",
+        "gateway",
         "PEM Ed25519 private key the gateway signs access tokens with",
     ),
 }
@@ -84,9 +87,7 @@ def field_env_names(cls: type, name: str, field: FieldInfo) -> list[str]:
 
 def class_env_names(cls: type) -> dict[str, FieldInfo]:
     return {
-        env: field
-        for name, field in cls.model_fields.items()
-        for env in field_env_names(cls, name, field)
+        env: field for name, field in cls.model_fields.items() for env in field_env_names(cls, name, field)
     }
 
 
@@ -138,8 +139,11 @@ def collect() -> list[Setting]:
     rows = []
     for env, (field, services) in seen.items():
         read_by = "every service" if len(services) == len(classes) else ", ".join(services)
-        rows.append(Setting(env, render_default(_default(field)), read_by,
-                            " ".join((field.description or "").split())))
+        rows.append(
+            Setting(
+                env, render_default(_default(field)), read_by, " ".join((field.description or "").split())
+            )
+        )
     for env in sorted(direct_env_reads()):
         if env in seen:
             continue
@@ -181,8 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.check:
         text = args.check.read_text()
         if replace_table(text, table) != text:
-            print(f"{args.check}: the settings table is stale; run `make settings-table`",
-                  file=sys.stderr)
+            print(f"{args.check}: the settings table is stale; run `make settings-table`", file=sys.stderr)
             return 1
     else:
         print(table)

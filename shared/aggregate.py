@@ -39,4 +39,3 @@ class Aggregate(Generic[EventT]):
         events = self.pending_events
         self.__dict__[_PENDING] = []
         return events
-

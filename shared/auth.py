@@ -40,8 +40,9 @@ class TokenVerifier:
     service's CPU. A token is only ever remembered after its signature, issuer, audience and
     claims were checked, and the key does not change while the process lives."""
 
-    def __init__(self, public_key_pem: str, issuer: str, audience: str,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, public_key_pem: str, issuer: str, audience: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self._key = serialization.load_pem_public_key(public_key_pem.encode()) if public_key_pem else None
         self._issuer = issuer
         self._audience = audience
@@ -108,9 +109,11 @@ def generate_keypair() -> tuple[str, str]:
     private_pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
-    public_pem = private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public_pem = (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private_pem, public_pem
 
 

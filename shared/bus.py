@@ -17,7 +17,6 @@ for a routing key that is not a contract at all: a bug, not a deploy order.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import aio_pika
@@ -56,9 +55,7 @@ class Bus:
             reconnect_interval=1,
         )
         # A returned (unroutable) mandatory message raises: it was not delivered.
-        self._channel = await self.connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
+        self._channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         self.exchange = await self._channel.declare_exchange(
             self.settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
         )
@@ -92,8 +89,14 @@ class Bus:
         await self._publish(self.exchange, message, routing_key)
 
     async def send_to_queue(
-        self, queue: str, body: bytes, *, message_id: str | None, headers: dict[str, Any],
-        correlation_id: str | None = None, event_type: str | None = None,
+        self,
+        queue: str,
+        body: bytes,
+        *,
+        message_id: str | None,
+        headers: dict[str, Any],
+        correlation_id: str | None = None,
+        event_type: str | None = None,
     ) -> None:
         """Publish straight to one queue (retries, parking, replay)."""
         message = aio_pika.Message(
@@ -107,16 +110,14 @@ class Bus:
         )
         await self._publish(self._channel.default_exchange, message, queue)
 
-    async def _publish(
-        self, exchange: AbstractExchange, message: aio_pika.Message, routing_key: str
-    ) -> None:
+    async def _publish(self, exchange: AbstractExchange, message: aio_pika.Message, routing_key: str) -> None:
         try:
             confirmation = await exchange.publish(
                 message, routing_key, mandatory=True, timeout=self.settings.publish_timeout_s
             )
         except aio_pika.exceptions.DeliveryError as exc:
             raise PublishFailed(f"{routing_key}: {exc!r}") from exc
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise PublishFailed(f"{routing_key}: publish timed out", not self.is_connected) from exc
         except (aio_pika.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             raise PublishFailed(f"{routing_key}: broker unavailable: {exc!r}", True) from exc
@@ -136,9 +137,7 @@ class Bus:
         s = self.settings
         channel = await self.connection.channel()
         try:
-            await channel.declare_queue(
-                s.parking_queue, durable=True, arguments={"x-queue-type": "quorum"}
-            )
+            await channel.declare_queue(s.parking_queue, durable=True, arguments={"x-queue-type": "quorum"})
             queue = await channel.declare_queue(
                 s.queue, durable=True, arguments=self.service_queue_arguments()
             )
@@ -152,9 +151,7 @@ class Bus:
                         "x-dead-letter-routing-key": s.queue,
                     },
                 )
-            exchange = await channel.declare_exchange(
-                s.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-            )
+            exchange = await channel.declare_exchange(s.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
             for key in routing_keys:
                 await queue.bind(exchange, key)
         finally:
@@ -185,4 +182,3 @@ class Bus:
             return queue.declaration_result.message_count or 0
         finally:
             await channel.close()
-

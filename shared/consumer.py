@@ -115,11 +115,12 @@ class Consumer:
                     first_time = await uow.conn.fetchval(
                         "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
                         "ON CONFLICT DO NOTHING RETURNING true",
-                        envelope.event_id, envelope.type,
+                        envelope.event_id,
+                        envelope.type,
                     )
                     if first_time:
                         await handler(uow, event, envelope)
-            except Exception as exc:  # noqa: BLE001 — any handler failure is retried
+            except Exception as exc:
                 await self._retry_or_park(message, exc)
                 return
             fault_point(self.settings, "after_commit_before_ack")
@@ -149,15 +150,17 @@ class Consumer:
         if outcome == "malformed":
             log.error("event_malformed_parked", reason=reason[:500], message_id=message.message_id)
 
-    async def _forward(
-        self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]
-    ) -> None:
+    async def _forward(self, message: AbstractIncomingMessage, queue: str, headers: dict[str, Any]) -> None:
         """Move the message to another queue; ack the original only once the copy
         is confirmed, so a failure here redelivers it instead of losing it."""
         try:
             await self.bus.send_to_queue(
-                queue, message.body, message_id=message.message_id, headers=headers,
-                correlation_id=message.correlation_id, event_type=message.type,
+                queue,
+                message.body,
+                message_id=message.message_id,
+                headers=headers,
+                correlation_id=message.correlation_id,
+                event_type=message.type,
             )
         except Exception:
             log.exception("forward_failed", queue=queue)

@@ -9,6 +9,7 @@ keeps the outbox id order equal to the commit order per aggregate.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from types import TracebackType
 from typing import Any, TypeVar
@@ -23,9 +24,7 @@ from shared.logging import current_context
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
-        )
+        await conn.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 def _application_name(settings: ServiceSettings, role: str) -> dict[str, str]:
@@ -71,10 +70,8 @@ AggregateT = TypeVar("AggregateT", bound=Aggregate[Any])
 async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
     """Give a connection back. A broken one cannot be reset and asyncpg closes it instead; that
     is not the caller's failure, so it never replaces the caller's outcome."""
-    try:
+    with contextlib.suppress(CONNECTION_LOST):
         await pool.release(conn)
-    except CONNECTION_LOST:
-        pass
 
 
 def outbox_channel(schema: str) -> str:
@@ -162,12 +159,8 @@ class UnitOfWork:
         if not self._events:
             return
         await self.conn.executemany(
-            "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) "
-            "VALUES ($1, $2, $3, $4)",
-            [
-                (e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json"))
-                for e in self._events
-            ],
+            "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) VALUES ($1, $2, $3, $4)",
+            [(e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json")) for e in self._events],
         )
         # Delivered at commit: wakes the relay without waiting for its poll.
         await self.conn.execute("SELECT pg_notify($1, '')", self._channel)

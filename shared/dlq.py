@@ -22,12 +22,14 @@ async def parked_messages(settings: ServiceSettings) -> list[dict[str, Any]]:
         entries, held = [], []
         while (message := await queue.get(fail=False, timeout=5)) is not None:
             held.append(message)
-            entries.append({
-                "message_id": message.message_id,
-                "type": message.type,
-                "reason": (message.headers or {}).get(PARKED_REASON_HEADER),
-                "body": _preview(message.body),
-            })
+            entries.append(
+                {
+                    "message_id": message.message_id,
+                    "type": message.type,
+                    "reason": (message.headers or {}).get(PARKED_REASON_HEADER),
+                    "body": _preview(message.body),
+                }
+            )
         for message in held:  # put them all back, in order
             await message.nack(requeue=True)
         await channel.close()
@@ -48,11 +50,18 @@ async def replay_parked(settings: ServiceSettings, message_id: str | None = None
             if message_id is not None and message.message_id != message_id:
                 skipped.append(message)
                 continue
-            headers = {k: v for k, v in (message.headers or {}).items()
-                       if k not in (PARKED_REASON_HEADER, RETRY_ATTEMPT_HEADER)}
+            headers = {
+                k: v
+                for k, v in (message.headers or {}).items()
+                if k not in (PARKED_REASON_HEADER, RETRY_ATTEMPT_HEADER)
+            }
             await bus.send_to_queue(
-                settings.queue, message.body, message_id=message.message_id, headers=headers,
-                correlation_id=message.correlation_id, event_type=message.type,
+                settings.queue,
+                message.body,
+                message_id=message.message_id,
+                headers=headers,
+                correlation_id=message.correlation_id,
+                event_type=message.type,
             )
             await message.ack()
             replayed += 1

@@ -131,6 +131,9 @@ def bad_request(detail: str, code: str = "bad_request") -> ProblemError:
 
 def too_many_requests(retry_after_s: int, detail: str = "Too many requests") -> ProblemError:
     return ProblemError(
-        429, "Too many requests", detail, code="rate_limited",
+        429,
+        "Too many requests",
+        detail,
+        code="rate_limited",
         headers={"Retry-After": str(max(1, retry_after_s))},
     )

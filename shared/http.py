@@ -116,10 +116,10 @@ class Routes:
 
     def add(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            summary = options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().split("\n")[0]
-            self.routes.append(
-                Route(method, path, handler, summary=summary, tag=self.tag, **options)
+            summary = (
+                options.pop("summary", None) or (handler.__doc__ or handler.__name__).strip().split("\n")[0]
             )
+            self.routes.append(Route(method, path, handler, summary=summary, tag=self.tag, **options))
             return handler
 
         return register
@@ -148,8 +148,13 @@ def authenticate(request: web.Request) -> Principal | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ProblemError(401, "Unauthorized", "Expected a Bearer token", code="unauthorized",
-                           headers={"WWW-Authenticate": "Bearer"})
+        raise ProblemError(
+            401,
+            "Unauthorized",
+            "Expected a Bearer token",
+            code="unauthorized",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     return request.app[VERIFIER].verify(token.strip())
 
 
@@ -185,8 +190,13 @@ def validation_problem(exc: ValidationError, where: tuple[str, ...] = ()) -> Pro
         Violation(where + tuple(error["loc"]), error["msg"], error["type"])
         for error in exc.errors(include_url=False)
     ]
-    return ProblemError(422, "Validation failed", f"{len(violations)} invalid field(s)",
-                        code="validation_failed", errors=violations)
+    return ProblemError(
+        422,
+        "Validation failed",
+        f"{len(violations)} invalid field(s)",
+        code="validation_failed",
+        errors=violations,
+    )
 
 
 async def read_json(request: web.Request) -> Any:
@@ -214,10 +224,10 @@ def _check_strings(value: Any, loc: tuple[Any, ...], depth: int) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, loc)
-            _check_strings(item, loc + (key,), depth + 1)
+            _check_strings(item, (*loc, key), depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_strings(item, loc + (index,), depth + 1)
+            _check_strings(item, (*loc, index), depth + 1)
 
 
 def _check_text(text: str, loc: tuple[Any, ...]) -> None:
@@ -230,9 +240,13 @@ def _check_text(text: str, loc: tuple[Any, ...]) -> None:
 
 
 def _bad_characters(loc: tuple[Any, ...], what: str) -> ProblemError:
-    return ProblemError(422, "Validation failed", f"Text contains an {what}",
-                        code="invalid_characters",
-                        errors=[Violation(loc, f"contains an {what}", "invalid_characters")])
+    return ProblemError(
+        422,
+        "Validation failed",
+        f"Text contains an {what}",
+        code="invalid_characters",
+        errors=[Violation(loc, f"contains an {what}", "invalid_characters")],
+    )
 
 
 class RawJson(bytes):
@@ -263,8 +277,10 @@ def problem_response(error: ProblemError, request_id: str | None = None) -> web.
     if request_id:
         body["request_id"] = request_id
     return web.Response(
-        body=pydantic_core.to_json(body), status=error.status,
-        content_type=PROBLEM_TYPE, headers=error.headers,
+        body=pydantic_core.to_json(body),
+        status=error.status,
+        content_type=PROBLEM_TYPE,
+        headers=error.headers,
     )
 
 
@@ -297,8 +313,13 @@ async def _request_context(request: web.Request, handler: Any) -> web.StreamResp
             route = resource.canonical if resource is not None else "unmatched"
             _latency(service, request.method, route, status).observe(elapsed)
             if not request.path.startswith(("/health", "/metrics")):
-                log.info("http_request", method=request.method, path=request.path,
-                         status=status, ms=round(elapsed * 1000, 2))
+                log.info(
+                    "http_request",
+                    method=request.method,
+                    path=request.path,
+                    status=status,
+                    ms=round(elapsed * 1000, 2),
+                )
 
 
 async def _problem_or_response(request: web.Request, handler: Any, request_id: str) -> web.StreamResponse:
@@ -311,8 +332,9 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        error = ProblemError(exc.status, exc.reason, exc.text or exc.reason,
-                             code=_HTTP_CODES.get(exc.status, str(exc.status)))
+        error = ProblemError(
+            exc.status, exc.reason, exc.text or exc.reason, code=_HTTP_CODES.get(exc.status, str(exc.status))
+        )
         error.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
         return problem_response(error, request_id)
     except CONNECTION_LOST as exc:
@@ -320,15 +342,24 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
         # and the client may try again (an Idempotency-Key makes that safe for money).
         log.warning("database_unavailable", path=request.path, error=repr(exc)[:300])
         return problem_response(
-            ProblemError(503, "Service unavailable", "The database is not reachable; try again shortly",
-                         code="database_unavailable", headers={"Retry-After": "1"}),
+            ProblemError(
+                503,
+                "Service unavailable",
+                "The database is not reachable; try again shortly",
+                code="database_unavailable",
+                headers={"Retry-After": "1"},
+            ),
             request_id,
         )
     except Exception:
         log.exception("unhandled_error", path=request.path)
         return problem_response(
-            ProblemError(500, "Internal server error", "Something went wrong; it has been logged",
-                         code="internal_error"),
+            ProblemError(
+                500,
+                "Internal server error",
+                "Something went wrong; it has been logged",
+                code="internal_error",
+            ),
             request_id,
         )
 
@@ -345,11 +376,13 @@ DOMAIN_STATUSES: dict[type[DomainError], int] = {
 
 def problem_for(error: DomainError) -> ProblemError:
     """The problem+json a domain refusal is answered with."""
-    status = next(
-        (status for kind, status in DOMAIN_STATUSES.items() if isinstance(error, kind)), 422
-    )
+    status = next((status for kind, status in DOMAIN_STATUSES.items() if isinstance(error, kind)), 422)
     return ProblemError(
-        status, error.title, error.detail, code=error.code, errors=list(error.errors),
+        status,
+        error.title,
+        error.detail,
+        code=error.code,
+        errors=list(error.errors),
         extra=dict(error.extra),
     )
 
@@ -391,7 +424,7 @@ async def _ready(request: web.Request) -> web.Response:
     for name, check in request.app[READY_CHECKS]:
         try:
             await check()
-        except Exception as exc:  # noqa: BLE001 — any failure means not ready
+        except Exception as exc:
             failing[name] = repr(exc)[:200]
     if failing:
         return json_response({"status": "unavailable", "failing": failing}, status=503)
@@ -402,7 +435,7 @@ async def _metrics(request: web.Request) -> web.Response:
     for hook in request.app[METRICS_HOOKS]:
         try:
             await hook()
-        except Exception as exc:  # noqa: BLE001 — a stale gauge beats a failed scrape
+        except Exception as exc:
             log.warning("metrics_hook_failed", error=repr(exc))
     return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -451,9 +484,9 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
             models.append((route.body, "validation"))
         if route.response is not None:
             models.append((route.response, "serialization"))
-    key_map, definitions = models_json_schema(
-        models, ref_template="#/components/schemas/{model}"
-    ) if models else ({}, {})
+    key_map, definitions = (
+        models_json_schema(models, ref_template="#/components/schemas/{model}") if models else ({}, {})
+    )
     schemas = dict(definitions.get("$defs", {}))
     schemas["Problem"] = _PROBLEM_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
@@ -493,11 +526,17 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         schema = route.query.model_json_schema()
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required,
-                           "schema": prop})
+            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     for name, description in route.headers.items():
-        params.append({"name": name, "in": "header", "required": True,
-                       "description": description, "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
+        params.append(
+            {
+                "name": name,
+                "in": "header",
+                "required": True,
+                "description": description,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            }
+        )
     return params
 
 

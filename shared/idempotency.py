@@ -59,8 +59,9 @@ def request_hash(method: str, path: str, body: Any) -> str:
     """The fingerprint of a request: what makes a retry "the same request"."""
     if isinstance(body, BaseModel):
         body = body.model_dump(mode="json")
-    canonical = json.dumps([method.upper(), path, body], sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False)
+    canonical = json.dumps(
+        [method.upper(), path, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -69,8 +70,7 @@ def idempotency_key(call: Call) -> str:
     if key is None or not key.strip():
         raise bad_request(f"This request needs an {HEADER} header", code="idempotency_key_required")
     if len(key) > MAX_KEY_LENGTH:
-        raise bad_request(f"{HEADER} is at most {MAX_KEY_LENGTH} characters",
-                          code="idempotency_key_invalid")
+        raise bad_request(f"{HEADER} is at most {MAX_KEY_LENGTH} characters", code="idempotency_key_invalid")
     return key
 
 
@@ -90,16 +90,20 @@ async def idempotent(
         if not await uow.conn.fetchval(
             "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", f"{user_id}:{key}"
         ):
-            raise conflict("idempotency_request_in_flight",
-                           f"A request with this {HEADER} is still running; retry shortly")
+            raise conflict(
+                "idempotency_request_in_flight",
+                f"A request with this {HEADER} is still running; retry shortly",
+            )
         stored = await uow.conn.fetchrow(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
-            user_id, key,
+            user_id,
+            key,
         )
         if stored is not None:
             if stored["request_hash"] != fingerprint:
                 raise ProblemError(
-                    422, "Unprocessable entity",
+                    422,
+                    "Unprocessable entity",
                     f"This {HEADER} was used for a different request; use a new key",
                     code="idempotency_key_reused",
                 )
@@ -108,7 +112,11 @@ async def idempotent(
         await uow.conn.execute(
             "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body) "
             "VALUES ($1, $2, $3, $4, $5)",
-            user_id, key, fingerprint, status, body,
+            user_id,
+            key,
+            fingerprint,
+            status,
+            body,
         )
     return _response(status, body, replayed=False)
 

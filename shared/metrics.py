@@ -22,7 +22,5 @@ OUTBOX_PUBLISH_FAILURES = Counter(
     "outbox_publish_failures_total", "Outbox publishes that were not confirmed", ["service"]
 )
 OUTBOX_PENDING = Gauge("outbox_pending_events", "Unsent outbox rows", ["service"])
-OUTBOX_LAG = Gauge(
-    "outbox_lag_seconds", "Age of the oldest unsent outbox row (0 when none)", ["service"]
-)
+OUTBOX_LAG = Gauge("outbox_lag_seconds", "Age of the oldest unsent outbox row (0 when none)", ["service"])
 PARKING_DEPTH = Gauge("parking_queue_depth", "Messages in the parking queue", ["service"])

@@ -10,6 +10,7 @@ concurrent runners queue; a changed checksum of an applied file is an error.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +59,11 @@ def _ident(name: str) -> str:
 async def ensure_database(settings: ServiceSettings) -> None:
     admin = await asyncpg.connect(settings.pg_admin_dsn)
     try:
-        exists = await admin.fetchval(
-            "SELECT 1 FROM pg_database WHERE datname = $1", settings.pg_database
-        )
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", settings.pg_database)
         if not exists:
-            try:
+            # Another runner may create it first.
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError):
                 await admin.execute(f"CREATE DATABASE {_ident(settings.pg_database)}")
-            except asyncpg.DuplicateDatabaseError:
-                pass  # another runner created it first
     finally:
         await admin.close()
 
@@ -92,9 +90,7 @@ async def _ensure_roles_and_schema(conn: asyncpg.Connection, settings: ServiceSe
     await conn.execute(f"REVOKE CREATE, TEMPORARY ON DATABASE {db} FROM PUBLIC")
     await conn.execute(f"GRANT CONNECT ON DATABASE {db} TO {_ident(app)}")
     await conn.execute(f"GRANT USAGE ON SCHEMA {_ident(schema)} TO {_ident(app)}")
-    await conn.execute(
-        f"ALTER ROLE {_ident(app)} IN DATABASE {db} SET search_path = {_ident(schema)}"
-    )
+    await conn.execute(f"ALTER ROLE {_ident(app)} IN DATABASE {db} SET search_path = {_ident(schema)}")
     for privileges, kind in (
         ("SELECT, INSERT, UPDATE, DELETE", "TABLES"),
         ("USAGE, SELECT", "SEQUENCES"),
@@ -142,11 +138,19 @@ async def migrate(settings: ServiceSettings, service_dir: Path | None) -> list[M
                     await conn.execute(
                         f"INSERT INTO {schema}.schema_migrations (track, version, name, checksum)"
                         " VALUES ($1, $2, $3, $4)",
-                        migration.track, migration.version, migration.name, migration.checksum,
+                        migration.track,
+                        migration.version,
+                        migration.name,
+                        migration.checksum,
                     )
                 applied_now.append(migration)
-                log.info("migration_applied", schema=settings.schema, track=migration.track,
-                         version=migration.version, name=migration.name)
+                log.info(
+                    "migration_applied",
+                    schema=settings.schema,
+                    track=migration.track,
+                    version=migration.version,
+                    name=migration.name,
+                )
         finally:
             await conn.execute("SELECT pg_advisory_unlock(hashtext('migrate:' || $1))", settings.schema)
     finally:

@@ -75,7 +75,7 @@ class OutboxRelay:
                 await self._run_while_holding_lock()
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 — reconnect on any failure
+            except Exception as exc:
                 self.active.clear()
                 log.warning("relay_restart", error=repr(exc))
                 await asyncio.sleep(1.0)
@@ -83,15 +83,11 @@ class OutboxRelay:
     async def _run_while_holding_lock(self) -> None:
         conn = await connect(self.settings, "relay")
         try:
-            while not await conn.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key
-            ):
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", self._lock_key):
                 await asyncio.sleep(1.0)
             self.active.set()
             log.info("relay_active")
-            await conn.add_listener(
-                outbox_channel(self.settings.schema), lambda *_: self._wake.set()
-            )
+            await conn.add_listener(outbox_channel(self.settings.schema), lambda *_: self._wake.set())
             last_cleanup = 0.0
             loop = asyncio.get_running_loop()
             while not conn.is_closed():
@@ -130,15 +126,13 @@ class OutboxRelay:
             sent: list[int] = []
             failed: list[tuple[int, int, str]] = []
             unreachable: list[int] = []
-            await asyncio.gather(*(
-                self._publish_in_order(chain, sent, failed, unreachable)
-                for chain in by_aggregate.values()
-            ))
+            await asyncio.gather(
+                *(self._publish_in_order(chain, sent, failed, unreachable) for chain in by_aggregate.values())
+            )
             fault_point(self.settings, "after_publish_before_mark")
             if sent:
                 await conn.execute(
-                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 "
-                    "WHERE id = ANY($1::bigint[])",
+                    "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
                     sent,
                 )
             if failed:
@@ -165,8 +159,10 @@ class OutboxRelay:
         for position, row in enumerate(chain):
             try:
                 await self.bus.publish_raw(
-                    row["body"].encode(), routing_key=row["routing_key"],
-                    event_id=str(row["event_id"]), correlation_id=row["correlation_id"],
+                    row["body"].encode(),
+                    routing_key=row["routing_key"],
+                    event_id=str(row["event_id"]),
+                    correlation_id=row["correlation_id"],
                     event_type=row["event_type"],
                 )
             except PublishFailed as exc:

@@ -47,9 +47,13 @@ def decode_cursor(cursor: str | None, shape: tuple[type, ...]) -> list[Any] | No
         position = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad_request("Invalid cursor", code="invalid_cursor") from None
-    if not isinstance(position, list) or len(position) != len(shape) or not all(
-        isinstance(value, kind) or (kind is float and isinstance(value, int))
-        for value, kind in zip(position, shape)
+    if (
+        not isinstance(position, list)
+        or len(position) != len(shape)
+        or not all(
+            isinstance(value, kind) or (kind is float and isinstance(value, int))
+            for value, kind in zip(position, shape, strict=False)
+        )
     ):
         raise bad_request("Invalid cursor", code="invalid_cursor")
     return position

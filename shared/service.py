@@ -73,9 +73,7 @@ class ServiceDefinition:
     uses_bus: bool = True
 
 
-def build_app(
-    definition: ServiceDefinition, settings: ServiceSettings, role: str = "all"
-) -> web.Application:
+def build_app(definition: ServiceDefinition, settings: ServiceSettings, role: str = "all") -> web.Application:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     roles = {"api", "worker", "relay"} if role == "all" else {role}
@@ -186,7 +184,7 @@ async def _every(app: web.Application, job: PeriodicJob) -> None:
             await job.run(app)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 — a failed round is logged and retried
+        except Exception:
             log.exception("job_failed", job=job.name)
         await asyncio.sleep(job.every_s)
 
@@ -220,6 +218,10 @@ def run(definition: ServiceDefinition, role: str = "all") -> None:
     app = build_app(definition, settings, role)
     log.info("service_starting", role=role, port=settings.port)
     web.run_app(
-        app, host=settings.host, port=settings.port, access_log=None,
-        print=None, shutdown_timeout=30,
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=30,
     )

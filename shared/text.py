@@ -74,6 +74,7 @@ def _http_url(value: str) -> str:
 
 
 WebUrl = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
     AfterValidator(_http_url),
 ]

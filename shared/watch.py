@@ -79,15 +79,17 @@ class ChangeFeed:
         self._task: asyncio.Task[None] | None = None
 
     @contextlib.asynccontextmanager
-    async def watching(self, key: object, for_s: float,
-                       ready_within_s: float = 2.0) -> AsyncIterator[Changed]:
+    async def watching(
+        self, key: object, for_s: float, ready_within_s: float = 2.0
+    ) -> AsyncIterator[Changed]:
         """Registered for `key` and listening, for `for_s` seconds from now; a CONNECTION_LOST
         error if the feed cannot listen within `ready_within_s`."""
         if self._task is None:
             # Started by the first waiting request, but not part of it: a context of its own,
             # so its log lines do not carry that request's ids.
-            self._task = asyncio.create_task(self._listen(), name=f"change-feed:{self._channel}",
-                                             context=contextvars.Context())
+            self._task = asyncio.create_task(
+                self._listen(), name=f"change-feed:{self._channel}", context=contextvars.Context()
+            )
         changed = Changed(until=asyncio.get_running_loop().time() + for_s)
         waiters = self._waiters.setdefault(str(key), set())
         waiters.add(changed)
@@ -128,7 +130,7 @@ class ChangeFeed:
                 await asyncio.sleep(_RECONNECT_S)
                 continue
             lost = asyncio.Event()
-            conn.add_termination_listener(lambda _conn: lost.set())
+            conn.add_termination_listener(lambda _conn, lost=lost: lost.set())
             try:
                 await conn.add_listener(self._channel, self._on_notify)
                 self._listening.set()

@@ -68,8 +68,14 @@ _403 = "maker_not_approved: the maker is not approved (or is suspended)"
 _409 = "Conflict with the listing's state (named in `current_state`); production_kind_locked"
 
 
-@routes.post("/api/v1/listings", body=ListingIn, response=ListingView, status=201,
-             roles=("maker",), extra_responses={403: _403})
+@routes.post(
+    "/api/v1/listings",
+    body=ListingIn,
+    response=ListingView,
+    status=201,
+    roles=("maker",),
+    extra_responses={403: _403},
+)
 async def create_listing(call: Call) -> ListingView:
     """Create a listing (a draft) as an approved maker."""
     fields = ListingDraft.model_validate(call.body.model_dump())
@@ -98,8 +104,13 @@ async def my_listings(call: Call) -> Page[ListingView]:
     )
 
 
-@routes.patch("/api/v1/listings/{id}", body=ListingPatch, response=ListingView,
-              roles=("maker",), extra_responses={409: _409 + "; concurrent_update"})
+@routes.patch(
+    "/api/v1/listings/{id}",
+    body=ListingPatch,
+    response=ListingView,
+    roles=("maker",),
+    extra_responses={409: _409 + "; concurrent_update"},
+)
 async def edit_listing(call: Call) -> ListingView:
     """Edit a listing (owner). Each field sent replaces the listing's whole field; null clears
     it. A public listing must stay publishable (422 with every violated rule)."""
@@ -109,8 +120,12 @@ async def edit_listing(call: Call) -> ListingView:
     return _owner_view(edited, now)
 
 
-@routes.post("/api/v1/listings/{id}/publish", response=ListingView, roles=("maker",),
-             extra_responses={403: _403, 409: _409})
+@routes.post(
+    "/api/v1/listings/{id}/publish",
+    response=ListingView,
+    roles=("maker",),
+    extra_responses={403: _403, 409: _409},
+)
 async def publish_listing(call: Call) -> ListingView:
     """Publish a draft, or unpause (owner, an approved maker). 422 carries a `code` per
     violated rule, all together, in `errors`."""
@@ -120,8 +135,9 @@ async def publish_listing(call: Call) -> ListingView:
     return _owner_view(published, now)
 
 
-@routes.post("/api/v1/listings/{id}/pause", response=ListingView, roles=("maker",),
-             extra_responses={409: _409})
+@routes.post(
+    "/api/v1/listings/{id}/pause", response=ListingView, roles=("maker",), extra_responses={409: _409}
+)
 async def pause_listing(call: Call) -> ListingView:
     """Take a published listing off sale for now (owner)."""
     now = _now()
@@ -130,8 +146,9 @@ async def pause_listing(call: Call) -> ListingView:
     return _owner_view(paused, now)
 
 
-@routes.post("/api/v1/listings/{id}/archive", response=ListingView, roles=("maker",),
-             extra_responses={409: _409})
+@routes.post(
+    "/api/v1/listings/{id}/archive", response=ListingView, roles=("maker",), extra_responses={409: _409}
+)
 async def archive_listing(call: Call) -> ListingView:
     """Archive a listing for good (owner)."""
     now = _now()
@@ -163,8 +180,12 @@ async def search_listings(call: Call) -> RawJson:
     pool = call.app[POOL]
     filters = search.Filters(**query.model_dump(exclude={"limit", "cursor", "sort"}))
     page = await search.search(
-        pool, filters, search.Sort(query.sort) if query.sort else None, query.cursor,
-        query.limit, call.app[CATALOGUE_SETTINGS].facet_cap,
+        pool,
+        filters,
+        search.Sort(query.sort) if query.sort else None,
+        query.cursor,
+        query.limit,
+        call.app[CATALOGUE_SETTINGS].facet_cap,
     )
     found = await store.listings_with_makers(pool, page.listing_ids)
     return RawJson(search_results_json(page, found, _now().date()))

@@ -69,34 +69,38 @@ async def on_maker_changed(uow: UnitOfWork, event: MakerSnapshotEvent, envelope:
     await usecases.apply_maker_snapshot(uow, maker, now)
 
 
-async def on_order_placed(
-    uow: UnitOfWork, event: OrderPlaced, envelope: Envelope, *, ttl: timedelta
-) -> None:
+async def on_order_placed(uow: UnitOfWork, event: OrderPlaced, envelope: Envelope, *, ttl: timedelta) -> None:
     now = _now()
-    lines = [OrderLine(line.line_id, line.listing_id, line.quantity, line.unit_price.amount,
-                       line.unit_price.currency) for line in event.lines]
+    lines = [
+        OrderLine(
+            line.line_id, line.listing_id, line.quantity, line.unit_price.amount, line.unit_price.currency
+        )
+        for line in event.lines
+    ]
     await usecases.reserve_for_order(uow, event.order_id, lines, now=now, expires_at=now + ttl)
 
 
 async def on_order_confirmed(uow: UnitOfWork, event: OrderConfirmed, envelope: Envelope) -> None:
-    await usecases.commit_for_order(
-        uow, event.order_id, has_stock_lines=bool(event.lines), now=_now()
-    )
+    await usecases.commit_for_order(uow, event.order_id, has_stock_lines=bool(event.lines), now=_now())
 
 
 async def on_order_cancelled(uow: UnitOfWork, event: OrderCancelled, envelope: Envelope) -> None:
     await usecases.cancel_for_order(
-        uow, event.order_id, release_stock=event.release_stock,
-        release=[(line.listing_id, line.quantity) for line in event.release_lines], now=_now(),
+        uow,
+        event.order_id,
+        release_stock=event.release_stock,
+        release=[(line.listing_id, line.quantity) for line in event.release_lines],
+        now=_now(),
     )
 
 
-async def on_maker_order_declined(
-    uow: UnitOfWork, event: MakerOrderDeclined, envelope: Envelope
-) -> None:
+async def on_maker_order_declined(uow: UnitOfWork, event: MakerOrderDeclined, envelope: Envelope) -> None:
     await usecases.decline_for_maker(
-        uow, event.order_id, event.maker_id,
-        release=[(line.listing_id, line.quantity) for line in event.release_lines], now=_now(),
+        uow,
+        event.order_id,
+        event.maker_id,
+        release=[(line.listing_id, line.quantity) for line in event.release_lines],
+        now=_now(),
     )
 
 

@@ -66,8 +66,10 @@ class MineQuery(PageQuery):
 def _blank_is_absent_in_schema(schema: dict[str, Any]) -> None:
     """The document says what the parser does: every parameter may also be sent blank."""
     for name, prop in list(schema.get("properties", {}).items()):
-        schema["properties"][name] = {"anyOf": [prop, {"type": "string", "maxLength": 0}],
-                                      **{k: prop[k] for k in ("description", "default") if k in prop}}
+        schema["properties"][name] = {
+            "anyOf": [prop, {"type": "string", "maxLength": 0}],
+            **{k: prop[k] for k in ("description", "default") if k in prop},
+        }
 
 
 class SearchQuery(PageQuery):
@@ -76,19 +78,19 @@ class SearchQuery(PageQuery):
     q: single_line(1, 200) | None = Field(  # type: ignore[valid-type]
         None,
         description="Full text over title, description, techniques, metals, stones, category "
-        "and style tags; English stemming (\"rings\" finds \"ring\"); web-search syntax "
-        "(\"quoted phrases\", -excluded, or)",
+        'and style tags; English stemming ("rings" finds "ring"); web-search syntax '
+        '("quoted phrases", -excluded, or)',
     )
     category: Category | None = None
     metal: MetalType | None = None
     fineness: int | None = Field(
-        None, ge=1, le=1000,
+        None,
+        ge=1,
+        le=1000,
         description="Per mille; with `metal`, that metal at that fineness",
     )
     stone: StoneType | None = Field(None, description="Stone type, e.g. sapphire")
-    stone_origin: StoneOrigin | None = Field(
-        None, description="With `stone`, that stone of that origin"
-    )
+    stone_origin: StoneOrigin | None = Field(None, description="With `stone`, that stone of that origin")
     min_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
     max_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
     production: ProductionKind | None = None
@@ -114,10 +116,7 @@ class SearchQuery(PageQuery):
 
     @model_validator(mode="after")
     def _price_range(self) -> SearchQuery:
-        if (
-            self.min_price is not None and self.max_price is not None
-            and self.min_price > self.max_price
-        ):
+        if self.min_price is not None and self.max_price is not None and self.min_price > self.max_price:
             raise PydanticCustomError("range_inverted", "min_price must not exceed max_price")
         return self
 
@@ -192,19 +191,18 @@ class ListingView(BaseModel):
     version: int
 
 
-
 class FacetCount(BaseModel):
     value: str
     count: int
     capped: bool = Field(
         description="More listings match than the cap: `count` is how many of the newest "
-        "`cap` matches have this value, a lower bound (show \"<count>+\")"
+        '`cap` matches have this value, a lower bound (show "<count>+")'
     )
 
 
 class Total(BaseModel):
     count: int
-    capped: bool = Field(description="At least `count` (the cap) match: show \"1000+\"")
+    capped: bool = Field(description='At least `count` (the cap) match: show "1000+"')
 
 
 class Facets(BaseModel):
@@ -250,8 +248,14 @@ class SearchResults(Page[ListingView]):
 def _ring_sizes(low: Decimal, high: Decimal) -> RingSizeView:
     # Cached: a handful of ranges recur across listings, and the UK/US table lookups were ~5 %
     # of a search's CPU (24 listings a page). The view is only ever serialised, never changed.
-    return RingSizeView(min=float(low), max=float(high), min_uk=uk_size(low), max_uk=uk_size(high),
-                        min_us=us_size(low), max_us=us_size(high))
+    return RingSizeView(
+        min=float(low),
+        max=float(high),
+        min_uk=uk_size(low),
+        max_uk=uk_size(high),
+        min_us=us_size(low),
+        max_us=us_size(high),
+    )
 
 
 def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> ListingView:
@@ -279,19 +283,27 @@ def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: boo
         stones=fields.stones,
         sourcing_claims=fields.sourcing_claims if full else [claim.scheme for claim in shown],
         claims=shown,
-        options=None if options is None else OptionsView(
+        options=None
+        if options is None
+        else OptionsView(
             ring_size_mm=_ring_sizes(options.ring_size_mm.min, options.ring_size_mm.max)
-            if options.ring_size_mm else None,
+            if options.ring_size_mm
+            else None,
             engraving=options.engraving,
             chain_lengths_cm=options.chain_lengths_cm,
         ),
         images=fields.images,
         availability=listing.availability,
         disclosures=disclosures(fields, claims, today),
-        maker=MakerCard(id=maker.id, handle=maker.handle, display_name=maker.display_name,
-                        evidenced_claims=evidenced_schemes(claims, today)),
+        maker=MakerCard(
+            id=maker.id,
+            handle=maker.handle,
+            display_name=maker.display_name,
+            evidenced_claims=evidenced_schemes(claims, today),
+        ),
         stock=StockView(available=stock.available, reserved=stock.reserved, sold=stock.sold)
-        if full and stock else None,
+        if full and stock
+        else None,
         created_at=listing.created_at,
         updated_at=listing.updated_at,
         published_at=listing.published_at,
@@ -310,8 +322,18 @@ _RENDERED: LRUCache[tuple[Any, ...], tuple[ListingDraft, bytes]] = LRUCache(maxs
 
 def listing_json(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> bytes:
     """`listing_view(...)` as JSON."""
-    key = (listing.id, listing.version, listing.status, listing.stock, listing.updated_at,
-           maker.id, maker.version, maker.status, today, full)
+    key = (
+        listing.id,
+        listing.version,
+        listing.status,
+        listing.stock,
+        listing.updated_at,
+        maker.id,
+        maker.version,
+        maker.status,
+        today,
+        full,
+    )
     cached = _RENDERED.get(key)
     if cached is not None and cached[0] is listing.fields:
         return cached[1]
@@ -330,14 +352,19 @@ def search_results_json(
         items=[],
         next_cursor=page.next_cursor,
         total=Total(count=page.total.count, capped=page.total.capped),
-        facets=Facets(**{
-            dimension: [FacetCount(value=c.value, count=c.count, capped=c.capped) for c in counts]
-            for dimension, counts in page.facets.items()
-        }),
+        facets=Facets(
+            **{
+                dimension: [FacetCount(value=c.value, count=c.count, capped=c.capped) for c in counts]
+                for dimension, counts in page.facets.items()
+            }
+        ),
     )
     rest = pydantic_core.to_json(results)
     head = b'{"items":['
     assert rest.startswith(head + b"]")
-    items = b",".join(listing_json(*found[listing_id], today, full=False)
-                      for listing_id in page.listing_ids if listing_id in found)
-    return head + items + rest[len(head):]
+    items = b",".join(
+        listing_json(*found[listing_id], today, full=False)
+        for listing_id in page.listing_ids
+        if listing_id in found
+    )
+    return head + items + rest[len(head) :]

@@ -98,8 +98,11 @@ def search_row(listing: Listing, maker: MakerRecord, today: date) -> SearchRow:
             attributes.append("recycled")
     for stone in fields.stones:
         origin = stone.origin.value.replace("_", "-")
-        terms += [f"stone:{stone.type}", f"stone_origin:{stone.origin}",
-                  f"stone_type_origin:{stone.type}:{stone.origin}"]
+        terms += [
+            f"stone:{stone.type}",
+            f"stone_origin:{stone.origin}",
+            f"stone_type_origin:{stone.type}:{stone.origin}",
+        ]
         attributes += [stone.type, origin]
     for claim in shown_sourcing_claims(fields, maker.claims, today):
         terms.append(f"sourcing:{claim.scheme}")
@@ -129,8 +132,16 @@ async def save_search_row(conn: asyncpg.Connection, row: SearchRow) -> None:
         "published_at = EXCLUDED.published_at, price_amount = EXCLUDED.price_amount, "
         "category = EXCLUDED.category, terms = EXCLUDED.terms, "
         "facet_bits = EXCLUDED.facet_bits, document = EXCLUDED.document",
-        row.listing_id, row.visible, row.published_at, row.price_amount, row.category,
-        row.terms, row.facet_bits, row.title, row.attributes, row.description,
+        row.listing_id,
+        row.visible,
+        row.published_at,
+        row.price_amount,
+        row.category,
+        row.terms,
+        row.facet_bits,
+        row.title,
+        row.attributes,
+        row.description,
     )
 
 
@@ -144,14 +155,28 @@ FACETS = ("category", "metal", "stone_origin", "production", "sourcing")
 # these bits (one bigint a match) instead of from each match's terms (a dozen strings each to
 # send, decode and count): 63 positions, 27 taken.
 FACET_TERMS: tuple[str, ...] = (
-    *(f"category:{value}" for value in (
-        "ring", "necklace", "pendant", "earrings", "bracelet", "bangle", "brooch", "cufflinks",
-        "anklet", "charm")),
+    *(
+        f"category:{value}"
+        for value in (
+            "ring",
+            "necklace",
+            "pendant",
+            "earrings",
+            "bracelet",
+            "bangle",
+            "brooch",
+            "cufflinks",
+            "anklet",
+            "charm",
+        )
+    ),
     *(f"metal:{value}" for value in ("gold", "silver", "platinum", "palladium", "other")),
     *(f"stone_origin:{value}" for value in ("natural", "lab_grown", "imitation")),
     *(f"production:{value}" for value in ("one_of_a_kind", "made_to_order", "ready_to_ship")),
-    *(f"sourcing:{value}" for value in (
-        "recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other")),
+    *(
+        f"sourcing:{value}"
+        for value in ("recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other")
+    ),
 )
 _FACET_BIT = {term: 1 << position for position, term in enumerate(FACET_TERMS)}
 
@@ -214,8 +239,6 @@ class Filters:
         if self.occasion:
             terms.append(f"occasion:{normalise_word(self.occasion)}")
         return terms
-
-
 
 
 @dataclass(frozen=True)
@@ -281,9 +304,7 @@ class _Position:
         if sort is not Sort.RELEVANCE:
             return encode_cursor([sort.value, key, str(self.listing_id)])
         window = [self.window[0].isoformat(), str(self.window[1])] if self.window else ["", ""]
-        return encode_cursor(
-            [sort.value, *window, self.tier, self.rank, key, str(self.listing_id)]
-        )
+        return encode_cursor([sort.value, *window, self.tier, self.rank, key, str(self.listing_id)])
 
 
 def _aware(text: str) -> datetime:
@@ -297,8 +318,7 @@ def decode_position(cursor: str | None, sort: Sort) -> _Position | None:
     """The position in a cursor; one made for another sort order is a 400."""
     if cursor is None:
         return None
-    shape = (str, str, str, int, float, str, str) if sort is Sort.RELEVANCE else (
-        str, _ORDERED[sort][2], str)
+    shape = (str, str, str, int, float, str, str) if sort is Sort.RELEVANCE else (str, _ORDERED[sort][2], str)
     position = decode_cursor(cursor, shape)
     assert position is not None
     if position[0] != sort.value:
@@ -340,9 +360,9 @@ async def search(
         tsquery = None
         if filters.q:
             # A query of stop words only ("the") has no lexemes: it filters nothing.
-            tsquery = await conn.fetchval(
-                "SELECT websearch_to_tsquery('english', $1)::text", filters.q
-            ) or None
+            tsquery = (
+                await conn.fetchval("SELECT websearch_to_tsquery('english', $1)::text", filters.q) or None
+            )
         sort = sort or (Sort.RELEVANCE if tsquery else Sort.NEWEST)
         if sort is Sort.RELEVANCE and tsquery is None:
             sort = Sort.NEWEST
@@ -377,12 +397,18 @@ async def search(
         )
         total, facets = _facets(newest, cap)
         if sort is Sort.RELEVANCE:
-            window = after.window if after else (
-                (newest[cap - 1]["published_at"], newest[cap - 1]["listing_id"])
-                if len(newest) > cap else None
+            window = (
+                after.window
+                if after
+                else (
+                    (newest[cap - 1]["published_at"], newest[cap - 1]["listing_id"])
+                    if len(newest) > cap
+                    else None
+                )
             )
             shown, more = await _relevance_page(
-                conn, sql, q, window, after, limit, _window_ranks(newest, cap, window))
+                conn, sql, q, window, after, limit, _window_ranks(newest, cap, window)
+            )
         else:
             shown, more = await _ordered_page(conn, sql, sort, after, limit)
         return SearchPage(
@@ -416,8 +442,13 @@ _RANKED_COLUMNS = itemgetter("rank", "published_at", "listing_id")
 
 
 async def _relevance_page(
-    conn: Executor, sql: _Sql, q: str, window: tuple[datetime, UUID] | None,
-    after: _Position | None, limit: int, window_ranks: list[_Ranked] | None = None,
+    conn: Executor,
+    sql: _Sql,
+    q: str,
+    window: tuple[datetime, UUID] | None,
+    after: _Position | None,
+    limit: int,
+    window_ranks: list[_Ranked] | None = None,
 ) -> tuple[list[_Position], bool]:
     """Relevance: the listings in the window (the cap's newest matches, or every match when
     there are no more) by rank, title matches first, newest first among equals; then older
@@ -454,8 +485,7 @@ async def _relevance_page(
                 *ranked_sql.params,
             )
             ranked = [(row["rank"], row["published_at"], row["listing_id"]) for row in rows]
-        shown = [_Position(at, listing_id, _RANKED, window, rank)
-                 for rank, at, listing_id in ranked[:limit]]
+        shown = [_Position(at, listing_id, _RANKED, window, rank) for rank, at, listing_id in ranked[:limit]]
         more = len(ranked) > limit
     if not more and window is not None:
         older = sql.copy()
@@ -470,14 +500,15 @@ async def _relevance_page(
             f"ORDER BY published_at DESC, listing_id DESC LIMIT {room + 1}",
             *older.params,
         )
-        shown += [_Position(row["published_at"], row["listing_id"], _OLDER, window)
-                  for row in rows[:room]]
+        shown += [_Position(row["published_at"], row["listing_id"], _OLDER, window) for row in rows[:room]]
         more = len(rows) > room
     return shown, more
 
 
 def _window_ranks(
-    newest: list[asyncpg.Record], cap: int, window: tuple[datetime, UUID] | None,
+    newest: list[asyncpg.Record],
+    cap: int,
+    window: tuple[datetime, UUID] | None,
 ) -> list[_Ranked] | None:
     """The ranked listings of the window, when the newest matches just read (`newest`, newest
     first, up to `cap` + 1) hold all of it: every match when there is no window (at most `cap`

@@ -72,15 +72,23 @@ class MakerRecord:
 
 
 _MAKER_COLUMNS = (
-    "id", "user_id", "version", "status", "handle", "display_name", "sourcing_claims",
-    "hallmarking", "works_precious_metals", "natural_diamonds", "accepts_commissions",
+    "id",
+    "user_id",
+    "version",
+    "status",
+    "handle",
+    "display_name",
+    "sourcing_claims",
+    "hallmarking",
+    "works_precious_metals",
+    "natural_diamonds",
+    "accepts_commissions",
     "updated_at",
 )
 _SELECT_MAKER = f"SELECT {', '.join(_MAKER_COLUMNS)} FROM makers"
 
 
-_PREFIXED = {prefix: [(column, prefix + column) for column in _MAKER_COLUMNS]
-             for prefix in ("", "maker_")}
+_PREFIXED = {prefix: [(column, prefix + column) for column in _MAKER_COLUMNS] for prefix in ("", "maker_")}
 
 
 def _maker(row: asyncpg.Record, prefix: str = "") -> MakerRecord:
@@ -123,12 +131,23 @@ async def makers_by_id(db: Executor, maker_ids: list[UUID]) -> dict[UUID, MakerR
 # --- listings -------------------------------------------------------------------------------------
 
 _LISTING_COLUMNS = (
-    "id", "maker_id", "status", "fields", "stock_available", "stock_reserved", "stock_sold",
-    "created_at", "updated_at", "published_at", "version",
+    "id",
+    "maker_id",
+    "status",
+    "fields",
+    "stock_available",
+    "stock_reserved",
+    "stock_sold",
+    "created_at",
+    "updated_at",
+    "published_at",
+    "version",
 )
 _SELECT_LISTING = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM listings"
 _SELECT_LISTING_AND_MAKER = (
-    "SELECT " + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS) + ", "
+    "SELECT "
+    + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS)
+    + ", "
     + ", ".join(f"m.{c} AS maker_{c}" for c in _MAKER_COLUMNS)
     + " FROM listings l JOIN makers m ON m.id = l.maker_id"
 )
@@ -175,11 +194,17 @@ def _counters(row: asyncpg.Record) -> StockCounters | None:
 def _values(listing: Listing) -> list[Any]:
     stock = listing.stock
     return [
-        listing.id, listing.maker_id, listing.status.value,
+        listing.id,
+        listing.maker_id,
+        listing.status.value,
         listing.fields.model_dump(mode="json"),
-        stock.available if stock else None, stock.reserved if stock else None,
+        stock.available if stock else None,
+        stock.reserved if stock else None,
         stock.sold if stock else None,
-        listing.created_at, listing.updated_at, listing.published_at, listing.version,
+        listing.created_at,
+        listing.updated_at,
+        listing.published_at,
+        listing.version,
     ]
 
 
@@ -191,15 +216,11 @@ async def get_listing(db: Executor, listing_id: UUID) -> tuple[Listing, MakerRec
 async def listings_with_makers(
     db: Executor, listing_ids: list[UUID]
 ) -> dict[UUID, tuple[Listing, MakerRecord]]:
-    rows = await db.fetch(
-        f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = ANY($1::uuid[])", listing_ids
-    )
+    rows = await db.fetch(f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = ANY($1::uuid[])", listing_ids)
     return {row["id"]: (_listing(row), _maker(row, "maker_")) for row in rows}
 
 
-async def own_listing_for_update(
-    uow: UnitOfWork, listing_id: UUID, maker_id: UUID
-) -> Listing | None:
+async def own_listing_for_update(uow: UnitOfWork, listing_id: UUID, maker_id: UUID) -> Listing | None:
     """The maker's own listing, locked. Another maker's is not found: authorisation is part of
     the query."""
     row = await uow.conn.fetchrow(
@@ -218,9 +239,7 @@ async def listings_for_update(uow: UnitOfWork, listing_ids: list[UUID]) -> dict[
 
 
 async def maker_listings_for_update(uow: UnitOfWork, maker_id: UUID) -> list[Listing]:
-    rows = await uow.conn.fetch(
-        f"{_SELECT_LISTING} WHERE maker_id = $1 ORDER BY id FOR UPDATE", maker_id
-    )
+    rows = await uow.conn.fetch(f"{_SELECT_LISTING} WHERE maker_id = $1 ORDER BY id FOR UPDATE", maker_id)
     return [uow.track(_listing(row)) for row in rows]
 
 
@@ -281,9 +300,7 @@ async def update_listing(uow: UnitOfWork, listing: Listing) -> StockCounters | N
         raise ValueError(f"listing {listing.id} was not loaded in this unit of work")
     stored = await uow.conn.fetchrow(_UPDATE_LISTING, listing.id, loaded, *_values(listing)[2:])
     if stored is None:
-        raise conflict(
-            "concurrent_update", "The listing was changed meanwhile; reload it and try again"
-        )
+        raise conflict("concurrent_update", "The listing was changed meanwhile; reload it and try again")
     uow.mark_saved(listing)
     return _counters(stored)
 
@@ -312,9 +329,16 @@ async def record_stock_change(
         "INSERT INTO inventory_ledger (listing_id, order_id, reason, available_delta, "
         "reserved_delta, sold_delta, available, reserved, sold, at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        listing_id, order_id, reason,
-        after.available - before.available, after.reserved - before.reserved,
-        after.sold - before.sold, after.available, after.reserved, after.sold, at,
+        listing_id,
+        order_id,
+        reason,
+        after.available - before.available,
+        after.reserved - before.reserved,
+        after.sold - before.sold,
+        after.available,
+        after.reserved,
+        after.sold,
+        at,
     )
 
 
@@ -345,10 +369,14 @@ async def get_reservation(conn: asyncpg.Connection, order_id: UUID) -> Reservati
         status=ReservationStatus(row["status"]),
         lines=[
             ReservationLine(
-                line_id=line["line_id"], listing_id=line["listing_id"],
-                maker_id=line["maker_id"], quantity=line["quantity"],
+                line_id=line["line_id"],
+                listing_id=line["listing_id"],
+                maker_id=line["maker_id"],
+                quantity=line["quantity"],
                 unit_price=Money(amount=line["price_amount"], currency=line["price_currency"]),
-                held=line["held"], sold=line["sold"], released=line["released"],
+                held=line["held"],
+                sold=line["sold"],
+                released=line["released"],
             )
             for line in lines
         ],
@@ -363,17 +391,31 @@ async def insert_reservation(conn: asyncpg.Connection, reservation: Reservation)
     await conn.execute(
         "INSERT INTO reservations (order_id, status, expires_at, declined_makers, created_at, "
         "updated_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        reservation.order_id, reservation.status.value, reservation.expires_at,
-        reservation.declined_makers, reservation.created_at, reservation.updated_at,
+        reservation.order_id,
+        reservation.status.value,
+        reservation.expires_at,
+        reservation.declined_makers,
+        reservation.created_at,
+        reservation.updated_at,
     )
     await conn.executemany(
         "INSERT INTO reservation_lines (order_id, line_id, position, listing_id, maker_id, "
         "quantity, price_amount, price_currency, held, sold, released) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         [
-            (reservation.order_id, line.line_id, position, line.listing_id, line.maker_id,
-             line.quantity, line.unit_price.amount, line.unit_price.currency, line.held,
-             line.sold, line.released)
+            (
+                reservation.order_id,
+                line.line_id,
+                position,
+                line.listing_id,
+                line.maker_id,
+                line.quantity,
+                line.unit_price.amount,
+                line.unit_price.currency,
+                line.held,
+                line.sold,
+                line.released,
+            )
             for position, line in enumerate(reservation.lines)
         ],
     )
@@ -381,16 +423,19 @@ async def insert_reservation(conn: asyncpg.Connection, reservation: Reservation)
 
 async def update_reservation(conn: asyncpg.Connection, reservation: Reservation) -> None:
     await conn.execute(
-        "UPDATE reservations SET status = $2, declined_makers = $3, updated_at = $4 "
-        "WHERE order_id = $1",
-        reservation.order_id, reservation.status.value, reservation.declined_makers,
+        "UPDATE reservations SET status = $2, declined_makers = $3, updated_at = $4 WHERE order_id = $1",
+        reservation.order_id,
+        reservation.status.value,
+        reservation.declined_makers,
         reservation.updated_at,
     )
     await conn.executemany(
         "UPDATE reservation_lines SET held = $3, sold = $4, released = $5 "
         "WHERE order_id = $1 AND line_id = $2",
-        [(reservation.order_id, line.line_id, line.held, line.sold, line.released)
-         for line in reservation.lines],
+        [
+            (reservation.order_id, line.line_id, line.held, line.sold, line.released)
+            for line in reservation.lines
+        ],
     )
 
 
@@ -399,6 +444,7 @@ async def due_reservations(db: Executor, now: datetime, limit: int) -> list[UUID
     rows = await db.fetch(
         "SELECT order_id FROM reservations WHERE status = 'held' AND expires_at <= $1 "
         "ORDER BY expires_at LIMIT $2",
-        now, limit,
+        now,
+        limit,
     )
     return [row["order_id"] for row in rows]

@@ -57,21 +57,28 @@ class Passwords:
             return False
 
 
-async def register(db: store.Executor, passwords: Passwords, email: str, password: str,
-                   display_name: str, role: Role, user_id: uuid.UUID | None = None) -> Account:
+async def register(
+    db: store.Executor,
+    passwords: Passwords,
+    email: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    user_id: uuid.UUID | None = None,
+) -> Account:
     """A new account; `email` is already valid and normalised. 422 weak_password, 409
     email_taken. `user_id` is given only for demo accounts whose id other services know."""
     violations = password_violations(password, email)
     if violations:
         raise weak_password(violations)
-    account = Account(user_id or uuid.uuid4(), email, display_name, role,
-                      await passwords.hash(password))
+    account = Account(user_id or uuid.uuid4(), email, display_name, role, await passwords.hash(password))
     await store.insert_user(db, account)
     return account
 
 
-async def sign_in(pool: asyncpg.Pool, passwords: Passwords, throttle: LoginThrottle,
-                  email: str, password: str, address: str) -> Account:
+async def sign_in(
+    pool: asyncpg.Pool, passwords: Passwords, throttle: LoginThrottle, email: str, password: str, address: str
+) -> Account:
     """The account these credentials open: 429 when throttled, 401 when they open none (the
     same answer, after the same work, for an unknown email and a wrong password)."""
     account_key = f"account:{email}"
@@ -90,8 +97,9 @@ async def sign_in(pool: asyncpg.Pool, passwords: Passwords, throttle: LoginThrot
     return account
 
 
-async def create_operator_account(conn: asyncpg.Connection, email: str, password: str,
-                                  exist_ok: bool = False) -> uuid.UUID:
+async def create_operator_account(
+    conn: asyncpg.Connection, email: str, password: str, exist_ok: bool = False
+) -> uuid.UUID:
     """An operator account (`marketplace create-operator`, `marketplace up`). With `exist_ok`
     an existing operator with this email is kept as it is (its password is not reset); an
     account of another role is never promoted."""
@@ -106,8 +114,9 @@ async def create_operator_account(conn: asyncpg.Connection, email: str, password
     return account.id
 
 
-async def ensure_demo_account(conn: asyncpg.Connection, user_id: uuid.UUID, email: str,
-                              password: str, display_name: str, role: Role) -> None:
+async def ensure_demo_account(
+    conn: asyncpg.Connection, user_id: uuid.UUID, email: str, password: str, display_name: str, role: Role
+) -> None:
     """A development account with a fixed id (the seeded makers' records name it), created
     once; an existing account with that email is left as it is."""
     email = valid_email(email)

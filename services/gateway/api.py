@@ -46,12 +46,15 @@ class _Body(BaseModel):
 
 class RegisterIn(_Body):
     email: Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(valid_email)] = Field(
-        description="Compared case-insensitively; stored trimmed and lower-cased")
+        description="Compared case-insensitively; stored trimmed and lower-cased"
+    )
     password: str = Field(
         description=f"{PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters, not the email "
-                    "address nor its local part (else 422 `weak_password`)")
-    display_name: Annotated[str, Field(max_length=DISPLAY_NAME_MAX_LENGTH),
-                            AfterValidator(valid_display_name)]
+        "address nor its local part (else 422 `weak_password`)"
+    )
+    display_name: Annotated[
+        str, Field(max_length=DISPLAY_NAME_MAX_LENGTH), AfterValidator(valid_display_name)
+    ]
     role: SelfServiceRole = Field(description="Operators are never created through the API")
 
 
@@ -63,13 +66,13 @@ class AccountOut(BaseModel):
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
-        return cls(user_id=account.id, email=account.email, role=account.role,
-                   display_name=account.display_name)
+        return cls(
+            user_id=account.id, email=account.email, role=account.role, display_name=account.display_name
+        )
 
 
 class TokenIn(_Body):
-    email: Annotated[str, Field(min_length=1, max_length=EMAIL_MAX_LENGTH),
-                     AfterValidator(normalise_email)]
+    email: Annotated[str, Field(min_length=1, max_length=EMAIL_MAX_LENGTH), AfterValidator(normalise_email)]
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
@@ -79,30 +82,50 @@ class TokenOut(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires")
 
 
-@routes.post("/api/v1/auth/register", body=RegisterIn, response=AccountOut, status=201,
-             auth="none", extra_responses={
-                 409: "email_taken: an account with this email exists",
-                 422: "Validation failed; weak_password names the password rule broken"})
+@routes.post(
+    "/api/v1/auth/register",
+    body=RegisterIn,
+    response=AccountOut,
+    status=201,
+    auth="none",
+    extra_responses={
+        409: "email_taken: an account with this email exists",
+        422: "Validation failed; weak_password names the password rule broken",
+    },
+)
 async def register(call: Call) -> AccountOut:
     """Register a customer or maker account."""
     body: RegisterIn = call.body
-    account = await accounts.register(call.app[POOL], call.app[PASSWORDS], body.email,
-                                      body.password, body.display_name, body.role)
+    account = await accounts.register(
+        call.app[POOL], call.app[PASSWORDS], body.email, body.password, body.display_name, body.role
+    )
     return AccountOut.of(account)
 
 
-@routes.post("/api/v1/auth/token", body=TokenIn, response=TokenOut, auth="none",
-             extra_responses={401: "Invalid email or password",
-                              429: "Too many sign-in attempts for this account or from this "
-                                   "address; Retry-After says when to try again"})
+@routes.post(
+    "/api/v1/auth/token",
+    body=TokenIn,
+    response=TokenOut,
+    auth="none",
+    extra_responses={
+        401: "Invalid email or password",
+        429: "Too many sign-in attempts for this account or from this "
+        "address; Retry-After says when to try again",
+    },
+)
 async def issue_token(call: Call) -> web.Response:
     """Exchange email and password for a short-lived access token (a Bearer JWT)."""
     body: TokenIn = call.body
-    account = await accounts.sign_in(call.app[POOL], call.app[PASSWORDS], call.app[LOGIN_THROTTLE],
-                                     body.email, body.password, client_address(call.request))
+    account = await accounts.sign_in(
+        call.app[POOL],
+        call.app[PASSWORDS],
+        call.app[LOGIN_THROTTLE],
+        body.email,
+        body.password,
+        client_address(call.request),
+    )
     issuer = call.app[ISSUER]
-    token = TokenOut(access_token=issuer.issue(account.id, account.role),
-                     expires_in=issuer.lifetime_s)
+    token = TokenOut(access_token=issuer.issue(account.id, account.role), expires_in=issuer.lifetime_s)
     return json_response(token, headers={"Cache-Control": "no-store"})
 
 

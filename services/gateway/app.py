@@ -43,15 +43,18 @@ class EntryPoint(Routes):
 
 async def _accounts(app: web.Application) -> AsyncIterator[None]:
     settings = app[GATEWAY_SETTINGS]
-    issuer = TokenIssuer(settings.private_key_pem(), settings.jwt_issuer, settings.jwt_audience,
-                         settings.token_lifetime_s)
+    issuer = TokenIssuer(
+        settings.private_key_pem(), settings.jwt_issuer, settings.jwt_audience, settings.token_lifetime_s
+    )
     # Fail at start, not at every request, when the public key the services verify with is
     # not this private key's.
     try:
         app[VERIFIER].verify(issuer.issue(uuid.uuid4(), "customer"))
     except ProblemError as exc:
-        raise RuntimeError(f"Tokens the gateway signs do not verify: {exc.detail}; is "
-                           "MARKET_JWT_PUBLIC_KEY(_FILE) the public half of the gateway's key?") from None
+        raise RuntimeError(
+            f"Tokens the gateway signs do not verify: {exc.detail}; is "
+            "MARKET_JWT_PUBLIC_KEY(_FILE) the public half of the gateway's key?"
+        ) from None
     app[ISSUER] = issuer
     app[PASSWORDS] = Passwords(settings.password_hash_concurrency)
     app[LOGIN_THROTTLE] = settings.login_throttle()
@@ -62,21 +65,23 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
     settings = app[GATEWAY_SETTINGS]
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=0, limit_per_host=settings.upstream_max_connections),
-        timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_s,
-                                      sock_connect=settings.upstream_connect_timeout_s),
+        timeout=aiohttp.ClientTimeout(
+            total=settings.upstream_timeout_s, sock_connect=settings.upstream_connect_timeout_s
+        ),
         # Bytes pass through as the service sent them (Content-Encoding and Content-Length
         # included), and no cookie of one client is ever kept for another.
         auto_decompress=False,
         cookie_jar=aiohttp.DummyCookieJar(),
     )
     upstreams = proxy.Upstreams(
-        {"makers": settings.makers_url, "catalogue": settings.catalogue_url,
-         "orders": settings.orders_url},
-        session, probe_timeout_s=min(2.0, settings.upstream_timeout_s),
+        {"makers": settings.makers_url, "catalogue": settings.catalogue_url, "orders": settings.orders_url},
+        session,
+        probe_timeout_s=min(2.0, settings.upstream_timeout_s),
     )
     app[proxy.UPSTREAMS] = upstreams
     app[proxy.API_DOCUMENT] = proxy.ApiDocument(
-        TITLE, upstreams, lambda: openapi_document(TITLE, app[ROUTES]), settings.openapi_ttl_s)
+        TITLE, upstreams, lambda: openapi_document(TITLE, app[ROUTES]), settings.openapi_ttl_s
+    )
     yield
     await session.close()
 

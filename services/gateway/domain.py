@@ -1,19 +1,19 @@
 """The gateway's rules, pure: accounts, passwords and the token buckets that throttle sign-ins.
 
-    email     trimmed and lower-cased before it is stored or compared, so `Ada@Example.COM` and
-              `ada@example.com` are one account; at most 254 characters, one `@`, a dot in the
-              domain, no spaces.
-    password  10 to 1024 characters, and neither the email address nor its local part. Length
-              is the rule rather than composition (NIST SP 800-63B); the upper bound keeps one
-              request from buying an unbounded amount of hashing.
-    name      the display name: trimmed, 1 to 80 characters.
-    role      `customer` or `maker` by registration; `operator` only by the command line
-              (`marketplace create-operator`), never through the public API.
-    sign-in   every attempt takes a token from the bucket of the account (by normalised email,
-              known or not) and from that of the client address; an empty bucket is a 429
-              before any password is checked. A successful sign-in gives the account's token
-              back, so only failures wear an account down; the address bucket counts every
-              attempt.
+email     trimmed and lower-cased before it is stored or compared, so `Ada@Example.COM` and
+          `ada@example.com` are one account; at most 254 characters, one `@`, a dot in the
+          domain, no spaces.
+password  10 to 1024 characters, and neither the email address nor its local part. Length
+          is the rule rather than composition (NIST SP 800-63B); the upper bound keeps one
+          request from buying an unbounded amount of hashing.
+name      the display name: trimmed, 1 to 80 characters.
+role      `customer` or `maker` by registration; `operator` only by the command line
+          (`marketplace create-operator`), never through the public API.
+sign-in   every attempt takes a token from the bucket of the account (by normalised email,
+          known or not) and from that of the client address; an empty bucket is a 429
+          before any password is checked. A successful sign-in gives the account's token
+          back, so only failures wear an account down; the address bucket counts every
+          attempt.
 """
 
 from __future__ import annotations

@@ -32,8 +32,12 @@ def client_address(request: web.Request) -> str:
     left are whatever the client claimed)."""
     hops = request.app[TRUSTED_PROXY_HOPS]
     if hops:
-        forwarded = [part.strip() for value in request.headers.getall("X-Forwarded-For", [])
-                     for part in value.split(",") if part.strip()]
+        forwarded = [
+            part.strip()
+            for value in request.headers.getall("X-Forwarded-For", [])
+            for part in value.split(",")
+            if part.strip()
+        ]
         if len(forwarded) >= hops:
             return forwarded[-hops][:100]
     return request.remote or "unknown"
@@ -47,8 +51,7 @@ class RateLimiter:
 
     SWEEP_EVERY_S = 60.0
 
-    def __init__(self, per_second: float, burst: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_second: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
         self._rate = per_second
         self._burst = float(burst)
         self._clock = clock
@@ -103,8 +106,17 @@ class Cors:
     Authorization header, not in cookies, so credentials are never allowed."""
 
     METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE"
-    HEADERS = frozenset({"authorization", "content-type", "idempotency-key", "x-request-id",
-                         "accept", "accept-language", "content-language"})
+    HEADERS = frozenset(
+        {
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-request-id",
+            "accept",
+            "accept-language",
+            "content-language",
+        }
+    )
     EXPOSED = "X-Request-ID, Retry-After, Idempotent-Replayed, Location"
     MAX_AGE_S = "600"
 
@@ -118,15 +130,20 @@ class Cors:
     def preflight(self, request: web.Request) -> web.Response:
         origin = request.headers.get("Origin")
         if not self.allows(origin):
-            raise ProblemError(403, "Forbidden", f"Origin {origin} is not allowed",
-                               code="cors_origin_denied")
-        requested = {h.strip().lower() for h in
-                     request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
-        return web.Response(status=204, headers={
-            "Access-Control-Allow-Methods": self.METHODS,
-            "Access-Control-Allow-Headers": ", ".join(sorted(requested & self.HEADERS)),
-            "Access-Control-Max-Age": self.MAX_AGE_S,
-        })
+            raise ProblemError(403, "Forbidden", f"Origin {origin} is not allowed", code="cors_origin_denied")
+        requested = {
+            h.strip().lower()
+            for h in request.headers.get("Access-Control-Request-Headers", "").split(",")
+            if h.strip()
+        }
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": self.METHODS,
+                "Access-Control-Allow-Headers": ", ".join(sorted(requested & self.HEADERS)),
+                "Access-Control-Max-Age": self.MAX_AGE_S,
+            },
+        )
 
     async def on_response_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
         """Every response (errors and streamed bodies too) says who may read it."""

@@ -42,20 +42,29 @@ PROXY_PATH = "/api/v1/{segment:" + "|".join(OWNERS) + "}{tail:(?:/.*)?}"
 # RFC 9110 §7.6.1, and Proxy-Connection which old clients still send. Host and Content-Length
 # are set by the client library for the hop to the service; Expect was already answered here;
 # X-Request-ID is replaced by the request's id (the caller's only when it was sane).
-_HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade",
-})
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
 _NOT_FORWARDED = _HOP_BY_HOP | {"host", "content-length", "expect", "x-request-id"}
 
 
 def end_to_end(headers: Any, drop: frozenset[str] = _HOP_BY_HOP) -> CIMultiDict[str]:
     """The headers meant for the far end: without hop-by-hop ones, nor any the Connection
     header names as such."""
-    named = {token.strip().lower() for value in headers.getall("Connection", [])
-             for token in value.split(",")}
-    return CIMultiDict((k, v) for k, v in headers.items()
-                       if k.lower() not in drop and k.lower() not in named)
+    named = {
+        token.strip().lower() for value in headers.getall("Connection", []) for token in value.split(",")
+    }
+    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in drop and k.lower() not in named)
 
 
 def owner(path: str) -> str | None:
@@ -69,8 +78,7 @@ class Upstreams:
     as several API instances (its URL setting a comma-separated list): requests go to them
     in turn, and one that refuses the connection is passed over for the next."""
 
-    def __init__(self, urls: dict[str, str], session: aiohttp.ClientSession,
-                 probe_timeout_s: float) -> None:
+    def __init__(self, urls: dict[str, str], session: aiohttp.ClientSession, probe_timeout_s: float) -> None:
         self.instances = {
             name: [URL(u.strip().rstrip("/")) for u in url.split(",") if u.strip()]
             for name, url in urls.items()
@@ -108,10 +116,12 @@ class Upstreams:
                     log.warning("upstream_answer_broken", service=service, error=repr(exc))
                     raise _unavailable(service) from None
                 del answer_headers["Content-Length"]  # set again for the body sent
-                return web.Response(status=upstream.status, reason=upstream.reason,
-                                    headers=answer_headers, body=answer)
-            response = web.StreamResponse(status=upstream.status, reason=upstream.reason,
-                                          headers=answer_headers)
+                return web.Response(
+                    status=upstream.status, reason=upstream.reason, headers=answer_headers, body=answer
+                )
+            response = web.StreamResponse(
+                status=upstream.status, reason=upstream.reason, headers=answer_headers
+            )
             await response.prepare(request)
             try:
                 async for chunk in upstream.content.iter_chunked(64 * 1024):
@@ -126,14 +136,19 @@ class Upstreams:
             await response.write_eof()
             return response
 
-    async def _send(self, method: str, service: str, raw_path: str, headers: CIMultiDict[str],
-                    body: bytes) -> aiohttp.ClientResponse:
+    async def _send(
+        self, method: str, service: str, raw_path: str, headers: CIMultiDict[str], body: bytes
+    ) -> aiohttp.ClientResponse:
         failure: Exception | None = None
         for base in self._rotation(service):
             target = URL(str(base) + raw_path, encoded=True)
             try:
                 return await self.session.request(
-                    method, target, headers=headers, data=body or None, allow_redirects=False,
+                    method,
+                    target,
+                    headers=headers,
+                    data=body or None,
+                    allow_redirects=False,
                     # Send only what the client sent: no default Accept, User-Agent, etc.
                     skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
                 )
@@ -156,9 +171,13 @@ _BUFFERED_MAX = 256 * 1024
 
 
 def _unavailable(service: str) -> ProblemError:
-    return ProblemError(503, "Service unavailable",
-                        f"The {service} service is not answering; try again shortly",
-                        code="service_unavailable", headers={"Retry-After": "5"})
+    return ProblemError(
+        503,
+        "Service unavailable",
+        f"The {service} service is not answering; try again shortly",
+        code="service_unavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 async def _read_body(request: web.Request) -> bytes:
@@ -166,8 +185,9 @@ async def _read_body(request: web.Request) -> bytes:
     request is refused before anything reaches a service."""
     limit = request.app[SETTINGS].max_body_bytes
     if (request.content_length or 0) > limit:
-        raise ProblemError(413, "Payload too large", f"The body exceeds {limit} bytes",
-                           code="payload_too_large")
+        raise ProblemError(
+            413, "Payload too large", f"The body exceeds {limit} bytes", code="payload_too_large"
+        )
     return await request.read()  # also 413 (client_max_size) for a longer chunked body
 
 
@@ -198,8 +218,9 @@ async def upstream_health(request: web.Request) -> web.Response:
 
     results = dict(zip(SERVICES, await asyncio.gather(*(probe(s) for s in SERVICES)), strict=True))
     ready = all(r["status"] == "ready" for r in results.values())
-    return json_response({"status": "ready" if ready else "degraded", "upstreams": results},
-                         status=200 if ready else 503)
+    return json_response(
+        {"status": "ready" if ready else "degraded", "upstreams": results}, status=200 if ready else 503
+    )
 
 
 # --- the OpenAPI document of the whole API -------------------------------------------------------
@@ -212,8 +233,11 @@ def merge_documents(title: str, documents: dict[str, dict[str, Any] | None]) -> 
     is left out, and the document says so."""
     merged: dict[str, Any] = {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": "1.0.0",
-                 "description": "The marketplace's public API, served by the gateway."},
+        "info": {
+            "title": title,
+            "version": "1.0.0",
+            "description": "The marketplace's public API, served by the gateway.",
+        },
         "paths": {},
         "components": {"schemas": {}, "securitySchemes": {}},
     }
@@ -223,9 +247,11 @@ def merge_documents(title: str, documents: dict[str, dict[str, Any] | None]) -> 
         if document is None:
             continue
         components = document.get("components", {})
-        renamed = {name: f"{service.capitalize()}{name}"
-                   for name, schema in components.get("schemas", {}).items()
-                   if name in schemas and schemas[name] != schema}
+        renamed = {
+            name: f"{service.capitalize()}{name}"
+            for name, schema in components.get("schemas", {}).items()
+            if name in schemas and schemas[name] != schema
+        }
         document = _rename_refs(document, renamed) if renamed else document
         for name, schema in document.get("components", {}).get("schemas", {}).items():
             schemas[renamed.get(name, name)] = schema
@@ -235,7 +261,8 @@ def merge_documents(title: str, documents: dict[str, dict[str, Any] | None]) -> 
                 merged["paths"][path] = operations
     if missing:
         merged["info"]["description"] += (
-            f" Not included (unavailable when this was generated): {', '.join(missing)}.")
+            f" Not included (unavailable when this was generated): {', '.join(missing)}."
+        )
         merged["info"]["x-unavailable-services"] = missing
     return merged
 
@@ -243,10 +270,14 @@ def merge_documents(title: str, documents: dict[str, dict[str, Any] | None]) -> 
 def _rename_refs(value: Any, renamed: dict[str, str]) -> Any:
     prefix = "#/components/schemas/"
     if isinstance(value, dict):
-        return {k: (prefix + renamed.get(v.removeprefix(prefix), v.removeprefix(prefix))
-                    if k == "$ref" and isinstance(v, str) and v.startswith(prefix)
-                    else _rename_refs(v, renamed))
-                for k, v in value.items()}
+        return {
+            k: (
+                prefix + renamed.get(v.removeprefix(prefix), v.removeprefix(prefix))
+                if k == "$ref" and isinstance(v, str) and v.startswith(prefix)
+                else _rename_refs(v, renamed)
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_rename_refs(v, renamed) for v in value]
     return value
@@ -255,8 +286,9 @@ def _rename_refs(value: Any, renamed: dict[str, str]) -> Any:
 class ApiDocument:
     """The merged document, rebuilt at most once per `ttl_s` (one rebuild at a time)."""
 
-    def __init__(self, title: str, upstreams: Upstreams, own: Callable[[], dict[str, Any]],
-                 ttl_s: float) -> None:
+    def __init__(
+        self, title: str, upstreams: Upstreams, own: Callable[[], dict[str, Any]], ttl_s: float
+    ) -> None:
         self._title = title
         self._upstreams = upstreams
         self._own = own
@@ -270,7 +302,8 @@ class ApiDocument:
             if self._document is None or time.monotonic() - self._built_at > self._ttl_s:
                 fetched = await asyncio.gather(*(self._fetch(s) for s in SERVICES))
                 self._document = merge_documents(
-                    self._title, {"gateway": self._own(), **dict(zip(SERVICES, fetched, strict=True))})
+                    self._title, {"gateway": self._own(), **dict(zip(SERVICES, fetched, strict=True))}
+                )
                 self._built_at = time.monotonic()
             return self._document
 

@@ -24,13 +24,17 @@ _USER = "SELECT id, email, display_name, role, password_hash FROM users"
 async def insert_user(db: Executor, account: Account) -> None:
     try:
         await db.execute(
-            "INSERT INTO users (id, email, display_name, role, password_hash) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            account.id, account.email, account.display_name, account.role, account.password_hash,
+            "INSERT INTO users (id, email, display_name, role, password_hash) VALUES ($1, $2, $3, $4, $5)",
+            account.id,
+            account.email,
+            account.display_name,
+            account.role,
+            account.password_hash,
         )
     except asyncpg.UniqueViolationError:
         raise Conflict(
-            "An account with this email exists", code="email_taken",
+            "An account with this email exists",
+            code="email_taken",
             errors=[Violation(("body", "email"), "Email is taken", "email_taken")],
         ) from None
 
@@ -46,7 +50,8 @@ async def get_user_by_email(db: Executor, email: str) -> Account | None:
 async def set_password_hash(db: Executor, user_id: uuid.UUID, password_hash: str) -> None:
     await db.execute(
         "UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1",
-        user_id, password_hash,
+        user_id,
+        password_hash,
     )
 
 
@@ -57,8 +62,10 @@ def _account(row: asyncpg.Record | None) -> Account | None:
 # --- the sign-in throttle ------------------------------------------------------------------------
 
 # The bucket's level now: what it held, refilled for the time since, capped at its burst.
-_LEVEL = ("least($2::float8, b.tokens + $3::float8 * "
-          "greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8))")
+_LEVEL = (
+    "least($2::float8, b.tokens + $3::float8 * "
+    "greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8))"
+)
 
 # Take one token when the bucket holds one; no row back means it was empty. A new key starts
 # full. The row lock of the upsert serialises concurrent attempts on one key.
@@ -87,8 +94,9 @@ async def take_login_tokens(pool: asyncpg.Pool, buckets: list[tuple[str, Bucket]
             async with conn.transaction():
                 for key, bucket in buckets:
                     if await conn.fetchval(_TAKE, key, bucket.burst, bucket.per_second) is None:
-                        raise _Empty(await conn.fetchval(
-                            _SECONDS_TO_NEXT, key, bucket.burst, bucket.per_second))
+                        raise _Empty(
+                            await conn.fetchval(_SECONDS_TO_NEXT, key, bucket.burst, bucket.per_second)
+                        )
         except _Empty as empty:  # rolled back: the other buckets keep their tokens
             return empty.wait_s
     return None
@@ -97,7 +105,8 @@ async def take_login_tokens(pool: asyncpg.Pool, buckets: list[tuple[str, Bucket]
 async def return_login_token(db: Executor, key: str, bucket: Bucket) -> None:
     await db.execute(
         "UPDATE login_throttle SET tokens = least($2::float8, tokens + 1) WHERE key = $1",
-        key, bucket.burst,
+        key,
+        bucket.burst,
     )
 
 

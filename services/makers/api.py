@@ -68,10 +68,14 @@ def _view(principal: Principal | None, maker: Maker | None, today: date) -> Owne
 _409 = "Conflict with the current state (named in `current_state`)"
 
 
-@routes.post("/api/v1/makers", body=MakerProfile, response=OwnerMakerView, status=201,
-             roles=("maker",),
-             extra_responses={409: "maker_exists: you already have a maker record; "
-                                   "handle_taken"})
+@routes.post(
+    "/api/v1/makers",
+    body=MakerProfile,
+    response=OwnerMakerView,
+    status=201,
+    roles=("maker",),
+    extra_responses={409: "maker_exists: you already have a maker record; handle_taken"},
+)
 async def create_maker(call: Call) -> OwnerMakerView:
     """Start a maker application (a draft) for the calling maker user."""
     now = _now()
@@ -90,8 +94,13 @@ async def get_my_maker(call: Call) -> OwnerMakerView:
     return maker.owner_view(_now().date())
 
 
-@routes.patch("/api/v1/makers/{id}", body=MakerProfilePatch, response=OwnerMakerView,
-              roles=("maker",), extra_responses={409: _409 + "; handle_taken; concurrent_update"})
+@routes.patch(
+    "/api/v1/makers/{id}",
+    body=MakerProfilePatch,
+    response=OwnerMakerView,
+    roles=("maker",),
+    extra_responses={409: _409 + "; handle_taken; concurrent_update"},
+)
 async def edit_maker(call: Call) -> OwnerMakerView:
     """Edit the profile (owner; only in draft or changes_requested). Only the fields sent change;
     null clears an optional field."""
@@ -101,8 +110,9 @@ async def edit_maker(call: Call) -> OwnerMakerView:
     return maker.owner_view(now.date())
 
 
-@routes.post("/api/v1/makers/{id}/submit", response=OwnerMakerView, roles=("maker",),
-             extra_responses={409: _409})
+@routes.post(
+    "/api/v1/makers/{id}/submit", response=OwnerMakerView, roles=("maker",), extra_responses={409: _409}
+)
 async def submit_maker(call: Call) -> OwnerMakerView:
     """Submit the application for review (owner). 422 names each unmet blocking checklist item."""
     now = _now()
@@ -114,20 +124,29 @@ async def submit_maker(call: Call) -> OwnerMakerView:
 # --- operations ----------------------------------------------------------------------------------
 
 
-@routes.post("/api/v1/makers/{id}/review", body=ReviewIn, response=OwnerMakerView,
-             roles=("operator",), extra_responses={409: _409})
+@routes.post(
+    "/api/v1/makers/{id}/review",
+    body=ReviewIn,
+    response=OwnerMakerView,
+    roles=("operator",),
+    extra_responses={409: _409},
+)
 async def review_maker(call: Call) -> OwnerMakerView:
     """Approve, reject or request changes to a submitted application (operators)."""
     body: ReviewIn = call.body
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.review(uow, call.path_id(), body.decision, body.note,
-                                      _caller(call), now)
+        maker = await usecases.review(uow, call.path_id(), body.decision, body.note, _caller(call), now)
     return maker.owner_view(now.date())
 
 
-@routes.post("/api/v1/makers/{id}/suspend", body=SuspendIn, response=OwnerMakerView,
-             roles=("operator",), extra_responses={409: _409})
+@routes.post(
+    "/api/v1/makers/{id}/suspend",
+    body=SuspendIn,
+    response=OwnerMakerView,
+    roles=("operator",),
+    extra_responses={409: _409},
+)
 async def suspend_maker(call: Call) -> OwnerMakerView:
     """Suspend an approved maker, with a reason (operators)."""
     body: SuspendIn = call.body
@@ -137,8 +156,14 @@ async def suspend_maker(call: Call) -> OwnerMakerView:
     return maker.owner_view(now.date())
 
 
-@routes.post("/api/v1/makers/{id}/reinstate", body=ReinstateIn, body_required=False,
-             response=OwnerMakerView, roles=("operator",), extra_responses={409: _409})
+@routes.post(
+    "/api/v1/makers/{id}/reinstate",
+    body=ReinstateIn,
+    body_required=False,
+    response=OwnerMakerView,
+    roles=("operator",),
+    extra_responses={409: _409},
+)
 async def reinstate_maker(call: Call) -> OwnerMakerView:
     """Reinstate a suspended maker (operators). The body `{"note": "..."}` is optional."""
     body: ReinstateIn = call.body
@@ -169,8 +194,9 @@ async def get_maker(call: Call) -> OwnerMakerView | PublicMakerView:
     return _view(call.principal, maker, _now().date())
 
 
-@routes.get("/api/v1/makers", query=MakerListQuery, response=Page[OwnerMakerView | PublicMakerView],
-            auth="optional")
+@routes.get(
+    "/api/v1/makers", query=MakerListQuery, response=Page[OwnerMakerView | PublicMakerView], auth="optional"
+)
 async def list_makers(call: Call) -> Page[OwnerMakerView | PublicMakerView]:
     """The directory of approved makers (public views). Operators see full records and may add
     ?status= (submitted: the review queue, oldest submission first)."""

@@ -18,7 +18,8 @@ class _Body(BaseModel):
 class ReviewIn(_Body):
     decision: Literal["approve", "reject", "request_changes"]
     note: str | None = Field(
-        None, max_length=NOTE_MAX_LENGTH,
+        None,
+        max_length=NOTE_MAX_LENGTH,
         description="Why; required to reject or to request changes",
     )
 

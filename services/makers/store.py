@@ -21,8 +21,18 @@ from shared.errors import Conflict, Violation, conflict
 Executor = asyncpg.Connection | asyncpg.Pool
 
 _PROFILE_COLUMNS = tuple(MakerProfile.model_fields)  # columns named exactly like the fields
-_COLUMNS = ("id", "user_id", "status", *_PROFILE_COLUMNS, "history", "submitted_at",
-            "joined_at", "created_at", "updated_at", "version")
+_COLUMNS = (
+    "id",
+    "user_id",
+    "status",
+    *_PROFILE_COLUMNS,
+    "history",
+    "submitted_at",
+    "joined_at",
+    "created_at",
+    "updated_at",
+    "version",
+)
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM makers"
 
 _INSERT = (
@@ -83,13 +93,16 @@ async def list_by_status(
     if after is None:
         rows = await db.fetch(
             f"{_SELECT} WHERE status = $1 ORDER BY {column}, id LIMIT $2",
-            status.value, limit + 1,
+            status.value,
+            limit + 1,
         )
     else:
         rows = await db.fetch(
-            f"{_SELECT} WHERE status = $1 AND ({column}, id) > ($2, $3) "
-            f"ORDER BY {column}, id LIMIT $4",
-            status.value, after[0], after[1], limit + 1,
+            f"{_SELECT} WHERE status = $1 AND ({column}, id) > ($2, $3) ORDER BY {column}, id LIMIT $4",
+            status.value,
+            after[0],
+            after[1],
+            limit + 1,
         )
     more = len(rows) > limit
     rows = rows[:limit]
@@ -163,7 +176,8 @@ def _maker(row: asyncpg.Record) -> Maker:
 def _unique_conflict(exc: asyncpg.UniqueViolationError) -> Conflict:
     if exc.constraint_name == "makers_handle_key":
         return Conflict(
-            "That handle is taken; choose another", code="handle_taken",
+            "That handle is taken; choose another",
+            code="handle_taken",
             errors=[Violation(("body", "handle"), "Handle is taken", "handle_taken")],
         )
     if exc.constraint_name in ("makers_user_id_key", "makers_pkey"):

@@ -93,9 +93,7 @@ async def create(uow: UnitOfWork, user_id: UUID, profile: MakerProfile, now: dat
     return maker
 
 
-async def edit(
-    uow: UnitOfWork, maker_id: UUID, patch: MakerProfilePatch, by: UUID, now: datetime
-) -> Maker:
+async def edit(uow: UnitOfWork, maker_id: UUID, patch: MakerProfilePatch, by: UUID, now: datetime) -> Maker:
     """Change the fields the patch sent (owner only; in draft or changes_requested)."""
     return await _change(uow, maker_id, lambda m: m.edit(patch, by, now), now, owner=by)
 
@@ -125,8 +123,6 @@ async def suspend(uow: UnitOfWork, maker_id: UUID, reason: str, by: UUID, now: d
     return await _change(uow, maker_id, lambda m: m.suspend(reason, by, now), now)
 
 
-async def reinstate(
-    uow: UnitOfWork, maker_id: UUID, note: str | None, by: UUID, now: datetime
-) -> Maker:
+async def reinstate(uow: UnitOfWork, maker_id: UUID, note: str | None, by: UUID, now: datetime) -> Maker:
     """Reinstate a suspended maker."""
     return await _change(uow, maker_id, lambda m: m.reinstate(note, by, now), now)

@@ -72,8 +72,9 @@ class SandboxPaymentProvider:
             return await self._authorise(token, amount, idempotency_key)
         except _UNREACHABLE as exc:
             # Worth asking again with the same key: the answer, if there was one, is kept.
-            return AuthorisationResult(AuthorisationOutcome.TRANSIENT_ERROR,
-                                       detail=f"sandbox unreachable: {exc!r}")
+            return AuthorisationResult(
+                AuthorisationOutcome.TRANSIENT_ERROR, detail=f"sandbox unreachable: {exc!r}"
+            )
 
     async def _authorise(self, token: str, amount: Money, idempotency_key: str) -> AuthorisationResult:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -83,13 +84,17 @@ class SandboxPaymentProvider:
                 "ON CONFLICT (idempotency_key) DO UPDATE "
                 "SET attempts = sandbox_authorisations.attempts + 1, updated_at = now() "
                 "RETURNING attempts, outcome, reference, token, amount, currency",
-                idempotency_key, token, amount.amount, amount.currency,
+                idempotency_key,
+                token,
+                amount.amount,
+                amount.currency,
             )
             assert row is not None, "INSERT … RETURNING returns the row"
             if (row["token"], row["amount"], row["currency"]) != (token, amount.amount, amount.currency):
                 # What a real provider answers to a reused key with different parameters.
-                return AuthorisationResult(AuthorisationOutcome.DECLINED,
-                                           detail="idempotency key reused with other parameters")
+                return AuthorisationResult(
+                    AuthorisationOutcome.DECLINED, detail="idempotency key reused with other parameters"
+                )
             if row["outcome"] is not None:
                 # Already decided: a retry gets the same answer, never a second charge.
                 return AuthorisationResult(AuthorisationOutcome(row["outcome"]), row["reference"])
@@ -100,7 +105,9 @@ class SandboxPaymentProvider:
             await conn.execute(
                 "UPDATE sandbox_authorisations SET outcome = $2, reference = $3, updated_at = now() "
                 "WHERE idempotency_key = $1",
-                idempotency_key, outcome.value, reference,
+                idempotency_key,
+                outcome.value,
+                reference,
             )
             return AuthorisationResult(outcome, reference)
 
@@ -147,7 +154,10 @@ class SandboxPaymentProvider:
             await conn.execute(
                 "INSERT INTO sandbox_refunds (idempotency_key, reference, amount, currency) "
                 "VALUES ($1, $2, $3, $4)",
-                idempotency_key, reference, amount.amount, amount.currency,
+                idempotency_key,
+                reference,
+                amount.amount,
+                amount.currency,
             )
 
 
@@ -155,8 +165,11 @@ def _outcome(token: str, attempt: int) -> AuthorisationOutcome:
     if token == "tok_visa":
         return AuthorisationOutcome.AUTHORISED
     if token == "tok_error":
-        return (AuthorisationOutcome.TRANSIENT_ERROR if attempt <= _TRANSIENT_FAILURES_OF_TOK_ERROR
-                else AuthorisationOutcome.AUTHORISED)
+        return (
+            AuthorisationOutcome.TRANSIENT_ERROR
+            if attempt <= _TRANSIENT_FAILURES_OF_TOK_ERROR
+            else AuthorisationOutcome.AUTHORISED
+        )
     if token == "tok_unavailable":
         return AuthorisationOutcome.TRANSIENT_ERROR
     return AuthorisationOutcome.DECLINED

@@ -61,8 +61,12 @@ async def authorise_if_due(provider: PaymentProvider, settings: OrdersSettings, 
     if not order.awaiting_payment:
         return
     result = await authorise_with_retries(
-        provider, order.payment.token, order.total, order.payment_idempotency_key,
-        attempts=settings.payment_attempts, backoff_s=settings.payment_retry_backoff_s,
+        provider,
+        order.payment.token,
+        order.total,
+        order.payment_idempotency_key,
+        attempts=settings.payment_attempts,
+        backoff_s=settings.payment_retry_backoff_s,
     )
     # Testing hook: the provider has answered (and kept its answer), the order has not been
     # saved: a crash here must neither lose the order nor charge the customer twice.

@@ -87,8 +87,11 @@ class AddressIn(_Body):
 
 
 class PaymentIn(_Body):
-    token: str = Field(min_length=1, max_length=200,
-                       description="A payment token; sandbox: tok_visa, tok_declined, tok_error")
+    token: str = Field(
+        min_length=1,
+        max_length=200,
+        description="A payment token; sandbox: tok_visa, tok_declined, tok_error",
+    )
 
 
 class OrderIn(_Body):
@@ -165,7 +168,9 @@ class OrderQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     wait: int | None = Field(
-        None, ge=1, le=MAX_WAIT_S,
+        None,
+        ge=1,
+        le=MAX_WAIT_S,
         description="Long poll: while the order is `pending`, hold the answer up to this many "
         "seconds until it is not (confirmed, or cancelled), and answer as soon as it changes. "
         "Checkout waits on this instead of polling.",
@@ -371,11 +376,13 @@ def order_view(order: Order) -> OrderView:
 
 
 def maker_order_detail(maker_order: MakerOrder, order: Order) -> MakerOrderDetail:
-    return MakerOrderDetail.model_validate({
-        **to_json(maker_order),
-        "shipping_address": to_json(order.shipping_address),
-        "gift_message": order.gift_message,
-    })
+    return MakerOrderDetail.model_validate(
+        {
+            **to_json(maker_order),
+            "shipping_address": to_json(order.shipping_address),
+            "gift_message": order.gift_message,
+        }
+    )
 
 
 def commission_view(commission: Commission) -> CommissionView:

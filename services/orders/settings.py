@@ -16,31 +16,45 @@ class OrdersSettings(ServiceSettings):
 
     port: int = Field(8083, validation_alias="ORDERS_PORT", description="HTTP port of the orders service")
     commission_rate: Decimal = Field(
-        Decimal("0.15"), ge=0, lt=1, validation_alias="ORDERS_COMMISSION_RATE",
+        Decimal("0.15"),
+        ge=0,
+        lt=1,
+        validation_alias="ORDERS_COMMISSION_RATE",
         description="The marketplace's commission on each maker order (0.15 is 15%), frozen on "
         "the maker order when it is created",
     )
     payment_window_s: int = Field(
-        900, ge=1, validation_alias="ORDERS_PAYMENT_WINDOW_S",
+        900,
+        ge=1,
+        validation_alias="ORDERS_PAYMENT_WINDOW_S",
         description="Seconds a pending order has to get its stock reserved and payment "
         "authorised before it is cancelled as expired",
     )
     payment_provider: Literal["sandbox"] = Field(
-        "sandbox", validation_alias="ORDERS_PAYMENT_PROVIDER",
+        "sandbox",
+        validation_alias="ORDERS_PAYMENT_PROVIDER",
         description="The payment provider adapter (sandbox: test tokens tok_visa, tok_declined, "
         "tok_error, tok_unavailable)",
     )
     payment_attempts: int = Field(
-        3, ge=1, le=10, validation_alias="ORDERS_PAYMENT_ATTEMPTS",
+        3,
+        ge=1,
+        le=10,
+        validation_alias="ORDERS_PAYMENT_ATTEMPTS",
         description="Authorisation attempts on transient provider errors before the event is "
         "left to the consumer's retry queues",
     )
     payment_retry_backoff_s: float = Field(
-        0.2, ge=0, le=10, validation_alias="ORDERS_PAYMENT_RETRY_BACKOFF_S",
+        0.2,
+        ge=0,
+        le=10,
+        validation_alias="ORDERS_PAYMENT_RETRY_BACKOFF_S",
         description="First backoff between authorisation attempts; doubles each time",
     )
     idempotency_retention_s: int = Field(
-        86400, ge=86400, validation_alias="ORDERS_IDEMPOTENCY_RETENTION_S",
+        86400,
+        ge=86400,
+        validation_alias="ORDERS_IDEMPOTENCY_RETENTION_S",
         description="How long an Idempotency-Key and its response are kept (at least 24 h)",
     )
 

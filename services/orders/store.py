@@ -73,7 +73,10 @@ async def upsert_listing(conn: asyncpg.Connection, event: ListingSnapshotEvent) 
         "ON CONFLICT (listing_id) DO UPDATE SET maker_id = EXCLUDED.maker_id, "
         "listing_version = EXCLUDED.listing_version, snapshot = EXCLUDED.snapshot, updated_at = now() "
         "WHERE listings.listing_version < EXCLUDED.listing_version",
-        event.listing_id, event.maker_id, event.listing_version, event.model_dump(mode="json"),
+        event.listing_id,
+        event.maker_id,
+        event.listing_version,
+        event.model_dump(mode="json"),
     )
 
 
@@ -100,16 +103,23 @@ def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
         price=price,
         visible=event.visible,
         production_kind=ProductionKind(event.production_kind),
-        lead_time_days=(LeadTime(event.lead_time_days.min, event.lead_time_days.max)
-                        if event.lead_time_days else None),
+        lead_time_days=(
+            LeadTime(event.lead_time_days.min, event.lead_time_days.max) if event.lead_time_days else None
+        ),
         # Through str: the float catalogue sent (54.4) must compare as the decimal it means.
-        ring_size_mm=(SizeRange(Decimal(str(options.ring_size_mm.min)),
-                                Decimal(str(options.ring_size_mm.max)))
-                      if options.ring_size_mm else None),
-        engraving=(EngravingOption(
-            max_chars=engraving.max_chars,
-            price_delta=engraving.price_delta or Money.zero(price.currency),
-        ) if engraving else None),
+        ring_size_mm=(
+            SizeRange(Decimal(str(options.ring_size_mm.min)), Decimal(str(options.ring_size_mm.max)))
+            if options.ring_size_mm
+            else None
+        ),
+        engraving=(
+            EngravingOption(
+                max_chars=engraving.max_chars,
+                price_delta=engraving.price_delta or Money.zero(price.currency),
+            )
+            if engraving
+            else None
+        ),
         # An empty list offers no choice, the same as none.
         chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
         has_natural_diamond=event.has_natural_diamond,
@@ -144,15 +154,21 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
         "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
         "display_name = EXCLUDED.display_name, updated_at = now() "
         "WHERE makers.maker_version < EXCLUDED.maker_version",
-        event.maker_id, event.user_id, event.maker_version, event.status,
-        event.accepts_commissions, event.handle, event.display_name,
+        event.maker_id,
+        event.user_id,
+        event.maker_version,
+        event.status,
+        event.accepts_commissions,
+        event.handle,
+        event.display_name,
     )
 
 
 async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
     row = await db.fetchrow(
         "SELECT maker_id, user_id, status, accepts_commissions, handle, display_name "
-        "FROM makers WHERE maker_id = $1", maker_id,
+        "FROM makers WHERE maker_id = $1",
+        maker_id,
     )
     return MakerRecord(**dict(row)) if row else None
 
@@ -164,8 +180,7 @@ async def maker_id_for_user(db: Executor, user_id: UUID) -> UUID | None:
 # --- orders --------------------------------------------------------------------------------------
 
 # Columns are the truth for these fields; `data` holds the rest of the aggregate.
-_ORDER_COLUMNS = ("id", "customer_id", "status", "cancellation_reason", "version", "created_at",
-                  "expires_at")
+_ORDER_COLUMNS = ("id", "customer_id", "status", "cancellation_reason", "version", "created_at", "expires_at")
 _MAKER_ORDER_COLUMNS = ("id", "order_id", "maker_id", "status", "version", "created_at")
 _SELECT_ORDER = f"SELECT {', '.join(_ORDER_COLUMNS)}, data FROM orders"
 _SELECT_MAKER_ORDER = f"SELECT {', '.join(_MAKER_ORDER_COLUMNS)}, data FROM maker_orders"
@@ -215,15 +230,24 @@ async def save_order(uow: UnitOfWork, order: Order) -> None:
             "INSERT INTO orders (id, customer_id, status, cancellation_reason, version, created_at, "
             "expires_at, data, compensation_due, updated_at) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            *values, order.compensation_due, now,
+            *values,
+            order.compensation_due,
+            now,
         )
     elif order.version != loaded:
         result = await conn.execute(
             "UPDATE orders SET status = $3, cancellation_reason = $4, version = $5, "
             "expires_at = $6, data = $7, compensation_due = $8, updated_at = $9 "
             "WHERE id = $1 AND version = $2",
-            order.id, loaded, order.status, order.cancellation_reason, order.version,
-            order.expires_at, values[-1], order.compensation_due, now,
+            order.id,
+            loaded,
+            order.status,
+            order.cancellation_reason,
+            order.version,
+            order.expires_at,
+            values[-1],
+            order.compensation_due,
+            now,
         )
         _check_saved(result, "order")
         await notify_change(conn, ORDER_CHANGED, order.id)
@@ -241,21 +265,31 @@ async def _save_maker_order(uow: UnitOfWork, maker_order: MakerOrder, now: datet
         await conn.execute(
             "INSERT INTO maker_orders (id, order_id, maker_id, status, version, created_at, data, "
             "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            *values, now,
+            *values,
+            now,
         )
     elif maker_order.version != loaded:
         result = await conn.execute(
             "UPDATE maker_orders SET status = $3, version = $4, data = $5, updated_at = $6 "
             "WHERE id = $1 AND version = $2",
-            maker_order.id, loaded, maker_order.status, maker_order.version, values[-1], now,
+            maker_order.id,
+            loaded,
+            maker_order.status,
+            maker_order.version,
+            values[-1],
+            now,
         )
         _check_saved(result, "maker order")
     uow.mark_saved(maker_order)
 
 
 async def orders_page(
-    db: Executor, *, customer_id: UUID | None, status: OrderStatus | None,
-    after: Position | None, limit: int,
+    db: Executor,
+    *,
+    customer_id: UUID | None,
+    status: OrderStatus | None,
+    after: Position | None,
+    limit: int,
 ) -> tuple[list[Order], Position | None]:
     """Newest first; a customer's own, or (customer_id None) everyone's."""
     where = _Where()
@@ -284,8 +318,12 @@ async def maker_order_in_context(db: Executor, maker_order_id: UUID) -> MakerOrd
 
 
 async def maker_orders_page(
-    db: Executor, *, maker_id: UUID | None, status: MakerOrderStatus | None,
-    after: Position | None, limit: int,
+    db: Executor,
+    *,
+    maker_id: UUID | None,
+    status: MakerOrderStatus | None,
+    after: Position | None,
+    limit: int,
 ) -> tuple[list[MakerOrderInContext], Position | None]:
     """Newest first; one maker's, or (maker_id None) everyone's."""
     where = _Where()
@@ -295,11 +333,14 @@ async def maker_orders_page(
         where.add("status = {}", status.value)
     async with _snapshot(db) as conn:
         rows, position = await _keyset(conn, _SELECT_MAKER_ORDER, where, after, limit)
-        order_rows = await conn.fetch(f"{_SELECT_ORDER} WHERE id = ANY($1::uuid[])",
-                                      list({row["order_id"] for row in rows}))
+        order_rows = await conn.fetch(
+            f"{_SELECT_ORDER} WHERE id = ANY($1::uuid[])", list({row["order_id"] for row in rows})
+        )
         orders = {order.id: order for order in await _with_maker_orders(conn, order_rows)}
-    return [MakerOrderInContext(orders[row["order_id"]].maker_order(row["id"]), orders[row["order_id"]])
-            for row in rows], position
+    return [
+        MakerOrderInContext(orders[row["order_id"]].maker_order(row["id"]), orders[row["order_id"]])
+        for row in rows
+    ], position
 
 
 async def claim_expired_orders(conn: asyncpg.Connection, limit: int) -> tuple[list[UUID], datetime]:
@@ -326,15 +367,17 @@ async def claim_compensations(conn: asyncpg.Connection, limit: int) -> list[UUID
 async def defer_compensation(conn: asyncpg.Connection, order_id: UUID, delay_s: float) -> None:
     await conn.execute(
         "UPDATE orders SET compensate_after = now() + make_interval(secs => $2) WHERE id = $1",
-        order_id, float(delay_s),
+        order_id,
+        float(delay_s),
     )
 
 
 async def _with_maker_orders(db: Executor, rows: list[asyncpg.Record]) -> list[Order]:
     if not rows:
         return []
-    maker_rows = await db.fetch(f"{_SELECT_MAKER_ORDER} WHERE order_id = ANY($1::uuid[])",
-                                [row["id"] for row in rows])
+    maker_rows = await db.fetch(
+        f"{_SELECT_MAKER_ORDER} WHERE order_id = ANY($1::uuid[])", [row["id"] for row in rows]
+    )
     by_order: dict[UUID, list[asyncpg.Record]] = {}
     for maker_row in maker_rows:
         by_order.setdefault(maker_row["order_id"], []).append(maker_row)
@@ -342,11 +385,14 @@ async def _with_maker_orders(db: Executor, rows: list[asyncpg.Record]) -> list[O
 
 
 def _order(row: asyncpg.Record, maker_rows: list[asyncpg.Record]) -> Order:
-    order = from_json(Order, {
-        **row["data"],
-        **{column: row[column] for column in _ORDER_COLUMNS},
-        "maker_orders": [{**r["data"], **{c: r[c] for c in _MAKER_ORDER_COLUMNS}} for r in maker_rows],
-    })
+    order = from_json(
+        Order,
+        {
+            **row["data"],
+            **{column: row[column] for column in _ORDER_COLUMNS},
+            "maker_orders": [{**r["data"], **{c: r[c] for c in _MAKER_ORDER_COLUMNS}} for r in maker_rows],
+        },
+    )
     # In the order its lines were placed, the order they were split in.
     line_position = {line.id: index for index, line in enumerate(order.lines)}
     order.maker_orders.sort(key=lambda mo: min(line_position[line.id] for line in mo.lines))
@@ -355,8 +401,10 @@ def _order(row: asyncpg.Record, maker_rows: list[asyncpg.Record]) -> Order:
 
 # --- the payout ledger ---------------------------------------------------------------------------
 
-_SELECT_LEDGER = ("SELECT id, maker_id, maker_order_id, kind, gross_amount, commission_amount, "
-                  "net_amount, currency, at FROM payout_ledger")
+_SELECT_LEDGER = (
+    "SELECT id, maker_id, maker_order_id, kind, gross_amount, commission_amount, "
+    "net_amount, currency, at FROM payout_ledger"
+)
 
 
 async def post_ledger_entry(conn: asyncpg.Connection, entry: LedgerEntry) -> None:
@@ -365,14 +413,22 @@ async def post_ledger_entry(conn: asyncpg.Connection, entry: LedgerEntry) -> Non
         "INSERT INTO payout_ledger (id, maker_id, maker_order_id, kind, gross_amount, "
         "commission_amount, net_amount, currency, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
         "ON CONFLICT (maker_order_id, kind) DO NOTHING",
-        entry.id, entry.maker_id, entry.maker_order_id, entry.kind.value, entry.gross.amount,
-        entry.commission.amount, entry.net.amount, entry.gross.currency, entry.at,
+        entry.id,
+        entry.maker_id,
+        entry.maker_order_id,
+        entry.kind.value,
+        entry.gross.amount,
+        entry.commission.amount,
+        entry.net.amount,
+        entry.gross.currency,
+        entry.at,
     )
 
 
 async def earning_of(db: Executor, maker_order_id: UUID) -> LedgerEntry | None:
-    row = await db.fetchrow(f"{_SELECT_LEDGER} WHERE maker_order_id = $1 AND kind = 'earning'",
-                            maker_order_id)
+    row = await db.fetchrow(
+        f"{_SELECT_LEDGER} WHERE maker_order_id = $1 AND kind = 'earning'", maker_order_id
+    )
     return _ledger_entry(row) if row else None
 
 
@@ -399,8 +455,11 @@ async def ledger_balances(db: Executor, maker_id: UUID) -> list[Money]:
 def _ledger_entry(row: asyncpg.Record) -> LedgerEntry:
     currency = row["currency"]
     return LedgerEntry(
-        id=row["id"], maker_id=row["maker_id"], maker_order_id=row["maker_order_id"],
-        kind=LedgerKind(row["kind"]), gross=Money(amount=row["gross_amount"], currency=currency),
+        id=row["id"],
+        maker_id=row["maker_id"],
+        maker_order_id=row["maker_order_id"],
+        kind=LedgerKind(row["kind"]),
+        gross=Money(amount=row["gross_amount"], currency=currency),
         commission=Money(amount=row["commission_amount"], currency=currency),
         net=Money(amount=row["net_amount"], currency=currency),
         at=row["at"],
@@ -433,14 +492,20 @@ async def save_commission(uow: UnitOfWork, commission: Commission) -> None:
         await uow.conn.execute(
             "INSERT INTO commissions (id, maker_id, customer_id, status, version, order_id, "
             "created_at, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            *values, now,
+            *values,
+            now,
         )
     elif commission.version != loaded:
         result = await uow.conn.execute(
             "UPDATE commissions SET status = $3, version = $4, order_id = $5, data = $6, "
             "updated_at = $7 WHERE id = $1 AND version = $2",
-            commission.id, loaded, commission.status, commission.version,
-            commission.order_id, values[-1], now,
+            commission.id,
+            loaded,
+            commission.status,
+            commission.version,
+            commission.order_id,
+            values[-1],
+            now,
         )
         _check_saved(result, "commission")
     uow.mark_saved(commission)
@@ -448,8 +513,13 @@ async def save_commission(uow: UnitOfWork, commission: Commission) -> None:
 
 
 async def commissions_page(
-    db: Executor, *, customer_id: UUID | None, maker_id: UUID | None,
-    status: CommissionStatus | None, after: Position | None, limit: int,
+    db: Executor,
+    *,
+    customer_id: UUID | None,
+    maker_id: UUID | None,
+    status: CommissionStatus | None,
+    after: Position | None,
+    limit: int,
 ) -> tuple[list[Commission], Position | None]:
     """Newest first; a customer's, a maker's, or (neither given) everyone's."""
     where = _Where()
@@ -470,8 +540,9 @@ def _commission(row: asyncpg.Record) -> Commission:
 # --- mapping and helpers -------------------------------------------------------------------------
 
 
-def _columns(aggregate: OrdersAggregate, columns: tuple[str, ...],
-             exclude: frozenset[str] = frozenset()) -> list[Any]:
+def _columns(
+    aggregate: OrdersAggregate, columns: tuple[str, ...], exclude: frozenset[str] = frozenset()
+) -> list[Any]:
     """The aggregate's values for `columns`, then the rest of it as the `data` document."""
     document = to_json(aggregate)
     values = [getattr(aggregate, column) for column in columns]
@@ -492,8 +563,11 @@ def _emit(uow: UnitOfWork, events: list[DomainEvent]) -> None:
             raise LookupError(f"no contract for {event.type}")
         # Maker order events carry when they happened as `at`; others ignore it.
         data = {"at": event.occurred_at, **event.data}
-        uow.emit(contract.model_validate(data), aggregate_id=event.aggregate_id,
-                 aggregate_version=event.aggregate_version)
+        uow.emit(
+            contract.model_validate(data),
+            aggregate_id=event.aggregate_id,
+            aggregate_version=event.aggregate_version,
+        )
 
 
 @contextlib.asynccontextmanager
@@ -522,7 +596,11 @@ class _Where:
 
 
 async def _keyset(
-    db: Executor, select: str, where: _Where, after: Position | None, limit: int,
+    db: Executor,
+    select: str,
+    where: _Where,
+    after: Position | None,
+    limit: int,
     sort: str = "created_at",
 ) -> tuple[list[asyncpg.Record], Position | None]:
     """One page newest first after the keyset position `after`, and the position of its last
@@ -532,7 +610,8 @@ async def _keyset(
     clause = f" WHERE {' AND '.join(where.clauses)}" if where.clauses else ""
     rows = await db.fetch(
         f"{select}{clause} ORDER BY {sort} DESC, id DESC LIMIT ${len(where.args) + 1}",
-        *where.args, limit + 1,
+        *where.args,
+        limit + 1,
     )
     more = len(rows) > limit
     rows = rows[:limit]

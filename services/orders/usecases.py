@@ -74,8 +74,12 @@ async def place_order(
     offers) and place the order, `pending` while stock is reserved and payment authorised."""
     listings = await store.listings(uow.conn, {line.listing_id for line in lines})
     order = Order.place(
-        customer_id=customer_id, lines=price_lines(lines, listings), shipping_address=shipping_address,
-        payment_token=payment_token, gift_message=gift_message, payment_window=payment_window,
+        customer_id=customer_id,
+        lines=price_lines(lines, listings),
+        shipping_address=shipping_address,
+        payment_token=payment_token,
+        gift_message=gift_message,
+        payment_window=payment_window,
     )
     await store.save_order(uow, order)
     return order
@@ -177,8 +181,12 @@ async def accept_maker_order(
 
 
 async def decline_maker_order(
-    uow: UnitOfWork, provider: PaymentProvider, *, maker_order_id: uuid.UUID,
-    maker_user_id: uuid.UUID, reason: str,
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    *,
+    maker_order_id: uuid.UUID,
+    maker_user_id: uuid.UUID,
+    reason: str,
 ) -> MakerOrderInContext:
     """The maker declines the work: their part is refunded and its pieces go back on sale; when
     every maker declined, the order is cancelled (`maker_declined`)."""
@@ -189,8 +197,14 @@ async def decline_maker_order(
 
 
 async def quality_check_maker_order(
-    uow: UnitOfWork, provider: PaymentProvider, *, maker_order_id: uuid.UUID,
-    maker_user_id: uuid.UUID, passed: bool, checks: QualityChecks, notes: str,
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    *,
+    maker_order_id: uuid.UUID,
+    maker_user_id: uuid.UUID,
+    passed: bool,
+    checks: QualityChecks,
+    notes: str,
 ) -> MakerOrderInContext:
     """The maker records the quality inspection: passed makes it `quality_checked`; a failed one
     keeps it `in_production` with the notes."""
@@ -200,8 +214,12 @@ async def quality_check_maker_order(
 
 
 async def dispatch_maker_order(
-    uow: UnitOfWork, provider: PaymentProvider, *, maker_order_id: uuid.UUID,
-    maker_user_id: uuid.UUID, tracking: Tracking,
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    *,
+    maker_order_id: uuid.UUID,
+    maker_user_id: uuid.UUID,
+    tracking: Tracking,
 ) -> MakerOrderInContext:
     """The maker dispatches it with the carrier's tracking; it needs a passed quality check."""
     found = await _load_maker_order(uow, maker_order_id, maker_user_id)
@@ -246,8 +264,9 @@ class Payouts:
     balances: list[Money]
 
 
-async def list_payouts(db: Executor, *, maker_id: uuid.UUID | None, after: Position | None,
-                       limit: int) -> Payouts:
+async def list_payouts(
+    db: Executor, *, maker_id: uuid.UUID | None, after: Position | None, limit: int
+) -> Payouts:
     """A maker's payout ledger (earnings on delivery, reversals of refunded deliveries) and
     balances; nothing for a maker the read model does not know (None)."""
     if maker_id is None:
@@ -260,14 +279,24 @@ async def list_payouts(db: Executor, *, maker_id: uuid.UUID | None, after: Posit
 
 
 async def request_commission(
-    uow: UnitOfWork, *, customer_id: uuid.UUID, maker_id: uuid.UUID, brief: str, budget: Money,
-    deadline: date, ring_size_mm: Decimal | None,
+    uow: UnitOfWork,
+    *,
+    customer_id: uuid.UUID,
+    maker_id: uuid.UUID,
+    brief: str,
+    budget: Money,
+    deadline: date,
+    ring_size_mm: Decimal | None,
 ) -> Commission:
     """A customer asks a maker who takes commissions for a bespoke piece."""
     maker = await store.maker(uow.conn, maker_id)
     commission = Commission.request(
-        maker_id=maker_id, maker_accepts_commissions=maker is not None and maker.takes_commissions,
-        customer_id=customer_id, brief=brief, budget=budget, deadline=deadline,
+        maker_id=maker_id,
+        maker_accepts_commissions=maker is not None and maker.takes_commissions,
+        customer_id=customer_id,
+        brief=brief,
+        budget=budget,
+        deadline=deadline,
         ring_size_mm=ring_size_mm,
     )
     await store.save_commission(uow, commission)
@@ -275,8 +304,12 @@ async def request_commission(
 
 
 async def _change_commission(
-    uow: UnitOfWork, commission_id: uuid.UUID, change: Callable[[Commission], object], *,
-    maker_user_id: uuid.UUID | None = None, customer_id: uuid.UUID | None = None,
+    uow: UnitOfWork,
+    commission_id: uuid.UUID,
+    change: Callable[[Commission], object],
+    *,
+    maker_user_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
 ) -> Commission:
     """Load the commission locked, check the caller is its maker (`maker_user_id`) or its
     customer, apply `change` and save it with its events."""
@@ -295,35 +328,62 @@ async def _change_commission(
 
 
 async def quote_commission(
-    uow: UnitOfWork, *, commission_id: uuid.UUID, maker_user_id: uuid.UUID, price: Money,
-    lead_time_days: int, description: str, has_natural_diamond: bool,
+    uow: UnitOfWork,
+    *,
+    commission_id: uuid.UUID,
+    maker_user_id: uuid.UUID,
+    price: Money,
+    lead_time_days: int,
+    description: str,
+    has_natural_diamond: bool,
 ) -> Commission:
     """The maker quotes a price and lead time (again to revise it until accepted)."""
-    return await _change_commission(uow, commission_id, lambda commission: commission.quote_price(
-        by_maker_id=commission.maker_id, price=price, lead_time_days=lead_time_days,
-        description=description, has_natural_diamond=has_natural_diamond,
-    ), maker_user_id=maker_user_id)
+    return await _change_commission(
+        uow,
+        commission_id,
+        lambda commission: commission.quote_price(
+            by_maker_id=commission.maker_id,
+            price=price,
+            lead_time_days=lead_time_days,
+            description=description,
+            has_natural_diamond=has_natural_diamond,
+        ),
+        maker_user_id=maker_user_id,
+    )
 
 
 async def decline_commission(
     uow: UnitOfWork, *, commission_id: uuid.UUID, maker_user_id: uuid.UUID, reason: str
 ) -> Commission:
     """The maker declines the request or withdraws their quote."""
-    return await _change_commission(uow, commission_id, lambda commission: commission.decline(
-        by_maker_id=commission.maker_id, reason=reason), maker_user_id=maker_user_id)
+    return await _change_commission(
+        uow,
+        commission_id,
+        lambda commission: commission.decline(by_maker_id=commission.maker_id, reason=reason),
+        maker_user_id=maker_user_id,
+    )
 
 
 async def withdraw_commission(
     uow: UnitOfWork, *, commission_id: uuid.UUID, customer_id: uuid.UUID
 ) -> Commission:
     """The customer withdraws their request before accepting a quote."""
-    return await _change_commission(uow, commission_id, lambda commission: commission.withdraw(
-        by_customer_id=commission.customer_id), customer_id=customer_id)
+    return await _change_commission(
+        uow,
+        commission_id,
+        lambda commission: commission.withdraw(by_customer_id=commission.customer_id),
+        customer_id=customer_id,
+    )
 
 
 async def accept_commission(
-    uow: UnitOfWork, *, commission_id: uuid.UUID, customer_id: uuid.UUID,
-    shipping_address: ShippingAddress, payment_token: str, gift_message: str | None,
+    uow: UnitOfWork,
+    *,
+    commission_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    shipping_address: ShippingAddress,
+    payment_token: str,
+    gift_message: str | None,
     payment_window: timedelta,
 ) -> Order:
     """The customer accepts the quote: the order it creates (one bespoke line at the quoted
@@ -335,11 +395,14 @@ async def accept_commission(
     if not commission.accept(by_customer_id=customer_id, order_id=order_id):
         raise state_conflict(commission.status.value, "accept again", code="already_accepted")
     order = Order.place(
-        customer_id=customer_id, lines=[commission.order_line()], shipping_address=shipping_address,
-        payment_token=payment_token, gift_message=gift_message, payment_window=payment_window,
+        customer_id=customer_id,
+        lines=[commission.order_line()],
+        shipping_address=shipping_address,
+        payment_token=payment_token,
+        gift_message=gift_message,
+        payment_window=payment_window,
         order_id=order_id,
     )
     await store.save_order(uow, order)
     await store.save_commission(uow, commission)
     return order
-

@@ -50,9 +50,9 @@ def contract_events() -> list[type[Event]]:
     """The registered events defined in shared.contracts, by routing key."""
     import_contract_modules()
     events = [
-        cls for cls in registered_events().values()
-        if cls.__module__ == contracts.__name__
-        or cls.__module__.startswith(contracts.__name__ + ".")
+        cls
+        for cls in registered_events().values()
+        if cls.__module__ == contracts.__name__ or cls.__module__.startswith(contracts.__name__ + ".")
     ]
     return sorted(events, key=lambda cls: cls.routing_key())
 
@@ -71,8 +71,7 @@ def _message_name(cls: type[Event]) -> str:
     return cls.routing_key()
 
 
-def build_document(events: list[type[Event]] | None = None,
-                   namespace: str | None = None) -> dict[str, Any]:
+def build_document(events: list[type[Event]] | None = None, namespace: str | None = None) -> dict[str, Any]:
     events = contract_events() if events is None else sorted(events, key=lambda c: c.routing_key())
     namespace = namespace or default_namespace()
     exchange = f"{namespace}.events"
@@ -196,8 +195,9 @@ class _Dumper(yaml.SafeDumper):
 
 def render(document: dict[str, Any] | None = None) -> str:
     document = build_document() if document is None else document
-    body = yaml.dump(document, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
-                     allow_unicode=True, width=100)
+    body = yaml.dump(
+        document, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=100
+    )
     return HEADER + body
 
 

@@ -111,8 +111,15 @@ class ListingShown(ListingSnapshotEvent):
 
 
 LISTING_EVENTS: tuple[type[ListingSnapshotEvent], ...] = (
-    ListingPublished, ListingUpdated, ListingPriceChanged, ListingPaused, ListingArchived,
-    ListingSoldOut, ListingBackInStock, ListingHidden, ListingShown,
+    ListingPublished,
+    ListingUpdated,
+    ListingPriceChanged,
+    ListingPaused,
+    ListingArchived,
+    ListingSoldOut,
+    ListingBackInStock,
+    ListingHidden,
+    ListingShown,
 )
 
 

@@ -24,12 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import Event
 
-MakerStatusName = Literal[
-    "draft", "submitted", "approved", "rejected", "changes_requested", "suspended"
-]
-SourcingSchemeName = Literal[
-    "recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"
-]
+MakerStatusName = Literal["draft", "submitted", "approved", "rejected", "changes_requested", "suspended"]
+SourcingSchemeName = Literal["recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"]
 
 
 class MakerSourcingClaimData(BaseModel):

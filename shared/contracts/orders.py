@@ -22,7 +22,11 @@ from shared.contracts import Event
 from shared.money import Money
 
 CancellationReason = Literal[
-    "out_of_stock", "price_changed", "payment_declined", "expired", "customer_cancelled",
+    "out_of_stock",
+    "price_changed",
+    "payment_declined",
+    "expired",
+    "customer_cancelled",
     "maker_declined",
 ]
 
@@ -79,7 +83,7 @@ class OrderCancelled(Event):
     customer_id: UUID
     reason: CancellationReason
     release_stock: bool = Field(description="Whether a reservation or sale may need undoing")
-    release_lines: list[StockLineData] = []
+    release_lines: list[StockLineData] = Field(default_factory=list)
     refund: Money | None = None
 
 
@@ -97,8 +101,13 @@ class MakerOrderEvent(Event):
     order_id: UUID
     maker_id: UUID
     status: Literal[
-        "awaiting_acceptance", "in_production", "quality_checked", "dispatched", "delivered",
-        "declined", "cancelled",
+        "awaiting_acceptance",
+        "in_production",
+        "quality_checked",
+        "dispatched",
+        "delivered",
+        "declined",
+        "cancelled",
     ]
     at: datetime
 
@@ -111,7 +120,7 @@ class MakerOrderDeclined(MakerOrderEvent):
     event_type = "orders.maker_order.declined"
 
     reason: str = ""
-    release_lines: list[StockLineData] = []
+    release_lines: list[StockLineData] = Field(default_factory=list)
     refund: Money | None = None
 
 

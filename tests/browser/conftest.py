@@ -22,8 +22,15 @@ from tests.browser.support import PASSWORD, Account, Gateway
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, spawner
 
 CHROMIUM = os.environ.get("MARKET_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 780}
@@ -57,7 +64,9 @@ class Stack:
 
 
 @pytest.fixture(scope="package")
-def browser_service_processes(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., ServiceProcess]]:
+def browser_service_processes(
+    test_env: TestEnvironment, workdir: Path
+) -> Iterator[Callable[..., ServiceProcess]]:
     """Processes shared by the browser modules, stopped when they are done: a later module's
     stack in the same namespace must not find this one's relays holding the relay locks."""
     with spawner(test_env, workdir) as start:
@@ -120,15 +129,17 @@ NewContext = Callable[..., Awaitable[BrowserContext]]
 
 
 @pytest.fixture
-async def new_context(browser: Browser, stack: Stack,
-                      request: pytest.FixtureRequest) -> AsyncIterator[NewContext]:
+async def new_context(
+    browser: Browser, stack: Stack, request: pytest.FixtureRequest
+) -> AsyncIterator[NewContext]:
     """new_context(viewport=DESKTOP) -> a fresh browser profile (its own sessionStorage and
     localStorage: one per person in the story). On failure every open page is photographed."""
     contexts: list[BrowserContext] = []
 
     async def make(viewport: dict[str, int] = DESKTOP) -> BrowserContext:
-        context = await browser.new_context(base_url=stack.url, viewport=viewport,
-                                            locale="en-GB", timezone_id="Europe/London")
+        context = await browser.new_context(
+            base_url=stack.url, viewport=viewport, locale="en-GB", timezone_id="Europe/London"
+        )
         context.set_default_timeout(20_000)
         contexts.append(context)
         return context

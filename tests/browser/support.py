@@ -39,14 +39,23 @@ class Gateway:
     url: str
     session: aiohttp.ClientSession
 
-    async def call(self, method: str, path: str, *, token: str | None = None, json: Any = None,
-                   headers: dict[str, str] | None = None, expect: int | tuple[int, ...] | None = None,
-                   params: dict[str, Any] | None = None) -> tuple[int, Any]:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        expect: int | tuple[int, ...] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> tuple[int, Any]:
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, f"{self.url}/api/v1{path}", json=json,
-                                        headers=all_headers, params=params) as response:
+        async with self.session.request(
+            method, f"{self.url}/api/v1{path}", json=json, headers=all_headers, params=params
+        ) as response:
             body = await response.json(content_type=None) if await response.read() else None
             if expect is not None:
                 wanted = (expect,) if isinstance(expect, int) else expect
@@ -57,16 +66,27 @@ class Gateway:
     async def register(self, role: str, name: str | None = None) -> Account:
         email = f"{role}-{uuid.uuid4().hex[:10]}@example.com"
         display_name = name or f"{role.title()} {email[:6]}"
-        await self.call("POST", "/auth/register", expect=201, json={
-            "email": email, "password": PASSWORD, "display_name": display_name, "role": role})
+        await self.call(
+            "POST",
+            "/auth/register",
+            expect=201,
+            json={"email": email, "password": PASSWORD, "display_name": display_name, "role": role},
+        )
         return await self.sign_in(email, PASSWORD, role=role, display_name=display_name)
 
     async def sign_in(self, email: str, password: str, *, role: str = "", display_name: str = "") -> Account:
-        _, issued = await self.call("POST", "/auth/token", expect=200,
-                                    json={"email": email, "password": password})
+        _, issued = await self.call(
+            "POST", "/auth/token", expect=200, json={"email": email, "password": password}
+        )
         _, me = await self.call("GET", "/auth/me", token=issued["access_token"], expect=200)
-        return Account(email, password, me["role"], issued["access_token"], me["user_id"],
-                       me.get("display_name") or display_name)
+        return Account(
+            email,
+            password,
+            me["role"],
+            issued["access_token"],
+            me["user_id"],
+            me.get("display_name") or display_name,
+        )
 
 
 def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
@@ -101,12 +121,18 @@ def ring_listing(title: str, **overrides: Any) -> dict[str, Any]:
         "style_tags": ["minimal"],
         "price": {"amount": 14500, "currency": "GBP"},
         "production": {"kind": "made_to_order", "lead_time_days": {"min": 10, "max": 14}},
-        "metals": [{"metal": "silver", "fineness": 925, "colour": "white", "weight_g": 8.2, "recycled": True}],
+        "metals": [
+            {"metal": "silver", "fineness": 925, "colour": "white", "weight_g": 8.2, "recycled": True}
+        ],
         "hallmark": {"status": "hallmarked", "sponsor_mark": "FFH", "assay_office": "sheffield"},
-        "stones": [{"type": "sapphire", "origin": "lab_grown", "treatments": ["heating"], "carat": 0.5, "count": 1}],
+        "stones": [
+            {"type": "sapphire", "origin": "lab_grown", "treatments": ["heating"], "carat": 0.5, "count": 1}
+        ],
         "sourcing_claims": ["fairmined", "recycled"],
-        "options": {"ring_size_mm": {"min": 48.75, "max": 62.5},
-                    "engraving": {"max_chars": 20, "price_delta": {"amount": 1500, "currency": "GBP"}}},
+        "options": {
+            "ring_size_mm": {"min": 48.75, "max": 62.5},
+            "engraving": {"max_chars": 20, "price_delta": {"amount": 1500, "currency": "GBP"}},
+        },
         "images": ["https://images.example.com/ring.jpg"],
         **overrides,
     }
@@ -116,17 +142,24 @@ async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam For
     """A maker user whose application the operator has approved."""
     maker_user = await gw.register("maker", name)
     handle = f"forge-{uuid.uuid4().hex[:8]}"
-    _, maker = await gw.call("POST", "/makers", token=maker_user.token, expect=201,
-                             json=maker_profile(handle, name))
+    _, maker = await gw.call(
+        "POST", "/makers", token=maker_user.token, expect=201, json=maker_profile(handle, name)
+    )
     await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
-    _, maker = await gw.call("POST", f"/makers/{maker['id']}/review", token=operator.token, expect=200,
-                             json={"decision": "approve"})
+    _, maker = await gw.call(
+        "POST",
+        f"/makers/{maker['id']}/review",
+        token=operator.token,
+        expect=200,
+        json={"decision": "approve"},
+    )
     return maker_user, maker
 
 
 async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, Any]) -> dict:
     """Create and publish a listing; the catalogue learns of the maker's approval from an
     event, so creating is retried while it still answers 403."""
+
     async def create():
         status, listing = await gw.call("POST", "/listings", token=maker_user.token, json=body)
         if status == 201:
@@ -135,10 +168,12 @@ async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, An
             raise ApiFailure(f"POST /listings: {status} {listing}")
         return None
 
-    listing = await eventually(create, timeout_s=EVENT_TIMEOUT_S,
-                               message="catalogue to learn the maker is approved")
-    _, listing = await gw.call("POST", f"/listings/{listing['id']}/publish", token=maker_user.token,
-                               expect=200)
+    listing = await eventually(
+        create, timeout_s=EVENT_TIMEOUT_S, message="catalogue to learn the maker is approved"
+    )
+    _, listing = await gw.call(
+        "POST", f"/listings/{listing['id']}/publish", token=maker_user.token, expect=200
+    )
     return listing
 
 
@@ -148,14 +183,24 @@ async def orders_knows(gw: Gateway, customer: Account, listing_id: str) -> None:
     listing_unavailable). Nothing is created either way."""
     probe = {
         "lines": [{"listing_id": listing_id, "quantity": 1, "options": {"chain_length_cm": 999}}],
-        "shipping_address": {"name": "Probe", "line1": "1 Probe St", "city": "Leeds",
-                             "postcode": "LS1 1AA", "country": "GB"},
+        "shipping_address": {
+            "name": "Probe",
+            "line1": "1 Probe St",
+            "city": "Leeds",
+            "postcode": "LS1 1AA",
+            "country": "GB",
+        },
         "payment": {"token": "tok_visa"},
     }
 
     async def known():
-        status, body = await gw.call("POST", "/orders", token=customer.token, json=probe,
-                                     headers={"Idempotency-Key": str(uuid.uuid4())})
+        status, body = await gw.call(
+            "POST",
+            "/orders",
+            token=customer.token,
+            json=probe,
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
         if status == 201:
             raise ApiFailure(f"the probe order was accepted: {body}")
         codes = {error.get("code") for error in (body or {}).get("errors", [])}
@@ -164,18 +209,32 @@ async def orders_knows(gw: Gateway, customer: Account, listing_id: str) -> None:
     await eventually(known, timeout_s=EVENT_TIMEOUT_S, message="orders to learn of the listing")
 
 
-ADDRESS = {"name": "Ada Customer", "line1": "1 High Street", "city": "York",
-           "postcode": "YO1 7HH", "country": "GB"}
+ADDRESS = {
+    "name": "Ada Customer",
+    "line1": "1 High Street",
+    "city": "York",
+    "postcode": "YO1 7HH",
+    "country": "GB",
+}
 
 
-async def confirmed_order(gw: Gateway, customer: Account, listing_id: str,
-                          options: dict[str, Any] | None = None) -> dict:
+async def confirmed_order(
+    gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any] | None = None
+) -> dict:
     """Place an order with tok_visa and wait until it is confirmed."""
     await orders_knows(gw, customer, listing_id)
-    _, order = await gw.call("POST", "/orders", token=customer.token, expect=201,
-                             headers={"Idempotency-Key": str(uuid.uuid4())},
-                             json={"lines": [{"listing_id": listing_id, "quantity": 1, "options": options or {}}],
-                                   "shipping_address": ADDRESS, "payment": {"token": "tok_visa"}})
+    _, order = await gw.call(
+        "POST",
+        "/orders",
+        token=customer.token,
+        expect=201,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        json={
+            "lines": [{"listing_id": listing_id, "quantity": 1, "options": options or {}}],
+            "shipping_address": ADDRESS,
+            "payment": {"token": "tok_visa"},
+        },
+    )
 
     async def confirmed():
         _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)

@@ -41,12 +41,27 @@ def word() -> str:
 async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gateway, stack: Stack) -> None:
     tag = word()
     maker_user, _ = await support.approved_maker(gw, stack.operator, "Saltburn Silver")
-    ring = await support.published_listing(gw, maker_user, support.ring_listing(
-        f"Hammered band {tag}", description=f"A {tag} band in recycled sterling silver, set with a laboratory-grown sapphire."))
-    await support.published_listing(gw, maker_user, support.ring_listing(
-        f"Gold pendant {tag}", category="pendant", options={"chain_lengths_cm": [40, 45]},
-        price={"amount": 52000, "currency": "GBP"}, stones=[], sourcing_claims=[],
-        metals=[{"metal": "gold", "fineness": 750, "weight_g": 2.5}]))
+    ring = await support.published_listing(
+        gw,
+        maker_user,
+        support.ring_listing(
+            f"Hammered band {tag}",
+            description=f"A {tag} band in recycled sterling silver, set with a laboratory-grown sapphire.",
+        ),
+    )
+    await support.published_listing(
+        gw,
+        maker_user,
+        support.ring_listing(
+            f"Gold pendant {tag}",
+            category="pendant",
+            options={"chain_lengths_cm": [40, 45]},
+            price={"amount": 52000, "currency": "GBP"},
+            stones=[],
+            sourcing_claims=[],
+            metals=[{"metal": "gold", "fineness": 750, "weight_g": 2.5}],
+        ),
+    )
     await support.orders_knows(gw, await gw.register("customer"), ring["id"])
 
     # A new customer registers.
@@ -74,7 +89,9 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     await filters.get_by_label("Max price (£)").fill("200")
     await filters.get_by_role("button", name="Apply filters").click()
     await expect(page).to_have_url(re.compile(r"category=ring"))
-    assert "metal=silver" in page.url and "stone_origin=lab_grown" in page.url and "max_price=20000" in page.url
+    assert (
+        "metal=silver" in page.url and "stone_origin=lab_grown" in page.url and "max_price=20000" in page.url
+    )
     await expect(results.get_by_role("listitem")).to_have_count(1)
 
     # The search survives a reload (deep link), then the product page.
@@ -133,7 +150,9 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     # The order page follows the saga live until the order is confirmed.
     await expect(page).to_have_url(re.compile(r"/orders/[0-9a-f-]{36}"))
     await expect(page.locator("[data-order-status]")).to_contain_text("Confirmed")
-    await expect(page.get_by_role("table", name="Pieces")).to_contain_text("Personalised: no 14-day cancellation right")
+    await expect(page.get_by_role("table", name="Pieces")).to_contain_text(
+        "Personalised: no 14-day cancellation right"
+    )
     await expect(page.locator(".maker-order")).to_contain_text("Awaiting acceptance")
     await expect(page.get_by_role("link", name=re.compile(r"Basket.*0 items"))).to_be_visible()
 
@@ -174,7 +193,9 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(new_context: NewC
     checklist = maker_page.get_by_role("region", name="Checklist")
     await expect(checklist.locator("[data-item='terms_accepted'] .field-error")).to_be_visible()
     await expect(checklist.locator("[data-item='portfolio_url'] .field-error")).to_be_visible()
-    await expect(checklist.locator("[data-item='sponsor_mark'] .field-error")).to_contain_text("checklist_sponsor_mark")
+    await expect(checklist.locator("[data-item='sponsor_mark'] .field-error")).to_contain_text(
+        "checklist_sponsor_mark"
+    )
     await expect(maker_page.locator(".form-errors")).to_be_visible()
 
     # A schema error lands on its own field.
@@ -194,7 +215,9 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(new_context: NewC
     await sign_in(ops_page, stack.operator, "/ops")
     card = ops_page.locator(f".review-card[data-handle='{handle}']")
     await expect(card).to_contain_text("Whitby Jet Studio")
-    await expect(card.get_by_role("region", name="Checklist")).to_contain_text("Everything needed for review is in place")
+    await expect(card.get_by_role("region", name="Checklist")).to_contain_text(
+        "Everything needed for review is in place"
+    )
     await card.get_by_label("Approve").check()
     await card.get_by_role("button", name="Record decision").click()
     await expect(card).to_have_count(0)
@@ -229,8 +252,12 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(new_context: NewC
         raise AssertionError("the catalogue never accepted the approved maker")
 
     await publish_until_created()
-    await expect(editor.locator("[data-field-loc='metals.0.fineness'] .field-error")).to_contain_text("fineness_not_legal")
-    await expect(editor.locator("[data-field-loc='options.ring_size_mm'] .field-error")).to_contain_text("ring_size_required")
+    await expect(editor.locator("[data-field-loc='metals.0.fineness'] .field-error")).to_contain_text(
+        "fineness_not_legal"
+    )
+    await expect(editor.locator("[data-field-loc='options.ring_size_mm'] .field-error")).to_contain_text(
+        "ring_size_required"
+    )
 
     await editor.get_by_label("Fineness (‰)").fill("925")
     await editor.get_by_label("Smallest ring size (rings only)").select_option(label="UK K — 50 mm")
@@ -242,7 +269,9 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(new_context: NewC
     # Anyone can now find it.
     shopper = await (await new_context()).new_page()
     await shopper.goto(f"/search?q={tag}")
-    result = shopper.get_by_role("list", name="Results").get_by_role("link", name=re.compile(f"Jet and silver ring {tag}"))
+    result = shopper.get_by_role("list", name="Results").get_by_role(
+        "link", name=re.compile(f"Jet and silver ring {tag}")
+    )
     await expect(result).to_be_visible()
     await result.click()
     await expect(shopper.locator("[data-disclosure='hallmark_exempt']")).to_be_visible()
@@ -254,14 +283,22 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(new_context: NewC
 
 
 async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
-        new_context: NewContext, gw: Gateway, stack: Stack) -> None:
+    new_context: NewContext, gw: Gateway, stack: Stack
+) -> None:
     maker_user, _ = await support.approved_maker(gw, stack.operator, "Robin Hood's Bay Rings")
-    listing = await support.published_listing(gw, maker_user, support.ring_listing(
-        f"Diamond ring {word()}", description="A silver band set with a small natural diamond.",
-        stones=[{"type": "diamond", "origin": "natural", "carat": 0.1, "count": 1}]))
+    listing = await support.published_listing(
+        gw,
+        maker_user,
+        support.ring_listing(
+            f"Diamond ring {word()}",
+            description="A silver band set with a small natural diamond.",
+            stones=[{"type": "diamond", "origin": "natural", "carat": 0.1, "count": 1}],
+        ),
+    )
     customer = await gw.register("customer", "Grace Hopper")
-    order = await support.confirmed_order(gw, customer, listing["id"],
-                                          {"ring_size_mm": 54.38, "engraving_text": "Ahoy"})
+    order = await support.confirmed_order(
+        gw, customer, listing["id"], {"ring_size_mm": 54.38, "engraving_text": "Ahoy"}
+    )
 
     # The customer keeps the order open: it updates by itself.
     customer_page = await (await new_context()).new_page()
@@ -271,7 +308,8 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
     await expect(customer_page.get_by_role("button", name="Cancel order")).to_be_visible()
     # A natural diamond: the invoice carries the System of Warranties statement.
     await expect(customer_page.get_by_role("region", name="Statements")).to_contain_text(
-        "purchased from legitimate sources not involved in funding conflict")
+        "purchased from legitimate sources not involved in funding conflict"
+    )
 
     maker_page = await (await new_context()).new_page()
     await sign_in(maker_page, maker_user, "/maker?tab=orders")
@@ -290,7 +328,9 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
     await inspection.get_by_label("Engraving").select_option("false")
     await expect(inspection.get_by_label("Measured ring size (mm)")).to_have_value("54.38")
     await inspection.get_by_role("button", name="Record inspection").click()
-    await expect(inspection.locator("[data-field-loc='checks.engraving_verified'] .field-error")).to_contain_text("quality_check_inconsistent")
+    await expect(
+        inspection.locator("[data-field-loc='checks.engraving_verified'] .field-error")
+    ).to_contain_text("quality_check_inconsistent")
 
     await inspection.get_by_label("Engraving").select_option("true")
     await inspection.get_by_role("button", name="Record inspection").click()

@@ -27,8 +27,16 @@ async def signed_in(page: Page, account: Account) -> None:
     await page.evaluate(
         """([token, user]) => sessionStorage.setItem('market.session',
              JSON.stringify({ token, expiresAt: Date.now() + 600000, user }))""",
-        [account.token, {"user_id": account.user_id, "email": account.email, "role": account.role,
-                         "display_name": account.display_name}])
+        [
+            account.token,
+            {
+                "user_id": account.user_id,
+                "email": account.email,
+                "role": account.role,
+                "display_name": account.display_name,
+            },
+        ],
+    )
 
 
 async def check_page(page: Page, path: str, ready: str) -> None:
@@ -39,11 +47,15 @@ async def check_page(page: Page, path: str, ready: str) -> None:
     assert await page.evaluate(UNLABELLED_CONTROLS) == [], f"{path} has unlabelled controls"
 
 
-async def test_every_page_fits_a_phone_and_labels_its_controls(new_context: NewContext, gw: Gateway,
-                                                               stack: Stack) -> None:
+async def test_every_page_fits_a_phone_and_labels_its_controls(
+    new_context: NewContext, gw: Gateway, stack: Stack
+) -> None:
     maker_user, maker = await support.approved_maker(gw, stack.operator, "Phone Friendly Rings")
-    listing = await support.published_listing(gw, maker_user, support.ring_listing(
-        "A ring with a rather long title to see how it wraps on a narrow screen"))
+    listing = await support.published_listing(
+        gw,
+        maker_user,
+        support.ring_listing("A ring with a rather long title to see how it wraps on a narrow screen"),
+    )
     customer = await gw.register("customer")
     new_maker = await gw.register("maker")
 
@@ -108,17 +120,31 @@ async def test_missing_pages_and_signed_out_visits_are_explained(page: Page) -> 
 
 async def test_a_declined_card_is_shown_as_cancelled(page: Page, gw: Gateway, stack: Stack) -> None:
     maker_user, _ = await support.approved_maker(gw, stack.operator, "Declined Cards Ltd")
-    listing = await support.published_listing(gw, maker_user, support.ring_listing(
-        "Plain band", options={"ring_size_mm": {"min": 50, "max": 60}}))
+    listing = await support.published_listing(
+        gw, maker_user, support.ring_listing("Plain band", options={"ring_size_mm": {"min": 50, "max": 60}})
+    )
     customer = await gw.register("customer")
     await support.orders_knows(gw, customer, listing["id"])
     await signed_in(page, customer)
-    await page.evaluate("""(line) => localStorage.setItem('market.basket', JSON.stringify([line]))""", {
-        "key": "k", "listing_id": listing["id"], "title": "Plain band", "quantity": 1,
-        "price": listing["price"], "options": {"ring_size_mm": 55}})
+    await page.evaluate(
+        """(line) => localStorage.setItem('market.basket', JSON.stringify([line]))""",
+        {
+            "key": "k",
+            "listing_id": listing["id"],
+            "title": "Plain band",
+            "quantity": 1,
+            "price": listing["price"],
+            "options": {"ring_size_mm": 55},
+        },
+    )
     await page.goto("/checkout")
-    for label, value in (("Full name", "Ada"), ("Address line 1", "1 Road"), ("Town or city", "Leeds"),
-                         ("Postcode", "LS1 1AA"), ("Card token (sandbox)", "tok_declined")):
+    for label, value in (
+        ("Full name", "Ada"),
+        ("Address line 1", "1 Road"),
+        ("Town or city", "Leeds"),
+        ("Postcode", "LS1 1AA"),
+        ("Card token (sandbox)", "tok_declined"),
+    ):
         await page.get_by_label(label).fill(value)
     await page.get_by_role("button", name="Place order").click()
     await expect(page.locator("[data-order-status]")).to_contain_text("Cancelled")

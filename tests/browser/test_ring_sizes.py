@@ -23,14 +23,18 @@ def test_the_table_is_the_catalogues() -> None:
 
 async def test_uk_and_us_views_match_the_catalogue(page: Page) -> None:
     await page.goto("/")
-    samples = [Decimal("37.5") + Decimal("0.05") * i for i in range(int((Decimal("76.25") - Decimal("37.5")) / Decimal("0.05")) + 1)]
+    samples = [
+        Decimal("37.5") + Decimal("0.05") * i
+        for i in range(int((Decimal("76.25") - Decimal("37.5")) / Decimal("0.05")) + 1)
+    ]
     samples += [size.mm for size in RING_SIZES]
     views = await page.evaluate(
         """async (values) => {
              const rings = await import('/js/core/ringsizes.js');
              return values.map((mm) => [rings.ukSize(mm), rings.usSize(mm), rings.forOrder(mm)]);
            }""",
-        [float(mm) for mm in samples])
+        [float(mm) for mm in samples],
+    )
     for mm, (uk, us, for_order) in zip(samples, views, strict=True):
         assert uk == uk_size(mm), mm
         assert us == us_size(mm), mm

@@ -33,7 +33,8 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
     test_env = empty_env
     ports = {name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS")}
     env = {
-        **os.environ, **test_env.env,
+        **os.environ,
+        **test_env.env,
         **{f"{name}_PORT": str(port) for name, port in ports.items()},
         "GATEWAY_MAKERS_URL": f"http://127.0.0.1:{ports['MAKERS']}",
         "GATEWAY_CATALOGUE_URL": f"http://127.0.0.1:{ports['CATALOGUE']}",
@@ -43,8 +44,9 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
     }
     log_path = workdir / "marketplace-up.log"
     with open(log_path, "wb") as log:
-        up = subprocess.Popen([sys.executable, "-m", "ops.cli", "up"], cwd=ROOT, env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
+        up = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     try:
         storefront = _wait_for_line(log_path, up, r"Storefront: (\S+)")
         _wait_for_line(log_path, up, r"(\(Ctrl-C stops every service\))")  # the last line of the welcome
@@ -60,10 +62,13 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
                 assert r.status == 200 and len(page["items"]) == 5
             async with session.get(storefront + "api/v1/makers") as r:
                 assert len((await r.json())["items"]) >= 12
-            for _, email, password in (("Operator", "ops@example.com", "a-long-operator-password"),
-                                       *demo_logins):
-                async with session.post(storefront + "api/v1/auth/token",
-                                        json={"email": email, "password": password}) as r:
+            for _, email, password in (
+                ("Operator", "ops@example.com", "a-long-operator-password"),
+                *demo_logins,
+            ):
+                async with session.post(
+                    storefront + "api/v1/auth/token", json={"email": email, "password": password}
+                ) as r:
                     assert r.status == 200, (email, await r.text())
     finally:
         up.send_signal(signal.SIGTERM)

@@ -25,9 +25,7 @@ async def fixture_db(test_env: TestEnvironment) -> dict:
 
 @pytest.fixture
 async def admin_conn(test_env: TestEnvironment, fixture_db) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(
-        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}"
-    )
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{test_env.database}")
     yield conn
     await conn.close()
 
@@ -40,7 +38,11 @@ def spawn(test_env: TestEnvironment, workdir: Path) -> Iterator:
     def start(service: str, role: str = "all", wait: bool = True, **extra_env: str) -> ServiceProcess:
         proc = ServiceProcess(
             ["tests.support.fixture_services", service, "--role", role],
-            f"{service.upper()}_PORT", test_env.env, workdir, f"{service}-{role}", extra_env,
+            f"{service.upper()}_PORT",
+            test_env.env,
+            workdir,
+            f"{service}-{role}",
+            extra_env,
         )
         started.append(proc)
         return proc.start(wait=wait)

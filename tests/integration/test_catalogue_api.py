@@ -50,8 +50,15 @@ class Api:
     url: str
     mint: Callable[..., str]
 
-    async def call(self, method: str, path: str, token: str | None = None, *,
-                   json: Any = None, headers: dict[str, str] | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -61,8 +68,9 @@ class Api:
                 assert r.content_type == "application/problem+json", (r.status, body)
             return Response(r.status, body)
 
-    async def ok(self, method: str, path: str, token: str | None = None, *, status: int = 200,
-                 json: Any = None) -> Any:
+    async def ok(
+        self, method: str, path: str, token: str | None = None, *, status: int = 200, json: Any = None
+    ) -> Any:
         response = await self.call(method, path, token, json=json)
         assert response.status == status, (method, path, response.status, response.body)
         return response.body
@@ -71,8 +79,7 @@ class Api:
         return self.mint("maker", maker.user_id)
 
     async def draft(self, maker: TestMaker, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        return await self.ok("POST", "/api/v1/listings", self.token(maker), status=201,
-                             json=body or ring())
+        return await self.ok("POST", "/api/v1/listings", self.token(maker), status=201, json=body or ring())
 
     async def published(self, maker: TestMaker, body: dict[str, Any] | None = None) -> dict[str, Any]:
         draft = await self.draft(maker, body)
@@ -110,8 +117,9 @@ async def test_a_maker_approved_on_the_bus_may_create_listings(
     # Unknown to the catalogue, then submitted but not approved: refused.
     refused = await api.call("POST", "/api/v1/listings", token, json=ring())
     assert (refused.status, refused.body["code"]) == (403, "maker_not_approved")
-    await publish(test_env.namespace, maker.event(MakerSubmitted, "submitted"), "makers",
-                  maker.maker_id, maker.version)
+    await publish(
+        test_env.namespace, maker.event(MakerSubmitted, "submitted"), "makers", maker.maker_id, maker.version
+    )
     approved = maker.event()
     await publish(test_env.namespace, approved, "makers", maker.maker_id, maker.version)
 
@@ -121,21 +129,38 @@ async def test_a_maker_approved_on_the_bus_may_create_listings(
 
     listing = await eventually(created, timeout_s=10, message="the approval reached catalogue")
     assert (listing["status"], listing["visible"], listing["maker_id"]) == (
-        "draft", False, str(maker.maker_id))
-    assert listing["maker"] == {"id": str(maker.maker_id), "handle": approved.handle,
-                                "display_name": approved.display_name, "evidenced_claims": []}
+        "draft",
+        False,
+        str(maker.maker_id),
+    )
+    assert listing["maker"] == {
+        "id": str(maker.maker_id),
+        "handle": approved.handle,
+        "display_name": approved.display_name,
+        "evidenced_claims": [],
+    }
     assert listing["options"]["ring_size_mm"] == {
-        "min": 48.75, "max": 60.0, "min_uk": "J", "max_uk": "S", "min_us": 4.75, "max_us": 9.25}
+        "min": 48.75,
+        "max": 60.0,
+        "min_uk": "J",
+        "max_uk": "S",
+        "min_us": 4.75,
+        "max_us": 9.25,
+    }
     assert listing["stock"] == {"available": 3, "reserved": 0, "sold": 0}
     assert listing["availability"] == "in_stock"
-    assert listing["metals"] == [{"metal": "silver", "fineness": 925, "colour": None,
-                                  "weight_g": 9.5, "recycled": True}]
+    assert listing["metals"] == [
+        {"metal": "silver", "fineness": 925, "colour": None, "weight_g": 9.5, "recycled": True}
+    ]
 
     # An older snapshot arriving late (a suspension at version 1) changes nothing.
     stale = maker.event(MakerSuspended, "suspended").model_copy(update={"maker_version": 1})
     stale_envelope = await publish(test_env.namespace, stale, "makers", maker.maker_id, 1)
-    await eventually(lambda: consumed(catalogue_pool, "catalogue", stale_envelope.event_id),
-                     timeout_s=10, message="the stale snapshot handled")
+    await eventually(
+        lambda: consumed(catalogue_pool, "catalogue", stale_envelope.event_id),
+        timeout_s=10,
+        message="the stale snapshot handled",
+    )
     await api.ok("POST", "/api/v1/listings", token, status=201, json=ring())
 
 
@@ -157,8 +182,7 @@ async def test_the_listing_lifecycle_and_its_events(
         assert public["id"] == draft["id"] and public["stock"] is None
         assert [d["code"] for d in public["disclosures"]] == ["dealers_notice", "hallmark"]
 
-        edited = await api.ok("PATCH", path, owner,
-                              json={"price": {"amount": 13900, "currency": "GBP"}})
+        edited = await api.ok("PATCH", path, owner, json={"price": {"amount": 13900, "currency": "GBP"}})
         assert edited["price"] == {"amount": 13900, "currency": "GBP"}
         paused = await api.ok("POST", f"{path}/pause", owner)
         assert (paused["status"], paused["visible"]) == ("paused", False)
@@ -170,8 +194,7 @@ async def test_the_listing_lifecycle_and_its_events(
         conflict = await api.call("POST", f"{path}/publish", owner)
         assert (conflict.status, conflict.body["current_state"]) == (409, "archived")
 
-        received = [e for e in await drain(queue, 6, timeout_s=15)
-                    if e["aggregate_id"] == draft["id"]]
+        received = [e for e in await drain(queue, 6, timeout_s=15) if e["aggregate_id"] == draft["id"]]
 
         async def all_published() -> bool:
             return await unsent(catalogue_pool, "catalogue.outbox", aggregate_ids=[draft["id"]]) == 0
@@ -191,16 +214,24 @@ async def test_the_listing_lifecycle_and_its_events(
     assert versions == sorted(versions) and versions[0] == 2
     price_changed = received[2]["data"]
     assert (price_changed["previous_price"], price_changed["price"]) == (
-        {"amount": 12500, "currency": "GBP"}, {"amount": 13900, "currency": "GBP"})
+        {"amount": 12500, "currency": "GBP"},
+        {"amount": 13900, "currency": "GBP"},
+    )
     first = received[0]["data"]
     assert first == {
-        "listing_id": draft["id"], "maker_id": str(maker.maker_id), "listing_version": 2,
-        "status": "published", "visible": True, "title": "Sterling silver signet ring",
-        "category": "ring", "price": {"amount": 12500, "currency": "GBP"},
-        "production_kind": "ready_to_ship", "lead_time_days": None,
-        "options": {"ring_size_mm": {"min": 48.75, "max": 60.0}, "engraving": None,
-                    "chain_lengths_cm": None},
-        "has_natural_diamond": False, "stock_available": 3,
+        "listing_id": draft["id"],
+        "maker_id": str(maker.maker_id),
+        "listing_version": 2,
+        "status": "published",
+        "visible": True,
+        "title": "Sterling silver signet ring",
+        "category": "ring",
+        "price": {"amount": 12500, "currency": "GBP"},
+        "production_kind": "ready_to_ship",
+        "lead_time_days": None,
+        "options": {"ring_size_mm": {"min": 48.75, "max": 60.0}, "engraving": None, "chain_lengths_cm": None},
+        "has_natural_diamond": False,
+        "stock_available": 3,
     }
 
 
@@ -208,24 +239,29 @@ async def test_edits_keep_a_public_listing_lawful(api: Api, maker: TestMaker) ->
     owner = api.token(maker)
     listing = await api.published(maker)
     path = f"/api/v1/listings/{listing['id']}"
-    refused = await api.call("PATCH", path, owner,
-                             json={"hallmark": {"status": "exempt_under_weight"}})
+    refused = await api.call("PATCH", path, owner, json={"hallmark": {"status": "exempt_under_weight"}})
     assert (refused.status, codes(refused.body)) == (422, ["hallmark_required"])
     assert (await api.ok("GET", path, owner))["version"] == listing["version"]
-    for body, code in [({"status": "draft"}, "extra_forbidden"),
-                       ({"maker_id": str(uuid.uuid4())}, "extra_forbidden"),
-                       ({"price": {"amount": 12.5}}, "int_type"),
-                       ({"metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5,
-                                     "stamp": "x"}]}, "extra_forbidden")]:
+    for body, code in [
+        ({"status": "draft"}, "extra_forbidden"),
+        ({"maker_id": str(uuid.uuid4())}, "extra_forbidden"),
+        ({"price": {"amount": 12.5}}, "int_type"),
+        (
+            {"metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5, "stamp": "x"}]},
+            "extra_forbidden",
+        ),
+    ]:
         response = await api.call("PATCH", path, owner, json=body)
         assert response.status == 422 and code in codes(response.body), (body, response.body)
     kind_change = await api.call("PATCH", path, owner, json={"production": {"kind": "one_of_a_kind"}})
     assert (kind_change.status, kind_change.body["code"]) == (409, "production_kind_locked")
     # Stock edits show straight away, and zero sells a published listing out.
-    sold_out = await api.ok("PATCH", path, owner,
-                            json={"production": {"kind": "ready_to_ship", "stock": 0}})
+    sold_out = await api.ok("PATCH", path, owner, json={"production": {"kind": "ready_to_ship", "stock": 0}})
     assert (sold_out["status"], sold_out["availability"], sold_out["visible"]) == (
-        "sold_out", "sold_out", True)
+        "sold_out",
+        "sold_out",
+        True,
+    )
 
 
 # --- publishing rules, each with its code ---------------------------------------------------------
@@ -242,19 +278,29 @@ RULES: list[tuple[str, dict[str, Any]]] = [
     ("images_required", {"images": []}),
     ("stock_required", {"production": {"kind": "ready_to_ship", "stock": 0}}),
     ("lead_time_required", {"production": {"kind": "made_to_order"}}),
-    ("production_field_not_allowed",
-     {"production": {"kind": "made_to_order", "stock": 2, "lead_time_days": {"min": 5, "max": 9}}}),
+    (
+        "production_field_not_allowed",
+        {"production": {"kind": "made_to_order", "stock": 2, "lead_time_days": {"min": 5, "max": 9}}},
+    ),
     ("fineness_not_legal", {"metals": [{**GOLD_18CT, "fineness": 800}]}),
     ("hallmark_required", {"metals": [GOLD_18CT], "hallmark": {"status": "exempt_under_weight"}}),
     ("hallmark_status_mismatch", {"metals": [{"metal": "other", "weight_g": 12}]}),
-    ("misleading_stone_description",
-     {"stones": [LAB_DIAMOND], "description": "A real diamond on a sterling band."}),
+    (
+        "misleading_stone_description",
+        {"stones": [LAB_DIAMOND], "description": "A real diamond on a sterling band."},
+    ),
     ("claim_not_held", {"sourcing_claims": ["fairtrade"]}),
     ("ring_size_required", {"options": None}),
     ("option_not_applicable", {"category": "pendant"}),
-    ("currency_mismatch",
-     {"options": {"ring_size_mm": {"min": 50, "max": 56},
-                  "engraving": {"max_chars": 12, "price_delta": {"amount": 900, "currency": "EUR"}}}}),
+    (
+        "currency_mismatch",
+        {
+            "options": {
+                "ring_size_mm": {"min": 50, "max": 56},
+                "engraving": {"max_chars": 12, "price_delta": {"amount": 900, "currency": "EUR"}},
+            }
+        },
+    ),
 ]
 
 
@@ -283,26 +329,38 @@ async def test_publishing_refuses_each_rule_with_its_code(
 
 async def test_every_violation_is_reported_together(api: Api, maker: TestMaker) -> None:
     owner = api.token(maker)
-    draft = await api.draft(maker, {"title": "Everything wrong", "category": "ring",
-                                    "metals": [{**GOLD_18CT, "fineness": 800}],
-                                    "sourcing_claims": ["fairmined"]})
+    draft = await api.draft(
+        maker,
+        {
+            "title": "Everything wrong",
+            "category": "ring",
+            "metals": [{**GOLD_18CT, "fineness": 800}],
+            "sourcing_claims": ["fairmined"],
+        },
+    )
     refused = await api.call("POST", f"/api/v1/listings/{draft['id']}/publish", owner)
     assert refused.status == 422
     assert refused.body["code"] == "rules_violated"
-    assert sorted(codes(refused.body)) == sorted([
-        "description_required", "price_required", "production_required", "images_required",
-        "fineness_not_legal", "hallmark_required", "claim_not_held", "ring_size_required"])
+    assert sorted(codes(refused.body)) == sorted(
+        [
+            "description_required",
+            "price_required",
+            "production_required",
+            "images_required",
+            "fineness_not_legal",
+            "hallmark_required",
+            "claim_not_held",
+            "ring_size_required",
+        ]
+    )
     assert all(error["loc"] and error["msg"] for error in refused.body["errors"])
 
 
-EXEMPTION = {"gold": (375, 1.0), "silver": (925, 7.78), "platinum": (950, 0.5),
-             "palladium": (950, 1.0)}
+EXEMPTION = {"gold": (375, 1.0), "silver": (925, 7.78), "platinum": (950, 0.5), "palladium": (950, 1.0)}
 
 
 @pytest.mark.parametrize("metal", sorted(EXEMPTION))
-async def test_the_hallmark_exemption_weight_of_each_metal(
-    api: Api, maker: TestMaker, metal: str
-) -> None:
+async def test_the_hallmark_exemption_weight_of_each_metal(api: Api, maker: TestMaker, metal: str) -> None:
     fineness, limit = EXEMPTION[metal]
     owner = api.token(maker)
     under = round(limit - 0.001, 3)
@@ -312,8 +370,7 @@ async def test_the_hallmark_exemption_weight_of_each_metal(
         (round(limit + 0.001, 3), {"status": "exempt_under_weight"}, "hallmark_required"),
         (limit, {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"}, None),
     ]:
-        body = ring(metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}],
-                    hallmark=hallmark)
+        body = ring(metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}], hallmark=hallmark)
         draft = await api.draft(maker, body)
         response = await api.call("POST", f"/api/v1/listings/{draft['id']}/publish", owner)
         if expected is None:
@@ -325,13 +382,18 @@ async def test_the_hallmark_exemption_weight_of_each_metal(
 
 
 async def test_stones_are_disclosed(api: Api, maker: TestMaker) -> None:
-    listing = await api.published(maker, ring(
-        title="Laboratory-grown diamond solitaire",
-        description="A laboratory-grown diamond, with a heated sapphire and a cubic zirconia.",
-        stones=[LAB_DIAMOND,
+    listing = await api.published(
+        maker,
+        ring(
+            title="Laboratory-grown diamond solitaire",
+            description="A laboratory-grown diamond, with a heated sapphire and a cubic zirconia.",
+            stones=[
+                LAB_DIAMOND,
                 {"type": "sapphire", "origin": "natural", "treatments": ["heating"]},
-                {"type": "cubic zirconia", "origin": "imitation", "count": 2}],
-    ))
+                {"type": "cubic zirconia", "origin": "imitation", "count": 2},
+            ],
+        ),
+    )
     public = await api.ok("GET", f"/api/v1/listings/{listing['id']}")
     assert [(d["code"], d["text"]) for d in public["disclosures"][2:]] == [
         ("lab_grown_stone", "Laboratory-grown diamond (1 stone, 0.50 ct total)."),
@@ -344,9 +406,10 @@ async def test_claims_must_be_held_and_self_declared_ones_are_disclosed(
     api: Api, catalogue_pool: asyncpg.Pool
 ) -> None:
     yesterday = TODAY - timedelta(days=1)
-    maker = await approved_maker(catalogue_pool, [
-        claim("fairmined"), claim("recycled", evidenced=False),
-        claim("fairtrade", expires_on=yesterday)])
+    maker = await approved_maker(
+        catalogue_pool,
+        [claim("fairmined"), claim("recycled", evidenced=False), claim("fairtrade", expires_on=yesterday)],
+    )
     owner = api.token(maker)
     expired = await api.draft(maker, ring(sourcing_claims=["fairtrade"]))
     refused = await api.call("POST", f"/api/v1/listings/{expired['id']}/publish", owner)
@@ -355,8 +418,10 @@ async def test_claims_must_be_held_and_self_declared_ones_are_disclosed(
 
     listing = await api.published(maker, ring(sourcing_claims=["fairmined", "recycled"]))
     public = await api.ok("GET", f"/api/v1/listings/{listing['id']}")
-    assert public["claims"] == [{"scheme": "fairmined", "basis": "evidenced"},
-                                {"scheme": "recycled", "basis": "self_declared"}]
+    assert public["claims"] == [
+        {"scheme": "fairmined", "basis": "evidenced"},
+        {"scheme": "recycled", "basis": "self_declared"},
+    ]
     assert public["maker"]["evidenced_claims"] == ["fairmined"]
     assert [d["code"] for d in public["disclosures"]][-1] == "self_declared_claim"
 
@@ -373,8 +438,9 @@ async def test_mine_lists_the_makers_own_listings_in_any_state(
     other = await api.draft(await approved_maker(catalogue_pool))
     items, cursor = [], None
     while True:
-        page = await api.ok("GET", "/api/v1/listings/mine?limit=2" + (
-            f"&cursor={cursor}" if cursor else ""), owner)
+        page = await api.ok(
+            "GET", "/api/v1/listings/mine?limit=2" + (f"&cursor={cursor}" if cursor else ""), owner
+        )
         items += page["items"]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -395,16 +461,16 @@ FULL, PUBLIC = (200, "full"), (200, "public")
 
 # endpoint                 target state   owner   other   customer operator anonymous
 MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
-    ("POST /listings",       "draft",      (201,   201,    403,     403,     401)),
-    ("GET /listings/{id}",   "draft",      (FULL,  404,    404,     FULL,    404)),
-    ("GET /listings/{id}",   "paused",     (FULL,  404,    404,     FULL,    404)),
-    ("GET /listings/{id}",   "published",  (FULL,  PUBLIC, PUBLIC,  FULL,    PUBLIC)),
-    ("GET /listings/mine",   "draft",      (200,   200,    403,     403,     401)),
-    ("GET /listings",        "published",  (200,   200,    200,     200,     200)),
-    ("PATCH /listings/{id}", "draft",      (200,   404,    403,     403,     401)),
-    ("POST /{id}/publish",   "draft",      (200,   404,    403,     403,     401)),
-    ("POST /{id}/pause",     "published",  (200,   404,    403,     403,     401)),
-    ("POST /{id}/archive",   "draft",      (200,   404,    403,     403,     401)),
+    ("POST /listings", "draft", (201, 201, 403, 403, 401)),
+    ("GET /listings/{id}", "draft", (FULL, 404, 404, FULL, 404)),
+    ("GET /listings/{id}", "paused", (FULL, 404, 404, FULL, 404)),
+    ("GET /listings/{id}", "published", (FULL, PUBLIC, PUBLIC, FULL, PUBLIC)),
+    ("GET /listings/mine", "draft", (200, 200, 403, 403, 401)),
+    ("GET /listings", "published", (200, 200, 200, 200, 200)),
+    ("PATCH /listings/{id}", "draft", (200, 404, 403, 403, 401)),
+    ("POST /{id}/publish", "draft", (200, 404, 403, 403, 401)),
+    ("POST /{id}/pause", "published", (200, 404, 403, 403, 401)),
+    ("POST /{id}/archive", "draft", (200, 404, 403, 403, 401)),
 ]
 
 REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
@@ -412,8 +478,11 @@ REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
     "GET /listings/{id}": lambda listing: ("GET", f"/api/v1/listings/{listing['id']}", None),
     "GET /listings/mine": lambda listing: ("GET", "/api/v1/listings/mine", None),
     "GET /listings": lambda listing: ("GET", f"/api/v1/listings?maker_id={listing['maker_id']}", None),
-    "PATCH /listings/{id}": lambda listing: ("PATCH", f"/api/v1/listings/{listing['id']}",
-                                       {"title": "Renamed ring"}),
+    "PATCH /listings/{id}": lambda listing: (
+        "PATCH",
+        f"/api/v1/listings/{listing['id']}",
+        {"title": "Renamed ring"},
+    ),
     "POST /{id}/publish": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/publish", None),
     "POST /{id}/pause": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/pause", None),
     "POST /{id}/archive": lambda listing: ("POST", f"/api/v1/listings/{listing['id']}/archive", None),
@@ -424,10 +493,14 @@ def test_the_matrix_covers_every_endpoint() -> None:
     assert {endpoint for endpoint, _, _ in MATRIX} == set(REQUESTS)
 
 
-@pytest.mark.parametrize(("endpoint", "state", "actor", "expected"), [
-    pytest.param(endpoint, state, actor, expected[i], id=f"{endpoint} [{state}] as {actor}")
-    for endpoint, state, expected in MATRIX for i, actor in enumerate(ACTORS)
-])
+@pytest.mark.parametrize(
+    ("endpoint", "state", "actor", "expected"),
+    [
+        pytest.param(endpoint, state, actor, expected[i], id=f"{endpoint} [{state}] as {actor}")
+        for endpoint, state, expected in MATRIX
+        for i, actor in enumerate(ACTORS)
+    ],
+)
 async def test_authorisation_matrix(
     api: Api, catalogue_pool: asyncpg.Pool, endpoint: str, state: str, actor: str, expected: Any
 ) -> None:
@@ -438,9 +511,13 @@ async def test_authorisation_matrix(
         target = await api.ok("POST", f"/api/v1/listings/{target['id']}/publish", api.token(owner))
     if state == "paused":
         target = await api.ok("POST", f"/api/v1/listings/{target['id']}/pause", api.token(owner))
-    tokens = {"owner": api.token(owner), "other_maker": api.token(other),
-              "customer": api.mint("customer"), "operator": api.mint("operator"),
-              "anonymous": None}
+    tokens = {
+        "owner": api.token(owner),
+        "other_maker": api.token(other),
+        "customer": api.mint("customer"),
+        "operator": api.mint("operator"),
+        "anonymous": None,
+    }
     method, path, body = REQUESTS[endpoint](target)
 
     response = await api.call(method, path, tokens[actor], json=body)
@@ -486,8 +563,13 @@ async def test_suspension_hides_every_listing_within_seconds_and_reinstatement_r
 
     async with tap(f"{test_env.namespace}.events", "catalogue.listing.#") as queue:
         suspended_at = asyncio.get_running_loop().time()
-        await publish(test_env.namespace, maker.event(MakerSuspended, "suspended"), "makers",
-                      maker.maker_id, maker.version)
+        await publish(
+            test_env.namespace,
+            maker.event(MakerSuspended, "suspended"),
+            "makers",
+            maker.maker_id,
+            maker.version,
+        )
 
         async def hidden() -> bool:
             statuses = [(await api.call("GET", f"/api/v1/listings/{i}")).status for i in ids]
@@ -502,8 +584,13 @@ async def test_suspension_hides_every_listing_within_seconds_and_reinstatement_r
         assert (refused.status, refused.body["code"]) == (403, "maker_not_approved")
         assert (await api.call("POST", "/api/v1/listings", owner, json=ring())).status == 403
 
-        await publish(test_env.namespace, maker.event(MakerReinstated, "approved"), "makers",
-                      maker.maker_id, maker.version)
+        await publish(
+            test_env.namespace,
+            maker.event(MakerReinstated, "approved"),
+            "makers",
+            maker.maker_id,
+            maker.version,
+        )
 
         async def shown() -> bool:
             return (await api.ok("GET", search))["total"]["count"] == 3
@@ -514,12 +601,15 @@ async def test_suspension_hides_every_listing_within_seconds_and_reinstatement_r
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
         while len(events) < 6 and loop.time() < deadline:
-            events += [e for e in await drain(queue, 1, timeout_s=1)
-                       if e["data"]["maker_id"] == str(maker.maker_id)
-                       and e["type"] != "catalogue.listing.published"]
+            events += [
+                e
+                for e in await drain(queue, 1, timeout_s=1)
+                if e["data"]["maker_id"] == str(maker.maker_id) and e["type"] != "catalogue.listing.published"
+            ]
 
     assert sorted(e["type"] for e in events) == (
-        ["catalogue.listing.hidden"] * 3 + ["catalogue.listing.shown"] * 3)
+        ["catalogue.listing.hidden"] * 3 + ["catalogue.listing.shown"] * 3
+    )
     assert {e["data"]["visible"] for e in events if e["type"].endswith("hidden")} == {False}
     assert {e["data"]["visible"] for e in events if e["type"].endswith("shown")} == {True}
     assert {e["aggregate_id"] for e in events} == ids  # the draft was never public
@@ -528,10 +618,27 @@ async def test_suspension_hides_every_listing_within_seconds_and_reinstatement_r
 # --- never a 5xx ----------------------------------------------------------------------------------
 
 NASTY: list[Any] = [
-    None, True, 0, -1, 2**63, 1.5, "", " ", "x" * 6000, "\u202e\u0000", [], [None], {},
-    ["x"] * 30, {"amount": 10**15}, {"kind": "ready_to_ship", "stock": -1},
-    [{"metal": "gold", "fineness": 750, "weight_g": "NaN"}], [{"type": "x", "origin": "moon"}],
-    {"ring_size_mm": {"min": 80, "max": 20}}, ["javascript:alert(1)"], "2025-02-30",
+    None,
+    True,
+    0,
+    -1,
+    2**63,
+    1.5,
+    "",
+    " ",
+    "x" * 6000,
+    "\u202e\u0000",
+    [],
+    [None],
+    {},
+    ["x"] * 30,
+    {"amount": 10**15},
+    {"kind": "ready_to_ship", "stock": -1},
+    [{"metal": "gold", "fineness": 750, "weight_g": "NaN"}],
+    [{"type": "x", "origin": "moon"}],
+    {"ring_size_mm": {"min": 80, "max": 20}},
+    ["javascript:alert(1)"],
+    "2025-02-30",
 ]
 
 
@@ -542,13 +649,24 @@ async def test_random_bodies_never_cause_a_server_error(api: Api, maker: TestMak
     fields = [*ring(), "status", "maker_id", "id", "version"]
     for _ in range(120):
         body = {rng.choice(fields): rng.choice(NASTY) for _ in range(rng.randint(1, 4))}
-        for method, path in (("PATCH", f"/api/v1/listings/{draft['id']}"),
-                             ("POST", "/api/v1/listings")):
+        for method, path in (("PATCH", f"/api/v1/listings/{draft['id']}"), ("POST", "/api/v1/listings")):
             response = await api.call(method, path, owner, json=body)
             assert response.status in (200, 201, 400, 409, 413, 422), (body, response.body)
-    for query in ("limit=0", "limit=101", "min_price=-1", "min_price=9&max_price=3",
-                  "category=hat", "sort=best", "fineness=x", "cursor=%%%", "cursor=WyJ4Il0",
-                  "q=" + "x" * 201, "maker_id=nope", "q=%00", "stone=" + "y" * 41):
+    for query in (
+        "limit=0",
+        "limit=101",
+        "min_price=-1",
+        "min_price=9&max_price=3",
+        "category=hat",
+        "sort=best",
+        "fineness=x",
+        "cursor=%%%",
+        "cursor=WyJ4Il0",
+        "q=" + "x" * 201,
+        "maker_id=nope",
+        "q=%00",
+        "stone=" + "y" * 41,
+    ):
         response = await api.call("GET", f"/api/v1/listings?{query}")
         assert response.status in (400, 422), (query, response.body)
     publish_again = await api.call("POST", f"/api/v1/listings/{draft['id']}/publish", owner)
@@ -558,21 +676,36 @@ async def test_random_bodies_never_cause_a_server_error(api: Api, maker: TestMak
 async def test_openapi_describes_the_listings_api(api: Api) -> None:
     document = await api.ok("GET", "/openapi.json")
     assert set(document["paths"]) >= {
-        "/api/v1/listings", "/api/v1/listings/mine", "/api/v1/listings/{id}",
-        "/api/v1/listings/{id}/publish", "/api/v1/listings/{id}/pause",
+        "/api/v1/listings",
+        "/api/v1/listings/mine",
+        "/api/v1/listings/{id}",
+        "/api/v1/listings/{id}/publish",
+        "/api/v1/listings/{id}/pause",
         "/api/v1/listings/{id}/archive",
     }
     results = document["components"]["schemas"]["SearchResults"]
     assert "1000+" in results["description"] and "capped" in results["description"]
     parameters = {p["name"] for p in document["paths"]["/api/v1/listings"]["get"]["parameters"]}
-    assert parameters >= {"q", "category", "metal", "fineness", "stone", "stone_origin",
-                          "min_price", "max_price", "production", "sourcing", "maker_id",
-                          "occasion", "sort", "limit", "cursor"}
+    assert parameters >= {
+        "q",
+        "category",
+        "metal",
+        "fineness",
+        "stone",
+        "stone_origin",
+        "min_price",
+        "max_price",
+        "production",
+        "sourcing",
+        "maker_id",
+        "occasion",
+        "sort",
+        "limit",
+        "cursor",
+    }
 
 
-async def test_a_suspended_maker_may_still_archive(
-    api: Api, catalogue_pool: asyncpg.Pool
-) -> None:
+async def test_a_suspended_maker_may_still_archive(api: Api, catalogue_pool: asyncpg.Pool) -> None:
     maker = await approved_maker(catalogue_pool)
     listing = await add_listing(catalogue_pool, maker, ring())
     await apply_maker(catalogue_pool, maker.event(MakerSuspended, "suspended"))

@@ -31,13 +31,24 @@ pytestmark = pytest.mark.timeout(120)
 
 CATEGORIES = ["ring", "necklace", "pendant", "earrings", "bracelet", "brooch"]
 METALS = [  # (metal, fineness, weight, hallmark)
-    ("gold", 750, 4.2, "hallmarked"), ("gold", 375, 0.8, "exempt_under_weight"),
-    ("silver", 925, 9.0, "hallmarked"), ("platinum", 950, 3.1, "hallmarked"),
+    ("gold", 750, 4.2, "hallmarked"),
+    ("gold", 375, 0.8, "exempt_under_weight"),
+    ("silver", 925, 9.0, "hallmarked"),
+    ("platinum", 950, 3.1, "hallmarked"),
 ]
-STONES = [None, ("sapphire", "natural"), ("sapphire", "lab_grown"), ("diamond", "natural"),
-          ("diamond", "lab_grown"), ("cubic zirconia", "imitation")]
-PRODUCTION = [{"kind": "ready_to_ship", "stock": 2}, {"kind": "one_of_a_kind"},
-              {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}}]
+STONES = [
+    None,
+    ("sapphire", "natural"),
+    ("sapphire", "lab_grown"),
+    ("diamond", "natural"),
+    ("diamond", "lab_grown"),
+    ("cubic zirconia", "imitation"),
+]
+PRODUCTION = [
+    {"kind": "ready_to_ship", "stock": 2},
+    {"kind": "one_of_a_kind"},
+    {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}},
+]
 COUNT = 36
 
 
@@ -56,8 +67,12 @@ def body_for(n: int, word: str) -> dict[str, Any]:
     category = CATEGORIES[n % len(CATEGORIES)]
     metal, fineness, weight, hallmark = METALS[n % len(METALS)]
     stone = STONES[(n // 2) % len(STONES)]
-    stone_word = {None: "plain", "natural": "natural", "lab_grown": "laboratory-grown",
-                  "imitation": "imitation"}[stone[1] if stone else None]
+    stone_word = {
+        None: "plain",
+        "natural": "natural",
+        "lab_grown": "laboratory-grown",
+        "imitation": "imitation",
+    }[stone[1] if stone else None]
     return ring(
         title=f"{stone_word.capitalize()} {metal} {category} {word}",
         description=f"A {category} made by hand in {metal}.",
@@ -66,8 +81,9 @@ def body_for(n: int, word: str) -> dict[str, Any]:
         price={"amount": 5000 + (n * 1733) % 90000, "currency": "GBP"},
         production=PRODUCTION[n % len(PRODUCTION)],
         metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}],
-        hallmark={"status": hallmark} if hallmark != "hallmarked" else
-        {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"},
+        hallmark={"status": hallmark}
+        if hallmark != "hallmarked"
+        else {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"},
         stones=[{"type": stone[0], "origin": stone[1]}] if stone else [],
         sourcing_claims=[["fairmined"], ["recycled"], [], []][n % 4],
         options={"ring_size_mm": {"min": 50, "max": 58}} if category == "ring" else None,
@@ -137,13 +153,11 @@ def ids(items: list[dict[str, Any]]) -> set[str]:
 
 
 def has_metal(metal: str, fineness: int | None = None) -> Callable[[dict[str, Any]], bool]:
-    return lambda b: any(m["metal"] == metal and fineness in (None, m["fineness"])
-                         for m in b["metals"])
+    return lambda b: any(m["metal"] == metal and fineness in (None, m["fineness"]) for m in b["metals"])
 
 
 def has_stone(kind: str | None, origin: str | None = None) -> Callable[[dict[str, Any]], bool]:
-    return lambda b: any(kind in (None, s["type"]) and origin in (None, s["origin"])
-                         for s in b["stones"])
+    return lambda b: any(kind in (None, s["type"]) and origin in (None, s["origin"]) for s in b["stones"])
 
 
 FILTERS: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
@@ -157,19 +171,22 @@ FILTERS: list[tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = [
     ({"stone": "cubic  zirconia"}, has_stone("cubic zirconia")),
     ({"min_price": 30000}, lambda b: b["price"]["amount"] >= 30000),
     ({"max_price": 30000}, lambda b: b["price"]["amount"] <= 30000),
-    ({"min_price": 20000, "max_price": 60000},
-     lambda b: 20000 <= b["price"]["amount"] <= 60000),
+    ({"min_price": 20000, "max_price": 60000}, lambda b: 20000 <= b["price"]["amount"] <= 60000),
     ({"production": "made_to_order"}, lambda b: b["production"]["kind"] == "made_to_order"),
     ({"sourcing": "fairmined"}, lambda b: b["sourcing_claims"] == ["fairmined"]),
     ({"occasion": "Wedding"}, lambda b: b["occasions"] == ["wedding"]),
-    ({"category": "pendant", "metal": "silver"},
-     lambda b: b["category"] == "pendant" and has_metal("silver")(b)),
+    (
+        {"category": "pendant", "metal": "silver"},
+        lambda b: b["category"] == "pendant" and has_metal("silver")(b),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("params", "keep"), FILTERS, ids=[str(p) for p, _ in FILTERS])
 async def test_each_filter_finds_exactly_the_matching_listings(
-    client: Callable[..., Any], catalogue: Catalogue, params: dict[str, Any],
+    client: Callable[..., Any],
+    catalogue: Catalogue,
+    params: dict[str, Any],
     keep: Callable[[dict[str, Any]], bool],
 ) -> None:
     found = await every_page(client, maker_id=catalogue.maker.maker_id, limit=100, **params)
@@ -178,13 +195,12 @@ async def test_each_filter_finds_exactly_the_matching_listings(
     assert ids(found) == expected
 
 
-async def test_facets_count_the_matches_and_add_up(
-    client: Callable[..., Any], catalogue: Catalogue
-) -> None:
+async def test_facets_count_the_matches_and_add_up(client: Callable[..., Any], catalogue: Catalogue) -> None:
     page = await client(maker_id=catalogue.maker.maker_id, limit=5)
     assert page["total"] == {"count": COUNT, "capped": False}
-    facets = {dimension: {c["value"]: c["count"] for c in counts}
-              for dimension, counts in page["facets"].items()}
+    facets = {
+        dimension: {c["value"]: c["count"] for c in counts} for dimension, counts in page["facets"].items()
+    }
     assert sum(facets["category"].values()) == COUNT
     assert sum(facets["production"].values()) == COUNT
     bodies = [piece.body for piece in catalogue.pieces]
@@ -206,18 +222,22 @@ async def test_facets_count_the_matches_and_add_up(
 
 async def test_counts_stop_at_the_cap(catalogue_pool: asyncpg.Pool, catalogue: Catalogue) -> None:
     cap = 5
-    page = await search.search(catalogue_pool, search.Filters(maker_id=catalogue.maker.maker_id),
-                               None, None, 24, cap)
+    page = await search.search(
+        catalogue_pool, search.Filters(maker_id=catalogue.maker.maker_id), None, None, 24, cap
+    )
     assert (page.total.count, page.total.capped) == (cap, True)
     # Over the cap, facets count the cap's newest matches: lower bounds, each flagged.
     newest = [piece.body for piece in catalogue.pieces[-cap:]]
     assert {c.value: (c.count, c.capped) for c in page.facets["category"]} == {
-        category: (n, True) for category, n in Counter(b["category"] for b in newest).items()}
+        category: (n, True) for category, n in Counter(b["category"] for b in newest).items()
+    }
     assert {c.value: c.count for c in page.facets["metal"]} == Counter(
-        m["metal"] for b in newest for m in b["metals"])
+        m["metal"] for b in newest for m in b["metals"]
+    )
     # Exactly the cap is not over it.
-    exact = await search.search(catalogue_pool, search.Filters(maker_id=catalogue.maker.maker_id),
-                                None, None, 24, COUNT)
+    exact = await search.search(
+        catalogue_pool, search.Filters(maker_id=catalogue.maker.maker_id), None, None, 24, COUNT
+    )
     assert (exact.total.count, exact.total.capped) == (COUNT, False)
     assert sum(c.count for c in exact.facets["category"]) == COUNT
     assert not any(c.capped for counts in exact.facets.values() for c in counts)
@@ -248,16 +268,23 @@ async def test_relevance_ranks_title_over_attributes_over_description(
 ) -> None:
     maker = await approved_maker(catalogue_pool)
     word = "quillon" + uuid.uuid4().hex[:6].translate(str.maketrans("0123456789", "abcdefghij"))
-    in_description = await add_listing(catalogue_pool, maker, ring(
-        description=f"Finished with a {word} texture."))
+    in_description = await add_listing(
+        catalogue_pool, maker, ring(description=f"Finished with a {word} texture.")
+    )
     in_title = await add_listing(catalogue_pool, maker, ring(title=f"The {word} ring"))
     in_techniques = await add_listing(catalogue_pool, maker, ring(techniques=[word]))
     page = await client(q=word)
     assert [item["id"] for item in page["items"]] == [
-        str(in_title.id), str(in_techniques.id), str(in_description.id)]
+        str(in_title.id),
+        str(in_techniques.id),
+        str(in_description.id),
+    ]
     newest = await client(q=word, sort="newest")
     assert [item["id"] for item in newest["items"]] == [
-        str(in_techniques.id), str(in_title.id), str(in_description.id)]
+        str(in_techniques.id),
+        str(in_title.id),
+        str(in_description.id),
+    ]
 
 
 # --- sorts and paging -----------------------------------------------------------------------------
@@ -280,8 +307,7 @@ async def test_sorts_page_through_everything_in_order(
     assert [i["id"] for i in default["items"]] == [p.id for p in catalogue.pieces[::-1][:3]]
 
 
-@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "relevance",
-                                  "relevance_windowed"])
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "relevance", "relevance_windowed"])
 async def test_paging_never_repeats_or_skips_while_listings_are_published(
     client: Callable[..., Any], catalogue_pool: asyncpg.Pool, sort: str
 ) -> None:
@@ -296,18 +322,24 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
         return ring(title=title, price={"amount": rng.choice([9000, 12500, 15000, 20000])})
 
     start = datetime.now(UTC) - timedelta(hours=1)
-    existing = {str((await add_listing(catalogue_pool, maker, body(),
-                                       now=start + timedelta(seconds=n))).id)
-                for n in range(20)}
+    existing = {
+        str((await add_listing(catalogue_pool, maker, body(), now=start + timedelta(seconds=n))).id)
+        for n in range(20)
+    }
     seen: list[str] = []
     cursor = None
     while True:
         if sort == "relevance_windowed":
             # A cap under the number of matches: relevance ranks a window, then the rest.
-            found = await search.search(catalogue_pool, search.Filters(q=word, maker_id=maker.maker_id),
-                                        search.Sort.RELEVANCE, cursor, 4, 7)
-            page = {"items": [{"id": str(i)} for i in found.listing_ids],
-                    "next_cursor": found.next_cursor}
+            found = await search.search(
+                catalogue_pool,
+                search.Filters(q=word, maker_id=maker.maker_id),
+                search.Sort.RELEVANCE,
+                cursor,
+                4,
+                7,
+            )
+            page = {"items": [{"id": str(i)} for i in found.listing_ids], "next_cursor": found.next_cursor}
         else:
             page = await client(q=word, maker_id=maker.maker_id, sort=sort, limit=4, cursor=cursor)
         seen += [item["id"] for item in page["items"]]
@@ -321,16 +353,20 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
     assert existing <= set(seen), "a listing that existed from the start was skipped"
 
 
-async def test_relevance_ranks_the_newest_matches_then_lists_the_older(
-    catalogue_pool: asyncpg.Pool
-) -> None:
+async def test_relevance_ranks_the_newest_matches_then_lists_the_older(catalogue_pool: asyncpg.Pool) -> None:
     maker = await approved_maker(catalogue_pool)
     word = "rk" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "abcdefghij"))
     start = datetime.now(UTC) - timedelta(hours=1)
     # Oldest first: title matches and description matches alternate.
-    pieces = [await add_listing(catalogue_pool, maker, ring(title=f"The {word} ring") if n % 2
-                                else ring(description=f"A {word} finish."),
-                                now=start + timedelta(minutes=n)) for n in range(8)]
+    pieces = [
+        await add_listing(
+            catalogue_pool,
+            maker,
+            ring(title=f"The {word} ring") if n % 2 else ring(description=f"A {word} finish."),
+            now=start + timedelta(minutes=n),
+        )
+        for n in range(8)
+    ]
     filters = search.Filters(q=word, maker_id=maker.maker_id)
     cap = 4
     ranked, older = pieces[4:], pieces[:4]
@@ -344,19 +380,20 @@ async def test_relevance_ranks_the_newest_matches_then_lists_the_older(
     # The 4 newest by rank (title matches first, newest first among equals), then the rest
     # newest first.
     title_first = [p for p in reversed(ranked) if p.fields.title.startswith("The")] + [
-        p for p in reversed(ranked) if not p.fields.title.startswith("The")]
+        p for p in reversed(ranked) if not p.fields.title.startswith("The")
+    ]
     assert seen == [p.id for p in title_first] + [p.id for p in reversed(older)]
 
 
 async def test_cursors_are_checked(client: Callable[..., Any], catalogue: Catalogue) -> None:
     page = await client(maker_id=catalogue.maker.maker_id, sort="newest", limit=2)
-    problem = await client(400, maker_id=catalogue.maker.maker_id, sort="price_asc",
-                           cursor=page["next_cursor"])
+    problem = await client(
+        400, maker_id=catalogue.maker.maker_id, sort="price_asc", cursor=page["next_cursor"]
+    )
     assert problem["code"] == "invalid_cursor"
     for cursor in ("%%%", "WyJuZXdlc3QiXQ", "WyJuZXdlc3QiLCJ4IiwieSJd"):
         await client(400, sort="newest", cursor=cursor)
-    relevance = search._Position(datetime.now(UTC), uuid.uuid4(), 2, None, 0.5).encode(
-        search.Sort.RELEVANCE)
+    relevance = search._Position(datetime.now(UTC), uuid.uuid4(), 2, None, 0.5).encode(search.Sort.RELEVANCE)
     await client(400, q="ring", sort="relevance", cursor=relevance)  # older tier, no window
 
 

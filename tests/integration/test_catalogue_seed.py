@@ -40,8 +40,9 @@ async def seeded_env(test_env: Environment) -> AsyncIterator[dict[str, ServiceSe
     admin = await asyncpg.connect(ADMIN_DSN)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{namespace}" WITH (FORCE)')
-        for row in await admin.fetch("SELECT rolname FROM pg_roles WHERE rolname LIKE $1",
-                                     namespace + "\\_%"):
+        for row in await admin.fetch(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE $1", namespace + "\\_%"
+        ):
             await admin.execute(f'DROP ROLE IF EXISTS "{row["rolname"]}"')
     finally:
         await admin.close()
@@ -60,28 +61,36 @@ async def test_the_demo_marketplace(seeded_env: dict[str, ServiceSettings]) -> N
         read_model = await conn.fetch("SELECT id, user_id, status, version FROM catalogue.makers")
         assert {tuple(m) for m in read_model} == {tuple(m) for m in makers}
         # The makers' events wait in the makers outbox, as a real approval's would.
-        makers_events = Counter(r["routing_key"] for r in await conn.fetch(
-            "SELECT routing_key FROM makers.outbox"))
+        makers_events = Counter(
+            r["routing_key"] for r in await conn.fetch("SELECT routing_key FROM makers.outbox")
+        )
         assert makers_events == {"makers.maker.submitted.v1": 12, "makers.maker.approved.v1": 12}
 
         listings = await conn.fetch("SELECT status, fields FROM catalogue.listings")
         assert len(listings) == 12 * LISTINGS_PER_MAKER
-        assert {l["status"] for l in listings} == {"published"}
-        fields = [json.loads(l["fields"]) for l in listings]
+        assert {listing["status"] for listing in listings} == {"published"}
+        fields = [json.loads(listing["fields"]) for listing in listings]
         assert len(Counter(f["category"] for f in fields)) >= 8
         assert {m["metal"] for f in fields for m in f["metals"]} == {
-            "silver", "gold", "platinum", "palladium"}
-        assert {s["origin"] for f in fields for s in f["stones"]} == {
-            "natural", "lab_grown", "imitation"}
+            "silver",
+            "gold",
+            "platinum",
+            "palladium",
+        }
+        assert {s["origin"] for f in fields for s in f["stones"]} == {"natural", "lab_grown", "imitation"}
         assert {f["production"]["kind"] for f in fields} == {
-            "ready_to_ship", "made_to_order", "one_of_a_kind"}
+            "ready_to_ship",
+            "made_to_order",
+            "one_of_a_kind",
+        }
         assert {f["hallmark"]["status"] for f in fields} == {"hallmarked", "exempt_under_weight"}
         assert any(f["sourcing_claims"] for f in fields)
         assert len({f["title"] for f in fields}) > 200
         visible = await conn.fetchval("SELECT count(*) FROM catalogue.listing_search WHERE visible")
         assert visible == 12 * LISTINGS_PER_MAKER
         published = await conn.fetchval(
-            "SELECT count(*) FROM catalogue.outbox WHERE routing_key = 'catalogue.listing.published.v1'")
+            "SELECT count(*) FROM catalogue.outbox WHERE routing_key = 'catalogue.listing.published.v1'"
+        )
         assert published == 12 * LISTINGS_PER_MAKER
 
         # Seeding again adds nothing: the same ids, skipped.

@@ -54,29 +54,53 @@ MADE_TO_ORDER = {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10
 
 def placed(order_id: uuid.UUID, lines: list[tuple[Any, int]], price: int = 12500) -> OrderPlaced:
     return OrderPlaced(
-        order_id=order_id, customer_id=uuid.uuid4(),
-        lines=[PlacedLineData(line_id=uuid.uuid4(), listing_id=listing.id, quantity=quantity,
-                              unit_price=Money(amount=price)) for listing, quantity in lines],
+        order_id=order_id,
+        customer_id=uuid.uuid4(),
+        lines=[
+            PlacedLineData(
+                line_id=uuid.uuid4(), listing_id=listing.id, quantity=quantity, unit_price=Money(amount=price)
+            )
+            for listing, quantity in lines
+        ],
         total=Money(amount=price * sum(q for _, q in lines)),
         expires_at=datetime.now(UTC) + timedelta(minutes=15),
     )
 
 
 def confirmed(order_id: uuid.UUID) -> OrderConfirmed:
-    return OrderConfirmed(order_id=order_id, customer_id=uuid.uuid4(), total=Money(amount=1),
-                          lines=[StockLineData(listing_id=uuid.uuid4(), quantity=1)],
-                          maker_orders=[])
+    return OrderConfirmed(
+        order_id=order_id,
+        customer_id=uuid.uuid4(),
+        total=Money(amount=1),
+        lines=[StockLineData(listing_id=uuid.uuid4(), quantity=1)],
+        maker_orders=[],
+    )
 
 
-def cancelled(order_id: uuid.UUID, release_stock: bool = True, reason: str = "payment_declined",
-              release_lines: list[StockLineData] | None = None) -> OrderCancelled:
-    return OrderCancelled(order_id=order_id, customer_id=uuid.uuid4(), reason=reason,
-                          release_stock=release_stock, release_lines=release_lines or [])
+def cancelled(
+    order_id: uuid.UUID,
+    release_stock: bool = True,
+    reason: str = "payment_declined",
+    release_lines: list[StockLineData] | None = None,
+) -> OrderCancelled:
+    return OrderCancelled(
+        order_id=order_id,
+        customer_id=uuid.uuid4(),
+        reason=reason,
+        release_stock=release_stock,
+        release_lines=release_lines or [],
+    )
 
 
 def declined(order_id: uuid.UUID, maker_id: uuid.UUID) -> MakerOrderDeclined:
-    return MakerOrderDeclined(maker_order_id=uuid.uuid4(), order_id=order_id, maker_id=maker_id,
-                              status="declined", at=datetime.now(UTC), reason="Cannot make it")
+    return MakerOrderDeclined(
+        maker_order_id=uuid.uuid4(),
+        order_id=order_id,
+        maker_id=maker_id,
+        status="declined",
+        at=datetime.now(UTC),
+        reason="Cannot make it",
+    )
 
 
 async def handle(pool: asyncpg.Pool, event: Any) -> None:
@@ -97,14 +121,16 @@ async def handle(pool: asyncpg.Pool, event: Any) -> None:
 async def answers(db: asyncpg.Connection, order_id: uuid.UUID) -> list[dict[str, Any]]:
     """The stock events the catalogue wrote for this order, in order."""
     rows = await db.fetch(
-        "SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 ORDER BY id", str(order_id))
+        "SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 ORDER BY id", str(order_id)
+    )
     return [json.loads(row["envelope"]) for row in rows]
 
 
 async def counters(db: asyncpg.Connection, listing_id: uuid.UUID) -> tuple[Any, ...]:
     row = await db.fetchrow(
-        "SELECT status, stock_available, stock_reserved, stock_sold FROM catalogue.listings "
-        "WHERE id = $1", listing_id)
+        "SELECT status, stock_available, stock_reserved, stock_sold FROM catalogue.listings WHERE id = $1",
+        listing_id,
+    )
     return tuple(row)
 
 
@@ -127,12 +153,20 @@ async def test_a_placed_order_is_reserved_with_authoritative_prices(
     [reserved] = await answers(db, order.order_id)
     assert reserved["type"] == "catalogue.stock.reserved"
     assert reserved["data"]["lines"] == [
-        {"line_id": str(order.lines[0].line_id), "listing_id": str(rings.id),
-         "maker_id": str(maker.maker_id), "quantity": 2,
-         "unit_price": {"amount": 12500, "currency": "GBP"}},
-        {"line_id": str(order.lines[1].line_id), "listing_id": str(bespoke.id),
-         "maker_id": str(maker.maker_id), "quantity": 1,
-         "unit_price": {"amount": 12500, "currency": "GBP"}},
+        {
+            "line_id": str(order.lines[0].line_id),
+            "listing_id": str(rings.id),
+            "maker_id": str(maker.maker_id),
+            "quantity": 2,
+            "unit_price": {"amount": 12500, "currency": "GBP"},
+        },
+        {
+            "line_id": str(order.lines[1].line_id),
+            "listing_id": str(bespoke.id),
+            "maker_id": str(maker.maker_id),
+            "quantity": 1,
+            "unit_price": {"amount": 12500, "currency": "GBP"},
+        },
     ]
     expires_at = datetime.fromisoformat(reserved["data"]["expires_at"])
     assert abs(expires_at - datetime.now(UTC) - TTL) < timedelta(seconds=30)
@@ -148,7 +182,9 @@ async def test_a_placed_order_is_reserved_with_authoritative_prices(
     assert await counters(db, rings.id) == ("published", 1, 0, 2)
     ledger = await db.fetch(
         "SELECT reason, order_id, available_delta, reserved_delta, sold_delta "
-        "FROM catalogue.inventory_ledger WHERE listing_id = $1 ORDER BY id", rings.id)
+        "FROM catalogue.inventory_ledger WHERE listing_id = $1 ORDER BY id",
+        rings.id,
+    )
     assert [tuple(row) for row in ledger] == [
         ("stocked", None, 3, 0, 0),
         ("reserved", order.order_id, -2, 2, 0),
@@ -175,14 +211,19 @@ async def test_reservation_fails_whole_with_a_reason_per_line(
     assert await counters(db, cheap.id) == ("published", 3, 0, 0)
 
 
-async def test_a_bespoke_order_needs_no_answer(
-    catalogue_pool: asyncpg.Pool, db: asyncpg.Connection
-) -> None:
+async def test_a_bespoke_order_needs_no_answer(catalogue_pool: asyncpg.Pool, db: asyncpg.Connection) -> None:
     order = placed(uuid.uuid4(), [])
     await handle(catalogue_pool, order)
-    await handle(catalogue_pool, OrderConfirmed(
-        order_id=order.order_id, customer_id=order.customer_id, total=Money(amount=90000),
-        lines=[], maker_orders=[]))
+    await handle(
+        catalogue_pool,
+        OrderConfirmed(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            total=Money(amount=90000),
+            lines=[],
+            maker_orders=[],
+        ),
+    )
     assert await answers(db, order.order_id) == []
 
 
@@ -195,8 +236,10 @@ async def test_a_cancel_before_the_order_leaves_a_tombstone(
     await handle(catalogue_pool, order)
     assert await counters(db, rings.id) == ("published", 3, 0, 0)
     assert await answers(db, order.order_id) == []
-    assert await db.fetchval("SELECT status FROM catalogue.reservations WHERE order_id = $1",
-                             order.order_id) == "cancelled"
+    assert (
+        await db.fetchval("SELECT status FROM catalogue.reservations WHERE order_id = $1", order.order_id)
+        == "cancelled"
+    )
 
 
 async def test_one_of_a_kind_sells_out_and_comes_back_when_the_sale_is_undone(
@@ -207,8 +250,9 @@ async def test_one_of_a_kind_sells_out_and_comes_back_when_the_sale_is_undone(
     await handle(catalogue_pool, order)
     await handle(catalogue_pool, confirmed(order.order_id))
     assert await counters(db, unique.id) == ("sold_out", 0, 0, 1)
-    events = await db.fetch("SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 "
-                            "ORDER BY id", str(unique.id))
+    events = await db.fetch(
+        "SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 ORDER BY id", str(unique.id)
+    )
     assert json.loads(events[-1]["envelope"])["type"] == "catalogue.listing.sold_out"
 
     # A cancellation that does not undo the sale (say, after dispatch) leaves it sold.
@@ -235,10 +279,17 @@ async def test_a_declining_maker_returns_their_units(
     # Cancelling the rest returns the other maker's unit too.
     await handle(catalogue_pool, cancelled(order.order_id, reason="customer_cancelled"))
     assert await counters(db, others.id) == ("published", 3, 0, 0)
-    reasons = await db.fetch("SELECT reason FROM catalogue.inventory_ledger WHERE order_id = $1 "
-                             "ORDER BY id", order.order_id)
+    reasons = await db.fetch(
+        "SELECT reason FROM catalogue.inventory_ledger WHERE order_id = $1 ORDER BY id", order.order_id
+    )
     assert [r["reason"] for r in reasons] == [
-        "reserved", "reserved", "committed", "committed", "declined", "returned"]
+        "reserved",
+        "reserved",
+        "committed",
+        "committed",
+        "declined",
+        "returned",
+    ]
 
 
 async def test_expired_reservations_are_released_by_the_sweeper(
@@ -252,13 +303,21 @@ async def test_expired_reservations_are_released_by_the_sweeper(
     later = datetime.now(UTC) + TTL + timedelta(seconds=1)
     assert await usecases.release_expired(catalogue_pool, later) >= 1
     assert await counters(db, unique.id) == ("published", 1, 0, 0)
-    assert await db.fetchval("SELECT status FROM catalogue.reservations WHERE order_id = $1",
-                             order.order_id) == "expired"
+    assert (
+        await db.fetchval("SELECT status FROM catalogue.reservations WHERE order_id = $1", order.order_id)
+        == "expired"
+    )
     # Orders hears of each count the reservation moved, so it never refuses a piece back on sale.
-    listing_events = [json.loads(row["envelope"]) for row in await db.fetch(
-        "SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 ORDER BY id", str(unique.id))]
+    listing_events = [
+        json.loads(row["envelope"])
+        for row in await db.fetch(
+            "SELECT envelope FROM catalogue.outbox WHERE aggregate_id = $1 ORDER BY id", str(unique.id)
+        )
+    ]
     assert [(e["type"], e["data"]["stock_available"]) for e in listing_events][-2:] == [
-        ("catalogue.listing.updated", 0), ("catalogue.listing.updated", 1)]
+        ("catalogue.listing.updated", 0),
+        ("catalogue.listing.updated", 1),
+    ]
     # A confirmation after the reservation lapsed sells nothing (and is logged for operations).
     await handle(catalogue_pool, confirmed(order.order_id))
     assert await counters(db, unique.id) == ("published", 1, 0, 0)
@@ -270,8 +329,7 @@ async def test_concurrent_orders_never_oversell_nor_deadlock(
     a = await add_listing(catalogue_pool, maker, ring(production={"kind": "ready_to_ship", "stock": 5}))
     b = await add_listing(catalogue_pool, maker, ring(production={"kind": "ready_to_ship", "stock": 5}))
     # Orders name the listings in both orders, so locking in line order would deadlock.
-    orders = [placed(uuid.uuid4(), [(a, 1), (b, 1)] if n % 2 else [(b, 1), (a, 1)])
-              for n in range(12)]
+    orders = [placed(uuid.uuid4(), [(a, 1), (b, 1)] if n % 2 else [(b, 1), (a, 1)]) for n in range(12)]
     await asyncio.gather(*(handle(catalogue_pool, order) for order in orders))
     outcomes = [(await answers(db, order.order_id))[0]["type"] for order in orders]
     assert outcomes.count("catalogue.stock.reserved") == 5
@@ -297,10 +355,16 @@ STRAY = st.one_of(
 def lifecycle(order: int) -> st.SearchStrategy[list[tuple[Any, ...]]]:
     """One order's messages in the saga's order: placed, then settled (confirmed, cancelled
     or expired), then perhaps undone after confirmation (cancelled or a maker declining)."""
-    settle = st.sampled_from([[("confirm", order)], [("cancel", order, False)],
-                              [("expire", order)], []])
-    undo = st.sampled_from([[], [("cancel", order, True)], [("cancel", order, False)],
-                            [("decline", order, 0)], [("decline", order, 1)]])
+    settle = st.sampled_from([[("confirm", order)], [("cancel", order, False)], [("expire", order)], []])
+    undo = st.sampled_from(
+        [
+            [],
+            [("cancel", order, True)],
+            [("cancel", order, False)],
+            [("decline", order, 0)],
+            [("decline", order, 1)],
+        ]
+    )
 
     def script(parts: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         lines, right_price, settled, undone = parts
@@ -323,8 +387,7 @@ class World:
         kind, order = action[0], self.order_ids[action[1]]
         if kind == "place":
             _, _, lines, right_price = action
-            return placed(order, [(self.listings[i], q) for i, q in lines],
-                          12500 if right_price else 12400)
+            return placed(order, [(self.listings[i], q) for i, q in lines], 12500 if right_price else 12400)
         if kind == "confirm":
             return confirmed(order)
         if kind == "cancel":
@@ -353,12 +416,19 @@ async def check_conservation(db: asyncpg.Connection, world: World) -> None:
     ids = list(world.stocked)
     rows = await db.fetch(
         "SELECT l.id, l.stock_available, l.stock_reserved, l.stock_sold, "
-        " coalesce((SELECT sum(held) FROM catalogue.reservation_lines r WHERE r.listing_id = l.id), 0) AS held,"
-        " coalesce((SELECT sum(sold) FROM catalogue.reservation_lines r WHERE r.listing_id = l.id), 0) AS sold,"
-        " (SELECT sum(available_delta) FROM catalogue.inventory_ledger g WHERE g.listing_id = l.id) AS ledger_available,"
-        " (SELECT sum(reserved_delta) FROM catalogue.inventory_ledger g WHERE g.listing_id = l.id) AS ledger_reserved,"
-        " (SELECT sum(sold_delta) FROM catalogue.inventory_ledger g WHERE g.listing_id = l.id) AS ledger_sold "
-        "FROM catalogue.listings l WHERE l.id = ANY($1::uuid[])", ids)
+        " coalesce((SELECT sum(held) FROM catalogue.reservation_lines r"
+        "           WHERE r.listing_id = l.id), 0) AS held,"
+        " coalesce((SELECT sum(sold) FROM catalogue.reservation_lines r"
+        "           WHERE r.listing_id = l.id), 0) AS sold,"
+        " (SELECT sum(available_delta) FROM catalogue.inventory_ledger g"
+        "   WHERE g.listing_id = l.id) AS ledger_available,"
+        " (SELECT sum(reserved_delta) FROM catalogue.inventory_ledger g"
+        "   WHERE g.listing_id = l.id) AS ledger_reserved,"
+        " (SELECT sum(sold_delta) FROM catalogue.inventory_ledger g"
+        "   WHERE g.listing_id = l.id) AS ledger_sold "
+        "FROM catalogue.listings l WHERE l.id = ANY($1::uuid[])",
+        ids,
+    )
     for row in rows:
         counts = (row["stock_available"], row["stock_reserved"], row["stock_sold"])
         assert min(counts) >= 0, counts
@@ -367,12 +437,17 @@ async def check_conservation(db: asyncpg.Connection, world: World) -> None:
         assert (row["ledger_available"], row["ledger_reserved"], row["ledger_sold"]) == counts
     lines = await db.fetch(
         "SELECT held, sold, released, quantity FROM catalogue.reservation_lines "
-        "WHERE order_id = ANY($1::uuid[])", world.order_ids)
-    assert all(min(l["held"], l["sold"], l["released"]) >= 0 for l in lines)
+        "WHERE order_id = ANY($1::uuid[])",
+        world.order_ids,
+    )
+    assert all(min(line["held"], line["sold"], line["released"]) >= 0 for line in lines)
 
 
-@settings(max_examples=120, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 async def test_stock_is_never_negative_and_always_adds_up(
     catalogue_pool: asyncpg.Pool, db: asyncpg.Connection, data: st.DataObject
@@ -383,9 +458,14 @@ async def test_stock_is_never_negative_and_always_adds_up(
         await add_listing(catalogue_pool, makers[1], ring(production={"kind": "one_of_a_kind"})),
         await add_listing(catalogue_pool, makers[0], ring(production={"kind": "ready_to_ship", "stock": 3})),
     ]
-    world = World(catalogue_pool, makers, listings,
-                  {listing.id: listing.stock.stocked for listing in listings},
-                  [uuid.uuid4() for _ in range(ORDERS)], [])
+    world = World(
+        catalogue_pool,
+        makers,
+        listings,
+        {listing.id: listing.stock.stocked for listing in listings},
+        [uuid.uuid4() for _ in range(ORDERS)],
+        [],
+    )
     pending = [data.draw(lifecycle(order)) for order in range(ORDERS)]
     for _ in range(data.draw(st.integers(1, 16))):
         waiting = [script for script in pending if script]
@@ -398,8 +478,9 @@ async def test_stock_is_never_negative_and_always_adds_up(
             # Two messages at once, as a consumer with prefetch > 1 may take them: of two
             # orders, or the next two of one order (a cancel overtaking its order, say).
             first = data.draw(st.sampled_from(waiting))
-            second = first if len(first) > 1 and data.draw(st.booleans()) else data.draw(
-                st.sampled_from(waiting))
+            second = (
+                first if len(first) > 1 and data.draw(st.booleans()) else data.draw(st.sampled_from(waiting))
+            )
             a = first.pop(0)
             b = second.pop(0) if second else data.draw(STRAY)
             await asyncio.gather(world.run(a), world.run(b))
@@ -408,8 +489,10 @@ async def test_stock_is_never_negative_and_always_adds_up(
                 await handle(catalogue_pool, data.draw(st.sampled_from(world.events)))
         await check_conservation(db, world)
     # What the example exercised (see --hypothesis-show-statistics).
-    reasons = await db.fetch("SELECT DISTINCT reason FROM catalogue.inventory_ledger "
-                             "WHERE order_id = ANY($1::uuid[])", world.order_ids)
+    reasons = await db.fetch(
+        "SELECT DISTINCT reason FROM catalogue.inventory_ledger WHERE order_id = ANY($1::uuid[])",
+        world.order_ids,
+    )
     for row in reasons:
         event(f"stock {row['reason']}")
 
@@ -422,8 +505,9 @@ def catalogue(services_db: dict, service_processes: Callable[..., ServiceProcess
     return service_processes("catalogue")
 
 
-async def stock_events(queue: Any, order_id: uuid.UUID, expected: int,
-                       seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def stock_events(
+    queue: Any, order_id: uuid.UUID, expected: int, seen: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """The order's events; everything read on the way is kept in `seen`."""
     found: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
@@ -437,8 +521,11 @@ async def stock_events(queue: Any, order_id: uuid.UUID, expected: int,
 
 
 async def test_the_catalogue_process_answers_orders_events(
-    catalogue: ServiceProcess, catalogue_pool: asyncpg.Pool, maker: TestMaker,
-    test_env: Environment, mint: Callable[..., str],
+    catalogue: ServiceProcess,
+    catalogue_pool: asyncpg.Pool,
+    maker: TestMaker,
+    test_env: Environment,
+    mint: Callable[..., str],
 ) -> None:
     unique = await add_listing(catalogue_pool, maker, ring(production={"kind": "one_of_a_kind"}))
     order, too_many = placed(uuid.uuid4(), [(unique, 1)]), placed(uuid.uuid4(), [(unique, 1)])
@@ -456,21 +543,27 @@ async def test_the_catalogue_process_answers_orders_events(
         await publish(ns, confirmed(order.order_id), "orders", order.order_id)
 
         async def sold_out() -> Any:
-            async with aiohttp.ClientSession() as session, session.get(
-                f"{catalogue.url}/api/v1/listings/{unique.id}",
-                headers={"Authorization": f"Bearer {mint('maker', maker.user_id)}"},
-            ) as response:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(
+                    f"{catalogue.url}/api/v1/listings/{unique.id}",
+                    headers={"Authorization": f"Bearer {mint('maker', maker.user_id)}"},
+                ) as response,
+            ):
                 body = await response.json()
                 return body if body["status"] == "sold_out" else None
 
         listing = await eventually(sold_out, timeout_s=10, message="confirmation sold it out")
         assert (listing["availability"], listing["stock"]) == (
-            "sold_out", {"available": 0, "reserved": 0, "sold": 1})
+            "sold_out",
+            {"available": 0, "reserved": 0, "sold": 1},
+        )
         seen += await drain(queue, 100, timeout_s=2)
     # The reservation announced the piece's new count; the sale, that it sold out. (Its
     # publication, from before the tap, may or may not have been relayed yet.)
-    events = [e for e in seen if e["aggregate_id"] == str(unique.id)
-              and e["type"] != "catalogue.listing.published"]
+    events = [
+        e for e in seen if e["aggregate_id"] == str(unique.id) and e["type"] != "catalogue.listing.published"
+    ]
     assert [(e["type"], e["data"]["status"], e["data"]["stock_available"]) for e in events] == [
         ("catalogue.listing.updated", "published", 0),
         ("catalogue.listing.sold_out", "sold_out", 0),

@@ -29,15 +29,17 @@ def uow(pool: asyncpg.Pool) -> UnitOfWork:
 
 async def events_of(pool: asyncpg.Pool, listing_id: uuid.UUID) -> list[str]:
     rows = await pool.fetch(
-        "SELECT envelope->>'type' AS type FROM outbox WHERE aggregate_id = $1 ORDER BY id",
-        str(listing_id))
+        "SELECT envelope->>'type' AS type FROM outbox WHERE aggregate_id = $1 ORDER BY id", str(listing_id)
+    )
     return [row["type"] for row in rows]
 
 
 async def ledger_of(pool: asyncpg.Pool, listing_id: uuid.UUID) -> list[tuple[object, ...]]:
     rows = await pool.fetch(
         "SELECT reason, available_delta, available, reserved, sold FROM inventory_ledger "
-        "WHERE listing_id = $1 ORDER BY id", listing_id)
+        "WHERE listing_id = $1 ORDER BY id",
+        listing_id,
+    )
     return [tuple(row) for row in rows]
 
 
@@ -48,26 +50,33 @@ async def test_a_maker_creates_publishes_edits_and_pauses_a_listing(
     now = datetime.now(UTC)
     async with uow(catalogue_pool) as work:
         created, _ = await usecases.create_listing(
-            work, maker.user_id, ListingDraft.model_validate(ring()), now)
+            work, maker.user_id, ListingDraft.model_validate(ring()), now
+        )
     async with uow(catalogue_pool) as work:
         published, _ = await usecases.publish_listing(work, maker.user_id, created.id, now)
     patch = ListingPatch.model_validate(
-        {"price": {"amount": 13900}, "production": {"kind": "ready_to_ship", "stock": 2}})
+        {"price": {"amount": 13900}, "production": {"kind": "ready_to_ship", "stock": 2}}
+    )
     async with uow(catalogue_pool) as work:
         edited, _ = await usecases.edit_listing(work, maker.user_id, created.id, patch, now)
     async with uow(catalogue_pool) as work:
         paused, _ = await usecases.pause_listing(work, maker.user_id, created.id, now)
 
     assert (published.status, edited.version, paused.status) == (
-        ListingStatus.PUBLISHED, 3, ListingStatus.PAUSED)
+        ListingStatus.PUBLISHED,
+        3,
+        ListingStatus.PAUSED,
+    )
     assert await events_of(catalogue_pool, created.id) == [
-        "catalogue.listing.published", "catalogue.listing.updated",
-        "catalogue.listing.price_changed", "catalogue.listing.paused",
+        "catalogue.listing.published",
+        "catalogue.listing.updated",
+        "catalogue.listing.price_changed",
+        "catalogue.listing.paused",
     ]
-    assert await ledger_of(catalogue_pool, created.id) == [
-        ("stocked", 3, 3, 0, 0), ("adjusted", -1, 2, 0, 0)]
+    assert await ledger_of(catalogue_pool, created.id) == [("stocked", 3, 3, 0, 0), ("adjusted", -1, 2, 0, 0)]
     stored = await catalogue_pool.fetchrow(
-        "SELECT status, version, stock_available FROM listings WHERE id = $1", created.id)
+        "SELECT status, version, stock_available FROM listings WHERE id = $1", created.id
+    )
     assert tuple(stored) == ("paused", 4, 2)
 
 
@@ -78,7 +87,8 @@ async def test_the_listing_use_cases_refuse_what_the_api_refuses(
     now = datetime.now(UTC)
     async with uow(catalogue_pool) as work:
         listing, _ = await usecases.create_listing(
-            work, owner.user_id, ListingDraft.model_validate(ring()), now)
+            work, owner.user_id, ListingDraft.model_validate(ring()), now
+        )
 
     with pytest.raises(NotFound):  # another maker's listing is missing, never forbidden
         async with uow(catalogue_pool) as work:
@@ -90,8 +100,7 @@ async def test_the_listing_use_cases_refuse_what_the_api_refuses(
 
     await apply_maker(catalogue_pool, owner.event(status="suspended"))
     for create_or_publish in (
-        lambda work: usecases.create_listing(
-            work, owner.user_id, ListingDraft.model_validate(ring()), now),
+        lambda work: usecases.create_listing(work, owner.user_id, ListingDraft.model_validate(ring()), now),
         lambda work: usecases.publish_listing(work, owner.user_id, listing.id, now),
     ):
         with pytest.raises(Forbidden) as refused:

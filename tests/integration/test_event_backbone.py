@@ -26,10 +26,14 @@ from tests.support.waits import unsent
 
 async def produce(url: str, count: int, item_ids: list[uuid.UUID] | None = None) -> list[str]:
     async with aiohttp.ClientSession() as session:
-        return list(await asyncio.gather(*(
-            change(session, url, item_ids[i % len(item_ids)] if item_ids else uuid.uuid4())
-            for i in range(count)
-        )))
+        return list(
+            await asyncio.gather(
+                *(
+                    change(session, url, item_ids[i % len(item_ids)] if item_ids else uuid.uuid4())
+                    for i in range(count)
+                )
+            )
+        )
 
 
 async def test_every_event_takes_effect_once(spawn, admin_conn, test_env) -> None:
@@ -44,20 +48,30 @@ async def test_same_message_delivered_three_times_sequentially_and_concurrently(
 ) -> None:
     spawn("consumer")
     exchange = f"{test_env.namespace}.events"
-    sequential = Envelope.wrap(ItemChanged(item_id=uuid.uuid4(), version_no=1),
-                               producer="test", aggregate_id="a")
-    concurrent = Envelope.wrap(ItemChanged(item_id=uuid.uuid4(), version_no=1),
-                               producer="test", aggregate_id="b")
+    sequential = Envelope.wrap(
+        ItemChanged(item_id=uuid.uuid4(), version_no=1), producer="test", aggregate_id="a"
+    )
+    concurrent = Envelope.wrap(
+        ItemChanged(item_id=uuid.uuid4(), version_no=1), producer="test", aggregate_id="b"
+    )
     for _ in range(3):
-        await publish_raw(exchange, sequential.routing_key, sequential.model_dump_json().encode(),
-                          str(sequential.event_id))
-    await asyncio.gather(*(
-        publish_raw(exchange, concurrent.routing_key, concurrent.model_dump_json().encode(),
-                    str(concurrent.event_id))
-        for _ in range(3)
-    ))
-    await assert_exactly_once(admin_conn, test_env.namespace,
-                              [str(sequential.event_id), str(concurrent.event_id)])
+        await publish_raw(
+            exchange, sequential.routing_key, sequential.model_dump_json().encode(), str(sequential.event_id)
+        )
+    await asyncio.gather(
+        *(
+            publish_raw(
+                exchange,
+                concurrent.routing_key,
+                concurrent.model_dump_json().encode(),
+                str(concurrent.event_id),
+            )
+            for _ in range(3)
+        )
+    )
+    await assert_exactly_once(
+        admin_conn, test_env.namespace, [str(sequential.event_id), str(concurrent.event_id)]
+    )
 
 
 async def test_consumer_killed_after_commit_before_ack(spawn, admin_conn, test_env) -> None:
@@ -94,6 +108,7 @@ async def test_events_of_one_aggregate_arrive_in_commit_order(spawn, test_env) -
             async def bump(item: uuid.UUID) -> None:
                 for _ in range(15):
                     await change(session, producer.url, item)
+
             await asyncio.gather(*(bump(item) for item in items))
         received = await drain(queue, 75)
     assert len(received) == 75
@@ -135,8 +150,9 @@ async def test_malformed_message_is_parked_at_once(spawn, admin_conn, fixture_db
     bad_id = str(uuid.uuid4())
     await publish_raw(exchange, ItemChanged.routing_key(), b"{not json", bad_id)
     wrong_shape_id = str(uuid.uuid4())
-    wrong_shape = Envelope.wrap(ItemChanged(item_id=uuid.uuid4(), version_no=1),
-                                producer="test", aggregate_id="x").model_dump(mode="json")
+    wrong_shape = Envelope.wrap(
+        ItemChanged(item_id=uuid.uuid4(), version_no=1), producer="test", aggregate_id="x"
+    ).model_dump(mode="json")
     wrong_shape["data"] = {"item_id": "not-a-uuid"}
     await publish_raw(exchange, ItemChanged.routing_key(), json.dumps(wrong_shape).encode(), wrong_shape_id)
 
@@ -150,13 +166,17 @@ async def test_malformed_message_is_parked_at_once(spawn, admin_conn, fixture_db
 
 async def test_unroutable_publish_is_not_marked_sent(fixture_db, admin_conn) -> None:
     settings = fixture_db["producer"]
-    envelope = Envelope.wrap(ItemChanged(item_id=uuid.uuid4(), version_no=1),
-                             producer="producer", aggregate_id="unroutable")
+    envelope = Envelope.wrap(
+        ItemChanged(item_id=uuid.uuid4(), version_no=1), producer="producer", aggregate_id="unroutable"
+    )
     # A routing key no queue is bound to: the broker returns the message.
     body = envelope.model_dump(mode="json") | {"type": "fixture.nobody_listens"}
     await admin_conn.execute(
         "INSERT INTO producer.outbox (event_id, routing_key, aggregate_id, envelope) VALUES ($1, $2, $3, $4)",
-        envelope.event_id, "fixture.nobody_listens.v1", "unroutable", json.dumps(body),
+        envelope.event_id,
+        "fixture.nobody_listens.v1",
+        "unroutable",
+        json.dumps(body),
     )
     from shared.db import create_pool
 
@@ -169,7 +189,9 @@ async def test_unroutable_publish_is_not_marked_sent(fixture_db, admin_conn) -> 
         assert failed >= 1
         row = await admin_conn.fetchrow(
             "SELECT sent_at, attempts, last_error, next_attempt_at > now() AS backing_off "
-            "FROM producer.outbox WHERE event_id = $1", envelope.event_id)
+            "FROM producer.outbox WHERE event_id = $1",
+            envelope.event_id,
+        )
         assert row["sent_at"] is None
         assert row["attempts"] == 1 and row["backing_off"]
         assert "NO_ROUTE" in row["last_error"] or "unroutable" in row["last_error"].lower()

@@ -40,7 +40,8 @@ def gateway(services_db: dict, service_processes: Callable[..., ServiceProcess])
     # One trusted proxy hop: each test claims a client address of its own in X-Forwarded-For,
     # so the per-address limits of one test never meet another's.
     return service_processes(
-        "gateway", GATEWAY_TRUSTED_PROXY_HOPS="1",
+        "gateway",
+        GATEWAY_TRUSTED_PROXY_HOPS="1",
         GATEWAY_LOGIN_ACCOUNT_BURST=str(ACCOUNT_BURST),
         GATEWAY_LOGIN_ADDRESS_BURST=str(ADDRESS_BURST),
     )
@@ -67,8 +68,15 @@ class Client:
     url: str
     address: str = field(default_factory=new_address)
 
-    async def call(self, method: str, path: str, *, json: Any = None, token: str | None = None,
-                   address: str | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        token: str | None = None,
+        address: str | None = None,
+    ) -> Response:
         headers = {"X-Forwarded-For": address or self.address}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -78,16 +86,22 @@ class Client:
                 assert r.content_type == "application/problem+json", (r.status, body)
             return Response(r.status, body, r.headers)
 
-    async def register(self, email: str | None = None, password: str = PASSWORD,
-                       role: str = "customer", **extra: Any) -> Response:
-        body = {"email": email or new_email(), "password": password,
-                "display_name": "Ada Lovelace", "role": role, **extra}
+    async def register(
+        self, email: str | None = None, password: str = PASSWORD, role: str = "customer", **extra: Any
+    ) -> Response:
+        body = {
+            "email": email or new_email(),
+            "password": password,
+            "display_name": "Ada Lovelace",
+            "role": role,
+            **extra,
+        }
         return await self.call("POST", "/api/v1/auth/register", json=body)
 
-    async def sign_in(self, email: str, password: str = PASSWORD,
-                      address: str | None = None) -> Response:
-        return await self.call("POST", "/api/v1/auth/token",
-                               json={"email": email, "password": password}, address=address)
+    async def sign_in(self, email: str, password: str = PASSWORD, address: str | None = None) -> Response:
+        return await self.call(
+            "POST", "/api/v1/auth/token", json={"email": email, "password": password}, address=address
+        )
 
 
 @pytest.fixture
@@ -99,13 +113,18 @@ async def client(gateway: ServiceProcess) -> AsyncIterator[Client]:
 # --- registering and signing in ------------------------------------------------------------------
 
 
-async def test_register_sign_in_and_read_my_account(client: Client, test_env: Environment,
-                                                    db: asyncpg.Connection) -> None:
+async def test_register_sign_in_and_read_my_account(
+    client: Client, test_env: Environment, db: asyncpg.Connection
+) -> None:
     email = new_email()
     registered = await client.register(f"  {email.upper()} ", role="maker")
     assert registered.status == 201, registered.body
-    assert registered.body == {"user_id": registered.body["user_id"], "email": email,
-                               "role": "maker", "display_name": "Ada Lovelace"}
+    assert registered.body == {
+        "user_id": registered.body["user_id"],
+        "email": email,
+        "role": "maker",
+        "display_name": "Ada Lovelace",
+    }
 
     issued = await client.sign_in(email.capitalize())
     assert issued.status == 200, issued.body
@@ -139,15 +158,15 @@ async def test_register_sign_in_and_read_my_account(client: Client, test_env: En
         ("{email}", 422, "password_is_email"),
     ],
 )
-async def test_weak_passwords_are_refused(client: Client, password: str, status: int,
-                                          code: str | None) -> None:
+async def test_weak_passwords_are_refused(
+    client: Client, password: str, status: int, code: str | None
+) -> None:
     email = new_email()
     response = await client.register(email, password.format(email=email))
     assert response.status == status, response.body
     if code:
         assert response.body["code"] == "weak_password"
-        assert [(e["loc"], e["code"]) for e in response.body["errors"]] == [
-            (["body", "password"], code)]
+        assert [(e["loc"], e["code"]) for e in response.body["errors"]] == [(["body", "password"], code)]
 
 
 async def test_an_email_has_one_account_whatever_its_case(client: Client) -> None:
@@ -177,7 +196,8 @@ async def test_concurrent_registrations_of_one_email_make_one_account(client: Cl
     ],
 )
 async def test_registration_cannot_grant_a_role_or_set_anything_else(
-        client: Client, extra: dict[str, Any]) -> None:
+    client: Client, extra: dict[str, Any]
+) -> None:
     response = await client.register(**extra)
     assert response.status == 422, response.body
     assert response.body["code"] == "validation_failed"
@@ -185,8 +205,7 @@ async def test_registration_cannot_grant_a_role_or_set_anything_else(
     assert any(e["loc"][:2] == ["body", named] for e in response.body["errors"]), response.body
 
 
-async def test_bad_credentials_look_the_same_for_unknown_emails_and_wrong_passwords(
-        client: Client) -> None:
+async def test_bad_credentials_look_the_same_for_unknown_emails_and_wrong_passwords(client: Client) -> None:
     email = new_email()
     assert (await client.register(email)).status == 201
 
@@ -199,8 +218,10 @@ async def test_bad_credentials_look_the_same_for_unknown_emails_and_wrong_passwo
     for _ in range(3):  # interleaved, so a busy machine slows both alike
         wrong.append(await attempt(email, "wrong password!"))
         unknown.append(await attempt(new_email(), "wrong password!"))
-    bodies = {json.dumps({k: v for k, v in r.body.items() if k != "request_id"}, sort_keys=True)
-              for _, r in wrong + unknown}
+    bodies = {
+        json.dumps({k: v for k, v in r.body.items() if k != "request_id"}, sort_keys=True)
+        for _, r in wrong + unknown
+    }
     assert {r.status for _, r in wrong + unknown} == {401}
     assert len(bodies) == 1, bodies
     # Both paths check one Argon2 hash (the dummy one for an unknown email); skipping it would
@@ -222,13 +243,18 @@ def _sign(claims: dict, private_pem: str) -> str:
     return jwt.encode(claims, key, algorithm="EdDSA")  # type: ignore[arg-type]
 
 
-async def test_forged_tokens_are_refused_at_the_gateway(client: Client,
-                                                        test_env: Environment) -> None:
+async def test_forged_tokens_are_refused_at_the_gateway(client: Client, test_env: Environment) -> None:
     registered = await client.register()
     user_id = registered.body["user_id"]
     now = int(time.time())
-    claims = {"iss": "marketplace", "aud": "marketplace", "sub": user_id, "role": "customer",
-              "iat": now, "exp": now + 900}
+    claims = {
+        "iss": "marketplace",
+        "aud": "marketplace",
+        "sub": user_id,
+        "role": "customer",
+        "iat": now,
+        "exp": now + 900,
+    }
     valid = _sign(claims, test_env.private_key_pem)
     header, _, signature = valid.split(".")
     other_key, _ = generate_keypair()
@@ -267,8 +293,9 @@ async def test_sign_ins_are_throttled_per_account(client: Client) -> None:
     assert int(throttled.headers["Retry-After"]) >= 1
     # Unknown emails are throttled alike, so throttling tells nothing about who exists.
     unknown = new_email()
-    statuses = [(await client.sign_in(unknown, address=new_address())).status
-                for _ in range(ACCOUNT_BURST + 1)]
+    statuses = [
+        (await client.sign_in(unknown, address=new_address())).status for _ in range(ACCOUNT_BURST + 1)
+    ]
     assert statuses == [401] * ACCOUNT_BURST + [429]
 
 
@@ -298,11 +325,14 @@ async def test_throttle_buckets_refill_and_are_taken_all_or_nothing(services_db:
         assert await store.take_login_tokens(pool, [(one, fast)]) is None
         assert await store.take_login_tokens(pool, [(one, fast)]) is None
         assert await store.take_login_tokens(pool, [(one, fast)]) is not None
-        await pool.execute("UPDATE login_throttle SET updated_at = now() - interval '1 hour' "
-                           "WHERE key = $1", one)
+        await pool.execute(
+            "UPDATE login_throttle SET updated_at = now() - interval '1 hour' WHERE key = $1", one
+        )
         await store.sweep_login_throttle(pool, idle_s=1800)
-        assert [r["key"] for r in await pool.fetch(
-            "SELECT key FROM login_throttle WHERE key IN ($1, $2)", one, two)] == [two]
+        assert [
+            r["key"]
+            for r in await pool.fetch("SELECT key FROM login_throttle WHERE key IN ($1, $2)", one, two)
+        ] == [two]
     finally:
         await pool.close()
 
@@ -310,8 +340,7 @@ async def test_throttle_buckets_refill_and_are_taken_all_or_nothing(services_db:
 # --- operators -----------------------------------------------------------------------------------
 
 
-async def test_operators_are_created_by_the_command_line_only(client: Client,
-                                                              services_db: dict) -> None:
+async def test_operators_are_created_by_the_command_line_only(client: Client, services_db: dict) -> None:
     email = new_email()
     conn = await asyncpg.connect(services_db["gateway"].dsn())
     try:

@@ -34,8 +34,10 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> Stack:
     # Unbuffered output, so a service's log lines are in its file as soon as they are written.
-    services = {name: service_processes(name, wait=False, PYTHONUNBUFFERED="1")
-                for name in ("makers", "catalogue", "orders")}
+    services = {
+        name: service_processes(name, wait=False, PYTHONUNBUFFERED="1")
+        for name in ("makers", "catalogue", "orders")
+    }
     for process in services.values():
         process.wait_ready()
     gateway = service_processes(
@@ -80,8 +82,9 @@ class RawUpstream:
                     return
                 if " /api/v1/makers/big" in request_line:
                     # No length given: sent in chunks, which the gateway streams on.
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                                 b"Transfer-Encoding: chunked\r\n\r\n")
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    )
                     for chunk in BIG_ANSWER:
                         writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
                         await writer.drain()
@@ -90,18 +93,23 @@ class RawUpstream:
                     continue
                 if " /api/v1/makers/cut" in request_line:
                     # A length promised, then the connection closed 10 bytes in.
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                 b"Content-Length: 1000\r\n\r\n" + b'{"items": ')
+                    writer.write(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Content-Length: 1000\r\n\r\n" + b'{"items": '
+                    )
                     await writer.drain()
                     return
-                echo = json.dumps({"request_line": request_line, "headers": headers,
-                                   "body": body.decode("latin-1")}).encode()
+                echo = json.dumps(
+                    {"request_line": request_line, "headers": headers, "body": body.decode("latin-1")}
+                ).encode()
                 writer.write(
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                     b"Connection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n"
                     b"Keep-Alive: timeout=5\r\nProxy-Authenticate: Basic\r\n"
                     b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Upstream: raw\r\n"
-                    + f"Content-Length: {len(echo)}\r\n\r\n".encode() + echo)
+                    + f"Content-Length: {len(echo)}\r\n\r\n".encode()
+                    + echo
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -122,8 +130,9 @@ async def raw_upstream() -> AsyncIterator[RawUpstream]:
 
 
 @pytest.fixture(scope="module")
-def lonely_gateway(services_db: dict, service_processes: Callable[..., ServiceProcess],
-                   raw_upstream: RawUpstream) -> ServiceProcess:
+def lonely_gateway(
+    services_db: dict, service_processes: Callable[..., ServiceProcess], raw_upstream: RawUpstream
+) -> ServiceProcess:
     """A gateway whose makers is the raw upstream and whose other services are not running."""
     return service_processes(
         "gateway",
@@ -148,8 +157,9 @@ class Client:
         self.url = url
         self.address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
 
-    async def call(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                   **kwargs: Any) -> Response:
+    async def call(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Response:
         headers = {"X-Forwarded-For": self.address, **(headers or {})}
         url = URL(self.url + path, encoded=True)  # the path as written, nothing normalised
         async with self.session.request(method, url, headers=headers, **kwargs) as r:
@@ -200,8 +210,9 @@ def reached(process: ServiceProcess, rid: str) -> bool:
         ("/api/v1/commissions/00000000-0000-0000-0000-000000000000", "orders"),
     ],
 )
-async def test_each_api_path_reaches_its_service(stack: Stack, client: Client, path: str,
-                                                 service: str) -> None:
+async def test_each_api_path_reaches_its_service(
+    stack: Stack, client: Client, path: str, service: str
+) -> None:
     rid = request_id()
     response = await client.call("GET", path, headers={"X-Request-ID": rid})
     assert response.headers["X-Request-ID"] == rid
@@ -215,60 +226,82 @@ async def test_each_api_path_reaches_its_service(stack: Stack, client: Client, p
 
 
 async def test_a_request_id_is_made_when_none_is_sent_and_reaches_the_service(
-        stack: Stack, client: Client) -> None:
+    stack: Stack, client: Client
+) -> None:
     response = await client.call("GET", "/api/v1/makers")
     assert response.status == 200
     rid = response.headers["X-Request-ID"]
     assert rid and reached(stack.services["makers"], rid)
-    line = next(json.loads(line) for line in stack.services["makers"].logs().splitlines()
-                if rid in line)
+    line = next(json.loads(line) for line in stack.services["makers"].logs().splitlines() if rid in line)
     assert line["correlation_id"] == rid
 
 
 async def test_a_path_no_service_owns_is_a_404_problem(stack: Stack, client: Client) -> None:
-    for path in ("/api/v1/nothing", "/api/v1/makersx", "/api/v2/makers",
-                 "/api/v1/makers/../../metrics", "/api/v1/listings/%2e%2e/%2e%2e/metrics"):
+    for path in (
+        "/api/v1/nothing",
+        "/api/v1/makersx",
+        "/api/v2/makers",
+        "/api/v1/makers/../../metrics",
+        "/api/v1/listings/%2e%2e/%2e%2e/metrics",
+    ):
         response = await client.call("GET", path)
         assert (response.status, response.content_type) == (404, "application/problem+json"), path
 
 
 async def test_a_maker_signs_up_and_applies_through_the_gateway(client: Client) -> None:
     email = f"maker-{uuid.uuid4().hex[:10]}@example.com"
-    registered = await client.call("POST", "/api/v1/auth/register", json={
-        "email": email, "password": "a long enough password", "display_name": "Silver & Stone",
-        "role": "maker"})
+    registered = await client.call(
+        "POST",
+        "/api/v1/auth/register",
+        json={
+            "email": email,
+            "password": "a long enough password",
+            "display_name": "Silver & Stone",
+            "role": "maker",
+        },
+    )
     assert registered.status == 201
-    issued = await client.call("POST", "/api/v1/auth/token",
-                               json={"email": email, "password": "a long enough password"})
+    issued = await client.call(
+        "POST", "/api/v1/auth/token", json={"email": email, "password": "a long enough password"}
+    )
     auth = {"Authorization": f"Bearer {issued.body['access_token']}"}
 
     assert (await client.call("GET", "/api/v1/makers/me")).status == 401  # no token, no record
     handle = f"maker-{uuid.uuid4().hex[:10]}"
-    created = await client.call("POST", "/api/v1/makers", headers=auth,
-                                json={"handle": handle, "display_name": "Silver & Stone"})
+    created = await client.call(
+        "POST", "/api/v1/makers", headers=auth, json={"handle": handle, "display_name": "Silver & Stone"}
+    )
     assert created.status == 201, created.body
-    assert (created.body["user_id"], created.body["status"]) == (
-        registered.body["user_id"], "draft")
+    assert (created.body["user_id"], created.body["status"]) == (registered.body["user_id"], "draft")
     mine = await client.call("GET", "/api/v1/makers/me", headers=auth)
     assert mine.body == created.body
     # The service's own answers pass through unchanged: its validation, its bad-JSON 400.
     bad_query = await client.call("GET", "/api/v1/makers?limit=0")
     assert bad_query.status == 422 and bad_query.body["errors"][0]["loc"] == ["query", "limit"]
-    bad_json = await client.call("POST", "/api/v1/makers", headers={
-        **auth, "Content-Type": "application/json"}, data=b"{not json")
+    bad_json = await client.call(
+        "POST", "/api/v1/makers", headers={**auth, "Content-Type": "application/json"}, data=b"{not json"
+    )
     assert (bad_json.status, bad_json.body["code"]) == (400, "malformed_json")
 
 
-async def test_forwarding_is_faithful_and_hop_by_hop_headers_stay_on_their_hop(
-        lonely: Client) -> None:
+async def test_forwarding_is_faithful_and_hop_by_hop_headers_stay_on_their_hop(lonely: Client) -> None:
     body = b'{"raw": "bytes \\u00e9", "n": 1}'
     rid = request_id()
     response = await lonely.call(
-        "PATCH", "/api/v1/makers/abc/%7Bx%7D?b=2&a=%20one+two&a=3", data=body,
-        headers={"X-Request-ID": rid, "Authorization": "Bearer some.token.here",
-                 "Content-Type": "application/json", "Idempotency-Key": "k-1",
-                 "Connection": "keep-alive, X-Private", "X-Private": "hop",
-                 "Proxy-Authorization": "Basic eDp5", "TE": "trailers"})
+        "PATCH",
+        "/api/v1/makers/abc/%7Bx%7D?b=2&a=%20one+two&a=3",
+        data=body,
+        headers={
+            "X-Request-ID": rid,
+            "Authorization": "Bearer some.token.here",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "k-1",
+            "Connection": "keep-alive, X-Private",
+            "X-Private": "hop",
+            "Proxy-Authorization": "Basic eDp5",
+            "TE": "trailers",
+        },
+    )
     assert response.status == 200
     seen = response.body
     assert seen["request_line"] == "PATCH /api/v1/makers/abc/%7Bx%7D?b=2&a=%20one+two&a=3 HTTP/1.1"
@@ -294,8 +327,7 @@ async def test_a_large_answer_is_streamed_through_whole(lonely: Client) -> None:
     assert response.body == b"".join(BIG_ANSWER).decode()
 
 
-async def test_an_answer_broken_off_before_the_gateway_sent_anything_is_a_503_problem(
-        lonely: Client) -> None:
+async def test_an_answer_broken_off_before_the_gateway_sent_anything_is_a_503_problem(lonely: Client) -> None:
     response = await lonely.call("GET", "/api/v1/makers/cut")
     assert (response.status, response.body["code"]) == (503, "service_unavailable")
 
@@ -319,13 +351,15 @@ async def test_a_service_that_does_not_answer_in_time_is_a_503_problem(lonely: C
     assert asyncio.get_running_loop().time() - started < 5
 
 
-async def test_health_reports_the_gateway_and_its_services_apart(client: Client,
-                                                                 lonely: Client) -> None:
+async def test_health_reports_the_gateway_and_its_services_apart(client: Client, lonely: Client) -> None:
     assert (await lonely.call("GET", "/health/ready")).status == 200  # its own database
     upstreams = await lonely.call("GET", "/health/upstreams")
     assert upstreams.status == 503
     assert {name: u["status"] for name, u in upstreams.body["upstreams"].items()} == {
-        "makers": "ready", "catalogue": "unavailable", "orders": "unavailable"}
+        "makers": "ready",
+        "catalogue": "unavailable",
+        "orders": "unavailable",
+    }
     healthy = await client.call("GET", "/health/upstreams")
     assert healthy.status == 200
     assert all(u["status"] == "ready" for u in healthy.body["upstreams"].values())
@@ -347,13 +381,18 @@ async def test_each_client_address_is_rate_limited(client: Client) -> None:
 
 
 async def test_a_body_over_the_limit_is_refused_before_any_service_sees_it(
-        stack: Stack, client: Client) -> None:
+    stack: Stack, client: Client
+) -> None:
     too_big = b"{" + b" " * (256 * 1024) + b"}"
     for extra in ({}, {"chunked": True}):
         rid = request_id()
-        response = await client.call("POST", "/api/v1/makers", data=too_big, **extra,
-                                     headers={"X-Request-ID": rid,
-                                              "Content-Type": "application/json"})
+        response = await client.call(
+            "POST",
+            "/api/v1/makers",
+            data=too_big,
+            **extra,
+            headers={"X-Request-ID": rid, "Content-Type": "application/json"},
+        )
         assert response.status == 413
         assert response.body["code"] == "payload_too_large"
         assert not reached(stack.services["makers"], rid)
@@ -364,20 +403,30 @@ async def test_a_body_over_the_limit_is_refused_before_any_service_sees_it(
 
 async def test_cors_preflight_is_answered_by_the_gateway(stack: Stack, client: Client) -> None:
     rid = request_id()
-    preflight = await client.call("OPTIONS", "/api/v1/orders", headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
-        "X-Request-ID": rid})
+    preflight = await client.call(
+        "OPTIONS",
+        "/api/v1/orders",
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+            "X-Request-ID": rid,
+        },
+    )
     assert preflight.status == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"] == (
-        "authorization, content-type, idempotency-key")
+        "authorization, content-type, idempotency-key"
+    )
     assert int(preflight.headers["Access-Control-Max-Age"]) > 0
     assert not reached(stack.services["orders"], rid)
 
-    denied = await client.call("OPTIONS", "/api/v1/orders", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    denied = await client.call(
+        "OPTIONS",
+        "/api/v1/orders",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert denied.status == 403 and "Access-Control-Allow-Origin" not in denied.headers
 
     listed = await client.call("GET", "/api/v1/makers", headers={"Origin": ORIGIN})
@@ -393,12 +442,16 @@ async def test_cors_preflight_is_answered_by_the_gateway(stack: Stack, client: C
 # --- the API document and the storefront ---------------------------------------------------------
 
 
-async def test_one_openapi_document_describes_the_whole_api(client: Client,
-                                                            lonely: Client) -> None:
+async def test_one_openapi_document_describes_the_whole_api(client: Client, lonely: Client) -> None:
     document = (await client.call("GET", "/openapi.json")).body
     paths = document["paths"]
-    assert {"/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/auth/me",
-            "/api/v1/makers", "/api/v1/makers/{id}/review"} <= paths.keys()
+    assert {
+        "/api/v1/auth/register",
+        "/api/v1/auth/token",
+        "/api/v1/auth/me",
+        "/api/v1/makers",
+        "/api/v1/makers/{id}/review",
+    } <= paths.keys()
     assert all(path.startswith("/api/v1/") for path in paths)
     assert "x-unavailable-services" not in document["info"]
     schemas = document["components"]["schemas"]

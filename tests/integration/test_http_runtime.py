@@ -72,22 +72,28 @@ async def _problem(response: aiohttp.ClientResponse) -> dict:
 )
 async def test_bad_input_is_a_clear_4xx_problem(guarded_server, mint, raw, status, code) -> None:
     headers = {"Authorization": f"Bearer {mint('maker')}", "Content-Type": "application/json"}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(guarded_server + "/things", data=raw, headers=headers) as r:
-            assert r.status == status
-            body = await _problem(r)
-            assert body["code"] == code
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(guarded_server + "/things", data=raw, headers=headers) as r,
+    ):
+        assert r.status == status
+        body = await _problem(r)
+        assert body["code"] == code
 
 
 async def test_unknown_fields_are_named(guarded_server, mint) -> None:
     headers = {"Authorization": f"Bearer {mint('maker')}"}
-    async with aiohttp.ClientSession() as session:
-        async with session.post(guarded_server + "/things", json={"name": "a", "maker_id": "x"},
-                                headers=headers) as r:
-            body = await _problem(r)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(guarded_server + "/things", json={"name": "a", "maker_id": "x"}, headers=headers) as r,
+    ):
+        body = await _problem(r)
     assert r.status == 422
-    assert {"loc": ["body", "maker_id"], "msg": "Extra inputs are not permitted",
-            "code": "extra_forbidden"} in body["errors"]
+    assert {
+        "loc": ["body", "maker_id"],
+        "msg": "Extra inputs are not permitted",
+        "code": "extra_forbidden",
+    } in body["errors"]
 
 
 @pytest.mark.parametrize(
@@ -100,18 +106,19 @@ async def test_authentication_and_roles(guarded_server, mint, authorization, sta
         headers["Authorization"] = f"Bearer {mint(authorization)}"
     elif authorization:
         headers["Authorization"] = authorization
-    async with aiohttp.ClientSession() as session:
-        async with session.post(guarded_server + "/things", json={"name": "ring"}, headers=headers) as r:
-            assert r.status == status
-            if status == 401:
-                assert r.headers["WWW-Authenticate"] == "Bearer"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(guarded_server + "/things", json={"name": "ring"}, headers=headers) as r,
+    ):
+        assert r.status == status
+        if status == 401:
+            assert r.headers["WWW-Authenticate"] == "Bearer"
 
 
 async def test_unexpected_errors_are_500_problems_without_internals(guarded_server) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(guarded_server + "/boom") as r:
-            assert r.status == 500
-            body = await _problem(r)
+    async with aiohttp.ClientSession() as session, session.get(guarded_server + "/boom") as r:
+        assert r.status == 500
+        body = await _problem(r)
     assert "secret" not in str(body) and "Traceback" not in str(body)
 
 
@@ -123,12 +130,16 @@ async def test_unknown_paths_and_methods_are_problems(guarded_server) -> None:
             assert r.status == 405 and (await _problem(r))["code"] == "method_not_allowed"
 
 
-@pytest.mark.parametrize(("sent", "echoed"), [("abc-123", True), ("bad id with spaces", False), (None, False)])
+@pytest.mark.parametrize(
+    ("sent", "echoed"), [("abc-123", True), ("bad id with spaces", False), (None, False)]
+)
 async def test_request_id_is_echoed_when_sane(guarded_server, sent, echoed) -> None:
     headers = {"X-Request-ID": sent} if sent else {}
-    async with aiohttp.ClientSession() as session:
-        async with session.get(guarded_server + "/health/live", headers=headers) as r:
-            request_id = r.headers["X-Request-ID"]
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(guarded_server + "/health/live", headers=headers) as r,
+    ):
+        request_id = r.headers["X-Request-ID"]
     assert (request_id == sent) is echoed
     assert request_id
 
@@ -139,15 +150,21 @@ async def test_operations_endpoints(producer_server) -> None:
             assert r.status == 200
         async with session.get(producer_server + "/health/ready") as r:
             assert r.status == 200 and (await r.json())["status"] == "ready"
-        async with session.post(producer_server + "/items/change",
-                                json={"item_id": "7d5c1f0e-0a49-4f7e-9a57-0d1c9a3f0b11"}) as r:
+        async with session.post(
+            producer_server + "/items/change", json={"item_id": "7d5c1f0e-0a49-4f7e-9a57-0d1c9a3f0b11"}
+        ) as r:
             assert r.status == 200
         async with session.get(producer_server + "/metrics") as r:
             metrics = await r.text()
         async with session.get(producer_server + "/openapi.json") as r:
             openapi = await r.json()
-    for name in ("http_request_duration_seconds", "outbox_lag_seconds", "outbox_pending_events",
-                 "parking_queue_depth", "events_consumed_total"):
+    for name in (
+        "http_request_duration_seconds",
+        "outbox_lag_seconds",
+        "outbox_pending_events",
+        "parking_queue_depth",
+        "events_consumed_total",
+    ):
         assert name in metrics
     operation = openapi["paths"]["/items/change"]["post"]
     body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]

@@ -49,9 +49,16 @@ async def test_runtime_roles_have_no_dangerous_attributes(fixture_db, admin_conn
     for settings in fixture_db.values():
         row = await admin_conn.fetchrow(
             "SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolcanlogin "
-            "FROM pg_roles WHERE rolname = $1", settings.app_role)
-        assert dict(row) == {"rolsuper": False, "rolcreaterole": False, "rolcreatedb": False,
-                             "rolbypassrls": False, "rolcanlogin": True}
+            "FROM pg_roles WHERE rolname = $1",
+            settings.app_role,
+        )
+        assert dict(row) == {
+            "rolsuper": False,
+            "rolcreaterole": False,
+            "rolcreatedb": False,
+            "rolbypassrls": False,
+            "rolcanlogin": True,
+        }
 
 
 async def test_migrations_are_idempotent_and_concurrent_runs_queue(fixture_db) -> None:

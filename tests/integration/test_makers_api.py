@@ -32,8 +32,16 @@ CERTIFICATE = "FM-CERT-77431"
 EVIDENCE_HOST = "evidence.example.org"
 
 PUBLIC_FIELDS = {
-    "id", "handle", "display_name", "bio", "location", "techniques", "sourcing_claims",
-    "hallmarking", "joined_at", "accepts_commissions",
+    "id",
+    "handle",
+    "display_name",
+    "bio",
+    "location",
+    "techniques",
+    "sourcing_claims",
+    "hallmarking",
+    "joined_at",
+    "accepts_commissions",
 }
 
 
@@ -58,12 +66,21 @@ def complete_profile(handle: str | None = None) -> dict[str, Any]:
         "production_partners": [{"name": "Hallam Casting", "role": "casting"}],
         "portfolio_urls": ["https://example.com/portfolio"],
         "sourcing_claims": [
-            {"scheme": "fairmined", "scope": "metal", "supplier": SUPPLIER,
-             "certificate_id": CERTIFICATE, "evidence_url": f"https://{EVIDENCE_HOST}/fm.pdf",
-             "expires_on": TODAY.isoformat()},
+            {
+                "scheme": "fairmined",
+                "scope": "metal",
+                "supplier": SUPPLIER,
+                "certificate_id": CERTIFICATE,
+                "evidence_url": f"https://{EVIDENCE_HOST}/fm.pdf",
+                "expires_on": TODAY.isoformat(),
+            },
             {"scheme": "recycled", "scope": "metal"},
-            {"scheme": "rjc_coc", "scope": "stone", "certificate_id": "RJC-OLD",
-             "expires_on": YESTERDAY.isoformat()},
+            {
+                "scheme": "rjc_coc",
+                "scope": "stone",
+                "certificate_id": "RJC-OLD",
+                "expires_on": YESTERDAY.isoformat(),
+            },
         ],
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
         "works_precious_metals": True,
@@ -90,21 +107,28 @@ class Api:
     url: str
     mint: Callable[..., str]
 
-    async def call(self, method: str, path: str, token: str | None = None, *,
-                   json: Any = None, data: bytes | None = None,
-                   headers: dict[str, str] | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, data=data,
-                                        headers=headers) as r:
+        async with self.session.request(method, self.url + path, json=json, data=data, headers=headers) as r:
             body = await r.json(content_type=None) if await r.read() else None
             if r.status >= 400:
                 assert r.content_type == "application/problem+json", (r.status, body)
             return Response(r.status, body, r.headers)
 
-    async def ok(self, method: str, path: str, token: str | None = None, *, status: int = 200,
-                 json: Any = None) -> Any:
+    async def ok(
+        self, method: str, path: str, token: str | None = None, *, status: int = 200, json: Any = None
+    ) -> Any:
         response = await self.call(method, path, token, json=json)
         assert response.status == status, (method, path, response.status, response.body)
         return response.body
@@ -121,8 +145,7 @@ class Api:
     async def draft(self, profile: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
         """(owner token, record) of a new draft."""
         _, token = self.user("maker")
-        record = await self.ok("POST", "/api/v1/makers", token, status=201,
-                               json=profile or draft_profile())
+        record = await self.ok("POST", "/api/v1/makers", token, status=201, json=profile or draft_profile())
         return token, record
 
     async def maker_in(self, status: str) -> tuple[str, dict[str, Any]]:
@@ -132,16 +155,21 @@ class Api:
         if status == "draft":
             return token, record
         record = await self.ok("POST", f"{path}/submit", token)
-        decisions = {"approved": ("approve", None), "suspended": ("approve", None),
-                     "rejected": ("reject", "Not handmade"),
-                     "changes_requested": ("request_changes", "More close-ups")}
+        decisions = {
+            "approved": ("approve", None),
+            "suspended": ("approve", None),
+            "rejected": ("reject", "Not handmade"),
+            "changes_requested": ("request_changes", "More close-ups"),
+        }
         if status in decisions:
             decision, note = decisions[status]
-            record = await self.ok("POST", f"{path}/review", self.operator(),
-                                   json={"decision": decision, "note": note})
+            record = await self.ok(
+                "POST", f"{path}/review", self.operator(), json={"decision": decision, "note": note}
+            )
         if status == "suspended":
-            record = await self.ok("POST", f"{path}/suspend", self.operator(),
-                                   json={"reason": "Complaints under investigation"})
+            record = await self.ok(
+                "POST", f"{path}/suspend", self.operator(), json={"reason": "Complaints under investigation"}
+            )
         assert record["status"] == status
         return token, record
 
@@ -170,13 +198,15 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     handle = new_handle()
 
     # A maker user starts a draft with the least it needs.
-    created = await api.ok("POST", "/api/v1/makers", owner, status=201,
-                           json=draft_profile(handle))
+    created = await api.ok("POST", "/api/v1/makers", owner, status=201, json=draft_profile(handle))
     maker_id, path = created["id"], f"/api/v1/makers/{created['id']}"
     assert (created["status"], created["handle"], created["user_id"], created["version"]) == (
-        "draft", handle, str(owner_id), 1)
-    assert [(h["from"], h["to"], h["by"]) for h in created["history"]] == [
-        (None, "draft", str(owner_id))]
+        "draft",
+        handle,
+        str(owner_id),
+        1,
+    )
+    assert [(h["from"], h["to"], h["by"]) for h in created["history"]] == [(None, "draft", str(owner_id))]
     assert {i["item"]: (i["status"], i["blocking"]) for i in created["checklist"]} == {
         "terms_accepted": ("unmet", True),
         "portfolio_url": ("unmet", True),
@@ -195,13 +225,16 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     ]
 
     # Declaring precious metals and natural diamonds opens two more items.
-    edited = await api.ok("PATCH", path, owner,
-                          json={"works_precious_metals": True, "natural_diamonds": True})
+    edited = await api.ok(
+        "PATCH", path, owner, json={"works_precious_metals": True, "natural_diamonds": True}
+    )
     assert edited["version"] == 2
     refused = await api.call("POST", f"{path}/submit", owner)
     assert codes(refused.body) == [
-        "checklist_terms_accepted", "checklist_portfolio_url",
-        "checklist_sponsor_mark", "checklist_system_of_warranties",
+        "checklist_terms_accepted",
+        "checklist_portfolio_url",
+        "checklist_sponsor_mark",
+        "checklist_system_of_warranties",
     ]
 
     # Completing the profile meets them; submission succeeds.
@@ -210,10 +243,12 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     assert all(i["status"] == "met" for i in edited["checklist"] if i["blocking"])
     assert {i["item"]: i["status"] for i in edited["checklist"]}["sourcing_evidence"] == "unmet"
     claims = {c["scheme"]: c for c in edited["sourcing_claims"]}
-    assert (claims["fairmined"]["status"], claims["fairmined"]["evidenced"],
-            claims["fairmined"]["expired"]) == ("evidenced", True, False)
-    assert (claims["recycled"]["status"], claims["recycled"]["evidenced"]) == (
-        "self_declared", False)
+    assert (
+        claims["fairmined"]["status"],
+        claims["fairmined"]["evidenced"],
+        claims["fairmined"]["expired"],
+    ) == ("evidenced", True, False)
+    assert (claims["recycled"]["status"], claims["recycled"]["evidenced"]) == ("self_declared", False)
     assert claims["rjc_coc"]["expired"] is True
     assert claims["fairmined"]["certificate_id"] == CERTIFICATE  # the owner sees evidence
 
@@ -229,23 +264,38 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     assert maker_id in await all_ids(api, "submitted", operator)
 
     # The operator approves it.
-    approved = await api.ok("POST", f"{path}/review", operator,
-                            json={"decision": "approve", "note": "Lovely work"})
+    approved = await api.ok(
+        "POST", f"{path}/review", operator, json={"decision": "approve", "note": "Lovely work"}
+    )
     assert approved["status"] == "approved"
     assert approved["joined_at"] == approved["history"][-1]["at"]
     last = approved["history"][-1]
     assert (last["from"], last["to"], last["by"], last["note"]) == (
-        "submitted", "approved", str(operator_id), "Lovely work")
+        "submitted",
+        "approved",
+        str(operator_id),
+        "Lovely work",
+    )
 
     # Public now: public fields only, expired claim hidden, evidence never shown.
     public = await api.ok("GET", path)
     assert set(public) == PUBLIC_FIELDS
     assert public["joined_at"] == approved["joined_at"]
     assert public["sourcing_claims"] == [
-        {"scheme": "fairmined", "scope": "metal", "expires_on": TODAY.isoformat(),
-         "evidenced": True, "status": "evidenced"},
-        {"scheme": "recycled", "scope": "metal", "expires_on": None,
-         "evidenced": False, "status": "self_declared"},
+        {
+            "scheme": "fairmined",
+            "scope": "metal",
+            "expires_on": TODAY.isoformat(),
+            "evidenced": True,
+            "status": "evidenced",
+        },
+        {
+            "scheme": "recycled",
+            "scope": "metal",
+            "expires_on": None,
+            "evidenced": False,
+            "status": "self_declared",
+        },
     ]
     assert_no_private_parts(public)
     assert await api.ok("GET", f"/api/v1/makers/by-handle/{handle}") == public
@@ -253,8 +303,9 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     assert await api.ok("GET", path, owner) == await api.ok("GET", "/api/v1/makers/me", owner)
 
     # Suspended: gone from public view and directory; the owner still sees it all.
-    suspended = await api.ok("POST", f"{path}/suspend", operator,
-                             json={"reason": "Counterfeit hallmarks reported"})
+    suspended = await api.ok(
+        "POST", f"{path}/suspend", operator, json={"reason": "Counterfeit hallmarks reported"}
+    )
     assert suspended["status"] == "suspended"
     assert suspended["history"][-1]["note"] == "Counterfeit hallmarks reported"
     assert (await api.call("GET", path)).status == 404
@@ -267,16 +318,25 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
     assert (await api.ok("GET", path))["id"] == maker_id
 
     assert [(h["from"], h["to"]) for h in reinstated["history"]] == [
-        (None, "draft"), ("draft", "submitted"), ("submitted", "approved"),
-        ("approved", "suspended"), ("suspended", "approved"),
+        (None, "draft"),
+        ("draft", "submitted"),
+        ("submitted", "approved"),
+        ("approved", "suspended"),
+        ("suspended", "approved"),
     ]
     assert reinstated["version"] == 7  # created, 2 edits, submit, approve, suspend, reinstate
 
     row = await db.fetchrow(
         "SELECT status, handle, legal_name, version, submitted_at, joined_at "
-        "FROM makers.makers WHERE id = $1", uuid.UUID(maker_id))
+        "FROM makers.makers WHERE id = $1",
+        uuid.UUID(maker_id),
+    )
     assert (row["status"], row["handle"], row["legal_name"], row["version"]) == (
-        "approved", handle, LEGAL_NAME, 7)
+        "approved",
+        handle,
+        LEGAL_NAME,
+        7,
+    )
     assert row["joined_at"] == datetime.fromisoformat(approved["joined_at"])
 
 
@@ -284,27 +344,40 @@ async def test_changes_requested_then_resubmitted(api: Api) -> None:
     owner, record = await api.maker_in("changes_requested")
     path = f"/api/v1/makers/{record['id']}"
     assert record["history"][-1]["note"] == "More close-ups"
-    edited = await api.ok("PATCH", path, owner,
-                          json={"portfolio_urls": ["https://example.com/close-ups"]})
+    edited = await api.ok("PATCH", path, owner, json={"portfolio_urls": ["https://example.com/close-ups"]})
     assert edited["portfolio_urls"] == ["https://example.com/close-ups"]
     resubmitted = await api.ok("POST", f"{path}/submit", owner)
     assert resubmitted["status"] == "submitted"
     assert [h["to"] for h in resubmitted["history"]] == [
-        "draft", "submitted", "changes_requested", "submitted"]
+        "draft",
+        "submitted",
+        "changes_requested",
+        "submitted",
+    ]
 
 
 def assert_no_private_parts(document: Any) -> None:
     text = str(document)
-    for private in (LEGAL_NAME, SUPPLIER, CERTIFICATE, EVIDENCE_HOST, "RJC-OLD", "legal_name",
-                    "production_partners", "portfolio_urls", "history", "checklist", "user_id"):
+    for private in (
+        LEGAL_NAME,
+        SUPPLIER,
+        CERTIFICATE,
+        EVIDENCE_HOST,
+        "RJC-OLD",
+        "legal_name",
+        "production_partners",
+        "portfolio_urls",
+        "history",
+        "checklist",
+        "user_id",
+    ):
         assert private not in text, private
 
 
 # --- lists ---------------------------------------------------------------------------------------
 
 
-async def pages(api: Api, query: str, token: str | None = None,
-                limit: int = 100) -> list[dict[str, Any]]:
+async def pages(api: Api, query: str, token: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Every item of a list, following next_cursor."""
     items: list[dict[str, Any]] = []
     cursor = None
@@ -335,8 +408,12 @@ async def test_review_queue_is_oldest_submission_first_and_pages_cleanly(api: Ap
         mine.append(record["id"])
     # A maker sent back for changes leaves the queue.
     first = mine.pop(0)
-    await api.ok("POST", f"/api/v1/makers/{first}/review", operator,
-                 json={"decision": "request_changes", "note": "Add close-ups"})
+    await api.ok(
+        "POST",
+        f"/api/v1/makers/{first}/review",
+        operator,
+        json={"decision": "request_changes", "note": "Add close-ups"},
+    )
 
     queue = await pages(api, "&status=submitted", operator, limit=2)
     ids = [item["id"] for item in queue]
@@ -360,8 +437,10 @@ async def test_resubmission_goes_to_the_back_of_the_queue(api: Api) -> None:
 
 async def test_directory_lists_approved_makers_only_with_public_fields(api: Api) -> None:
     approved = [(await api.maker_in("approved"))[1]["id"] for _ in range(3)]
-    hidden = [(await api.maker_in(status))[1]["id"]
-              for status in ("draft", "submitted", "suspended", "rejected", "changes_requested")]
+    hidden = [
+        (await api.maker_in(status))[1]["id"]
+        for status in ("draft", "submitted", "suspended", "rejected", "changes_requested")
+    ]
 
     items = await pages(api, "", limit=1)
     ids = [item["id"] for item in items]
@@ -383,10 +462,16 @@ async def test_directory_lists_approved_makers_only_with_public_fields(api: Api)
 
 async def test_list_parameters_are_checked(api: Api) -> None:
     operator = api.operator()
-    for query, status in [("?limit=0", 422), ("?limit=101", 422), ("?limit=x", 422),
-                          ("?cursor=%%%", 400), ("?cursor=WyJ4Il0", 400),
-                          ("?cursor=WyJub3QgYSBkYXRlIiwieCJd", 400),
-                          ("?status=pending", 422), ("?limit=100", 200)]:
+    for query, status in [
+        ("?limit=0", 422),
+        ("?limit=101", 422),
+        ("?limit=x", 422),
+        ("?cursor=%%%", 400),
+        ("?cursor=WyJ4Il0", 400),
+        ("?cursor=WyJub3QgYSBkYXRlIiwieCJd", 400),
+        ("?status=pending", 422),
+        ("?limit=100", 200),
+    ]:
         response = await api.call("GET", f"/api/v1/makers{query}", operator)
         assert response.status == status, (query, response.body)
 
@@ -396,52 +481,76 @@ async def test_list_parameters_are_checked(api: Api) -> None:
 INVALID_BODIES = [
     # (why, body, expected error (loc, code))
     ("unknown field status", {"status": "approved"}, (["body", "status"], "extra_forbidden")),
-    ("unknown field user_id", {"user_id": str(uuid.uuid4())},
-     (["body", "user_id"], "extra_forbidden")),
-    ("slug with capitals", {"handle": "Silver-Stone"}, (["body", "handle"],
-                                                        "string_pattern_mismatch")),
+    ("unknown field user_id", {"user_id": str(uuid.uuid4())}, (["body", "user_id"], "extra_forbidden")),
+    ("slug with capitals", {"handle": "Silver-Stone"}, (["body", "handle"], "string_pattern_mismatch")),
     ("slug too short", {"handle": "ab"}, (["body", "handle"], "string_too_short")),
     ("slug too long", {"handle": "a" * 41}, (["body", "handle"], "string_too_long")),
-    ("country not ISO", {"location": {"country": "UK"}},
-     (["body", "location", "country"], "invalid_country")),
-    ("country lower case", {"location": {"country": "gb"}},
-     (["body", "location", "country"], "invalid_country")),
-    ("URL not http", {"portfolio_urls": ["ftp://example.com/x"]},
-     (["body", "portfolio_urls", 0], "invalid_url")),
-    ("URL not a URL", {"portfolio_urls": ["not a url"]},
-     (["body", "portfolio_urls", 0], "invalid_url")),
-    ("evidence URL", {"sourcing_claims": [{"scheme": "fairmined", "scope": "metal",
-                                           "evidence_url": "javascript:alert(1)"}]},
-     (["body", "sourcing_claims", 0, "evidence_url"], "invalid_url")),
-    ("display name too long", {"display_name": "x" * 81},
-     (["body", "display_name"], "string_too_long")),
+    (
+        "country not ISO",
+        {"location": {"country": "UK"}},
+        (["body", "location", "country"], "invalid_country"),
+    ),
+    (
+        "country lower case",
+        {"location": {"country": "gb"}},
+        (["body", "location", "country"], "invalid_country"),
+    ),
+    (
+        "URL not http",
+        {"portfolio_urls": ["ftp://example.com/x"]},
+        (["body", "portfolio_urls", 0], "invalid_url"),
+    ),
+    ("URL not a URL", {"portfolio_urls": ["not a url"]}, (["body", "portfolio_urls", 0], "invalid_url")),
+    (
+        "evidence URL",
+        {
+            "sourcing_claims": [
+                {"scheme": "fairmined", "scope": "metal", "evidence_url": "javascript:alert(1)"}
+            ]
+        },
+        (["body", "sourcing_claims", 0, "evidence_url"], "invalid_url"),
+    ),
+    ("display name too long", {"display_name": "x" * 81}, (["body", "display_name"], "string_too_long")),
     ("bio too long", {"bio": "x" * 5001}, (["body", "bio"], "string_too_long")),
-    ("legal name too long", {"legal_name": "x" * 201},
-     (["body", "legal_name"], "string_too_long")),
+    ("legal name too long", {"legal_name": "x" * 201}, (["body", "legal_name"], "string_too_long")),
     ("too many techniques", {"techniques": ["x"] * 21}, (["body", "techniques"], "too_long")),
-    ("too many portfolio URLs", {"portfolio_urls": ["https://e.com/"] * 11},
-     (["body", "portfolio_urls"], "too_long")),
-    ("too many claims", {"sourcing_claims": [{"scheme": "recycled", "scope": "metal"}] * 21},
-     (["body", "sourcing_claims"], "too_long")),
-    ("unknown scheme", {"sourcing_claims": [{"scheme": "ethical", "scope": "metal"}]},
-     (["body", "sourcing_claims", 0, "scheme"], "literal_error")),
-    ("sponsor mark", {"hallmarking": {"sponsor_mark": "a", "assay_office": "london"}},
-     (["body", "hallmarking", "sponsor_mark"], "string_pattern_mismatch")),
-    ("assay office", {"hallmarking": {"sponsor_mark": "ADS", "assay_office": "paris"}},
-     (["body", "hallmarking", "assay_office"], "literal_error")),
-    ("attestation as string", {"terms_accepted": "yes"}, (["body", "terms_accepted"],
-                                                          "bool_type")),
-    ("control character", {"display_name": "a\x1bb"},
-     (["body", "display_name"], "control_character")),
-    ("null for a required field", {"display_name": None},
-     (["body", "display_name"], "null_not_allowed")),
+    (
+        "too many portfolio URLs",
+        {"portfolio_urls": ["https://e.com/"] * 11},
+        (["body", "portfolio_urls"], "too_long"),
+    ),
+    (
+        "too many claims",
+        {"sourcing_claims": [{"scheme": "recycled", "scope": "metal"}] * 21},
+        (["body", "sourcing_claims"], "too_long"),
+    ),
+    (
+        "unknown scheme",
+        {"sourcing_claims": [{"scheme": "ethical", "scope": "metal"}]},
+        (["body", "sourcing_claims", 0, "scheme"], "literal_error"),
+    ),
+    (
+        "sponsor mark",
+        {"hallmarking": {"sponsor_mark": "a", "assay_office": "london"}},
+        (["body", "hallmarking", "sponsor_mark"], "string_pattern_mismatch"),
+    ),
+    (
+        "assay office",
+        {"hallmarking": {"sponsor_mark": "ADS", "assay_office": "paris"}},
+        (["body", "hallmarking", "assay_office"], "literal_error"),
+    ),
+    ("attestation as string", {"terms_accepted": "yes"}, (["body", "terms_accepted"], "bool_type")),
+    ("control character", {"display_name": "a\x1bb"}, (["body", "display_name"], "control_character")),
+    ("null for a required field", {"display_name": None}, (["body", "display_name"], "null_not_allowed")),
 ]
 
 
-@pytest.mark.parametrize(("why", "patch", "expected"), INVALID_BODIES,
-                         ids=[case[0] for case in INVALID_BODIES])
-async def test_invalid_patch_is_refused(api: Api, why: str, patch: dict[str, Any],
-                                        expected: tuple[list[Any], str]) -> None:
+@pytest.mark.parametrize(
+    ("why", "patch", "expected"), INVALID_BODIES, ids=[case[0] for case in INVALID_BODIES]
+)
+async def test_invalid_patch_is_refused(
+    api: Api, why: str, patch: dict[str, Any], expected: tuple[list[Any], str]
+) -> None:
     owner, record = await api.draft()
     response = await api.call("PATCH", f"/api/v1/makers/{record['id']}", owner, json=patch)
     assert response.status == 422, response.body
@@ -454,8 +563,10 @@ async def test_create_validates_the_same_way(api: Api) -> None:
     cases = [
         ({"display_name": "No handle"}, (["body", "handle"], "missing")),
         ({**draft_profile(), "status": "approved"}, (["body", "status"], "extra_forbidden")),
-        ({**draft_profile(), "location": {"country": "XX"}},
-         (["body", "location", "country"], "invalid_country")),
+        (
+            {**draft_profile(), "location": {"country": "XX"}},
+            (["body", "location", "country"], "invalid_country"),
+        ),
     ]
     for body, expected in cases:
         response = await api.call("POST", "/api/v1/makers", token, json=body)
@@ -467,8 +578,9 @@ async def test_create_validates_the_same_way(api: Api) -> None:
 async def test_malformed_and_oversized_bodies(api: Api) -> None:
     owner, record = await api.draft()
     path = f"/api/v1/makers/{record['id']}"
-    malformed = await api.call("PATCH", path, owner, data=b"{not json",
-                               headers={"Content-Type": "application/json"})
+    malformed = await api.call(
+        "PATCH", path, owner, data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert (malformed.status, malformed.body["code"]) == (400, "malformed_json")
     oversized = await api.call("PATCH", path, owner, json={"bio": "x" * 300_000})
     assert oversized.status == 413
@@ -482,23 +594,26 @@ async def test_review_and_suspension_bodies(api: Api) -> None:
     operator = api.operator()
     _, submitted = await api.maker_in("submitted")
     review = f"/api/v1/makers/{submitted['id']}/review"
-    for body, code in [({"decision": "maybe"}, "literal_error"),
-                       ({"decision": "reject"}, "note_required"),
-                       ({"decision": "request_changes", "note": "   "}, "note_required"),
-                       ({"decision": "reject", "note": "x" * 2001}, "string_too_long"),
-                       ({"decision": "approve", "status": "approved"}, "extra_forbidden")]:
+    for body, code in [
+        ({"decision": "maybe"}, "literal_error"),
+        ({"decision": "reject"}, "note_required"),
+        ({"decision": "request_changes", "note": "   "}, "note_required"),
+        ({"decision": "reject", "note": "x" * 2001}, "string_too_long"),
+        ({"decision": "approve", "status": "approved"}, "extra_forbidden"),
+    ]:
         response = await api.call("POST", review, operator, json=body)
-        assert (response.status, code in codes(response.body)) == (422, True), (body,
-                                                                               response.body)
+        assert (response.status, code in codes(response.body)) == (422, True), (body, response.body)
     assert (await api.call("POST", review, operator)).status == 400  # no body
 
     _, approved = await api.maker_in("approved")
     suspend = f"/api/v1/makers/{approved['id']}/suspend"
-    for body, code in [({}, "missing"), ({"reason": "  "}, "reason_required"),
-                       ({"reason": "x" * 2001}, "string_too_long")]:
+    for body, code in [
+        ({}, "missing"),
+        ({"reason": "  "}, "reason_required"),
+        ({"reason": "x" * 2001}, "string_too_long"),
+    ]:
         response = await api.call("POST", suspend, operator, json=body)
-        assert (response.status, code in codes(response.body)) == (422, True), (body,
-                                                                               response.body)
+        assert (response.status, code in codes(response.body)) == (422, True), (body, response.body)
 
     _, suspended = await api.maker_in("suspended")
     reinstate = f"/api/v1/makers/{suspended['id']}/reinstate"
@@ -522,14 +637,16 @@ async def test_one_maker_per_user_and_unique_handles(api: Api) -> None:
     assert (await api.call("GET", "/api/v1/makers/me", other)).status == 404
 
     other_token, other_record = await api.draft()
-    taken = await api.call("PATCH", f"/api/v1/makers/{other_record['id']}", other_token,
-                           json={"handle": record["handle"]})
+    taken = await api.call(
+        "PATCH", f"/api/v1/makers/{other_record['id']}", other_token, json={"handle": record["handle"]}
+    )
     assert (taken.status, taken.body["code"]) == (409, "handle_taken")
 
     # Concurrent creations by one user: exactly one wins.
     _, racer = api.user("maker")
-    results = await asyncio.gather(*(
-        api.call("POST", "/api/v1/makers", racer, json=draft_profile()) for _ in range(5)))
+    results = await asyncio.gather(
+        *(api.call("POST", "/api/v1/makers", racer, json=draft_profile()) for _ in range(5))
+    )
     assert sorted(r.status for r in results) == [201, 409, 409, 409, 409]
 
 
@@ -564,16 +681,17 @@ async def test_a_transition_from_the_wrong_state_is_409_naming_it(
         assert (await api.ok("GET", path, owner))["version"] == record["version"]
 
 
-async def test_approval_is_refused_while_a_blocking_item_is_open(
-    api: Api, db: asyncpg.Connection
-) -> None:
+async def test_approval_is_refused_while_a_blocking_item_is_open(api: Api, db: asyncpg.Connection) -> None:
     # Submission checks the same list, so only a record changed behind the API's back (or under
     # an older rule) reaches review with an open item.
     _, record = await api.maker_in("submitted")
-    await db.execute("UPDATE makers.makers SET terms_accepted = false, hallmarking = NULL "
-                     "WHERE id = $1", uuid.UUID(record["id"]))
-    response = await api.call("POST", f"/api/v1/makers/{record['id']}/review", api.operator(),
-                              json={"decision": "approve"})
+    await db.execute(
+        "UPDATE makers.makers SET terms_accepted = false, hallmarking = NULL WHERE id = $1",
+        uuid.UUID(record["id"]),
+    )
+    response = await api.call(
+        "POST", f"/api/v1/makers/{record['id']}/review", api.operator(), json={"decision": "approve"}
+    )
     assert response.status == 422
     assert codes(response.body) == ["checklist_terms_accepted", "checklist_sponsor_mark"]
 
@@ -581,8 +699,9 @@ async def test_approval_is_refused_while_a_blocking_item_is_open(
 async def test_concurrent_edits_never_lose_an_update(api: Api) -> None:
     owner, record = await api.draft()
     path = f"/api/v1/makers/{record['id']}"
-    results = await asyncio.gather(*(
-        api.call("PATCH", path, owner, json={"bio": f"Bio {n}"}) for n in range(12)))
+    results = await asyncio.gather(
+        *(api.call("PATCH", path, owner, json={"bio": f"Bio {n}"}) for n in range(12))
+    )
     statuses = [r.status for r in results]
     assert set(statuses) <= {200, 409}, statuses
     assert all(r.body["code"] == "concurrent_update" for r in results if r.status == 409)
@@ -594,8 +713,9 @@ async def test_concurrent_edits_never_lose_an_update(api: Api) -> None:
 
 async def test_a_patch_that_changes_nothing_records_nothing(api: Api) -> None:
     owner, record = await api.draft()
-    same = await api.ok("PATCH", f"/api/v1/makers/{record['id']}", owner,
-                        json={"display_name": record["display_name"]})
+    same = await api.ok(
+        "PATCH", f"/api/v1/makers/{record['id']}", owner, json={"display_name": record["display_name"]}
+    )
     assert same == record
 
 
@@ -609,21 +729,21 @@ FULL, PUBLIC, OWN = (200, "full"), (200, "public"), (200, "own")
 
 # endpoint                    target state    owner   other   customer operator anonymous
 MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
-    ("POST /makers",            "draft",       (409,    409,    403,     403,     401)),
-    ("GET /makers/me",          "draft",       (FULL,   OWN,    403,     403,     401)),
-    ("GET /makers/{id}",        "draft",       (FULL,   404,    404,     FULL,    404)),
-    ("GET /makers/{id}",        "submitted",   (FULL,   404,    404,     FULL,    404)),
-    ("GET /makers/{id}",        "suspended",   (FULL,   404,    404,     FULL,    404)),
-    ("GET /makers/{id}",        "approved",    (FULL,   PUBLIC, PUBLIC,  FULL,    PUBLIC)),
-    ("GET /by-handle/{handle}", "draft",       (FULL,   404,    404,     FULL,    404)),
-    ("GET /by-handle/{handle}", "approved",    (FULL,   PUBLIC, PUBLIC,  FULL,    PUBLIC)),
-    ("GET /makers",             "approved",    (200,    200,    200,     200,     200)),
-    ("GET /makers?status=",     "submitted",   (403,    403,    403,     200,     401)),
-    ("PATCH /makers/{id}",      "draft",       (200,    404,    403,     403,     401)),
-    ("POST /{id}/submit",       "draft",       (200,    404,    403,     403,     401)),
-    ("POST /{id}/review",       "submitted",   (403,    403,    403,     200,     401)),
-    ("POST /{id}/suspend",      "approved",    (403,    403,    403,     200,     401)),
-    ("POST /{id}/reinstate",    "suspended",   (403,    403,    403,     200,     401)),
+    ("POST /makers", "draft", (409, 409, 403, 403, 401)),
+    ("GET /makers/me", "draft", (FULL, OWN, 403, 403, 401)),
+    ("GET /makers/{id}", "draft", (FULL, 404, 404, FULL, 404)),
+    ("GET /makers/{id}", "submitted", (FULL, 404, 404, FULL, 404)),
+    ("GET /makers/{id}", "suspended", (FULL, 404, 404, FULL, 404)),
+    ("GET /makers/{id}", "approved", (FULL, PUBLIC, PUBLIC, FULL, PUBLIC)),
+    ("GET /by-handle/{handle}", "draft", (FULL, 404, 404, FULL, 404)),
+    ("GET /by-handle/{handle}", "approved", (FULL, PUBLIC, PUBLIC, FULL, PUBLIC)),
+    ("GET /makers", "approved", (200, 200, 200, 200, 200)),
+    ("GET /makers?status=", "submitted", (403, 403, 403, 200, 401)),
+    ("PATCH /makers/{id}", "draft", (200, 404, 403, 403, 401)),
+    ("POST /{id}/submit", "draft", (200, 404, 403, 403, 401)),
+    ("POST /{id}/review", "submitted", (403, 403, 403, 200, 401)),
+    ("POST /{id}/suspend", "approved", (403, 403, 403, 200, 401)),
+    ("POST /{id}/reinstate", "suspended", (403, 403, 403, 200, 401)),
 ]
 
 REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
@@ -635,10 +755,12 @@ REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
     "GET /makers?status=": lambda m: ("GET", "/api/v1/makers?status=submitted", None),
     "PATCH /makers/{id}": lambda m: ("PATCH", f"/api/v1/makers/{m['id']}", {"bio": "Edited"}),
     "POST /{id}/submit": lambda m: ("POST", f"/api/v1/makers/{m['id']}/submit", None),
-    "POST /{id}/review": lambda m: ("POST", f"/api/v1/makers/{m['id']}/review",
-                                    {"decision": "approve"}),
-    "POST /{id}/suspend": lambda m: ("POST", f"/api/v1/makers/{m['id']}/suspend",
-                                     {"reason": "Investigation"}),
+    "POST /{id}/review": lambda m: ("POST", f"/api/v1/makers/{m['id']}/review", {"decision": "approve"}),
+    "POST /{id}/suspend": lambda m: (
+        "POST",
+        f"/api/v1/makers/{m['id']}/suspend",
+        {"reason": "Investigation"},
+    ),
     "POST /{id}/reinstate": lambda m: ("POST", f"/api/v1/makers/{m['id']}/reinstate", None),
 }
 
@@ -654,12 +776,16 @@ def test_the_matrix_covers_every_endpoint() -> None:
 
 
 @pytest.mark.parametrize(("endpoint", "state", "actor", "expected"), CASES)
-async def test_authorisation_matrix(api: Api, endpoint: str, state: str, actor: str,
-                                    expected: Any) -> None:
+async def test_authorisation_matrix(api: Api, endpoint: str, state: str, actor: str, expected: Any) -> None:
     owner, target = await api.maker_in(state)
     other_maker, other_record = await api.draft()  # a maker with a record of their own
-    tokens = {"owner": owner, "other_maker": other_maker, "customer": api.user("customer")[1],
-              "operator": api.operator(), "anonymous": None}
+    tokens = {
+        "owner": owner,
+        "other_maker": other_maker,
+        "customer": api.user("customer")[1],
+        "operator": api.operator(),
+        "anonymous": None,
+    }
     method, path, body = REQUESTS[endpoint](target)
 
     response = await api.call(method, path, tokens[actor], json=body)
@@ -694,9 +820,13 @@ async def test_a_bad_token_is_401_even_where_anonymous_may_read(api: Api) -> Non
 async def test_openapi_describes_every_makers_endpoint(api: Api) -> None:
     document = await api.ok("GET", "/openapi.json")
     assert set(document["paths"]) >= {
-        "/api/v1/makers", "/api/v1/makers/me", "/api/v1/makers/{id}",
-        "/api/v1/makers/{id}/submit", "/api/v1/makers/{id}/review",
-        "/api/v1/makers/{id}/suspend", "/api/v1/makers/{id}/reinstate",
+        "/api/v1/makers",
+        "/api/v1/makers/me",
+        "/api/v1/makers/{id}",
+        "/api/v1/makers/{id}/submit",
+        "/api/v1/makers/{id}/review",
+        "/api/v1/makers/{id}/suspend",
+        "/api/v1/makers/{id}/reinstate",
         "/api/v1/makers/by-handle/{handle}",
     }
 
@@ -704,14 +834,23 @@ async def test_openapi_describes_every_makers_endpoint(api: Api) -> None:
 # --- events --------------------------------------------------------------------------------------
 
 SNAPSHOT_FIELDS = {
-    "maker_id", "user_id", "maker_version", "status", "handle", "display_name",
-    "sourcing_claims", "hallmarking", "accepts_commissions", "works_precious_metals",
+    "maker_id",
+    "user_id",
+    "maker_version",
+    "status",
+    "handle",
+    "display_name",
+    "sourcing_claims",
+    "hallmarking",
+    "accepts_commissions",
+    "works_precious_metals",
     "natural_diamonds",
 }
 
 
-async def events_of(queue: Any, db: asyncpg.Connection, aggregate_ids: set[str],
-                    expected: int) -> list[dict[str, Any]]:
+async def events_of(
+    queue: Any, db: asyncpg.Connection, aggregate_ids: set[str], expected: int
+) -> list[dict[str, Any]]:
     """The envelopes of these makers' events, in arrival order (others are skipped), including
     any beyond the `expected` many: read once every outbox row of these makers is published, when
     each copy the relay published is already in the tap queue and no further one can come."""
@@ -735,8 +874,7 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
     request_id = f"req-{uuid.uuid4().hex}"
     async with tap(f"{test_env.namespace}.events", "makers.maker.#") as queue:
         owner_id, owner = api.user("maker")
-        record = await api.ok("POST", "/api/v1/makers", owner, status=201,
-                              json=draft_profile())
+        record = await api.ok("POST", "/api/v1/makers", owner, status=201, json=draft_profile())
         path = f"/api/v1/makers/{record['id']}"
         steps = [
             ("PATCH", "", owner, complete_profile(record["handle"])),
@@ -750,16 +888,21 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
             ("POST", "/reinstate", operator, None),
         ]
         for method, suffix, token, body in steps:
-            response = await api.call(method, path + suffix, token, json=body,
-                                      headers={"X-Request-ID": request_id})
+            response = await api.call(
+                method, path + suffix, token, json=body, headers={"X-Request-ID": request_id}
+            )
             assert response.status == 200, response.body
         # A refused request and a no-op edit publish nothing.
         assert (await api.call("POST", f"{path}/suspend", owner, json={"reason": "x"})).status == 403
 
         rejected_owner, rejected = await api.draft(complete_profile())
         await api.ok("POST", f"/api/v1/makers/{rejected['id']}/submit", rejected_owner)
-        await api.ok("POST", f"/api/v1/makers/{rejected['id']}/review", operator,
-                     json={"decision": "reject", "note": "Not handmade"})
+        await api.ok(
+            "POST",
+            f"/api/v1/makers/{rejected['id']}/review",
+            operator,
+            json={"decision": "reject", "note": "Not handmade"},
+        )
 
         received = await events_of(queue, db, {record["id"], rejected["id"]}, expected=10)
 
@@ -793,8 +936,7 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         "handle": record["handle"],
         "display_name": "Silver & Stone",
         "sourcing_claims": [  # the expired claim is left out
-            {"scheme": "fairmined", "scope": "metal", "evidenced": True,
-             "expires_on": TODAY.isoformat()},
+            {"scheme": "fairmined", "scope": "metal", "evidenced": True, "expires_on": TODAY.isoformat()},
             {"scheme": "recycled", "scope": "metal", "evidenced": False, "expires_on": None},
         ],
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
@@ -812,23 +954,53 @@ async def test_every_event_is_registered_with_its_own_type() -> None:
     from shared.contracts import event_class
     from shared.contracts.makers import MAKER_EVENTS
 
-    names = {"submitted", "approved", "rejected", "changes_requested", "suspended",
-             "reinstated", "profile_updated"}
+    names = {
+        "submitted",
+        "approved",
+        "rejected",
+        "changes_requested",
+        "suspended",
+        "reinstated",
+        "profile_updated",
+    }
     assert {cls.event_type for cls in MAKER_EVENTS} == {f"makers.maker.{n}" for n in names}
     for cls in MAKER_EVENTS:
         assert event_class(cls.event_type, 1) is cls
         assert cls.routing_key() == f"{cls.event_type}.v1"
 
 
-
 # --- never a 5xx for bad input -------------------------------------------------------------------
 
 NASTY_VALUES: list[Any] = [
-    None, True, 0, -1, 2**63, 1.5, "", " ", "x" * 6000, "\u202e\u0000", "\ud7ff\ue000",
-    "A-B", "ab", "ok-handle", "GB", "ZZ", "https://example.com/", "ftp://x", "2025-02-30",
-    "9999-12-31", [], [None], ["x"] * 25, {}, {"country": "GB", "region": "\x07"},
-    {"sponsor_mark": "AB", "assay_office": "london"}, [{"scheme": "other", "scope": "stone"}],
-    [{"scheme": "other", "scope": "stone", "expires_on": "0001-01-01"}], {"nested": [[[{}]]]},
+    None,
+    True,
+    0,
+    -1,
+    2**63,
+    1.5,
+    "",
+    " ",
+    "x" * 6000,
+    "\u202e\u0000",
+    "\ud7ff\ue000",
+    "A-B",
+    "ab",
+    "ok-handle",
+    "GB",
+    "ZZ",
+    "https://example.com/",
+    "ftp://x",
+    "2025-02-30",
+    "9999-12-31",
+    [],
+    [None],
+    ["x"] * 25,
+    {},
+    {"country": "GB", "region": "\x07"},
+    {"sponsor_mark": "AB", "assay_office": "london"},
+    [{"scheme": "other", "scope": "stone"}],
+    [{"scheme": "other", "scope": "stone", "expires_on": "0001-01-01"}],
+    {"nested": [[[{}]]]},
 ]
 
 
@@ -841,8 +1013,10 @@ async def test_random_bodies_never_cause_a_server_error(api: Api) -> None:
     _, creator = api.user("maker")
     for _ in range(150):
         body = {rng.choice(fields): rng.choice(NASTY_VALUES) for _ in range(rng.randint(1, 4))}
-        for method, path, token in (("PATCH", f"/api/v1/makers/{record['id']}", owner),
-                                    ("POST", "/api/v1/makers", creator)):
+        for method, path, token in (
+            ("PATCH", f"/api/v1/makers/{record['id']}", owner),
+            ("POST", "/api/v1/makers", creator),
+        ):
             response = await api.call(method, path, token, json=body)
             assert response.status in (200, 201, 400, 409, 413, 422), (body, response.body)
             if response.status == 201:

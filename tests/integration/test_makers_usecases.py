@@ -35,19 +35,22 @@ async def pool(test_env: Environment) -> AsyncIterator[asyncpg.Pool]:
 
 def profile(**overrides: Any) -> MakerProfile:
     """A profile that meets every blocking checklist item, with a handle of its own."""
-    return MakerProfile.model_validate({
-        "handle": f"maker-{uuid.uuid4().hex[:12]}",
-        "display_name": "Silver & Stone",
-        "portfolio_urls": ["https://example.com/portfolio"],
-        "terms_accepted": True,
-        **overrides,
-    })
+    return MakerProfile.model_validate(
+        {
+            "handle": f"maker-{uuid.uuid4().hex[:12]}",
+            "display_name": "Silver & Stone",
+            "portfolio_urls": ["https://example.com/portfolio"],
+            "terms_accepted": True,
+            **overrides,
+        }
+    )
 
 
 async def outbox(pool: asyncpg.Pool, maker_id: uuid.UUID) -> list[tuple[str, int]]:
     rows = await pool.fetch(
         "SELECT routing_key, (envelope->>'aggregate_version')::int AS version FROM outbox "
-        "WHERE aggregate_id = $1 ORDER BY id", str(maker_id),
+        "WHERE aggregate_id = $1 ORDER BY id",
+        str(maker_id),
     )
     return [(row["routing_key"], row["version"]) for row in rows]
 

@@ -74,8 +74,14 @@ async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Envir
 
 @pytest.fixture(scope="module")
 def orders(alone: Environment) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(["services.orders"], "ORDERS_PORT", alone.env, Path(alone.workdir),
-                             "orders-alone", {"ORDERS_PAYMENT_ATTEMPTS": "1"})
+    process = ServiceProcess(
+        ["services.orders"],
+        "ORDERS_PORT",
+        alone.env,
+        Path(alone.workdir),
+        "orders-alone",
+        {"ORDERS_PAYMENT_ATTEMPTS": "1"},
+    )
     yield process.start()
     process.stop()
 
@@ -101,18 +107,28 @@ class World:
         """(snapshot, token of its user) of a maker orders now knows."""
         data = maker_snapshot(**overrides)
         await publish_maker(self.exchange, data)
-        await eventually(lambda: self.db.fetchval(
-            "SELECT maker_version FROM orders.makers WHERE maker_id = $1 AND maker_version = $2",
-            uuid.UUID(data["maker_id"]), data["maker_version"]), message="maker read model")
+        await eventually(
+            lambda: self.db.fetchval(
+                "SELECT maker_version FROM orders.makers WHERE maker_id = $1 AND maker_version = $2",
+                uuid.UUID(data["maker_id"]),
+                data["maker_version"],
+            ),
+            message="maker read model",
+        )
         return data, self.api.mint("maker", uuid.UUID(data["user_id"]))
 
     async def listing(self, **overrides: Any) -> dict[str, Any]:
         """The snapshot of a listing orders now knows (at this listing_version)."""
         data = listing_snapshot(**overrides)
         await publish_listing(self.exchange, data)
-        await eventually(lambda: self.db.fetchval(
-            "SELECT 1 FROM orders.listings WHERE listing_id = $1 AND listing_version = $2",
-            uuid.UUID(data["listing_id"]), data["listing_version"]), message="listing read model")
+        await eventually(
+            lambda: self.db.fetchval(
+                "SELECT 1 FROM orders.listings WHERE listing_id = $1 AND listing_version = $2",
+                uuid.UUID(data["listing_id"]),
+                data["listing_version"],
+            ),
+            message="listing read model",
+        )
         return data
 
     async def reserve(self, order: dict[str, Any], prices: dict[str, int] | None = None) -> Envelope:
@@ -120,36 +136,58 @@ class World:
         prices = prices or {}
         event = StockReserved(
             order_id=order["id"],
-            lines=[{"line_id": ln["id"], "listing_id": ln["listing_id"], "maker_id": ln["maker_id"],
+            lines=[
+                {
+                    "line_id": ln["id"],
+                    "listing_id": ln["listing_id"],
+                    "maker_id": ln["maker_id"],
                     "quantity": ln["quantity"],
-                    "unit_price": {**ln["unit_price"],
-                                   "amount": prices.get(ln["listing_id"], ln["unit_price"]["amount"])}}
-                   for ln in order["lines"] if ln["listing_id"]],
+                    "unit_price": {
+                        **ln["unit_price"],
+                        "amount": prices.get(ln["listing_id"], ln["unit_price"]["amount"]),
+                    },
+                }
+                for ln in order["lines"]
+                if ln["listing_id"]
+            ],
             expires_at=datetime.now(UTC) + timedelta(minutes=15),
         )
         return await publish(self.exchange, envelope(event, "catalogue", order["id"]))
 
     async def fail_reservation(self, order: dict[str, Any], reason: str = "out_of_stock") -> Envelope:
-        event = StockReservationFailed(order_id=order["id"], lines=[
-            {"line_id": ln["id"], "listing_id": ln["listing_id"], "reason": reason}
-            for ln in order["lines"]])
+        event = StockReservationFailed(
+            order_id=order["id"],
+            lines=[
+                {"line_id": ln["id"], "listing_id": ln["listing_id"], "reason": reason}
+                for ln in order["lines"]
+            ],
+        )
         return await publish(self.exchange, envelope(event, "catalogue", order["id"]))
 
     # --- customers ---
 
-    async def place(self, token: str, *lines: dict[str, Any], payment: str = "tok_visa",
-                    status: int = 201, **extra: Any) -> dict[str, Any]:
-        return await self.api.ok("POST", ORDERS, token, status=status, headers=key(),
-                                 json=order_body(*lines, token=payment, **extra))
+    async def place(
+        self, token: str, *lines: dict[str, Any], payment: str = "tok_visa", status: int = 201, **extra: Any
+    ) -> dict[str, Any]:
+        return await self.api.ok(
+            "POST",
+            ORDERS,
+            token,
+            status=status,
+            headers=key(),
+            json=order_body(*lines, token=payment, **extra),
+        )
 
     async def order(self, order_id: Any) -> dict[str, Any]:
         return await self.api.ok("GET", f"{ORDERS}/{order_id}", self.operator())
 
     async def settled(self, order: dict[str, Any], status: str) -> dict[str, Any]:
         """The order once it reached `status`."""
+
         async def reached() -> dict[str, Any] | None:
             current = await self.order(order["id"])
             return current if current["status"] == status else None
+
         return await eventually(reached, message=f"order {order['id']} {status}")
 
     async def confirmed(self, token: str, *lines: dict[str, Any]) -> dict[str, Any]:
@@ -161,8 +199,10 @@ class World:
         """How many events of this type the orders process consumed with this outcome."""
         async with self.api.session.get(self.orders_url + "/metrics") as r:
             text = await r.text()
-        pattern = (rf'events_consumed_total{{[^}}]*event_type="{re.escape(event_type)}"'
-                   rf'[^}}]*outcome="{outcome}"[^}}]*}} (\S+)')
+        pattern = (
+            rf'events_consumed_total{{[^}}]*event_type="{re.escape(event_type)}"'
+            rf'[^}}]*outcome="{outcome}"[^}}]*}} (\S+)'
+        )
         return sum(float(value) for value in re.findall(pattern, text))
 
     async def long_poll(self, order: dict[str, Any], token: str) -> asyncio.Task[dict[str, Any]]:
@@ -175,13 +215,16 @@ class World:
         async with self.db.transaction():
             await self.db.execute("LOCK TABLE orders.orders IN ACCESS EXCLUSIVE MODE")
             waiting = asyncio.create_task(self.api.ok("GET", f"{ORDERS}/{order['id']}?wait=20", token))
-            await eventually(lambda: blocked_by(self.db, holder, "FROM orders WHERE id = $1"),
-                             message="the long poll reading the order")
+            await eventually(
+                lambda: blocked_by(self.db, holder, "FROM orders WHERE id = $1"),
+                message="the long poll reading the order",
+            )
         return waiting
 
     async def outbox(self, aggregate_id: Any) -> list[dict[str, Any]]:
         rows = await self.db.fetch(
-            "SELECT envelope FROM orders.outbox WHERE aggregate_id = $1 ORDER BY id", str(aggregate_id))
+            "SELECT envelope FROM orders.outbox WHERE aggregate_id = $1 ORDER BY id", str(aggregate_id)
+        )
         return [row["envelope"] for row in rows]
 
 
@@ -194,12 +237,15 @@ async def db(alone: Environment) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def world(orders: ServiceProcess, alone: Environment,
-                db: asyncpg.Connection) -> AsyncIterator[World]:
+async def world(orders: ServiceProcess, alone: Environment, db: asyncpg.Connection) -> AsyncIterator[World]:
     issuer = alone.token_issuer()
     async with aiohttp.ClientSession() as session:
-        yield World(Api(session, orders.url, lambda role, user_id=None: issuer.issue(
-            user_id or uuid.uuid4(), role)), db, f"{alone.namespace}.events", orders.url)
+        yield World(
+            Api(session, orders.url, lambda role, user_id=None: issuer.issue(user_id or uuid.uuid4(), role)),
+            db,
+            f"{alone.namespace}.events",
+            orders.url,
+        )
 
 
 def codes(problem: dict[str, Any]) -> list[str]:
@@ -216,26 +262,44 @@ def by_type(envelopes: list[dict[str, Any]]) -> list[str]:
 async def test_lines_are_priced_server_side_with_their_options(world: World) -> None:
     maker_a, maker_b = str(uuid.uuid4()), str(uuid.uuid4())
     ring = await world.listing(
-        maker_id=maker_a, title="Diamond solitaire", price={"amount": 120000, "currency": "GBP"},
-        has_natural_diamond=True, stock_available=1, production_kind="one_of_a_kind",
-        options={"ring_size_mm": {"min": 48.0, "max": 60.5},
-                 "engraving": {"max_chars": 12, "price_delta": {"amount": 1500, "currency": "GBP"}},
-                 "chain_lengths_cm": None})
+        maker_id=maker_a,
+        title="Diamond solitaire",
+        price={"amount": 120000, "currency": "GBP"},
+        has_natural_diamond=True,
+        stock_available=1,
+        production_kind="one_of_a_kind",
+        options={
+            "ring_size_mm": {"min": 48.0, "max": 60.5},
+            "engraving": {"max_chars": 12, "price_delta": {"amount": 1500, "currency": "GBP"}},
+            "chain_lengths_cm": None,
+        },
+    )
     pendant = await world.listing(
-        maker_id=maker_b, title="Pendant", price={"amount": 4500, "currency": "GBP"},
-        production_kind="made_to_order", stock_available=None, lead_time_days={"min": 5, "max": 10},
-        options={"ring_size_mm": None, "engraving": None, "chain_lengths_cm": [40, 45]})
+        maker_id=maker_b,
+        title="Pendant",
+        price={"amount": 4500, "currency": "GBP"},
+        production_kind="made_to_order",
+        stock_available=None,
+        lead_time_days={"min": 5, "max": 10},
+        options={"ring_size_mm": None, "engraving": None, "chain_lengths_cm": [40, 45]},
+    )
     customer_id, customer = world.customer()
 
     order = await world.place(
-        customer, line(ring["listing_id"], ring_size_mm=54.4, engraving_text="For Ada"),
-        line(pendant["listing_id"], 2, chain_length_cm=45), gift_message="Happy birthday")
+        customer,
+        line(ring["listing_id"], ring_size_mm=54.4, engraving_text="For Ada"),
+        line(pendant["listing_id"], 2, chain_length_cm=45),
+        gift_message="Happy birthday",
+    )
 
     assert order["status"] == "pending"
     assert order["customer_id"] == str(customer_id)
     first, second = order["lines"]
-    assert (first["unit_price"]["amount"], first["engraving_price"]["amount"],
-            first["line_total"]["amount"]) == (120000, 1500, 121500)
+    assert (
+        first["unit_price"]["amount"],
+        first["engraving_price"]["amount"],
+        first["line_total"]["amount"],
+    ) == (120000, 1500, 121500)
     assert first["options"] == {"ring_size_mm": 54.4, "engraving_text": "For Ada", "chain_length_cm": None}
     assert first["cancellation_right"] == "exempt_personalised"
     assert second["line_total"] == {"amount": 9000, "currency": "GBP"}
@@ -259,11 +323,16 @@ async def test_lines_are_priced_server_side_with_their_options(world: World) -> 
 
 
 async def test_lines_are_checked_against_what_the_listing_offers(world: World) -> None:
-    ring = await world.listing(options={
-        "ring_size_mm": {"min": 48, "max": 60},
-        "engraving": {"max_chars": 5, "price_delta": None}, "chain_lengths_cm": None})
-    pendant = await world.listing(stock_available=3, options={
-        "ring_size_mm": None, "engraving": None, "chain_lengths_cm": [40, 45]})
+    ring = await world.listing(
+        options={
+            "ring_size_mm": {"min": 48, "max": 60},
+            "engraving": {"max_chars": 5, "price_delta": None},
+            "chain_lengths_cm": None,
+        }
+    )
+    pendant = await world.listing(
+        stock_available=3, options={"ring_size_mm": None, "engraving": None, "chain_lengths_cm": [40, 45]}
+    )
     hidden = await world.listing(visible=False, status="paused")
     draft = await world.listing(status="draft", visible=False, price=None, production_kind=None)
     _, customer = world.customer()
@@ -279,21 +348,27 @@ async def test_lines_are_checked_against_what_the_listing_offers(world: World) -
     assert await refused(line(ring["listing_id"], ring_size_mm=60.01)) == ["ring_size_out_of_range"]
     assert await refused(line(ring["listing_id"])) == ["ring_size_out_of_range"]
     assert await refused(line(ring["listing_id"], ring_size_mm=48, engraving_text="Abcdef")) == [
-        "engraving_too_long"]
+        "engraving_too_long"
+    ]
     assert await refused(line(ring["listing_id"], ring_size_mm=48, engraving_text="A\u202eB")) == [
-        "engraving_not_printable"]
+        "engraving_not_printable"
+    ]
     assert await refused(line(ring["listing_id"], ring_size_mm=48, chain_length_cm=40)) == [
-        "option_not_offered"]
+        "option_not_offered"
+    ]
     assert await refused(line(pendant["listing_id"], chain_length_cm=50)) == ["chain_length_not_offered"]
     assert await refused(line(pendant["listing_id"], 4, chain_length_cm=40)) == ["quantity_invalid"]
     assert await refused(line(pendant["listing_id"], 0, chain_length_cm=40)) == ["quantity_invalid"]
     assert await refused(line(pendant["listing_id"], 11, chain_length_cm=40)) == ["quantity_invalid"]
     assert await refused() == ["order_empty"]
     # Every problem at once, each located.
-    problem = await world.place(customer, line(uuid.uuid4()),
-                                line(pendant["listing_id"], chain_length_cm=50), status=422)
+    problem = await world.place(
+        customer, line(uuid.uuid4()), line(pendant["listing_id"], chain_length_cm=50), status=422
+    )
     assert [error["loc"] for error in problem["errors"]] == [
-        ["lines", 0, "listing_id"], ["lines", 1, "options", "chain_length_cm"]]
+        ["lines", 0, "listing_id"],
+        ["lines", 1, "options", "chain_length_cm"],
+    ]
 
     # Limits that hold, and empty engraving is no engraving.
     ok = await world.place(customer, line(ring["listing_id"], ring_size_mm=60, engraving_text="Abcde"))
@@ -307,10 +382,13 @@ async def test_lines_are_checked_against_what_the_listing_offers(world: World) -
         response = await world.api.call("POST", ORDERS, customer, headers=key(), json=body)
         assert response.status == 422 and codes(response.body) == ["extra_forbidden"]
     bad_line = {**line(pendant["listing_id"], chain_length_cm=40), "unit_price": {"amount": 1}}
-    assert (await world.api.call("POST", ORDERS, customer, headers=key(),
-                                 json=order_body(bad_line))).status == 422
-    bad_country = {**order_body(line(pendant["listing_id"], chain_length_cm=40)),
-                   "shipping_address": {**ADDRESS, "country": "XX"}}
+    assert (
+        await world.api.call("POST", ORDERS, customer, headers=key(), json=order_body(bad_line))
+    ).status == 422
+    bad_country = {
+        **order_body(line(pendant["listing_id"], chain_length_cm=40)),
+        "shipping_address": {**ADDRESS, "country": "XX"},
+    }
     assert (await world.api.call("POST", ORDERS, customer, headers=key(), json=bad_country)).status == 422
     malformed = await world.api.call("POST", ORDERS, customer, headers=key(), data=b"{lines:")
     assert (malformed.status, malformed.body["code"]) == (400, "malformed_json")
@@ -326,8 +404,11 @@ async def test_who_may_place_and_read_orders(world: World) -> None:
     assert (await world.api.call("POST", ORDERS, None, headers=key(), json={})).status == 401
     assert (await world.api.call("POST", ORDERS, "not-a-token", headers=key(), json={})).status == 401
     _, maker = world.api.user("maker")
-    assert (await world.api.call("POST", ORDERS, maker, headers=key(),
-                                 json=order_body(line(listing["listing_id"])))).status == 403
+    assert (
+        await world.api.call(
+            "POST", ORDERS, maker, headers=key(), json=order_body(line(listing["listing_id"]))
+        )
+    ).status == 403
     assert (await world.api.call("GET", path, other)).status == 404
     assert (await world.api.call("POST", f"{path}/cancel", other)).status == 404
     assert (await world.api.call("GET", path, maker)).status == 403
@@ -346,8 +427,9 @@ async def test_a_customer_lists_their_own_orders_and_operators_all(world: World)
     seen: list[str] = []
     cursor = None
     while True:
-        page = await world.api.ok("GET", f"{ORDERS}?limit=2" + (f"&cursor={cursor}" if cursor else ""),
-                                  customer)
+        page = await world.api.ok(
+            "GET", f"{ORDERS}?limit=2" + (f"&cursor={cursor}" if cursor else ""), customer
+        )
         seen += [order["id"] for order in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
@@ -365,19 +447,26 @@ async def test_the_read_models_keep_the_latest_version(world: World) -> None:
     listing = await world.listing(listing_version=3, price={"amount": 3000, "currency": "GBP"})
     older = {**listing, "listing_version": 2, "price": {"amount": 1000, "currency": "GBP"}}
     stale = await publish_listing(world.exchange, older, ListingPriceChanged)
-    await eventually(lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1",
-                                               stale.event_id))
+    await eventually(
+        lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1", stale.event_id)
+    )
     _, customer = world.customer()
     order = await world.place(customer, line(listing["listing_id"]))
     assert order["total"]["amount"] == 3000
 
     maker, _ = await world.maker(maker_version=4)
-    suspended = await publish_maker(world.exchange, {**maker, "maker_version": 3, "status": "suspended"},
-                                    MakerSuspended)
-    await eventually(lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1",
-                                               suspended.event_id))
-    assert await world.db.fetchval("SELECT status FROM orders.makers WHERE maker_id = $1",
-                                   uuid.UUID(maker["maker_id"])) == "approved"
+    suspended = await publish_maker(
+        world.exchange, {**maker, "maker_version": 3, "status": "suspended"}, MakerSuspended
+    )
+    await eventually(
+        lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1", suspended.event_id)
+    )
+    assert (
+        await world.db.fetchval(
+            "SELECT status FROM orders.makers WHERE maker_id = $1", uuid.UUID(maker["maker_id"])
+        )
+        == "approved"
+    )
 
 
 # --- Idempotency-Key -----------------------------------------------------------------------------
@@ -398,19 +487,33 @@ async def test_idempotency_key_replays_the_first_response(world: World) -> None:
     assert (again.status, again.raw) == (201, first.raw)
     assert again.headers["Idempotent-Replayed"] == "true"
     # Formatting and key order do not make it another request.
-    reordered = await world.api.call("POST", ORDERS, customer, headers=headers, data=(
-        b'{"payment": {"token": "tok_visa"}, "shipping_address": ' + _json(ADDRESS) +
-        b', "lines": [{"options": {}, "quantity": 1, "listing_id": "' +
-        listing["listing_id"].encode() + b'"}]}'))
+    reordered = await world.api.call(
+        "POST",
+        ORDERS,
+        customer,
+        headers=headers,
+        data=(
+            b'{"payment": {"token": "tok_visa"}, "shipping_address": '
+            + _json(ADDRESS)
+            + b', "lines": [{"options": {}, "quantity": 1, "listing_id": "'
+            + listing["listing_id"].encode()
+            + b'"}]}'
+        ),
+    )
     assert (reordered.status, reordered.raw) == (201, first.raw)
 
-    changed = await world.api.call("POST", ORDERS, customer, headers=headers,
-                                   json=order_body(line(listing["listing_id"], 2)))
+    changed = await world.api.call(
+        "POST", ORDERS, customer, headers=headers, json=order_body(line(listing["listing_id"], 2))
+    )
     assert (changed.status, changed.body["code"]) == (422, "idempotency_key_reused")
     # The same key on another endpoint is another request too.
-    other_path = await world.api.call("POST", f"{COMMISSIONS}/{uuid.uuid4()}/accept", customer,
-                                      headers=headers, json={"shipping_address": ADDRESS,
-                                                             "payment": {"token": "tok_visa"}})
+    other_path = await world.api.call(
+        "POST",
+        f"{COMMISSIONS}/{uuid.uuid4()}/accept",
+        customer,
+        headers=headers,
+        json={"shipping_address": ADDRESS, "payment": {"token": "tok_visa"}},
+    )
     assert other_path.status == 422 and other_path.body["code"] == "idempotency_key_reused"
 
     # Keys are per user: another customer's identical key is theirs alone.
@@ -418,22 +521,26 @@ async def test_idempotency_key_replays_the_first_response(world: World) -> None:
     theirs = await world.api.call("POST", ORDERS, other, json=body, headers=headers)
     assert theirs.status == 201 and theirs.body["id"] != first.body["id"]
 
-    assert await world.db.fetchval("SELECT count(*) FROM orders.orders WHERE customer_id = $1",
-                                   customer_id) == 1
+    assert (
+        await world.db.fetchval("SELECT count(*) FROM orders.orders WHERE customer_id = $1", customer_id) == 1
+    )
 
     missing = await world.api.call("POST", ORDERS, customer, json=body)
     assert (missing.status, missing.body["code"]) == (400, "idempotency_key_required")
-    too_long = await world.api.call("POST", ORDERS, customer, json=body,
-                                    headers={"Idempotency-Key": "k" * 256})
+    too_long = await world.api.call(
+        "POST", ORDERS, customer, json=body, headers={"Idempotency-Key": "k" * 256}
+    )
     assert (too_long.status, too_long.body["code"]) == (400, "idempotency_key_invalid")
-    longest = await world.api.call("POST", ORDERS, customer, json=body,
-                                   headers={"Idempotency-Key": "k" * 255})
+    longest = await world.api.call(
+        "POST", ORDERS, customer, json=body, headers={"Idempotency-Key": "k" * 255}
+    )
     assert longest.status == 201
 
     # A refused request stores nothing: the key can be used once the body is fixed.
     fixed_key = key()
-    refused = await world.api.call("POST", ORDERS, customer, headers=fixed_key,
-                                   json=order_body(line(uuid.uuid4())))
+    refused = await world.api.call(
+        "POST", ORDERS, customer, headers=fixed_key, json=order_body(line(uuid.uuid4()))
+    )
     assert refused.status == 422
     assert (await world.api.call("POST", ORDERS, customer, headers=fixed_key, json=body)).status == 201
 
@@ -448,8 +555,9 @@ async def test_concurrent_requests_with_one_key_place_one_order(world: World) ->
     body = order_body(line(listing["listing_id"]))
     headers = key()
 
-    responses = await asyncio.gather(*(
-        world.api.call("POST", ORDERS, customer, json=body, headers=headers) for _ in range(12)))
+    responses = await asyncio.gather(
+        *(world.api.call("POST", ORDERS, customer, json=body, headers=headers) for _ in range(12))
+    )
 
     statuses = sorted(r.status for r in responses)
     assert set(statuses) <= {201, 409}, statuses
@@ -458,8 +566,9 @@ async def test_concurrent_requests_with_one_key_place_one_order(world: World) ->
     assert len({r.raw for r in created}) == 1
     for conflict in (r for r in responses if r.status == 409):
         assert conflict.body["code"] == "idempotency_request_in_flight"
-    assert await world.db.fetchval("SELECT count(*) FROM orders.orders WHERE customer_id = $1",
-                                   customer_id) == 1
+    assert (
+        await world.db.fetchval("SELECT count(*) FROM orders.orders WHERE customer_id = $1", customer_id) == 1
+    )
     # Afterwards every retry is a replay.
     again = await world.api.call("POST", ORDERS, customer, json=body, headers=headers)
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -472,18 +581,24 @@ async def test_the_sweeper_forgets_keys_after_the_retention(world: World) -> Non
     customer_id, customer = world.customer()
     headers = key()
     await world.place(customer, line(listing["listing_id"]))
-    first = await world.api.call("POST", ORDERS, customer, json=order_body(line(listing["listing_id"])),
-                                 headers=headers)
-    await world.db.execute("UPDATE orders.idempotency_keys SET created_at = now() - interval '25 hours' "
-                           "WHERE user_id = $1 AND key = $2", customer_id, headers["Idempotency-Key"])
+    first = await world.api.call(
+        "POST", ORDERS, customer, json=order_body(line(listing["listing_id"])), headers=headers
+    )
+    await world.db.execute(
+        "UPDATE orders.idempotency_keys SET created_at = now() - interval '25 hours' "
+        "WHERE user_id = $1 AND key = $2",
+        customer_id,
+        headers["Idempotency-Key"],
+    )
     await world.db.execute("SET search_path = orders")
     try:
         assert await delete_expired(world.db, 86400) >= 1
     finally:
         await world.db.execute("RESET search_path")
     # Forgotten: the same key now places a new order.
-    second = await world.api.call("POST", ORDERS, customer, json=order_body(line(listing["listing_id"])),
-                                  headers=headers)
+    second = await world.api.call(
+        "POST", ORDERS, customer, json=order_body(line(listing["listing_id"])), headers=headers
+    )
     assert second.status == 201 and second.body["id"] != first.body["id"]
 
 
@@ -493,9 +608,13 @@ async def test_the_sweeper_forgets_keys_after_the_retention(world: World) -> Non
 async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: World) -> None:
     maker_a, maker_b = str(uuid.uuid4()), str(uuid.uuid4())
     a = await world.listing(maker_id=maker_a, price={"amount": 10000, "currency": "GBP"})
-    b = await world.listing(maker_id=maker_b, price={"amount": 3333, "currency": "GBP"},
-                            production_kind="made_to_order", stock_available=None,
-                            lead_time_days={"min": 7, "max": 21})
+    b = await world.listing(
+        maker_id=maker_b,
+        price={"amount": 3333, "currency": "GBP"},
+        production_kind="made_to_order",
+        stock_available=None,
+        lead_time_days={"min": 7, "max": 21},
+    )
     _, customer = world.customer()
     order = await world.place(customer, line(a["listing_id"]), line(b["listing_id"], 3))
     await world.reserve(order)
@@ -506,23 +625,35 @@ async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: Worl
     first, second = order["maker_orders"]
     assert (first["maker_id"], first["status"]) == (maker_a, "awaiting_acceptance")
     assert (first["gross"]["amount"], first["commission"]["amount"], first["net"]["amount"]) == (
-        10000, 1500, 8500)
+        10000,
+        1500,
+        8500,
+    )
     assert first["commission_rate"] == 0.15 and first["lead_time_days"] is None
     assert (second["gross"]["amount"], second["commission"]["amount"], second["net"]["amount"]) == (
-        9999, 1500, 8499)
+        9999,
+        1500,
+        8499,
+    )
     assert second["lead_time_days"] == {"min": 7, "max": 21}
     assert [line["id"] for line in second["lines"]] == [order["lines"][1]["id"]]
     assert [entry["note"] for entry in order["timeline"]] == [
-        "Order placed", "Stock reserved", "Payment authorised; order confirmed"]
+        "Order placed",
+        "Stock reserved",
+        "Payment authorised; order confirmed",
+    ]
     authorisation = await world.db.fetchrow(
         "SELECT attempts, outcome, amount FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
-        f"order-{order['id']}-authorise")
+        f"order-{order['id']}-authorise",
+    )
     assert tuple(authorisation) == (1, "authorised", 19999)
 
     [placed, confirmed] = await world.outbox(order["id"])
     assert (placed["type"], confirmed["type"]) == ("orders.order.placed", "orders.order.confirmed")
-    assert confirmed["data"]["lines"] == [{"listing_id": a["listing_id"], "quantity": 1},
-                                          {"listing_id": b["listing_id"], "quantity": 3}]
+    assert confirmed["data"]["lines"] == [
+        {"listing_id": a["listing_id"], "quantity": 1},
+        {"listing_id": b["listing_id"], "quantity": 3},
+    ]
     assert [mo["maker_order_id"] for mo in confirmed["data"]["maker_orders"]] == [first["id"], second["id"]]
     assert placed["data"]["expires_at"] and placed["data"]["lines"][1]["unit_price"]["amount"] == 3333
 
@@ -544,8 +675,9 @@ async def test_a_long_poll_answers_when_the_pending_order_is_settled(world: Worl
     # then confirmed), long before the 20 s run out.
     assert (await asyncio.wait_for(waiting, 10))["status"] == "confirmed"
     # A settled order is answered at once, whatever the wait.
-    assert (await asyncio.wait_for(world.api.ok("GET", f"{path}?wait=20", customer), 10)
-            )["status"] == "confirmed"
+    assert (await asyncio.wait_for(world.api.ok("GET", f"{path}?wait=20", customer), 10))[
+        "status"
+    ] == "confirmed"
 
     for wait in ("0", "21", "soon"):
         problem = await world.api.ok("GET", f"{path}?wait={wait}", customer, status=422)
@@ -559,7 +691,8 @@ async def test_a_long_poll_survives_its_listening_connection_being_cut(world: Wo
     waiting = await world.long_poll(order, customer)
     cut = await world.db.fetchval(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND application_name LIKE '%.orders.changes'")
+        "WHERE datname = current_database() AND application_name LIKE '%.orders.changes'"
+    )
     assert cut == 1
     # The order is settled while the feed may still be reconnecting: the waiter reads again
     # once it listens again, so the change is not lost.
@@ -587,11 +720,17 @@ async def test_a_price_changed_since_the_customer_saw_it_cancels(world: World) -
     await world.reserve(order, prices={listing["listing_id"]: 5500})
     order = await world.settled(order, "cancelled")
     assert order["cancellation_reason"] == "price_changed"
-    assert await world.db.fetchval("SELECT count(*) FROM orders.sandbox_authorisations "
-                                   "WHERE idempotency_key = $1", f"order-{order['id']}-authorise") == 0
+    assert (
+        await world.db.fetchval(
+            "SELECT count(*) FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
+            f"order-{order['id']}-authorise",
+        )
+        == 0
+    )
     cancelled = (await world.outbox(order["id"]))[-1]["data"]
     assert cancelled["release_stock"] is True and cancelled["release_lines"] == [
-        {"listing_id": listing["listing_id"], "quantity": 1}]
+        {"listing_id": listing["listing_id"], "quantity": 1}
+    ]
 
     # Catalogue may refuse for the same reason instead.
     order = await world.place(customer, line(listing["listing_id"]))
@@ -618,11 +757,17 @@ async def test_transient_payment_errors_are_retried_through_the_retry_queues(wor
     order = await world.settled(order, "confirmed")
     # Three deliveries of one event (the first and two retries: this process makes one provider
     # call per delivery), with the same key; the counter survived the two rollbacks.
-    assert await world.db.fetchval(
-        "SELECT attempts FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
-        f"order-{order['id']}-authorise") == 3
-    assert await world.db.fetchval("SELECT count(*) FROM orders.inbox WHERE event_id = $1",
-                                   reservation.event_id) == 1
+    assert (
+        await world.db.fetchval(
+            "SELECT attempts FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
+            f"order-{order['id']}-authorise",
+        )
+        == 3
+    )
+    assert (
+        await world.db.fetchval("SELECT count(*) FROM orders.inbox WHERE event_id = $1", reservation.event_id)
+        == 1
+    )
     assert by_type(await world.outbox(order["id"])) == ["orders.order.placed", "orders.order.confirmed"]
 
 
@@ -632,8 +777,10 @@ async def test_an_order_not_settled_in_time_expires_and_releases_its_stock(world
 
     # Catalogue never answers.
     order = await world.place(customer, line(listing["listing_id"]))
-    await world.db.execute("UPDATE orders.orders SET expires_at = now() - interval '1 second' "
-                           "WHERE id = $1", uuid.UUID(order["id"]))
+    await world.db.execute(
+        "UPDATE orders.orders SET expires_at = now() - interval '1 second' WHERE id = $1",
+        uuid.UUID(order["id"]),
+    )
     order = await world.settled(order, "cancelled")
     assert order["cancellation_reason"] == "expired"
     cancelled = (await world.outbox(order["id"]))[-1]
@@ -641,19 +788,23 @@ async def test_an_order_not_settled_in_time_expires_and_releases_its_stock(world
     assert cancelled["data"]["release_stock"] is True
     # Catalogue's late answer changes nothing.
     late = await world.reserve(order)
-    await eventually(lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1",
-                                               late.event_id))
+    await eventually(
+        lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1", late.event_id)
+    )
     assert (await world.order(order["id"]))["version"] == order["version"]
 
     # The provider is down: every delivery fails, the event is parked, the order expires.
     down = await world.place(customer, line(listing["listing_id"]), payment="tok_unavailable")
     await world.reserve(down)
-    await eventually(lambda: world.db.fetchval(
-        "SELECT attempts = 3 FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
-        f"order-{down['id']}-authorise"), message="three attempts")
+    await eventually(
+        lambda: world.db.fetchval(
+            "SELECT attempts = 3 FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
+            f"order-{down['id']}-authorise",
+        ),
+        message="three attempts",
+    )
     assert (await world.order(down["id"]))["status"] == "pending"
-    await world.db.execute("UPDATE orders.orders SET expires_at = now() WHERE id = $1",
-                           uuid.UUID(down["id"]))
+    await world.db.execute("UPDATE orders.orders SET expires_at = now() WHERE id = $1", uuid.UUID(down["id"]))
     down = await world.settled(down, "cancelled")
     assert down["cancellation_reason"] == "expired"
     assert (await world.outbox(down["id"]))[-1]["data"]["release_stock"] is True
@@ -668,20 +819,27 @@ async def test_an_authorisation_the_order_never_recorded_is_voided_when_it_expir
     order = await world.place(customer, line(listing["listing_id"]), payment="tok_unavailable")
     await world.reserve(order)
     key = f"order-{order['id']}-authorise"
-    await eventually(lambda: world.db.fetchval(
-        "SELECT attempts = 3 FROM orders.sandbox_authorisations WHERE idempotency_key = $1", key),
-        message="three failed attempts")
+    await eventually(
+        lambda: world.db.fetchval(
+            "SELECT attempts = 3 FROM orders.sandbox_authorisations WHERE idempotency_key = $1", key
+        ),
+        message="three failed attempts",
+    )
     # Stand in for the lost step: the provider's side says authorised, the order knows nothing.
     await world.db.execute(
         "UPDATE orders.sandbox_authorisations SET outcome = 'authorised', reference = $2 "
-        "WHERE idempotency_key = $1", key, f"sbx_lost_{uuid.uuid4().hex}")
-    await world.db.execute("UPDATE orders.orders SET expires_at = now() WHERE id = $1",
-                           uuid.UUID(order["id"]))
+        "WHERE idempotency_key = $1",
+        key,
+        f"sbx_lost_{uuid.uuid4().hex}",
+    )
+    await world.db.execute(
+        "UPDATE orders.orders SET expires_at = now() WHERE id = $1", uuid.UUID(order["id"])
+    )
     expired = await world.settled(order, "cancelled")
     assert expired["cancellation_reason"] == "expired"
     assert await world.db.fetchval(
-        "SELECT voided_at IS NOT NULL FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
-        key)
+        "SELECT voided_at IS NOT NULL FROM orders.sandbox_authorisations WHERE idempotency_key = $1", key
+    )
 
 
 async def test_a_customer_cancels_until_the_first_dispatch(world: World) -> None:
@@ -704,39 +862,61 @@ async def test_a_customer_cancels_until_the_first_dispatch(world: World) -> None
     assert cancelled["maker_orders"][0]["status"] == "cancelled"
     [refund] = cancelled["refunds"]
     assert (refund["amount"]["amount"], refund["status"], refund["reason"]) == (
-        8000, "issued", "customer_cancelled")
+        8000,
+        "issued",
+        "customer_cancelled",
+    )
     assert cancelled["payment"]["status"] == "refunded"
-    assert await world.db.fetchval(
-        "SELECT sum(amount) FROM orders.sandbox_refunds WHERE idempotency_key = $1",
-        f"refund-{refund['id']}") == 8000
+    assert (
+        await world.db.fetchval(
+            "SELECT sum(amount) FROM orders.sandbox_refunds WHERE idempotency_key = $1",
+            f"refund-{refund['id']}",
+        )
+        == 8000
+    )
     events = await world.outbox(order["id"])
     assert events[-1]["type"] == "orders.order.cancelled"
     assert events[-1]["data"]["release_lines"] == [{"listing_id": listing["listing_id"], "quantity": 1}]
     assert events[-1]["data"]["refund"] == {"amount": 8000, "currency": "GBP"}
     assert by_type(await world.outbox(order["maker_orders"][0]["id"])) == [
-        "orders.maker_order.accepted", "orders.maker_order.cancelled"]
+        "orders.maker_order.accepted",
+        "orders.maker_order.cancelled",
+    ]
 
     # Dispatched: too late.
     order = await world.confirmed(customer, line(listing["listing_id"]))
     await _ready_to_dispatch(world, maker_token, order["maker_orders"][0]["id"])
-    await world.api.ok("POST", f"{MAKER_ORDERS}/{order['maker_orders'][0]['id']}/dispatch", maker_token,
-                       json={"carrier": "Royal Mail", "tracking_number": "RM1"})
+    await world.api.ok(
+        "POST",
+        f"{MAKER_ORDERS}/{order['maker_orders'][0]['id']}/dispatch",
+        maker_token,
+        json={"carrier": "Royal Mail", "tracking_number": "RM1"},
+    )
     refused = await world.api.call("POST", f"{ORDERS}/{order['id']}/cancel", customer)
     assert (refused.status, refused.body["code"]) == (409, "already_dispatched")
 
 
 async def _ready_to_dispatch(world: World, maker_token: str, maker_order_id: str) -> dict[str, Any]:
     await world.api.ok("POST", f"{MAKER_ORDERS}/{maker_order_id}/accept", maker_token)
-    return await world.api.ok("POST", f"{MAKER_ORDERS}/{maker_order_id}/quality-check", maker_token,
-                              json={"passed": True, "checks": PASSING_CHECKS, "notes": ""})
+    return await world.api.ok(
+        "POST",
+        f"{MAKER_ORDERS}/{maker_order_id}/quality-check",
+        maker_token,
+        json={"passed": True, "checks": PASSING_CHECKS, "notes": ""},
+    )
 
 
 async def test_fulfilment_delivery_completion_payouts_and_a_refund_after_delivery(world: World) -> None:
     maker, maker_token = await world.maker()
-    ring = await world.listing(maker_id=maker["maker_id"], price={"amount": 12345, "currency": "GBP"},
-                               options={"ring_size_mm": {"min": 48, "max": 60},
-                                        "engraving": {"max_chars": 10, "price_delta": None},
-                                        "chain_lengths_cm": None})
+    ring = await world.listing(
+        maker_id=maker["maker_id"],
+        price={"amount": 12345, "currency": "GBP"},
+        options={
+            "ring_size_mm": {"min": 48, "max": 60},
+            "engraving": {"max_chars": 10, "price_delta": None},
+            "chain_lengths_cm": None,
+        },
+    )
     _, customer = world.customer()
     order = await world.confirmed(customer, line(ring["listing_id"], ring_size_mm=54, engraving_text="A&B"))
     path = f"{MAKER_ORDERS}/{order['maker_orders'][0]['id']}"
@@ -747,30 +927,47 @@ async def test_fulfilment_delivery_completion_payouts_and_a_refund_after_deliver
     assert listed["items"][0]["shipping_address"]["postcode"] == ADDRESS["postcode"]
     assert listed["items"][0]["lines"][0]["options"]["engraving_text"] == "A&B"
 
-    too_early = await world.api.call("POST", f"{path}/dispatch", maker_token,
-                                     json={"carrier": "DPD", "tracking_number": "1"})
+    too_early = await world.api.call(
+        "POST", f"{path}/dispatch", maker_token, json={"carrier": "DPD", "tracking_number": "1"}
+    )
     assert (too_early.status, too_early.body["code"]) == (409, "quality_check_required")
     accepted = await world.api.ok("POST", f"{path}/accept", maker_token)
     assert accepted["status"] == "in_production"
     assert await world.api.ok("POST", f"{path}/accept", maker_token) == accepted  # no-op
 
     # A pass must agree with its checks: the engraving verified and the ring measured.
-    inconsistent = await world.api.call("POST", f"{path}/quality-check", maker_token,
-                                        json={"passed": True, "checks": PASSING_CHECKS})
+    inconsistent = await world.api.call(
+        "POST", f"{path}/quality-check", maker_token, json={"passed": True, "checks": PASSING_CHECKS}
+    )
     assert inconsistent.status == 422 and set(codes(inconsistent.body)) == {"quality_check_inconsistent"}
-    failed = await world.api.ok("POST", f"{path}/quality-check", maker_token, json={
-        "passed": False, "checks": {**PASSING_CHECKS, "stones_secure": False}, "notes": "Claw loose"})
+    failed = await world.api.ok(
+        "POST",
+        f"{path}/quality-check",
+        maker_token,
+        json={"passed": False, "checks": {**PASSING_CHECKS, "stones_secure": False}, "notes": "Claw loose"},
+    )
     assert failed["status"] == "in_production"
     assert failed["quality_checks"][-1]["notes"] == "Claw loose"
-    still = await world.api.call("POST", f"{path}/dispatch", maker_token,
-                                 json={"carrier": "DPD", "tracking_number": "1"})
+    still = await world.api.call(
+        "POST", f"{path}/dispatch", maker_token, json={"carrier": "DPD", "tracking_number": "1"}
+    )
     assert (still.status, still.body["code"]) == (409, "quality_check_required")
-    passed = await world.api.ok("POST", f"{path}/quality-check", maker_token, json={
-        "passed": True, "checks": {**PASSING_CHECKS, "engraving_verified": True,
-                                   "measured_ring_size_mm": 54.1}})
+    passed = await world.api.ok(
+        "POST",
+        f"{path}/quality-check",
+        maker_token,
+        json={
+            "passed": True,
+            "checks": {**PASSING_CHECKS, "engraving_verified": True, "measured_ring_size_mm": 54.1},
+        },
+    )
     assert passed["status"] == "quality_checked"
-    dispatched = await world.api.ok("POST", f"{path}/dispatch", maker_token,
-                                    json={"carrier": "Royal Mail", "tracking_number": "RM123456789GB"})
+    dispatched = await world.api.ok(
+        "POST",
+        f"{path}/dispatch",
+        maker_token,
+        json={"carrier": "Royal Mail", "tracking_number": "RM123456789GB"},
+    )
     assert dispatched["tracking"] == {"carrier": "Royal Mail", "tracking_number": "RM123456789GB"}
 
     assert (await world.api.call("POST", f"{path}/deliver", maker_token)).status == 403
@@ -783,8 +980,12 @@ async def test_fulfilment_delivery_completion_payouts_and_a_refund_after_deliver
 
     payouts = await world.api.ok("GET", "/api/v1/payouts", maker_token)
     [earning] = payouts["items"]
-    assert (earning["kind"], earning["gross"]["amount"], earning["commission"]["amount"],
-            earning["net"]["amount"]) == ("earning", 12345, 1852, 10493)
+    assert (
+        earning["kind"],
+        earning["gross"]["amount"],
+        earning["commission"]["amount"],
+        earning["net"]["amount"],
+    ) == ("earning", 12345, 1852, 10493)
     assert payouts["balance"] == {"amount": 10493, "currency": "GBP"}
 
     # A refund after delivery: the customer is paid back, the ledger gets a reversal.
@@ -795,29 +996,38 @@ async def test_fulfilment_delivery_completion_payouts_and_a_refund_after_deliver
     after = await world.order(order["id"])
     assert after["status"] == "completed"
     assert [(r["reason"], r["status"], r["amount"]["amount"]) for r in after["refunds"]] == [
-        ("after_delivery", "issued", 12345)]
+        ("after_delivery", "issued", 12345)
+    ]
     assert after["payment"]["status"] == "refunded"
     payouts = await world.api.ok("GET", "/api/v1/payouts", maker_token)
     assert [(item["kind"], item["net"]["amount"]) for item in payouts["items"]] == [
-        ("reversal", -10493), ("earning", 10493)]
+        ("reversal", -10493),
+        ("earning", 10493),
+    ]
     assert payouts["balance"] == {"amount": 0, "currency": "GBP"}
     assert await world.api.ok("GET", f"/api/v1/payouts?maker_id={maker['maker_id']}", operator) == payouts
     assert (await world.api.call("GET", "/api/v1/payouts", operator)).status == 422
     # The ledger is append-only, even for the database owner's app role.
     with pytest.raises(asyncpg.RaiseError):
-        await world.db.execute("UPDATE orders.payout_ledger SET net_amount = 0 WHERE maker_id = $1",
-                               uuid.UUID(maker["maker_id"]))
+        await world.db.execute(
+            "UPDATE orders.payout_ledger SET net_amount = 0 WHERE maker_id = $1", uuid.UUID(maker["maker_id"])
+        )
 
     assert by_type(await world.outbox(order["maker_orders"][0]["id"])) == [
-        "orders.maker_order.accepted", "orders.maker_order.quality_checked",
-        "orders.maker_order.quality_checked", "orders.maker_order.dispatched",
-        "orders.maker_order.delivered", "orders.maker_order.refunded"]
+        "orders.maker_order.accepted",
+        "orders.maker_order.quality_checked",
+        "orders.maker_order.quality_checked",
+        "orders.maker_order.dispatched",
+        "orders.maker_order.delivered",
+        "orders.maker_order.refunded",
+    ]
     assert by_type(await world.outbox(order["id"]))[-1] == "orders.order.completed"
 
     # A refund before delivery is not this endpoint's job.
     other = await world.confirmed(customer, line(ring["listing_id"], ring_size_mm=50))
-    early = await world.api.call("POST", f"{MAKER_ORDERS}/{other['maker_orders'][0]['id']}/refund",
-                                 operator, json={"reason": "x"})
+    early = await world.api.call(
+        "POST", f"{MAKER_ORDERS}/{other['maker_orders'][0]['id']}/refund", operator, json={"reason": "x"}
+    )
     assert (early.status, early.body["code"]) == (409, "not_delivered")
 
 
@@ -833,18 +1043,23 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
     assert (await world.api.call("POST", f"{MAKER_ORDERS}/{part_b}/accept", token_a)).status == 404
     assert (await world.api.call("GET", f"{MAKER_ORDERS}/{part_b}", token_a)).status == 404
     assert (await world.api.call("GET", f"{MAKER_ORDERS}/{part_b}", customer)).status == 403
-    no_reason = await world.api.call("POST", f"{MAKER_ORDERS}/{part_b}/decline", token_b,
-                                     json={"reason": " "})
+    no_reason = await world.api.call(
+        "POST", f"{MAKER_ORDERS}/{part_b}/decline", token_b, json={"reason": " "}
+    )
     assert no_reason.status == 422 and codes(no_reason.body) == ["decline_reason_required"]
 
-    declined = await world.api.ok("POST", f"{MAKER_ORDERS}/{part_b}/decline", token_b,
-                                  json={"reason": "Out of materials"})
+    declined = await world.api.ok(
+        "POST", f"{MAKER_ORDERS}/{part_b}/decline", token_b, json={"reason": "Out of materials"}
+    )
     assert (declined["status"], declined["decline_reason"]) == ("declined", "Out of materials")
     order = await world.order(order["id"])
     assert order["status"] == "confirmed"
     [refund] = order["refunds"]
     assert (refund["amount"]["amount"], refund["maker_order_id"], refund["status"]) == (
-        2000, part_b, "issued")
+        2000,
+        part_b,
+        "issued",
+    )
     [declined_event] = [e for e in await world.outbox(part_b) if e["type"] == "orders.maker_order.declined"]
     assert declined_event["data"]["release_lines"] == [{"listing_id": b["listing_id"], "quantity": 1}]
     assert declined_event["data"]["refund"] == {"amount": 2000, "currency": "GBP"}
@@ -852,8 +1067,12 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
 
     # The rest delivered completes the order; B earns nothing.
     await _ready_to_dispatch(world, token_a, part_a)
-    await world.api.ok("POST", f"{MAKER_ORDERS}/{part_a}/dispatch", token_a,
-                       json={"carrier": "DPD", "tracking_number": "15501"})
+    await world.api.ok(
+        "POST",
+        f"{MAKER_ORDERS}/{part_a}/dispatch",
+        token_a,
+        json={"carrier": "DPD", "tracking_number": "15501"},
+    )
     await world.api.ok("POST", f"{MAKER_ORDERS}/{part_a}/deliver", world.operator())
     assert (await world.order(order["id"]))["status"] == "completed"
     assert (await world.api.ok("GET", "/api/v1/payouts", token_b))["items"] == []
@@ -861,8 +1080,9 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
     # Every maker declining cancels the order.
     order = await world.confirmed(customer, line(a["listing_id"]), line(b["listing_id"]))
     for maker_order, token in zip(order["maker_orders"], (token_a, token_b), strict=True):
-        await world.api.ok("POST", f"{MAKER_ORDERS}/{maker_order['id']}/decline", token,
-                           json={"reason": "Cannot make it"})
+        await world.api.ok(
+            "POST", f"{MAKER_ORDERS}/{maker_order['id']}/decline", token, json={"reason": "Cannot make it"}
+        )
     order = await world.order(order["id"])
     assert (order["status"], order["cancellation_reason"]) == ("cancelled", "maker_declined")
     assert sum(r["amount"]["amount"] for r in order["refunds"]) == 3000
@@ -880,25 +1100,40 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     customer_id, customer = world.customer()
     _, stranger = world.customer()
     deadline = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
-    request = {"maker_id": maker["maker_id"], "brief": "A signet ring with our crest",
-               "budget": {"amount": 80000, "currency": "GBP"}, "ring_size_mm": 56, "deadline": deadline}
+    request = {
+        "maker_id": maker["maker_id"],
+        "brief": "A signet ring with our crest",
+        "budget": {"amount": 80000, "currency": "GBP"},
+        "ring_size_mm": 56,
+        "deadline": deadline,
+    }
 
     for refused_maker in (closed["maker_id"], suspended["maker_id"], str(uuid.uuid4())):
-        problem = await world.api.ok("POST", COMMISSIONS, customer, status=422,
-                                     json={**request, "maker_id": refused_maker})
+        problem = await world.api.ok(
+            "POST", COMMISSIONS, customer, status=422, json={**request, "maker_id": refused_maker}
+        )
         assert codes(problem) == ["maker_not_accepting_commissions"]
     commission = await world.api.ok("POST", COMMISSIONS, customer, status=201, json=request)
     assert (commission["status"], commission["ring_size_mm"]) == ("requested", 56)
     path = f"{COMMISSIONS}/{commission['id']}"
 
     _, other_maker = await world.maker()
-    quote = {"price": {"amount": 75000, "currency": "GBP"}, "lead_time_days": 30,
-             "description": "18ct gold signet, hand engraved", "has_natural_diamond": True}
+    quote = {
+        "price": {"amount": 75000, "currency": "GBP"},
+        "lead_time_days": 30,
+        "description": "18ct gold signet, hand engraved",
+        "has_natural_diamond": True,
+    }
     assert (await world.api.call("POST", f"{path}/quote", other_maker, json=quote)).status == 404
     assert (await world.api.call("GET", path, stranger)).status == 404
     assert (await world.api.call("GET", path, other_maker)).status == 404
-    early = await world.api.call("POST", f"{path}/accept", customer, headers=key(),
-                                 json={"shipping_address": ADDRESS, "payment": {"token": "tok_visa"}})
+    early = await world.api.call(
+        "POST",
+        f"{path}/accept",
+        customer,
+        headers=key(),
+        json={"shipping_address": ADDRESS, "payment": {"token": "tok_visa"}},
+    )
     assert (early.status, early.body["code"]) == (409, "invalid_state")
     quoted = await world.api.ok("POST", f"{path}/quote", maker_token, json=quote)
     assert quoted["status"] == "quoted" and quoted["quote"]["price"]["amount"] == 75000
@@ -929,13 +1164,18 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     order = await world.settled(order, "confirmed")
     [maker_order] = order["maker_orders"]
     assert (maker_order["maker_id"], maker_order["lead_time_days"]) == (
-        maker["maker_id"], {"min": 30, "max": 30})
+        maker["maker_id"],
+        {"min": 30, "max": 30},
+    )
     assert (maker_order["commission"]["amount"], maker_order["net"]["amount"]) == (11250, 63750)
     accepted = await world.api.ok("GET", path, customer)
     assert (accepted["status"], accepted["order_id"]) == ("accepted", order["id"])
     assert (await world.api.call("POST", f"{path}/withdraw", customer)).status == 409
     assert [e["type"] for e in await world.outbox(commission["id"])] == [
-        "orders.commission.requested", "orders.commission.quoted", "orders.commission.accepted"]
+        "orders.commission.requested",
+        "orders.commission.quoted",
+        "orders.commission.accepted",
+    ]
     assert (await world.outbox(commission["id"]))[-1]["data"]["order_id"] == order["id"]
     placed = (await world.outbox(order["id"]))[0]
     assert (placed["type"], placed["data"]["lines"]) == ("orders.order.placed", [])
@@ -952,24 +1192,37 @@ async def test_commissions_are_declined_or_withdrawn_while_open(world: World) ->
     maker, maker_token = await world.maker()
     _, customer = world.customer()
     deadline = (datetime.now(UTC).date() + timedelta(days=30)).isoformat()
-    request = {"maker_id": maker["maker_id"], "brief": "Earrings", "deadline": deadline,
-               "budget": {"amount": 30000, "currency": "GBP"}}
+    request = {
+        "maker_id": maker["maker_id"],
+        "brief": "Earrings",
+        "deadline": deadline,
+        "budget": {"amount": 30000, "currency": "GBP"},
+    }
 
     declined = await world.api.ok("POST", COMMISSIONS, customer, status=201, json=request)
-    declined = await world.api.ok("POST", f"{COMMISSIONS}/{declined['id']}/decline", maker_token,
-                                  json={"reason": "Fully booked"})
+    declined = await world.api.ok(
+        "POST", f"{COMMISSIONS}/{declined['id']}/decline", maker_token, json={"reason": "Fully booked"}
+    )
     assert (declined["status"], declined["decline_reason"]) == ("declined", "Fully booked")
     assert (await world.api.call("POST", f"{COMMISSIONS}/{declined['id']}/decline", customer)).status == 403
 
     withdrawn = await world.api.ok("POST", COMMISSIONS, customer, status=201, json=request)
     no_body = await world.api.ok("POST", f"{COMMISSIONS}/{withdrawn['id']}/withdraw", customer)
     assert no_body["status"] == "withdrawn"
-    late = await world.api.call("POST", f"{COMMISSIONS}/{withdrawn['id']}/quote", maker_token, json={
-        "price": {"amount": 1, "currency": "GBP"}, "lead_time_days": 1, "description": "x"})
+    late = await world.api.call(
+        "POST",
+        f"{COMMISSIONS}/{withdrawn['id']}/quote",
+        maker_token,
+        json={"price": {"amount": 1, "currency": "GBP"}, "lead_time_days": 1, "description": "x"},
+    )
     assert (late.status, late.body["current_state"]) == (409, "withdrawn")
 
-    bad = await world.api.call("POST", COMMISSIONS, customer, json={
-        **request, "deadline": "2001-01-01", "budget": {"amount": 0, "currency": "GBP"}})
+    bad = await world.api.call(
+        "POST",
+        COMMISSIONS,
+        customer,
+        json={**request, "deadline": "2001-01-01", "budget": {"amount": 0, "currency": "GBP"}},
+    )
     assert bad.status == 422 and set(codes(bad.body)) == {"deadline_in_past", "budget_invalid"}
 
 
@@ -984,27 +1237,44 @@ async def test_every_published_event_has_its_contract_shape(world: World) -> Non
     _, customer = world.customer()
     request_id = f"req-{uuid.uuid4().hex}"
     async with tap(world.exchange, "orders.#") as queue:
-        order = await world.api.ok("POST", ORDERS, customer, status=201,
-                                   headers={**key(), "X-Request-ID": request_id},
-                                   json=order_body(line(listing["listing_id"])))
+        order = await world.api.ok(
+            "POST",
+            ORDERS,
+            customer,
+            status=201,
+            headers={**key(), "X-Request-ID": request_id},
+            json=order_body(line(listing["listing_id"])),
+        )
         reserved = await world.reserve(order)
         order = await world.settled(order, "confirmed")
         mo = order["maker_orders"][0]["id"]
         await _ready_to_dispatch(world, maker_token, mo)
-        await world.api.ok("POST", f"{MAKER_ORDERS}/{mo}/dispatch", maker_token,
-                           json={"carrier": "DPD", "tracking_number": "9"})
+        await world.api.ok(
+            "POST",
+            f"{MAKER_ORDERS}/{mo}/dispatch",
+            maker_token,
+            json={"carrier": "DPD", "tracking_number": "9"},
+        )
         await world.api.ok("POST", f"{MAKER_ORDERS}/{mo}/deliver", world.operator())
         received = await _events_of(queue, {order["id"], mo}, 7)
 
     # In order per aggregate (the relay publishes different aggregates concurrently).
     assert by_type([e for e in received if e["aggregate_id"] == order["id"]]) == [
-        "orders.order.placed", "orders.order.confirmed", "orders.order.completed"]
+        "orders.order.placed",
+        "orders.order.confirmed",
+        "orders.order.completed",
+    ]
     received = [e for e in received if e["aggregate_id"] == order["id"]][:2] + [
-        e for e in received if e["aggregate_id"] == mo]
+        e for e in received if e["aggregate_id"] == mo
+    ]
     assert by_type(received) == [
-        "orders.order.placed", "orders.order.confirmed", "orders.maker_order.accepted",
-        "orders.maker_order.quality_checked", "orders.maker_order.dispatched",
-        "orders.maker_order.delivered"]
+        "orders.order.placed",
+        "orders.order.confirmed",
+        "orders.maker_order.accepted",
+        "orders.maker_order.quality_checked",
+        "orders.maker_order.dispatched",
+        "orders.maker_order.delivered",
+    ]
     for message in received:
         parsed = Envelope.model_validate(message)
         contract = event_class(parsed.type, parsed.version)
@@ -1017,7 +1287,10 @@ async def test_every_published_event_has_its_contract_shape(world: World) -> Non
     assert received[1]["correlation_id"] == reserved.correlation_id
     dispatched = received[4]["data"]
     assert (dispatched["carrier"], dispatched["tracking_number"], dispatched["status"]) == (
-        "DPD", "9", "dispatched")
+        "DPD",
+        "9",
+        "dispatched",
+    )
     assert [m["aggregate_version"] for m in received if m["aggregate_id"] == mo] == [1, 2, 3, 4]
 
 
@@ -1039,22 +1312,41 @@ async def test_each_consumed_event_delivered_twice_changes_nothing_twice(world: 
     async def twice(message: Envelope) -> None:
         before = await world.consumed(message.type, "duplicate")
         await publish(world.exchange, message)
-        await eventually(lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1",
-                                                   message.event_id))
+        await eventually(
+            lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1", message.event_id)
+        )
         await publish(world.exchange, message)
         await eventually(lambda: _more(world, message.type, before))
 
     # The read models, every event type that feeds them.
     for version, event_type in enumerate(LISTING_EVENTS, start=2):
-        await twice(envelope(event_type.model_validate({**listing, "listing_version": version}),
-                             "catalogue", listing["listing_id"], version))
-    assert await world.db.fetchval("SELECT listing_version FROM orders.listings WHERE listing_id = $1",
-                                   uuid.UUID(listing["listing_id"])) == len(LISTING_EVENTS) + 1
+        await twice(
+            envelope(
+                event_type.model_validate({**listing, "listing_version": version}),
+                "catalogue",
+                listing["listing_id"],
+                version,
+            )
+        )
+    assert (
+        await world.db.fetchval(
+            "SELECT listing_version FROM orders.listings WHERE listing_id = $1",
+            uuid.UUID(listing["listing_id"]),
+        )
+        == len(LISTING_EVENTS) + 1
+    )
     for version, event_type in enumerate(MAKER_EVENTS, start=maker["maker_version"] + 1):
-        await twice(envelope(event_type.model_validate({**maker, "maker_version": version}),
-                             "makers", maker["maker_id"], version))
-    assert await world.db.fetchval("SELECT maker_version FROM orders.makers WHERE maker_id = $1",
-                                   uuid.UUID(maker["maker_id"])) == maker["maker_version"] + len(MAKER_EVENTS)
+        await twice(
+            envelope(
+                event_type.model_validate({**maker, "maker_version": version}),
+                "makers",
+                maker["maker_id"],
+                version,
+            )
+        )
+    assert await world.db.fetchval(
+        "SELECT maker_version FROM orders.makers WHERE maker_id = $1", uuid.UUID(maker["maker_id"])
+    ) == maker["maker_version"] + len(MAKER_EVENTS)
 
     # Catalogue's answers, the same message twice and the same answer as a new message.
     confirmed = await world.place(customer, line(listing["listing_id"]))
@@ -1063,12 +1355,18 @@ async def test_each_consumed_event_delivered_twice_changes_nothing_twice(world: 
     await twice(reserved)
     resent = envelope(StockReserved.model_validate(reserved.data), "catalogue", confirmed["id"])
     await publish(world.exchange, resent)
-    await eventually(lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1",
-                                               resent.event_id))
+    await eventually(
+        lambda: world.db.fetchval("SELECT 1 FROM orders.inbox WHERE event_id = $1", resent.event_id)
+    )
     assert await world.order(confirmed["id"]) == confirmed
     assert by_type(await world.outbox(confirmed["id"])) == ["orders.order.placed", "orders.order.confirmed"]
-    assert await world.db.fetchval("SELECT attempts FROM orders.sandbox_authorisations "
-                                   "WHERE idempotency_key = $1", f"order-{confirmed['id']}-authorise") == 1
+    assert (
+        await world.db.fetchval(
+            "SELECT attempts FROM orders.sandbox_authorisations WHERE idempotency_key = $1",
+            f"order-{confirmed['id']}-authorise",
+        )
+        == 1
+    )
 
     failed = await world.place(customer, line(listing["listing_id"]))
     refusal = await world.fail_reservation(failed)
@@ -1090,16 +1388,25 @@ async def _more(world: World, event_type: str, before: float) -> bool:
 async def test_openapi_documents_every_endpoint_and_the_idempotency_key(world: World) -> None:
     document = await world.api.ok("GET", "/openapi.json")
     assert set(document["paths"]) == {
-        ORDERS, f"{ORDERS}/{{id}}", f"{ORDERS}/{{id}}/cancel", MAKER_ORDERS,
-        f"{MAKER_ORDERS}/{{id}}", *(f"{MAKER_ORDERS}/{{id}}/{action}" for action in (
-            "accept", "decline", "quality-check", "dispatch", "deliver", "refund")),
-        "/api/v1/payouts", COMMISSIONS, f"{COMMISSIONS}/{{id}}",
+        ORDERS,
+        f"{ORDERS}/{{id}}",
+        f"{ORDERS}/{{id}}/cancel",
+        MAKER_ORDERS,
+        f"{MAKER_ORDERS}/{{id}}",
+        *(
+            f"{MAKER_ORDERS}/{{id}}/{action}"
+            for action in ("accept", "decline", "quality-check", "dispatch", "deliver", "refund")
+        ),
+        "/api/v1/payouts",
+        COMMISSIONS,
+        f"{COMMISSIONS}/{{id}}",
         *(f"{COMMISSIONS}/{{id}}/{action}" for action in ("quote", "accept", "decline", "withdraw")),
     }
     for path in (ORDERS, f"{COMMISSIONS}/{{id}}/accept"):
         parameters = document["paths"][path]["post"]["parameters"]
         assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= next(
-            p for p in parameters if p["name"] == "Idempotency-Key").items()
+            p for p in parameters if p["name"] == "Idempotency-Key"
+        ).items()
 
 
 # --- several workers, and bad input ----------------------------------------------------------------
@@ -1131,18 +1438,40 @@ async def test_expiry_sweepers_in_several_workers_cancel_each_order_once(
     finally:
         await pool.close()
 
-    await eventually(lambda: world.db.fetchval(
-        "SELECT bool_and(status = 'cancelled') FROM orders.orders WHERE id = ANY($1)", ids))
+    await eventually(
+        lambda: world.db.fetchval(
+            "SELECT bool_and(status = 'cancelled') FROM orders.orders WHERE id = ANY($1)", ids
+        )
+    )
     cancellations = await world.db.fetch(
         "SELECT aggregate_id, count(*) AS n FROM orders.outbox "
         "WHERE routing_key = 'orders.order.cancelled.v1' AND aggregate_id = ANY($1) GROUP BY 1",
-        [str(order_id) for order_id in ids])
+        [str(order_id) for order_id in ids],
+    )
     assert sorted(row["n"] for row in cancellations) == [1] * 30
 
 
-NASTY: list[Any] = [None, True, -1, 0, 2**63, 1.5, "", " ", "x" * 5000, "\u202e", "NaN", [], {},
-                    [None], {"amount": -5, "currency": "gbp"}, {"amount": 10**13, "currency": "GBP"},
-                    "2025-02-30", "tok_visa", str(uuid.uuid4())]
+NASTY: list[Any] = [
+    None,
+    True,
+    -1,
+    0,
+    2**63,
+    1.5,
+    "",
+    " ",
+    "x" * 5000,
+    "\u202e",
+    "NaN",
+    [],
+    {},
+    [None],
+    {"amount": -5, "currency": "gbp"},
+    {"amount": 10**13, "currency": "GBP"},
+    "2025-02-30",
+    "tok_visa",
+    str(uuid.uuid4()),
+]
 
 
 async def test_random_bodies_never_cause_a_server_error(world: World) -> None:
@@ -1157,10 +1486,21 @@ async def test_random_bodies_never_cause_a_server_error(world: World) -> None:
     good_order = order_body(line(listing["listing_id"]))
     targets = [
         (ORDERS, customer, good_order),
-        (COMMISSIONS, customer, {"maker_id": maker["maker_id"], "brief": "x", "deadline": "2099-01-01",
-                                 "budget": {"amount": 1, "currency": "GBP"}}),
-        (f"{MAKER_ORDERS}/{maker_order}/quality-check", maker_token,
-         {"passed": True, "checks": PASSING_CHECKS, "notes": ""}),
+        (
+            COMMISSIONS,
+            customer,
+            {
+                "maker_id": maker["maker_id"],
+                "brief": "x",
+                "deadline": "2099-01-01",
+                "budget": {"amount": 1, "currency": "GBP"},
+            },
+        ),
+        (
+            f"{MAKER_ORDERS}/{maker_order}/quality-check",
+            maker_token,
+            {"passed": True, "checks": PASSING_CHECKS, "notes": ""},
+        ),
         (f"{MAKER_ORDERS}/{maker_order}/dispatch", maker_token, {"carrier": "DPD", "tracking_number": "1"}),
     ]
     for _ in range(60):
@@ -1170,7 +1510,8 @@ async def test_random_bodies_never_cause_a_server_error(world: World) -> None:
                 field = rng.choice([*valid, "status", "total"])
                 body[field] = rng.choice(NASTY)
             if "lines" in body and isinstance(body["lines"], list) and rng.random() < 0.5:
-                body["lines"] = [{**line(listing["listing_id"]), rng.choice(["quantity", "options"]):
-                                  rng.choice(NASTY)}]
+                body["lines"] = [
+                    {**line(listing["listing_id"]), rng.choice(["quantity", "options"]): rng.choice(NASTY)}
+                ]
             response = await world.api.call("POST", path, token, json=body, headers=key())
             assert response.status in (200, 201, 400, 409, 413, 422), (path, body, response.body)

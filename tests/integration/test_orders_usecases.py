@@ -62,9 +62,12 @@ class Orders:
     async def place(self, customer_id: uuid.UUID, *listing_ids: uuid.UUID, token: str = "tok_visa") -> Order:
         async with self.uow() as uow:
             return await usecases.place_order(
-                uow, customer_id=customer_id,
+                uow,
+                customer_id=customer_id,
                 lines=[RequestedLine(listing_id, 1, LineOptions()) for listing_id in listing_ids],
-                shipping_address=ShippingAddress(**ADDRESS), payment_token=token, gift_message=None,
+                shipping_address=ShippingAddress(**ADDRESS),
+                payment_token=token,
+                gift_message=None,
                 payment_window=timedelta(minutes=15),
             )
 
@@ -74,9 +77,16 @@ class Orders:
         order = await self.place(customer_id, *listing_ids)
         reserved = StockReserved(
             order_id=order.id,
-            lines=[{"line_id": line.id, "listing_id": line.listing_id, "maker_id": line.maker_id,
-                    "quantity": line.quantity, "unit_price": line.unit_price}
-                   for line in order.stock_lines],
+            lines=[
+                {
+                    "line_id": line.id,
+                    "listing_id": line.listing_id,
+                    "maker_id": line.maker_id,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                }
+                for line in order.stock_lines
+            ],
             expires_at=datetime.now(UTC) + timedelta(minutes=15),
         )
         async with self.uow() as uow:
@@ -87,13 +97,15 @@ class Orders:
 
     async def events(self, aggregate_id: uuid.UUID) -> list[str]:
         rows = await self.pool.fetch(
-            "SELECT routing_key FROM outbox WHERE aggregate_id = $1 ORDER BY id", str(aggregate_id))
+            "SELECT routing_key FROM outbox WHERE aggregate_id = $1 ORDER BY id", str(aggregate_id)
+        )
         return [row["routing_key"] for row in rows]
 
     async def stored(self, order_id: uuid.UUID) -> tuple[Any, ...]:
         row = await self.pool.fetchrow(
             "SELECT status, cancellation_reason, version, compensation_due FROM orders WHERE id = $1",
-            order_id)
+            order_id,
+        )
         return tuple(row) if row else ()
 
     async def maker_order_status(self, maker_order_id: uuid.UUID) -> str:
@@ -102,7 +114,8 @@ class Orders:
     async def refunded(self, reference: str | None) -> int:
         """What the sandbox provider has paid back on this authorisation."""
         return await self.pool.fetchval(
-            "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE reference = $1", reference)
+            "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE reference = $1", reference
+        )
 
 
 @pytest.fixture(scope="module")
@@ -150,9 +163,13 @@ async def test_catalogues_reservation_confirms_and_splits_the_order(orders: Orde
     assert (order.status, order.payment.status) == ("confirmed", "authorised")
     assert {mo.maker_id for mo in order.maker_orders} == {maker_a, maker_b}
     assert await orders.events(order.id) == ["orders.order.placed.v1", "orders.order.confirmed.v1"]
-    assert await orders.pool.fetchval(
-        "SELECT outcome FROM sandbox_authorisations WHERE idempotency_key = $1",
-        order.payment_idempotency_key) == "authorised"
+    assert (
+        await orders.pool.fetchval(
+            "SELECT outcome FROM sandbox_authorisations WHERE idempotency_key = $1",
+            order.payment_idempotency_key,
+        )
+        == "authorised"
+    )
 
 
 async def test_the_customer_cancels_and_is_refunded_in_the_same_unit_of_work(orders: Orders) -> None:
@@ -165,7 +182,8 @@ async def test_the_customer_cancels_and_is_refunded_in_the_same_unit_of_work(ord
             await usecases.cancel_order(uow, orders.provider, order_id=order.id, customer_id=uuid.uuid4())
     async with orders.uow() as uow:
         cancelled = await usecases.cancel_order(
-            uow, orders.provider, order_id=order.id, customer_id=customer_id)
+            uow, orders.provider, order_id=order.id, customer_id=customer_id
+        )
 
     assert (cancelled.status, cancelled.payment.status) == ("cancelled", "refunded")
     assert await orders.stored(order.id) == ("cancelled", "customer_cancelled", cancelled.version, False)
@@ -177,20 +195,22 @@ async def test_the_customer_cancels_and_is_refunded_in_the_same_unit_of_work(ord
 
 async def test_makers_accept_or_decline_their_own_maker_orders(orders: Orders) -> None:
     (maker_a, user_a), (maker_b, user_b) = await orders.maker(), await orders.maker()
-    order = await orders.confirmed(
-        uuid.uuid4(), await orders.listing(maker_a), await orders.listing(maker_b))
+    order = await orders.confirmed(uuid.uuid4(), await orders.listing(maker_a), await orders.listing(maker_b))
     part_a, part_b = order.maker_orders
 
     with pytest.raises(NotFound):  # another maker's work is missing to them
         async with orders.uow() as uow:
             await usecases.accept_maker_order(
-                uow, orders.provider, maker_order_id=part_a.id, maker_user_id=user_b)
+                uow, orders.provider, maker_order_id=part_a.id, maker_user_id=user_b
+            )
     async with orders.uow() as uow:
         accepted = await usecases.accept_maker_order(
-            uow, orders.provider, maker_order_id=part_a.id, maker_user_id=user_a)
+            uow, orders.provider, maker_order_id=part_a.id, maker_user_id=user_a
+        )
     async with orders.uow() as uow:
         declined = await usecases.decline_maker_order(
-            uow, orders.provider, maker_order_id=part_b.id, maker_user_id=user_b, reason="No gold left")
+            uow, orders.provider, maker_order_id=part_b.id, maker_user_id=user_b, reason="No gold left"
+        )
 
     assert accepted.maker_order.status == "in_production"
     assert await orders.maker_order_status(part_a.id) == "in_production"
@@ -209,16 +229,21 @@ async def test_quality_check_then_dispatch_and_their_refusals(orders: Orders) ->
 
     async def step(use_case: Any, **inputs: Any) -> Any:
         async with orders.uow() as uow:
-            return await use_case(uow, orders.provider, maker_order_id=part.id, maker_user_id=user_id,
-                                  **inputs)
+            return await use_case(
+                uow, orders.provider, maker_order_id=part.id, maker_user_id=user_id, **inputs
+            )
 
     with pytest.raises(StateConflict) as too_early:
         await step(usecases.dispatch_maker_order, tracking=Tracking("Royal Mail", "RM1"))
     assert too_early.value.code == "quality_check_required"
     await step(usecases.accept_maker_order)
     with pytest.raises(RulesViolated) as inconsistent:
-        await step(usecases.quality_check_maker_order, passed=True,
-                   checks=QualityChecks(finish_inspected=False), notes="")
+        await step(
+            usecases.quality_check_maker_order,
+            passed=True,
+            checks=QualityChecks(finish_inspected=False),
+            notes="",
+        )
     assert inconsistent.value.code == "quality_check_inconsistent"
     checked = await step(usecases.quality_check_maker_order, passed=True, checks=PASSING_CHECKS, notes="")
     dispatched = await step(usecases.dispatch_maker_order, tracking=Tracking("Royal Mail", "RM1"))
@@ -227,13 +252,16 @@ async def test_quality_check_then_dispatch_and_their_refusals(orders: Orders) ->
     assert dispatched.maker_order.tracking == Tracking("Royal Mail", "RM1")
     assert await orders.maker_order_status(part.id) == "dispatched"
     assert await orders.events(part.id) == [
-        "orders.maker_order.accepted.v1", "orders.maker_order.quality_checked.v1",
-        "orders.maker_order.dispatched.v1"]
+        "orders.maker_order.accepted.v1",
+        "orders.maker_order.quality_checked.v1",
+        "orders.maker_order.dispatched.v1",
+    ]
     # Dispatched: the customer can no longer cancel.
     with pytest.raises(StateConflict) as cancel:
         async with orders.uow() as uow:
-            await usecases.cancel_order(uow, orders.provider, order_id=order.id,
-                                        customer_id=order.customer_id)
+            await usecases.cancel_order(
+                uow, orders.provider, order_id=order.id, customer_id=order.customer_id
+            )
     assert cancel.value.code == "already_dispatched"
 
 
@@ -252,24 +280,31 @@ async def test_delivery_posts_the_earning_and_a_refund_reverses_it(orders: Order
     with pytest.raises(StateConflict) as not_yet:
         async with orders.uow() as uow:
             await usecases.refund_maker_order(
-                uow, orders.provider, maker_order_id=part.id, reason="Too early")
+                uow, orders.provider, maker_order_id=part.id, reason="Too early"
+            )
     assert not_yet.value.code == "not_delivered"
     async with orders.uow() as uow:
         delivered = await usecases.deliver_maker_order(uow, orders.provider, maker_order_id=part.id)
     for _ in range(2):  # a second refund of the same part changes nothing
         async with orders.uow() as uow:
             refunded = await usecases.refund_maker_order(
-                uow, orders.provider, maker_order_id=part.id, reason="Returned")
+                uow, orders.provider, maker_order_id=part.id, reason="Returned"
+            )
 
     assert delivered.order.status == "completed"
     assert refunded.order.payment.status == "refunded"
     assert await orders.refunded(order.payment.reference) == order.total.amount
     ledger = await orders.pool.fetch(
-        "SELECT kind, net_amount FROM payout_ledger WHERE maker_order_id = $1 ORDER BY at", part.id)
+        "SELECT kind, net_amount FROM payout_ledger WHERE maker_order_id = $1 ORDER BY at", part.id
+    )
     assert [(row["kind"], row["net_amount"]) for row in ledger] == [
-        ("earning", part.net.amount), ("reversal", -part.net.amount)]
+        ("earning", part.net.amount),
+        ("reversal", -part.net.amount),
+    ]
     payouts = await usecases.list_payouts(orders.pool, maker_id=maker_id, after=None, limit=10)
     assert [entry.kind for entry in payouts.entries] == ["reversal", "earning"]
     assert [balance.amount for balance in payouts.balances] == [0]
     assert (await orders.events(part.id))[-2:] == [
-        "orders.maker_order.delivered.v1", "orders.maker_order.refunded.v1"]
+        "orders.maker_order.delivered.v1",
+        "orders.maker_order.refunded.v1",
+    ]

@@ -42,8 +42,9 @@ def log_events(proc: ServiceProcess, event: str) -> list[dict]:
 async def produce(url: str, count: int, aggregates: int | None = None) -> list[str]:
     items = [uuid.uuid4() for _ in range(aggregates or count)]
     async with aiohttp.ClientSession() as session:
-        return list(await asyncio.gather(*(
-            change(session, url, items[i % len(items)]) for i in range(count))))
+        return list(
+            await asyncio.gather(*(change(session, url, items[i % len(items)]) for i in range(count)))
+        )
 
 
 async def test_competing_consumers_share_the_work_and_apply_each_event_once(
@@ -58,8 +59,11 @@ async def test_competing_consumers_share_the_work_and_apply_each_event_once(
     wanted = set(event_ids)
 
     async def logged() -> list[set[str]] | None:
-        per_process = [{r["event_id"] for r in log_events(c, "event_consumed")
-                        if r.get("outcome") == "processed"} & wanted for c in consumers]
+        per_process = [
+            {r["event_id"] for r in log_events(c, "event_consumed") if r.get("outcome") == "processed"}
+            & wanted
+            for c in consumers
+        ]
         return per_process if set().union(*per_process) == wanted else None
 
     per_process = await eventually(logged, 10, message="every event in some consumer's log")
@@ -102,32 +106,39 @@ async def test_standby_relay_takes_over_within_seconds_when_the_active_one_is_ki
     probe = (await produce(api.url, 1))[0]
 
     async def probe_published() -> bool:
-        return bool(await admin_conn.fetchval(
-            "SELECT sent_at IS NOT NULL FROM producer.outbox WHERE event_id = $1", uuid.UUID(probe)))
+        return bool(
+            await admin_conn.fetchval(
+                "SELECT sent_at IS NOT NULL FROM producer.outbox WHERE event_id = $1", uuid.UUID(probe)
+            )
+        )
 
     await eventually(probe_published, 30, interval_s=0.05, message="published after the kill")
     takeover_s = time.monotonic() - killed_at
     print(f"standby relay took over in {takeover_s:.2f} s")
     assert log_events(standby, "relay_active"), "the standby never became active"
     assert takeover_s < TAKEOVER_BOUND_S, f"takeover took {takeover_s:.1f} s"
-    await assert_exactly_once(admin_conn, test_env.namespace, before + await during + [probe],
-                              timeout_s=60)
+    await assert_exactly_once(admin_conn, test_env.namespace, before + await during + [probe], timeout_s=60)
 
 
 async def test_gateway_spreads_requests_across_api_instances(service_processes, services_db) -> None:
     instances = [service_processes("makers", role="api") for _ in range(3)]
     gateway = service_processes(
-        "gateway", role="api", wait=False,
+        "gateway",
+        role="api",
+        wait=False,
         GATEWAY_MAKERS_URL=",".join(p.url for p in instances),
-        GATEWAY_RATE_LIMIT_PER_S="10000", GATEWAY_RATE_LIMIT_BURST="10000",
+        GATEWAY_RATE_LIMIT_PER_S="10000",
+        GATEWAY_RATE_LIMIT_BURST="10000",
     )
     try:
         await asyncio.to_thread(gateway.wait_ready, 30)
         request_ids = [f"spread-{uuid.uuid4().hex[:12]}-{i}" for i in range(60)]
         async with aiohttp.ClientSession() as session:
+
             async def get(request_id: str) -> int:
-                async with session.get(f"{gateway.url}/api/v1/makers",
-                                       headers={"X-Request-ID": request_id}) as r:
+                async with session.get(
+                    f"{gateway.url}/api/v1/makers", headers={"X-Request-ID": request_id}
+                ) as r:
                     await r.read()
                     return r.status
 
@@ -136,8 +147,10 @@ async def test_gateway_spreads_requests_across_api_instances(service_processes, 
         assert set(statuses) == {200}, statuses
 
         async def served() -> list[set[str]] | None:
-            per = [{r.get("request_id") for r in log_events(p, "http_request")} & set(request_ids)
-                   for p in instances]
+            per = [
+                {r.get("request_id") for r in log_events(p, "http_request")} & set(request_ids)
+                for p in instances
+            ]
             return per if set().union(*per) == set(request_ids) else None
 
         per_instance = await eventually(served, 10, message="every request in some instance's log")

@@ -46,9 +46,17 @@ NOTHING_INVALID_TO_SEND = {
 
 @pytest.fixture(scope="module")
 def gateway(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[str]:
-    stack = Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4",
-                  GATEWAY_RATE_LIMIT_BURST="1000000", GATEWAY_RATE_LIMIT_PER_S="100000",
-                  GATEWAY_LOGIN_ADDRESS_BURST="1000000", GATEWAY_LOGIN_ACCOUNT_BURST="1000000")
+    stack = Stack(
+        test_env.env,
+        workdir,
+        split=(),
+        MARKET_PG_POOL_MIN="1",
+        MARKET_PG_POOL_MAX="4",
+        GATEWAY_RATE_LIMIT_BURST="1000000",
+        GATEWAY_RATE_LIMIT_PER_S="100000",
+        GATEWAY_LOGIN_ADDRESS_BURST="1000000",
+        GATEWAY_LOGIN_ACCOUNT_BURST="1000000",
+    )
     try:
         stack.start_all()
         yield stack.url("gateway")
@@ -76,8 +84,9 @@ def _operations(api_schema) -> list:
 
 
 @pytest.mark.parametrize("mode", ["positive", "negative"])
-def test_the_api_keeps_its_contract(api_schema, gateway: str, tokens: dict[str, str | None],
-                                    mode: str) -> None:
+def test_the_api_keeps_its_contract(
+    api_schema, gateway: str, tokens: dict[str, str | None], mode: str
+) -> None:
     """Every operation, with Hypothesis-generated requests (valid ones, then invalid ones),
     each sent as every role in turn. Schemathesis's Python API drives it (its pytest plugin's
     lazy schemas do not run under this pytest)."""
@@ -87,9 +96,16 @@ def test_the_api_keeps_its_contract(api_schema, gateway: str, tokens: dict[str, 
     unsatisfiable: set[str] = set()
     calls = 0
     for operation in _operations(api_schema):
+
         @given(case=operation.as_strategy(generation_mode=generation))
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.generate],
+        )
         def run(case) -> None:
             nonlocal calls
             examples[case.operation.label] += 1
@@ -98,8 +114,9 @@ def test_the_api_keeps_its_contract(api_schema, gateway: str, tokens: dict[str, 
                 if tokens[role]:
                     headers["Authorization"] = f"Bearer {tokens[role]}"
                 calls += 1
-                case.call_and_validate(base_url=gateway, headers=headers,
-                                       excluded_checks=[positive_data_acceptance])
+                case.call_and_validate(
+                    base_url=gateway, headers=headers, excluded_checks=[positive_data_acceptance]
+                )
 
         try:
             run()
@@ -108,8 +125,10 @@ def test_the_api_keeps_its_contract(api_schema, gateway: str, tokens: dict[str, 
         except (Exception, BaseExceptionGroup) as exc:  # gather them all, then report
             failures[operation.label] = str(exc)[:1500]
     labels = [operation.label for operation in _operations(api_schema)]
-    print(f"\nschemathesis {mode}: {calls} calls, {examples.total()} examples over {len(labels)} operations;"
-          f" unsatisfiable: {sorted(unsatisfiable)}")
+    print(
+        f"\nschemathesis {mode}: {calls} calls, {examples.total()} examples over {len(labels)} operations;"
+        f" unsatisfiable: {sorted(unsatisfiable)}"
+    )
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
     excused = NOTHING_INVALID_TO_SEND & unsatisfiable if mode == "negative" else set()
     untested = [label for label in labels if not examples[label] and label not in excused]

@@ -25,11 +25,17 @@ def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
     # Retries long enough to ride out a fault, never so few that one fault parks a message. The
     # first delays are the run's own ([300, 600]): a queue's TTL cannot change once declared,
     # and every other process of the run declares retry queues 1 and 2 with those.
-    delays = json.loads(test_env.env["MARKET_RETRY_DELAYS_MS"]) + [3000, 6000]
+    delays = [*json.loads(test_env.env["MARKET_RETRY_DELAYS_MS"]), 3000, 6000]
     # Small pools: eight processes share PostgreSQL's 100 connections with the rest of the
     # suite's processes (and the oracle's).
-    stack = Stack(test_env.env, workdir, MARKET_RETRY_DELAYS_MS=json.dumps(delays),
-                  MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4", PYTHONUNBUFFERED="1")
+    stack = Stack(
+        test_env.env,
+        workdir,
+        MARKET_RETRY_DELAYS_MS=json.dumps(delays),
+        MARKET_PG_POOL_MIN="1",
+        MARKET_PG_POOL_MAX="4",
+        PYTHONUNBUFFERED="1",
+    )
     try:
         stack.start_all()
         yield stack
@@ -37,19 +43,30 @@ def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
         stack.close()
         # The run's teardown removes the retry queues it knows of; these extra ones are ours.
         for service in ("makers", "catalogue", "orders"):
-            for attempt in range(len(json.loads(test_env.env["MARKET_RETRY_DELAYS_MS"])) + 1, len(delays) + 1):
-                subprocess.run(["rabbitmqctl", "delete_queue", f"{test_env.namespace}.{service}.retry.{attempt}"],
-                               capture_output=True, timeout=60)
+            for attempt in range(
+                len(json.loads(test_env.env["MARKET_RETRY_DELAYS_MS"])) + 1, len(delays) + 1
+            ):
+                subprocess.run(
+                    ["rabbitmqctl", "delete_queue", f"{test_env.namespace}.{service}.retry.{attempt}"],
+                    capture_output=True,
+                    timeout=60,
+                )
 
 
 @pytest.fixture(scope="module")
 async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
     """Superuser connections to the run's database (a pool: checks run concurrently)."""
+
     async def init(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    pool = await asyncpg.create_pool(f"postgresql://postgres@127.0.0.1:5432/{test_env.database}",
-                                     min_size=1, max_size=6, init=init,
-                                     server_settings={"application_name": "reliability-oracle"})
+
+    pool = await asyncpg.create_pool(
+        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}",
+        min_size=1,
+        max_size=6,
+        init=init,
+        server_settings={"application_name": "reliability-oracle"},
+    )
     yield pool
     await pool.close()
 

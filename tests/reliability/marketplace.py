@@ -59,8 +59,13 @@ RESULTS_DIR = Path(os.environ.get("RELIABILITY_RESULTS", ROOT / "test-artifacts"
 
 SPLIT = ("catalogue", "orders")
 PASSING_CHECKS = {"finish_inspected": True, "hallmark_verified": True, "stones_secure": True}
-ADDRESS = {"name": "Ada Lovelace", "line1": "1 Hatton Garden", "city": "London",
-           "postcode": "EC1N 8AA", "country": "GB"}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Hatton Garden",
+    "city": "London",
+    "postcode": "EC1N 8AA",
+    "country": "GB",
+}
 
 
 @dataclass(frozen=True)
@@ -81,10 +86,12 @@ class Profile:
 
 # Each customer keeps ordering (a think time apart) until the scenario's faults are over, and
 # places at least `orders_per_customer`.
-QUICK_PROFILE = Profile(customers=20, orders_per_customer=2, makers=3, listings_per_maker=4,
-                        settle_s=90, think_s=(1.0, 2.0))
-FULL_PROFILE = Profile(customers=40, orders_per_customer=6, makers=5, listings_per_maker=4,
-                       settle_s=240, think_s=(1.0, 2.0))
+QUICK_PROFILE = Profile(
+    customers=20, orders_per_customer=2, makers=3, listings_per_maker=4, settle_s=90, think_s=(1.0, 2.0)
+)
+FULL_PROFILE = Profile(
+    customers=40, orders_per_customer=6, makers=5, listings_per_maker=4, settle_s=240, think_s=(1.0, 2.0)
+)
 PROFILE = FULL_PROFILE if FULL else QUICK_PROFILE
 
 
@@ -94,8 +101,9 @@ PROFILE = FULL_PROFILE if FULL else QUICK_PROFILE
 class Stack:
     """The marketplace's processes; each addressed as "makers", "gateway" or "<service>.<role>"."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, split: tuple[str, ...] = SPLIT,
-                 **extra_env: str) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, split: tuple[str, ...] = SPLIT, **extra_env: str
+    ) -> None:
         self.env = env
         self.split = split
         self.workdir = workdir
@@ -106,14 +114,21 @@ class Stack:
     def _process(self, key: str, **env: str) -> ServiceProcess:
         service, _, role = key.partition(".")
         name = f"{service}-{role or 'all'}"
-        return ServiceProcess([f"services.{service}", "--role", role or "all"],
-                              f"{service.upper()}_PORT", self.env, self.workdir, name,
-                              {**self.extra_env, **env})
+        return ServiceProcess(
+            [f"services.{service}", "--role", role or "all"],
+            f"{service.upper()}_PORT",
+            self.env,
+            self.workdir,
+            name,
+            {**self.extra_env, **env},
+        )
 
     def start_all(self) -> None:
-        keys = ["makers"] + [f"{s}.{role}" if s in self.split else s
-                             for s in ("catalogue", "orders")
-                             for role in (("api", "worker", "relay") if s in self.split else ("all",))]
+        keys = ["makers"] + [
+            f"{s}.{role}" if s in self.split else s
+            for s in ("catalogue", "orders")
+            for role in (("api", "worker", "relay") if s in self.split else ("all",))
+        ]
         started = [self.start(key, wait=False) for key in keys]
         for proc in started:
             proc.wait_ready(60)
@@ -156,8 +171,9 @@ class Stack:
         return self.procs[key].url
 
     def dead(self) -> list[str]:
-        return [key for key, proc in self.procs.items()
-                if proc.proc is not None and proc.proc.poll() is not None]
+        return [
+            key for key, proc in self.procs.items() if proc.proc is not None and proc.proc.poll() is not None
+        ]
 
     def close(self) -> None:
         for proc in [*self.procs.values(), *self.retired]:
@@ -180,10 +196,17 @@ class Traffic:
 
         def pct(p: float) -> float | None:
             return round(lat[min(len(lat) - 1, int(p * len(lat)))], 1) if lat else None
-        return {"requests": self.requests, "retries": self.retries,
-                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-                "errors": dict(self.errors), "http_5xx": sum(v for k, v in self.statuses.items() if k >= 500),
-                "p50_ms": pct(0.5), "p95_ms": pct(0.95), "max_ms": round(lat[-1], 1) if lat else None}
+
+        return {
+            "requests": self.requests,
+            "retries": self.retries,
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "errors": dict(self.errors),
+            "http_5xx": sum(v for k, v in self.statuses.items() if k >= 500),
+            "p50_ms": pct(0.5),
+            "p95_ms": pct(0.95),
+            "max_ms": round(lat[-1], 1) if lat else None,
+        }
 
 
 class Client:
@@ -199,37 +222,65 @@ class Client:
         n = next(self._addresses)
         self.address = f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
-    async def call(self, method: str, path: str, token: str | None = None, *, json_body: Any = None,
-                   headers: dict[str, str] | None = None, timeout_s: float = 30) -> tuple[int, Any]:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        timeout_s: float = 30,
+    ) -> tuple[int, Any]:
         headers = {"X-Forwarded-For": self.address, **(headers or {})}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         started = time.perf_counter()
         self.traffic.requests += 1
         try:
-            async with self.session.request(method, self.base + path, json=json_body, headers=headers,
-                                            timeout=aiohttp.ClientTimeout(total=timeout_s)) as r:
+            async with self.session.request(
+                method,
+                self.base + path,
+                json=json_body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            ) as r:
                 raw = await r.read()
                 body = json.loads(raw) if raw else None
                 status = r.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
             self.traffic.errors[type(exc).__name__] += 1
             return 0, None
         self.traffic.statuses[status] += 1
         self.traffic.latencies_ms.append((time.perf_counter() - started) * 1000)
         return status, body
 
-    async def retrying(self, method: str, path: str, token: str | None = None, *, json_body: Any = None,
-                       headers: dict[str, str] | None = None, deadline_s: float = 60,
-                       retry_on: Callable[[int, Any], bool] | None = None) -> tuple[int, Any]:
+    async def retrying(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        deadline_s: float = 60,
+        retry_on: Callable[[int, Any], bool] | None = None,
+    ) -> tuple[int, Any]:
         deadline = time.monotonic() + deadline_s
         delay = 0.2
         while True:
             status, body = await self.call(method, path, token, json_body=json_body, headers=headers)
-            transient = status == 0 or status >= 500 or status == 429 or (
-                status == 409 and isinstance(body, dict)
-                and body.get("code") == "idempotency_request_in_flight") or (
-                retry_on is not None and retry_on(status, body))
+            transient = (
+                status == 0
+                or status >= 500
+                or status == 429
+                or (
+                    status == 409
+                    and isinstance(body, dict)
+                    and body.get("code") == "idempotency_request_in_flight"
+                )
+                or (retry_on is not None and retry_on(status, body))
+            )
             if not transient or time.monotonic() > deadline:
                 return status, body
             self.traffic.retries += 1
@@ -243,14 +294,21 @@ class Client:
 def maker_profile() -> dict[str, Any]:
     handle = f"rel-{uuid.uuid4().hex[:12]}"
     return {
-        "handle": handle, "display_name": f"Workshop {handle[-4:]}", "legal_name": "A Maker",
-        "business_type": "individual", "bio": "Rings forged in Sheffield.",
+        "handle": handle,
+        "display_name": f"Workshop {handle[-4:]}",
+        "legal_name": "A Maker",
+        "business_type": "individual",
+        "bio": "Rings forged in Sheffield.",
         "location": {"country": "GB", "region": "South Yorkshire"},
-        "techniques": ["forging"], "portfolio_urls": ["https://example.com/portfolio"],
+        "techniques": ["forging"],
+        "portfolio_urls": ["https://example.com/portfolio"],
         "sourcing_claims": [{"scheme": "recycled", "scope": "metal"}],
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
-        "works_precious_metals": True, "natural_diamonds": False,
-        "system_of_warranties_attested": False, "accepts_commissions": True, "terms_accepted": True,
+        "works_precious_metals": True,
+        "natural_diamonds": False,
+        "system_of_warranties_attested": False,
+        "accepts_commissions": True,
+        "terms_accepted": True,
     }
 
 
@@ -280,8 +338,14 @@ class Maker:
 class Shop:
     """Actors on a running stack, everything through the gateway."""
 
-    def __init__(self, session: aiohttp.ClientSession, gateway_url: str, db: asyncpg.Connection,
-                 mint: Callable[..., str], traffic: Traffic | None = None) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        gateway_url: str,
+        db: asyncpg.Connection,
+        mint: Callable[..., str],
+        traffic: Traffic | None = None,
+    ) -> None:
         self.session = session
         self.gateway_url = gateway_url
         self.db = db
@@ -290,8 +354,9 @@ class Shop:
         self.admin = Client(session, gateway_url, self.traffic)
         self.operator_token = mint("operator", uuid.uuid4())
 
-    async def ok(self, method: str, path: str, token: str | None, body: Any = None,
-                 status: int = 200, **kw: Any) -> Any:
+    async def ok(
+        self, method: str, path: str, token: str | None, body: Any = None, status: int = 200, **kw: Any
+    ) -> Any:
         got, answer = await self.admin.retrying(method, path, token, json_body=body, **kw)
         assert got == status, (method, path, got, answer)
         return answer
@@ -302,30 +367,48 @@ class Shop:
         token = self.mint("maker", user_id)
         record = await self.ok("POST", "/api/v1/makers", token, maker_profile(), status=201)
         await self.ok("POST", f"/api/v1/makers/{record['id']}/submit", token)
-        await self.ok("POST", f"/api/v1/makers/{record['id']}/review", self.operator_token,
-                      {"decision": "approve", "note": None})
+        await self.ok(
+            "POST",
+            f"/api/v1/makers/{record['id']}/review",
+            self.operator_token,
+            {"decision": "approve", "note": None},
+        )
         return Maker(record["id"], user_id, token)
 
     async def listing(self, maker: Maker, body: dict[str, Any]) -> dict[str, Any]:
         """Created (once catalogue knows the maker is approved) and published; visible to orders."""
-        draft = await self.ok("POST", "/api/v1/listings", maker.token, body, status=201,
-                              retry_on=lambda status, _: status == 403, deadline_s=60)
+        draft = await self.ok(
+            "POST",
+            "/api/v1/listings",
+            maker.token,
+            body,
+            status=201,
+            retry_on=lambda status, _: status == 403,
+            deadline_s=60,
+        )
         listing = await self.ok("POST", f"/api/v1/listings/{draft['id']}/publish", maker.token)
-        await eventually(lambda: self.db.fetchval(
-            "SELECT (snapshot->>'visible')::boolean FROM orders.listings WHERE listing_id = $1",
-            uuid.UUID(listing["id"])), timeout_s=60, message="orders knows the listing")
+        await eventually(
+            lambda: self.db.fetchval(
+                "SELECT (snapshot->>'visible')::boolean FROM orders.listings WHERE listing_id = $1",
+                uuid.UUID(listing["id"]),
+            ),
+            timeout_s=60,
+            message="orders knows the listing",
+        )
         maker.listings.append(listing)
         return listing
 
     async def catalogue(self, profile: Profile) -> list[Maker]:
         """Makers with a mix of pieces: short runs (contention), one-offs, made to order."""
         makers = await asyncio.gather(*(self.maker() for _ in range(profile.makers)))
-        kinds = itertools.cycle([
-            ({"kind": "ready_to_ship", "stock": 15}, 12500),
-            ({"kind": "one_of_a_kind"}, 45000),
-            ({"kind": "ready_to_ship", "stock": 30}, 8900),
-            ({"kind": "made_to_order", "lead_time_days": {"min": 10, "max": 20}}, 30000),
-        ])
+        kinds = itertools.cycle(
+            [
+                ({"kind": "ready_to_ship", "stock": 15}, 12500),
+                ({"kind": "one_of_a_kind"}, 45000),
+                ({"kind": "ready_to_ship", "stock": 30}, 8900),
+                ({"kind": "made_to_order", "lead_time_days": {"min": 10, "max": 20}}, 30000),
+            ]
+        )
         jobs = []
         for maker in makers:
             for _ in range(profile.listings_per_maker):
@@ -379,8 +462,9 @@ class Load:
         done = until or asyncio.Event()
         if until is None:
             done.set()
-        await asyncio.gather(*(self._customer(rng.random(), listings, done)
-                               for _ in range(self.profile.customers)))
+        await asyncio.gather(
+            *(self._customer(rng.random(), listings, done) for _ in range(self.profile.customers))
+        )
         self.finished = time.monotonic()
 
     async def _customer(self, seed: float, listings: list[dict[str, Any]], until: asyncio.Event) -> None:
@@ -396,24 +480,43 @@ class Load:
             chosen = rng.sample(listings, k=rng.choice((1, 1, 2, 3)))
             payment = rng.choices(("tok_visa", "tok_declined", "tok_error"), (8, 1, 1))[0]
             body = {
-                "lines": [{"listing_id": listing["id"],
-                           "quantity": 1 if listing["production"]["kind"] == "one_of_a_kind"
-                           else rng.choice((1, 1, 2)),
-                           "options": {"ring_size_mm": rng.choice((50, 52, 54.5))}}
-                          for listing in chosen],
-                "shipping_address": ADDRESS, "payment": {"token": payment},
+                "lines": [
+                    {
+                        "listing_id": listing["id"],
+                        "quantity": 1
+                        if listing["production"]["kind"] == "one_of_a_kind"
+                        else rng.choice((1, 1, 2)),
+                        "options": {"ring_size_mm": rng.choice((50, 52, 54.5))},
+                    }
+                    for listing in chosen
+                ],
+                "shipping_address": ADDRESS,
+                "payment": {"token": payment},
             }
             key = f"rel-{uuid.uuid4()}"
             started = time.monotonic()
-            status, answer = await client.retrying("POST", "/api/v1/orders", token, json_body=body,
-                                                   headers={"Idempotency-Key": key}, deadline_s=90)
+            status, answer = await client.retrying(
+                "POST",
+                "/api/v1/orders",
+                token,
+                json_body=body,
+                headers={"Idempotency-Key": key},
+                deadline_s=90,
+            )
             code = None
             if status >= 400 and isinstance(answer, dict):
                 errors = answer.get("errors") or [{}]
                 code = errors[0].get("code") or answer.get("code")
-            self.attempts.append(Attempt(user_id, key, status,
-                                         answer.get("id") if status == 201 else None, code,
-                                         time.monotonic() - started))
+            self.attempts.append(
+                Attempt(
+                    user_id,
+                    key,
+                    status,
+                    answer.get("id") if status == 201 else None,
+                    code,
+                    time.monotonic() - started,
+                )
+            )
 
 
 # --- after the load: cancel some, fulfil some ----------------------------------------------------
@@ -427,8 +530,9 @@ class Aftercare:
     refused: Counter = field(default_factory=Counter)
 
 
-async def aftercare(shop: Shop, load: Load, makers: list[Maker], share: float = 0.5,
-                    seed: int = 11) -> Aftercare:
+async def aftercare(
+    shop: Shop, load: Load, makers: list[Maker], share: float = 0.5, seed: int = 11
+) -> Aftercare:
     """On a share of the confirmed orders: the customer cancels one in five; makers decline
     one in five of the rest, and fulfil the others to delivery (payouts)."""
     rng = random.Random(seed)
@@ -440,16 +544,20 @@ async def aftercare(shop: Shop, load: Load, makers: list[Maker], share: float = 
         if token not in clients:
             clients[token] = Client(shop.session, load.gateway_url or shop.gateway_url, load.traffic)
         return clients[token]
+
     tokens = {uuid.UUID(m.id): m.token for m in makers}
     confirmed = await shop.db.fetch(
         "SELECT id, customer_id FROM orders.orders WHERE id = ANY($1) AND status = 'confirmed'",
-        load.order_ids())
+        load.order_ids(),
+    )
     chosen = rng.sample(list(confirmed), k=int(len(confirmed) * share))
 
     async def one(row: asyncpg.Record, what: str) -> None:
         token = load.customers[row["customer_id"]]
         if what == "cancel":
-            status, body = await client_of(token).retrying("POST", f"/api/v1/orders/{row['id']}/cancel", token)
+            status, body = await client_of(token).retrying(
+                "POST", f"/api/v1/orders/{row['id']}/cancel", token
+            )
             done.cancelled += status == 200
             if status != 200:
                 done.refused[f"cancel {status}"] += 1
@@ -460,18 +568,25 @@ async def aftercare(shop: Shop, load: Load, makers: list[Maker], share: float = 
             maker = tokens[uuid.UUID(part["maker_id"])]
             path = f"/api/v1/maker-orders/{part['id']}"
             if what == "decline":
-                status, _ = await client_of(maker).retrying("POST", f"{path}/decline", maker,
-                                                  json_body={"reason": "Out of silver"})
+                status, _ = await client_of(maker).retrying(
+                    "POST", f"{path}/decline", maker, json_body={"reason": "Out of silver"}
+                )
                 done.declined += status == 200
                 continue
-            steps = [("accept", maker, None),
-                     ("quality-check", maker, {"passed": True, "checks": {
-                         **PASSING_CHECKS, "measured_ring_size_mm": 52}}),
-                     ("dispatch", maker, {"carrier": "Royal Mail", "tracking_number": "RM1"}),
-                     ("deliver", shop.operator_token, None)]
+            steps = [
+                ("accept", maker, None),
+                (
+                    "quality-check",
+                    maker,
+                    {"passed": True, "checks": {**PASSING_CHECKS, "measured_ring_size_mm": 52}},
+                ),
+                ("dispatch", maker, {"carrier": "Royal Mail", "tracking_number": "RM1"}),
+                ("deliver", shop.operator_token, None),
+            ]
             for step, token_, body in steps:
-                status, answer = await client_of(token_).retrying("POST", f"{path}/{step}", token_,
-                                                                  json_body=body)
+                status, _answer = await client_of(token_).retrying(
+                    "POST", f"{path}/{step}", token_, json_body=body
+                )
                 if status != 200:
                     done.refused[f"{step} {status}"] += 1
                     break
@@ -487,6 +602,7 @@ async def aftercare(shop: Shop, load: Load, makers: list[Maker], share: float = 
     async def bounded(job: Any) -> None:
         async with semaphore:
             await job
+
     await asyncio.gather(*(bounded(job) for job in jobs))
     return done
 
@@ -503,10 +619,12 @@ async def settled(db: asyncpg.Connection, order_ids: list[uuid.UUID], timeout_s:
         row = await db.fetchrow(
             "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, "
             "count(*) FILTER (WHERE compensation_due) AS owed FROM orders.orders WHERE id = ANY($1)",
-            order_ids)
+            order_ids,
+        )
         held = await db.fetchval(
             "SELECT count(*) FROM catalogue.reservations WHERE order_id = ANY($1) AND status = 'held'",
-            order_ids)
+            order_ids,
+        )
         unsent = 0
         for schema in ("makers", "catalogue", "orders"):
             unsent += await db.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
@@ -536,6 +654,7 @@ class Verdict:
 
 def _consumed_keys() -> dict[str, set[str]]:
     from aiohttp import web
+
     keys = {}
     for name in ("makers", "catalogue", "orders"):
         service = definition(name)
@@ -543,30 +662,37 @@ def _consumed_keys() -> dict[str, set[str]]:
     return keys
 
 
-async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
-                 service_settings: dict[str, Any] | None = None) -> Verdict:
+async def oracle(
+    db: asyncpg.Connection, load: Load, makers: list[Maker], service_settings: dict[str, Any] | None = None
+) -> Verdict:
     verdict = Verdict()
     f = verdict.figures
     order_ids = load.order_ids()
     customers = list(load.customers)
 
     # --- orders: none lost, none duplicated, none left pending --------------------------------
-    rows = await db.fetch("SELECT id, customer_id, status, cancellation_reason, data "
-                          "FROM orders.orders WHERE customer_id = ANY($1)", customers)
+    rows = await db.fetch(
+        "SELECT id, customer_id, status, cancellation_reason, data "
+        "FROM orders.orders WHERE customer_id = ANY($1)",
+        customers,
+    )
     orders = {row["id"]: row for row in rows}
     maker_orders = await db.fetch(
         "SELECT id, order_id, maker_id, status, data FROM orders.maker_orders WHERE order_id = ANY($1)",
-        list(orders))
+        list(orders),
+    )
     parts: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for mo in maker_orders:
         parts[mo["order_id"]].append({**mo["data"], "id": mo["id"], "status": mo["status"]})
-    keys = await db.fetch("SELECT user_id, key, body FROM orders.idempotency_keys WHERE user_id = ANY($1)",
-                          customers)
+    keys = await db.fetch(
+        "SELECT user_id, key, body FROM orders.idempotency_keys WHERE user_id = ANY($1)", customers
+    )
     key_orders = Counter(uuid.UUID(json.loads(bytes(k["body"]))["id"]) for k in keys)
     lost = [oid for oid in order_ids if oid not in orders]
     told = set(order_ids)
     duplicated = sum(n - 1 for n in key_orders.values() if n > 1) + sum(
-        1 for oid in orders if oid not in key_orders)
+        1 for oid in orders if oid not in key_orders
+    )
     unacknowledged = [oid for oid in orders if oid not in told]
     f["orders_attempted"] = len(load.attempts)
     f["orders_placed"] = len(load.placed)
@@ -574,9 +700,12 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     f["unanswered"] = sum(1 for a in load.attempts if a.status not in (201, 422))
     f["orders_lost"] = len(lost)
     f["orders_created_but_unacknowledged"] = len(unacknowledged)
-    f["order_states"] = dict(Counter(
-        f"{r['status']}" + (f":{r['cancellation_reason']}" if r["cancellation_reason"] else "")
-        for r in orders.values()))
+    f["order_states"] = dict(
+        Counter(
+            f"{r['status']}" + (f":{r['cancellation_reason']}" if r["cancellation_reason"] else "")
+            for r in orders.values()
+        )
+    )
     if lost:
         verdict.fail(f"{len(lost)} orders lost: {lost[:3]}")
     verdict.none_allowed("orders_duplicated", duplicated, f"{duplicated} orders duplicated")
@@ -600,11 +729,15 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     listing_ids = [uuid.UUID(listing["id"]) for maker in makers for listing in maker.listings]
     listings = await db.fetch(
         "SELECT id, stock_available AS a, stock_reserved AS r, stock_sold AS s, status "
-        "FROM catalogue.listings WHERE id = ANY($1)", listing_ids)
+        "FROM catalogue.listings WHERE id = ANY($1)",
+        listing_ids,
+    )
     ledger = await db.fetch(
         "SELECT listing_id, order_id, reason, available_delta AS da, reserved_delta AS dr, "
         "sold_delta AS ds, available, reserved, sold FROM catalogue.inventory_ledger "
-        "WHERE listing_id = ANY($1) ORDER BY id", listing_ids)
+        "WHERE listing_id = ANY($1) ORDER BY id",
+        listing_ids,
+    )
     by_listing: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
     for entry in ledger:
         by_listing[entry["listing_id"]].append(entry)
@@ -612,8 +745,9 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     for r in orders.values():
         if r["status"] not in ("confirmed", "completed"):
             continue
-        declined_lines = {line["id"] for mo in parts[r["id"]] if mo["status"] == "declined"
-                          for line in mo["lines"]}
+        declined_lines = {
+            line["id"] for mo in parts[r["id"]] if mo["status"] == "declined" for line in mo["lines"]
+        }
         for line in r["data"]["lines"]:
             if line["listing_id"] and line["id"] not in declined_lines:
                 expected_sold[uuid.UUID(line["listing_id"])] += line["quantity"]
@@ -632,33 +766,49 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
             verdict.fail(f"listing {listing['id']} still has {listing['r']} reserved")
         sums = [sum(e[k] for e in entries) for k in ("da", "dr", "ds")]
         if sums != [listing["a"], listing["r"], listing["s"]] or (
-                entries and [entries[-1]["available"], entries[-1]["reserved"], entries[-1]["sold"]]
-                != [listing["a"], listing["r"], listing["s"]]):
-            verdict.fail(f"listing {listing['id']}: ledger {sums} != counters "
-                         f"{[listing['a'], listing['r'], listing['s']]}")
+            entries
+            and [entries[-1]["available"], entries[-1]["reserved"], entries[-1]["sold"]]
+            != [listing["a"], listing["r"], listing["s"]]
+        ):
+            verdict.fail(
+                f"listing {listing['id']}: ledger {sums} != counters "
+                f"{[listing['a'], listing['r'], listing['s']]}"
+            )
         if any(min(e["available"], e["reserved"], e["sold"]) < 0 for e in entries):
             verdict.fail(f"listing {listing['id']}: a counter went negative")
     twice = await db.fetch(
         "SELECT order_id, listing_id, reason, count(*) AS n FROM catalogue.inventory_ledger "
-        "WHERE order_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1", list(orders))
+        "WHERE order_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1",
+        list(orders),
+    )
     f["units_stocked"] = stocked_units
     f["units_sold"] = sold_units
     verdict.none_allowed("units_oversold", oversold, f"{oversold} units oversold")
     verdict.none_allowed("units_lost", lost_units, f"{lost_units} units lost or created")
-    verdict.none_allowed("stock_moves_applied_twice", len(twice),
-                         f"stock moved twice: {[dict(t) for t in twice[:3]]}")
+    verdict.none_allowed(
+        "stock_moves_applied_twice", len(twice), f"stock moved twice: {[dict(t) for t in twice[:3]]}"
+    )
     # Per order: catalogue's reservation agrees with the order's outcome, unit for unit.
-    units = {r["order_id"]: r for r in await db.fetch(
-        "SELECT r.order_id, r.status, coalesce(sum(l.held), 0) AS held, "
-        "coalesce(sum(l.sold), 0) AS sold FROM catalogue.reservations r "
-        "LEFT JOIN catalogue.reservation_lines l USING (order_id) "
-        "WHERE r.order_id = ANY($1) GROUP BY 1, 2", list(orders))}
+    units = {
+        r["order_id"]: r
+        for r in await db.fetch(
+            "SELECT r.order_id, r.status, coalesce(sum(l.held), 0) AS held, "
+            "coalesce(sum(l.sold), 0) AS sold FROM catalogue.reservations r "
+            "LEFT JOIN catalogue.reservation_lines l USING (order_id) "
+            "WHERE r.order_id = ANY($1) GROUP BY 1, 2",
+            list(orders),
+        )
+    }
     for oid, r in orders.items():
-        declined_lines = {line["id"] for mo in parts[oid] if mo["status"] == "declined"
-                          for line in mo["lines"]}
+        declined_lines = {
+            line["id"] for mo in parts[oid] if mo["status"] == "declined" for line in mo["lines"]
+        }
         # Made-to-order lines are reserved too (without counters): every stock line counts.
-        owed = sum(line["quantity"] for line in r["data"]["lines"]
-                   if line["listing_id"] and line["id"] not in declined_lines)
+        owed = sum(
+            line["quantity"]
+            for line in r["data"]["lines"]
+            if line["listing_id"] and line["id"] not in declined_lines
+        )
         reservation = units.get(oid)
         held, sold = (reservation["held"], reservation["sold"]) if reservation else (0, 0)
         if held:
@@ -669,13 +819,18 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
             verdict.fail(f"order {oid} is cancelled but {sold} units stay sold")
 
     # --- payments: no double charge, no double refund, nothing kept for a cancelled order -------
-    auths = {a["idempotency_key"]: a for a in await db.fetch(
-        "SELECT * FROM orders.sandbox_authorisations WHERE idempotency_key = ANY($1)",
-        [f"order-{oid}-authorise" for oid in orders])}
+    auths = {
+        a["idempotency_key"]: a
+        for a in await db.fetch(
+            "SELECT * FROM orders.sandbox_authorisations WHERE idempotency_key = ANY($1)",
+            [f"order-{oid}-authorise" for oid in orders],
+        )
+    }
     refunds = defaultdict(list)
-    for refund in await db.fetch("SELECT reference, amount, idempotency_key FROM orders.sandbox_refunds "
-                                 "WHERE reference = ANY($1)",
-                                 [a["reference"] for a in auths.values() if a["reference"]]):
+    for refund in await db.fetch(
+        "SELECT reference, amount, idempotency_key FROM orders.sandbox_refunds WHERE reference = ANY($1)",
+        [a["reference"] for a in auths.values() if a["reference"]],
+    ):
         refunds[refund["reference"]].append(refund)
     double_charged = double_refunded = kept = authorised = 0
     charged_total = 0
@@ -712,17 +867,20 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
             verdict.fail(f"order {oid} holds {held} of the {owed} owed")
     f["payments_authorised"] = authorised
     f["net_charged_minor_units"] = charged_total
-    verdict.none_allowed("double_charges", double_charged,
-                         f"{double_charged} orders charged more than they owe")
-    verdict.none_allowed("double_refunds", double_refunded,
-                         f"{double_refunded} orders refunded twice")
-    verdict.none_allowed("cancelled_but_still_charged", kept,
-                         f"{kept} cancelled orders still hold the customer's money")
+    verdict.none_allowed(
+        "double_charges", double_charged, f"{double_charged} orders charged more than they owe"
+    )
+    verdict.none_allowed("double_refunds", double_refunded, f"{double_refunded} orders refunded twice")
+    verdict.none_allowed(
+        "cancelled_but_still_charged", kept, f"{kept} cancelled orders still hold the customer's money"
+    )
 
     # --- payouts: one earning per delivered maker order, each adding up -------------------------
     entries = await db.fetch(
         "SELECT maker_order_id, kind, gross_amount AS g, commission_amount AS c, net_amount AS n "
-        "FROM orders.payout_ledger WHERE maker_order_id = ANY($1)", [mo["id"] for mo in maker_orders])
+        "FROM orders.payout_ledger WHERE maker_order_id = ANY($1)",
+        [mo["id"] for mo in maker_orders],
+    )
     by_mo = defaultdict(list)
     for entry in entries:
         by_mo[entry["maker_order_id"]].append(entry)
@@ -732,7 +890,10 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
         if mo["status"] == "delivered":
             d = mo["data"]
             if len(earnings) != 1 or (earnings[0]["g"], earnings[0]["c"], earnings[0]["n"]) != (
-                    d["gross"]["amount"], d["commission"]["amount"], d["net"]["amount"]):
+                d["gross"]["amount"],
+                d["commission"]["amount"],
+                d["net"]["amount"],
+            ):
                 payout_errors += 1
         elif earnings:
             payout_errors += 1
@@ -749,7 +910,9 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
     for producer in ("makers", "catalogue", "orders"):
         events = await db.fetch(
             f"SELECT event_id, routing_key, sent_at FROM {producer}.outbox "
-            "WHERE aggregate_id = ANY($1) OR envelope->'data'->>'order_id' = ANY($1)", scope)
+            "WHERE aggregate_id = ANY($1) OR envelope->'data'->>'order_id' = ANY($1)",
+            scope,
+        )
         published += len(events)
         unsent = [e for e in events if e["sent_at"] is None]
         if unsent:
@@ -758,8 +921,9 @@ async def oracle(db: asyncpg.Connection, load: Load, makers: list[Maker],
             wanted = [e["event_id"] for e in events if e["routing_key"] in bindings]
             if not wanted:
                 continue
-            have = await db.fetchval(f"SELECT count(*) FROM {consumer}.inbox WHERE event_id = ANY($1)",
-                                     wanted)
+            have = await db.fetchval(
+                f"SELECT count(*) FROM {consumer}.inbox WHERE event_id = ANY($1)", wanted
+            )
             if have != len(wanted):
                 lost_events += len(wanted) - have
                 verdict.fail(f"{len(wanted) - have} {producer} events never reached {consumer}")
@@ -787,21 +951,33 @@ def _percentiles(values: list[float]) -> dict[str, float | None]:
     ordered = sorted(values)
     if not ordered:
         return {"p50": None, "p95": None, "max": None}
+
     def at(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
+
     return {"p50": at(0.5), "p95": at(0.95), "max": round(ordered[-1], 3)}
 
 
-def write_result(name: str, title: str, profile: Profile, faults: list[str], load: Load,
-                 verdict: Verdict, extra: dict[str, Any]) -> dict[str, Any]:
+def write_result(
+    name: str,
+    title: str,
+    profile: Profile,
+    faults: list[str],
+    load: Load,
+    verdict: Verdict,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     result = {
-        "scenario": name, "title": title, "mode": "full" if FULL else "quick",
+        "scenario": name,
+        "title": title,
+        "mode": "full" if FULL else "quick",
         "profile": asdict(profile),
         "faults": faults,
         "load_seconds": round(load.finished - load.started, 1),
         "traffic": load.traffic.summary(),
         "checkout_seconds": _percentiles([a.seconds for a in load.attempts]),
-        **verdict.figures, **extra,
+        **verdict.figures,
+        **extra,
         "violations": verdict.violations,
         "result": "pass" if not verdict.violations else "FAIL",
     }

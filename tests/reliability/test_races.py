@@ -14,7 +14,8 @@ from tests.support.waits import blocked_by
 
 
 async def test_an_older_maker_snapshot_never_overwrites_a_newer_one_for_a_new_maker(
-        catalogue_pool: asyncpg.Pool) -> None:
+    catalogue_pool: asyncpg.Pool,
+) -> None:
     """A maker's `submitted` (v1) and `approved` (v2) reach the catalogue's consumer together
     (prefetch > 1). Neither finds a row to lock; `approved` commits first and `submitted`,
     blocked on the same key until then, must not overwrite it: the maker stays approved.
@@ -26,6 +27,7 @@ async def test_an_older_maker_snapshot_never_overwrites_a_newer_one_for_a_new_ma
     async with UnitOfWork(catalogue_pool, "catalogue") as newer:
         from services.catalogue import handlers
         from tests.support.catalogue import envelope
+
         await handlers.on_maker_changed(newer, approved, envelope(approved, "makers", maker.maker_id))
         newer_pid = await newer.conn.fetchval("SELECT pg_backend_pid()")
         older = asyncio.create_task(apply_maker(catalogue_pool, submitted))

@@ -42,8 +42,17 @@ LATENCY_S = 0.2
 Faults = Callable[[Load, list[str]], Awaitable[dict[str, Any] | None]]
 
 
-async def scenario(name: str, title: str, shop: Shop, stack: Stack, pg: asyncpg.Connection,
-                   services_db: dict, faults: Faults, *, gateway_url: str | None = None) -> dict[str, Any]:
+async def scenario(
+    name: str,
+    title: str,
+    shop: Shop,
+    stack: Stack,
+    pg: asyncpg.Connection,
+    services_db: dict,
+    faults: Faults,
+    *,
+    gateway_url: str | None = None,
+) -> dict[str, Any]:
     makers = await shop.catalogue(PROFILE)
     load = Load(shop, makers, PROFILE, gateway_url=gateway_url)
     injected: list[str] = []
@@ -60,8 +69,12 @@ async def scenario(name: str, title: str, shop: Shop, stack: Stack, pg: asyncpg.
     try:
         extra["settle_seconds"] = round(await settled(pg, load.order_ids(), PROFILE.settle_s), 1)
         care = await aftercare(shop, load, makers)
-        extra["aftercare"] = {"cancelled": care.cancelled, "declined": care.declined,
-                              "delivered": care.delivered, "refused": dict(care.refused)}
+        extra["aftercare"] = {
+            "cancelled": care.cancelled,
+            "declined": care.declined,
+            "delivered": care.delivered,
+            "refused": dict(care.refused),
+        }
         await settled(pg, load.order_ids(), PROFILE.settle_s)
     except AssertionError as exc:
         extra["settle_error"] = str(exc)[:500]
@@ -72,8 +85,10 @@ async def scenario(name: str, title: str, shop: Shop, stack: Stack, pg: asyncpg.
     if dead:
         verdict.fail(f"processes died: {dead}")
     result = write_result(name, title, PROFILE, injected, load, verdict, extra)
-    print(f"\n{name}: {result['result']} placed={result['orders_placed']} "
-          f"states={result['order_states']} traffic={result['traffic']} faults={injected}")
+    print(
+        f"\n{name}: {result['result']} placed={result['orders_placed']} "
+        f"states={result['order_states']} traffic={result['traffic']} faults={injected}"
+    )
     assert not verdict.violations, verdict.violations
     return result
 
@@ -93,8 +108,9 @@ async def test_broker_restarted_twice_under_load(shop, stack, pg, services_db) -
             down = await restart_broker(BROKER_DOWN_S)
             injected.append(f"RabbitMQ stopped {down:.1f}s (restart {n + 1})")
 
-    await scenario("broker_restarted_twice", "RabbitMQ restarted twice under load",
-                   shop, stack, pg, services_db, faults)
+    await scenario(
+        "broker_restarted_twice", "RabbitMQ restarted twice under load", shop, stack, pg, services_db, faults
+    )
 
 
 async def _killed_at(stack: Stack, key: str, point: str, injected: list[str]) -> None:
@@ -114,22 +130,38 @@ async def _killed_at(stack: Stack, key: str, point: str, injected: list[str]) ->
             await asyncio.sleep(1.0)
 
 
-@pytest.mark.parametrize(("key", "point", "delay_s", "name", "title"), [
-    pytest.param("orders.worker", "mid_saga", 0.0, "orders_worker_killed_mid_saga",
-                 "Orders worker killed between payment authorisation and commit, then restarted",
-                 id="orders_worker_mid_saga"),
-    pytest.param("catalogue.worker", "after_commit_before_ack", 0.0,
-                 "catalogue_worker_killed_after_commit_before_ack",
-                 "Catalogue worker killed after its commit, before the ack, then restarted",
-                 id="catalogue_worker_after_commit_before_ack"),
-    pytest.param("orders.relay", "after_publish_before_mark", 0.5,
-                 "orders_relay_killed_after_publish_before_mark",
-                 "Orders relay killed after publishing, before marking sent, then restarted",
-                 id="orders_relay_after_publish_before_mark"),
-])
-async def test_a_process_killed_at_its_worst_moment(shop, stack, pg, services_db, key: str,
-                                                    point: str, delay_s: float, name: str,
-                                                    title: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "point", "delay_s", "name", "title"),
+    [
+        pytest.param(
+            "orders.worker",
+            "mid_saga",
+            0.0,
+            "orders_worker_killed_mid_saga",
+            "Orders worker killed between payment authorisation and commit, then restarted",
+            id="orders_worker_mid_saga",
+        ),
+        pytest.param(
+            "catalogue.worker",
+            "after_commit_before_ack",
+            0.0,
+            "catalogue_worker_killed_after_commit_before_ack",
+            "Catalogue worker killed after its commit, before the ack, then restarted",
+            id="catalogue_worker_after_commit_before_ack",
+        ),
+        pytest.param(
+            "orders.relay",
+            "after_publish_before_mark",
+            0.5,
+            "orders_relay_killed_after_publish_before_mark",
+            "Orders relay killed after publishing, before marking sent, then restarted",
+            id="orders_relay_after_publish_before_mark",
+        ),
+    ],
+)
+async def test_a_process_killed_at_its_worst_moment(
+    shop, stack, pg, services_db, key: str, point: str, delay_s: float, name: str, title: str
+) -> None:
     async def faults(load: Load, injected: list[str]) -> None:
         await asyncio.sleep(delay_s)
         await _killed_at(stack, key, point, injected)
@@ -138,36 +170,54 @@ async def test_a_process_killed_at_its_worst_moment(shop, stack, pg, services_db
 
 
 async def test_every_service_database_connections_terminated(
-        shop, stack, pg, services_db, test_env: TestEnvironment) -> None:
+    shop, stack, pg, services_db, test_env: TestEnvironment
+) -> None:
     async def faults(load: Load, injected: list[str]) -> None:
         for n in range(TERMINATIONS):
             await asyncio.sleep(1.5)
             count = await terminate_connections(pg, test_env.namespace)
             injected.append(f"pg_terminate_backend on every service connection: {count} (round {n + 1})")
 
-    await scenario("db_connections_terminated",
-                   "Every service's PostgreSQL connections terminated under load",
-                   shop, stack, pg, services_db, faults)
+    await scenario(
+        "db_connections_terminated",
+        "Every service's PostgreSQL connections terminated under load",
+        shop,
+        stack,
+        pg,
+        services_db,
+        faults,
+    )
 
 
 async def test_latency_on_the_gateways_upstreams(shop, stack, pg, services_db) -> None:
-    proxies = {name: TcpProxy("127.0.0.1", stack.procs[key].port, name).start()
-               for name, key in (("makers", "makers"), ("catalogue", "catalogue.api"),
-                                 ("orders", "orders.api"))}
+    proxies = {
+        name: TcpProxy("127.0.0.1", stack.procs[key].port, name).start()
+        for name, key in (("makers", "makers"), ("catalogue", "catalogue.api"), ("orders", "orders.api"))
+    }
     try:
-        gateway = await asyncio.to_thread(stack.gateway, **{
-            name: f"http://127.0.0.1:{proxy.port}" for name, proxy in proxies.items()})
+        gateway = await asyncio.to_thread(
+            stack.gateway, **{name: f"http://127.0.0.1:{proxy.port}" for name, proxy in proxies.items()}
+        )
 
         async def faults(load: Load, injected: list[str]) -> dict[str, Any]:
             for proxy in proxies.values():
                 proxy.forward(latency_s=LATENCY_S)
-            injected.append(f"{int(LATENCY_S * 1000)} ms added each way between the gateway and "
-                            "makers, catalogue and orders (TCP proxies)")
+            injected.append(
+                f"{int(LATENCY_S * 1000)} ms added each way between the gateway and "
+                "makers, catalogue and orders (TCP proxies)"
+            )
             return {}
 
-        result = await scenario("gateway_upstream_latency",
-                                "200 ms latency between the gateway and every service",
-                                shop, stack, pg, services_db, faults, gateway_url=gateway.url)
+        result = await scenario(
+            "gateway_upstream_latency",
+            "200 ms latency between the gateway and every service",
+            shop,
+            stack,
+            pg,
+            services_db,
+            faults,
+            gateway_url=gateway.url,
+        )
         # Every checkout crossed the slow link, once each way at least.
         assert result["checkout_seconds"]["p50"] >= 2 * LATENCY_S * 0.9, result["checkout_seconds"]
     finally:
@@ -184,8 +234,13 @@ async def test_network_faults_on_the_workers_links(shop, stack, pg, services_db,
     assert amqp_url != test_env.env["MARKET_AMQP_URL"], "the proxy must stand in for the broker"
     try:
         stack.stop("catalogue.worker")
-        await asyncio.to_thread(stack.start, "catalogue.worker", True,
-                                MARKET_PG_HOST="127.0.0.1", MARKET_PG_PORT=str(pg_proxy.port))
+        await asyncio.to_thread(
+            stack.start,
+            "catalogue.worker",
+            True,
+            MARKET_PG_HOST="127.0.0.1",
+            MARKET_PG_PORT=str(pg_proxy.port),
+        )
         stack.stop("orders.worker")
         await asyncio.to_thread(stack.start, "orders.worker", True, MARKET_AMQP_URL=amqp_url)
 
@@ -203,9 +258,15 @@ async def test_network_faults_on_the_workers_links(shop, stack, pg, services_db,
             resets = pg_proxy.reset_once()
             injected.append(f"catalogue worker's PostgreSQL connections reset again: {resets}")
 
-        await scenario("worker_links_blackholed_and_reset",
-                       "Workers' PostgreSQL and RabbitMQ links blackholed, then reset",
-                       shop, stack, pg, services_db, faults)
+        await scenario(
+            "worker_links_blackholed_and_reset",
+            "Workers' PostgreSQL and RabbitMQ links blackholed, then reset",
+            shop,
+            stack,
+            pg,
+            services_db,
+            faults,
+        )
     finally:
         # Back to direct links for whatever runs next on this stack.
         for key in ("catalogue.worker", "orders.worker"):

@@ -10,6 +10,7 @@ of the test's own, with its own HTTP session and database pool."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-import json
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, precondition, rule
@@ -41,8 +42,6 @@ from tests.reliability.marketplace import (
     write_result,
 )
 from tests.support.harness import TestEnvironment
-
-import pytest
 
 pytestmark = pytest.mark.timeout(600 if FULL else 240)
 
@@ -69,6 +68,7 @@ class World:
     async def _open(self, gateway_url: str, dsn: str) -> None:
         async def init(conn: asyncpg.Connection) -> None:
             await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
         self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3, init=init)
         self.session = aiohttp.ClientSession()
         self.shop = Shop(self.session, gateway_url, self.pool, self.mint)
@@ -99,11 +99,18 @@ class Marketplace(RuleBasedStateMachine):
         self.own_makers = 0
         self.world.sequences.append(self.steps)
 
-    def _call(self, method: str, path: str, token: str | None, body: Any = None,
-              headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        token: str | None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         client = Client(self.world.session, self.world.shop.gateway_url, self.world.traffic)
-        return self.world.run(client.retrying(method, path, token, json_body=body, headers=headers,
-                                              deadline_s=30))
+        return self.world.run(
+            client.retrying(method, path, token, json_body=body, headers=headers, deadline_s=30)
+        )
 
     def _onboard(self) -> Maker:
         maker = self.world.run(self.world.shop.maker())
@@ -128,34 +135,60 @@ class Marketplace(RuleBasedStateMachine):
         if maker.id in self.suspended:
             status, _ = self._call("POST", "/api/v1/listings", maker.token, piece(production, price))
             assert status == 403, status  # a suspended maker publishes nothing
-            return maker.listings[0] if maker.listings else self.world.run(
-                self._listing_after_reinstating(maker, production, price))
+            return (
+                maker.listings[0]
+                if maker.listings
+                else self.world.run(self._listing_after_reinstating(maker, production, price))
+            )
         return self.world.run(self.world.shop.listing(maker, piece(production, price)))
 
-    async def _listing_after_reinstating(self, maker: Maker, production: dict[str, Any],
-                                         price: int) -> dict[str, Any]:
-        await self.world.shop.ok("POST", f"/api/v1/makers/{maker.id}/reinstate", self.world.shop.operator_token)
+    async def _listing_after_reinstating(
+        self, maker: Maker, production: dict[str, Any], price: int
+    ) -> dict[str, Any]:
+        await self.world.shop.ok(
+            "POST", f"/api/v1/makers/{maker.id}/reinstate", self.world.shop.operator_token
+        )
         self.suspended.discard(maker.id)
         # shop.listing retries the 403 until catalogue has heard of the reinstatement.
         return await self.world.shop.listing(maker, piece(production, price))
 
-    @rule(target=orders, chosen=st.lists(listings, min_size=1, max_size=3, unique_by=lambda l: l["id"]),
-          quantity=st.integers(1, 2), payment=st.sampled_from(["tok_visa", "tok_visa", "tok_declined", "tok_error"]))
+    @rule(
+        target=orders,
+        chosen=st.lists(listings, min_size=1, max_size=3, unique_by=lambda listing: listing["id"]),
+        quantity=st.integers(1, 2),
+        payment=st.sampled_from(["tok_visa", "tok_visa", "tok_declined", "tok_error"]),
+    )
     def place_order(self, chosen: list[dict[str, Any]], quantity: int, payment: str) -> dict[str, Any]:
         user_id = uuid.uuid4()
         token = self.world.mint("customer", user_id)
         self.world.customers[user_id] = token
         key = f"sm-{uuid.uuid4()}"
-        body = {"lines": [{"listing_id": listing["id"],
-                           "quantity": 1 if listing["production"]["kind"] == "one_of_a_kind" else quantity,
-                           "options": {"ring_size_mm": 52}} for listing in chosen],
-                "shipping_address": ADDRESS, "payment": {"token": payment}}
+        body = {
+            "lines": [
+                {
+                    "listing_id": listing["id"],
+                    "quantity": 1 if listing["production"]["kind"] == "one_of_a_kind" else quantity,
+                    "options": {"ring_size_mm": 52},
+                }
+                for listing in chosen
+            ],
+            "shipping_address": ADDRESS,
+            "payment": {"token": payment},
+        }
         started = time.monotonic()
         status, answer = self._call("POST", "/api/v1/orders", token, body, {"Idempotency-Key": key})
         assert status in (201, 422), (status, answer)
         code = None if status == 201 else (answer.get("errors") or [{}])[0].get("code")
-        self.world.attempts.append(Attempt(user_id, key, status, answer.get("id") if status == 201 else None,
-                                           code, time.monotonic() - started))
+        self.world.attempts.append(
+            Attempt(
+                user_id,
+                key,
+                status,
+                answer.get("id") if status == 201 else None,
+                code,
+                time.monotonic() - started,
+            )
+        )
         # The same key again replays the first answer and creates nothing.
         again, replay = self._call("POST", "/api/v1/orders", token, body, {"Idempotency-Key": key})
         if status == 201:
@@ -164,9 +197,15 @@ class Marketplace(RuleBasedStateMachine):
         return {"id": answer.get("id"), "token": token, "placed": status == 201}
 
     # Orders are what the invariants are about: a second rule doubles how often one is placed.
-    @rule(target=orders, chosen=st.lists(listings, min_size=1, max_size=3, unique_by=lambda l: l["id"]),
-          quantity=st.integers(1, 2), payment=st.sampled_from(["tok_visa", "tok_visa", "tok_declined", "tok_error"]))
-    def place_another_order(self, chosen: list[dict[str, Any]], quantity: int, payment: str) -> dict[str, Any]:
+    @rule(
+        target=orders,
+        chosen=st.lists(listings, min_size=1, max_size=3, unique_by=lambda listing: listing["id"]),
+        quantity=st.integers(1, 2),
+        payment=st.sampled_from(["tok_visa", "tok_visa", "tok_declined", "tok_error"]),
+    )
+    def place_another_order(
+        self, chosen: list[dict[str, Any]], quantity: int, payment: str
+    ) -> dict[str, Any]:
         return self.place_order(chosen, quantity, payment)
 
     def _settled_order(self, order: dict[str, Any]) -> dict[str, Any] | None:
@@ -216,7 +255,11 @@ class Marketplace(RuleBasedStateMachine):
                 return
             for step, who, body in (
                 ("accept", token, None),
-                ("quality-check", token, {"passed": True, "checks": {**PASSING_CHECKS, "measured_ring_size_mm": 52}}),
+                (
+                    "quality-check",
+                    token,
+                    {"passed": True, "checks": {**PASSING_CHECKS, "measured_ring_size_mm": 52}},
+                ),
                 ("dispatch", token, {"carrier": "Royal Mail", "tracking_number": "RM9"}),
                 ("deliver", self.world.shop.operator_token, None),
             ):
@@ -235,8 +278,9 @@ class Marketplace(RuleBasedStateMachine):
             self.suspended.discard(maker.id)
             self.steps.append("reinstate")
         else:
-            status, answer = self._call("POST", f"/api/v1/makers/{maker.id}/suspend", operator,
-                                        {"reason": "Hallmark query"})
+            status, answer = self._call(
+                "POST", f"/api/v1/makers/{maker.id}/suspend", operator, {"reason": "Hallmark query"}
+            )
             self.suspended.add(maker.id)
             self.steps.append("suspend")
         assert status == 200, (status, answer)
@@ -244,11 +288,15 @@ class Marketplace(RuleBasedStateMachine):
 
     def _known_everywhere(self, maker_id: str, status: str) -> None:
         """Catalogue and orders learn a maker's standing from events: wait until both have."""
+
         async def known() -> bool:
             return await self.world.pool.fetchval(
                 "SELECT (SELECT status FROM catalogue.makers WHERE id = $1) = $2 "
                 "AND (SELECT status FROM orders.makers WHERE maker_id = $1) = $2",
-                uuid.UUID(maker_id), status)
+                uuid.UUID(maker_id),
+                status,
+            )
+
         self.world.run(eventually(known, timeout_s=30, message=f"maker {status} everywhere"))
 
     def teardown(self) -> None:
@@ -258,17 +306,23 @@ class Marketplace(RuleBasedStateMachine):
             self._known_everywhere(maker_id, "approved")
 
 
-def test_any_sequence_of_actions_keeps_the_invariants(stack: Stack, test_env: TestEnvironment,
-                                                        services_db: dict, mint: Callable[..., str]) -> None:
+def test_any_sequence_of_actions_keeps_the_invariants(
+    stack: Stack, test_env: TestEnvironment, services_db: dict, mint: Callable[..., str]
+) -> None:
     global WORLD
     WORLD = World(stack.url("gateway"), f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", mint)
     started = time.monotonic()
     try:
         # Not shrunk: the oracle below judges everything every example did, at the end.
         Marketplace.TestCase.settings = settings(
-            max_examples=12 if FULL else 3, stateful_step_count=40 if FULL else 20, deadline=None,
-            derandomize=not FULL, database=None, suppress_health_check=list(HealthCheck),
-            phases=[p for p in __import__("hypothesis").Phase if p.name in ("explicit", "generate")])
+            max_examples=12 if FULL else 3,
+            stateful_step_count=40 if FULL else 20,
+            deadline=None,
+            derandomize=not FULL,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[p for p in __import__("hypothesis").Phase if p.name in ("explicit", "generate")],
+        )
         Marketplace.TestCase().runTest()
         world = WORLD
         load = Load(world.shop, world.makers, PROFILE)
@@ -278,11 +332,21 @@ def test_any_sequence_of_actions_keeps_the_invariants(stack: Stack, test_env: Te
         settle_s = world.run(settled(world.pool, order_ids, PROFILE.settle_s))
         verdict = world.run(oracle(world.pool, load, world.makers, services_db))
         result = write_result(
-            "stateful_api", "Hypothesis state machine over the public API", PROFILE,
+            "stateful_api",
+            "Hypothesis state machine over the public API",
+            PROFILE,
             [f"{len(world.sequences)} generated sequences of {sum(map(len, world.sequences))} actions"],
-            load, verdict, {"settle_seconds": round(settle_s, 1),
-                            "actions": dict(__import__("collections").Counter(
-                                step.split("(")[0].split(" ->")[0] for seq in world.sequences for step in seq))})
+            load,
+            verdict,
+            {
+                "settle_seconds": round(settle_s, 1),
+                "actions": dict(
+                    __import__("collections").Counter(
+                        step.split("(")[0].split(" ->")[0] for seq in world.sequences for step in seq
+                    )
+                ),
+            },
+        )
         print(f"\nstateful: {result['result']} {result['actions']} states={result['order_states']}")
         assert not verdict.violations, verdict.violations
     finally:

@@ -29,7 +29,9 @@ async def tap(exchange: str, binding: str = "#") -> AsyncIterator[aio_pika.abc.A
         await connection.close()
 
 
-async def drain(queue: aio_pika.abc.AbstractQueue, expected: int, timeout_s: float = 20) -> list[dict[str, Any]]:
+async def drain(
+    queue: aio_pika.abc.AbstractQueue, expected: int, timeout_s: float = 20
+) -> list[dict[str, Any]]:
     """Read messages until `expected` have arrived (in arrival order)."""
     received: list[dict[str, Any]] = []
     loop = asyncio.get_running_loop()
@@ -51,7 +53,8 @@ async def publish_raw(exchange: str, routing_key: str, body: bytes, message_id: 
         ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         await ex.publish(
             aio_pika.Message(body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key, mandatory=False,
+            routing_key,
+            mandatory=False,
         )
     finally:
         await connection.close()

@@ -32,30 +32,39 @@ class TestMaker:
     version: int = 0
     claims: list[dict[str, Any]] = field(default_factory=list)
 
-    def event(self, event_type: type[MakerSnapshotEvent] = MakerApproved,
-              status: str = "approved") -> MakerSnapshotEvent:
+    def event(
+        self, event_type: type[MakerSnapshotEvent] = MakerApproved, status: str = "approved"
+    ) -> MakerSnapshotEvent:
         """The next snapshot of this maker (a higher maker_version each time)."""
         self.version += 1
         return event_type(
-            maker_id=self.maker_id, user_id=self.user_id, maker_version=self.version,
-            status=status, handle=f"maker-{self.maker_id.hex[:10]}",
-            display_name=f"Maker {self.maker_id.hex[:4]}", sourcing_claims=self.claims,
+            maker_id=self.maker_id,
+            user_id=self.user_id,
+            maker_version=self.version,
+            status=status,
+            handle=f"maker-{self.maker_id.hex[:10]}",
+            display_name=f"Maker {self.maker_id.hex[:4]}",
+            sourcing_claims=self.claims,
             hallmarking={"sponsor_mark": "ADS", "assay_office": "sheffield"},
-            accepts_commissions=False, works_precious_metals=True, natural_diamonds=True,
+            accepts_commissions=False,
+            works_precious_metals=True,
+            natural_diamonds=True,
         )
 
 
 def envelope(event: Any, producer: str, aggregate_id: Any, version: int = 0) -> Envelope:
-    return Envelope.wrap(event, producer=producer, aggregate_id=str(aggregate_id),
-                         aggregate_version=version)
+    return Envelope.wrap(event, producer=producer, aggregate_id=str(aggregate_id), aggregate_version=version)
 
 
-async def publish(namespace: str, event: Any, producer: str, aggregate_id: Any,
-                  version: int = 0) -> Envelope:
+async def publish(namespace: str, event: Any, producer: str, aggregate_id: Any, version: int = 0) -> Envelope:
     """Publish an event to the run's exchange as its producer would."""
     wrapped = envelope(event, producer, aggregate_id, version)
-    await publish_raw(f"{namespace}.events", wrapped.routing_key,
-                      wrapped.model_dump_json().encode(), message_id=str(wrapped.event_id))
+    await publish_raw(
+        f"{namespace}.events",
+        wrapped.routing_key,
+        wrapped.model_dump_json().encode(),
+        message_id=str(wrapped.event_id),
+    )
     return wrapped
 
 
@@ -102,7 +111,11 @@ async def approved_maker(pool: asyncpg.Pool, claims: list[dict[str, Any]] | None
 
 
 async def add_listing(
-    pool: asyncpg.Pool, maker: TestMaker, body: dict[str, Any], *, publish: bool = True,
+    pool: asyncpg.Pool,
+    maker: TestMaker,
+    body: dict[str, Any],
+    *,
+    publish: bool = True,
     now: datetime | None = None,
 ) -> Listing:
     """Create (and publish) a listing through the catalogue's domain and stores."""
@@ -110,8 +123,9 @@ async def add_listing(
     async with UnitOfWork(pool, "catalogue") as uow:
         record = await store.maker_for_user(uow.conn, maker.user_id)
         assert record is not None
-        listing = Listing.create(listing_id=uuid.uuid4(), maker_id=record.id,
-                                 fields=ListingDraft.model_validate(body), now=now)
+        listing = Listing.create(
+            listing_id=uuid.uuid4(), maker_id=record.id, fields=ListingDraft.model_validate(body), now=now
+        )
         await usecases.insert_listing(uow, listing, record)
         if publish:
             listing.publish(now=now, maker_claims=record.claims)
@@ -120,5 +134,9 @@ async def add_listing(
 
 
 def claim(scheme: str, evidenced: bool = True, expires_on: date | None = None) -> dict[str, Any]:
-    return {"scheme": scheme, "scope": "metal", "evidenced": evidenced,
-            "expires_on": expires_on.isoformat() if expires_on else None}
+    return {
+        "scheme": scheme,
+        "scope": "metal",
+        "evidenced": evidenced,
+        "expires_on": expires_on.isoformat() if expires_on else None,
+    }

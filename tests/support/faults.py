@@ -74,17 +74,21 @@ async def restart_broker(down_s: float) -> float:
 # --- PostgreSQL ----------------------------------------------------------------------------------
 
 
-async def service_connections(admin: asyncpg.Connection, namespace: str,
-                              service: str | None = None) -> list[asyncpg.Record]:
+async def service_connections(
+    admin: asyncpg.Connection, namespace: str, service: str | None = None
+) -> list[asyncpg.Record]:
     """The backends of a service's processes (every service's when None), by application_name."""
     pattern = f"{namespace}.{service}.%" if service else f"{namespace}.%"
     return await admin.fetch(
         "SELECT pid, application_name, state FROM pg_stat_activity "
-        "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()", pattern)
+        "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()",
+        pattern,
+    )
 
 
-async def terminate_connections(admin: asyncpg.Connection, namespace: str,
-                                service: str | None = None, role: str | None = None) -> int:
+async def terminate_connections(
+    admin: asyncpg.Connection, namespace: str, service: str | None = None, role: str | None = None
+) -> int:
     """pg_terminate_backend on the service's connections (a role of them: app, relay,
     payments); how many were terminated."""
     if service and role:
@@ -95,7 +99,9 @@ async def terminate_connections(admin: asyncpg.Connection, namespace: str,
         pattern = f"{namespace}.%"
     return await admin.fetchval(
         "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()", pattern)
+        "WHERE application_name LIKE $1 AND pid <> pg_backend_pid()",
+        pattern,
+    )
 
 
 # --- a TCP proxy ---------------------------------------------------------------------------------
@@ -195,8 +201,7 @@ class TcpProxy:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        self._server = loop.run_until_complete(
-            asyncio.start_server(self._accept, "127.0.0.1", self.port))
+        self._server = loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", self.port))
         self._ready.set()
         try:
             loop.run_forever()
@@ -266,8 +271,9 @@ class TcpProxy:
             while await reader.read(65536):
                 pass
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    pipe: _Pipe, direction: str) -> None:
+    async def _pump(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pipe: _Pipe, direction: str
+    ) -> None:
         """Copy one direction. With latency, chunks are delivered `latency_s` after they were
         read, in order, without holding up the reading of the next ones."""
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()

@@ -68,7 +68,8 @@ async def change_item(call: Call) -> ChangeOut:
         )
         envelope = uow.emit(
             ItemChanged(item_id=call.body.item_id, version_no=version, poison=call.body.poison),
-            call.body.item_id, version,
+            call.body.item_id,
+            version,
         )
     return ChangeOut(item_id=call.body.item_id, version=version, event_id=envelope.event_id)
 
@@ -78,7 +79,9 @@ async def apply_change(uow: UnitOfWork, event: ItemChanged, envelope: Envelope) 
         raise RuntimeError("poison item: fault not cleared")
     await uow.conn.execute(
         "INSERT INTO effects (item_id, version, event_id) VALUES ($1, $2, $3)",
-        event.item_id, event.version_no, envelope.event_id,
+        event.item_id,
+        event.version_no,
+        envelope.event_id,
     )
 
 
@@ -87,12 +90,18 @@ def _consumer_handlers(app: web.Application) -> dict:
 
 
 PRODUCER = ServiceDefinition(
-    name="producer", title="Fixture producer", settings_cls=ProducerSettings,
-    migrations=HERE / "migrations_producer", routes=[routes],
+    name="producer",
+    title="Fixture producer",
+    settings_cls=ProducerSettings,
+    migrations=HERE / "migrations_producer",
+    routes=[routes],
 )
 CONSUMER = ServiceDefinition(
-    name="consumer", title="Fixture consumer", settings_cls=ConsumerSettings,
-    migrations=HERE / "migrations_consumer", handlers=_consumer_handlers,
+    name="consumer",
+    title="Fixture consumer",
+    settings_cls=ConsumerSettings,
+    migrations=HERE / "migrations_consumer",
+    handlers=_consumer_handlers,
 )
 
 if __name__ == "__main__":

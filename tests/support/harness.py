@@ -110,8 +110,15 @@ class TestEnvironment:
 class ServiceProcess:
     """One service process (`python -m MODULE ARGS`) on a free port."""
 
-    def __init__(self, module_args: list[str], port_var: str, env: dict[str, str],
-                 logdir: Path, name: str, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        module_args: list[str],
+        port_var: str,
+        env: dict[str, str],
+        logdir: Path,
+        name: str,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.port = free_port()
         self.name = name
         self.args = [sys.executable, "-m", *module_args]
@@ -124,9 +131,10 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: bool = True) -> ServiceProcess:
-        self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 — open as long as the process runs
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT
+        )
         if wait:
             self.wait_ready()
         return self
@@ -177,8 +185,12 @@ def spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., 
 
     def start(name: str, role: str = "all", wait: bool = True, **extra_env: str) -> ServiceProcess:
         proc = ServiceProcess(
-            [f"services.{name}", "--role", role], f"{name.upper()}_PORT",
-            test_env.env, workdir, f"{name}-{role}", extra_env,
+            [f"services.{name}", "--role", role],
+            f"{name.upper()}_PORT",
+            test_env.env,
+            workdir,
+            f"{name}-{role}",
+            extra_env,
         )
         started.append(proc)
         return proc.start(wait=wait)
@@ -190,8 +202,9 @@ def spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., 
             proc.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[Any]], timeout_s: float = 20, interval_s: float = 0.05,
-                     message: str = "") -> Any:
+async def eventually(
+    check: Callable[[], Awaitable[Any]], timeout_s: float = 20, interval_s: float = 0.05, message: str = ""
+) -> Any:
     """Poll an async check until it returns something truthy; that value. The one way tests wait."""
     deadline = time.monotonic() + timeout_s
     last = None

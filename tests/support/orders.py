@@ -15,8 +15,13 @@ from shared.contracts.catalogue import ListingPublished
 from shared.contracts.makers import MakerApproved
 from tests.support.broker import publish_raw
 
-ADDRESS = {"name": "Ada Lovelace", "line1": "1 Hatton Garden", "city": "London",
-           "postcode": "EC1N 8AA", "country": "GB"}
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Hatton Garden",
+    "city": "London",
+    "postcode": "EC1N 8AA",
+    "country": "GB",
+}
 
 
 @dataclass
@@ -33,13 +38,20 @@ class Api:
     url: str
     mint: Callable[..., str]
 
-    async def call(self, method: str, path: str, token: str | None = None, *, json: Any = None,
-                   data: bytes | None = None, headers: dict[str, str] | None = None) -> Response:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         headers = dict(headers or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, data=data,
-                                        headers=headers) as r:
+        async with self.session.request(method, self.url + path, json=json, data=data, headers=headers) as r:
             raw = await r.read()
             body = await r.json(content_type=None) if raw else None
             if r.status >= 400:
@@ -47,8 +59,16 @@ class Api:
             assert r.status < 500, (method, path, r.status, body)
             return Response(r.status, body, r.headers, raw)
 
-    async def ok(self, method: str, path: str, token: str | None = None, *, status: int = 200,
-                 json: Any = None, headers: dict[str, str] | None = None) -> Any:
+    async def ok(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        status: int = 200,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         response = await self.call(method, path, token, json=json, headers=headers)
         assert response.status == status, (method, path, response.status, response.body)
         return response.body
@@ -112,24 +132,29 @@ def maker_snapshot(**overrides: Any) -> dict[str, Any]:
 
 
 def envelope(event: Event, producer: str, aggregate_id: Any, aggregate_version: int = 0) -> Envelope:
-    return Envelope.wrap(event, producer=producer, aggregate_id=str(aggregate_id),
-                         aggregate_version=aggregate_version)
+    return Envelope.wrap(
+        event, producer=producer, aggregate_id=str(aggregate_id), aggregate_version=aggregate_version
+    )
 
 
 async def publish(exchange: str, message: Envelope) -> Envelope:
     """Publish an envelope as its producer's relay would (message id = event id)."""
-    await publish_raw(exchange, message.routing_key, message.model_dump_json().encode(),
-                      message_id=str(message.event_id))
+    await publish_raw(
+        exchange, message.routing_key, message.model_dump_json().encode(), message_id=str(message.event_id)
+    )
     return message
 
 
-async def publish_listing(exchange: str, data: dict[str, Any],
-                          event: type[Event] = ListingPublished) -> Envelope:
-    return await publish(exchange, envelope(event.model_validate(data), "catalogue",
-                                            data["listing_id"], data["listing_version"]))
+async def publish_listing(
+    exchange: str, data: dict[str, Any], event: type[Event] = ListingPublished
+) -> Envelope:
+    return await publish(
+        exchange,
+        envelope(event.model_validate(data), "catalogue", data["listing_id"], data["listing_version"]),
+    )
 
 
-async def publish_maker(exchange: str, data: dict[str, Any],
-                        event: type[Event] = MakerApproved) -> Envelope:
-    return await publish(exchange, envelope(event.model_validate(data), "makers",
-                                            data["maker_id"], data["maker_version"]))
+async def publish_maker(exchange: str, data: dict[str, Any], event: type[Event] = MakerApproved) -> Envelope:
+    return await publish(
+        exchange, envelope(event.model_validate(data), "makers", data["maker_id"], data["maker_version"])
+    )

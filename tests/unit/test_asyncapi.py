@@ -62,7 +62,8 @@ def test_committed_document_is_current() -> None:
     committed = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else ""
     assert committed == expected, (
         "docs/asyncapi.yaml is stale: run `make asyncapi` "
-        "(python -m shared.contracts.asyncapi) and commit the result")
+        "(python -m shared.contracts.asyncapi) and commit the result"
+    )
 
 
 def test_output_is_deterministic() -> None:
@@ -91,24 +92,37 @@ def test_an_event_becomes_a_channel_message_and_operation() -> None:
     channel = document["channels"][key]
     assert channel["address"] == key
     exchange = channel["bindings"]["amqp"]["exchange"]
-    assert exchange == {"name": "market.events", "type": "topic", "durable": True,
-                        "autoDelete": False, "vhost": "/"}
+    assert exchange == {
+        "name": "market.events",
+        "type": "topic",
+        "durable": True,
+        "autoDelete": False,
+        "vhost": "/",
+    }
 
     message = _resolve(document, channel["messages"][key]["$ref"])
     assert message["name"] == key
     assert message["summary"] == "A widget was made (test-only event: registered outside shared.contracts)."
     envelope_ref, specifics = message["payload"]["allOf"]
     envelope = _resolve(document, envelope_ref["$ref"])
-    assert set(envelope["required"]) >= {"event_id", "type", "version", "occurred_at", "producer",
-                                         "aggregate_id", "correlation_id"}
+    assert set(envelope["required"]) >= {
+        "event_id",
+        "type",
+        "version",
+        "occurred_at",
+        "producer",
+        "aggregate_id",
+        "correlation_id",
+    }
     assert specifics["properties"]["type"] == {"const": "testonly.widget.made"}
     assert specifics["properties"]["version"] == {"const": 2}
     data = _resolve(document, specifics["properties"]["data"]["$ref"])
     assert set(data["properties"]) == {"widget_id", "price", "note"}
     assert data["properties"]["widget_id"]["format"] == "uuid"
 
-    operations = [op for op in document["operations"].values()
-                  if op["channel"]["$ref"] == f"#/channels/{key}"]
+    operations = [
+        op for op in document["operations"].values() if op["channel"]["$ref"] == f"#/channels/{key}"
+    ]
     assert len(operations) == 1 and operations[0]["action"] == "send"
 
     for ref in _refs(document):

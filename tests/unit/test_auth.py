@@ -23,8 +23,14 @@ def verifier() -> TokenVerifier:
 
 def claims(**overrides) -> dict:
     now = int(time.time())
-    return {"iss": "marketplace", "aud": "marketplace", "sub": str(uuid.uuid4()),
-            "role": "customer", "iat": now, "exp": now + 900} | overrides
+    return {
+        "iss": "marketplace",
+        "aud": "marketplace",
+        "sub": str(uuid.uuid4()),
+        "role": "customer",
+        "iat": now,
+        "exp": now + 900,
+    } | overrides
 
 
 def sign(payload: dict, key: str = PRIVATE) -> str:
@@ -66,7 +72,7 @@ def test_forged_or_unusable_tokens_are_401(token: str) -> None:
 
 
 def test_tampered_claims_break_the_signature() -> None:
-    header, payload, signature = sign(claims()).split(".")
+    header, _payload, signature = sign(claims()).split(".")
     forged = _b64(claims(role="operator"))
     with pytest.raises(ProblemError) as refused:
         verifier().verify(f"{header}.{forged}.{signature}")

@@ -3,6 +3,7 @@ disclosures and ring sizes."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -88,9 +89,7 @@ def violations_of(listing: ListingDraft, claims: list[MakerClaim] | None = None)
 
 
 def new_listing(**overrides: Any) -> Listing:
-    return Listing.create(
-        listing_id=LISTING_ID, maker_id=MAKER_ID, fields=draft(**overrides), now=NOW
-    )
+    return Listing.create(listing_id=LISTING_ID, maker_id=MAKER_ID, fields=draft(**overrides), now=NOW)
 
 
 def published(**overrides: Any) -> Listing:
@@ -203,16 +202,13 @@ def test_sponsor_mark_is_two_to_five_letters(mark: str) -> None:
 
 
 def test_sponsor_mark_is_stored_upper_case() -> None:
-    listing = draft(
-        hallmark={"status": "hallmarked", "sponsor_mark": "ads", "assay_office": "london"}
-    )
+    listing = draft(hallmark={"status": "hallmarked", "sponsor_mark": "ads", "assay_office": "london"})
     assert listing.hallmark is not None and listing.hallmark.sponsor_mark == "ADS"
 
 
 def test_stones_normalise_type_and_treatments() -> None:
     stone = draft(
-        stones=[{"type": " Cubic  Zirconia ", "origin": "imitation",
-                 "treatments": ["coating", "coating"]}]
+        stones=[{"type": " Cubic  Zirconia ", "origin": "imitation", "treatments": ["coating", "coating"]}]
     ).stones[0]
     assert stone.type == "cubic zirconia"
     assert stone.treatments == ["coating"]
@@ -249,8 +245,10 @@ def test_chain_lengths_are_sorted_and_unique() -> None:
 def test_a_draft_survives_a_json_round_trip() -> None:
     listing = draft(
         stones=[{"type": "sapphire", "origin": "natural", "carat": "0.75", "count": 3}],
-        options={"ring_size_mm": {"min": "54.375", "max": "54.375"},
-                 "engraving": {"max_chars": 20, "price_delta": {"amount": 1500}}},
+        options={
+            "ring_size_mm": {"min": "54.375", "max": "54.375"},
+            "engraving": {"max_chars": 20, "price_delta": {"amount": 1500}},
+        },
     )
     assert ListingDraft.model_validate(listing.model_dump(mode="json")) == listing
 
@@ -302,9 +300,7 @@ def test_each_missing_basic_names_its_field() -> None:
         ),
     ],
 )
-def test_required_fields_per_production_kind(
-    production: dict[str, Any], expected: list[str]
-) -> None:
+def test_required_fields_per_production_kind(production: dict[str, Any], expected: list[str]) -> None:
     assert codes(violations_of(draft(production=production))) == expected
 
 
@@ -346,10 +342,23 @@ def test_every_legal_fineness_is_accepted(metal: MetalType, fineness: int) -> No
 @pytest.mark.parametrize(
     ("metal", "fineness"),
     [
-        ("gold", 500), ("gold", 916 + 1), ("gold", 1000), ("gold", 925), ("gold", None),
-        ("silver", 900), ("silver", 950), ("silver", 1000), ("silver", 375),
-        ("platinum", 800), ("platinum", 925), ("platinum", 1000), ("platinum", 500),
-        ("palladium", 925), ("palladium", 750), ("palladium", 1000), ("palladium", 850),
+        ("gold", 500),
+        ("gold", 916 + 1),
+        ("gold", 1000),
+        ("gold", 925),
+        ("gold", None),
+        ("silver", 900),
+        ("silver", 950),
+        ("silver", 1000),
+        ("silver", 375),
+        ("platinum", 800),
+        ("platinum", 925),
+        ("platinum", 1000),
+        ("platinum", 500),
+        ("palladium", 925),
+        ("palladium", 750),
+        ("palladium", 1000),
+        ("palladium", 850),
     ],
 )
 def test_illegal_finenesses_are_refused(metal: str, fineness: int | None) -> None:
@@ -372,10 +381,12 @@ def test_an_illegal_fineness_is_refused_even_under_the_exemption_weight() -> Non
 
 
 def test_the_loc_points_at_the_offending_metal_entry() -> None:
-    listing = draft(metals=[
-        {"metal": "silver", "fineness": 925, "weight_g": "9"},
-        {"metal": "gold", "fineness": 800, "weight_g": "0.2"},
-    ])
+    listing = draft(
+        metals=[
+            {"metal": "silver", "fineness": 925, "weight_g": "9"},
+            {"metal": "gold", "fineness": 800, "weight_g": "0.2"},
+        ]
+    )
     assert [v.loc for v in violations_of(listing)] == [("metals", 1, "fineness")]
 
 
@@ -401,9 +412,7 @@ EXEMPTION_BOUNDARIES = [
         ]
     ],
 )
-def test_exemption_weight_boundaries(
-    metal: str, fineness: int, weight: str, needs_hallmark: bool
-) -> None:
+def test_exemption_weight_boundaries(metal: str, fineness: int, weight: str, needs_hallmark: bool) -> None:
     exempt = draft(
         metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}],
         hallmark={"status": "exempt_under_weight"},
@@ -578,33 +587,26 @@ def test_a_misleading_description_names_the_stone_and_the_word() -> None:
         ([MakerClaim(scheme="fairmined", evidenced=False)], []),
         ([MakerClaim(scheme="fairmined", evidenced=True, expires_on=TODAY)], []),
         (
-            [MakerClaim(scheme="fairmined", evidenced=True,
-                        expires_on=TODAY - timedelta(days=1))],
+            [MakerClaim(scheme="fairmined", evidenced=True, expires_on=TODAY - timedelta(days=1))],
             ["claim_not_held"],
         ),
         (
             [
-                MakerClaim(scheme="fairmined", evidenced=True,
-                           expires_on=TODAY - timedelta(days=30)),
-                MakerClaim(scheme="fairmined", evidenced=False,
-                           expires_on=TODAY + timedelta(days=30)),
+                MakerClaim(scheme="fairmined", evidenced=True, expires_on=TODAY - timedelta(days=30)),
+                MakerClaim(scheme="fairmined", evidenced=False, expires_on=TODAY + timedelta(days=30)),
             ],
             [],
         ),
     ],
 )
-def test_claims_must_be_held_and_current(
-    maker_claims: list[MakerClaim], expected: list[str]
-) -> None:
+def test_claims_must_be_held_and_current(maker_claims: list[MakerClaim], expected: list[str]) -> None:
     listing = draft(sourcing_claims=["fairmined"])
     assert codes(publish_violations(listing, maker_claims, TODAY)) == expected
 
 
 def test_claim_violations_name_the_claim_and_say_when_it_expired() -> None:
     expired = MakerClaim(scheme="recycled", evidenced=True, expires_on=date(2025, 1, 31))
-    found = publish_violations(
-        draft(sourcing_claims=["fairmined", "recycled"]), [expired], TODAY
-    )
+    found = publish_violations(draft(sourcing_claims=["fairmined", "recycled"]), [expired], TODAY)
     assert [v.loc for v in found] == [("sourcing_claims", 0), ("sourcing_claims", 1)]
     assert "holds no fairmined" in found[0].msg
     assert "expired on 2025-01-31" in found[1].msg
@@ -631,10 +633,12 @@ def test_ring_sizes_apply_only_to_rings() -> None:
 
 
 def test_the_engraving_price_is_in_the_listing_currency() -> None:
-    listing = draft(options={
-        "ring_size_mm": {"min": "50", "max": "50"},
-        "engraving": {"max_chars": 12, "price_delta": {"amount": 500, "currency": "EUR"}},
-    })
+    listing = draft(
+        options={
+            "ring_size_mm": {"min": "50", "max": "50"},
+            "engraving": {"max_chars": 12, "price_delta": {"amount": 500, "currency": "EUR"}},
+        }
+    )
     [violation] = violations_of(listing)
     assert violation.code == "currency_mismatch"
     assert violation.loc == ("options", "engraving", "price_delta", "currency")
@@ -658,16 +662,18 @@ def test_all_violations_are_reported_together() -> None:
         sourcing_claims=["fairtrade"],
         options=None,
     )
-    assert sorted(codes(violations_of(listing))) == sorted([
-        "price_required",
-        "images_required",
-        "lead_time_required",
-        "fineness_not_legal",
-        "hallmark_required",
-        "misleading_stone_description",
-        "claim_not_held",
-        "ring_size_required",
-    ])
+    assert sorted(codes(violations_of(listing))) == sorted(
+        [
+            "price_required",
+            "images_required",
+            "lead_time_required",
+            "fineness_not_legal",
+            "hallmark_required",
+            "misleading_stone_description",
+            "claim_not_held",
+            "ring_size_required",
+        ]
+    )
 
 
 # --- state machine --------------------------------------------------------------------------------
@@ -693,7 +699,9 @@ def test_publishing_a_valid_draft() -> None:
     assert (listing.published_at, listing.updated_at, listing.version) == (LATER, LATER, 2)
     [event] = listing.pull_events()
     assert (event.name, event.aggregate_version, event.listing_id) == (
-        ListingEventName.PUBLISHED, 2, LISTING_ID
+        ListingEventName.PUBLISHED,
+        2,
+        LISTING_ID,
     )
     assert event.data == {"previous_status": "draft"}
     assert listing.is_public
@@ -703,12 +711,8 @@ def test_publishing_an_invalid_draft_reports_every_rule_and_changes_nothing() ->
     listing = new_listing(title=None, images=[], sourcing_claims=["fairmined"])
     with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
-    assert {v.code for v in error.value.errors} == {
-        "title_required", "images_required", "claim_not_held"
-    }
-    assert (listing.status, listing.version, listing.pending_events) == (
-        ListingStatus.DRAFT, 1, []
-    )
+    assert {v.code for v in error.value.errors} == {"title_required", "images_required", "claim_not_held"}
+    assert (listing.status, listing.version, listing.pending_events) == (ListingStatus.DRAFT, 1, [])
 
 
 def test_publishing_checks_the_makers_claims() -> None:
@@ -817,9 +821,7 @@ def test_edits_record_what_changed() -> None:
 
 def test_a_price_change_also_records_price_changed() -> None:
     listing = published()
-    listing.edit(
-        ListingPatch.model_validate({"price": {"amount": 15000}}), now=LATER, maker_claims=[]
-    )
+    listing.edit(ListingPatch.model_validate({"price": {"amount": 15000}}), now=LATER, maker_claims=[])
     updated, price_changed = listing.pull_events()
     assert (updated.name, price_changed.name) == ("updated", "price_changed")
     assert price_changed.data == {
@@ -840,7 +842,8 @@ def test_patches_replace_only_the_fields_sent_and_null_clears() -> None:
     listing = new_listing()
     listing.edit(
         ListingPatch.model_validate({"description": None, "style_tags": []}),
-        now=LATER, maker_claims=[],
+        now=LATER,
+        maker_claims=[],
     )
     assert listing.fields.description is None
     assert listing.fields.style_tags == []
@@ -861,11 +864,10 @@ def test_a_public_listing_must_stay_publishable() -> None:
             ListingPatch.model_validate(
                 {"hallmark": {"status": "not_applicable"}, "title": "A real diamond"}
             ),
-            now=LATER, maker_claims=[],
+            now=LATER,
+            maker_claims=[],
         )
-    assert {v.code for v in error.value.errors} == {
-        "hallmark_required", "hallmark_status_mismatch"
-    }
+    assert {v.code for v in error.value.errors} == {"hallmark_required", "hallmark_status_mismatch"}
     assert (listing.fields, listing.version, listing.pending_events) == (before, 2, [])
 
 
@@ -881,7 +883,8 @@ def test_production_kind_may_change_in_a_draft() -> None:
         ListingPatch.model_validate(
             {"production": {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}}}
         ),
-        now=LATER, maker_claims=[],
+        now=LATER,
+        maker_claims=[],
     )
     assert listing.stock is None
     assert listing.availability is Availability.MADE_TO_ORDER
@@ -893,7 +896,8 @@ def test_production_kind_is_locked_while_public(state: str) -> None:
     with pytest.raises(StateConflict) as error:
         listing.edit(
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
-            now=LATER, maker_claims=[],
+            now=LATER,
+            maker_claims=[],
         )
     assert error.value.code == "production_kind_locked"
     assert_conflict(error, state)
@@ -906,7 +910,8 @@ def test_production_kind_is_locked_once_stock_is_reserved() -> None:
     with pytest.raises(StateConflict) as error:
         listing.edit(
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
-            now=LATER, maker_claims=[],
+            now=LATER,
+            maker_claims=[],
         )
     assert error.value.code == "production_kind_locked"
 
@@ -925,7 +930,9 @@ def test_reserve_commit_and_release_move_units_between_counters() -> None:
 def test_reserve_never_oversells() -> None:
     result = reserve_stock(StockCounters(available=2), 3)
     assert (result.ok, result.refusal, result.counters) == (
-        False, ReserveRefusal.OUT_OF_STOCK, StockCounters(available=2)
+        False,
+        ReserveRefusal.OUT_OF_STOCK,
+        StockCounters(available=2),
     )
 
 
@@ -981,7 +988,8 @@ def test_restocking_a_sold_out_listing_publishes_it_again() -> None:
     listing = listing_in("sold_out")
     listing.edit(
         ListingPatch.model_validate({"production": {"kind": "ready_to_ship", "stock": 4}}),
-        now=LATER, maker_claims=[],
+        now=LATER,
+        maker_claims=[],
     )
     assert listing.status is ListingStatus.PUBLISHED
     assert listing.stock == StockCounters(4, 0, 1)
@@ -992,7 +1000,8 @@ def test_setting_stock_to_zero_sells_out_a_published_listing() -> None:
     listing = published()
     listing.edit(
         ListingPatch.model_validate({"production": {"kind": "ready_to_ship", "stock": 0}}),
-        now=LATER, maker_claims=[],
+        now=LATER,
+        maker_claims=[],
     )
     assert listing.status is ListingStatus.SOLD_OUT
     assert event_names(listing) == ["updated", "sold_out"]
@@ -1029,7 +1038,8 @@ def test_one_of_a_kind_sells_once_and_cannot_be_restocked() -> None:
     assert listing.status is ListingStatus.SOLD_OUT
     listing.edit(
         ListingPatch.model_validate({"production": {"kind": "one_of_a_kind", "stock": 1}}),
-        now=LATER, maker_claims=[],
+        now=LATER,
+        maker_claims=[],
     )
     assert listing.status is ListingStatus.SOLD_OUT
     assert listing.stock == StockCounters(0, 0, 1)
@@ -1042,15 +1052,11 @@ def test_a_reserved_one_of_a_kind_piece_cannot_be_republished() -> None:
     listing.pause(now=NOW)
     with pytest.raises(RulesViolated) as error:
         listing.publish(now=LATER, maker_claims=[])
-    assert [(v.code, v.loc) for v in error.value.errors] == [
-        ("stock_required", ("production", "stock"))
-    ]
+    assert [(v.code, v.loc) for v in error.value.errors] == [("stock_required", ("production", "stock"))]
 
 
 def test_made_to_order_is_unlimited() -> None:
-    listing = published(
-        production={"kind": "made_to_order", "lead_time_days": {"min": 7, "max": 14}}
-    )
+    listing = published(production={"kind": "made_to_order", "lead_time_days": {"min": 7, "max": 14}})
     for _ in range(50):
         assert listing.reserve(10, now=NOW).ok
     listing.commit_reservation(10, now=NOW)
@@ -1121,8 +1127,17 @@ def test_precious_metal_listings_carry_the_dealers_notice() -> None:
     found = disclosures(draft(), [], TODAY)
     assert found[0].code == "dealers_notice"
     assert found[0].text == DEALERS_NOTICE_TEXT
-    for phrase in ("Hallmarking Act 1973", "sponsor's mark", "fineness", "Assay Office",
-                   "7.78 g", "leopard's head", "anchor", "rose", "castle"):
+    for phrase in (
+        "Hallmarking Act 1973",
+        "sponsor's mark",
+        "fineness",
+        "Assay Office",
+        "7.78 g",
+        "leopard's head",
+        "anchor",
+        "rose",
+        "castle",
+    ):
         assert phrase in DEALERS_NOTICE_TEXT
 
 
@@ -1131,10 +1146,12 @@ def test_non_precious_listings_carry_no_hallmark_disclosures() -> None:
 
 
 def test_hallmark_details_are_disclosed() -> None:
-    listing = draft(metals=[
-        {"metal": "silver", "fineness": 925, "weight_g": "9"},
-        {"metal": "gold", "fineness": 750, "weight_g": "0.3"},
-    ])
+    listing = draft(
+        metals=[
+            {"metal": "silver", "fineness": 925, "weight_g": "9"},
+            {"metal": "gold", "fineness": 750, "weight_g": "0.3"},
+        ]
+    )
     hallmark = next(d for d in disclosures(listing, [], TODAY) if d.code == "hallmark")
     assert hallmark.text == (
         "Hallmarked at the Sheffield Assay Office; sponsor's mark ADS; "
@@ -1149,13 +1166,15 @@ def test_an_exempt_piece_says_why_it_is_not_hallmarked() -> None:
 
 
 def test_stone_disclosures() -> None:
-    listing = draft(stones=[
-        LAB_DIAMOND,
-        CZ,
-        NATURAL_SAPPHIRE,
-        {"type": "emerald", "origin": "natural", "treatments": ["fracture_filling", "coating"]},
-        {"type": "diamond", "origin": "natural"},
-    ])
+    listing = draft(
+        stones=[
+            LAB_DIAMOND,
+            CZ,
+            NATURAL_SAPPHIRE,
+            {"type": "emerald", "origin": "natural", "treatments": ["fracture_filling", "coating"]},
+            {"type": "diamond", "origin": "natural"},
+        ]
+    )
     found = [(d.code, d.text) for d in disclosures(listing, [], TODAY) if "stone" in d.code]
     assert found == [
         ("lab_grown_stone", "Laboratory-grown diamond (1 stone, 0.50 ct total)."),
@@ -1216,7 +1235,7 @@ def test_the_table_spans_about_38_to_76_mm_and_is_monotonic() -> None:
     assert RING_SIZES[0].uk == "A" and RING_SIZES[-1].uk == "Z+6"
     assert Decimal("37") < RING_SIZE_MIN_MM <= Decimal("38")
     assert Decimal("76") <= RING_SIZE_MAX_MM < Decimal("77")
-    for smaller, larger in zip(RING_SIZES, RING_SIZES[1:]):
+    for smaller, larger in itertools.pairwise(RING_SIZES):
         assert smaller.mm < larger.mm
         assert smaller.us < larger.us
 
@@ -1240,8 +1259,15 @@ def test_us_quarter_sizes_round_trip(us: float) -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("N½", "N½"), ("n 1/2", "N½"), ("N1/2", "N½"), ("N.5", "N½"), ("z+1", "Z+1"),
-     ("Z+2 1/2", "Z+2½"), (" a ", "A")],
+    [
+        ("N½", "N½"),
+        ("n 1/2", "N½"),
+        ("N1/2", "N½"),
+        ("N.5", "N½"),
+        ("z+1", "Z+1"),
+        ("Z+2 1/2", "Z+2½"),
+        (" a ", "A"),
+    ],
 )
 def test_uk_labels_are_read_leniently(label: str, expected: str) -> None:
     assert mm_for_uk(label) == mm_for_uk(expected)

@@ -34,16 +34,22 @@ OTHER_MAKER = UUID("00000000-0000-4000-8000-00000000000c")
 ORDER = UUID("00000000-0000-4000-8000-0000000000aa")
 
 
-def listing(production: dict[str, Any], *, maker: UUID = MAKER, publish: bool = True,
-            price: int = 12500) -> Listing:
-    fields = ListingDraft.model_validate({
-        "title": "Sterling silver signet ring", "description": "Cast in recycled silver.",
-        "category": "ring", "price": {"amount": price}, "production": production,
-        "metals": [{"metal": "silver", "fineness": 925, "weight_g": "9.5"}],
-        "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
-        "options": {"ring_size_mm": {"min": 50, "max": 60}},
-        "images": ["https://images.example.com/ring.jpg"],
-    })
+def listing(
+    production: dict[str, Any], *, maker: UUID = MAKER, publish: bool = True, price: int = 12500
+) -> Listing:
+    fields = ListingDraft.model_validate(
+        {
+            "title": "Sterling silver signet ring",
+            "description": "Cast in recycled silver.",
+            "category": "ring",
+            "price": {"amount": price},
+            "production": production,
+            "metals": [{"metal": "silver", "fineness": 925, "weight_g": "9.5"}],
+            "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
+            "options": {"ring_size_mm": {"min": 50, "max": 60}},
+            "images": ["https://images.example.com/ring.jpg"],
+        }
+    )
     item = Listing.create(listing_id=uuid4(), maker_id=maker, fields=fields, now=NOW)
     if publish:
         item.publish(now=NOW, maker_claims=[])
@@ -55,10 +61,12 @@ def line(item: Listing, quantity: int = 1, price: int = 12500, currency: str = "
     return OrderLine(uuid4(), item.id, quantity, price, currency)
 
 
-def reserve(lines: list[OrderLine], listings: list[Listing],
-            approved: tuple[UUID, ...] = (MAKER, OTHER_MAKER)) -> tuple[Reservation, dict]:
-    return reserve_order(ORDER, lines, {item.id: item for item in listings}, approved,
-                         now=NOW, expires_at=EXPIRES)
+def reserve(
+    lines: list[OrderLine], listings: list[Listing], approved: tuple[UUID, ...] = (MAKER, OTHER_MAKER)
+) -> tuple[Reservation, dict]:
+    return reserve_order(
+        ORDER, lines, {item.id: item for item in listings}, approved, now=NOW, expires_at=EXPIRES
+    )
 
 
 def test_every_line_is_reserved_at_the_listings_price() -> None:
@@ -69,8 +77,13 @@ def test_every_line_is_reserved_at_the_listings_price() -> None:
     reservation, failures = reserve(lines, [rings, unique, bespoke])
     assert failures == {}
     assert (reservation.status, reservation.expires_at) == (ReservationStatus.HELD, EXPIRES)
-    assert [(l.maker_id, l.quantity, l.held, l.unit_price.amount) for l in reservation.lines] == [
-        (MAKER, 2, 2, 12500), (OTHER_MAKER, 1, 1, 90000), (MAKER, 4, 4, 12500)]
+    assert [
+        (line.maker_id, line.quantity, line.held, line.unit_price.amount) for line in reservation.lines
+    ] == [
+        (MAKER, 2, 2, 12500),
+        (OTHER_MAKER, 1, 1, 90000),
+        (MAKER, 4, 4, 12500),
+    ]
     assert rings.stock == StockCounters(1, 2, 0)
     assert unique.stock == StockCounters(0, 1, 0)
     assert bespoke.stock is None
@@ -82,13 +95,19 @@ def test_one_failing_line_reserves_nothing_and_each_failure_has_its_reason() -> 
     paused.pause(now=NOW)
     suspended = listing({"kind": "ready_to_ship", "stock": 3}, maker=OTHER_MAKER)
     cheap = listing({"kind": "ready_to_ship", "stock": 3})
-    lines = [line(rings, 2), line(rings, 2), line(paused), line(suspended),
-             OrderLine(uuid4(), uuid4(), 1, 100, "GBP"), line(cheap, 1, 9900),
-             line(cheap, 1, 12500, "EUR")]
+    lines = [
+        line(rings, 2),
+        line(rings, 2),
+        line(paused),
+        line(suspended),
+        OrderLine(uuid4(), uuid4(), 1, 100, "GBP"),
+        line(cheap, 1, 9900),
+        line(cheap, 1, 12500, "EUR"),
+    ]
     before = [(item.stock, item.version) for item in (rings, paused, suspended, cheap)]
     reservation, failures = reserve(lines, [rings, paused, suspended, cheap], approved=(MAKER,))
     assert reservation.status is ReservationStatus.FAILED and reservation.lines == []
-    assert [failures.get(l.line_id) for l in lines] == [
+    assert [failures.get(line.line_id) for line in lines] == [
         None,  # fine on its own...
         ReservationFailure.OUT_OF_STOCK,  # ...but the order wants 4 of 3
         ReservationFailure.NOT_AVAILABLE,  # paused
@@ -110,11 +129,13 @@ def test_a_sold_out_listing_is_out_of_stock() -> None:
 
 
 def held(*quantities: int) -> tuple[Reservation, list[Listing]]:
-    listings = [listing({"kind": "ready_to_ship", "stock": 5},
-                        maker=MAKER if i % 2 == 0 else OTHER_MAKER)
-                for i in range(len(quantities))]
+    listings = [
+        listing({"kind": "ready_to_ship", "stock": 5}, maker=MAKER if i % 2 == 0 else OTHER_MAKER)
+        for i in range(len(quantities))
+    ]
     reservation, failures = reserve(
-        [line(item, quantity) for item, quantity in zip(listings, quantities)], listings)
+        [line(item, quantity) for item, quantity in zip(listings, quantities, strict=False)], listings
+    )
     assert not failures
     return reservation, listings
 
@@ -126,8 +147,10 @@ def settle(listings: list[Listing], moves: list[StockMove]) -> None:
 def test_confirmation_sells_the_held_units_once() -> None:
     reservation, listings = held(2, 1)
     moves = reservation.commit(now=NOW)
-    assert moves == [StockMove(listings[0].id, MoveKind.COMMIT, 2),
-                     StockMove(listings[1].id, MoveKind.COMMIT, 1)]
+    assert moves == [
+        StockMove(listings[0].id, MoveKind.COMMIT, 2),
+        StockMove(listings[1].id, MoveKind.COMMIT, 1),
+    ]
     settle(listings, moves)
     assert [item.stock for item in listings] == [StockCounters(3, 0, 2), StockCounters(4, 0, 1)]
     assert reservation.commit(now=NOW) == []  # a duplicate confirmation
@@ -163,15 +186,17 @@ def test_cancelling_a_confirmed_order_without_lines_returns_every_unit() -> None
     settle(listings, reservation.commit(now=NOW))
     settle(listings, reservation.cancel(release_stock=True, lines=[], now=NOW))
     assert [item.stock for item in listings] == [StockCounters(5, 0, 0), StockCounters(5, 0, 0)]
-    assert all(l.released == l.quantity for l in reservation.lines)
+    assert all(line.released == line.quantity for line in reservation.lines)
 
 
 def test_a_declining_maker_returns_only_their_units_and_only_once() -> None:
     reservation, listings = held(2, 1, 3)  # makers: MAKER, OTHER_MAKER, MAKER
     settle(listings, reservation.commit(now=NOW))
     moves = reservation.decline_maker(MAKER, lines=[], now=NOW)
-    assert moves == [StockMove(listings[0].id, MoveKind.RETURN, 2),
-                     StockMove(listings[2].id, MoveKind.RETURN, 3)]
+    assert moves == [
+        StockMove(listings[0].id, MoveKind.RETURN, 2),
+        StockMove(listings[2].id, MoveKind.RETURN, 3),
+    ]
     assert reservation.decline_maker(MAKER, lines=[], now=NOW) == []
     # Lines named for another maker's listing are not this maker's to return.
     assert reservation.decline_maker(

@@ -36,57 +36,123 @@ MAKER = UUID("00000000-0000-4000-8000-00000000000b")
 
 
 def maker(status: str = "approved", claims: list[dict] | None = None) -> MakerRecord:
-    return MakerRecord(MAKER, uuid4(), 3, status, "maker", "Maker", claims or [], None, True,
-                       False, False, NOW)
+    return MakerRecord(
+        MAKER, uuid4(), 3, status, "maker", "Maker", claims or [], None, True, False, False, NOW
+    )
 
 
 def listing(**fields: object) -> Listing:
-    item = Listing.create(listing_id=uuid4(), maker_id=MAKER, now=NOW, fields=ListingDraft.model_validate({
-        "title": "Heated sapphire ring", "description": "Hammered by hand.", "category": "ring",
-        "occasions": ["Wedding"], "style_tags": ["art deco"], "techniques": ["stone setting"],
-        "price": {"amount": 45000}, "production": {"kind": "one_of_a_kind"},
-        "metals": [{"metal": "gold", "fineness": 750, "colour": "rose", "weight_g": "4"},
-                   {"metal": "silver", "fineness": 925, "weight_g": "1", "recycled": True}],
-        "hallmark": {"status": "hallmarked", "sponsor_mark": "AB", "assay_office": "london"},
-        "stones": [{"type": "Sapphire", "origin": "natural", "treatments": ["heating"]},
-                   {"type": "cubic zirconia", "origin": "lab_grown"}],
-        "sourcing_claims": ["fairmined", "fairtrade"],
-        "options": {"ring_size_mm": {"min": 50, "max": 56}},
-        "images": ["https://images.example.com/a.jpg"], **fields}))
-    item.publish(now=NOW, maker_claims=[MakerClaim(scheme="fairmined", evidenced=True),
-                                        MakerClaim(scheme="fairtrade", evidenced=True)])
+    item = Listing.create(
+        listing_id=uuid4(),
+        maker_id=MAKER,
+        now=NOW,
+        fields=ListingDraft.model_validate(
+            {
+                "title": "Heated sapphire ring",
+                "description": "Hammered by hand.",
+                "category": "ring",
+                "occasions": ["Wedding"],
+                "style_tags": ["art deco"],
+                "techniques": ["stone setting"],
+                "price": {"amount": 45000},
+                "production": {"kind": "one_of_a_kind"},
+                "metals": [
+                    {"metal": "gold", "fineness": 750, "colour": "rose", "weight_g": "4"},
+                    {"metal": "silver", "fineness": 925, "weight_g": "1", "recycled": True},
+                ],
+                "hallmark": {"status": "hallmarked", "sponsor_mark": "AB", "assay_office": "london"},
+                "stones": [
+                    {"type": "Sapphire", "origin": "natural", "treatments": ["heating"]},
+                    {"type": "cubic zirconia", "origin": "lab_grown"},
+                ],
+                "sourcing_claims": ["fairmined", "fairtrade"],
+                "options": {"ring_size_mm": {"min": 50, "max": 56}},
+                "images": ["https://images.example.com/a.jpg"],
+                **fields,
+            }
+        ),
+    )
+    item.publish(
+        now=NOW,
+        maker_claims=[
+            MakerClaim(scheme="fairmined", evidenced=True),
+            MakerClaim(scheme="fairtrade", evidenced=True),
+        ],
+    )
     return item
 
 
 def test_the_search_row_holds_every_filter_value_and_the_weighted_text() -> None:
     item = listing()
-    row = search_row(item, maker(claims=[{"scheme": "fairmined", "scope": "metal",
-                                          "evidenced": False, "expires_on": None}]), date(2025, 6, 2))
-    assert row.terms == sorted([
-        f"maker:{MAKER}", "category:ring", "production:one_of_a_kind",
-        "metal:gold", "fineness:750", "metal_fineness:gold:750",
-        "metal:silver", "fineness:925", "metal_fineness:silver:925",
-        "stone:sapphire", "stone_origin:natural", "stone_type_origin:sapphire:natural",
-        "stone:cubic zirconia", "stone_origin:lab_grown",
-        "stone_type_origin:cubic zirconia:lab_grown",
-        "sourcing:fairmined",  # the maker no longer holds fairtrade: not found by it
-        "occasion:wedding",
-    ])
+    row = search_row(
+        item,
+        maker(claims=[{"scheme": "fairmined", "scope": "metal", "evidenced": False, "expires_on": None}]),
+        date(2025, 6, 2),
+    )
+    assert row.terms == sorted(
+        [
+            f"maker:{MAKER}",
+            "category:ring",
+            "production:one_of_a_kind",
+            "metal:gold",
+            "fineness:750",
+            "metal_fineness:gold:750",
+            "metal:silver",
+            "fineness:925",
+            "metal_fineness:silver:925",
+            "stone:sapphire",
+            "stone_origin:natural",
+            "stone_type_origin:sapphire:natural",
+            "stone:cubic zirconia",
+            "stone_origin:lab_grown",
+            "stone_type_origin:cubic zirconia:lab_grown",
+            "sourcing:fairmined",  # the maker no longer holds fairtrade: not found by it
+            "occasion:wedding",
+        ]
+    )
     assert (row.visible, row.price_amount, row.published_at) == (True, 45000, NOW)
     assert row.category == "ring"
     assert row.title == "Heated sapphire ring"
     assert row.attributes.split() == [
-        "stone", "setting", "art", "deco", "ring", "gold", "rose", "18ct", "silver", "sterling",
-        "recycled", "sapphire", "natural", "cubic", "zirconia", "lab-grown"]
+        "stone",
+        "setting",
+        "art",
+        "deco",
+        "ring",
+        "gold",
+        "rose",
+        "18ct",
+        "silver",
+        "sterling",
+        "recycled",
+        "sapphire",
+        "natural",
+        "cubic",
+        "zirconia",
+        "lab-grown",
+    ]
     assert row.description == "Hammered by hand."
-    assert row.facet_bits == facet_bits([
-        "category:ring", "production:one_of_a_kind", "metal:gold", "metal:silver",
-        "stone_origin:natural", "stone_origin:lab_grown", "sourcing:fairmined"])
+    assert row.facet_bits == facet_bits(
+        [
+            "category:ring",
+            "production:one_of_a_kind",
+            "metal:gold",
+            "metal:silver",
+            "stone_origin:natural",
+            "stone_origin:lab_grown",
+            "sourcing:fairmined",
+        ]
+    )
 
 
 def test_every_facet_value_has_its_own_bit_in_a_bigint() -> None:
-    values = {"category": Category, "metal": MetalType, "stone_origin": StoneOrigin,
-              "production": ProductionKind, "sourcing": SourcingScheme}
+    values = {
+        "category": Category,
+        "metal": MetalType,
+        "stone_origin": StoneOrigin,
+        "production": ProductionKind,
+        "sourcing": SourcingScheme,
+    }
     assert set(values) == set(FACETS)
     assert set(FACET_TERMS) == {f"{facet}:{v}" for facet, enum in values.items() for v in enum}
     assert len(FACET_TERMS) == len(set(FACET_TERMS)) <= 63  # a positive bigint
@@ -100,19 +166,28 @@ def test_a_suspended_makers_listing_is_not_visible() -> None:
     assert not search_row(listing(), maker("suspended"), date(2025, 6, 2)).visible
 
 
-@pytest.mark.parametrize(("filters", "terms"), [
-    (Filters(), []),
-    (Filters(metal="gold"), ["metal:gold"]),
-    (Filters(fineness=750), ["fineness:750"]),
-    (Filters(metal="gold", fineness=750), ["metal_fineness:gold:750"]),
-    (Filters(stone=" Cubic  Zirconia "), ["stone:cubic zirconia"]),
-    (Filters(stone_origin="natural"), ["stone_origin:natural"]),
-    (Filters(stone="sapphire", stone_origin="natural"), ["stone_type_origin:sapphire:natural"]),
-    (Filters(category="ring", production="made_to_order", sourcing="fairmined",
-             occasion="Wedding", maker_id=MAKER),
-     ["production:made_to_order", "sourcing:fairmined", f"maker:{MAKER}",
-      "occasion:wedding"]),
-])
+@pytest.mark.parametrize(
+    ("filters", "terms"),
+    [
+        (Filters(), []),
+        (Filters(metal="gold"), ["metal:gold"]),
+        (Filters(fineness=750), ["fineness:750"]),
+        (Filters(metal="gold", fineness=750), ["metal_fineness:gold:750"]),
+        (Filters(stone=" Cubic  Zirconia "), ["stone:cubic zirconia"]),
+        (Filters(stone_origin="natural"), ["stone_origin:natural"]),
+        (Filters(stone="sapphire", stone_origin="natural"), ["stone_type_origin:sapphire:natural"]),
+        (
+            Filters(
+                category="ring",
+                production="made_to_order",
+                sourcing="fairmined",
+                occasion="Wedding",
+                maker_id=MAKER,
+            ),
+            ["production:made_to_order", "sourcing:fairmined", f"maker:{MAKER}", "occasion:wedding"],
+        ),
+    ],
+)
 def test_filters_become_the_terms_a_row_must_hold(filters: Filters, terms: list[str]) -> None:
     assert filters.terms() == terms
 
@@ -120,18 +195,25 @@ def test_filters_become_the_terms_a_row_must_hold(filters: Filters, terms: list[
 @pytest.mark.parametrize("sort", list(Sort))
 def test_cursors_round_trip(sort: Sort) -> None:
     key = {Sort.NEWEST: NOW, Sort.PRICE_ASC: 4500, Sort.PRICE_DESC: 4500, Sort.RELEVANCE: NOW}[sort]
-    position = _Position(key, uuid4(), 2 if sort is Sort.RELEVANCE else 1,
-                         (NOW, uuid4()) if sort is Sort.RELEVANCE else None,
-                         0.25 if sort is Sort.RELEVANCE else 0.0)
+    position = _Position(
+        key,
+        uuid4(),
+        2 if sort is Sort.RELEVANCE else 1,
+        (NOW, uuid4()) if sort is Sort.RELEVANCE else None,
+        0.25 if sort is Sort.RELEVANCE else 0.0,
+    )
     assert decode_position(position.encode(sort), sort) == position
 
 
-@pytest.mark.parametrize("cursor", [
-    encode_cursor(["price_asc", 100, str(uuid4())]),  # another sort's
-    encode_cursor(["newest", "2025-06-02T09:00:00", str(uuid4())]),  # a naive time
-    encode_cursor(["newest", NOW.isoformat(), "not-a-uuid"]),
-    encode_cursor(["newest", NOW.isoformat()]),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        encode_cursor(["price_asc", 100, str(uuid4())]),  # another sort's
+        encode_cursor(["newest", "2025-06-02T09:00:00", str(uuid4())]),  # a naive time
+        encode_cursor(["newest", NOW.isoformat(), "not-a-uuid"]),
+        encode_cursor(["newest", NOW.isoformat()]),
+    ],
+)
 def test_bad_cursors_are_400(cursor: str) -> None:
     with pytest.raises(ProblemError) as error:
         decode_position(cursor, Sort.NEWEST)

@@ -42,7 +42,7 @@ def parse_marketplace(argv: list[str]) -> argparse.Namespace:
         return cli.build_parser().parse_args(argv)
     original = argparse.ArgumentParser.parse_args
 
-    def capture(self, args=None, namespace=None):  # noqa: ANN001
+    def capture(self, args=None, namespace=None):
         raise _Parsed(original(self, args, namespace))
 
     with mock.patch.object(argparse.ArgumentParser, "parse_args", capture):
@@ -59,8 +59,9 @@ def assert_marketplace_command(command: list[str] | str, where: str) -> argparse
     try:
         return parse_marketplace(argv[1:])
     except SystemExit as exit_:
-        raise AssertionError(f"{where}: `{shlex.join(argv)}` is not a valid marketplace "
-                             f"command (argparse exit {exit_.code})") from None
+        raise AssertionError(
+            f"{where}: `{shlex.join(argv)}` is not a valid marketplace command (argparse exit {exit_.code})"
+        ) from None
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,11 @@ def compose() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def image_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The compose services that run the marketplace's own image."""
-    found = {name: spec for name, spec in compose["services"].items()
-             if "build" in spec or str(spec.get("image", "")).startswith("marketplace")}
+    found = {
+        name: spec
+        for name, spec in compose["services"].items()
+        if "build" in spec or str(spec.get("image", "")).startswith("marketplace")
+    }
     assert found, "no service of docker-compose.yml runs the marketplace image"
     return found
 
@@ -123,10 +127,12 @@ def test_every_command_is_a_real_marketplace_command(image_services) -> None:
         args = assert_marketplace_command(spec["command"], f"compose service {name}")
         if args.command == "run":
             assert name == args.service or name.startswith(args.service + "-"), (
-                f"compose service {name} runs {args.service}")
+                f"compose service {name} runs {args.service}"
+            )
             run_services.add(args.service)
     assert run_services == IMAGE_SERVICES_RUN, (
-        f"docker-compose.yml runs {sorted(run_services)}; the CLI knows {sorted(IMAGE_SERVICES_RUN)}")
+        f"docker-compose.yml runs {sorted(run_services)}; the CLI knows {sorted(IMAGE_SERVICES_RUN)}"
+    )
     migrate = parse_marketplace(list(image_services["migrate"]["command"])[1:])
     assert migrate.command == "migrate"
 
@@ -137,7 +143,8 @@ def test_every_environment_variable_is_a_known_setting(image_services) -> None:
         unknown = sorted(set(environment(spec)) - known)
         assert not unknown, (
             f"compose service {name} sets {unknown}, which no settings class declares and no "
-            f"code reads (known: {sorted(known)})")
+            f"code reads (known: {sorted(known)})"
+        )
 
 
 def test_port_variables_match_the_healthchecked_service(image_services) -> None:
@@ -174,7 +181,8 @@ def test_depends_on_targets_exist_with_sensible_conditions(compose, image_servic
     for name, spec in services.items():
         if not spec.get("profiles"):
             assert not optional & set(spec.get("depends_on") or {}), (
-                f"{name} depends on a service that only runs under a profile")
+                f"{name} depends on a service that only runs under a profile"
+            )
 
 
 def test_gateway_is_published_and_secrets_exist(compose, image_services) -> None:
@@ -188,7 +196,8 @@ def test_gateway_is_published_and_secrets_exist(compose, image_services) -> None
         for var, value in environment(spec).items():
             if var.endswith("_FILE") and value.startswith("/run/secrets/"):
                 assert value.removeprefix("/run/secrets/") in (spec.get("secrets") or []), (
-                    f"{name}: {var} points at a secret the service does not mount")
+                    f"{name}: {var} points at a secret the service does not mount"
+                )
     for secret in declared.values():
         path = Path(secret["file"])
         assert path.parts[0] == ".dev", f"secret files live in the git-ignored .dev/, not {path}"
@@ -247,7 +256,7 @@ def test_dockerignore_keeps_keys_and_venvs_out() -> None:
 
 
 class _Health(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.send_response(200 if self.path == "/health/live" else 503)
         self.end_headers()
 
@@ -268,8 +277,12 @@ def test_container_healthcheck_probes_the_service_port(monkeypatch) -> None:
     finally:
         server.shutdown()
         server.server_close()
-    assert healthcheck.service_from_command(
-        ["/sbin/docker-init", "--", "marketplace", "run", "orders", "--role", "all"]) == "orders"
+    assert (
+        healthcheck.service_from_command(
+            ["/sbin/docker-init", "--", "marketplace", "run", "orders", "--role", "all"]
+        )
+        == "orders"
+    )
     assert healthcheck.service_from_command(["marketplace", "migrate"]) is None
 
 
@@ -291,8 +304,13 @@ def test_makefile_has_the_documented_targets() -> None:
     targets = set(re.findall(r"^([a-z][a-z-]*):", text, re.MULTILINE))
     for target in ("install", "up", "test", "reliability", "bench", "migrate", "seed", "asyncapi"):
         assert target in targets, f"Makefile has no {target} target"
-    result = subprocess.run(["make", "-n", "-C", str(ROOT), "test"], capture_output=True,
-                            text=True, check=True, env={**os.environ, "MAKEFLAGS": ""})
+    result = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), "test"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "MAKEFLAGS": ""},
+    )
     assert "marketplace preflight" in result.stdout
     assert "pytest" in result.stdout
 
@@ -308,7 +326,8 @@ def _lock(name: str) -> dict[str, str]:
         if requirement.startswith("#"):
             continue
         assert re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", requirement), (
-            f"not an exact pin: {requirement}")
+            f"not an exact pin: {requirement}"
+        )
         assert "--hash=sha256:" in entry, f"{requirement} has no hash in {name}.lock"
         package, version = requirement.split("==")
         key = re.sub(r"[-_.]+", "-", package).lower()
@@ -323,12 +342,21 @@ def test_locks_pin_every_direct_dependency_with_hashes() -> None:
     for requirement in pyproject["project"]["dependencies"]:
         name = re.split(r"[\[<>=!~; ]", requirement, maxsplit=1)[0]
         assert re.sub(r"[-_.]+", "-", name).lower() in runtime, f"{name} is not in runtime.lock"
-    for tool in ("pytest", "pytest-asyncio", "pytest-timeout", "pytest-xdist", "hypothesis",
-                 "setuptools", "ruff", "mypy"):
+    for tool in (
+        "pytest",
+        "pytest-asyncio",
+        "pytest-timeout",
+        "pytest-xdist",
+        "hypothesis",
+        "setuptools",
+        "ruff",
+        "mypy",
+    ):
         assert tool in dev, f"{tool} is not in dev.lock"
         assert tool not in runtime, f"{tool} is a development tool, yet in runtime.lock"
-    disagreeing = {name: (runtime[name], dev[name]) for name in runtime.keys() & dev.keys()
-                   if runtime[name] != dev[name]}
+    disagreeing = {
+        name: (runtime[name], dev[name]) for name in runtime.keys() & dev.keys() if runtime[name] != dev[name]
+    }
     assert not disagreeing, f"runtime.lock and dev.lock pin different versions: {disagreeing}"
 
 

@@ -28,8 +28,20 @@ def test_emails_are_compared_trimmed_and_lower_cased() -> None:
     assert valid_email("Ada@Example.com") == "ada@example.com"
 
 
-@pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "ada@example", "a da@x.com",
-                                   "ada@@example.com", "ada@example.com.", "a" * 250 + "@x.com"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "",
+        "ada",
+        "ada@",
+        "@example.com",
+        "ada@example",
+        "a da@x.com",
+        "ada@@example.com",
+        "ada@example.com.",
+        "a" * 250 + "@x.com",
+    ],
+)
 def test_what_cannot_be_an_email_is_refused(email: str) -> None:
     with pytest.raises(ValueError):
         valid_email(email)
@@ -129,15 +141,22 @@ def test_cors_allows_the_configured_origins_only() -> None:
 
 
 def test_hop_by_hop_headers_stay_on_their_hop() -> None:
-    headers = CIMultiDict([
-        ("Connection", "keep-alive, X-Secret-Hop"), ("Keep-Alive", "timeout=5"),
-        ("X-Secret-Hop", "1"), ("TE", "trailers"), ("Transfer-Encoding", "chunked"),
-        ("Upgrade", "h2c"), ("Proxy-Authorization", "Basic eA=="),
-        ("Authorization", "Bearer t"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
-    ])
+    headers = CIMultiDict(
+        [
+            ("Connection", "keep-alive, X-Secret-Hop"),
+            ("Keep-Alive", "timeout=5"),
+            ("X-Secret-Hop", "1"),
+            ("TE", "trailers"),
+            ("Transfer-Encoding", "chunked"),
+            ("Upgrade", "h2c"),
+            ("Proxy-Authorization", "Basic eA=="),
+            ("Authorization", "Bearer t"),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+        ]
+    )
     kept = end_to_end(headers)
-    assert list(kept.items()) == [
-        ("Authorization", "Bearer t"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
+    assert list(kept.items()) == [("Authorization", "Bearer t"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")]
 
 
 @pytest.mark.parametrize(
@@ -161,9 +180,14 @@ def test_every_api_path_has_one_owner(path: str, service: str | None) -> None:
 
 
 def _doc(paths: dict, schemas: dict) -> dict:
-    return {"openapi": "3.1.0", "paths": paths,
-            "components": {"schemas": schemas,
-                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}}}
+    return {
+        "openapi": "3.1.0",
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
 
 
 def test_the_merged_document_keeps_each_services_api_paths_and_their_schemas() -> None:
@@ -171,21 +195,32 @@ def test_the_merged_document_keeps_each_services_api_paths_and_their_schemas() -
     ref = {"$ref": "#/components/schemas/Money"}
     gateway = _doc({"/api/v1/auth/token": {"post": {}}}, {"Problem": problem})
     catalogue = _doc(
-        {"/api/v1/listings": {"get": {"responses": {"200": {"content": {"application/json": {
-            "schema": ref}}}}}},
-         "/api/v1/orders": {"get": {}},  # not catalogue's to publish
-         "/internal/thing": {"get": {}}},
-        {"Problem": problem, "Money": {"type": "object", "properties": {"amount": {}}}})
+        {
+            "/api/v1/listings": {
+                "get": {"responses": {"200": {"content": {"application/json": {"schema": ref}}}}}
+            },
+            "/api/v1/orders": {"get": {}},  # not catalogue's to publish
+            "/internal/thing": {"get": {}},
+        },
+        {"Problem": problem, "Money": {"type": "object", "properties": {"amount": {}}}},
+    )
     orders = _doc(
-        {"/api/v1/orders": {"get": {"responses": {"200": {"content": {"application/json": {
-            "schema": ref}}}}}}},
-        {"Problem": problem, "Money": {"type": "object", "properties": {"minor": {}}}})
-    merged = merge_documents("API", {"gateway": gateway, "catalogue": catalogue,
-                                     "orders": orders, "makers": None})
+        {
+            "/api/v1/orders": {
+                "get": {"responses": {"200": {"content": {"application/json": {"schema": ref}}}}}
+            }
+        },
+        {"Problem": problem, "Money": {"type": "object", "properties": {"minor": {}}}},
+    )
+    merged = merge_documents(
+        "API", {"gateway": gateway, "catalogue": catalogue, "orders": orders, "makers": None}
+    )
     assert set(merged["paths"]) == {"/api/v1/auth/token", "/api/v1/listings", "/api/v1/orders"}
     assert merged["paths"]["/api/v1/orders"]["get"] == orders["paths"]["/api/v1/orders"]["get"] | {
-        "responses": {"200": {"content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/OrdersMoney"}}}}}}
+        "responses": {
+            "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/OrdersMoney"}}}}
+        }
+    }
     listing_schema = merged["paths"]["/api/v1/listings"]["get"]["responses"]["200"]
     assert listing_schema["content"]["application/json"]["schema"] == ref
     assert set(merged["components"]["schemas"]) == {"Problem", "Money", "OrdersMoney"}
@@ -204,8 +239,7 @@ def test_cors_origins_are_read_as_a_list_or_json(monkeypatch: pytest.MonkeyPatch
     assert GatewaySettings().cors_origins == ["https://a.example"]
 
 
-def test_the_signing_key_comes_from_a_file_or_inline(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path) -> None:
+def test_the_signing_key_comes_from_a_file_or_inline(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     private_pem, _ = generate_keypair()
     monkeypatch.delenv("GATEWAY_JWT_PRIVATE_KEY_FILE", raising=False)
     with pytest.raises(RuntimeError, match="GATEWAY_JWT_PRIVATE_KEY"):

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -58,8 +58,11 @@ def of_kind(documents, kind: str) -> dict[str, dict[str, Any]]:
 
 def pod_specs(documents) -> dict[str, dict[str, Any]]:
     """Pod templates of Deployments and Jobs, by workload name."""
-    return {doc["metadata"]["name"]: doc["spec"]["template"]["spec"]
-            for _, doc in documents if doc["kind"] in ("Deployment", "Job")}
+    return {
+        doc["metadata"]["name"]: doc["spec"]["template"]["spec"]
+        for _, doc in documents
+        if doc["kind"] in ("Deployment", "Job")
+    }
 
 
 def run_args(container: dict[str, Any]):
@@ -73,8 +76,9 @@ def run_args(container: dict[str, Any]):
 
 
 def test_manifests_are_what_the_generator_writes() -> None:
-    result = subprocess.run([sys.executable, str(K8S / "generate.py"), "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(K8S / "generate.py"), "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -89,14 +93,17 @@ def test_kustomization_lists_every_manifest() -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_every_document_is_a_valid_kubernetes_object(documents, version: str) -> None:
     assert kubernetes_validate is not None, (
-        "kubernetes-validate is not installed: it is pinned in requirements/dev.lock (make install)")
+        "kubernetes-validate is not installed: it is pinned in requirements/dev.lock (make install)"
+    )
     errors = []
     for filename, doc in documents:
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as error:
-            errors.append(f"{filename} {doc['kind']}/{doc['metadata']['name']}: "
-                          f"{'.'.join(map(str, error.path))}: {error.message}")
+            errors.append(
+                f"{filename} {doc['kind']}/{doc['metadata']['name']}: "
+                f"{'.'.join(map(str, error.path))}: {error.message}"
+            )
         except kubernetes_validate.SchemaNotFoundError as error:
             errors.append(f"{filename}: {error.message}")
     assert not errors, "\n".join(errors)
@@ -131,7 +138,9 @@ def test_each_service_runs_api_and_worker_apart_and_a_relay_where_it_publishes(d
 
 def test_relays_keep_a_standby_and_are_not_autoscaled(documents) -> None:
     deployments = of_kind(documents, "Deployment")
-    autoscaled = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(documents, "HorizontalPodAutoscaler").values()}
+    autoscaled = {
+        h["spec"]["scaleTargetRef"]["name"] for h in of_kind(documents, "HorizontalPodAutoscaler").values()
+    }
     relays = [name for name in deployments if name.endswith("-relay")]
     assert relays
     for name in relays:
@@ -180,7 +189,8 @@ def test_probes_hit_the_health_endpoints_on_the_service_port(documents) -> None:
             assert container["startupProbe"]["httpGet"]["path"] == "/health/live"
             assert container["resources"]["requests"]["cpu"], f"{name}: the HPA needs a CPU request"
             assert spec["terminationGracePeriodSeconds"] > 30, (
-                f"{name}: the runtime's shutdown takes up to 30 s")
+                f"{name}: the runtime's shutdown takes up to 30 s"
+            )
             assert spec["securityContext"]["runAsNonRoot"] is True
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
@@ -217,8 +227,11 @@ def test_services_select_api_pods_and_the_gateway_reaches_them(documents) -> Non
     deployments = of_kind(documents, "Deployment")
     services = of_kind(documents, "Service")
     for name, svc in services.items():
-        targets = [d for d in deployments.values()
-                   if _selects(svc["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])]
+        targets = [
+            d
+            for d in deployments.values()
+            if _selects(svc["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
         assert len(targets) == 1, f"Service {name} selects {len(targets)} Deployments"
         assert targets[0]["metadata"]["name"].endswith("-api"), f"Service {name} must front an API"
         container = targets[0]["spec"]["template"]["spec"]["containers"][0]
@@ -237,21 +250,36 @@ def test_autoscalers_and_disruption_budgets_target_what_exists(documents) -> Non
     deployments = of_kind(documents, "Deployment")
     hpas = of_kind(documents, "HorizontalPodAutoscaler")
     assert {h["spec"]["scaleTargetRef"]["name"] for h in hpas.values()} >= {
-        f"{s}-api" for s in cli.SERVICE_NAMES}
+        f"{s}-api" for s in cli.SERVICE_NAMES
+    }
     for name, hpa in hpas.items():
         target = hpa["spec"]["scaleTargetRef"]
         assert target["kind"] == "Deployment" and target["name"] in deployments, name
-        assert hpa["spec"]["minReplicas"] <= deployments[target["name"]]["spec"]["replicas"] \
-            <= hpa["spec"]["maxReplicas"], name
+        assert (
+            hpa["spec"]["minReplicas"]
+            <= deployments[target["name"]]["spec"]["replicas"]
+            <= hpa["spec"]["maxReplicas"]
+        ), name
     pdbs = of_kind(documents, "PodDisruptionBudget")
     assert pdbs
     for name, pdb in pdbs.items():
-        selected = [d for d in deployments.values() if _selects(
-            pdb["spec"]["selector"]["matchLabels"], d["spec"]["template"]["metadata"]["labels"])]
+        selected = [
+            d
+            for d in deployments.values()
+            if _selects(pdb["spec"]["selector"]["matchLabels"], d["spec"]["template"]["metadata"]["labels"])
+        ]
         assert len(selected) == 1, name
-        floor = min(selected[0]["spec"]["replicas"],
-                    next((h["spec"]["minReplicas"] for h in hpas.values()
-                          if h["spec"]["scaleTargetRef"]["name"] == name), 10**6))
+        floor = min(
+            selected[0]["spec"]["replicas"],
+            next(
+                (
+                    h["spec"]["minReplicas"]
+                    for h in hpas.values()
+                    if h["spec"]["scaleTargetRef"]["name"] == name
+                ),
+                10**6,
+            ),
+        )
         assert pdb["spec"]["minAvailable"] < floor, f"{name}: the budget would block every drain"
 
 
@@ -275,13 +303,15 @@ def test_quorum_queue_policies_match_the_queues_the_runtime_declares(documents) 
     policies = {p["name"]: p for p in _definitions(documents)["policies"]}
     namespace = of_kind(documents, "ConfigMap")["marketplace-config"]["data"]["MARKET_NAMESPACE"]
     consuming = [name for name in cli.SERVICE_NAMES if cli.definition(name).uses_bus]
-    settings = [cli.definition(name).settings_cls.model_construct(namespace=namespace)
-                for name in consuming]
+    settings = [cli.definition(name).settings_cls.model_construct(namespace=namespace) for name in consuming]
     assert isinstance(settings[0], ServiceSettings)
 
     def applied(queue: str, kind: str) -> list[str]:
-        matching = [p for p in policies.values()
-                    if re.search(p["pattern"], queue) and p["apply-to"] in (kind, "queues", "all")]
+        matching = [
+            p
+            for p in policies.values()
+            if re.search(p["pattern"], queue) and p["apply-to"] in (kind, "queues", "all")
+        ]
         return [p["name"] for p in matching]
 
     for s in settings:
@@ -299,9 +329,9 @@ def test_quorum_queue_policies_match_the_queues_the_runtime_declares(documents) 
 
 
 class _PolicyApi(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[str, dict[str, Any], str]] = []
+    received: ClassVar[list[tuple[str, dict[str, Any], str]]] = []
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append((self.path, body, self.headers["Authorization"]))
         self.send_response(201)
@@ -315,7 +345,9 @@ def test_the_policy_job_puts_every_policy_through_the_management_api(documents, 
     job = of_kind(documents, "Job")["rabbitmq-policies"]["spec"]["template"]["spec"]
     container = job["containers"][0]
     definitions = tmp_path / "definitions.json"
-    definitions.write_text(of_kind(documents, "ConfigMap")["rabbitmq-definitions"]["data"]["definitions.json"])
+    definitions.write_text(
+        of_kind(documents, "ConfigMap")["rabbitmq-definitions"]["data"]["definitions.json"]
+    )
     mount = container["volumeMounts"][0]
     assert job["volumes"][0]["configMap"]["name"] == "rabbitmq-definitions"
     assert mount["mountPath"] == "/etc/rabbitmq-definitions"
@@ -324,18 +356,25 @@ def test_the_policy_job_puts_every_policy_through_the_management_api(documents, 
     thread.start()
     _PolicyApi.received = []
     try:
-        env = {**os.environ, "RABBITMQ_API": f"http://127.0.0.1:{server.server_address[1]}",
-               "RABBITMQ_USER": "admin", "RABBITMQ_PASSWORD": "pw", "DEFINITIONS": str(definitions)}
+        env = {
+            **os.environ,
+            "RABBITMQ_API": f"http://127.0.0.1:{server.server_address[1]}",
+            "RABBITMQ_USER": "admin",
+            "RABBITMQ_PASSWORD": "pw",
+            "DEFINITIONS": str(definitions),
+        }
         command = container["command"]
         assert command[:2] == ["python", "-c"]
-        subprocess.run([sys.executable, "-c", command[2]], env=env, check=True, timeout=30,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", command[2]], env=env, check=True, timeout=30, capture_output=True
+        )
     finally:
         server.shutdown()
         server.server_close()
     policies = _definitions(documents)["policies"]
     assert [path for path, _, _ in _PolicyApi.received] == [
-        f"/api/policies/%2F/{p['name']}" for p in policies]
-    for (_, body, auth), policy in zip(_PolicyApi.received, policies):
+        f"/api/policies/%2F/{p['name']}" for p in policies
+    ]
+    for (_, body, auth), policy in zip(_PolicyApi.received, policies, strict=False):
         assert body == {k: policy[k] for k in ("pattern", "apply-to", "priority", "definition")}
         assert auth.startswith("Basic ")

@@ -118,17 +118,24 @@ ALLOWED = {
     (MakerStatus.DRAFT, "submit"): (MakerStatus.SUBMITTED, "submitted", OWNER, None),
     (MakerStatus.CHANGES_REQUESTED, "submit"): (MakerStatus.SUBMITTED, "submitted", OWNER, None),
     (MakerStatus.SUBMITTED, "approve"): (MakerStatus.APPROVED, "approved", OPERATOR, None),
-    (MakerStatus.SUBMITTED, "reject"): (
-        MakerStatus.REJECTED, "rejected", OPERATOR, "Not handmade"
-    ),
+    (MakerStatus.SUBMITTED, "reject"): (MakerStatus.REJECTED, "rejected", OPERATOR, "Not handmade"),
     (MakerStatus.SUBMITTED, "request_changes"): (
-        MakerStatus.CHANGES_REQUESTED, "changes_requested", OPERATOR, "More photos"
+        MakerStatus.CHANGES_REQUESTED,
+        "changes_requested",
+        OPERATOR,
+        "More photos",
     ),
     (MakerStatus.APPROVED, "suspend"): (
-        MakerStatus.SUSPENDED, "suspended", OPERATOR, "Counterfeit hallmarks reported"
+        MakerStatus.SUSPENDED,
+        "suspended",
+        OPERATOR,
+        "Counterfeit hallmarks reported",
     ),
     (MakerStatus.SUSPENDED, "reinstate"): (
-        MakerStatus.APPROVED, "reinstated", OPERATOR, "Investigation closed"
+        MakerStatus.APPROVED,
+        "reinstated",
+        OPERATOR,
+        "Investigation closed",
     ),
 }
 EDITABLE = {MakerStatus.DRAFT, MakerStatus.CHANGES_REQUESTED}
@@ -149,18 +156,23 @@ def test_create_starts_a_draft_with_its_history_and_a_created_event() -> None:
     assert maker.created_at == maker.updated_at == CREATED
     [entry] = maker.history
     assert (entry.from_status, entry.to_status, entry.at, entry.by) == (
-        None, MakerStatus.DRAFT, CREATED, OWNER
+        None,
+        MakerStatus.DRAFT,
+        CREATED,
+        OWNER,
     )
     [event] = maker.pull_events()
     assert (event.name, event.maker_id, event.user_id, event.status, event.version) == (
-        "created", maker.id, OWNER, MakerStatus.DRAFT, 1
+        "created",
+        maker.id,
+        OWNER,
+        MakerStatus.DRAFT,
+        1,
     )
 
 
 def test_create_needs_only_a_handle_and_a_display_name() -> None:
-    maker = Maker.create(
-        OWNER, MakerProfile(handle="new-maker", display_name="New Maker"), CREATED
-    )
+    maker = Maker.create(OWNER, MakerProfile(handle="new-maker", display_name="New Maker"), CREATED)
     assert maker.profile.portfolio_urls == []
     assert maker.profile.hallmarking is None
     assert maker.profile.terms_accepted is False
@@ -180,11 +192,20 @@ def test_allowed_transition(start: MakerStatus, action: str) -> None:
     assert maker.history[:-1] == history_before
     entry = maker.history[-1]
     assert (entry.from_status, entry.to_status, entry.at, entry.by, entry.note) == (
-        start, to_status, LATER, by, note
+        start,
+        to_status,
+        LATER,
+        by,
+        note,
     )
     [event] = maker.pull_events()
     assert (event.name, event.status, event.version, event.by, event.at, event.note) == (
-        event_name, to_status, maker.version, by, LATER, note
+        event_name,
+        to_status,
+        maker.version,
+        by,
+        LATER,
+        note,
     )
 
 
@@ -201,18 +222,17 @@ def test_edit_is_allowed_in_draft_and_changes_requested(start: MakerStatus) -> N
     assert maker.version == version_before + 1
     [event] = maker.pull_events()
     assert (event.name, event.status, event.version, event.by) == (
-        "profile_updated", start, maker.version, OWNER
+        "profile_updated",
+        start,
+        maker.version,
+        OWNER,
     )
 
 
 @pytest.mark.parametrize(("start", "action"), REFUSED)
-def test_refused_transition_is_a_conflict_naming_the_state(
-    start: MakerStatus, action: str
-) -> None:
+def test_refused_transition_is_a_conflict_naming_the_state(start: MakerStatus, action: str) -> None:
     maker = maker_in(start)
-    profile_before, history_before, version_before = (
-        maker.profile, list(maker.history), maker.version
-    )
+    profile_before, history_before, version_before = (maker.profile, list(maker.history), maker.version)
 
     with pytest.raises(StateConflict) as raised:
         ACTIONS[action](maker)
@@ -324,16 +344,12 @@ def test_joined_at_is_the_first_approval_and_survives_suspension() -> None:
 
 
 def test_only_an_approved_maker_is_public() -> None:
-    assert {status for status in MakerStatus if maker_in(status).is_public} == {
-        MakerStatus.APPROVED
-    }
+    assert {status for status in MakerStatus if maker_in(status).is_public} == {MakerStatus.APPROVED}
 
 
 def test_changes_requested_can_be_edited_and_resubmitted() -> None:
     maker = maker_in(MakerStatus.CHANGES_REQUESTED)
-    maker.edit(
-        MakerProfilePatch(portfolio_urls=["https://example.com/close-ups"]), OWNER, LATER
-    )
+    maker.edit(MakerProfilePatch(portfolio_urls=["https://example.com/close-ups"]), OWNER, LATER)
     maker.submit(OWNER, LATER)
     assert maker.status == MakerStatus.SUBMITTED
     assert [e.name for e in maker.pull_events()] == ["profile_updated", "submitted"]
@@ -469,9 +485,7 @@ def test_each_blocking_item_alone_blocks_submission(item: str) -> None:
         maker.submit(OWNER, LATER)
 
     assert raised.value.code == f"checklist_{item}"
-    assert [(v.loc, v.code) for v in raised.value.errors] == [
-        (("checklist", item), f"checklist_{item}")
-    ]
+    assert [(v.loc, v.code) for v in raised.value.errors] == [(("checklist", item), f"checklist_{item}")]
     assert maker.status == MakerStatus.DRAFT
     assert maker.pending_events == []
 
@@ -518,9 +532,7 @@ def test_approval_is_refused_while_a_blocking_item_is_unmet(item: str) -> None:
     )
     with pytest.raises(RulesViolated) as raised:
         maker.review("approve", None, OPERATOR, LATER)
-    assert [(v.loc, v.code) for v in raised.value.errors] == [
-        (("checklist", item), f"checklist_{item}")
-    ]
+    assert [(v.loc, v.code) for v in raised.value.errors] == [(("checklist", item), f"checklist_{item}")]
     assert maker.status == MakerStatus.SUBMITTED
 
     maker.review("request_changes", "Please complete your checklist", OPERATOR, LATER)
@@ -579,12 +591,10 @@ def test_claim_is_evidenced_only_with_a_certificate_or_evidence(
 
 @pytest.mark.parametrize(
     ("expires_on", "shown"),
-    [(None, True), (TODAY + timedelta(days=1), True), (TODAY, True),
-     (TODAY - timedelta(days=1), False)],
+    [(None, True), (TODAY + timedelta(days=1), True), (TODAY, True), (TODAY - timedelta(days=1), False)],
 )
 def test_claim_expiry_boundary(expires_on: date | None, shown: bool) -> None:
-    claim = SourcingClaim(scheme="rjc_coc", scope="metal", certificate_id="RJC-1",
-                          expires_on=expires_on)
+    claim = SourcingClaim(scheme="rjc_coc", scope="metal", certificate_id="RJC-1", expires_on=expires_on)
     assert claim.is_expired(TODAY) is not shown
 
     maker = draft(sourcing_claims=[claim])
@@ -620,8 +630,13 @@ def test_public_view_shows_only_public_fields() -> None:
         "location": {"country": "GB", "region": "South Yorkshire"},
         "techniques": ["lost-wax casting", "stone setting"],
         "sourcing_claims": [
-            {"scheme": "fairtrade", "scope": "metal", "expires_on": None,
-             "evidenced": True, "status": "evidenced"}
+            {
+                "scheme": "fairtrade",
+                "scope": "metal",
+                "expires_on": None,
+                "evidenced": True,
+                "status": "evidenced",
+            }
         ],
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
         "joined_at": "2025-06-02T09:00:00Z",
@@ -646,7 +661,11 @@ def test_owner_view_is_the_whole_record() -> None:
     assert view["joined_at"] is None
     assert {"item": "terms_accepted", "status": "met", "blocking": True} in view["checklist"]
     assert view["history"][0] == {
-        "from": None, "to": "draft", "at": "2025-06-01T09:00:00Z", "by": str(OWNER), "note": None
+        "from": None,
+        "to": "draft",
+        "at": "2025-06-01T09:00:00Z",
+        "by": str(OWNER),
+        "note": None,
     }
     assert view["history"][-1] == {
         "from": "submitted",
@@ -660,8 +679,7 @@ def test_owner_view_is_the_whole_record() -> None:
 def test_catalogue_snapshot() -> None:
     maker = draft(
         sourcing_claims=[
-            {"scheme": "fairmined", "scope": "metal", "certificate_id": "FM-1",
-             "expires_on": "2026-01-01"},
+            {"scheme": "fairmined", "scope": "metal", "certificate_id": "FM-1", "expires_on": "2026-01-01"},
             {"scheme": "recycled", "scope": "metal", "evidence_url": "https://example.com/r"},
             {"scheme": "other", "scope": "stone"},
         ],
@@ -677,8 +695,7 @@ def test_catalogue_snapshot() -> None:
         "handle": "silver-and-stone",
         "display_name": "Silver & Stone",
         "sourcing_claims": [
-            {"scheme": "fairmined", "scope": "metal", "evidenced": True,
-             "expires_on": "2026-01-01"},
+            {"scheme": "fairmined", "scope": "metal", "evidenced": True, "expires_on": "2026-01-01"},
             {"scheme": "recycled", "scope": "metal", "evidenced": True, "expires_on": None},
             {"scheme": "other", "scope": "stone", "evidenced": False, "expires_on": None},
         ],
@@ -691,8 +708,7 @@ def test_catalogue_snapshot() -> None:
 
 def test_views_have_json_schemas_for_the_openapi_document() -> None:
     maker = draft()
-    for view in (maker.public_view(TODAY), maker.owner_view(TODAY),
-                 maker.catalogue_snapshot(TODAY)):
+    for view in (maker.public_view(TODAY), maker.owner_view(TODAY), maker.catalogue_snapshot(TODAY)):
         assert type(view).model_json_schema(mode="serialization")["type"] == "object"
 
 
@@ -760,8 +776,14 @@ def test_valid_country_codes(country: str) -> None:
 
 @pytest.mark.parametrize(
     ("country", "code"),
-    [("UK", "invalid_country"), ("XX", "invalid_country"), ("gb", "invalid_country"),
-     ("G", "string_too_short"), ("GBR", "string_too_long"), ("", "string_too_short")],
+    [
+        ("UK", "invalid_country"),
+        ("XX", "invalid_country"),
+        ("gb", "invalid_country"),
+        ("G", "string_too_short"),
+        ("GBR", "string_too_long"),
+        ("", "string_too_short"),
+    ],
 )
 def test_invalid_country_codes(country: str, code: str) -> None:
     with pytest.raises(ValidationError) as raised:
@@ -774,12 +796,18 @@ def test_invalid_country_codes(country: str, code: str) -> None:
     [
         (profile_data(status="approved"), ("status",)),
         (profile_data(location={"country": "GB", "city": "Leeds"}), ("location", "city")),
-        (profile_data(hallmarking={"sponsor_mark": "AB", "assay_office": "london", "x": 1}),
-         ("hallmarking", "x")),
-        (profile_data(production_partners=[{"name": "A", "role": "B", "email": "a@b"}]),
-         ("production_partners", 0, "email")),
-        (profile_data(sourcing_claims=[{"scheme": "recycled", "scope": "metal", "badge": True}]),
-         ("sourcing_claims", 0, "badge")),
+        (
+            profile_data(hallmarking={"sponsor_mark": "AB", "assay_office": "london", "x": 1}),
+            ("hallmarking", "x"),
+        ),
+        (
+            profile_data(production_partners=[{"name": "A", "role": "B", "email": "a@b"}]),
+            ("production_partners", 0, "email"),
+        ),
+        (
+            profile_data(sourcing_claims=[{"scheme": "recycled", "scope": "metal", "badge": True}]),
+            ("sourcing_claims", 0, "badge"),
+        ),
     ],
 )
 def test_unknown_fields_are_refused(data: dict[str, Any], loc: tuple[Any, ...]) -> None:
@@ -795,25 +823,39 @@ STRING_CAPS: list[tuple[str, Callable[[Any], dict[str, Any]], tuple[Any, ...], i
     ("display_name", lambda v: profile_data(display_name=v), ("display_name",), 80),
     ("legal_name", lambda v: profile_data(legal_name=v), ("legal_name",), 200),
     ("bio", lambda v: profile_data(bio=v), ("bio",), 5000),
-    ("region", lambda v: profile_data(location={"country": "GB", "region": v}),
-     ("location", "region"), 100),
+    ("region", lambda v: profile_data(location={"country": "GB", "region": v}), ("location", "region"), 100),
     ("technique", lambda v: profile_data(techniques=[v]), ("techniques", 0), 60),
-    ("partner name", lambda v: profile_data(production_partners=[{"name": v, "role": "r"}]),
-     ("production_partners", 0, "name"), 120),
-    ("partner role", lambda v: profile_data(production_partners=[{"name": "n", "role": v}]),
-     ("production_partners", 0, "role"), 120),
-    ("supplier", lambda v: profile_data(sourcing_claims=[claim_with(supplier=v)]),
-     ("sourcing_claims", 0, "supplier"), 200),
-    ("certificate_id", lambda v: profile_data(sourcing_claims=[claim_with(certificate_id=v)]),
-     ("sourcing_claims", 0, "certificate_id"), 100),
+    (
+        "partner name",
+        lambda v: profile_data(production_partners=[{"name": v, "role": "r"}]),
+        ("production_partners", 0, "name"),
+        120,
+    ),
+    (
+        "partner role",
+        lambda v: profile_data(production_partners=[{"name": "n", "role": v}]),
+        ("production_partners", 0, "role"),
+        120,
+    ),
+    (
+        "supplier",
+        lambda v: profile_data(sourcing_claims=[claim_with(supplier=v)]),
+        ("sourcing_claims", 0, "supplier"),
+        200,
+    ),
+    (
+        "certificate_id",
+        lambda v: profile_data(sourcing_claims=[claim_with(certificate_id=v)]),
+        ("sourcing_claims", 0, "certificate_id"),
+        100,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("build", "loc", "cap"), [c[1:] for c in STRING_CAPS],
-                         ids=[c[0] for c in STRING_CAPS])
-def test_string_length_caps(
-    build: Callable[[Any], dict[str, Any]], loc: tuple[Any, ...], cap: int
-) -> None:
+@pytest.mark.parametrize(
+    ("build", "loc", "cap"), [c[1:] for c in STRING_CAPS], ids=[c[0] for c in STRING_CAPS]
+)
+def test_string_length_caps(build: Callable[[Any], dict[str, Any]], loc: tuple[Any, ...], cap: int) -> None:
     MakerProfile.model_validate(build("x" * cap))
     assert refused(build("x" * (cap + 1))) == [(loc, "string_too_long")]
 
@@ -843,8 +885,7 @@ def test_list_size_caps(field: str, item: Any, cap: int) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("display_name", ""), ("display_name", "   "), ("techniques", [""]),
-     ("legal_name", " ")],
+    [("display_name", ""), ("display_name", "   "), ("techniques", [""]), ("legal_name", " ")],
 )
 def test_blank_strings_are_refused(field: str, value: Any) -> None:
     [(_, code)] = refused(profile_data(**{field: value}))
@@ -857,8 +898,12 @@ def test_strings_are_trimmed() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("display_name", "Silver\x00Stone"), ("display_name", "Two\nlines"),
-     ("techniques", ["a\x1bb"]), ("bio", "nul \x00 byte")],
+    [
+        ("display_name", "Silver\x00Stone"),
+        ("display_name", "Two\nlines"),
+        ("techniques", ["a\x1bb"]),
+        ("bio", "nul \x00 byte"),
+    ],
 )
 def test_control_characters_are_refused(field: str, value: Any) -> None:
     [(_, code)] = refused(profile_data(**{field: value}))
@@ -867,9 +912,7 @@ def test_control_characters_are_refused(field: str, value: Any) -> None:
 
 def test_lone_surrogates_are_refused() -> None:
     # UTF-8 cannot encode them, so the database would fail on them.
-    assert refused(profile_data(legal_name="lone \ud800 surrogate")) == [
-        (("legal_name",), "string_unicode")
-    ]
+    assert refused(profile_data(legal_name="lone \ud800 surrogate")) == [(("legal_name",), "string_unicode")]
     maker = maker_in(MakerStatus.APPROVED)
     with pytest.raises(RulesViolated) as raised:
         maker.suspend("lone \ud800 surrogate", OPERATOR, LATER)
@@ -890,9 +933,7 @@ def test_http_urls_are_kept_as_strings(url: str) -> None:
 
 
 def test_urls_are_normalised() -> None:
-    assert profile(portfolio_urls=["https://Example.COM"]).portfolio_urls == [
-        "https://example.com/"
-    ]
+    assert profile(portfolio_urls=["https://Example.COM"]).portfolio_urls == ["https://example.com/"]
 
 
 @pytest.mark.parametrize(
@@ -917,10 +958,11 @@ def test_attestations_must_be_real_booleans(value: Any) -> None:
     ("data", "loc"),
     [
         (profile_data(business_type="partnership"), ("business_type",)),
-        (profile_data(sourcing_claims=[claim_with(scheme="conflict_free")]),
-         ("sourcing_claims", 0, "scheme")),
-        (profile_data(sourcing_claims=[claim_with(scope="packaging")]),
-         ("sourcing_claims", 0, "scope")),
+        (
+            profile_data(sourcing_claims=[claim_with(scheme="conflict_free")]),
+            ("sourcing_claims", 0, "scheme"),
+        ),
+        (profile_data(sourcing_claims=[claim_with(scope="packaging")]), ("sourcing_claims", 0, "scope")),
     ],
 )
 def test_enumerations_are_closed(data: dict[str, Any], loc: tuple[Any, ...]) -> None:
@@ -928,9 +970,7 @@ def test_enumerations_are_closed(data: dict[str, Any], loc: tuple[Any, ...]) -> 
 
 
 def test_claim_expiry_is_a_date() -> None:
-    assert SourcingClaim.model_validate(claim_with(expires_on="2026-03-31")).expires_on == date(
-        2026, 3, 31
-    )
+    assert SourcingClaim.model_validate(claim_with(expires_on="2026-03-31")).expires_on == date(2026, 3, 31)
     with pytest.raises(ValidationError):
         SourcingClaim.model_validate(claim_with(expires_on="next year"))
 

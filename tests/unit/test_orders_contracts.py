@@ -28,8 +28,9 @@ from shared.money import Money
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 RATE = Decimal("0.15")
 CUSTOMER = uuid.uuid4()
-ADDRESS = ShippingAddress(name="Ada", line1="1 Hatton Garden", city="London", postcode="EC1N 8AA",
-                          country="GB")
+ADDRESS = ShippingAddress(
+    name="Ada", line1="1 Hatton Garden", city="London", postcode="EC1N 8AA", country="GB"
+)
 CHECKS = QualityChecks(finish_inspected=True)
 
 
@@ -37,15 +38,22 @@ def _order(*makers: uuid.UUID) -> Order:
     listings = {
         snapshot.listing_id: snapshot
         for snapshot in (
-            ListingSnapshot(listing_id=uuid.uuid4(), maker_id=maker, title="Band",
-                            price=Money(amount=5000, currency="GBP"), visible=True,
-                            production_kind=ProductionKind.READY_TO_SHIP, stock_available=3)
+            ListingSnapshot(
+                listing_id=uuid.uuid4(),
+                maker_id=maker,
+                title="Band",
+                price=Money(amount=5000, currency="GBP"),
+                visible=True,
+                production_kind=ProductionKind.READY_TO_SHIP,
+                stock_available=3,
+            )
             for maker in makers
         )
     }
     lines = price_lines([RequestedLine(listing_id, 1, LineOptions()) for listing_id in listings], listings)
-    order = Order.place(customer_id=CUSTOMER, lines=lines, shipping_address=ADDRESS,
-                        payment_token="tok_visa", now=NOW)
+    order = Order.place(
+        customer_id=CUSTOMER, lines=lines, shipping_address=ADDRESS, payment_token="tok_visa", now=NOW
+    )
     order.stock_reserved({}, now=NOW)
     order.payment_authorised("ref", commission_rate=RATE, now=NOW)
     return order
@@ -74,15 +82,26 @@ def _every_kind_of_event() -> list[DomainEvent]:
     maker = uuid.uuid4()
     for close in ("decline", "withdraw", "accept"):
         commission = Commission.request(
-            maker_id=maker, maker_accepts_commissions=True, customer_id=CUSTOMER, brief="A ring",
-            budget=Money(amount=1000, currency="GBP"), deadline=(NOW + timedelta(days=9)).date(), now=NOW)
+            maker_id=maker,
+            maker_accepts_commissions=True,
+            customer_id=CUSTOMER,
+            brief="A ring",
+            budget=Money(amount=1000, currency="GBP"),
+            deadline=(NOW + timedelta(days=9)).date(),
+            now=NOW,
+        )
         if close == "decline":
             commission.decline(by_maker_id=maker, reason="Busy", now=NOW)
         elif close == "withdraw":
             commission.withdraw(by_customer_id=CUSTOMER, now=NOW)
         else:
-            commission.quote_price(by_maker_id=maker, price=Money(amount=900, currency="GBP"),
-                                   lead_time_days=5, description="Gold", now=NOW)
+            commission.quote_price(
+                by_maker_id=maker,
+                price=Money(amount=900, currency="GBP"),
+                lead_time_days=5,
+                description="Gold",
+                now=NOW,
+            )
             commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
         events += commission.pending_events
     return events

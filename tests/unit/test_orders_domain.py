@@ -402,7 +402,10 @@ class TestPlacing:
         order.maker_orders[0].accept(now=NOW)
         events = order.collect_events()
         assert [event.type for event in events] == [
-            "orders.order.placed", "orders.order.confirmed", "orders.maker_order.accepted"]
+            "orders.order.placed",
+            "orders.order.confirmed",
+            "orders.maker_order.accepted",
+        ]
         for event in events:
             # Only JSON's own types: written to the outbox and read back, the data is unchanged.
             assert json.loads(json.dumps(event.data)) == event.data, event.type
@@ -794,7 +797,8 @@ class TestMakerOrder:
         assert maker_order.status is MakerOrderStatus.DISPATCHED
         assert maker_order.tracking == tracking
         assert maker_order.pending_events[-1].data["tracking"] == {
-            "carrier": "Royal Mail", "tracking_number": "RM123456789GB"
+            "carrier": "Royal Mail",
+            "tracking_number": "RM123456789GB",
         }
         assert not maker_order.dispatch(tracking, now=NOW)
         with pytest.raises(StateConflict):
@@ -905,10 +909,15 @@ class TestRefundAfterDelivery:
         order.maybe_complete(now=NOW)
         assert order.refund_delivered(maker_order.id, " Returned: scratched ", now=NOW)
         assert (maker_order.status, maker_order.refund_reason) == (
-            MakerOrderStatus.DELIVERED, "Returned: scratched")
+            MakerOrderStatus.DELIVERED,
+            "Returned: scratched",
+        )
         [refund] = order.refunds_due()
         assert (refund.amount, refund.reason, refund.maker_order_id) == (
-            gbp(6000), RefundReason.AFTER_DELIVERY, maker_order.id)
+            gbp(6000),
+            RefundReason.AFTER_DELIVERY,
+            maker_order.id,
+        )
         assert order.compensation_due
         refunded = maker_order.pending_events[-1]
         assert refunded.name == "refunded"
@@ -1010,8 +1019,13 @@ class TestCommission:
 
     @pytest.mark.parametrize(
         "overrides",
-        [{"brief": "x" * 4000}, {"ring_size_mm": Decimal("38")}, {"ring_size_mm": Decimal("76")},
-         {"ring_size_mm": None}, {"deadline": NOW.date() + timedelta(days=1)}],
+        [
+            {"brief": "x" * 4000},
+            {"ring_size_mm": Decimal("38")},
+            {"ring_size_mm": Decimal("76")},
+            {"ring_size_mm": None},
+            {"deadline": NOW.date() + timedelta(days=1)},
+        ],
     )
     def test_request_at_the_limits(self, overrides):
         assert commission_request(**overrides).status is CommissionStatus.REQUESTED
@@ -1032,11 +1046,17 @@ class TestCommission:
     def test_quote_rules(self):
         with pytest.raises(RulesViolated) as excinfo:
             commission_request().quote_price(
-                by_maker_id=MAKER_A, price=Money(amount=0, currency="EUR"), lead_time_days=0,
-                description="", now=NOW,
+                by_maker_id=MAKER_A,
+                price=Money(amount=0, currency="EUR"),
+                lead_time_days=0,
+                description="",
+                now=NOW,
             )
         assert codes(excinfo) == [
-            "price_invalid", "currency_mismatch", "lead_time_invalid", "description_required"
+            "price_invalid",
+            "currency_mismatch",
+            "lead_time_invalid",
+            "description_required",
         ]
 
     def test_only_the_maker_quotes(self):
@@ -1066,8 +1086,12 @@ class TestCommission:
         order_id = uuid.uuid4()
         commission.accept(by_customer_id=CUSTOMER, order_id=order_id, now=NOW)
         order = Order.place(
-            customer_id=CUSTOMER, lines=[commission.order_line()], shipping_address=ADDRESS,
-            payment_token="tok_visa", now=NOW, order_id=order_id,
+            customer_id=CUSTOMER,
+            lines=[commission.order_line()],
+            shipping_address=ADDRESS,
+            payment_token="tok_visa",
+            now=NOW,
+            order_id=order_id,
         )
         assert order.id == order_id
         assert order.awaiting_payment

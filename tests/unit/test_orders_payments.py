@@ -35,14 +35,16 @@ class ScriptedProvider:
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None: ...
 
 
-T, A, D = (AuthorisationOutcome.TRANSIENT_ERROR, AuthorisationOutcome.AUTHORISED,
-           AuthorisationOutcome.DECLINED)
+T, A, D = (
+    AuthorisationOutcome.TRANSIENT_ERROR,
+    AuthorisationOutcome.AUTHORISED,
+    AuthorisationOutcome.DECLINED,
+)
 
 
 async def test_transient_errors_are_retried_with_the_same_key() -> None:
     provider = ScriptedProvider(T, T, A)
-    result = await authorise_with_retries(provider, "tok_error", AMOUNT, "order-1", attempts=3,
-                                          backoff_s=0)
+    result = await authorise_with_retries(provider, "tok_error", AMOUNT, "order-1", attempts=3, backoff_s=0)
     assert (result.outcome, result.reference) == (A, "ref")
     assert provider.calls == [("tok_error", AMOUNT, "order-1")] * 3
 
@@ -72,20 +74,22 @@ async def test_backoff_doubles(monkeypatch: pytest.MonkeyPatch) -> None:
         slept.append(seconds)
 
     monkeypatch.setattr("services.orders.payments.asyncio.sleep", sleep)
-    await authorise_with_retries(ScriptedProvider(T, T, T, T), "t", AMOUNT, "k", attempts=4,
-                                 backoff_s=0.2)
+    await authorise_with_retries(ScriptedProvider(T, T, T, T), "t", AMOUNT, "k", attempts=4, backoff_s=0.2)
     assert slept == [0.2, 0.4, 0.8]
 
 
-@pytest.mark.parametrize(("token", "attempt", "expected"), [
-    ("tok_visa", 1, A),
-    ("tok_declined", 1, D),
-    ("tok_error", 1, T),
-    ("tok_error", 2, T),
-    ("tok_error", 3, A),
-    ("tok_unavailable", 9, T),
-    ("tok_unknown", 1, D),
-])
+@pytest.mark.parametrize(
+    ("token", "attempt", "expected"),
+    [
+        ("tok_visa", 1, A),
+        ("tok_declined", 1, D),
+        ("tok_error", 1, T),
+        ("tok_error", 2, T),
+        ("tok_error", 3, A),
+        ("tok_unavailable", 9, T),
+        ("tok_unknown", 1, D),
+    ],
+)
 def test_sandbox_tokens(token: str, attempt: int, expected: AuthorisationOutcome) -> None:
     assert _outcome(token, attempt) is expected
 

@@ -24,7 +24,8 @@ def test_readme_settings_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     assert replace_table(readme, render_table()) == readme, (
         "the settings table in README.md is stale: run `make settings-table` "
-        "(python -m scripts.settings_table --write README.md)")
+        "(python -m scripts.settings_table --write README.md)"
+    )
 
 
 def test_every_setting_is_described() -> None:
@@ -45,7 +46,8 @@ def test_direct_environment_reads_are_documented_and_current() -> None:
     undocumented = sorted(reads - declared - set(DIRECT))
     assert not undocumented, (
         f"{undocumented} are read from os.environ but not documented: make them settings "
-        f"fields or describe them in scripts/settings_table.py DIRECT")
+        f"fields or describe them in scripts/settings_table.py DIRECT"
+    )
     stale = sorted(set(DIRECT) - reads - declared)
     assert not stale, f"DIRECT in scripts/settings_table.py describes unread variables {stale}"
 
@@ -56,8 +58,6 @@ def test_env_names_follow_pydantic_settings_rules() -> None:
 
         plain: int = Field(1, description="x")
         aliased: int = Field(2, validation_alias="EXAMPLE_PORT", description="x")
-        either: int = Field(3, validation_alias=AliasChoices("ONE_NAME", "other_name"),
-                            description="x")
+        either: int = Field(3, validation_alias=AliasChoices("ONE_NAME", "other_name"), description="x")
 
-    assert set(class_env_names(Example)) == {"MARKET_PLAIN", "EXAMPLE_PORT", "ONE_NAME",
-                                             "OTHER_NAME"}
+    assert set(class_env_names(Example)) == {"MARKET_PLAIN", "EXAMPLE_PORT", "ONE_NAME", "OTHER_NAME"}

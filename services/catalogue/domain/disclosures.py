@@ -85,9 +85,7 @@ def _hallmark_disclosures(listing: ListingDraft) -> Iterable[Disclosure]:
             parts.append(f"Hallmarked at the {hallmark.assay_office.title()} Assay Office")
         if hallmark.sponsor_mark is not None:
             parts.append(f"sponsor's mark {hallmark.sponsor_mark}")
-        finenesses = ", ".join(
-            dict.fromkeys(_fineness_text(m) for m in precious if m.fineness is not None)
-        )
+        finenesses = ", ".join(dict.fromkeys(_fineness_text(m) for m in precious if m.fineness is not None))
         if finenesses:
             parts.append(f"fineness {finenesses}")
         yield Disclosure(code="hallmark", text="; ".join(parts) + ".")
@@ -112,14 +110,11 @@ def _stone_disclosures(listing: ListingDraft) -> Iterable[Disclosure]:
         elif stone.origin is StoneOrigin.IMITATION:
             yield Disclosure(
                 code="imitation_stone",
-                text=f"Imitation stone: {stone.type} ({_stone_quantity(stone)}), not a natural "
-                "gemstone.",
+                text=f"Imitation stone: {stone.type} ({_stone_quantity(stone)}), not a natural gemstone.",
             )
         if stone.treatments:
             treatments = ", ".join(_TREATMENT_NAMES[t] for t in stone.treatments)
-            yield Disclosure(
-                code="stone_treatment", text=f"The {stone.type} has been treated: {treatments}."
-            )
+            yield Disclosure(code="stone_treatment", text=f"The {stone.type} has been treated: {treatments}.")
 
 
 def shown_sourcing_claims(
@@ -136,13 +131,10 @@ def shown_sourcing_claims(
 
 def evidenced_schemes(maker_claims: Sequence[MakerClaim], today: date) -> list[SourcingScheme]:
     """The schemes a maker holds today with evidence: the only ones shown as badges."""
-    return sorted(scheme for scheme, evidenced in current_claims(maker_claims, today).items()
-                  if evidenced)
+    return sorted(scheme for scheme, evidenced in current_claims(maker_claims, today).items() if evidenced)
 
 
-def disclosures(
-    listing: ListingDraft, maker_claims: Sequence[MakerClaim], today: date
-) -> list[Disclosure]:
+def disclosures(listing: ListingDraft, maker_claims: Sequence[MakerClaim], today: date) -> list[Disclosure]:
     """What the listing page must tell a customer.
 
     Codes: dealers_notice, hallmark, hallmark_exempt, lab_grown_stone, imitation_stone,
@@ -151,11 +143,9 @@ def disclosures(
     claim_disclosures = [
         Disclosure(
             code="self_declared_claim",
-            text=f"{_SCHEME_NAMES[claim.scheme]}: self-declared by the maker, not independently "
-            "evidenced.",
+            text=f"{_SCHEME_NAMES[claim.scheme]}: self-declared by the maker, not independently evidenced.",
         )
         for claim in shown_sourcing_claims(listing, maker_claims, today)
         if claim.basis == "self_declared"
     ]
     return [*_hallmark_disclosures(listing), *_stone_disclosures(listing), *claim_disclosures]
-

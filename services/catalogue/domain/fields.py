@@ -58,24 +58,33 @@ def _positive_and_capped(price: Money) -> Money:
         error_type = "less_than_equal"
     else:
         return price
-    raise ValidationError.from_exception_data("Price", [InitErrorDetails(
-        type=error_type, loc=("amount",), input=price.amount, ctx=bound,
-    )])
+    raise ValidationError.from_exception_data(
+        "Price",
+        [
+            InitErrorDetails(
+                type=error_type,
+                loc=("amount",),
+                input=price.amount,
+                ctx=bound,
+            )
+        ],
+    )
 
 
 def _price_json_schema() -> dict[str, Any]:
     """Money's schema with a price's bounds, so the API document says what is accepted."""
     schema = Money.model_json_schema()
-    amount = {key: value for key, value in schema["properties"]["amount"].items()
-              if key not in ("minimum", "maximum")}
+    amount = {
+        key: value
+        for key, value in schema["properties"]["amount"].items()
+        if key not in ("minimum", "maximum")
+    }
     schema["properties"]["amount"] = {**amount, "exclusiveMinimum": 0, "maximum": MAX_AMOUNT_MINOR}
     return {**schema, "title": "Price"}
 
 
 # A listing's price (and an option's surcharge): the marketplace's Money, positive and capped.
-Price = Annotated[
-    Money, AfterValidator(_positive_and_capped), WithJsonSchema(_price_json_schema())
-]
+Price = Annotated[Money, AfterValidator(_positive_and_capped), WithJsonSchema(_price_json_schema())]
 
 
 class Stone(ValueObject):
@@ -130,11 +139,14 @@ class EngravingOption(ValueObject):
 class Options(ValueObject):
     ring_size_mm: RingSizeRange | None = None
     engraving: EngravingOption | None = None
-    chain_lengths_cm: Annotated[
-        list[ChainLengthCm],
-        Field(max_length=MAX_CHAIN_LENGTHS),
-        AfterValidator(sorted_without_duplicates),
-    ] | None = None
+    chain_lengths_cm: (
+        Annotated[
+            list[ChainLengthCm],
+            Field(max_length=MAX_CHAIN_LENGTHS),
+            AfterValidator(sorted_without_duplicates),
+        ]
+        | None
+    ) = None
 
 
 Occasions = Annotated[list[Tag], Field(max_length=MAX_OCCASIONS), AfterValidator(without_duplicates)]
@@ -171,8 +183,7 @@ class ListingDraft(_ListingFields):
     def contains_natural_diamond(self) -> bool:
         """Whether an order for it must carry the System of Warranties statement."""
         return any(
-            stone.origin is StoneOrigin.NATURAL and DIAMOND_WORD.search(stone.type)
-            for stone in self.stones
+            stone.origin is StoneOrigin.NATURAL and DIAMOND_WORD.search(stone.type) for stone in self.stones
         )
 
 

@@ -110,8 +110,9 @@ def _hallmark_violations(metals: Sequence[Metal], hallmark: Hallmark | None) -> 
     if not has_precious:
         if hallmark is not None and hallmark.status is not HallmarkStatus.NOT_APPLICABLE:
             yield Violation(
-                status_loc, f"No precious metal is described, so the status cannot be "
-                f"{hallmark.status}", "hallmark_status_mismatch",
+                status_loc,
+                f"No precious metal is described, so the status cannot be {hallmark.status}",
+                "hallmark_status_mismatch",
             )
         return
 
@@ -119,12 +120,14 @@ def _hallmark_violations(metals: Sequence[Metal], hallmark: Hallmark | None) -> 
     if hallmark is not None and hallmark.status is HallmarkStatus.HALLMARKED:
         if hallmark.sponsor_mark is None:
             yield Violation(
-                ("hallmark", "sponsor_mark"), "A hallmark needs the sponsor's mark (2-5 letters)",
+                ("hallmark", "sponsor_mark"),
+                "A hallmark needs the sponsor's mark (2-5 letters)",
                 "hallmark_required",
             )
         if hallmark.assay_office is None:
             yield Violation(
-                ("hallmark", "assay_office"), "A hallmark needs the assay office that struck it",
+                ("hallmark", "assay_office"),
+                "A hallmark needs the assay office that struck it",
                 "hallmark_required",
             )
         return
@@ -139,12 +142,13 @@ def _hallmark_violations(metals: Sequence[Metal], hallmark: Hallmark | None) -> 
         )
     if hallmark is None and not over_exemption:
         yield Violation(
-            ("hallmark",), "A precious-metal piece must state its hallmark status "
-            "(hallmarked or exempt_under_weight)", "hallmark_status_mismatch",
+            ("hallmark",),
+            "A precious-metal piece must state its hallmark status (hallmarked or exempt_under_weight)",
+            "hallmark_status_mismatch",
         )
     if hallmark is not None and hallmark.status is HallmarkStatus.NOT_APPLICABLE:
         yield Violation(
-            status_loc, "not_applicable is only for pieces with no precious metal",
+            status_loc,
+            "not_applicable is only for pieces with no precious metal",
             "hallmark_status_mismatch",
         )
-

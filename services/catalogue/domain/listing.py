@@ -90,9 +90,7 @@ class Listing(Aggregate[ListingEvent]):
     stock: StockCounters | None
 
     @classmethod
-    def create(
-        cls, *, listing_id: UUID, maker_id: UUID, fields: ListingDraft, now: datetime
-    ) -> Listing:
+    def create(cls, *, listing_id: UUID, maker_id: UUID, fields: ListingDraft, now: datetime) -> Listing:
         _require_aware(now)
         stock = counters_for(fields.production)
         return cls(
@@ -132,9 +130,7 @@ class Listing(Aggregate[ListingEvent]):
 
     # --- commands ---
 
-    def edit(
-        self, patch: ListingPatch, *, now: datetime, maker_claims: Sequence[MakerClaim]
-    ) -> None:
+    def edit(self, patch: ListingPatch, *, now: datetime, maker_claims: Sequence[MakerClaim]) -> None:
         """Apply a maker's edit. A public listing must stay publishable after it (422 with every
         violation); refused (409) once archived, and a production kind change is refused (409)
         unless the listing is a draft or paused with nothing reserved or sold."""
@@ -155,14 +151,17 @@ class Listing(Aggregate[ListingEvent]):
         self.fields = _with_stock_shown(new_fields, new_stock)
         self.stock = new_stock
         changed = [
-            name for name in ListingDraft.model_fields
+            name
+            for name in ListingDraft.model_fields
             if getattr(old_fields, name) != getattr(self.fields, name)
         ]
         self._record(ListingEventName.UPDATED, now, changed=changed)
         if old_fields.price != self.fields.price:
             self._record(
-                ListingEventName.PRICE_CHANGED, now,
-                old=_money_data(old_fields.price), new=_money_data(self.fields.price),
+                ListingEventName.PRICE_CHANGED,
+                now,
+                old=_money_data(old_fields.price),
+                new=_money_data(self.fields.price),
             )
         if new_stock != old_stock:
             self._settle_stock_status(now)
@@ -174,13 +173,18 @@ class Listing(Aggregate[ListingEvent]):
         violations = publish_violations(self.fields, maker_claims, _today(now))
         production = self.fields.production
         if (
-            production is not None and production.kind is ProductionKind.ONE_OF_A_KIND
-            and self.stock is not None and self.stock.available == 0
+            production is not None
+            and production.kind is ProductionKind.ONE_OF_A_KIND
+            and self.stock is not None
+            and self.stock.available == 0
         ):
-            violations.append(Violation(
-                ("production", "stock"), "This one-of-a-kind piece is sold or reserved",
-                "stock_required",
-            ))
+            violations.append(
+                Violation(
+                    ("production", "stock"),
+                    "This one-of-a-kind piece is sold or reserved",
+                    "stock_required",
+                )
+            )
         if violations:
             raise rules_violated(violations)
         previous = self.status
@@ -271,12 +275,16 @@ class Listing(Aggregate[ListingEvent]):
             untouched = self.stock is None or (self.stock.reserved == 0 and self.stock.sold == 0)
             if self.status not in _KIND_CHANGE_STATUSES or not untouched:
                 raise state_conflict(
-                    self.status, "change the production kind (only a draft, or a paused listing "
-                    "with nothing reserved or sold, may change it)", code="production_kind_locked",
+                    self.status,
+                    "change the production kind (only a draft, or a paused listing "
+                    "with nothing reserved or sold, may change it)",
+                    code="production_kind_locked",
                 )
             return counters_for(new_fields.production)
-        if new_fields.production is not None and self.stock is not None and (
-            new_kind is ProductionKind.READY_TO_SHIP
+        if (
+            new_fields.production is not None
+            and self.stock is not None
+            and (new_kind is ProductionKind.READY_TO_SHIP)
         ):
             return set_available_stock(self.stock, new_fields.production.stock or 0)
         return self.stock
@@ -309,8 +317,10 @@ def _with_stock_shown(fields: ListingDraft, counters: StockCounters | None) -> L
     """A ready-to-ship listing's `production.stock` always shows what is available now."""
     production = fields.production
     if (
-        production is None or production.kind is not ProductionKind.READY_TO_SHIP
-        or counters is None or production.stock == counters.available
+        production is None
+        or production.kind is not ProductionKind.READY_TO_SHIP
+        or counters is None
+        or production.stock == counters.available
     ):
         return fields
     shown = production.model_copy(update={"stock": counters.available})
@@ -319,4 +329,3 @@ def _with_stock_shown(fields: ListingDraft, counters: StockCounters | None) -> L
 
 def _money_data(money: Money | None) -> dict[str, Any] | None:
     return money.model_dump(mode="json") if money is not None else None
-

@@ -69,44 +69,46 @@ def _production_violations(listing: ListingDraft) -> Iterable[Violation]:
         case ProductionKind.ONE_OF_A_KIND:
             if production.stock not in (None, 1):
                 yield Violation(
-                    stock_loc, "A one-of-a-kind piece has exactly one in stock",
+                    stock_loc,
+                    "A one-of-a-kind piece has exactly one in stock",
                     "production_field_not_allowed",
                 )
             if production.lead_time_days is not None:
                 yield Violation(
-                    lead_time_loc, "A one-of-a-kind piece already exists; it has no lead time",
+                    lead_time_loc,
+                    "A one-of-a-kind piece already exists; it has no lead time",
                     "production_field_not_allowed",
                 )
         case ProductionKind.MADE_TO_ORDER:
             if production.lead_time_days is None:
                 yield Violation(
-                    lead_time_loc, "A made-to-order piece needs a lead time in days (min ≤ max)",
+                    lead_time_loc,
+                    "A made-to-order piece needs a lead time in days (min ≤ max)",
                     "lead_time_required",
                 )
             if production.stock is not None:
                 yield Violation(
-                    stock_loc, "A made-to-order piece has no stock count",
+                    stock_loc,
+                    "A made-to-order piece has no stock count",
                     "production_field_not_allowed",
                 )
         case ProductionKind.READY_TO_SHIP:
             if production.lead_time_days is not None:
                 yield Violation(
-                    lead_time_loc, "A ready-to-ship piece has no lead time",
+                    lead_time_loc,
+                    "A ready-to-ship piece has no lead time",
                     "production_field_not_allowed",
                 )
 
 
 def _stock_violations(listing: ListingDraft) -> Iterable[Violation]:
     production = listing.production
-    if (
-        production is not None and production.kind is ProductionKind.READY_TO_SHIP
-        and not production.stock
-    ):
+    if production is not None and production.kind is ProductionKind.READY_TO_SHIP and not production.stock:
         yield Violation(
-            ("production", "stock"), "A ready-to-ship piece needs at least one in stock",
+            ("production", "stock"),
+            "A ready-to-ship piece needs at least one in stock",
             "stock_required",
         )
-
 
 
 _CLAIM_WORDS = ("natural", "real", "genuine")
@@ -148,7 +150,8 @@ def _stone_description_violations(listing: ListingDraft) -> Iterable[Violation]:
             for template in (_CLAIM_THEN_NOUN, _NOUN_IS_CLAIM)
         ]
         origin, describe_as = (
-            ("lab-grown", "laboratory-grown") if stone.origin is StoneOrigin.LAB_GROWN
+            ("lab-grown", "laboratory-grown")
+            if stone.origin is StoneOrigin.LAB_GROWN
             else ("imitation", "an imitation")
         )
         for field_name in ("title", "description"):
@@ -163,7 +166,6 @@ def _stone_description_violations(listing: ListingDraft) -> Iterable[Violation]:
                 )
 
 
-
 def _claim_violations(
     listing: ListingDraft, maker_claims: Sequence[MakerClaim], today: date
 ) -> Iterable[Violation]:
@@ -172,11 +174,13 @@ def _claim_violations(
         if scheme in held:
             continue
         expired = sorted(
-            claim.expires_on for claim in maker_claims
+            claim.expires_on
+            for claim in maker_claims
             if claim.scheme == scheme and claim.expires_on is not None
         )
         msg = (
-            f"The maker's {scheme} claim expired on {expired[-1].isoformat()}" if expired
+            f"The maker's {scheme} claim expired on {expired[-1].isoformat()}"
+            if expired
             else f"The maker holds no {scheme} claim"
         )
         yield Violation(("sourcing_claims", index), msg, "claim_not_held")
@@ -187,7 +191,8 @@ def _option_violations(listing: ListingDraft) -> Iterable[Violation]:
     ring_size_loc = ("options", "ring_size_mm")
     if listing.category is Category.RING and options.ring_size_mm is None:
         yield Violation(
-            ring_size_loc, "A ring needs its size or the range of sizes it is made in",
+            ring_size_loc,
+            "A ring needs its size or the range of sizes it is made in",
             "ring_size_required",
         )
     if listing.category not in (None, Category.RING) and options.ring_size_mm is not None:
@@ -196,7 +201,9 @@ def _option_violations(listing: ListingDraft) -> Iterable[Violation]:
         )
     engraving = options.engraving
     if (
-        engraving is not None and engraving.price_delta is not None and listing.price is not None
+        engraving is not None
+        and engraving.price_delta is not None
+        and listing.price is not None
         and engraving.price_delta.currency != listing.price.currency
     ):
         yield Violation(
@@ -204,4 +211,3 @@ def _option_violations(listing: ListingDraft) -> Iterable[Violation]:
             f"The engraving price must be in the listing's currency {listing.price.currency}",
             "currency_mismatch",
         )
-

@@ -72,10 +72,15 @@ class StockMove:
     quantity: int
 
 
-_TERMINAL_RESERVATIONS = frozenset({
-    ReservationStatus.RETURNED, ReservationStatus.RELEASED, ReservationStatus.EXPIRED,
-    ReservationStatus.FAILED, ReservationStatus.CANCELLED,
-})
+_TERMINAL_RESERVATIONS = frozenset(
+    {
+        ReservationStatus.RETURNED,
+        ReservationStatus.RELEASED,
+        ReservationStatus.EXPIRED,
+        ReservationStatus.FAILED,
+        ReservationStatus.CANCELLED,
+    }
+)
 
 
 @dataclass
@@ -98,8 +103,7 @@ class Reservation:
 
     def is_due_to_expire(self, now: datetime) -> bool:
         return (
-            self.status is ReservationStatus.HELD
-            and self.expires_at is not None and self.expires_at <= now
+            self.status is ReservationStatus.HELD and self.expires_at is not None and self.expires_at <= now
         )
 
     def commit(self, *, now: datetime) -> list[StockMove]:
@@ -107,8 +111,7 @@ class Reservation:
         duplicate, or a confirmation after the reservation lapsed, moves nothing."""
         if self.status is not ReservationStatus.HELD:
             return []
-        moves = [StockMove(line.listing_id, MoveKind.COMMIT, line.held)
-                 for line in self.lines if line.held]
+        moves = [StockMove(line.listing_id, MoveKind.COMMIT, line.held) for line in self.lines if line.held]
         for line in self.lines:
             line.sold, line.held = line.sold + line.held, 0
         self._move_to(ReservationStatus.COMMITTED, now)
@@ -146,8 +149,9 @@ class Reservation:
         theirs = {line.listing_id for line in self.lines if line.maker_id == maker_id}
         wanted = [(listing_id, quantity) for listing_id, quantity in lines if listing_id in theirs]
         if not lines:
-            wanted = [(line.listing_id, line.held + line.sold)
-                      for line in self.lines if line.maker_id == maker_id]
+            wanted = [
+                (line.listing_id, line.held + line.sold) for line in self.lines if line.maker_id == maker_id
+            ]
         self.declined_makers.append(maker_id)
         self.updated_at = now
         return self._take_back(wanted, now)
@@ -212,9 +216,7 @@ def reserve_order(
             failures[line.line_id] = ReservationFailure(result.refusal.value)
             continue
         price = listing.fields.price
-        if price is None or (price.amount, price.currency) != (
-            line.price_amount, line.price_currency
-        ):
+        if price is None or (price.amount, price.currency) != (line.price_amount, line.price_currency):
             failures[line.line_id] = ReservationFailure.PRICE_CHANGED
     if failures:
         return Reservation(order_id, ReservationStatus.FAILED, [], None, now, now), failures
@@ -224,16 +226,20 @@ def reserve_order(
         listing = listings[line.listing_id]
         listing.reserve(line.quantity, now=now)
         assert listing.fields.price is not None
-        reserved.append(ReservationLine(
-            line_id=line.line_id, listing_id=line.listing_id, maker_id=listing.maker_id,
-            quantity=line.quantity, unit_price=listing.fields.price, held=line.quantity,
-        ))
+        reserved.append(
+            ReservationLine(
+                line_id=line.line_id,
+                listing_id=line.listing_id,
+                maker_id=listing.maker_id,
+                quantity=line.quantity,
+                unit_price=listing.fields.price,
+                held=line.quantity,
+            )
+        )
     return Reservation(order_id, ReservationStatus.HELD, reserved, expires_at, now, now), {}
 
 
-def apply_stock_moves(
-    listings: Mapping[UUID, Listing], moves: Iterable[StockMove], *, now: datetime
-) -> None:
+def apply_stock_moves(listings: Mapping[UUID, Listing], moves: Iterable[StockMove], *, now: datetime) -> None:
     """Make the listings' counters follow their reservations' moves."""
     for move in moves:
         listing = listings[move.listing_id]

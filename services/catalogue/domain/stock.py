@@ -96,4 +96,3 @@ def counters_for(production: Production | None) -> StockCounters | None:
     if production.kind is ProductionKind.ONE_OF_A_KIND:
         return StockCounters(available=1)
     return StockCounters(available=production.stock or 0)
-

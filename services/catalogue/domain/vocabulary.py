@@ -101,7 +101,6 @@ class Availability(StrEnum):
     SOLD_OUT = "sold_out"
 
 
-
 # --- limits ---------------------------------------------------------------------------------------
 
 MAX_AMOUNT_MINOR = 100_000_000_00

@@ -26,8 +26,8 @@ def require_approved(maker: MakerRecord | None) -> MakerRecord:
     """Only an approved maker (not suspended) creates and publishes listings."""
     if maker is None or not maker.approved:
         raise Forbidden(
-            "Only a maker whose application is approved (and not suspended) may create or "
-            "publish listings", code="maker_not_approved",
+            "Only a maker whose application is approved (and not suspended) may create or publish listings",
+            code="maker_not_approved",
         )
     return maker
 
@@ -43,15 +43,18 @@ async def create_listing(
 
 
 async def change_listing(
-    uow: UnitOfWork, user_id: UUID, listing_id: UUID, command: Command, now: datetime, *,
+    uow: UnitOfWork,
+    user_id: UUID,
+    listing_id: UUID,
+    command: Command,
+    now: datetime,
+    *,
     approved_only: bool = False,
 ) -> tuple[Listing, MakerRecord]:
     """Load the calling maker's own listing (locked), apply one command, save it with its
     events. The maker's row is locked first, so a suspension waits for the change."""
     maker = await store.maker_for_user(uow.conn, user_id, lock=True)
-    listing = (
-        await store.own_listing_for_update(uow, listing_id, maker.id) if maker is not None else None
-    )
+    listing = await store.own_listing_for_update(uow, listing_id, maker.id) if maker is not None else None
     if maker is None or listing is None:
         raise not_found("Listing")
     if approved_only:
@@ -66,8 +69,11 @@ async def edit_listing(
 ) -> tuple[Listing, MakerRecord]:
     """Each field sent replaces the listing's whole field; a public listing stays publishable."""
     return await change_listing(
-        uow, user_id, listing_id,
-        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims), now,
+        uow,
+        user_id,
+        listing_id,
+        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims),
+        now,
     )
 
 
@@ -76,8 +82,11 @@ async def publish_listing(
 ) -> tuple[Listing, MakerRecord]:
     """Publish a draft, or unpause; the maker must be approved."""
     return await change_listing(
-        uow, user_id, listing_id,
-        lambda listing, maker: listing.publish(now=now, maker_claims=maker.claims), now,
+        uow,
+        user_id,
+        listing_id,
+        lambda listing, maker: listing.publish(now=now, maker_claims=maker.claims),
+        now,
         approved_only=True,
     )
 
@@ -85,9 +94,7 @@ async def publish_listing(
 async def pause_listing(
     uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime
 ) -> tuple[Listing, MakerRecord]:
-    return await change_listing(
-        uow, user_id, listing_id, lambda listing, maker: listing.pause(now=now), now
-    )
+    return await change_listing(uow, user_id, listing_id, lambda listing, maker: listing.pause(now=now), now)
 
 
 async def archive_listing(

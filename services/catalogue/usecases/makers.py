@@ -24,9 +24,7 @@ async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetim
     ):
         return  # nothing a listing shows or is found by has changed
     for listing in await store.maker_listings_for_update(uow, maker.id):
-        listing.maker_status_changed(
-            was_approved=current.approved, approved=maker.approved, now=now
-        )
+        listing.maker_status_changed(was_approved=current.approved, approved=maker.approved, now=now)
         if listing.version == uow.loaded_version(listing):
             await refresh_search_row(uow, listing, maker, now)
         else:

@@ -39,14 +39,22 @@ log = get_logger()
 # What a cancellation or a decline puts back on sale: (listing id, quantity) pairs.
 Units = Sequence[tuple[UUID, int]]
 
-_SETTLED_WITHOUT_SALE = frozenset({
-    ReservationStatus.RELEASED, ReservationStatus.EXPIRED, ReservationStatus.FAILED,
-    ReservationStatus.CANCELLED,
-})
+_SETTLED_WITHOUT_SALE = frozenset(
+    {
+        ReservationStatus.RELEASED,
+        ReservationStatus.EXPIRED,
+        ReservationStatus.FAILED,
+        ReservationStatus.CANCELLED,
+    }
+)
 
 
 async def reserve_for_order(
-    uow: UnitOfWork, order_id: UUID, lines: Sequence[OrderLine], *, now: datetime,
+    uow: UnitOfWork,
+    order_id: UUID,
+    lines: Sequence[OrderLine],
+    *,
+    now: datetime,
     expires_at: datetime,
 ) -> None:
     """Hold every line of a placed order, or none, and say which: `catalogue.stock.reserved`
@@ -57,39 +65,56 @@ async def reserve_for_order(
     if await store.get_reservation(uow.conn, order_id) is not None:
         return  # answered already, or cancelled before it arrived (a tombstone)
     listings = await store.listings_for_update(uow, sorted({line.listing_id for line in lines}))
-    makers = await store.makers_by_id(
-        uow.conn, sorted({listing.maker_id for listing in listings.values()})
-    )
+    makers = await store.makers_by_id(uow.conn, sorted({listing.maker_id for listing in listings.values()}))
     reservation, failures = reserve_order(
-        order_id, lines, listings, {maker.id for maker in makers.values() if maker.approved},
-        now=now, expires_at=expires_at,
+        order_id,
+        lines,
+        listings,
+        {maker.id for maker in makers.values() if maker.approved},
+        now=now,
+        expires_at=expires_at,
     )
     await store.insert_reservation(uow.conn, reservation)
     if failures:
-        uow.emit(StockReservationFailed(
-            order_id=order_id,
-            lines=[FailedLineData(line_id=line.line_id, listing_id=line.listing_id,
-                                  reason=failures[line.line_id].value)
-                   for line in lines if line.line_id in failures],
-        ), aggregate_id=order_id)
+        uow.emit(
+            StockReservationFailed(
+                order_id=order_id,
+                lines=[
+                    FailedLineData(
+                        line_id=line.line_id, listing_id=line.listing_id, reason=failures[line.line_id].value
+                    )
+                    for line in lines
+                    if line.line_id in failures
+                ],
+            ),
+            aggregate_id=order_id,
+        )
         return
     for listing_id in sorted(listings):
         listing = listings[listing_id]
-        await save_listing(uow, listing, makers[listing.maker_id], reason="reserved", now=now,
-                           order_id=order_id)
-    uow.emit(StockReserved(
-        order_id=order_id,
-        lines=[ReservedLineData(line_id=line.line_id, listing_id=line.listing_id,
-                                maker_id=line.maker_id, quantity=line.quantity,
-                                unit_price=line.unit_price.model_dump())
-               for line in reservation.lines],
-        expires_at=expires_at,
-    ), aggregate_id=order_id)
+        await save_listing(
+            uow, listing, makers[listing.maker_id], reason="reserved", now=now, order_id=order_id
+        )
+    uow.emit(
+        StockReserved(
+            order_id=order_id,
+            lines=[
+                ReservedLineData(
+                    line_id=line.line_id,
+                    listing_id=line.listing_id,
+                    maker_id=line.maker_id,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price.model_dump(),
+                )
+                for line in reservation.lines
+            ],
+            expires_at=expires_at,
+        ),
+        aggregate_id=order_id,
+    )
 
 
-async def commit_for_order(
-    uow: UnitOfWork, order_id: UUID, *, has_stock_lines: bool, now: datetime
-) -> None:
+async def commit_for_order(uow: UnitOfWork, order_id: UUID, *, has_stock_lines: bool, now: datetime) -> None:
     """The order was confirmed: its held units are sold (a listing left with none is sold
     out)."""
     await store.lock_order(uow.conn, order_id)
@@ -103,8 +128,11 @@ async def commit_for_order(
     if reservation.status in _SETTLED_WITHOUT_SALE:
         # The reservation is longer than orders' payment window, so this means the clocks or
         # the sweeper misbehaved: the units were back on sale. Operations must reconcile.
-        log.error("order_confirmed_without_reservation", order_id=str(order_id),
-                  reservation_status=reservation.status.value)
+        log.error(
+            "order_confirmed_without_reservation",
+            order_id=str(order_id),
+            reservation_status=reservation.status.value,
+        )
         return
     moves = reservation.commit(now=now)
     await _settle(uow, reservation, moves, reason="committed", now=now)
@@ -165,17 +193,20 @@ async def release_expired(pool: asyncpg.Pool, now: datetime, batch: int = 100) -
 
 
 async def _settle(
-    uow: UnitOfWork, reservation: Reservation, moves: Sequence[StockMove], *, reason: str,
+    uow: UnitOfWork,
+    reservation: Reservation,
+    moves: Sequence[StockMove],
+    *,
+    reason: str,
     now: datetime,
 ) -> None:
     """Apply a reservation's stock moves to its listings (locked in id order) and save both."""
     listings = await store.listings_for_update(uow, sorted({move.listing_id for move in moves}))
-    makers = await store.makers_by_id(
-        uow.conn, sorted({listing.maker_id for listing in listings.values()})
-    )
+    makers = await store.makers_by_id(uow.conn, sorted({listing.maker_id for listing in listings.values()}))
     apply_stock_moves(listings, moves, now=now)
     await store.update_reservation(uow.conn, reservation)
     for listing_id in sorted(listings):
         listing = listings[listing_id]
-        await save_listing(uow, listing, makers[listing.maker_id], reason=reason, now=now,
-                           order_id=reservation.order_id)
+        await save_listing(
+            uow, listing, makers[listing.maker_id], reason=reason, now=now, order_id=reservation.order_id
+        )

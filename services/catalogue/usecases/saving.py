@@ -50,7 +50,12 @@ async def insert_listing(uow: UnitOfWork, listing: Listing, maker: MakerRecord) 
     await store.insert_listing(uow, listing)
     await search.save_search_row(uow.conn, search.search_row(listing, maker, listing.created_at.date()))
     await store.record_stock_change(
-        uow.conn, listing.id, None, listing.stock, reason="stocked", order_id=None,
+        uow.conn,
+        listing.id,
+        None,
+        listing.stock,
+        reason="stocked",
+        order_id=None,
         at=listing.created_at,
     )
     emit_events(uow, listing, maker)
@@ -72,10 +77,17 @@ async def save_listing(
     before = await store.update_listing(uow, listing)
     await search.save_search_row(uow.conn, search.search_row(listing, maker, now.date()))
     await store.record_stock_change(
-        uow.conn, listing.id, before, listing.stock, reason=reason, order_id=order_id, at=now,
+        uow.conn,
+        listing.id,
+        before,
+        listing.stock,
+        reason=reason,
+        order_id=order_id,
+        at=now,
     )
     available_moved = (before.available if before else None) != (
-        listing.stock.available if listing.stock else None)
+        listing.stock.available if listing.stock else None
+    )
     emit_events(uow, listing, maker, available_moved=available_moved)
 
 
@@ -89,14 +101,16 @@ def emit_events(
     visible = listing.is_visible(maker.approved)
     events = listing.pull_events()
     if not events and available_moved:
-        events = [ListingEvent(ListingEventName.UPDATED, listing.id, listing.version,
-                               listing.updated_at)]
+        events = [ListingEvent(ListingEventName.UPDATED, listing.id, listing.version, listing.updated_at)]
     for event in events:
         data = snapshot(listing, visible)
         if event.name is ListingEventName.PRICE_CHANGED:
             data["previous_price"] = event.data["old"]
-        uow.emit(_EVENT_TYPES[event.name].model_validate(data), aggregate_id=listing.id,
-                 aggregate_version=listing.version)
+        uow.emit(
+            _EVENT_TYPES[event.name].model_validate(data),
+            aggregate_id=listing.id,
+            aggregate_version=listing.version,
+        )
 
 
 def snapshot(listing: Listing, visible: bool) -> dict[str, Any]:
@@ -116,10 +130,12 @@ def snapshot(listing: Listing, visible: bool) -> dict[str, Any]:
         "price": fields.price.model_dump() if fields.price else None,
         "production_kind": production.kind.value if production else None,
         "lead_time_days": production.lead_time_days.model_dump()
-        if production and production.lead_time_days else None,
+        if production and production.lead_time_days
+        else None,
         "options": {
             "ring_size_mm": {"min": float(ring_sizes.min), "max": float(ring_sizes.max)}
-            if ring_sizes else None,
+            if ring_sizes
+            else None,
             "engraving": options.engraving.model_dump() if options and options.engraving else None,
             "chain_lengths_cm": options.chain_lengths_cm if options else None,
         },
@@ -128,9 +144,7 @@ def snapshot(listing: Listing, visible: bool) -> dict[str, Any]:
     }
 
 
-async def refresh_search_row(
-    uow: UnitOfWork, listing: Listing, maker: MakerRecord, now: datetime
-) -> None:
+async def refresh_search_row(uow: UnitOfWork, listing: Listing, maker: MakerRecord, now: datetime) -> None:
     """Rewrite the search row of a listing that did not change itself but whose maker did (the
     claims it is found by, whether it is visible)."""
     await search.save_search_row(uow.conn, search.search_row(listing, maker, now.date()))

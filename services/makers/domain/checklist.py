@@ -24,12 +24,8 @@ class ChecklistItem(ValueObject):
 _BLOCKING_ITEM_MESSAGES = {
     "terms_accepted": "The marketplace terms must be accepted",
     "portfolio_url": "At least one portfolio URL is required",
-    "sponsor_mark": (
-        "A maker who works precious metals needs a registered sponsor mark and assay office"
-    ),
-    "system_of_warranties": (
-        "A maker who sells natural diamonds must attest to the System of Warranties"
-    ),
+    "sponsor_mark": ("A maker who works precious metals needs a registered sponsor mark and assay office"),
+    "system_of_warranties": ("A maker who sells natural diamonds must attest to the System of Warranties"),
 }
 
 
@@ -52,9 +48,7 @@ def checklist_of(profile: MakerProfile) -> list[ChecklistItem]:
     return [
         _required_item("terms_accepted", profile.terms_accepted, required=True),
         _required_item("portfolio_url", bool(profile.portfolio_urls), required=True),
-        _required_item(
-            "sponsor_mark", profile.hallmarking is not None, profile.works_precious_metals
-        ),
+        _required_item("sponsor_mark", profile.hallmarking is not None, profile.works_precious_metals),
         _required_item(
             "system_of_warranties",
             profile.system_of_warranties_attested,
@@ -69,11 +63,13 @@ def require_checklist_met(profile: MakerProfile) -> None:
     """Refuse (RulesViolated) naming every unmet blocking item."""
     unmet = [item for item in checklist_of(profile) if item.blocks_submission]
     if unmet:
-        raise rules_violated([
-            Violation(
-                ("checklist", item.item),
-                _BLOCKING_ITEM_MESSAGES[item.item],
-                f"checklist_{item.item}",
-            )
-            for item in unmet
-        ])
+        raise rules_violated(
+            [
+                Violation(
+                    ("checklist", item.item),
+                    _BLOCKING_ITEM_MESSAGES[item.item],
+                    f"checklist_{item.item}",
+                )
+                for item in unmet
+            ]
+        )

@@ -55,13 +55,9 @@ def _clean_note(note: str | None, field: str, *, required: bool) -> str | None:
     if required and not text:
         violations.append(Violation((field,), f"A {field} is required", f"{field}_required"))
     if len(text) > NOTE_MAX_LENGTH:
-        violations.append(
-            Violation((field,), f"At most {NOTE_MAX_LENGTH} characters", "string_too_long")
-        )
+        violations.append(Violation((field,), f"At most {NOTE_MAX_LENGTH} characters", "string_too_long"))
     if has_control_characters(text, multi_line=True):
-        violations.append(
-            Violation((field,), "Must not contain control characters", "control_character")
-        )
+        violations.append(Violation((field,), "Must not contain control characters", "control_character"))
     if violations:
         raise rules_violated(violations)
     return text or None
@@ -95,9 +91,7 @@ class Maker(Aggregate[MakerEvent]):
             user_id=user_id,
             status=MakerStatus.DRAFT,
             profile=profile,
-            history=[
-                HistoryEntry(from_status=None, to_status=MakerStatus.DRAFT, at=now, by=user_id)
-            ],
+            history=[HistoryEntry(from_status=None, to_status=MakerStatus.DRAFT, at=now, by=user_id)],
             created_at=now,
             updated_at=now,
             version=0,
@@ -126,13 +120,15 @@ class Maker(Aggregate[MakerEvent]):
         """Approve, reject or request changes. A rejection or a request for changes must say
         why, since the maker has nothing else to act on."""
         if decision not in _REVIEW_OUTCOMES:
-            raise rules_violated([
-                Violation(
-                    ("decision",),
-                    "Must be one of: " + ", ".join(_REVIEW_OUTCOMES),
-                    "invalid_decision",
-                )
-            ])
+            raise rules_violated(
+                [
+                    Violation(
+                        ("decision",),
+                        "Must be one of: " + ", ".join(_REVIEW_OUTCOMES),
+                        "invalid_decision",
+                    )
+                ]
+            )
         self._require_state("review")
         note = _clean_note(note, "note", required=decision != "approve")
         if decision == "approve":
@@ -158,9 +154,7 @@ class Maker(Aggregate[MakerEvent]):
     @property
     def joined_at(self) -> datetime | None:
         """When the maker was first approved."""
-        return next(
-            (entry.at for entry in self.history if entry.to_status == MakerStatus.APPROVED), None
-        )
+        return next((entry.at for entry in self.history if entry.to_status == MakerStatus.APPROVED), None)
 
     @property
     def is_public(self) -> bool:
@@ -193,27 +187,29 @@ class Maker(Aggregate[MakerEvent]):
 
     def owner_view(self, today: date) -> OwnerMakerView:
         """Everything, expired claims included (flagged) so the maker can renew them."""
-        return OwnerMakerView.model_validate({
-            **dict(self.profile),
-            "sourcing_claims": [
-                OwnerSourcingClaim(
-                    **dict(claim),
-                    evidenced=claim.evidence_status == "evidenced",
-                    status=claim.evidence_status,
-                    expired=claim.is_expired(today),
-                )
-                for claim in self.profile.sourcing_claims
-            ],
-            "id": self.id,
-            "user_id": self.user_id,
-            "status": self.status,
-            "checklist": self.checklist(),
-            "history": self.history,
-            "joined_at": self.joined_at,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "version": self.version,
-        })
+        return OwnerMakerView.model_validate(
+            {
+                **dict(self.profile),
+                "sourcing_claims": [
+                    OwnerSourcingClaim(
+                        **dict(claim),
+                        evidenced=claim.evidence_status == "evidenced",
+                        status=claim.evidence_status,
+                        expired=claim.is_expired(today),
+                    )
+                    for claim in self.profile.sourcing_claims
+                ],
+                "id": self.id,
+                "user_id": self.user_id,
+                "status": self.status,
+                "checklist": self.checklist(),
+                "history": self.history,
+                "joined_at": self.joined_at,
+                "created_at": self.created_at,
+                "updated_at": self.updated_at,
+                "version": self.version,
+            }
+        )
 
     def catalogue_snapshot(self, today: date) -> CatalogueSnapshot:
         profile = self.profile
@@ -255,9 +251,7 @@ class Maker(Aggregate[MakerEvent]):
         now: datetime,
         note: str | None,
     ) -> None:
-        self.history.append(
-            HistoryEntry(from_status=self.status, to_status=status, at=now, by=by, note=note)
-        )
+        self.history.append(HistoryEntry(from_status=self.status, to_status=status, at=now, by=by, note=note))
         self.status = status
         self._record(event, by=by, now=now, note=note)
 

@@ -31,9 +31,7 @@ _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
 def _country_code(value: str) -> str:
     if value not in _COUNTRY_CODES:
-        raise PydanticCustomError(
-            "invalid_country", "Must be an ISO 3166-1 alpha-2 country code, e.g. GB"
-        )
+        raise PydanticCustomError("invalid_country", "Must be an ISO 3166-1 alpha-2 country code, e.g. GB")
     return value
 
 
@@ -125,9 +123,7 @@ class MakerProfile(ValueObject):
         default_factory=list, max_length=MAX_PRODUCTION_PARTNERS
     )
     portfolio_urls: list[Url] = Field(default_factory=list, max_length=MAX_PORTFOLIO_URLS)
-    sourcing_claims: list[SourcingClaim] = Field(
-        default_factory=list, max_length=MAX_SOURCING_CLAIMS
-    )
+    sourcing_claims: list[SourcingClaim] = Field(default_factory=list, max_length=MAX_SOURCING_CLAIMS)
     hallmarking: Hallmarking | None = None
     works_precious_metals: Attestation = False
     natural_diamonds: Attestation = False
@@ -161,9 +157,7 @@ class MakerProfilePatch(ValueObject):
         default=None, max_length=MAX_PRODUCTION_PARTNERS
     )
     portfolio_urls: list[Url] | None = Field(default=None, max_length=MAX_PORTFOLIO_URLS)
-    sourcing_claims: list[SourcingClaim] | None = Field(
-        default=None, max_length=MAX_SOURCING_CLAIMS
-    )
+    sourcing_claims: list[SourcingClaim] | None = Field(default=None, max_length=MAX_SOURCING_CLAIMS)
     hallmarking: Hallmarking | None = None
     works_precious_metals: Attestation | None = None
     natural_diamonds: Attestation | None = None
@@ -179,4 +173,3 @@ class MakerProfilePatch(ValueObject):
                 "null_not_allowed", "May not be null; leave the field out to keep its value"
             )
         return value
-

@@ -34,31 +34,66 @@ async def _change_commission(
     return schemas.commission_view(commission)
 
 
-@routes.post("/api/v1/commissions", body=schemas.CommissionIn, response=schemas.CommissionView, status=201,
-             roles=("customer",))
+@routes.post(
+    "/api/v1/commissions",
+    body=schemas.CommissionIn,
+    response=schemas.CommissionView,
+    status=201,
+    roles=("customer",),
+)
 async def request_commission(call: Call) -> schemas.CommissionView:
     """Ask a maker who takes commissions for a bespoke piece; 422 if they do not."""
     body: schemas.CommissionIn = call.body
     customer_id = principal(call).user_id
-    return schemas.commission_view(await in_unit_of_work(call, lambda uow: usecases.request_commission(
-        uow, customer_id=customer_id, maker_id=body.maker_id, brief=body.brief, budget=body.budget,
-        deadline=body.deadline, ring_size_mm=body.ring_size_mm)))
+    return schemas.commission_view(
+        await in_unit_of_work(
+            call,
+            lambda uow: usecases.request_commission(
+                uow,
+                customer_id=customer_id,
+                maker_id=body.maker_id,
+                brief=body.brief,
+                budget=body.budget,
+                deadline=body.deadline,
+                ring_size_mm=body.ring_size_mm,
+            ),
+        )
+    )
 
 
-@routes.post("/api/v1/commissions/{id}/quote", body=schemas.QuoteIn, response=schemas.CommissionView,
-             roles=("maker",), extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/commissions/{id}/quote",
+    body=schemas.QuoteIn,
+    response=schemas.CommissionView,
+    roles=("maker",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def quote_commission(call: Call) -> schemas.CommissionView:
     """Quote a price and lead time (the maker; again to revise it until accepted)."""
     body: schemas.QuoteIn = call.body
-    return await _change_commission(call, lambda uow, commission_id, user_id: usecases.quote_commission(
-        uow, commission_id=commission_id, maker_user_id=user_id, price=body.price,
-        lead_time_days=body.lead_time_days, description=body.description,
-        has_natural_diamond=body.has_natural_diamond))
+    return await _change_commission(
+        call,
+        lambda uow, commission_id, user_id: usecases.quote_commission(
+            uow,
+            commission_id=commission_id,
+            maker_user_id=user_id,
+            price=body.price,
+            lead_time_days=body.lead_time_days,
+            description=body.description,
+            has_natural_diamond=body.has_natural_diamond,
+        ),
+    )
 
 
-@routes.post("/api/v1/commissions/{id}/accept", body=schemas.CommissionAcceptIn, response=schemas.OrderView,
-             status=201, roles=("customer",), headers={HEADER: HEADER_DOC},
-             extra_responses={**RESPONSES, 409: RESPONSES[409] + "; already_accepted; " + CONFLICT_DOC})
+@routes.post(
+    "/api/v1/commissions/{id}/accept",
+    body=schemas.CommissionAcceptIn,
+    response=schemas.OrderView,
+    status=201,
+    roles=("customer",),
+    headers={HEADER: HEADER_DOC},
+    extra_responses={**RESPONSES, 409: RESPONSES[409] + "; already_accepted; " + CONFLICT_DOC},
+)
 async def accept_commission(call: Call) -> web.Response:
     """Accept the quote: 201 the order it creates (one bespoke line at the quoted price), which
     goes straight to payment."""
@@ -67,30 +102,54 @@ async def accept_commission(call: Call) -> web.Response:
     window = payment_window(call)
 
     async def accept(uow: UnitOfWork) -> schemas.OrderView:
-        return schemas.order_view(await usecases.accept_commission(
-            uow, commission_id=commission_id, customer_id=customer_id,
-            shipping_address=body.shipping_address.address(), payment_token=body.payment.token,
-            gift_message=body.gift_message, payment_window=window,
-        ))
+        return schemas.order_view(
+            await usecases.accept_commission(
+                uow,
+                commission_id=commission_id,
+                customer_id=customer_id,
+                shipping_address=body.shipping_address.address(),
+                payment_token=body.payment.token,
+                gift_message=body.gift_message,
+                payment_window=window,
+            )
+        )
 
     return await idempotent(call, store.PRODUCER, accept, status=201)
 
 
-@routes.post("/api/v1/commissions/{id}/decline", body=schemas.CommissionDeclineIn, body_required=False,
-             response=schemas.CommissionView, roles=("maker",), extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/commissions/{id}/decline",
+    body=schemas.CommissionDeclineIn,
+    body_required=False,
+    response=schemas.CommissionView,
+    roles=("maker",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def decline_commission(call: Call) -> schemas.CommissionView:
     """Decline the request or withdraw the quote (the maker); `{"reason"}` is optional."""
     reason = call.body.reason
-    return await _change_commission(call, lambda uow, commission_id, user_id: usecases.decline_commission(
-        uow, commission_id=commission_id, maker_user_id=user_id, reason=reason))
+    return await _change_commission(
+        call,
+        lambda uow, commission_id, user_id: usecases.decline_commission(
+            uow, commission_id=commission_id, maker_user_id=user_id, reason=reason
+        ),
+    )
 
 
-@routes.post("/api/v1/commissions/{id}/withdraw", response=schemas.CommissionView, roles=("customer",),
-             extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/commissions/{id}/withdraw",
+    response=schemas.CommissionView,
+    roles=("customer",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def withdraw_commission(call: Call) -> schemas.CommissionView:
     """Withdraw the request (the customer) before accepting a quote."""
-    return await _change_commission(call, lambda uow, commission_id, user_id: usecases.withdraw_commission(
-        uow, commission_id=commission_id, customer_id=user_id))
+    return await _change_commission(
+        call,
+        lambda uow, commission_id, user_id: usecases.withdraw_commission(
+            uow, commission_id=commission_id, customer_id=user_id
+        ),
+    )
 
 
 @routes.get("/api/v1/commissions/{id}", response=schemas.CommissionView)
@@ -99,7 +158,8 @@ async def get_commission(call: Call) -> schemas.CommissionView:
     caller = principal(call)
     commission = await store.read_commission(call.app[POOL], call.path_id())
     if commission is None or not (
-        caller.is_operator or caller.user_id == commission.customer_id
+        caller.is_operator
+        or caller.user_id == commission.customer_id
         or (caller.role == "maker" and commission.maker_id == await my_maker_id(call))
     ):
         raise not_found("Commission")
@@ -117,7 +177,11 @@ async def list_commissions(call: Call) -> Page[schemas.CommissionView]:
     if caller.role == "maker" and maker_id is None:
         return Page(items=[])
     commissions, position = await store.commissions_page(
-        call.app[POOL], customer_id=customer_id, maker_id=maker_id, status=query.status,
-        after=decode_time_id(query.cursor), limit=query.limit,
+        call.app[POOL],
+        customer_id=customer_id,
+        maker_id=maker_id,
+        status=query.status,
+        after=decode_time_id(query.cursor),
+        limit=query.limit,
     )
     return Page(items=[schemas.commission_view(c) for c in commissions], next_cursor=encode_time_id(position))

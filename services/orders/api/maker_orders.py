@@ -22,9 +22,12 @@ from shared.money import Money
 from shared.paging import Page, decode_time_id, encode_time_id
 
 
-@routes.get("/api/v1/maker-orders", query=schemas.MakerOrderListQuery,
-            response=Page[schemas.MakerOrderDetail],
-            roles=("maker", "operator"))
+@routes.get(
+    "/api/v1/maker-orders",
+    query=schemas.MakerOrderListQuery,
+    response=Page[schemas.MakerOrderDetail],
+    roles=("maker", "operator"),
+)
 async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
     """A maker's own maker orders (operators: everyone's); newest first, `?status=`."""
     query: schemas.MakerOrderListQuery = call.query
@@ -35,19 +38,25 @@ async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
         if maker_id is None:
             return Page(items=[])
     found, position = await store.maker_orders_page(
-        call.app[POOL], maker_id=maker_id, status=query.status, after=decode_time_id(query.cursor),
+        call.app[POOL],
+        maker_id=maker_id,
+        status=query.status,
+        after=decode_time_id(query.cursor),
         limit=query.limit,
     )
-    return Page(items=[schemas.maker_order_detail(f.maker_order, f.order) for f in found],
-                next_cursor=encode_time_id(position))
+    return Page(
+        items=[schemas.maker_order_detail(f.maker_order, f.order) for f in found],
+        next_cursor=encode_time_id(position),
+    )
 
 
 @routes.get("/api/v1/maker-orders/{id}", response=schemas.MakerOrderDetail, roles=("maker", "operator"))
 async def get_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """A maker order with its lines, options, money and where to send it (its maker, operators)."""
     found = await store.maker_order_in_context(call.app[POOL], call.path_id())
-    if found is None or not (principal(call).is_operator
-                             or found.maker_order.maker_id == await my_maker_id(call)):
+    if found is None or not (
+        principal(call).is_operator or found.maker_order.maker_id == await my_maker_id(call)
+    ):
         raise not_found("Maker order")
     return schemas.maker_order_detail(found.maker_order, found.order)
 
@@ -61,88 +70,154 @@ async def _change_maker_order(
     return schemas.maker_order_detail(found.maker_order, found.order)
 
 
-@routes.post("/api/v1/maker-orders/{id}/accept", response=schemas.MakerOrderDetail, roles=("maker",),
-             extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/accept",
+    response=schemas.MakerOrderDetail,
+    roles=("maker",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def accept_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Accept the work: `in_production`."""
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.accept_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.accept_maker_order(
+            uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id
+        ),
+    )
 
 
-@routes.post("/api/v1/maker-orders/{id}/decline", body=schemas.DeclineIn, response=schemas.MakerOrderDetail,
-             roles=("maker",), extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/decline",
+    body=schemas.DeclineIn,
+    response=schemas.MakerOrderDetail,
+    roles=("maker",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def decline_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Decline the work, with a reason: that maker's part is refunded and its pieces go back
     on sale; when every maker declined, the order is cancelled (`maker_declined`)."""
     body: schemas.DeclineIn = call.body
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.decline_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id,
-        reason=body.reason))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.decline_maker_order(
+            uow,
+            provider(call),
+            maker_order_id=maker_order_id,
+            maker_user_id=principal(call).user_id,
+            reason=body.reason,
+        ),
+    )
 
 
-@routes.post("/api/v1/maker-orders/{id}/quality-check", body=schemas.QualityCheckIn,
-             response=schemas.MakerOrderDetail, roles=("maker",), extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/quality-check",
+    body=schemas.QualityCheckIn,
+    response=schemas.MakerOrderDetail,
+    roles=("maker",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def quality_check_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Record the quality inspection: passed makes it `quality_checked` (ready to dispatch); a
     failed one keeps it `in_production` with the notes."""
     body: schemas.QualityCheckIn = call.body
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.quality_check_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id,
-        passed=body.passed, checks=body.checks.checks(), notes=body.notes))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.quality_check_maker_order(
+            uow,
+            provider(call),
+            maker_order_id=maker_order_id,
+            maker_user_id=principal(call).user_id,
+            passed=body.passed,
+            checks=body.checks.checks(),
+            notes=body.notes,
+        ),
+    )
 
 
-@routes.post("/api/v1/maker-orders/{id}/dispatch", body=schemas.DispatchIn, response=schemas.MakerOrderDetail,
-             roles=("maker",),
-             extra_responses={409: "quality_check_required: no passed quality check yet; " + CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/dispatch",
+    body=schemas.DispatchIn,
+    response=schemas.MakerOrderDetail,
+    roles=("maker",),
+    extra_responses={409: "quality_check_required: no passed quality check yet; " + CONFLICT_DOC},
+)
 async def dispatch_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Dispatch with the carrier's tracking; needs a passed quality check."""
     body: schemas.DispatchIn = call.body
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.dispatch_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id,
-        tracking=body.tracking()))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.dispatch_maker_order(
+            uow,
+            provider(call),
+            maker_order_id=maker_order_id,
+            maker_user_id=principal(call).user_id,
+            tracking=body.tracking(),
+        ),
+    )
 
 
-@routes.post("/api/v1/maker-orders/{id}/deliver", response=schemas.MakerOrderDetail, roles=("operator",),
-             extra_responses={409: CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/deliver",
+    response=schemas.MakerOrderDetail,
+    roles=("operator",),
+    extra_responses={409: CONFLICT_DOC},
+)
 async def deliver_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Mark delivered (operators; the carrier webhook's stand-in): the maker's earning posts to
     their ledger, and the order completes once every part is delivered."""
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.deliver_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.deliver_maker_order(
+            uow, provider(call), maker_order_id=maker_order_id
+        ),
+    )
 
 
-@routes.post("/api/v1/maker-orders/{id}/refund", body=schemas.RefundIn, response=schemas.MakerOrderDetail,
-             roles=("operator",),
-             extra_responses={409: "not_delivered: only a delivered part is refunded this way "
-                                   "(before delivery, the customer cancels or the maker "
-                                   "declines); " + CONFLICT_DOC})
+@routes.post(
+    "/api/v1/maker-orders/{id}/refund",
+    body=schemas.RefundIn,
+    response=schemas.MakerOrderDetail,
+    roles=("operator",),
+    extra_responses={
+        409: "not_delivered: only a delivered part is refunded this way "
+        "(before delivery, the customer cancels or the maker "
+        "declines); " + CONFLICT_DOC
+    },
+)
 async def refund_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Refund a delivered maker order in full (operators; a return or a fault found later): the
     customer gets that part back and the maker's earning is reversed by a new ledger line. A
     second refund of the same maker order changes nothing."""
     body: schemas.RefundIn = call.body
-    return await _change_maker_order(call, lambda uow, maker_order_id: usecases.refund_maker_order(
-        uow, provider(call), maker_order_id=maker_order_id, reason=body.reason))
+    return await _change_maker_order(
+        call,
+        lambda uow, maker_order_id: usecases.refund_maker_order(
+            uow, provider(call), maker_order_id=maker_order_id, reason=body.reason
+        ),
+    )
 
 
 # --- payouts -------------------------------------------------------------------------------------
 
 
-@routes.get("/api/v1/payouts", query=schemas.PayoutQuery, response=schemas.PayoutsView,
-            roles=("maker", "operator"))
+@routes.get(
+    "/api/v1/payouts", query=schemas.PayoutQuery, response=schemas.PayoutsView, roles=("maker", "operator")
+)
 async def list_payouts(call: Call) -> schemas.PayoutsView:
     """A maker's payout ledger (earnings on delivery, reversals of refunded deliveries) and
     balance. Operators name the maker with `?maker_id=`."""
     query: schemas.PayoutQuery = call.query
     if principal(call).is_operator:
         if query.maker_id is None:
-            raise ProblemError(422, "Validation failed", "Operators name the maker: ?maker_id=",
-                               code="maker_id_required")
+            raise ProblemError(
+                422, "Validation failed", "Operators name the maker: ?maker_id=", code="maker_id_required"
+            )
         maker_id: uuid.UUID | None = query.maker_id
     else:
         maker_id = await my_maker_id(call)
-    payouts = await usecases.list_payouts(call.app[POOL], maker_id=maker_id,
-                                          after=decode_time_id(query.cursor), limit=query.limit)
+    payouts = await usecases.list_payouts(
+        call.app[POOL], maker_id=maker_id, after=decode_time_id(query.cursor), limit=query.limit
+    )
     return schemas.PayoutsView(
         items=[schemas.ledger_line_view(entry) for entry in payouts.entries],
         next_cursor=encode_time_id(payouts.next_position),

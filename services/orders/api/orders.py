@@ -22,8 +22,15 @@ from shared.idempotency import HEADER, HEADER_DOC, RESPONSES, idempotent
 from shared.paging import Page, decode_time_id, encode_time_id
 
 
-@routes.post("/api/v1/orders", body=schemas.OrderIn, response=schemas.OrderView, status=201,
-             roles=("customer",), headers={HEADER: HEADER_DOC}, extra_responses=RESPONSES)
+@routes.post(
+    "/api/v1/orders",
+    body=schemas.OrderIn,
+    response=schemas.OrderView,
+    status=201,
+    roles=("customer",),
+    headers={HEADER: HEADER_DOC},
+    extra_responses=RESPONSES,
+)
 async def place_order(call: Call) -> web.Response:
     """Place an order: every line priced here from the listings, options checked against what
     each listing offers; 201 `pending` while stock is reserved and payment authorised."""
@@ -31,17 +38,27 @@ async def place_order(call: Call) -> web.Response:
     customer_id, window = principal(call).user_id, payment_window(call)
 
     async def place(uow: UnitOfWork) -> schemas.OrderView:
-        return schemas.order_view(await usecases.place_order(
-            uow, customer_id=customer_id, lines=[line.requested() for line in body.lines],
-            shipping_address=body.shipping_address.address(), payment_token=body.payment.token,
-            gift_message=body.gift_message, payment_window=window,
-        ))
+        return schemas.order_view(
+            await usecases.place_order(
+                uow,
+                customer_id=customer_id,
+                lines=[line.requested() for line in body.lines],
+                shipping_address=body.shipping_address.address(),
+                payment_token=body.payment.token,
+                gift_message=body.gift_message,
+                payment_window=window,
+            )
+        )
 
     return await idempotent(call, store.PRODUCER, place, status=201)
 
 
-@routes.get("/api/v1/orders/{id}", query=schemas.OrderQuery, response=schemas.OrderView,
-            roles=("customer", "operator"))
+@routes.get(
+    "/api/v1/orders/{id}",
+    query=schemas.OrderQuery,
+    response=schemas.OrderView,
+    roles=("customer", "operator"),
+)
 async def get_order(call: Call) -> schemas.OrderView:
     """An order with its lines, maker orders, timeline and legal statements (owner, operators);
     with `?wait=`, the answer waits for a pending order to be settled."""
@@ -64,24 +81,41 @@ async def get_order(call: Call) -> schemas.OrderView:
     return schemas.order_view(order)
 
 
-@routes.get("/api/v1/orders", query=schemas.OrderListQuery, response=Page[schemas.OrderView],
-            roles=("customer", "operator"))
+@routes.get(
+    "/api/v1/orders",
+    query=schemas.OrderListQuery,
+    response=Page[schemas.OrderView],
+    roles=("customer", "operator"),
+)
 async def list_orders(call: Call) -> Page[schemas.OrderView]:
     """A customer's own orders, or every order for operators; newest first, `?status=`."""
     caller = principal(call)
     query: schemas.OrderListQuery = call.query
     orders, position = await store.orders_page(
-        call.app[POOL], customer_id=None if caller.is_operator else caller.user_id,
-        status=query.status, after=decode_time_id(query.cursor), limit=query.limit,
+        call.app[POOL],
+        customer_id=None if caller.is_operator else caller.user_id,
+        status=query.status,
+        after=decode_time_id(query.cursor),
+        limit=query.limit,
     )
     return Page(items=[schemas.order_view(order) for order in orders], next_cursor=encode_time_id(position))
 
 
-@routes.post("/api/v1/orders/{id}/cancel", response=schemas.OrderView, roles=("customer",),
-             extra_responses={409: "already_dispatched: a maker order was dispatched; " + CONFLICT_DOC})
+@routes.post(
+    "/api/v1/orders/{id}/cancel",
+    response=schemas.OrderView,
+    roles=("customer",),
+    extra_responses={409: "already_dispatched: a maker order was dispatched; " + CONFLICT_DOC},
+)
 async def cancel_order(call: Call) -> schemas.OrderView:
     """Cancel (owner) until the first maker order is dispatched: the payment is refunded and
     the stock released."""
     order_id, customer_id = call.path_id(), principal(call).user_id
-    return schemas.order_view(await in_unit_of_work(call, lambda uow: usecases.cancel_order(
-        uow, provider(call), order_id=order_id, customer_id=customer_id)))
+    return schemas.order_view(
+        await in_unit_of_work(
+            call,
+            lambda uow: usecases.cancel_order(
+                uow, provider(call), order_id=order_id, customer_id=customer_id
+            ),
+        )
+    )

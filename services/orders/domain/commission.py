@@ -115,8 +115,12 @@ class Commission(OrdersAggregate):
             created_at=now,
         )
         commission._record(
-            "requested", now, "Commission requested",
-            **commission._event_data(), budget=budget, deadline=deadline,
+            "requested",
+            now,
+            "Commission requested",
+            **commission._event_data(),
+            budget=budget,
+            deadline=deadline,
         )
         return commission
 
@@ -159,9 +163,7 @@ class Commission(OrdersAggregate):
             problems.append(Violation(("price",), "The price must be above zero", "price_invalid"))
         # The order created from the quote is charged in the customer's currency.
         if price.currency != self.budget.currency:
-            problems.append(
-                Violation(("price",), f"Quote in {self.budget.currency}", "currency_mismatch")
-            )
+            problems.append(Violation(("price",), f"Quote in {self.budget.currency}", "currency_mismatch"))
         if (
             not isinstance(lead_time_days, int)
             or isinstance(lead_time_days, bool)
@@ -206,8 +208,12 @@ class Commission(OrdersAggregate):
         )
         self.status = CommissionStatus.QUOTED
         self._record(
-            "quoted", now, f"Quoted, {lead_time_days} days to make",
-            **self._event_data(), price=price, lead_time_days=lead_time_days,
+            "quoted",
+            now,
+            f"Quoted, {lead_time_days} days to make",
+            **self._event_data(),
+            price=price,
+            lead_time_days=lead_time_days,
         )
         return True
 
@@ -223,8 +229,11 @@ class Commission(OrdersAggregate):
         self.status = CommissionStatus.ACCEPTED
         self.order_id = order_id
         self._record(
-            "accepted", now, "Quote accepted; order placed",
-            **self._event_data(), price=self.quote.price,
+            "accepted",
+            now,
+            "Quote accepted; order placed",
+            **self._event_data(),
+            price=self.quote.price,
         )
         return True
 
@@ -275,4 +284,3 @@ class Commission(OrdersAggregate):
             target.value, now, f"Commission {target.value}", **self._event_data(), reason=self.decline_reason
         )
         return True
-

@@ -17,7 +17,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-
 @dataclass(frozen=True)
 class DomainEvent:
     """A fact an aggregate recorded; `data` is JSON-ready for the outbox.
@@ -69,4 +68,3 @@ class OrdersAggregate(Aggregate[DomainEvent]):
                 data=to_json(data),
             )
         )
-

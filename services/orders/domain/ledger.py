@@ -63,4 +63,3 @@ def reversal_of(earning: LedgerEntry, *, at: datetime | None = None) -> LedgerEn
 def balance(entries: Iterable[LedgerEntry], currency: str = "GBP") -> Money:
     """What the maker is owed: the sum of net amounts."""
     return Money.total((entry.net for entry in entries), currency)
-

@@ -313,7 +313,4 @@ def required_reason(reason: str | None, *, code: str = "reason_required") -> str
 
 
 def stock_release(lines: Iterable[PricedLine]) -> list[dict[str, Any]]:
-    return [
-        {"listing_id": line.listing_id, "quantity": line.quantity} for line in lines if line.needs_stock
-    ]
-
+    return [{"listing_id": line.listing_id, "quantity": line.quantity} for line in lines if line.needs_stock]

@@ -222,8 +222,7 @@ class Order(OrdersAggregate):
         changed = [
             line.title
             for line in self.stock_lines
-            if line.listing_id is not None
-            and prices.get(line.listing_id, line.unit_price) != line.unit_price
+            if line.listing_id is not None and prices.get(line.listing_id, line.unit_price) != line.unit_price
         ]
         if changed:
             self._cancel(CancellationReason.PRICE_CHANGED, now, f"Price changed: {', '.join(changed)}")
@@ -243,7 +242,9 @@ class Order(OrdersAggregate):
             else CancellationReason.OUT_OF_STOCK
         )
         self._cancel(
-            reason, now or utcnow(), f"Stock could not be reserved: {', '.join(reasons) or 'unknown'}",
+            reason,
+            now or utcnow(),
+            f"Stock could not be reserved: {', '.join(reasons) or 'unknown'}",
             stock_held=False,
         )
         return True
@@ -446,10 +447,7 @@ class Order(OrdersAggregate):
                 )
                 self.refunds.append(refund)
         declined_line_ids = {
-            line.id
-            for mo in self.maker_orders
-            if mo.status is MakerOrderStatus.DECLINED
-            for line in mo.lines
+            line.id for mo in self.maker_orders if mo.status is MakerOrderStatus.DECLINED for line in mo.lines
         }
         release_lines = (
             stock_release(line for line in self.lines if line.id not in declined_line_ids)
@@ -469,4 +467,3 @@ class Order(OrdersAggregate):
             release_lines=release_lines,
             refund=refund.amount if refund else None,
         )
-

@@ -41,4 +41,3 @@ class PaymentProvider(Protocol):
 
     # The key makes a retried refund (a crash before it was recorded) never pay out twice.
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None: ...
-

@@ -31,7 +31,6 @@ SYSTEM_OF_WARRANTIES_STATEMENT = (
 )
 
 
-
 def commission_for(gross: Money, rate: Decimal) -> Money:
     """The marketplace's commission on `gross`, rounded half-up to the minor unit."""
     check_commission_rate(rate)
@@ -44,7 +43,6 @@ def check_commission_rate(rate: Decimal) -> None:
         raise TypeError(f"Commission rate must be a Decimal, got {type(rate).__name__}")
     if not Decimal(0) <= rate < Decimal(1):
         raise ValueError(f"Commission rate must be in [0, 1), got {rate}")
-
 
 
 @dataclass(frozen=True)
@@ -155,9 +153,7 @@ class PricedLine:
         return self.listing_id is not None
 
 
-def _engraving_violations(
-    text: str, offer: EngravingOption, loc: tuple[str | int, ...]
-) -> list[Violation]:
+def _engraving_violations(text: str, offer: EngravingOption, loc: tuple[str | int, ...]) -> list[Violation]:
     problems = []
     if len(text) > offer.max_chars:
         problems.append(
@@ -338,4 +334,3 @@ def statements_for(lines: Iterable[PricedLine]) -> list[str]:
     if any(line.has_natural_diamond for line in lines):
         return [SYSTEM_OF_WARRANTIES_STATEMENT]
     return []
-

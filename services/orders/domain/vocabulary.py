@@ -22,7 +22,6 @@ MAX_REASON_CHARS = 1000
 MAX_QUALITY_NOTES_CHARS = 2000
 
 
-
 class OrderStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
@@ -92,4 +91,3 @@ class ProductionKind(StrEnum):
 class LedgerKind(StrEnum):
     EARNING = "earning"
     REVERSAL = "reversal"
-
