@@ -1,5 +1,5 @@
 """The orders service's use cases: plain async functions over a unit of work, called by the HTTP
-API (services/orders/api.py), by the event handlers (services/orders/handlers.py) and by tests,
+API (services/orders/api/), by the event handlers (services/orders/handlers.py) and by tests,
 with no HTTP in sight. Each loads what it changes (locked, through the store), asks the domain
 to change it, pays back what the change owes, and saves it with its events.
 
