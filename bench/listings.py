@@ -127,11 +127,11 @@ async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list
             "FROM catalogue.listing_search WHERE visible"
         )
     }
-    maker_row = dict(
-        await admin.fetchrow(
-            "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]
-        )
+    maker_record = await admin.fetchrow(
+        "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]
     )
+    assert maker_record is not None  # the maker of the template listings
+    maker_row = dict(maker_record)
     templates = [
         Template(dict(r), dict(search_rows[r["id"]]), r["maker_id"])
         for r in listing_rows

@@ -41,7 +41,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import asyncpg
@@ -50,6 +50,11 @@ from bench.core import Context, admin_dsn, compare, migrate_services, namespace
 from bench.loadgen import Run
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment
 from tests.support.orders import ADDRESS, line, order_body
+
+if TYPE_CHECKING:
+    from shared.contracts import Envelope, Event
+
+EventT = TypeVar("EventT", bound="Event")
 
 SERVICES = ("makers", "catalogue", "orders")
 CONCURRENCY = (16, 64)
@@ -228,6 +233,7 @@ class Floor:
         from services.orders.settings import ORDERS_SETTINGS
         from shared.bus import Bus
         from shared.contracts import event_class
+        from shared.contracts.catalogue import ListingSnapshotEvent
         from shared.db import UnitOfWork, create_pool
         from shared.outbox import OutboxRelay
         from tests.support.catalogue import TestMaker, add_listing, apply_maker
@@ -254,7 +260,8 @@ class Floor:
                     row["envelope"] if isinstance(row["envelope"], dict) else json.loads(row["envelope"])
                 )
                 cls_ = event_class(envelope["type"], envelope["version"])
-                assert cls_ is not None
+                # Every catalogue.listing.* event is a listing snapshot.
+                assert cls_ is not None and issubclass(cls_, ListingSnapshotEvent)
                 await orders_store.upsert_listing(uow.conn, cls_.model_validate(envelope["data"]))
         buses, relays = [], []
         for name in ("catalogue", "orders"):
@@ -296,7 +303,7 @@ class Floor:
 
         async def step(
             pool: asyncpg.Pool, producer: str, work: Callable[[UnitOfWork], Awaitable[None]]
-        ) -> list[Any]:
+        ) -> list[Envelope]:
             async with UnitOfWork(pool, producer) as uow:
                 await work(uow)
                 emitted = list(uow._events)
@@ -316,33 +323,33 @@ class Floor:
             )
             await orders_store.save_order(uow, order)
 
-        def find(envelopes: list[Any], event_type: type) -> tuple[Any, Any]:
+        def find(envelopes: list[Envelope], event_type: type[EventT]) -> tuple[EventT, Envelope]:
             for envelope in envelopes:
                 if envelope.type == event_type.event_type:
                     return event_type.model_validate(envelope.data), envelope
             raise RuntimeError(f"no {event_type.__name__} in {[e.type for e in envelopes]}")
 
         placed = await step(self.pools["orders"], "orders", place)
-        event, envelope = find(placed, OrderPlaced)
+        order_placed, placed_envelope = find(placed, OrderPlaced)
         ttl = timedelta(seconds=self.settings["catalogue"].reservation_ttl_s)
         reserved = await step(
             self.pools["catalogue"],
             "catalogue",
-            lambda uow: catalogue_handlers.on_order_placed(uow, event, envelope, ttl=ttl),
+            lambda uow: catalogue_handlers.on_order_placed(uow, order_placed, placed_envelope, ttl=ttl),
         )
-        event, envelope = find(reserved, StockReserved)
+        stock_reserved, _ = find(reserved, StockReserved)
         confirmed = await step(
             self.pools["orders"],
             "orders",
             lambda uow: usecases.stock_reserved(
-                uow, event, provider=self.app[PROVIDER], settings=self.app[ORDERS_SETTINGS]
+                uow, stock_reserved, provider=self.app[PROVIDER], settings=self.app[ORDERS_SETTINGS]
             ),
         )
-        event, envelope = find(confirmed, OrderConfirmed)
+        order_confirmed, confirmed_envelope = find(confirmed, OrderConfirmed)
         await step(
             self.pools["catalogue"],
             "catalogue",
-            lambda uow: catalogue_handlers.on_order_confirmed(uow, event, envelope),
+            lambda uow: catalogue_handlers.on_order_confirmed(uow, order_confirmed, confirmed_envelope),
         )
 
     async def unsent(self) -> int:
@@ -437,10 +444,10 @@ async def run(ctx: Context) -> None:
                         for n in CONCURRENCY:
                             floor_runs[n].append(await floor.run(n, duration))
                             bar.update()
-                            result, placed = await customers_loop(
+                            result, placed_ids = await customers_loop(
                                 procs["orders"].url, tokens.__getitem__, listing_ids, n, duration
                             )
-                            result.lost = await count_lost(admin, placed)
+                            result.lost = await count_lost(admin, placed_ids)
                             subject[n].append(result)
                             bar.update()
                     bar.close()

@@ -65,13 +65,13 @@ async def run(ctx: Context) -> None:
                         if "catalogue" in stack.processes:
                             stack.processes.pop("catalogue").stop()
                         url = start_catalogue(stack).url + search_path()
-                        runs = await measure(
+                        measured = await measure(
                             ctx,
                             {"base": base_url, "larger": url},
                             duration,
                             f"scale: search at {label(size)} and {label(BASE)}",
                         )
-                        per_size[size] = (runs["larger"], runs["base"])
+                        per_size[size] = (measured["larger"], measured["base"])
                 finally:
                     stack.stop()
                     await stack.admin.close()

@@ -83,7 +83,9 @@ class ServiceSettings(BaseSettings):
         return value
 
     @property
-    def schema(self) -> str:
+    def db_schema(self) -> str:
+        """The PostgreSQL schema the service owns. (Not `schema`: that would shadow pydantic's
+        `BaseModel.schema()`.)"""
         return self.schema_name or self.service
 
     @property

@@ -111,7 +111,7 @@ class Consumer:
             event_type=envelope.type,
         ):
             try:
-                async with UnitOfWork(self.pool, service, self.settings.schema) as uow:
+                async with UnitOfWork(self.pool, service, self.settings.db_schema) as uow:
                     first_time = await uow.conn.fetchval(
                         "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
                         "ON CONFLICT DO NOTHING RETURNING true",
@@ -130,7 +130,9 @@ class Consumer:
             log.info("event_consumed", outcome=outcome)
 
     async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
-        attempt = int((message.headers or {}).get(RETRY_ATTEMPT_HEADER, 0) or 0) + 1
+        # The retries so far: the int this consumer set when it last forwarded the message.
+        retries = (message.headers or {}).get(RETRY_ATTEMPT_HEADER)
+        attempt = (retries if isinstance(retries, int) else 0) + 1
         delays = self.settings.retry_delays_ms
         if attempt > len(delays):
             log.error("event_parked", error=repr(exc), attempts=attempt - 1)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from shared.aggregate import Aggregate
 from shared.config import ServiceSettings
@@ -67,10 +68,10 @@ _BEGIN_ATTEMPTS = 3
 AggregateT = TypeVar("AggregateT", bound=Aggregate[Any])
 
 
-async def _release(pool: asyncpg.Pool, conn: asyncpg.Connection) -> None:
+async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy) -> None:
     """Give a connection back. A broken one cannot be reset and asyncpg closes it instead; that
     is not the caller's failure, so it never replaces the caller's outcome."""
-    with contextlib.suppress(CONNECTION_LOST):
+    with contextlib.suppress(*CONNECTION_LOST):
         await pool.release(conn)
 
 
@@ -93,6 +94,7 @@ class UnitOfWork:
         self._events: list[Envelope] = []
         # id(aggregate) -> (the aggregate, kept alive so its id is not reused; its loaded version)
         self._loaded: dict[int, tuple[Aggregate[Any], int]] = {}
+        self._pooled: PoolConnectionProxy
         self.conn: asyncpg.Connection
 
     def track(self, aggregate: AggregateT) -> AggregateT:
@@ -125,13 +127,17 @@ class UnitOfWork:
 
     async def __aenter__(self) -> UnitOfWork:
         for attempt in range(1, _BEGIN_ATTEMPTS + 1):
-            self.conn = await self._pool.acquire()
+            self._pooled = await self._pool.acquire()
+            # The pool hands out a proxy that forwards every Connection method to the connection
+            # it holds (asyncpg generates them); the stubs declare it as an unrelated class, so
+            # the stores, which take a Connection, are given it as one.
+            self.conn = cast(asyncpg.Connection, self._pooled)
             self._tx = self.conn.transaction()
             try:
                 await self._tx.start()
                 return self
             except BaseException as exc:
-                await _release(self._pool, self.conn)
+                await _release(self._pool, self._pooled)
                 # A pooled connection that died while idle (the server restarted, an operator
                 # terminated it) fails at BEGIN, before anything ran: take another.
                 if attempt == _BEGIN_ATTEMPTS or not isinstance(exc, CONNECTION_LOST):
@@ -153,7 +159,7 @@ class UnitOfWork:
         finally:
             self._events.clear()
             self._loaded.clear()
-            await _release(self._pool, self.conn)
+            await _release(self._pool, self._pooled)
 
     async def _write_outbox(self) -> None:
         if not self._events:

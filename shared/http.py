@@ -27,8 +27,10 @@ from typing import Any
 import asyncpg
 import pydantic_core
 from aiohttp import web
+from aiohttp.typedefs import Handler as RequestHandler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.auth import Principal, Role, TokenVerifier, require_role
 from shared.config import ServiceSettings
@@ -99,7 +101,7 @@ class Route:
     summary: str
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    response: Any = None
+    response: type[BaseModel] | None = None
     status: int = 200
     roles: tuple[Role, ...] = ()
     auth: str = "required"  # required | optional | none
@@ -295,7 +297,7 @@ def _latency(service: str, method: str, route: str, status: int) -> Any:
 
 
 @web.middleware
-async def _request_context(request: web.Request, handler: Any) -> web.StreamResponse:
+async def _request_context(request: web.Request, handler: RequestHandler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-ID", "")
     request_id = incoming if _SANE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
     service = request.app[SETTINGS].service
@@ -322,7 +324,9 @@ async def _request_context(request: web.Request, handler: Any) -> web.StreamResp
                 )
 
 
-async def _problem_or_response(request: web.Request, handler: Any, request_id: str) -> web.StreamResponse:
+async def _problem_or_response(
+    request: web.Request, handler: RequestHandler, request_id: str
+) -> web.StreamResponse:
     try:
         return await handler(request)
     except ProblemError as error:
@@ -332,11 +336,11 @@ async def _problem_or_response(request: web.Request, handler: Any, request_id: s
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        error = ProblemError(
+        problem = ProblemError(
             exc.status, exc.reason, exc.text or exc.reason, code=_HTTP_CODES.get(exc.status, str(exc.status))
         )
-        error.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
-        return problem_response(error, request_id)
+        problem.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return problem_response(problem, request_id)
     except CONNECTION_LOST as exc:
         # The database is unreachable or the connection was cut: a fault of ours, temporary,
         # and the client may try again (an Idempotency-Key makes that safe for money).
@@ -476,9 +480,7 @@ _PROBLEM_SCHEMA = {
 
 
 def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
-    from pydantic.json_schema import models_json_schema
-
-    models: list[tuple[Any, str]] = []
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for route in routes:
         if route.body is not None:
             models.append((route.body, "validation"))

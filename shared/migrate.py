@@ -69,7 +69,7 @@ async def ensure_database(settings: ServiceSettings) -> None:
 
 
 async def _ensure_roles_and_schema(conn: asyncpg.Connection, settings: ServiceSettings) -> None:
-    schema, owner, app = settings.schema, settings.owner_role, settings.app_role
+    schema, owner, app = settings.db_schema, settings.owner_role, settings.app_role
     db = _ident(settings.pg_database)
     for role, login in ((owner, False), (app, True)):
         exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
@@ -116,10 +116,10 @@ async def migrate(settings: ServiceSettings, service_dir: Path | None) -> list[M
     conn = await asyncpg.connect(admin_dsn)
     applied_now: list[Migration] = []
     try:
-        await conn.execute("SELECT pg_advisory_lock(hashtext('migrate:' || $1))", settings.schema)
+        await conn.execute("SELECT pg_advisory_lock(hashtext('migrate:' || $1))", settings.db_schema)
         try:
             await _ensure_roles_and_schema(conn, settings)
-            schema = _ident(settings.schema)
+            schema = _ident(settings.db_schema)
             rows = await conn.fetch(f"SELECT track, version, checksum FROM {schema}.schema_migrations")
             applied = {(r["track"], r["version"]): r["checksum"] for r in rows}
             for migration in load_migrations(service_dir):
@@ -127,7 +127,7 @@ async def migrate(settings: ServiceSettings, service_dir: Path | None) -> list[M
                 if key in applied:
                     if applied[key] != migration.checksum:
                         raise MigrationError(
-                            f"{settings.schema}: applied migration {migration.track}/"
+                            f"{settings.db_schema}: applied migration {migration.track}/"
                             f"{migration.version}_{migration.name} has changed since"
                         )
                     continue
@@ -146,13 +146,13 @@ async def migrate(settings: ServiceSettings, service_dir: Path | None) -> list[M
                 applied_now.append(migration)
                 log.info(
                     "migration_applied",
-                    schema=settings.schema,
+                    schema=settings.db_schema,
                     track=migration.track,
                     version=migration.version,
                     name=migration.name,
                 )
         finally:
-            await conn.execute("SELECT pg_advisory_unlock(hashtext('migrate:' || $1))", settings.schema)
+            await conn.execute("SELECT pg_advisory_unlock(hashtext('migrate:' || $1))", settings.db_schema)
     finally:
         await conn.close()
     return applied_now

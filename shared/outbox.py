@@ -56,7 +56,7 @@ MAX_BACKOFF_S = 30.0
 
 
 def backoff_s(attempts: int) -> float:
-    return min(MAX_BACKOFF_S, 0.5 * 2 ** min(attempts, 10)) * random.uniform(0.8, 1.2)
+    return min(MAX_BACKOFF_S, 0.5 * 2.0 ** min(attempts, 10)) * random.uniform(0.8, 1.2)
 
 
 class OutboxRelay:
@@ -66,7 +66,7 @@ class OutboxRelay:
         self.bus = bus
         self.active = asyncio.Event()
         self._wake = asyncio.Event()
-        self._lock_key = f"outbox-relay:{settings.namespace}:{settings.schema}"
+        self._lock_key = f"outbox-relay:{settings.namespace}:{settings.db_schema}"
 
     async def run(self) -> None:
         """Forever: win the relay lock, then publish until the lock connection goes."""
@@ -87,7 +87,7 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             self.active.set()
             log.info("relay_active")
-            await conn.add_listener(outbox_channel(self.settings.schema), lambda *_: self._wake.set())
+            await conn.add_listener(outbox_channel(self.settings.db_schema), lambda *_: self._wake.set())
             last_cleanup = 0.0
             loop = asyncio.get_running_loop()
             while not conn.is_closed():

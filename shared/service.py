@@ -112,6 +112,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
             "coalesce(extract(epoch FROM now() - min(created_at)), 0) AS lag "
             "FROM outbox WHERE sent_at IS NULL"
         )
+        assert row is not None  # an aggregate without GROUP BY always returns one row
         OUTBOX_PENDING.labels(settings.service).set(row["pending"])
         OUTBOX_LAG.labels(settings.service).set(float(row["lag"]))
 

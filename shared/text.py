@@ -10,8 +10,11 @@ breaks and tabs.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     HttpUrl,
@@ -44,22 +47,38 @@ def _multi_line(value: str) -> str:
     return value
 
 
-def single_line(min_length: int, max_length: int) -> Any:
-    """A trimmed one-line string type with these length bounds."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_single_line),
-    ]
+@dataclass(frozen=True)
+class TextRules(GroupedMetadata):
+    """The metadata of a trimmed text type: `Annotated[str, single_line(1, 80)]`.
+
+    Pydantic unpacks it into the constraints it stands for, in this order: trim, bound the
+    length, then refuse control characters (so surrounding line breaks are trimmed, not
+    refused). Being a value rather than a type made by a function, the annotated alias is a
+    real type to mypy.
+    """
+
+    min_length: int
+    max_length: int
+    multi_line: bool
+
+    def __iter__(self) -> Iterator[object]:
+        # Pydantic unpacks grouped metadata one level only, so StringConstraints (itself
+        # grouped) is unpacked here.
+        yield from StringConstraints(
+            strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
+        )
+        yield AfterValidator(_multi_line if self.multi_line else _single_line)
 
 
-def multi_line(min_length: int, max_length: int) -> Any:
-    """A trimmed string type that may span lines, with these length bounds."""
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_multi_line),
-    ]
+def single_line(min_length: int, max_length: int) -> TextRules:
+    """A trimmed one-line string with these length bounds: `Annotated[str, single_line(1, 80)]`."""
+    return TextRules(min_length, max_length, multi_line=False)
+
+
+def multi_line(min_length: int, max_length: int) -> TextRules:
+    """A trimmed string that may span lines, with these length bounds:
+    `Annotated[str, multi_line(0, 5000)]`."""
+    return TextRules(min_length, max_length, multi_line=True)
 
 
 _HTTP_URL = TypeAdapter(HttpUrl)

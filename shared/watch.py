@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import structlog
@@ -33,6 +32,8 @@ from shared.db import CONNECTION_LOST, connect
 log = structlog.get_logger()
 
 _RECONNECT_S = 1.0
+# Connecting fails with these while the database is down or out of reach.
+_CONNECT_FAILED: tuple[type[BaseException], ...] = (*CONNECTION_LOST, OSError)
 
 
 def change_channel(schema: str, what: str) -> str:
@@ -112,8 +113,9 @@ class ChangeFeed:
                 await self._task
             self._task = None
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
-        for changed in self._waiters.get(payload, ()):
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        # asyncpg passes a NOTIFY's payload as the str it is (typed `object` by its stubs).
+        for changed in self._waiters.get(str(payload), ()):
             changed.set()
 
     def _wake_all(self) -> None:
@@ -125,7 +127,7 @@ class ChangeFeed:
         while True:
             try:
                 conn = await connect(self._settings, "changes")
-            except (*CONNECTION_LOST, OSError) as exc:
+            except _CONNECT_FAILED as exc:
                 log.warning("change_feed_unavailable", channel=self._channel, error=repr(exc)[:200])
                 await asyncio.sleep(_RECONNECT_S)
                 continue

@@ -10,7 +10,7 @@ import functools
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pydantic_core
 from cachetools import LRUCache
@@ -75,7 +75,7 @@ def _blank_is_absent_in_schema(schema: dict[str, Any]) -> None:
 class SearchQuery(PageQuery):
     model_config = ConfigDict(extra="ignore", json_schema_extra=_blank_is_absent_in_schema)
 
-    q: single_line(1, 200) | None = Field(  # type: ignore[valid-type]
+    q: Annotated[str, single_line(1, 200)] | None = Field(
         None,
         description="Full text over title, description, techniques, metals, stones, category "
         'and style tags; English stemming ("rings" finds "ring"); web-search syntax '

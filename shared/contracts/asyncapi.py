@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 import shared.contracts as contracts
 from shared.config import ServiceSettings
@@ -59,7 +60,7 @@ def contract_events() -> list[type[Event]]:
 
 def default_namespace() -> str:
     # The default, not the environment's: the document must not depend on who runs it.
-    return ServiceSettings.model_fields["namespace"].default
+    return str(ServiceSettings.model_fields["namespace"].default)
 
 
 def _summary(cls: type) -> str | None:
@@ -76,10 +77,9 @@ def build_document(events: list[type[Event]] | None = None, namespace: str | Non
     namespace = namespace or default_namespace()
     exchange = f"{namespace}.events"
 
-    keys, defs = models_json_schema(
-        [(Envelope, "validation")] + [(cls, "serialization") for cls in events],
-        ref_template=REF,
-    )
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Envelope, "validation")]
+    models += [(cls, "serialization") for cls in events]
+    keys, defs = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = copy.deepcopy(defs.get("$defs", {}))
     envelope_ref = keys[(Envelope, "validation")]
 

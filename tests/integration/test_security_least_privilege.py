@@ -43,7 +43,7 @@ async def test_runtime_role_has_no_dangerous_attribute(services_db: dict, admin,
 @pytest.mark.parametrize("service", REAL_SERVICES)
 async def test_runtime_role_reaches_its_own_schema_only(services_db: dict, admin, service: str) -> None:
     settings = services_db[service]
-    role, own = settings.app_role, settings.schema
+    role, own = settings.app_role, settings.db_schema
     schemas = [
         r["nspname"]
         for r in await admin.fetch(
@@ -97,16 +97,16 @@ async def test_runtime_role_is_refused_in_practice(services_db: dict, service: s
     settings = services_db[service]
     conn = await asyncpg.connect(settings.dsn())
     try:
-        assert await conn.fetchval("SHOW search_path") == settings.schema
-        other = next(s.schema for name, s in services_db.items() if name != service)
+        assert await conn.fetchval("SHOW search_path") == settings.db_schema
+        other = next(s.db_schema for name, s in services_db.items() if name != service)
         for sql in (
             f"SELECT 1 FROM {other}.outbox LIMIT 1",
             "CREATE TABLE sneaky (id int)",
             "CREATE TEMP TABLE sneaky (id int)",
             "CREATE SCHEMA sneaky",
-            f"DROP TABLE {settings.schema}.outbox",
-            f"ALTER TABLE {settings.schema}.outbox ADD COLUMN x int",
-            f"TRUNCATE {settings.schema}.outbox",
+            f"DROP TABLE {settings.db_schema}.outbox",
+            f"ALTER TABLE {settings.db_schema}.outbox ADD COLUMN x int",
+            f"TRUNCATE {settings.db_schema}.outbox",
             "CREATE ROLE sneaky",
             "SET ROLE postgres",
         ):

@@ -137,23 +137,14 @@ def sorted_without_duplicates(values: list[int]) -> list[int]:
     return sorted(set(values))
 
 
-Title = single_line(3, 140)
-Description = multi_line(1, 5000)
-Colour = single_line(1, 30)
-
-
-def _lower_case_words(min_length: int, max_length: int) -> Any:
-    """A one-line string stored lower-case with single spaces: tags and stone types are
-    compared and faceted."""
-    return Annotated[
-        single_line(min_length, max_length),
-        StringConstraints(to_lower=True),
-        AfterValidator(_collapse_spaces),
-    ]
-
-
-Tag = _lower_case_words(1, 40)
-StoneType = _lower_case_words(2, 40)
+Title = Annotated[str, single_line(3, 140)]
+Description = Annotated[str, multi_line(1, 5000)]
+Colour = Annotated[str, single_line(1, 30)]
+# Tags and stone types are compared and faceted: one-line strings stored lower-case with single spaces.
+_LOWER_CASE = StringConstraints(to_lower=True)
+_SINGLE_SPACED = AfterValidator(_collapse_spaces)
+Tag = Annotated[str, single_line(1, 40), _LOWER_CASE, _SINGLE_SPACED]
+StoneType = Annotated[str, single_line(2, 40), _LOWER_CASE, _SINGLE_SPACED]
 SponsorMark = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=5),

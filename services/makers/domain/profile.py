@@ -40,14 +40,14 @@ SPONSOR_MARK_PATTERN = r"^[A-Z]{2,5}$"
 NOTE_MAX_LENGTH = 2000
 
 Handle = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=HANDLE_PATTERN)]
-DisplayName = single_line(1, 80)
-LegalName = single_line(1, 200)
-Bio = multi_line(0, 5000)
-Region = single_line(1, 100)
-Technique = single_line(1, 60)
-PartnerText = single_line(1, 120)
-Supplier = single_line(1, 200)
-CertificateId = single_line(1, 100)
+DisplayName = Annotated[str, single_line(1, 80)]
+LegalName = Annotated[str, single_line(1, 200)]
+Bio = Annotated[str, multi_line(0, 5000)]
+Region = Annotated[str, single_line(1, 100)]
+Technique = Annotated[str, single_line(1, 60)]
+PartnerText = Annotated[str, single_line(1, 120)]
+Supplier = Annotated[str, single_line(1, 200)]
+CertificateId = Annotated[str, single_line(1, 100)]
 Url = WebUrl
 CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country_code)]
 SponsorMark = Annotated[str, StringConstraints(pattern=SPONSOR_MARK_PATTERN)]
