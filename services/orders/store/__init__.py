@@ -1,0 +1,74 @@
+"""Orders' SQL: the read models of listings and makers, the Order aggregate (with its maker
+orders), commissions, the payout ledger, the lists, and the work lists of the sweepers.
+
+Saving is optimistic on top of a row lock: commands `load_*` an aggregate in their unit of work,
+which locks its row (so changes to one order queue up instead of failing) and remembers the
+version it was loaded at (`uow.track`); every UPDATE still only succeeds against that version,
+so a bug that skipped the lock could never silently overwrite a change. `save_*` writes what
+changed and puts the events the aggregate recorded into the outbox, in the caller's
+transaction. `read_*` reads without locking, for answers that change nothing.
+"""
+
+from services.orders.store.commissions import (
+    commissions_page,
+    load_commission,
+    read_commission,
+    save_commission,
+)
+from services.orders.store.common import PRODUCER, Position
+from services.orders.store.ledger import earning_of, ledger_balances, ledger_page, post_ledger_entry
+from services.orders.store.orders import (
+    ORDER_CHANGED,
+    MakerOrderInContext,
+    claim_compensations,
+    claim_expired_orders,
+    defer_compensation,
+    load_order,
+    maker_order_in_context,
+    maker_orders_page,
+    order_id_of_maker_order,
+    orders_page,
+    read_order,
+    save_order,
+)
+from services.orders.store.read_models import (
+    MakerRecord,
+    listings,
+    maker,
+    maker_id_for_user,
+    upsert_listing,
+    upsert_maker,
+)
+from shared.db import Executor
+
+__all__ = [
+    "ORDER_CHANGED",
+    "PRODUCER",
+    "Executor",
+    "MakerOrderInContext",
+    "MakerRecord",
+    "Position",
+    "claim_compensations",
+    "claim_expired_orders",
+    "commissions_page",
+    "defer_compensation",
+    "earning_of",
+    "ledger_balances",
+    "ledger_page",
+    "listings",
+    "load_commission",
+    "load_order",
+    "maker",
+    "maker_id_for_user",
+    "maker_order_in_context",
+    "maker_orders_page",
+    "order_id_of_maker_order",
+    "orders_page",
+    "post_ledger_entry",
+    "read_commission",
+    "read_order",
+    "save_commission",
+    "save_order",
+    "upsert_listing",
+    "upsert_maker",
+]

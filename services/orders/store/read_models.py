@@ -1,0 +1,128 @@
+"""Orders' read models of other services' data: listings (what an order line is priced from)
+and makers (who takes commissions), each kept at its newest snapshot from their events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+import asyncpg
+
+from services.orders.domain import EngravingOption, LeadTime, ListingSnapshot, ProductionKind, SizeRange
+from shared.contracts.catalogue import ListingSnapshotEvent
+from shared.contracts.makers import MakerSnapshotEvent
+from shared.db import Executor
+from shared.money import Money
+
+
+async def upsert_listing(conn: asyncpg.Connection, event: ListingSnapshotEvent) -> None:
+    """Keep the snapshot with the highest listing_version; an older or repeated one is ignored."""
+    await conn.execute(
+        "INSERT INTO listings (listing_id, maker_id, listing_version, snapshot) "
+        "VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (listing_id) DO UPDATE SET maker_id = EXCLUDED.maker_id, "
+        "listing_version = EXCLUDED.listing_version, snapshot = EXCLUDED.snapshot, updated_at = now() "
+        "WHERE listings.listing_version < EXCLUDED.listing_version",
+        event.listing_id,
+        event.maker_id,
+        event.listing_version,
+        event.model_dump(mode="json"),
+    )
+
+
+async def listings(db: Executor, listing_ids: set[UUID]) -> dict[UUID, ListingSnapshot]:
+    rows = await db.fetch(
+        "SELECT snapshot FROM listings WHERE listing_id = ANY($1::uuid[])", list(listing_ids)
+    )
+    found = (_listing(ListingSnapshotEvent.model_validate(row["snapshot"])) for row in rows)
+    return {snapshot.listing_id: snapshot for snapshot in found if snapshot is not None}
+
+
+def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
+    """Catalogue's snapshot as orders' domain sees it; None when it cannot be bought at all
+    (a draft has no price or production kind yet)."""
+    if event.price is None or event.production_kind is None:
+        return None
+    price = event.price
+    options = event.options
+    engraving = options.engraving
+    return ListingSnapshot(
+        listing_id=event.listing_id,
+        maker_id=event.maker_id,
+        title=event.title,
+        price=price,
+        visible=event.visible,
+        production_kind=ProductionKind(event.production_kind),
+        lead_time_days=(
+            LeadTime(event.lead_time_days.min, event.lead_time_days.max) if event.lead_time_days else None
+        ),
+        # Through str: the float catalogue sent (54.4) must compare as the decimal it means.
+        ring_size_mm=(
+            SizeRange(Decimal(str(options.ring_size_mm.min)), Decimal(str(options.ring_size_mm.max)))
+            if options.ring_size_mm
+            else None
+        ),
+        engraving=(
+            EngravingOption(
+                max_chars=engraving.max_chars,
+                price_delta=engraving.price_delta or Money.zero(price.currency),
+            )
+            if engraving
+            else None
+        ),
+        # An empty list offers no choice, the same as none.
+        chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
+        has_natural_diamond=event.has_natural_diamond,
+        stock_available=event.stock_available,
+    )
+
+
+# --- makers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MakerRecord:
+    maker_id: UUID
+    user_id: UUID
+    status: str
+    accepts_commissions: bool
+    handle: str
+    display_name: str
+
+    @property
+    def takes_commissions(self) -> bool:
+        return self.status == "approved" and self.accepts_commissions
+
+
+async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> None:
+    """Keep the snapshot with the highest maker_version; an older or repeated one is ignored."""
+    await conn.execute(
+        "INSERT INTO makers (maker_id, user_id, maker_version, status, accepts_commissions, "
+        "handle, display_name) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
+        "maker_version = EXCLUDED.maker_version, status = EXCLUDED.status, "
+        "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
+        "display_name = EXCLUDED.display_name, updated_at = now() "
+        "WHERE makers.maker_version < EXCLUDED.maker_version",
+        event.maker_id,
+        event.user_id,
+        event.maker_version,
+        event.status,
+        event.accepts_commissions,
+        event.handle,
+        event.display_name,
+    )
+
+
+async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
+    row = await db.fetchrow(
+        "SELECT maker_id, user_id, status, accepts_commissions, handle, display_name "
+        "FROM makers WHERE maker_id = $1",
+        maker_id,
+    )
+    return MakerRecord(**dict(row)) if row else None
+
+
+async def maker_id_for_user(db: Executor, user_id: UUID) -> UUID | None:
+    return await db.fetchval("SELECT maker_id FROM makers WHERE user_id = $1", user_id)
