@@ -67,6 +67,9 @@ _BEGIN_ATTEMPTS = 3
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate[Any])
 
+# What a store's read runs on: a unit of work's connection, or the pool for reads outside one.
+Executor = asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
+
 
 async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy) -> None:
     """Give a connection back. A broken one cannot be reset and asyncpg closes it instead; that

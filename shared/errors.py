@@ -111,6 +111,14 @@ def conflict(code: str, detail: str) -> Conflict:
     return Conflict(detail, code=code)
 
 
+def concurrent_update(what: str) -> Conflict:
+    """Another request changed the aggregate since it was loaded: its write is refused rather
+    than silently overwriting the first."""
+    return conflict(
+        "concurrent_update", f"The {what} was changed by another request; reload it and try again"
+    )
+
+
 def not_found(what: str = "Resource") -> NotFound:
     return NotFound(f"{what} not found", code="not_found")
 

@@ -34,13 +34,9 @@ from services.catalogue.domain import (
     ReservationStatus,
     StockCounters,
 )
-from shared.db import UnitOfWork
-from shared.errors import conflict
+from shared.db import Executor, UnitOfWork
+from shared.errors import concurrent_update
 from shared.money import Money
-
-# A connection (a transaction's, or one acquired from the pool) or the pool itself.
-Executor = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy | asyncpg.Pool
-
 
 # --- the makers read model ------------------------------------------------------------------------
 
@@ -300,7 +296,7 @@ async def update_listing(uow: UnitOfWork, listing: Listing) -> StockCounters | N
         raise ValueError(f"listing {listing.id} was not loaded in this unit of work")
     stored = await uow.conn.fetchrow(_UPDATE_LISTING, listing.id, loaded, *_values(listing)[2:])
     if stored is None:
-        raise conflict("concurrent_update", "The listing was changed meanwhile; reload it and try again")
+        raise concurrent_update("listing")
     uow.mark_saved(listing)
     return _counters(stored)
 

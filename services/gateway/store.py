@@ -11,9 +11,8 @@ import uuid
 import asyncpg
 
 from services.gateway.domain import Account, Bucket
+from shared.db import Executor
 from shared.errors import Conflict, Violation
-
-Executor = asyncpg.Connection | asyncpg.Pool
 
 _USER = "SELECT id, email, display_name, role, password_hash FROM users"
 

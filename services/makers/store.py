@@ -15,10 +15,8 @@ from uuid import UUID
 import asyncpg
 
 from services.makers.domain import HistoryEntry, Maker, MakerProfile, MakerStatus
-from shared.db import UnitOfWork
-from shared.errors import Conflict, Violation, conflict
-
-Executor = asyncpg.Connection | asyncpg.Pool
+from shared.db import Executor, UnitOfWork
+from shared.errors import Conflict, Violation, concurrent_update, conflict
 
 _PROFILE_COLUMNS = tuple(MakerProfile.model_fields)  # columns named exactly like the fields
 _COLUMNS = (
@@ -126,10 +124,7 @@ async def save(uow: UnitOfWork, maker: Maker) -> None:
                 _UPDATE, maker.id, loaded_version, *(values[column] for column in _UPDATABLE)
             )
             if result != "UPDATE 1":
-                raise conflict(
-                    "concurrent_update",
-                    "The maker record was changed by another request; reload it and try again",
-                )
+                raise concurrent_update("maker record")
     except asyncpg.UniqueViolationError as exc:
         raise _unique_conflict(exc) from None
     uow.mark_saved(maker)
