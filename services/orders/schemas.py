@@ -9,8 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from services.orders.domain import (
     MAX_QUALITY_NOTES_CHARS,
@@ -35,21 +34,12 @@ from services.orders.domain import (
     Tracking,
     to_json,
 )
+from shared.countries import CountryCode
 from shared.money import Money
 from shared.paging import Page, PageQuery
 
 # --- request bodies ------------------------------------------------------------------------------
 
-_COUNTRIES = frozenset(country.alpha_2 for country in pycountry.countries)
-
-
-def _country_code(value: str) -> str:
-    if value not in _COUNTRIES:
-        raise ValueError("Must be an ISO 3166-1 alpha-2 country code, e.g. GB")
-    return value
-
-
-CountryCode = Annotated[str, AfterValidator(_country_code)]
 # Millimetres to three decimals, as the ring-size table has them (UK N½ = 54.375 mm); ranges
 # are the domain's rules (so its codes name the problem).
 Millimetres = Annotated[Decimal, Field(ge=0, le=1000, max_digits=7, decimal_places=3)]

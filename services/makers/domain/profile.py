@@ -9,9 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import pycountry
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,18 +20,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from shared.countries import CountryCode
 from shared.text import WebUrl, multi_line, single_line
 
-# --- text, URLs and countries ------------------------------------------------------------------
-
-_COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
-
-
-def _country_code(value: str) -> str:
-    if value not in _COUNTRY_CODES:
-        raise PydanticCustomError("invalid_country", "Must be an ISO 3166-1 alpha-2 country code, e.g. GB")
-    return value
-
+# --- text and URLs ------------------------------------------------------------------------------
 
 HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SPONSOR_MARK_PATTERN = r"^[A-Z]{2,5}$"
@@ -49,7 +39,6 @@ PartnerText = Annotated[str, single_line(1, 120)]
 Supplier = Annotated[str, single_line(1, 200)]
 CertificateId = Annotated[str, single_line(1, 100)]
 Url = WebUrl
-CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country_code)]
 SponsorMark = Annotated[str, StringConstraints(pattern=SPONSOR_MARK_PATTERN)]
 # Attestations must be an explicit JSON true, never a coerced "yes" or 1.
 Attestation = Annotated[bool, Strict()]
