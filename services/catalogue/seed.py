@@ -30,10 +30,8 @@ from shared.config import ServiceSettings
 from shared.contracts import Envelope
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.db import UnitOfWork, create_pool
+from shared.demo import demo_id
 
-# The namespace the demo makers are named in (services/makers/seed.py), so a listing keeps the
-# id it had in every earlier seed.
-DEMO_NAMESPACE = uuid.UUID("6f1c2a4e-9b1d-5c3e-8f7a-2d4b6e8a0c1f")
 SEED = 20250602
 LISTINGS_PER_MAKER = 25
 
@@ -418,7 +416,7 @@ def _pieces(maker: DemoMakerFacts, index: int) -> Iterator[tuple[uuid.UUID, dict
     range_ = _RANGES[maker.handle]
     rng = random.Random(SEED * 100 + index)
     for n in range(LISTINGS_PER_MAKER):
-        listing_id = uuid.uuid5(DEMO_NAMESPACE, f"listing:{maker.handle}:{n}")
+        listing_id = demo_id("listing", f"{maker.handle}:{n}")
         yield listing_id, _piece(maker, range_, rng), rng.uniform(1, 24 * 60)
 
 

@@ -22,14 +22,7 @@ from services.makers.usecases import published_events
 from shared.config import ServiceSettings
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.db import UnitOfWork, create_pool
-
-# The namespace of every demo id: the same names give the same ids on every machine. The
-# catalogue's demo listings are named in the same namespace (services/catalogue/seed.py).
-DEMO_NAMESPACE = uuid.UUID("6f1c2a4e-9b1d-5c3e-8f7a-2d4b6e8a0c1f")
-
-
-def demo_id(kind: str, name: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, f"{kind}:{name}")
+from shared.demo import demo_id
 
 
 @dataclass(frozen=True)
