@@ -15,7 +15,6 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 
+from ops.provenance import git_commit
 from tests.support.harness import ADMIN_DSN, AMQP_URL, ROOT, TestEnvironment
 
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -240,21 +240,8 @@ async def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "postgres": postgres,
         "rabbitmq": rabbitmq,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
     }
-
-
-def _git_commit() -> str | None:
-    with contextlib.suppress(Exception):
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
-        )
-        if out.returncode == 0:
-            dirty = subprocess.run(
-                ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-            return out.stdout.strip() + ("+dirty" if dirty else "")
-    return None
 
 
 # ------------------------------------------------------------------ output
@@ -276,7 +263,8 @@ def write_results(
 def merged_for_table(report: dict[str, Any], previous: dict[str, Any] | None) -> list[dict[str, Any]]:
     """This run's rows, plus rows of benchmarks this run did not measure (`--only`) carried
     from the previous results with their date, so a partial run does not empty the table."""
-    rows = [dict(r, measured_at=report["finished_at"]) for r in report["results"]]
+    commit = report["machine"].get("git_commit")
+    rows = [dict(r, measured_at=report["finished_at"], commit=commit) for r in report["results"]]
     measured = {r["name"].split(".")[0] for r in report["results"]}
     if previous:
         for r in previous.get("results", []):
@@ -293,20 +281,21 @@ def render_table(rows: list[dict[str, Any]], report: dict[str, Any]) -> str:
         f"Last run: {report['finished_at']} ({'quick' if report['quick'] else 'full'}, "
         f"{report['repeats']} repeats, median shown) on {m['cpu']}, {m['cores']} cores, "
         f"{m['memory_mib']} MiB, Python {m['python']}, PostgreSQL {m['postgres']}, "
-        f"RabbitMQ {m['rabbitmq']}, load average {m['load_average_1m_at_start']} at start.",
+        f"RabbitMQ {m['rabbitmq']}, load average {m['load_average_1m_at_start']} at start, "
+        f"commit {m.get('git_commit') or 'unknown'}. Each row names the run and commit it was measured on.",
         "",
-        "| benchmark | value | unit | baseline | ratio | target | met | measured |",
-        "| --- | ---: | --- | ---: | ---: | --- | --- | --- |",
+        "| benchmark | value | unit | baseline | ratio | target | met | measured | commit |",
+        "| --- | ---: | --- | ---: | ---: | --- | --- | --- | --- |",
     ]
     for r in rows:
         met = "" if r.get("met") is None else ("yes" if r["met"] else "**no**")
         lines.append(
             f"| `{r['name']}` | {_cell(r['value'])} | {r['unit']} | {_cell(r.get('baseline'))} | "
             f"{_ratio(r.get('ratio'))} | {r.get('target') or ''} | "
-            f"{met} | {str(r.get('measured_at', ''))[:16]} |"
+            f"{met} | {str(r.get('measured_at', ''))[:16]} | {r.get('commit') or 'not recorded'} |"
         )
     for s in report.get("skipped", []):
-        lines.append(f"| `{s['bench']}` | — | | | | | not yet available: {s['reason']} | |")
+        lines.append(f"| `{s['bench']}` | — | | | | | not yet available: {s['reason']} | | |")
     lines += ["", TABLE_END]
     return "\n".join(lines)
 

@@ -18,6 +18,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ops.provenance import git_commit
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_RESULTS = ROOT / "test-artifacts" / "reliability"
 
@@ -67,7 +69,8 @@ def render(results: Path) -> str:
         "",
         "<!-- Written by `make reliability` (scripts/reliability_report.py); do not edit by hand. -->",
         "",
-        f"Run of {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {os.cpu_count()} cores, "
+        f"Run of {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} at commit "
+        f"{git_commit() or 'unknown'} on {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, mode **{mode}**. Every scenario runs the whole marketplace "
         "as real processes (makers, the gateway, and catalogue and orders each split into api, worker "
         "and relay processes) against PostgreSQL and RabbitMQ, with tens of customers ordering from "
