@@ -46,6 +46,7 @@ from shared.errors import (
     Violation,
     bad_request,
     not_found,
+    unauthorized,
 )
 from shared.logging import bind_context, get_logger
 from shared.metrics import HTTP_LATENCY
@@ -78,6 +79,13 @@ class Call:
     @property
     def app(self) -> web.Application:
         return self.request.app
+
+    @property
+    def user(self) -> Principal:
+        """The signed-in caller, on a route that requires a role (so there always is one)."""
+        if self.principal is None:
+            raise unauthorized()
+        return self.principal
 
     def path_id(self, name: str = "id") -> uuid.UUID:
         """A path id; one that is not a UUID cannot exist, so it is a 404."""

@@ -43,12 +43,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _user(call: Call) -> Principal:
-    principal = call.principal
-    assert principal is not None  # the route requires a role
-    return principal
-
-
 def _sees_everything(principal: Principal | None, maker: MakerRecord) -> bool:
     return principal is not None and (principal.is_operator or principal.user_id == maker.user_id)
 
@@ -81,7 +75,7 @@ async def create_listing(call: Call) -> ListingView:
     fields = ListingDraft.model_validate(call.body.model_dump())
     now = _now()
     async with _unit_of_work(call) as uow:
-        created = await usecases.create_listing(uow, _user(call).user_id, fields, now)
+        created = await usecases.create_listing(uow, call.user.user_id, fields, now)
     return _owner_view(created, now)
 
 
@@ -91,7 +85,7 @@ async def my_listings(call: Call) -> Page[ListingView]:
     """The calling maker's own listings in any state (the dashboard), newest first."""
     query: MineQuery = call.query
     pool = call.app[POOL]
-    maker = await store.maker_for_user(pool, _user(call).user_id)
+    maker = await store.maker_for_user(pool, call.user.user_id)
     if maker is None:
         return Page(items=[])
     listings, position = await store.maker_listings(
@@ -116,7 +110,7 @@ async def edit_listing(call: Call) -> ListingView:
     it. A public listing must stay publishable (422 with every violated rule)."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        edited = await usecases.edit_listing(uow, _user(call).user_id, call.path_id(), call.body, now)
+        edited = await usecases.edit_listing(uow, call.user.user_id, call.path_id(), call.body, now)
     return _owner_view(edited, now)
 
 
@@ -131,7 +125,7 @@ async def publish_listing(call: Call) -> ListingView:
     violated rule, all together, in `errors`."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        published = await usecases.publish_listing(uow, _user(call).user_id, call.path_id(), now)
+        published = await usecases.publish_listing(uow, call.user.user_id, call.path_id(), now)
     return _owner_view(published, now)
 
 
@@ -142,7 +136,7 @@ async def pause_listing(call: Call) -> ListingView:
     """Take a published listing off sale for now (owner)."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        paused = await usecases.pause_listing(uow, _user(call).user_id, call.path_id(), now)
+        paused = await usecases.pause_listing(uow, call.user.user_id, call.path_id(), now)
     return _owner_view(paused, now)
 
 
@@ -153,7 +147,7 @@ async def archive_listing(call: Call) -> ListingView:
     """Archive a listing for good (owner)."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        archived = await usecases.archive_listing(uow, _user(call).user_id, call.path_id(), now)
+        archived = await usecases.archive_listing(uow, call.user.user_id, call.path_id(), now)
     return _owner_view(archived, now)
 
 

@@ -132,8 +132,7 @@ async def issue_token(call: Call) -> web.Response:
 @routes.get("/api/v1/auth/me", response=AccountOut)
 async def me(call: Call) -> AccountOut:
     """The calling user's account."""
-    assert call.principal is not None
-    account = await store.get_user(call.app[POOL], call.principal.user_id)
+    account = await store.get_user(call.app[POOL], call.user.user_id)
     if account is None:
         raise unauthorized("The account of this token no longer exists")
     return AccountOut.of(account)

@@ -12,7 +12,6 @@ not public is reported as missing (404), never as forbidden.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, date, datetime
 
 from services.makers import store, usecases
@@ -39,12 +38,6 @@ _HANDLE = re.compile(HANDLE_PATTERN.removeprefix("^").removesuffix("$"))
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _caller(call: Call) -> uuid.UUID:
-    """The signed-in caller's user id (the route requires a role, so there is one)."""
-    assert call.principal is not None
-    return call.principal.user_id
 
 
 def _unit_of_work(call: Call) -> UnitOfWork:
@@ -80,7 +73,7 @@ async def create_maker(call: Call) -> OwnerMakerView:
     """Start a maker application (a draft) for the calling maker user."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.create(uow, _caller(call), call.body, now)
+        maker = await usecases.create(uow, call.user.user_id, call.body, now)
     return maker.owner_view(now.date())
 
 
@@ -88,7 +81,7 @@ async def create_maker(call: Call) -> OwnerMakerView:
 @routes.get("/api/v1/makers/me", response=OwnerMakerView, roles=("maker",))
 async def get_my_maker(call: Call) -> OwnerMakerView:
     """The calling maker user's own full record."""
-    maker = await store.get_by_user(call.app[POOL], _caller(call))
+    maker = await store.get_by_user(call.app[POOL], call.user.user_id)
     if maker is None:
         raise not_found("Maker")
     return maker.owner_view(_now().date())
@@ -106,7 +99,7 @@ async def edit_maker(call: Call) -> OwnerMakerView:
     null clears an optional field."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.edit(uow, call.path_id(), call.body, _caller(call), now)
+        maker = await usecases.edit(uow, call.path_id(), call.body, call.user.user_id, now)
     return maker.owner_view(now.date())
 
 
@@ -117,7 +110,7 @@ async def submit_maker(call: Call) -> OwnerMakerView:
     """Submit the application for review (owner). 422 names each unmet blocking checklist item."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.submit(uow, call.path_id(), _caller(call), now)
+        maker = await usecases.submit(uow, call.path_id(), call.user.user_id, now)
     return maker.owner_view(now.date())
 
 
@@ -136,7 +129,7 @@ async def review_maker(call: Call) -> OwnerMakerView:
     body: ReviewIn = call.body
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.review(uow, call.path_id(), body.decision, body.note, _caller(call), now)
+        maker = await usecases.review(uow, call.path_id(), body.decision, body.note, call.user.user_id, now)
     return maker.owner_view(now.date())
 
 
@@ -152,7 +145,7 @@ async def suspend_maker(call: Call) -> OwnerMakerView:
     body: SuspendIn = call.body
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.suspend(uow, call.path_id(), body.reason, _caller(call), now)
+        maker = await usecases.suspend(uow, call.path_id(), body.reason, call.user.user_id, now)
     return maker.owner_view(now.date())
 
 
@@ -169,7 +162,7 @@ async def reinstate_maker(call: Call) -> OwnerMakerView:
     body: ReinstateIn = call.body
     now = _now()
     async with _unit_of_work(call) as uow:
-        maker = await usecases.reinstate(uow, call.path_id(), body.note, _caller(call), now)
+        maker = await usecases.reinstate(uow, call.path_id(), body.note, call.user.user_id, now)
     return maker.owner_view(now.date())
 
 

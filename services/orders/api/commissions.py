@@ -14,7 +14,6 @@ from services.orders.api.common import (
     in_unit_of_work,
     my_maker_id,
     payment_window,
-    principal,
     routes,
 )
 from services.orders.domain import Commission
@@ -29,7 +28,7 @@ async def _change_commission(
     call: Call, change: Callable[[UnitOfWork, uuid.UUID, uuid.UUID], Awaitable[Commission]]
 ) -> schemas.CommissionView:
     """Run `change(uow, commission_id, caller's user id)` and render the commission."""
-    commission_id, user_id = call.path_id(), principal(call).user_id
+    commission_id, user_id = call.path_id(), call.user.user_id
     commission = await in_unit_of_work(call, lambda uow: change(uow, commission_id, user_id))
     return schemas.commission_view(commission)
 
@@ -44,7 +43,7 @@ async def _change_commission(
 async def request_commission(call: Call) -> schemas.CommissionView:
     """Ask a maker who takes commissions for a bespoke piece; 422 if they do not."""
     body: schemas.CommissionIn = call.body
-    customer_id = principal(call).user_id
+    customer_id = call.user.user_id
     return schemas.commission_view(
         await in_unit_of_work(
             call,
@@ -98,7 +97,7 @@ async def accept_commission(call: Call) -> web.Response:
     """Accept the quote: 201 the order it creates (one bespoke line at the quoted price), which
     goes straight to payment."""
     body: schemas.CommissionAcceptIn = call.body
-    commission_id, customer_id = call.path_id(), principal(call).user_id
+    commission_id, customer_id = call.path_id(), call.user.user_id
     window = payment_window(call)
 
     async def accept(uow: UnitOfWork) -> schemas.OrderView:
@@ -155,7 +154,7 @@ async def withdraw_commission(call: Call) -> schemas.CommissionView:
 @routes.get("/api/v1/commissions/{id}", response=schemas.CommissionView)
 async def get_commission(call: Call) -> schemas.CommissionView:
     """A commission (its customer, its maker, operators)."""
-    caller = principal(call)
+    caller = call.user
     commission = await store.read_commission(call.app[POOL], call.path_id())
     if commission is None or not (
         caller.is_operator
@@ -170,7 +169,7 @@ async def get_commission(call: Call) -> schemas.CommissionView:
 async def list_commissions(call: Call) -> Page[schemas.CommissionView]:
     """Commissions a customer asked for, those addressed to a maker, or all for operators;
     newest first, `?status=`."""
-    caller = principal(call)
+    caller = call.user
     query: schemas.CommissionListQuery = call.query
     customer_id = caller.user_id if caller.role == "customer" else None
     maker_id = await my_maker_id(call) if caller.role == "maker" else None

@@ -14,7 +14,6 @@ from services.orders import store
 from services.orders.domain import PaymentProvider
 from services.orders.payments import PROVIDER
 from services.orders.settings import ORDERS_SETTINGS
-from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.http import POOL, Call, Routes
 from shared.watch import ChangeFeed
@@ -27,11 +26,6 @@ ORDER_CHANGES = web.AppKey("order_changes", ChangeFeed)
 CONFLICT_DOC = "Conflict with the current state (named in `current_state`)"
 
 T = TypeVar("T")
-
-
-def principal(call: Call) -> Principal:
-    assert call.principal is not None, "the route requires authentication"
-    return call.principal
 
 
 def provider(call: Call) -> PaymentProvider:
@@ -49,4 +43,4 @@ async def in_unit_of_work(call: Call, use_case: Callable[[UnitOfWork], Awaitable
 
 async def my_maker_id(call: Call) -> uuid.UUID | None:
     """The calling maker user's maker id, as the makers read model knows it."""
-    return await store.maker_id_for_user(call.app[POOL], principal(call).user_id)
+    return await store.maker_id_for_user(call.app[POOL], call.user.user_id)

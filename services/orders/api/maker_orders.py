@@ -11,7 +11,6 @@ from services.orders.api.common import (
     CONFLICT_DOC,
     in_unit_of_work,
     my_maker_id,
-    principal,
     provider,
     routes,
 )
@@ -31,7 +30,7 @@ from shared.paging import Page, decode_time_id, encode_time_id
 async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
     """A maker's own maker orders (operators: everyone's); newest first, `?status=`."""
     query: schemas.MakerOrderListQuery = call.query
-    if principal(call).is_operator:
+    if call.user.is_operator:
         maker_id = None
     else:
         maker_id = await my_maker_id(call)
@@ -54,9 +53,7 @@ async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
 async def get_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """A maker order with its lines, options, money and where to send it (its maker, operators)."""
     found = await store.maker_order_in_context(call.app[POOL], call.path_id())
-    if found is None or not (
-        principal(call).is_operator or found.maker_order.maker_id == await my_maker_id(call)
-    ):
+    if found is None or not (call.user.is_operator or found.maker_order.maker_id == await my_maker_id(call)):
         raise not_found("Maker order")
     return schemas.maker_order_detail(found.maker_order, found.order)
 
@@ -81,7 +78,7 @@ async def accept_maker_order(call: Call) -> schemas.MakerOrderDetail:
     return await _change_maker_order(
         call,
         lambda uow, maker_order_id: usecases.accept_maker_order(
-            uow, provider(call), maker_order_id=maker_order_id, maker_user_id=principal(call).user_id
+            uow, provider(call), maker_order_id=maker_order_id, maker_user_id=call.user.user_id
         ),
     )
 
@@ -103,7 +100,7 @@ async def decline_maker_order(call: Call) -> schemas.MakerOrderDetail:
             uow,
             provider(call),
             maker_order_id=maker_order_id,
-            maker_user_id=principal(call).user_id,
+            maker_user_id=call.user.user_id,
             reason=body.reason,
         ),
     )
@@ -126,7 +123,7 @@ async def quality_check_maker_order(call: Call) -> schemas.MakerOrderDetail:
             uow,
             provider(call),
             maker_order_id=maker_order_id,
-            maker_user_id=principal(call).user_id,
+            maker_user_id=call.user.user_id,
             passed=body.passed,
             checks=body.checks.checks(),
             notes=body.notes,
@@ -150,7 +147,7 @@ async def dispatch_maker_order(call: Call) -> schemas.MakerOrderDetail:
             uow,
             provider(call),
             maker_order_id=maker_order_id,
-            maker_user_id=principal(call).user_id,
+            maker_user_id=call.user.user_id,
             tracking=body.tracking(),
         ),
     )
@@ -207,7 +204,7 @@ async def list_payouts(call: Call) -> schemas.PayoutsView:
     """A maker's payout ledger (earnings on delivery, reversals of refunded deliveries) and
     balance. Operators name the maker with `?maker_id=`."""
     query: schemas.PayoutQuery = call.query
-    if principal(call).is_operator:
+    if call.user.is_operator:
         if query.maker_id is None:
             raise ProblemError(
                 422, "Validation failed", "Operators name the maker: ?maker_id=", code="maker_id_required"

@@ -10,7 +10,6 @@ from services.orders.api.common import (
     ORDER_CHANGES,
     in_unit_of_work,
     payment_window,
-    principal,
     provider,
     routes,
 )
@@ -35,7 +34,7 @@ async def place_order(call: Call) -> web.Response:
     """Place an order: every line priced here from the listings, options checked against what
     each listing offers; 201 `pending` while stock is reserved and payment authorised."""
     body: schemas.OrderIn = call.body
-    customer_id, window = principal(call).user_id, payment_window(call)
+    customer_id, window = call.user.user_id, payment_window(call)
 
     async def place(uow: UnitOfWork) -> schemas.OrderView:
         return schemas.order_view(
@@ -62,7 +61,7 @@ async def place_order(call: Call) -> web.Response:
 async def get_order(call: Call) -> schemas.OrderView:
     """An order with its lines, maker orders, timeline and legal statements (owner, operators);
     with `?wait=`, the answer waits for a pending order to be settled."""
-    caller = principal(call)
+    caller = call.user
     pool, order_id = call.app[POOL], call.path_id()
 
     async def load() -> Order:
@@ -89,7 +88,7 @@ async def get_order(call: Call) -> schemas.OrderView:
 )
 async def list_orders(call: Call) -> Page[schemas.OrderView]:
     """A customer's own orders, or every order for operators; newest first, `?status=`."""
-    caller = principal(call)
+    caller = call.user
     query: schemas.OrderListQuery = call.query
     orders, position = await store.orders_page(
         call.app[POOL],
@@ -110,7 +109,7 @@ async def list_orders(call: Call) -> Page[schemas.OrderView]:
 async def cancel_order(call: Call) -> schemas.OrderView:
     """Cancel (owner) until the first maker order is dispatched: the payment is refunded and
     the stock released."""
-    order_id, customer_id = call.path_id(), principal(call).user_id
+    order_id, customer_id = call.path_id(), call.user.user_id
     return schemas.order_view(
         await in_unit_of_work(
             call,
