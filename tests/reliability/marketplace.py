@@ -611,30 +611,61 @@ async def aftercare(
 
 
 async def settled(db: asyncpg.Connection, order_ids: list[uuid.UUID], timeout_s: float) -> float:
-    """Wait until no order is pending or owes compensation, no reservation of theirs is held
-    and every outbox is drained; the seconds it took (AssertionError past the bound)."""
+    """Wait until the marketplace has settled for these orders; the seconds it took
+    (AssertionError past the bound, naming what was still in flight).
+
+    Settled: no order pending or owing compensation, no reservation of theirs held, every outbox
+    drained, and every event about the orders, their makers and those makers' listings taken in
+    by each service that consumes it (its inbox row commits with the handler's effects, and the
+    outbox rows those effects wrote). One statement reads all of it from one snapshot, so nothing
+    a consumer commits can fall between two reads: once it holds, no event is still on its way
+    or waiting in a retry queue, and no handler has work left to do. An event parked for good is
+    never taken in: the marketplace then does not settle, and the oracle names the event."""
     started = time.monotonic()
+    query, bindings = _settled_query(_consumed_keys())
+    left: dict[str, int] = {}
 
     async def quiet() -> bool:
-        row = await db.fetchrow(
-            "SELECT count(*) FILTER (WHERE status = 'pending') AS pending, "
-            "count(*) FILTER (WHERE compensation_due) AS owed FROM orders.orders WHERE id = ANY($1)",
-            order_ids,
-        )
-        held = await db.fetchval(
-            "SELECT count(*) FROM catalogue.reservations WHERE order_id = ANY($1) AND status = 'held'",
-            order_ids,
-        )
-        unsent = 0
-        for schema in ("makers", "catalogue", "orders"):
-            unsent += await db.fetchval(f"SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL")
-        return row["pending"] == 0 and row["owed"] == 0 and held == 0 and unsent == 0
+        left.update(await db.fetchrow(query, order_ids, *bindings))
+        return not any(left.values())
 
-    await eventually(quiet, timeout_s=timeout_s, interval_s=0.25, message="the marketplace settles")
-    # Let consumers take in what the last relay round published.
-    await asyncio.sleep(1.0)
-    await eventually(quiet, timeout_s=timeout_s, interval_s=0.25, message="the marketplace settles")
+    try:
+        await eventually(quiet, timeout_s=timeout_s, interval_s=0.25, message="the marketplace settles")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; still in flight: {left}") from None
     return time.monotonic() - started
+
+
+def _settled_query(consumed: dict[str, set[str]]) -> tuple[str, list[list[str]]]:
+    """The statement `settled` polls ($1: the order ids; then each consumer's routing keys) and
+    its routing-key arguments: every count it answers is 0 once the marketplace has settled."""
+    schemas = list(consumed)
+    untaken = [
+        f"(SELECT count(*) FROM {producer}.outbox o WHERE o.routing_key = ANY(${n}::text[]) "
+        "AND (o.aggregate_id IN (SELECT id FROM scope) "
+        "OR o.envelope->'data'->>'order_id' IN (SELECT id FROM scope)) "
+        f"AND NOT EXISTS (SELECT 1 FROM {consumer}.inbox i WHERE i.event_id = o.event_id))"
+        for n, consumer in enumerate(schemas, start=2)
+        for producer in schemas
+    ]
+    unsent = [f"(SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL)" for schema in schemas]
+    query = f"""
+        WITH order_makers AS (SELECT maker_id FROM orders.maker_orders WHERE order_id = ANY($1::uuid[])),
+        scope AS (
+            SELECT unnest($1::uuid[])::text AS id
+            UNION SELECT maker_id::text FROM order_makers
+            UNION SELECT id::text FROM catalogue.listings
+                WHERE maker_id IN (SELECT maker_id FROM order_makers)
+        )
+        SELECT
+            (SELECT count(*) FROM orders.orders
+             WHERE id = ANY($1::uuid[]) AND (status = 'pending' OR compensation_due)) AS orders_unsettled,
+            (SELECT count(*) FROM catalogue.reservations
+             WHERE order_id = ANY($1::uuid[]) AND status = 'held') AS reservations_held,
+            {" + ".join(unsent)} AS events_unsent,
+            {" + ".join(untaken)} AS events_not_taken_in
+    """
+    return query, [sorted(consumed[consumer]) for consumer in schemas]
 
 
 @dataclass
