@@ -65,11 +65,11 @@ WAIT_S = 10  # GET /orders/{id}?wait=: the answer comes when the order is no lon
 
 def available() -> bool:
     """Whether the orders service the saga needs exists (its API)."""
-    return (ROOT / "services" / "orders" / "api.py").exists()
+    return (ROOT / "services" / "orders" / "api").is_dir()
 
 
 def unavailable_reason() -> str:
-    return "services/orders/api.py does not exist yet"
+    return "the orders API (services/orders/api/) does not exist"
 
 
 def listing_body(n: int) -> dict[str, Any]:
