@@ -103,11 +103,16 @@ async def my_listings(call: Call) -> Page[ListingView]:
     body=ListingPatch,
     response=ListingView,
     roles=("maker",),
-    extra_responses={409: _409 + "; concurrent_update"},
+    extra_responses={
+        409: _409 + "; concurrent_update; stock_not_applicable (a stock count for a one-of-a-kind piece "
+        "that is sold or reserved)"
+    },
 )
 async def edit_listing(call: Call) -> ListingView:
     """Edit a listing (owner). Each field sent replaces the listing's whole field; null clears
-    it. A public listing must stay publishable (422 with every violated rule)."""
+    it. A public listing must stay publishable (422 with every violated rule, the wording rules
+    misleading_metal_description and misleading_stone_description among them). A one-of-a-kind
+    piece that is sold or reserved cannot be restocked (409 stock_not_applicable)."""
     now = _now()
     async with _unit_of_work(call) as uow:
         edited = await usecases.edit_listing(uow, call.user.user_id, call.path_id(), call.body, now)

@@ -17,7 +17,11 @@ import aiohttp
 import asyncpg
 import pytest
 
+from services.catalogue import handlers
 from shared.contracts.makers import MakerReinstated, MakerSubmitted, MakerSuspended
+from shared.contracts.orders import OrderConfirmed, OrderPlaced, PlacedLineData, StockLineData
+from shared.db import UnitOfWork
+from shared.money import Money
 from tests.support.broker import drain, tap
 from tests.support.catalogue import (
     TestMaker,
@@ -26,6 +30,7 @@ from tests.support.catalogue import (
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
     claim,
+    envelope,
     publish,
     ring,
 )
@@ -267,6 +272,8 @@ async def test_edits_keep_a_public_listing_lawful(api: Api, maker: TestMaker) ->
 # --- publishing rules, each with its code ---------------------------------------------------------
 
 GOLD_18CT = {"metal": "gold", "fineness": 750, "weight_g": 4.2}
+# A piece with no precious metal is not worded as one (misleading_metal_description).
+BRASS_WORDING = {"title": "Brass signet ring", "description": "Hand-carved and cast in brass."}
 LAB_DIAMOND = {"type": "diamond", "origin": "lab_grown", "carat": 0.5}
 
 RULES: list[tuple[str, dict[str, Any]]] = [
@@ -284,7 +291,19 @@ RULES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("fineness_not_legal", {"metals": [{**GOLD_18CT, "fineness": 800}]}),
     ("hallmark_required", {"metals": [GOLD_18CT], "hallmark": {"status": "exempt_under_weight"}}),
-    ("hallmark_status_mismatch", {"metals": [{"metal": "other", "weight_g": 12}]}),
+    (
+        "hallmark_status_mismatch",
+        {"metals": [{"metal": "other", "weight_g": 12}], **BRASS_WORDING},
+    ),
+    (
+        "misleading_metal_description",
+        {
+            "metals": [{"metal": "other", "weight_g": 12}],
+            "hallmark": {"status": "not_applicable"},
+            "title": "Solid 18ct gold signet",
+            "description": "Cast in brass.",
+        },
+    ),
     (
         "misleading_stone_description",
         {"stones": [LAB_DIAMOND], "description": "A real diamond on a sterling band."},
@@ -354,6 +373,172 @@ async def test_every_violation_is_reported_together(api: Api, maker: TestMaker) 
         ]
     )
     assert all(error["loc"] and error["msg"] for error in refused.body["errors"])
+
+
+# --- wording that cannot mislead (issue 13's live findings) ---------------------------------------
+
+BRASS = [{"metal": "other", "weight_g": 12, "colour": "brass"}]
+CZ = {"type": "cubic zirconia", "origin": "imitation", "count": 12}
+NOT_APPLICABLE = {"status": "not_applicable"}
+
+MISLEADING: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "brass titled solid 18ct gold",
+        {
+            "metals": BRASS,
+            "hallmark": NOT_APPLICABLE,
+            "title": "Solid 18ct gold signet",
+            "description": "Cast in brass.",
+        },
+        "misleading_metal_description",
+    ),
+    (
+        "brass tagged 925",
+        {**BRASS_WORDING, "metals": BRASS, "hallmark": NOT_APPLICABLE, "style_tags": ["925"]},
+        "misleading_metal_description",
+    ),
+    (
+        "cz titled diamond halo earrings",
+        {"stones": [CZ], "title": "Diamond halo earrings"},
+        "misleading_stone_description",
+    ),
+    (
+        "lab diamond: genuine hand-picked",
+        {"stones": [LAB_DIAMOND], "description": "A genuine hand-picked ethically grown sparkling diamond."},
+        "misleading_stone_description",
+    ),
+    (
+        "lab diamond: which is natural",
+        {"stones": [LAB_DIAMOND], "description": "The diamond, which is natural…"},
+        "misleading_stone_description",
+    ),
+    (
+        "lab diamond: authentic",
+        {"stones": [LAB_DIAMOND], "description": "Authentic diamond…"},
+        "misleading_stone_description",
+    ),
+    (
+        "lab diamond: earth-mined",
+        {"stones": [LAB_DIAMOND], "description": "Earth-mined diamond…"},
+        "misleading_stone_description",
+    ),
+    (
+        "lab diamond tagged real diamond",
+        {"stones": [LAB_DIAMOND], "style_tags": ["minimal", "real diamond"]},
+        "misleading_stone_description",
+    ),
+]
+
+
+@pytest.mark.parametrize(("patch", "code"), [m[1:] for m in MISLEADING], ids=[m[0] for m in MISLEADING])
+async def test_misleading_wording_is_refused_at_publish(
+    api: Api, maker: TestMaker, patch: dict[str, Any], code: str
+) -> None:
+    owner = api.token(maker)
+    draft = await api.draft(maker, ring(**patch))
+    refused = await api.call("POST", f"/api/v1/listings/{draft['id']}/publish", owner)
+    assert (refused.status, refused.body["code"], codes(refused.body)) == (422, code, [code])
+    assert (await api.ok("GET", f"/api/v1/listings/{draft['id']}", owner))["status"] == "draft"
+
+
+async def test_honest_wording_publishes_and_an_edit_cannot_make_it_misleading(
+    api: Api, maker: TestMaker
+) -> None:
+    owner = api.token(maker)
+    brass = await api.published(
+        maker,
+        ring(metals=BRASS, hallmark=NOT_APPLICABLE, title="Gold-tone brass signet", description="Brass."),
+    )
+    lab = await api.published(
+        maker,
+        ring(
+            stones=[LAB_DIAMOND],
+            title="Lab-grown diamond signet",
+            description="The diamond is laboratory-grown; the band is real sterling silver.",
+            style_tags=["lab-grown diamond"],
+        ),
+    )
+    for listing, patch, code in [
+        (brass, {"title": "Solid 18ct gold signet"}, "misleading_metal_description"),
+        (lab, {"title": "Real diamond signet"}, "misleading_stone_description"),
+        (lab, {"style_tags": ["real diamond"]}, "misleading_stone_description"),
+    ]:
+        path = f"/api/v1/listings/{listing['id']}"
+        refused = await api.call("PATCH", path, owner, json=patch)
+        assert (refused.status, codes(refused.body)) == (422, [code]), patch
+        assert (await api.ok("GET", path))["version"] == listing["version"]
+
+
+async def test_brass_sold_as_gold_never_ranks_for_gold(api: Api, maker: TestMaker) -> None:
+    """Issue 13: brass titled "Solid 18ct gold signet" ranked first for "18ct gold signet"."""
+    owner = api.token(maker)
+    draft = await api.draft(
+        maker,
+        ring(metals=BRASS, hallmark=NOT_APPLICABLE, title="Solid 18ct gold signet", description="Brass."),
+    )
+    refused = await api.call("POST", f"/api/v1/listings/{draft['id']}/publish", owner)
+    assert refused.status == 422
+    found = await api.ok("GET", f"/api/v1/listings?q=18ct+gold+signet&maker_id={maker.maker_id}")
+    assert draft["id"] not in [item["id"] for item in found["items"]]
+
+
+# --- stock that cannot apply ------------------------------------------------------------------------
+
+
+async def test_restocking_a_sold_one_of_a_kind_is_409(
+    api: Api, maker: TestMaker, catalogue_pool: asyncpg.Pool
+) -> None:
+    """Issue 13: PATCH stock on a sold one-of-a-kind returned 200 and changed nothing."""
+    owner = api.token(maker)
+    listing = await api.published(maker, ring(production={"kind": "one_of_a_kind"}))
+    path = f"/api/v1/listings/{listing['id']}"
+    # Just inside: while its one unit is for sale, a count of one is accepted.
+    unchanged = await api.ok("PATCH", path, owner, json={"production": {"kind": "one_of_a_kind", "stock": 1}})
+    order_id = uuid.uuid4()
+    await _sell(catalogue_pool, uuid.UUID(listing["id"]), order_id)
+    sold = await api.ok("GET", path, owner)
+    assert (sold["status"], sold["stock"]) == ("sold_out", {"available": 0, "reserved": 0, "sold": 1})
+    for stock in (1, 2):
+        refused = await api.call(
+            "PATCH", path, owner, json={"production": {"kind": "one_of_a_kind", "stock": stock}}
+        )
+        assert (refused.status, refused.body["code"]) == (409, "stock_not_applicable"), refused.body
+        assert refused.body["current_state"] == "sold_out"
+    after = await api.ok("GET", path, owner)
+    assert (after["version"], after["status"], after["stock"]) == (
+        sold["version"],
+        "sold_out",
+        sold["stock"],
+    )
+    assert unchanged["version"] < sold["version"]
+
+
+async def _sell(pool: asyncpg.Pool, listing_id: uuid.UUID, order_id: uuid.UUID) -> None:
+    """An order for the piece, placed and confirmed, through the catalogue's own handlers."""
+    placed = OrderPlaced(
+        order_id=order_id,
+        customer_id=uuid.uuid4(),
+        lines=[
+            PlacedLineData(
+                line_id=uuid.uuid4(), listing_id=listing_id, quantity=1, unit_price=Money(amount=12500)
+            )
+        ],
+        total=Money(amount=12500),
+        expires_at=datetime.now(UTC) + timedelta(minutes=15),
+    )
+    confirmed = OrderConfirmed(
+        order_id=order_id,
+        customer_id=placed.customer_id,
+        total=Money(amount=12500),
+        lines=[StockLineData(listing_id=listing_id, quantity=1)],
+        maker_orders=[],
+    )
+    async with UnitOfWork(pool, "catalogue") as uow:
+        await handlers.on_order_placed(
+            uow, placed, envelope(placed, "orders", order_id), ttl=timedelta(minutes=20)
+        )
+    async with UnitOfWork(pool, "catalogue") as uow:
+        await handlers.on_order_confirmed(uow, confirmed, envelope(confirmed, "orders", order_id))
 
 
 EXEMPTION = {"gold": (375, 1.0), "silver": (925, 7.78), "platinum": (950, 0.5), "palladium": (950, 1.0)}

@@ -28,6 +28,7 @@ from services.catalogue.domain import (
     ListingStatus,
     MakerClaim,
     MetalType,
+    Production,
     ReserveRefusal,
     StockCounters,
     StockInvariantError,
@@ -45,6 +46,7 @@ from services.catalogue.domain import (
     uk_size,
     us_size,
 )
+from services.catalogue.domain.stock import restock_refusal
 from shared.errors import RulesViolated, StateConflict
 
 LISTING_ID = UUID("00000000-0000-4000-8000-00000000000a")
@@ -367,11 +369,16 @@ def test_illegal_finenesses_are_refused(metal: str, fineness: int | None) -> Non
     assert violation.loc == ("metals", 0, "fineness")
 
 
+# A piece with no precious metal may not be worded as one (misleading_metal_description).
+BRASS_WORDING = {"title": "Brass signet ring", "description": "Hand-carved and cast in brass."}
+
+
 @pytest.mark.parametrize("fineness", [None, 0, 123, 1000])
 def test_other_metals_have_no_fineness_rule(fineness: int | None) -> None:
     listing = draft(
         metals=[{"metal": "other", "fineness": fineness, "weight_g": "30", "colour": "brass"}],
         hallmark=None,
+        **BRASS_WORDING,
     )
     assert violations_of(listing) == []
 
@@ -513,7 +520,8 @@ HALLMARKED = {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "lo
 def test_hallmark_status_consistency(
     metals: list[dict[str, Any]], hallmark: dict[str, Any] | None, expected: list[str]
 ) -> None:
-    assert codes(violations_of(draft(metals=metals, hallmark=hallmark))) == expected
+    wording = {} if any(m["metal"] != "other" for m in metals) else BRASS_WORDING
+    assert codes(violations_of(draft(metals=metals, hallmark=hallmark, **wording))) == expected
 
 
 def test_a_hallmark_missing_its_details_names_each_missing_field() -> None:
@@ -1036,14 +1044,83 @@ def test_one_of_a_kind_sells_once_and_cannot_be_restocked() -> None:
     assert listing.reserve(1, now=NOW).ok
     listing.commit_reservation(1, now=NOW)
     assert listing.status is ListingStatus.SOLD_OUT
-    listing.edit(
-        ListingPatch.model_validate({"production": {"kind": "one_of_a_kind", "stock": 1}}),
-        now=LATER,
-        maker_claims=[],
-    )
-    assert listing.status is ListingStatus.SOLD_OUT
+    version = listing.version
+    listing.pull_events()
+    # Issue 13: restocking a sold one-of-a-kind returned 200 and changed nothing.
+    with pytest.raises(StateConflict) as error:
+        listing.edit(
+            ListingPatch.model_validate({"production": {"kind": "one_of_a_kind", "stock": 1}}),
+            now=LATER,
+            maker_claims=[],
+        )
+    assert error.value.code == "stock_not_applicable"
+    assert error.value.extra == {"current_state": "sold_out"}
+    assert (listing.status, listing.version, event_names(listing)) == (ListingStatus.SOLD_OUT, version, [])
     assert listing.stock == StockCounters(0, 0, 1)
     assert listing.availability is Availability.SOLD_OUT
+
+
+def one_of_a_kind(stock: int | None = None) -> dict[str, Any]:
+    return {"kind": "one_of_a_kind", "stock": stock}
+
+
+@pytest.mark.parametrize(
+    ("counters", "old", "new", "refused"),
+    [
+        # Its one unit still for sale: a count of one changes nothing that matters.
+        (StockCounters(1), one_of_a_kind(), one_of_a_kind(1), False),
+        # Sold or reserved: no count brings it back.
+        (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(1), True),
+        (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(0), True),
+        (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(5), True),
+        (StockCounters(0, 1, 0), one_of_a_kind(), one_of_a_kind(1), True),
+        # The same count it already shows, or none: nothing is asked for.
+        (StockCounters(0, 0, 1), one_of_a_kind(1), one_of_a_kind(1), False),
+        (StockCounters(0, 0, 1), one_of_a_kind(1), one_of_a_kind(), False),
+        # A sale undone before dispatch brought the piece back: it is for sale again.
+        (StockCounters(1, 0, 0), one_of_a_kind(), one_of_a_kind(1), False),
+        # Counted and made-to-order stock are the fields' rules, not this one.
+        (
+            StockCounters(0, 0, 3),
+            {"kind": "ready_to_ship", "stock": 0},
+            {"kind": "ready_to_ship", "stock": 4},
+            False,
+        ),
+        (
+            None,
+            {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 9}},
+            {"kind": "made_to_order", "stock": 2, "lead_time_days": {"min": 5, "max": 9}},
+            False,
+        ),
+    ],
+)
+def test_stock_that_cannot_apply(
+    counters: StockCounters | None, old: dict[str, Any], new: dict[str, Any], refused: bool
+) -> None:
+    refusal = restock_refusal(counters, Production.model_validate(old), Production.model_validate(new))
+    assert (refusal is not None) == refused, refusal
+
+
+def test_a_reserved_one_of_a_kind_piece_cannot_be_restocked_while_paused() -> None:
+    listing = published(production={"kind": "one_of_a_kind"})
+    assert listing.reserve(1, now=NOW).ok
+    listing.pause(now=NOW)
+    with pytest.raises(StateConflict) as error:
+        listing.edit(
+            ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[]
+        )
+    assert (error.value.code, error.value.extra) == ("stock_not_applicable", {"current_state": "paused"})
+    assert listing.stock == StockCounters(0, 1, 0)
+
+
+def test_a_one_of_a_kind_piece_whose_sale_was_undone_may_be_edited() -> None:
+    listing = published(production={"kind": "one_of_a_kind"})
+    assert listing.reserve(1, now=NOW).ok
+    listing.commit_reservation(1, now=NOW)
+    listing.return_sold(1, now=LATER)
+    assert listing.status is ListingStatus.PUBLISHED
+    listing.edit(ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[])
+    assert listing.stock == StockCounters(1)
 
 
 def test_a_reserved_one_of_a_kind_piece_cannot_be_republished() -> None:

@@ -29,6 +29,7 @@ from services.catalogue.domain.stock import (
     positive,
     release_stock,
     reserve_stock,
+    restock_refusal,
     return_stock,
     set_available_stock,
 )
@@ -281,6 +282,9 @@ class Listing(Aggregate[ListingEvent]):
                     code="production_kind_locked",
                 )
             return counters_for(new_fields.production)
+        refusal = restock_refusal(self.stock, self.fields.production, new_fields.production)
+        if refusal is not None:
+            raise state_conflict(self.status, refusal, code="stock_not_applicable")
         if (
             new_fields.production is not None
             and self.stock is not None

@@ -1,16 +1,16 @@
 """The rules a listing must keep to be published, and to stay public (docs/domain.md): required
-fields, how it is produced, its metals and hallmark, honest stone wording, sourcing claims its
-maker holds, and options that fit its category."""
+fields, how it is produced, its metals and hallmark, honest metal and stone wording (wording.py),
+sourcing claims its maker holds, and options that fit its category."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from services.catalogue.domain.fields import ListingDraft, MakerClaim, Options, current_claims
 from services.catalogue.domain.hallmarking import metal_violations
-from services.catalogue.domain.vocabulary import Category, ProductionKind, StoneOrigin
+from services.catalogue.domain.vocabulary import Category, ProductionKind
+from services.catalogue.domain.wording import wording_violations
 from shared.errors import Violation
 
 
@@ -22,8 +22,8 @@ def publish_violations(
     Codes: title_required, description_required, category_required, price_required,
     production_required, images_required, stock_required, lead_time_required,
     production_field_not_allowed, fineness_not_legal, hallmark_required,
-    hallmark_status_mismatch, misleading_stone_description, claim_not_held,
-    ring_size_required, option_not_applicable, currency_mismatch.
+    hallmark_status_mismatch, misleading_metal_description, misleading_stone_description,
+    claim_not_held, ring_size_required, option_not_applicable, currency_mismatch.
     """
     return [*live_listing_violations(listing, maker_claims, today), *_stock_violations(listing)]
 
@@ -37,7 +37,7 @@ def live_listing_violations(
         *_required_field_violations(listing),
         *_production_violations(listing),
         *metal_violations(listing.metals, listing.hallmark),
-        *_stone_description_violations(listing),
+        *wording_violations(listing),
         *_claim_violations(listing, maker_claims, today),
         *_option_violations(listing),
     ]
@@ -109,61 +109,6 @@ def _stock_violations(listing: ListingDraft) -> Iterable[Violation]:
             "A ready-to-ship piece needs at least one in stock",
             "stock_required",
         )
-
-
-_CLAIM_WORDS = ("natural", "real", "genuine")
-_GENERIC_STONE_NOUNS = ("stone", "gem", "gemstone")
-_METAL_WORDS = ("gold", "silver", "platinum", "palladium")
-# At most two words between the claim and the stone ("real 1ct diamond", "genuine blue
-# sapphires"); a full stop ends the phrase, and a metal or natural stone in between takes the
-# claim for itself ("real gold lab-grown diamond ring").
-_WORD = r"[\w%'’-]+(?:\.\d[\w%]*)?"  # "lab-grown", "100%", "0.5ct"
-_CLAIM_THEN_NOUN = (
-    r"\b(?P<claim>{claims})\b(?:[\s,]+(?!(?:{others})\b)" + _WORD + r"){{0,2}}?"
-    r"[\s,]+(?:{nouns})\b"
-)
-_NOUN_IS_CLAIM = r"\b(?:{nouns})\s+(?:is|are)\s+(?:" + _WORD + r"\s+)?(?P<claim>{claims})\b"
-
-
-def _noun_pattern(noun: str) -> str:
-    return r"\s+".join(re.escape(word) for word in noun.split()) + r"(?:e?s)?"
-
-
-def _stone_description_violations(listing: ListingDraft) -> Iterable[Violation]:
-    natural_types = {stone.type for stone in listing.stones if stone.origin is StoneOrigin.NATURAL}
-    claims = "|".join(_CLAIM_WORDS)
-    others = "|".join(_noun_pattern(word) for word in sorted({*_METAL_WORDS, *natural_types}))
-    for index, stone in enumerate(listing.stones):
-        if stone.origin is StoneOrigin.NATURAL:
-            continue
-        # An imitation is usually sold as a diamond look-alike, so "real diamond" misleads too.
-        nouns = {stone.type, *_GENERIC_STONE_NOUNS}
-        if stone.origin is StoneOrigin.IMITATION:
-            nouns.add("diamond")
-        nouns -= natural_types
-        noun_alternatives = "|".join(_noun_pattern(noun) for noun in sorted(nouns))
-        patterns = [
-            re.compile(
-                template.format(claims=claims, nouns=noun_alternatives, others=others),
-                re.IGNORECASE,
-            )
-            for template in (_CLAIM_THEN_NOUN, _NOUN_IS_CLAIM)
-        ]
-        origin, describe_as = (
-            ("lab-grown", "laboratory-grown")
-            if stone.origin is StoneOrigin.LAB_GROWN
-            else ("imitation", "an imitation")
-        )
-        for field_name in ("title", "description"):
-            text = getattr(listing, field_name) or ""
-            match = next((m for p in patterns if (m := p.search(text))), None)
-            if match:
-                yield Violation(
-                    (field_name,),
-                    f"The {field_name} calls the {origin} {stone.type} (stones[{index}]) "
-                    f"{match.group('claim').lower()!r}; describe it as {describe_as}",
-                    "misleading_stone_description",
-                )
 
 
 def _claim_violations(

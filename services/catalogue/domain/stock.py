@@ -81,6 +81,29 @@ def set_available_stock(counters: StockCounters, available: int) -> StockCounter
     return StockCounters(available, counters.reserved, counters.sold)
 
 
+def restock_refusal(
+    counters: StockCounters | None, old: Production | None, new: Production | None
+) -> str | None:
+    """The change a maker's stock count asks for that cannot apply (`stock_not_applicable`),
+    worded as an action ("restock a one-of-a-kind piece that is sold"), or None.
+
+    A one-of-a-kind piece exists once: while its one unit is sold or reserved, no stock count
+    brings it back (only an undone sale does, see `return_stock`). Sending the count it already
+    shows, or none, changes nothing and is not refused. Made-to-order counts no stock at all
+    (a count there is `production_field_not_allowed`, a rule of the listing's fields)."""
+    if old is None or new is None or old.kind is not new.kind or new.stock == old.stock:
+        return None
+    if (
+        new.kind is ProductionKind.ONE_OF_A_KIND
+        and new.stock is not None
+        and counters is not None
+        and counters.available == 0
+    ):
+        what = "sold" if counters.sold else "reserved"
+        return f"restock a one-of-a-kind piece that is {what} (it exists once)"
+    return None
+
+
 def return_stock(counters: StockCounters, quantity: int) -> StockCounters:
     """Sold units that never left the maker (the order was cancelled or the maker declined it
     before dispatch) go back on sale."""
