@@ -2,7 +2,8 @@
 one use case's typed inputs (see usecases/).
 
 makers.maker.*              keep the makers read model (the highest maker_version wins); when a
-                            maker is suspended or reinstated, hide or show their public listings
+                            maker is suspended or reinstated, or their record breaks (or keeps
+                            again) a rule of a public listing, hide or show those listings
                             (catalogue.listing.hidden / .shown, one per listing)
 orders.order.placed         reserve every line or none: catalogue.stock.reserved or
                             catalogue.stock.reservation_failed
@@ -65,6 +66,7 @@ async def on_maker_changed(uow: UnitOfWork, event: MakerSnapshotEvent, envelope:
         natural_diamonds=event.natural_diamonds,
         accepts_commissions=event.accepts_commissions,
         updated_at=now,
+        system_of_warranties_attested=event.system_of_warranties_attested,
     )
     await usecases.apply_maker_snapshot(uow, maker, now)
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from services.catalogue.domain import (
+    HIDDEN_REASONS,
     Availability,
     Category,
     Disclosure,
@@ -157,6 +158,16 @@ class StockView(BaseModel):
     sold: int
 
 
+class HiddenReason(BaseModel):
+    """A rule of the maker's own record the public listing breaks, which hides it until the
+    record or the listing is put right."""
+
+    code: str = Field(
+        description="sponsor_mark_not_registered, precious_metals_not_declared or warranty_not_attested"
+    )
+    message: str
+
+
 class ListingView(BaseModel):
     """A listing. `sourcing_claims` are the schemes it cites (for the public: only those its
     maker holds today); `claims` says how each shown claim is backed (a self-declared one is
@@ -185,6 +196,11 @@ class ListingView(BaseModel):
     disclosures: list[Disclosure]
     maker: MakerCard
     stock: StockView | None = None
+    hidden_by: list[HiddenReason] = Field(
+        default_factory=list,
+        description="Owner and operators: why a published listing is hidden from the public (the "
+        "rules of the maker's record it breaks); empty when none",
+    )
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
@@ -304,6 +320,9 @@ def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: boo
         stock=StockView(available=stock.available, reserved=stock.reserved, sold=stock.sold)
         if full and stock
         else None,
+        hidden_by=[HiddenReason(code=code, message=HIDDEN_REASONS[code]) for code in listing.hidden_by]
+        if full
+        else [],
         created_at=listing.created_at,
         updated_at=listing.updated_at,
         published_at=listing.published_at,

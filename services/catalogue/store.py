@@ -29,6 +29,7 @@ from services.catalogue.domain import (
     ListingDraft,
     ListingStatus,
     MakerClaim,
+    MakerStanding,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -57,10 +58,20 @@ class MakerRecord:
     natural_diamonds: bool
     accepts_commissions: bool
     updated_at: datetime
+    system_of_warranties_attested: bool = False
 
     @property
     def approved(self) -> bool:
         return self.status == "approved"
+
+    @property
+    def standing(self) -> MakerStanding:
+        """What the maker-record rules of a listing read (docs/domain.md)."""
+        return MakerStanding(
+            sponsor_mark=(self.hallmarking or {}).get("sponsor_mark"),
+            works_precious_metals=self.works_precious_metals,
+            warranty_attested=self.system_of_warranties_attested,
+        )
 
     @property
     def claims(self) -> list[MakerClaim]:
@@ -80,6 +91,7 @@ _MAKER_COLUMNS = (
     "natural_diamonds",
     "accepts_commissions",
     "updated_at",
+    "system_of_warranties_attested",
 )
 _SELECT_MAKER = f"SELECT {', '.join(_MAKER_COLUMNS)} FROM makers"
 
@@ -138,6 +150,7 @@ _LISTING_COLUMNS = (
     "updated_at",
     "published_at",
     "version",
+    "hidden_by",
 )
 _SELECT_LISTING = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM listings"
 _SELECT_LISTING_AND_MAKER = (
@@ -177,6 +190,7 @@ def _listing(row: asyncpg.Record) -> Listing:
         published_at=row["published_at"],
         version=row["version"],
         stock=_counters(row),
+        hidden_by=tuple(row["hidden_by"]),
     )
 
 
@@ -201,6 +215,7 @@ def _values(listing: Listing) -> list[Any]:
         listing.updated_at,
         listing.published_at,
         listing.version,
+        list(listing.hidden_by),
     ]
 
 

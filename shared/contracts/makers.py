@@ -61,6 +61,11 @@ class MakerSnapshotEvent(Event):
     accepts_commissions: bool
     works_precious_metals: bool
     natural_diamonds: bool
+    system_of_warranties_attested: bool = Field(
+        False,
+        description="The maker attested to the System of Warranties: only then may they list natural "
+        "diamonds, and only their pieces carry its statement",
+    )
 
 
 class MakerSubmitted(MakerSnapshotEvent):

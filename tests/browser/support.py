@@ -105,6 +105,8 @@ def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
         ],
         "hallmarking": {"sponsor_mark": "FFH", "assay_office": "sheffield"},
         "works_precious_metals": True,
+        "natural_diamonds": True,
+        "system_of_warranties_attested": True,
         "accepts_commissions": True,
         "terms_accepted": True,
         **overrides,

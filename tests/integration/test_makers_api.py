@@ -845,6 +845,7 @@ SNAPSHOT_FIELDS = {
     "accepts_commissions",
     "works_precious_metals",
     "natural_diamonds",
+    "system_of_warranties_attested",
 }
 
 
@@ -943,6 +944,7 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         "accepts_commissions": True,
         "works_precious_metals": True,
         "natural_diamonds": True,
+        "system_of_warranties_attested": True,
     }
 
     theirs = [e for e in received if e["aggregate_id"] == rejected["id"]]

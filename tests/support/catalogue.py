@@ -31,6 +31,10 @@ class TestMaker:
     user_id: uuid.UUID = field(default_factory=uuid.uuid4)
     version: int = 0
     claims: list[dict[str, Any]] = field(default_factory=list)
+    # The maker's record as the catalogue's rules read it (sponsor mark, declarations).
+    sponsor_mark: str | None = "ADS"
+    works_precious_metals: bool = True
+    system_of_warranties_attested: bool = True
 
     def event(
         self, event_type: type[MakerSnapshotEvent] = MakerApproved, status: str = "approved"
@@ -45,10 +49,13 @@ class TestMaker:
             handle=f"maker-{self.maker_id.hex[:10]}",
             display_name=f"Maker {self.maker_id.hex[:4]}",
             sourcing_claims=self.claims,
-            hallmarking={"sponsor_mark": "ADS", "assay_office": "sheffield"},
+            hallmarking={"sponsor_mark": self.sponsor_mark, "assay_office": "sheffield"}
+            if self.sponsor_mark
+            else None,
             accepts_commissions=False,
-            works_precious_metals=True,
+            works_precious_metals=self.works_precious_metals,
             natural_diamonds=True,
+            system_of_warranties_attested=self.system_of_warranties_attested,
         )
 
 

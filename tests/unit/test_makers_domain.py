@@ -703,6 +703,7 @@ def test_catalogue_snapshot() -> None:
         "accepts_commissions": True,
         "works_precious_metals": True,
         "natural_diamonds": True,
+        "system_of_warranties_attested": True,
     }
 
 

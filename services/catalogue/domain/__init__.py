@@ -8,6 +8,7 @@ Pure rules, no I/O. The package's modules, along the seams of the domain:
     hallmarking   the Hallmarking Act: precious metals, legal finenesses, exemption weights
     fields        the value objects a listing is made of (ListingDraft, ListingPatch, ...)
     publishing    the rules a listing keeps to be published and to stay public
+    maker_record  the rules a listing keeps with its maker's own record
     disclosures   what a listing page must tell a customer
     stock         stock counters and their moves
     listing       the Listing aggregate and its events
@@ -48,6 +49,11 @@ from services.catalogue.domain.listing import (
     Listing,
     ListingEvent,
     ListingEventName,
+)
+from services.catalogue.domain.maker_record import (
+    HIDDEN_REASONS,
+    MakerStanding,
+    maker_record_violations,
 )
 from services.catalogue.domain.publishing import (
     publish_violations,
@@ -125,6 +131,7 @@ from services.catalogue.domain.vocabulary import (
 __all__ = [
     "DEALERS_NOTICE_TEXT",
     "GRAMS_PER_CARAT",
+    "HIDDEN_REASONS",
     "MAX_AMOUNT_MINOR",
     "MAX_CHAIN_LENGTHS",
     "MAX_ENGRAVING_CHARS",
@@ -161,6 +168,7 @@ __all__ = [
     "ListingPatch",
     "ListingStatus",
     "MakerClaim",
+    "MakerStanding",
     "Metal",
     "MetalType",
     "MoveKind",
@@ -198,6 +206,7 @@ __all__ = [
     "evidenced_schemes",
     "fineness_name",
     "grams_to_carats",
+    "maker_record_violations",
     "mm_for_uk",
     "mm_for_us",
     "precious_metal_weights",

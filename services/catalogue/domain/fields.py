@@ -3,7 +3,6 @@ the maker's sourcing claims as the catalogue knows them, and what a listing page
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -14,6 +13,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 from services.catalogue.domain.hallmarking import Hallmark, Metal
 from services.catalogue.domain.ring_sizes import RingSizeMm
 from services.catalogue.domain.vocabulary import (
+    DIAMOND,
     MAX_AMOUNT_MINOR,
     MAX_CHAIN_LENGTHS,
     MAX_ENGRAVING_CHARS,
@@ -39,12 +39,10 @@ from services.catalogue.domain.vocabulary import (
     Title,
     ValueObject,
     sorted_without_duplicates,
+    stone_kind,
     without_duplicates,
 )
 from shared.money import Money
-
-# A stone type that names a diamond ("diamond", "black diamonds").
-DIAMOND_WORD = re.compile(r"\bdiamonds?\b")
 
 
 def _positive_and_capped(price: Money) -> Money:
@@ -97,6 +95,11 @@ class Stone(ValueObject):
     ] = Field(default_factory=list)
     carat: Carats | None = Field(default=None, description="total carat weight of the stones")
     count: int = Field(default=1, ge=1, le=10_000, strict=True)
+
+    @property
+    def is_natural_diamond(self) -> bool:
+        """A natural diamond, whatever the maker typed for it ("Diamonds", "diamant")."""
+        return self.origin is StoneOrigin.NATURAL and stone_kind(self.type) == DIAMOND
 
 
 class LeadTimeDays(ValueObject):
@@ -182,9 +185,7 @@ class ListingDraft(_ListingFields):
     @property
     def contains_natural_diamond(self) -> bool:
         """Whether an order for it must carry the System of Warranties statement."""
-        return any(
-            stone.origin is StoneOrigin.NATURAL and DIAMOND_WORD.search(stone.type) for stone in self.stones
-        )
+        return any(stone.is_natural_diamond for stone in self.stones)
 
 
 class ListingPatch(_ListingFields):

@@ -19,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerClaim
+from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
 from services.catalogue.domain.publishing import live_listing_violations, publish_violations
 from services.catalogue.domain.stock import (
     ReserveRefusal,
@@ -89,6 +90,9 @@ class Listing(Aggregate[ListingEvent]):
     published_at: datetime | None
     version: int
     stock: StockCounters | None
+    # Codes of the rules of its maker's record a public listing broke when the record (or the
+    # listing) last changed: while any is set, it is hidden from the public (docs/domain.md).
+    hidden_by: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, *, listing_id: UUID, maker_id: UUID, fields: ListingDraft, now: datetime) -> Listing:
@@ -114,8 +118,9 @@ class Listing(Aggregate[ListingEvent]):
         return self.status in _PUBLIC_STATUSES
 
     def is_visible(self, maker_approved: bool) -> bool:
-        """Public to customers: published or sold out, and its maker approved (not suspended)."""
-        return self.is_public and maker_approved
+        """Public to customers: published or sold out, its maker approved (not suspended), and
+        not hidden for a rule of its maker's record."""
+        return self.is_public and maker_approved and not self.hidden_by
 
     @property
     def availability(self) -> Availability | None:
@@ -131,10 +136,20 @@ class Listing(Aggregate[ListingEvent]):
 
     # --- commands ---
 
-    def edit(self, patch: ListingPatch, *, now: datetime, maker_claims: Sequence[MakerClaim]) -> None:
+    def edit(
+        self,
+        patch: ListingPatch,
+        *,
+        now: datetime,
+        maker_claims: Sequence[MakerClaim],
+        maker: MakerStanding | None = None,
+    ) -> None:
         """Apply a maker's edit. A public listing must stay publishable after it (422 with every
         violation); refused (409) once archived, and a production kind change is refused (409)
-        unless the listing is a draft or paused with nothing reserved or sold."""
+        unless the listing is a draft or paused with nothing reserved or sold. A public listing
+        hidden for a rule of its maker's record (`maker`) may be edited towards keeping it,
+        and is shown again once it breaks none; an edit may not break a rule of the record it
+        did not already break."""
         if self.status is ListingStatus.ARCHIVED:
             raise state_conflict(self.status, "edit")
         today = _today(now)
@@ -142,15 +157,22 @@ class Listing(Aggregate[ListingEvent]):
         if new_fields == self.fields:
             return
         new_stock = self._stock_after(new_fields)
+        hidden_by = self.hidden_by
         if self.status in _PUBLIC_STATUSES:
             violations = live_listing_violations(new_fields, maker_claims, today)
+            if maker is not None:
+                broken = maker_record_violations(new_fields, maker)
+                violations += [v for v in broken if v.code not in self.hidden_by]
+                hidden_by = _codes(broken)
             if violations:
                 raise rules_violated(violations)
 
         old_fields, old_stock = self.fields, self.stock
+        was_hidden = bool(self.hidden_by)
         self._change(now)
         self.fields = _with_stock_shown(new_fields, new_stock)
         self.stock = new_stock
+        self.hidden_by = hidden_by
         changed = [
             name
             for name in ListingDraft.model_fields
@@ -166,12 +188,17 @@ class Listing(Aggregate[ListingEvent]):
             )
         if new_stock != old_stock:
             self._settle_stock_status(now)
+        if was_hidden and not hidden_by:
+            self._record(ListingEventName.SHOWN, now)
 
-    def publish(self, *, now: datetime, maker_claims: Sequence[MakerClaim]) -> None:
-        """draft or paused -> published. 422 with every rule the listing breaks."""
+    def publish(
+        self, *, now: datetime, maker_claims: Sequence[MakerClaim], maker: MakerStanding | None = None
+    ) -> None:
+        """draft or paused -> published. 422 with every rule the listing breaks, including those
+        of its maker's record (`maker`)."""
         if self.status not in _PUBLISHABLE_FROM:
             raise state_conflict(self.status, "publish")
-        violations = publish_violations(self.fields, maker_claims, _today(now))
+        violations = publish_violations(self.fields, maker_claims, _today(now), maker)
         production = self.fields.production
         if (
             production is not None
@@ -191,6 +218,7 @@ class Listing(Aggregate[ListingEvent]):
         previous = self.status
         self._change(now)
         self.status = ListingStatus.PUBLISHED
+        self.hidden_by = ()
         self.published_at = self.published_at or now
         self._record(ListingEventName.PUBLISHED, now, previous_status=str(previous))
 
@@ -217,7 +245,7 @@ class Listing(Aggregate[ListingEvent]):
         positive(quantity)
         if self.status is ListingStatus.SOLD_OUT:
             return ReserveResult(self.stock, ReserveRefusal.OUT_OF_STOCK)
-        if self.status is not ListingStatus.PUBLISHED:
+        if self.status is not ListingStatus.PUBLISHED or self.hidden_by:
             return ReserveResult(self.stock, ReserveRefusal.NOT_AVAILABLE)
         if self.stock is None:
             return ReserveResult(None)
@@ -259,13 +287,30 @@ class Listing(Aggregate[ListingEvent]):
         self._set_stock(counters)
         self._settle_stock_status(now)
 
-    def maker_status_changed(self, *, was_approved: bool, approved: bool, now: datetime) -> None:
-        """The maker was suspended or reinstated. A public listing leaves or rejoins the
-        storefront; the new version lets every read model of it order the change."""
-        if was_approved == approved or not self.is_public:
+    def maker_status_changed(
+        self, *, was_approved: bool, approved: bool, now: datetime, maker: MakerStanding | None = None
+    ) -> None:
+        """The maker was suspended or reinstated, or their record (`maker`) changed. A public
+        listing that breaks a rule of the record is hidden with the rules' codes, and shown
+        again once it breaks none; it leaves or rejoins the storefront as its maker is
+        suspended or reinstated. The new version lets every read model of it order the change."""
+        if not self.is_public:
             return
+        hidden_by = self.hidden_by
+        if maker is not None:
+            hidden_by = _codes(maker_record_violations(self.fields, maker))
+        if was_approved == approved and hidden_by == self.hidden_by:
+            return
+        was_visible = self.is_visible(was_approved)
         self._change(now)
-        self._record(ListingEventName.SHOWN if approved else ListingEventName.HIDDEN, now)
+        self.hidden_by = hidden_by
+        visible = self.is_visible(approved)
+        if visible != was_visible:
+            name = ListingEventName.SHOWN if visible else ListingEventName.HIDDEN
+            self._record(name, now, hidden_by=list(hidden_by))
+        else:
+            # Still hidden, for other reasons now: the version says something changed.
+            self._record(ListingEventName.UPDATED, now, changed=["hidden_by"])
 
     # --- internals ---
 
@@ -315,6 +360,10 @@ class Listing(Aggregate[ListingEvent]):
 
     def _record(self, name: ListingEventName, now: datetime, **data: Any) -> None:
         self.record(ListingEvent(name, self.id, self.version, now, data))
+
+
+def _codes(violations: Sequence[Violation]) -> tuple[str, ...]:
+    return tuple(sorted({violation.code for violation in violations}))
 
 
 def _with_stock_shown(fields: ListingDraft, counters: StockCounters | None) -> ListingDraft:

@@ -9,13 +9,17 @@ from datetime import date
 
 from services.catalogue.domain.fields import ListingDraft, MakerClaim, Options, current_claims
 from services.catalogue.domain.hallmarking import metal_violations
+from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
 from services.catalogue.domain.vocabulary import Category, ProductionKind
 from services.catalogue.domain.wording import wording_violations
 from shared.errors import Violation
 
 
 def publish_violations(
-    listing: ListingDraft, maker_claims: Sequence[MakerClaim], today: date
+    listing: ListingDraft,
+    maker_claims: Sequence[MakerClaim],
+    today: date,
+    maker: MakerStanding | None = None,
 ) -> list[Violation]:
     """Every rule a listing breaks that stops it being published, all together.
 
@@ -24,8 +28,14 @@ def publish_violations(
     production_field_not_allowed, fineness_not_legal, hallmark_required,
     hallmark_status_mismatch, misleading_metal_description, misleading_stone_description,
     claim_not_held, ring_size_required, option_not_applicable, currency_mismatch.
+
+    With the maker's record (`maker`), the rules of maker_record as well.
     """
-    return [*live_listing_violations(listing, maker_claims, today), *_stock_violations(listing)]
+    return [
+        *live_listing_violations(listing, maker_claims, today),
+        *_stock_violations(listing),
+        *(maker_record_violations(listing, maker) if maker is not None else []),
+    ]
 
 
 def live_listing_violations(

@@ -101,6 +101,51 @@ class Availability(StrEnum):
     SOLD_OUT = "sold_out"
 
 
+# --- stone types ----------------------------------------------------------------------------------
+
+# One vocabulary of stone types, shared by every rule that asks what a stone is (the System of
+# Warranties, honest stone wording): a maker types the stone's name as they like ("Diamonds",
+# "black diamond", "diamant"), and `stone_kind` says which stone it names. Names that look like
+# a stone's but are another material are listed whole ("herkimer diamond" is quartz).
+_STONE_NAMES: dict[str, str] = {
+    "herkimer diamond": "quartz",
+    "cape may diamond": "quartz",
+    "matura diamond": "zircon",
+    "diamante": "glass",
+    "cubic zirconia": "cubic zirconia",
+    "cz": "cubic zirconia",
+}
+# Other spellings of a stone's name (its last word, once singular).
+_STONE_WORD_ALIASES: dict[str, str] = {
+    "diamant": "diamond",
+    "diamand": "diamond",
+    "diamon": "diamond",
+}
+DIAMOND = "diamond"
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"  # rubies -> ruby
+    if word.endswith(("ss", "us", "is")):
+        return word  # glass, lapis
+    if word.endswith("s") and len(word) > 3:
+        return word[:-1]  # diamonds -> diamond
+    return word
+
+
+def stone_kind(stone_type: str) -> str:
+    """The stone a typed name means, in the catalogue's vocabulary: "Black Diamonds" and
+    "diamant" are a diamond, "blue sapphire" a sapphire, "herkimer diamond" a quartz."""
+    words = [_singular(word) for word in stone_type.lower().replace("-", " ").split()]
+    name = " ".join(words)
+    if name in _STONE_NAMES:
+        return _STONE_NAMES[name]
+    if not words:
+        return name
+    return _STONE_WORD_ALIASES.get(words[-1], words[-1])
+
+
 # --- limits ---------------------------------------------------------------------------------------
 
 MAX_AMOUNT_MINOR = 100_000_000_00

@@ -72,7 +72,7 @@ async def edit_listing(
         uow,
         user_id,
         listing_id,
-        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims),
+        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims, maker=maker.standing),
         now,
     )
 
@@ -85,7 +85,7 @@ async def publish_listing(
         uow,
         user_id,
         listing_id,
-        lambda listing, maker: listing.publish(now=now, maker_claims=maker.claims),
+        lambda listing, maker: listing.publish(now=now, maker_claims=maker.claims, maker=maker.standing),
         now,
         approved_only=True,
     )

@@ -12,19 +12,24 @@ from shared.db import UnitOfWork
 
 async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetime) -> None:
     """Keep the newest snapshot of a maker (the highest version wins). When a maker is suspended
-    or reinstated, their public listings leave or rejoin the storefront (a new version and a
-    `hidden` / `shown` event each); when their sourcing claims change, their listings' search
-    rows follow."""
+    or reinstated, or their record changes so that a public listing breaks (or keeps again) a
+    rule of it (sponsor mark, precious metals, System of Warranties), those listings leave or
+    rejoin the storefront (a new version and a `hidden` / `shown` event each); when their
+    sourcing claims change, their listings' search rows follow."""
     current = await store.maker_for_update(uow.conn, maker.id)
     if current is not None and current.version >= maker.version:
         return  # an older snapshot than the one kept, or the same again
     await store.save_maker(uow.conn, maker)
     if current is None or (
-        current.approved == maker.approved and current.sourcing_claims == maker.sourcing_claims
+        current.approved == maker.approved
+        and current.sourcing_claims == maker.sourcing_claims
+        and current.standing == maker.standing
     ):
         return  # nothing a listing shows or is found by has changed
     for listing in await store.maker_listings_for_update(uow, maker.id):
-        listing.maker_status_changed(was_approved=current.approved, approved=maker.approved, now=now)
+        listing.maker_status_changed(
+            was_approved=current.approved, approved=maker.approved, now=now, maker=maker.standing
+        )
         if listing.version == uow.loaded_version(listing):
             await refresh_search_row(uow, listing, maker, now)
         else:

@@ -234,6 +234,7 @@ class Maker(Aggregate[MakerEvent]):
             accepts_commissions=profile.accepts_commissions,
             works_precious_metals=profile.works_precious_metals,
             natural_diamonds=profile.natural_diamonds,
+            system_of_warranties_attested=profile.system_of_warranties_attested,
         )
 
     # --- internals ---

@@ -89,3 +89,4 @@ class CatalogueSnapshot(ValueObject):
     accepts_commissions: bool
     works_precious_metals: bool
     natural_diamonds: bool
+    system_of_warranties_attested: bool
