@@ -261,6 +261,7 @@ def by_type(envelopes: list[dict[str, Any]]) -> list[str]:
 
 async def test_lines_are_priced_server_side_with_their_options(world: World) -> None:
     maker_a, maker_b = str(uuid.uuid4()), str(uuid.uuid4())
+    await world.maker(maker_id=maker_a, system_of_warranties_attested=True)  # the statement needs it
     ring = await world.listing(
         maker_id=maker_a,
         title="Diamond solitaire",
@@ -319,6 +320,21 @@ async def test_lines_are_priced_server_side_with_their_options(world: World) -> 
 
     # Without a diamond, no statement.
     plain = await world.listing()
+    assert (await world.place(customer, line(plain["listing_id"])))["statements"] == []
+
+
+async def test_the_warranty_statement_needs_a_natural_diamond_of_a_maker_who_attested(world: World) -> None:
+    """Live finding: a maker who never attested sold "Natural diamond studs" and the order
+    carried the System of Warranties statement anyway."""
+    never, _ = await world.maker(system_of_warranties_attested=False, natural_diamonds=True)
+    attested, _ = await world.maker(system_of_warranties_attested=True, natural_diamonds=True)
+    _, customer = world.customer()
+    for maker, statements in ((never, []), (attested, [SYSTEM_OF_WARRANTIES_STATEMENT])):
+        studs = await world.listing(
+            maker_id=maker["maker_id"], title="Natural diamond studs", has_natural_diamond=True
+        )
+        assert (await world.place(customer, line(studs["listing_id"])))["statements"] == statements
+    plain = await world.listing(maker_id=attested["maker_id"])
     assert (await world.place(customer, line(plain["listing_id"])))["statements"] == []
 
 

@@ -330,7 +330,9 @@ def price_lines(
 
 
 def statements_for(lines: Iterable[PricedLine]) -> list[str]:
-    """Legal statements the invoice must carry for these lines."""
+    """Legal statements the invoice must carry for these lines: the System of Warranties when a
+    line has a natural diamond of a maker who attested to it (a line is priced as having one
+    only then: see the listings read model)."""
     if any(line.has_natural_diamond for line in lines):
         return [SYSTEM_OF_WARRANTIES_STATEMENT]
     return []

@@ -33,15 +33,22 @@ async def upsert_listing(conn: asyncpg.Connection, event: ListingSnapshotEvent) 
 
 async def listings(db: Executor, listing_ids: set[UUID]) -> dict[UUID, ListingSnapshot]:
     rows = await db.fetch(
-        "SELECT snapshot FROM listings WHERE listing_id = ANY($1::uuid[])", list(listing_ids)
+        "SELECT l.snapshot, coalesce(m.system_of_warranties_attested, false) AS warranty_attested "
+        "FROM listings l LEFT JOIN makers m ON m.maker_id = l.maker_id "
+        "WHERE l.listing_id = ANY($1::uuid[])",
+        list(listing_ids),
     )
-    found = (_listing(ListingSnapshotEvent.model_validate(row["snapshot"])) for row in rows)
+    found = (
+        _listing(ListingSnapshotEvent.model_validate(row["snapshot"]), row["warranty_attested"])
+        for row in rows
+    )
     return {snapshot.listing_id: snapshot for snapshot in found if snapshot is not None}
 
 
-def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
+def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSnapshot | None:
     """Catalogue's snapshot as orders' domain sees it; None when it cannot be bought at all
-    (a draft has no price or production kind yet)."""
+    (a draft has no price or production kind yet). A natural diamond counts for the System of
+    Warranties statement only when its maker attested to it (the makers read model)."""
     if event.price is None or event.production_kind is None:
         return None
     price = event.price
@@ -73,7 +80,7 @@ def _listing(event: ListingSnapshotEvent) -> ListingSnapshot | None:
         ),
         # An empty list offers no choice, the same as none.
         chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
-        has_natural_diamond=event.has_natural_diamond,
+        has_natural_diamond=event.has_natural_diamond and warranty_attested,
         stock_available=event.stock_available,
     )
 
@@ -99,11 +106,12 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
     """Keep the snapshot with the highest maker_version; an older or repeated one is ignored."""
     await conn.execute(
         "INSERT INTO makers (maker_id, user_id, maker_version, status, accepts_commissions, "
-        "handle, display_name) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "handle, display_name, system_of_warranties_attested) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
         "maker_version = EXCLUDED.maker_version, status = EXCLUDED.status, "
         "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
-        "display_name = EXCLUDED.display_name, updated_at = now() "
+        "display_name = EXCLUDED.display_name, "
+        "system_of_warranties_attested = EXCLUDED.system_of_warranties_attested, updated_at = now() "
         "WHERE makers.maker_version < EXCLUDED.maker_version",
         event.maker_id,
         event.user_id,
@@ -112,6 +120,7 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
         event.accepts_commissions,
         event.handle,
         event.display_name,
+        event.system_of_warranties_attested,
     )
 
 
