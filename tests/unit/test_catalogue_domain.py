@@ -1065,20 +1065,23 @@ def one_of_a_kind(stock: int | None = None) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("counters", "old", "new", "refused"),
+    ("counters", "current", "sent", "refused"),
     [
-        # Its one unit still for sale: a count of one changes nothing that matters.
+        # Its one unit still for sale: a count of one is no restock.
         (StockCounters(1), one_of_a_kind(), one_of_a_kind(1), False),
-        # Sold or reserved: no count brings it back.
+        # Sold or reserved: no count brings it back, not even the one it was listed with.
         (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(1), True),
+        (StockCounters(0, 0, 1), one_of_a_kind(1), one_of_a_kind(1), True),
         (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(0), True),
         (StockCounters(0, 0, 1), one_of_a_kind(), one_of_a_kind(5), True),
         (StockCounters(0, 1, 0), one_of_a_kind(), one_of_a_kind(1), True),
-        # The same count it already shows, or none: nothing is asked for.
-        (StockCounters(0, 0, 1), one_of_a_kind(1), one_of_a_kind(1), False),
+        # No count sent, or production left alone: no stock change.
         (StockCounters(0, 0, 1), one_of_a_kind(1), one_of_a_kind(), False),
+        (StockCounters(0, 0, 1), one_of_a_kind(1), None, False),
         # A sale undone before dispatch brought the piece back: it is for sale again.
         (StockCounters(1, 0, 0), one_of_a_kind(), one_of_a_kind(1), False),
+        # A change of kind is locked elsewhere (production_kind_locked).
+        (StockCounters(0, 0, 1), one_of_a_kind(), {"kind": "ready_to_ship", "stock": 4}, False),
         # Counted and made-to-order stock are the fields' rules, not this one.
         (
             StockCounters(0, 0, 3),
@@ -1095,10 +1098,36 @@ def one_of_a_kind(stock: int | None = None) -> dict[str, Any]:
     ],
 )
 def test_stock_that_cannot_apply(
-    counters: StockCounters | None, old: dict[str, Any], new: dict[str, Any], refused: bool
+    counters: StockCounters | None,
+    current: dict[str, Any],
+    sent: dict[str, Any] | None,
+    refused: bool,
 ) -> None:
-    refusal = restock_refusal(counters, Production.model_validate(old), Production.model_validate(new))
+    refusal = restock_refusal(
+        counters,
+        Production.model_validate(current),
+        Production.model_validate(sent) if sent is not None else None,
+    )
     assert (refusal is not None) == refused, refusal
+
+
+def test_resending_the_listed_count_of_a_sold_one_of_a_kind_is_409_not_a_silent_200() -> None:
+    """Issue 13's live finding: the count it was listed with, sent again, changed nothing and
+    answered 200. Editing anything else of the sold piece is fine."""
+    listing = published(production=one_of_a_kind(1))
+    assert listing.reserve(1, now=NOW).ok
+    listing.commit_reservation(1, now=NOW)
+    version = listing.version
+    with pytest.raises(StateConflict) as error:
+        listing.edit(
+            ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[]
+        )
+    assert error.value.code == "stock_not_applicable"
+    assert listing.version == version
+    listing.edit(
+        ListingPatch.model_validate({"description": "Sold, with thanks."}), now=LATER, maker_claims=[]
+    )
+    assert (listing.status, listing.stock) == (ListingStatus.SOLD_OUT, StockCounters(0, 0, 1))
 
 
 def test_a_reserved_one_of_a_kind_piece_cannot_be_restocked_while_paused() -> None:

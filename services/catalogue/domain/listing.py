@@ -154,6 +154,10 @@ class Listing(Aggregate[ListingEvent]):
             raise state_conflict(self.status, "edit")
         today = _today(now)
         new_fields = patch.apply_to(self.fields)
+        sent = patch.production if "production" in patch.model_fields_set else None
+        refusal = restock_refusal(self.stock, self.fields.production, sent)
+        if refusal is not None:
+            raise state_conflict(self.status, refusal, code="stock_not_applicable")
         if new_fields == self.fields:
             return
         new_stock = self._stock_after(new_fields)
@@ -327,9 +331,6 @@ class Listing(Aggregate[ListingEvent]):
                     code="production_kind_locked",
                 )
             return counters_for(new_fields.production)
-        refusal = restock_refusal(self.stock, self.fields.production, new_fields.production)
-        if refusal is not None:
-            raise state_conflict(self.status, refusal, code="stock_not_applicable")
         if (
             new_fields.production is not None
             and self.stock is not None

@@ -82,26 +82,29 @@ def set_available_stock(counters: StockCounters, available: int) -> StockCounter
 
 
 def restock_refusal(
-    counters: StockCounters | None, old: Production | None, new: Production | None
+    counters: StockCounters | None, current: Production | None, sent: Production | None
 ) -> str | None:
-    """The change a maker's stock count asks for that cannot apply (`stock_not_applicable`),
-    worded as an action ("restock a one-of-a-kind piece that is sold"), or None.
+    """The change the production a maker sent (`sent`, None when the edit leaves it alone) asks
+    of the stock that cannot apply (`stock_not_applicable`), worded as an action ("restock a
+    one-of-a-kind piece that is sold"), or None.
 
     A one-of-a-kind piece exists once: while its one unit is sold or reserved, no stock count
-    brings it back (only an undone sale does, see `return_stock`). Sending the count it already
-    shows, or none, changes nothing and is not refused. Made-to-order counts no stock at all
-    (a count there is `production_field_not_allowed`, a rule of the listing's fields)."""
-    if old is None or new is None or old.kind is not new.kind or new.stock == old.stock:
-        return None
+    brings it back (only an undone sale does, see `return_stock`), even the count it was listed
+    with. Sending no count is not a stock change. A change of kind is not a stock change either
+    (the kind is locked once anything is sold). Made-to-order counts no stock at all (a count
+    there is `production_field_not_allowed`, a rule of the listing's fields)."""
     if (
-        new.kind is ProductionKind.ONE_OF_A_KIND
-        and new.stock is not None
-        and counters is not None
-        and counters.available == 0
+        current is None
+        or sent is None
+        or current.kind is not ProductionKind.ONE_OF_A_KIND
+        or sent.kind is not ProductionKind.ONE_OF_A_KIND
+        or sent.stock is None
+        or counters is None
+        or counters.available > 0
     ):
-        what = "sold" if counters.sold else "reserved"
-        return f"restock a one-of-a-kind piece that is {what} (it exists once)"
-    return None
+        return None
+    what = "sold" if counters.sold else "reserved"
+    return f"restock a one-of-a-kind piece that is {what} (it exists once)"
 
 
 def return_stock(counters: StockCounters, quantity: int) -> StockCounters:

@@ -50,7 +50,24 @@ _IMITATION_BEFORE = frozenset({"imitation", "simulated", "simulant", "faux"})
 _IMITATION_AFTER = frozenset({"simulant", "simulants", "imitation", "imitations"})
 # "like a diamond", "diamond-look": a comparison, not a name.
 _COMPARISON_AFTER = frozenset({"look", "looks", "like", "style", "alternative", "alternatives"})
-_COMPARISON_BEFORE = frozenset({"like", "than", "as", "resembling", "imitating", "rivals", "rival"})
+# A stone named after one of these is another stone the piece is compared with ("identical to
+# mined diamonds", "unlike natural sapphires", "as hard as natural diamond").
+_COMPARISON_BEFORE = frozenset(
+    {"like", "unlike", "than", "versus", "vs", "resembling", "imitating", "rivals", "rival", "rivalling"}
+)
+_COMPARED_TO = frozenset(
+    {
+        "identical",
+        "similar",
+        "equivalent",
+        "compared",
+        "comparable",
+        "equal",
+        "alternative",
+        "superior",
+        "inferior",
+    }
+)
 # Names of gemstones an imitation may stand in for ("diamond halo earrings" set with cubic
 # zirconia names the diamond it imitates).
 GEM_NAMES = frozenset(
@@ -141,7 +158,9 @@ _VERBS = frozenset(
     }
 )  # fmt: skip
 # Tokens that end a noun phrase when reading back from its noun.
-_PHRASE_STOPS = _DETERMINERS | _PREPOSITIONS | _CONJUNCTIONS | _RELATIVES | _COPULAS | _VERBS
+_PHRASE_STOPS = (
+    _DETERMINERS | _PREPOSITIONS | _CONJUNCTIONS | _RELATIVES | _COPULAS | _VERBS | _COMPARISON_BEFORE
+)
 _CLAUSE_BREAKS = frozenset({",", "(", ")", "—", "–", ":", '"', "“", "”"})
 _SENTENCE_BREAKS = frozenset({".", "!", "?", ";", "…", "\n"})
 
@@ -342,7 +361,8 @@ class Mention:
     end: int
     name: str  # the stone type it names, a gem name, or "stone" for a generic noun
     lab: bool = False  # qualified as laboratory-grown
-    imitation: bool = False  # named as an imitation (or in a comparison)
+    imitation: bool = False  # named as an imitation ("diamond simulant", "diamond-look")
+    compared: bool = False  # another stone the piece is compared with ("like a diamond")
     claims: list[str] = field(default_factory=list)  # natural-claim words attached to it
 
 
@@ -438,12 +458,21 @@ def _read_phrase_before(sentence: Sequence[str], mention: Mention, mention_ends:
             j -= 1
             continue
         if token in _PHRASE_STOPS or token in _OTHER_NOUNS or token in _CLAUSE_BREAKS or j in mention_ends:
-            if token in _COMPARISON_BEFORE or (
-                token in _DETERMINERS and j > 0 and sentence[j - 1] in _COMPARISON_BEFORE
-            ):
-                mention.imitation = True
+            k = j - 1 if token in _DETERMINERS else j
+            mention.compared = k >= 0 and _is_comparison(sentence, k)
             break
         j -= 1
+
+
+def _is_comparison(sentence: Sequence[str], k: int) -> bool:
+    """Whether token k introduces a stone the piece is compared with."""
+    token = sentence[k]
+    if token in _COMPARISON_BEFORE:
+        return True
+    if token == "to":
+        return k > 0 and sentence[k - 1] in _COMPARED_TO
+    # "as hard as natural diamond"
+    return token == "as" and "as" in sentence[max(0, k - 3) : k]
 
 
 def _read_after(sentence: Sequence[str], mention: Mention) -> None:
@@ -586,6 +615,14 @@ def _mention_problems(
         # An unqualified name shared with a natural stone of the piece stands for that one.
         return
     if not meant:
+        return
+    if mention.compared:
+        # Another stone the piece is compared with: it needs no qualifying, and may be natural
+        # ("identical to mined diamonds"); but an imitation is never likened to a "genuine" one.
+        meant = [(i, s) for i, s in meant if s.origin is StoneOrigin.IMITATION]
+        for claim in dict.fromkeys(mention.claims if meant else []):
+            index, stone = meant[0]
+            yield f"likens {_label(index, stone)} to a {claim!r} stone; describe it as an imitation"
         return
     for claim in dict.fromkeys(mention.claims):
         index, stone = meant[0]
