@@ -1,8 +1,10 @@
 """Makers' HTTP API: thin handlers (parse, authorise, call one use case, render).
 
 Who may do what:
-    maker users     create their record, read it (/me), edit and submit it (owner only)
-    operators       review, suspend and reinstate; read any record in full; list by status
+    maker users     create their record, read it (/me), edit and submit it, reopen it after a
+                    rejection, keep their sourcing claims (owner only)
+    operators       review, suspend and reinstate; verify or reject claims' evidence; read any
+                    record in full; list by status
     anyone          the public view of approved makers, and the directory of them
 
 Role checks come from the token (401/403 from the route registry); another user's record that is
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from typing import cast, get_args
 
 from services.makers import store, usecases
 from services.makers.domain import (
@@ -23,8 +26,18 @@ from services.makers.domain import (
     MakerStatus,
     OwnerMakerView,
     PublicMakerView,
+    SourcingScheme,
 )
-from services.makers.schemas import MakerListQuery, MakerView, ReinstateIn, ReviewIn, SuspendIn
+from services.makers.schemas import (
+    ClaimReviewIn,
+    ClaimsIn,
+    MakerListQuery,
+    MakerView,
+    ReinstateIn,
+    ReviewIn,
+    SuspendIn,
+)
+from services.makers.settings import MAKERS_SETTINGS
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import forbidden, not_found, unauthorized
@@ -114,6 +127,43 @@ async def submit_maker(call: Call) -> OwnerMakerView:
     return maker.owner_view(now.date())
 
 
+@routes.post(
+    "/api/v1/makers/{id}/reopen",
+    response=OwnerMakerView,
+    roles=("maker",),
+    extra_responses={
+        409: _409 + "; reapply_too_soon: the waiting period after the rejection (MAKERS_REAPPLY_AFTER_DAYS) "
+        "has not passed, `reapply_from` says when it does"
+    },
+)
+async def reopen_maker(call: Call) -> OwnerMakerView:
+    """Reopen a rejected application as a draft (owner), once the waiting period after the
+    rejection has passed."""
+    now = _now()
+    days = call.app[MAKERS_SETTINGS].reapply_after_days
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.reopen(uow, call.path_id(), call.user.user_id, now, days)
+    return maker.owner_view(now.date())
+
+
+@routes.add(
+    "PUT",
+    "/api/v1/makers/{id}/claims",
+    body=ClaimsIn,
+    response=OwnerMakerView,
+    roles=("maker",),
+    extra_responses={409: _409 + " (suspended); concurrent_update"},
+)
+async def replace_claims(call: Call) -> OwnerMakerView:
+    """Replace the sourcing claims (owner; any status but suspended, which it keeps). A new or
+    renewed claim with evidence is pending verification until an operator has checked it."""
+    body: ClaimsIn = call.body
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.replace_claims(uow, call.path_id(), body.root, call.user.user_id, now)
+    return maker.owner_view(now.date())
+
+
 # --- operations ----------------------------------------------------------------------------------
 
 
@@ -166,6 +216,37 @@ async def reinstate_maker(call: Call) -> OwnerMakerView:
     return maker.owner_view(now.date())
 
 
+_SCHEMES: frozenset[str] = frozenset(get_args(SourcingScheme))
+
+
+@routes.post(
+    "/api/v1/makers/{id}/claims/{scheme}/verify",
+    body=ClaimReviewIn,
+    response=OwnerMakerView,
+    roles=("operator",),
+    extra_responses={409: _409 + ": `self_declared` when the claim has no evidence to verify"},
+)
+async def review_claim(call: Call) -> OwnerMakerView:
+    """Verify or reject the evidence of the maker's claim under {scheme} (operators): the claim
+    becomes `evidenced` (shown as a badge) or `rejected`. A rejection needs a note."""
+    body: ClaimReviewIn = call.body
+    scheme = call.request.match_info["scheme"]
+    if scheme not in _SCHEMES:
+        raise not_found("Sourcing claim")
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.review_claim(
+            uow,
+            call.path_id(),
+            cast(SourcingScheme, scheme),
+            body.decision,
+            body.note,
+            call.user.user_id,
+            now,
+        )
+    return maker.owner_view(now.date())
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -188,22 +269,35 @@ async def get_maker(call: Call) -> OwnerMakerView | PublicMakerView:
 
 
 @routes.get(
-    "/api/v1/makers", query=MakerListQuery, response=Page[OwnerMakerView | PublicMakerView], auth="optional"
+    "/api/v1/makers",
+    query=MakerListQuery,
+    response=Page[OwnerMakerView | PublicMakerView],
+    auth="optional",
+    extra_responses={
+        401: "?status= (other than approved) or ?evidence= without a token",
+        403: "?status= (other than approved) or ?evidence= by anyone but an operator",
+    },
 )
 async def list_makers(call: Call) -> Page[OwnerMakerView | PublicMakerView]:
     """The directory of approved makers (public views). Operators see full records and may add
-    ?status= (submitted: the review queue, oldest submission first)."""
+    ?status= (submitted: the review queue, oldest submission first) or
+    ?evidence=pending_verification (the evidence queue)."""
     query: MakerListQuery = call.query
     principal = call.principal
     status = query.status or MakerStatus.APPROVED
-    if status != MakerStatus.APPROVED:
+    if status != MakerStatus.APPROVED or query.evidence is not None:
         if principal is None:
             raise unauthorized()
         if not principal.is_operator:
-            raise forbidden("Only operators may list makers by status")
-    makers, position = await store.list_by_status(
-        call.app[POOL], status, decode_time_id(query.cursor), query.limit
-    )
+            raise forbidden("Only operators may list makers by status or evidence")
+    if query.evidence is not None:
+        makers, position = await store.list_pending_evidence(
+            call.app[POOL], decode_time_id(query.cursor), query.limit
+        )
+    else:
+        makers, position = await store.list_by_status(
+            call.app[POOL], status, decode_time_id(query.cursor), query.limit
+        )
     today = _now().date()
     operator = principal is not None and principal.is_operator
     items: list[OwnerMakerView | PublicMakerView] = [

@@ -7,7 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from services.makers.domain import NOTE_MAX_LENGTH, MakerStatus, OwnerMakerView, PublicMakerView
+from services.makers.domain import (
+    NOTE_MAX_LENGTH,
+    MakerStatus,
+    OwnerMakerView,
+    PublicMakerView,
+    SourcingClaim,
+)
+from services.makers.domain.profile import MAX_SOURCING_CLAIMS
 from shared.paging import PageQuery
 
 
@@ -32,9 +39,27 @@ class ReinstateIn(_Body):
     note: str | None = Field(None, max_length=NOTE_MAX_LENGTH)
 
 
+class ClaimReviewIn(_Body):
+    decision: Literal["verified", "rejected"]
+    note: str | None = Field(
+        None, max_length=NOTE_MAX_LENGTH, description="Why; required to reject the evidence"
+    )
+
+
+class ClaimsIn(RootModel[list[SourcingClaim]]):
+    """Every sourcing claim the maker holds (the list replaces the current one)."""
+
+    root: list[SourcingClaim] = Field(max_length=MAX_SOURCING_CLAIMS)
+
+
 class MakerListQuery(PageQuery):
     status: MakerStatus | None = Field(
         None, description="Operators only: list makers in this status (default: approved)"
+    )
+    evidence: Literal["pending_verification"] | None = Field(
+        None,
+        description="Operators only: the evidence queue, makers in any status with a claim whose "
+        "evidence waits for verification (oldest record first); not combined with `status`",
     )
 
 

@@ -1,6 +1,7 @@
 """The makers' demo data: twelve approved makers, made through the makers domain and store.
 
-Each maker applied, submitted and was approved (by the seed's operator), and the events a real
+Each maker applied, submitted and was approved (by the seed's operator, who also verified the
+evidence of every claim that has a certificate), and the events a real
 application, submission and approval publish wait in the makers outbox. `ops/seed.py` runs this
 as part of `marketplace seed`, hands the same events to the catalogue (which learns the makers
 as it would from the bus), and asks the gateway for the makers' login accounts: each demo maker
@@ -274,4 +275,10 @@ def _approved(maker: DemoMaker, now: datetime) -> tuple[Maker, list[MakerSnapsho
     )
     record.submit(maker.user_id, now - timedelta(days=89))
     record.review("approve", "Demo maker", operator, now - timedelta(days=88))
+    # A claim shows a badge only once an operator has looked at its evidence: the seed's operator
+    # verified each demo certificate. Self-declared claims stay self-declared.
+    for scheme in dict.fromkeys(c.scheme for c in record.profile.sourcing_claims if c.has_evidence):
+        record.review_claim(
+            scheme, "verified", "Demo certificate checked", operator, now - timedelta(days=87)
+        )
     return record, published_events(record, now.date())

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.makers.domain import HistoryEntry, Maker, MakerProfile, MakerStatus
+from services.makers.domain import STORED, ClaimReview, HistoryEntry, Maker, MakerProfile, MakerStatus
 from shared.db import Executor, UnitOfWork
 from shared.errors import Conflict, Violation, concurrent_update, conflict
 
@@ -25,6 +25,8 @@ _COLUMNS = (
     "status",
     *_PROFILE_COLUMNS,
     "history",
+    "claim_reviews",
+    "pending_claims",
     "submitted_at",
     "joined_at",
     "created_at",
@@ -108,6 +110,29 @@ async def list_by_status(
     return [_maker(row) for row in rows], position
 
 
+async def list_pending_evidence(
+    db: Executor, after: tuple[datetime, UUID] | None, limit: int
+) -> tuple[list[Maker], tuple[datetime, UUID] | None]:
+    """The operators' evidence queue: makers (in any status) with a claim whose evidence waits
+    for verification, oldest record first; a page and the position of its last maker."""
+    if after is None:
+        rows = await db.fetch(
+            f"{_SELECT} WHERE pending_claims > 0 ORDER BY created_at, id LIMIT $1", limit + 1
+        )
+    else:
+        rows = await db.fetch(
+            f"{_SELECT} WHERE pending_claims > 0 AND (created_at, id) > ($1, $2) "
+            "ORDER BY created_at, id LIMIT $3",
+            after[0],
+            after[1],
+            limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = (rows[-1]["created_at"], rows[-1]["id"]) if more else None
+    return [_maker(row) for row in rows], position
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 
@@ -141,6 +166,10 @@ def _values(maker: Maker) -> dict[str, Any]:
         "status": maker.status.value,
         **profile,
         "history": [entry.model_dump(mode="json", by_alias=True) for entry in maker.history],
+        "claim_reviews": [review.model_dump(mode="json") for review in maker.claim_reviews],
+        "pending_claims": sum(
+            maker.claim_status(claim) == "pending_verification" for claim in maker.profile.sourcing_claims
+        ),
         "submitted_at": next(
             (e.at for e in reversed(maker.history) if e.to_status == MakerStatus.SUBMITTED), None
         ),
@@ -160,8 +189,9 @@ def _maker(row: asyncpg.Record) -> Maker:
         id=row["id"],
         user_id=row["user_id"],
         status=MakerStatus(row["status"]),
-        profile=MakerProfile.model_validate({c: row[c] for c in _PROFILE_COLUMNS}),
+        profile=MakerProfile.model_validate({c: row[c] for c in _PROFILE_COLUMNS}, context=STORED),
         history=[HistoryEntry.model_validate(entry) for entry in row["history"]],
+        claim_reviews=[ClaimReview.model_validate(review, context=STORED) for review in row["claim_reviews"]],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],

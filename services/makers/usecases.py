@@ -1,5 +1,5 @@
 """The makers use cases: create an application, edit and submit it, review it, suspend and
-reinstate a maker.
+reinstate a maker, reopen a rejected application, keep sourcing claims and review their evidence.
 
 Each is a plain async function over a unit of work (one transaction): it loads the maker,
 applies one domain command, saves the maker over the version it loaded and writes the events
@@ -15,13 +15,24 @@ from datetime import date, datetime
 from uuid import UUID
 
 from services.makers import store
-from services.makers.domain import Maker, MakerProfile, MakerProfilePatch, ReviewDecision
+from services.makers.domain import (
+    ClaimDecision,
+    Maker,
+    MakerProfile,
+    MakerProfilePatch,
+    ReviewDecision,
+    SourcingClaim,
+    SourcingScheme,
+)
 from shared.contracts.makers import (
     MakerApproved,
     MakerChangesRequested,
+    MakerClaimReviewed,
+    MakerClaimsUpdated,
     MakerProfileUpdated,
     MakerReinstated,
     MakerRejected,
+    MakerReopened,
     MakerSnapshotEvent,
     MakerSubmitted,
     MakerSuspended,
@@ -41,6 +52,9 @@ _CONTRACT_EVENTS: dict[str, type[MakerSnapshotEvent]] = {
     "suspended": MakerSuspended,
     "reinstated": MakerReinstated,
     "profile_updated": MakerProfileUpdated,
+    "reopened": MakerReopened,
+    "claims_updated": MakerClaimsUpdated,
+    "claim_reviewed": MakerClaimReviewed,
 }
 
 
@@ -103,6 +117,19 @@ async def submit(uow: UnitOfWork, maker_id: UUID, by: UUID, now: datetime) -> Ma
     return await _change(uow, maker_id, lambda m: m.submit(by, now), now, owner=by)
 
 
+async def reopen(uow: UnitOfWork, maker_id: UUID, by: UUID, now: datetime, reapply_after_days: int) -> Maker:
+    """Reopen a rejected application as a draft (owner only), once `reapply_after_days` have
+    passed since the rejection."""
+    return await _change(uow, maker_id, lambda m: m.reopen(by, now, reapply_after_days), now, owner=by)
+
+
+async def replace_claims(
+    uow: UnitOfWork, maker_id: UUID, claims: list[SourcingClaim], by: UUID, now: datetime
+) -> Maker:
+    """Replace the maker's sourcing claims (owner only; any status but suspended)."""
+    return await _change(uow, maker_id, lambda m: m.replace_claims(claims, by, now), now, owner=by)
+
+
 # --- operations ----------------------------------------------------------------------------------
 
 
@@ -126,3 +153,16 @@ async def suspend(uow: UnitOfWork, maker_id: UUID, reason: str, by: UUID, now: d
 async def reinstate(uow: UnitOfWork, maker_id: UUID, note: str | None, by: UUID, now: datetime) -> Maker:
     """Reinstate a suspended maker."""
     return await _change(uow, maker_id, lambda m: m.reinstate(note, by, now), now)
+
+
+async def review_claim(
+    uow: UnitOfWork,
+    maker_id: UUID,
+    scheme: SourcingScheme,
+    decision: ClaimDecision,
+    note: str | None,
+    by: UUID,
+    now: datetime,
+) -> Maker:
+    """Verify or reject the evidence of the maker's claims under `scheme` (operators)."""
+    return await _change(uow, maker_id, lambda m: m.review_claim(scheme, decision, note, by, now), now)

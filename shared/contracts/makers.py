@@ -29,8 +29,9 @@ SourcingSchemeName = Literal["recycled", "fairtrade", "fairmined", "rjc_coc", "s
 
 
 class MakerSourcingClaimData(BaseModel):
-    """A sourcing claim the maker holds. `evidenced` is false for a self-declared claim, which
-    must be shown as such and never as a badge."""
+    """A sourcing claim the maker holds. `evidenced` is true only when an operator verified the
+    claim's evidence; a self-declared claim, or one whose evidence is pending verification or
+    was rejected, is false and must never be shown as a badge."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -83,7 +84,8 @@ class MakerApproved(MakerSnapshotEvent):
 
 
 class MakerRejected(MakerSnapshotEvent):
-    """Operations rejected the application (final)."""
+    """Operations rejected the application. The maker may reopen it as a draft after a waiting
+    period (makers.maker.reopened)."""
 
     event_type = "makers.maker.rejected"
     version = 1
@@ -117,6 +119,29 @@ class MakerProfileUpdated(MakerSnapshotEvent):
     version = 1
 
 
+class MakerReopened(MakerSnapshotEvent):
+    """A rejected maker reopened their application after the waiting period (status `draft`)."""
+
+    event_type = "makers.maker.reopened"
+    version = 1
+
+
+class MakerClaimsUpdated(MakerSnapshotEvent):
+    """The maker replaced their sourcing claims (in any status but suspended). A new or renewed
+    claim with evidence is not `evidenced` until an operator verified it."""
+
+    event_type = "makers.maker.claims_updated"
+    version = 1
+
+
+class MakerClaimReviewed(MakerSnapshotEvent):
+    """An operator verified or rejected the evidence of one of the maker's claims: the claim's
+    `evidenced` flag in the snapshot says which."""
+
+    event_type = "makers.maker.claim_reviewed"
+    version = 1
+
+
 MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerSubmitted,
     MakerApproved,
@@ -125,4 +150,7 @@ MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerSuspended,
     MakerReinstated,
     MakerProfileUpdated,
+    MakerReopened,
+    MakerClaimsUpdated,
+    MakerClaimReviewed,
 )

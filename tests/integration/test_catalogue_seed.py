@@ -64,7 +64,13 @@ async def test_the_demo_marketplace(seeded_env: dict[str, ServiceSettings]) -> N
         makers_events = Counter(
             r["routing_key"] for r in await conn.fetch("SELECT routing_key FROM makers.outbox")
         )
-        assert makers_events == {"makers.maker.submitted.v1": 12, "makers.maker.approved.v1": 12}
+        # ...and the seed's operator verified the evidence of the 8 makers whose claims carry a
+        # certificate: only those claims are badges.
+        assert makers_events == {
+            "makers.maker.submitted.v1": 12,
+            "makers.maker.approved.v1": 12,
+            "makers.maker.claim_reviewed.v1": 8,
+        }
 
         listings = await conn.fetch("SELECT status, fields FROM catalogue.listings")
         assert len(listings) == 12 * LISTINGS_PER_MAKER
@@ -96,7 +102,7 @@ async def test_the_demo_marketplace(seeded_env: dict[str, ServiceSettings]) -> N
         # Seeding again adds nothing: the same ids, skipped.
         await seed_demo_data(seeded_env)
         assert await conn.fetchval("SELECT count(*) FROM catalogue.listings") == len(listings)
-        assert await conn.fetchval("SELECT count(*) FROM makers.outbox") == 24
+        assert await conn.fetchval("SELECT count(*) FROM makers.outbox") == 24 + 8
     finally:
         await conn.close()
 

@@ -247,7 +247,7 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
         claims["fairmined"]["status"],
         claims["fairmined"]["evidenced"],
         claims["fairmined"]["expired"],
-    ) == ("evidenced", True, False)
+    ) == ("pending_verification", False, False)  # evidence alone is not a badge: an operator looks first
     assert (claims["recycled"]["status"], claims["recycled"]["evidenced"]) == ("self_declared", False)
     assert claims["rjc_coc"]["expired"] is True
     assert claims["fairmined"]["certificate_id"] == CERTIFICATE  # the owner sees evidence
@@ -286,8 +286,8 @@ async def test_the_whole_onboarding_path(api: Api, db: asyncpg.Connection) -> No
             "scheme": "fairmined",
             "scope": "metal",
             "expires_on": TODAY.isoformat(),
-            "evidenced": True,
-            "status": "evidenced",
+            "evidenced": False,
+            "status": "pending_verification",
         },
         {
             "scheme": "recycled",
@@ -744,6 +744,9 @@ MATRIX: list[tuple[str, str, tuple[Any, ...]]] = [
     ("POST /{id}/review", "submitted", (403, 403, 403, 200, 401)),
     ("POST /{id}/suspend", "approved", (403, 403, 403, 200, 401)),
     ("POST /{id}/reinstate", "suspended", (403, 403, 403, 200, 401)),
+    ("POST /{id}/reopen", "rejected", (409, 404, 403, 403, 401)),  # 409: too soon after rejection
+    ("PUT /{id}/claims", "approved", (200, 404, 403, 403, 401)),
+    ("POST /{id}/claims/{scheme}/verify", "approved", (403, 403, 403, 200, 401)),
 ]
 
 REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
@@ -762,6 +765,17 @@ REQUESTS: dict[str, Callable[[dict[str, Any]], tuple[str, str, Any]]] = {
         {"reason": "Investigation"},
     ),
     "POST /{id}/reinstate": lambda m: ("POST", f"/api/v1/makers/{m['id']}/reinstate", None),
+    "POST /{id}/reopen": lambda m: ("POST", f"/api/v1/makers/{m['id']}/reopen", None),
+    "PUT /{id}/claims": lambda m: (
+        "PUT",
+        f"/api/v1/makers/{m['id']}/claims",
+        [{"scheme": "fairtrade", "scope": "metal", "certificate_id": "FT-1"}],
+    ),
+    "POST /{id}/claims/{scheme}/verify": lambda m: (
+        "POST",
+        f"/api/v1/makers/{m['id']}/claims/fairmined/verify",
+        {"decision": "verified"},
+    ),
 }
 
 CASES = [
@@ -827,6 +841,9 @@ async def test_openapi_describes_every_makers_endpoint(api: Api) -> None:
         "/api/v1/makers/{id}/review",
         "/api/v1/makers/{id}/suspend",
         "/api/v1/makers/{id}/reinstate",
+        "/api/v1/makers/{id}/reopen",
+        "/api/v1/makers/{id}/claims",
+        "/api/v1/makers/{id}/claims/{scheme}/verify",
         "/api/v1/makers/by-handle/{handle}",
     }
 
@@ -937,7 +954,8 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         "handle": record["handle"],
         "display_name": "Silver & Stone",
         "sourcing_claims": [  # the expired claim is left out
-            {"scheme": "fairmined", "scope": "metal", "evidenced": True, "expires_on": TODAY.isoformat()},
+            # Evidence no operator has verified yet is no badge.
+            {"scheme": "fairmined", "scope": "metal", "evidenced": False, "expires_on": TODAY.isoformat()},
             {"scheme": "recycled", "scope": "metal", "evidenced": False, "expires_on": None},
         ],
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
@@ -964,6 +982,9 @@ async def test_every_event_is_registered_with_its_own_type() -> None:
         "suspended",
         "reinstated",
         "profile_updated",
+        "reopened",
+        "claims_updated",
+        "claim_reviewed",
     }
     assert {cls.event_type for cls in MAKER_EVENTS} == {f"makers.maker.{n}" for n in names}
     for cls in MAKER_EVENTS:

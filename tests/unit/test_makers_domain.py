@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from services.makers.domain import (
     NOTE_MAX_LENGTH,
+    STORED,
     Hallmarking,
     Location,
     Maker,
@@ -21,7 +22,7 @@ from services.makers.domain import (
     ProductionPartner,
     SourcingClaim,
 )
-from shared.errors import RulesViolated, StateConflict
+from shared.errors import Conflict, NotFound, RulesViolated, StateConflict
 
 OWNER = UUID("00000000-0000-4000-8000-000000000001")
 OPERATOR = UUID("00000000-0000-4000-8000-000000000002")
@@ -101,6 +102,8 @@ ACTIONS: dict[str, Callable[[Maker], None]] = {
     "request_changes": lambda m: m.review("request_changes", "More photos", OPERATOR, LATER),
     "suspend": lambda m: m.suspend("Counterfeit hallmarks reported", OPERATOR, LATER),
     "reinstate": lambda m: m.reinstate("Investigation closed", OPERATOR, LATER),
+    # Rejected at CREATED, reopened exactly one waiting period later.
+    "reopen": lambda m: m.reopen(OWNER, LATER, reapply_after_days=1),
 }
 
 ACTION_NAMES = {
@@ -111,6 +114,7 @@ ACTION_NAMES = {
     "request_changes": "review",
     "suspend": "suspend",
     "reinstate": "reinstate",
+    "reopen": "reopen",
 }
 
 # (from, action) -> (to, event name, who, note)
@@ -137,6 +141,7 @@ ALLOWED = {
         OPERATOR,
         "Investigation closed",
     ),
+    (MakerStatus.REJECTED, "reopen"): (MakerStatus.DRAFT, "reopened", OWNER, None),
 }
 EDITABLE = {MakerStatus.DRAFT, MakerStatus.CHANGES_REQUESTED}
 REFUSED = [
@@ -252,9 +257,9 @@ def test_every_state_and_action_is_covered() -> None:
     assert covered == {(status, action) for status in MakerStatus for action in ACTIONS}
 
 
-def test_rejected_is_final() -> None:
+def test_rejected_may_only_be_reopened() -> None:
     refused = {action for status, action in REFUSED if status == MakerStatus.REJECTED}
-    assert refused == set(ACTIONS)
+    assert refused == set(ACTIONS) - {"reopen"}
 
 
 def test_naive_times_are_a_programming_error() -> None:
@@ -565,26 +570,28 @@ def test_sourcing_evidence_is_advice_only(claims: list[dict[str, Any]], status: 
 @pytest.mark.parametrize(
     ("evidence", "status"),
     [
-        ({"certificate_id": "FM-2025-001"}, "evidenced"),
-        ({"evidence_url": "https://example.com/cert.pdf"}, "evidenced"),
-        ({"certificate_id": "FM-2025-001", "evidence_url": "https://example.com/c"}, "evidenced"),
+        ({"certificate_id": "FM-2025-001"}, "pending_verification"),
+        # Live finding: a certificate id like `x` made a claim evidenced. Typed text is not evidence.
+        ({"certificate_id": "x"}, "pending_verification"),
+        ({"evidence_url": "https://example.com/cert.pdf"}, "pending_verification"),
+        ({"certificate_id": "FM-2025-001", "evidence_url": "https://example.com/c"}, "pending_verification"),
         ({}, "self_declared"),
         ({"supplier": "Local refiner"}, "self_declared"),
     ],
 )
-def test_claim_is_evidenced_only_with_a_certificate_or_evidence(
-    evidence: dict[str, str], status: str
-) -> None:
+def test_evidence_alone_never_makes_a_claim_evidenced(evidence: dict[str, str], status: str) -> None:
     claim = SourcingClaim.model_validate({"scheme": "fairmined", "scope": "metal", **evidence})
-    assert claim.evidence_status == status
+    assert claim.has_evidence is (status == "pending_verification")
 
     maker = draft(sourcing_claims=[claim])
+    assert maker.claim_status(claim) == status
+    assert maker.catalogue_snapshot(TODAY).sourcing_claims[0].evidenced is False
     [public] = maker.public_view(TODAY).model_dump(mode="json")["sourcing_claims"]
     assert public == {
         "scheme": "fairmined",
         "scope": "metal",
         "expires_on": None,
-        "evidenced": status == "evidenced",
+        "evidenced": False,
         "status": status,
     }
 
@@ -619,6 +626,7 @@ def test_public_view_shows_only_public_fields() -> None:
     )
     submit(maker)
     maker.review("approve", None, OPERATOR, LATER)
+    maker.review_claim("fairtrade", "verified", "Certificate checked", OPERATOR, LATER)
 
     view = maker.public_view(TODAY).model_dump(mode="json")
 
@@ -686,11 +694,14 @@ def test_catalogue_snapshot() -> None:
         natural_diamonds=True,
         system_of_warranties_attested=True,
     )
+    assert [c.evidenced for c in maker.catalogue_snapshot(TODAY).sourcing_claims] == [False, False, False]
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    maker.review_claim("recycled", "verified", None, OPERATOR, LATER)
 
     assert maker.catalogue_snapshot(TODAY).model_dump(mode="json") == {
         "maker_id": str(maker.id),
         "user_id": str(OWNER),
-        "version": 1,
+        "version": 3,
         "status": "draft",
         "handle": "silver-and-stone",
         "display_name": "Silver & Stone",
@@ -980,3 +991,248 @@ def test_value_objects_are_immutable() -> None:
     partner = ProductionPartner(name="Caster", role="casting")
     with pytest.raises(ValidationError):
         partner.name = "Other"  # type: ignore[misc]
+
+
+# --- reapplying after a rejection ------------------------------------------------------------------
+
+WAIT_DAYS = 30
+
+
+def rejected_at(moment: datetime) -> Maker:
+    maker = draft()
+    maker.submit(OWNER, moment - timedelta(hours=1))
+    maker.review("reject", "Pieces are not handmade", OPERATOR, moment)
+    maker.pull_events()
+    return maker
+
+
+@pytest.mark.parametrize(
+    ("after", "allowed"),
+    [
+        (timedelta(days=WAIT_DAYS) - timedelta(microseconds=1), False),  # just before
+        (timedelta(days=WAIT_DAYS), True),  # exactly at the limit
+        (timedelta(days=WAIT_DAYS, seconds=1), True),
+        (timedelta(0), False),
+    ],
+)
+def test_reopen_boundary(after: timedelta, allowed: bool) -> None:
+    maker = rejected_at(CREATED)
+    now = CREATED + after
+    if allowed:
+        maker.reopen(OWNER, now, WAIT_DAYS)
+        assert maker.status == MakerStatus.DRAFT
+        return
+    with pytest.raises(Conflict) as raised:
+        maker.reopen(OWNER, now, WAIT_DAYS)
+    assert raised.value.code == "reapply_too_soon"
+    assert raised.value.extra == {"reapply_from": (CREATED + timedelta(days=WAIT_DAYS)).isoformat()}
+    assert maker.status == MakerStatus.REJECTED
+    assert maker.pending_events == []
+
+
+def test_a_rejected_maker_can_apply_again_with_the_same_account() -> None:
+    """Live finding: a rejected maker could never apply again with the same account."""
+    maker = rejected_at(CREATED)
+    profile_before = maker.profile
+    reopened_at = CREATED + timedelta(days=WAIT_DAYS)
+
+    maker.reopen(OWNER, reopened_at, WAIT_DAYS)
+
+    assert (maker.status, maker.profile) == (MakerStatus.DRAFT, profile_before)
+    last = maker.history[-1]
+    assert (last.from_status, last.to_status, last.at, last.by) == (
+        MakerStatus.REJECTED,
+        MakerStatus.DRAFT,
+        reopened_at,
+        OWNER,
+    )
+    [event] = maker.pull_events()
+    assert (event.name, event.status) == ("reopened", MakerStatus.DRAFT)
+    # The draft is edited and submitted again like any other.
+    maker.edit(MakerProfilePatch(bio="Now all made by hand"), OWNER, reopened_at)
+    maker.submit(OWNER, reopened_at)
+    assert maker.status == MakerStatus.SUBMITTED
+
+
+def test_the_wait_counts_from_the_latest_rejection() -> None:
+    maker = rejected_at(CREATED)
+    second = CREATED + timedelta(days=WAIT_DAYS)
+    maker.reopen(OWNER, second, WAIT_DAYS)
+    maker.submit(OWNER, second)
+    maker.review("reject", "Still cast elsewhere", OPERATOR, second)
+    with pytest.raises(Conflict):
+        maker.reopen(OWNER, second + timedelta(days=WAIT_DAYS - 1), WAIT_DAYS)
+    maker.reopen(OWNER, second + timedelta(days=WAIT_DAYS), WAIT_DAYS)
+    assert maker.status == MakerStatus.DRAFT
+
+
+def test_no_wait_when_the_setting_is_zero() -> None:
+    maker = rejected_at(CREATED)
+    maker.reopen(OWNER, CREATED, 0)
+    assert maker.status == MakerStatus.DRAFT
+
+
+# --- evidence and its verification ----------------------------------------------------------------
+
+FM_CLAIM = {"scheme": "fairmined", "scope": "metal", "certificate_id": "FM-1", "expires_on": "2025-12-31"}
+
+
+@pytest.mark.parametrize(
+    "url", ["http://evidence.example.com/fm.pdf", "HTTP://evidence.example.com/fm.pdf", "ftp://example.com/f"]
+)
+def test_evidence_urls_must_be_https(url: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        SourcingClaim.model_validate({"scheme": "fairmined", "scope": "metal", "evidence_url": url})
+    [(loc, code)] = codes(raised.value)
+    assert loc == ("evidence_url",)
+    assert code in ("evidence_url_not_https", "invalid_url")
+    if url.lower().startswith("http://"):
+        assert code == "evidence_url_not_https"
+
+
+def test_an_https_evidence_url_is_accepted() -> None:
+    claim = SourcingClaim.model_validate(
+        {"scheme": "fairmined", "scope": "metal", "evidence_url": "https://evidence.example.com/fm.pdf"}
+    )
+    assert claim.has_evidence
+
+
+def test_a_stored_http_evidence_url_still_loads() -> None:
+    """Records written before the https rule load as they are (and stay pending verification)."""
+    data = {"scheme": "fairmined", "scope": "metal", "evidence_url": "http://evidence.example.com/old.pdf"}
+    claim = SourcingClaim.model_validate(data, context=STORED)
+    assert claim.evidence_url == "http://evidence.example.com/old.pdf"
+    assert draft(sourcing_claims=[claim]).claim_status(claim) == "pending_verification"
+
+
+def test_only_an_operators_verification_makes_a_claim_evidenced() -> None:
+    maker = maker_in(MakerStatus.APPROVED)
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    [claim] = maker.profile.sourcing_claims
+    assert maker.claim_status(claim) == "pending_verification"
+    maker.pull_events()
+
+    maker.review_claim("fairmined", "verified", "Certificate matches the registry", OPERATOR, LATER)
+
+    assert maker.claim_status(claim) == "evidenced"
+    assert maker.status == MakerStatus.APPROVED
+    assert [c.evidenced for c in maker.catalogue_snapshot(TODAY).sourcing_claims] == [True]
+    [owned] = maker.owner_view(TODAY).model_dump(mode="json")["sourcing_claims"]
+    assert (owned["status"], owned["evidenced"], owned["review"]) == (
+        "evidenced",
+        True,
+        {
+            "decision": "verified",
+            "at": "2025-06-02T09:00:00Z",
+            "by": str(OPERATOR),
+            "note": "Certificate matches the registry",
+        },
+    )
+    [event] = maker.pull_events()
+    assert (event.name, event.by, event.status) == ("claim_reviewed", OPERATOR, MakerStatus.APPROVED)
+
+
+def test_a_rejected_claim_is_never_a_badge_and_the_rejection_says_why() -> None:
+    maker = draft(sourcing_claims=[FM_CLAIM])
+    with pytest.raises(RulesViolated) as raised:
+        maker.review_claim("fairmined", "rejected", "  ", OPERATOR, LATER)
+    assert raised.value.code == "note_required"
+
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    maker.review_claim("fairmined", "rejected", "The certificate is for another refiner", OPERATOR, LATER)
+
+    [claim] = maker.profile.sourcing_claims
+    assert maker.claim_status(claim) == "rejected"
+    assert maker.catalogue_snapshot(TODAY).sourcing_claims[0].evidenced is False
+    assert maker.public_view(TODAY).sourcing_claims[0].status == "rejected"
+    assert checklist_of(maker)["sourcing_evidence"] == ("unmet", False)
+
+
+def test_a_verified_claim_stops_being_evidenced_the_day_after_it_expires() -> None:
+    maker = draft(sourcing_claims=[FM_CLAIM])
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    expiry = date(2025, 12, 31)
+    assert maker.catalogue_snapshot(expiry).sourcing_claims[0].evidenced is True
+    assert maker.catalogue_snapshot(expiry + timedelta(days=1)).sourcing_claims == []
+    [owned] = maker.owner_view(expiry + timedelta(days=1)).sourcing_claims
+    assert (owned.status, owned.evidenced, owned.expired) == ("evidenced", False, True)
+
+
+def test_reviewing_a_scheme_the_maker_does_not_hold_is_not_found() -> None:
+    maker = draft(sourcing_claims=[FM_CLAIM])
+    with pytest.raises(NotFound):
+        maker.review_claim("fairtrade", "verified", None, OPERATOR, LATER)
+
+
+def test_a_self_declared_claim_has_nothing_to_verify() -> None:
+    maker = draft(sourcing_claims=[{"scheme": "recycled", "scope": "metal"}])
+    with pytest.raises(StateConflict) as raised:
+        maker.review_claim("recycled", "verified", None, OPERATOR, LATER)
+    assert raised.value.extra == {"current_state": "self_declared"}
+    assert maker.pending_events[-1].name == "created"
+
+
+def test_an_unknown_claim_decision_is_refused() -> None:
+    maker = draft(sourcing_claims=[FM_CLAIM])
+    with pytest.raises(RulesViolated) as raised:
+        maker.review_claim("fairmined", "approve", None, OPERATOR, LATER)  # type: ignore[arg-type]
+    assert raised.value.code == "invalid_decision"
+
+
+@pytest.mark.parametrize("start", [s for s in MakerStatus if s != MakerStatus.SUSPENDED])
+def test_claims_may_be_replaced_in_any_state_but_suspended_which_is_kept(start: MakerStatus) -> None:
+    maker = maker_in(start)
+    version, history = maker.version, list(maker.history)
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    assert (maker.status, maker.version, maker.history) == (start, version + 1, history)
+    [event] = maker.pull_events()
+    assert (event.name, event.status, event.by) == ("claims_updated", start, OWNER)
+
+
+def test_a_suspended_maker_cannot_change_claims() -> None:
+    maker = maker_in(MakerStatus.SUSPENDED)
+    with pytest.raises(StateConflict) as raised:
+        maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    assert raised.value.code == "invalid_state"
+    assert maker.pending_events == []
+
+
+def test_an_approved_maker_renews_an_expired_claim_and_stays_approved() -> None:
+    """Live finding: an approved maker could not renew an expired claim (409)."""
+    maker = maker_in(MakerStatus.APPROVED)
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    after_expiry = date(2026, 1, 1)
+    assert maker.catalogue_snapshot(after_expiry).sourcing_claims == []
+
+    renewed = SourcingClaim.model_validate({**FM_CLAIM, "certificate_id": "FM-2", "expires_on": "2026-12-31"})
+    maker.replace_claims([renewed], OWNER, LATER)
+
+    assert maker.status == MakerStatus.APPROVED
+    # New evidence is looked at again before it shows as a badge.
+    assert maker.claim_status(renewed) == "pending_verification"
+    assert [c.evidenced for c in maker.catalogue_snapshot(after_expiry).sourcing_claims] == [False]
+    assert maker.claim_reviews == []  # the old claim's review went with it
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    assert [c.evidenced for c in maker.catalogue_snapshot(after_expiry).sourcing_claims] == [True]
+
+
+def test_unchanged_claims_keep_their_review_and_record_nothing() -> None:
+    maker = maker_in(MakerStatus.APPROVED)
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
+    maker.pull_events()
+    version = maker.version
+
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)], OWNER, LATER)
+    assert (maker.version, maker.pending_events) == (version, [])
+
+    other = SourcingClaim.model_validate({"scheme": "recycled", "scope": "metal"})
+    maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM), other], OWNER, LATER)
+    assert maker.claim_status(maker.profile.sourcing_claims[0]) == "evidenced"
+
+
+def test_replacing_claims_keeps_the_list_cap() -> None:
+    maker = maker_in(MakerStatus.APPROVED)
+    with pytest.raises(ValidationError):
+        maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)] * 21, OWNER, LATER)

@@ -2,12 +2,14 @@
 maker's lifecycle and the views of a maker. See docs/domain.md."""
 
 from services.makers.domain.checklist import ChecklistItem, ChecklistStatus, checklist_of
+from services.makers.domain.claims import ClaimDecision, ClaimReview, claim_status, reapply_from
 from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
 from services.makers.domain.maker import Maker, ReviewDecision
 from services.makers.domain.profile import (
     HANDLE_PATTERN,
     NOTE_MAX_LENGTH,
     SPONSOR_MARK_PATTERN,
+    STORED,
     AssayOffice,
     BusinessType,
     EvidenceStatus,
@@ -24,6 +26,7 @@ from services.makers.domain.profile import (
 from services.makers.domain.views import (
     CatalogueSnapshot,
     CatalogueSourcingClaim,
+    ClaimReviewView,
     OwnerMakerView,
     OwnerSourcingClaim,
     PublicMakerView,
@@ -34,12 +37,16 @@ __all__ = [
     "HANDLE_PATTERN",
     "NOTE_MAX_LENGTH",
     "SPONSOR_MARK_PATTERN",
+    "STORED",
     "AssayOffice",
     "BusinessType",
     "CatalogueSnapshot",
     "CatalogueSourcingClaim",
     "ChecklistItem",
     "ChecklistStatus",
+    "ClaimDecision",
+    "ClaimReview",
+    "ClaimReviewView",
     "EvidenceStatus",
     "Hallmarking",
     "Handle",
@@ -61,4 +68,6 @@ __all__ = [
     "SourcingScheme",
     "SourcingScope",
     "checklist_of",
+    "claim_status",
+    "reapply_from",
 ]

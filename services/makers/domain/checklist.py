@@ -3,9 +3,10 @@ items), and advice shown beside it (sourcing evidence). See docs/domain.md."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
-from services.makers.domain.profile import MakerProfile, ValueObject
+from services.makers.domain.profile import EvidenceStatus, MakerProfile, ValueObject
 from shared.errors import Violation, rules_violated
 
 ChecklistStatus = Literal["met", "unmet", "not_applicable"]
@@ -37,11 +38,22 @@ def _required_item(item: str, met: bool, required: bool) -> ChecklistItem:
     return ChecklistItem(item=item, status=status, blocking=required)
 
 
-def checklist_of(profile: MakerProfile) -> list[ChecklistItem]:
+def checklist_of(
+    profile: MakerProfile, claim_statuses: Sequence[EvidenceStatus] | None = None
+) -> list[ChecklistItem]:
+    """The checklist. `claim_statuses` (one per claim, in order) come from the maker's reviews;
+    without them a claim with evidence counts as waiting for verification. The sourcing item is
+    met when every claim carries evidence that was not rejected (verified or still pending: the
+    maker has done their part)."""
     claims = profile.sourcing_claims
+    statuses = (
+        list(claim_statuses)
+        if claim_statuses is not None
+        else ["pending_verification" if c.has_evidence else "self_declared" for c in claims]
+    )
     if not claims:
         sourcing_status: ChecklistStatus = "not_applicable"
-    elif all(claim.evidence_status == "evidenced" for claim in claims):
+    elif all(status in ("pending_verification", "evidenced") for status in statuses):
         sourcing_status = "met"
     else:
         sourcing_status = "unmet"

@@ -2,7 +2,8 @@
 the aggregate records.
 
 States: draft -> submitted -> approved | rejected | changes_requested,
-changes_requested -> submitted, approved <-> suspended. `rejected` is final. See docs/domain.md.
+changes_requested -> submitted, approved <-> suspended, rejected -> draft (reopened, once the
+waiting period after the rejection has passed). See docs/domain.md.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ MakerEventName = Literal[
     "changes_requested",
     "suspended",
     "reinstated",
+    "reopened",
+    "claims_updated",
+    "claim_reviewed",
 ]
 
 

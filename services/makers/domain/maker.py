@@ -6,24 +6,41 @@ publishes the events it records (`pull_events`). See docs/domain.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
 from uuid import UUID, uuid4
 
 from services.makers.domain.checklist import ChecklistItem, checklist_of, require_checklist_met
+from services.makers.domain.claims import (
+    ClaimDecision,
+    ClaimReview,
+    claim_status,
+    reapply_from,
+    reviews_still_relevant,
+)
 from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
-from services.makers.domain.profile import NOTE_MAX_LENGTH, MakerProfile, MakerProfilePatch
+from services.makers.domain.profile import (
+    NOTE_MAX_LENGTH,
+    STORED,
+    EvidenceStatus,
+    MakerProfile,
+    MakerProfilePatch,
+    SourcingClaim,
+    SourcingScheme,
+)
 from services.makers.domain.views import (
     CatalogueSnapshot,
     CatalogueSourcingClaim,
+    ClaimReviewView,
     OwnerMakerView,
     OwnerSourcingClaim,
     PublicMakerView,
     PublicSourcingClaim,
 )
 from shared.aggregate import Aggregate
-from shared.errors import Violation, rules_violated, state_conflict
+from shared.errors import Conflict, Violation, not_found, rules_violated, state_conflict
 from shared.text import has_control_characters
 
 ReviewDecision = Literal["approve", "reject", "request_changes"]
@@ -40,7 +57,13 @@ _ALLOWED_FROM: dict[str, frozenset[MakerStatus]] = {
     "review": frozenset({MakerStatus.SUBMITTED}),
     "suspend": frozenset({MakerStatus.APPROVED}),
     "reinstate": frozenset({MakerStatus.SUSPENDED}),
+    "reopen": frozenset({MakerStatus.REJECTED}),
+    # A maker keeps their claims current in any state but suspended (an approved maker renews
+    # an expired claim without leaving `approved`).
+    "change claims": frozenset(MakerStatus) - {MakerStatus.SUSPENDED},
 }
+
+_CLAIM_DECISIONS: tuple[ClaimDecision, ...] = ("verified", "rejected")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -76,10 +99,13 @@ class Maker(Aggregate[MakerEvent]):
     created_at: datetime
     updated_at: datetime
     version: int
+    # Operators' reviews of the evidence of the claims the maker holds (claims.py).
+    claim_reviews: list[ClaimReview] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.status = MakerStatus(self.status)
         self.history = list(self.history)
+        self.claim_reviews = list(self.claim_reviews)
 
     @classmethod
     def create(
@@ -108,8 +134,65 @@ class Maker(Aggregate[MakerEvent]):
         profile = self.profile.apply(patch)
         if profile == self.profile:
             return
-        self.profile = profile
+        self._set_profile(profile)
         self._record("profile_updated", by=by, now=_utc(now), note=None)
+
+    def replace_claims(self, claims: Sequence[SourcingClaim], by: UUID, now: datetime) -> None:
+        """The maker's sourcing claims become `claims` (PUT): in any state but suspended, with
+        no change of status. A claim identical to one held keeps its review; a new or renewed
+        claim with evidence is pending verification. Sending the same claims records nothing."""
+        self._require_state("change claims")
+        profile = self.profile.apply(MakerProfilePatch(sourcing_claims=list(claims)))
+        if profile == self.profile:
+            return
+        self._set_profile(profile)
+        self._record("claims_updated", by=by, now=_utc(now), note=None)
+
+    def review_claim(
+        self, scheme: SourcingScheme, decision: ClaimDecision, note: str | None, by: UUID, now: datetime
+    ) -> None:
+        """An operator's decision on the evidence of the maker's claims under `scheme`: every
+        claim of that scheme with evidence becomes `evidenced` (verified) or `rejected`. A
+        rejection must say why. A scheme the maker holds no claim under is not found; one held
+        only as self-declared has no evidence to look at (409 naming `self_declared`)."""
+        if decision not in _CLAIM_DECISIONS:
+            raise rules_violated(
+                [
+                    Violation(
+                        ("decision",),
+                        "Must be one of: " + ", ".join(_CLAIM_DECISIONS),
+                        "invalid_decision",
+                    )
+                ]
+            )
+        claims = [claim for claim in self.profile.sourcing_claims if claim.scheme == scheme]
+        if not claims:
+            raise not_found("Sourcing claim")
+        with_evidence = [claim for claim in claims if claim.has_evidence]
+        if not with_evidence:
+            raise state_conflict("self_declared", "verify a claim")
+        note = _clean_note(note, "note", required=decision == "rejected")
+        now = _utc(now)
+        self.claim_reviews = [r for r in self.claim_reviews if r.claim not in with_evidence] + [
+            ClaimReview(claim=claim, decision=decision, at=now, by=by, note=note) for claim in with_evidence
+        ]
+        self._record("claim_reviewed", by=by, now=now, note=note)
+
+    def reopen(self, by: UUID, now: datetime, reapply_after_days: int) -> None:
+        """A rejected maker reopens their application as a draft (their profile kept), once
+        `reapply_after_days` have passed since the rejection (exactly then is allowed). Before
+        that: reapply_too_soon (a conflict), naming when they may reapply."""
+        self._require_state("reopen")
+        now = _utc(now)
+        allowed_from = reapply_from(self.rejected_at, reapply_after_days)
+        if now < allowed_from:
+            raise Conflict(
+                f"A rejected application may be reopened {reapply_after_days} days after the "
+                f"rejection, from {allowed_from.isoformat()}",
+                code="reapply_too_soon",
+                extra={"reapply_from": allowed_from.isoformat()},
+            )
+        self._move_to(MakerStatus.DRAFT, "reopened", by=by, now=now, note=None)
 
     def submit(self, by: UUID, now: datetime) -> None:
         self._require_state("submit")
@@ -149,7 +232,19 @@ class Maker(Aggregate[MakerEvent]):
     # --- derived ---
 
     def checklist(self) -> list[ChecklistItem]:
-        return checklist_of(self.profile)
+        return checklist_of(self.profile, [self.claim_status(c) for c in self.profile.sourcing_claims])
+
+    def claim_status(self, claim: SourcingClaim) -> EvidenceStatus:
+        return claim_status(claim, self.claim_reviews)
+
+    def claim_evidenced(self, claim: SourcingClaim, today: date) -> bool:
+        """Shown as a badge: an operator verified its evidence, and it has not expired."""
+        return self.claim_status(claim) == "evidenced" and not claim.is_expired(today)
+
+    @property
+    def rejected_at(self) -> datetime:
+        """When the application was last rejected (only asked of a rejected maker)."""
+        return next(e.at for e in reversed(self.history) if e.to_status == MakerStatus.REJECTED)
 
     @property
     def joined_at(self) -> datetime | None:
@@ -174,8 +269,8 @@ class Maker(Aggregate[MakerEvent]):
                     scheme=claim.scheme,
                     scope=claim.scope,
                     expires_on=claim.expires_on,
-                    evidenced=claim.evidence_status == "evidenced",
-                    status=claim.evidence_status,
+                    evidenced=self.claim_evidenced(claim, today),
+                    status=self.claim_status(claim),
                 )
                 for claim in profile.sourcing_claims
                 if not claim.is_expired(today)
@@ -191,11 +286,15 @@ class Maker(Aggregate[MakerEvent]):
             {
                 **dict(self.profile),
                 "sourcing_claims": [
-                    OwnerSourcingClaim(
-                        **dict(claim),
-                        evidenced=claim.evidence_status == "evidenced",
-                        status=claim.evidence_status,
-                        expired=claim.is_expired(today),
+                    OwnerSourcingClaim.model_validate(
+                        {
+                            **dict(claim),
+                            "evidenced": self.claim_evidenced(claim, today),
+                            "status": self.claim_status(claim),
+                            "expired": claim.is_expired(today),
+                            "review": self._review_view(claim),
+                        },
+                        context=STORED,
                     )
                     for claim in self.profile.sourcing_claims
                 ],
@@ -224,7 +323,7 @@ class Maker(Aggregate[MakerEvent]):
                 CatalogueSourcingClaim(
                     scheme=claim.scheme,
                     scope=claim.scope,
-                    evidenced=claim.evidence_status == "evidenced",
+                    evidenced=self.claim_evidenced(claim, today),
                     expires_on=claim.expires_on,
                 )
                 for claim in profile.sourcing_claims
@@ -238,6 +337,16 @@ class Maker(Aggregate[MakerEvent]):
         )
 
     # --- internals ---
+
+    def _set_profile(self, profile: MakerProfile) -> None:
+        self.profile = profile
+        self.claim_reviews = reviews_still_relevant(profile.sourcing_claims, self.claim_reviews)
+
+    def _review_view(self, claim: SourcingClaim) -> ClaimReviewView | None:
+        review = next((r for r in reversed(self.claim_reviews) if r.claim == claim), None)
+        if review is None:
+            return None
+        return ClaimReviewView(decision=review.decision, at=review.at, by=review.by, note=review.note)
 
     def _require_state(self, action: str) -> None:
         if self.status not in _ALLOWED_FROM[action]:

@@ -29,6 +29,10 @@ HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SPONSOR_MARK_PATTERN = r"^[A-Z]{2,5}$"
 NOTE_MAX_LENGTH = 2000
 
+# The validation context of records read back from storage: rules added since a record was
+# written (https-only evidence URLs) are checked on what makers send, not on what is stored.
+STORED: dict[str, bool] = {"stored": True}
+
 Handle = Annotated[str, StringConstraints(min_length=3, max_length=40, pattern=HANDLE_PATTERN)]
 DisplayName = Annotated[str, single_line(1, 80)]
 LegalName = Annotated[str, single_line(1, 200)]
@@ -50,7 +54,10 @@ MAX_SOURCING_CLAIMS = 20
 
 SourcingScheme = Literal["recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"]
 SourcingScope = Literal["metal", "stone"]
-EvidenceStatus = Literal["evidenced", "self_declared"]
+# self_declared: no evidence given; pending_verification: evidence given, not yet looked at;
+# evidenced: an operator verified the evidence (the only status shown as a badge); rejected: an
+# operator looked at the evidence and refused it.
+EvidenceStatus = Literal["self_declared", "pending_verification", "evidenced", "rejected"]
 AssayOffice = Literal["london", "birmingham", "sheffield", "edinburgh"]
 BusinessType = Literal["individual", "company"]
 
@@ -83,9 +90,22 @@ class SourcingClaim(ValueObject):
     evidence_url: Url | None = None
     expires_on: date | None = None
 
+    @field_validator("evidence_url")
+    @classmethod
+    def _evidence_url_is_https(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Evidence must travel over https. Records stored before this rule load as they are
+        (the store validates with the context `{"stored": True}`); every claim a maker sends is
+        checked."""
+        stored = isinstance(info.context, dict) and info.context.get("stored") is True  # see STORED
+        if value is not None and not stored and not value.lower().startswith("https://"):
+            raise PydanticCustomError("evidence_url_not_https", "Evidence URLs must use https")
+        return value
+
     @property
-    def evidence_status(self) -> EvidenceStatus:
-        return "evidenced" if self.certificate_id or self.evidence_url else "self_declared"
+    def has_evidence(self) -> bool:
+        """A certificate id or an evidence URL was given: an operator must look at it before the
+        claim is `evidenced`. A typed string alone is not evidence."""
+        return bool(self.certificate_id or self.evidence_url)
 
     def is_expired(self, today: date) -> bool:
         """A claim is good through its expiry date and gone the day after."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
+from pydantic import Field
+
 from services.makers.domain.checklist import ChecklistItem
+from services.makers.domain.claims import ClaimDecision
 from services.makers.domain.history import HistoryEntry, MakerStatus
 from services.makers.domain.profile import (
     EvidenceStatus,
@@ -31,10 +34,20 @@ class PublicSourcingClaim(ValueObject):
     status: EvidenceStatus
 
 
+class ClaimReviewView(ValueObject):
+    """The operator's decision on the claim's evidence, with why."""
+
+    decision: ClaimDecision
+    at: datetime
+    by: UUID
+    note: str | None
+
+
 class OwnerSourcingClaim(SourcingClaim):
-    evidenced: bool
+    evidenced: bool = Field(description="Verified by an operator and not expired: shown as a badge")
     status: EvidenceStatus
     expired: bool
+    review: ClaimReviewView | None = None
 
 
 class PublicMakerView(ValueObject):

@@ -1,6 +1,6 @@
-// /ops: the operators' console. ?tab=review (applications waiting), makers (suspend and
-// reinstate, by status) and orders (every order; delivery confirmation stands in for the
-// carrier's webhook).
+// /ops: the operators' console. ?tab=review (applications waiting), evidence (sourcing claims
+// whose evidence waits for verification), makers (suspend and reinstate, by status) and orders
+// (every order; delivery confirmation stands in for the carrier's webhook).
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -15,6 +15,7 @@ import { orderRow, pagedList } from './orders.js';
 
 const TABS = [
   { key: 'review', text: 'Review queue' },
+  { key: 'evidence', text: 'Evidence queue' },
   { key: 'makers', text: 'Makers' },
   { key: 'orders', text: 'Orders' },
 ];
@@ -24,11 +25,23 @@ function externalLink(url) {
   return h('a', { href: url, target: '_blank', rel: 'noopener noreferrer', 'data-external': '' }, url, h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'));
 }
 
+const CLAIM_STATUS_TEXT = {
+  evidenced: 'evidence verified',
+  pending_verification: 'evidence waiting for verification',
+  rejected: 'evidence rejected',
+  self_declared: 'self-declared',
+};
+
+function claimStatus(claim) {
+  const text = CLAIM_STATUS_TEXT[claim.status] || claim.status;
+  return claim.status === 'evidenced' ? h('strong', {}, text) : h('em', {}, text);
+}
+
 function claimText(claim) {
   const evidence = [claim.certificate_id ? `certificate ${claim.certificate_id}` : null, claim.supplier ? `supplier ${claim.supplier}` : null].filter(Boolean).join(', ');
   return h('li', {},
     `${fmt.scheme(claim.scheme)} (${claim.scope}) — `,
-    claim.status === 'evidenced' || claim.evidenced ? h('strong', {}, 'evidenced') : h('em', {}, 'self-declared'),
+    claimStatus(claim),
     evidence ? `: ${evidence}` : '',
     claim.evidence_url ? [' · ', externalLink(claim.evidence_url)] : null,
     claim.expires_on ? ` · expires ${fmt.day(claim.expires_on)}` : '',
@@ -95,6 +108,50 @@ async function renderReview(container, ctx) {
     if (!items.length) return empty('No applications are waiting. 🎉');
     return h('ul', { class: 'rows', 'aria-label': 'Review queue' }, items.map((m) => reviewCard(m, reload)));
   }, 'Loading the queue…');
+  await reload();
+}
+
+// --- evidence: verify or reject sourcing claims' evidence ----------------------------------------
+
+function verifyForm(maker, claim, reload) {
+  const form = h('form', { class: 'stack inline-form', 'aria-label': `Evidence of ${maker.display_name}'s ${fmt.scheme(claim.scheme)} claim`, novalidate: true },
+    forms.radioGroup({
+      legend: 'Evidence', name: 'decision', value: 'verified',
+      options: [['verified', 'Verified: show the badge'], ['rejected', 'Rejected']],
+    }),
+    forms.textarea({ name: 'note', label: 'Note to the maker', rows: 2, hint: 'Required to reject: say why.' }),
+    h('button', { type: 'submit', class: 'button button--small' }, 'Record decision'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { decision: forms.radioValue(form, 'decision') };
+    const note = forms.text(form, 'note');
+    if (note) body.note = note;
+    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/claims/${claim.scheme}/verify`, body), { showCodes: true });
+    if (result) {
+      toast(`${maker.display_name}: ${fmt.scheme(claim.scheme)} evidence ${body.decision}.`);
+      reload();
+    }
+  });
+  return form;
+}
+
+function evidenceCard(maker, reload) {
+  const pending = (maker.sourcing_claims || []).filter((c) => c.status === 'pending_verification');
+  return h('li', { class: 'panel review-card', dataset: { makerId: maker.id, handle: maker.handle } },
+    h('h3', {}, maker.display_name, ' ', pill(maker.status, fmt.makerStatus(maker.status))),
+    h('ul', { class: 'rows', 'aria-label': 'Claims waiting for verification' }, pending.map((claim) =>
+      h('li', {}, h('ul', { class: 'plain' }, claimText(claim)), verifyForm(maker, claim, reload)))));
+}
+
+async function renderEvidence(container, ctx) {
+  const box = h('div', {});
+  replace(container, h('h2', {}, 'Evidence waiting for verification'),
+    h('p', { class: 'muted' }, 'A claim shows a badge only once you have checked its certificate or evidence link.'), box);
+  const reload = () => section(box, async () => {
+    const items = await api.getAll('/makers', { evidence: 'pending_verification' }, { signal: ctx.signal });
+    if (!items.length) return empty('No evidence is waiting.');
+    return h('ul', { class: 'rows', 'aria-label': 'Evidence queue' }, items.map((m) => evidenceCard(m, reload)));
+  }, 'Loading the evidence queue…');
   await reload();
 }
 
@@ -174,6 +231,7 @@ export async function render(ctx) {
     tabs('Operations sections', TABS.map((t) => ({ ...t, href: `/ops?tab=${t.key}` })), tab),
     body));
   if (tab === 'review') await renderReview(body, ctx);
+  else if (tab === 'evidence') await renderEvidence(body, ctx);
   else if (tab === 'makers') await renderMakers(body, ctx);
   else await renderOrders(body, ctx);
 }
