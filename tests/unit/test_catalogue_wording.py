@@ -35,6 +35,9 @@ FAUX_PEARL = [{"type": "pearl", "origin": "imitation"}]
 NATURAL_DIAMOND = [{"type": "diamond", "origin": "natural"}]
 NATURAL_SAPPHIRE_LAB_DIAMOND = [{"type": "sapphire", "origin": "natural"}, *LAB_DIAMOND]
 NATURAL_AND_LAB_DIAMOND = [{"type": "diamond", "origin": "natural"}, *LAB_DIAMOND]
+LAB_DIAMANT = [{"type": "Diamant", "origin": "lab_grown"}]
+LAB_BLACK_DIAMONDS = [{"type": "black diamonds", "origin": "lab_grown", "count": 20}]
+HERKIMER_AND_LAB_DIAMOND = [{"type": "herkimer diamond", "origin": "natural"}, *LAB_DIAMOND]
 
 
 def piece(
@@ -123,7 +126,20 @@ PHRASINGS: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]], str, str 
     ("lab alone is not the disclosure", SILVER, LAB_DIAMOND, "Lab diamond studs", STONE),
     ("the generic stone called real", SILVER, LAB_DIAMOND, "A lab-grown diamond. The stone is real.", STONE),
     ("an imitation likened to a real one", SILVER, CZ, "Looks like a real diamond", STONE),
+    # The stone's type is read through the catalogue's one vocabulary of stone types.
+    ("a lab stone typed diamant", SILVER, LAB_DIAMANT, "Diamond solitaire", STONE),
+    ("a lab stone typed diamant, named so", SILVER, LAB_DIAMANT, "Real diamant solitaire", STONE),
+    ("a lab stone typed black diamonds", SILVER, LAB_BLACK_DIAMONDS, "Black diamond studs", STONE),
     # Lab-grown stones: honest.
+    ("diamant, qualified", SILVER, LAB_DIAMANT, "Lab-grown diamant solitaire", None),
+    ("black diamonds, qualified", SILVER, LAB_BLACK_DIAMONDS, "Lab-grown black diamond studs", None),
+    (
+        "a herkimer diamond is quartz",
+        SILVER,
+        HERKIMER_AND_LAB_DIAMOND,
+        "Herkimer diamond pendant with a lab-grown diamond",
+        None,
+    ),
     (
         "compared with mined diamonds",
         SILVER,

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from services.catalogue.domain.fields import ListingDraft, Stone
 from services.catalogue.domain.hallmarking import Metal
-from services.catalogue.domain.vocabulary import MetalType, StoneOrigin
+from services.catalogue.domain.vocabulary import MetalType, StoneOrigin, stone_kind
 from shared.errors import Violation
 
 # --- vocabulary -----------------------------------------------------------------------------------
@@ -80,8 +80,9 @@ GEM_NAMES = frozenset(
 )  # fmt: skip
 # Nouns that stand for any stone of the piece.
 GENERIC_STONE_NOUNS = frozenset({"stone", "gem", "gemstone", "jewel", "rock"})
-# Other names of a stone type: a listing's "cubic zirconia" is also its "cz".
-_ALIASES: dict[str, tuple[str, ...]] = {"cubic zirconia": ("cz", "zirconia")}
+# Words the vocabulary of stone types (`stone_kind`) does not read alone: "zirconia" is short
+# for cubic zirconia.
+_ALIASES: dict[str, str] = {"zirconia": "cubic zirconia", "zirconias": "cubic zirconia"}
 
 PRECIOUS_METAL_WORDS = frozenset({"gold", "silver", "platinum", "palladium", "sterling", "britannia"})
 # A fineness number used as a metal ("925 ring", "solid 750").
@@ -396,34 +397,55 @@ def _negated(tokens_: Sequence[str], i: int) -> bool:
     return j >= 0 and tokens_[j] in _NEGATIONS
 
 
-def _names_in(stones: Sequence[Stone]) -> dict[tuple[str, ...], str]:
-    """Token sequences that name a stone, each with the name it stands for: the listing's stone
-    types (and their last word, "blue sapphire" -> "sapphire"), their aliases, and gem names."""
-    names: dict[tuple[str, ...], str] = {(gem,): gem for gem in GEM_NAMES}
-    for stone in stones:
-        type_tokens = tuple(_singular(t) for t in tokens(stone.type))
-        if not type_tokens:
-            continue
-        names[type_tokens] = stone.type
-        head = type_tokens[-1]
-        names.setdefault((head,), head)
-        for alias in _ALIASES.get(" ".join(type_tokens), ()):
-            names[(alias,)] = stone.type
-    for generic in GENERIC_STONE_NOUNS:
-        names[(generic,)] = "stone"
-    return names
+def _kind(stone: Stone) -> str:
+    """The stone a listing's stone is, in the catalogue's one vocabulary of stone types."""
+    return stone_kind(stone.type)
 
 
-def _find_mentions(sentence: Sequence[str], names: dict[tuple[str, ...], str]) -> list[Mention]:
-    singular = [_singular(t) for t in sentence]
-    longest = max(len(k) for k in names)
+@dataclass(frozen=True)
+class _Names:
+    """What names a stone in this listing's texts: every gem name and the listing's own stones'
+    names, each read as the stone kind it means ("diamant" and "diamonds" are a diamond, "CZ"
+    cubic zirconia, "herkimer diamond" quartz)."""
+
+    kinds: frozenset[str]
+    # The listing's stone types, word by word (singular): "blue sapphire", "cubic zirconia".
+    spans: frozenset[tuple[str, ...]]
+
+    @classmethod
+    def of(cls, stones: Sequence[Stone]) -> _Names:
+        return cls(
+            kinds=frozenset({*GEM_NAMES, *(_kind(stone) for stone in stones)}),
+            spans=frozenset(tuple(_singular(t) for t in tokens(stone.type)) for stone in stones),
+        )
+
+    def kind_of(self, words: Sequence[str]) -> str | None:
+        """The stone kind these words name, or None ("stone" for a generic noun)."""
+        text = " ".join(words)
+        if len(words) > 1:
+            # A name of several words: one of the listing's stone types, or a name the
+            # vocabulary knows whole (its kind is not that of its last word).
+            whole = stone_kind(text)
+            if whole != stone_kind(words[-1]):
+                return whole
+            if tuple(_singular(w) for w in words) in self.spans:
+                return whole
+            return None
+        word = words[0]
+        if _singular(word) in GENERIC_STONE_NOUNS:
+            return "stone"
+        kind = _ALIASES.get(word) or stone_kind(word)
+        return kind if kind in self.kinds else None
+
+
+def _find_mentions(sentence: Sequence[str], names: _Names) -> list[Mention]:
     mentions: list[Mention] = []
     i = 0
     while i < len(sentence):
-        for size in range(min(longest, len(sentence) - i), 0, -1):
-            name = names.get(tuple(singular[i : i + size]))
-            if name is not None:
-                mentions.append(Mention(i, i + size - 1, name))
+        for size in range(min(3, len(sentence) - i), 0, -1):
+            kind = names.kind_of(sentence[i : i + size])
+            if kind is not None:
+                mentions.append(Mention(i, i + size - 1, kind))
                 i += size
                 break
         else:
@@ -555,15 +577,8 @@ def _read_predicates(sentence: Sequence[str], mentions: list[Mention]) -> None:
 
 
 def _origins(name: str, stones: Sequence[Stone]) -> set[StoneOrigin]:
-    """Origins of the listing's stones a name stands for."""
-    if name == "stone":
-        return {stone.origin for stone in stones}
-    found = set()
-    for stone in stones:
-        type_tokens = [_singular(t) for t in tokens(stone.type)]
-        if stone.type == name or (type_tokens and type_tokens[-1] == name):
-            found.add(stone.origin)
-    return found
+    """Origins of the listing's stones a name (a stone kind, or "stone") stands for."""
+    return {stone.origin for stone in stones if name in ("stone", _kind(stone))}
 
 
 def stone_description_problems(text: str, stones: Sequence[Stone]) -> list[str]:
@@ -574,7 +589,7 @@ def stone_description_problems(text: str, stones: Sequence[Stone]) -> list[str]:
     ]
     if not non_natural:
         return []
-    names = _names_in(stones)
+    names = _Names.of(stones)
     problems: list[str] = []
     for sentence in sentences(text):
         mentions = _find_mentions(sentence, names)
@@ -604,8 +619,12 @@ def _mention_problems(
         meant = [
             (i, s)
             for i, s in non_natural
-            if mention.name in (s.type, _head(s.type))
-            or (s.origin is StoneOrigin.IMITATION and mention.name not in _names_of_listed(stones))
+            if _kind(s) == mention.name
+            or (
+                s.origin is StoneOrigin.IMITATION
+                and mention.name in GEM_NAMES
+                and mention.name not in {_kind(t) for t in stones}
+            )
         ]
     if mention.lab:
         meant = [(i, s) for i, s in meant if s.origin is StoneOrigin.LAB_GROWN] or meant
@@ -636,7 +655,7 @@ def _mention_problems(
                 f"names {_label(index, stone)} without saying it is laboratory-grown; "
                 "write lab-grown, laboratory-grown, laboratory-created or synthetic with its name"
             )
-        elif _head(stone.type) == mention.name or stone.type == mention.name:
+        elif _kind(stone) == mention.name:
             if mention.name in GEM_NAMES:
                 yield (
                     f"names {_label(index, stone)} as a {mention.name} without saying it is an "
@@ -647,17 +666,3 @@ def _mention_problems(
                 f"names a {mention.name} but the piece is set with {_label(index, stone)}; name "
                 f"the imitation by its own material or as a {mention.name} simulant"
             )
-
-
-def _head(stone_type: str) -> str:
-    type_tokens = tokens(stone_type)
-    return _singular(type_tokens[-1]) if type_tokens else stone_type
-
-
-def _names_of_listed(stones: Sequence[Stone]) -> set[str]:
-    listed: set[str] = set()
-    for stone in stones:
-        listed |= {stone.type, _head(stone.type)}
-        for alias in _ALIASES.get(stone.type, ()):
-            listed.add(alias)
-    return listed
