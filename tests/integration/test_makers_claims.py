@@ -475,3 +475,40 @@ async def test_verifying_a_claim_puts_its_badge_on_published_listings(
     expired = {**FAIRMINED, "expires_on": (TODAY - timedelta(days=1)).isoformat()}
     await api.ok("PUT", api.path(record, "/claims"), api.client.mint("maker", owner_id), [expired])
     await eventually(no_badge, timeout_s=10, message="the badge goes once the claim has expired")
+
+
+# --- the same codes through the gateway ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gateway_process(
+    makers_process: ServiceProcess,
+    catalogue_process: ServiceProcess,
+    service_processes: Callable[..., ServiceProcess],
+) -> ServiceProcess:
+    return service_processes(
+        "gateway", GATEWAY_MAKERS_URL=makers_process.url, GATEWAY_CATALOGUE_URL=catalogue_process.url
+    )
+
+
+async def test_the_stable_codes_through_the_gateway(client: Client, gateway_process: ServiceProcess) -> None:
+    api = Makers(client, gateway_process.url)
+
+    owner, rejected = await api.maker_in("rejected")
+    too_soon = await api.call("POST", api.path(rejected, "/reopen"), owner)
+    assert (too_soon.status, too_soon.body["code"]) == (409, "reapply_too_soon")
+
+    owner, approved = await api.maker_in("approved")
+    http = await api.call("PUT", api.path(approved, "/claims"), owner, [HTTP_CLAIM])
+    assert (http.status, [e["code"] for e in http.body["errors"]]) == (422, ["evidence_url_not_https"])
+    renewed = await api.ok("PUT", api.path(approved, "/claims"), owner, [FAIRMINED])
+    assert (renewed["status"], claims_of(renewed)["fairmined"]["status"]) == (
+        "approved",
+        "pending_verification",
+    )
+    verified = await api.verify(approved, "fairmined", "verified")
+    assert claims_of(verified)["fairmined"]["evidenced"] is True
+
+    suspended_owner, suspended = await api.maker_in("suspended")
+    refused = await api.call("PUT", api.path(suspended, "/claims"), suspended_owner, [FAIRMINED])
+    assert (refused.status, refused.body["code"]) == (409, "invalid_state")
