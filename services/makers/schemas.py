@@ -58,8 +58,9 @@ class MakerListQuery(PageQuery):
     )
     evidence: Literal["pending_verification"] | None = Field(
         None,
-        description="Operators only: the evidence queue, makers in any status with a claim whose "
-        "evidence waits for verification (oldest record first); not combined with `status`",
+        description="Operators only: the evidence queue, makers with a claim whose evidence waits "
+        "for verification (oldest record first; drafts and rejected applications left out); not "
+        "combined with `status`",
     )
 
 

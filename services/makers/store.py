@@ -110,18 +110,22 @@ async def list_by_status(
     return [_maker(row) for row in rows], position
 
 
+_IN_EVIDENCE_QUEUE = "pending_claims > 0 AND status NOT IN ('draft', 'rejected')"
+
+
 async def list_pending_evidence(
     db: Executor, after: tuple[datetime, UUID] | None, limit: int
 ) -> tuple[list[Maker], tuple[datetime, UUID] | None]:
-    """The operators' evidence queue: makers (in any status) with a claim whose evidence waits
-    for verification, oldest record first; a page and the position of its last maker."""
+    """The operators' evidence queue: makers with a claim whose evidence waits for verification,
+    oldest record first; a page and the position of its last maker. Drafts (not yet sent to the
+    marketplace) and rejected applications wait for their maker, not for an operator."""
     if after is None:
         rows = await db.fetch(
-            f"{_SELECT} WHERE pending_claims > 0 ORDER BY created_at, id LIMIT $1", limit + 1
+            f"{_SELECT} WHERE {_IN_EVIDENCE_QUEUE} ORDER BY created_at, id LIMIT $1", limit + 1
         )
     else:
         rows = await db.fetch(
-            f"{_SELECT} WHERE pending_claims > 0 AND (created_at, id) > ($1, $2) "
+            f"{_SELECT} WHERE {_IN_EVIDENCE_QUEUE} AND (created_at, id) > ($1, $2) "
             "ORDER BY created_at, id LIMIT $3",
             after[0],
             after[1],

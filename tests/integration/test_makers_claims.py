@@ -408,9 +408,11 @@ async def test_the_evidence_queue_lists_makers_waiting_for_verification(api: Mak
     await api.ok(
         "PUT", api.path(self_declared, "/claims"), declaring_owner, [{"scheme": "recycled", "scope": "metal"}]
     )
+    _, draft_with_evidence = await api.maker_in("draft")
     queue = await evidence_queue(api, operator)
     assert submitted["id"] in queue
     assert self_declared["id"] not in queue
+    assert draft_with_evidence["id"] not in queue  # not sent to the marketplace yet
 
     await api.verify(submitted, "fairmined", "verified")
     assert submitted["id"] not in await evidence_queue(api, operator)
