@@ -4,11 +4,14 @@ issue 13 is here."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.catalogue.domain import Listing, ListingDraft, ListingPatch, publish_violations
 from services.catalogue.domain.wording import sentences, tokens, wording_violations
@@ -332,3 +335,41 @@ def test_an_edit_may_not_make_a_public_listing_misleading() -> None:
         )
     assert [(v.loc, v.code) for v in error.value.errors] == [(("title",), METAL)]
     assert (listing.version, listing.fields.title) == (version, "Gold-tone brass signet")
+
+
+# --- any text ---------------------------------------------------------------------------------------
+
+_WORDS = st.sampled_from(
+    [
+        "diamond", "diamonds", "lab-grown", "natural", "real", "genuine", "is", "are", "which",
+        "the", "a", "not", "like", "gold", "18ct", "925", "plated", "tone", "cz", "stone", ",",
+        ".", "…", "(", ")", "and", "with", "simulant", "imitation", "earth-mined", "vermeil",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(
+        _WORDS | st.text(st.characters(categories=["L", "N", "P", "S", "Zs"]), max_size=12), max_size=60
+    ),
+    stones=st.sampled_from([LAB_DIAMOND, CZ, NATURAL_SAPPHIRE_LAB_DIAMOND, FAUX_PEARL, []]),
+    metals=st.sampled_from([BRASS, SILVER, GOLD_OVER_800_SILVER]),
+)
+def test_any_text_is_read_without_error_and_every_violation_is_a_wording_code(
+    words: list[str], stones: list[dict[str, Any]], metals: list[dict[str, Any]]
+) -> None:
+    text = " ".join(words).strip() or "Ring"
+    listing = piece(metals, stones, title="Ring", description=text[:5000])
+    found = wording_violations(listing)
+    assert {v.code for v in found} <= {METAL, STONE}
+    assert all(v.loc == ("description",) for v in found)
+    assert wording_violations(listing) == found
+
+
+def test_the_longest_description_is_read_quickly() -> None:
+    text = ("The diamond, which is natural, is real, and is set in solid 18ct gold; " * 80)[:5000]
+    listing = piece(BRASS, [*LAB_DIAMOND, *CZ], title="Ring", description=text)
+    started = time.perf_counter()
+    assert [v.code for v in wording_violations(listing)] == [METAL, STONE]
+    assert time.perf_counter() - started < 2

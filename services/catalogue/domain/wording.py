@@ -23,7 +23,7 @@ diamond, which is natural", "our diamonds are 100% real"). Pure functions, no I/
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.catalogue.domain.fields import ListingDraft, Stone
@@ -528,22 +528,29 @@ def _ends_clause(sentence: Sequence[str], i: int) -> bool:
     )
 
 
-def _clause_segments(sentence: Sequence[str], before: int) -> Iterator[tuple[int, int]]:
-    """The segments of the sentence before token `before`, nearest first, split at commas,
-    dashes, brackets and conjunctions."""
-    end = before
-    j = before - 1
-    while j >= -1:
-        if j == -1 or sentence[j] in _CLAUSE_BREAKS or sentence[j] in _CONJUNCTIONS:
-            yield j + 1, end
-            end = j
-        j -= 1
+def _subjects(sentence: Sequence[str], mentions: Sequence[Mention]) -> list[Mention | None]:
+    """For each token, the stone a verb there would be about: the first stone named in the
+    nearest clause segment before it that names one (segments split at commas, dashes, brackets
+    and conjunctions). One pass over the sentence."""
+    by_start = {mention.start: mention for mention in mentions}
+    subjects: list[Mention | None] = []
+    in_segment: Mention | None = None  # the first stone named in the current segment so far
+    before: Mention | None = None  # that of the nearest earlier segment naming one
+    for i, token in enumerate(sentence):
+        subjects.append(in_segment or before)
+        if token in _CLAUSE_BREAKS or token in _CONJUNCTIONS:
+            before = in_segment or before
+            in_segment = None
+        elif in_segment is None and i in by_start:
+            in_segment = by_start[i]
+    return subjects
 
 
 def _read_predicates(sentence: Sequence[str], mentions: list[Mention]) -> None:
     """Predicates about a stone: "the diamond is natural", "the diamond, which is natural",
     "our diamonds are 100% real", "the sapphire in the ring is lab-grown". The subject is the
     first stone named in the nearest segment of the sentence before the verb that names one."""
+    subjects = _subjects(sentence, mentions)
     for i, token in enumerate(sentence):
         if token not in _COPULAS:
             continue
@@ -559,14 +566,8 @@ def _read_predicates(sentence: Sequence[str], mentions: list[Mention]) -> None:
         imitation = sentence[j] in _IMITATION_BEFORE | _IMITATION_AFTER
         if not (lab or imitation or (claim and _ends_clause(sentence, j))):
             continue
-        subject = None
-        for start, end in _clause_segments(sentence, i):
-            subject = next((m for m in mentions if start <= m.start < end), None)
-            if subject is not None:
-                break
-        if subject is None:
-            continue
-        if negated:
+        subject = subjects[i]
+        if subject is None or negated:
             continue
         if lab:
             subject.lab = True
