@@ -254,6 +254,15 @@ async def maker_listings_for_update(uow: UnitOfWork, maker_id: UUID) -> list[Lis
     return [uow.track(_listing(row)) for row in rows]
 
 
+async def public_maker_listings(db: Executor, maker_id: UUID) -> list[Listing]:
+    """A maker's published and sold-out listings, not locked: to see whether any must change
+    before locking them all."""
+    rows = await db.fetch(
+        f"{_SELECT_LISTING} WHERE maker_id = $1 AND status IN ('published', 'sold_out')", maker_id
+    )
+    return [_listing(row) for row in rows]
+
+
 async def maker_listings(
     db: Executor,
     maker_id: UUID,

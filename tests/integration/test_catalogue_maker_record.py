@@ -16,6 +16,7 @@ from shared.contracts.makers import MakerProfileUpdated
 from tests.support.broker import drain, tap
 from tests.support.catalogue import (
     TestMaker,
+    add_listing,
     apply_maker,
     catalogue_pool,  # noqa: F401 — a fixture
     publish,
@@ -86,6 +87,18 @@ async def maker_with(pool: asyncpg.Pool, **record: Any) -> TestMaker:
     return maker
 
 
+async def events_of(queue: Any, listing_id: str, expected: int) -> list[dict[str, Any]]:
+    """The next `expected` events of this listing on the tap (other tests' may come first)."""
+    found: list[dict[str, Any]] = []
+
+    async def enough() -> bool:
+        found.extend(e for e in await drain(queue, 1, timeout_s=1) if e["aggregate_id"] == listing_id)
+        return len(found) >= expected
+
+    await eventually(enough, timeout_s=10, message=f"{expected} events of the listing")
+    return found
+
+
 def codes(problem: dict[str, Any]) -> list[str]:
     return [error["code"] for error in problem["errors"]]
 
@@ -154,7 +167,7 @@ async def test_a_record_change_on_the_bus_hides_a_published_listing_and_fixing_i
 
     async with tap(f"{test_env.namespace}.events", "catalogue.listing.#") as queue:
         assert (await api.publish(maker, listing_id))[0] == 200
-        [published] = [e for e in await drain(queue, 1, timeout_s=10) if e["aggregate_id"] == listing_id]
+        [published] = await events_of(queue, listing_id, 1)
         assert published["data"]["has_natural_diamond"] is True  # "Diamants" is a diamond
 
         async def change_record(**record: Any) -> None:
@@ -183,7 +196,7 @@ async def test_a_record_change_on_the_bus_hides_a_published_listing_and_fixing_i
         shown = (await api.call("GET", f"/api/v1/listings/{listing_id}", maker))[1]
         assert (shown["visible"], shown["hidden_by"]) == (True, [])
 
-        events = [e for e in await drain(queue, 2, timeout_s=10) if e["aggregate_id"] == listing_id]
+        events = await events_of(queue, listing_id, 2)
     assert [(e["type"], e["data"]["visible"]) for e in events] == [
         ("catalogue.listing.hidden", False),
         ("catalogue.listing.shown", True),
@@ -226,6 +239,28 @@ async def test_a_sponsor_mark_changed_on_the_record_hides_the_listing_until_the_
         "PATCH", f"/api/v1/listings/{listing_id}", maker, {"hallmark": hallmark("XYZ")}
     )
     assert (status, codes(problem)) == (422, ["sponsor_mark_not_registered"])
+
+
+async def test_a_listing_published_before_the_rules_is_hidden_when_its_maker_is_next_heard_of(
+    api: Catalogue, catalogue_pool: asyncpg.Pool, test_env: Environment
+) -> None:
+    """The live findings were published before these rules were checked: the next makers event
+    about their maker hides them, even one that leaves the record as it was."""
+    maker = await maker_with(catalogue_pool, sponsor_mark="AUD")
+    # Published as it was before the rules (the domain's publish without the maker's record).
+    stamped = await add_listing(catalogue_pool, maker, gold_studs(hallmark=hallmark("XYZ")))
+    path = f"/api/v1/listings/{stamped.id}"
+    assert (await api.call("GET", path))[0] == 200
+
+    event = maker.event(MakerProfileUpdated, "approved")
+    await publish(test_env.namespace, event, "makers", maker.maker_id, maker.version)
+
+    async def public_status() -> int:
+        return int((await api.call("GET", path))[0])
+
+    await eventually(lambda: _is(public_status, 404), timeout_s=5, message="the re-check hid it")
+    mine = (await api.call("GET", path, maker))[1]
+    assert [reason["code"] for reason in mine["hidden_by"]] == ["sponsor_mark_not_registered"]
 
 
 async def _is(read: Callable[[], Any], expected: Any) -> bool:

@@ -134,6 +134,11 @@ class Listing(Aggregate[ListingEvent]):
             return Availability.MADE_TO_ORDER
         return Availability.IN_STOCK if self.stock.available > 0 else Availability.SOLD_OUT
 
+    def broken_record_rules(self, maker: MakerStanding) -> tuple[str, ...]:
+        """The codes of the rules of its maker's record (`maker`) the listing breaks: what
+        `hidden_by` must say while it is public."""
+        return _codes(maker_record_violations(self.fields, maker))
+
     # --- commands ---
 
     def edit(
@@ -300,9 +305,7 @@ class Listing(Aggregate[ListingEvent]):
         suspended or reinstated. The new version lets every read model of it order the change."""
         if not self.is_public:
             return
-        hidden_by = self.hidden_by
-        if maker is not None:
-            hidden_by = _codes(maker_record_violations(self.fields, maker))
+        hidden_by = self.hidden_by if maker is None else self.broken_record_rules(maker)
         if was_approved == approved and hidden_by == self.hidden_by:
             return
         was_visible = self.is_visible(was_approved)

@@ -20,10 +20,13 @@ async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetim
     if current is not None and current.version >= maker.version:
         return  # an older snapshot than the one kept, or the same again
     await store.save_maker(uow.conn, maker)
-    if current is None or (
+    if current is None:
+        return  # a maker new to the catalogue has no listings yet
+    if (
         current.approved == maker.approved
         and current.sourcing_claims == maker.sourcing_claims
         and current.standing == maker.standing
+        and not await _record_rules_changed(uow, maker)
     ):
         return  # nothing a listing shows or is found by has changed
     for listing in await store.maker_listings_for_update(uow, maker.id):
@@ -34,3 +37,14 @@ async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetim
             await refresh_search_row(uow, listing, maker, now)
         else:
             await save_listing(uow, listing, maker, reason="adjusted", now=now)
+
+
+async def _record_rules_changed(uow: UnitOfWork, maker: MakerRecord) -> bool:
+    """Whether a public listing of the maker breaks other rules of the maker's record than it is
+    hidden for: one published before these rules were checked, the first time the maker's
+    record is heard of again."""
+    standing = maker.standing
+    return any(
+        listing.broken_record_rules(standing) != listing.hidden_by
+        for listing in await store.public_maker_listings(uow.conn, maker.id)
+    )
