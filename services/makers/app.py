@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.makers.api import routes
+from services.makers.handlers import republish_stale_snapshots
 from services.makers.settings import MAKERS_SETTINGS, MakersSettings
-from shared.service import ServiceDefinition
+from shared.service import PeriodicJob, ServiceDefinition
 
 SERVICE = ServiceDefinition(
     name="makers",
@@ -15,4 +16,5 @@ SERVICE = ServiceDefinition(
     settings_key=MAKERS_SETTINGS,
     migrations=Path(__file__).parent / "migrations",
     routes=[routes],
+    jobs=[PeriodicJob("makers-republish-stale-snapshots", 5.0, republish_stale_snapshots)],
 )

@@ -27,6 +27,7 @@ _COLUMNS = (
     "history",
     "claim_reviews",
     "pending_claims",
+    "snapshot_stale",
     "submitted_at",
     "joined_at",
     "created_at",
@@ -137,6 +138,15 @@ async def list_pending_evidence(
     return [_maker(row) for row in rows], position
 
 
+async def stale_snapshot_ids(uow: UnitOfWork, limit: int) -> list[UUID]:
+    """Makers whose published snapshot is out of date (migration 0003), locked for this unit of
+    work; rows another worker holds are skipped."""
+    rows = await uow.conn.fetch(
+        "SELECT id FROM makers WHERE snapshot_stale ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit
+    )
+    return [row["id"] for row in rows]
+
+
 # --- writes --------------------------------------------------------------------------------------
 
 
@@ -174,6 +184,7 @@ def _values(maker: Maker) -> dict[str, Any]:
         "pending_claims": sum(
             maker.claim_status(claim) == "pending_verification" for claim in maker.profile.sourcing_claims
         ),
+        "snapshot_stale": False,  # a save publishes the maker's events, so its snapshot is current
         "submitted_at": next(
             (e.at for e in reversed(maker.history) if e.to_status == MakerStatus.SUBMITTED), None
         ),

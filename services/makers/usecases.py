@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
 
+import asyncpg
+
 from services.makers import store
 from services.makers.domain import (
     ClaimDecision,
@@ -166,3 +168,23 @@ async def review_claim(
 ) -> Maker:
     """Verify or reject the evidence of the maker's claims under `scheme` (operators)."""
     return await _change(uow, maker_id, lambda m: m.review_claim(scheme, decision, note, by, now), now)
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+async def republish_stale_snapshots(pool: asyncpg.Pool, now: datetime, batch: int = 100) -> int:
+    """Publish a fresh snapshot of every maker marked `snapshot_stale` (migration 0003), a batch
+    per transaction; the number republished."""
+    count = 0
+    while True:
+        async with UnitOfWork(pool, PRODUCER) as uow:
+            ids = await store.stale_snapshot_ids(uow, batch)
+            for maker_id in ids:
+                maker = await store.load(uow, maker_id)
+                if maker is not None:
+                    maker.republish_claims(now)
+                    await _save(uow, maker, now.date())
+        count += len(ids)
+        if len(ids) < batch:
+            return count

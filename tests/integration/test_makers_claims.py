@@ -426,6 +426,32 @@ async def test_the_evidence_queue_lists_makers_waiting_for_verification(api: Mak
     assert (await api.call("GET", f"{api.url}/api/v1/makers?evidence=evidenced", operator)).status == 422
 
 
+async def test_a_stale_snapshot_is_republished_by_the_worker(api: Makers, db: asyncpg.Connection) -> None:
+    """Makers whose published snapshot predates the verification rule (migration 0003 marks them)
+    get a fresh one, so the catalogue stops showing unverified evidence as badges."""
+    _, record = await api.maker_in("approved")
+    maker_id = uuid.UUID(record["id"])
+    await db.execute("UPDATE makers.makers SET snapshot_stale = true WHERE id = $1", maker_id)
+
+    async def republished() -> bool:
+        return not await db.fetchval("SELECT snapshot_stale FROM makers.makers WHERE id = $1", maker_id)
+
+    await eventually(republished, message="the worker republished the snapshot")
+    assert (await outbox_types(db, record["id"]))[-1] == "makers.maker.claims_updated"
+    envelope = await db.fetchval(
+        "SELECT envelope FROM makers.outbox WHERE aggregate_id = $1 ORDER BY id DESC LIMIT 1", record["id"]
+    )
+    data = envelope["data"] if isinstance(envelope, dict) else json.loads(envelope)["data"]
+    assert data["maker_version"] == record["version"] + 1
+    assert [c["evidenced"] for c in data["sourcing_claims"]] == [False, False]
+    after = await api.ok("GET", api.path(record), api.operator())
+    assert (after["status"], after["version"], after["history"]) == (
+        "approved",
+        record["version"] + 1,
+        record["history"],
+    )
+
+
 # --- end to end with the catalogue ----------------------------------------------------------------
 
 

@@ -1236,3 +1236,12 @@ def test_replacing_claims_keeps_the_list_cap() -> None:
     maker = maker_in(MakerStatus.APPROVED)
     with pytest.raises(ValidationError):
         maker.replace_claims([SourcingClaim.model_validate(FM_CLAIM)] * 21, OWNER, LATER)
+
+
+def test_republishing_claims_records_an_event_and_changes_nothing_else() -> None:
+    maker = maker_in(MakerStatus.APPROVED)
+    profile_before, history_before, version = maker.profile, list(maker.history), maker.version
+    maker.republish_claims(LATER)
+    assert (maker.profile, maker.history, maker.version) == (profile_before, history_before, version + 1)
+    [event] = maker.pull_events()
+    assert (event.name, event.status, event.by) == ("claims_updated", MakerStatus.APPROVED, UUID(int=0))

@@ -65,6 +65,9 @@ _ALLOWED_FROM: dict[str, frozenset[MakerStatus]] = {
 
 _CLAIM_DECISIONS: tuple[ClaimDecision, ...] = ("verified", "rejected")
 
+# Who changed a record when the marketplace itself did (no person).
+SYSTEM = UUID(int=0)
+
 
 def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
@@ -147,6 +150,12 @@ class Maker(Aggregate[MakerEvent]):
             return
         self._set_profile(profile)
         self._record("claims_updated", by=by, now=_utc(now), note=None)
+
+    def republish_claims(self, now: datetime) -> None:
+        """Record the claims again, unchanged, so the maker's snapshot is published anew: for a
+        record whose last published snapshot predates a change of what its claims mean (evidence
+        counts only once verified). Done by the marketplace itself (`SYSTEM`)."""
+        self._record("claims_updated", by=SYSTEM, now=_utc(now), note=None)
 
     def review_claim(
         self, scheme: SourcingScheme, decision: ClaimDecision, note: str | None, by: UUID, now: datetime
