@@ -14,6 +14,8 @@ from typing import ClassVar
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.money import CurrencyCode
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -69,6 +71,13 @@ class ServiceSettings(BaseSettings):
     port: int = Field(0, description="HTTP port")
     max_body_bytes: int = Field(256 * 1024, description="Largest accepted request body")
     log_level: str = Field("info", description="debug, info, warning or error")
+    currencies: list[CurrencyCode] = Field(
+        ["GBP"],
+        min_length=1,
+        description="The currencies the marketplace takes (MARKET_CURRENCIES, a JSON list of ISO "
+        "4217 codes): listing prices, commission budgets and quotes in any other are refused "
+        "(`currency_not_accepted`)",
+    )
     fault_point: str = Field(
         "",
         description="Testing only: a named point at which the process kills itself "

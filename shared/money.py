@@ -8,12 +8,15 @@ must be positive) adds its own check on top, never a second Money class.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from shared.errors import Violation
 
 MAX_ABS_AMOUNT = 10**12
 
@@ -21,16 +24,36 @@ ISO_4217_CODES = frozenset(currency.alpha_3 for currency in pycountry.currencies
 
 
 def _iso_4217(code: str) -> str:
+    # Every API reports a code that is not ISO 4217 (lower case, the wrong length, made up) with
+    # this one stable error type, `currency_invalid`.
     if code not in ISO_4217_CODES:
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+        raise PydanticCustomError(
+            "currency_invalid", "{code} is not an ISO 4217 currency code", {"code": repr(code[:20])}
+        )
     return code
 
 
 CurrencyCode = Annotated[
     str,
-    Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code", examples=["GBP"]),
+    # The pattern is documented, not enforced by pydantic: `_iso_4217` refuses what it would,
+    # with the stable error type.
+    Field(description="ISO 4217 code", examples=["GBP"], json_schema_extra={"pattern": r"^[A-Z]{3}$"}),
     AfterValidator(_iso_4217),
 ]
+
+
+def currency_not_accepted(
+    currency: str, accepted: Collection[str], loc: tuple[str | int, ...]
+) -> Violation | None:
+    """`currency_not_accepted` when the marketplace does not take `currency` (its
+    `MARKET_CURRENCIES`, given by the caller: domain code stays free of settings)."""
+    if currency in accepted:
+        return None
+    return Violation(
+        loc,
+        f"{currency} is not accepted here; use {', '.join(sorted(accepted))}",
+        "currency_not_accepted",
+    )
 
 
 class Money(BaseModel):

@@ -75,7 +75,9 @@ async def create_listing(call: Call) -> ListingView:
     fields = ListingDraft.model_validate(call.body.model_dump())
     now = _now()
     async with _unit_of_work(call) as uow:
-        created = await usecases.create_listing(uow, call.user.user_id, fields, now)
+        created = await usecases.create_listing(
+            uow, call.user.user_id, fields, now, currencies=call.app[CATALOGUE_SETTINGS].currencies
+        )
     return _owner_view(created, now)
 
 
@@ -115,7 +117,14 @@ async def edit_listing(call: Call) -> ListingView:
     piece that is sold or reserved cannot be restocked (409 stock_not_applicable)."""
     now = _now()
     async with _unit_of_work(call) as uow:
-        edited = await usecases.edit_listing(uow, call.user.user_id, call.path_id(), call.body, now)
+        edited = await usecases.edit_listing(
+            uow,
+            call.user.user_id,
+            call.path_id(),
+            call.body,
+            now,
+            currencies=call.app[CATALOGUE_SETTINGS].currencies,
+        )
     return _owner_view(edited, now)
 
 

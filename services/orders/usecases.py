@@ -11,7 +11,7 @@ checked by the HTTP layer before a use case runs (docs/architecture.md, Trust an
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -69,13 +69,15 @@ async def place_order(
     payment_token: str,
     gift_message: str | None,
     payment_window: timedelta,
+    currencies: Collection[str] | None = None,
 ) -> Order:
     """Price every line from the listings read model (options checked against what each listing
-    offers) and place the order, `pending` while stock is reserved and payment authorised."""
+    offers, each priced in one of `currencies`, the marketplace's, and all in one) and place the
+    order, `pending` while stock is reserved and payment authorised."""
     listings = await store.listings(uow.conn, {line.listing_id for line in lines})
     order = Order.place(
         customer_id=customer_id,
-        lines=price_lines(lines, listings),
+        lines=price_lines(lines, listings, currencies),
         shipping_address=shipping_address,
         payment_token=payment_token,
         gift_message=gift_message,
@@ -287,8 +289,10 @@ async def request_commission(
     budget: Money,
     deadline: date,
     ring_size_mm: Decimal | None,
+    currencies: Collection[str] | None = None,
 ) -> Commission:
-    """A customer asks a maker who takes commissions for a bespoke piece."""
+    """A customer asks a maker who takes commissions for a bespoke piece, with a budget in one
+    of `currencies` (the marketplace's)."""
     maker = await store.maker(uow.conn, maker_id)
     commission = Commission.request(
         maker_id=maker_id,
@@ -298,6 +302,7 @@ async def request_commission(
         budget=budget,
         deadline=deadline,
         ring_size_mm=ring_size_mm,
+        accepted_currencies=currencies,
     )
     await store.save_commission(uow, commission)
     return commission
@@ -336,8 +341,10 @@ async def quote_commission(
     lead_time_days: int,
     description: str,
     has_natural_diamond: bool,
+    currencies: Collection[str] | None = None,
 ) -> Commission:
-    """The maker quotes a price and lead time (again to revise it until accepted)."""
+    """The maker quotes a price (in one of `currencies`, the marketplace's) and lead time (again
+    to revise it until accepted)."""
     return await _change_commission(
         uow,
         commission_id,
@@ -347,6 +354,7 @@ async def quote_commission(
             lead_time_days=lead_time_days,
             description=description,
             has_natural_diamond=has_natural_diamond,
+            accepted_currencies=currencies,
         ),
         maker_user_id=maker_user_id,
     )

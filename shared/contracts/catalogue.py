@@ -65,6 +65,11 @@ class ListingSnapshotEvent(Event):
     lead_time_days: LeadTimeData | None = None
     options: ListingOptionsData = ListingOptionsData()
     has_natural_diamond: bool = False
+    needs_hallmark: bool = Field(
+        False,
+        description="The Hallmarking Act requires the piece to be hallmarked (a precious metal at "
+        "or over its exemption weight): its quality check must verify the hallmark",
+    )
     stock_available: int | None = Field(None, description="None: made to order, no limit")
 
 

@@ -321,7 +321,7 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
     await expect(card).to_have_attribute("data-status", "in_production")
     await expect(parcel).to_have_attribute("data-status", "in_production")
 
-    # A pass that contradicts its own checks is refused, by the check it contradicts.
+    # A pass without the ordered engraving verified is refused, by the check it lacks.
     inspection = card.get_by_role("form", name="Quality inspection")
     await inspection.get_by_label("Hallmark").select_option("true")
     await inspection.get_by_label("Stones secure").select_option("true")
@@ -330,7 +330,7 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
     await inspection.get_by_role("button", name="Record inspection").click()
     await expect(
         inspection.locator("[data-field-loc='checks.engraving_verified'] .field-error")
-    ).to_contain_text("quality_check_inconsistent")
+    ).to_contain_text("engraving_not_verified")
 
     await inspection.get_by_label("Engraving").select_option("true")
     await inspection.get_by_role("button", name="Record inspection").click()

@@ -93,7 +93,9 @@ class Api:
 
 @pytest.fixture(scope="module")
 def catalogue(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
-    return service_processes("catalogue")
+    # EUR as well as GBP: a listing's engraving in another currency than its price is then a
+    # publishing rule of its own (currency_mismatch), apart from currencies not accepted.
+    return service_processes("catalogue", MARKET_CURRENCIES='["GBP", "EUR"]')
 
 
 @pytest.fixture
@@ -236,6 +238,8 @@ async def test_the_listing_lifecycle_and_its_events(
         "lead_time_days": None,
         "options": {"ring_size_mm": {"min": 48.75, "max": 60.0}, "engraving": None, "chain_lengths_cm": None},
         "has_natural_diamond": False,
+        # 9.5 g of silver is over its 7.78 g exemption weight: orders verifies the hallmark.
+        "needs_hallmark": True,
         "stock_available": 3,
     }
 
@@ -267,6 +271,45 @@ async def test_edits_keep_a_public_listing_lawful(api: Api, maker: TestMaker) ->
         "sold_out",
         True,
     )
+
+
+async def test_prices_only_in_the_marketplaces_currencies(api: Api, maker: TestMaker) -> None:
+    """MARKET_CURRENCIES is ["GBP", "EUR"] here. Issue 13's live finding: a listing priced in XYZ
+    was published (and sold)."""
+    owner = api.token(maker)
+
+    def engraving_in(currency: str) -> dict[str, Any]:
+        return {
+            "ring_size_mm": {"min": 48.75, "max": 60},
+            "engraving": {"max_chars": 10, "price_delta": {"amount": 500, "currency": currency}},
+        }
+
+    for body, code in [
+        (ring(price={"amount": 15000, "currency": "XYZ"}), "currency_invalid"),
+        (ring(price={"amount": 15000, "currency": "gbp"}), "currency_invalid"),
+        (ring(price={"amount": 15000, "currency": "USD"}), "currency_not_accepted"),
+        (ring(options=engraving_in("QQQ")), "currency_invalid"),
+        (ring(options=engraving_in("USD")), "currency_not_accepted"),
+    ]:
+        refused = await api.call("POST", "/api/v1/listings", owner, json=body)
+        assert (refused.status, codes(refused.body)) == (422, [code]), body
+    assert (await api.ok("GET", "/api/v1/listings/mine", owner))["items"] == []
+    euros = await api.draft(maker, ring(price={"amount": 15000, "currency": "EUR"}))
+    assert euros["price"] == {"amount": 15000, "currency": "EUR"}
+
+    listing = await api.published(maker, ring(options=engraving_in("GBP")))
+    path = f"/api/v1/listings/{listing['id']}"
+    for patch, code in [
+        ({"price": {"amount": 15000, "currency": "XYZ"}}, "currency_invalid"),
+        ({"price": {"amount": 15000, "currency": "USD"}}, "currency_not_accepted"),
+        ({"options": engraving_in("CHF")}, "currency_not_accepted"),
+    ]:
+        refused = await api.call("PATCH", path, owner, json=patch)
+        assert (refused.status, codes(refused.body)) == (422, [code]), patch
+    unchanged = await api.ok("GET", path, owner)
+    assert (unchanged["version"], unchanged["price"]) == (listing["version"], listing["price"])
+    repriced = await api.ok("PATCH", path, owner, json={"price": {"amount": 13900, "currency": "GBP"}})
+    assert repriced["price"] == {"amount": 13900, "currency": "GBP"}
 
 
 # --- publishing rules, each with its code ---------------------------------------------------------

@@ -43,6 +43,7 @@ from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     ADDRESS,
     Api,
+    Response,
     envelope,
     key,
     line,
@@ -80,7 +81,8 @@ def orders(alone: Environment) -> Iterator[ServiceProcess]:
         alone.env,
         Path(alone.workdir),
         "orders-alone",
-        {"ORDERS_PAYMENT_ATTEMPTS": "1"},
+        # EUR as well as GBP, so that one currency per order is tested apart from accepted ones.
+        {"ORDERS_PAYMENT_ATTEMPTS": "1", "MARKET_CURRENCIES": '["GBP", "EUR"]'},
     )
     yield process.start()
     process.stop()
@@ -955,7 +957,10 @@ async def test_fulfilment_delivery_completion_payouts_and_a_refund_after_deliver
     inconsistent = await world.api.call(
         "POST", f"{path}/quality-check", maker_token, json={"passed": True, "checks": PASSING_CHECKS}
     )
-    assert inconsistent.status == 422 and set(codes(inconsistent.body)) == {"quality_check_inconsistent"}
+    assert inconsistent.status == 422 and codes(inconsistent.body) == [
+        "engraving_not_verified",
+        "quality_check_inconsistent",
+    ]
     failed = await world.api.ok(
         "POST",
         f"{path}/quality-check",
@@ -1243,6 +1248,126 @@ async def test_commissions_are_declined_or_withdrawn_while_open(world: World) ->
 
 
 # --- events: shapes, and each consumed event delivered twice ---------------------------------------
+
+
+async def test_a_passed_quality_check_needs_the_evidence_of_each_check(world: World) -> None:
+    """Issue 13's live findings: a ring measured at 48 mm passed on a 55 mm order, and 25 g of
+    gold passed with `hallmark_verified` left out."""
+    maker, maker_token = await world.maker()
+    ring = await world.listing(
+        maker_id=maker["maker_id"],
+        title="18ct gold band, 25 g",
+        needs_hallmark=True,
+        options={
+            "ring_size_mm": {"min": 48, "max": 60},
+            "engraving": {"max_chars": 10, "price_delta": None},
+            "chain_lengths_cm": None,
+        },
+    )
+    _, customer = world.customer()
+    order = await world.confirmed(customer, line(ring["listing_id"], ring_size_mm=55, engraving_text="A&B"))
+    path = f"{MAKER_ORDERS}/{order['maker_orders'][0]['id']}"
+    await world.api.ok("POST", f"{path}/accept", maker_token)
+
+    async def check(**checks: Any) -> Response:
+        return await world.api.call(
+            "POST",
+            f"{path}/quality-check",
+            maker_token,
+            json={"passed": True, "checks": {"finish_inspected": True, **checks}},
+        )
+
+    everything_missing = await check(measured_ring_size_mm=48)
+    assert everything_missing.status == 422
+    assert codes(everything_missing.body) == [
+        "hallmark_not_verified",
+        "engraving_not_verified",
+        "ring_size_mismatch",
+    ]
+    verified = {"hallmark_verified": True, "engraving_verified": True}
+    for measured in (54.499, 55.501):
+        refused = await check(**verified, measured_ring_size_mm=measured)
+        assert (refused.status, codes(refused.body)) == (422, ["ring_size_mismatch"])
+    unhallmarked = await check(engraving_verified=True, measured_ring_size_mm=55)
+    assert (unhallmarked.status, codes(unhallmarked.body)) == (422, ["hallmark_not_verified"])
+    unengraved = await check(hallmark_verified=True, engraving_verified=False, measured_ring_size_mm=55)
+    assert (unengraved.status, codes(unengraved.body)) == (422, ["engraving_not_verified"])
+    current = await world.api.ok("GET", path, maker_token)
+    assert (current["status"], current["quality_checks"]) == ("in_production", [])
+
+    # Exactly 0.5 mm from the ordered size passes.
+    passed = await check(**verified, measured_ring_size_mm=54.5)
+    assert passed.status == 200 and passed.body["status"] == "quality_checked"
+
+
+async def test_only_the_marketplaces_currencies_one_per_order(world: World) -> None:
+    """MARKET_CURRENCIES is ["GBP", "EUR"] here. Issue 13's live findings: a commission budget
+    in QQQ was accepted; a listing priced in XYZ was sold."""
+    maker, maker_token = await world.maker(accepts_commissions=True)
+    _, customer = world.customer()
+    deadline = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
+    request = {"maker_id": maker["maker_id"], "brief": "A signet ring", "deadline": deadline}
+
+    for currency, code in (
+        ("QQQ", "currency_invalid"),
+        ("gbp", "currency_invalid"),
+        ("USD", "currency_not_accepted"),
+    ):
+        refused = await world.api.call(
+            "POST", COMMISSIONS, customer, json={**request, "budget": {"amount": 80000, "currency": currency}}
+        )
+        assert (refused.status, codes(refused.body)) == (422, [code]), currency
+    commission = await world.api.ok(
+        "POST",
+        COMMISSIONS,
+        customer,
+        status=201,
+        json={**request, "budget": {"amount": 80000, "currency": "EUR"}},
+    )
+    quote = {"lead_time_days": 30, "description": "18ct gold signet"}
+    for currency, expected in (
+        ("XYZ", ["currency_invalid"]),
+        ("USD", ["currency_not_accepted", "currency_mismatch"]),
+    ):
+        refused = await world.api.call(
+            "POST",
+            f"{COMMISSIONS}/{commission['id']}/quote",
+            maker_token,
+            json={**quote, "price": {"amount": 75000, "currency": currency}},
+        )
+        assert (refused.status, codes(refused.body)) == (422, expected), currency
+    quoted = await world.api.ok(
+        "POST",
+        f"{COMMISSIONS}/{commission['id']}/quote",
+        maker_token,
+        json={**quote, "price": {"amount": 75000, "currency": "EUR"}},
+    )
+    assert quoted["quote"]["price"] == {"amount": 75000, "currency": "EUR"}
+
+    # A basket: every line in an accepted currency, and all in the same one.
+    pounds = await world.listing(price={"amount": 5000, "currency": "GBP"})
+    euros = await world.listing(price={"amount": 6000, "currency": "EUR"})
+    dollars = await world.listing(price={"amount": 7000, "currency": "USD"})
+    mixed = await world.place(customer, line(pounds["listing_id"]), line(euros["listing_id"]), status=422)
+    assert codes(mixed) == ["currency_mismatch"]
+    not_taken = await world.place(customer, line(dollars["listing_id"]), status=422)
+    assert codes(not_taken) == ["currency_not_accepted"]
+    assert (await world.place(customer, line(euros["listing_id"])))["total"] == {
+        "amount": 6000,
+        "currency": "EUR",
+    }
+
+    # A snapshot kept from before currencies were checked cannot be sold, and is no server error.
+    xyz = listing_snapshot(price={"amount": 15000, "currency": "GBP"})
+    await world.db.execute(
+        "INSERT INTO orders.listings (listing_id, maker_id, listing_version, snapshot) "
+        "VALUES ($1, $2, 1, $3)",
+        uuid.UUID(xyz["listing_id"]),
+        uuid.UUID(xyz["maker_id"]),
+        {**xyz, "price": {"amount": 15000, "currency": "XYZ"}},
+    )
+    unsold = await world.place(customer, line(xyz["listing_id"]), status=422)
+    assert codes(unsold) == ["listing_unavailable"]
 
 
 async def test_every_published_event_has_its_contract_shape(world: World) -> None:

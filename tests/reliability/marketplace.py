@@ -578,7 +578,14 @@ async def aftercare(
                 (
                     "quality-check",
                     maker,
-                    {"passed": True, "checks": {**PASSING_CHECKS, "measured_ring_size_mm": 52}},
+                    # The ring measured as ordered: 0.5 mm away is a ring_size_mismatch.
+                    {
+                        "passed": True,
+                        "checks": {
+                            **PASSING_CHECKS,
+                            "measured_ring_size_mm": part["lines"][0]["options"]["ring_size_mm"],
+                        },
+                    },
                 ),
                 ("dispatch", maker, {"carrier": "Royal Mail", "tracking_number": "RM1"}),
                 ("deliver", shop.operator_token, None),

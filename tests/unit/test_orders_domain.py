@@ -866,6 +866,150 @@ class TestQualityCheckForPersonalisedPieces:
         assert maker_order.status is MakerOrderStatus.QUALITY_CHECKED
 
 
+class TestQualityCheckEvidence:
+    """A passed check must have checked what the parcel needs (issue 13: a ring measured at 48 mm
+    on a 55 mm order, and 25 g of gold with `hallmark_verified` left out, both passed)."""
+
+    def maker_order(self, snapshot: ListingSnapshot, **options) -> MakerOrder:
+        order = Order.place(
+            customer_id=CUSTOMER,
+            lines=price(request(snapshot, **options), listings=[snapshot]),
+            shipping_address=ADDRESS,
+            payment_token="tok_visa",
+            now=NOW,
+        )
+        order.stock_reserved({}, now=NOW)
+        order.payment_authorised("pay", commission_rate=RATE, now=NOW)
+        maker_order = order.maker_orders[0]
+        maker_order.accept(now=NOW)
+        return maker_order
+
+    def sized(self, ordered: str = "55") -> MakerOrder:
+        return self.maker_order(ring(engraving=None), ring_size_mm=Decimal(ordered))
+
+    def refused(self, maker_order: MakerOrder, **checks) -> list[str]:
+        with pytest.raises(RulesViolated) as excinfo:
+            maker_order.record_quality_check(
+                passed=True, checks=QualityChecks(**{"finish_inspected": True, **checks}), now=NOW
+            )
+        assert maker_order.status is MakerOrderStatus.IN_PRODUCTION
+        return codes(excinfo)
+
+    def passes(self, maker_order: MakerOrder, **checks) -> bool:
+        return maker_order.record_quality_check(
+            passed=True, checks=QualityChecks(**{"finish_inspected": True, **checks}), now=NOW
+        )
+
+    def test_the_live_finding_48_mm_measured_on_a_55_mm_order(self):
+        assert self.refused(self.sized("55"), measured_ring_size_mm=Decimal("48")) == ["ring_size_mismatch"]
+
+    @pytest.mark.parametrize("measured", ["54.5", "55", "55.5", 54.5, 55.5])
+    def test_within_half_a_millimetre_including_it(self, measured):
+        assert self.passes(self.sized("55"), measured_ring_size_mm=measured)
+
+    @pytest.mark.parametrize("measured", ["54.499", "55.501", "56"])
+    def test_just_over_half_a_millimetre(self, measured):
+        assert self.refused(self.sized("55"), measured_ring_size_mm=Decimal(measured)) == [
+            "ring_size_mismatch"
+        ]
+
+    def test_a_failed_check_records_the_mismatch(self):
+        maker_order = self.sized("55")
+        assert maker_order.record_quality_check(
+            passed=False,
+            checks=QualityChecks(finish_inspected=True, measured_ring_size_mm=Decimal("48")),
+            notes="Resize",
+            now=NOW,
+        )
+        assert maker_order.status is MakerOrderStatus.IN_PRODUCTION
+
+    def test_the_live_finding_25_g_of_gold_with_the_hallmark_left_out(self):
+        gold = listing(title="18ct gold cuff", needs_hallmark=True)
+        assert self.refused(self.maker_order(gold)) == ["hallmark_not_verified"]
+        assert self.refused(self.maker_order(gold), hallmark_verified=False) == ["hallmark_not_verified"]
+        assert self.passes(self.maker_order(gold), hallmark_verified=True)
+
+    def test_no_hallmark_needed(self):
+        light = listing(title="Gold stud, 0.8 g", needs_hallmark=False)
+        assert self.passes(self.maker_order(light))
+        assert self.refused(self.maker_order(light), hallmark_verified=False) == [
+            "quality_check_inconsistent"
+        ]
+
+    def test_an_ordered_engraving_must_be_verified(self):
+        def engraved() -> MakerOrder:
+            return self.maker_order(listing(engraving=EngravingOption(10, gbp(0))), engraving_text="A&B")
+
+        assert self.refused(engraved()) == ["engraving_not_verified"]
+        assert self.refused(engraved(), engraving_verified=False) == ["engraving_not_verified"]
+        assert self.passes(engraved(), engraving_verified=True)
+        # Not engraved: nothing to verify.
+        assert self.passes(self.maker_order(listing(engraving=EngravingOption(10, gbp(0)))))
+
+    def test_every_problem_is_reported_together(self):
+        snapshot = ring(needs_hallmark=True)
+        maker_order = self.maker_order(snapshot, ring_size_mm=Decimal("55"), engraving_text="A")
+        refused = self.refused(maker_order, measured_ring_size_mm=Decimal("48"))
+        assert sorted(refused) == ["engraving_not_verified", "hallmark_not_verified", "ring_size_mismatch"]
+
+    def test_lines_stored_before_the_hallmark_was_known_need_none(self):
+        maker_order = self.maker_order(listing(needs_hallmark=True))
+        stored = to_json(maker_order.lines[0])
+        assert stored["needs_hallmark"] is True
+        del stored["needs_hallmark"]
+        restored = from_json(type(maker_order.lines[0]), stored)
+        assert restored.needs_hallmark is False
+
+
+class TestCurrencies:
+    """Only the marketplace's currencies (MARKET_CURRENCIES), one per order."""
+
+    def test_a_listing_in_a_currency_the_marketplace_does_not_take(self):
+        euros = listing(price=Money(amount=9900, currency="EUR"))
+        with pytest.raises(RulesViolated) as excinfo:
+            price_lines([request(euros)], {euros.listing_id: euros}, ["GBP"])
+        assert codes(excinfo) == ["currency_not_accepted"]
+        assert excinfo.value.errors[0].loc == ("lines", 0)
+        assert price_lines([request(euros)], {euros.listing_id: euros}, ["GBP", "EUR"])
+
+    def test_one_currency_per_order_even_when_both_are_accepted(self):
+        pounds, euros = listing(), listing(price=Money(amount=9900, currency="EUR"))
+        with pytest.raises(RulesViolated) as excinfo:
+            price_lines(
+                [request(pounds), request(euros)],
+                {pounds.listing_id: pounds, euros.listing_id: euros},
+                ["GBP", "EUR"],
+            )
+        assert codes(excinfo) == ["currency_mismatch"]
+
+    def test_a_budget_in_a_currency_the_marketplace_does_not_take(self):
+        with pytest.raises(RulesViolated) as excinfo:
+            commission_request(budget=Money(amount=80000, currency="USD"), accepted_currencies=["GBP"])
+        assert codes(excinfo) == ["currency_not_accepted"]
+        assert excinfo.value.errors[0].loc == ("budget", "currency")
+        assert commission_request(accepted_currencies=["GBP"]).status is CommissionStatus.REQUESTED
+
+    def test_a_quote_in_a_currency_the_marketplace_does_not_take(self):
+        with pytest.raises(RulesViolated) as excinfo:
+            commission_request().quote_price(
+                by_maker_id=MAKER_A,
+                price=Money(amount=75000, currency="USD"),
+                lead_time_days=30,
+                description="18ct signet",
+                accepted_currencies=["GBP"],
+                now=NOW,
+            )
+        assert codes(excinfo) == ["currency_not_accepted", "currency_mismatch"]
+        assert commission_request().quote_price(
+            by_maker_id=MAKER_A,
+            price=gbp(75000),
+            lead_time_days=30,
+            description="18ct signet",
+            accepted_currencies=["GBP"],
+            now=NOW,
+        )
+
+
 # -- Payout ledger -----------------------------------------------------------------------------
 
 

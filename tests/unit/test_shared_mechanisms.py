@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.aggregate import Aggregate
+from shared.config import ServiceSettings
 from shared.db import UnitOfWork
 from shared.errors import (
     DomainError,
@@ -24,7 +25,7 @@ from shared.errors import (
     state_conflict,
 )
 from shared.http import problem_for
-from shared.money import Money
+from shared.money import Money, currency_not_accepted
 from shared.paging import decode_time_id, encode_cursor, encode_time_id
 
 
@@ -57,10 +58,35 @@ class TestMoney:
         with pytest.raises(ValidationError):
             Money(amount=amount, currency="GBP")  # type: ignore[arg-type]
 
-    @pytest.mark.parametrize("currency", ["XYZ", "QQQ", "gbp", "GB", "GBPP"])
+    @pytest.mark.parametrize("currency", ["XYZ", "QQQ", "gbp", "GB", "GBPP", ""])
     def test_currency_is_an_iso_4217_code(self, currency: str) -> None:
-        with pytest.raises(ValidationError):
+        # One stable error type every API reports as the violation's code (issue 13: a listing
+        # priced in XYZ, a commission budget in QQQ).
+        with pytest.raises(ValidationError) as excinfo:
             Money(amount=1, currency=currency)
+        [error] = excinfo.value.errors()
+        assert (error["type"], error["loc"]) == ("currency_invalid", ("currency",))
+
+    @pytest.mark.parametrize("currency", ["GBP", "EUR", "USD", "JPY", "CHF"])
+    def test_iso_4217_codes_are_accepted(self, currency: str) -> None:
+        assert Money(amount=1, currency=currency).currency == currency
+
+    def test_currency_not_accepted_by_the_marketplace(self) -> None:
+        assert currency_not_accepted("GBP", ["GBP"], ("price",)) is None
+        assert currency_not_accepted("EUR", ["GBP", "EUR"], ("price",)) is None
+        refused = currency_not_accepted("EUR", ["GBP"], ("price", "currency"))
+        assert refused is not None
+        assert (refused.code, refused.loc) == ("currency_not_accepted", ("price", "currency"))
+
+    def test_market_currencies_setting(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.delenv("MARKET_CURRENCIES", raising=False)
+        assert ServiceSettings().currencies == ["GBP"]
+        monkeypatch.setenv("MARKET_CURRENCIES", '["GBP", "EUR"]')
+        assert ServiceSettings().currencies == ["GBP", "EUR"]
+        for bad in ('["XYZ"]', "[]"):
+            monkeypatch.setenv("MARKET_CURRENCIES", bad)
+            with pytest.raises(ValidationError):
+                ServiceSettings()
 
     def test_multiplying_by_anything_but_a_whole_number_is_a_bug(self) -> None:
         with pytest.raises(TypeError):

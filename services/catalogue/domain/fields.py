@@ -3,14 +3,19 @@ the maker's sourcing claims as the catalogue knows them, and what a listing page
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from services.catalogue.domain.hallmarking import Hallmark, Metal
+from services.catalogue.domain.hallmarking import (
+    PRECIOUS_METAL_RULES,
+    Hallmark,
+    Metal,
+    precious_metal_weights,
+)
 from services.catalogue.domain.ring_sizes import RingSizeMm
 from services.catalogue.domain.vocabulary import (
     DIAMOND,
@@ -42,7 +47,8 @@ from services.catalogue.domain.vocabulary import (
     stone_kind,
     without_duplicates,
 )
-from shared.money import Money
+from shared.errors import Violation
+from shared.money import Money, currency_not_accepted
 
 
 def _positive_and_capped(price: Money) -> Money:
@@ -178,6 +184,22 @@ class _ListingFields(ValueObject):
     images: list[ImageUrl] = Field(default_factory=list, max_length=MAX_IMAGES)
 
 
+def currency_violations(fields: _ListingFields, accepted: Collection[str]) -> list[Violation]:
+    """`currency_not_accepted` for each price the fields set (the price, the engraving's
+    surcharge) in a currency the marketplace does not take. A patch is checked on what it sends
+    only, so a listing priced before the accepted currencies changed can still be edited."""
+    engraving = fields.options.engraving if fields.options else None
+    prices: list[tuple[tuple[str | int, ...], Money | None]] = [
+        (("price", "currency"), fields.price),
+        (("options", "engraving", "price_delta", "currency"), engraving.price_delta if engraving else None),
+    ]
+    return [
+        problem
+        for loc, price in prices
+        if price is not None and (problem := currency_not_accepted(price.currency, accepted, loc)) is not None
+    ]
+
+
 class ListingDraft(_ListingFields):
     """Every field a maker edits. Anything may be missing while a draft; `publish_violations`
     says what a listing needs before it can be published."""
@@ -186,6 +208,15 @@ class ListingDraft(_ListingFields):
     def contains_natural_diamond(self) -> bool:
         """Whether an order for it must carry the System of Warranties statement."""
         return any(stone.is_natural_diamond for stone in self.stones)
+
+    @property
+    def needs_hallmark(self) -> bool:
+        """Whether the Hallmarking Act requires the piece to be hallmarked (a precious metal at or
+        over its exemption weight), so its quality check must verify the hallmark."""
+        return any(
+            weight >= PRECIOUS_METAL_RULES[metal].exemption_weight_g
+            for metal, weight in precious_metal_weights(self.metals).items()
+        )
 
 
 class ListingPatch(_ListingFields):

@@ -8,16 +8,17 @@ listing with its events. Another maker's listing is reported as missing, never f
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from uuid import UUID
 
 from services.catalogue import store
 from services.catalogue.domain import Listing, ListingDraft, ListingPatch
+from services.catalogue.domain.fields import currency_violations
 from services.catalogue.store import MakerRecord
 from services.catalogue.usecases.saving import insert_listing, save_listing
 from shared.db import UnitOfWork
-from shared.errors import Forbidden, not_found
+from shared.errors import Forbidden, not_found, rules_violated
 
 Command = Callable[[Listing, MakerRecord], None]
 
@@ -32,11 +33,25 @@ def require_approved(maker: MakerRecord | None) -> MakerRecord:
     return maker
 
 
+def check_currencies(fields: ListingDraft | ListingPatch, currencies: Collection[str] | None) -> None:
+    """Prices only in the marketplace's currencies (`MARKET_CURRENCIES`, which the API passes;
+    None: not checked): 422 `currency_not_accepted`."""
+    problems = currency_violations(fields, currencies) if currencies is not None else []
+    if problems:
+        raise rules_violated(problems)
+
+
 async def create_listing(
-    uow: UnitOfWork, user_id: UUID, fields: ListingDraft, now: datetime
+    uow: UnitOfWork,
+    user_id: UUID,
+    fields: ListingDraft,
+    now: datetime,
+    *,
+    currencies: Collection[str] | None = None,
 ) -> tuple[Listing, MakerRecord]:
-    """A new draft of the calling maker, who must be approved."""
+    """A new draft of the calling maker, who must be approved, priced in `currencies`."""
     maker = require_approved(await store.maker_for_user(uow.conn, user_id, lock=True))
+    check_currencies(fields, currencies)
     listing = Listing.create(listing_id=uuid.uuid4(), maker_id=maker.id, fields=fields, now=now)
     await insert_listing(uow, listing, maker)
     return listing, maker
@@ -65,16 +80,22 @@ async def change_listing(
 
 
 async def edit_listing(
-    uow: UnitOfWork, user_id: UUID, listing_id: UUID, patch: ListingPatch, now: datetime
+    uow: UnitOfWork,
+    user_id: UUID,
+    listing_id: UUID,
+    patch: ListingPatch,
+    now: datetime,
+    *,
+    currencies: Collection[str] | None = None,
 ) -> tuple[Listing, MakerRecord]:
-    """Each field sent replaces the listing's whole field; a public listing stays publishable."""
-    return await change_listing(
-        uow,
-        user_id,
-        listing_id,
-        lambda listing, maker: listing.edit(patch, now=now, maker_claims=maker.claims, maker=maker.standing),
-        now,
-    )
+    """Each field sent replaces the listing's whole field; a public listing stays publishable;
+    a price sent is in `currencies`."""
+
+    def edit(listing: Listing, maker: MakerRecord) -> None:
+        check_currencies(patch, currencies)
+        listing.edit(patch, now=now, maker_claims=maker.claims, maker=maker.standing)
+
+    return await change_listing(uow, user_id, listing_id, edit, now)
 
 
 async def publish_listing(

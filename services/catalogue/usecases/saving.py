@@ -140,6 +140,7 @@ def snapshot(listing: Listing, visible: bool) -> dict[str, Any]:
             "chain_lengths_cm": options.chain_lengths_cm if options else None,
         },
         "has_natural_diamond": fields.contains_natural_diamond,
+        "needs_hallmark": fields.needs_hallmark,
         "stock_available": listing.stock.available if listing.stock else None,
     }
 

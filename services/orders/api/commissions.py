@@ -11,6 +11,7 @@ from aiohttp import web
 from services.orders import schemas, store, usecases
 from services.orders.api.common import (
     CONFLICT_DOC,
+    currencies,
     in_unit_of_work,
     my_maker_id,
     payment_window,
@@ -43,7 +44,7 @@ async def _change_commission(
 async def request_commission(call: Call) -> schemas.CommissionView:
     """Ask a maker who takes commissions for a bespoke piece; 422 if they do not."""
     body: schemas.CommissionIn = call.body
-    customer_id = call.user.user_id
+    customer_id, accepted = call.user.user_id, currencies(call)
     return schemas.commission_view(
         await in_unit_of_work(
             call,
@@ -55,6 +56,7 @@ async def request_commission(call: Call) -> schemas.CommissionView:
                 budget=body.budget,
                 deadline=body.deadline,
                 ring_size_mm=body.ring_size_mm,
+                currencies=accepted,
             ),
         )
     )
@@ -70,6 +72,7 @@ async def request_commission(call: Call) -> schemas.CommissionView:
 async def quote_commission(call: Call) -> schemas.CommissionView:
     """Quote a price and lead time (the maker; again to revise it until accepted)."""
     body: schemas.QuoteIn = call.body
+    accepted = currencies(call)
     return await _change_commission(
         call,
         lambda uow, commission_id, user_id: usecases.quote_commission(
@@ -80,6 +83,7 @@ async def quote_commission(call: Call) -> schemas.CommissionView:
             lead_time_days=body.lead_time_days,
             description=body.description,
             has_natural_diamond=body.has_natural_diamond,
+            currencies=accepted,
         ),
     )
 

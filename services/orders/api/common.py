@@ -32,6 +32,11 @@ def provider(call: Call) -> PaymentProvider:
     return call.app[PROVIDER]
 
 
+def currencies(call: Call) -> list[str]:
+    """The currencies the marketplace takes (`MARKET_CURRENCIES`)."""
+    return call.app[ORDERS_SETTINGS].currencies
+
+
 def payment_window(call: Call) -> timedelta:
     return timedelta(seconds=call.app[ORDERS_SETTINGS].payment_window_s)
 

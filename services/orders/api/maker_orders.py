@@ -115,7 +115,10 @@ async def decline_maker_order(call: Call) -> schemas.MakerOrderDetail:
 )
 async def quality_check_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Record the quality inspection: passed makes it `quality_checked` (ready to dispatch); a
-    failed one keeps it `in_production` with the notes."""
+    failed one keeps it `in_production` with the notes. A pass is refused (422, all together) with
+    `ring_size_mismatch` (measured more than 0.5 mm from the ordered size),
+    `hallmark_not_verified` (a line that must be hallmarked, `hallmark_verified` not true),
+    `engraving_not_verified` (an engraved line, `engraving_verified` not true)."""
     body: schemas.QualityCheckIn = call.body
     return await _change_maker_order(
         call,

@@ -8,6 +8,7 @@ from services.orders import schemas, store, usecases
 from services.orders.api.common import (
     CONFLICT_DOC,
     ORDER_CHANGES,
+    currencies,
     in_unit_of_work,
     payment_window,
     provider,
@@ -34,7 +35,7 @@ async def place_order(call: Call) -> web.Response:
     """Place an order: every line priced here from the listings, options checked against what
     each listing offers; 201 `pending` while stock is reserved and payment authorised."""
     body: schemas.OrderIn = call.body
-    customer_id, window = call.user.user_id, payment_window(call)
+    customer_id, window, accepted = call.user.user_id, payment_window(call), currencies(call)
 
     async def place(uow: UnitOfWork) -> schemas.OrderView:
         return schemas.order_view(
@@ -46,6 +47,7 @@ async def place_order(call: Call) -> web.Response:
                 payment_token=body.payment.token,
                 gift_message=body.gift_message,
                 payment_window=window,
+                currencies=accepted,
             )
         )
 

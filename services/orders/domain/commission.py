@@ -4,6 +4,7 @@ accepted quote becomes an order with one bespoke line."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +24,7 @@ from services.orders.domain.vocabulary import (
     ProductionKind,
 )
 from shared.errors import Violation, forbidden, rules_violated, state_conflict
-from shared.money import Money
+from shared.money import Money, currency_not_accepted
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,12 @@ class Commission(OrdersAggregate):
         budget: Money,
         deadline: date,
         ring_size_mm: Decimal | None = None,
+        accepted_currencies: Collection[str] | None = None,
         now: datetime | None = None,
     ) -> Commission:
         """Codes: maker_not_accepting_commissions, brief_required, brief_too_long,
-        budget_invalid, ring_size_out_of_range, deadline_in_past."""
+        budget_invalid, currency_not_accepted (a budget in a currency not among
+        `accepted_currencies`, when given), ring_size_out_of_range, deadline_in_past."""
         now = now or utcnow()
         brief = (brief or "").strip()
         if ring_size_mm is not None and not isinstance(ring_size_mm, Decimal):
@@ -88,6 +91,10 @@ class Commission(OrdersAggregate):
             )
         if budget.amount <= 0:
             problems.append(Violation(("budget",), "The budget must be above zero", "budget_invalid"))
+        if accepted_currencies is not None:
+            not_accepted = currency_not_accepted(budget.currency, accepted_currencies, ("budget", "currency"))
+            if not_accepted is not None:
+                problems.append(not_accepted)
         if ring_size_mm is not None and not RING_SIZE_MIN_MM <= ring_size_mm <= RING_SIZE_MAX_MM:
             problems.append(
                 Violation(
@@ -150,10 +157,12 @@ class Commission(OrdersAggregate):
         lead_time_days: int,
         description: str,
         has_natural_diamond: bool = False,
+        accepted_currencies: Collection[str] | None = None,
         now: datetime | None = None,
     ) -> bool:
         """Quote, or re-quote while the customer has not accepted. Codes: price_invalid,
-        currency_mismatch, lead_time_invalid, description_required, description_too_long."""
+        currency_not_accepted (not among `accepted_currencies`, when given), currency_mismatch,
+        lead_time_invalid, description_required, description_too_long."""
         self._only_maker(by_maker_id)
         if self.status not in (CommissionStatus.REQUESTED, CommissionStatus.QUOTED):
             raise state_conflict(self.status.value, "quote")
@@ -161,6 +170,13 @@ class Commission(OrdersAggregate):
         problems = []
         if price.amount <= 0:
             problems.append(Violation(("price",), "The price must be above zero", "price_invalid"))
+        not_accepted = (
+            currency_not_accepted(price.currency, accepted_currencies, ("price", "currency"))
+            if accepted_currencies is not None
+            else None
+        )
+        if not_accepted is not None:
+            problems.append(not_accepted)
         # The order created from the quote is charged in the customer's currency.
         if price.currency != self.budget.currency:
             problems.append(Violation(("price",), f"Quote in {self.budget.currency}", "currency_mismatch"))

@@ -20,6 +20,9 @@ from services.orders.domain.vocabulary import (
 from shared.errors import StateConflict, Violation, rules_violated, state_conflict
 from shared.money import Money
 
+# How far a measured ring may be from the ordered size and still pass its quality check.
+RING_SIZE_TOLERANCE_MM = Decimal("0.5")
+
 
 @dataclass(frozen=True)
 class Tracking:
@@ -161,29 +164,81 @@ class MakerOrder(OrdersAggregate):
         return True
 
     def _quality_violations(self, passed: bool, checks: QualityChecks) -> list[Violation]:
-        """A pass must not contradict its own checks: nothing failed, the finish inspected, and
-        the engraving and ring size checked when this parcel has them."""
+        """A pass must not contradict its own checks and must have checked what this parcel needs
+        (docs/domain.md, Fulfilment quality): nothing failed, the finish inspected, the hallmark
+        verified on a piece that must be hallmarked (`hallmark_not_verified`), an ordered engraving
+        verified (`engraving_not_verified`), and a ring measured within RING_SIZE_TOLERANCE_MM of
+        the ordered size (`ring_size_mismatch`). Every problem is reported together."""
         if not passed:
             return []
-        engraved = any(line.options.is_engraved for line in self.lines)
-        required = {"finish_inspected", "engraving_verified"} if engraved else {"finish_inspected"}
         problems = [
             Violation(
                 ("checks", name), "A passed check needs this item verified", "quality_check_inconsistent"
             )
-            for name in ("finish_inspected", "hallmark_verified", "stones_secure", "engraving_verified")
-            if getattr(checks, name) is False or (getattr(checks, name) is None and name in required)
+            for name in ("finish_inspected", "stones_secure")
+            if getattr(checks, name) is False
+            or (getattr(checks, name) is None and name == "finish_inspected")
         ]
-        sized = any(line.options.ring_size_mm is not None for line in self.lines)
-        if sized and checks.measured_ring_size_mm is None:
+        needs_hallmark = any(line.needs_hallmark for line in self.lines)
+        if needs_hallmark and checks.hallmark_verified is not True:
             problems.append(
                 Violation(
-                    ("checks", "measured_ring_size_mm"),
-                    "Measure the ring size before passing",
+                    ("checks", "hallmark_verified"),
+                    "This piece must be hallmarked: verify its hallmark before passing",
+                    "hallmark_not_verified",
+                )
+            )
+        elif checks.hallmark_verified is False:
+            problems.append(
+                Violation(
+                    ("checks", "hallmark_verified"),
+                    "A passed check needs this item verified",
                     "quality_check_inconsistent",
                 )
             )
+        engraved = any(line.options.is_engraved for line in self.lines)
+        if engraved and checks.engraving_verified is not True:
+            problems.append(
+                Violation(
+                    ("checks", "engraving_verified"),
+                    "The engraving was ordered: verify it before passing",
+                    "engraving_not_verified",
+                )
+            )
+        elif checks.engraving_verified is False:
+            problems.append(
+                Violation(
+                    ("checks", "engraving_verified"),
+                    "A passed check needs this item verified",
+                    "quality_check_inconsistent",
+                )
+            )
+        problems += self._ring_size_violations(checks.measured_ring_size_mm)
         return problems
+
+    def _ring_size_violations(self, measured: Decimal | None) -> list[Violation]:
+        ordered = sorted(
+            {line.options.ring_size_mm for line in self.lines if line.options.ring_size_mm is not None}
+        )
+        if not ordered:
+            return []
+        loc = ("checks", "measured_ring_size_mm")
+        if measured is None:
+            return [Violation(loc, "Measure the ring size before passing", "quality_check_inconsistent")]
+        if not isinstance(measured, Decimal):
+            measured = Decimal(str(measured))
+        # One measurement per parcel: it must match an ordered size (the nearest one).
+        nearest = min(ordered, key=lambda size: abs(size - measured))
+        if abs(nearest - measured) > RING_SIZE_TOLERANCE_MM:
+            return [
+                Violation(
+                    loc,
+                    f"Measured {measured} mm, but {nearest} mm was ordered (at most "
+                    f"{RING_SIZE_TOLERANCE_MM} mm apart)",
+                    "ring_size_mismatch",
+                )
+            ]
+        return []
 
     def record_quality_check(
         self, *, passed: bool, checks: QualityChecks, notes: str = "", now: datetime | None = None

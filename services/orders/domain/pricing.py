@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -21,7 +21,7 @@ from services.orders.domain.vocabulary import (
     ProductionKind,
 )
 from shared.errors import Violation, rules_violated
-from shared.money import Money
+from shared.money import Money, currency_not_accepted
 
 SYSTEM_OF_WARRANTIES_STATEMENT = (
     "The diamonds herein invoiced have been purchased from legitimate sources not involved in "
@@ -84,6 +84,9 @@ class ListingSnapshot:
     engraving: EngravingOption | None = None
     chain_lengths_cm: tuple[int, ...] | None = None
     has_natural_diamond: bool = False
+    # The catalogue's hallmarking rules say the piece must be hallmarked (a precious metal at or
+    # over its exemption weight): its quality check must verify the hallmark.
+    needs_hallmark: bool = False
     # Units catalogue can still sell (ready_to_ship stock; 1 or 0 for one_of_a_kind).
     # None means no limit known here (made_to_order has none).
     stock_available: int | None = None
@@ -147,6 +150,8 @@ class PricedLine:
     production_kind: ProductionKind
     lead_time_days: LeadTime | None
     has_natural_diamond: bool
+    # From the listing snapshot; lines stored before it was known read as False.
+    needs_hallmark: bool = False
 
     @property
     def needs_stock(self) -> bool:
@@ -244,14 +249,18 @@ def _quantity_violation(
 
 
 def price_lines(
-    requested: Sequence[RequestedLine], listings: Mapping[uuid.UUID, ListingSnapshot]
+    requested: Sequence[RequestedLine],
+    listings: Mapping[uuid.UUID, ListingSnapshot],
+    accepted_currencies: Collection[str] | None = None,
 ) -> list[PricedLine]:
     """Validate and price the requested lines against the listing read model.
 
     Raises one 422 naming every problem (locs are `("lines", index, ...)`); codes:
     order_empty, too_many_lines, listing_unavailable, quantity_invalid, out_of_stock,
     ring_size_out_of_range, option_not_offered, engraving_too_long, engraving_not_printable,
-    chain_length_not_offered, currency_mismatch.
+    chain_length_not_offered, currency_not_accepted (a listing priced in a currency the
+    marketplace does not take, when `accepted_currencies` is given), currency_mismatch (one
+    currency per order).
     """
     if not requested:
         raise rules_violated([Violation(("lines",), "An order needs at least one line", "order_empty")])
@@ -290,6 +299,10 @@ def price_lines(
             line_problems.append(
                 Violation(loc, "The engraving is priced in another currency", "currency_mismatch")
             )
+        if accepted_currencies is not None:
+            not_accepted = currency_not_accepted(listing.price.currency, accepted_currencies, loc)
+            if not_accepted is not None:
+                line_problems.append(not_accepted)
         order_currency = order_currency or listing.price.currency
         if listing.price.currency != order_currency:
             line_problems.append(
@@ -322,6 +335,7 @@ def price_lines(
                     else None
                 ),
                 has_natural_diamond=listing.has_natural_diamond,
+                needs_hallmark=listing.needs_hallmark,
             )
         )
     if problems:

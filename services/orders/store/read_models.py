@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
+from pydantic import ValidationError
 
 from services.orders.domain import EngravingOption, LeadTime, ListingSnapshot, ProductionKind, SizeRange
 from shared.contracts.catalogue import ListingSnapshotEvent
@@ -39,10 +41,20 @@ async def listings(db: Executor, listing_ids: set[UUID]) -> dict[UUID, ListingSn
         list(listing_ids),
     )
     found = (
-        _listing(ListingSnapshotEvent.model_validate(row["snapshot"]), row["warranty_attested"])
+        _listing(event, row["warranty_attested"])
         for row in rows
+        if (event := _valid_snapshot(row["snapshot"])) is not None
     )
     return {snapshot.listing_id: snapshot for snapshot in found if snapshot is not None}
+
+
+def _valid_snapshot(data: Any) -> ListingSnapshotEvent | None:
+    """A kept snapshot the contract still accepts; one it refuses now (a price stored before
+    currencies were checked, such as `XYZ`) cannot be bought, like a hidden listing."""
+    try:
+        return ListingSnapshotEvent.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSnapshot | None:
@@ -81,6 +93,7 @@ def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSna
         # An empty list offers no choice, the same as none.
         chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
         has_natural_diamond=event.has_natural_diamond and warranty_attested,
+        needs_hallmark=event.needs_hallmark,
         stock_available=event.stock_available,
     )
 
