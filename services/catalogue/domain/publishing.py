@@ -1,5 +1,5 @@
 """The rules a listing must keep to be published, and to stay public (docs/domain.md): required
-fields, how it is produced, its metals and hallmark, honest metal and stone wording (wording.py),
+fields, how it is produced, its metals and hallmark, honest metal and stone wording (the wording package),
 sourcing claims its maker holds, and options that fit its category."""
 
 from __future__ import annotations
