@@ -4,6 +4,7 @@ marketplace up                      migrate, seed when empty, run every service
 marketplace migrate                 create/upgrade every service's schema and roles
 marketplace seed                    load the demo data
 marketplace create-operator --email E --password P
+marketplace refresh-claims          drop expired sourcing claims from search now (daily in the worker)
 marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace run SERVICE --role api|worker|relay|all
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     operator = commands.add_parser("create-operator", help="create an operator account")
     operator.add_argument("--email", required=True)
     operator.add_argument("--password", required=True)
+    commands.add_parser("refresh-claims", help="drop expired sourcing claims from search now")
     dlq = commands.add_parser("dlq", help="inspect and replay parking queues")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq_commands.add_parser("list")
@@ -69,6 +71,9 @@ def _dispatch(args: argparse.Namespace) -> None:
         operations.preflight_or_exit()
     elif args.command == "create-operator":
         asyncio.run(operations.create_operator(args.email, args.password))
+    elif args.command == "refresh-claims":
+        count = asyncio.run(operations.refresh_claims())
+        print(f"refreshed the search rows of {count} listing(s)")
     elif args.command == "dlq" and args.dlq_command == "list":
         for entry in asyncio.run(operations.dlq_list(args.service)):
             print(json.dumps(entry))

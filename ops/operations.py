@@ -83,6 +83,20 @@ async def create_operator(email: str, password: str) -> None:
     print(f"operator {email} ({user_id})")
 
 
+async def refresh_claims() -> int:
+    """The catalogue's daily claims refresh, now, with the catalogue's own settings."""
+    from datetime import UTC, datetime
+
+    from services.catalogue.usecases import refresh_expired_claims
+    from shared.db import create_pool
+
+    pool = await create_pool(_all_settings()["catalogue"])
+    try:
+        return await refresh_expired_claims(pool, datetime.now(UTC).date())
+    finally:
+        await pool.close()
+
+
 async def dlq_list(service: str) -> list[dict]:
     return await parked_messages(_all_settings()[service])
 

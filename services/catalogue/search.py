@@ -36,7 +36,7 @@ import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from operator import itemgetter
 from typing import Any
@@ -73,6 +73,9 @@ class SearchRow:
     title: str  # weight A
     attributes: str  # weight B: techniques, metals, stones, category, style tags
     description: str  # weight C
+    # The first day the row's sourcing terms may be wrong: the day after the earliest expiry
+    # among the maker's claims (None when none expires). See `refresh_expired_claims`.
+    stale_on: date | None = None
 
 
 def normalise_word(value: str) -> str:
@@ -104,8 +107,10 @@ def search_row(listing: Listing, maker: MakerRecord, today: date) -> SearchRow:
             f"stone_type_origin:{stone.type}:{stone.origin}",
         ]
         attributes += [stone.type, origin]
+    # Found by the claims shown as badges only: evidenced and held today.
     for claim in shown_sourcing_claims(fields, maker.claims, today):
-        terms.append(f"sourcing:{claim.scheme}")
+        if claim.basis == "evidenced":
+            terms.append(f"sourcing:{claim.scheme}")
     terms += [f"occasion:{occasion}" for occasion in fields.occasions]
     return SearchRow(
         listing_id=listing.id,
@@ -118,20 +123,30 @@ def search_row(listing: Listing, maker: MakerRecord, today: date) -> SearchRow:
         title=fields.title or "",
         attributes=" ".join(a for a in attributes if a),
         description=fields.description or "",
+        stale_on=stale_on(maker, today),
     )
+
+
+def stale_on(maker: MakerRecord, today: date) -> date | None:
+    """The day after the earliest expiry among the maker's claims current today: from then on a
+    search row written today may show a claim the maker no longer holds."""
+    expiries = [
+        claim.expires_on for claim in maker.claims if claim.expires_on is not None and claim.is_current(today)
+    ]
+    return min(expiries) + timedelta(days=1) if expiries else None
 
 
 async def save_search_row(conn: asyncpg.Connection, row: SearchRow) -> None:
     await conn.execute(
         "INSERT INTO listing_search (listing_id, visible, published_at, price_amount, "
-        "category, terms, facet_bits, document) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+        "category, terms, facet_bits, stale_on, document) VALUES ($1, $2, $3, $4, $5, $6, $7, $11, "
         "setweight(to_tsvector('english', $8), 'A') || "
         "setweight(to_tsvector('english', $9), 'B') || "
         "setweight(to_tsvector('english', $10), 'C')) "
         "ON CONFLICT (listing_id) DO UPDATE SET visible = EXCLUDED.visible, "
         "published_at = EXCLUDED.published_at, price_amount = EXCLUDED.price_amount, "
         "category = EXCLUDED.category, terms = EXCLUDED.terms, "
-        "facet_bits = EXCLUDED.facet_bits, document = EXCLUDED.document",
+        "facet_bits = EXCLUDED.facet_bits, stale_on = EXCLUDED.stale_on, document = EXCLUDED.document",
         row.listing_id,
         row.visible,
         row.published_at,
@@ -142,7 +157,18 @@ async def save_search_row(conn: asyncpg.Connection, row: SearchRow) -> None:
         row.title,
         row.attributes,
         row.description,
+        row.stale_on,
     )
+
+
+async def stale_search_rows(db: Executor, today: date, limit: int) -> list[UUID]:
+    """Listings whose search row may show a claim that expired by `today` (index only)."""
+    rows = await db.fetch(
+        "SELECT listing_id FROM listing_search WHERE stale_on <= $1 ORDER BY listing_id LIMIT $2",
+        today,
+        limit,
+    )
+    return [row["listing_id"] for row in rows]
 
 
 # --- facets ---------------------------------------------------------------------------------------

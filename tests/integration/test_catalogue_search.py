@@ -207,7 +207,10 @@ async def test_facets_count_the_matches_and_add_up(client: Callable[..., Any], c
     assert facets["category"] == Counter(b["category"] for b in bodies)
     assert facets["metal"] == Counter(m["metal"] for b in bodies for m in b["metals"])
     assert facets["stone_origin"] == Counter(s["origin"] for b in bodies for s in b["stones"])
-    assert facets["sourcing"] == Counter(s for b in bodies for s in b["sourcing_claims"])
+    # Only the badges count: recycled is self-declared.
+    evidenced = Counter(s for b in bodies for s in b["sourcing_claims"] if s != "recycled")
+    assert facets["sourcing"] == evidenced
+    assert (await client(maker_id=catalogue.maker.maker_id, sourcing="recycled"))["items"] == []
     assert all(not c["capped"] for counts in page["facets"].values() for c in counts)
     # Largest first, then by name.
     categories = page["facets"]["category"]

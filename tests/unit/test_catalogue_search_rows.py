@@ -86,7 +86,7 @@ def test_the_search_row_holds_every_filter_value_and_the_weighted_text() -> None
     item = listing()
     row = search_row(
         item,
-        maker(claims=[{"scheme": "fairmined", "scope": "metal", "evidenced": False, "expires_on": None}]),
+        maker(claims=[{"scheme": "fairmined", "scope": "metal", "evidenced": True, "expires_on": None}]),
         date(2025, 6, 2),
     )
     assert row.terms == sorted(

@@ -1,12 +1,14 @@
 """The catalogue's use cases: plain async functions over a unit of work, called by the HTTP API
 (api.py), the event handlers (handlers.py), the sweeper and the tests alike.
 
+    claims        the daily claims refresh: expired claims stop finding listings in search
     listings      a maker creates, edits, publishes, pauses and archives their listings
     makers        a maker's snapshot arrives: the read model and their listings follow
     reservations  stock held, sold and put back on sale for orders; expiry
     saving        the one path every listing change is saved and announced by
 """
 
+from services.catalogue.usecases.claims import refresh_expired_claims
 from services.catalogue.usecases.listings import (
     archive_listing,
     create_listing,
@@ -38,6 +40,7 @@ __all__ = [
     "insert_listing",
     "pause_listing",
     "publish_listing",
+    "refresh_expired_claims",
     "release_expired",
     "reserve_for_order",
     "save_listing",
