@@ -258,6 +258,8 @@ _PRICE_PER_GRAM = {"silver": 650, "gold": 9500, "platinum": 8000, "palladium": 7
 _STONE_PRICES = {"diamond": 90000, "sapphire": 45000, "ruby": 50000, "emerald": 48000}
 _STONE_WORDS = {"natural": "", "lab_grown": "laboratory-grown ", "imitation": ""}
 _OCCASIONS = ("everyday", "wedding", "engagement", "anniversary", "birthday", "gift")
+# An engagement is marked with a ring: no other piece is tagged for it.
+_RING_ONLY_OCCASIONS = frozenset({"engagement"})
 _STYLES = (
     "minimal",
     "statement",
@@ -377,11 +379,16 @@ def _piece(maker: DemoMakerFacts, range_: DemoRange, rng: random.Random) -> dict
         f"https://placehold.co/800x800/{background}/{foreground}/png?text={quote_plus(title)}&v={view}"
         for view in range(1, rng.randint(2, 4))
     ]
+    # Drawn as before (the same random stream, so every other value of the demo data stays the
+    # same), then an occasion a piece of this kind cannot be for is left out.
+    occasions = sorted(set(rng.sample(_OCCASIONS, k=rng.randint(1, 3))))
+    if category != "ring":
+        occasions = [o for o in occasions if o not in _RING_ONLY_OCCASIONS] or ["gift"]
     return {
         "title": title,
         "description": description,
         "category": category,
-        "occasions": sorted(set(rng.sample(_OCCASIONS, k=rng.randint(1, 3)))),
+        "occasions": occasions,
         "style_tags": sorted({*rng.sample(_STYLES, k=rng.randint(1, 3)), motif.lower()}),
         "techniques": sorted(set(rng.sample(maker.techniques, k=min(2, len(maker.techniques))))),
         "price": {"amount": max(amount, 1900), "currency": "GBP"},

@@ -91,6 +91,9 @@ async def test_the_demo_marketplace(seeded_env: dict[str, ServiceSettings]) -> N
         }
         assert {f["hallmark"]["status"] for f in fields} == {"hallmarked", "exempt_under_weight"}
         assert any(f["sourcing_claims"] for f in fields)
+        # An engagement is marked with a ring: no cufflinks (or any other piece) for it.
+        engagement = {f["category"] for f in fields if "engagement" in f["occasions"]}
+        assert engagement == {"ring"}
         assert len({f["title"] for f in fields}) > 200
         visible = await conn.fetchval("SELECT count(*) FROM catalogue.listing_search WHERE visible")
         assert visible == 12 * LISTINGS_PER_MAKER
