@@ -10,6 +10,13 @@ import { pill } from '../../components/ui.js';
 import { repeater } from '../../components/repeater.js';
 import { countryOptions } from '../checkout.js';
 
+const CLAIM_STATUS = {
+  self_declared: 'self-declared',
+  pending_verification: 'evidence awaiting review',
+  evidenced: 'evidenced',
+  rejected: 'evidence not accepted',
+};
+
 const EDITABLE = new Set(['draft', 'changes_requested']);
 
 // --- the checklist ------------------------------------------------------------------------------
@@ -63,7 +70,7 @@ function profileForm(maker) {
   });
   const claims = repeater({
     legend: 'Sourcing claims', name: 'sourcing_claims', itemLabel: 'Claim', addLabel: 'Add a sourcing claim',
-    hint: 'A claim with a certificate id or an evidence link is shown as evidenced; without, customers see it as self-declared.',
+    hint: 'A claim with a certificate id or an https evidence link waits for the operations team to check the evidence; once verified, customers see it as evidenced. Without evidence it is shown as self-declared.',
     fields: [
       { key: 'scheme', label: 'Scheme', type: 'select', options: SCHEME_OPTIONS },
       { key: 'scope', label: 'Applies to', type: 'select', options: [['metal', 'Metal'], ['stone', 'Stones']] },
@@ -208,7 +215,7 @@ function profileSummary(maker) {
     ['Techniques', (maker.techniques || []).join(', ')],
     ['Portfolio', (maker.portfolio_urls || []).join(', ')],
     ['Sponsor\'s mark', maker.hallmarking ? `${maker.hallmarking.sponsor_mark} (${fmt.assayOffice(maker.hallmarking.assay_office)})` : null],
-    ['Sourcing claims', (maker.sourcing_claims || []).map((c) => `${fmt.scheme(c.scheme)} (${c.scope}, ${c.status === 'evidenced' ? 'evidenced' : 'self-declared'}${c.expired ? ', expired' : ''})`).join('; ')],
+    ['Sourcing claims', (maker.sourcing_claims || []).map((c) => `${fmt.scheme(c.scheme)} (${c.scope}, ${CLAIM_STATUS[c.status] || c.status}${c.expired ? ', expired' : ''})`).join('; ')],
     ['Takes commissions', maker.accepts_commissions ? 'Yes' : 'No'],
   ]);
 }

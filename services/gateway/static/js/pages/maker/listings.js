@@ -32,7 +32,10 @@ function listingRow(listing, reload) {
     pieceImage(listing.images?.[0], '', 'row-card__thumb'),
     h('div', { class: 'row-card__link' },
       h('span', { class: 'row-card__title' }, listing.title || 'Untitled draft'),
-      h('span', { class: 'row-card__meta' }, [fmt.money(listing.price), listing.availability ? fmt.availability(listing.availability) : null, listing.production?.kind ? fmt.production(listing.production.kind) : null].filter(Boolean).join(' · '))),
+      h('span', { class: 'row-card__meta' }, [fmt.money(listing.price), listing.availability ? fmt.availability(listing.availability) : null, listing.production?.kind ? fmt.production(listing.production.kind) : null].filter(Boolean).join(' · ')),
+      (listing.hidden_by || []).length
+        ? h('span', { class: 'row-card__meta', role: 'note' }, 'Hidden from customers: ', `${listing.hidden_by.map((reason) => reason.message).join('; ')}.`)
+        : null),
     h('div', { class: 'row-card__side' },
       pill(listing.status, fmt.listingStatus(listing.status)),
       h('div', { class: 'row-actions' },
