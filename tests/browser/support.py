@@ -155,6 +155,14 @@ async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam For
         expect=200,
         json={"decision": "approve"},
     )
+    # The Fairmined certificate shows as a badge once someone has looked at it.
+    _, maker = await gw.call(
+        "POST",
+        f"/makers/{maker['id']}/claims/fairmined/verify",
+        token=operator.token,
+        expect=200,
+        json={"decision": "verified", "note": "Certificate FM-2024-0042 checked with Fairmined"},
+    )
     return maker_user, maker
 
 
