@@ -127,3 +127,11 @@ async def sweep_expired_reservations(app: web.Application) -> None:
     released = await usecases.release_expired(app[POOL], _now())
     if released:
         log.info("reservations_expired", count=released)
+
+
+async def refresh_expired_claims(app: web.Application) -> None:
+    """The daily claims refresh, run every ten minutes: nothing to do (one index lookup) until a claim's
+    expiry day has passed, then acted on within ten minutes of midnight (UTC)."""
+    refreshed = await usecases.refresh_expired_claims(app[POOL], _now().date())
+    if refreshed:
+        log.info("claims_refreshed", search_rows=refreshed)

@@ -131,7 +131,7 @@ async def test_marketplace_refresh_claims_runs_the_refresh_with_the_catalogues_s
 async def test_the_workers_job_runs_the_refresh(catalogue_pool: asyncpg.Pool) -> None:
     from aiohttp import web
 
-    from services.catalogue.app import refresh_expired_claims
+    from services.catalogue.handlers import refresh_expired_claims
     from shared.http import POOL
 
     maker = await approved_maker(catalogue_pool, [claim("fairmined", expires_on=YESTERDAY)])
