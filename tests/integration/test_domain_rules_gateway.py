@@ -20,6 +20,7 @@ import pytest
 from tests.support.catalogue import ring
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.makers import FAIRMINED, profile
 from tests.support.orders import Api, key, line, maker_snapshot, order_body, publish_maker
 
 pytestmark = pytest.mark.timeout(180)
@@ -33,13 +34,6 @@ MAKERS = "/api/v1/makers"
 NATURAL_DIAMOND = {"type": "diamond", "origin": "natural", "carat": 0.5, "count": 2}
 LAB_DIAMOND = {"type": "diamond", "origin": "lab_grown", "carat": 0.5}
 BRASS = {"metals": [{"metal": "other", "weight_g": 12}], "hallmark": {"status": "not_applicable"}}
-FAIRMINED = {
-    "scheme": "fairmined",
-    "scope": "metal",
-    "certificate_id": "FM-ECO-2291",
-    "evidence_url": "https://evidence.example.org/fm.pdf",
-    "expires_on": (datetime.now(UTC).date() + timedelta(days=365)).isoformat(),
-}
 
 
 @pytest.fixture(scope="module")
@@ -257,20 +251,6 @@ async def test_a_commission_budget_in_a_currency_not_taken_through_the_gateway(s
 
 
 # --- makers ----------------------------------------------------------------------------------------
-
-
-def profile(**overrides: Any) -> dict[str, Any]:
-    """A profile meeting every blocking checklist item (as in test_makers_claims.py)."""
-    return {
-        "handle": f"maker-{uuid.uuid4().hex[:12]}",
-        "display_name": "Silver & Stone",
-        "portfolio_urls": ["https://example.com/portfolio"],
-        "sourcing_claims": [FAIRMINED, {"scheme": "recycled", "scope": "metal"}],
-        "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
-        "works_precious_metals": True,
-        "terms_accepted": True,
-        **overrides,
-    }
 
 
 async def test_the_makers_rules_through_the_gateway(shop: Shop) -> None:

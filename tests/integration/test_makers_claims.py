@@ -19,32 +19,12 @@ import pytest
 
 from tests.support.catalogue import ring
 from tests.support.harness import ServiceProcess, eventually
+from tests.support.makers import FAIRMINED, profile
 
 pytestmark = pytest.mark.timeout(180)
 
 TODAY = datetime.now(UTC).date()
 REAPPLY_AFTER_DAYS = 30  # the default of MAKERS_REAPPLY_AFTER_DAYS
-
-FAIRMINED = {
-    "scheme": "fairmined",
-    "scope": "metal",
-    "certificate_id": "FM-ECO-2291",
-    "evidence_url": "https://evidence.example.org/fm.pdf",
-    "expires_on": (TODAY + timedelta(days=365)).isoformat(),
-}
-
-
-def profile() -> dict[str, Any]:
-    """A profile meeting every blocking checklist item, with one claim carrying evidence."""
-    return {
-        "handle": f"maker-{uuid.uuid4().hex[:12]}",
-        "display_name": "Silver & Stone",
-        "portfolio_urls": ["https://example.com/portfolio"],
-        "sourcing_claims": [FAIRMINED, {"scheme": "recycled", "scope": "metal"}],
-        "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
-        "works_precious_metals": True,
-        "terms_accepted": True,
-    }
 
 
 @dataclass
