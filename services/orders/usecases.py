@@ -344,7 +344,11 @@ async def quote_commission(
     currencies: Collection[str] | None = None,
 ) -> Commission:
     """The maker quotes a price (in one of `currencies`, the marketplace's) and lead time (again
-    to revise it until accepted)."""
+    to revise it until accepted); a natural diamond only if the maker attested to the System of
+    Warranties (the makers read model)."""
+    maker_id = await store.maker_id_for_user(uow.conn, maker_user_id)
+    maker = await store.maker(uow.conn, maker_id) if maker_id else None
+    attested = maker is not None and maker.system_of_warranties_attested
     return await _change_commission(
         uow,
         commission_id,
@@ -354,6 +358,7 @@ async def quote_commission(
             lead_time_days=lead_time_days,
             description=description,
             has_natural_diamond=has_natural_diamond,
+            warranty_attested=attested,
             accepted_currencies=currencies,
         ),
         maker_user_id=maker_user_id,

@@ -1115,7 +1115,8 @@ async def test_a_maker_declining_refunds_their_part(world: World) -> None:
 
 
 async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: World) -> None:
-    maker, maker_token = await world.maker(accepts_commissions=True)
+    # The quote has a natural diamond: the statement the order prints needs the maker's attestation.
+    maker, maker_token = await world.maker(accepts_commissions=True, system_of_warranties_attested=True)
     closed, _ = await world.maker(accepts_commissions=False)
     suspended, _ = await world.maker(status="suspended")
     customer_id, customer = world.customer()
@@ -1207,6 +1208,38 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     assert [c["id"] for c in theirs["items"]] == [commission["id"]]
     assert (await world.api.ok("GET", COMMISSIONS, stranger))["items"] == []
     assert customer_id  # the customer's own id is never sent by the client
+
+
+async def test_only_a_maker_who_attested_quotes_a_natural_diamond(world: World) -> None:
+    maker, maker_token = await world.maker(accepts_commissions=True)  # never attested
+    _, customer = world.customer()
+    deadline = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
+    commission = await world.api.ok(
+        "POST",
+        COMMISSIONS,
+        customer,
+        status=201,
+        json={
+            "maker_id": maker["maker_id"],
+            "brief": "An engagement ring with a natural diamond",
+            "budget": {"amount": 300000, "currency": "GBP"},
+            "ring_size_mm": 54,
+            "deadline": deadline,
+        },
+    )
+    path = f"{COMMISSIONS}/{commission['id']}"
+    quote = {
+        "price": {"amount": 250000, "currency": "GBP"},
+        "lead_time_days": 45,
+        "description": "Platinum solitaire, 0.5ct natural diamond",
+    }
+    diamond = {**quote, "has_natural_diamond": True}
+    refused = await world.api.call("POST", f"{path}/quote", maker_token, json=diamond)
+    assert (refused.status, codes(refused.body)) == (422, ["warranty_not_attested"])
+    assert (await world.api.ok("GET", path, maker_token))["status"] == "requested"  # nothing changed
+    # The same piece quoted without the claim is a quote like any other.
+    quoted = await world.api.ok("POST", f"{path}/quote", maker_token, json=quote)
+    assert quoted["status"] == "quoted" and quoted["quote"]["has_natural_diamond"] is False
 
 
 async def test_commissions_are_declined_or_withdrawn_while_open(world: World) -> None:

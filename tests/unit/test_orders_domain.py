@@ -1203,6 +1203,26 @@ class TestCommission:
             "description_required",
         ]
 
+    def test_a_natural_diamond_needs_the_makers_attestation(self):
+        """The order a quote becomes prints the System of Warranties statement for a natural
+        diamond, so only a maker who attested may quote one (as only they may list one)."""
+        quote = {"by_maker_id": MAKER_A, "price": gbp(75000), "lead_time_days": 30, "now": NOW}
+        with pytest.raises(RulesViolated) as excinfo:
+            commission_request().quote_price(
+                **quote, description="Solitaire with a natural diamond", has_natural_diamond=True
+            )
+        assert codes(excinfo) == ["warranty_not_attested"]
+        commission = commission_request()
+        assert commission.quote_price(
+            **quote,
+            description="Solitaire with a natural diamond",
+            has_natural_diamond=True,
+            warranty_attested=True,
+        )
+        assert commission.quote is not None and commission.quote.has_natural_diamond
+        # Without a natural diamond the attestation is not asked for.
+        assert commission_request().quote_price(**quote, description="Plain signet")
+
     def test_only_the_maker_quotes(self):
         with pytest.raises(Forbidden) as excinfo:
             commission_request().quote_price(

@@ -157,12 +157,15 @@ class Commission(OrdersAggregate):
         lead_time_days: int,
         description: str,
         has_natural_diamond: bool = False,
+        warranty_attested: bool = False,
         accepted_currencies: Collection[str] | None = None,
         now: datetime | None = None,
     ) -> bool:
         """Quote, or re-quote while the customer has not accepted. Codes: price_invalid,
         currency_not_accepted (not among `accepted_currencies`, when given), currency_mismatch,
-        lead_time_invalid, description_required, description_too_long."""
+        warranty_not_attested (a natural diamond from a maker who has not attested to the
+        System of Warranties, whose statement the order would print), lead_time_invalid,
+        description_required, description_too_long."""
         self._only_maker(by_maker_id)
         if self.status not in (CommissionStatus.REQUESTED, CommissionStatus.QUOTED):
             raise state_conflict(self.status.value, "quote")
@@ -177,6 +180,15 @@ class Commission(OrdersAggregate):
         )
         if not_accepted is not None:
             problems.append(not_accepted)
+        if has_natural_diamond and not warranty_attested:
+            problems.append(
+                Violation(
+                    ("has_natural_diamond",),
+                    "Only a maker who has attested to the System of Warranties may sell natural "
+                    "diamonds; attest on your maker record first",
+                    "warranty_not_attested",
+                )
+            )
         # The order created from the quote is charged in the customer's currency.
         if price.currency != self.budget.currency:
             problems.append(Violation(("price",), f"Quote in {self.budget.currency}", "currency_mismatch"))

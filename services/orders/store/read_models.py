@@ -109,6 +109,7 @@ class MakerRecord:
     accepts_commissions: bool
     handle: str
     display_name: str
+    system_of_warranties_attested: bool = False
 
     @property
     def takes_commissions(self) -> bool:
@@ -139,7 +140,8 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
 
 async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
     row = await db.fetchrow(
-        "SELECT maker_id, user_id, status, accepts_commissions, handle, display_name "
+        "SELECT maker_id, user_id, status, accepts_commissions, handle, display_name, "
+        "coalesce(system_of_warranties_attested, false) AS system_of_warranties_attested "
         "FROM makers WHERE maker_id = $1",
         maker_id,
     )
