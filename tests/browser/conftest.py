@@ -77,7 +77,8 @@ def browser_service_processes(
 async def stack(services_db: dict, browser_service_processes: Callable[..., ServiceProcess]) -> Stack:
     """Every service as a real process, the gateway in front, and an operator account."""
     start = browser_service_processes
-    makers = start("makers")
+    # No waiting period before a rejected maker may apply again, so a journey can reapply.
+    makers = start("makers", MAKERS_REAPPLY_AFTER_DAYS="0")
     catalogue = start("catalogue")
     orders = start("orders")
     gateway = start(

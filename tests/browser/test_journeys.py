@@ -347,3 +347,42 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
     await expect(parcel).to_contain_text("RM123456785GB")
     await expect(parcel.locator(".steps__step--current")).to_contain_text("Dispatched")
     await expect(customer_page.get_by_role("button", name="Cancel order")).to_have_count(0)
+
+
+# --- 4. a rejected maker applies again -----------------------------------------------------------
+
+
+async def test_a_rejected_maker_applies_again_with_the_same_account(
+    new_context: NewContext, gw: Gateway, stack: Stack
+) -> None:
+    maker_user = await gw.register("maker", "Second Chance Studio")
+    handle = f"again-{uuid.uuid4().hex[:8]}"
+    _, maker = await gw.call(
+        "POST",
+        "/makers",
+        token=maker_user.token,
+        expect=201,
+        json=support.maker_profile(handle, "Second Chance Studio"),
+    )
+    await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    await gw.call(
+        "POST",
+        f"/makers/{maker['id']}/review",
+        token=stack.operator.token,
+        expect=200,
+        json={"decision": "reject", "note": "The portfolio shows cast pieces, not handmade ones"},
+    )
+
+    page = await (await new_context()).new_page()
+    await sign_in(page, maker_user, "/maker?tab=application")
+    await expect(page.locator(".pill[data-status='rejected']").first).to_be_visible()
+    await expect(page.locator("[data-review-note]")).to_contain_text("not handmade ones")
+    await page.get_by_role("button", name="Apply again").click()
+
+    # The same record, a draft again: the form is back with the profile kept, ready to submit.
+    await expect(page.locator(".pill[data-status='draft']").first).to_be_visible()
+    form = page.locator("form.application-form")
+    await expect(form.get_by_label("Shop handle")).to_have_value(handle)
+    await expect(page.get_by_role("button", name="Submit for review")).to_be_visible()
+    _, record = await gw.call("GET", f"/makers/{maker['id']}", token=maker_user.token, expect=200)
+    assert record["status"] == "draft"

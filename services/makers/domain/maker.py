@@ -197,7 +197,7 @@ class Maker(Aggregate[MakerEvent]):
         if now < allowed_from:
             raise Conflict(
                 f"A rejected application may be reopened {reapply_after_days} days after the "
-                f"rejection, from {allowed_from.isoformat()}",
+                f"rejection: from {allowed_from:%d %B %Y, %H:%M} UTC",
                 code="reapply_too_soon",
                 extra={"reapply_from": allowed_from.isoformat()},
             )

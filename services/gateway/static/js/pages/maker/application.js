@@ -6,7 +6,7 @@ import { h, replace, dl, uid } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
-import { pill } from '../../components/ui.js';
+import { errorBox, pill } from '../../components/ui.js';
 import { repeater } from '../../components/repeater.js';
 import { countryOptions } from '../checkout.js';
 
@@ -166,6 +166,7 @@ export function renderApplication(container, maker, onChange) {
     parts.push(h('p', { class: 'muted' }, maker.status === 'submitted'
       ? 'Your application is with the review team. You will be able to list pieces once it is approved.'
       : maker.status === 'approved' ? 'You are approved: list your pieces under Listings.' : ''),
+    maker.status === 'rejected' ? reapply(maker, onChange) : null,
     profileSummary(maker), history(maker));
     replace(container, parts);
     return;
@@ -205,6 +206,25 @@ export function renderApplication(container, maker, onChange) {
 
   parts.push(form, history(maker));
   replace(container, parts);
+}
+
+/** A rejected maker may apply again, with the same account, once the waiting period is over. */
+function reapply(maker, onChange) {
+  const button = h('button', { type: 'button', class: 'button', dataset: { action: 'reopen' } }, 'Apply again');
+  const box = h('div', { class: 'actions' }, button);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    box.querySelector('.error-box')?.remove();
+    try {
+      const reopened = await api.post(`/makers/${maker.id}/reopen`, {});
+      toast('Your application is a draft again: update it and submit it when ready.');
+      onChange(reopened);
+    } catch (error) {
+      button.disabled = false;
+      box.append(errorBox(error));
+    }
+  });
+  return box;
 }
 
 function profileSummary(maker) {
