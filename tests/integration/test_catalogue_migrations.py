@@ -17,6 +17,7 @@ from services.catalogue.settings import CatalogueSettings
 from shared.migrate import migrate
 from tests.support.harness import ADMIN_DSN
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.migrations import migrated_before
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -27,16 +28,8 @@ async def before_facet_bits(
 ) -> AsyncIterator[tuple[Environment, CatalogueSettings, Path]]:
     """A catalogue schema migrated up to 0002 only (search rows had terms alone); the folder
     to add later migrations to."""
-    env = Environment(tmp_path)
-    settings = env.track(CatalogueSettings(namespace=env.namespace, pg_database=env.database))
-    folder = tmp_path / "migrations"
-    folder.mkdir()
-    for path in sorted(SERVICE.migrations.glob("*.sql")):
-        if path.name < "0003":
-            shutil.copy(path, folder)
-    await migrate(settings, folder)
-    yield env, settings, folder
-    await env.teardown()
+    async with migrated_before(tmp_path, SERVICE, CatalogueSettings, "0003") as migrated:
+        yield migrated
 
 
 async def test_facet_bits_and_category_are_backfilled_from_the_terms(

@@ -20,6 +20,7 @@ from services.makers.settings import MakersSettings
 from shared.migrate import migrate
 from tests.support.harness import ADMIN_DSN
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.migrations import migrated_before
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -36,16 +37,8 @@ CLAIMS = {
 @pytest.fixture
 async def before_reviews(tmp_path: Path) -> AsyncIterator[tuple[Environment, MakersSettings, Path]]:
     """A makers schema migrated up to 0001 only; the folder to add later migrations to."""
-    env = Environment(tmp_path)
-    settings = env.track(MakersSettings(namespace=env.namespace, pg_database=env.database))
-    folder = tmp_path / "migrations"
-    folder.mkdir()
-    for path in sorted(SERVICE.migrations.glob("*.sql")):
-        if path.name < "0002":
-            shutil.copy(path, folder)
-    await migrate(settings, folder)
-    yield env, settings, folder
-    await env.teardown()
+    async with migrated_before(tmp_path, SERVICE, MakersSettings, "0002") as migrated:
+        yield migrated
 
 
 async def test_claims_stored_before_verification_become_pending_and_are_republished(
