@@ -124,9 +124,12 @@ _STONE_WORD_ALIASES: dict[str, str] = {
 DIAMOND = "diamond"
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """A word's singular, near enough for stone names and the words around them."""
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"  # rubies -> ruby
+    if word.endswith(("zes", "xes", "shes")):
+        return word[:-2]  # topazes -> topaz
     if word.endswith(("ss", "us", "is")):
         return word  # glass, lapis
     if word.endswith("s") and len(word) > 3:
@@ -137,7 +140,7 @@ def _singular(word: str) -> str:
 def stone_kind(stone_type: str) -> str:
     """The stone a typed name means, in the catalogue's vocabulary: "Black Diamonds" and
     "diamant" are a diamond, "blue sapphire" a sapphire, "herkimer diamond" a quartz."""
-    words = [_singular(word) for word in stone_type.lower().replace("-", " ").split()]
+    words = [singular(word) for word in stone_type.lower().replace("-", " ").split()]
     name = " ".join(words)
     if name in _STONE_NAMES:
         return _STONE_NAMES[name]

@@ -148,16 +148,6 @@ CARAT_MARK = re.compile(r"(?:9|10|14|18|22|24)(?:ct|kt|k|carat|carats|karat|kara
 CARAT_UNITS = frozenset({"ct", "kt", "k", "carat", "carats", "karat", "karats"})
 
 
-def singular(word: str) -> str:
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("zes", "xes", "shes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
-
-
 def tokens(text: str) -> list[str]:
     """Lower-case tokens; hyphens and slashes read as spaces ("lab-grown" is "lab grown")."""
     text = text.lower().replace("’", "'")

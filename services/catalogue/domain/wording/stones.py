@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from services.catalogue.domain.fields import Stone
-from services.catalogue.domain.vocabulary import StoneOrigin, stone_kind
+from services.catalogue.domain.vocabulary import StoneOrigin, singular, stone_kind
 from services.catalogue.domain.wording.lexicon import (
     ALIASES,
     CLAUSE_BREAKS,
@@ -29,7 +29,6 @@ from services.catalogue.domain.wording.lexicon import (
     OTHER_NOUNS,
     PHRASE_STOPS,
     sentences,
-    singular,
     tokens,
 )
 
