@@ -313,19 +313,16 @@ async def _change_commission(
     commission_id: uuid.UUID,
     change: Callable[[Commission], object],
     *,
-    maker_user_id: uuid.UUID | None = None,
-    customer_id: uuid.UUID | None = None,
+    by_maker: bool = False,
+    caller_id: uuid.UUID | None,
 ) -> Commission:
-    """Load the commission locked, check the caller is its maker (`maker_user_id`) or its
-    customer, apply `change` and save it with its events."""
+    """Load the commission locked, check the caller is its maker (`by_maker`: `caller_id` is the
+    maker's id, None for a user who is no maker) or its customer, apply `change` and save it with
+    its events."""
     commission = await store.load_commission(uow, commission_id)
     if commission is None:
         raise not_found("Commission")
-    if maker_user_id is not None:
-        allowed = commission.maker_id == await store.maker_id_for_user(uow.conn, maker_user_id)
-    else:
-        allowed = commission.customer_id == customer_id
-    if not allowed:
+    if (commission.maker_id if by_maker else commission.customer_id) != caller_id:
         raise not_found("Commission")
     change(commission)
     await store.save_commission(uow, commission)
@@ -361,7 +358,8 @@ async def quote_commission(
             warranty_attested=attested,
             accepted_currencies=currencies,
         ),
-        maker_user_id=maker_user_id,
+        by_maker=True,
+        caller_id=maker_id,
     )
 
 
@@ -373,7 +371,8 @@ async def decline_commission(
         uow,
         commission_id,
         lambda commission: commission.decline(by_maker_id=commission.maker_id, reason=reason),
-        maker_user_id=maker_user_id,
+        by_maker=True,
+        caller_id=await store.maker_id_for_user(uow.conn, maker_user_id),
     )
 
 
@@ -385,7 +384,7 @@ async def withdraw_commission(
         uow,
         commission_id,
         lambda commission: commission.withdraw(by_customer_id=commission.customer_id),
-        customer_id=customer_id,
+        caller_id=customer_id,
     )
 
 
