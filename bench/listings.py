@@ -23,6 +23,8 @@ from typing import Any
 
 import asyncpg
 
+from services.catalogue.store import MAKER_COLUMNS
+
 CATEGORIES = ["ring", "necklace", "pendant", "earrings", "bracelet", "brooch"]
 METALS = [  # (metal, fineness, weight, hallmark)
     ("gold", 750, 4.2, "hallmarked"),
@@ -238,45 +240,22 @@ class Loader:
     async def _add_makers(self, count: int) -> None:
         if len(self.makers) >= count:
             return
-        m = self.maker_row
         rows = []
         for _ in range(count - len(self.makers)):
             maker_id = uuid.uuid4()
-            rows.append(
-                (
-                    maker_id,
-                    uuid.uuid4(),
-                    m["version"],
-                    m["status"],
-                    f"bench-{maker_id.hex[:12]}",
-                    m["display_name"],
-                    _json(m["sourcing_claims"]),
-                    _json(m["hallmarking"]),
-                    m["works_precious_metals"],
-                    m["natural_diamonds"],
-                    m["accepts_commissions"],
-                    m["updated_at"],
-                )
-            )
+            # The template maker's record, under a new id, user and handle.
+            row = {
+                **self.maker_row,
+                "id": maker_id,
+                "user_id": uuid.uuid4(),
+                "handle": f"bench-{maker_id.hex[:12]}",
+                "sourcing_claims": _json(self.maker_row["sourcing_claims"]),
+                "hallmarking": _json(self.maker_row["hallmarking"]),
+            }
+            rows.append(tuple(row[column] for column in MAKER_COLUMNS))
             self.makers.append(str(maker_id))
         await self.admin.copy_records_to_table(
-            "makers",
-            schema_name="catalogue",
-            records=rows,
-            columns=[
-                "id",
-                "user_id",
-                "version",
-                "status",
-                "handle",
-                "display_name",
-                "sourcing_claims",
-                "hallmarking",
-                "works_precious_metals",
-                "natural_diamonds",
-                "accepts_commissions",
-                "updated_at",
-            ],
+            "makers", schema_name="catalogue", records=rows, columns=list(MAKER_COLUMNS)
         )
 
     def _ids(self, i: int) -> tuple[str, str, Template, datetime]:

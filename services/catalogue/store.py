@@ -78,7 +78,7 @@ class MakerRecord:
         return [MakerClaim.model_validate(claim) for claim in self.sourcing_claims]
 
 
-_MAKER_COLUMNS = (
+MAKER_COLUMNS = (
     "id",
     "user_id",
     "version",
@@ -93,10 +93,10 @@ _MAKER_COLUMNS = (
     "updated_at",
     "system_of_warranties_attested",
 )
-_SELECT_MAKER = f"SELECT {', '.join(_MAKER_COLUMNS)} FROM makers"
+_SELECT_MAKER = f"SELECT {', '.join(MAKER_COLUMNS)} FROM makers"
 
 
-_PREFIXED = {prefix: [(column, prefix + column) for column in _MAKER_COLUMNS] for prefix in ("", "maker_")}
+_PREFIXED = {prefix: [(column, prefix + column) for column in MAKER_COLUMNS] for prefix in ("", "maker_")}
 
 
 def _maker(row: asyncpg.Record, prefix: str = "") -> MakerRecord:
@@ -122,12 +122,12 @@ async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
     # a maker the catalogue has not seen yet can be handled at once (there is no row to lock),
     # and the older must not overwrite the newer whichever commits last.
     await conn.execute(
-        f"INSERT INTO makers ({', '.join(_MAKER_COLUMNS)}) "
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(_MAKER_COLUMNS) + 1))}) "
+        f"INSERT INTO makers ({', '.join(MAKER_COLUMNS)}) "
+        f"VALUES ({', '.join(f'${i}' for i in range(1, len(MAKER_COLUMNS) + 1))}) "
         "ON CONFLICT (id) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in _MAKER_COLUMNS if c != "id")
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in MAKER_COLUMNS if c != "id")
         + " WHERE makers.version < EXCLUDED.version",
-        *(getattr(maker, column) for column in _MAKER_COLUMNS),
+        *(getattr(maker, column) for column in MAKER_COLUMNS),
     )
 
 
@@ -157,7 +157,7 @@ _SELECT_LISTING_AND_MAKER = (
     "SELECT "
     + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS)
     + ", "
-    + ", ".join(f"m.{c} AS maker_{c}" for c in _MAKER_COLUMNS)
+    + ", ".join(f"m.{c} AS maker_{c}" for c in MAKER_COLUMNS)
     + " FROM listings l JOIN makers m ON m.id = l.maker_id"
 )
 
