@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from services.orders.domain import Commission, CommissionStatus, from_json
+from services.orders.domain.events import utcnow
 from services.orders.store.common import (
     Position,
     Where,
@@ -14,7 +15,6 @@ from services.orders.store.common import (
     columns_of,
     emit_events,
     keyset_page,
-    utcnow,
 )
 from shared.db import Executor, UnitOfWork
 

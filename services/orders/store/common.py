@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -21,10 +21,6 @@ from shared.errors import concurrent_update
 PRODUCER = "orders"
 
 Position = tuple[datetime, UUID]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def columns_of(

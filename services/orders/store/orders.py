@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from services.orders.domain import MakerOrder, MakerOrderStatus, Order, OrderStatus, from_json
+from services.orders.domain.events import utcnow
 from services.orders.store.common import (
     Position,
     Where,
@@ -18,7 +19,6 @@ from services.orders.store.common import (
     emit_events,
     keyset_page,
     one_snapshot,
-    utcnow,
 )
 from shared.db import Executor, UnitOfWork
 from shared.watch import change_channel, notify_change
