@@ -14,6 +14,7 @@ not public is reported as missing (404), never as forbidden.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import cast, get_args
 
@@ -57,6 +58,14 @@ def _unit_of_work(call: Call) -> UnitOfWork:
     return UnitOfWork(call.app[POOL], usecases.PRODUCER)
 
 
+async def _change(call: Call, change: Callable[[UnitOfWork, datetime], Awaitable[Maker]]) -> OwnerMakerView:
+    """Run one use case in its own unit of work at one instant; the owner's view of the result."""
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await change(uow, now)
+    return maker.owner_view(now.date())
+
+
 def _sees_everything(principal: Principal | None, maker: Maker) -> bool:
     return principal is not None and (principal.is_operator or principal.user_id == maker.user_id)
 
@@ -84,10 +93,7 @@ _409 = "Conflict with the current state (named in `current_state`)"
 )
 async def create_maker(call: Call) -> OwnerMakerView:
     """Start a maker application (a draft) for the calling maker user."""
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.create(uow, call.user.user_id, call.body, now)
-    return maker.owner_view(now.date())
+    return await _change(call, lambda uow, now: usecases.create(uow, call.user.user_id, call.body, now))
 
 
 # Registered before /api/v1/makers/{id}, which would otherwise match "me".
@@ -110,10 +116,9 @@ async def get_my_maker(call: Call) -> OwnerMakerView:
 async def edit_maker(call: Call) -> OwnerMakerView:
     """Edit the profile (owner; only in draft or changes_requested). Only the fields sent change;
     null clears an optional field."""
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.edit(uow, call.path_id(), call.body, call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(
+        call, lambda uow, now: usecases.edit(uow, call.path_id(), call.body, call.user.user_id, now)
+    )
 
 
 @routes.post(
@@ -121,10 +126,7 @@ async def edit_maker(call: Call) -> OwnerMakerView:
 )
 async def submit_maker(call: Call) -> OwnerMakerView:
     """Submit the application for review (owner). 422 names each unmet blocking checklist item."""
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.submit(uow, call.path_id(), call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(call, lambda uow, now: usecases.submit(uow, call.path_id(), call.user.user_id, now))
 
 
 @routes.post(
@@ -139,11 +141,10 @@ async def submit_maker(call: Call) -> OwnerMakerView:
 async def reopen_maker(call: Call) -> OwnerMakerView:
     """Reopen a rejected application as a draft (owner), once the waiting period after the
     rejection has passed."""
-    now = _now()
     days = call.app[MAKERS_SETTINGS].reapply_after_days
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.reopen(uow, call.path_id(), call.user.user_id, now, days)
-    return maker.owner_view(now.date())
+    return await _change(
+        call, lambda uow, now: usecases.reopen(uow, call.path_id(), call.user.user_id, now, days)
+    )
 
 
 @routes.add(
@@ -158,10 +159,9 @@ async def replace_claims(call: Call) -> OwnerMakerView:
     """Replace the sourcing claims (owner; any status but suspended, which it keeps). A new or
     renewed claim with evidence is pending verification until an operator has checked it."""
     body: ClaimsIn = call.body
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.replace_claims(uow, call.path_id(), body.root, call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(
+        call, lambda uow, now: usecases.replace_claims(uow, call.path_id(), body.root, call.user.user_id, now)
+    )
 
 
 # --- operations ----------------------------------------------------------------------------------
@@ -177,10 +177,12 @@ async def replace_claims(call: Call) -> OwnerMakerView:
 async def review_maker(call: Call) -> OwnerMakerView:
     """Approve, reject or request changes to a submitted application (operators)."""
     body: ReviewIn = call.body
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.review(uow, call.path_id(), body.decision, body.note, call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(
+        call,
+        lambda uow, now: usecases.review(
+            uow, call.path_id(), body.decision, body.note, call.user.user_id, now
+        ),
+    )
 
 
 @routes.post(
@@ -193,10 +195,9 @@ async def review_maker(call: Call) -> OwnerMakerView:
 async def suspend_maker(call: Call) -> OwnerMakerView:
     """Suspend an approved maker, with a reason (operators)."""
     body: SuspendIn = call.body
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.suspend(uow, call.path_id(), body.reason, call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(
+        call, lambda uow, now: usecases.suspend(uow, call.path_id(), body.reason, call.user.user_id, now)
+    )
 
 
 @routes.post(
@@ -210,10 +211,9 @@ async def suspend_maker(call: Call) -> OwnerMakerView:
 async def reinstate_maker(call: Call) -> OwnerMakerView:
     """Reinstate a suspended maker (operators). The body `{"note": "..."}` is optional."""
     body: ReinstateIn = call.body
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.reinstate(uow, call.path_id(), body.note, call.user.user_id, now)
-    return maker.owner_view(now.date())
+    return await _change(
+        call, lambda uow, now: usecases.reinstate(uow, call.path_id(), body.note, call.user.user_id, now)
+    )
 
 
 _SCHEMES: frozenset[str] = frozenset(get_args(SourcingScheme))
@@ -233,9 +233,9 @@ async def review_claim(call: Call) -> OwnerMakerView:
     scheme = call.request.match_info["scheme"]
     if scheme not in _SCHEMES:
         raise not_found("Sourcing claim")
-    now = _now()
-    async with _unit_of_work(call) as uow:
-        maker = await usecases.review_claim(
+    return await _change(
+        call,
+        lambda uow, now: usecases.review_claim(
             uow,
             call.path_id(),
             cast(SourcingScheme, scheme),
@@ -243,8 +243,8 @@ async def review_claim(call: Call) -> OwnerMakerView:
             body.note,
             call.user.user_id,
             now,
-        )
-    return maker.owner_view(now.date())
+        ),
+    )
 
 
 # --- reading -------------------------------------------------------------------------------------
