@@ -15,7 +15,7 @@ from cachetools import LRUCache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.errors import ProblemError, forbidden, unauthorized
+from shared.errors import forbidden, unauthorized
 
 Role = Literal["customer", "maker", "operator"]
 ROLES: tuple[Role, ...] = ("customer", "maker", "operator")
@@ -123,12 +123,3 @@ def require_role(principal: Principal | None, *roles: Role) -> Principal:
     if roles and principal.role not in roles:
         raise forbidden()
     return principal
-
-
-def ensure_owner_or_operator(principal: Principal | None, owner_id: uuid.UUID | None, what: str) -> None:
-    """Another user's object is reported as missing, not forbidden."""
-    if principal is None:
-        raise unauthorized()
-    if principal.is_operator or principal.user_id == owner_id:
-        return
-    raise ProblemError(404, "Not found", f"{what} not found", code="not_found")
