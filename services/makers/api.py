@@ -2,7 +2,8 @@
 
 Who may do what:
     maker users     create their record, read it (/me), edit and submit it, reopen it after a
-                    rejection, keep their sourcing claims (owner only)
+                    rejection, keep their sourcing claims and (once approved) their compliance
+                    fields (owner only)
     operators       review, suspend and reinstate; verify or reject claims' evidence; read any
                     record in full; list by status
     anyone          the public view of approved makers, and the directory of them
@@ -21,6 +22,7 @@ from typing import cast, get_args
 from services.makers import store, usecases
 from services.makers.domain import (
     HANDLE_PATTERN,
+    ComplianceChange,
     Maker,
     MakerProfile,
     MakerProfilePatch,
@@ -161,6 +163,26 @@ async def replace_claims(call: Call) -> OwnerMakerView:
     body: ClaimsIn = call.body
     return await _change(
         call, lambda uow, now: usecases.replace_claims(uow, call.path_id(), body.root, call.user.user_id, now)
+    )
+
+
+@routes.patch(
+    "/api/v1/makers/{id}/compliance",
+    body=ComplianceChange,
+    response=OwnerMakerView,
+    roles=("maker",),
+    extra_responses={409: _409 + " (only an approved maker); concurrent_update"},
+)
+async def change_compliance(call: Call) -> OwnerMakerView:
+    """Change the sponsor mark (`hallmarking`, null to withdraw it), `works_precious_metals`,
+    `natural_diamonds` or `system_of_warranties_attested` of an approved maker (owner). Only the
+    fields sent change; the checklist's items about them must stay met (422
+    checklist_sponsor_mark, checklist_system_of_warranties). The change is written in the
+    history, and the catalogue hides the listings the new record no longer allows (with the
+    reason on the maker's view of each) and shows them again when it allows them."""
+    body: ComplianceChange = call.body
+    return await _change(
+        call, lambda uow, now: usecases.change_compliance(uow, call.path_id(), body, call.user.user_id, now)
     )
 
 

@@ -1,5 +1,6 @@
 """The makers use cases: create an application, edit and submit it, review it, suspend and
-reinstate a maker, reopen a rejected application, keep sourcing claims and review their evidence.
+reinstate a maker, reopen a rejected application, keep sourcing claims and review their evidence,
+keep an approved maker's compliance fields current.
 
 Each is a plain async function over a unit of work (one transaction): it loads the maker,
 applies one domain command, saves the maker over the version it loaded and writes the events
@@ -19,6 +20,7 @@ import asyncpg
 from services.makers import store
 from services.makers.domain import (
     ClaimDecision,
+    ComplianceChange,
     Maker,
     MakerProfile,
     MakerProfilePatch,
@@ -31,6 +33,7 @@ from shared.contracts.makers import (
     MakerChangesRequested,
     MakerClaimReviewed,
     MakerClaimsUpdated,
+    MakerComplianceUpdated,
     MakerProfileUpdated,
     MakerReinstated,
     MakerRejected,
@@ -57,6 +60,7 @@ _CONTRACT_EVENTS: dict[str, type[MakerSnapshotEvent]] = {
     "reopened": MakerReopened,
     "claims_updated": MakerClaimsUpdated,
     "claim_reviewed": MakerClaimReviewed,
+    "compliance_updated": MakerComplianceUpdated,
 }
 
 
@@ -130,6 +134,13 @@ async def replace_claims(
 ) -> Maker:
     """Replace the maker's sourcing claims (owner only; any status but suspended)."""
     return await _change(uow, maker_id, lambda m: m.replace_claims(claims, by, now), now, owner=by)
+
+
+async def change_compliance(
+    uow: UnitOfWork, maker_id: UUID, change: ComplianceChange, by: UUID, now: datetime
+) -> Maker:
+    """Change an approved maker's sponsor mark or declarations (owner only)."""
+    return await _change(uow, maker_id, lambda m: m.change_compliance(change, by, now), now, owner=by)
 
 
 # --- operations ----------------------------------------------------------------------------------

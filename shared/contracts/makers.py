@@ -1,5 +1,5 @@
-"""Events of the makers service: one per change of a maker's status, and one when its profile
-changes.
+"""Events of the makers service: one per change of a maker's status, and one when its profile,
+sourcing claims or (once approved) compliance fields change.
 
 Every event carries the same snapshot of the maker: what other services (catalogue first) keep
 in their read model. A consumer keeps, per `maker_id`, the snapshot with the highest
@@ -142,6 +142,15 @@ class MakerClaimReviewed(MakerSnapshotEvent):
     version = 1
 
 
+class MakerComplianceUpdated(MakerSnapshotEvent):
+    """An approved maker changed their sponsor mark, their precious-metals or natural-diamonds
+    declaration or their System of Warranties attestation (status still `approved`): the
+    catalogue re-checks their listings against the new record."""
+
+    event_type = "makers.maker.compliance_updated"
+    version = 1
+
+
 MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerSubmitted,
     MakerApproved,
@@ -153,4 +162,5 @@ MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerReopened,
     MakerClaimsUpdated,
     MakerClaimReviewed,
+    MakerComplianceUpdated,
 )

@@ -985,6 +985,7 @@ async def test_every_event_is_registered_with_its_own_type() -> None:
         "reopened",
         "claims_updated",
         "claim_reviewed",
+        "compliance_updated",
     }
     assert {cls.event_type for cls in MAKER_EVENTS} == {f"makers.maker.{n}" for n in names}
     for cls in MAKER_EVENTS:

@@ -3,6 +3,7 @@ maker's lifecycle and the views of a maker. See docs/domain.md."""
 
 from services.makers.domain.checklist import ChecklistItem, ChecklistStatus, checklist_of
 from services.makers.domain.claims import ClaimDecision, ClaimReview, claim_status, reapply_from
+from services.makers.domain.compliance import COMPLIANCE_ITEMS, ComplianceChange
 from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
 from services.makers.domain.maker import Maker, ReviewDecision
 from services.makers.domain.profile import (
@@ -34,6 +35,7 @@ from services.makers.domain.views import (
 )
 
 __all__ = [
+    "COMPLIANCE_ITEMS",
     "HANDLE_PATTERN",
     "NOTE_MAX_LENGTH",
     "SPONSOR_MARK_PATTERN",
@@ -47,6 +49,7 @@ __all__ = [
     "ClaimDecision",
     "ClaimReview",
     "ClaimReviewView",
+    "ComplianceChange",
     "EvidenceStatus",
     "Hallmarking",
     "Handle",

@@ -71,9 +71,13 @@ def checklist_of(
     ]
 
 
-def require_checklist_met(profile: MakerProfile) -> None:
-    """Refuse (RulesViolated) naming every unmet blocking item."""
-    unmet = [item for item in checklist_of(profile) if item.blocks_submission]
+def require_checklist_met(profile: MakerProfile, items: Sequence[str] | None = None) -> None:
+    """Refuse (RulesViolated) naming every unmet blocking item (of `items` only, when given)."""
+    unmet = [
+        item
+        for item in checklist_of(profile)
+        if item.blocks_submission and (items is None or item.item in items)
+    ]
     if unmet:
         raise rules_violated(
             [

@@ -29,7 +29,9 @@ class MakerStatus(StrEnum):
 
 
 class HistoryEntry(ValueObject):
-    """One status change. Serialised as {from, to, at, by, note}; `from` is null at creation."""
+    """One status change, or a change of the approved maker's compliance fields (the status
+    unchanged, the note saying what changed). Serialised as {from, to, at, by, note}; `from` is
+    null at creation."""
 
     model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
 
@@ -52,6 +54,7 @@ MakerEventName = Literal[
     "reopened",
     "claims_updated",
     "claim_reviewed",
+    "compliance_updated",
 ]
 
 

@@ -20,6 +20,7 @@ from services.makers.domain.claims import (
     reapply_from,
     reviews_still_relevant,
 )
+from services.makers.domain.compliance import COMPLIANCE_ITEMS, ComplianceChange, describe_change
 from services.makers.domain.history import HistoryEntry, MakerEvent, MakerEventName, MakerStatus
 from services.makers.domain.profile import (
     NOTE_MAX_LENGTH,
@@ -61,6 +62,9 @@ _ALLOWED_FROM: dict[str, frozenset[MakerStatus]] = {
     # A maker keeps their claims current in any state but suspended (an approved maker renews
     # an expired claim without leaving `approved`).
     "change claims": frozenset(MakerStatus) - {MakerStatus.SUSPENDED},
+    # An approved maker keeps their sponsor mark and declarations current (compliance.py); a
+    # suspended one waits for the operators' decision first.
+    "change compliance": frozenset({MakerStatus.APPROVED}),
 }
 
 _CLAIM_DECISIONS: tuple[ClaimDecision, ...] = ("verified", "rejected")
@@ -150,6 +154,23 @@ class Maker(Aggregate[MakerEvent]):
             return
         self._set_profile(profile)
         self._record("claims_updated", by=by, now=_utc(now), note=None)
+
+    def change_compliance(self, change: ComplianceChange, by: UUID, now: datetime) -> None:
+        """An approved maker changes their sponsor mark or declarations (the fields sent). The
+        checklist's items about them must stay met (422 naming each); the change is written in
+        the history, the status unchanged. Sending the current values records nothing."""
+        self._require_state("change compliance")
+        profile = self.profile.apply(change.as_patch())
+        if profile == self.profile:
+            return
+        require_checklist_met(profile, COMPLIANCE_ITEMS)
+        now = _utc(now)
+        note = describe_change(self.profile, profile)
+        self._set_profile(profile)
+        self.history.append(
+            HistoryEntry(from_status=self.status, to_status=self.status, at=now, by=by, note=note)
+        )
+        self._record("compliance_updated", by=by, now=now, note=note)
 
     def republish_claims(self, now: datetime) -> None:
         """Record the claims again, unchanged, so the maker's snapshot is published anew: for a
