@@ -23,7 +23,8 @@ TITLE = "Marketplace API"
 
 class EntryPoint(Routes):
     """The gateway's part of the app beyond its own API routes: the edge (rate limit, CORS),
-    forwarding to the services, the merged OpenAPI document, and the storefront at `/`.
+    forwarding to the services (photo renditions at /media/ too), the merged OpenAPI document,
+    and the storefront at `/`.
 
     A route registry because the runtime installs registries while the app is still open to
     change, and middlewares, signals and plain routes can only be added then. Listed last:
@@ -38,6 +39,7 @@ class EntryPoint(Routes):
         app.on_response_prepare.append(cors.on_response_prepare)
         app.router.add_get("/health/upstreams", proxy.upstream_health)
         app.router.add_route("*", proxy.PROXY_PATH, proxy.proxy)
+        app.router.add_get(proxy.MEDIA_PATH, proxy.media)
         app.router.add_get("/{tail:.*}", edge.storefront)
 
 
@@ -74,7 +76,12 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
         cookie_jar=aiohttp.DummyCookieJar(),
     )
     upstreams = proxy.Upstreams(
-        {"makers": settings.makers_url, "catalogue": settings.catalogue_url, "orders": settings.orders_url},
+        {
+            "makers": settings.makers_url,
+            "catalogue": settings.catalogue_url,
+            "orders": settings.orders_url,
+            "media": settings.media_url,
+        },
         session,
         probe_timeout_s=min(2.0, settings.upstream_timeout_s),
     )

@@ -85,8 +85,9 @@ class RateLimiter:
 
 RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
 
-# Probes and scrapes come from the platform, not from clients.
-_UNLIMITED = ("/health/", "/metrics")
+# Probes and scrapes come from the platform, not from clients. Photo renditions are immutable
+# files a page loads dozens of at once (what a CDN would serve); the limit guards the API.
+_UNLIMITED = ("/health/", "/metrics", "/media/")
 
 
 @web.middleware

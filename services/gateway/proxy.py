@@ -1,11 +1,16 @@
-"""One entry point: /api/v1/* forwarded to the service that owns it, and one OpenAPI document
-for the whole public API.
+"""One entry point: /api/v1/* forwarded to the service that owns it (and /media/* to media),
+and one OpenAPI document for the whole public API.
 
 Forwarding is faithful: method, path, query string and body as they came, end-to-end headers
 both ways (Authorization included: each service verifies tokens itself), status and body as
 the service answered, the body streamed back. Hop-by-hop headers stay on their hop. The
 request id (the caller's when sane, else a new one) goes upstream as X-Request-ID, where the
 service binds it as the correlation id of its logs and of the events the request causes.
+
+Request bodies are small (MARKET_MAX_BODY_BYTES), read whole and refused with 413 before any
+service sees them, except a photo upload: up to GATEWAY_UPLOAD_MAX_BYTES, it is streamed on
+to media as it arrives, so a gateway never holds a 20 MB body, and broken off (413) the moment
+it passes its limit.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -21,6 +26,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
+from services.gateway.settings import GATEWAY_SETTINGS
 from shared.errors import ProblemError, not_found
 from shared.http import SETTINGS, json_response
 from shared.logging import current_context, get_logger
@@ -35,9 +41,14 @@ OWNERS: dict[str, str] = {
     "maker-orders": "orders",
     "payouts": "orders",
     "commissions": "orders",
+    "images": "media",
 }
-SERVICES = ("makers", "catalogue", "orders")
+SERVICES = ("makers", "catalogue", "orders", "media")
 PROXY_PATH = "/api/v1/{segment:" + "|".join(OWNERS) + "}{tail:(?:/.*)?}"
+# Photo renditions: public, immutable bytes, served by media.
+MEDIA_PATH = "/media/{key:.+}"
+# The one request whose body is streamed rather than read whole.
+UPLOAD = ("POST", "/api/v1/images")
 
 # RFC 9110 §7.6.1, and Proxy-Connection which old clients still send. Host and Content-Length
 # are set by the client library for the hop to the service; Expect was already answered here;
@@ -68,7 +79,9 @@ def end_to_end(headers: Any, drop: frozenset[str] = _HOP_BY_HOP) -> CIMultiDict[
 
 
 def owner(path: str) -> str | None:
-    """The service that owns an /api/v1 path ("gateway" for the gateway's own)."""
+    """The service that owns a public path ("gateway" for the gateway's own /api/v1/auth)."""
+    if path.startswith("/media/"):
+        return "media"
     segment = path.removeprefix("/api/v1/").split("/", 1)[0] if path.startswith("/api/v1/") else ""
     return "gateway" if segment == "auth" else OWNERS.get(segment)
 
@@ -94,8 +107,14 @@ class Upstreams:
         return instances[start:] + instances[:start]
 
     async def forward(self, request: web.Request, service: str) -> web.StreamResponse:
-        body = await _read_body(request)
         headers = end_to_end(request.headers, _NOT_FORWARDED)
+        body: bytes | _Upload
+        if (request.method, request.path) == UPLOAD:
+            body = _Upload(request, request.app[GATEWAY_SETTINGS].upload_max_bytes)
+            if request.content_length is not None:
+                headers["Content-Length"] = str(request.content_length)
+        else:
+            body = await _read_body(request)
         request_id = str(current_context()["request_id"])
         headers["X-Request-ID"] = request_id
         headers.add("X-Forwarded-For", request.remote or "unknown")
@@ -137,7 +156,7 @@ class Upstreams:
             return response
 
     async def _send(
-        self, method: str, service: str, raw_path: str, headers: CIMultiDict[str], body: bytes
+        self, method: str, service: str, raw_path: str, headers: CIMultiDict[str], body: bytes | _Upload
     ) -> aiohttp.ClientResponse:
         failure: Exception | None = None
         for base in self._rotation(service):
@@ -147,7 +166,9 @@ class Upstreams:
                     method,
                     target,
                     headers=headers,
-                    data=body or None,
+                    # An upload's chunks are only read once connected, so the next instance
+                    # can still take them when one refuses the connection.
+                    data=body.chunks() if isinstance(body, _Upload) else body or None,
                     allow_redirects=False,
                     # Send only what the client sent: no default Accept, User-Agent, etc.
                     skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
@@ -155,6 +176,8 @@ class Upstreams:
             except aiohttp.ClientConnectorError as exc:
                 failure = exc  # nothing was sent: another instance may take it
             except (aiohttp.ClientError, TimeoutError) as exc:
+                if isinstance(body, _Upload) and body.too_large:
+                    raise _too_large(body.limit) from None  # broken off here, on purpose
                 failure = exc  # it may have been received: never send it twice
                 break
         log.warning("upstream_unavailable", service=service, error=repr(failure))
@@ -180,26 +203,63 @@ def _unavailable(service: str) -> ProblemError:
     )
 
 
+def _too_large(limit: int) -> ProblemError:
+    return ProblemError(413, "Payload too large", f"The body exceeds {limit} bytes", code="payload_too_large")
+
+
 async def _read_body(request: web.Request) -> bytes:
     """The body, within the size limit (413): read whole (it is small by that limit) so a
     request is refused before anything reaches a service."""
     limit = request.app[SETTINGS].max_body_bytes
     if (request.content_length or 0) > limit:
-        raise ProblemError(
-            413, "Payload too large", f"The body exceeds {limit} bytes", code="payload_too_large"
-        )
+        raise _too_large(limit)
     return await request.read()  # also 413 (client_max_size) for a longer chunked body
+
+
+class _Upload:
+    """A body passed on chunk by chunk as it arrives, never held whole. A declared length over
+    the limit is refused before a byte is read; an undeclared one is broken off as soon as it
+    passes the limit, so the service sees an incomplete body and keeps nothing. (What the
+    client still sends after the 413 is read and dropped by the server for a few seconds, so
+    the client gets to read the answer.)"""
+
+    def __init__(self, request: web.Request, limit: int) -> None:
+        if (request.content_length or 0) > limit:
+            raise _too_large(limit)
+        self._content = request.content
+        self.limit = limit
+        self.too_large = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        received = 0
+        async for chunk in self._content.iter_any():
+            received += len(chunk)
+            if received > self.limit:
+                self.too_large = True
+                raise _too_large(self.limit)
+            yield chunk
 
 
 UPSTREAMS = web.AppKey("upstreams", Upstreams)
 
 
 async def proxy(request: web.Request) -> web.StreamResponse:
+    _no_dot_segments(request)
+    return await request.app[UPSTREAMS].forward(request, OWNERS[request.match_info["segment"]])
+
+
+async def media(request: web.Request) -> web.StreamResponse:
+    """A photo rendition, passed through as media serves it: its Cache-Control, ETag and 304
+    included. The rate limit never sees these (edge.rate_limit)."""
+    _no_dot_segments(request)
+    return await request.app[UPSTREAMS].forward(request, "media")
+
+
+def _no_dot_segments(request: web.Request) -> None:
     # Dot segments would be resolved on the way (by the client library or the service) into
-    # a path that was not routed here; no API path has them.
+    # a path that was not routed here; no public path has them.
     if any(part in (".", "..") for part in request.path.split("/")):
         raise not_found()
-    return await request.app[UPSTREAMS].forward(request, OWNERS[request.match_info["segment"]])
 
 
 async def upstream_health(request: web.Request) -> web.Response:

@@ -52,6 +52,18 @@ class GatewaySettings(ServiceSettings):
         validation_alias="GATEWAY_ORDERS_URL",
         description="Base URL of the orders service (several, comma-separated: requests go to each in turn)",
     )
+    media_url: str = Field(
+        "http://127.0.0.1:8084",
+        validation_alias="GATEWAY_MEDIA_URL",
+        description="Base URL of the media service (several, comma-separated: requests go to each in turn)",
+    )
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        ge=1,
+        validation_alias="GATEWAY_UPLOAD_MAX_BYTES",
+        description="Largest photo upload (POST /api/v1/images) the gateway streams on to media; "
+        "every other request body keeps MARKET_MAX_BODY_BYTES",
+    )
     upstream_timeout_s: float = Field(
         30.0,
         gt=0,
