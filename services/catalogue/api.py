@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.catalogue import search, store, usecases
-from services.catalogue.domain import Listing, ListingDraft, ListingPatch
+from services.catalogue.domain import ListingDraft, ListingPatch
 from services.catalogue.schemas import (
     ListingIn,
     ListingView,
@@ -29,7 +29,7 @@ from services.catalogue.schemas import (
     search_results_json,
 )
 from services.catalogue.settings import CATALOGUE_SETTINGS
-from services.catalogue.store import MakerRecord
+from services.catalogue.store import ListingRead, MakerRecord
 from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import not_found
@@ -47,9 +47,9 @@ def _sees_everything(principal: Principal | None, maker: MakerRecord) -> bool:
     return principal is not None and (principal.is_operator or principal.user_id == maker.user_id)
 
 
-def _owner_view(changed: tuple[Listing, MakerRecord], now: datetime) -> ListingView:
-    listing, maker = changed
-    return listing_view(listing, maker, now.date(), full=True)
+def _owner_view(changed: ListingRead, now: datetime) -> ListingView:
+    listing, maker, images = changed
+    return listing_view(listing, maker, images, now.date(), full=True)
 
 
 def _unit_of_work(call: Call) -> UnitOfWork:
@@ -95,7 +95,7 @@ async def my_listings(call: Call) -> Page[ListingView]:
     )
     today = _now().date()
     return Page(
-        items=[listing_view(listing, maker, today, full=True) for listing in listings],
+        items=[listing_view(listing, maker, images, today, full=True) for listing, images in listings],
         next_cursor=encode_time_id(position),
     )
 
@@ -174,11 +174,11 @@ async def get_listing(call: Call) -> RawJson:
     found = await store.get_listing(call.app[POOL], call.path_id())
     if found is None:
         raise not_found("Listing")
-    listing, maker = found
+    listing, maker, images = found
     full = _sees_everything(call.principal, maker)
     if not full and not listing.is_visible(maker.approved):
         raise not_found("Listing")
-    return RawJson(listing_json(listing, maker, _now().date(), full=full))
+    return RawJson(listing_json(listing, maker, images, _now().date(), full=full))
 
 
 @routes.get("/api/v1/listings", query=SearchQuery, response=SearchResults, auth="optional")

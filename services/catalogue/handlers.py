@@ -5,6 +5,8 @@ makers.maker.*              keep the makers read model (the highest maker_versio
                             maker is suspended or reinstated, or their record breaks (or keeps
                             again) a rule of a public listing, hide or show those listings
                             (catalogue.listing.hidden / .shown, one per listing)
+media.image.*               keep the images read model (the highest image_version wins); listings
+                            read their photos' images from it, so nothing else is rewritten
 orders.order.placed         reserve every line or none: catalogue.stock.reserved or
                             catalogue.stock.reservation_failed
 orders.order.confirmed      the held units are sold (a listing left with none is sold out)
@@ -22,18 +24,20 @@ order's lock.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
 from services.catalogue import usecases
-from services.catalogue.domain import OrderLine
+from services.catalogue.domain import ImageStatus, MediaImage, OrderLine
 from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import MakerRecord
 from shared.consumer import Handler
 from shared.contracts import Envelope, Event
 from shared.contracts.makers import MAKER_EVENTS, MakerSnapshotEvent
+from shared.contracts.media import MEDIA_EVENTS, ImageEvent, ImageFailed, ImageProcessed
 from shared.contracts.orders import (
     MakerOrderDeclined,
     OrderCancelled,
@@ -69,6 +73,22 @@ async def on_maker_changed(uow: UnitOfWork, event: MakerSnapshotEvent, envelope:
         system_of_warranties_attested=event.system_of_warranties_attested,
     )
     await usecases.apply_maker_snapshot(uow, maker, now)
+
+
+async def on_image_changed(uow: UnitOfWork, event: ImageEvent, envelope: Envelope) -> None:
+    image = MediaImage(event.image_id, event.maker_id, event.image_version, ImageStatus.PROCESSING)
+    if isinstance(event, ImageProcessed):
+        image = replace(
+            image,
+            status=ImageStatus.READY,
+            width=event.width,
+            height=event.height,
+            placeholder=event.placeholder,
+            urls=event.urls,
+        )
+    elif isinstance(event, ImageFailed):
+        image = replace(image, status=ImageStatus.FAILED, failure_code=event.failure_code)
+    await usecases.apply_image_state(uow, image, _now())
 
 
 async def on_order_placed(uow: UnitOfWork, event: OrderPlaced, envelope: Envelope, *, ttl: timedelta) -> None:
@@ -116,6 +136,7 @@ def for_app(app: web.Application) -> dict[type[Event], Handler]:
 
     return {
         **dict.fromkeys(MAKER_EVENTS, on_maker_changed),
+        **dict.fromkeys(MEDIA_EVENTS, on_image_changed),
         OrderPlaced: placed,
         OrderConfirmed: on_order_confirmed,
         OrderCancelled: on_order_cancelled,

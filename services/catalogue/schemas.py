@@ -1,7 +1,8 @@
 """The catalogue's HTTP request and response models, and the views built from listings.
 
 A listing is seen whole by its owner and operators (`full`: every sourcing claim it cites, its
-stock counters) and, while visible, by the public (only the claims its maker holds today).
+stock counters, every photo whatever its image's state) and, while visible, by the public (only
+the claims its maker holds today, only the photos that are ready).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from services.catalogue.domain import (
     Disclosure,
     EngravingOption,
     Hallmark,
+    ImageStatus,
+    KnownImages,
     Listing,
     ListingDraft,
     ListingStatus,
@@ -45,7 +48,7 @@ from services.catalogue.domain import (
     us_size,
 )
 from services.catalogue.search import SearchPage
-from services.catalogue.store import MakerRecord
+from services.catalogue.store import ListingRead, MakerRecord
 from shared.money import Money
 from shared.paging import Page, PageQuery
 from shared.text import single_line
@@ -168,6 +171,28 @@ class HiddenReason(BaseModel):
     message: str
 
 
+class PhotoView(BaseModel):
+    """A photo of the listing and its image's renditions (WebP), which exist once it is ready."""
+
+    image_id: uuid.UUID
+    alt: str
+    status: ImageStatus = Field(
+        description="The image's state: the public sees ready photos only; the owner sees every "
+        "photo, `processing` until the image is ready (or failed)"
+    )
+    width: int | None = Field(description="Width of the largest rendition, in pixels; null until ready")
+    height: int | None = Field(description="Height of the largest rendition, in pixels; null until ready")
+    placeholder: str | None = Field(
+        description="A tiny blurred image (a data: URL) to show while a rendition loads; null until ready"
+    )
+    urls: dict[str, str] | None = Field(
+        description="Rendition URLs by width in pixels: '160', '480', '960' and '1600'; null until ready"
+    )
+    failure_code: str | None = Field(
+        None, description="Why the image could not be processed (status failed), e.g. image_too_small"
+    )
+
+
 class ListingView(BaseModel):
     """A listing. `sourcing_claims` are the schemes it cites (for the public: only those its
     maker holds today); `claims` says how each shown claim is backed (a self-declared one is
@@ -191,7 +216,12 @@ class ListingView(BaseModel):
     sourcing_claims: list[SourcingScheme]
     claims: list[ShownClaim]
     options: OptionsView | None
-    images: list[str]
+    photos: list[PhotoView] = Field(description="The first is the main photo")
+    main_photo: PhotoView | None = Field(description="The first photo, for cards and search results")
+    images: list[str] = Field(
+        description="Read-only: the 960 px rendition URL of each ready photo, in order (a request "
+        "that sets it is refused)"
+    )
     availability: Availability | None
     disclosures: list[Disclosure]
     maker: MakerCard
@@ -274,9 +304,41 @@ def _ring_sizes(low: Decimal, high: Decimal) -> RingSizeView:
     )
 
 
-def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> ListingView:
-    """The listing as its owner and operators see it (`full`), or as the public does."""
+_MAIN_RENDITION = "960"  # the width whose URLs `images` lists
+
+
+def photo_views(listing: Listing, images: KnownImages, *, full: bool) -> list[PhotoView]:
+    """The listing's photos with their images' renditions: every photo for its owner and
+    operators (`full`; an image not known to be the maker's own is `processing`), only the ready
+    ones for the public."""
+    views = []
+    for photo in listing.fields.photos:
+        image = images.own(photo.image_id)
+        ready = image is not None and image.is_ready
+        if not (full or ready):
+            continue
+        views.append(
+            PhotoView(
+                image_id=photo.image_id,
+                alt=photo.alt,
+                status=image.status if image is not None else ImageStatus.PROCESSING,
+                width=image.width if image else None,
+                height=image.height if image else None,
+                placeholder=image.placeholder if image else None,
+                urls=dict(image.urls) if image and image.urls is not None else None,
+                failure_code=image.failure_code if image else None,
+            )
+        )
+    return views
+
+
+def listing_view(
+    listing: Listing, maker: MakerRecord, images: KnownImages, today: date, *, full: bool
+) -> ListingView:
+    """The listing as its owner and operators see it (`full`), or as the public does; `images`
+    is what the catalogue knows of the images its photos name."""
     fields = listing.fields
+    photos = photo_views(listing, images, full=full)
     claims = maker.claims
     shown = shown_sourcing_claims(fields, claims, today)
     options = fields.options
@@ -308,7 +370,9 @@ def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: boo
             engraving=options.engraving,
             chain_lengths_cm=options.chain_lengths_cm,
         ),
-        images=fields.images,
+        photos=photos,
+        main_photo=photos[0] if photos else None,
+        images=[url for photo in photos if (url := (photo.urls or {}).get(_MAIN_RENDITION))],
         availability=listing.availability,
         disclosures=disclosures(fields, claims, today),
         maker=MakerCard(
@@ -332,14 +396,17 @@ def listing_view(listing: Listing, maker: MakerRecord, today: date, *, full: boo
 
 # Renderings of recently read listings, by everything a view is made from: the listing's
 # version (every change makes a new one; status, stock and time are in the key as well), its
-# maker's snapshot version, the day (sourcing claims expire) and who looks. The fields must be
+# maker's snapshot version, the version of each image its photos name, the day (sourcing claims
+# expire) and who looks. The fields must be
 # the very draft the rendering was made from: store._draft returns the same object only while
 # the stored data is equal. Building and serialising the view was ~20 % of the catalogue's CPU
 # under GET load, and a page of search results renders 24 listings.
 _RENDERED: LRUCache[tuple[Any, ...], tuple[ListingDraft, bytes]] = LRUCache(maxsize=2048)
 
 
-def listing_json(listing: Listing, maker: MakerRecord, today: date, *, full: bool) -> bytes:
+def listing_json(
+    listing: Listing, maker: MakerRecord, images: KnownImages, today: date, *, full: bool
+) -> bytes:
     """`listing_view(...)` as JSON."""
     key = (
         listing.id,
@@ -350,20 +417,19 @@ def listing_json(listing: Listing, maker: MakerRecord, today: date, *, full: boo
         maker.id,
         maker.version,
         maker.status,
+        images.versions,
         today,
         full,
     )
     cached = _RENDERED.get(key)
     if cached is not None and cached[0] is listing.fields:
         return cached[1]
-    body = pydantic_core.to_json(listing_view(listing, maker, today, full=full))
+    body = pydantic_core.to_json(listing_view(listing, maker, images, today, full=full))
     _RENDERED[key] = (listing.fields, body)
     return body
 
 
-def search_results_json(
-    page: SearchPage, found: dict[uuid.UUID, tuple[Listing, MakerRecord]], today: date
-) -> bytes:
+def search_results_json(page: SearchPage, found: dict[uuid.UUID, ListingRead], today: date) -> bytes:
     """A page of search results as JSON, its items in the page's order as the public sees them.
     The items are spliced in as they were rendered (`listing_json`, cached) into the rest of
     the results serialised with no items."""

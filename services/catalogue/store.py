@@ -1,5 +1,5 @@
-"""Catalogue SQL: the makers read model, listings, reservations and the inventory ledger.
-(The search rows and search queries are in search.py.)
+"""Catalogue SQL: the makers and images read models, listings, reservations and the inventory
+ledger. (The search rows and search queries are in search.py.)
 
 Locking, so that concurrent requests and messages never oversell and never deadlock:
   - every message of one order first takes that order's advisory lock (`lock_order`), so a
@@ -25,11 +25,14 @@ import asyncpg
 from cachetools import LRUCache
 
 from services.catalogue.domain import (
+    ImageStatus,
+    KnownImages,
     Listing,
     ListingDraft,
     ListingStatus,
     MakerClaim,
     MakerStanding,
+    MediaImage,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -136,6 +139,83 @@ async def makers_by_id(db: Executor, maker_ids: list[UUID]) -> dict[UUID, MakerR
     return {row["id"]: _maker(row) for row in rows}
 
 
+# --- the images read model ------------------------------------------------------------------------
+
+_IMAGE_COLUMNS = (
+    "image_id",
+    "maker_id",
+    "image_version",
+    "status",
+    "width",
+    "height",
+    "placeholder",
+    "urls",
+    "failure_code",
+)
+
+
+def _image(row: asyncpg.Record | dict[str, Any]) -> MediaImage:
+    return MediaImage(
+        image_id=UUID(str(row["image_id"])),
+        maker_id=UUID(str(row["maker_id"])),
+        version=row["image_version"],
+        status=ImageStatus(row["status"]),
+        width=row["width"],
+        height=row["height"],
+        placeholder=row["placeholder"],
+        urls=row["urls"],
+        failure_code=row["failure_code"],
+    )
+
+
+async def save_image(conn: asyncpg.Connection, image: MediaImage, now: datetime) -> bool:
+    """Keep this state of the image unless one with a higher version is kept already (the guard
+    is in the statement: two events of an image not seen yet may be handled at once). Whether
+    it was kept."""
+    saved = await conn.fetchval(
+        f"INSERT INTO media_images ({', '.join(_IMAGE_COLUMNS)}, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (image_id) DO UPDATE SET "
+        + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_IMAGE_COLUMNS[1:], "updated_at"))
+        + " WHERE media_images.image_version < EXCLUDED.image_version RETURNING true",
+        image.image_id,
+        image.maker_id,
+        image.version,
+        image.status.value,
+        image.width,
+        image.height,
+        image.placeholder,
+        dict(image.urls) if image.urls is not None else None,
+        image.failure_code,
+        now,
+    )
+    return bool(saved)
+
+
+async def known_images(db: Executor, maker_id: UUID, image_ids: list[UUID]) -> KnownImages:
+    """What the catalogue knows of these images, seen from the side of the maker whose listing
+    names them."""
+    rows = await db.fetch(
+        f"SELECT {', '.join(_IMAGE_COLUMNS)} FROM media_images WHERE image_id = ANY($1::uuid[])",
+        list(set(image_ids)),
+    )
+    return KnownImages(maker_id, {row["image_id"]: _image(row) for row in rows})
+
+
+# The images a listing's photos name, as one jsonb array read with the listing (alias `l`), so a
+# view shows each image's current state without a second round trip.
+_PHOTO_IMAGES = (
+    "(SELECT coalesce(jsonb_agg(to_jsonb(i)), '[]') FROM media_images i WHERE i.image_id IN "
+    "(SELECT (photo->>'image_id')::uuid FROM jsonb_array_elements(l.fields->'photos') photo)) "
+    "AS photo_images"
+)
+
+
+def _photo_images(row: asyncpg.Record) -> KnownImages:
+    images = (_image(data) for data in row["photo_images"])
+    return KnownImages(row["maker_id"], {image.image_id: image for image in images})
+
+
 # --- listings -------------------------------------------------------------------------------------
 
 _LISTING_COLUMNS = (
@@ -158,7 +238,7 @@ _SELECT_LISTING_AND_MAKER = (
     + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS)
     + ", "
     + ", ".join(f"m.{c} AS maker_{c}" for c in MAKER_COLUMNS)
-    + " FROM listings l JOIN makers m ON m.id = l.maker_id"
+    + f", {_PHOTO_IMAGES} FROM listings l JOIN makers m ON m.id = l.maker_id"
 )
 
 
@@ -219,16 +299,22 @@ def _values(listing: Listing) -> list[Any]:
     ]
 
 
-async def get_listing(db: Executor, listing_id: UUID) -> tuple[Listing, MakerRecord] | None:
+ListingRead = tuple[Listing, MakerRecord, KnownImages]
+"""A listing with its maker and the images its photos name: what a view is made from."""
+
+
+def _listing_read(row: asyncpg.Record) -> ListingRead:
+    return _listing(row), _maker(row, "maker_"), _photo_images(row)
+
+
+async def get_listing(db: Executor, listing_id: UUID) -> ListingRead | None:
     row = await db.fetchrow(f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = $1", listing_id)
-    return None if row is None else (_listing(row), _maker(row, "maker_"))
+    return None if row is None else _listing_read(row)
 
 
-async def listings_with_makers(
-    db: Executor, listing_ids: list[UUID]
-) -> dict[UUID, tuple[Listing, MakerRecord]]:
+async def listings_with_makers(db: Executor, listing_ids: list[UUID]) -> dict[UUID, ListingRead]:
     rows = await db.fetch(f"{_SELECT_LISTING_AND_MAKER} WHERE l.id = ANY($1::uuid[])", listing_ids)
-    return {row["id"]: (_listing(row), _maker(row, "maker_")) for row in rows}
+    return {row["id"]: _listing_read(row) for row in rows}
 
 
 async def own_listing_for_update(uow: UnitOfWork, listing_id: UUID, maker_id: UUID) -> Listing | None:
@@ -269,8 +355,9 @@ async def maker_listings(
     status: ListingStatus | None,
     after: tuple[datetime, UUID] | None,
     limit: int,
-) -> tuple[list[Listing], tuple[datetime, UUID] | None]:
-    """One page of a maker's listings, newest first, after the keyset position `after`."""
+) -> tuple[list[tuple[Listing, KnownImages]], tuple[datetime, UUID] | None]:
+    """One page of a maker's listings (each with the images its photos name), newest first,
+    after the keyset position `after`."""
     conditions: list[str] = ["maker_id = $1"]
     params: list[Any] = [maker_id]
     if status is not None:
@@ -281,14 +368,14 @@ async def maker_listings(
         conditions.append(f"(created_at, id) < (${len(params) - 1}, ${len(params)})")
     params.append(limit + 1)
     rows = await db.fetch(
-        f"{_SELECT_LISTING} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY created_at DESC, id DESC LIMIT ${len(params)}",
+        f"SELECT {', '.join(_LISTING_COLUMNS)}, {_PHOTO_IMAGES} FROM listings l "
+        f"WHERE {' AND '.join(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${len(params)}",
         *params,
     )
     more = len(rows) > limit
     rows = rows[:limit]
     position = (rows[-1]["created_at"], rows[-1]["id"]) if more else None
-    return [_listing(row) for row in rows], position
+    return [(_listing(row), _photo_images(row)) for row in rows], position
 
 
 async def insert_listing(uow: UnitOfWork, listing: Listing) -> None:

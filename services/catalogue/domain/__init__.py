@@ -11,6 +11,7 @@ Pure rules, no I/O. The package's modules, along the seams of the domain:
     maker_record  the rules a listing keeps with its maker's own record
     disclosures   what a listing page must tell a customer
     stock         stock counters and their moves
+    photos        a listing's photos, the images the catalogue knows, and their rules
     listing       the Listing aggregate and its events
     reservations  the stock held for an order, all lines or none
 
@@ -55,6 +56,14 @@ from services.catalogue.domain.maker_record import (
     MakerStanding,
     maker_record_violations,
 )
+from services.catalogue.domain.photos import (
+    ImageStatus,
+    KnownImages,
+    MediaImage,
+    Photo,
+    foreign_photo_violations,
+    photo_violations,
+)
 from services.catalogue.domain.publishing import (
     publish_violations,
 )
@@ -98,10 +107,10 @@ from services.catalogue.domain.vocabulary import (
     MAX_AMOUNT_MINOR,
     MAX_CHAIN_LENGTHS,
     MAX_ENGRAVING_CHARS,
-    MAX_IMAGES,
     MAX_LEAD_TIME_DAYS,
     MAX_METALS,
     MAX_OCCASIONS,
+    MAX_PHOTOS,
     MAX_STOCK,
     MAX_STONES,
     MAX_STYLE_TAGS,
@@ -115,7 +124,6 @@ from services.catalogue.domain.vocabulary import (
     Description,
     Grams,
     HallmarkStatus,
-    ImageUrl,
     ListingStatus,
     MetalType,
     ProductionKind,
@@ -135,10 +143,10 @@ __all__ = [
     "MAX_AMOUNT_MINOR",
     "MAX_CHAIN_LENGTHS",
     "MAX_ENGRAVING_CHARS",
-    "MAX_IMAGES",
     "MAX_LEAD_TIME_DAYS",
     "MAX_METALS",
     "MAX_OCCASIONS",
+    "MAX_PHOTOS",
     "MAX_STOCK",
     "MAX_STONES",
     "MAX_STYLE_TAGS",
@@ -159,7 +167,8 @@ __all__ = [
     "Grams",
     "Hallmark",
     "HallmarkStatus",
-    "ImageUrl",
+    "ImageStatus",
+    "KnownImages",
     "LeadTimeDays",
     "Listing",
     "ListingDraft",
@@ -169,11 +178,13 @@ __all__ = [
     "ListingStatus",
     "MakerClaim",
     "MakerStanding",
+    "MediaImage",
     "Metal",
     "MetalType",
     "MoveKind",
     "Options",
     "OrderLine",
+    "Photo",
     "PreciousMetalRule",
     "Price",
     "Production",
@@ -205,10 +216,12 @@ __all__ = [
     "disclosures",
     "evidenced_schemes",
     "fineness_name",
+    "foreign_photo_violations",
     "grams_to_carats",
     "maker_record_violations",
     "mm_for_uk",
     "mm_for_us",
+    "photo_violations",
     "precious_metal_weights",
     "publish_violations",
     "release_stock",

@@ -16,13 +16,13 @@ from services.catalogue.domain.hallmarking import (
     Metal,
     precious_metal_weights,
 )
+from services.catalogue.domain.photos import Photos
 from services.catalogue.domain.ring_sizes import RingSizeMm
 from services.catalogue.domain.vocabulary import (
     DIAMOND,
     MAX_AMOUNT_MINOR,
     MAX_CHAIN_LENGTHS,
     MAX_ENGRAVING_CHARS,
-    MAX_IMAGES,
     MAX_LEAD_TIME_DAYS,
     MAX_METALS,
     MAX_OCCASIONS,
@@ -34,7 +34,6 @@ from services.catalogue.domain.vocabulary import (
     Category,
     ChainLengthCm,
     Description,
-    ImageUrl,
     ProductionKind,
     SourcingScheme,
     StoneOrigin,
@@ -181,7 +180,8 @@ class _ListingFields(ValueObject):
         AfterValidator(without_duplicates),
     ] = Field(default_factory=list)
     options: Options | None = None
-    images: list[ImageUrl] = Field(default_factory=list, max_length=MAX_IMAGES)
+    # The first is the main photo.
+    photos: Photos = Field(default_factory=list)
 
 
 def currency_violations(fields: _ListingFields, accepted: Collection[str]) -> list[Violation]:

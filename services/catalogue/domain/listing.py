@@ -20,6 +20,7 @@ from uuid import UUID
 
 from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerClaim
 from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
+from services.catalogue.domain.photos import KnownImages
 from services.catalogue.domain.publishing import live_listing_violations, publish_violations
 from services.catalogue.domain.stock import (
     ReserveRefusal,
@@ -147,14 +148,15 @@ class Listing(Aggregate[ListingEvent]):
         *,
         now: datetime,
         maker_claims: Sequence[MakerClaim],
+        images: KnownImages,
         maker: MakerStanding | None = None,
     ) -> None:
         """Apply a maker's edit. A public listing must stay publishable after it (422 with every
-        violation); refused (409) once archived, and a production kind change is refused (409)
-        unless the listing is a draft or paused with nothing reserved or sold. A public listing
-        hidden for a rule of its maker's record (`maker`) may be edited towards keeping it,
-        and is shown again once it breaks none; an edit may not break a rule of the record it
-        did not already break."""
+        violation; `images` is what the catalogue knows of the images its photos name); refused
+        (409) once archived, and a production kind change is refused (409) unless the listing is
+        a draft or paused with nothing reserved or sold. A public listing hidden for a rule of
+        its maker's record (`maker`) may be edited towards keeping it, and is shown again once
+        it breaks none; an edit may not break a rule of the record it did not already break."""
         if self.status is ListingStatus.ARCHIVED:
             raise state_conflict(self.status, "edit")
         today = _today(now)
@@ -168,7 +170,7 @@ class Listing(Aggregate[ListingEvent]):
         new_stock = self._stock_after(new_fields)
         hidden_by = self.hidden_by
         if self.status in _PUBLIC_STATUSES:
-            violations = live_listing_violations(new_fields, maker_claims, today)
+            violations = live_listing_violations(new_fields, maker_claims, today, images)
             if maker is not None:
                 broken = maker_record_violations(new_fields, maker)
                 violations += [v for v in broken if v.code not in self.hidden_by]
@@ -201,13 +203,19 @@ class Listing(Aggregate[ListingEvent]):
             self._record(ListingEventName.SHOWN, now)
 
     def publish(
-        self, *, now: datetime, maker_claims: Sequence[MakerClaim], maker: MakerStanding | None = None
+        self,
+        *,
+        now: datetime,
+        maker_claims: Sequence[MakerClaim],
+        images: KnownImages,
+        maker: MakerStanding | None = None,
     ) -> None:
         """draft or paused -> published. 422 with every rule the listing breaks, including those
-        of its maker's record (`maker`)."""
+        of its maker's record (`maker`) and of its photos (`images`: what the catalogue knows of
+        the images they name)."""
         if self.status not in _PUBLISHABLE_FROM:
             raise state_conflict(self.status, "publish")
-        violations = publish_violations(self.fields, maker_claims, _today(now), maker)
+        violations = publish_violations(self.fields, maker_claims, _today(now), maker, images)
         production = self.fields.production
         if (
             production is not None

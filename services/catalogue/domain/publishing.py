@@ -1,6 +1,7 @@
 """The rules a listing must keep to be published, and to stay public (docs/domain.md): required
 fields, how it is produced, its metals and hallmark, honest metal and stone wording (the wording package),
-sourcing claims its maker holds, and options that fit its category."""
+sourcing claims its maker holds, options that fit its category, and photos that are ready and
+described (the photos module)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 from services.catalogue.domain.fields import ListingDraft, MakerClaim, Options, current_claims
 from services.catalogue.domain.hallmarking import metal_violations
 from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
+from services.catalogue.domain.photos import KnownImages, photo_violations
 from services.catalogue.domain.vocabulary import Category, ProductionKind
 from services.catalogue.domain.wording import wording_violations
 from shared.errors import Violation
@@ -20,29 +22,35 @@ def publish_violations(
     maker_claims: Sequence[MakerClaim],
     today: date,
     maker: MakerStanding | None = None,
+    images: KnownImages | None = None,
 ) -> list[Violation]:
     """Every rule a listing breaks that stops it being published, all together.
 
     Codes: title_required, description_required, category_required, price_required,
-    production_required, images_required, stock_required, lead_time_required,
+    production_required, stock_required, lead_time_required,
     production_field_not_allowed, fineness_not_legal, hallmark_required,
     hallmark_status_mismatch, misleading_metal_description, misleading_stone_description,
     claim_not_held, ring_size_required, option_not_applicable, currency_mismatch.
 
-    With the maker's record (`maker`), the rules of maker_record as well.
+    With the maker's record (`maker`), the rules of maker_record as well; with what the
+    catalogue knows of the listing's images (`images`), the photo rules (photos_required,
+    photo_not_ready, alt_text_required). `Listing.publish` always checks both.
     """
     return [
-        *live_listing_violations(listing, maker_claims, today),
+        *live_listing_violations(listing, maker_claims, today, images),
         *_stock_violations(listing),
         *(maker_record_violations(listing, maker) if maker is not None else []),
     ]
 
 
 def live_listing_violations(
-    listing: ListingDraft, maker_claims: Sequence[MakerClaim], today: date
+    listing: ListingDraft,
+    maker_claims: Sequence[MakerClaim],
+    today: date,
+    images: KnownImages | None = None,
 ) -> list[Violation]:
-    """The rules a listing must keep while it is public. Running out of stock is not one of
-    them: a public listing may be sold out."""
+    """The rules a listing must keep while it is public (with `images`, the photo rules too).
+    Running out of stock is not one of them: a public listing may be sold out."""
     return [
         *_required_field_violations(listing),
         *_production_violations(listing),
@@ -50,6 +58,7 @@ def live_listing_violations(
         *wording_violations(listing),
         *_claim_violations(listing, maker_claims, today),
         *_option_violations(listing),
+        *(photo_violations(listing.photos, images) if images is not None else []),
     ]
 
 
@@ -59,7 +68,6 @@ _REQUIRED_TO_PUBLISH: tuple[tuple[str, str], ...] = (
     ("category", "category_required"),
     ("price", "price_required"),
     ("production", "production_required"),
-    ("images", "images_required"),
 )
 
 

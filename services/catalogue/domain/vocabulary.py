@@ -18,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from shared.text import WebUrl, multi_line, single_line
+from shared.text import multi_line, single_line
 
 # --- enumerations ---------------------------------------------------------------------------------
 
@@ -160,7 +160,9 @@ MAX_OCCASIONS = 10
 MAX_TECHNIQUES = 20
 MAX_METALS = 10
 MAX_STONES = 50
-MAX_IMAGES = 20
+MAX_PHOTOS = 10
+# A bound on what a draft's alt text holds (publishing asks for 3-200 characters).
+MAX_ALT_TEXT_DRAFT = 1000
 MAX_CHAIN_LENGTHS = 12
 
 
@@ -198,7 +200,6 @@ SponsorMark = Annotated[
     StringConstraints(strip_whitespace=True, to_upper=True, min_length=2, max_length=5),
     AfterValidator(_letters_only),
 ]
-ImageUrl = WebUrl
 # Decimals travel as JSON numbers (what clients send); inside, they stay Decimal.
 AS_JSON_NUMBER = PlainSerializer(float, return_type=float, when_used="json")
 Grams = Annotated[

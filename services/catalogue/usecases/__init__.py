@@ -2,6 +2,7 @@
 (api.py), the event handlers (handlers.py), the sweeper and the tests alike.
 
     claims        the daily claims refresh: expired claims stop finding listings in search
+    images        a media.image.* event arrives: the read model of images follows
     listings      a maker creates, edits, publishes, pauses and archives their listings
     makers        a maker's snapshot arrives: the read model and their listings follow
     reservations  stock held, sold and put back on sale for orders; expiry
@@ -9,6 +10,7 @@
 """
 
 from services.catalogue.usecases.claims import refresh_expired_claims
+from services.catalogue.usecases.images import apply_image_state
 from services.catalogue.usecases.listings import (
     archive_listing,
     create_listing,
@@ -29,6 +31,7 @@ from services.catalogue.usecases.saving import PRODUCER, insert_listing, save_li
 
 __all__ = [
     "PRODUCER",
+    "apply_image_state",
     "apply_maker_snapshot",
     "archive_listing",
     "cancel_for_order",
