@@ -107,11 +107,51 @@ export async function request(path, { method = 'GET', query, body, idempotencyKe
 
   const data = await readBody(response);
   if (response.ok) return data;
-  if (response.status === 401 && accessToken) {
+  throw failure(response.status, data, accessToken);
+}
+
+/** The ApiError for a refused call; a refused token ends the session. */
+function failure(status, data, accessToken) {
+  if (status === 401 && accessToken) {
     session.end();
     window.dispatchEvent(new CustomEvent('session-expired'));
   }
-  throw new ApiError(response.status, data && typeof data === 'object' ? data : {});
+  return new ApiError(status, data && typeof data === 'object' ? data : {});
+}
+
+/**
+ * upload('/images', formData, {onProgress, signal}): a multipart POST through XMLHttpRequest,
+ * because fetch cannot report how much of the body has been sent. onProgress(fraction 0–1).
+ * Resolves with the parsed JSON; rejects with ApiError, or an AbortError when cancelled.
+ */
+export function upload(path, formData, { onProgress, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    const accessToken = session.token();
+    xhr.open('POST', API_ROOT + path);
+    xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
+    if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+    xhr.upload.addEventListener('progress', (event) => {
+      if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
+    });
+    xhr.addEventListener('load', () => {
+      const type = xhr.getResponseHeader('Content-Type') || '';
+      let data = null;
+      if (type.includes('json')) {
+        try {
+          data = JSON.parse(xhr.responseText);
+        } catch {
+          data = null;
+        }
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+      else reject(failure(xhr.status, data, accessToken));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError(0, { detail: 'Check your connection and try again.' })));
+    xhr.addEventListener('abort', () => reject(new DOMException('The upload was cancelled', 'AbortError')));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(formData);
+  });
 }
 
 async function readBody(response) {
@@ -131,6 +171,7 @@ async function readBody(response) {
 export const get = (path, options = {}) => request(path, { ...options, method: 'GET' });
 export const post = (path, body, options = {}) => request(path, { ...options, method: 'POST', body });
 export const patch = (path, body, options = {}) => request(path, { ...options, method: 'PATCH', body });
+export const put = (path, body, options = {}) => request(path, { ...options, method: 'PUT', body });
 
 /** Read every page of a list endpoint (bounded, for small lists such as a maker's own). */
 export async function getAll(path, query = {}, { maxPages = 10, signal } = {}) {

@@ -9,6 +9,7 @@ import { toast } from '../../core/live.js';
 import { errorBox, pill } from '../../components/ui.js';
 import { repeater } from '../../components/repeater.js';
 import { countryOptions } from '../checkout.js';
+import { recordForms } from './record.js';
 
 const CLAIM_STATUS = {
   self_declared: 'self-declared',
@@ -44,7 +45,7 @@ export function checklist(maker, { heading = 'h2' } = {}) {
 function history(maker) {
   const entries = maker?.history || [];
   if (!entries.length) return null;
-  return h('details', { class: 'timeline-details' }, h('summary', {}, 'Review history'),
+  return h('details', { class: 'timeline-details' }, h('summary', {}, 'History'),
     h('ol', { class: 'timeline' }, entries.map((entry) => h('li', { class: 'timeline__entry' },
       h('time', { datetime: entry.at }, fmt.when(entry.at)), ' ',
       entry.from ? `${fmt.makerStatus(entry.from)} → ` : '', fmt.makerStatus(entry.to),
@@ -167,7 +168,7 @@ export function renderApplication(container, maker, onChange) {
       ? 'Your application is with the review team. You will be able to list pieces once it is approved.'
       : maker.status === 'approved' ? 'You are approved: list your pieces under Listings.' : ''),
     maker.status === 'rejected' ? reapply(maker, onChange) : null,
-    profileSummary(maker), history(maker));
+    profileSummary(maker), recordForms(maker, onChange), history(maker));
     replace(container, parts);
     return;
   }
