@@ -12,6 +12,7 @@ import * as rings from '../core/ringsizes.js';
 import { announce } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { pieceImage, pill } from '../components/ui.js';
+import { photoImage, renditionUrl, setPhoto, showablePhotos } from '../components/photo.js';
 import { makerCard, sourcingClaims } from '../components/maker-card.js';
 
 // Shown only if a precious-metal listing ever arrives without the catalogue's own notice.
@@ -179,7 +180,7 @@ function buyForm(listing) {
       title: listing.title,
       price: listing.price,
       engraving_price: chosen.options.engraving_text ? options.engraving?.price_delta || null : null,
-      image: listing.images?.[0] || null,
+      image: mainThumbnail(listing),
       quantity: chosen.quantity,
       options: chosen.options,
     });
@@ -187,6 +188,12 @@ function buyForm(listing) {
     announce('Added to your basket');
   });
   return form;
+}
+
+/** The small rendition of the main photo, for the basket's line. */
+function mainThumbnail(listing) {
+  const [main] = showablePhotos(listing);
+  return main ? renditionUrl(main, 160) : null;
 }
 
 function readChoices(form, listing, maxQuantity) {
@@ -224,12 +231,75 @@ function readChoices(form, listing, maxQuantity) {
 
 // --- the page ---------------------------------------------------------------------------------
 
+// The main photo fills the left column beside the summary from 860 px (about 585 px wide at
+// most), and the page's width below that.
+const MAIN_SIZES = '(min-width: 1180px) 585px, (min-width: 860px) 52vw, calc(100vw - 2rem)';
+const THUMB_SIZES = '5rem';
+
+function photoAlt(listing, photo, index) {
+  return photo.alt || `${listing.title}, photo ${index + 1}`;
+}
+
+/** The 1600 px rendition in a modal dialog; Escape (or Close, or a click beside it) closes. */
+function lightbox() {
+  const img = h('img', { class: 'lightbox__image', alt: '', decoding: 'async' });
+  const caption = h('p', { class: 'lightbox__caption', id: uid('lightbox-caption') });
+  const dialog = h('dialog', { class: 'lightbox', 'aria-labelledby': caption.id },
+    h('div', { class: 'lightbox__bar' },
+      caption,
+      h('button', { type: 'button', class: 'button button--small', onclick: () => dialog.close() }, 'Close')),
+    img);
+  let opener = null;
+  // A click on the backdrop lands on the dialog itself, never on its content.
+  dialog.addEventListener('click', (event) => {
+    if (event.target === dialog) dialog.close();
+  });
+  dialog.addEventListener('close', () => {
+    img.removeAttribute('src');
+    opener?.focus();
+  });
+  return {
+    element: dialog,
+    open(photo, alt, from) {
+      opener = from;
+      caption.textContent = alt;
+      img.alt = alt;
+      if (photo.width && photo.height) {
+        img.width = Math.min(1600, photo.width);
+        img.height = Math.round(img.width * (photo.height / photo.width));
+      }
+      img.src = renditionUrl(photo, 1600);
+      dialog.showModal();
+    },
+  };
+}
+
 function gallery(listing) {
-  const images = listing.images || [];
-  if (images.length <= 1) return h('div', { class: 'product__gallery' }, pieceImage(images[0], listing.title, 'product__image'));
-  return h('div', { class: 'product__gallery' },
-    pieceImage(images[0], listing.title, 'product__image'),
-    h('ul', { class: 'thumbs' }, images.slice(1).map((url, i) => h('li', {}, pieceImage(url, `${listing.title}, view ${i + 2}`, 'thumbs__image')))));
+  const photos = showablePhotos(listing);
+  if (!photos.length) return h('div', { class: 'product__gallery' }, pieceImage(null, listing.title, 'product__image'));
+
+  let current = 0;
+  const zoom = lightbox();
+  const main = photoImage(photos[0], { alt: photoAlt(listing, photos[0], 0), sizes: MAIN_SIZES, className: 'gallery__photo', eager: true });
+  const mainImg = main.querySelector('img');
+  const enlarge = h('button', { type: 'button', class: 'gallery__zoom', 'aria-haspopup': 'dialog' },
+    main,
+    h('span', { class: 'gallery__zoom-hint' }, 'Enlarge', h('span', { class: 'visually-hidden' }, ' the photo')));
+  enlarge.addEventListener('click', () => zoom.open(photos[current], photoAlt(listing, photos[current], current), enlarge));
+
+  const thumbs = photos.length > 1 ? h('ul', { class: 'thumbs', 'aria-label': 'Photos' }, photos.map((photo, index) => {
+    const button = h('button', { type: 'button', class: 'thumbs__button', 'aria-pressed': index === 0 ? 'true' : 'false' },
+      photoImage(photo, { sizes: THUMB_SIZES, className: 'thumbs__image' }),
+      h('span', { class: 'visually-hidden' }, `Show photo ${index + 1} of ${photos.length}: ${photoAlt(listing, photo, index)}`));
+    button.addEventListener('click', () => {
+      current = index;
+      setPhoto(mainImg, photo, { alt: photoAlt(listing, photo, index), sizes: MAIN_SIZES });
+      thumbs.querySelectorAll('.thumbs__button').forEach((other) => other.setAttribute('aria-pressed', String(other === button)));
+    });
+    return h('li', {}, button);
+  })) : null;
+
+  return h('div', { class: 'product__gallery' }, enlarge, thumbs, zoom.element);
 }
 
 function productionText(listing) {

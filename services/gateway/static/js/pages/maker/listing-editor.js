@@ -1,6 +1,6 @@
 // Creating and editing a listing. Saving keeps it as it is (a draft stays a draft); publishing
 // saves and then publishes, and every rule the catalogue says is broken is shown by the field
-// its loc names, with its code (hallmark_required, fineness_not_legal, ...).
+// its loc names (the rule's code travels in the error's data-code, never as its text).
 
 import * as api from '../../core/api.js';
 import { h, replace } from '../../core/dom.js';
@@ -10,6 +10,7 @@ import * as rings from '../../core/ringsizes.js';
 import { toast } from '../../core/live.js';
 import { pill } from '../../components/ui.js';
 import { repeater } from '../../components/repeater.js';
+import { explainPhotoRules, photoManager } from './photo-manager.js';
 
 const entries = (labels) => Object.entries(labels);
 const SIZE_OPTIONS = rings.RING_SIZES.map((s) => [s.mm, `UK ${s.uk} — ${rings.formatMm(s.mm)}`]);
@@ -58,6 +59,7 @@ function buildForm(listing, maker) {
   const production = l.production || {};
   const metals = metalsRepeater(l.metals || []);
   const stones = stonesRepeater(l.stones || []);
+  const photos = photoManager(l.photos || []);
   const schemes = [...new Set([...heldSchemes(maker), ...(l.sourcing_claims || [])])];
   const form = h('form', { class: 'stack listing-form', 'aria-labelledby': 'editor-title', novalidate: true },
     h('fieldset', { class: 'stack' }, h('legend', {}, 'The piece'),
@@ -65,10 +67,10 @@ function buildForm(listing, maker) {
       forms.textarea({ name: 'description', label: 'Description', value: l.description, rows: 6 }),
       forms.select({ name: 'category', label: 'Category', placeholder: 'Choose…', options: entries(fmt.CATEGORY_SINGULAR), value: l.category }),
       forms.field({ name: 'price', label: 'Price (£)', value: l.price ? fmt.formatMajor(l.price.amount, l.price.currency) : '', attrs: { inputmode: 'decimal', autocomplete: 'off' } }),
-      forms.textarea({ name: 'images', label: 'Photographs', value: (l.images || []).join('\n'), rows: 3, hint: 'One image link (https://…) per line; the first is the main photograph.' }),
       forms.field({ name: 'occasions', label: 'Occasions', value: (l.occasions || []).join(', '), hint: 'Separated by commas, e.g. wedding, anniversary.' }),
       forms.field({ name: 'style_tags', label: 'Style tags', value: (l.style_tags || []).join(', '), hint: 'Up to 13, separated by commas.' }),
       forms.field({ name: 'techniques', label: 'Techniques', value: (l.techniques || []).join(', ') })),
+    photos.element,
     h('fieldset', { class: 'stack', dataset: { loc: 'production', fieldLoc: 'production' } }, h('legend', {}, 'Production'),
       forms.select({ name: 'production_kind', loc: 'production.kind', label: 'How it is made', placeholder: 'Choose…', options: entries(fmt.PRODUCTION), value: production.kind }),
       forms.field({ name: 'stock', loc: 'production.stock', label: 'In stock (ready to ship only)', type: 'number', value: production.kind === 'ready_to_ship' ? production.stock ?? '' : '', attrs: { min: 0, inputmode: 'numeric' } }),
@@ -95,7 +97,7 @@ function buildForm(listing, maker) {
         forms.field({ name: 'engraving_price', loc: 'options.engraving.price_delta', label: 'Engraving price (£, empty: included)', value: options.engraving?.price_delta ? fmt.formatMajor(options.engraving.price_delta.amount) : '', attrs: { inputmode: 'decimal' } })),
       forms.field({ name: 'chain_lengths', loc: 'options.chain_lengths_cm', label: 'Chain lengths offered (cm)', value: (options.chain_lengths_cm || []).join(', '), hint: 'Separated by commas, e.g. 40, 45, 50.' })),
   );
-  return { form, metals, stones };
+  return { form, metals, stones, photos };
 }
 
 // --- reading the form into a listing body --------------------------------------------------------
@@ -155,14 +157,14 @@ function readOptions(form, errors) {
   return Object.keys(options).length ? options : null;
 }
 
-function readListing(form, metals, stones) {
-  const errors = [];
+function readListing(form, { metals, stones, photos }) {
+  const errors = [...photos.check()];
   const body = {
     title: forms.optionalText(form, 'title'),
     description: forms.optionalText(form, 'description'),
     category: forms.optionalText(form, 'category'),
     price: money(form, 'price', errors, ['price']),
-    images: forms.list(form, 'images', /\n/),
+    photos: photos.values(),
     occasions: forms.list(form, 'occasions'),
     style_tags: forms.list(form, 'style_tags'),
     techniques: forms.list(form, 'techniques'),
@@ -187,7 +189,8 @@ function readListing(form, metals, stones) {
  * save or publish.
  */
 export function renderEditor(container, { listing, maker, onSaved, onClose }) {
-  const { form, metals, stones } = buildForm(listing, maker);
+  const parts = buildForm(listing, maker);
+  const { form } = parts;
   let current = listing;
   const save = h('button', { type: 'submit', class: 'button button--secondary' }, current ? 'Save changes' : 'Save draft');
   // A public listing is saved as it is (it must stay publishable); a draft or paused one can
@@ -197,7 +200,7 @@ export function renderEditor(container, { listing, maker, onSaved, onClose }) {
   form.append(h('div', { class: 'actions' }, save, publish, h('button', { type: 'button', class: 'link-button', onclick: onClose }, 'Back to listings')));
 
   const persist = async () => {
-    const { body, errors } = readListing(form, metals, stones);
+    const { body, errors } = readListing(form, parts);
     if (errors.length) throw new api.ApiError(422, { title: 'Please check the highlighted fields', errors });
     if (current) {
       current = await api.patch(`/listings/${current.id}`, body);
@@ -215,20 +218,29 @@ export function renderEditor(container, { listing, maker, onSaved, onClose }) {
     return current;
   };
 
+  // The catalogue's photo rules are said in words of our own.
+  const explained = (action) => async () => {
+    try {
+      return await action();
+    } catch (error) {
+      throw explainPhotoRules(error);
+    }
+  };
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const saved = await forms.submitting(form, persist, { button: save, busyLabel: 'Saving…', showCodes: true });
+    const saved = await forms.submitting(form, explained(persist), { button: save, busyLabel: 'Saving…' });
     if (saved) {
       toast('Listing saved.');
       onSaved(saved, { published: false });
     }
   });
   publish?.addEventListener('click', async () => {
-    const done = await forms.submitting(form, async () => {
+    const done = await forms.submitting(form, explained(async () => {
       const saved = await persist();
       if (saved.status === 'published') return saved;
       return api.post(`/listings/${saved.id}/publish`, {});
-    }, { button: publish, busyLabel: 'Publishing…', showCodes: true });
+    }), { button: publish, busyLabel: 'Publishing…' });
     if (done) {
       toast(done.status === 'published' ? 'Published: the piece is on sale.' : 'Listing saved.');
       onSaved(done, { published: done.status === 'published' });

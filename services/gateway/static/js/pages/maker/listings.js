@@ -5,6 +5,7 @@ import { h, replace } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import { toast } from '../../core/live.js';
 import { empty, errorBox, pieceImage, pill, section } from '../../components/ui.js';
+import { photoImage, showablePhotos } from '../../components/photo.js';
 import { renderEditor } from './listing-editor.js';
 
 function actionButton(label, run, { danger = false, confirmText } = {}) {
@@ -23,13 +24,14 @@ function actionButton(label, run, { danger = false, confirmText } = {}) {
 }
 
 function listingRow(listing, reload) {
+  const [mainPhoto] = showablePhotos(listing);
   const act = (action, message) => async () => {
     await api.post(`/listings/${listing.id}/${action}`, {});
     toast(message);
     reload();
   };
   return h('li', { class: 'row-card listing-row', dataset: { listingId: listing.id, status: listing.status } },
-    pieceImage(listing.images?.[0], '', 'row-card__thumb'),
+    mainPhoto ? photoImage(mainPhoto, { sizes: '3.5rem', className: 'row-card__thumb' }) : pieceImage(null, '', 'row-card__thumb'),
     h('div', { class: 'row-card__link' },
       h('span', { class: 'row-card__title' }, listing.title || 'Untitled draft'),
       h('span', { class: 'row-card__meta' }, [fmt.money(listing.price), listing.availability ? fmt.availability(listing.availability) : null, listing.production?.kind ? fmt.production(listing.production.kind) : null].filter(Boolean).join(' · ')),
