@@ -90,6 +90,13 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
+class UnsupportedContent(DomainError):
+    """The content is not of a kind the command takes (an upload whose bytes are not an accepted
+    file type, whatever its name says)."""
+
+    title = "Unsupported media type"
+
+
 def rules_violated(violations: list[Violation], detail: str = "") -> RulesViolated:
     """Every violated rule reported together; the code is the rule's own when there is one."""
     codes = ", ".join(sorted({v.code for v in violations}))

@@ -43,6 +43,7 @@ from shared.errors import (
     ProblemError,
     RulesViolated,
     StateConflict,
+    UnsupportedContent,
     Violation,
     bad_request,
     not_found,
@@ -383,6 +384,7 @@ DOMAIN_STATUSES: dict[type[DomainError], int] = {
     Conflict: 409,
     NotFound: 404,
     Forbidden: 403,
+    UnsupportedContent: 415,
 }
 
 

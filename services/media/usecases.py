@@ -1,0 +1,212 @@
+"""The media use cases: plain async functions that the HTTP API (api.py), the event handlers
+(handlers.py), seeds, benchmarks and tests all call.
+
+    accept_upload      an upload already streamed to a file: checked by its bytes, its original
+                       stored, the image recorded with `media.image.uploaded` in one transaction
+    upload_file        the same for a file on disk (seeds, benchmarks)
+    process_image      the worker's part: renditions and placeholder made and stored, the image
+                       ready with `media.image.processed` (or failed with `media.image.failed`)
+    image_for          an image as its owner (or an operator) sees it; anyone else: not found
+    apply_maker_snapshot  the makers read model follows makers.maker.* events
+
+Nothing a refusal could leave is written before every check has passed: the original is stored
+only once the upload is known to be an acceptable photo, and its row only after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+
+from services.media import processing, store
+from services.media.domain import Image, ImageLimits, ImageStatus, UploadScan, classify
+from services.media.storage import MediaStorage, original_key
+from services.media.store import MakerRecord, RenditionRow
+from shared.auth import Principal
+from shared.contracts.media import ImageFailed, ImageProcessed, ImageUploaded
+from shared.db import Executor, UnitOfWork
+from shared.errors import Forbidden, RulesViolated, not_found
+from shared.logging import get_logger
+
+log = get_logger()
+
+PRODUCER = "media"
+_READ_CHUNK_BYTES = 256 * 1024
+
+
+def require_uploader(maker: MakerRecord | None) -> MakerRecord:
+    """Only an approved maker (not suspended) uploads photos."""
+    if maker is None or not maker.approved:
+        raise Forbidden(
+            "Only a maker whose application is approved (and not suspended) may upload photos",
+            code="maker_not_approved",
+        )
+    return maker
+
+
+async def uploader(db: Executor, user_id: UUID) -> MakerRecord:
+    """The approved maker behind a token's subject: 403 `maker_not_approved` otherwise."""
+    return require_uploader(await store.maker_for_user(db, user_id))
+
+
+async def accept_upload(
+    pool: asyncpg.Pool,
+    storage: MediaStorage,
+    user_id: UUID,
+    path: Path,
+    scan: UploadScan,
+    limits: ImageLimits,
+    now: datetime,
+) -> Image:
+    """An upload streamed to `path` (and scanned on the way): refused (415/422) unless it is a
+    whole JPEG, PNG, WebP or HEIC photo within the limits; else its original is stored under its
+    sha256 and the image recorded, `processing`, with its `media.image.uploaded` event. The same
+    bytes uploaded again by the same maker are the image already recorded."""
+    image_format = classify(scan)
+    header = await asyncio.to_thread(processing.read_header, path, image_format, limits)
+    maker = await uploader(pool, user_id)
+    existing = await store.maker_image_by_sha256(pool, maker.id, scan.sha256)
+    if existing is not None:
+        return existing
+    key = original_key(scan.sha256)
+    await storage.put_file(key, path)
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        maker = require_uploader(await store.maker_for_user(uow.conn, user_id, lock=True))
+        image = Image(
+            id=uuid.uuid4(),
+            maker_id=maker.id,
+            status=ImageStatus.PROCESSING,
+            format=image_format.value,
+            sha256=scan.sha256,
+            original_key=key,
+            byte_size=scan.size,
+            width=header.width,
+            height=header.height,
+            placeholder=None,
+            failure_code=None,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+        inserted = await store.insert_image(uow, image)
+        if inserted is not None:
+            uow.emit(
+                ImageUploaded(image_id=image.id, maker_id=maker.id, image_version=image.version),
+                aggregate_id=image.id,
+                aggregate_version=image.version,
+            )
+            return inserted
+    # The same bytes, uploaded at the same moment by the same maker, won the insert.
+    concurrent = await store.maker_image_by_sha256(pool, maker.id, scan.sha256)
+    assert concurrent is not None  # rows are never deleted
+    return concurrent
+
+
+def scan_file(path: Path) -> UploadScan:
+    scan = UploadScan()
+    with path.open("rb") as source:
+        while chunk := source.read(_READ_CHUNK_BYTES):
+            scan.feed(chunk)
+    return scan
+
+
+async def upload_file(
+    pool: asyncpg.Pool, storage: MediaStorage, user_id: UUID, path: Path, limits: ImageLimits, now: datetime
+) -> Image:
+    """`accept_upload` for a file already on disk (seeds, benchmarks): read once to scan it."""
+    scan = await asyncio.to_thread(scan_file, path)
+    return await accept_upload(pool, storage, user_id, path, scan, limits, now)
+
+
+async def process_image(
+    uow: UnitOfWork,
+    storage: MediaStorage,
+    image_id: UUID,
+    limits: ImageLimits,
+    slots: asyncio.Semaphore,
+    now: datetime,
+) -> Image | None:
+    """Make and store the image's renditions and placeholder, then mark it ready with its
+    `media.image.processed` event; an original that cannot be decoded marks it failed with
+    `media.image.failed`. An image no longer processing (done by an earlier delivery) is left as
+    it is: None. The image row stays locked meanwhile, so a second delivery waits and then finds
+    it done. Blobs are content-addressed and the encoding deterministic, so a run cut short and
+    repeated stores the very same objects again."""
+    image = await store.image_for_update(uow, image_id)
+    if image is None or image.status is not ImageStatus.PROCESSING:
+        return None
+    log.info("image_processing_started", image_id=str(image_id))
+    original = await storage.read(image.original_key)
+    try:
+        async with slots:
+            processed = await asyncio.to_thread(processing.make_renditions, original, limits)
+    except RulesViolated as refusal:
+        image.fail(refusal.code, now)  # type: ignore[arg-type]  # the codes processing raises
+        await store.save_image(uow, image)
+        uow.emit(
+            ImageFailed(
+                image_id=image.id,
+                maker_id=image.maker_id,
+                image_version=image.version,
+                failure_code=image.failure_code,
+            ),
+            aggregate_id=image.id,
+            aggregate_version=image.version,
+        )
+        log.warning("image_failed", image_id=str(image_id), code=refusal.code)
+        return image
+    for rendition in {r.key: r for r in processed.renditions}.values():
+        await storage.put_bytes(rendition.key, rendition.data)
+    await store.insert_renditions(
+        uow.conn,
+        image.id,
+        [
+            RenditionRow(r.width, r.pixel_width, r.pixel_height, r.key, len(r.data))
+            for r in processed.renditions
+        ],
+    )
+    image.finish(processed.placeholder, now)
+    await store.save_image(uow, image)
+    largest = processed.largest
+    uow.emit(
+        ImageProcessed(
+            image_id=image.id,
+            maker_id=image.maker_id,
+            image_version=image.version,
+            width=largest.pixel_width,
+            height=largest.pixel_height,
+            placeholder=processed.placeholder,
+            urls={str(r.width): media_url(r.key) for r in processed.renditions},
+        ),
+        aggregate_id=image.id,
+        aggregate_version=image.version,
+    )
+    log.info("image_processed", image_id=str(image_id))
+    return image
+
+
+def media_url(key: str) -> str:
+    """Where a rendition is served (a path on the gateway and on the media service)."""
+    return f"/media/{key}"
+
+
+async def image_for(db: Executor, principal: Principal, image_id: UUID) -> tuple[Image, list[RenditionRow]]:
+    """The image with its renditions, for its owner or an operator; anyone else: not found."""
+    image = await store.image(db, image_id)
+    if image is None:
+        raise not_found("Image")
+    if not principal.is_operator:
+        maker = await store.maker_for_user(db, principal.user_id)
+        if maker is None or maker.id != image.maker_id:
+            raise not_found("Image")
+    return image, await store.renditions(db, image_id)
+
+
+async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord) -> None:
+    """Keep the newest snapshot of a maker (the highest version wins)."""
+    await store.save_maker(uow.conn, maker)
