@@ -1,5 +1,11 @@
-"""Helpers of the catalogue tests: makers events, valid listing bodies, and in-process access to
-the catalogue's schema through its own handlers and stores (as the catalogue's runtime role)."""
+"""Helpers of the catalogue tests: makers and media events, valid listing bodies, and in-process
+access to the catalogue's schema through its own handlers and stores (as the catalogue's runtime
+role).
+
+Publishing needs a ready photo of the maker's own: each TestMaker has one (`photo_id`), which
+`approved_maker` makes ready through the catalogue's own image handler, and which `with_photo`
+and `add_listing` put on a listing body that names no photos. Over the broker,
+`publish_ready_photo` sends the media.image.processed event the media service would."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from services.catalogue import handlers, store, usecases
 from services.catalogue.domain import Listing, ListingDraft
 from shared.contracts import Envelope
 from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
+from shared.contracts.media import RENDITION_WIDTHS, ImageEvent, ImageProcessed
 from shared.db import UnitOfWork, create_pool
 from tests.support.broker import publish_raw
 
@@ -35,6 +42,13 @@ class TestMaker:
     sponsor_mark: str | None = "ADS"
     works_precious_metals: bool = True
     system_of_warranties_attested: bool = True
+    # The maker's own photo, made ready by `approved_maker` (or `publish_ready_photo`).
+    photo_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+    @property
+    def photos(self) -> list[dict[str, Any]]:
+        """A listing's `photos` naming the maker's ready photo."""
+        return [{"image_id": str(self.photo_id), "alt": "The piece on a plain linen background"}]
 
     def event(
         self, event_type: type[MakerSnapshotEvent] = MakerApproved, status: str = "approved"
@@ -75,8 +89,37 @@ async def publish(namespace: str, event: Any, producer: str, aggregate_id: Any, 
     return wrapped
 
 
+def image_processed(maker_id: uuid.UUID, image_id: uuid.UUID, version: int = 2) -> ImageProcessed:
+    """The media service's word that the image is ready, with renditions at every width."""
+    return ImageProcessed(
+        image_id=image_id,
+        maker_id=maker_id,
+        image_version=version,
+        width=1600,
+        height=1600,
+        placeholder="data:image/webp;base64,UklGRhIAAABXRUJQVlA4IAYAAAAwAQCdASoBAAEAAQAcJaQAA3AA/v3AgAA=",
+        urls={str(width): f"/media/{image_id.hex}-{width}.webp" for width in RENDITION_WIDTHS},
+    )
+
+
+async def publish_image(namespace: str, event: ImageEvent) -> Envelope:
+    """Publish a media.image.* event as the media service would."""
+    return await publish(namespace, event, "media", event.image_id, event.image_version)
+
+
+async def publish_ready_photo(namespace: str, maker: TestMaker) -> Envelope:
+    """The maker's photo (`photo_id`) is ready, said on the broker as the media service would."""
+    return await publish_image(namespace, image_processed(maker.maker_id, maker.photo_id))
+
+
+def with_photo(maker: TestMaker, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with the maker's ready photo, unless it names its own photos."""
+    return {"photos": maker.photos, **body}
+
+
 def ring(**overrides: Any) -> dict[str, Any]:
-    """A sterling silver ring that meets every publishing rule."""
+    """A sterling silver ring that meets every publishing rule but photos (whose images belong to
+    a maker: `with_photo`)."""
     return {
         "title": "Sterling silver signet ring",
         "description": "Hand-carved and cast in recycled sterling silver.",
@@ -89,7 +132,6 @@ def ring(**overrides: Any) -> dict[str, Any]:
         "metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5, "recycled": True}],
         "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
         "options": {"ring_size_mm": {"min": 48.75, "max": 60}},
-        "images": ["https://images.example.com/ring.jpg"],
         **overrides,
     }
 
@@ -111,9 +153,18 @@ async def apply_maker(pool: asyncpg.Pool, event: MakerSnapshotEvent) -> None:
         await handlers.on_maker_changed(uow, event, envelope(event, "makers", event.maker_id))
 
 
+async def apply_image(pool: asyncpg.Pool, event: ImageEvent) -> None:
+    """Feed a media.image.* event through the catalogue's own handler."""
+    async with UnitOfWork(pool, "catalogue") as uow:
+        wrapped = envelope(event, "media", event.image_id, event.image_version)
+        await handlers.on_image_changed(uow, event, wrapped)
+
+
 async def approved_maker(pool: asyncpg.Pool, claims: list[dict[str, Any]] | None = None) -> TestMaker:
+    """A maker approved in the catalogue, with their photo ready."""
     maker = TestMaker(claims=claims or [])
     await apply_maker(pool, maker.event())
+    await apply_image(pool, image_processed(maker.maker_id, maker.photo_id))
     return maker
 
 
@@ -125,17 +176,18 @@ async def add_listing(
     publish: bool = True,
     now: datetime | None = None,
 ) -> Listing:
-    """Create (and publish) a listing through the catalogue's domain and stores."""
+    """Create (and publish) a listing through the catalogue's domain and stores, with the maker's
+    photo unless the body names its own."""
     now = now or datetime.now(UTC)
     async with UnitOfWork(pool, "catalogue") as uow:
         record = await store.maker_for_user(uow.conn, maker.user_id)
         assert record is not None
-        listing = Listing.create(
-            listing_id=uuid.uuid4(), maker_id=record.id, fields=ListingDraft.model_validate(body), now=now
-        )
+        fields = ListingDraft.model_validate(with_photo(maker, body))
+        listing = Listing.create(listing_id=uuid.uuid4(), maker_id=record.id, fields=fields, now=now)
         await usecases.insert_listing(uow, listing, record)
         if publish:
-            listing.publish(now=now, maker_claims=record.claims)
+            images = await store.known_images(uow.conn, record.id, [p.image_id for p in fields.photos])
+            listing.publish(now=now, maker_claims=record.claims, images=images)
             await usecases.save_listing(uow, listing, record, reason="adjusted", now=now)
     return listing
 

@@ -48,6 +48,7 @@ from services.catalogue.domain import (
 )
 from services.catalogue.domain.stock import restock_refusal
 from shared.errors import RulesViolated, StateConflict
+from tests.support.photos import PHOTO, ready_images
 
 LISTING_ID = UUID("00000000-0000-4000-8000-00000000000a")
 MAKER_ID = UUID("00000000-0000-4000-8000-00000000000b")
@@ -55,6 +56,7 @@ NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
 TODAY = NOW.date()
 FAIRMINED_EVIDENCED = MakerClaim(scheme="fairmined", evidenced=True)
+IMAGES = ready_images(MAKER_ID)  # the listing's photo is ready
 
 
 def listing_data(**overrides: Any) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def listing_data(**overrides: Any) -> dict[str, Any]:
         "stones": [],
         "sourcing_claims": [],
         "options": {"ring_size_mm": {"min": "48.75", "max": "60"}},
-        "images": ["https://images.example.com/ring.jpg"],
+        "photos": [PHOTO],
         **overrides,
     }
 
@@ -87,7 +89,7 @@ def codes(violations: list[Any]) -> list[str]:
 
 
 def violations_of(listing: ListingDraft, claims: list[MakerClaim] | None = None) -> list[Any]:
-    return publish_violations(listing, claims or [], TODAY)
+    return publish_violations(listing, claims or [], TODAY, images=IMAGES)
 
 
 def new_listing(**overrides: Any) -> Listing:
@@ -96,7 +98,7 @@ def new_listing(**overrides: Any) -> Listing:
 
 def published(**overrides: Any) -> Listing:
     listing = new_listing(**overrides)
-    listing.publish(now=NOW, maker_claims=[])
+    listing.publish(now=NOW, maker_claims=[], images=IMAGES)
     listing.pull_events()
     return listing
 
@@ -174,9 +176,9 @@ def test_carat_is_positive_with_two_decimals(carat: str) -> None:
         ("title", "Ring\x00"),
         ("description", "x" * 5001),
         ("style_tags", [f"tag{i}" for i in range(14)]),
-        ("images", ["ftp://example.com/a.jpg"]),
-        ("images", ["javascript:alert(1)"]),
-        ("images", ["https://example.com/a.jpg"] * 21),
+        ("images", ["https://images.example.com/ring.jpg"]),  # read-only: derived from photos
+        ("photos", [{"image_id": "not-an-id", "alt": "A ring"}]),
+        ("photos", [{**PHOTO, "url": "https://images.example.com/ring.jpg"}]),
         ("sourcing_claims", ["conflict_free"]),
         ("category", "tiara"),
     ],
@@ -265,14 +267,14 @@ def test_an_empty_draft_reports_every_missing_basic_together() -> None:
         "category_required",
         "price_required",
         "production_required",
-        "images_required",
+        "photos_required",
     }
 
 
 def test_each_missing_basic_names_its_field() -> None:
     found = {v.code: v.loc for v in violations_of(ListingDraft())}
     assert found["title_required"] == ("title",)
-    assert found["images_required"] == ("images",)
+    assert found["photos_required"] == ("photos",)
 
 
 @pytest.mark.parametrize(
@@ -659,7 +661,7 @@ def test_all_violations_are_reported_together() -> None:
     listing = draft(
         title="Real diamond ring",
         price=None,
-        images=[],
+        photos=[],
         production={"kind": "made_to_order"},
         metals=[
             {"metal": "gold", "fineness": 800, "weight_g": "3"},
@@ -673,7 +675,7 @@ def test_all_violations_are_reported_together() -> None:
     assert sorted(codes(violations_of(listing))) == sorted(
         [
             "price_required",
-            "images_required",
+            "photos_required",
             "lead_time_required",
             "fineness_not_legal",
             "hallmark_required",
@@ -702,7 +704,7 @@ def test_a_new_listing_is_a_draft() -> None:
 
 def test_publishing_a_valid_draft() -> None:
     listing = new_listing()
-    listing.publish(now=LATER, maker_claims=[])
+    listing.publish(now=LATER, maker_claims=[], images=IMAGES)
     assert listing.status is ListingStatus.PUBLISHED
     assert (listing.published_at, listing.updated_at, listing.version) == (LATER, LATER, 2)
     [event] = listing.pull_events()
@@ -716,16 +718,16 @@ def test_publishing_a_valid_draft() -> None:
 
 
 def test_publishing_an_invalid_draft_reports_every_rule_and_changes_nothing() -> None:
-    listing = new_listing(title=None, images=[], sourcing_claims=["fairmined"])
+    listing = new_listing(title=None, photos=[], sourcing_claims=["fairmined"])
     with pytest.raises(RulesViolated) as error:
-        listing.publish(now=LATER, maker_claims=[])
-    assert {v.code for v in error.value.errors} == {"title_required", "images_required", "claim_not_held"}
+        listing.publish(now=LATER, maker_claims=[], images=IMAGES)
+    assert {v.code for v in error.value.errors} == {"title_required", "photos_required", "claim_not_held"}
     assert (listing.status, listing.version, listing.pending_events) == (ListingStatus.DRAFT, 1, [])
 
 
 def test_publishing_checks_the_makers_claims() -> None:
     listing = new_listing(sourcing_claims=["fairmined"])
-    listing.publish(now=LATER, maker_claims=[FAIRMINED_EVIDENCED])
+    listing.publish(now=LATER, maker_claims=[FAIRMINED_EVIDENCED], images=IMAGES)
     assert listing.status is ListingStatus.PUBLISHED
 
 
@@ -735,7 +737,7 @@ def test_pause_and_unpause() -> None:
     assert listing.status is ListingStatus.PAUSED
     assert not listing.is_public
     assert event_names(listing) == ["paused"]
-    listing.publish(now=LATER + timedelta(hours=1), maker_claims=[])
+    listing.publish(now=LATER + timedelta(hours=1), maker_claims=[], images=IMAGES)
     assert listing.status is ListingStatus.PUBLISHED
     assert listing.published_at == NOW
     [event] = listing.pull_events()
@@ -744,10 +746,10 @@ def test_pause_and_unpause() -> None:
 
 def test_unpausing_runs_the_rules_again() -> None:
     listing = new_listing(sourcing_claims=["fairmined"])
-    listing.publish(now=NOW, maker_claims=[FAIRMINED_EVIDENCED])
+    listing.publish(now=NOW, maker_claims=[FAIRMINED_EVIDENCED], images=IMAGES)
     listing.pause(now=NOW)
     with pytest.raises(RulesViolated) as error:
-        listing.publish(now=LATER, maker_claims=[])
+        listing.publish(now=LATER, maker_claims=[], images=IMAGES)
     assert [v.code for v in error.value.errors] == ["claim_not_held"]
     assert listing.status is ListingStatus.PAUSED
 
@@ -756,7 +758,7 @@ def test_unpausing_runs_the_rules_again() -> None:
 def test_publish_is_refused_outside_draft_and_paused(state: str) -> None:
     listing = listing_in(state)
     with pytest.raises(StateConflict) as error:
-        listing.publish(now=LATER, maker_claims=[])
+        listing.publish(now=LATER, maker_claims=[], images=IMAGES)
     assert_conflict(error, state)
 
 
@@ -782,9 +784,9 @@ def test_archived_is_terminal() -> None:
     listing = listing_in("archived")
     for command in (
         lambda: listing.archive(now=LATER),
-        lambda: listing.publish(now=LATER, maker_claims=[]),
+        lambda: listing.publish(now=LATER, maker_claims=[], images=IMAGES),
         lambda: listing.pause(now=LATER),
-        lambda: listing.edit(ListingPatch(title="New title"), now=LATER, maker_claims=[]),
+        lambda: listing.edit(ListingPatch(title="New title"), now=LATER, maker_claims=[], images=IMAGES),
     ):
         with pytest.raises(StateConflict) as error:
             command()
@@ -794,14 +796,14 @@ def test_archived_is_terminal() -> None:
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
-        new_listing().publish(now=datetime(2025, 6, 2, 9, 0), maker_claims=[])
+        new_listing().publish(now=datetime(2025, 6, 2, 9, 0), maker_claims=[], images=IMAGES)
 
 
 def listing_in(state: str) -> Listing:
     listing = new_listing(production={"kind": "ready_to_ship", "stock": 1})
     if state == "draft":
         return listing
-    listing.publish(now=NOW, maker_claims=[])
+    listing.publish(now=NOW, maker_claims=[], images=IMAGES)
     if state == "paused":
         listing.pause(now=NOW)
     elif state == "sold_out":
@@ -819,7 +821,7 @@ def listing_in(state: str) -> Listing:
 
 def test_edits_record_what_changed() -> None:
     listing = published()
-    listing.edit(ListingPatch(title="Carved signet ring"), now=LATER, maker_claims=[])
+    listing.edit(ListingPatch(title="Carved signet ring"), now=LATER, maker_claims=[], images=IMAGES)
     assert listing.fields.title == "Carved signet ring"
     assert (listing.version, listing.updated_at) == (3, LATER)
     [event] = listing.pull_events()
@@ -829,7 +831,9 @@ def test_edits_record_what_changed() -> None:
 
 def test_a_price_change_also_records_price_changed() -> None:
     listing = published()
-    listing.edit(ListingPatch.model_validate({"price": {"amount": 15000}}), now=LATER, maker_claims=[])
+    listing.edit(
+        ListingPatch.model_validate({"price": {"amount": 15000}}), now=LATER, maker_claims=[], images=IMAGES
+    )
     updated, price_changed = listing.pull_events()
     assert (updated.name, price_changed.name) == ("updated", "price_changed")
     assert price_changed.data == {
@@ -841,8 +845,8 @@ def test_a_price_change_also_records_price_changed() -> None:
 
 def test_an_edit_that_changes_nothing_records_nothing() -> None:
     listing = published()
-    listing.edit(ListingPatch(title=listing.fields.title), now=LATER, maker_claims=[])
-    listing.edit(ListingPatch(), now=LATER, maker_claims=[])
+    listing.edit(ListingPatch(title=listing.fields.title), now=LATER, maker_claims=[], images=IMAGES)
+    listing.edit(ListingPatch(), now=LATER, maker_claims=[], images=IMAGES)
     assert (listing.version, listing.pending_events) == (2, [])
 
 
@@ -852,6 +856,7 @@ def test_patches_replace_only_the_fields_sent_and_null_clears() -> None:
         ListingPatch.model_validate({"description": None, "style_tags": []}),
         now=LATER,
         maker_claims=[],
+        images=IMAGES,
     )
     assert listing.fields.description is None
     assert listing.fields.style_tags == []
@@ -860,7 +865,7 @@ def test_patches_replace_only_the_fields_sent_and_null_clears() -> None:
 
 def test_a_draft_may_be_edited_into_any_shape() -> None:
     listing = new_listing()
-    listing.edit(ListingPatch(title=None, images=[]), now=LATER, maker_claims=[])
+    listing.edit(ListingPatch(title=None, photos=[]), now=LATER, maker_claims=[], images=IMAGES)
     assert listing.fields.title is None
 
 
@@ -874,6 +879,7 @@ def test_a_public_listing_must_stay_publishable() -> None:
             ),
             now=LATER,
             maker_claims=[],
+            images=IMAGES,
         )
     assert {v.code for v in error.value.errors} == {"hallmark_required", "hallmark_status_mismatch"}
     assert (listing.fields, listing.version, listing.pending_events) == (before, 2, [])
@@ -881,8 +887,8 @@ def test_a_public_listing_must_stay_publishable() -> None:
 
 def test_a_paused_listing_may_be_edited_freely() -> None:
     listing = listing_in("paused")
-    listing.edit(ListingPatch(images=[]), now=LATER, maker_claims=[])
-    assert listing.fields.images == []
+    listing.edit(ListingPatch(photos=[]), now=LATER, maker_claims=[], images=IMAGES)
+    assert listing.fields.photos == []
 
 
 def test_production_kind_may_change_in_a_draft() -> None:
@@ -893,6 +899,7 @@ def test_production_kind_may_change_in_a_draft() -> None:
         ),
         now=LATER,
         maker_claims=[],
+        images=IMAGES,
     )
     assert listing.stock is None
     assert listing.availability is Availability.MADE_TO_ORDER
@@ -906,6 +913,7 @@ def test_production_kind_is_locked_while_public(state: str) -> None:
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
             now=LATER,
             maker_claims=[],
+            images=IMAGES,
         )
     assert error.value.code == "production_kind_locked"
     assert_conflict(error, state)
@@ -920,6 +928,7 @@ def test_production_kind_is_locked_once_stock_is_reserved() -> None:
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind"}}),
             now=LATER,
             maker_claims=[],
+            images=IMAGES,
         )
     assert error.value.code == "production_kind_locked"
 
@@ -998,6 +1007,7 @@ def test_restocking_a_sold_out_listing_publishes_it_again() -> None:
         ListingPatch.model_validate({"production": {"kind": "ready_to_ship", "stock": 4}}),
         now=LATER,
         maker_claims=[],
+        images=IMAGES,
     )
     assert listing.status is ListingStatus.PUBLISHED
     assert listing.stock == StockCounters(4, 0, 1)
@@ -1010,6 +1020,7 @@ def test_setting_stock_to_zero_sells_out_a_published_listing() -> None:
         ListingPatch.model_validate({"production": {"kind": "ready_to_ship", "stock": 0}}),
         now=LATER,
         maker_claims=[],
+        images=IMAGES,
     )
     assert listing.status is ListingStatus.SOLD_OUT
     assert event_names(listing) == ["updated", "sold_out"]
@@ -1022,7 +1033,7 @@ def test_a_committed_reservation_on_a_paused_listing_keeps_it_paused() -> None:
     listing.commit_reservation(1, now=LATER)
     assert listing.status is ListingStatus.PAUSED
     with pytest.raises(RulesViolated) as error:
-        listing.publish(now=LATER, maker_claims=[])
+        listing.publish(now=LATER, maker_claims=[], images=IMAGES)
     assert [v.code for v in error.value.errors] == ["stock_required"]
 
 
@@ -1052,6 +1063,7 @@ def test_one_of_a_kind_sells_once_and_cannot_be_restocked() -> None:
             ListingPatch.model_validate({"production": {"kind": "one_of_a_kind", "stock": 1}}),
             now=LATER,
             maker_claims=[],
+            images=IMAGES,
         )
     assert error.value.code == "stock_not_applicable"
     assert error.value.extra == {"current_state": "sold_out"}
@@ -1120,12 +1132,18 @@ def test_resending_the_listed_count_of_a_sold_one_of_a_kind_is_409_not_a_silent_
     version = listing.version
     with pytest.raises(StateConflict) as error:
         listing.edit(
-            ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[]
+            ListingPatch.model_validate({"production": one_of_a_kind(1)}),
+            now=LATER,
+            maker_claims=[],
+            images=IMAGES,
         )
     assert error.value.code == "stock_not_applicable"
     assert listing.version == version
     listing.edit(
-        ListingPatch.model_validate({"description": "Sold, with thanks."}), now=LATER, maker_claims=[]
+        ListingPatch.model_validate({"description": "Sold, with thanks."}),
+        now=LATER,
+        maker_claims=[],
+        images=IMAGES,
     )
     assert (listing.status, listing.stock) == (ListingStatus.SOLD_OUT, StockCounters(0, 0, 1))
 
@@ -1136,7 +1154,10 @@ def test_a_reserved_one_of_a_kind_piece_cannot_be_restocked_while_paused() -> No
     listing.pause(now=NOW)
     with pytest.raises(StateConflict) as error:
         listing.edit(
-            ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[]
+            ListingPatch.model_validate({"production": one_of_a_kind(1)}),
+            now=LATER,
+            maker_claims=[],
+            images=IMAGES,
         )
     assert (error.value.code, error.value.extra) == ("stock_not_applicable", {"current_state": "paused"})
     assert listing.stock == StockCounters(0, 1, 0)
@@ -1148,7 +1169,12 @@ def test_a_one_of_a_kind_piece_whose_sale_was_undone_may_be_edited() -> None:
     listing.commit_reservation(1, now=NOW)
     listing.return_sold(1, now=LATER)
     assert listing.status is ListingStatus.PUBLISHED
-    listing.edit(ListingPatch.model_validate({"production": one_of_a_kind(1)}), now=LATER, maker_claims=[])
+    listing.edit(
+        ListingPatch.model_validate({"production": one_of_a_kind(1)}),
+        now=LATER,
+        maker_claims=[],
+        images=IMAGES,
+    )
     assert listing.stock == StockCounters(1)
 
 
@@ -1157,7 +1183,7 @@ def test_a_reserved_one_of_a_kind_piece_cannot_be_republished() -> None:
     assert listing.reserve(1, now=NOW).ok
     listing.pause(now=NOW)
     with pytest.raises(RulesViolated) as error:
-        listing.publish(now=LATER, maker_claims=[])
+        listing.publish(now=LATER, maker_claims=[], images=IMAGES)
     assert [(v.code, v.loc) for v in error.value.errors] == [("stock_required", ("production", "stock"))]
 
 

@@ -22,10 +22,12 @@ from services.catalogue.domain import (
 )
 from services.catalogue.domain.vocabulary import stone_kind
 from shared.errors import RulesViolated
+from tests.support.photos import PHOTO, ready_images
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 LATER = NOW + timedelta(minutes=5)
 AUD = MakerStanding(sponsor_mark="AUD", works_precious_metals=True, warranty_attested=True)
+IMAGES = ready_images(UUID(int=2))  # the maker's (UUID(int=2)) photo is ready
 NATURAL_DIAMOND = {"type": "diamond", "origin": "natural", "carat": "0.5", "count": 2}
 
 
@@ -39,7 +41,7 @@ def body(**overrides: Any) -> dict[str, Any]:
         "production": {"kind": "ready_to_ship", "stock": 2},
         "metals": [{"metal": "gold", "fineness": 750, "weight_g": "3.2"}],
         "hallmark": {"status": "hallmarked", "sponsor_mark": "AUD", "assay_office": "london"},
-        "images": ["https://images.example.com/studs.jpg"],
+        "photos": [PHOTO],
         **overrides,
     }
 
@@ -58,7 +60,7 @@ def standing(**changes: Any) -> MakerStanding:
 
 def published(maker: MakerStanding = AUD, **overrides: Any) -> Listing:
     listing = Listing.create(listing_id=UUID(int=1), maker_id=UUID(int=2), fields=draft(**overrides), now=NOW)
-    listing.publish(now=NOW, maker_claims=[], maker=maker)
+    listing.publish(now=NOW, maker_claims=[], images=IMAGES, maker=maker)
     listing.pull_events()
     return listing
 
@@ -205,7 +207,7 @@ def test_publishing_refuses_every_rule_of_the_record_with_the_others() -> None:
     assert found == ["sponsor_mark_not_registered", "precious_metals_not_declared", "warranty_not_attested"]
     listing = Listing.create(listing_id=UUID(int=1), maker_id=UUID(int=2), fields=stamped, now=NOW)
     with pytest.raises(RulesViolated):
-        listing.publish(now=NOW, maker_claims=[], maker=maker)
+        listing.publish(now=NOW, maker_claims=[], images=IMAGES, maker=maker)
     assert listing.status == "draft"
 
 
@@ -268,7 +270,7 @@ def test_editing_a_hidden_listing_into_keeping_the_rules_shows_it() -> None:
     )
     listing.pull_events()
     fixed = ListingPatch(hallmark={"status": "hallmarked", "sponsor_mark": "NEW", "assay_office": "london"})
-    listing.edit(fixed, now=LATER, maker_claims=[], maker=standing(sponsor_mark="NEW"))
+    listing.edit(fixed, now=LATER, maker_claims=[], images=IMAGES, maker=standing(sponsor_mark="NEW"))
     assert listing.hidden_by == () and listing.is_visible(True)
     assert [e.name for e in listing.pull_events()] == [ListingEventName.UPDATED, ListingEventName.SHOWN]
 
@@ -277,7 +279,7 @@ def test_an_edit_may_not_break_a_rule_of_the_record() -> None:
     listing = published()
     stamped = ListingPatch(hallmark={"status": "hallmarked", "sponsor_mark": "XYZ", "assay_office": "london"})
     with pytest.raises(RulesViolated) as refused:
-        listing.edit(stamped, now=LATER, maker_claims=[], maker=AUD)
+        listing.edit(stamped, now=LATER, maker_claims=[], images=IMAGES, maker=AUD)
     assert [v.code for v in refused.value.errors] == ["sponsor_mark_not_registered"]
 
 
@@ -285,5 +287,7 @@ def test_a_hidden_listing_may_be_edited_while_still_hidden() -> None:
     maker = standing(works_precious_metals=False)
     listing = published()
     listing.maker_status_changed(was_approved=True, approved=True, now=LATER, maker=maker)
-    listing.edit(ListingPatch(title="Gold studs, pair"), now=LATER, maker_claims=[], maker=maker)
+    listing.edit(
+        ListingPatch(title="Gold studs, pair"), now=LATER, maker_claims=[], images=IMAGES, maker=maker
+    )
     assert listing.hidden_by == ("precious_metals_not_declared",) and not listing.is_visible(True)

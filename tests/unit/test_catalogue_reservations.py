@@ -26,6 +26,7 @@ from services.catalogue.domain import (
     reserve_order,
     return_stock,
 )
+from tests.support.photos import PHOTO, ready_images
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 EXPIRES = NOW + timedelta(minutes=20)
@@ -47,12 +48,12 @@ def listing(
             "metals": [{"metal": "silver", "fineness": 925, "weight_g": "9.5"}],
             "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
             "options": {"ring_size_mm": {"min": 50, "max": 60}},
-            "images": ["https://images.example.com/ring.jpg"],
+            "photos": [PHOTO],
         }
     )
     item = Listing.create(listing_id=uuid4(), maker_id=maker, fields=fields, now=NOW)
     if publish:
-        item.publish(now=NOW, maker_claims=[])
+        item.publish(now=NOW, maker_claims=[], images=ready_images(maker))
         item.pull_events()
     return item
 

@@ -30,6 +30,7 @@ from services.catalogue.search import (
 from services.catalogue.store import MakerRecord
 from shared.errors import ProblemError
 from shared.paging import encode_cursor
+from tests.support.photos import PHOTO, ready_images
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 MAKER = UUID("00000000-0000-4000-8000-00000000000b")
@@ -67,7 +68,7 @@ def listing(**fields: object) -> Listing:
                 ],
                 "sourcing_claims": ["fairmined", "fairtrade"],
                 "options": {"ring_size_mm": {"min": 50, "max": 56}},
-                "images": ["https://images.example.com/a.jpg"],
+                "photos": [PHOTO],
                 **fields,
             }
         ),
@@ -78,6 +79,7 @@ def listing(**fields: object) -> Listing:
             MakerClaim(scheme="fairmined", evidenced=True),
             MakerClaim(scheme="fairtrade", evidenced=True),
         ],
+        images=ready_images(MAKER),
     )
     return item
 

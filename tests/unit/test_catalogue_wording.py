@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from services.catalogue.domain import Listing, ListingDraft, ListingPatch, publish_violations
 from services.catalogue.domain.wording import sentences, tokens, wording_violations
 from shared.errors import RulesViolated
+from tests.support.photos import PHOTO, ready_images
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 METAL = "misleading_metal_description"
@@ -67,7 +68,7 @@ def piece(
             else {"status": "not_applicable"},
             "stones": stones,
             "options": {"ring_size_mm": {"min": "48.75", "max": "60"}},
-            "images": ["https://images.example.com/ring.jpg"],
+            "photos": [PHOTO],
         }
     )
 
@@ -327,11 +328,14 @@ def test_an_edit_may_not_make_a_public_listing_misleading() -> None:
         fields=piece(BRASS, [], title="Gold-tone brass signet"),
         now=NOW,
     )
-    listing.publish(now=NOW, maker_claims=[])
+    listing.publish(now=NOW, maker_claims=[], images=ready_images(UUID(int=2)))
     version = listing.version
     with pytest.raises(RulesViolated) as error:
         listing.edit(
-            ListingPatch.model_validate({"title": "Solid 18ct gold signet"}), now=NOW, maker_claims=[]
+            ListingPatch.model_validate({"title": "Solid 18ct gold signet"}),
+            now=NOW,
+            maker_claims=[],
+            images=ready_images(UUID(int=2)),
         )
     assert [(v.loc, v.code) for v in error.value.errors] == [(("title",), METAL)]
     assert (listing.version, listing.fields.title) == (version, "Gold-tone brass signet")

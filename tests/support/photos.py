@@ -1,0 +1,92 @@
+"""Photos in tests. A listing is published only with a ready photo of its maker's own, so:
+
+- unit tests of the catalogue's rules name `PHOTO` on a listing and pass `ready_images(maker_id)`,
+  what the catalogue knows once that photo's image is ready;
+- full-stack tests (gateway, media, catalogue) upload a real photo as the maker and wait for it to
+  be ready (`ready_photo`), one per maker.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from typing import Any
+from uuid import UUID
+
+import aiohttp
+from PIL import Image
+
+from services.catalogue.domain import ImageStatus, KnownImages, MediaImage
+from tests.support.harness import eventually
+
+PHOTO_ID = UUID("00000000-0000-4000-8000-0000000000f0")
+ALT_TEXT = "The piece on a plain linen background"
+PHOTO: dict[str, Any] = {"image_id": str(PHOTO_ID), "alt": ALT_TEXT}
+"""A listing's photo in a unit test: its image is ready in `ready_images`."""
+
+
+def ready_image(maker_id: UUID, image_id: UUID = PHOTO_ID, version: int = 2) -> MediaImage:
+    return MediaImage(
+        image_id=image_id,
+        maker_id=maker_id,
+        version=version,
+        status=ImageStatus.READY,
+        width=1600,
+        height=1600,
+        placeholder="data:image/webp;base64,AAAA",
+        urls={str(width): f"/media/{image_id.hex}-{width}.webp" for width in (160, 480, 960, 1600)},
+    )
+
+
+def ready_images(maker_id: UUID, *images: MediaImage) -> KnownImages:
+    """What the catalogue knows when the maker's `PHOTO` is ready (and these `images`)."""
+    known = [ready_image(maker_id), *images]
+    return KnownImages(maker_id, {image.image_id: image for image in known})
+
+
+# --- through the gateway and the media service ----------------------------------------------------
+
+
+def jpeg(width: int = 800, height: int = 800) -> bytes:
+    """A JPEG photo of this size, distinct each time (noise over a random colour, so its content
+    address is its own)."""
+    colour = (random.randrange(256), random.randrange(256), random.randrange(256))
+    noise = Image.effect_noise((width, height), 48).convert("RGB")
+    image = Image.blend(Image.new("RGB", (width, height), colour), noise, 0.25)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+_READY: dict[tuple[str, str], str] = {}
+
+
+async def ready_photo(session: aiohttp.ClientSession, gateway_url: str, token: str) -> str:
+    """The id of a ready photo of the maker whose token this is: uploaded through the gateway as
+    them (an 800x800 JPEG) the first time, then the same one again."""
+    key = (gateway_url, token)
+    if key in _READY:
+        return _READY[key]
+    headers = {"Authorization": f"Bearer {token}"}
+    form = aiohttp.FormData()
+    form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
+    async with session.post(f"{gateway_url}/api/v1/images", data=form, headers=headers) as response:
+        body = await response.json(content_type=None)
+        assert response.status == 202, (response.status, body)
+    image_id: str = body["id"]
+
+    async def ready() -> bool:
+        async with session.get(f"{gateway_url}/api/v1/images/{image_id}", headers=headers) as response:
+            image = await response.json(content_type=None)
+            assert response.status == 200, (response.status, image)
+            assert image["status"] != "failed", image
+            return image["status"] == "ready"
+
+    await eventually(ready, timeout_s=60, message=f"the photo {image_id} is ready")
+    _READY[key] = image_id
+    return image_id
+
+
+def photos_of(image_id: str, alt: str = ALT_TEXT) -> list[dict[str, Any]]:
+    """A listing's `photos` naming one image."""
+    return [{"image_id": image_id, "alt": alt}]
