@@ -10,10 +10,10 @@ import { h, replace, uid } from '../../core/dom.js';
 import { announce } from '../../core/live.js';
 import { photoImage } from '../../components/photo.js';
 
-export const MAX_PHOTOS = 10;
+const MAX_PHOTOS = 10;
 const MAX_BYTES = 20 * 1024 * 1024;
-export const ALT_MIN = 3;
-export const ALT_MAX = 200;
+const ALT_MIN = 3;
+const ALT_MAX = 200;
 const ACCEPT = 'image/jpeg,image/png,image/webp,image/heic,image/heif,.jpg,.jpeg,.png,.webp,.heic,.heif';
 const THUMB_SIZES = '10rem';
 // Polling starts quickly (most photos are ready in a second or two) and slows down.
@@ -71,10 +71,11 @@ export function explainPhotoRules(error) {
 const wait = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /**
- * The photo manager for `photos` (the listing's, each {image_id, alt, width, height,
- * placeholder, urls}). Returns {element, values(), uploading(), check()}: values() is the
- * listing body's photos [{image_id, alt}]; uploading() says whether a file is still being sent;
- * check({publishing}) lists the problems the form can say before calling the API.
+ * The photo manager for `photos` (the listing's, each {image_id, alt, status, width, height,
+ * placeholder, urls, failure_code}). Returns {element, values(), check()}: values() is the
+ * listing body's photos [{image_id, alt}] (a photo that failed is left out); check() lists what
+ * stops the form being saved now (a file still uploading). Alt text is the catalogue's to check:
+ * a draft may go without it, publishing may not (alt_text_required).
  */
 export function photoManager(photos = []) {
   const items = [];
@@ -127,8 +128,12 @@ export function photoManager(photos = []) {
 
   // --- adding ---------------------------------------------------------------------------------
 
+  const kept = () => items.filter((item) => item.state !== 'failed');
+  const position = (item) => kept().indexOf(item);
+  const describe = (item) => item.fileName || (item.alt.trim() ? `“${item.alt.trim()}”` : 'The photo');
+
   function addFiles(files) {
-    const room = MAX_PHOTOS - items.length;
+    const room = MAX_PHOTOS - kept().length;
     const taken = files.slice(0, Math.max(room, 0));
     taken.forEach((file) => {
       const item = addItem({ fileName: file.name });
@@ -155,7 +160,7 @@ export function photoManager(photos = []) {
   async function send(item, file) {
     const controller = new AbortController();
     item.cancel = () => controller.abort();
-    setState(item, 'uploading', { progress: 0 });
+    setState(item, 'uploading');
     const form = new FormData();
     form.append('file', file, file.name);
     try {
@@ -197,7 +202,7 @@ export function photoManager(photos = []) {
       if (image?.status === 'ready') {
         item.photo = image;
         setState(item, 'ready');
-        announce(`${item.fileName || 'The photo'} is ready. Add its alt text.`);
+        announce(`${describe(item)} is ready. Add its alt text.`);
       } else if (image?.status === 'failed') {
         refuse(item, processingFailure(image.failure_code));
       }
@@ -209,10 +214,10 @@ export function photoManager(photos = []) {
   function itemElement(item) {
     const altId = uid('photo-alt');
     item.media = h('div', { class: 'photo-item__media' });
-    item.role = h('p', { class: 'photo-item__role' });
+    item.role = h('p', { class: 'photo-item__role', dataset: { label: '' } });
     item.altLabel = h('span', {});
     item.altInput = h('input', {
-      id: altId, type: 'text', required: true, maxlength: ALT_MAX, autocomplete: 'off',
+      id: altId, type: 'text', 'aria-required': 'true', maxlength: ALT_MAX, autocomplete: 'off',
       'aria-describedby': `${altId}-hint`, value: item.alt,
     });
     item.altInput.addEventListener('input', () => { item.alt = item.altInput.value; });
@@ -223,8 +228,8 @@ export function photoManager(photos = []) {
     item.buttons = {};
     item.actions = h('div', { class: 'photo-item__actions' },
       actionButton(item, 'Make main photo', 'main', () => move(item, 0, 'right')),
-      actionButton(item, 'Move left', 'left', () => move(item, items.indexOf(item) - 1, 'left')),
-      actionButton(item, 'Move right', 'right', () => move(item, items.indexOf(item) + 1, 'right')),
+      actionButton(item, 'Move left', 'left', () => move(item, position(item) - 1, 'left')),
+      actionButton(item, 'Move right', 'right', () => move(item, position(item) + 1, 'right')),
       actionButton(item, 'Try again', 'retry', () => {
         item.retry?.();
         item.buttons.remove.button.focus();
@@ -262,14 +267,17 @@ export function photoManager(photos = []) {
 
   // --- order and removal ------------------------------------------------------------------------
 
+  /** Move `item` to position `to` among the photos that are part of the listing. */
   function move(item, to, focusAction) {
-    const from = items.indexOf(item);
-    if (from < 0 || to < 0 || to >= items.length || to === from) return;
-    items.splice(from, 1);
-    items.splice(to, 0, item);
-    list.insertBefore(item.element, items[to + 1]?.element ?? null);
+    const order = kept();
+    const from = order.indexOf(item);
+    if (from < 0 || to < 0 || to >= order.length || to === from) return;
+    order.splice(from, 1);
+    order.splice(to, 0, item);
+    items.splice(0, items.length, ...order, ...items.filter((other) => other.state === 'failed'));
+    items.forEach((other) => list.append(other.element));
     renumber();
-    announce(to === 0 ? `${item.fileName || 'The photo'} is now the main photo.` : `${item.fileName || 'The photo'} is now photo ${to + 1} of ${items.length}.`);
+    announce(to === 0 ? `${describe(item)} is now the main photo.` : `${describe(item)} is now photo ${to + 1} of ${order.length}.`);
     const target = item.actions.querySelector(`[data-action="${focusAction}"]:not(:disabled):not([hidden])`)
       || item.actions.querySelector('button:not(:disabled):not([hidden])');
     target?.focus();
@@ -283,7 +291,7 @@ export function photoManager(photos = []) {
     item.state = 'removed';
     renumber();
     updateDrop();
-    announce(`${item.fileName || 'The photo'} removed.`);
+    announce(`${describe(item)} removed.`);
     const next = items[Math.min(index, items.length - 1)];
     (next?.actions.querySelector('button:not(:disabled):not([hidden])') || input).focus();
   }
@@ -297,27 +305,39 @@ export function photoManager(photos = []) {
   }
 
   /** Positions, labels and buttons after any change of order or state (the buttons stay the
-   * same elements, so keyboard focus is never lost to a redraw). */
+   * same elements, so keyboard focus is never lost to a redraw). A photo that failed is not part
+   * of the listing: it has no position, so the others are numbered as the catalogue sees them. */
   function renumber() {
-    items.forEach((item, index) => {
-      item.element.dataset.loc = `photos.${index}`;
-      item.element.dataset.fieldLoc = item.element.dataset.loc;
-      item.altInput.dataset.loc = `photos.${index}.alt`;
-      item.altField.dataset.fieldLoc = item.altInput.dataset.loc;
-      item.altLabel.textContent = `Alt text for photo ${index + 1}`;
-      replace(item.role, index === 0 ? h('span', { class: 'photo-item__main' }, 'Main photo') : `Photo ${index + 1}`);
+    const order = kept();
+    items.forEach((item) => {
+      const index = order.indexOf(item);
+      const failed = index < 0;
+      const name = failed ? item.fileName || 'photo not added' : `photo ${index + 1}`;
+      if (failed) {
+        delete item.element.dataset.loc;
+        delete item.element.dataset.fieldLoc;
+      } else {
+        item.element.dataset.loc = `photos.${index}`;
+        item.element.dataset.fieldLoc = item.element.dataset.loc;
+        item.altInput.dataset.loc = `photos.${index}.alt`;
+        item.altField.dataset.fieldLoc = item.altInput.dataset.loc;
+        item.altLabel.textContent = `Alt text for photo ${index + 1}`;
+      }
+      replace(item.role, index === 0 ? h('span', { class: 'photo-item__main' }, 'Main photo') : failed ? 'Not added' : `Photo ${index + 1}`);
       const { main, left, right, retry, remove: removal } = item.buttons;
-      Object.values(item.buttons).forEach(({ name }) => { name.textContent = ` (photo ${index + 1})`; });
-      main.button.hidden = index === 0;
+      Object.values(item.buttons).forEach((button) => { button.name.textContent = ` (${name})`; });
+      main.button.hidden = failed || index === 0;
+      left.button.hidden = failed;
+      right.button.hidden = failed;
       left.button.disabled = index === 0;
-      right.button.disabled = index === items.length - 1;
+      right.button.disabled = index === order.length - 1;
       retry.button.hidden = !item.retry;
       removal.text.textContent = item.state === 'uploading' ? 'Cancel upload' : 'Remove';
     });
   }
 
   function updateDrop() {
-    const full = items.length >= MAX_PHOTOS;
+    const full = kept().length >= MAX_PHOTOS;
     input.disabled = full;
     drop.classList.toggle('is-full', full);
     fullNote.hidden = !full;
@@ -328,9 +348,11 @@ export function photoManager(photos = []) {
   photos.forEach((photo) => {
     const item = addItem({ imageId: photo.image_id, alt: photo.alt || '', fileName: null });
     item.altInput.value = item.alt;
-    if (photo.urls) {
+    if (photo.status === 'ready' && photo.urls) {
       item.photo = photo;
       setState(item, 'ready');
+    } else if (photo.status === 'failed') {
+      refuse(item, processingFailure(photo.failure_code));
     } else {
       setState(item, 'processing');
       watch(item);
@@ -342,19 +364,10 @@ export function photoManager(photos = []) {
     element,
     values: () => items.filter((item) => item.imageId && item.state !== 'failed')
       .map((item) => ({ image_id: item.imageId, alt: item.alt.trim() })),
-    uploading: () => items.some((item) => item.state === 'uploading'),
     check() {
-      const problems = [];
-      if (items.some((item) => item.state === 'uploading')) {
-        problems.push({ loc: ['photos'], msg: 'Wait until every photo has finished uploading.', code: 'photo_uploading' });
-      }
-      items.forEach((item, index) => {
-        const length = item.alt.trim().length;
-        if (item.state !== 'failed' && length && length < ALT_MIN) {
-          problems.push({ loc: ['photos', index, 'alt'], msg: `Use at least ${ALT_MIN} characters.`, code: 'alt_text_too_short' });
-        }
-      });
-      return problems;
+      return items.some((item) => item.state === 'uploading')
+        ? [{ loc: ['photos'], msg: 'Wait until every photo has finished uploading.', code: 'photo_uploading' }]
+        : [];
     },
   };
 }
