@@ -25,14 +25,18 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MARKET_HOST=0.0.0.0
+# /var/lib/marketplace/media: media's storage directory (MEDIA_STORAGE_DIR in compose), owned by
+# the service user so a fresh named volume mounted there is writable.
 RUN groupadd --system --gid 10001 market \
- && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin market
+ && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin market \
+ && install -d -o 10001 -g 10001 /var/lib/marketplace/media
 COPY --from=build /opt/venv /opt/venv
 COPY scripts/healthcheck.py /app/scripts/healthcheck.py
 WORKDIR /app
 USER 10001:10001
-# gateway, catalogue, makers, orders (GATEWAY_PORT, CATALOGUE_PORT, MAKERS_PORT, ORDERS_PORT)
-EXPOSE 8080 8081 8082 8083
+# gateway, catalogue, makers, orders, media (GATEWAY_PORT, CATALOGUE_PORT, MAKERS_PORT,
+# ORDERS_PORT, MEDIA_PORT)
+EXPOSE 8080 8081 8082 8083 8084
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "/app/scripts/healthcheck.py", "live"]
 CMD ["marketplace", "run", "gateway", "--role", "all"]

@@ -29,9 +29,9 @@ HEADER = (
 )
 
 # Connection budget: every replica opens at most MARKET_PG_POOL_MAX connections (plus one for the
-# relay's advisory lock). With the HPA maxima below: (api 6+6+6 + worker 4+4+2 + relay 2+2+2 +
-# gateway api 6 + worker 1) = 41 processes x (8+1) = 369 connections at full scale-out: the
-# PostgreSQL behind them needs max_connections of 400 or a pooler (PgBouncer, transaction mode).
+# relay's advisory lock). With the HPA maxima below: (api 6+6+6+4 + worker 4+4+2+4 + relay
+# 2+2+2+2 + gateway api 6 + worker 1) = 51 processes x (8+1) = 459 connections at full scale-out:
+# the PostgreSQL behind them needs max_connections of 500 or a pooler (PgBouncer, transaction mode).
 POOL_MAX = 8
 
 
@@ -48,13 +48,14 @@ class Role:
     memory_request: str = "160Mi"
     memory_limit: str = "384Mi"
     public: bool = False  # gets a Service
+    disk_tmp: str | None = None  # /tmp on the node's disk, of this size (None: 16Mi in memory)
 
     @property
     def name(self) -> str:
         return f"{self.service}-{self.role}"
 
 
-PORTS = {"gateway": 8080, "catalogue": 8081, "makers": 8082, "orders": 8083}
+PORTS = {"gateway": 8080, "catalogue": 8081, "makers": 8082, "orders": 8083, "media": 8084}
 
 ROLES = [
     # The HTTP APIs: stateless, behind a Service, scaled on CPU.
@@ -62,10 +63,35 @@ ROLES = [
     Role("catalogue", "api", PORTS["catalogue"], 2, 2, 6, public=True),
     Role("orders", "api", PORTS["orders"], 2, 2, 6, public=True),
     Role("gateway", "api", PORTS["gateway"], 2, 2, 6, public=True),
+    # Uploads are streamed to disk, never held whole; /tmp has room for a few at once.
+    Role(
+        "media",
+        "api",
+        PORTS["media"],
+        2,
+        2,
+        4,
+        public=True,
+        memory_request="256Mi",
+        memory_limit="512Mi",
+        disk_tmp="1Gi",
+    ),
     # Event consumers and periodic jobs (sweepers): competing consumers on one quorum queue.
     Role("makers", "worker", PORTS["makers"], 1, 1, 2),
     Role("catalogue", "worker", PORTS["catalogue"], 2, 2, 4),
     Role("orders", "worker", PORTS["orders"], 2, 2, 4),
+    # Decoding a photo of up to 50 megapixels takes a few hundred MB (MEDIA_PROCESSING_SLOTS at once).
+    Role(
+        "media",
+        "worker",
+        PORTS["media"],
+        2,
+        2,
+        4,
+        cpu_request="500m",
+        memory_request="768Mi",
+        memory_limit="2Gi",
+    ),
     # The gateway has no consumer; its worker runs the login-throttle sweeper.
     Role("gateway", "worker", PORTS["gateway"], 1),
     # Outbox relays: one active per service (advisory lock), the second a hot standby that takes
@@ -73,6 +99,7 @@ ROLES = [
     Role("makers", "relay", PORTS["makers"], 2, cpu_request="100m"),
     Role("catalogue", "relay", PORTS["catalogue"], 2, cpu_request="100m"),
     Role("orders", "relay", PORTS["orders"], 2, cpu_request="100m"),
+    Role("media", "relay", PORTS["media"], 2, cpu_request="100m"),
 ]
 
 # --- settings -------------------------------------------------------------------------------------
@@ -91,10 +118,21 @@ GATEWAY_CONFIG = {
     "GATEWAY_MAKERS_URL": f"http://makers-api:{PORTS['makers']}",
     "GATEWAY_CATALOGUE_URL": f"http://catalogue-api:{PORTS['catalogue']}",
     "GATEWAY_ORDERS_URL": f"http://orders-api:{PORTS['orders']}",
+    "GATEWAY_MEDIA_URL": f"http://media-api:{PORTS['media']}",
     "GATEWAY_JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt-private/jwt_private.pem",
     # Behind the cluster's ingress (one proxy hop): its X-Forwarded-For names the client.
     "GATEWAY_TRUSTED_PROXY_HOPS": "1",
 }
+# Photos: originals and renditions in a directory on the `media-storage` volume, which the media
+# API and every media worker mount at once: a ReadWriteMany claim (NFS, CephFS, EFS, Azure Files,
+# Filestore...). Without such storage, use a bucket: MEDIA_STORAGE "s3" here, the bucket's
+# endpoint, name and region here and its keys in the `media-s3` Secret.
+MEDIA_STORAGE_DIR = "/var/lib/marketplace/media"
+MEDIA_CONFIG = {
+    "MEDIA_STORAGE": "directory",
+    "MEDIA_STORAGE_DIR": MEDIA_STORAGE_DIR,
+}
+MEDIA_STORAGE_SIZE = "100Gi"
 # Placeholders: a real cluster supplies these from its secret store (External Secrets, Sealed
 # Secrets, ...) under the same names; `kubectl apply` of these values is for a throwaway cluster.
 SECRETS = {
@@ -103,6 +141,10 @@ SECRETS = {
 }
 MIGRATE_SECRETS = {
     "MARKET_PG_ADMIN_DSN": "postgresql://postgres:change-me@postgres:5432/postgres",
+}
+MEDIA_S3_SECRETS = {
+    "MEDIA_S3_ACCESS_KEY_ID": "change-me",
+    "MEDIA_S3_SECRET_ACCESS_KEY": "change-me",
 }
 
 
@@ -136,30 +178,39 @@ POD_SECURITY = {
 }
 
 
-def env_from(*, gateway: bool = False, migrate: bool = False) -> list[dict[str, Any]]:
+def env_from(*, service: str = "", migrate: bool = False) -> list[dict[str, Any]]:
     sources: list[dict[str, Any]] = [
         {"configMapRef": {"name": "marketplace-config"}},
         {"secretRef": {"name": "marketplace-secrets"}},
     ]
-    if gateway:
+    if service == "gateway":
         sources.append({"configMapRef": {"name": "gateway-config"}})
+    if service == "media":
+        sources.append({"configMapRef": {"name": "media-config"}})
+        sources.append({"secretRef": {"name": "media-s3"}})
     if migrate:
         sources.append({"secretRef": {"name": "marketplace-migrate"}})
     return sources
 
 
-def volumes(gateway: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def volumes(
+    service: str = "", disk_tmp: str | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    tmp = {"sizeLimit": disk_tmp} if disk_tmp else {"medium": "Memory", "sizeLimit": "16Mi"}
     vols: list[dict[str, Any]] = [
         {"name": "jwt-public", "secret": {"secretName": "marketplace-jwt-public"}},
-        {"name": "tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}},
+        {"name": "tmp", "emptyDir": tmp},
     ]
     mounts: list[dict[str, Any]] = [
         {"name": "jwt-public", "mountPath": "/run/secrets/jwt", "readOnly": True},
         {"name": "tmp", "mountPath": "/tmp"},
     ]
-    if gateway:
+    if service == "gateway":
         vols.append({"name": "jwt-private", "secret": {"secretName": "marketplace-jwt-private"}})
         mounts.append({"name": "jwt-private", "mountPath": "/run/secrets/jwt-private", "readOnly": True})
+    if service == "media":
+        vols.append({"name": "media-storage", "persistentVolumeClaim": {"claimName": "media-storage"}})
+        mounts.append({"name": "media-storage", "mountPath": MEDIA_STORAGE_DIR})
     return vols, mounts
 
 
@@ -173,8 +224,7 @@ def probe(path: str, period: int, failures: int) -> dict[str, Any]:
 
 
 def deployment(role: Role) -> dict[str, Any]:
-    gateway = role.service == "gateway"
-    vols, mounts = volumes(gateway)
+    vols, mounts = volumes(role.service, role.disk_tmp)
     container: dict[str, Any] = {
         "name": role.service,
         "image": IMAGE,
@@ -182,7 +232,7 @@ def deployment(role: Role) -> dict[str, Any]:
         "command": ["marketplace", "run", role.service, "--role", role.role],
         "ports": [{"name": "http", "containerPort": role.port, "protocol": "TCP"}],
         "env": [{"name": f"{role.service.upper()}_PORT", "value": str(role.port)}],
-        "envFrom": env_from(gateway=gateway),
+        "envFrom": env_from(service=role.service),
         "startupProbe": probe("/health/live", 2, 30),
         "livenessProbe": probe("/health/live", 10, 3),
         "readinessProbe": probe("/health/ready", 5, 2),
@@ -286,6 +336,19 @@ def pdb(role: Role) -> dict[str, Any]:
     }
 
 
+def media_storage_claim() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": meta("media-storage", {"app.kubernetes.io/name": "media"}),
+        "spec": {
+            # Mounted by the API and every worker at once, on any node: ReadWriteMany.
+            "accessModes": ["ReadWriteMany"],
+            "resources": {"requests": {"storage": MEDIA_STORAGE_SIZE}},
+        },
+    }
+
+
 def config_documents() -> list[dict[str, Any]]:
     return [
         {
@@ -295,6 +358,7 @@ def config_documents() -> list[dict[str, Any]]:
             "data": SHARED_CONFIG,
         },
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("gateway-config"), "data": GATEWAY_CONFIG},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("media-config"), "data": MEDIA_CONFIG},
         {
             "apiVersion": "v1",
             "kind": "Secret",
@@ -308,6 +372,13 @@ def config_documents() -> list[dict[str, Any]]:
             "metadata": meta("marketplace-migrate"),
             "type": "Opaque",
             "stringData": MIGRATE_SECRETS,
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": meta("media-s3"),
+            "type": "Opaque",
+            "stringData": MEDIA_S3_SECRETS,
         },
         {
             "apiVersion": "v1",
@@ -327,7 +398,7 @@ def config_documents() -> list[dict[str, Any]]:
 
 
 def migrate_job() -> dict[str, Any]:
-    vols, mounts = volumes(False)
+    vols, mounts = volumes()
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -376,7 +447,7 @@ POLICIES = [
     {
         "vhost": "/",
         "name": "market-service-queues",
-        "pattern": r"^market\.(makers|catalogue|orders)$",
+        "pattern": r"^market\.(makers|catalogue|orders|media)$",
         "apply-to": "quorum_queues",
         "priority": 10,
         "definition": {
@@ -507,8 +578,8 @@ def files() -> dict[str, list[dict[str, Any]]]:
         "migrate-job.yaml": [migrate_job()],
         "rabbitmq-policies.yaml": rabbitmq_documents(),
     }
-    for name in ("gateway", "makers", "catalogue", "orders"):
-        docs: list[dict[str, Any]] = []
+    for name in ("gateway", "makers", "catalogue", "orders", "media"):
+        docs: list[dict[str, Any]] = [media_storage_claim()] if name == "media" else []
         for role in (r for r in ROLES if r.service == name):
             docs.append(deployment(role))
             if role.public:

@@ -112,7 +112,7 @@ def exec_form(argument: str) -> list[str]:
 
 def test_compose_has_the_stack(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("postgres", "rabbitmq", "migrate", "makers", "catalogue", "orders", "gateway"):
+    for name in ("postgres", "rabbitmq", "migrate", "makers", "catalogue", "orders", "media", "gateway"):
         assert name in services, f"docker-compose.yml has no {name} service"
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3.13-management")
@@ -202,6 +202,31 @@ def test_gateway_is_published_and_secrets_exist(compose, image_services) -> None
         path = Path(secret["file"])
         assert path.parts[0] == ".dev", f"secret files live in the git-ignored .dev/, not {path}"
     assert ".dev/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_media_api_and_workers_share_one_storage_volume(compose, image_services) -> None:
+    """What the API stores on upload is what the workers read and write renditions next to: the
+    same named volume at MEDIA_STORAGE_DIR in each; and the gateway reaches the media API."""
+    declared = compose.get("volumes") or {}
+    volumes_by_role: dict[str, set[str]] = {}
+    for name, spec in image_services.items():
+        args = parse_marketplace(list(spec["command"])[1:])
+        if args.command != "run" or args.service != "media":
+            continue
+        env = environment(spec)
+        assert env["MEDIA_STORAGE"] == "directory", name
+        mounted = dict(reversed(str(v).split(":")[:2]) for v in spec.get("volumes") or [])
+        volume = mounted.get(env["MEDIA_STORAGE_DIR"])
+        assert volume in declared, f"{name}: no named volume at MEDIA_STORAGE_DIR"
+        volumes_by_role.setdefault(args.role, set()).add(volume)
+    assert {"api", "worker"} <= volumes_by_role.keys()
+    assert len(set().union(*volumes_by_role.values())) == 1, volumes_by_role
+    url = environment(compose["services"]["gateway"])["GATEWAY_MEDIA_URL"]
+    host, port = re.fullmatch(r"http://([a-z-]+):(\d+)", url).groups()
+    media = compose["services"][host]
+    assert parse_marketplace(list(media["command"])[1:]).role == "api"
+    assert environment(media)["MEDIA_PORT"] == port
+    assert host in compose["services"]["gateway"]["depends_on"]
 
 
 # ----------------------------------------------------------------- Dockerfile

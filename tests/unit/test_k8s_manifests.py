@@ -216,6 +216,27 @@ def test_mounted_files_back_the_file_settings(documents) -> None:
                 assert path.name in (secret.get("stringData") or secret.get("data")), (name, var)
 
 
+def test_media_api_and_workers_share_one_storage_directory(documents) -> None:
+    """What the API stores on upload is what the workers read and write renditions next to: one
+    claim, mounted by every media pod at MEDIA_STORAGE_DIR, on any node at once (ReadWriteMany)."""
+    config = of_kind(documents, "ConfigMap")["media-config"]["data"]
+    assert config["MEDIA_STORAGE"] == "directory"
+    claims = set()
+    for name, spec in pod_specs(documents).items():
+        container = spec["containers"][0]
+        args = run_args(container)
+        if args is None or args.command != "run" or args.service != "media":
+            continue
+        assert {"configMapRef": {"name": "media-config"}} in container["envFrom"], name
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == config["MEDIA_STORAGE_DIR"])
+        assert not mount.get("readOnly"), name
+        claims.add(volumes[mount["name"]]["persistentVolumeClaim"]["claimName"])
+    assert len(claims) == 1
+    claim = of_kind(documents, "PersistentVolumeClaim")[claims.pop()]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
 # ----------------------------------------------------------------- services, scaling, budgets
 
 
@@ -237,7 +258,7 @@ def test_services_select_api_pods_and_the_gateway_reaches_them(documents) -> Non
         container = targets[0]["spec"]["template"]["spec"]["containers"][0]
         assert svc["spec"]["ports"][0]["targetPort"] in [p["name"] for p in container["ports"]]
     gateway = of_kind(documents, "ConfigMap")["gateway-config"]["data"]
-    for upstream in ("makers", "catalogue", "orders"):
+    for upstream in ("makers", "catalogue", "orders", "media"):
         url = gateway[f"GATEWAY_{upstream.upper()}_URL"]
         host, port = re.fullmatch(r"http://([a-z-]+):(\d+)", url).groups()
         assert host in services, f"GATEWAY_{upstream.upper()}_URL names no Service"
