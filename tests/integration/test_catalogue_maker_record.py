@@ -17,10 +17,13 @@ from tests.support.broker import drain, tap
 from tests.support.catalogue import (
     TestMaker,
     add_listing,
+    apply_image,
     apply_maker,
     catalogue_pool,  # noqa: F401 — a fixture
+    image_processed,
     publish,
     ring,
+    with_photo,
 )
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
@@ -68,7 +71,7 @@ class Catalogue:
             return r.status, await r.json(content_type=None) if await r.read() else None
 
     async def draft(self, maker: TestMaker, body: dict[str, Any]) -> str:
-        status, created = await self.call("POST", "/api/v1/listings", maker, body)
+        status, created = await self.call("POST", "/api/v1/listings", maker, with_photo(maker, body))
         assert status == 201, created
         return str(created["id"])
 
@@ -84,6 +87,7 @@ def api(catalogue: ServiceProcess, session: aiohttp.ClientSession, mint: Callabl
 async def maker_with(pool: asyncpg.Pool, **record: Any) -> TestMaker:
     maker = TestMaker(**record)
     await apply_maker(pool, maker.event())
+    await apply_image(pool, image_processed(maker.maker_id, maker.photo_id))
     return maker
 
 

@@ -18,6 +18,7 @@ from tests.support.catalogue import (
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
     ring,
+    with_photo,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -49,18 +50,18 @@ async def test_a_maker_creates_publishes_edits_and_pauses_a_listing(
     maker = await approved_maker(catalogue_pool)
     now = datetime.now(UTC)
     async with uow(catalogue_pool) as work:
-        created, _ = await usecases.create_listing(
-            work, maker.user_id, ListingDraft.model_validate(ring()), now
+        created, _, _ = await usecases.create_listing(
+            work, maker.user_id, ListingDraft.model_validate(with_photo(maker, ring())), now
         )
     async with uow(catalogue_pool) as work:
-        published, _ = await usecases.publish_listing(work, maker.user_id, created.id, now)
+        published, _, _ = await usecases.publish_listing(work, maker.user_id, created.id, now)
     patch = ListingPatch.model_validate(
         {"price": {"amount": 13900}, "production": {"kind": "ready_to_ship", "stock": 2}}
     )
     async with uow(catalogue_pool) as work:
-        edited, _ = await usecases.edit_listing(work, maker.user_id, created.id, patch, now)
+        edited, _, _ = await usecases.edit_listing(work, maker.user_id, created.id, patch, now)
     async with uow(catalogue_pool) as work:
-        paused, _ = await usecases.pause_listing(work, maker.user_id, created.id, now)
+        paused, _, _ = await usecases.pause_listing(work, maker.user_id, created.id, now)
 
     assert (published.status, edited.version, paused.status) == (
         ListingStatus.PUBLISHED,
@@ -86,8 +87,8 @@ async def test_the_listing_use_cases_refuse_what_the_api_refuses(
     owner, other = await approved_maker(catalogue_pool), await approved_maker(catalogue_pool)
     now = datetime.now(UTC)
     async with uow(catalogue_pool) as work:
-        listing, _ = await usecases.create_listing(
-            work, owner.user_id, ListingDraft.model_validate(ring()), now
+        listing, _, _ = await usecases.create_listing(
+            work, owner.user_id, ListingDraft.model_validate(with_photo(owner, ring())), now
         )
 
     with pytest.raises(NotFound):  # another maker's listing is missing, never forbidden
