@@ -6,22 +6,29 @@ service, and against a bare upstream that shows what arrives, and when."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
+from PIL import Image
 
-from tests.support.harness import ServiceProcess, eventually, free_port
+from tests.support.catalogue import TestMaker, publish
+from tests.support.harness import ServiceProcess, TestEnvironment, eventually, free_port
+from tests.support.waits import consumed
 
 pytestmark = pytest.mark.timeout(180)
 
 UPLOAD_LIMIT = 20 * 1024 * 1024  # the gateway's default GATEWAY_UPLOAD_MAX_BYTES
 API_BODY_LIMIT = 256 * 1024  # MARKET_MAX_BODY_BYTES's default, every other route's
-RATE_BURST = 10
+RATE_BURST = 20
 
 
 # --- a bare upstream that records what reaches it ------------------------------------------------
@@ -227,3 +234,193 @@ async def test_other_requests_keep_the_small_body_limit(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+# --- a real gateway in front of a real media service ---------------------------------------------
+
+
+@dataclass
+class Photos:
+    gateway: ServiceProcess
+    media: ServiceProcess
+    storage: Path  # media's MEDIA_STORAGE_DIR
+    spool: Path  # media's temporary directory, where uploads are spooled
+
+
+@pytest.fixture(scope="module")
+def photos(services_db: dict, service_processes: Callable[..., ServiceProcess], workdir: Path) -> Photos:
+    storage, spool = workdir / "media-storage", workdir / "media-spool"
+    spool.mkdir(exist_ok=True)
+    media = service_processes("media", MEDIA_STORAGE_DIR=str(storage), TMPDIR=str(spool))
+    gateway = service_processes(
+        "gateway",
+        GATEWAY_MEDIA_URL=media.url,
+        GATEWAY_MAKERS_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_CATALOGUE_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_ORDERS_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_RATE_LIMIT_BURST=str(RATE_BURST),
+        GATEWAY_RATE_LIMIT_PER_S="1",
+        # Each test is a client address of its own (X-Forwarded-For), so one's rate limit is
+        # not another's.
+        GATEWAY_TRUSTED_PROXY_HOPS="1",
+    )
+    return Photos(gateway, media, storage, spool)
+
+
+@pytest.fixture
+async def maker_token(test_env: TestEnvironment, photos: Photos, db: asyncpg.Connection, mint) -> str:
+    """An approved maker's token, once media has learnt (from makers' event) of the approval."""
+    maker = TestMaker()
+    sent = await publish(test_env.namespace, maker.event(), "makers", maker.maker_id, maker.version)
+    await eventually(lambda: consumed(db, "media", sent.event_id), message="media learnt of the maker")
+    return mint("maker", maker.user_id)
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any  # JSON, else bytes
+    headers: Any
+    content_type: str
+
+
+class Client:
+    """Calls through the gateway as one client address."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session, self.url = session, url
+        self.address = f"10.{random.randrange(256)}.{random.randrange(256)}.{random.randrange(1, 255)}"
+
+    async def call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Response:
+        headers = {"X-Forwarded-For": self.address, **(headers or {})}
+        async with self.session.request(method, self.url + path, headers=headers, **kwargs) as r:
+            raw = await r.read()
+            body = json.loads(raw) if raw and "json" in r.content_type else raw
+            return Response(r.status, body, r.headers, r.content_type)
+
+
+@pytest.fixture
+def client(photos: Photos, session: aiohttp.ClientSession) -> Client:
+    return Client(session, photos.gateway.url)
+
+
+def jpeg(width: int = 1200, height: int = 900) -> bytes:
+    """A photo of random pixels (so each is new to media), within every limit."""
+    picture = Image.frombytes("RGB", (width // 8, height // 8), random.randbytes(width * height * 3 // 64))
+    out = io.BytesIO()
+    picture.resize((width, height)).save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def photo_form(data: bytes) -> aiohttp.FormData:
+    form = aiohttp.FormData()
+    form.add_field("file", data, filename="ring.jpg", content_type="image/jpeg")
+    return form
+
+
+async def uploaded_and_ready(client: Client, token: str) -> dict[str, Any]:
+    """A photo uploaded through the gateway, once media has made its renditions."""
+    auth = {"Authorization": f"Bearer {token}"}
+    accepted = await client.call("POST", "/api/v1/images", headers=auth, data=photo_form(jpeg()))
+    assert accepted.status == 202, accepted.body
+    assert accepted.body["status"] == "processing"
+
+    async def ready() -> dict[str, Any] | None:
+        image = await client.call("GET", f"/api/v1/images/{accepted.body['id']}", headers=auth)
+        assert image.status == 200, image.body
+        return image.body if image.body["status"] == "ready" else None
+
+    # One look a second: what the rate limit gives back, so waiting never exhausts it.
+    return await eventually(ready, timeout_s=60, interval_s=1.0, message="the photo is ready")
+
+
+def stored_files(photos: Photos) -> set[Path]:
+    return {path for path in photos.storage.rglob("*") if path.is_file()}
+
+
+async def test_a_photo_uploaded_through_the_gateway_is_made_ready_and_served_through_it(
+    client: Client, maker_token: str
+) -> None:
+    image = await uploaded_and_ready(client, maker_token)
+    assert set(image["urls"]) == {"160", "480", "960", "1600"}
+    rendition = await client.call("GET", image["urls"]["480"])
+    assert rendition.status == 200
+    assert rendition.headers["Content-Type"] == "image/webp"
+    assert rendition.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert rendition.headers["X-Content-Type-Options"] == "nosniff"
+    assert rendition.headers["X-Request-ID"]
+    assert rendition.body[:4] == b"RIFF" and rendition.body[8:12] == b"WEBP"
+    assert Image.open(io.BytesIO(rendition.body)).width == 480
+    etag = rendition.headers["ETag"]
+    again = await client.call("GET", image["urls"]["480"], headers={"If-None-Match": etag})
+    assert (again.status, again.body) == (304, b"")
+    assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    missing = await client.call("GET", "/media/" + "0" * 64 + ".webp")
+    assert (missing.status, missing.content_type) == (404, "application/problem+json")
+
+
+async def test_an_upload_over_20_mib_is_refused_and_nothing_is_kept(
+    photos: Photos, client: Client, maker_token: str, db: asyncpg.Connection
+) -> None:
+    images_before = await db.fetchval("SELECT count(*) FROM media.images")
+    files_before = stored_files(photos)
+    # A multipart body of 20 MiB + 1 byte: a real photo, padded. Its length declared up front,
+    # and undeclared (chunked), which the gateway breaks off once it has passed on the limit.
+    head = (
+        b"--photo\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="ring.jpg"\r\n'
+        b"Content-Type: image/jpeg\r\n\r\n"
+    )
+    tail = b"\r\n--photo--\r\n"
+    padded = (jpeg() + b"\0" * UPLOAD_LIMIT)[: UPLOAD_LIMIT + 1 - len(head) - len(tail)]
+    too_big = head + padded + tail
+    assert len(too_big) == UPLOAD_LIMIT + 1
+    headers = {
+        "Authorization": f"Bearer {maker_token}",
+        "Content-Type": "multipart/form-data; boundary=photo",
+    }
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for start in range(0, len(too_big), 1 << 20):
+            yield too_big[start : start + (1 << 20)]
+
+    declared = await client.call("POST", "/api/v1/images", headers=headers, data=too_big)
+    undeclared = await client.call("POST", "/api/v1/images", headers=headers, data=chunked())
+    for refused in (declared, undeclared):
+        assert refused.status == 413
+        assert refused.content_type == "application/problem+json"
+        assert refused.body["code"] == "payload_too_large"
+    assert await db.fetchval("SELECT count(*) FROM media.images") == images_before
+    assert stored_files(photos) == files_before
+    # Media dropped what it had spooled of the broken-off body.
+    await eventually(lambda: _true(not any(photos.spool.iterdir())), message="media's spool is empty")
+
+
+async def test_renditions_are_never_rate_limited_while_the_api_still_is(
+    client: Client, maker_token: str
+) -> None:
+    auth = {"Authorization": f"Bearer {maker_token}"}
+    image = await uploaded_and_ready(client, maker_token)
+    client.address = "10.254.0.1"  # a fresh client, with a full bucket
+    url = image["urls"]["160"]
+    statuses = await asyncio.gather(*(client.call("GET", url) for _ in range(3 * RATE_BURST)))
+    assert {r.status for r in statuses} == {200}
+    # Not one token was taken: the whole burst of API calls is still there.
+    api = [await client.call("GET", f"/api/v1/images/{image['id']}", headers=auth) for _ in range(RATE_BURST)]
+    assert {r.status for r in api} == {200}
+    limited = await client.call("GET", f"/api/v1/images/{image['id']}", headers=auth)
+    assert (limited.status, limited.body["code"]) == (429, "rate_limited")
+    # And the renditions are still served to the client the API now refuses.
+    still = await client.call("GET", url, headers={"If-None-Match": statuses[0].headers["ETag"]})
+    assert still.status == 304
+
+
+async def test_the_merged_api_document_describes_the_photo_paths(client: Client) -> None:
+    document = (await client.call("GET", "/openapi.json")).body
+    assert {"/api/v1/images", "/api/v1/images/{id}", "/media/{key}"} <= document["paths"].keys()
+    assert "media" not in document["info"].get("x-unavailable-services", [])
+    health = (await client.call("GET", "/health/upstreams")).body
+    assert health["upstreams"]["media"]["status"] == "ready"
