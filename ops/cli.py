@@ -5,6 +5,8 @@ marketplace migrate                 create/upgrade every service's schema and ro
 marketplace seed                    load the demo data
 marketplace create-operator --email E --password P
 marketplace refresh-claims          drop expired sourcing claims from search now (daily in the worker)
+marketplace recheck-listings        hold every public listing to the wording and currency rules now
+                                    (hourly in the worker)
 marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace run SERVICE --role api|worker|relay|all
@@ -37,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     operator.add_argument("--email", required=True)
     operator.add_argument("--password", required=True)
     commands.add_parser("refresh-claims", help="drop expired sourcing claims from search now")
+    commands.add_parser(
+        "recheck-listings", help="hold every public listing to the wording and currency rules now"
+    )
     dlq = commands.add_parser("dlq", help="inspect and replay parking queues")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq_commands.add_parser("list")
@@ -74,6 +79,9 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "refresh-claims":
         count = asyncio.run(operations.refresh_claims())
         print(f"refreshed the search rows of {count} listing(s)")
+    elif args.command == "recheck-listings":
+        count = asyncio.run(operations.recheck_listings())
+        print(f"hid, showed or re-hid {count} public listing(s)")
     elif args.command == "dlq" and args.dlq_command == "list":
         for entry in asyncio.run(operations.dlq_list(args.service)):
             print(json.dumps(entry))

@@ -97,6 +97,22 @@ async def refresh_claims() -> int:
         await pool.close()
 
 
+async def recheck_listings() -> int:
+    """The catalogue's re-check of public listings, now, with the catalogue's own settings (its
+    MARKET_CURRENCIES)."""
+    from datetime import UTC, datetime
+
+    from services.catalogue.usecases import recheck_public_listings
+    from shared.db import create_pool
+
+    settings = _all_settings()["catalogue"]
+    pool = await create_pool(settings)
+    try:
+        return await recheck_public_listings(pool, settings.currencies, datetime.now(UTC))
+    finally:
+        await pool.close()
+
+
 async def dlq_list(service: str) -> list[dict]:
     return await parked_messages(_all_settings()[service])
 

@@ -16,6 +16,7 @@ orders.order.cancelled      held units go back on sale; once sold, they go back 
                             arrives.
 orders.maker_order.declined that maker's units go back on sale
 sweeper                     held reservations past `expires_at` go back on sale
+re-check                    public listings held again to the wording and currency rules
 
 The inbox already drops redelivered messages; every handler is idempotent by state as well
 (a reservation moves each unit once), and all messages of one order are serialised by the
@@ -148,6 +149,14 @@ async def sweep_expired_reservations(app: web.Application) -> None:
     released = await usecases.release_expired(app[POOL], _now())
     if released:
         log.info("reservations_expired", count=released)
+
+
+async def recheck_public_listings(app: web.Application) -> None:
+    """Public listings held again to the rules that change after they went public (wording, the
+    marketplace's currencies): hourly, and when the worker starts (after a release)."""
+    changed = await usecases.recheck_public_listings(app[POOL], app[CATALOGUE_SETTINGS].currencies, _now())
+    if changed:
+        log.info("listings_rechecked", changed=changed)
 
 
 async def refresh_expired_claims(app: web.Application) -> None:

@@ -349,6 +349,17 @@ async def public_maker_listings(db: Executor, maker_id: UUID) -> list[Listing]:
     return [_listing(row) for row in rows]
 
 
+async def public_listings_after(db: Executor, after: UUID | None, limit: int) -> list[Listing]:
+    """One page of the published and sold-out listings, in id order after `after` (keyset
+    paging over the index of migration 0008), not locked."""
+    rows = await db.fetch(
+        f"{_SELECT_LISTING} WHERE status IN ('published', 'sold_out') AND id > $1 ORDER BY id LIMIT $2",
+        after or UUID(int=0),
+        limit,
+    )
+    return [_listing(row) for row in rows]
+
+
 async def maker_listings(
     db: Executor,
     maker_id: UUID,

@@ -9,6 +9,7 @@ Pure rules, no I/O. The package's modules, along the seams of the domain:
     fields        the value objects a listing is made of (ListingDraft, ListingPatch, ...)
     publishing    the rules a listing keeps to be published and to stay public
     maker_record  the rules a listing keeps with its maker's own record
+    recheck       the rules a public listing is held to again after it went public
     disclosures   what a listing page must tell a customer
     stock         stock counters and their moves
     photos        a listing's photos, the images the catalogue knows, and their rules
@@ -52,7 +53,6 @@ from services.catalogue.domain.listing import (
     ListingEventName,
 )
 from services.catalogue.domain.maker_record import (
-    HIDDEN_REASONS,
     MakerStanding,
     maker_record_violations,
 )
@@ -67,6 +67,7 @@ from services.catalogue.domain.photos import (
 from services.catalogue.domain.publishing import (
     publish_violations,
 )
+from services.catalogue.domain.recheck import HIDDEN_REASONS, RECHECKED_CODES, recheck_violations
 from services.catalogue.domain.reservations import (
     MoveKind,
     OrderLine,
@@ -152,6 +153,7 @@ __all__ = [
     "MAX_STYLE_TAGS",
     "MAX_TECHNIQUES",
     "PRECIOUS_METAL_RULES",
+    "RECHECKED_CODES",
     "RING_SIZES",
     "RING_SIZE_MAX_MM",
     "RING_SIZE_MIN_MM",
@@ -224,6 +226,7 @@ __all__ = [
     "photo_violations",
     "precious_metal_weights",
     "publish_violations",
+    "recheck_violations",
     "release_stock",
     "reserve_order",
     "reserve_stock",

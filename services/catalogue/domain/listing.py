@@ -11,7 +11,7 @@ saves the aggregate, and publishes the events it records (`pull_events`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -22,6 +22,7 @@ from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerCl
 from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
 from services.catalogue.domain.photos import KnownImages
 from services.catalogue.domain.publishing import live_listing_violations, publish_violations
+from services.catalogue.domain.recheck import recheck_codes, rechecked_after_edit, with_rechecked
 from services.catalogue.domain.stock import (
     ReserveRefusal,
     ReserveResult,
@@ -140,6 +141,18 @@ class Listing(Aggregate[ListingEvent]):
         `hidden_by` must say while it is public."""
         return _codes(maker_record_violations(self.fields, maker))
 
+    def hidden_by_for(self, maker: MakerStanding) -> tuple[str, ...]:
+        """What `hidden_by` must say with the maker's record (`maker`): the rules of the record
+        the listing breaks, beside the re-checked rules it is hidden for (recheck.py)."""
+        return with_rechecked(self.broken_record_rules(maker), self.hidden_by)
+
+    def rechecked_hidden_by(self, currencies: Collection[str]) -> tuple[str, ...]:
+        """What `hidden_by` must say once the listing is re-checked (recheck.py), the marketplace
+        taking `currencies`; a listing that is not public is not re-checked."""
+        if not self.is_public:
+            return self.hidden_by
+        return with_rechecked(self.hidden_by, recheck_codes(self.fields, currencies))
+
     # --- commands ---
 
     def edit(
@@ -150,13 +163,16 @@ class Listing(Aggregate[ListingEvent]):
         maker_claims: Sequence[MakerClaim],
         images: KnownImages,
         maker: MakerStanding | None = None,
+        currencies: Collection[str] | None = None,
     ) -> None:
         """Apply a maker's edit. A public listing must stay publishable after it (422 with every
         violation; `images` is what the catalogue knows of the images its photos name); refused
         (409) once archived, and a production kind change is refused (409) unless the listing is
         a draft or paused with nothing reserved or sold. A public listing hidden for a rule of
         its maker's record (`maker`) may be edited towards keeping it, and is shown again once
-        it breaks none; an edit may not break a rule of the record it did not already break."""
+        it breaks none; an edit may not break a rule of the record it did not already break. A
+        listing hidden by a re-check (recheck.py) is shown again once the edit puts it right (a
+        currency code only goes when `currencies`, the marketplace's, take its prices)."""
         if self.status is ListingStatus.ARCHIVED:
             raise state_conflict(self.status, "edit")
         today = _today(now)
@@ -177,6 +193,9 @@ class Listing(Aggregate[ListingEvent]):
                 hidden_by = _codes(broken)
             if violations:
                 raise rules_violated(violations)
+            hidden_by = with_rechecked(
+                hidden_by, rechecked_after_edit(self.hidden_by, new_fields, currencies)
+            )
 
         old_fields, old_stock = self.fields, self.stock
         was_hidden = bool(self.hidden_by)
@@ -313,9 +332,29 @@ class Listing(Aggregate[ListingEvent]):
         suspended or reinstated. The new version lets every read model of it order the change."""
         if not self.is_public:
             return
-        hidden_by = self.hidden_by if maker is None else self.broken_record_rules(maker)
+        hidden_by = self.hidden_by if maker is None else self.hidden_by_for(maker)
         if was_approved == approved and hidden_by == self.hidden_by:
             return
+        self._hide_for(hidden_by, was_approved=was_approved, approved=approved, now=now)
+
+    def recheck(self, *, currencies: Collection[str], maker_approved: bool, now: datetime) -> None:
+        """Hold a public listing to the re-checked rules again (recheck.py), the marketplace
+        taking `currencies`: hidden with the codes of those it breaks, shown again once it breaks
+        none (and no rule of its maker's record either)."""
+        if not self.is_public:
+            return
+        hidden_by = self.rechecked_hidden_by(currencies)
+        if hidden_by != self.hidden_by:
+            self._hide_for(hidden_by, was_approved=maker_approved, approved=maker_approved, now=now)
+
+    # --- internals ---
+
+    def _hide_for(
+        self, hidden_by: tuple[str, ...], *, was_approved: bool, approved: bool, now: datetime
+    ) -> None:
+        """`hidden_by` becomes the codes the listing is hidden for, with its maker approved
+        then (`was_approved`) and now (`approved`): a `hidden` or `shown` event when that moves
+        it off or back on the storefront."""
         was_visible = self.is_visible(was_approved)
         self._change(now)
         self.hidden_by = hidden_by
@@ -326,8 +365,6 @@ class Listing(Aggregate[ListingEvent]):
         else:
             # Still hidden, for other reasons now: the version says something changed.
             self._record(ListingEventName.UPDATED, now, changed=["hidden_by"])
-
-    # --- internals ---
 
     def _stock_after(self, new_fields: ListingDraft) -> StockCounters | None:
         old_kind = self.fields.production.kind if self.fields.production else None

@@ -5,6 +5,7 @@
     images        a media.image.* event arrives: the read model of images follows
     listings      a maker creates, edits, publishes, pauses and archives their listings
     makers        a maker's snapshot arrives: the read model and their listings follow
+    recheck       public listings held again to the rules that change after they went public
     reservations  stock held, sold and put back on sale for orders; expiry
     saving        the one path every listing change is saved and announced by
 """
@@ -19,6 +20,7 @@ from services.catalogue.usecases.listings import (
     publish_listing,
 )
 from services.catalogue.usecases.makers import apply_maker_snapshot
+from services.catalogue.usecases.recheck import recheck_public_listings
 from services.catalogue.usecases.reservations import (
     cancel_for_order,
     commit_for_order,
@@ -43,6 +45,7 @@ __all__ = [
     "insert_listing",
     "pause_listing",
     "publish_listing",
+    "recheck_public_listings",
     "refresh_expired_claims",
     "release_expired",
     "reserve_for_order",

@@ -124,7 +124,14 @@ async def edit_listing(
     def edit(listing: Listing, maker: MakerRecord, images: KnownImages) -> None:
         check_currencies(patch, currencies)
         check_photos_owned(patch.photos, images)
-        listing.edit(patch, now=now, maker_claims=maker.claims, images=images, maker=maker.standing)
+        listing.edit(
+            patch,
+            now=now,
+            maker_claims=maker.claims,
+            images=images,
+            maker=maker.standing,
+            currencies=currencies,
+        )
 
     return await change_listing(uow, user_id, listing_id, edit, now, new_photos=patch.photos)
 

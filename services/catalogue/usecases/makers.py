@@ -45,6 +45,6 @@ async def _record_rules_changed(uow: UnitOfWork, maker: MakerRecord) -> bool:
     record is heard of again."""
     standing = maker.standing
     return any(
-        listing.broken_record_rules(standing) != listing.hidden_by
+        listing.hidden_by_for(standing) != listing.hidden_by
         for listing in await store.public_maker_listings(uow.conn, maker.id)
     )
