@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ import asyncpg
 import pytest
 
 from shared.contracts.catalogue import ListingPriceChanged
+from tests.support.catalogue import image_processed
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
@@ -44,7 +45,7 @@ PASSING_CHECKS = {"finish_inspected": True, "hallmark_verified": True, "stones_s
 
 
 def piece(production: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    """A sterling silver ring that meets every publishing rule."""
+    """A sterling silver ring that meets every publishing rule (with its maker's photo: Shop.listing)."""
     return {
         "title": "Sterling silver band",
         "description": "Forged and hand finished in recycled sterling silver.",
@@ -54,7 +55,6 @@ def piece(production: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5, "recycled": True}],
         "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
         "options": {"ring_size_mm": {"min": 48, "max": 60}},
-        "images": ["https://images.example.com/band.jpg"],
         **overrides,
     }
 
@@ -83,6 +83,8 @@ class Shop:
     catalogue: Api
     db: asyncpg.Connection
     exchange: str
+    # Each maker's ready photo (an image id), by the maker's token.
+    photos: dict[str, str] = field(default_factory=dict)
 
     def customer(self) -> str:
         return self.orders.user("customer")[1]
@@ -91,18 +93,33 @@ class Shop:
         return self.orders.user("operator")[1]
 
     async def maker(self, **overrides: Any) -> tuple[str, str]:
-        """(maker id, token) of a maker approved in both services' read models."""
+        """(maker id, token) of a maker approved in both services' read models, with a photo the
+        media service said is ready."""
         data = maker_snapshot(**overrides)
         await publish_maker(self.exchange, data)
+        ready = image_processed(uuid.UUID(data["maker_id"]), uuid.uuid4())
+        await publish(self.exchange, envelope(ready, "media", ready.image_id, ready.image_version))
         await eventually(
             lambda: self.db.fetchval(
                 "SELECT 1 FROM orders.makers WHERE maker_id = $1", uuid.UUID(data["maker_id"])
             )
         )
-        return data["maker_id"], self.orders.mint("maker", uuid.UUID(data["user_id"]))
+        await eventually(
+            lambda: self.db.fetchval(
+                "SELECT 1 FROM catalogue.media_images WHERE image_id = $1", ready.image_id
+            ),
+            message="catalogue knows the photo is ready",
+        )
+        token = self.orders.mint("maker", uuid.UUID(data["user_id"]))
+        self.photos[token] = str(ready.image_id)
+        return data["maker_id"], token
 
     async def listing(self, maker_token: str, body: dict[str, Any]) -> dict[str, Any]:
-        """A listing published in catalogue and known (visible) to orders."""
+        """A listing with the maker's photo, published in catalogue and known (visible) to orders."""
+        body = {
+            "photos": [{"image_id": self.photos[maker_token], "alt": "The band on a wooden ring stick"}],
+            **body,
+        }
 
         async def created() -> Any:
             # Until catalogue has the maker's approval, it refuses with 403.
