@@ -1,0 +1,200 @@
+"""The media worker, run apart from the API (api, relay and worker as separate real processes):
+a worker killed mid-way through a photo loses nothing and, with another worker taking the
+redelivered message, the photo gets exactly one set of renditions and stored objects; the same
+message delivered twice, or a second message for a photo already ready, makes no second set."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from PIL import Image
+
+from shared.contracts import Envelope
+from shared.contracts.media import ImageUploaded
+from tests.support.broker import publish_raw
+from tests.support.harness import ServiceProcess, eventually
+from tests.support.harness import TestEnvironment as Environment
+from tests.support.media import approve, encode, jpeg, new_maker, processed, stored_files, upload
+from tests.support.waits import consumed, unsent
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(scope="module")
+def storage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media-worker") / "storage"
+
+
+@pytest.fixture(scope="module")
+def start_media(
+    services_db: dict, service_processes: Callable[..., ServiceProcess], storage_dir: Path
+) -> Callable[[str], ServiceProcess]:
+    def start(role: str) -> ServiceProcess:
+        return service_processes("media", role=role, MEDIA_STORAGE_DIR=str(storage_dir))
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def api(start_media: Callable[[str], ServiceProcess]) -> ServiceProcess:
+    start_media("relay")
+    return start_media("api")
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def maker(
+    api: ServiceProcess,
+    start_media: Callable[[str], ServiceProcess],
+    test_env: Environment,
+    db: asyncpg.Connection,
+    mint: Callable[..., str],
+) -> AsyncIterator[dict[str, Any]]:
+    """An approved maker media knows of (told through a worker, stopped again: each test runs
+    its own workers)."""
+    worker = start_media("worker")
+    maker = new_maker()
+    await approve(test_env.namespace, db, maker)
+    worker.stop()
+    yield {"maker": maker, "token": mint("maker", maker.user_id)}
+
+
+def large_png() -> bytes:
+    """49 megapixels (just under the limit) in under a megabyte: seconds of decoding and scaling."""
+    gradient = Image.linear_gradient("L").resize((7000, 7000))
+    channels = (
+        gradient,
+        gradient.transpose(Image.Transpose.ROTATE_90),
+        gradient.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+    )
+    return encode(Image.merge("RGB", channels), "PNG", compress_level=1)
+
+
+def log_events(process: ServiceProcess, event: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in process.logs().splitlines():
+        if f'"{event}"' in line:
+            lines.append(json.loads(line))
+    return lines
+
+
+async def expected_objects(db: asyncpg.Connection) -> set[str]:
+    """What storage should hold: every image's original and every rendition, once."""
+    originals = await db.fetch("SELECT original_key FROM media.images")
+    renditions = await db.fetch("SELECT DISTINCT key FROM media.renditions")
+    return {row["original_key"] for row in originals} | {row["key"] for row in renditions}
+
+
+async def one_set(db: asyncpg.Connection, image_id: uuid.UUID) -> None:
+    assert await db.fetchval("SELECT count(*) FROM media.renditions WHERE image_id = $1", image_id) == 4
+    assert await db.fetchval("SELECT version FROM media.images WHERE id = $1", image_id) == 2
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM media.outbox WHERE aggregate_id = $1 AND routing_key = $2",
+            str(image_id),
+            "media.image.processed.v1",
+        )
+        == 1
+    )
+
+
+async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
+    api: ServiceProcess,
+    start_media: Callable[[str], ServiceProcess],
+    session: aiohttp.ClientSession,
+    maker: dict[str, Any],
+    db: asyncpg.Connection,
+    storage_dir: Path,
+) -> None:
+    worker = start_media("worker")
+    status, body = await upload(session, api.url, maker["token"], large_png(), "large.png", "image/png")
+    assert status == 202, body
+    image_id = uuid.UUID(body["id"])
+
+    async def processing_started() -> bool:
+        return any(e.get("image_id") == body["id"] for e in log_events(worker, "image_processing_started"))
+
+    await eventually(processing_started, timeout_s=30, interval_s=0.02, message="the worker started on it")
+    worker.kill()
+    assert await db.fetchval("SELECT status FROM media.images WHERE id = $1", image_id) == "processing", (
+        "killed before it finished"
+    )
+
+    successor = start_media("worker")
+    ready = await processed(session, api.url, maker["token"], body["id"])
+    assert ready["status"] == "ready"
+    assert (ready["width"], ready["height"]) == (7000, 7000)
+    assert any(e.get("image_id") == body["id"] for e in log_events(successor, "image_processing_started"))
+    await one_set(db, image_id)
+    assert stored_files(storage_dir) == await expected_objects(db), (
+        "exactly one set of objects, nothing half-written"
+    )
+    successor.stop()
+
+
+async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
+    api: ServiceProcess,
+    start_media: Callable[[str], ServiceProcess],
+    session: aiohttp.ClientSession,
+    maker: dict[str, Any],
+    test_env: Environment,
+    db: asyncpg.Connection,
+    storage_dir: Path,
+) -> None:
+    # No worker runs: the upload's event waits in media's queue, and a copy of it is put next to it.
+    status, body = await upload(session, api.url, maker["token"], jpeg(1600, 1200))
+    assert status == 202, body
+    image_id = uuid.UUID(body["id"])
+    await eventually(lambda: _all_sent(db, image_id), message="the upload's event published")
+    row = await db.fetchrow(
+        "SELECT event_id, routing_key, envelope::text AS body FROM media.outbox WHERE aggregate_id = $1",
+        str(image_id),
+    )
+    exchange = f"{test_env.namespace}.events"
+    await publish_raw(exchange, row["routing_key"], row["body"].encode(), message_id=str(row["event_id"]))
+
+    worker = start_media("worker")
+    ready = await processed(session, api.url, maker["token"], body["id"])
+    assert ready["status"] == "ready"
+
+    async def duplicate_skipped() -> bool:
+        return any(
+            e.get("event_id") == str(row["event_id"]) and e.get("outcome") == "duplicate"
+            for e in log_events(worker, "event_consumed")
+        )
+
+    await eventually(duplicate_skipped, message="the copy was received and skipped")
+
+    # A second, different message for the image, now ready: handled (its inbox row), and nothing made.
+    again = Envelope.wrap(
+        ImageUploaded(image_id=image_id, maker_id=maker["maker"].maker_id, image_version=1),
+        producer="media",
+        aggregate_id=str(image_id),
+        aggregate_version=1,
+    )
+    await publish_raw(exchange, again.routing_key, again.model_dump_json().encode(), str(again.event_id))
+    await eventually(lambda: consumed(db, "media", again.event_id), message="the second message handled")
+
+    await one_set(db, image_id)
+    assert (
+        len([e for e in log_events(worker, "image_processing_started") if e.get("image_id") == body["id"]])
+        == 1
+    )
+    assert stored_files(storage_dir) == await expected_objects(db)
+    worker.stop()
+
+
+async def _all_sent(db: asyncpg.Connection, image_id: uuid.UUID) -> bool:
+    return await unsent(db, "media.outbox", aggregate_ids=[str(image_id)]) == 0
