@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.support.catalogue import ring
+from tests.support.catalogue import image_processed, publish_image, ring
 from tests.support.harness import ServiceProcess, eventually
+from tests.support.harness import TestEnvironment as Environment
 from tests.support.makers import profile
 from tests.support.orders import Api
 
@@ -45,6 +46,7 @@ class Maker:
     api: Api
     id: str
     token: str
+    photo_id: uuid.UUID
 
     @property
     def path(self) -> str:
@@ -54,12 +56,19 @@ class Maker:
         return await self.api.ok("PATCH", f"{self.path}/compliance", self.token, json=body)
 
     async def published(self, body: dict[str, Any]) -> str:
+        photos = [{"image_id": str(self.photo_id), "alt": "The piece on a plain linen background"}]
+
         async def created() -> Any:
-            response = await self.api.call("POST", LISTINGS, self.token, json=body)
+            response = await self.api.call("POST", LISTINGS, self.token, json={**body, "photos": photos})
             return response.body if response.status == 201 else None
 
         draft = await eventually(created, timeout_s=10, message="the catalogue learned the approved maker")
-        listing = await self.api.ok("POST", f"{LISTINGS}/{draft['id']}/publish", self.token)
+
+        async def published() -> Any:
+            response = await self.api.call("POST", f"{LISTINGS}/{draft['id']}/publish", self.token)
+            return response.body if response.status == 200 else None
+
+        listing = await eventually(published, timeout_s=10, message="the catalogue learned the ready photo")
         assert listing["visible"] is True
         return str(listing["id"])
 
@@ -88,10 +97,12 @@ async def api(gateway: ServiceProcess, mint: Callable[..., str]) -> AsyncIterato
         yield Api(session, gateway.url, mint)
 
 
-async def approved_maker(api: Api, **record: Any) -> Maker:
+async def approved_maker(api: Api, namespace: str, **record: Any) -> Maker:
+    """A maker approved through the API, with a photo of theirs ready (as the media service says)."""
     token = api.mint("maker", uuid.uuid4())
     created = await api.ok("POST", MAKERS, token, status=201, json=profile(sourcing_claims=[], **record))
-    maker = Maker(api, created["id"], token)
+    maker = Maker(api, created["id"], token, uuid.uuid4())
+    await publish_image(namespace, image_processed(uuid.UUID(maker.id), maker.photo_id))
     await api.ok("POST", f"{maker.path}/submit", token)
     decision = {"decision": "approve", "note": None}
     await api.ok("POST", f"{maker.path}/review", api.mint("operator"), json=decision)
@@ -102,8 +113,12 @@ def codes(problem: dict[str, Any]) -> list[str]:
     return [error["code"] for error in problem.get("errors", [])]
 
 
-async def test_changing_the_record_hides_and_shows_the_listings_it_rules(api: Api) -> None:
-    maker = await approved_maker(api, natural_diamonds=True, system_of_warranties_attested=True)
+async def test_changing_the_record_hides_and_shows_the_listings_it_rules(
+    api: Api, test_env: Environment
+) -> None:
+    maker = await approved_maker(
+        api, test_env.namespace, natural_diamonds=True, system_of_warranties_attested=True
+    )
     hallmarked = await maker.published(ring())
     diamond_studs = await maker.published(
         ring(
@@ -154,8 +169,10 @@ async def test_changing_the_record_hides_and_shows_the_listings_it_rules(api: Ap
     assert await maker.public(diamond_studs) == (True, True)
 
 
-async def test_only_the_approved_owner_changes_the_record_and_only_its_compliance_fields(api: Api) -> None:
-    maker = await approved_maker(api)
+async def test_only_the_approved_owner_changes_the_record_and_only_its_compliance_fields(
+    api: Api, test_env: Environment
+) -> None:
+    maker = await approved_maker(api, test_env.namespace)
     before = await api.ok("GET", f"{MAKERS}/me", maker.token)
     for body, status, expected in [
         ({"hallmarking": None}, 422, ["checklist_sponsor_mark"]),
