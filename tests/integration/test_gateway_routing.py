@@ -11,6 +11,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -32,11 +33,13 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> Stack:
+def stack(services_db: dict, service_processes: Callable[..., ServiceProcess], workdir: Path) -> Stack:
     # Unbuffered output, so a service's log lines are in its file as soon as they are written.
     services = {
-        name: service_processes(name, wait=False, PYTHONUNBUFFERED="1")
-        for name in ("makers", "catalogue", "orders")
+        name: service_processes(
+            name, wait=False, PYTHONUNBUFFERED="1", MEDIA_STORAGE_DIR=str(workdir / "routing-media")
+        )
+        for name in ("makers", "catalogue", "orders", "media")
     }
     for process in services.values():
         process.wait_ready()
@@ -45,6 +48,7 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess]) -
         GATEWAY_MAKERS_URL=services["makers"].url,
         GATEWAY_CATALOGUE_URL=services["catalogue"].url,
         GATEWAY_ORDERS_URL=services["orders"].url,
+        GATEWAY_MEDIA_URL=services["media"].url,
         GATEWAY_CORS_ORIGINS=f"{ORIGIN}, https://admin.example",
         GATEWAY_RATE_LIMIT_BURST=str(RATE_BURST),
         GATEWAY_RATE_LIMIT_PER_S="2",
@@ -139,6 +143,7 @@ def lonely_gateway(
         GATEWAY_MAKERS_URL=f"http://127.0.0.1:{raw_upstream.port}",
         GATEWAY_CATALOGUE_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_ORDERS_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_MEDIA_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_UPSTREAM_TIMEOUT_S="1",
     )
 
@@ -208,6 +213,7 @@ def reached(process: ServiceProcess, rid: str) -> bool:
         ("/api/v1/maker-orders", "orders"),
         ("/api/v1/payouts", "orders"),
         ("/api/v1/commissions/00000000-0000-0000-0000-000000000000", "orders"),
+        ("/api/v1/images/00000000-0000-0000-0000-000000000000", "media"),
     ],
 )
 async def test_each_api_path_reaches_its_service(
@@ -359,6 +365,7 @@ async def test_health_reports_the_gateway_and_its_services_apart(client: Client,
         "makers": "ready",
         "catalogue": "unavailable",
         "orders": "unavailable",
+        "media": "unavailable",
     }
     healthy = await client.call("GET", "/health/upstreams")
     assert healthy.status == 200
@@ -451,8 +458,10 @@ async def test_one_openapi_document_describes_the_whole_api(client: Client, lone
         "/api/v1/auth/me",
         "/api/v1/makers",
         "/api/v1/makers/{id}/review",
+        "/api/v1/images",
+        "/media/{key}",
     } <= paths.keys()
-    assert all(path.startswith("/api/v1/") for path in paths)
+    assert all(path.startswith(("/api/v1/", "/media/")) for path in paths)
     assert "x-unavailable-services" not in document["info"]
     schemas = document["components"]["schemas"]
     assert {"Problem", "RegisterIn", "TokenOut"} <= schemas.keys()
@@ -460,7 +469,7 @@ async def test_one_openapi_document_describes_the_whole_api(client: Client, lone
     assert refs <= schemas.keys(), refs - schemas.keys()
 
     partial = (await lonely.call("GET", "/openapi.json")).body
-    assert set(partial["info"]["x-unavailable-services"]) >= {"catalogue", "orders"}
+    assert set(partial["info"]["x-unavailable-services"]) >= {"catalogue", "orders", "media"}
     assert "/api/v1/auth/token" in partial["paths"]
 
 
