@@ -70,9 +70,13 @@ METAL_QUALIFIERS_AFTER = frozenset(
         "look", "dipped", "coated",
     }
 )  # fmt: skip
-# Words before it, with "in"/"with"/"of" between ("plated in 18ct gold", "a layer of gold").
+# Words before it, with "in"/"with"/"of" between ("plated in 18ct gold", "a layer of gold",
+# "gilded with gold leaf").
 METAL_QUALIFIERS_BEFORE = frozenset(
     {
+        "gilded",
+        "gilt",
+        "gilding",
         "plated",
         "plating",
         "electroplated",
@@ -86,6 +90,21 @@ METAL_QUALIFIERS_BEFORE = frozenset(
     }
 )
 METAL_COLOURS = frozenset({"yellow", "white", "rose", "red", "green", "pink", "black"})
+# Colour names made with a metal word: "silver grey" (a grey) says a colour, not a metal.
+METAL_COLOUR_NAMES_AFTER = frozenset({"grey", "gray", "greys", "grays"})
+# Gold leaf is real gold beaten thin and laid on a surface: "with gold leaf", "gold leaf accents"
+# say how the piece is finished, not that it is gold. Followed by the piece itself ("gold leaf
+# pendant") it reads as a gold pendant shaped like a leaf, which is refused.
+LEAF_WORDS = frozenset({"leaf", "leaves"})
+PIECE_NOUNS = frozenset(
+    {
+        "ring", "rings", "band", "bands", "signet", "earring", "earrings", "stud", "studs",
+        "hoop", "hoops", "necklace", "necklaces", "pendant", "pendants", "locket", "chain",
+        "chains", "bracelet", "bracelets", "bangle", "bangles", "cuff", "cuffs", "brooch",
+        "brooches", "cufflinks", "anklet", "anklets", "charm", "charms", "piece", "pieces",
+        "jewellery", "jewelry", "design", "motif", "shape", "shaped",
+    }
+)  # fmt: skip
 # Metal and jewellery nouns: a phrase about a stone does not reach back past them.
 OTHER_NOUNS = frozenset(
     {

@@ -1,5 +1,6 @@
 """`misleading_metal_description`: precious-metal words on a piece that declares no precious
-metal, unless qualified as what it is (gold-plated, gold-tone); vermeil only over 925 silver."""
+metal, unless qualified as what it is (gold-plated, gold-tone, gilded with gold leaf) or part of
+a colour's name (silver grey); vermeil only over 925 silver."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from services.catalogue.domain.wording.lexicon import (
     CARAT_UNITS,
     FINENESS_MARKS,
     GOLD_CARATS,
+    LEAF_WORDS,
+    METAL_COLOUR_NAMES_AFTER,
     METAL_COLOURS,
     METAL_QUALIFIERS_AFTER,
     METAL_QUALIFIERS_BEFORE,
     NEGATIONS,
+    PIECE_NOUNS,
     PRECIOUS_METAL_WORDS,
     sentences,
 )
@@ -75,8 +79,10 @@ def _metal_run(tokens_: Sequence[str], i: int) -> tuple[int, int]:
 def _metal_word_qualified(tokens_: Sequence[str], i: int) -> bool:
     start, end = _metal_run(tokens_, i)
     after = tokens_[end + 1] if end + 1 < len(tokens_) else ""
-    if after in METAL_QUALIFIERS_AFTER:
+    if after in METAL_QUALIFIERS_AFTER or after in METAL_COLOUR_NAMES_AFTER:
         return True
+    if after in LEAF_WORDS:
+        return (tokens_[end + 2] if end + 2 < len(tokens_) else "") not in PIECE_NOUNS
     j = start - 1
     if j >= 0 and tokens_[j] in {"in", "with", "of"}:
         j -= 1
