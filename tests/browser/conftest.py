@@ -1,4 +1,4 @@
-"""Browser journeys against the whole stack: real makers, catalogue, orders and gateway processes
+"""Browser journeys against the whole stack: real makers, catalogue, orders, media and gateway processes
 on the run's own database and broker namespace, driven through Debian's Chromium with
 Playwright (never a downloaded browser build).
 
@@ -74,18 +74,23 @@ def browser_service_processes(
 
 
 @pytest.fixture(scope="package")
-async def stack(services_db: dict, browser_service_processes: Callable[..., ServiceProcess]) -> Stack:
-    """Every service as a real process, the gateway in front, and an operator account."""
+async def stack(
+    services_db: dict, browser_service_processes: Callable[..., ServiceProcess], workdir: Path
+) -> Stack:
+    """Every service as a real process (media with a storage directory of the run's own), the
+    gateway in front, and an operator account."""
     start = browser_service_processes
     # No waiting period before a rejected maker may apply again, so a journey can reapply.
     makers = start("makers", MAKERS_REAPPLY_AFTER_DAYS="0")
     catalogue = start("catalogue")
     orders = start("orders")
+    media = start("media", MEDIA_STORAGE_DIR=str(workdir / "media-storage"))
     gateway = start(
         "gateway",
         GATEWAY_MAKERS_URL=makers.url,
         GATEWAY_CATALOGUE_URL=catalogue.url,
         GATEWAY_ORDERS_URL=orders.url,
+        GATEWAY_MEDIA_URL=media.url,
         # One browser and the test's own API calls share 127.0.0.1: keep the per-address
         # limits out of the journeys' way (the limits have their own tests).
         GATEWAY_RATE_LIMIT_PER_S="500",

@@ -4,11 +4,14 @@ drives only the part of the story it is about."""
 
 from __future__ import annotations
 
+import io
+import random
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from PIL import Image
 
 from tests.support.harness import eventually
 
@@ -89,6 +92,46 @@ class Gateway:
         )
 
 
+def jpeg(width: int = 1200, height: int = 900) -> bytes:
+    """A photo of its own each time: a random colour under noise, as a JPEG."""
+    colour = tuple(random.randrange(256) for _ in range(3))
+    noise = Image.effect_noise((width, height), 40).convert("RGB")
+    picture = Image.blend(Image.new("RGB", (width, height), colour), noise, 0.3)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+async def ready_photo(gw: Gateway, maker_user: Account) -> dict:
+    """Upload a photo as the maker and wait until its renditions are made. Media learns of the
+    maker's approval from an event, so the upload is retried while it still answers 403."""
+
+    async def uploaded():
+        form = aiohttp.FormData()
+        form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
+        async with gw.session.post(
+            f"{gw.url}/api/v1/images", data=form, headers={"Authorization": f"Bearer {maker_user.token}"}
+        ) as response:
+            body = await response.json(content_type=None)
+            if response.status == 202:
+                return body
+            if response.status != 403:
+                raise ApiFailure(f"POST /images: {response.status} {body}")
+            return None
+
+    image = await eventually(
+        uploaded, timeout_s=EVENT_TIMEOUT_S, message="media to learn the maker is approved"
+    )
+
+    async def ready():
+        _, latest = await gw.call("GET", f"/images/{image['id']}", token=maker_user.token, expect=200)
+        if latest["status"] == "failed":
+            raise ApiFailure(f"the photo failed: {latest}")
+        return latest if latest["status"] == "ready" else None
+
+    return await eventually(ready, timeout_s=EVENT_TIMEOUT_S, message="the photo to be processed")
+
+
 def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
     """A complete application: every blocking checklist item met."""
     return {
@@ -135,7 +178,6 @@ def ring_listing(title: str, **overrides: Any) -> dict[str, Any]:
             "ring_size_mm": {"min": 48.75, "max": 62.5},
             "engraving": {"max_chars": 20, "price_delta": {"amount": 1500, "currency": "GBP"}},
         },
-        "images": ["https://images.example.com/ring.jpg"],
         **overrides,
     }
 
@@ -166,9 +208,9 @@ async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam For
     return maker_user, maker
 
 
-async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, Any]) -> dict:
-    """Create and publish a listing; the catalogue learns of the maker's approval from an
-    event, so creating is retried while it still answers 403."""
+async def draft_listing(gw: Gateway, maker_user: Account, body: dict[str, Any]) -> dict:
+    """Create a draft listing; the catalogue learns of the maker's approval from an event, so
+    creating is retried while it still answers 403."""
 
     async def create():
         status, listing = await gw.call("POST", "/listings", token=maker_user.token, json=body)
@@ -178,13 +220,34 @@ async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, An
             raise ApiFailure(f"POST /listings: {status} {listing}")
         return None
 
-    listing = await eventually(
+    return await eventually(
         create, timeout_s=EVENT_TIMEOUT_S, message="catalogue to learn the maker is approved"
     )
-    _, listing = await gw.call(
-        "POST", f"/listings/{listing['id']}/publish", token=maker_user.token, expect=200
+
+
+async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, Any]) -> dict:
+    """Create and publish a listing, with a ready photo of the maker's own unless the body names
+    its photos. The catalogue learns of the photo being ready from an event, so publishing is
+    retried while it says the photo is not ready."""
+    if "photos" not in body:
+        photo = await ready_photo(gw, maker_user)
+        body = {**body, "photos": [{"image_id": photo["id"], "alt": "The piece on a plain linen background"}]}
+    listing = await draft_listing(gw, maker_user, body)
+
+    async def publish():
+        status, published = await gw.call(
+            "POST", f"/listings/{listing['id']}/publish", token=maker_user.token
+        )
+        if status == 200:
+            return published
+        codes = {error.get("code") for error in (published or {}).get("errors", [])}
+        if status != 422 or codes != {"photo_not_ready"}:
+            raise ApiFailure(f"POST /listings/{listing['id']}/publish: {status} {published}")
+        return None
+
+    return await eventually(
+        publish, timeout_s=EVENT_TIMEOUT_S, message="catalogue to learn the photo is ready"
     )
-    return listing
 
 
 async def orders_knows(gw: Gateway, customer: Account, listing_id: str) -> None:

@@ -254,8 +254,8 @@ export function photoManager(photos = []) {
         h('p', { class: 'photo-item__message', role: 'alert' }, item.message)));
     }
     // A refused file is not part of the listing: it has nothing to describe.
-    item.altField.hidden = state === 'failed';
-    item.altInput.disabled = state === 'failed';
+    if (state === 'failed') item.altField.remove();
+    else if (!item.altField.parentNode) item.actions.before(item.altField);
     renumber();
   }
 
