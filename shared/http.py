@@ -118,6 +118,11 @@ class Route:
     tag: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # documented request headers
+    # A multipart/form-data file field the handler streams itself (no `body` model): documented
+    # as the request body.
+    upload: str = ""
+    # The media type of a handler's own non-JSON response (bytes), for the document.
+    produces: str = ""
 
 
 class Routes:
@@ -517,6 +522,16 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
                 "required": route.body_required,
                 "content": {"application/json": {"schema": key_map[(route.body, "validation")]}},
             }
+        elif route.upload:
+            file_field: dict[str, Any] = {
+                "type": "object",
+                "required": [route.upload],
+                "properties": {route.upload: {"type": "string", "format": "binary"}},
+            }
+            operation["requestBody"] = {
+                "required": True,
+                "content": {"multipart/form-data": {"schema": file_field}},
+            }
         paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -557,11 +572,13 @@ def _responses(route: Route, key_map: dict[Any, Any]) -> dict[str, Any]:
     ok: dict[str, Any] = {"description": "OK"}
     if route.response is not None:
         ok["content"] = {"application/json": {"schema": key_map[(route.response, "serialization")]}}
+    elif route.produces:
+        ok["content"] = {route.produces: {"schema": {"type": "string", "format": "binary"}}}
     responses: dict[str, Any] = {str(route.status): ok}
     errors = {400: "Malformed request", 404: "Not found", 422: "Validation failed"}
     if route.auth == "required":
         errors.update({401: "Authentication required", 403: "Wrong role"})
-    if route.body is not None:
+    if route.body is not None or route.upload:
         errors[413] = "Body too large"
     errors.update(route.extra_responses)
     for status, description in errors.items():

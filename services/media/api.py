@@ -50,6 +50,7 @@ def _too_large(limit: int) -> ProblemError:
     response=ImageAccepted,
     status=202,
     roles=("maker",),
+    upload=UPLOAD_FIELD,
     extra_responses={
         403: "maker_not_approved: the maker is not approved (or is suspended)",
         413: "payload_too_large: the file is over MEDIA_MAX_UPLOAD_BYTES (20 MB)",
@@ -137,6 +138,7 @@ async def get_image(call: Call) -> ImageView:
 @routes.get(
     "/media/{key}",
     auth="none",
+    produces="image/webp",
     extra_responses={304: "Not modified (If-None-Match names this rendition)"},
 )
 async def media_file(call: Call) -> web.StreamResponse:
