@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.makers import FAIRMINED, profile
 from tests.support.orders import Api, key, line, maker_snapshot, order_body, publish_maker
+from tests.support.photos import photos_of, ready_photo, start_media
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -37,9 +39,12 @@ BRASS = {"metals": [{"metal": "other", "weight_g": 12}], "hallmark": {"status": 
 
 
 @pytest.fixture(scope="module")
-def gateway(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
-    """makers, catalogue and orders (default settings: GBP only), and the gateway in front."""
+def gateway(
+    services_db: dict, service_processes: Callable[..., ServiceProcess], workdir: Path
+) -> ServiceProcess:
+    """makers, catalogue, orders (default settings: GBP only) and media, and the gateway in front."""
     services = {name: service_processes(name, wait=False) for name in ("makers", "catalogue", "orders")}
+    media = start_media(service_processes, workdir)
     for process in services.values():
         process.wait_ready()
     return service_processes(
@@ -47,6 +52,7 @@ def gateway(services_db: dict, service_processes: Callable[..., ServiceProcess])
         GATEWAY_MAKERS_URL=services["makers"].url,
         GATEWAY_CATALOGUE_URL=services["catalogue"].url,
         GATEWAY_ORDERS_URL=services["orders"].url,
+        GATEWAY_MEDIA_URL=media.url,
         # Every request of the module comes from one address: no rate limit in the way.
         GATEWAY_RATE_LIMIT_BURST="10000",
         GATEWAY_RATE_LIMIT_PER_S="10000",
@@ -65,9 +71,12 @@ class Shop:
     api: Api  # the gateway
     db: asyncpg.Connection
     exchange: str
+    # Each maker's ready photo (an image id), by the maker's token.
+    photos: dict[str, str] = field(default_factory=dict)
 
     async def maker(self, **overrides: Any) -> tuple[dict[str, Any], str]:
-        """(snapshot, token) of a maker approved on the bus and known to catalogue and orders."""
+        """(snapshot, token) of a maker approved on the bus and known to catalogue and orders, with
+        a photo uploaded through the gateway and made ready by media."""
         data = maker_snapshot(**overrides)
         await publish_maker(self.exchange, data)
         for query in (
@@ -78,9 +87,13 @@ class Shop:
                 lambda query=query: self.db.fetchval(query, uuid.UUID(data["maker_id"])),
                 message=f"the maker read: {query}",
             )
-        return data, self.api.mint("maker", uuid.UUID(data["user_id"]))
+        token = self.api.mint("maker", uuid.UUID(data["user_id"]))
+        self.photos[token] = await ready_photo(self.api.session, self.api.url, token)
+        return data, token
 
     async def draft(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A draft of the maker's with their photo, unless the body names its own photos."""
+        body = {"photos": photos_of(self.photos[token]), **body}
         return await self.api.ok("POST", LISTINGS, token, status=201, json=body)
 
     async def published(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +177,23 @@ async def test_currencies_and_misleading_edits_through_the_gateway(shop: Shop) -
         listing["price"],
         listing["title"],
     )
+
+
+async def test_photo_refusals_through_the_gateway(shop: Shop) -> None:
+    _, token = await shop.maker()
+    _, other = await shop.maker()
+    theirs = photos_of(shop.photos[other])
+    refused = await shop.api.call("POST", LISTINGS, token, json=ring(photos=theirs))
+    assert (refused.status, codes(refused.body)) == (422, ["photo_not_found"])
+    for photos, code in [
+        ([], "photos_required"),
+        (photos_of(str(uuid.uuid4())), "photo_not_ready"),
+        (photos_of(shop.photos[token], alt="ab"), "alt_text_required"),
+    ]:
+        assert await shop.refused_publish(token, ring(photos=photos)) == (422, code, [code])
+    listing = await shop.published(token, ring())
+    assert listing["main_photo"]["urls"]["960"].startswith("/media/")
+    assert listing["images"] == [listing["main_photo"]["urls"]["960"]]
 
 
 # --- orders: a sold one-of-a-kind piece, and its quality check ------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +19,7 @@ import aiohttp
 from PIL import Image
 
 from services.catalogue.domain import ImageStatus, KnownImages, MediaImage
-from tests.support.harness import eventually
+from tests.support.harness import ServiceProcess, eventually
 
 PHOTO_ID = UUID("00000000-0000-4000-8000-0000000000f0")
 ALT_TEXT = "The piece on a plain linen background"
@@ -61,19 +63,34 @@ def jpeg(width: int = 800, height: int = 800) -> bytes:
 _READY: dict[tuple[str, str], str] = {}
 
 
+def start_media(
+    service_processes: Callable[..., ServiceProcess], workdir: Path, **env: str
+) -> ServiceProcess:
+    """A real media service (API, worker and relay) keeping its photos under `workdir`; point the
+    gateway at it with GATEWAY_MEDIA_URL."""
+    return service_processes("media", MEDIA_STORAGE_DIR=str(workdir / "media-storage"), **env)
+
+
 async def ready_photo(session: aiohttp.ClientSession, gateway_url: str, token: str) -> str:
     """The id of a ready photo of the maker whose token this is: uploaded through the gateway as
-    them (an 800x800 JPEG) the first time, then the same one again."""
+    them (an 800x800 JPEG) the first time, once media has learnt of their approval (403 until
+    then), then the same one again."""
     key = (gateway_url, token)
     if key in _READY:
         return _READY[key]
     headers = {"Authorization": f"Bearer {token}"}
-    form = aiohttp.FormData()
-    form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
-    async with session.post(f"{gateway_url}/api/v1/images", data=form, headers=headers) as response:
-        body = await response.json(content_type=None)
-        assert response.status == 202, (response.status, body)
-    image_id: str = body["id"]
+
+    async def accepted() -> str | None:
+        form = aiohttp.FormData()
+        form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
+        async with session.post(f"{gateway_url}/api/v1/images", data=form, headers=headers) as response:
+            body = await response.json(content_type=None)
+            if response.status == 403 and body.get("code") == "maker_not_approved":
+                return None
+            assert response.status == 202, (response.status, body)
+            return str(body["id"])
+
+    image_id: str = await eventually(accepted, timeout_s=20, interval_s=0.2, message="media knows the maker")
 
     async def ready() -> bool:
         async with session.get(f"{gateway_url}/api/v1/images/{image_id}", headers=headers) as response:
@@ -82,7 +99,7 @@ async def ready_photo(session: aiohttp.ClientSession, gateway_url: str, token: s
             assert image["status"] != "failed", image
             return image["status"] == "ready"
 
-    await eventually(ready, timeout_s=60, message=f"the photo {image_id} is ready")
+    await eventually(ready, timeout_s=60, interval_s=0.2, message=f"the photo {image_id} is ready")
     _READY[key] = image_id
     return image_id
 
