@@ -62,11 +62,14 @@ async def accept_upload(
     scan: UploadScan,
     limits: ImageLimits,
     now: datetime,
+    image_id: UUID | None = None,
 ) -> Image:
     """An upload streamed to `path` (and scanned on the way): refused (415/422) unless it is a
     whole JPEG, PNG, WebP or HEIC photo within the limits; else its original is stored under its
     sha256 and the image recorded, `processing`, with its `media.image.uploaded` event. The same
-    bytes uploaded again by the same maker are the image already recorded."""
+    bytes uploaded again by the same maker are the image already recorded. A new image gets a
+    random id unless the caller names one (the demo seed does, so its ids are the same
+    everywhere)."""
     image_format = classify(scan)
     header = await asyncio.to_thread(processing.read_header, path, image_format, limits)
     maker = await uploader(pool, user_id)
@@ -78,7 +81,7 @@ async def accept_upload(
     async with UnitOfWork(pool, PRODUCER) as uow:
         maker = require_uploader(await store.maker_for_user(uow.conn, user_id, lock=True))
         image = Image(
-            id=uuid.uuid4(),
+            id=image_id or uuid.uuid4(),
             maker_id=maker.id,
             status=ImageStatus.PROCESSING,
             format=image_format.value,
@@ -116,11 +119,17 @@ def scan_file(path: Path) -> UploadScan:
 
 
 async def upload_file(
-    pool: asyncpg.Pool, storage: MediaStorage, user_id: UUID, path: Path, limits: ImageLimits, now: datetime
+    pool: asyncpg.Pool,
+    storage: MediaStorage,
+    user_id: UUID,
+    path: Path,
+    limits: ImageLimits,
+    now: datetime,
+    image_id: UUID | None = None,
 ) -> Image:
     """`accept_upload` for a file already on disk (seeds, benchmarks): read once to scan it."""
     scan = await asyncio.to_thread(scan_file, path)
-    return await accept_upload(pool, storage, user_id, path, scan, limits, now)
+    return await accept_upload(pool, storage, user_id, path, scan, limits, now, image_id)
 
 
 async def process_image(
