@@ -1,11 +1,13 @@
-"""End to end with the real makers and catalogue processes and RabbitMQ: what a maker declares
-on their record in the makers service (sponsor mark, precious metals, the System of Warranties)
-is what the catalogue enforces on their listings."""
+"""End to end with the real makers, catalogue and media processes and RabbitMQ: what a maker
+declares on their record in the makers service (sponsor mark, precious metals, the System of
+Warranties) is what the catalogue enforces on their listings (each with a photo the maker
+uploaded to media)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,6 +15,7 @@ import pytest
 
 from tests.support.catalogue import ring
 from tests.support.harness import ServiceProcess, eventually
+from tests.support.photos import photos_of, ready_photo, start_media
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -47,8 +50,21 @@ def studs(**overrides: Any) -> dict[str, Any]:
 
 
 class Stack:
-    def __init__(self, session: aiohttp.ClientSession, mint: Callable[..., str], makers: str, catalogue: str):
-        self.session, self.mint, self.makers, self.catalogue = session, mint, makers, catalogue
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        mint: Callable[..., str],
+        makers: str,
+        catalogue: str,
+        media: str,
+    ):
+        self.session, self.mint, self.makers, self.catalogue, self.media = (
+            session,
+            mint,
+            makers,
+            catalogue,
+            media,
+        )
 
     async def call(self, method: str, url: str, token: str | None, json: Any = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -71,6 +87,9 @@ class Stack:
         return token
 
     async def publish(self, token: str, body: dict[str, Any]) -> tuple[int, Any]:
+        """Publish a listing of the body with a photo the maker uploaded to media."""
+        body = {**body, "photos": photos_of(await ready_photo(self.session, self.media, token))}
+
         async def created() -> Any:
             status, draft = await self.call("POST", f"{self.catalogue}/api/v1/listings", token, body)
             return draft if status == 201 else None
@@ -80,12 +99,15 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def processes(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> tuple[str, str]:
-    return service_processes("makers").url, service_processes("catalogue").url
+def processes(
+    services_db: dict, service_processes: Callable[..., ServiceProcess], workdir: Path
+) -> tuple[str, str, str]:
+    media = start_media(service_processes, workdir)
+    return service_processes("makers").url, service_processes("catalogue").url, media.url
 
 
 @pytest.fixture
-async def stack(processes: tuple[str, str], mint: Callable[..., str]) -> AsyncIterator[Stack]:
+async def stack(processes: tuple[str, str, str], mint: Callable[..., str]) -> AsyncIterator[Stack]:
     async with aiohttp.ClientSession() as session:
         yield Stack(session, mint, *processes)
 
