@@ -335,9 +335,13 @@ async def test_the_warranty_statement_needs_a_natural_diamond_of_a_maker_who_att
         studs = await world.listing(
             maker_id=maker["maker_id"], title="Natural diamond studs", has_natural_diamond=True
         )
-        assert (await world.place(customer, line(studs["listing_id"])))["statements"] == statements
+        order = await world.place(customer, line(studs["listing_id"]))
+        assert order["statements"] == statements
+        # The line describes the stone, whoever its maker is and whatever they attested.
+        assert [placed["has_natural_diamond"] for placed in order["lines"]] == [True]
     plain = await world.listing(maker_id=attested["maker_id"])
-    assert (await world.place(customer, line(plain["listing_id"])))["statements"] == []
+    order = await world.place(customer, line(plain["listing_id"]))
+    assert (order["statements"], order["lines"][0]["has_natural_diamond"]) == ([], False)
 
 
 async def test_lines_are_checked_against_what_the_listing_offers(world: World) -> None:

@@ -386,10 +386,17 @@ class TestPlacing:
         assert [line["listing_id"] for line in event.data["lines"]] == [str(a.listing_id), str(b.listing_id)]
         assert order.timeline[-1].status == "pending"
 
-    def test_statement_when_a_line_has_a_natural_diamond(self):
-        diamond = listing(has_natural_diamond=True)
+    def test_statement_when_a_line_has_a_natural_diamond_of_an_attested_maker(self):
+        diamond = listing(has_natural_diamond=True, warranty_attested=True)
         assert place(diamond, listing()).statements == [SYSTEM_OF_WARRANTIES_STATEMENT]
         assert place(listing()).statements == []
+        assert place(listing(warranty_attested=True)).statements == []
+
+    def test_a_line_says_it_has_a_natural_diamond_whatever_its_maker_attested(self):
+        unattested = listing(has_natural_diamond=True, warranty_attested=False)
+        order = place(unattested, listing())
+        assert [line.has_natural_diamond for line in order.lines] == [True, False]
+        assert order.statements == []
 
     def test_payment_token_is_required(self):
         priced = price(request(snapshot := listing()), listings=[snapshot])
@@ -398,7 +405,9 @@ class TestPlacing:
         assert codes(excinfo) == ["payment_token_required"]
 
     def test_events_are_json_ready(self):
-        order = confirmed(listing(has_natural_diamond=True), listing(maker_id=MAKER_B))
+        order = confirmed(
+            listing(has_natural_diamond=True, warranty_attested=True), listing(maker_id=MAKER_B)
+        )
         order.maker_orders[0].accept(now=NOW)
         events = order.collect_events()
         assert [event.type for event in events] == [

@@ -285,6 +285,8 @@ class Commission(OrdersAggregate):
             production_kind=ProductionKind.BESPOKE,
             lead_time_days=LeadTime(self.quote.lead_time_days, self.quote.lead_time_days),
             has_natural_diamond=self.quote.has_natural_diamond,
+            # A quote with a natural diamond was only given by an attested maker (quote_price).
+            warranty_attested=self.quote.has_natural_diamond,
         )
 
     def decline(self, *, by_maker_id: uuid.UUID, reason: str = "", now: datetime | None = None) -> bool:

@@ -83,7 +83,10 @@ class ListingSnapshot:
     ring_size_mm: SizeRange | None = None
     engraving: EngravingOption | None = None
     chain_lengths_cm: tuple[int, ...] | None = None
+    # The piece has a natural diamond (whoever its maker is).
     has_natural_diamond: bool = False
+    # Its maker attested to the System of Warranties (the makers read model).
+    warranty_attested: bool = False
     # The catalogue's hallmarking rules say the piece must be hallmarked (a precious metal at or
     # over its exemption weight): its quality check must verify the hallmark.
     needs_hallmark: bool = False
@@ -149,9 +152,14 @@ class PricedLine:
     cancellation_right: CancellationRight
     production_kind: ProductionKind
     lead_time_days: LeadTime | None
+    # The piece has a natural diamond: a fact about the stone, whatever its maker attested. (Lines
+    # stored before warranty_attested existed said true only for attested makers' diamonds.)
     has_natural_diamond: bool
     # From the listing snapshot; lines stored before it was known read as False.
     needs_hallmark: bool = False
+    # Its maker attested to the System of Warranties when the line was priced: with a natural
+    # diamond, the invoice carries the statement.
+    warranty_attested: bool = False
 
     @property
     def needs_stock(self) -> bool:
@@ -336,6 +344,7 @@ def price_lines(
                 ),
                 has_natural_diamond=listing.has_natural_diamond,
                 needs_hallmark=listing.needs_hallmark,
+                warranty_attested=listing.warranty_attested,
             )
         )
     if problems:
@@ -345,8 +354,8 @@ def price_lines(
 
 def statements_for(lines: Iterable[PricedLine]) -> list[str]:
     """Legal statements the invoice must carry for these lines: the System of Warranties when a
-    line has a natural diamond of a maker who attested to it (a line is priced as having one
-    only then: see the listings read model)."""
-    if any(line.has_natural_diamond for line in lines):
+    line has a natural diamond of a maker who attested to it (only such a maker's statement is
+    true; the catalogue hides a natural diamond of any other)."""
+    if any(line.has_natural_diamond and line.warranty_attested for line in lines):
         return [SYSTEM_OF_WARRANTIES_STATEMENT]
     return []

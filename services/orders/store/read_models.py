@@ -59,8 +59,8 @@ def _valid_snapshot(data: Any) -> ListingSnapshotEvent | None:
 
 def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSnapshot | None:
     """Catalogue's snapshot as orders' domain sees it; None when it cannot be bought at all
-    (a draft has no price or production kind yet). A natural diamond counts for the System of
-    Warranties statement only when its maker attested to it (the makers read model)."""
+    (a draft has no price or production kind yet). `has_natural_diamond` is the piece's; whether
+    its maker attested to the System of Warranties comes from the makers read model."""
     if event.price is None or event.production_kind is None:
         return None
     price = event.price
@@ -92,7 +92,8 @@ def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSna
         ),
         # An empty list offers no choice, the same as none.
         chain_lengths_cm=tuple(options.chain_lengths_cm) if options.chain_lengths_cm else None,
-        has_natural_diamond=event.has_natural_diamond and warranty_attested,
+        has_natural_diamond=event.has_natural_diamond,
+        warranty_attested=warranty_attested,
         needs_hallmark=event.needs_hallmark,
         stock_available=event.stock_available,
     )
