@@ -43,7 +43,8 @@ function refusal(error) {
   if (error.status === 413) return IMAGE_MESSAGES.payload_too_large;
   if (error.status === 415) return IMAGE_MESSAGES.unsupported_media_type;
   if (error.status === 401) return 'Your session has ended. Sign in again, then add the photo again.';
-  if (error.status === 403) return 'Only makers whose shop is approved can add photos.';
+  // The editor is only open to approved makers: a refusal is an approval still on its way.
+  if (error.status === 403) return 'Your approval is still reaching our photo service. Try again in a few seconds.';
   if (error.status === 429) return 'Too many uploads at once. Wait a moment, then try again.';
   if (error.status === 0) return 'The upload did not get through. Check your connection and try again.';
   if (error.status >= 500) return 'Something went wrong on our side. Try again in a moment.';
@@ -51,7 +52,7 @@ function refusal(error) {
 }
 
 /** Problems worth another try with the same file (the file itself was not refused). */
-const retryable = (error) => error.status === 0 || error.status === 429 || error.status >= 500;
+const retryable = (error) => [0, 403, 429].includes(error.status) || error.status >= 500;
 
 function processingFailure(code) {
   return IMAGE_MESSAGES[code] || 'This photo could not be processed. Export it again, or choose another photo.';
