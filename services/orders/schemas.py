@@ -30,6 +30,7 @@ from services.orders.domain import (
     QualityChecks,
     RefundStatus,
     RequestedLine,
+    RingMeasurement,
     ShippingAddress,
     Tracking,
     to_json,
@@ -95,6 +96,11 @@ class DeclineIn(_Body):
     reason: str = Field(max_length=MAX_REASON_CHARS)
 
 
+class RingMeasurementIn(_Body):
+    line_id: uuid.UUID = Field(description="A ring line of this maker order")
+    mm: Millimetres = Field(description="Its measured inner circumference")
+
+
 class ChecksIn(_Body):
     """What was inspected; null where it does not apply (no stones, no engraving...)."""
 
@@ -102,10 +108,22 @@ class ChecksIn(_Body):
     hallmark_verified: bool | None = None
     stones_secure: bool | None = None
     engraving_verified: bool | None = None
-    measured_ring_size_mm: Millimetres | None = None
+    measured_ring_size_mm: Millimetres | None = Field(
+        None, description="One measurement for every ring line not measured on its own"
+    )
+    measured_ring_sizes_mm: list[RingMeasurementIn] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Each ring line's own measurement, compared with its own ordered size",
+    )
 
     def checks(self) -> QualityChecks:
-        return QualityChecks(**self.model_dump())
+        return QualityChecks(
+            **self.model_dump(exclude={"measured_ring_sizes_mm"}),
+            measured_ring_sizes_mm=tuple(
+                RingMeasurement(line_id=m.line_id, mm=m.mm) for m in self.measured_ring_sizes_mm
+            ),
+        )
 
 
 class QualityCheckIn(_Body):
@@ -232,12 +250,19 @@ class TrackingView(_View):
     tracking_number: str
 
 
+class RingMeasurementView(_View):
+    line_id: uuid.UUID
+    mm: Number
+
+
 class ChecksView(_View):
     finish_inspected: bool
     hallmark_verified: bool | None
     stones_secure: bool | None
     engraving_verified: bool | None
     measured_ring_size_mm: Number | None
+    # Checks stored before per-line measurements existed have none.
+    measured_ring_sizes_mm: list[RingMeasurementView] = []
 
 
 class QualityCheckView(_View):

@@ -1337,6 +1337,45 @@ async def test_a_passed_quality_check_needs_the_evidence_of_each_check(world: Wo
     assert passed.status == 200 and passed.body["status"] == "quality_checked"
 
 
+async def test_each_ring_line_is_measured_against_its_own_size(world: World) -> None:
+    """Two rings in one parcel, 50 and 60 mm: one measurement of 50 mm passed both before."""
+    maker, maker_token = await world.maker()
+    sizes = {"ring_size_mm": {"min": 48, "max": 62}, "engraving": None, "chain_lengths_cm": None}
+    stacking = await world.listing(maker_id=maker["maker_id"], title="Stacking ring", options=sizes)
+    signet = await world.listing(maker_id=maker["maker_id"], title="Signet ring", options=sizes)
+    _, customer = world.customer()
+    order = await world.confirmed(
+        customer,
+        line(stacking["listing_id"], ring_size_mm=50),
+        line(signet["listing_id"], ring_size_mm=60),
+    )
+    maker_order = order["maker_orders"][0]
+    path = f"{MAKER_ORDERS}/{maker_order['id']}"
+    await world.api.ok("POST", f"{path}/accept", maker_token)
+    ids = {placed["title"]: placed["id"] for placed in order["lines"]}
+
+    async def check(**checks: Any) -> Response:
+        body = {"passed": True, "checks": {"finish_inspected": True, **checks}}
+        return await world.api.call("POST", f"{path}/quality-check", maker_token, json=body)
+
+    one = await check(measured_ring_size_mm=50)
+    assert (one.status, codes(one.body)) == (422, ["ring_size_mismatch"])
+    assert ids["Signet ring"] in one.body["errors"][0]["msg"]
+    wrong = await check(
+        measured_ring_sizes_mm=[
+            {"line_id": ids["Stacking ring"], "mm": 50},
+            {"line_id": ids["Signet ring"], "mm": 50},
+        ]
+    )
+    assert (wrong.status, codes(wrong.body)) == (422, ["ring_size_mismatch"])
+    assert wrong.body["errors"][0]["loc"][-3:] == ["measured_ring_sizes_mm", 1, "mm"]
+
+    each = [{"line_id": ids["Stacking ring"], "mm": 50.2}, {"line_id": ids["Signet ring"], "mm": 59.6}]
+    passed = await check(measured_ring_sizes_mm=each)
+    assert (passed.status, passed.body["status"]) == (200, "quality_checked")
+    assert passed.body["quality_checks"][-1]["checks"]["measured_ring_sizes_mm"] == each
+
+
 async def test_only_the_marketplaces_currencies_one_per_order(world: World) -> None:
     """MARKET_CURRENCIES is ["GBP", "EUR"] here. Issue 13's live findings: a commission budget
     in QQQ was accepted; a listing priced in XYZ was sold."""

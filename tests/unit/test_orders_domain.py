@@ -31,6 +31,7 @@ from services.orders.domain import (
     RefundReason,
     RefundStatus,
     RequestedLine,
+    RingMeasurement,
     ShippingAddress,
     SizeRange,
     Tracking,
@@ -1356,3 +1357,96 @@ class TestSerialisation:
         )
         assert snapshot.ring_size_mm == SizeRange(Decimal("48"), Decimal("60.5"))
         assert snapshot.production_kind is ProductionKind.MADE_TO_ORDER
+
+
+class TestEachRingLineMeasured:
+    """A parcel of two rings of different sizes: each ring line is compared with its own ordered
+    size (one measurement of 50 mm no longer passes a parcel that also holds a 60 mm ring)."""
+
+    def two_rings(self) -> MakerOrder:
+        small, large = ring(title="Stacking ring", engraving=None), ring(title="Signet", engraving=None)
+        lines = price(
+            request(small, ring_size_mm=Decimal("50")),
+            request(large, ring_size_mm=Decimal("60")),
+            listings=[small, large],
+        )
+        order = Order.place(
+            customer_id=CUSTOMER, lines=lines, shipping_address=ADDRESS, payment_token="tok_visa", now=NOW
+        )
+        order.stock_reserved({}, now=NOW)
+        order.payment_authorised("pay", commission_rate=RATE, now=NOW)
+        maker_order = order.maker_orders[0]
+        maker_order.accept(now=NOW)
+        return maker_order
+
+    def check(self, maker_order: MakerOrder, **checks) -> list[tuple[tuple, str, str]]:
+        """The problems of passing with these checks, as (loc, code, message); [] when it passed."""
+        try:
+            maker_order.record_quality_check(
+                passed=True, checks=QualityChecks(finish_inspected=True, **checks), now=NOW
+            )
+        except RulesViolated as refused:
+            return [(v.loc, v.code, v.msg) for v in refused.errors]
+        assert maker_order.status is MakerOrderStatus.QUALITY_CHECKED
+        return []
+
+    def measured(self, maker_order: MakerOrder, *sizes: str) -> tuple[RingMeasurement, ...]:
+        return tuple(
+            RingMeasurement(line.id, Decimal(size))
+            for line, size in zip(maker_order.lines, sizes, strict=False)
+        )
+
+    def test_one_measurement_is_compared_with_every_ring_line(self):
+        [(loc, code, msg)] = self.check(self.two_rings(), measured_ring_size_mm=Decimal("50"))
+        assert (loc, code) == (("checks", "measured_ring_size_mm"), "ring_size_mismatch")
+        assert "Signet" in msg and "60" in msg
+
+    def test_each_ring_line_measured_on_its_own(self):
+        maker_order = self.two_rings()
+        assert (
+            self.check(maker_order, measured_ring_sizes_mm=self.measured(maker_order, "50.5", "59.5")) == []
+        )
+
+    def test_a_mismatch_names_its_line(self):
+        maker_order = self.two_rings()
+        signet = maker_order.lines[1]
+        [(loc, code, msg)] = self.check(
+            maker_order, measured_ring_sizes_mm=self.measured(maker_order, "50", "60.501")
+        )
+        assert (loc, code) == (("checks", "measured_ring_sizes_mm", 1, "mm"), "ring_size_mismatch")
+        assert str(signet.id) in msg and "Signet" in msg
+
+    def test_a_line_not_measured_on_its_own_takes_the_one_measurement(self):
+        maker_order = self.two_rings()
+        measured = self.measured(maker_order, "50")
+        assert (
+            self.check(maker_order, measured_ring_sizes_mm=measured, measured_ring_size_mm=Decimal("60"))
+            == []
+        )
+
+    def test_every_ring_line_must_be_measured(self):
+        maker_order = self.two_rings()
+        [(loc, code, msg)] = self.check(maker_order, measured_ring_sizes_mm=self.measured(maker_order, "50"))
+        assert (loc, code) == (("checks", "measured_ring_sizes_mm"), "quality_check_inconsistent")
+        assert str(maker_order.lines[1].id) in msg
+
+    def test_a_measurement_of_another_line_or_one_line_twice_is_inconsistent(self):
+        maker_order = self.two_rings()
+        small, large = maker_order.lines
+        stranger = RingMeasurement(uuid.uuid4(), Decimal("50"))
+        twice = (RingMeasurement(small.id, Decimal("50")), RingMeasurement(small.id, Decimal("50")))
+        problems = self.check(
+            maker_order,
+            measured_ring_sizes_mm=(stranger, *twice, RingMeasurement(large.id, Decimal("60"))),
+        )
+        assert [(loc, code) for loc, code, _ in problems] == [
+            (("checks", "measured_ring_sizes_mm", 0, "line_id"), "quality_check_inconsistent"),
+            (("checks", "measured_ring_sizes_mm", 2), "quality_check_inconsistent"),
+        ]
+
+    def test_the_measurements_are_kept_with_the_check(self):
+        maker_order = self.two_rings()
+        measured = self.measured(maker_order, "50", "60")
+        self.check(maker_order, measured_ring_sizes_mm=measured)
+        stored = from_json(MakerOrder, json.loads(json.dumps(to_json(maker_order))))
+        assert stored.quality_checks[-1].checks.measured_ring_sizes_mm == measured

@@ -116,7 +116,8 @@ async def decline_maker_order(call: Call) -> schemas.MakerOrderDetail:
 async def quality_check_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Record the quality inspection: passed makes it `quality_checked` (ready to dispatch); a
     failed one keeps it `in_production` with the notes. A pass is refused (422, all together) with
-    `ring_size_mismatch` (measured more than 0.5 mm from the ordered size),
+    `ring_size_mismatch` (a ring line measured more than 0.5 mm from its own ordered size: by its
+    entry in `measured_ring_sizes_mm`, else by `measured_ring_size_mm`),
     `hallmark_not_verified` (a line that must be hallmarked, `hallmark_verified` not true),
     `engraving_not_verified` (an engraved line, `engraving_verified` not true)."""
     body: schemas.QualityCheckIn = call.body

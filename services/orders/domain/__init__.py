@@ -30,7 +30,13 @@ One module per seam, all re-exported here:
 from services.orders.domain.commission import Commission, Quote
 from services.orders.domain.events import DomainEvent, OrdersAggregate, TimelineEntry
 from services.orders.domain.ledger import LedgerEntry, balance, earning_for, reversal_of
-from services.orders.domain.maker_order import MakerOrder, QualityCheck, QualityChecks, Tracking
+from services.orders.domain.maker_order import (
+    MakerOrder,
+    QualityCheck,
+    QualityChecks,
+    RingMeasurement,
+    Tracking,
+)
 from services.orders.domain.order import Order, Payment, Refund, ShippingAddress
 from services.orders.domain.payment import (
     AuthorisationOutcome,
@@ -118,6 +124,7 @@ __all__ = [
     "RefundReason",
     "RefundStatus",
     "RequestedLine",
+    "RingMeasurement",
     "ShippingAddress",
     "SizeRange",
     "TimelineEntry",

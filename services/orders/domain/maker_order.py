@@ -24,6 +24,11 @@ from shared.money import Money
 RING_SIZE_TOLERANCE_MM = Decimal("0.5")
 
 
+def _decimal(value: Decimal | float | str) -> Decimal:
+    # Through str: a float 54.4 must compare as the decimal it means.
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
 @dataclass(frozen=True)
 class Tracking:
     carrier: str
@@ -31,14 +36,25 @@ class Tracking:
 
 
 @dataclass(frozen=True)
+class RingMeasurement:
+    """The measured size of one ring line of the parcel (inner circumference, mm)."""
+
+    line_id: uuid.UUID
+    mm: Decimal
+
+
+@dataclass(frozen=True)
 class QualityChecks:
-    """What the maker inspected. None means not applicable (no stones, no hallmark needed...)."""
+    """What the maker inspected. None means not applicable (no stones, no hallmark needed...).
+    A ring is measured per line (`measured_ring_sizes_mm`); `measured_ring_size_mm` is the one
+    measurement of every ring line not measured on its own."""
 
     finish_inspected: bool
     hallmark_verified: bool | None = None
     stones_secure: bool | None = None
     engraving_verified: bool | None = None
     measured_ring_size_mm: Decimal | None = None
+    measured_ring_sizes_mm: tuple[RingMeasurement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,32 +229,61 @@ class MakerOrder(OrdersAggregate):
                     "quality_check_inconsistent",
                 )
             )
-        problems += self._ring_size_violations(checks.measured_ring_size_mm)
+        problems += self._ring_size_violations(checks)
         return problems
 
-    def _ring_size_violations(self, measured: Decimal | None) -> list[Violation]:
-        ordered = sorted(
-            {line.options.ring_size_mm for line in self.lines if line.options.ring_size_mm is not None}
-        )
-        if not ordered:
-            return []
-        loc = ("checks", "measured_ring_size_mm")
-        if measured is None:
-            return [Violation(loc, "Measure the ring size before passing", "quality_check_inconsistent")]
-        if not isinstance(measured, Decimal):
-            measured = Decimal(str(measured))
-        # One measurement per parcel: it must match an ordered size (the nearest one).
-        nearest = min(ordered, key=lambda size: abs(size - measured))
-        if abs(nearest - measured) > RING_SIZE_TOLERANCE_MM:
-            return [
-                Violation(
-                    loc,
-                    f"Measured {measured} mm, but {nearest} mm was ordered (at most "
-                    f"{RING_SIZE_TOLERANCE_MM} mm apart)",
-                    "ring_size_mismatch",
+    def _ring_size_violations(self, checks: QualityChecks) -> list[Violation]:
+        """Each ring line measured within RING_SIZE_TOLERANCE_MM of its own ordered size: by its
+        own measurement, else by the parcel's one measurement. A measurement of a line that is
+        not a ring line of this parcel, or a line measured twice, is inconsistent."""
+        ring_lines = {line.id: line for line in self.lines if line.options.ring_size_mm is not None}
+        per_line: dict[uuid.UUID, tuple[tuple[str | int, ...], Decimal]] = {}
+        problems: list[Violation] = []
+        for index, measurement in enumerate(checks.measured_ring_sizes_mm):
+            loc: tuple[str | int, ...] = ("checks", "measured_ring_sizes_mm", index)
+            if measurement.line_id not in ring_lines:
+                problems.append(
+                    Violation(
+                        (*loc, "line_id"),
+                        f"Line {measurement.line_id} is not a ring line of this order",
+                        "quality_check_inconsistent",
+                    )
                 )
-            ]
-        return []
+            elif measurement.line_id in per_line:
+                problems.append(
+                    Violation(loc, "Each ring line is measured once", "quality_check_inconsistent")
+                )
+            else:
+                per_line[measurement.line_id] = ((*loc, "mm"), _decimal(measurement.mm))
+        single = checks.measured_ring_size_mm
+        for line_id, line in ring_lines.items():
+            if line_id in per_line:
+                loc, measured = per_line[line_id]
+            elif single is not None:
+                loc, measured = ("checks", "measured_ring_size_mm"), _decimal(single)
+            else:
+                # Named where the maker measures: per line once they do, else the one measurement.
+                field = "measured_ring_sizes_mm" if per_line else "measured_ring_size_mm"
+                problems.append(
+                    Violation(
+                        ("checks", field),
+                        f"Measure the ring size of {line.title} (line {line_id}) before passing",
+                        "quality_check_inconsistent",
+                    )
+                )
+                continue
+            ordered = line.options.ring_size_mm
+            assert ordered is not None  # a ring line
+            if abs(ordered - measured) > RING_SIZE_TOLERANCE_MM:
+                problems.append(
+                    Violation(
+                        loc,
+                        f"{line.title} (line {line_id}): measured {measured} mm, but {ordered} mm "
+                        f"was ordered (at most {RING_SIZE_TOLERANCE_MM} mm apart)",
+                        "ring_size_mismatch",
+                    )
+                )
+        return problems
 
     def record_quality_check(
         self, *, passed: bool, checks: QualityChecks, notes: str = "", now: datetime | None = None
