@@ -61,6 +61,8 @@ READY_CHECKS = web.AppKey("ready_checks", list)
 METRICS_HOOKS = web.AppKey("metrics_hooks", list)
 ROUTES = web.AppKey("routes", list)
 
+_UNLOGGED = ("/health", "/metrics")
+_UNLOGGED_WHEN_SERVED = "/media/"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PROBLEM_TYPE = "application/problem+json"
 
@@ -328,7 +330,11 @@ async def _request_context(request: web.Request, handler: RequestHandler) -> web
             resource = request.match_info.route.resource
             route = resource.canonical if resource is not None else "unmatched"
             _latency(service, request.method, route, status).observe(elapsed)
-            if not request.path.startswith(("/health", "/metrics")):
+            # Probes are not logged, nor rendition fetches that succeed (static bytes a page asks
+            # for by the dozen; the front door or CDN logs those): only their refusals.
+            if not request.path.startswith(_UNLOGGED) and not (
+                status < 400 and request.path.startswith(_UNLOGGED_WHEN_SERVED)
+            ):
                 log.info(
                     "http_request",
                     method=request.method,
