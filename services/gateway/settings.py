@@ -64,6 +64,13 @@ class GatewaySettings(ServiceSettings):
         description="Largest photo upload (POST /api/v1/images) the gateway streams on to media; "
         "every other request body keeps MARKET_MAX_BODY_BYTES",
     )
+    media_cache_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=0,
+        validation_alias="GATEWAY_MEDIA_CACHE_BYTES",
+        description="Memory for photo renditions the gateway keeps once passed through (immutable, "
+        "so never stale), per instance; 0: every /media request goes to media",
+    )
     upstream_timeout_s: float = Field(
         30.0,
         gt=0,
