@@ -85,6 +85,7 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
         },
         session,
         probe_timeout_s=min(2.0, settings.upstream_timeout_s),
+        upload_timeout_s=settings.upload_timeout_s,
     )
     app[proxy.UPSTREAMS] = upstreams
     app[proxy.API_DOCUMENT] = proxy.ApiDocument(

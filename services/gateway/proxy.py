@@ -92,7 +92,13 @@ class Upstreams:
     as several API instances (its URL setting a comma-separated list): requests go to them
     in turn, and one that refuses the connection is passed over for the next."""
 
-    def __init__(self, urls: dict[str, str], session: aiohttp.ClientSession, probe_timeout_s: float) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        session: aiohttp.ClientSession,
+        probe_timeout_s: float,
+        upload_timeout_s: float,
+    ) -> None:
         self.instances = {
             name: [URL(u.strip().rstrip("/")) for u in url.split(",") if u.strip()]
             for name, url in urls.items()
@@ -100,6 +106,11 @@ class Upstreams:
         self._turns = {name: itertools.count() for name in self.instances}
         self.session = session
         self._probe = aiohttp.ClientTimeout(total=probe_timeout_s)
+        # An upload lasts as long as the client takes to send it: 20 MB over a slow line is
+        # minutes, not the seconds an API answer gets.
+        self._upload = aiohttp.ClientTimeout(
+            total=upload_timeout_s, sock_connect=session.timeout.sock_connect
+        )
 
     def _rotation(self, service: str) -> list[URL]:
         """The instances of a service, starting from the next one's turn."""
@@ -171,6 +182,7 @@ class Upstreams:
                     # can still take them when one refuses the connection.
                     data=body.chunks() if isinstance(body, _Upload) else body or None,
                     allow_redirects=False,
+                    timeout=self._upload if isinstance(body, _Upload) else self.session.timeout,
                     # Send only what the client sent: no default Accept, User-Agent, etc.
                     skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
                 )

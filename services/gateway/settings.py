@@ -64,6 +64,13 @@ class GatewaySettings(ServiceSettings):
         description="Largest photo upload (POST /api/v1/images) the gateway streams on to media; "
         "every other request body keeps MARKET_MAX_BODY_BYTES",
     )
+    upload_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        validation_alias="GATEWAY_UPLOAD_TIMEOUT_S",
+        description="Longest a photo upload may take through the gateway, the client's sending "
+        "included, before 503",
+    )
     media_cache_bytes: int = Field(
         64 * 1024 * 1024,
         ge=0,
