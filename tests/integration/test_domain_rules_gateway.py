@@ -88,7 +88,7 @@ class Shop:
                 message=f"the maker read: {query}",
             )
         token = self.api.mint("maker", uuid.UUID(data["user_id"]))
-        self.photos[token] = await ready_photo(self.api.session, self.api.url, token)
+        self.photos[token] = await ready_photo(self.api.session, self.api.url, token, db=self.db)
         return data, token
 
     async def draft(self, token: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.support.catalogue import ring
@@ -54,17 +55,11 @@ class Stack:
         self,
         session: aiohttp.ClientSession,
         mint: Callable[..., str],
-        makers: str,
-        catalogue: str,
-        media: str,
+        db: asyncpg.Connection,
+        urls: tuple[str, str, str],
     ):
-        self.session, self.mint, self.makers, self.catalogue, self.media = (
-            session,
-            mint,
-            makers,
-            catalogue,
-            media,
-        )
+        self.session, self.mint, self.db = session, mint, db
+        self.makers, self.catalogue, self.media = urls
 
     async def call(self, method: str, url: str, token: str | None, json: Any = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -88,7 +83,8 @@ class Stack:
 
     async def publish(self, token: str, body: dict[str, Any]) -> tuple[int, Any]:
         """Publish a listing of the body with a photo the maker uploaded to media."""
-        body = {**body, "photos": photos_of(await ready_photo(self.session, self.media, token))}
+        photo = await ready_photo(self.session, self.media, token, db=self.db)
+        body = {**body, "photos": photos_of(photo)}
 
         async def created() -> Any:
             status, draft = await self.call("POST", f"{self.catalogue}/api/v1/listings", token, body)
@@ -107,9 +103,11 @@ def processes(
 
 
 @pytest.fixture
-async def stack(processes: tuple[str, str, str], mint: Callable[..., str]) -> AsyncIterator[Stack]:
+async def stack(
+    processes: tuple[str, str, str], mint: Callable[..., str], db: asyncpg.Connection
+) -> AsyncIterator[Stack]:
     async with aiohttp.ClientSession() as session:
-        yield Stack(session, mint, *processes)
+        yield Stack(session, mint, db, processes)
 
 
 def codes(problem: dict[str, Any]) -> list[str]:

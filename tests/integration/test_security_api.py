@@ -831,16 +831,20 @@ async def test_hostile_bodies_never_5xx(world: World) -> None:
         if "requestBody" not in operation:
             continue
         concrete = path.replace("{id}", substitutes["id"]).replace("{handle}", "x")
+        # A JSON body's bad text is a 400 or 422, and 300 kB is over its limit (413); an upload
+        # may be 20 MiB, and any of these is bytes that are no image (415).
+        takes_json = "application/json" in operation["requestBody"].get("content", {})
         for who in ("customer_x", "maker_a", "operator", "anonymous"):
             for name, raw in HOSTILE_BODIES.items():
                 status, _answer = await world.call(
                     method, concrete, who, raw=raw, headers={"Idempotency-Key": str(uuid.uuid4())}
                 )
                 assert 400 <= status < 500, (method, path, who, name, status)
-                if name == "oversized":
+                if name == "oversized" and takes_json:
                     assert status in (413, 401, 403, 404), (method, path, who, status)
                 if (
                     name in ("nul", "surrogate", "surrogate key")
+                    and takes_json
                     and who != "anonymous"
                     and status not in (401, 403, 404)
                 ):

@@ -53,6 +53,7 @@ import asyncpg
 from ops.services import definition
 from shared.dlq import parked_messages
 from tests.support.harness import ROOT, ServiceProcess, eventually
+from tests.support.photos import photos_of, ready_photo
 
 FULL = os.environ.get("RELIABILITY_FULL", "").lower() in ("1", "true", "yes")
 RESULTS_DIR = Path(os.environ.get("RELIABILITY_RESULTS", ROOT / "test-artifacts" / "reliability"))
@@ -130,6 +131,7 @@ class Stack:
             for role in (("api", "worker", "relay") if s in self.split else ("all",))
         ]
         started = [self.start(key, wait=False) for key in keys]
+        started.append(self.start("media", wait=False, MEDIA_STORAGE_DIR=str(self.workdir / "media-storage")))
         for proc in started:
             proc.wait_ready(60)
         self.procs["gateway"] = self.gateway()
@@ -141,6 +143,7 @@ class Stack:
             "GATEWAY_MAKERS_URL": urls.get("makers", self.procs["makers"].url),
             "GATEWAY_CATALOGUE_URL": urls.get("catalogue", self.api("catalogue").url),
             "GATEWAY_ORDERS_URL": urls.get("orders", self.api("orders").url),
+            "GATEWAY_MEDIA_URL": urls.get("media", self.procs["media"].url),
             "GATEWAY_TRUSTED_PROXY_HOPS": "1",
             **{k: v for k, v in urls.items() if k.startswith("GATEWAY_")},
         }
@@ -322,7 +325,6 @@ def piece(production: dict[str, Any], price: int = 12500, **overrides: Any) -> d
         "metals": [{"metal": "silver", "fineness": 925, "weight_g": 9.5, "recycled": True}],
         "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
         "options": {"ring_size_mm": {"min": 48, "max": 60}},
-        "images": ["https://images.example.com/band.jpg"],
         **overrides,
     }
 
@@ -332,6 +334,7 @@ class Maker:
     id: str
     user_id: uuid.UUID
     token: str
+    photo_id: str  # a ready photo of theirs, uploaded through the gateway
     listings: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -362,7 +365,8 @@ class Shop:
         return answer
 
     async def maker(self) -> Maker:
-        """A maker approved by an operator, known to catalogue and orders."""
+        """A maker approved by an operator, known to catalogue and orders, with a photo uploaded
+        through the gateway and made ready by media."""
         user_id = uuid.uuid4()
         token = self.mint("maker", user_id)
         record = await self.ok("POST", "/api/v1/makers", token, maker_profile(), status=201)
@@ -373,15 +377,18 @@ class Shop:
             self.operator_token,
             {"decision": "approve", "note": None},
         )
-        return Maker(record["id"], user_id, token)
+        address = {"X-Forwarded-For": Client(self.session, self.gateway_url, self.traffic).address}
+        photo_id = await ready_photo(self.session, self.gateway_url, token, address, db=self.db)
+        return Maker(record["id"], user_id, token, photo_id)
 
     async def listing(self, maker: Maker, body: dict[str, Any]) -> dict[str, Any]:
-        """Created (once catalogue knows the maker is approved) and published; visible to orders."""
+        """Created with the maker's photo (once catalogue knows the maker is approved) and
+        published; visible to orders."""
         draft = await self.ok(
             "POST",
             "/api/v1/listings",
             maker.token,
-            body,
+            {"photos": photos_of(maker.photo_id), **body},
             status=201,
             retry_on=lambda status, _: status == 403,
             deadline_s=60,

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import aiohttp
+import asyncpg
 from PIL import Image
 
 from services.catalogue.domain import ImageStatus, KnownImages, MediaImage
@@ -71,35 +72,56 @@ def start_media(
     return service_processes("media", MEDIA_STORAGE_DIR=str(workdir / "media-storage"), **env)
 
 
-async def ready_photo(session: aiohttp.ClientSession, gateway_url: str, token: str) -> str:
+async def ready_photo(
+    session: aiohttp.ClientSession,
+    gateway_url: str,
+    token: str,
+    headers: dict[str, str] | None = None,
+    *,
+    db: asyncpg.Connection | asyncpg.Pool | None = None,
+) -> str:
     """The id of a ready photo of the maker whose token this is: uploaded through the gateway as
     them (an 800x800 JPEG) the first time, once media has learnt of their approval (403 until
-    then), then the same one again."""
+    then), then the same one again. `headers` go with every request (a client address, say); a
+    rate-limited request (429) is tried again. Given the run's database (`db`), also once the
+    catalogue has heard that it is ready, so a listing naming it publishes at once."""
     key = (gateway_url, token)
     if key in _READY:
         return _READY[key]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {**(headers or {}), "Authorization": f"Bearer {token}"}
 
     async def accepted() -> str | None:
         form = aiohttp.FormData()
         form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
         async with session.post(f"{gateway_url}/api/v1/images", data=form, headers=headers) as response:
             body = await response.json(content_type=None)
-            if response.status == 403 and body.get("code") == "maker_not_approved":
+            if response.status == 429 or (
+                response.status == 403 and body.get("code") == "maker_not_approved"
+            ):
                 return None
             assert response.status == 202, (response.status, body)
             return str(body["id"])
 
-    image_id: str = await eventually(accepted, timeout_s=20, interval_s=0.2, message="media knows the maker")
+    image_id: str = await eventually(accepted, timeout_s=30, interval_s=0.25, message="media knows the maker")
 
     async def ready() -> bool:
         async with session.get(f"{gateway_url}/api/v1/images/{image_id}", headers=headers) as response:
             image = await response.json(content_type=None)
+            if response.status == 429:
+                return False
             assert response.status == 200, (response.status, image)
             assert image["status"] != "failed", image
             return image["status"] == "ready"
 
-    await eventually(ready, timeout_s=60, interval_s=0.2, message=f"the photo {image_id} is ready")
+    await eventually(ready, timeout_s=60, interval_s=0.25, message=f"the photo {image_id} is ready")
+    if db is not None:
+        await eventually(
+            lambda: db.fetchval(
+                "SELECT status = 'ready' FROM catalogue.media_images WHERE image_id = $1", UUID(image_id)
+            ),
+            timeout_s=30,
+            message=f"the catalogue knows the photo {image_id} is ready",
+        )
     _READY[key] = image_id
     return image_id
 
