@@ -31,7 +31,7 @@ async def empty_env(workdir):
 
 async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironment, workdir) -> None:
     test_env = empty_env
-    ports = {name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS")}
+    ports = {name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS", "MEDIA")}
     env = {
         **os.environ,
         **test_env.env,
@@ -39,6 +39,8 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
         "GATEWAY_MAKERS_URL": f"http://127.0.0.1:{ports['MAKERS']}",
         "GATEWAY_CATALOGUE_URL": f"http://127.0.0.1:{ports['CATALOGUE']}",
         "GATEWAY_ORDERS_URL": f"http://127.0.0.1:{ports['ORDERS']}",
+        "GATEWAY_MEDIA_URL": f"http://127.0.0.1:{ports['MEDIA']}",
+        "MEDIA_STORAGE_DIR": str(workdir / "media-storage"),
         "MARKET_OPERATOR_EMAIL": "ops@example.com",
         "MARKET_OPERATOR_PASSWORD": "a-long-operator-password",
     }
