@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from services.media.domain import ImageFormat, ImageLimits
-from services.media.processing import make_renditions, read_header
+from services.media.processing import limit_pixels, make_renditions, read_header
 from shared.errors import RulesViolated
 
 LIMITS = ImageLimits(max_pixels=50_000_000, min_short_side=800)
@@ -112,3 +112,20 @@ def test_what_cannot_be_made_is_refused_with_its_code(data: bytes, code: str) ->
     with pytest.raises(RulesViolated) as refused:
         make_renditions(data, LIMITS)
     assert refused.value.code == code
+
+
+def test_pillow_itself_refuses_a_bomb_over_the_limit() -> None:
+    """Pillow's own guard, set to the same limit: a header of 120 megapixels is refused as
+    soon as it is opened, before any check of ours (and before any decoding)."""
+    previous = Image.MAX_IMAGE_PIXELS
+    limit_pixels(50_000_000)
+    try:
+        out = io.BytesIO()
+        Image.new("1", (12_000, 10_000)).save(out, "PNG")
+        with pytest.raises(Image.DecompressionBombError):
+            Image.open(io.BytesIO(out.getvalue()))
+        with pytest.raises(RulesViolated) as refused:
+            read_header(out.getvalue(), ImageFormat.PNG, LIMITS)
+        assert refused.value.code == "image_too_large"
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
