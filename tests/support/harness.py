@@ -63,6 +63,8 @@ class TestEnvironment:
             "MARKET_PG_POOL_MIN": "1",
             "MARKET_PG_POOL_MAX": "5",
             "MARKET_LOG_LEVEL": "info",
+            # Photos a run stores stay in the run's own directory, not the checkout's var/media.
+            "MEDIA_STORAGE_DIR": str(self.workdir / "media"),
         }
 
     @property
