@@ -150,7 +150,7 @@ export function photoManager(photos = []) {
   }
 
   function addItem(state) {
-    const item = { key: uid('photo'), imageId: null, alt: '', photo: null, ...state };
+    const item = { imageId: null, alt: '', photo: null, ...state };
     item.element = itemElement(item);
     items.push(item);
     list.append(item.element);
@@ -236,7 +236,7 @@ export function photoManager(photos = []) {
         item.buttons.remove.button.focus();
       }),
       actionButton(item, 'Remove', 'remove', () => remove(item)));
-    return h('li', { class: 'photo-item', dataset: { key: item.key } }, item.media, item.role, item.altField, item.actions);
+    return h('li', { class: 'photo-item' }, item.media, item.role, item.altField, item.actions);
   }
 
   function setState(item, state, extra = {}) {
