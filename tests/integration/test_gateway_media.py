@@ -441,6 +441,20 @@ async def test_an_upload_over_20_mib_is_refused_and_nothing_is_kept(
     await eventually(lambda: _true(not any(photos.spool.iterdir())), message="media's spool is empty")
 
 
+async def test_media_may_refuse_an_upload_before_reading_it(client: Client, mint) -> None:
+    """An unknown maker is refused (403) before media reads the body: the answer comes back
+    through the gateway while the client is still sending."""
+    headers = {"Authorization": f"Bearer {mint('maker')}", "Content-Type": "multipart/form-data; boundary=x"}
+
+    async def large() -> AsyncIterator[bytes]:
+        for _ in range(16):
+            yield b"\0" * (1 << 20)
+
+    for body in (b"\0" * (16 << 20), large()):
+        refused = await client.call("POST", "/api/v1/images", headers=headers, data=body)
+        assert (refused.status, refused.body["code"]) == (403, "maker_not_approved")
+
+
 async def test_renditions_are_never_rate_limited_while_the_api_still_is(
     client: Client, maker_token: str
 ) -> None:
