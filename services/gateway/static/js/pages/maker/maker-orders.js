@@ -52,8 +52,18 @@ function acceptButton(mo, done) {
   return form;
 }
 
+function ringSizeField(line, name, loc, label) {
+  return forms.field({
+    name, loc, label, type: 'number',
+    value: String(line.options.ring_size_mm), hint: `Ordered: ${rings.describe(Number(line.options.ring_size_mm))}. Millimetres, to two decimals.`, attrs: { step: '0.01', inputmode: 'decimal' },
+  });
+}
+
 function qualityForm(mo, done) {
-  const sized = (mo.lines || []).find((line) => line.options?.ring_size_mm);
+  // Each ring is measured against its own ordered size: one field per ring line when the
+  // parcel holds several.
+  const sizedLines = (mo.lines || []).filter((line) => line.options?.ring_size_mm);
+  const sized = sizedLines.length === 1 ? sizedLines[0] : null;
   const engraved = (mo.lines || []).some((line) => line.options?.engraving_text);
   const form = h('form', { class: 'stack quality-form', 'aria-labelledby': `qc-${mo.id}`, novalidate: true },
     h('h4', { id: `qc-${mo.id}` }, 'Quality inspection'),
@@ -62,10 +72,8 @@ function qualityForm(mo, done) {
       forms.select({ name: 'hallmark_verified', loc: 'checks.hallmark_verified', label: 'Hallmark', options: VERIFY, value: '' }),
       forms.select({ name: 'stones_secure', loc: 'checks.stones_secure', label: 'Stones secure', options: VERIFY, value: '' }),
       forms.select({ name: 'engraving_verified', loc: 'checks.engraving_verified', label: 'Engraving', options: VERIFY, value: engraved ? 'true' : '' })),
-    sized ? forms.field({
-      name: 'measured_ring_size_mm', loc: 'checks.measured_ring_size_mm', label: 'Measured ring size (mm)', type: 'number',
-      value: String(sized.options.ring_size_mm), hint: `Ordered: ${rings.describe(Number(sized.options.ring_size_mm))}. Millimetres, to two decimals.`, attrs: { step: '0.01', inputmode: 'decimal' },
-    }) : null,
+    sized ? ringSizeField(sized, 'measured_ring_size_mm', 'checks.measured_ring_size_mm', 'Measured ring size (mm)') : null,
+    sizedLines.length > 1 ? sizedLines.map((line, index) => ringSizeField(line, `measured_ring_size_${index}`, `checks.measured_ring_sizes_mm.${index}.mm`, `Measured size of ${line.title} (mm)`)) : null,
     forms.radioGroup({ legend: 'Result', name: 'passed', value: 'true', options: [['true', 'Passed — ready to dispatch'], ['false', 'Failed — back to production']] }),
     forms.textarea({ name: 'notes', label: 'Notes', rows: 2 }),
     h('button', { type: 'submit', class: 'button' }, 'Record inspection'));
@@ -79,6 +87,9 @@ function qualityForm(mo, done) {
         stones_secure: triState(form, 'stones_secure'),
         engraving_verified: triState(form, 'engraving_verified'),
         measured_ring_size_mm: sized ? forms.number(form, 'measured_ring_size_mm') : null,
+        measured_ring_sizes_mm: sizedLines.length > 1
+          ? sizedLines.map((line, index) => ({ line_id: line.id, mm: forms.number(form, `measured_ring_size_${index}`) }))
+          : [],
       },
       notes: forms.text(form, 'notes'),
     };
