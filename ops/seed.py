@@ -2,8 +2,12 @@
 own seed (services/<svc>/seed.py) through its own code, in the order the events would flow.
 
 1. The makers: twelve approved makers, their events in the makers outbox.
-2. The catalogue: learns those makers from their events, then lists and publishes their pieces.
-3. The gateway: a login account for each demo maker (with the user id the makers' records name)
+2. Media: learns those makers from their events, then draws a photo of every piece the
+   catalogue will list (the catalogue's seed says which) and uploads it as its maker; the media
+   worker makes the renditions once the services run.
+3. The catalogue: learns the makers and the uploaded photos from their events, then lists and
+   publishes the pieces with their photos.
+4. The gateway: a login account for each demo maker (with the user id the makers' records name)
    and a demo customer.
 
 Everything is deterministic (named ids, seeded random pieces) and seeding again adds nothing.
@@ -16,6 +20,8 @@ from datetime import UTC, datetime
 from services.catalogue import seed as catalogue_seed
 from services.gateway import seed as gateway_seed
 from services.makers import seed as makers_seed
+from services.media import seed as media_seed
+from services.media.settings import MediaSettings
 from shared.config import ServiceSettings
 from shared.logging import get_logger
 
@@ -37,13 +43,21 @@ async def seed_demo_data(settings_by_service: dict[str, ServiceSettings]) -> Non
     """Load the demo makers and listings, each service's part as that service's own role."""
     now = datetime.now(UTC)
     makers = await makers_seed.seed_makers(settings_by_service["makers"], now)
-    listings = await catalogue_seed.seed_catalogue(
-        settings_by_service["catalogue"], makers_seed.DEMO_MAKERS, makers.events, now
+    media_settings = settings_by_service["media"]
+    assert isinstance(media_settings, MediaSettings)
+    photos = await media_seed.seed_photos(
+        media_settings,
+        makers.events,
+        catalogue_seed.demo_photos(makers_seed.DEMO_MAKERS),
+        now,
     )
-    already_there = makers.already_there + listings.already_there
-    log.info("demo_data_seeded", makers=makers.created, listings=listings.created)
+    listings = await catalogue_seed.seed_catalogue(
+        settings_by_service["catalogue"], makers_seed.DEMO_MAKERS, makers.events, photos.events, now
+    )
+    already_there = makers.already_there + photos.already_there + listings.already_there
+    log.info("demo_data_seeded", makers=makers.created, photos=photos.created, listings=listings.created)
     print(
-        f"seeded {makers.created} makers and {listings.created} listings"
+        f"seeded {makers.created} makers, {photos.created} photos and {listings.created} listings"
         + (f" ({already_there} already there)" if already_there else "")
     )
 

@@ -1,12 +1,14 @@
 """The catalogue's demo data: twenty-five published listings for each demo maker, made through
 the catalogue's own domain, store and event handler.
 
-`ops/seed.py` runs this as part of `marketplace seed`, after the makers' seed: it hands over
-the makers' events, which the catalogue applies to its read model through its own handler, as
-it would from the bus, and the facts about each maker the pieces need (`DemoMakerFacts`). Each
+`ops/seed.py` runs this as part of `marketplace seed`, after the makers' and media's seeds: it
+hands over the makers' events and the `media.image.uploaded` events of the pieces' photos, which
+the catalogue applies to its read models through its own handlers, as it would from the bus,
+and the facts about each maker the pieces need (`DemoMakerFacts`). Which photos the pieces have,
+and their alt text, is said here (`demo_photos`: the media seed draws and uploads them). Each
 listing is created and published through the catalogue domain (as the catalogue's seed role),
-so every piece obeys the publishing rules, and its events go to the catalogue outbox for orders
-to learn them.
+so every piece obeys the publishing rules, its photos still processing aside (`_as_ready`), and
+its events go to the catalogue outbox for orders to learn them.
 
 Everything is deterministic: listing ids are uuid5 names and the pieces come from a seeded
 random generator. Seeding again skips what exists, so it is safe to repeat.
@@ -17,18 +19,25 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
-from urllib.parse import quote_plus
+from typing import Any, Literal, Protocol
 
 import asyncpg
 
 from services.catalogue import handlers, store, usecases
-from services.catalogue.domain import PRECIOUS_METAL_RULES, Listing, ListingDraft, MetalType
+from services.catalogue.domain import (
+    PRECIOUS_METAL_RULES,
+    ImageStatus,
+    KnownImages,
+    Listing,
+    ListingDraft,
+    MetalType,
+)
 from shared.config import ServiceSettings
 from shared.contracts import Envelope
 from shared.contracts.makers import MakerSnapshotEvent
+from shared.contracts.media import ImageUploaded
 from shared.db import UnitOfWork, create_pool
 from shared.demo import demo_id
 
@@ -284,12 +293,6 @@ _CATEGORY_NOUNS = {
     "anklet": "anklet",
     "charm": "charm",
 }
-_COLOURS = {
-    "silver": ("d9d9d9", "333333"),
-    "gold": ("e6c36a", "3b2a05"),
-    "platinum": ("c8ccd1", "2b2f33"),
-    "palladium": ("b9bcc0", "2b2f33"),
-}
 
 
 def _metal_name(metal: str, fineness: int, colour: str | None) -> str:
@@ -374,11 +377,9 @@ def _piece(maker: DemoMakerFacts, range_: DemoRange, rng: random.Random) -> dict
             "max_chars": rng.choice([10, 12, 16, 20]),
             "price_delta": {"amount": rng.choice([1500, 2000, 2500])} if rng.random() < 0.6 else None,
         }
-    background, foreground = _COLOURS[metal]
-    images = [
-        f"https://placehold.co/800x800/{background}/{foreground}/png?text={quote_plus(title)}&v={view}"
-        for view in range(1, rng.randint(2, 4))
-    ]
+    # This draw once chose how many placeholder pictures a piece had; it stays so that every
+    # other value of the demo data stays the same. Each piece has one photo (`_photos`).
+    rng.randint(2, 4)
     # Drawn as before (the same random stream, so every other value of the demo data stays the
     # same), then an occasion a piece of this kind cannot be for is left out.
     occasions = sorted(set(rng.sample(_OCCASIONS, k=rng.randint(1, 3))))
@@ -414,8 +415,91 @@ def _piece(maker: DemoMakerFacts, range_: DemoRange, rng: random.Random) -> dict
             scheme for scheme, _, _ in maker.claims if rng.random() < 0.7 and scheme != "other"
         ],
         "options": options or None,
-        "images": images,
+        "photos": [
+            {"image_id": str(photo.image_id), "alt": alt}
+            for photo, alt in _photos(maker, category, metal, colour, metal_name, stones)
+        ],
     }
+
+
+# --- the photos -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoPhoto:
+    """A photo of a demo piece, as the media seed draws and uploads it (its DemoPhotoFacts): a
+    maker's pieces that look alike in a photo (the same kind of piece, metal colour and stones)
+    share one, as a maker photographs a design once."""
+
+    image_id: uuid.UUID
+    user_id: uuid.UUID
+    category: str
+    metal: str
+    metal_colour: str | None
+    stones: tuple[tuple[str, int], ...]  # (type, count)
+    view: Literal["front"]
+    seed: str
+
+
+_COUNTS = {1: "a", 2: "two", 3: "three", 4: "four"}
+_PAIRS = frozenset({"earrings", "cufflinks"})
+
+
+def _photos(
+    maker: DemoMakerFacts,
+    category: str,
+    metal: str,
+    colour: str | None,
+    metal_name: str,
+    stones: Sequence[dict[str, Any]],
+) -> list[tuple[DemoPhoto, str]]:
+    """The piece's photos, each with its alt text: one, from the front."""
+    drawn = tuple((stone["type"], stone["count"]) for stone in stones)
+    key = f"{maker.handle}:{category}:{metal}:{colour}:{drawn}:front"
+    photo = DemoPhoto(demo_id("image", key), maker.user_id, category, metal, colour, drawn, "front", key)
+    return [(photo, _alt_text(category, metal_name, stones, "seen from the front"))]
+
+
+def _alt_text(category: str, metal_name: str, stones: Sequence[dict[str, Any]], view: str) -> str:
+    """What the photo shows, for people who cannot see it: "18ct yellow gold ring with a
+    laboratory-grown sapphire, seen from the front"."""
+    piece = f"{metal_name} {_CATEGORY_NOUNS[category]}"
+    if category in _PAIRS:
+        piece = f"a pair of {piece}"
+    for stone in stones:
+        name = f"{_STONE_WORDS[stone['origin']]}{stone['type']}"
+        count = stone["count"]
+        number = _COUNTS.get(count, str(count))
+        if name.endswith("glass"):  # a mass noun: counted in pieces
+            name = f"piece{'' if count == 1 else 's'} of {name}"
+        elif count > 1:
+            name += "es" if name.endswith(("x", "z", "sh")) else "s"  # onyxes, topazes
+        if count == 1 and name[0] in "aeiou":
+            number = "an"
+        piece += f" with {number} {name}"
+    return f"{piece[0].upper()}{piece[1:]}, {view}"
+
+
+def demo_photos(makers: Sequence[DemoMakerFacts]) -> list[DemoPhoto]:
+    """Every photo the demo listings show, once each, for the media seed to draw and upload.
+    `makers` come in the order of their random seeds, as for `seed_catalogue`."""
+    photos: dict[uuid.UUID, DemoPhoto] = {}
+    for index, maker in enumerate(makers):
+        for _, fields, _ in _pieces(maker, index):
+            metal = fields["metals"][0]
+            for photo, _ in _photos(
+                maker,
+                fields["category"],
+                metal["metal"],
+                metal["colour"],
+                _metal_name(metal["metal"], metal["fineness"], metal["colour"]),
+                fields["stones"],
+            ):
+                photos.setdefault(photo.image_id, photo)
+    return list(photos.values())
+
+
+# --- seeding --------------------------------------------------------------------------------------
 
 
 def _pieces(maker: DemoMakerFacts, index: int) -> Iterator[tuple[uuid.UUID, dict[str, Any], float]]:
@@ -425,9 +509,6 @@ def _pieces(maker: DemoMakerFacts, index: int) -> Iterator[tuple[uuid.UUID, dict
     for n in range(LISTINGS_PER_MAKER):
         listing_id = demo_id("listing", f"{maker.handle}:{n}")
         yield listing_id, _piece(maker, range_, rng), rng.uniform(1, 24 * 60)
-
-
-# --- seeding --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -440,15 +521,17 @@ async def seed_catalogue(
     settings: ServiceSettings,
     makers: Sequence[DemoMakerFacts],
     maker_events: Sequence[MakerSnapshotEvent],
+    image_events: Sequence[ImageUploaded],
     now: datetime,
 ) -> SeededListings:
-    """Learn the makers from their events, then list and publish each maker's pieces that do
-    not exist yet, as the catalogue's seed role. `makers` come in the order of their random
-    seeds, so keep it."""
+    """Learn the makers and the uploaded photos (`demo_photos`, uploaded by the media seed) from
+    their events, then list and publish each maker's pieces that do not exist yet, as the
+    catalogue's seed role. `makers` come in the order of their random seeds, so keep it."""
     seeded = SeededListings()
     pool = await create_pool(settings, role="seed")
     try:
-        # The catalogue learns the makers as it would from the bus (a repeat is ignored by version).
+        # The catalogue learns the makers and images as it would from the bus (a repeat is
+        # ignored by version).
         for event in maker_events:
             envelope = Envelope.wrap(
                 event,
@@ -458,6 +541,15 @@ async def seed_catalogue(
             )
             async with UnitOfWork(pool, "catalogue") as uow:
                 await handlers.on_maker_changed(uow, event, envelope)
+        for image in image_events:
+            envelope = Envelope.wrap(
+                image,
+                producer="media",
+                aggregate_id=str(image.image_id),
+                aggregate_version=image.image_version,
+            )
+            async with UnitOfWork(pool, "catalogue") as uow:
+                await handlers.on_image_changed(uow, image, envelope)
         for index, maker in enumerate(makers):
             for listing_id, fields, hours_ago in _pieces(maker, index):
                 await _seed_listing(pool, maker, listing_id, fields, now - timedelta(hours=hours_ago), seeded)
@@ -487,9 +579,26 @@ async def _seed_listing(
             now=published_at - timedelta(hours=2),
         )
         await usecases.insert_listing(uow, listing, record)
-        listing.publish(now=published_at, maker_claims=record.claims)
+        images = await store.known_images(
+            uow.conn, record.id, [photo.image_id for photo in listing.fields.photos]
+        )
+        listing.publish(now=published_at, maker_claims=record.claims, images=_as_ready(images))
         await usecases.save_listing(uow, listing, record, reason="adjusted", now=published_at)
         seeded.created += 1
+
+
+def _as_ready(images: KnownImages) -> KnownImages:
+    """The seed's photos as they will be: each was uploaded by the media seed a moment ago (the
+    maker's own, `processing` in the read model) and the media worker makes it ready once the
+    services run. The demo listings are published on that promise, so the marketplace is full
+    from its first minute; the public sees each photo as soon as its `media.image.processed`
+    event arrives (the owner sees it processing until then). Every other rule is checked as a
+    maker's publish checks it, and a photo the catalogue does not know as the maker's is still
+    refused."""
+    return KnownImages(
+        images.maker_id,
+        {image_id: replace(image, status=ImageStatus.READY) for image_id, image in images.by_id.items()},
+    )
 
 
 async def catalogue_is_empty(settings: ServiceSettings) -> bool:
