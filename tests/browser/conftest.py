@@ -74,17 +74,14 @@ def browser_service_processes(
 
 
 @pytest.fixture(scope="package")
-async def stack(
-    services_db: dict, browser_service_processes: Callable[..., ServiceProcess], workdir: Path
-) -> Stack:
-    """Every service as a real process (media with a storage directory of the run's own), the
-    gateway in front, and an operator account."""
+async def stack(services_db: dict, browser_service_processes: Callable[..., ServiceProcess]) -> Stack:
+    """Every service as a real process, the gateway in front, and an operator account."""
     start = browser_service_processes
     # No waiting period before a rejected maker may apply again, so a journey can reapply.
     makers = start("makers", MAKERS_REAPPLY_AFTER_DAYS="0")
     catalogue = start("catalogue")
     orders = start("orders")
-    media = start("media", MEDIA_STORAGE_DIR=str(workdir / "media-storage"))
+    media = start("media")
     gateway = start(
         "gateway",
         GATEWAY_MAKERS_URL=makers.url,
