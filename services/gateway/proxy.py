@@ -285,11 +285,12 @@ class Renditions:
             response.status != 200
             or not isinstance(body, bytes)
             or "immutable" not in response.headers.get("Cache-Control", "")
+            or "Set-Cookie" in response.headers  # meant for one client only
             or len(body) > self._max_bytes
             or path in self._kept
         ):
             return
-        # Date and the request id belong to each answer, not to the rendition.
+        # Date, the request id and the length are each answer's own, not the rendition's.
         headers = CIMultiDict((k, v) for k, v in response.headers.items() if k.lower() not in _PER_ANSWER)
         self._kept[path] = (headers, body)
         self._bytes += len(body)
