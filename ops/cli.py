@@ -6,7 +6,7 @@ marketplace seed                    load the demo data
 marketplace create-operator --email E --password P
 marketplace refresh-claims          drop expired sourcing claims from search now (daily in the worker)
 marketplace recheck-listings        hold every public listing to the wording and currency rules now
-                                    (hourly in the worker)
+                                    (daily in the worker, and when it starts)
 marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace run SERVICE --role api|worker|relay|all

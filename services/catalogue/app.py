@@ -21,7 +21,8 @@ SERVICE = ServiceDefinition(
     jobs=[
         PeriodicJob("release-expired-reservations", 5.0, handlers.sweep_expired_reservations),
         PeriodicJob("refresh-expired-claims", 600.0, handlers.refresh_expired_claims),
-        # Reads every public listing: hourly, and at start, when a release may bring new rules.
-        PeriodicJob("recheck-public-listings", 3600.0, handlers.recheck_public_listings),
+        # Reads every public listing: at start (a release or a settings change restarts the
+        # worker, and brings the rules it checks), then daily.
+        PeriodicJob("recheck-public-listings", 86400.0, handlers.recheck_public_listings),
     ],
 )

@@ -153,7 +153,7 @@ async def sweep_expired_reservations(app: web.Application) -> None:
 
 async def recheck_public_listings(app: web.Application) -> None:
     """Public listings held again to the rules that change after they went public (wording, the
-    marketplace's currencies): hourly, and when the worker starts (after a release)."""
+    marketplace's currencies): when the worker starts (after a release), then daily."""
     changed = await usecases.recheck_public_listings(app[POOL], app[CATALOGUE_SETTINGS].currencies, _now())
     if changed:
         log.info("listings_rechecked", changed=changed)

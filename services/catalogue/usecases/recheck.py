@@ -8,8 +8,9 @@ and saves only the few a page holds that must change, in one transaction per pag
 listings are read once, without holding a lock on more than a page. A listing changed meanwhile
 is re-checked on its locked, current version.
 
-Run by the worker (`recheck-public-listings`, hourly and when it starts: the rules change with a
-release or the settings) and by `marketplace recheck-listings`.
+Run by the worker (`recheck-public-listings`) when it starts, since the rules change with a release
+or the settings, both of which restart it, and daily after that; and by
+`marketplace recheck-listings`. About 0.2 ms of CPU a listing: minutes for a million.
 """
 
 from __future__ import annotations
