@@ -191,3 +191,40 @@ async def test_every_public_listing_is_rechecked_whatever_the_page_size(
     ]
     status, mine = await api.call("GET", f"/api/v1/listings/{draft.id}", maker)
     assert (status, mine["status"], mine["hidden_by"]) == (200, "draft", [])
+
+
+async def test_marketplace_recheck_listings_uses_the_catalogues_currencies(
+    api: Catalogue, services_db: dict, catalogue_pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops import operations
+    from ops.cli import build_parser
+
+    assert build_parser().parse_args(["recheck-listings"]).command == "recheck-listings"
+    maker = await approved_maker(catalogue_pool)
+    listing = await add_listing(catalogue_pool, maker, ring())
+    euro_only = services_db["catalogue"].model_copy(update={"currencies": ["EUR"]})
+    monkeypatch.setattr(operations, "_all_settings", lambda: {"catalogue": euro_only})
+    assert await operations.recheck_listings() >= 1
+    assert await api.hidden_by(listing, maker) == ["currency_not_accepted"]
+    # Every public listing of the run was hidden: GBP is taken again for the tests after this.
+    await recheck(catalogue_pool, GBP)
+    assert await api.hidden_by(listing, maker) == []
+
+
+async def test_the_workers_job_runs_the_recheck(
+    api: Catalogue, services_db: dict, catalogue_pool: asyncpg.Pool, db: asyncpg.Connection
+) -> None:
+    from aiohttp import web
+
+    from services.catalogue.handlers import recheck_public_listings
+    from services.catalogue.settings import CATALOGUE_SETTINGS
+    from shared.http import POOL
+
+    maker = await approved_maker(catalogue_pool)
+    listing = await add_listing(catalogue_pool, maker, ring(**BRASS))
+    await published_before_the_rule(db, listing, title="Solid 18ct gold signet")
+    app = web.Application()
+    app[POOL] = catalogue_pool
+    app[CATALOGUE_SETTINGS] = services_db["catalogue"]
+    await recheck_public_listings(app)
+    assert await api.hidden_by(listing, maker) == ["misleading_metal_description"]
