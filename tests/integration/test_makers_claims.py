@@ -17,9 +17,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.catalogue import ring
-from tests.support.harness import ServiceProcess, eventually
+from tests.support.catalogue import image_processed, publish_image, ring
+from tests.support.harness import ServiceProcess, TestEnvironment, eventually
 from tests.support.makers import FAIRMINED, profile
+from tests.support.waits import consumed
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -441,14 +442,27 @@ def catalogue_process(services_db: dict, service_processes: Callable[..., Servic
 
 
 async def test_verifying_a_claim_puts_its_badge_on_published_listings(
-    api: Makers, client: Client, catalogue_process: ServiceProcess
+    api: Makers,
+    client: Client,
+    catalogue_process: ServiceProcess,
+    db: asyncpg.Connection,
+    test_env: TestEnvironment,
 ) -> None:
     owner_id, owner = api.user("maker")
     _, record = await api.maker_in("approved", token=owner)
     listings = f"{catalogue_process.url}/api/v1/listings"
+    # The maker's photo, ready as the media service says on the bus.
+    photo = image_processed(uuid.UUID(record["id"]), uuid.uuid4())
+    sent = await publish_image(test_env.namespace, photo)
+    await eventually(
+        lambda: consumed(db, "catalogue", sent.event_id), message="the catalogue knows the photo"
+    )
+    body = ring(
+        sourcing_claims=["fairmined"], photos=[{"image_id": str(photo.image_id), "alt": "A signet ring"}]
+    )
 
     async def created() -> Any:
-        response = await client.call("POST", listings, owner, ring(sourcing_claims=["fairmined"]))
+        response = await client.call("POST", listings, owner, body)
         return response.body if response.status == 201 else None
 
     draft = await eventually(created, message="the catalogue learned the approved maker")
