@@ -87,21 +87,29 @@ async def test_maker_adds_photos_and_customers_see_them(
     assert states[:3] == ["uploading", "processing", "ready"], states
     await slow_uploads(context, page, None)
 
-    # 2. Files that are not photos (a GIF, a text file named .jpg) are refused, in words.
+    # 2. Files that are not photos (a GIF, a text file named .jpg) and a photo too small are
+    # refused, each in words, never by its code.
     notes = tmp_path / "notes.jpg"
     notes.write_text("Silver wire, borax, pickle, 600-grit paper")
     sparkle = tmp_path / "sparkle.gif"
     sparkle.write_bytes(gif())
-    await chooser.set_input_files([notes, sparkle])
+    tiny = tmp_path / "tiny.jpg"
+    tiny.write_bytes(support.jpeg(900, 600))
+    await chooser.set_input_files([notes, sparkle, tiny])
     refused = photos.locator(".photo-item[data-state='failed']")
-    await expect(refused).to_have_count(2)
-    for index in range(2):
-        await expect(refused.nth(index).get_by_role("alert")).to_have_text(
-            "This file is not a photo we can use. Upload a JPEG, PNG, WebP or HEIC photo."
-        )
-    await expect(page.locator("main")).not_to_contain_text("unsupported_media_type")
+    await expect(refused).to_have_count(3)
+    not_a_photo = "This file is not a photo we can use. Upload a JPEG, PNG, WebP or HEIC photo."
+    for name, message in (
+        ("notes.jpg", not_a_photo),
+        ("sparkle.gif", not_a_photo),
+        ("tiny.jpg", "This photo is too small: it needs at least 800 pixels on its shorter side."),
+    ):
+        item = refused.filter(has=page.get_by_role("button", name=f"Remove ({name})"))
+        await expect(item.get_by_role("alert")).to_have_text(message)
+    for code in ("unsupported_media_type", "image_too_small"):
+        await expect(page.locator("main")).not_to_contain_text(code)
     await photos.get_by_role("button", name="Remove (notes.jpg)").click()
-    await expect(refused).to_have_count(1)
+    await expect(refused).to_have_count(2)
 
     # 3. A second photo becomes the main photo; publishing without alt text is explained.
     side_view = tmp_path / "side-view.jpg"
