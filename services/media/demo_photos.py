@@ -289,7 +289,7 @@ def _shadowed(
     contact = alpha.filter(ImageFilter.GaussianBlur(backdrop.width / 500)).point(_scaled(0.35))
     dark = ImageChops.multiply(backdrop, Image.new("RGB", backdrop.size, (92, 86, 84)))
     shadowed = Image.composite(dark, backdrop, ImageChops.lighter(soft, contact))
-    return shadowed.resize(size, Image.Resampling.BICUBIC)
+    return shadowed.resize(size, Image.Resampling.BILINEAR)
 
 
 # --- geometry --------------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ class _Studio:
     def __init__(
         self, size: tuple[int, int], metal: _Metal, rng: random.Random, zoom: float, degrees: float
     ) -> None:
-        self.layer = Image.new("RGBA", size, (0, 0, 0, 0))
+        self.layer = Image.new("RGBA", size)  # transparent (zeroed memory: no fill pass)
         self.draw = ImageDraw.Draw(self.layer, "RGBA")
         self.metal = metal
         self.rng = rng
@@ -425,7 +425,7 @@ class _Studio:
         ys = [y for points, _ in polygons for _, y in points]
         x0, y0 = max(0, math.floor(min(xs)) - 2), max(0, math.floor(min(ys)) - 2)
         x1, y1 = min(self.layer.width, math.ceil(max(xs)) + 2), min(self.layer.height, math.ceil(max(ys)) + 2)
-        mask = Image.new("L", (max(1, x1 - x0), max(1, y1 - y0)), 0)
+        mask = Image.new("L", (max(1, x1 - x0), max(1, y1 - y0)))
         pen = ImageDraw.Draw(mask)
         for points, fill in polygons:
             pen.polygon([(x - x0, y - y0) for x, y in points], fill=fill)
@@ -577,7 +577,7 @@ class _Studio:
         window = (128 - reach + shift, 128 - reach + shift, 128 + reach + shift, 128 + reach + shift)
         dome = Image.radial_gradient("L").crop(window).resize(size, Image.Resampling.BILINEAR)
         lit = dome.convert("RGB").point(_gradient_lut(stops))
-        mask = Image.new("L", size, 0)
+        mask = Image.new("L", size)
         ImageDraw.Draw(mask).ellipse((0, 0, size[0] - 1, size[1] - 1), fill=255)
         self.layer.paste(lit, box, mask)
 
@@ -638,12 +638,12 @@ def _band(s: _Studio, rx: float, ry: float, thickness: float, depth: Point, y: f
     inside, corner = s.paint_metal(
         [(_oval(*front, irx, iry, 0, 96), 255)], angle=tilt + 180, bands=1.1, dim=0.72
     )
-    through = Image.new("L", inside.size, 0)
+    through = Image.new("L", inside.size)
     ImageDraw.Draw(through).polygon(
         [(px - corner[0], py - corner[1]) for px, py in s.turned(_oval(*back, irx, iry, 0, 96))], fill=255
     )
     opening = ImageChops.multiply(inside, through)
-    s.layer.paste(Image.new("RGBA", inside.size, (0, 0, 0, 0)), (round(corner[0]), round(corner[1])), opening)
+    s.layer.paste(Image.new("RGBA", inside.size), (round(corner[0]), round(corner[1])), opening)
 
 
 def _draw_ring(s: _Studio, piece: Piece) -> None:
