@@ -26,7 +26,8 @@ async def test_an_approved_maker_changes_their_sponsor_mark_and_renews_a_claim(
         "POST", f"/makers/{maker['id']}/review", token=stack.operator.token, expect=200, json=approve
     )
 
-    await sign_in(page, maker_user, "/maker?tab=application")
+    await sign_in(page, maker_user, "/maker")
+    await page.get_by_role("link", name="Your record").click()
     record = page.get_by_role("region", name="Your maker record")
     compliance = record.locator("form.compliance-form")
 

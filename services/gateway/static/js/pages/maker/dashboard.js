@@ -21,6 +21,12 @@ const TABS = [
   { key: 'commissions', text: 'Commissions' },
 ];
 
+// Once approved, the application is the maker's record, kept current there (record.js).
+function tabText(t, maker) {
+  const approved = maker.status === 'approved' || maker.status === 'suspended';
+  return t.key === 'application' && approved ? 'Your record' : t.text;
+}
+
 async function myMaker(signal) {
   try {
     return await api.get('/makers/me', { signal });
@@ -43,7 +49,7 @@ export async function render(ctx) {
       h('h1', {}, maker ? maker.display_name : 'Maker dashboard'),
       maker ? pill(maker.status, fmt.makerStatus(maker.status)) : null),
     maker?.status === 'approved' ? h('p', {}, 'Your public page: ', h('a', { href: `/makers/${maker.handle}` }, `/makers/${maker.handle}`)) : null,
-    maker ? tabs('Dashboard sections', TABS.map((t) => ({ ...t, href: `/maker?tab=${t.key}` })), tab) : null,
+    maker ? tabs('Dashboard sections', TABS.map((t) => ({ ...t, text: tabText(t, maker), href: `/maker?tab=${t.key}` })), tab) : null,
     body));
 
   const onChange = () => ctx.refresh();
