@@ -136,10 +136,14 @@ async def edit_listing(call: Call) -> ListingView:
 )
 async def publish_listing(call: Call) -> ListingView:
     """Publish a draft, or unpause (owner, an approved maker). 422 carries a `code` per
-    violated rule, all together, in `errors`."""
+    violated rule, all together, in `errors` (`currency_not_accepted` for a price in a currency
+    the marketplace has stopped taking since it was set)."""
     now = _now()
+    currencies = call.app[CATALOGUE_SETTINGS].currencies
     async with _unit_of_work(call) as uow:
-        published = await usecases.publish_listing(uow, call.user.user_id, call.path_id(), now)
+        published = await usecases.publish_listing(
+            uow, call.user.user_id, call.path_id(), now, currencies=currencies
+        )
     return _owner_view(published, now)
 
 

@@ -228,3 +228,22 @@ async def test_the_workers_job_runs_the_recheck(
     app[CATALOGUE_SETTINGS] = services_db["catalogue"]
     await recheck_public_listings(app)
     assert await api.hidden_by(listing, maker) == ["misleading_metal_description"]
+
+
+async def test_a_paused_listing_priced_in_a_dropped_currency_is_not_published_again(
+    api: Catalogue, catalogue_pool: asyncpg.Pool, db: asyncpg.Connection
+) -> None:
+    """The catalogue takes GBP only; the listing was priced in EUR when EUR was taken too."""
+    maker = await approved_maker(catalogue_pool)
+    listing = await add_listing(catalogue_pool, maker, ring())
+    assert (await api.call("POST", f"/api/v1/listings/{listing.id}/pause", maker))[0] == 200
+    await published_before_the_rule(db, listing, price={"amount": 15000, "currency": "EUR"})
+
+    status, refused = await api.call("POST", f"/api/v1/listings/{listing.id}/publish", maker)
+    assert (status, [e["code"] for e in refused["errors"]]) == (422, ["currency_not_accepted"])
+    status, fixed = await api.call(
+        "PATCH", f"/api/v1/listings/{listing.id}", maker, {"price": {"amount": 13000, "currency": "GBP"}}
+    )
+    assert (status, fixed["status"]) == (200, "paused")
+    status, published = await api.call("POST", f"/api/v1/listings/{listing.id}/publish", maker)
+    assert (status, published["visible"]) == (200, True)

@@ -136,18 +136,22 @@ async def edit_listing(
     return await change_listing(uow, user_id, listing_id, edit, now, new_photos=patch.photos)
 
 
-async def publish_listing(uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime) -> ListingRead:
-    """Publish a draft, or unpause; the maker must be approved, its photos ready."""
-    return await change_listing(
-        uow,
-        user_id,
-        listing_id,
-        lambda listing, maker, images: listing.publish(
-            now=now, maker_claims=maker.claims, images=images, maker=maker.standing
-        ),
-        now,
-        approved_only=True,
-    )
+async def publish_listing(
+    uow: UnitOfWork,
+    user_id: UUID,
+    listing_id: UUID,
+    now: datetime,
+    *,
+    currencies: Collection[str] | None = None,
+) -> ListingRead:
+    """Publish a draft, or unpause; the maker must be approved, its photos ready, its prices in
+    `currencies` (a paused listing may be priced in one the marketplace has since dropped)."""
+
+    def publish(listing: Listing, maker: MakerRecord, images: KnownImages) -> None:
+        check_currencies(listing.fields, currencies)
+        listing.publish(now=now, maker_claims=maker.claims, images=images, maker=maker.standing)
+
+    return await change_listing(uow, user_id, listing_id, publish, now, approved_only=True)
 
 
 async def pause_listing(uow: UnitOfWork, user_id: UUID, listing_id: UUID, now: datetime) -> ListingRead:
