@@ -13,7 +13,7 @@ import time
 import aiohttp
 import pytest
 
-from tests.support.harness import ROOT, TestEnvironment, free_port
+from tests.support.harness import ROOT, TestEnvironment, eventually, free_port
 
 
 @pytest.fixture
@@ -62,6 +62,17 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
             async with session.get(storefront + "api/v1/listings?limit=5") as r:
                 page = await r.json()
                 assert r.status == 200 and len(page["items"]) == 5
+            # The demo pieces' photos, uploaded by the seed, are made ready by the media worker
+            # `up` started: the first page's main photos, and their renditions through the gateway.
+            main_photos = await eventually(
+                lambda: _main_photos(session, storefront + "api/v1/listings?limit=5"),
+                timeout_s=300,
+                interval_s=1,
+                message="the first page's demo photos ready",
+            )
+            for photo in main_photos:
+                async with session.get(storefront + photo["urls"]["480"].lstrip("/")) as r:
+                    assert r.status == 200 and r.headers["Content-Type"] == "image/webp"
             async with session.get(storefront + "api/v1/makers") as r:
                 assert len((await r.json())["items"]) >= 12
             for _, email, password in (
@@ -75,6 +86,14 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
     finally:
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0, log_path.read_text()[-3000:]
+
+
+async def _main_photos(session: aiohttp.ClientSession, url: str) -> list[dict] | None:
+    """The page's main photos once every one is ready (with its rendition URLs), else None."""
+    async with session.get(url) as r:
+        items = (await r.json())["items"]
+    photos = [item["main_photo"] for item in items]
+    return photos if all(photo and photo.get("urls") for photo in photos) else None
 
 
 def _demo_logins(output: str) -> list[tuple[str, str, str]]:
