@@ -51,7 +51,8 @@ class ImageProcessed(ImageEvent):
     height: int = Field(ge=1, description="Height of the largest rendition, in pixels")
     placeholder: str = Field(description="A tiny blurred image as a `data:image/webp;base64,` URL")
     urls: dict[str, str] = Field(
-        description="Rendition URL (a gateway path, `/media/{key}`) by width: keys '160', '480', '960', '1600'"
+        description="Rendition URL (a gateway path, `/media/{key}`) by width: "
+        "keys '160', '480', '960', '1600'"
     )
 
 
