@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 from PIL import Image
 
-from tests.support.harness import ServiceProcess
+from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.media import (
     SRGB_ICC,
@@ -73,6 +73,17 @@ async def maker(
 
 async def _row_count(db: asyncpg.Connection) -> int:
     return await db.fetchval("SELECT count(*) FROM media.images")
+
+
+async def _before(db: asyncpg.Connection, storage: Path) -> tuple[int, set[str]]:
+    """The rows and stored objects before a refusal, once every earlier upload is processed (so
+    none of its renditions can turn up meanwhile)."""
+
+    async def nothing_processing() -> bool:
+        return not await db.fetchval("SELECT count(*) FROM media.images WHERE status = 'processing'")
+
+    await eventually(nothing_processing, timeout_s=60, message="earlier uploads processed")
+    return await _row_count(db), stored_files(storage)
 
 
 # --- accepted formats -----------------------------------------------------------------------------
@@ -220,7 +231,7 @@ async def test_refusals_carry_their_code_and_leave_nothing_behind(
     status: int,
     code: str,
 ) -> None:
-    rows, files = await _row_count(db), stored_files(dirs["storage"])
+    rows, files = await _before(db, dirs["storage"])
     got_status, body = await upload(session, media.url, maker["token"], make(), *declared)
     assert (got_status, body.get("code")) == (status, code), body
     assert body["status"] == status and body["title"] and body["detail"]
@@ -236,7 +247,7 @@ async def test_over_the_size_limit_is_413_and_leaves_nothing(
     db: asyncpg.Connection,
     dirs: dict[str, Path],
 ) -> None:
-    rows, files = await _row_count(db), stored_files(dirs["storage"])
+    rows, files = await _before(db, dirs["storage"])
     too_big = jpeg(1000, 1000) + bytes(21 * 1024 * 1024)
     status, body = await upload(session, media.url, maker["token"], too_big)
     assert (status, body["code"]) == (413, "payload_too_large")

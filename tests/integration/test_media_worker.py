@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +55,40 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
+def workers(start_media: Callable[[str], ServiceProcess]) -> Iterator[Callable[[], ServiceProcess]]:
+    """start() -> a new media worker; every worker a test starts is stopped when it ends, passed
+    or not, so none takes the next test's messages."""
+    started: list[ServiceProcess] = []
+
+    def start() -> ServiceProcess:
+        started.append(start_media("worker"))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="module")
+def makers_here() -> list[uuid.UUID]:
+    """The makers this module's tests made: their images are the ones in its storage directory."""
+    return []
+
+
+@pytest.fixture
 async def maker(
+    makers_here: list[uuid.UUID],
     api: ServiceProcess,
-    start_media: Callable[[str], ServiceProcess],
+    workers: Callable[[], ServiceProcess],
     test_env: Environment,
     db: asyncpg.Connection,
     mint: Callable[..., str],
 ) -> AsyncIterator[dict[str, Any]]:
     """An approved maker media knows of (told through a worker, stopped again: each test runs
     its own workers)."""
-    worker = start_media("worker")
+    worker = workers()
     maker = new_maker()
+    makers_here.append(maker.maker_id)
     await approve(test_env.namespace, db, maker)
     worker.stop()
     yield {"maker": maker, "token": mint("maker", maker.user_id)}
@@ -90,10 +113,14 @@ def log_events(process: ServiceProcess, event: str) -> list[dict[str, Any]]:
     return lines
 
 
-async def expected_objects(db: asyncpg.Connection) -> set[str]:
-    """What storage should hold: every image's original and every rendition, once."""
-    originals = await db.fetch("SELECT original_key FROM media.images")
-    renditions = await db.fetch("SELECT DISTINCT key FROM media.renditions")
+async def expected_objects(db: asyncpg.Connection, maker_ids: list[uuid.UUID]) -> set[str]:
+    """What storage should hold: every original and every rendition of these makers' images."""
+    originals = await db.fetch("SELECT original_key FROM media.images WHERE maker_id = ANY($1)", maker_ids)
+    renditions = await db.fetch(
+        "SELECT DISTINCT r.key FROM media.renditions r JOIN media.images i ON i.id = r.image_id "
+        "WHERE i.maker_id = ANY($1)",
+        maker_ids,
+    )
     return {row["original_key"] for row in originals} | {row["key"] for row in renditions}
 
 
@@ -112,13 +139,14 @@ async def one_set(db: asyncpg.Connection, image_id: uuid.UUID) -> None:
 
 async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
     api: ServiceProcess,
-    start_media: Callable[[str], ServiceProcess],
+    workers: Callable[[], ServiceProcess],
     session: aiohttp.ClientSession,
     maker: dict[str, Any],
     db: asyncpg.Connection,
     storage_dir: Path,
+    makers_here: list[uuid.UUID],
 ) -> None:
-    worker = start_media("worker")
+    worker = workers()
     status, body = await upload(session, api.url, maker["token"], large_png(), "large.png", "image/png")
     assert status == 202, body
     image_id = uuid.UUID(body["id"])
@@ -132,26 +160,26 @@ async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
         "killed before it finished"
     )
 
-    successor = start_media("worker")
+    successor = workers()
     ready = await processed(session, api.url, maker["token"], body["id"])
     assert ready["status"] == "ready"
     assert (ready["width"], ready["height"]) == (7000, 7000)
     assert any(e.get("image_id") == body["id"] for e in log_events(successor, "image_processing_started"))
     await one_set(db, image_id)
-    assert stored_files(storage_dir) == await expected_objects(db), (
+    assert stored_files(storage_dir) == await expected_objects(db, makers_here), (
         "exactly one set of objects, nothing half-written"
     )
-    successor.stop()
 
 
 async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
     api: ServiceProcess,
-    start_media: Callable[[str], ServiceProcess],
+    workers: Callable[[], ServiceProcess],
     session: aiohttp.ClientSession,
     maker: dict[str, Any],
     test_env: Environment,
     db: asyncpg.Connection,
     storage_dir: Path,
+    makers_here: list[uuid.UUID],
 ) -> None:
     # No worker runs: the upload's event waits in media's queue, and a copy of it is put next to it.
     status, body = await upload(session, api.url, maker["token"], jpeg(1600, 1200))
@@ -165,7 +193,7 @@ async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
     exchange = f"{test_env.namespace}.events"
     await publish_raw(exchange, row["routing_key"], row["body"].encode(), message_id=str(row["event_id"]))
 
-    worker = start_media("worker")
+    worker = workers()
     ready = await processed(session, api.url, maker["token"], body["id"])
     assert ready["status"] == "ready"
 
@@ -192,8 +220,7 @@ async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
         len([e for e in log_events(worker, "image_processing_started") if e.get("image_id") == body["id"]])
         == 1
     )
-    assert stored_files(storage_dir) == await expected_objects(db)
-    worker.stop()
+    assert stored_files(storage_dir) == await expected_objects(db, makers_here)
 
 
 async def _all_sent(db: asyncpg.Connection, image_id: uuid.UUID) -> bool:
