@@ -23,6 +23,7 @@ from services.catalogue.domain import (
     foreign_photo_violations,
     photo_violations,
 )
+from services.catalogue.schemas import photo_views
 from shared.errors import RulesViolated
 from tests.support.photos import ALT_TEXT, PHOTO, PHOTO_ID, ready_image, ready_images
 
@@ -226,3 +227,24 @@ def test_a_view_of_the_images_changes_with_any_image() -> None:
     assert processing.versions != ready.versions
     assert ready.own(PHOTO_ID) is not None
     assert KnownImages(OTHER_MAKER, ready.by_id).own(PHOTO_ID) is None
+
+
+# --- what a view shows ----------------------------------------------------------------------------
+
+
+def test_the_public_sees_ready_photos_only_and_the_owner_sees_every_photo() -> None:
+    waiting, theirs = uuid4(), uuid4()
+    listing = new_listing(photos=[photo(waiting), PHOTO, photo(theirs)])
+    images = ready_images(
+        MAKER,
+        image(ImageStatus.PROCESSING, image_id=waiting),
+        image(ImageStatus.READY, maker_id=OTHER_MAKER, image_id=theirs),
+    )
+    owner = photo_views(listing, images, full=True)
+    assert [(p.image_id, p.status, p.urls is None) for p in owner] == [
+        (waiting, ImageStatus.PROCESSING, True),
+        (PHOTO_ID, ImageStatus.READY, False),
+        (theirs, ImageStatus.PROCESSING, True),  # another maker's renditions are never shown
+    ]
+    [public] = photo_views(listing, images, full=False)
+    assert (public.image_id, public.urls) == (PHOTO_ID, dict(ready_image(MAKER).urls or {}))
