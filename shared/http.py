@@ -588,5 +588,6 @@ def _responses(route: Route, key_map: dict[Any, Any]) -> dict[str, Any]:
         errors[413] = "Body too large"
     errors.update(route.extra_responses)
     for status, description in errors.items():
-        responses[str(status)] = {"description": description, **problem}
+        # A refusal is problem+json; an extra response below 400 (a 304) has no body.
+        responses[str(status)] = {"description": description, **(problem if status >= 400 else {})}
     return responses

@@ -150,7 +150,9 @@ async def media_file(call: Call) -> web.StreamResponse:
     if (etags := request.if_none_match) is not None:
         etag = rendition_etag(key).strip('"')
         if any(candidate.value in (etag, "*") for candidate in etags):
-            return web.Response(status=304, headers=rendition_headers(key))
+            headers = rendition_headers(key)
+            del headers["Content-Type"]  # a 304 has no body to type
+            return web.Response(status=304, headers=headers)
     response = await call.app[STORAGE].serve(request, key)
     if response is None:
         raise not_found("Rendition")

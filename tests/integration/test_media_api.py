@@ -413,6 +413,8 @@ async def test_renditions_are_served_immutable_with_an_etag_and_304(
     async with session.get(url, headers={"If-None-Match": etag}) as response:
         assert response.status == 304
         assert response.headers["ETag"] == etag
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        assert "Content-Type" not in response.headers
         assert await response.read() == b""
     async with session.get(url, headers={"If-None-Match": '"something-else"'}) as response:
         assert response.status == 200
