@@ -651,7 +651,7 @@ def _draw_ring(s: _Studio, piece: Piece) -> None:
     tall, wide = 0.27, 0.21
     if not stones:
         s.focus(0.0, 0.0)
-        _band(s, wide, tall, 0.05, (0.16, 0.0), y=0.02)
+        _band(s, wide, tall, 0.045, (0.12, 0.0), y=0.02)
         return
     s.focus(0.0, -0.16)
     depth = 0.055
@@ -699,7 +699,7 @@ def _draw_necklace(s: _Studio, piece: Piece) -> None:
         return
     spread = min(len(stones) * 2 + 1, bottom - 4)
     pearls = _stone_look(stones[0])[1] == "pearl"
-    r = s.u * (0.045 if pearls else 0.04)
+    r = s.u * (0.05 if pearls else 0.046)
     for offset in _stations(len(stones), -spread, spread):
         x, y = path[bottom + round(offset)]
         s.stone(stones[0], x, y + r * 0.6, r)
@@ -818,7 +818,7 @@ def _draw_bangle(s: _Studio, piece: Piece) -> None:
             x + math.cos(a) * (rx - thickness / 2) * s.u,
             y + math.sin(a) * (ry - thickness / 2 * ry / rx) * s.u,
         )
-        s.stone(stones[0], gx, gy, s.u * 0.024, squash=0.6)
+        s.stone(stones[0], gx, gy, s.u * 0.032, squash=0.6)
 
 
 def _draw_brooch(s: _Studio, piece: Piece) -> None:
