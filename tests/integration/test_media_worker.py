@@ -1,7 +1,8 @@
 """The media worker, run apart from the API (api, relay and worker as separate real processes):
-a worker killed mid-way through a photo loses nothing and, with another worker taking the
-redelivered message, the photo gets exactly one set of renditions and stored objects; the same
-message delivered twice, or a second message for a photo already ready, makes no second set."""
+it stays responsive while it decodes a photo; a worker killed mid-way through a photo loses
+nothing and, with another worker taking the redelivered message, the photo gets exactly one set
+of renditions and stored objects; the same message delivered twice, or a second message for a
+photo already ready, makes no second set."""
 
 from __future__ import annotations
 
@@ -155,6 +156,10 @@ async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
         return any(e.get("image_id") == body["id"] for e in log_events(worker, "image_processing_started"))
 
     await eventually(processing_started, timeout_s=30, interval_s=0.02, message="the worker started on it")
+    # The decoding runs in a thread: the worker's event loop still answers while it goes on.
+    async with session.get(worker.url + "/health/live") as response:
+        assert response.status == 200
+    assert await db.fetchval("SELECT status FROM media.images WHERE id = $1", image_id) == "processing"
     worker.kill()
     assert await db.fetchval("SELECT status FROM media.images WHERE id = $1", image_id) == "processing", (
         "killed before it finished"
