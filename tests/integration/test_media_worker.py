@@ -195,6 +195,7 @@ async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
         "SELECT event_id, routing_key, envelope::text AS body FROM media.outbox WHERE aggregate_id = $1",
         str(image_id),
     )
+    assert row is not None
     exchange = f"{test_env.namespace}.events"
     await publish_raw(exchange, row["routing_key"], row["body"].encode(), message_id=str(row["event_id"]))
 

@@ -26,7 +26,7 @@ def picture(width: int, height: int, mode: str = "RGB") -> Image.Image:
     """A picture of its own each time (a random colour under noise, so its sha256 is new)."""
     colour = tuple(random.randrange(256) for _ in mode)
     noise = Image.effect_noise((width, height), 40).convert(mode)
-    return Image.blend(Image.new(mode, (width, height), colour), noise, 0.3)  # type: ignore[arg-type]
+    return Image.blend(Image.new(mode, (width, height), colour), noise, 0.3)
 
 
 def encode(image: Image.Image, image_format: str, **params: Any) -> bytes:
