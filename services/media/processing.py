@@ -130,13 +130,13 @@ def make_renditions(source: Source, limits: ImageLimits) -> Processed:
             width, height = _oriented_size(image)
             check_dimensions(width, height, limits)
             _decode_only_what_is_needed(image, width)
-            upright = ImageOps.exif_transpose(image)
-            pixels = _srgb_pixels(upright)
+            ImageOps.exif_transpose(image, in_place=True)
+            pixels = _srgb_pixels(image)
+            return Processed(_renditions(pixels), _placeholder(pixels))
     except Image.DecompressionBombError:
         raise _too_large() from None
     except _DECODE_ERRORS:
         raise image_corrupt() from None
-    return Processed(_renditions(pixels), _placeholder(pixels))
 
 
 def _decode_only_what_is_needed(image: Image.Image, oriented_width: int) -> None:
@@ -149,7 +149,8 @@ def _decode_only_what_is_needed(image: Image.Image, oriented_width: int) -> None
 
 
 def _srgb_pixels(image: Image.Image) -> Image.Image:
-    """The pixels in sRGB (RGBA when the image has transparency), with no metadata at all."""
+    """The pixels in sRGB (RGBA when the image has transparency), with no metadata at all: no
+    copy of them is made unless a conversion needs one (a 50-megapixel photo is 150 MB)."""
     has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
         image.mode == "P" and "transparency" in image.info
     )
@@ -165,10 +166,11 @@ def _srgb_pixels(image: Image.Image) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError):
             converted = None  # an unusable profile: take the values as sRGB, as browsers do
     if converted is None:
-        converted = image.convert(mode)
-    pixels = Image.new(mode, converted.size)
-    pixels.paste(converted)
-    return pixels
+        converted = image if image.mode == mode else image.convert(mode)
+    # Pixels only: EXIF (and its GPS position), XMP, IPTC and the ICC profile stay behind. Every
+    # rendition is derived from this image, and WebP is written with no metadata given.
+    converted.info = {}
+    return converted
 
 
 def _encode(image: Image.Image, quality: int) -> bytes:
