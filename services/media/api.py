@@ -91,12 +91,19 @@ async def _receive(request: web.Request, limit: int) -> tuple[Path, UploadScan]:
             "Send the photo as multipart/form-data, in the field `file`",
             code="multipart_required",
         )
+    other_fields = 0
     try:
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if isinstance(part, BodyPartReader) and part.name == UPLOAD_FIELD:
+            if not isinstance(part, BodyPartReader):
+                raise ValueError("nested multipart")
+            if part.name == UPLOAD_FIELD:
                 return await _stream_to_file(part, limit)
-            await part.release()
+            # Another field is read and dropped, within the same limit.
+            while chunk := await part.read_chunk(_CHUNK_BYTES):
+                other_fields += len(chunk)
+                if other_fields > limit:
+                    raise _too_large(limit)
     except ValueError:
         raise ProblemError(
             400, "Bad request", "The multipart body is malformed", code="malformed_multipart"

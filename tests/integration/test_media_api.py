@@ -286,6 +286,11 @@ async def test_a_body_that_is_not_multipart_or_has_no_file_is_refused(
     async with session.post(f"{media.url}/api/v1/images", data=form, headers=headers) as response:
         assert response.status == 422
         assert (await response.json(content_type=None))["code"] == "file_required"
+    form = aiohttp.FormData()
+    form.add_field("note", "a field before the photo is read and dropped")
+    form.add_field("file", jpeg(1000, 1000), filename="photo.jpg", content_type="image/jpeg")
+    async with session.post(f"{media.url}/api/v1/images", data=form, headers=headers) as response:
+        assert response.status == 202
 
 
 # --- what processing does -------------------------------------------------------------------------
