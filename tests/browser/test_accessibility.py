@@ -1,0 +1,300 @@
+"""axe-core's WCAG 2 A and AA rules (2.0, 2.1 and 2.2) over every storefront page a person
+reaches, in the states that matter, on a desktop and on a 360 px phone: zero violations.
+
+One shop is set up through the API for the module: a maker with a published ring (two ready
+photos), a customer with an order waiting for the maker and one delivered (so the payouts
+ledger has a line), a quoted commission, a maker whose application waits for review and a new
+maker with none. Each width then walks every page in one browser page; every violation found
+is listed (rule, impact, help, the elements) before the test fails."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Page, expect
+
+from tests.browser import support
+from tests.browser.conftest import DESKTOP, PHONE, NewContext, Stack
+from tests.browser.support import EVENT_TIMEOUT_S, Account, ApiFailure, Gateway
+from tests.browser.test_layout import signed_in
+from tests.support.harness import eventually
+
+WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": [*WCAG_A_AA, "best-practice"]},
+    "resultTypes": ["violations"],
+}
+AXE = Axe()
+
+# The page has drawn what it loads: no section still loading, no busy region.
+SETTLED = """() => !document.querySelector('main .loading, [aria-busy="true"]')"""
+
+
+@dataclass
+class Shop:
+    maker: Account
+    handle: str
+    listing: dict[str, Any]
+    customer: Account
+    waiting_order: dict[str, Any]
+    delivered_order: dict[str, Any]
+    declined_order: dict[str, Any]
+    commission: dict[str, Any]
+    applicant: Account
+    newcomer: Account
+    operator: Account
+
+
+async def delivered(gw: Gateway, maker: Account, operator: Account, order: dict[str, Any]) -> None:
+    """Take the order's one maker order through acceptance, inspection, dispatch and delivery."""
+    [part] = order["maker_orders"]
+    path = f"/maker-orders/{part['id']}"
+    await gw.call("POST", f"{path}/accept", token=maker.token, expect=200, json={})
+    checks = {
+        "finish_inspected": True,
+        "hallmark_verified": True,
+        "stones_secure": True,
+        "measured_ring_size_mm": 55,
+    }
+    await gw.call(
+        "POST",
+        f"{path}/quality-check",
+        token=maker.token,
+        expect=200,
+        json={"passed": True, "checks": checks},
+    )
+    tracking = {"carrier": "Royal Mail", "tracking_number": "RM123456785GB"}
+    await gw.call("POST", f"{path}/dispatch", token=maker.token, expect=200, json=tracking)
+    await gw.call("POST", f"{path}/deliver", token=operator.token, expect=200, json={})
+
+
+async def cancelled_order(
+    gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any]
+) -> dict[str, Any]:
+    """An order whose card was declined, once orders has cancelled it."""
+    _, order = await gw.call(
+        "POST",
+        "/orders",
+        token=customer.token,
+        expect=201,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        json={
+            "lines": [{"listing_id": listing_id, "quantity": 1, "options": options}],
+            "shipping_address": support.ADDRESS,
+            "payment": {"token": "tok_declined"},
+        },
+    )
+
+    async def cancelled() -> dict[str, Any] | None:
+        _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)
+        return latest if latest["status"] == "cancelled" else None
+
+    return await eventually(
+        cancelled, timeout_s=EVENT_TIMEOUT_S, message="the declined order to be cancelled"
+    )
+
+
+async def quoted_commission(gw: Gateway, customer: Account, maker: Account, maker_id: str) -> dict[str, Any]:
+    """A commission the customer asked for and the maker quoted. Orders learns that the maker
+    takes commissions from an event, so the request is retried while it is refused."""
+    request = {
+        "maker_id": maker_id,
+        "brief": "A signet ring engraved with a heron, in recycled silver.",
+        "budget": {"amount": 30000, "currency": "GBP"},
+        "ring_size_mm": 57,
+        "deadline": (datetime.now(UTC).date() + timedelta(days=60)).isoformat(),
+    }
+
+    async def requested() -> dict[str, Any] | None:
+        status, body = await gw.call("POST", "/commissions", token=customer.token, json=request)
+        if status == 201:
+            return body
+        if status not in (403, 404, 422):
+            raise ApiFailure(f"POST /commissions: {status} {body}")
+        return None
+
+    commission = await eventually(
+        requested, timeout_s=EVENT_TIMEOUT_S, message="orders to learn the maker takes commissions"
+    )
+    quote = {
+        "price": {"amount": 28000, "currency": "GBP"},
+        "lead_time_days": 21,
+        "description": "A heavy signet ring with the heron cut by hand.",
+    }
+    _, quoted = await gw.call(
+        "POST", f"/commissions/{commission['id']}/quote", token=maker.token, expect=200, json=quote
+    )
+    return quoted
+
+
+@pytest.fixture(scope="module")
+async def shop(stack: Stack) -> AsyncIterator[Shop]:
+    async with aiohttp.ClientSession() as http:
+        gw = Gateway(stack.url, http)
+        maker, record = await support.approved_maker(gw, stack.operator, "Heron Silverworks")
+        photos = [await support.ready_photo(gw, maker) for _ in range(2)]
+        listing = await support.published_listing(
+            gw,
+            maker,
+            support.ring_listing(
+                f"Hammered heron band {uuid.uuid4().hex[:6]}",
+                photos=[
+                    {"image_id": photos[0]["id"], "alt": "The band on a plain linen background"},
+                    {"image_id": photos[1]["id"], "alt": "The band seen from above"},
+                ],
+            ),
+        )
+        customer = await gw.register("customer", "Grace Hopper")
+        ring = {"ring_size_mm": 55}
+        waiting_order = await support.confirmed_order(gw, customer, listing["id"], ring)
+        delivered_order = await support.confirmed_order(gw, customer, listing["id"], ring)
+        await delivered(gw, maker, stack.operator, delivered_order)
+        declined_order = await cancelled_order(gw, customer, listing["id"], ring)
+        commission = await quoted_commission(gw, customer, maker, record["id"])
+
+        applicant = await gw.register("maker", "Wren Enamels")
+        profile = support.maker_profile(f"wren-{uuid.uuid4().hex[:8]}", "Wren Enamels")
+        _, application = await gw.call("POST", "/makers", token=applicant.token, expect=201, json=profile)
+        await gw.call("POST", f"/makers/{application['id']}/submit", token=applicant.token, expect=200)
+        newcomer = await gw.register("maker", "Kestrel Goldsmiths")
+        yield Shop(
+            maker=maker,
+            handle=record["handle"],
+            listing=listing,
+            customer=customer,
+            waiting_order=waiting_order,
+            delivered_order=delivered_order,
+            declined_order=declined_order,
+            commission=commission,
+            applicant=applicant,
+            newcomer=newcomer,
+            operator=stack.operator,
+        )
+
+
+class Audit:
+    """Runs axe in one page after another and keeps every violation, by where it was found."""
+
+    def __init__(self, page: Page, width: str) -> None:
+        self.page = page
+        self.width = width
+        self.found: list[str] = []
+        self.checked = 0
+
+    async def visit(self, path: str, ready: str, state: str | None = None) -> None:
+        await self.page.goto(path)
+        await self.check(ready, state or path)
+
+    async def check(self, ready: str, state: str) -> None:
+        await expect(self.page.locator(ready).first).to_be_visible()
+        await self.page.wait_for_load_state("networkidle")
+        await self.page.wait_for_function(SETTLED)
+        results = await AXE.run(self.page, options=AXE_OPTIONS)
+        self.checked += 1
+        for violation in results.response["violations"]:
+            nodes = "\n".join(
+                f"      {' '.join(node['target'])}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
+                for node in violation["nodes"]
+            )
+            self.found.append(
+                f"{state} at {self.width}: {violation['id']} ({violation['impact']}): "
+                f"{violation['help']}\n{nodes}"
+            )
+
+    def assert_clean(self) -> None:
+        report = "\n".join(self.found)
+        if report:
+            print(report)
+        assert not self.found, f"{len(self.found)} axe violations in {self.checked} states:\n{report}"
+
+
+async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
+    page = audit.page
+    listing = f"/listings/{shop.listing['id']}"
+
+    # Anyone.
+    await audit.visit("/", ".card")
+    await audit.visit("/search?category=ring", ".card", "search with results")
+    filters = page.locator("details.filters")
+    if not await filters.evaluate("(details) => details.open"):  # folded away on a phone
+        await filters.locator("summary").click()
+    await audit.check(".facets .facet__link", "search with facets and filters open")
+    await audit.visit(listing, ".gallery__zoom img", "product page")
+    await page.get_by_role("button", name="Enlarge").click()
+    await audit.check("dialog[open] img", "product page, photo zoomed")
+    await page.keyboard.press("Escape")
+    await audit.visit(f"/makers/{shop.handle}", ".card", "maker's page")
+    await audit.visit("/login", "form")
+    await page.get_by_label("Email").fill(shop.customer.email)
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await audit.check("main [role='alert']", "sign in refused")
+    await audit.visit("/register", "form")
+    await audit.visit("/no/such/page", "h1", "page not found")
+
+    # A customer.
+    await signed_in(page, shop.customer)
+    await audit.visit(f"/makers/{shop.handle}", "form textarea", "maker's page with the commission form")
+    await page.goto(listing)
+    await page.get_by_role("button", name="Add to basket").click()
+    await audit.check(".field-error", "product page, no ring size chosen")
+    await page.get_by_label("Ring size").select_option(index=3)
+    await page.get_by_role("button", name="Add to basket").click()
+    await audit.visit("/basket", ".basket-line", "basket with a ring")
+    await audit.visit("/checkout", "form.checkout", "checkout")
+    await page.get_by_role("button", name="Place order").click()
+    await audit.check("form.checkout .field-error", "checkout with its fields missing")
+    await audit.visit("/orders", ".row-card", "orders")
+    await audit.visit(
+        f"/orders/{shop.waiting_order['id']}", "[data-order-status]", "order awaiting the maker"
+    )
+    await audit.visit(f"/orders/{shop.delivered_order['id']}", "[data-order-status]", "order delivered")
+    await audit.visit(f"/orders/{shop.declined_order['id']}", "[data-cancellation-reason]", "order cancelled")
+    await audit.visit(f"/commissions/{shop.commission['id']}", "form", "commission quoted")
+
+    # The maker.
+    await signed_in(page, shop.maker)
+    await audit.visit("/maker?tab=application", "form.compliance-form", "maker's record")
+    await audit.visit("/maker?tab=listings", ".listing-row", "maker's listings")
+    await audit.visit(
+        f"/maker?tab=listings&listing={shop.listing['id']}",
+        ".photo-item[data-state='ready'] img",
+        "listing editor with its photos",
+    )
+    notes = tmp_path / "notes.jpg"
+    notes.write_text("Silver wire, borax, pickle")
+    photos = page.get_by_role("group", name="Photographs")
+    await photos.get_by_label("Choose photos").set_input_files(notes)
+    await audit.check(".photo-item[data-state='failed'] [role='alert']", "listing editor, a file refused")
+    await audit.visit("/maker?tab=orders", ".maker-order", "maker orders")
+    await audit.visit("/maker?tab=payouts", "table", "payouts")
+    await audit.visit("/maker?tab=commissions", "form", "commissions to quote")
+
+    # Makers before approval.
+    await signed_in(page, shop.newcomer)
+    await audit.visit("/maker", "form.application-form", "new application")
+    await signed_in(page, shop.applicant)
+    await audit.visit("/maker", "h1", "application submitted")
+
+    # The operator.
+    await signed_in(page, shop.operator)
+    await audit.visit("/ops?tab=review", ".review-card", "review queue")
+    await audit.visit("/ops?tab=evidence", "h2", "evidence queue")
+    await audit.visit("/ops?tab=makers", "h2", "makers")
+    await audit.visit("/ops?tab=orders", ".row-card", "all orders")
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+async def test_every_page_passes_axe(new_context: NewContext, shop: Shop, width: str, tmp_path: Path) -> None:
+    context = await new_context(DESKTOP if width == "desktop" else PHONE)
+    audit = Audit(await context.new_page(), width)
+    await walk(audit, shop, tmp_path)
+    audit.assert_clean()
