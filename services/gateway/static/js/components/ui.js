@@ -61,6 +61,15 @@ export function pieceImage(url, alt, className = 'piece-image') {
   return img;
 }
 
+/**
+ * A table in a box that scrolls sideways when the table is wider than the screen. The box takes
+ * keyboard focus, so the arrow keys scroll it, and is a region named after the table's caption.
+ */
+export function scrollingTable(table) {
+  if (!table) return null;
+  return h('div', { class: 'table-scroll', role: 'region', 'aria-label': table.caption?.textContent || null, tabindex: '0' }, table);
+}
+
 /** A row of tabs as links (deep-linkable through the query string). */
 export function tabs(label, items, currentKey) {
   return h('nav', { class: 'tabs', 'aria-label': label },

@@ -11,7 +11,7 @@ import * as forms from '../core/forms.js';
 import * as rings from '../core/ringsizes.js';
 import { announce } from '../core/live.js';
 import { setTitle } from '../core/router.js';
-import { pieceImage, pill } from '../components/ui.js';
+import { pieceImage, pill, scrollingTable } from '../components/ui.js';
 import { photoImage, renditionUrl, setPhoto, showablePhotos } from '../components/photo.js';
 import { makerCard, sourcingClaims } from '../components/maker-card.js';
 
@@ -341,9 +341,9 @@ export async function render({ main, params, signal }) {
       listing.description.split(/\n{2,}/).map((para) => h('p', {}, para))) : null,
     h('section', { class: 'product__section', 'aria-labelledby': 'materials-title' },
       h('h2', { id: 'materials-title' }, 'Materials'),
-      h('div', { class: 'table-scroll' }, metalsTable(listing.metals)),
+      scrollingTable(metalsTable(listing.metals)),
       hallmarkFacts(listing.hallmark),
-      h('div', { class: 'table-scroll' }, stonesTable(listing.stones)),
+      scrollingTable(stonesTable(listing.stones)),
       !listing.metals?.length && !listing.stones?.length ? h('p', {}, 'The maker has not listed the materials.') : null),
     claims.length ? h('section', { class: 'product__section', 'aria-labelledby': 'sourcing-title' },
       h('h2', { id: 'sourcing-title' }, 'Sourcing'),

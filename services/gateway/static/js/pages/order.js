@@ -9,7 +9,7 @@ import { h, replace, dl } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import { announce, toast } from '../core/live.js';
 import { navigate, setTitle } from '../core/router.js';
-import { errorBox, pill } from '../components/ui.js';
+import { errorBox, pill, scrollingTable } from '../components/ui.js';
 import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.js';
 import { optionText } from './basket.js';
 
@@ -29,7 +29,7 @@ function canCancel(order) {
 }
 
 function linesTable(order) {
-  return h('div', { class: 'table-scroll' }, h('table', { class: 'data-table' },
+  return scrollingTable(h('table', { class: 'data-table' },
     h('caption', {}, 'Pieces'),
     h('thead', {}, h('tr', {}, ['Piece', 'Options', 'Qty', 'Price', 'Cancellation'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, (order.lines || []).map((line) => h('tr', { dataset: { lineId: line.id || '' } },

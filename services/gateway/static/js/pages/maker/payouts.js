@@ -3,10 +3,10 @@
 import * as api from '../../core/api.js';
 import { h, replace } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
-import { empty, section } from '../../components/ui.js';
+import { empty, scrollingTable, section } from '../../components/ui.js';
 
 function ledgerTable(items) {
-  return h('div', { class: 'table-scroll' }, h('table', { class: 'data-table' },
+  return scrollingTable(h('table', { class: 'data-table' },
     h('caption', {}, 'Ledger'),
     h('thead', {}, h('tr', {}, ['Date', 'Kind', 'Order', 'Gross', 'Commission', 'Net'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, items.map((entry) => h('tr', { dataset: { kind: entry.kind } },
