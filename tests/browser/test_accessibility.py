@@ -1,11 +1,12 @@
-"""axe-core's WCAG 2 A and AA rules (2.0, 2.1 and 2.2) over every storefront page a person
-reaches, in the states that matter, on a desktop and on a 360 px phone: zero violations.
+"""axe-core's WCAG 2 A and AA rules (2.0, 2.1 and 2.2) and its best practices (landmarks,
+heading order) over every storefront page a person reaches, in the states that matter, on a
+desktop and on a 360 px phone: zero violations.
 
 One shop is set up through the API for the module: a maker with a published ring (two ready
-photos), a customer with an order waiting for the maker and one delivered (so the payouts
-ledger has a line), a quoted commission, a maker whose application waits for review and a new
-maker with none. Each width then walks every page in one browser page; every violation found
-is listed (rule, impact, help, the elements) before the test fails."""
+photos), a customer with an order waiting for the maker, one delivered (so the payouts ledger
+has a line) and one whose card was declined, a quoted commission, a maker whose application
+waits for review and a new maker with none. Each width then walks every page in one browser
+page; every violation found is listed (rule, impact, help, the elements) before the test fails."""
 
 from __future__ import annotations
 
