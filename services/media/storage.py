@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from aiobotocore.session import get_session  # type: ignore[import-untyped]
 from aiohttp import web
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+from cachetools import LRUCache
 
 from services.media.settings import MEDIA_SETTINGS, MediaSettings
 
@@ -82,7 +83,7 @@ class _ContentAddressedFile(web.FileResponse):
     """aiohttp's FileResponse (sendfile, ranges, HEAD), with the key's ETag instead of the one it
     derives from the file's modification time and size."""
 
-    def __init__(self, path: Path, key: str) -> None:
+    def __init__(self, path: str, key: str) -> None:
         super().__init__(path, headers=rendition_headers(key))
         self._content_etag = rendition_etag(key).strip('"')
 
@@ -101,6 +102,10 @@ class DirectoryStorage:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = str(root)
+        # Renditions seen on disk. An object never changes once written and is only ever removed
+        # through `delete`, so a key found once needs no second look (a stat per GET otherwise).
+        self._present: LRUCache[str, bool] = LRUCache(maxsize=100_000)
 
     def path(self, key: str) -> Path:
         folder, _, name = key.rpartition("/")
@@ -139,14 +144,17 @@ class DirectoryStorage:
         return self.path(key).is_file()
 
     async def delete(self, key: str) -> None:
+        self._present.pop(key, None)
         with contextlib.suppress(FileNotFoundError):
             await asyncio.to_thread(self.path(key).unlink)
 
     async def serve(self, request: web.Request, key: str) -> web.StreamResponse | None:
-        path = self.path(key)
-        # One stat on local disk, so a missing key is a problem+json 404 like every other.
-        if not path.is_file():
-            return None
+        path = os.path.join(self._root, key[:2], key)
+        if key not in self._present:
+            # One stat on local disk, so a missing key is a problem+json 404 like every other.
+            if not os.path.isfile(path):
+                return None
+            self._present[key] = True
         return _ContentAddressedFile(path, key)
 
 
