@@ -3,10 +3,11 @@ heading order) over every storefront page a person reaches, in the states that m
 desktop and on a 360 px phone: zero violations.
 
 One shop is set up through the API for the module: a maker with a published ring (two ready
-photos), a customer with an order waiting for the maker, one delivered (so the payouts ledger
-has a line) and one whose card was declined, a quoted commission, a maker whose application
-waits for review and a new maker with none. Each width then walks every page in one browser
-page; every violation found is listed (rule, impact, help, the elements) before the test fails."""
+photos), a customer with an order waiting for the maker, one in the making, one delivered (so
+the payouts ledger has a line) and one whose card was declined, a quoted commission, a maker
+whose application waits for review and a new maker with none. Each width then walks every page
+in one browser page; every violation found is listed (rule, impact, help, the elements) before
+the test fails. What a page folds away (Decline…, Suspend…, History) is checked unfolded."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class Shop:
     customer: Account
     waiting_order: dict[str, Any]
     delivered_order: dict[str, Any]
+    accepted_order: dict[str, Any]
     declined_order: dict[str, Any]
     commission: dict[str, Any]
     applicant: Account
@@ -158,6 +160,9 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
         waiting_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         delivered_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         await delivered(gw, maker, stack.operator, delivered_order)
+        accepted_order = await support.confirmed_order(gw, customer, listing["id"], ring)
+        [part] = accepted_order["maker_orders"]
+        await gw.call("POST", f"/maker-orders/{part['id']}/accept", token=maker.token, expect=200, json={})
         declined_order = await cancelled_order(gw, customer, listing["id"], ring)
         commission = await quoted_commission(gw, customer, maker, record["id"])
 
@@ -173,6 +178,7 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
             customer=customer,
             waiting_order=waiting_order,
             delivered_order=delivered_order,
+            accepted_order=accepted_order,
             declined_order=declined_order,
             commission=commission,
             applicant=applicant,
@@ -190,8 +196,12 @@ class Audit:
         self.found: list[str] = []
         self.checked = 0
 
-    async def visit(self, path: str, ready: str, state: str | None = None) -> None:
+    async def visit(self, path: str, ready: str, state: str | None = None, *, unfold: bool = False) -> None:
         await self.page.goto(path)
+        if unfold:  # what is folded away (Decline…, Suspend…, History) is checked open
+            await expect(self.page.locator(ready).first).to_be_visible()
+            for summary in await self.page.locator("main details:not([open]) > summary").all():
+                await summary.click()
         await self.check(ready, state or path)
 
     async def check(self, ready: str, state: str) -> None:
@@ -257,7 +267,9 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit(
         f"/orders/{shop.waiting_order['id']}", "[data-order-status]", "order awaiting the maker"
     )
-    await audit.visit(f"/orders/{shop.delivered_order['id']}", "[data-order-status]", "order delivered")
+    await audit.visit(
+        f"/orders/{shop.delivered_order['id']}", "[data-order-status]", "order delivered", unfold=True
+    )
     await audit.visit(f"/orders/{shop.declined_order['id']}", "[data-cancellation-reason]", "order cancelled")
     await audit.visit(f"/commissions/{shop.commission['id']}", "form", "commission quoted")
 
@@ -275,13 +287,20 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     photos = page.get_by_role("group", name="Photographs")
     await photos.get_by_label("Choose photos").set_input_files(notes)
     await audit.check(".photo-item[data-state='failed'] [role='alert']", "listing editor, a file refused")
-    await audit.visit("/maker?tab=orders", ".maker-order", "maker orders")
+    await audit.visit("/maker?tab=orders", ".maker-order form", "maker orders", unfold=True)
     await audit.visit("/maker?tab=payouts", "table", "payouts")
-    await audit.visit("/maker?tab=commissions", "form", "commissions to quote")
+    await audit.visit("/maker?tab=commissions", "form", "commissions to quote", unfold=True)
+    await audit.visit("/maker?tab=listings&listing=new", "form.listing-form", "new listing")
+    await page.get_by_role("button", name="Add a metal").click()
+    await page.get_by_role("button", name="Add a stone").click()
+    await audit.check("form.listing-form", "new listing with a metal and a stone")
 
     # Makers before approval.
     await signed_in(page, shop.newcomer)
     await audit.visit("/maker", "form.application-form", "new application")
+    await page.get_by_role("button", name="Add a sourcing claim").click()
+    await page.get_by_role("button", name="Save draft").click()
+    await audit.check("form.application-form .field-error", "new application refused")
     await signed_in(page, shop.applicant)
     await audit.visit("/maker", "h1", "application submitted")
 
@@ -289,8 +308,11 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await signed_in(page, shop.operator)
     await audit.visit("/ops?tab=review", ".review-card", "review queue")
     await audit.visit("/ops?tab=evidence", "h2", "evidence queue")
-    await audit.visit("/ops?tab=makers", "h2", "makers")
+    await audit.visit("/ops?tab=makers", "ul[aria-label='Makers'] details", "makers", unfold=True)
     await audit.visit("/ops?tab=orders", ".row-card", "all orders")
+    await audit.visit(
+        f"/orders/{shop.accepted_order['id']}", "[data-order-status]", "an order, to the operator"
+    )
 
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
