@@ -377,9 +377,8 @@ def _piece(maker: DemoMakerFacts, range_: DemoRange, rng: random.Random) -> dict
             "max_chars": rng.choice([10, 12, 16, 20]),
             "price_delta": {"amount": rng.choice([1500, 2000, 2500])} if rng.random() < 0.6 else None,
         }
-    # This draw once chose how many placeholder pictures a piece had; it stays so that every
-    # other value of the demo data stays the same. Each piece has one photo (`_photos`).
-    rng.randint(2, 4)
+    # The same draw as when pieces had placeholder pictures, so every other value stays the same.
+    pictures = rng.randint(1, 3)
     # Drawn as before (the same random stream, so every other value of the demo data stays the
     # same), then an occasion a piece of this kind cannot be for is left out.
     occasions = sorted(set(rng.sample(_OCCASIONS, k=rng.randint(1, 3))))
@@ -417,7 +416,7 @@ def _piece(maker: DemoMakerFacts, range_: DemoRange, rng: random.Random) -> dict
         "options": options or None,
         "photos": [
             {"image_id": str(photo.image_id), "alt": alt}
-            for photo, alt in _photos(maker, category, metal, colour, metal_name, stones)
+            for photo, alt in _photos(maker, category, metal, colour, metal_name, stones, pictures)
         ],
     }
 
@@ -437,12 +436,18 @@ class DemoPhoto:
     metal: str
     metal_colour: str | None
     stones: tuple[tuple[str, int], ...]  # (type, count)
-    view: Literal["front"]
+    view: Literal["front", "angle", "close"]
     seed: str
 
 
 _COUNTS = {1: "a", 2: "two", 3: "three", 4: "four"}
 _PAIRS = frozenset({"earrings", "cufflinks"})
+
+
+# How each photo shows the piece, in its alt text. The second photo of a piece with stones is a
+# close-up of them, of a piece without, a view from an angle.
+_VIEWS = {"front": "seen from the front", "angle": "seen from an angle", "close": "close up"}
+MOST_PHOTOS = 2  # a piece has one or two photos (about 300 for the whole demo: the worker's load)
 
 
 def _photos(
@@ -452,12 +457,17 @@ def _photos(
     colour: str | None,
     metal_name: str,
     stones: Sequence[dict[str, Any]],
+    pictures: int,
 ) -> list[tuple[DemoPhoto, str]]:
-    """The piece's photos, each with its alt text: one, from the front."""
+    """The piece's photos (at most `pictures`, at most MOST_PHOTOS), each with its alt text."""
     drawn = tuple((stone["type"], stone["count"]) for stone in stones)
-    key = f"{maker.handle}:{category}:{metal}:{colour}:{drawn}:front"
-    photo = DemoPhoto(demo_id("image", key), maker.user_id, category, metal, colour, drawn, "front", key)
-    return [(photo, _alt_text(category, metal_name, stones, "seen from the front"))]
+    views: tuple[Literal["front", "angle", "close"], ...] = ("front", "close" if stones else "angle")
+    photos = []
+    for view in views[: min(pictures, MOST_PHOTOS)]:
+        key = f"{maker.handle}:{category}:{metal}:{colour}:{drawn}:{view}"
+        photo = DemoPhoto(demo_id("image", key), maker.user_id, category, metal, colour, drawn, view, key)
+        photos.append((photo, _alt_text(category, metal_name, stones, _VIEWS[view])))
+    return photos
 
 
 def _alt_text(category: str, metal_name: str, stones: Sequence[dict[str, Any]], view: str) -> str:
@@ -494,6 +504,7 @@ def demo_photos(makers: Sequence[DemoMakerFacts]) -> list[DemoPhoto]:
                 metal["colour"],
                 _metal_name(metal["metal"], metal["fineness"], metal["colour"]),
                 fields["stones"],
+                len(fields["photos"]),
             ):
                 photos.setdefault(photo.image_id, photo)
     return list(photos.values())

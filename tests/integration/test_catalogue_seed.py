@@ -28,7 +28,7 @@ from shared.service import declare_topology
 from tests.support.harness import ADMIN_DSN, ServiceProcess, eventually, spawner
 from tests.support.harness import TestEnvironment as Environment
 
-# Seeding draws and uploads every photo; the media worker then makes about 170 photos' renditions.
+# Seeding draws and uploads every photo; the media worker then makes about 300 photos' renditions.
 pytestmark = pytest.mark.timeout(600)
 
 
@@ -144,10 +144,17 @@ async def test_every_demo_listing_has_photos_of_its_own_maker(
     listings = await conn.fetch("SELECT id, maker_id, fields FROM catalogue.listings")
     photos = {row["id"]: json.loads(row["fields"])["photos"] for row in listings}
     assert all(photos.values()), "a demo listing without a photo"
+    # One or two photos: the piece from the front, then close up (stones) or from an angle.
+    assert Counter(len(listing_photos) for listing_photos in photos.values()).keys() == {1, 2}
+    assert all(p[0]["alt"].endswith(", seen from the front") for p in photos.values())
+    assert all(
+        p[1]["alt"].endswith((", close up", ", seen from an angle")) for p in photos.values() if len(p) > 1
+    )
     # Written for people: what the piece is, in words, and how it is seen.
     alts = [photo["alt"] for listing_photos in photos.values() for photo in listing_photos]
-    assert all(3 <= len(alt) <= 200 and alt.endswith(", seen from the front") for alt in alts)
+    assert all(3 <= len(alt) <= 200 for alt in alts)
     assert "18ct yellow gold ring with a laboratory-grown sapphire, seen from the front" in alts
+    assert "A pair of Britannia silver cufflinks with two onyxes, close up" in alts
     assert not any("http" in json.dumps(row["fields"]) for row in listings), "an external URL in demo data"
 
     # Every photo was uploaded through media's own upload, as its listing's maker: an original
