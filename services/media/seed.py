@@ -1,5 +1,5 @@
-"""The media service's demo data: a product photo of each demo piece, drawn (demo_photos.py) and
-uploaded through media's own upload use case, as a maker's camera file would be.
+"""The media service's demo data: the demo pieces' product photos, drawn (demo_photos.py) and
+uploaded through media's own upload use case, as a maker's camera files would be.
 
 `ops/seed.py` runs this as part of `marketplace seed`, after the makers' seed: it hands over the
 makers' events, which media applies to its read model of makers through its own handler, as it
