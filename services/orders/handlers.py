@@ -1,6 +1,6 @@
 """Orders' event consumers: the read models of listings and makers, and catalogue's answers
 to the saga (plus our own `orders.order.placed`, which starts payment for bespoke orders).
-Each handler only hands the event to its use case (services/orders/usecases.py).
+Each handler only hands the event to its use case (services/orders/usecases/).
 
 Each handler runs in the consumer's unit of work, after the event id went into the inbox: a
 duplicate never reaches it, and whatever it changes commits with that id or not at all.

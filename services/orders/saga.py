@@ -1,7 +1,7 @@
 """The order saga's steps that involve the payment provider (authorising payment, giving money
 back) and the sweepers that keep the saga moving when nobody asks (expiry, compensation
 retries, forgetting idempotency keys). The reactions to events that drive it are use cases
-(services/orders/usecases.py), which call these steps (docs/architecture.md, The order saga).
+(services/orders/usecases/), which call these steps (docs/architecture.md, The order saga).
 
 Every step works on an order loaded locked (`store.load_order`), so the consumer, the sweepers
 and HTTP requests acting on one order take turns; each transition is a domain method that is a

@@ -1,0 +1,57 @@
+"""The orders service's use cases: plain async functions over a unit of work, called by the HTTP
+API (services/orders/api/), by the event handlers (services/orders/handlers.py) and by tests,
+with no HTTP in sight. Each loads what it changes (locked, through the store), asks the domain
+to change it, pays back what the change owes, and saves it with its events.
+
+Who may act is decided here only where it needs the data: another user's order, maker order or
+commission is reported as missing (`not_found`), like one that does not exist. Roles are
+checked by the HTTP layer before a use case runs (docs/architecture.md, Trust and security).
+"""
+
+from services.orders.usecases.commissions import (
+    accept_commission,
+    decline_commission,
+    quote_commission,
+    request_commission,
+    withdraw_commission,
+)
+from services.orders.usecases.maker_orders import (
+    accept_maker_order,
+    decline_maker_order,
+    deliver_maker_order,
+    dispatch_maker_order,
+    quality_check_maker_order,
+    refund_maker_order,
+)
+from services.orders.usecases.orders import (
+    cancel_order,
+    order_placed,
+    place_order,
+    reservation_failed,
+    stock_reserved,
+)
+from services.orders.usecases.payouts import Payouts, list_payouts
+from services.orders.usecases.read_models import record_listing, record_maker
+
+__all__ = [
+    "Payouts",
+    "accept_commission",
+    "accept_maker_order",
+    "cancel_order",
+    "decline_commission",
+    "decline_maker_order",
+    "deliver_maker_order",
+    "dispatch_maker_order",
+    "list_payouts",
+    "order_placed",
+    "place_order",
+    "quality_check_maker_order",
+    "quote_commission",
+    "record_listing",
+    "record_maker",
+    "refund_maker_order",
+    "request_commission",
+    "reservation_failed",
+    "stock_reserved",
+    "withdraw_commission",
+]

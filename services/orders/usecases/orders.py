@@ -1,0 +1,106 @@
+"""Orders: placing and cancelling one, and the saga's reactions to the events that follow."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from datetime import timedelta
+
+from services.orders import saga, store
+from services.orders.domain import (
+    Order,
+    PaymentProvider,
+    RequestedLine,
+    ShippingAddress,
+    price_lines,
+)
+from services.orders.settings import OrdersSettings
+from shared.contracts.catalogue import StockReservationFailed, StockReserved
+from shared.contracts.orders import OrderPlaced
+from shared.db import UnitOfWork
+from shared.errors import not_found
+from shared.logging import get_logger
+
+log = get_logger()
+
+
+async def place_order(
+    uow: UnitOfWork,
+    *,
+    customer_id: uuid.UUID,
+    lines: Sequence[RequestedLine],
+    shipping_address: ShippingAddress,
+    payment_token: str,
+    gift_message: str | None,
+    payment_window: timedelta,
+    currencies: Collection[str] | None = None,
+) -> Order:
+    """Price every line from the listings read model (options checked against what each listing
+    offers, each priced in one of `currencies`, the marketplace's, and all in one) and place the
+    order, `pending` while stock is reserved and payment authorised."""
+    listings = await store.listings(uow.conn, {line.listing_id for line in lines})
+    order = Order.place(
+        customer_id=customer_id,
+        lines=price_lines(lines, listings, currencies),
+        shipping_address=shipping_address,
+        payment_token=payment_token,
+        gift_message=gift_message,
+        payment_window=payment_window,
+    )
+    await store.save_order(uow, order)
+    return order
+
+
+async def cancel_order(
+    uow: UnitOfWork, provider: PaymentProvider, *, order_id: uuid.UUID, customer_id: uuid.UUID
+) -> Order:
+    """The customer cancels their order until a maker order is dispatched: the payment is
+    refunded (or voided) and the stock released."""
+    order = await store.load_order(uow, order_id)
+    if order is None or order.customer_id != customer_id:
+        raise not_found("Order")
+    order.cancel_by_customer()
+    await saga.compensate(provider, uow.conn, order)
+    await saga.void_unrecorded_authorisation(provider, order)
+    await store.save_order(uow, order)
+    return order
+
+
+# --- the saga's reactions to events --------------------------------------------------------------
+async def stock_reserved(
+    uow: UnitOfWork, event: StockReserved, *, provider: PaymentProvider, settings: OrdersSettings
+) -> None:
+    """Catalogue holds every line: check its prices against what the customer was shown, then
+    authorise payment."""
+    order = await store.load_order(uow, event.order_id)
+    if order is None:
+        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
+        return
+    order.stock_reserved({line.listing_id: line.unit_price for line in event.lines})
+    await saga.authorise_if_due(provider, settings, order)
+    await store.save_order(uow, order)
+
+
+async def reservation_failed(uow: UnitOfWork, event: StockReservationFailed) -> None:
+    """Catalogue could not reserve the stock: the order is cancelled (out of stock, or a
+    changed price)."""
+    order = await store.load_order(uow, event.order_id)
+    if order is None:
+        log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
+        return
+    order.reservation_failed(line.reason for line in event.lines)
+    await store.save_order(uow, order)
+
+
+async def order_placed(
+    uow: UnitOfWork, event: OrderPlaced, *, provider: PaymentProvider, settings: OrdersSettings
+) -> None:
+    """Our own event: an order without stock lines (bespoke) goes straight to payment; a stock
+    order waits for catalogue's answer instead."""
+    if event.lines:
+        return
+    order = await store.load_order(uow, event.order_id)
+    if order is None:
+        return
+    await saga.authorise_if_due(provider, settings, order)
+    await store.save_order(uow, order)
