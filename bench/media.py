@@ -24,9 +24,7 @@ to a few hundred), GET round-robin by 32 concurrent clients (bench/loadgen.py) f
 of it (rate limits raised: one client address sends everything), and from
 `python -m bench.bare_media serve` (aiohttp's FileResponse of the same files). Targets: direct
 >= 0.8x bare, gateway >= 0.5x bare (req/s); p50 and p99 beside, and one client alone (p50).
-The gateway keeps renditions it passed through in memory (GATEWAY_MEDIA_CACHE_BYTES, 64 MiB
-by default, which holds this whole set), so `gateway` measures its cache; `gateway_uncached`
-(a second gateway with the cache off) measures the pass-through to media, without a target.
+The gateway keeps no renditions, so `gateway` measures its pass-through to media.
 """
 
 from __future__ import annotations
@@ -261,7 +259,7 @@ async def measure_serving(
 
 def report_serving(ctx: Context, runs: dict[str, list[Run]], note: str) -> None:
     bare = runs["bare"]
-    for name, target in (("direct", ">= 0.8x"), ("gateway", ">= 0.5x"), ("gateway_uncached", None)):
+    for name, target in (("direct", ">= 0.8x"), ("gateway", ">= 0.5x")):
         ctx.add(
             compare(
                 f"media.serve.{name}.rps",
@@ -362,24 +360,20 @@ async def run(ctx: Context) -> None:
                 {row["key"] for row in await pool.fetch("SELECT key FROM renditions")},
             )
             api = start(env, ["services.media", "--role", "api"], "MEDIA_PORT", "media-api")
-            gateways = {
-                name: start(
-                    env,
-                    ["services.gateway", "--role", "api"],
-                    "GATEWAY_PORT",
-                    f"{name}-api",
-                    GATEWAY_MEDIA_URL=api.url,
-                    GATEWAY_RATE_LIMIT_PER_S="1000000",
-                    GATEWAY_RATE_LIMIT_BURST="1000000",
-                    **cache,
-                )
-                for name, cache in (("gateway", {}), ("gateway_uncached", {"GATEWAY_MEDIA_CACHE_BYTES": "0"}))
-            }
+            gateway = start(
+                env,
+                ["services.gateway", "--role", "api"],
+                "GATEWAY_PORT",
+                "gateway-api",
+                GATEWAY_MEDIA_URL=api.url,
+                GATEWAY_RATE_LIMIT_PER_S="1000000",
+                GATEWAY_RATE_LIMIT_BURST="1000000",
+            )
             bare = start(env, ["bench.bare_media", "serve", str(storage_dir)], "BARE_PORT", "bare-media")
-            processes += [api, *gateways.values(), bare]
+            processes += [api, gateway, bare]
             urls = {
                 name: [f"{proc.url}/media/{key}" for key in keys]
-                for name, proc in (("bare", bare), ("direct", api), *gateways.items())
+                for name, proc in (("bare", bare), ("direct", api), ("gateway", gateway))
             }
             sizes = [(storage_dir / key[:2] / key).stat().st_size for key in keys]
             runs = await measure_serving(ctx, urls, duration)

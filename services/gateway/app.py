@@ -35,7 +35,6 @@ class EntryPoint(Routes):
         app[edge.TRUSTED_PROXY_HOPS] = settings.trusted_proxy_hops
         app[edge.RATE_LIMITER] = edge.RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
         app[edge.CORS] = cors = edge.Cors(settings.cors_origins)
-        app[proxy.RENDITIONS] = proxy.Renditions(settings.media_cache_bytes)
         app.middlewares.extend([edge.rate_limit, edge.cors_preflight, proxy.merged_openapi])
         app.on_response_prepare.append(cors.on_response_prepare)
         app.router.add_get("/health/upstreams", proxy.upstream_health)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -261,64 +260,12 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     return await request.app[UPSTREAMS].forward(request, OWNERS[request.match_info["segment"]])
 
 
-class Renditions:
-    """Photo renditions recently passed through, kept in this process's memory (at most
-    `max_bytes`, the least recently used dropped first), so a page's photos cost no trip to
-    media. A rendition's key is the hash of its bytes, so a kept answer never goes stale; only
-    whole 200 answers media marks immutable are kept, and a conditional or ranged request
-    always goes to media, which judges it."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
-        self._kept: OrderedDict[str, tuple[CIMultiDict[str], bytes]] = OrderedDict()
-        self._bytes = 0
-
-    def get(self, path: str) -> tuple[CIMultiDict[str], bytes] | None:
-        kept = self._kept.get(path)
-        if kept is not None:
-            self._kept.move_to_end(path)
-        return kept
-
-    def keep(self, path: str, response: web.Response) -> None:
-        body = response.body
-        if (
-            response.status != 200
-            or not isinstance(body, bytes)
-            or "immutable" not in response.headers.get("Cache-Control", "")
-            or "Set-Cookie" in response.headers  # meant for one client only
-            or len(body) > self._max_bytes
-            or path in self._kept
-        ):
-            return
-        # Date, the request id and the length are each answer's own, not the rendition's.
-        headers = CIMultiDict((k, v) for k, v in response.headers.items() if k.lower() not in _PER_ANSWER)
-        self._kept[path] = (headers, body)
-        self._bytes += len(body)
-        while self._bytes > self._max_bytes:
-            _, (_, dropped) = self._kept.popitem(last=False)
-            self._bytes -= len(dropped)
-
-
-_PER_ANSWER = frozenset({"date", "x-request-id", "content-length"})
-# Headers that make a request conditional or partial: media answers those.
-_CONDITIONAL = ("If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "Range")
-RENDITIONS = web.AppKey("renditions", Renditions)
-
-
 async def media(request: web.Request) -> web.StreamResponse:
     """A photo rendition, passed through as media serves it: its Cache-Control, ETag and 304
-    included; one already passed through is answered from memory. The rate limit never sees
-    these (edge.rate_limit)."""
+    included. Nothing is kept here: renditions are immutable, so the front door (or a CDN)
+    caches them. The rate limit never sees these (edge.rate_limit)."""
     _no_dot_segments(request)
-    renditions = request.app[RENDITIONS]
-    plain = request.method == "GET" and not any(name in request.headers for name in _CONDITIONAL)
-    if plain and (kept := renditions.get(request.path)) is not None:
-        headers, body = kept
-        return web.Response(headers=headers, body=body)
-    response = await request.app[UPSTREAMS].forward(request, "media")
-    if plain and isinstance(response, web.Response):
-        renditions.keep(request.path, response)
-    return response
+    return await request.app[UPSTREAMS].forward(request, "media")
 
 
 def _no_dot_segments(request: web.Request) -> None:

@@ -71,13 +71,6 @@ class GatewaySettings(ServiceSettings):
         description="Longest a photo upload may take through the gateway, the client's sending "
         "included, before 503",
     )
-    media_cache_bytes: int = Field(
-        64 * 1024 * 1024,
-        ge=0,
-        validation_alias="GATEWAY_MEDIA_CACHE_BYTES",
-        description="Memory for photo renditions the gateway keeps once passed through (immutable, "
-        "so never stale), per instance; 0: every /media request goes to media",
-    )
     upstream_timeout_s: float = Field(
         30.0,
         gt=0,

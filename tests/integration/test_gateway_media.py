@@ -43,13 +43,9 @@ class Received:
     closed: bool = False
 
 
-RENDITION = b"RIFF\x00\x00\x00\x00WEBP" + bytes(range(256)) * 8
-
-
 class RecordingUpstream:
     """A bare HTTP/1.1 server standing in for media: it records each request's head and its
-    body as the bytes arrive (a chunked body decoded), and answers 202 once a body is whole;
-    GET /media/* it answers with a rendition, immutable unless its name starts with `fresh`."""
+    body as the bytes arrive (a chunked body decoded), and answers 202 once a body is whole."""
 
     def __init__(self) -> None:
         self.port = free_port()
@@ -88,15 +84,6 @@ class RecordingUpstream:
                         received.body += chunk
                         left -= len(chunk)
                 received.complete = True
-                if request_line.startswith("GET /media/"):
-                    cache = "no-cache" if "/media/fresh" in request_line else "public, immutable"
-                    writer.write(
-                        b'HTTP/1.1 200 OK\r\nContent-Type: image/webp\r\nETag: "r1"\r\n'
-                        + f"Cache-Control: {cache}\r\nContent-Length: {len(RENDITION)}\r\n\r\n".encode()
-                        + RENDITION
-                    )
-                    await writer.drain()
-                    continue
                 answer = json.dumps({"id": str(uuid.uuid4()), "status": "processing"}).encode()
                 writer.write(
                     b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
@@ -243,35 +230,6 @@ async def test_other_requests_keep_the_small_body_limit(
             assert r.status == 413, path
             assert (await r.json(content_type=None))["code"] == "payload_too_large"
         assert recording.received_with(marker) is None
-
-
-async def test_a_rendition_once_passed_through_is_answered_from_memory(
-    recording_gateway: ServiceProcess, recording: RecordingUpstream, session: aiohttp.ClientSession
-) -> None:
-    async def fetch(path: str, **headers: str) -> tuple[int, Any, bytes]:
-        async with session.get(recording_gateway.url + path, headers=headers) as r:
-            return r.status, r.headers, await r.read()
-
-    def upstream_requests(path: str) -> int:
-        return sum(1 for r in recording.requests if r.request_line.startswith(f"GET {path} "))
-
-    kept = f"/media/{uuid.uuid4().hex}.webp"
-    first, second = await fetch(kept), await fetch(kept)
-    assert upstream_requests(kept) == 1
-    for status, headers, body in (first, second):
-        assert (status, body) == (200, RENDITION)
-        assert (headers["Content-Type"], headers["ETag"]) == ("image/webp", '"r1"')
-        assert headers["Cache-Control"] == "public, immutable"
-        assert int(headers["Content-Length"]) == len(RENDITION)
-    assert first[1]["X-Request-ID"] != second[1]["X-Request-ID"]
-    # A conditional request is media's to judge.
-    await fetch(kept, **{"If-None-Match": '"r1"'})
-    assert upstream_requests(kept) == 2
-    # An answer media does not call immutable is never kept.
-    fresh = f"/media/fresh-{uuid.uuid4().hex}.webp"
-    await fetch(fresh)
-    await fetch(fresh)
-    assert upstream_requests(fresh) == 2
 
 
 async def _true(value: bool) -> bool:

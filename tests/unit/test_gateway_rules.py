@@ -4,7 +4,6 @@ header hygiene, the merged OpenAPI document and settings."""
 from __future__ import annotations
 
 import pytest
-from aiohttp import web
 from multidict import CIMultiDict
 
 from services.gateway.accounts import Passwords
@@ -17,7 +16,7 @@ from services.gateway.domain import (
     valid_email,
 )
 from services.gateway.edge import Cors, RateLimiter
-from services.gateway.proxy import Renditions, end_to_end, merge_documents, owner
+from services.gateway.proxy import end_to_end, merge_documents, owner
 from services.gateway.settings import GatewaySettings
 from shared.auth import generate_keypair
 
@@ -182,41 +181,6 @@ def test_hop_by_hop_headers_stay_on_their_hop() -> None:
 )
 def test_every_api_path_has_one_owner(path: str, service: str | None) -> None:
     assert owner(path) == service
-
-
-def _rendition(
-    size: int, status: int = 200, cache: str = "public, max-age=31536000, immutable"
-) -> web.Response:
-    return web.Response(
-        status=status,
-        body=b"r" * size,
-        headers={"Content-Type": "image/webp", "Cache-Control": cache, "ETag": '"k"', "Date": "then"},
-    )
-
-
-def test_renditions_are_kept_within_their_memory_least_recently_used_out_first() -> None:
-    kept = Renditions(max_bytes=300)
-    for key in ("a", "b", "c"):
-        kept.keep(f"/media/{key}", _rendition(100))
-    assert kept.get("/media/a") is not None  # now the most recently used
-    kept.keep("/media/d", _rendition(100))
-    assert kept.get("/media/b") is None
-    assert all(kept.get(f"/media/{key}") is not None for key in ("a", "c", "d"))
-    headers, body = kept.get("/media/a") or (CIMultiDict(), b"")
-    assert body == b"r" * 100
-    assert headers["ETag"] == '"k"' and headers["Cache-Control"].endswith("immutable")
-    assert "Date" not in headers and "Content-Length" not in headers  # each answer has its own
-
-
-def test_only_whole_immutable_renditions_are_kept() -> None:
-    kept = Renditions(max_bytes=1000)
-    kept.keep("/media/missing", _rendition(10, status=404))
-    kept.keep("/media/revalidated", _rendition(10, cache="no-cache"))
-    kept.keep("/media/huge", _rendition(1001))
-    assert [kept.get(p) for p in ("/media/missing", "/media/revalidated", "/media/huge")] == [None] * 3
-    off = Renditions(max_bytes=0)
-    off.keep("/media/a", _rendition(1))
-    assert off.get("/media/a") is None
 
 
 def _doc(paths: dict, schemas: dict) -> dict:
