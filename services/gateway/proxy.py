@@ -40,6 +40,7 @@ OWNERS: dict[str, str] = {
     "orders": "orders",
     "maker-orders": "orders",
     "payouts": "orders",
+    "payout-runs": "orders",
     "commissions": "orders",
     "images": "media",
 }
