@@ -50,6 +50,17 @@ class ListingOptionsData(_Data):
     chain_lengths_cm: list[int] | None = None
 
 
+class MetalData(_Data):
+    metal: Literal["gold", "silver", "platinum", "palladium", "other"]
+    fineness: int | None = Field(None, description="Parts per thousand")
+
+
+class HallmarkData(_Data):
+    status: Literal["hallmarked", "exempt_under_weight", "not_applicable"]
+    sponsor_mark: str | None = None
+    assay_office: str | None = None
+
+
 class ListingSnapshotEvent(Event):
     """The shape every catalogue.listing.* event shares (not itself an event type)."""
 
@@ -71,6 +82,8 @@ class ListingSnapshotEvent(Event):
         "or over its exemption weight): its quality check must verify the hallmark",
     )
     stock_available: int | None = Field(None, description="None: made to order, no limit")
+    metals: list[MetalData] = Field([], description="What the piece is made of, for its invoice")
+    hallmark: HallmarkData | None = Field(None, description="How it is hallmarked, for its invoice")
 
 
 class ListingPublished(ListingSnapshotEvent):

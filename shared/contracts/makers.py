@@ -7,8 +7,12 @@ in their read model. A consumer keeps, per `maker_id`, the snapshot with the hig
 same number). Sourcing claims already expired when the event was produced are left out; the
 others carry `expires_on` so the consumer can drop them when that date passes.
 
-The snapshot never carries the maker's legal name, contact details, certificate ids, evidence
-URLs, suppliers or review notes.
+The snapshot never carries the maker's contact details, certificate ids, evidence URLs,
+suppliers or review notes. It does carry `invoicing` (the legal name and VAT number) for one
+consumer, orders, which prints them on the invoices of the maker's sales: the law wants the
+seller's name and VAT number on every invoice the customer receives, so they are the trader's
+identity towards their buyers, not private data. Every other consumer (catalogue, media) must
+ignore `invoicing`, and no public view shows it.
 
 `maker_version` is the maker record's version; it is not called `version` because
 `Event.version` is the schema version of the event itself.
@@ -48,6 +52,17 @@ class MakerHallmarkingData(BaseModel):
     assay_office: Literal["london", "birmingham", "sheffield", "edinburgh"]
 
 
+class MakerInvoicingData(BaseModel):
+    """Who sells, as an invoice names them: for orders' invoices only (see the module's doc)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    legal_name: str | None = Field(None, description="The maker's legal name; None until given")
+    vat_number: str | None = Field(
+        None, description="Normalised (`GB123456789`); None when the maker is not VAT-registered"
+    )
+
+
 class MakerSnapshotEvent(Event):
     """The shape every makers.maker.* event shares (not itself an event type)."""
 
@@ -66,6 +81,9 @@ class MakerSnapshotEvent(Event):
         False,
         description="The maker attested to the System of Warranties: only then may they list natural "
         "diamonds, and only their pieces carry its statement",
+    )
+    invoicing: MakerInvoicingData = Field(
+        MakerInvoicingData(), description="For orders' invoices only; other consumers ignore it"
     )
 
 

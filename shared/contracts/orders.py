@@ -51,6 +51,9 @@ class OrderPlaced(Event):
     event_type = "orders.order.placed"
 
     order_id: UUID
+    reference: str | None = Field(
+        None, description="The order's reference people read (`FF-7K3D-92QX`); None on older events"
+    )
     customer_id: UUID
     lines: list[PlacedLineData] = Field(description="Stock lines only; a bespoke order has none")
     total: Money
@@ -59,6 +62,9 @@ class OrderPlaced(Event):
 
 class MakerOrderData(_Data):
     maker_order_id: UUID
+    reference: str | None = Field(
+        None, description="The maker order's reference (`FF-7K3D-92QX-1`); None on older events"
+    )
     maker_id: UUID
     gross: Money
     commission: Money
@@ -70,6 +76,9 @@ class OrderConfirmed(Event):
     event_type = "orders.order.confirmed"
 
     order_id: UUID
+    reference: str | None = Field(
+        None, description="The order's reference people read (`FF-7K3D-92QX`); None on older events"
+    )
     customer_id: UUID
     total: Money
     lines: list[StockLineData]
@@ -99,6 +108,9 @@ class MakerOrderEvent(Event):
 
     maker_order_id: UUID
     order_id: UUID
+    reference: str | None = Field(
+        None, description="The maker order's reference (`FF-7K3D-92QX-1`); None on older events"
+    )
     maker_id: UUID
     status: Literal[
         "awaiting_acceptance",

@@ -142,6 +142,8 @@ def snapshot(listing: Listing, visible: bool) -> dict[str, Any]:
         "has_natural_diamond": fields.contains_natural_diamond,
         "needs_hallmark": fields.needs_hallmark,
         "stock_available": listing.stock.available if listing.stock else None,
+        "metals": [{"metal": m.metal.value, "fineness": m.fineness} for m in fields.metals],
+        "hallmark": fields.hallmark.model_dump(mode="json") if fields.hallmark else None,
     }
 
 
