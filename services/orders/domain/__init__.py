@@ -24,6 +24,7 @@ One module per seam, all re-exported here:
     commission     bespoke commissions and their quotes
     ledger         makers' payout ledger
     payment        the payment provider port
+    payout         ledger entry states, what a payout run pays, the payout provider port
     serialisation  `to_json` / `from_json`
 """
 
@@ -43,6 +44,19 @@ from services.orders.domain.payment import (
     AuthorisationResult,
     PaymentProvider,
     PaymentProviderError,
+)
+from services.orders.domain.payout import (
+    Balances,
+    EntryFacts,
+    EntryState,
+    PayoutOutcome,
+    PayoutProvider,
+    PayoutProviderError,
+    PayoutResult,
+    PayoutStatus,
+    balances_of,
+    payable_entries,
+    state_of,
 )
 from services.orders.domain.pricing import (
     SYSTEM_OF_WARRANTIES_STATEMENT,
@@ -95,12 +109,15 @@ __all__ = [
     "SYSTEM_OF_WARRANTIES_STATEMENT",
     "AuthorisationOutcome",
     "AuthorisationResult",
+    "Balances",
     "CancellationReason",
     "CancellationRight",
     "Commission",
     "CommissionStatus",
     "DomainEvent",
     "EngravingOption",
+    "EntryFacts",
+    "EntryState",
     "LeadTime",
     "LedgerEntry",
     "LedgerKind",
@@ -115,6 +132,11 @@ __all__ = [
     "PaymentProvider",
     "PaymentProviderError",
     "PaymentStatus",
+    "PayoutOutcome",
+    "PayoutProvider",
+    "PayoutProviderError",
+    "PayoutResult",
+    "PayoutStatus",
     "PricedLine",
     "ProductionKind",
     "QualityCheck",
@@ -130,11 +152,14 @@ __all__ = [
     "TimelineEntry",
     "Tracking",
     "balance",
+    "balances_of",
     "commission_for",
     "earning_for",
     "from_json",
+    "payable_entries",
     "price_lines",
     "reversal_of",
+    "state_of",
     "statements_for",
     "to_json",
 ]
