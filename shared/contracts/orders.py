@@ -222,3 +222,49 @@ class CommissionDeclined(CommissionEvent):
 
 class CommissionWithdrawn(CommissionEvent):
     event_type = "orders.commission.withdrawn"
+
+
+class ReturnLineData(_Data):
+    line_id: UUID
+    quantity: int
+    amount: Money = Field(description="What the customer paid for these units")
+
+
+class ReturnEvent(Event):
+    """The shape every orders.return.* event shares (not itself an event type): a customer's
+    return of lines of one delivered maker order."""
+
+    return_id: UUID
+    order_id: UUID
+    maker_order_id: UUID
+    maker_id: UUID
+    customer_id: UUID
+    status: Literal["requested", "refunded", "rejected"]
+    at: datetime
+
+
+class ReturnRequested(ReturnEvent):
+    event_type = "orders.return.requested"
+
+    reason: Literal["changed_mind", "faulty", "not_as_described"]
+    lines: list[ReturnLineData]
+
+
+class ReturnRefunded(ReturnEvent):
+    """The maker received the return: `refund` goes back to the customer (the lines, plus the
+    maker order's shipping when its last line came back), and the maker's ledger gets a
+    reversal whose amounts (negative) are `gross`, `commission`, `net`."""
+
+    event_type = "orders.return.refunded"
+
+    refund: Money
+    shipping: Money
+    gross: Money
+    commission: Money
+    net: Money
+
+
+class ReturnRejected(ReturnEvent):
+    event_type = "orders.return.rejected"
+
+    reason: str

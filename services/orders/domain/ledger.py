@@ -26,6 +26,8 @@ class LedgerEntry:
     commission: Money
     net: Money
     at: datetime
+    # The return whose refund this reversal is (domain/returns.py); None otherwise.
+    return_id: uuid.UUID | None = None
 
 
 def earning_for(maker_order: MakerOrder, *, at: datetime | None = None) -> LedgerEntry:

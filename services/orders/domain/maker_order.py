@@ -96,6 +96,8 @@ class MakerOrder(OrdersAggregate):
     # Set when an operator refunded the delivered parcel; the status stays `delivered`.
     refund_reason: str | None = None
     refunded_at: datetime | None = None
+    # When the customer received it: return windows count from this day (domain/returns.py).
+    delivered_at: datetime | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -134,6 +136,13 @@ class MakerOrder(OrdersAggregate):
             TimelineEntry(at=now, status=maker_order.status.value, note="Awaiting the maker's acceptance")
         )
         return maker_order
+
+    @property
+    def shipping_paid(self) -> Money:
+        """What the customer paid to have this parcel sent: the one place a return reads it
+        from (refunded when every line of the parcel has come back). Nothing while shipping is
+        not priced."""
+        return Money.zero(self.gross.currency)
 
     def _event_data(self) -> dict[str, Any]:
         # Called after the status changed: events carry the state they lead to.
@@ -352,6 +361,7 @@ class MakerOrder(OrdersAggregate):
             raise self._conflict("deliver")
         now = now or utcnow()
         self.status = MakerOrderStatus.DELIVERED
+        self.delivered_at = now
         self._record(
             "delivered",
             now,

@@ -399,6 +399,26 @@ class Order(OrdersAggregate):
         self._changed(now, "A delivered part was refunded")
         return True
 
+    def refund_return(
+        self, return_id: uuid.UUID, maker_order_id: uuid.UUID, amount: Money, *, now: datetime
+    ) -> bool:
+        """A received return (domain/returns.py) is owed back: one refund per return, with the
+        return's id (so a repeated receipt owes nothing twice). The order's status does not
+        change."""
+        if any(refund.id == return_id for refund in self.refunds):
+            return False
+        self.refunds.append(
+            Refund(
+                id=return_id,
+                amount=amount,
+                reason=RefundReason.RETURNED,
+                maker_order_id=maker_order_id,
+                requested_at=now,
+            )
+        )
+        self._changed(now, "A return was received; its refund is owed")
+        return True
+
     # -- compensation bookkeeping ----------------------------------------------------------------
 
     def refund_issued(self, refund_id: uuid.UUID, *, now: datetime | None = None) -> bool:

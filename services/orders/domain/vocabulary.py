@@ -68,6 +68,8 @@ class RefundReason(StrEnum):
 
     # An operator refunded a delivered maker order (a return, a fault found later).
     AFTER_DELIVERY = "after_delivery"
+    # The maker received the customer's return (domain/returns.py).
+    RETURNED = "returned"
 
 
 class RefundStatus(StrEnum):

@@ -13,16 +13,17 @@ from shared.money import Money
 
 _SELECT_LEDGER = (
     "SELECT id, maker_id, maker_order_id, kind, gross_amount, commission_amount, "
-    "net_amount, currency, at FROM payout_ledger"
+    "net_amount, currency, at, return_id FROM payout_ledger"
 )
 
 
 async def post_ledger_entry(conn: asyncpg.Connection, entry: LedgerEntry) -> None:
-    """Append a line; a maker order's earning (or reversal) posted again changes nothing."""
+    """Append a line; a maker order's earning (or whole reversal), or a return's reversal,
+    posted again changes nothing."""
     await conn.execute(
         "INSERT INTO payout_ledger (id, maker_id, maker_order_id, kind, gross_amount, "
-        "commission_amount, net_amount, currency, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "ON CONFLICT (maker_order_id, kind) DO NOTHING",
+        "commission_amount, net_amount, currency, at, return_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
         entry.id,
         entry.maker_id,
         entry.maker_order_id,
@@ -32,6 +33,7 @@ async def post_ledger_entry(conn: asyncpg.Connection, entry: LedgerEntry) -> Non
         entry.net.amount,
         entry.gross.currency,
         entry.at,
+        entry.return_id,
     )
 
 
@@ -73,4 +75,5 @@ def _ledger_entry(row: asyncpg.Record) -> LedgerEntry:
         commission=Money(amount=row["commission_amount"], currency=currency),
         net=Money(amount=row["net_amount"], currency=currency),
         at=row["at"],
+        return_id=row["return_id"],
     )
