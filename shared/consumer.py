@@ -2,7 +2,8 @@
 
 For each message: decode the envelope, find the handler for its type and
 version, and run the handler in a unit of work that first records the event id
-in the inbox. A duplicate finds its id there and is skipped. The message is
+in the inbox. A duplicate finds its id there and is skipped. A handler whose
+work is slow prepares it first, outside any transaction (`PreparedHandler`). The message is
 acknowledged only after the transaction commits. A handler that raises is
 retried through the TTL retry queues and parked after the last one; a message
 that cannot be decoded, or that no handler knows, is parked at once.
@@ -14,7 +15,8 @@ import asyncio
 import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
@@ -29,7 +31,24 @@ from shared.metrics import EVENTS_CONSUMED
 
 log = get_logger()
 
-Handler = Callable[[UnitOfWork, Any, Envelope], Awaitable[None]]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PreparedHandler(Generic[T]):
+    """A handler with slow work (seconds of CPU, say) that must not hold a transaction, its row
+    locks and a pooled connection while it runs. `prepare(pool, event, envelope)` does that work
+    first, outside any transaction and before the inbox is consulted, so it must be harmless to
+    repeat (a duplicate typically finds the state it reads already changed, and does nothing).
+    `apply(uow, event, envelope, prepared)` then runs in the unit of work that records the event
+    in the inbox, like any handler, and re-checks the state `prepare` read: another delivery may
+    have changed it meanwhile."""
+
+    prepare: Callable[[asyncpg.Pool, Any, Envelope], Awaitable[T]]
+    apply: Callable[[UnitOfWork, Any, Envelope, T], Awaitable[None]]
+
+
+Handler = Callable[[UnitOfWork, Any, Envelope], Awaitable[None]] | PreparedHandler[Any]
 
 
 def fault_point(settings: ServiceSettings, name: str) -> None:
@@ -111,6 +130,11 @@ class Consumer:
             event_type=envelope.type,
         ):
             try:
+                prepared = (
+                    await handler.prepare(self.pool, event, envelope)
+                    if isinstance(handler, PreparedHandler)
+                    else None
+                )
                 async with UnitOfWork(self.pool, service, self.settings.db_schema) as uow:
                     first_time = await uow.conn.fetchval(
                         "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
@@ -119,7 +143,10 @@ class Consumer:
                         envelope.type,
                     )
                     if first_time:
-                        await handler(uow, event, envelope)
+                        if isinstance(handler, PreparedHandler):
+                            await handler.apply(uow, event, envelope, prepared)
+                        else:
+                            await handler(uow, event, envelope)
             except Exception as exc:
                 await self._retry_or_park(message, exc)
                 return

@@ -1,8 +1,9 @@
 """Media SQL: the makers read model, images and their renditions.
 
 An image is written only over the version its unit of work loaded (`save_image`), and a worker
-loads it locked (`image_for_update`), so two deliveries of one upload never both make renditions:
-the second waits for the first, then finds the image no longer processing.
+records its renditions over the image loaded locked (`image_for_update`), so of two runs for one
+upload only the first records anything: the second waits for the first's commit, then finds the
+image no longer processing.
 """
 
 from __future__ import annotations

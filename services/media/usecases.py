@@ -4,8 +4,11 @@
     accept_upload      an upload already streamed to a file: checked by its bytes, its original
                        stored, the image recorded with `media.image.uploaded` in one transaction
     upload_file        the same for a file on disk (seeds, benchmarks)
-    process_image      the worker's part: renditions and placeholder made and stored, the image
-                       ready with `media.image.processed` (or failed with `media.image.failed`)
+    make_renditions    the worker's slow part, outside any transaction: renditions and
+                       placeholder made and stored (or the original refused)
+    record_renditions  the worker's short transaction after it: the image ready with
+                       `media.image.processed` (or failed with `media.image.failed`), unless
+                       another run recorded it first
     image_for          an image as its owner (or an operator) sees it; anyone else: not found
     apply_maker_snapshot  the makers read model follows makers.maker.* events
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
@@ -132,30 +136,72 @@ async def upload_file(
     return await accept_upload(pool, storage, user_id, path, scan, limits, now, image_id)
 
 
-async def process_image(
-    uow: UnitOfWork,
-    storage: MediaStorage,
-    image_id: UUID,
-    limits: ImageLimits,
-    slots: asyncio.Semaphore,
-    now: datetime,
-) -> Image | None:
-    """Make and store the image's renditions and placeholder, then mark it ready with its
-    `media.image.processed` event; an original that cannot be decoded marks it failed with
-    `media.image.failed`. An image no longer processing (done by an earlier delivery) is left as
-    it is: None. The image row stays locked meanwhile, so a second delivery waits and then finds
-    it done. Blobs are content-addressed and the encoding deterministic, so a run cut short and
-    repeated stores the very same objects again."""
-    image = await store.image_for_update(uow, image_id)
+@dataclass(frozen=True)
+class Made:
+    """What the worker made of one image's original, outside any transaction: its renditions
+    and placeholder, already stored, or the refusal that fails the image."""
+
+    image_id: UUID
+    outcome: processing.Processed | RulesViolated
+
+
+class Renderer:
+    """How this process makes renditions: in threads, at most `slots` photos at once, and each
+    image once at a time. A second delivery of an image already in hand (the broker handing the
+    message out again while the first run goes on, say) awaits that run instead of decoding the
+    photo again beside it."""
+
+    def __init__(self, slots: int) -> None:
+        self._slots = asyncio.Semaphore(slots)
+        self._in_hand: dict[UUID, asyncio.Task[Made]] = {}
+
+    async def make(self, storage: MediaStorage, image: Image, limits: ImageLimits) -> Made:
+        run = self._in_hand.get(image.id)
+        if run is None:
+            run = self._in_hand[image.id] = asyncio.create_task(self._make(storage, image, limits))
+            run.add_done_callback(lambda _: self._in_hand.pop(image.id, None))
+        # Shielded: one waiter cancelled (its worker stopping) does not cancel the others' run.
+        return await asyncio.shield(run)
+
+    async def _make(self, storage: MediaStorage, image: Image, limits: ImageLimits) -> Made:
+        log.info("image_processing_started", image_id=str(image.id))
+        original = await storage.read(image.original_key)
+        try:
+            async with self._slots:
+                processed = await asyncio.to_thread(processing.make_renditions, original, limits)
+        except RulesViolated as refusal:
+            return Made(image.id, refusal)
+        for rendition in {r.key: r for r in processed.renditions}.values():
+            await storage.put_bytes(rendition.key, rendition.data)
+        return Made(image.id, processed)
+
+
+async def make_renditions(
+    pool: asyncpg.Pool, storage: MediaStorage, image_id: UUID, limits: ImageLimits, renderer: Renderer
+) -> Made | None:
+    """The worker's slow part, run outside any transaction so no row stays locked for the
+    seconds a photo takes: the image's renditions and placeholder made and stored (or the
+    refusal of an original that cannot be decoded). An image no longer processing (done by an
+    earlier delivery) is left as it is: None. Blobs are content-addressed and the encoding
+    deterministic, so two runs for one image (a killed worker's and its successor's, or two
+    workers given one image at once) store the very same objects."""
+    image = await store.image(pool, image_id)
     if image is None or image.status is not ImageStatus.PROCESSING:
         return None
-    log.info("image_processing_started", image_id=str(image_id))
-    original = await storage.read(image.original_key)
-    try:
-        async with slots:
-            processed = await asyncio.to_thread(processing.make_renditions, original, limits)
-    except RulesViolated as refusal:
-        image.fail(refusal.code, now)  # type: ignore[arg-type]  # the codes processing raises
+    return await renderer.make(storage, image, limits)
+
+
+async def record_renditions(uow: UnitOfWork, made: Made, now: datetime) -> Image | None:
+    """The worker's short transaction: the `renditions` rows, the image ready and
+    `media.image.processed`, or the image failed and `media.image.failed`. The image is
+    re-read locked: one another run recorded meanwhile is no longer processing, and this run
+    records nothing (None), so an image gets one set of rows and one event."""
+    image = await store.image_for_update(uow, made.image_id)
+    if image is None or image.status is not ImageStatus.PROCESSING:
+        log.info("image_recorded_already", image_id=str(made.image_id))
+        return None
+    if isinstance(made.outcome, RulesViolated):
+        image.fail(made.outcome.code, now)  # type: ignore[arg-type]  # the codes processing raises
         await store.save_image(uow, image)
         uow.emit(
             ImageFailed(
@@ -167,10 +213,9 @@ async def process_image(
             aggregate_id=image.id,
             aggregate_version=image.version,
         )
-        log.warning("image_failed", image_id=str(image_id), code=refusal.code)
+        log.warning("image_failed", image_id=str(image.id), code=made.outcome.code)
         return image
-    for rendition in {r.key: r for r in processed.renditions}.values():
-        await storage.put_bytes(rendition.key, rendition.data)
+    processed = made.outcome
     await store.insert_renditions(
         uow.conn,
         image.id,
@@ -195,7 +240,7 @@ async def process_image(
         aggregate_id=image.id,
         aggregate_version=image.version,
     )
-    log.info("image_processed", image_id=str(image_id))
+    log.info("image_processed", image_id=str(image.id))
     return image
 
 

@@ -2,7 +2,8 @@
 it stays responsive while it decodes a photo; a worker killed mid-way through a photo loses
 nothing and, with another worker taking the redelivered message, the photo gets exactly one set
 of renditions and stored objects; the same message delivered twice, or a second message for a
-photo already ready, makes no second set."""
+photo already ready, makes no second set; two workers given one photo at once both make it (no
+row lock held while they do) and only the first to finish records it."""
 
 from __future__ import annotations
 
@@ -36,15 +37,15 @@ def storage_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def start_media(
     services_db: dict, service_processes: Callable[..., ServiceProcess], storage_dir: Path
-) -> Callable[[str], ServiceProcess]:
-    def start(role: str) -> ServiceProcess:
-        return service_processes("media", role=role, MEDIA_STORAGE_DIR=str(storage_dir))
+) -> Callable[..., ServiceProcess]:
+    def start(role: str, **env: str) -> ServiceProcess:
+        return service_processes("media", role=role, MEDIA_STORAGE_DIR=str(storage_dir), **env)
 
     return start
 
 
 @pytest.fixture(scope="module")
-def api(start_media: Callable[[str], ServiceProcess]) -> ServiceProcess:
+def api(start_media: Callable[..., ServiceProcess]) -> ServiceProcess:
     start_media("relay")
     return start_media("api")
 
@@ -56,13 +57,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def workers(start_media: Callable[[str], ServiceProcess]) -> Iterator[Callable[[], ServiceProcess]]:
-    """start() -> a new media worker; every worker a test starts is stopped when it ends, passed
-    or not, so none takes the next test's messages."""
+def workers(start_media: Callable[..., ServiceProcess]) -> Iterator[Callable[..., ServiceProcess]]:
+    """start(**env) -> a new media worker; every worker a test starts is stopped when it ends,
+    passed or not, so none takes the next test's messages."""
     started: list[ServiceProcess] = []
 
-    def start() -> ServiceProcess:
-        started.append(start_media("worker"))
+    def start(**env: str) -> ServiceProcess:
+        started.append(start_media("worker", **env))
         return started[-1]
 
     yield start
@@ -80,7 +81,7 @@ def makers_here() -> list[uuid.UUID]:
 async def maker(
     makers_here: list[uuid.UUID],
     api: ServiceProcess,
-    workers: Callable[[], ServiceProcess],
+    workers: Callable[..., ServiceProcess],
     test_env: Environment,
     db: asyncpg.Connection,
     mint: Callable[..., str],
@@ -140,7 +141,7 @@ async def one_set(db: asyncpg.Connection, image_id: uuid.UUID) -> None:
 
 async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
     api: ServiceProcess,
-    workers: Callable[[], ServiceProcess],
+    workers: Callable[..., ServiceProcess],
     session: aiohttp.ClientSession,
     maker: dict[str, Any],
     db: asyncpg.Connection,
@@ -178,7 +179,7 @@ async def test_a_worker_killed_mid_processing_loses_nothing_and_makes_one_set(
 
 async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
     api: ServiceProcess,
-    workers: Callable[[], ServiceProcess],
+    workers: Callable[..., ServiceProcess],
     session: aiohttp.ClientSession,
     maker: dict[str, Any],
     test_env: Environment,
@@ -226,6 +227,60 @@ async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
         len([e for e in log_events(worker, "image_processing_started") if e.get("image_id") == body["id"]])
         == 1
     )
+    assert stored_files(storage_dir) == await expected_objects(db, makers_here)
+
+
+async def test_two_workers_given_one_image_at_once_both_make_it_and_the_first_alone_records_it(
+    api: ServiceProcess,
+    workers: Callable[..., ServiceProcess],
+    session: aiohttp.ClientSession,
+    maker: dict[str, Any],
+    test_env: Environment,
+    db: asyncpg.Connection,
+    storage_dir: Path,
+    makers_here: list[uuid.UUID],
+) -> None:
+    # A pool of one connection bounds each worker's prefetch to one message: the worker busy with
+    # the upload's message holds it unacknowledged, so the broker gives the second to the other.
+    pair = [workers(MARKET_PG_POOL_MAX="1"), workers(MARKET_PG_POOL_MAX="1")]
+    status, body = await upload(session, api.url, maker["token"], large_png(), "large.png", "image/png")
+    assert status == 202, body
+    image_id = uuid.UUID(body["id"])
+
+    async def started() -> int:
+        return sum(
+            any(e.get("image_id") == body["id"] for e in log_events(worker, "image_processing_started"))
+            for worker in pair
+        )
+
+    await eventually(started, interval_s=0.02, message="a worker started on it")
+    again = Envelope.wrap(
+        ImageUploaded(image_id=image_id, maker_id=maker["maker"].maker_id, image_version=1),
+        producer="media",
+        aggregate_id=str(image_id),
+        aggregate_version=1,
+    )
+    exchange = f"{test_env.namespace}.events"
+    await publish_raw(exchange, again.routing_key, again.model_dump_json().encode(), str(again.event_id))
+
+    # The second worker starts only if it read the image still processing: the first had not
+    # recorded it, so both make it at once, neither holding the image's row.
+    async def both_started() -> bool:
+        return await started() == 2
+
+    await eventually(both_started, interval_s=0.02, message="the other worker started on it too")
+
+    ready = await processed(session, api.url, maker["token"], body["id"])
+    assert ready["status"] == "ready"
+    await eventually(lambda: consumed(db, "media", again.event_id), message="the second message handled")
+
+    await one_set(db, image_id)
+    recorded = [e for w in pair for e in log_events(w, "image_processed") if e.get("image_id") == body["id"]]
+    skipped = [
+        e for w in pair for e in log_events(w, "image_recorded_already") if e.get("image_id") == body["id"]
+    ]
+    assert (len(recorded), len(skipped)) == (1, 1), "one run recorded it, the other nothing"
+    assert not [e for w in pair for e in log_events(w, "event_retry")], "the second commit failed nothing"
     assert stored_files(storage_dir) == await expected_objects(db, makers_here)
 
 
