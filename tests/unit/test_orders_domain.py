@@ -124,6 +124,7 @@ def confirmed(*snapshots: ListingSnapshot) -> Order:
     order = place(*snapshots)
     order.stock_reserved({}, now=NOW)
     order.payment_authorised("pay_1", commission_rate=RATE, now=NOW)
+    order.payment_captured("cap_1", order.total, now=NOW)
     return order
 
 
@@ -470,8 +471,9 @@ class TestPayment:
         b = listing(maker_id=MAKER_B, price=gbp(5000))
         order = confirmed(a1, a2, b)
         assert order.status is OrderStatus.CONFIRMED
-        assert order.payment.status is PaymentStatus.AUTHORISED
+        assert order.payment.status is PaymentStatus.CAPTURED
         assert order.payment.reference == "pay_1"
+        assert order.authorised == order.captured == order.total == gbp(17345)
         maker_a, maker_b = order.maker_orders
         assert (maker_a.maker_id, maker_b.maker_id) == (MAKER_A, MAKER_B)
         assert [line.listing_id for line in maker_a.lines] == [a1.listing_id, a2.listing_id]

@@ -1,6 +1,10 @@
-"""The order: placed by a customer, settled by the saga (stock reserved, payment authorised,
-split into maker orders), cancelled or completed, with the compensation it owes recorded as
-state (`refunds`, `void_due`) so that a crashed worker or a sweeper can finish it."""
+"""The order: placed by a customer, settled by the saga (stock reserved, payment authorised and
+captured, split into maker orders), cancelled or completed, with the compensation it owes
+recorded as state (`refunds`, `void_due`) so that a crashed worker or a sweeper can finish it.
+
+Money that goes back to the customer after capture goes through one function, `Order.refund`:
+a cancellation, a maker's decline, an operator's refund and a return all owe a `Refund` there,
+and it refuses anything beyond what was captured and not yet refunded."""
 
 from __future__ import annotations
 
@@ -45,16 +49,22 @@ class Payment:
     reference: str | None = None
     authorised_amount: Money | None = None
     authorised_at: datetime | None = None
+    # The provider's reference for the capture; refunds are made against it.
+    capture_reference: str | None = None
+    captured_amount: Money | None = None
+    captured_at: datetime | None = None
 
 
 @dataclass
 class Refund:
-    """Money owed back to the customer; `due` until the provider confirms it."""
+    """Captured money owed back to the customer; `due` until the provider confirms it. Its id
+    is derived from the order and what it refunds (`Order.refund`'s `key`), so the provider's
+    idempotency key for it is the same however often the refund is asked for."""
 
     id: uuid.UUID
     amount: Money
     reason: CancellationReason | RefundReason
-    # The declined or refunded maker order, or None for the whole remaining order.
+    # The declined, refunded or returned maker order, or None for the whole remaining order.
     maker_order_id: uuid.UUID | None
     requested_at: datetime
     status: RefundStatus = RefundStatus.DUE
@@ -173,21 +183,54 @@ class Order(OrdersAggregate):
         return f"order-{self.id}-authorise"
 
     @property
+    def capture_idempotency_key(self) -> str:
+        # One capture per order: a retry, or a crash before the capture was recorded, never
+        # takes the money twice.
+        return f"order-{self.id}-capture"
+
+    @property
+    def authorised(self) -> Money:
+        return self.payment.authorised_amount or Money.zero(self.total.currency)
+
+    @property
+    def captured(self) -> Money:
+        return self.payment.captured_amount or Money.zero(self.total.currency)
+
+    @property
     def refunds_total(self) -> Money:
         """Everything owed back so far, issued or still due."""
         return Money.total((refund.amount for refund in self.refunds), self.total.currency)
+
+    @property
+    def refunded(self) -> Money:
+        """What the provider has given back so far (refunds issued)."""
+        return Money.total(
+            (r.amount for r in self.refunds if r.status is RefundStatus.ISSUED), self.total.currency
+        )
+
+    @property
+    def refundable(self) -> Money:
+        """Captured money not yet owed back: the most any further refund can be."""
+        return self.captured - self.refunds_total
+
+    def refunded_for(self, maker_order_id: uuid.UUID) -> Money:
+        """What has been owed back for one maker's part so far, issued or due."""
+        return Money.total(
+            (r.amount for r in self.refunds if r.maker_order_id == maker_order_id), self.total.currency
+        )
 
     def refunds_due(self) -> list[Refund]:
         return [refund for refund in self.refunds if refund.status is RefundStatus.DUE]
 
     @property
+    def capture_due(self) -> bool:
+        """Confirmed on an authorisation whose money has not been taken yet."""
+        return self.status is OrderStatus.CONFIRMED and self.payment.status is PaymentStatus.AUTHORISED
+
+    @property
     def void_due(self) -> bool:
-        """An authorisation arrived after the order was cancelled: release the customer's funds."""
-        return (
-            self.status is OrderStatus.CANCELLED
-            and self.payment.status is PaymentStatus.AUTHORISED
-            and not self.refunds
-        )
+        """Cancelled before the payment was captured: release the customer's funds."""
+        return self.status is OrderStatus.CANCELLED and self.payment.status is PaymentStatus.AUTHORISED
 
     @property
     def compensation_due(self) -> bool:
@@ -309,10 +352,34 @@ class Order(OrdersAggregate):
         self.payment.authorised_amount = self.total
         self.payment.authorised_at = now
 
-    def payment_declined(self, *, now: datetime | None = None) -> bool:
+    def payment_captured(self, capture_reference: str, amount: Money, *, now: datetime | None = None) -> bool:
+        """The provider took the authorised money at confirmation; refunds are made of it from
+        now on. A second report of the same capture is a no-op."""
+        if self.payment.capture_reference == capture_reference:
+            return False
+        if not self.capture_due:
+            raise state_conflict(self.payment.status.value, "capture the payment")
+        if amount.currency != self.total.currency or not 0 < amount.amount <= self.authorised.amount:
+            raise ValueError(f"Cannot capture {amount} of an authorisation of {self.authorised}")
+        now = now or utcnow()
+        self.payment.capture_reference = capture_reference
+        self.payment.captured_amount = amount
+        self.payment.captured_at = now
+        self._payment_status_follows_amounts()
+        self._changed(now, "Payment captured")
+        return True
+
+    def payment_declined(
+        self, *, authorisation_reference: str | None = None, now: datetime | None = None
+    ) -> bool:
+        """Declined at authorisation, or at capture: then `authorisation_reference` is the
+        authorisation the provider would not capture, held so that `void_due` releases it."""
         if self.status is not OrderStatus.PENDING:
             return False
-        self._cancel(CancellationReason.PAYMENT_DECLINED, now or utcnow(), "Payment declined")
+        now = now or utcnow()
+        if authorisation_reference is not None:
+            self._hold_payment(authorisation_reference, now)
+        self._cancel(CancellationReason.PAYMENT_DECLINED, now, "Payment declined")
         return True
 
     def expire(self, now: datetime) -> bool:
@@ -342,23 +409,21 @@ class Order(OrdersAggregate):
         maker_order = self.maker_order(maker_order_id)
         if maker_order.status is not MakerOrderStatus.DECLINED:
             raise ValueError("Decline the maker order before telling its order")
-        already_refunded = any(refund.maker_order_id == maker_order_id for refund in self.refunds)
-        if self.status is not OrderStatus.CONFIRMED or already_refunded:
+        key = f"maker-order-{maker_order_id}-declined"
+        if self.status is not OrderStatus.CONFIRMED or self._refund_id(key) in self._refund_ids:
             return False
         now = now or utcnow()
         if all(mo.status is MakerOrderStatus.DECLINED for mo in self.maker_orders):
             self._cancel(CancellationReason.MAKER_DECLINED, now, "Every maker declined")
             return True
-        self.refunds.append(
-            Refund(
-                id=uuid.uuid4(),
-                amount=maker_order.gross,
-                reason=CancellationReason.MAKER_DECLINED,
-                maker_order_id=maker_order_id,
-                requested_at=now,
-            )
+        self.refund(
+            maker_order.gross,
+            CancellationReason.MAKER_DECLINED,
+            key=key,
+            maker_order_id=maker_order_id,
+            note="A maker declined; their part is refunded",
+            now=now,
         )
-        self._changed(now, "A maker declined; their part is refunded")
         # The makers still in the order may all have delivered already.
         self.maybe_complete(now=now)
         return True
@@ -385,39 +450,86 @@ class Order(OrdersAggregate):
         status does not change; a second refund of the same maker order is a no-op."""
         maker_order = self.maker_order(maker_order_id)
         now = now or utcnow()
+        # What is left of that maker's part (a return may have refunded some of it already).
+        amount = maker_order.gross - self.refunded_for(maker_order_id)
+        self._check_refundable(amount)
         if not maker_order.refund_after_delivery(reason, now=now):
             return False
+        if amount.amount > 0:
+            self.refund(
+                amount,
+                RefundReason.AFTER_DELIVERY,
+                key=f"maker-order-{maker_order_id}-refunded",
+                maker_order_id=maker_order_id,
+                note="A delivered part was refunded",
+                now=now,
+            )
+        return True
+
+    # -- refunds: the one way captured money goes back -------------------------------------------
+
+    def refund(
+        self,
+        amount: Money,
+        reason: CancellationReason | RefundReason,
+        *,
+        key: str,
+        maker_order_id: uuid.UUID | None = None,
+        note: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Owe the customer `amount` of the captured money back (the saga's `compensate` pays
+        it). Every refund goes through here: a cancellation, a maker's decline, an operator's
+        refund, a return. `key` names what is refunded (e.g. `return-<id>`): the same key twice
+        is one refund (False the second time), and it makes the provider's idempotency key.
+        More than `refundable` (captured − everything already owed back) is refused with a
+        409 `refund_exceeds_captured`; so is a refund before capture. `note` goes on the
+        timeline (None when the caller's own entry says it)."""
+        refund_id = self._refund_id(key)
+        if refund_id in self._refund_ids:
+            return False
+        if amount.currency != self.total.currency or amount.amount <= 0:
+            raise ValueError(f"A refund is a positive amount in {self.total.currency}, not {amount}")
+        self._check_refundable(amount)
+        now = now or utcnow()
         self.refunds.append(
             Refund(
-                id=uuid.uuid4(),
-                amount=maker_order.gross,
-                reason=RefundReason.AFTER_DELIVERY,
-                maker_order_id=maker_order_id,
-                requested_at=now,
+                id=refund_id, amount=amount, reason=reason, maker_order_id=maker_order_id, requested_at=now
             )
         )
-        self._changed(now, "A delivered part was refunded")
+        if note is not None:
+            self._changed(now, note)
         return True
+
+    def _check_refundable(self, amount: Money) -> None:
+        if amount.amount > self.refundable.amount:
+            raise state_conflict(
+                self.payment.status.value,
+                f"refund {amount.amount} when {self.refundable.amount} of the captured money is left",
+                code="refund_exceeds_captured",
+            )
+
+    def _refund_id(self, key: str) -> uuid.UUID:
+        return uuid.uuid5(self.id, key)
+
+    @property
+    def _refund_ids(self) -> set[uuid.UUID]:
+        return {refund.id for refund in self.refunds}
 
     def refund_return(
         self, return_id: uuid.UUID, maker_order_id: uuid.UUID, amount: Money, *, now: datetime
     ) -> bool:
-        """A received return (domain/returns.py) is owed back: one refund per return, with the
-        return's id (so a repeated receipt owes nothing twice). The order's status does not
-        change."""
-        if any(refund.id == return_id for refund in self.refunds):
-            return False
-        self.refunds.append(
-            Refund(
-                id=return_id,
-                amount=amount,
-                reason=RefundReason.RETURNED,
-                maker_order_id=maker_order_id,
-                requested_at=now,
-            )
+        """A received return (domain/returns.py) is owed back through `refund`: one refund per
+        return (so a repeated receipt owes nothing twice), never more than is left of the
+        captured money. The order's status does not change."""
+        return self.refund(
+            amount,
+            RefundReason.RETURNED,
+            key=f"return-{return_id}",
+            maker_order_id=maker_order_id,
+            note="A return was received; its refund is owed",
+            now=now,
         )
-        self._changed(now, "A return was received; its refund is owed")
-        return True
 
     # -- compensation bookkeeping ----------------------------------------------------------------
 
@@ -431,13 +543,22 @@ class Order(OrdersAggregate):
         now = now or utcnow()
         refund.status = RefundStatus.ISSUED
         refund.issued_at = now
-        issued = Money.total(
-            (r.amount for r in self.refunds if r.status is RefundStatus.ISSUED), self.total.currency
-        )
-        if self.payment.authorised_amount is not None and issued == self.payment.authorised_amount:
-            self.payment.status = PaymentStatus.REFUNDED
+        self._payment_status_follows_amounts()
         self._changed(now, "Refund issued")
         return True
+
+    def _payment_status_follows_amounts(self) -> None:
+        """Once captured, the payment's status says how much of it has come back."""
+        if self.payment.captured_amount is None:
+            return
+        refunded = self.refunded.amount
+        self.payment.status = (
+            PaymentStatus.CAPTURED
+            if refunded == 0
+            else PaymentStatus.REFUNDED
+            if refunded >= self.captured.amount
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
 
     def payment_voided(self, *, now: datetime | None = None) -> bool:
         if self.payment.status is PaymentStatus.VOIDED:
@@ -457,15 +578,10 @@ class Order(OrdersAggregate):
         for maker_order in self.maker_orders:
             if maker_order.status is not MakerOrderStatus.DECLINED:
                 maker_order.cancel(now=now)
-        refund = None
-        authorised = self.payment.authorised_amount
-        if self.payment.status is PaymentStatus.AUTHORISED and authorised is not None:
-            outstanding = authorised - self.refunds_total
-            if outstanding.amount > 0:
-                refund = Refund(
-                    id=uuid.uuid4(), amount=outstanding, reason=reason, maker_order_id=None, requested_at=now
-                )
-                self.refunds.append(refund)
+        # Before capture the authorisation is voided instead (`void_due`).
+        refund = self.refundable if self.refundable.amount > 0 else None
+        if refund is not None:
+            self.refund(refund, reason, key="cancellation", now=now)
         declined_line_ids = {
             line.id for mo in self.maker_orders if mo.status is MakerOrderStatus.DECLINED for line in mo.lines
         }
@@ -485,5 +601,5 @@ class Order(OrdersAggregate):
             reason=reason,
             release_stock=bool(release_lines),
             release_lines=release_lines,
-            refund=refund.amount if refund else None,
+            refund=refund,
         )

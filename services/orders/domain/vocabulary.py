@@ -57,10 +57,15 @@ class CommissionStatus(StrEnum):
 
 
 class PaymentStatus(StrEnum):
+    """Where the customer's money is. Once captured, the status follows the amounts: nothing
+    refunded, some, or all of what was captured."""
+
     NONE = "none"
     AUTHORISED = "authorised"
-    VOIDED = "voided"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
+    VOIDED = "voided"
 
 
 class RefundReason(StrEnum):
