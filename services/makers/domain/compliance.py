@@ -1,10 +1,11 @@
 """What an approved maker keeps current on their record themselves: their registered sponsor mark,
-whether they work precious metals, whether they sell natural diamonds and their System of
-Warranties attestation (docs/domain.md).
+whether they work precious metals, whether they sell natural diamonds, their System of
+Warranties attestation (docs/domain.md) and their VAT number.
 
-The rest of the profile is settled by the review; these four follow the workshop (a new sponsor
-mark, a stopped line of work), so they change without a new application. A change must still
-meet the checklist's blocking items about them, and is written in the maker's history in words.
+The rest of the profile is settled by the review; these follow the workshop (a new sponsor
+mark, a stopped line of work, a VAT registration), so they change without a new application. A
+change must still meet the checklist's blocking items about them, and is written in the maker's
+history in words.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from services.makers.domain.profile import (
     MakerProfile,
     MakerProfilePatch,
     ValueObject,
+    VatNumber,
 )
 
 # The checklist's blocking items these fields answer to.
@@ -28,9 +30,11 @@ COMPLIANCE_ITEMS = ("sponsor_mark", "system_of_warranties")
 
 class ComplianceChange(ValueObject):
     """A change of the maker's compliance fields: only the fields sent change; `hallmarking: null`
-    withdraws the sponsor mark (allowed only for a maker who no longer works precious metals)."""
+    withdraws the sponsor mark (allowed only for a maker who no longer works precious metals);
+    `vat_number: null` says the maker is no longer VAT-registered."""
 
     hallmarking: Hallmarking | None = None
+    vat_number: VatNumber | None = None
     works_precious_metals: Attestation | None = None
     natural_diamonds: Attestation | None = None
     system_of_warranties_attested: Attestation | None = None
@@ -74,4 +78,6 @@ def describe_change(before: MakerProfile, after: MakerProfile) -> str:
             if after.system_of_warranties_attested
             else "withdrew the System of Warranties attestation"
         )
+    if before.vat_number != after.vat_number:
+        parts.append(f"VAT number {before.vat_number or 'none'} → {after.vat_number or 'none'}")
     return "Record changed: " + "; ".join(parts)

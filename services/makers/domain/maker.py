@@ -35,6 +35,7 @@ from services.makers.domain.views import (
     CatalogueSnapshot,
     CatalogueSourcingClaim,
     ClaimReviewView,
+    InvoicingDetails,
     OwnerMakerView,
     OwnerSourcingClaim,
     PublicMakerView,
@@ -364,6 +365,7 @@ class Maker(Aggregate[MakerEvent]):
             works_precious_metals=profile.works_precious_metals,
             natural_diamonds=profile.natural_diamonds,
             system_of_warranties_attested=profile.system_of_warranties_attested,
+            invoicing=InvoicingDetails(legal_name=profile.legal_name, vat_number=profile.vat_number),
         )
 
     # --- internals ---

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +45,30 @@ Supplier = Annotated[str, single_line(1, 200)]
 CertificateId = Annotated[str, single_line(1, 100)]
 Url = WebUrl
 SponsorMark = Annotated[str, StringConstraints(pattern=SPONSOR_MARK_PATTERN)]
+
+# HMRC's check on a UK VAT registration number: the first nine digits weighted 8, 7, 6, 5, 4, 3,
+# 2, 10, 1 sum to a multiple of 97 (numbers issued before 2010), or to 42 more than one (the
+# numbers issued since, whose check digits were computed with 55 added).
+_VAT_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 1)
+_VAT_REMAINDERS = frozenset({0, 42})
+
+
+def normalise_vat_number(value: str) -> str:
+    """A UK VAT number as `GB` and its 9 digits (12 for a branch of a VAT group), spaces removed
+    and letters upper-cased; anything else, or digits whose HMRC check fails, is
+    `vat_number_invalid`."""
+    compact = "".join(value.split()).upper()
+    digits = compact[2:]
+    if not (compact.startswith("GB") and digits.isascii() and digits.isdigit() and len(digits) in (9, 12)):
+        raise PydanticCustomError(
+            "vat_number_invalid", "A UK VAT number is GB and 9 digits (12 for a branch), e.g. GB999999973"
+        )
+    if sum(int(d) * w for d, w in zip(digits, _VAT_WEIGHTS, strict=False)) % 97 not in _VAT_REMAINDERS:
+        raise PydanticCustomError("vat_number_invalid", "This is not a valid UK VAT number: check the digits")
+    return f"GB{digits}"
+
+
+VatNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator(normalise_vat_number)]
 # Attestations must be an explicit JSON true, never a coerced "yes" or 1.
 Attestation = Annotated[bool, Strict()]
 
@@ -124,6 +149,8 @@ class MakerProfile(ValueObject):
     handle: Handle
     display_name: DisplayName
     legal_name: LegalName | None = None
+    # Given only by a VAT-registered maker: their prices include VAT, shown on their invoices.
+    vat_number: VatNumber | None = None
     business_type: BusinessType = "individual"
     bio: Bio = ""
     location: Location | None = None
@@ -158,6 +185,7 @@ class MakerProfilePatch(ValueObject):
     handle: Handle | None = None
     display_name: DisplayName | None = None
     legal_name: LegalName | None = None
+    vat_number: VatNumber | None = None
     business_type: BusinessType | None = None
     bio: Bio | None = None
     location: Location | None = None

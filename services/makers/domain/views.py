@@ -87,6 +87,13 @@ class CatalogueSourcingClaim(ValueObject):
     expires_on: date | None
 
 
+class InvoicingDetails(ValueObject):
+    """Who sells, as the orders service prints it on the maker's invoices (and nowhere else)."""
+
+    legal_name: str | None
+    vat_number: str | None
+
+
 class CatalogueSnapshot(ValueObject):
     """What the catalogue keeps about a maker in its read model. Claims already expired are
     left out; the others carry their expiry so the catalogue can drop them when it passes."""
@@ -103,3 +110,4 @@ class CatalogueSnapshot(ValueObject):
     works_precious_metals: bool
     natural_diamonds: bool
     system_of_warranties_attested: bool
+    invoicing: InvoicingDetails
