@@ -7,6 +7,7 @@ marketplace create-operator --email E --password P
 marketplace refresh-claims          drop expired sourcing claims from search now (daily in the worker)
 marketplace recheck-listings        hold every public listing to the wording and currency rules now
                                     (daily in the worker, and when it starts)
+marketplace payout-run              pay each maker's available balance over the minimum (for a scheduler)
 marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace run SERVICE --role api|worker|relay|all
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "recheck-listings", help="hold every public listing to the wording and currency rules now"
     )
+    commands.add_parser("payout-run", help="pay each maker's available balance over the minimum")
     dlq = commands.add_parser("dlq", help="inspect and replay parking queues")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq_commands.add_parser("list")
@@ -82,6 +84,11 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "recheck-listings":
         count = asyncio.run(operations.recheck_listings())
         print(f"hid, showed or re-hid {count} public listing(s)")
+    elif args.command == "payout-run":
+        payout_run = asyncio.run(operations.payout_run())
+        for payout in payout_run["payouts"]:
+            print(json.dumps(payout))
+        print(f"payout run {payout_run['id']}: {len(payout_run['payouts'])} payout(s)", file=sys.stderr)
     elif args.command == "dlq" and args.dlq_command == "list":
         for entry in asyncio.run(operations.dlq_list(args.service)):
             print(json.dumps(entry))

@@ -113,6 +113,32 @@ async def recheck_listings() -> int:
         await pool.close()
 
 
+async def payout_run() -> dict:
+    """One payout run, as POST /payout-runs does it, with orders' own settings: the run's id
+    and its payouts (JSON-ready)."""
+    from datetime import timedelta
+
+    from services.orders import schemas, usecases
+    from services.orders.payout_provider import open_payout_provider
+    from services.orders.settings import OrdersSettings
+    from shared.db import create_pool
+
+    settings = OrdersSettings()
+    pool = await create_pool(settings)
+    provider, provider_pool = await open_payout_provider(settings)
+    try:
+        run = await usecases.run_payouts(
+            pool,
+            provider,
+            minimum=settings.payout_minimum,
+            hold=timedelta(days=settings.payout_hold_days),
+        )
+    finally:
+        await provider_pool.close()
+        await pool.close()
+    return schemas.payout_run_view(run).model_dump(mode="json")
+
+
 async def dlq_list(service: str) -> list[dict]:
     return await parked_messages(_all_settings()[service])
 

@@ -11,6 +11,7 @@ from services.orders import saga, store
 from services.orders.api import ORDER_CHANGES, routes
 from services.orders.handlers import handlers
 from services.orders.payments import provider_context
+from services.orders.payout_provider import payout_provider_context
 from services.orders.settings import ORDERS_SETTINGS, OrdersSettings
 from shared.http import SETTINGS
 from shared.service import PeriodicJob, ServiceDefinition
@@ -40,5 +41,5 @@ SERVICE = ServiceDefinition(
         PeriodicJob("orders-compensation", every_s=5.0, run=saga.retry_compensations),
         PeriodicJob("orders-idempotency-keys", every_s=3600.0, run=saga.forget_idempotency_keys),
     ],
-    contexts=[provider_context, order_changes],
+    contexts=[provider_context, payout_provider_context, order_changes],
 )

@@ -18,6 +18,7 @@ from services.orders.domain import (
     CancellationRight,
     Commission,
     CommissionStatus,
+    EntryState,
     LedgerEntry,
     LedgerKind,
     LineOptions,
@@ -26,6 +27,7 @@ from services.orders.domain import (
     Order,
     OrderStatus,
     PaymentStatus,
+    PayoutStatus,
     ProductionKind,
     QualityChecks,
     RefundStatus,
@@ -35,6 +37,7 @@ from services.orders.domain import (
     Tracking,
     to_json,
 )
+from services.orders.usecases.payout_runs import PayoutRun
 from shared.countries import CountryCode
 from shared.money import Money
 from shared.paging import Page, PageQuery
@@ -201,6 +204,13 @@ class PayoutQuery(PageQuery):
     maker_id: uuid.UUID | None = Field(None, description="Operators: whose ledger (required)")
 
 
+class StatementQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    start: date = Field(validation_alias="from", description="First day (inclusive, UTC)")
+    end: date = Field(validation_alias="to", description="Last day (inclusive, UTC)")
+
+
 # --- response bodies: the domain's own JSON, minus what is internal (the payment token) ----------
 
 # Decimals are exact in the domain; JSON shows them as numbers.
@@ -347,18 +357,43 @@ class OrderView(_View):
 class LedgerLineView(_View):
     id: uuid.UUID
     maker_order_id: uuid.UUID
+    reference: str | None = Field(description="The maker order's reference")
     kind: LedgerKind
     gross: Money
     commission: Money
     net: Money
     at: datetime
+    state: EntryState = Field(description="pending (held or a return open), available, paid")
+
+
+class PayoutLineView(_View):
+    id: uuid.UUID
+    amount: Money
+    status: PayoutStatus
+    paid_at: datetime | None = Field(description="When it was paid (or failed)")
 
 
 class PayoutsView(Page[LedgerLineView]):
-    """A page of the ledger, newest first, with the maker's whole balance."""
+    """A page of the ledger, newest first, with the maker's whole balance split by state."""
 
     balance: Money = Field(description="The sum of every line's net amount")
     balances: list[Money] = Field(description="The balance per currency, if ever more than one")
+    pending: Money = Field(description="Earnings held after delivery or while a return is open")
+    available: Money = Field(description="What the next payout run sends (at least the minimum)")
+    paid: Money = Field(description="What payout runs have sent")
+    payouts: list[PayoutLineView] = Field(description="Payouts sent or failed, newest first")
+
+
+class RunPayoutView(_View):
+    id: uuid.UUID
+    maker_id: uuid.UUID
+    amount: Money
+    status: PayoutStatus
+
+
+class PayoutRunView(_View):
+    id: uuid.UUID
+    payouts: list[RunPayoutView]
 
 
 class QuoteView(_View):
@@ -404,5 +439,15 @@ def commission_view(commission: Commission) -> CommissionView:
     return CommissionView.model_validate(to_json(commission))
 
 
-def ledger_line_view(entry: LedgerEntry) -> LedgerLineView:
-    return LedgerLineView.model_validate(to_json(entry))
+def ledger_line_view(entry: LedgerEntry, state: EntryState, reference: str | None) -> LedgerLineView:
+    return LedgerLineView.model_validate({**to_json(entry), "state": state, "reference": reference})
+
+
+def payout_run_view(run: PayoutRun) -> PayoutRunView:
+    return PayoutRunView(
+        id=run.id,
+        payouts=[
+            RunPayoutView(id=payout.id, maker_id=payout.maker_id, amount=payout.amount, status=payout.status)
+            for payout in run.payouts
+        ],
+    )

@@ -51,6 +51,19 @@ class OrdersSettings(ServiceSettings):
         validation_alias="ORDERS_PAYMENT_RETRY_BACKOFF_S",
         description="First backoff between authorisation attempts; doubles each time",
     )
+    payout_hold_days: int = Field(
+        14,
+        ge=0,
+        validation_alias="ORDERS_PAYOUT_HOLD_DAYS",
+        description="Days after a maker order's delivery before its earning may be paid out "
+        "(and never while a return is open on it)",
+    )
+    payout_minimum: int = Field(
+        1000,
+        ge=1,
+        validation_alias="ORDERS_PAYOUT_MINIMUM",
+        description="The smallest available balance, in minor units, a payout run sends to a maker",
+    )
     idempotency_retention_s: int = Field(
         86400,
         ge=86400,

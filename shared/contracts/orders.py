@@ -268,3 +268,14 @@ class ReturnRejected(ReturnEvent):
     event_type = "orders.return.rejected"
 
     reason: str
+
+
+class PayoutPaid(Event):
+    """A payout run sent `amount` to the maker: the ledger entries it carried are paid."""
+
+    event_type = "orders.payout.paid"
+
+    payout_id: UUID
+    maker_id: UUID
+    amount: Money
+    paid_at: datetime

@@ -4,10 +4,11 @@
 Who may do what:
     customers   place orders (Idempotency-Key), read and cancel their own; request
                 commissions, accept a quote (Idempotency-Key) or withdraw
-    makers      their maker orders: accept, decline, quality-check, dispatch; their payouts;
+    makers      their maker orders: accept, decline, quality-check, dispatch; their payouts
+                and statement;
                 quote or decline commissions addressed to them
     operators   read everything; mark maker orders delivered (the carrier webhook's stand-in)
-                and refund delivered ones
+                and refund delivered ones; run payouts (Idempotency-Key)
 
 A maker is known by their token's subject through the makers read model (makers.maker.*
 events). Another user's order, maker order or commission is reported as missing (404).
@@ -15,8 +16,8 @@ Prices, stock and a maker's standing never come from the client: lines are price
 listings read model and re-checked against catalogue's reservation.
 """
 
-from services.orders.api import commissions, maker_orders, orders
+from services.orders.api import commissions, maker_orders, orders, payouts
 from services.orders.api.common import ORDER_CHANGES, routes
 
 # Importing each module registers its handlers on `routes`.
-__all__ = ["ORDER_CHANGES", "commissions", "maker_orders", "orders", "routes"]
+__all__ = ["ORDER_CHANGES", "commissions", "maker_orders", "orders", "payouts", "routes"]

@@ -1,5 +1,5 @@
 """Maker orders (their maker's steps: accept, decline, quality-check, dispatch; operators:
-deliver, refund) and makers' payouts."""
+deliver, refund)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from services.orders.api.common import (
     routes,
 )
 from shared.db import UnitOfWork
-from shared.errors import ProblemError, not_found
+from shared.errors import not_found
 from shared.http import POOL, Call
-from shared.money import Money
 from shared.paging import Page, decode_time_id, encode_time_id
 
 
@@ -195,33 +194,4 @@ async def refund_maker_order(call: Call) -> schemas.MakerOrderDetail:
         lambda uow, maker_order_id: usecases.refund_maker_order(
             uow, provider(call), maker_order_id=maker_order_id, reason=body.reason
         ),
-    )
-
-
-# --- payouts -------------------------------------------------------------------------------------
-
-
-@routes.get(
-    "/api/v1/payouts", query=schemas.PayoutQuery, response=schemas.PayoutsView, roles=("maker", "operator")
-)
-async def list_payouts(call: Call) -> schemas.PayoutsView:
-    """A maker's payout ledger (earnings on delivery, reversals of refunded deliveries) and
-    balance. Operators name the maker with `?maker_id=`."""
-    query: schemas.PayoutQuery = call.query
-    if call.user.is_operator:
-        if query.maker_id is None:
-            raise ProblemError(
-                422, "Validation failed", "Operators name the maker: ?maker_id=", code="maker_id_required"
-            )
-        maker_id: uuid.UUID | None = query.maker_id
-    else:
-        maker_id = await my_maker_id(call)
-    payouts = await usecases.list_payouts(
-        call.app[POOL], maker_id=maker_id, after=decode_time_id(query.cursor), limit=query.limit
-    )
-    return schemas.PayoutsView(
-        items=[schemas.ledger_line_view(entry) for entry in payouts.entries],
-        next_cursor=encode_time_id(payouts.next_position),
-        balance=payouts.balances[0] if payouts.balances else Money.zero("GBP"),
-        balances=payouts.balances,
     )

@@ -30,10 +30,12 @@ from services.orders.usecases.orders import (
     reservation_failed,
     stock_reserved,
 )
-from services.orders.usecases.payouts import Payouts, list_payouts
+from services.orders.usecases.payout_runs import PayoutRun, run_payouts
+from services.orders.usecases.payouts import Payouts, list_payouts, statement
 from services.orders.usecases.read_models import record_listing, record_maker
 
 __all__ = [
+    "PayoutRun",
     "Payouts",
     "accept_commission",
     "accept_maker_order",
@@ -52,6 +54,8 @@ __all__ = [
     "refund_maker_order",
     "request_commission",
     "reservation_failed",
+    "run_payouts",
+    "statement",
     "stock_reserved",
     "withdraw_commission",
 ]
