@@ -42,6 +42,7 @@ OWNERS: dict[str, str] = {
     "payouts": "orders",
     "payout-runs": "orders",
     "commissions": "orders",
+    "returns": "orders",
     "images": "media",
 }
 SERVICES = ("makers", "catalogue", "orders", "media")

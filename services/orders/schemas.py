@@ -9,9 +9,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
 
 from services.orders.domain import (
+    MAX_LINES_PER_ORDER,
     MAX_QUALITY_NOTES_CHARS,
     MAX_REASON_CHARS,
     CancellationReason,
@@ -36,6 +37,14 @@ from services.orders.domain import (
     ShippingAddress,
     Tracking,
     to_json,
+)
+from services.orders.domain.returns import (
+    MAX_RETURN_NOTE_CHARS,
+    Return,
+    ReturnReason,
+    ReturnRequestLine,
+    ReturnStatus,
+    last_day_to_return,
 )
 from services.orders.usecases.payout_runs import PayoutRun
 from shared.countries import CountryCode
@@ -282,6 +291,11 @@ class QualityCheckView(_View):
     at: datetime
 
 
+class ReturnWindowView(_View):
+    changed_mind: date
+    faulty_or_not_as_described: date
+
+
 class MakerOrderView(_View):
     id: uuid.UUID
     order_id: uuid.UUID
@@ -298,9 +312,21 @@ class MakerOrderView(_View):
     decline_reason: str | None
     refund_reason: str | None
     refunded_at: datetime | None
+    # Maker orders delivered before the field existed have none.
+    delivered_at: datetime | None = None
     created_at: datetime
     timeline: list[TimelineView]
     version: int
+
+    @computed_field(description="Last days (UK) to start a return, once delivered")  # type: ignore[prop-decorator]
+    @property
+    def returns_until(self) -> ReturnWindowView | None:
+        if self.delivered_at is None:
+            return None
+        return ReturnWindowView(
+            changed_mind=last_day_to_return(self.delivered_at, ReturnReason.CHANGED_MIND),
+            faulty_or_not_as_described=last_day_to_return(self.delivered_at, ReturnReason.FAULTY),
+        )
 
 
 class AddressView(_View):
@@ -451,3 +477,67 @@ def payout_run_view(run: PayoutRun) -> PayoutRunView:
             for payout in run.payouts
         ],
     )
+
+
+# --- returns -------------------------------------------------------------------------------------
+
+
+class ReturnLineIn(_Body):
+    line_id: uuid.UUID = Field(description="A line of the order, in a delivered parcel")
+    quantity: int = Field(description="How many of its units; at most those not yet returned")
+
+
+class ReturnIn(_Body):
+    lines: list[ReturnLineIn] = Field(max_length=MAX_LINES_PER_ORDER, description="Lines of one parcel")
+    reason: ReturnReason
+    note: str = Field("", max_length=MAX_RETURN_NOTE_CHARS)
+
+    def requested(self) -> list[ReturnRequestLine]:
+        return [ReturnRequestLine(line.line_id, line.quantity) for line in self.lines]
+
+
+class RejectReturnIn(_Body):
+    reason: str = Field(max_length=MAX_REASON_CHARS, description="Why the return is refused")
+
+
+class ReturnListQuery(PageQuery):
+    status: ReturnStatus | None = None
+    order_id: uuid.UUID | None = None
+
+
+class ReturnLineView(_View):
+    line_id: uuid.UUID
+    title: str
+    quantity: int
+    unit_paid: Money = Field(description="What the customer paid per unit, options included")
+    amount: Money
+
+
+class ReturnRefundView(_View):
+    amount: Money = Field(description="Refunded to the customer: lines + shipping")
+    lines: Money
+    shipping: Money = Field(description="The parcel's shipping, when this return brought its last line back")
+    at: datetime
+
+
+class ReturnView(_View):
+    id: uuid.UUID
+    order_id: uuid.UUID
+    maker_order_id: uuid.UUID
+    maker_id: uuid.UUID
+    customer_id: uuid.UUID
+    status: ReturnStatus
+    reason: ReturnReason
+    note: str
+    lines: list[ReturnLineView]
+    delivered_at: datetime = Field(description="When the parcel was delivered")
+    last_day: date = Field(description="The last day (UK) a return for this reason was accepted")
+    refund: ReturnRefundView | None = Field(description="Once refunded")
+    rejection_reason: str | None
+    created_at: datetime
+    timeline: list[TimelineView]
+    version: int
+
+
+def return_view(returned: Return) -> ReturnView:
+    return ReturnView.model_validate(to_json(returned))

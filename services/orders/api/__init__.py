@@ -2,7 +2,8 @@
 (services/orders/usecases/) or read, and render (services/orders/schemas.py); docs/api.md.
 
 Who may do what:
-    customers   place orders (Idempotency-Key), read and cancel their own; request
+    customers   place orders (Idempotency-Key), read and cancel their own, return delivered
+                pieces; request
                 commissions, accept a quote (Idempotency-Key) or withdraw
     makers      their maker orders: accept, decline, quality-check, dispatch; their payouts
                 and statement;
@@ -16,8 +17,8 @@ Prices, stock and a maker's standing never come from the client: lines are price
 listings read model and re-checked against catalogue's reservation.
 """
 
-from services.orders.api import commissions, maker_orders, orders, payouts
+from services.orders.api import commissions, maker_orders, orders, payouts, returns
 from services.orders.api.common import ORDER_CHANGES, routes
 
 # Importing each module registers its handlers on `routes`.
-__all__ = ["ORDER_CHANGES", "commissions", "maker_orders", "orders", "payouts", "routes"]
+__all__ = ["ORDER_CHANGES", "commissions", "maker_orders", "orders", "payouts", "returns", "routes"]

@@ -1,5 +1,5 @@
 """Orders' SQL: the read models of listings and makers, the Order aggregate (with its maker
-orders), commissions, the payout ledger, the lists, and the work lists of the sweepers.
+orders), commissions, returns, the payout ledger, the lists, and the work lists of the sweepers.
 
 Saving is optimistic on top of a row lock: commands `load_*` an aggregate in their unit of work,
 which locks its row (so changes to one order queue up instead of failing) and remembers the
@@ -39,6 +39,14 @@ from services.orders.store.read_models import (
     upsert_listing,
     upsert_maker,
 )
+from services.orders.store.returns import (
+    load_return,
+    order_id_of_return,
+    read_return,
+    returns_of_order,
+    returns_page,
+    save_return,
+)
 from shared.db import Executor
 
 __all__ = [
@@ -58,17 +66,23 @@ __all__ = [
     "listings",
     "load_commission",
     "load_order",
+    "load_return",
     "maker",
     "maker_id_for_user",
     "maker_order_in_context",
     "maker_orders_page",
     "order_id_of_maker_order",
+    "order_id_of_return",
     "orders_page",
     "post_ledger_entry",
     "read_commission",
     "read_order",
+    "read_return",
+    "returns_of_order",
+    "returns_page",
     "save_commission",
     "save_order",
+    "save_return",
     "upsert_listing",
     "upsert_maker",
 ]

@@ -33,6 +33,7 @@ from services.orders.usecases.orders import (
 from services.orders.usecases.payout_runs import PayoutRun, run_payouts
 from services.orders.usecases.payouts import Payouts, list_payouts, statement
 from services.orders.usecases.read_models import record_listing, record_maker
+from services.orders.usecases.returns import receive_return, reject_return, request_return
 
 __all__ = [
     "PayoutRun",
@@ -49,10 +50,13 @@ __all__ = [
     "place_order",
     "quality_check_maker_order",
     "quote_commission",
+    "receive_return",
     "record_listing",
     "record_maker",
     "refund_maker_order",
+    "reject_return",
     "request_commission",
+    "request_return",
     "reservation_failed",
     "run_payouts",
     "statement",
