@@ -14,6 +14,7 @@ import aiohttp
 from PIL import Image
 
 from tests.support.harness import eventually
+from tests.support.photos import photos_of, ready_photo
 
 PASSWORD = "correct horse battery staple"
 # Services learn of each other's changes through the broker: usually within a second, but a
@@ -100,36 +101,6 @@ def jpeg(width: int = 1200, height: int = 900) -> bytes:
     out = io.BytesIO()
     picture.save(out, "JPEG", quality=90)
     return out.getvalue()
-
-
-async def ready_photo(gw: Gateway, maker_user: Account) -> dict:
-    """Upload a photo as the maker and wait until its renditions are made. Media learns of the
-    maker's approval from an event, so the upload is retried while it still answers 403."""
-
-    async def uploaded():
-        form = aiohttp.FormData()
-        form.add_field("file", jpeg(), filename="piece.jpg", content_type="image/jpeg")
-        async with gw.session.post(
-            f"{gw.url}/api/v1/images", data=form, headers={"Authorization": f"Bearer {maker_user.token}"}
-        ) as response:
-            body = await response.json(content_type=None)
-            if response.status == 202:
-                return body
-            if response.status != 403:
-                raise ApiFailure(f"POST /images: {response.status} {body}")
-            return None
-
-    image = await eventually(
-        uploaded, timeout_s=EVENT_TIMEOUT_S, message="media to learn the maker is approved"
-    )
-
-    async def ready():
-        _, latest = await gw.call("GET", f"/images/{image['id']}", token=maker_user.token, expect=200)
-        if latest["status"] == "failed":
-            raise ApiFailure(f"the photo failed: {latest}")
-        return latest if latest["status"] == "ready" else None
-
-    return await eventually(ready, timeout_s=EVENT_TIMEOUT_S, message="the photo to be processed")
 
 
 def maker_profile(handle: str, name: str, **overrides: Any) -> dict[str, Any]:
@@ -230,8 +201,7 @@ async def published_listing(gw: Gateway, maker_user: Account, body: dict[str, An
     its photos. The catalogue learns of the photo being ready from an event, so publishing is
     retried while it says the photo is not ready."""
     if "photos" not in body:
-        photo = await ready_photo(gw, maker_user)
-        body = {**body, "photos": [{"image_id": photo["id"], "alt": "The piece on a plain linen background"}]}
+        body = {**body, "photos": photos_of(await ready_photo(gw.session, gw.url, maker_user.token))}
     listing = await draft_listing(gw, maker_user, body)
 
     async def publish():
@@ -291,28 +261,40 @@ ADDRESS = {
 }
 
 
-async def confirmed_order(
-    gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any] | None = None
-) -> dict:
-    """Place an order with tok_visa and wait until it is confirmed."""
-    await orders_knows(gw, customer, listing_id)
+async def placed_order(
+    gw: Gateway, customer: Account, lines: list[dict[str, Any]], payment_token: str = "tok_visa"
+) -> dict[str, Any]:
+    """An order of these lines, shipped to ADDRESS and paid with this test card token, as placed."""
     _, order = await gw.call(
         "POST",
         "/orders",
         token=customer.token,
         expect=201,
         headers={"Idempotency-Key": str(uuid.uuid4())},
-        json={
-            "lines": [{"listing_id": listing_id, "quantity": 1, "options": options or {}}],
-            "shipping_address": ADDRESS,
-            "payment": {"token": "tok_visa"},
-        },
+        json={"lines": lines, "shipping_address": ADDRESS, "payment": {"token": payment_token}},
     )
+    return order
 
-    async def confirmed():
+
+async def once_confirmed(gw: Gateway, customer: Account, order: dict[str, Any]) -> dict[str, Any]:
+    """The order once orders has confirmed it and split it into maker orders."""
+
+    async def confirmed() -> dict[str, Any] | None:
         _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)
         if latest["status"] == "cancelled":
             raise ApiFailure(f"order cancelled: {latest.get('cancellation_reason')}")
         return latest if latest["status"] == "confirmed" and latest.get("maker_orders") else None
 
-    return await eventually(confirmed, timeout_s=EVENT_TIMEOUT_S, message="the order to be confirmed")
+    result: dict[str, Any] = await eventually(
+        confirmed, timeout_s=EVENT_TIMEOUT_S, message="the order to be confirmed"
+    )
+    return result
+
+
+async def confirmed_order(
+    gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any] | None = None
+) -> dict:
+    """Place an order with tok_visa and wait until it is confirmed."""
+    await orders_knows(gw, customer, listing_id)
+    line = {"listing_id": listing_id, "quantity": 1, "options": options or {}}
+    return await once_confirmed(gw, customer, await placed_order(gw, customer, [line]))

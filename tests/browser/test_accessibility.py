@@ -28,6 +28,7 @@ from tests.browser.conftest import DESKTOP, PHONE, NewContext, Stack
 from tests.browser.support import EVENT_TIMEOUT_S, Account, ApiFailure, Gateway
 from tests.browser.test_layout import signed_in
 from tests.support.harness import eventually
+from tests.support.photos import ready_photo
 
 WCAG_A_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 AXE_OPTIONS = {
@@ -83,18 +84,8 @@ async def cancelled_order(
     gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any]
 ) -> dict[str, Any]:
     """An order whose card was declined, once orders has cancelled it."""
-    _, order = await gw.call(
-        "POST",
-        "/orders",
-        token=customer.token,
-        expect=201,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-        json={
-            "lines": [{"listing_id": listing_id, "quantity": 1, "options": options}],
-            "shipping_address": support.ADDRESS,
-            "payment": {"token": "tok_declined"},
-        },
-    )
+    line = {"listing_id": listing_id, "quantity": 1, "options": options}
+    order = await support.placed_order(gw, customer, [line], payment_token="tok_declined")
 
     async def cancelled() -> dict[str, Any] | None:
         _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)
@@ -143,15 +134,15 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
     async with aiohttp.ClientSession() as http:
         gw = Gateway(stack.url, http)
         maker, record = await support.approved_maker(gw, stack.operator, "Heron Silverworks")
-        photos = [await support.ready_photo(gw, maker) for _ in range(2)]
+        photos = [await ready_photo(http, stack.url, maker.token, new=True) for _ in range(2)]
         listing = await support.published_listing(
             gw,
             maker,
             support.ring_listing(
                 f"Hammered heron band {uuid.uuid4().hex[:6]}",
                 photos=[
-                    {"image_id": photos[0]["id"], "alt": "The band on a plain linen background"},
-                    {"image_id": photos[1]["id"], "alt": "The band seen from above"},
+                    {"image_id": photos[0], "alt": "The band on a plain linen background"},
+                    {"image_id": photos[1], "alt": "The band seen from above"},
                 ],
             ),
         )

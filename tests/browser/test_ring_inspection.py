@@ -4,15 +4,12 @@ field."""
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.async_api import Page, expect
 
 from tests.browser import support
 from tests.browser.conftest import Stack
-from tests.browser.support import ADDRESS, EVENT_TIMEOUT_S, ApiFailure, Gateway
+from tests.browser.support import Gateway
 from tests.browser.test_journeys import sign_in, word
-from tests.support.harness import eventually
 
 
 async def test_each_ring_of_a_parcel_is_measured_against_its_own_size(
@@ -24,29 +21,11 @@ async def test_each_ring_of_a_parcel_is_measured_against_its_own_size(
     )
     customer = await gw.register("customer", "Mary Anning")
     await support.orders_knows(gw, customer, listing["id"])
-    _, order = await gw.call(
-        "POST",
-        "/orders",
-        token=customer.token,
-        expect=201,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-        json={
-            "lines": [
-                {"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 50}},
-                {"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 60}},
-            ],
-            "shipping_address": ADDRESS,
-            "payment": {"token": "tok_visa"},
-        },
-    )
-
-    async def confirmed() -> dict | None:
-        _, latest = await gw.call("GET", f"/orders/{order['id']}", token=customer.token, expect=200)
-        if latest["status"] == "cancelled":
-            raise ApiFailure(f"order cancelled: {latest.get('cancellation_reason')}")
-        return latest if latest["status"] == "confirmed" and latest.get("maker_orders") else None
-
-    order = await eventually(confirmed, timeout_s=EVENT_TIMEOUT_S, message="the order to be confirmed")
+    lines = [
+        {"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 50}},
+        {"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 60}},
+    ]
+    order = await support.once_confirmed(gw, customer, await support.placed_order(gw, customer, lines))
     maker_order_id = order["maker_orders"][0]["id"]
 
     await sign_in(page, maker_user, "/maker?tab=orders")
