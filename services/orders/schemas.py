@@ -9,7 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field, field_validator
+from pydantic_core import PydanticCustomError
 
 from services.orders.domain import (
     MAX_LINES_PER_ORDER,
@@ -38,6 +39,7 @@ from services.orders.domain import (
     Tracking,
     to_json,
 )
+from services.orders.domain.references import order_reference_of
 from services.orders.domain.returns import (
     MAX_RETURN_NOTE_CHARS,
     Return,
@@ -199,6 +201,23 @@ class OrderQuery(BaseModel):
 
 class OrderListQuery(PageQuery):
     status: OrderStatus | None = None
+    reference: str | None = Field(
+        None,
+        max_length=40,
+        description="The order with this reference (`FF-7K3D-92QX`; case, spaces and dashes "
+        "forgiven; a maker order's `FF-7K3D-92QX-1` finds its order); 422 `reference_invalid` "
+        "when it cannot be one",
+    )
+
+    @field_validator("reference")
+    @classmethod
+    def _canonical_reference(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        reference = order_reference_of(value)
+        if reference is None:
+            raise PydanticCustomError("reference_invalid", "Not an order reference such as FF-7K3D-92QX")
+        return reference
 
 
 class MakerOrderListQuery(PageQuery):
@@ -299,6 +318,7 @@ class ReturnWindowView(_View):
 class MakerOrderView(_View):
     id: uuid.UUID
     order_id: uuid.UUID
+    reference: str = Field(description="The order's reference and this parcel's number: FF-7K3D-92QX-1")
     maker_id: uuid.UUID
     status: MakerOrderStatus
     lines: list[LineView]
@@ -363,6 +383,7 @@ class RefundView(_View):
 
 class OrderView(_View):
     id: uuid.UUID
+    reference: str = Field(description="What people read aloud and type: FF-7K3D-92QX")
     customer_id: uuid.UUID
     status: OrderStatus
     cancellation_reason: CancellationReason | None

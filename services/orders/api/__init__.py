@@ -17,8 +17,17 @@ Prices, stock and a maker's standing never come from the client: lines are price
 listings read model and re-checked against catalogue's reservation.
 """
 
-from services.orders.api import commissions, maker_orders, orders, payouts, returns
+from services.orders.api import commissions, invoices, maker_orders, orders, payouts, returns
 from services.orders.api.common import ORDER_CHANGES, routes
 
 # Importing each module registers its handlers on `routes`.
-__all__ = ["ORDER_CHANGES", "commissions", "maker_orders", "orders", "payouts", "returns", "routes"]
+__all__ = [
+    "ORDER_CHANGES",
+    "commissions",
+    "invoices",
+    "maker_orders",
+    "orders",
+    "payouts",
+    "returns",
+    "routes",
+]

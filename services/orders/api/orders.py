@@ -89,7 +89,8 @@ async def get_order(call: Call) -> schemas.OrderView:
     roles=("customer", "operator"),
 )
 async def list_orders(call: Call) -> Page[schemas.OrderView]:
-    """A customer's own orders, or every order for operators; newest first, `?status=`."""
+    """A customer's own orders, or every order for operators; newest first, `?status=`,
+    `?reference=` (the one order with that reference, for a customer only their own)."""
     caller = call.user
     query: schemas.OrderListQuery = call.query
     orders, position = await store.orders_page(
@@ -98,6 +99,7 @@ async def list_orders(call: Call) -> Page[schemas.OrderView]:
         status=query.status,
         after=decode_time_id(query.cursor),
         limit=query.limit,
+        reference=query.reference,
     )
     return Page(items=[schemas.order_view(order) for order in orders], next_cursor=encode_time_id(position))
 

@@ -80,6 +80,8 @@ class MakerOrder(OrdersAggregate):
 
     id: uuid.UUID
     order_id: uuid.UUID
+    # The order's reference plus this maker order's position (`FF-7K3D-92QX-1`); never changes.
+    reference: str
     maker_id: uuid.UUID
     lines: list[PricedLine]
     gross: Money
@@ -106,6 +108,7 @@ class MakerOrder(OrdersAggregate):
         cls,
         *,
         order_id: uuid.UUID,
+        reference: str,
         maker_id: uuid.UUID,
         lines: Sequence[PricedLine],
         commission_rate: Decimal,
@@ -117,6 +120,7 @@ class MakerOrder(OrdersAggregate):
         maker_order = cls(
             id=uuid.uuid4(),
             order_id=order_id,
+            reference=reference,
             maker_id=maker_id,
             lines=list(lines),
             gross=gross,
@@ -149,6 +153,7 @@ class MakerOrder(OrdersAggregate):
         return {
             "maker_order_id": self.id,
             "order_id": self.order_id,
+            "reference": self.reference,
             "maker_id": self.maker_id,
             "status": self.status,
         }

@@ -19,6 +19,7 @@ from typing import ClassVar
 from services.orders.domain.events import DomainEvent, OrdersAggregate, TimelineEntry, utcnow
 from services.orders.domain.maker_order import MakerOrder, stock_release
 from services.orders.domain.pricing import PricedLine, check_commission_rate, statements_for
+from services.orders.domain.references import maker_order_reference, new_order_reference
 from services.orders.domain.vocabulary import (
     PAYMENT_WINDOW,
     CancellationReason,
@@ -46,6 +47,7 @@ class ShippingAddress:
 class Payment:
     token: str
     status: PaymentStatus = PaymentStatus.NONE
+    # The payment provider's reference for the authorisation (not the order's own `reference`).
     reference: str | None = None
     authorised_amount: Money | None = None
     authorised_at: datetime | None = None
@@ -76,6 +78,8 @@ class Order(OrdersAggregate):
     aggregate_type: ClassVar[str] = "order"
 
     id: uuid.UUID
+    # What people read aloud and type (`FF-7K3D-92QX`, domain/references.py); unique.
+    reference: str
     customer_id: uuid.UUID
     lines: list[PricedLine]
     total: Money
@@ -108,8 +112,10 @@ class Order(OrdersAggregate):
         now: datetime | None = None,
         payment_window: timedelta = PAYMENT_WINDOW,
         order_id: uuid.UUID | None = None,
+        reference: str | None = None,
     ) -> Order:
-        """A pending order from lines priced by `price_lines` or `Commission.order_line`."""
+        """A pending order from lines priced by `price_lines` or `Commission.order_line`, with
+        `reference` or a fresh random one (the store refuses one already taken)."""
         problems = []
         if not lines:
             problems.append(Violation(("lines",), "An order needs at least one line", "order_empty"))
@@ -128,6 +134,7 @@ class Order(OrdersAggregate):
         currency = lines[0].line_total.currency
         order = cls(
             id=order_id or uuid.uuid4(),
+            reference=reference or new_order_reference(),
             customer_id=customer_id,
             lines=list(lines),
             total=Money.total((line.line_total for line in lines), currency),
@@ -144,6 +151,7 @@ class Order(OrdersAggregate):
             now,
             "Order placed",
             order_id=order.id,
+            reference=order.reference,
             customer_id=customer_id,
             lines=[
                 {
@@ -315,11 +323,17 @@ class Order(OrdersAggregate):
         lines_by_maker: dict[uuid.UUID, list[PricedLine]] = defaultdict(list)
         for line in self.lines:
             lines_by_maker[line.maker_id].append(line)
+        # Numbered -1, -2... in the order they are created, the order of their first lines.
         self.maker_orders = [
             MakerOrder.create(
-                order_id=self.id, maker_id=maker_id, lines=lines, commission_rate=commission_rate, now=now
+                order_id=self.id,
+                reference=maker_order_reference(self.reference, position),
+                maker_id=maker_id,
+                lines=lines,
+                commission_rate=commission_rate,
+                now=now,
             )
-            for maker_id, lines in lines_by_maker.items()
+            for position, (maker_id, lines) in enumerate(lines_by_maker.items(), start=1)
         ]
         self.status = OrderStatus.CONFIRMED
         self._record(
@@ -327,6 +341,7 @@ class Order(OrdersAggregate):
             now,
             "Payment authorised; order confirmed",
             order_id=self.id,
+            reference=self.reference,
             customer_id=self.customer_id,
             total=self.total,
             payment_reference=reference,
@@ -335,6 +350,7 @@ class Order(OrdersAggregate):
             maker_orders=[
                 {
                     "maker_order_id": mo.id,
+                    "reference": mo.reference,
                     "maker_id": mo.maker_id,
                     "gross": mo.gross,
                     "commission": mo.commission,

@@ -69,6 +69,25 @@ class EngravingOption:
 
 
 @dataclass(frozen=True)
+class LineMetal:
+    """One metal of a piece as its invoice describes it."""
+
+    metal: str
+    # Parts per thousand; None when not stated (a metal that is not precious).
+    fineness: int | None = None
+
+
+@dataclass(frozen=True)
+class LineHallmark:
+    """How the piece is hallmarked: `hallmarked` (with the sponsor's mark and assay office),
+    `exempt_under_weight` or `not_applicable`."""
+
+    status: str
+    sponsor_mark: str | None = None
+    assay_office: str | None = None
+
+
+@dataclass(frozen=True)
 class ListingSnapshot:
     """What orders knows about a listing, kept up to date from catalogue events."""
 
@@ -93,6 +112,9 @@ class ListingSnapshot:
     # Units catalogue can still sell (ready_to_ship stock; 1 or 0 for one_of_a_kind).
     # None means no limit known here (made_to_order has none).
     stock_available: int | None = None
+    # What it is made of and how it is hallmarked, as its invoice says.
+    metals: tuple[LineMetal, ...] = ()
+    hallmark: LineHallmark | None = None
 
     @property
     def available_quantity(self) -> int | None:
@@ -160,6 +182,10 @@ class PricedLine:
     # Its maker attested to the System of Warranties when the line was priced: with a natural
     # diamond, the invoice carries the statement.
     warranty_attested: bool = False
+    # The listing's metals and hallmark when it was bought, for the invoice; lines priced before
+    # they were kept, and bespoke lines, have none.
+    metals: tuple[LineMetal, ...] = ()
+    hallmark: LineHallmark | None = None
 
     @property
     def needs_stock(self) -> bool:
@@ -345,6 +371,8 @@ def price_lines(
                 has_natural_diamond=listing.has_natural_diamond,
                 needs_hallmark=listing.needs_hallmark,
                 warranty_attested=listing.warranty_attested,
+                metals=listing.metals,
+                hallmark=listing.hallmark,
             )
         )
     if problems:

@@ -20,6 +20,7 @@ from services.orders.store.ledger import earning_of, ledger_balances, ledger_pag
 from services.orders.store.orders import (
     ORDER_CHANGED,
     MakerOrderInContext,
+    ReferenceTaken,
     claim_compensations,
     claim_expired_orders,
     defer_compensation,
@@ -56,6 +57,7 @@ __all__ = [
     "MakerOrderInContext",
     "MakerRecord",
     "Position",
+    "ReferenceTaken",
     "claim_compensations",
     "claim_expired_orders",
     "commissions_page",

@@ -24,8 +24,17 @@ from shared.db import Executor, UnitOfWork
 from shared.watch import change_channel, notify_change
 
 # Columns are the truth for these fields; `data` holds the rest of the aggregate.
-_ORDER_COLUMNS = ("id", "customer_id", "status", "cancellation_reason", "version", "created_at", "expires_at")
-_MAKER_ORDER_COLUMNS = ("id", "order_id", "maker_id", "status", "version", "created_at")
+_ORDER_COLUMNS = (
+    "id",
+    "customer_id",
+    "status",
+    "cancellation_reason",
+    "version",
+    "created_at",
+    "expires_at",
+    "reference",
+)
+_MAKER_ORDER_COLUMNS = ("id", "order_id", "maker_id", "status", "version", "created_at", "reference")
 _SELECT_ORDER = f"SELECT {', '.join(_ORDER_COLUMNS)}, data FROM orders"
 _SELECT_MAKER_ORDER = f"SELECT {', '.join(_MAKER_ORDER_COLUMNS)}, data FROM maker_orders"
 
@@ -57,6 +66,10 @@ async def order_id_of_maker_order(db: Executor, maker_order_id: UUID) -> UUID | 
     return await db.fetchval("SELECT order_id FROM maker_orders WHERE id = $1", maker_order_id)
 
 
+class ReferenceTaken(Exception):
+    """A new order drew a reference another order already has: draw again."""
+
+
 # Every update of an order is announced here at commit (shared/watch.py): GET /orders/{id}?wait=
 # waits for it instead of polling.
 ORDER_CHANGED = change_channel("orders", "order")
@@ -70,14 +83,21 @@ async def save_order(uow: UnitOfWork, order: Order) -> None:
     values = columns_of(order, _ORDER_COLUMNS, exclude=frozenset({"maker_orders"}))
     loaded = uow.loaded_version(order)
     if loaded is None:
-        await conn.execute(
-            "INSERT INTO orders (id, customer_id, status, cancellation_reason, version, created_at, "
-            "expires_at, data, compensation_due, updated_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            *values,
-            order.compensation_due,
-            now,
-        )
+        try:
+            # A savepoint: a taken reference leaves the caller's transaction usable for a retry.
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO orders (id, customer_id, status, cancellation_reason, version, "
+                    "created_at, expires_at, reference, data, compensation_due, updated_at) "
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    *values,
+                    order.compensation_due,
+                    now,
+                )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "orders_reference_key":
+                raise ReferenceTaken(order.reference) from error
+            raise
     elif order.version != loaded:
         result = await conn.execute(
             "UPDATE orders SET status = $3, cancellation_reason = $4, version = $5, "
@@ -107,8 +127,8 @@ async def _save_maker_order(uow: UnitOfWork, maker_order: MakerOrder, now: datet
     loaded = uow.loaded_version(maker_order)
     if loaded is None:
         await conn.execute(
-            "INSERT INTO maker_orders (id, order_id, maker_id, status, version, created_at, data, "
-            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO maker_orders (id, order_id, maker_id, status, version, created_at, "
+            "reference, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             *values,
             now,
         )
@@ -134,11 +154,15 @@ async def orders_page(
     status: OrderStatus | None,
     after: Position | None,
     limit: int,
+    reference: str | None = None,
 ) -> tuple[list[Order], Position | None]:
-    """Newest first; a customer's own, or (customer_id None) everyone's."""
+    """Newest first; a customer's own, or (customer_id None) everyone's; `reference`: the one
+    order with that reference."""
     where = Where()
     if customer_id is not None:
         where.add("customer_id = {}", customer_id)
+    if reference is not None:
+        where.add("reference = {}", reference)
     if status is not None:
         where.add("status = {}", status.value)
     async with one_snapshot(db) as conn:

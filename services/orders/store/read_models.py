@@ -12,6 +12,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from services.orders.domain import EngravingOption, LeadTime, ListingSnapshot, ProductionKind, SizeRange
+from services.orders.domain.pricing import LineHallmark, LineMetal
 from shared.contracts.catalogue import ListingSnapshotEvent
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.db import Executor
@@ -96,6 +97,12 @@ def _listing(event: ListingSnapshotEvent, warranty_attested: bool) -> ListingSna
         warranty_attested=warranty_attested,
         needs_hallmark=event.needs_hallmark,
         stock_available=event.stock_available,
+        metals=tuple(LineMetal(metal.metal, metal.fineness) for metal in event.metals),
+        hallmark=(
+            LineHallmark(event.hallmark.status, event.hallmark.sponsor_mark, event.hallmark.assay_office)
+            if event.hallmark
+            else None
+        ),
     )
 
 
@@ -111,6 +118,9 @@ class MakerRecord:
     handle: str
     display_name: str
     system_of_warranties_attested: bool = False
+    # Who sells, as their invoices name them; None until the makers service said.
+    legal_name: str | None = None
+    vat_number: str | None = None
 
     @property
     def takes_commissions(self) -> bool:
@@ -121,12 +131,14 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
     """Keep the snapshot with the highest maker_version; an older or repeated one is ignored."""
     await conn.execute(
         "INSERT INTO makers (maker_id, user_id, maker_version, status, accepts_commissions, "
-        "handle, display_name, system_of_warranties_attested) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "handle, display_name, system_of_warranties_attested, legal_name, vat_number) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
         "maker_version = EXCLUDED.maker_version, status = EXCLUDED.status, "
         "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
         "display_name = EXCLUDED.display_name, "
-        "system_of_warranties_attested = EXCLUDED.system_of_warranties_attested, updated_at = now() "
+        "system_of_warranties_attested = EXCLUDED.system_of_warranties_attested, "
+        "legal_name = EXCLUDED.legal_name, vat_number = EXCLUDED.vat_number, updated_at = now() "
         "WHERE makers.maker_version < EXCLUDED.maker_version",
         event.maker_id,
         event.user_id,
@@ -136,14 +148,16 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
         event.handle,
         event.display_name,
         event.system_of_warranties_attested,
+        event.invoicing.legal_name,
+        event.invoicing.vat_number,
     )
 
 
 async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
     row = await db.fetchrow(
         "SELECT maker_id, user_id, status, accepts_commissions, handle, display_name, "
-        "coalesce(system_of_warranties_attested, false) AS system_of_warranties_attested "
-        "FROM makers WHERE maker_id = $1",
+        "coalesce(system_of_warranties_attested, false) AS system_of_warranties_attested, "
+        "legal_name, vat_number FROM makers WHERE maker_id = $1",
         maker_id,
     )
     return MakerRecord(**dict(row)) if row else None

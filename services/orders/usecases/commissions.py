@@ -13,6 +13,7 @@ from services.orders.domain import (
     Order,
     ShippingAddress,
 )
+from services.orders.usecases.orders import save_new_order
 from shared.db import UnitOfWork
 from shared.errors import not_found, state_conflict
 from shared.money import Money
@@ -144,15 +145,18 @@ async def accept_commission(
     order_id = uuid.uuid4()
     if not commission.accept(by_customer_id=customer_id, order_id=order_id):
         raise state_conflict(commission.status.value, "accept again", code="already_accepted")
-    order = Order.place(
-        customer_id=customer_id,
-        lines=[commission.order_line()],
-        shipping_address=shipping_address,
-        payment_token=payment_token,
-        gift_message=gift_message,
-        payment_window=payment_window,
-        order_id=order_id,
+    order = await save_new_order(
+        uow,
+        lambda reference: Order.place(
+            customer_id=customer_id,
+            lines=[commission.order_line()],
+            shipping_address=shipping_address,
+            payment_token=payment_token,
+            gift_message=gift_message,
+            payment_window=payment_window,
+            order_id=order_id,
+            reference=reference,
+        ),
     )
-    await store.save_order(uow, order)
     await store.save_commission(uow, commission)
     return order

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 
 from services.orders import saga, store
@@ -14,6 +14,7 @@ from services.orders.domain import (
     ShippingAddress,
     price_lines,
 )
+from services.orders.domain.references import new_order_reference
 from services.orders.settings import OrdersSettings
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
 from shared.contracts.orders import OrderPlaced
@@ -22,6 +23,28 @@ from shared.errors import not_found
 from shared.logging import get_logger
 
 log = get_logger()
+
+# Taken references are drawn again; among 32^8 of them, this many collisions in a row would mean
+# something other than chance.
+REFERENCE_ATTEMPTS = 5
+
+
+async def save_new_order(
+    uow: UnitOfWork,
+    place: Callable[[str], Order],
+    draw_reference: Callable[[], str] = new_order_reference,
+) -> Order:
+    """Save the order `place(reference)` builds, with a reference no other order has: the
+    store's unique index refuses a taken one, and the order is built again with a new draw."""
+    for _ in range(REFERENCE_ATTEMPTS):
+        order = place(draw_reference())
+        try:
+            await store.save_order(uow, order)
+        except store.ReferenceTaken:
+            log.warning("order_reference_taken", reference=order.reference)
+            continue
+        return order
+    raise RuntimeError(f"No free order reference in {REFERENCE_ATTEMPTS} draws")
 
 
 async def place_order(
@@ -34,21 +57,26 @@ async def place_order(
     gift_message: str | None,
     payment_window: timedelta,
     currencies: Collection[str] | None = None,
+    draw_reference: Callable[[], str] = new_order_reference,
 ) -> Order:
     """Price every line from the listings read model (options checked against what each listing
     offers, each priced in one of `currencies`, the marketplace's, and all in one) and place the
-    order, `pending` while stock is reserved and payment authorised."""
+    order, `pending` while stock is reserved and payment authorised, under a fresh reference."""
     listings = await store.listings(uow.conn, {line.listing_id for line in lines})
-    order = Order.place(
-        customer_id=customer_id,
-        lines=price_lines(lines, listings, currencies),
-        shipping_address=shipping_address,
-        payment_token=payment_token,
-        gift_message=gift_message,
-        payment_window=payment_window,
+    priced = price_lines(lines, listings, currencies)
+    return await save_new_order(
+        uow,
+        lambda reference: Order.place(
+            customer_id=customer_id,
+            lines=priced,
+            shipping_address=shipping_address,
+            payment_token=payment_token,
+            gift_message=gift_message,
+            payment_window=payment_window,
+            reference=reference,
+        ),
+        draw_reference,
     )
-    await store.save_order(uow, order)
-    return order
 
 
 async def cancel_order(
