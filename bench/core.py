@@ -25,6 +25,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 
+from bench.loadgen import Run
 from ops.provenance import git_commit
 from tests.support.harness import ADMIN_DSN, AMQP_URL, ROOT, TestEnvironment
 
@@ -101,6 +102,54 @@ def compare(
         bound = float(number.rstrip("x"))
         met = ratio >= bound if op == ">=" else ratio <= bound
     return Result(name, value, unit, baseline, ratio, target, met, list(values), list(baselines or []), note)
+
+
+# A service's figures measured direct and through the gateway, each against a bare server.
+SERVING_TARGETS = (("direct", ">= 0.8x"), ("gateway", ">= 0.5x"))
+
+
+def report_serving(ctx: Context, prefix: str, runs: dict[str, list[Run]], note: str) -> None:
+    """`direct` and `gateway` (those measured) against `bare`: requests per second with its
+    target, p50 and p99, and p50 of one client alone where that was measured (`<name>.single`)."""
+    bare = runs["bare"]
+    for name, target in SERVING_TARGETS:
+        if name not in runs:
+            continue
+        measured = runs[name]
+        ctx.add(
+            compare(
+                f"{prefix}.{name}.rps",
+                "req/s",
+                [r.rps for r in measured],
+                [r.rps for r in bare],
+                target,
+                note,
+            )
+        )
+        for p in (50, 99):
+            ctx.add(
+                compare(
+                    f"{prefix}.{name}.p{p}_ms",
+                    "ms",
+                    [r.percentile_ms(p) for r in measured],
+                    [r.percentile_ms(p) for r in bare],
+                    None,
+                    note=f"{note}; baseline: bare p{p}",
+                    lower_is_better=True,
+                )
+            )
+        if f"{name}.single" in runs:
+            ctx.add(
+                compare(
+                    f"{prefix}.{name}.single_ms",
+                    "ms",
+                    [r.percentile_ms(50) for r in runs[f"{name}.single"]],
+                    [r.percentile_ms(50) for r in runs["bare.single"]],
+                    None,
+                    note="one client alone, p50; baseline: bare, one client",
+                    lower_is_better=True,
+                )
+            )
 
 
 @dataclass

@@ -45,7 +45,7 @@ import aio_pika
 import asyncpg
 from PIL import Image, ImageChops, ImageCms
 
-from bench.core import Context, compare, migrate_services, namespace
+from bench.core import Context, compare, migrate_services, namespace, report_serving
 from bench.loadgen import Run, closed_loop
 from tests.support.harness import AMQP_URL, ServiceProcess, TestEnvironment
 
@@ -257,44 +257,6 @@ async def measure_serving(
     return runs
 
 
-def report_serving(ctx: Context, runs: dict[str, list[Run]], note: str) -> None:
-    bare = runs["bare"]
-    for name, target in (("direct", ">= 0.8x"), ("gateway", ">= 0.5x")):
-        ctx.add(
-            compare(
-                f"media.serve.{name}.rps",
-                "req/s",
-                [r.rps for r in runs[name]],
-                [r.rps for r in bare],
-                target,
-                note=note,
-            )
-        )
-        for p in (50, 99):
-            ctx.add(
-                compare(
-                    f"media.serve.{name}.p{p}_ms",
-                    "ms",
-                    [r.percentile_ms(p) for r in runs[name]],
-                    [r.percentile_ms(p) for r in bare],
-                    None,
-                    note=f"{note}; baseline: bare p{p}",
-                    lower_is_better=True,
-                )
-            )
-        ctx.add(
-            compare(
-                f"media.serve.{name}.single_ms",
-                "ms",
-                [r.percentile_ms(50) for r in runs[f"{name}.single"]],
-                [r.percentile_ms(50) for r in runs["bare.single"]],
-                None,
-                note="one client alone, p50; baseline: bare, one client",
-                lower_is_better=True,
-            )
-        )
-
-
 # ------------------------------------------------------------------ run
 
 
@@ -379,6 +341,7 @@ async def run(ctx: Context) -> None:
             runs = await measure_serving(ctx, urls, duration)
             report_serving(
                 ctx,
+                "media.serve",
                 runs,
                 f"{len(keys)} renditions ({min(sizes) // 1024}-{max(sizes) // 1024} KB) round-robin, "
                 f"{CONCURRENCY} concurrent clients, {duration:.0f} s per run; baseline: bare aiohttp "

@@ -26,7 +26,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.core import Context, admin_dsn, compare, migrate_services, namespace
+from bench.core import Context, admin_dsn, migrate_services, namespace, report_serving
 from bench.loadgen import Run, closed_loop
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment
 
@@ -175,34 +175,6 @@ async def measure(
     return runs
 
 
-def report(ctx: Context, prefix: str, runs: dict[str, list[Run]], note: str) -> None:
-    bare = runs["bare"]
-    for name, target in (("direct", ">= 0.8x"), ("gateway", ">= 0.5x")):
-        if name not in runs:
-            continue
-        ctx.add(
-            compare(
-                f"{prefix}.{name}.rps",
-                "req/s",
-                [r.rps for r in runs[name]],
-                [r.rps for r in bare],
-                target,
-                note=note,
-            )
-        )
-        for p in (50, 99):
-            ctx.add(
-                compare(
-                    f"{prefix}.{name}.p{p}_ms",
-                    "ms",
-                    [r.percentile_ms(p) for r in runs[name]],
-                    [r.percentile_ms(p) for r in bare],
-                    None,
-                    note=f"{note}; baseline: bare p{p}",
-                )
-            )
-
-
 async def run(ctx: Context) -> None:
     if not available():
         ctx.skip("search", UNAVAILABLE)
@@ -241,7 +213,7 @@ async def run(ctx: Context) -> None:
                     duration,
                     f"search: {endpoint}",
                 )
-                report(
+                report_serving(
                     ctx,
                     f"search.{endpoint}",
                     runs,
