@@ -1614,6 +1614,7 @@ async def test_openapi_documents_every_endpoint_and_the_idempotency_key(world: W
             f"{MAKER_ORDERS}/{{id}}/{action}"
             for action in ("accept", "decline", "quality-check", "dispatch", "deliver", "refund")
         ),
+        f"{MAKER_ORDERS}/{{id}}/invoice",
         "/api/v1/payouts",
         COMMISSIONS,
         f"{COMMISSIONS}/{{id}}",
