@@ -28,18 +28,6 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 View = Literal["front", "angle", "close"]
 VIEWS: tuple[View, ...] = ("front", "angle", "close")
-CATEGORIES = (
-    "ring",
-    "necklace",
-    "pendant",
-    "earrings",
-    "bracelet",
-    "bangle",
-    "brooch",
-    "cufflinks",
-    "anklet",
-    "charm",
-)
 PHOTO_SIZE = (1600, 1200)
 
 RGB = tuple[int, int, int]
@@ -926,3 +914,6 @@ _DRAWINGS = {
     "anklet": _draw_anklet,
     "charm": _draw_charm,
 }
+
+# The categories a piece may be drawn as: the listings' categories, each with its drawing.
+CATEGORIES: tuple[str, ...] = tuple(_DRAWINGS)
