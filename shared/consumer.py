@@ -58,6 +58,26 @@ def fault_point(settings: ServiceSettings, name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+async def handle_directly(
+    pool: asyncpg.Pool,
+    service: str,
+    handler: Callable[[UnitOfWork, Any, Envelope], Awaitable[None]],
+    event: Event,
+    *,
+    producer: str,
+    aggregate_id: object,
+    aggregate_version: int,
+) -> None:
+    """Run one of a service's handlers on `event` as though `producer` had published it, in a
+    unit of work of its own, without the bus or the inbox (handlers keep the newest version, so
+    a repeat is harmless). For seeds, which tell a service what its peers' events said."""
+    envelope = Envelope.wrap(
+        event, producer=producer, aggregate_id=str(aggregate_id), aggregate_version=aggregate_version
+    )
+    async with UnitOfWork(pool, service) as uow:
+        await handler(uow, event, envelope)
+
+
 class Consumer:
     def __init__(
         self,

@@ -35,7 +35,7 @@ from services.catalogue.domain import (
     MetalType,
 )
 from shared.config import ServiceSettings
-from shared.contracts import Envelope
+from shared.consumer import handle_directly
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.contracts.media import ImageUploaded
 from shared.db import UnitOfWork, create_pool
@@ -544,23 +544,25 @@ async def seed_catalogue(
         # The catalogue learns the makers and images as it would from the bus (a repeat is
         # ignored by version).
         for event in maker_events:
-            envelope = Envelope.wrap(
+            await handle_directly(
+                pool,
+                "catalogue",
+                handlers.on_maker_changed,
                 event,
                 producer="makers",
-                aggregate_id=str(event.maker_id),
+                aggregate_id=event.maker_id,
                 aggregate_version=event.maker_version,
             )
-            async with UnitOfWork(pool, "catalogue") as uow:
-                await handlers.on_maker_changed(uow, event, envelope)
         for image in image_events:
-            envelope = Envelope.wrap(
+            await handle_directly(
+                pool,
+                "catalogue",
+                handlers.on_image_changed,
                 image,
                 producer="media",
-                aggregate_id=str(image.image_id),
+                aggregate_id=image.image_id,
                 aggregate_version=image.image_version,
             )
-            async with UnitOfWork(pool, "catalogue") as uow:
-                await handlers.on_image_changed(uow, image, envelope)
         for index, maker in enumerate(makers):
             for listing_id, fields, hours_ago in _pieces(maker, index):
                 await _seed_listing(pool, maker, listing_id, fields, now - timedelta(hours=hours_ago), seeded)

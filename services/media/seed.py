@@ -28,10 +28,10 @@ from services.media import handlers, store, usecases
 from services.media.demo_photos import Piece, Stone, View, render_product_photo
 from services.media.settings import MediaSettings
 from services.media.storage import open_storage
-from shared.contracts import Envelope
+from shared.consumer import handle_directly
 from shared.contracts.makers import MakerSnapshotEvent
 from shared.contracts.media import ImageUploaded
-from shared.db import UnitOfWork, create_pool
+from shared.db import create_pool
 
 # Photos drawn and uploaded at once: drawing is CPU work in a thread, uploading waits on disk
 # and the database, so two keep a core busy while the other waits.
@@ -90,14 +90,15 @@ async def seed_photos(
     pool = await create_pool(settings, role="seed")
     try:
         for event in maker_events:
-            envelope = Envelope.wrap(
+            await handle_directly(
+                pool,
+                usecases.PRODUCER,
+                handlers.on_maker_changed,
                 event,
                 producer="makers",
-                aggregate_id=str(event.maker_id),
+                aggregate_id=event.maker_id,
                 aggregate_version=event.maker_version,
             )
-            async with UnitOfWork(pool, usecases.PRODUCER) as uow:
-                await handlers.on_maker_changed(uow, event, envelope)
         async with open_storage(settings) as storage:
             with tempfile.TemporaryDirectory(prefix="demo-photos-") as scratch:
                 slots = asyncio.Semaphore(_AT_ONCE)
