@@ -1,6 +1,7 @@
 // /ops: the operators' console. ?tab=review (applications waiting), evidence (sourcing claims
 // whose evidence waits for verification), makers (suspend and reinstate, by status) and orders
-// (every order; delivery confirmation stands in for the carrier's webhook).
+// (every order; delivery confirmation stands in for the carrier's webhook) and returns (to reject
+// with a reason, ops-returns.js).
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -12,12 +13,14 @@ import { setTitle } from '../core/router.js';
 import { empty, pill, section, tabs } from '../components/ui.js';
 import { checklist } from './maker/application.js';
 import { orderRow, pagedList } from './orders.js';
+import { renderReturnsQueue } from './ops-returns.js';
 
 const TABS = [
   { key: 'review', text: 'Review queue' },
   { key: 'evidence', text: 'Evidence queue' },
   { key: 'makers', text: 'Makers' },
   { key: 'orders', text: 'Orders' },
+  { key: 'returns', text: 'Returns' },
 ];
 const MAKER_STATUSES = ['approved', 'suspended', 'changes_requested', 'rejected'];
 
@@ -233,5 +236,6 @@ export async function render(ctx) {
   if (tab === 'review') await renderReview(body, ctx);
   else if (tab === 'evidence') await renderEvidence(body, ctx);
   else if (tab === 'makers') await renderMakers(body, ctx);
+  else if (tab === 'returns') await renderReturnsQueue(body, ctx);
   else await renderOrders(body, ctx);
 }

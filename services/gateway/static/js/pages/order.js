@@ -1,6 +1,7 @@
 // One order: its status, lines with their cancellation right, the legal statements the invoice
 // carries, and each maker's part with a live progress timeline (polled every few seconds while
-// the order is not settled). The customer can cancel while no parcel has gone.
+// the order is not settled). The customer can cancel while no parcel has gone, and return pieces
+// of a delivered parcel (order-returns.js).
 
 import * as api from '../core/api.js';
 import * as session from '../core/session.js';
@@ -12,6 +13,7 @@ import { navigate, setTitle } from '../core/router.js';
 import { errorBox, pill, scrollingTable } from '../components/ui.js';
 import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.js';
 import { optionText } from './basket.js';
+import { parcelReturns } from './order-returns.js';
 
 const POLL_MS = 3000;
 const WAIT_S = 10;
@@ -58,7 +60,7 @@ function deliverButton(mo, onChanged) {
   return holder;
 }
 
-function makerOrderCard(mo, index, { operator, onChanged }) {
+function makerOrderCard(mo, index, { order, operator, onChanged }) {
   return h('section', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status }, 'aria-labelledby': `mo-${index}` },
     h('h3', { id: `mo-${index}` }, `Parcel ${index + 1}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
     progress(mo.status),
@@ -70,7 +72,8 @@ function makerOrderCard(mo, index, { operator, onChanged }) {
       ['Declined because', mo.decline_reason],
     ]),
     mo.timeline?.length ? h('details', { class: 'timeline-details' }, h('summary', {}, 'History'), entries(mo.timeline)) : null,
-    operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null);
+    operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null,
+    !operator && mo.status === 'delivered' ? parcelReturns(order, mo) : null);
 }
 
 function cancelButton(order, onCancelled) {
@@ -137,7 +140,7 @@ function view(order, { placed, onCancelled, operator, onChanged }) {
       order.statements.map((s) => h('p', { class: 'statement' }, typeof s === 'string' ? s : s.text))) : null,
     makerOrders.length ? h('section', { 'aria-labelledby': 'parcels-title' },
       h('h2', { id: 'parcels-title' }, 'Progress by maker'),
-      makerOrders.map((mo, i) => makerOrderCard(mo, i, { operator, onChanged }))) : null,
+      makerOrders.map((mo, i) => makerOrderCard(mo, i, { order, operator, onChanged }))) : null,
     order.timeline?.length ? h('section', {}, h('h2', {}, 'Order history'), entries(order.timeline)) : null,
     !operator && canCancel(order) ? cancelButton(order, onCancelled) : null);
 }

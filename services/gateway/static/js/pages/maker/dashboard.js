@@ -1,5 +1,5 @@
 // /maker: the maker's dashboard. ?tab= picks the section (application, listings, orders,
-// payouts, commissions), so each is deep-linkable.
+// returns, payouts, commissions), so each is deep-linkable.
 
 import * as api from '../../core/api.js';
 import { requireRole } from '../../core/auth.js';
@@ -12,11 +12,13 @@ import { renderListings } from './listings.js';
 import { renderMakerOrders } from './maker-orders.js';
 import { renderPayouts } from './payouts.js';
 import { renderQuotes } from './quotes.js';
+import { renderReturns } from './returns.js';
 
 const TABS = [
   { key: 'application', text: 'Application' },
   { key: 'listings', text: 'Listings' },
   { key: 'orders', text: 'Orders' },
+  { key: 'returns', text: 'Returns to receive' },
   { key: 'payouts', text: 'Payouts' },
   { key: 'commissions', text: 'Commissions' },
 ];
@@ -56,6 +58,7 @@ export async function render(ctx) {
   if (!maker || tab === 'application') renderApplication(body, maker, onChange);
   else if (tab === 'listings') await renderListings(body, ctx, maker);
   else if (tab === 'orders') await renderMakerOrders(body, ctx, maker);
+  else if (tab === 'returns') await renderReturns(body, ctx);
   else if (tab === 'payouts') await renderPayouts(body, ctx);
   else if (tab === 'commissions') await renderQuotes(body, ctx, maker);
   else renderApplication(body, maker, onChange);
