@@ -82,7 +82,9 @@ async def makers_with_unclaimed_entries(db: Executor, delivered_by: datetime) ->
 async def lock_maker_payouts(conn: Executor, maker_id: UUID) -> None:
     """Claims for one maker queue up behind each other until the transaction ends, so a run
     racing another sees the entries the other claimed."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('payouts:' || $1::text, 0))", maker_id)
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('payouts:' || $1::uuid::text, 0))", maker_id
+    )
 
 
 async def create_run(db: Executor, run_id: UUID) -> None:

@@ -1,0 +1,119 @@
+"""Makers' delivered earnings written straight into the orders schema (an order, its delivered
+maker order and the earning posted at delivery), for payout tests and the payouts benchmark;
+and the checks every payout test makes: each ledger entry paid at most once, and per maker
+Σ payouts + available + pending = Σ ledger."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+COMMISSION_RATE_PERCENT = 15
+
+
+@dataclass(frozen=True)
+class Earning:
+    maker_id: uuid.UUID
+    gross: int
+    delivered_at: datetime
+    maker_order_id: uuid.UUID
+    ledger_entry_id: uuid.UUID
+
+    @property
+    def commission(self) -> int:
+        return self.gross * COMMISSION_RATE_PERCENT // 100
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.commission
+
+
+def earning(maker_id: uuid.UUID, gross: int, delivered_at: datetime) -> Earning:
+    return Earning(maker_id, gross, delivered_at, uuid.uuid4(), uuid.uuid4())
+
+
+def _reference() -> str:
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"FF-{code[:4]}-{code[4:]}"
+
+
+async def seed_earnings(conn: asyncpg.Connection, earnings: list[Earning], schema: str = "orders") -> None:
+    """Each earning as an order of one delivered maker order, in three statements whatever
+    their number. Orders carry references once the schema has them."""
+    referenced = await conn.fetchval(
+        "SELECT count(*) > 0 FROM information_schema.columns WHERE table_schema = $1 "
+        "AND table_name = 'orders' AND column_name = 'reference'",
+        schema,
+    )
+    order_ids = [uuid.uuid4() for _ in earnings]
+    references = [_reference() for _ in earnings]
+    at = [e.delivered_at for e in earnings]
+    # With references: the order's, and its maker order's with `-1`.
+    order_reference, maker_order_reference = (", reference", ", r") if referenced else ("", "")
+    await conn.execute(
+        f"INSERT INTO {schema}.orders (id, customer_id, status, version, created_at, updated_at, "
+        f"expires_at, data{order_reference}) "
+        f"SELECT o, gen_random_uuid(), 'completed', 1, d, d, d, '{{}}'::jsonb{maker_order_reference} "
+        "FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS t (o, d, r)",
+        order_ids,
+        at,
+        references,
+    )
+    await conn.execute(
+        f"INSERT INTO {schema}.maker_orders (id, order_id, maker_id, status, version, created_at, "
+        f"updated_at, data{order_reference}) "
+        f"SELECT mo, o, m, 'delivered', 4, d, d, '{{}}'::jsonb{maker_order_reference} || '-1' "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[]) "
+        "AS t (mo, o, m, d, r)"
+        if referenced
+        else f"INSERT INTO {schema}.maker_orders (id, order_id, maker_id, status, version, created_at, "
+        "updated_at, data) SELECT mo, o, m, 'delivered', 4, d, d, '{}'::jsonb "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[]) "
+        "AS t (mo, o, m, d, r)",
+        [e.maker_order_id for e in earnings],
+        order_ids,
+        [e.maker_id for e in earnings],
+        at,
+        references,
+    )
+    await conn.execute(
+        f"INSERT INTO {schema}.payout_ledger (id, maker_id, maker_order_id, kind, gross_amount, "
+        "commission_amount, net_amount, currency, at) "
+        "SELECT i, m, mo, 'earning', g, c, g - c, 'GBP', d "
+        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::bigint[], $6::timestamptz[]) "
+        "AS t (i, m, mo, g, c, d)",
+        [e.ledger_entry_id for e in earnings],
+        [e.maker_id for e in earnings],
+        [e.maker_order_id for e in earnings],
+        [e.gross for e in earnings],
+        [e.commission for e in earnings],
+        at,
+    )
+
+
+async def entries_paid_more_than_once(conn: asyncpg.Connection, schema: str = "orders") -> int:
+    """Ledger entries carried by more than one paid payout (0, or money went out twice)."""
+    return int(
+        await conn.fetchval(
+            f"SELECT count(*) FROM (SELECT pe.ledger_entry_id FROM {schema}.payout_entries pe "
+            f"JOIN {schema}.payouts p ON p.id = pe.payout_id WHERE p.status = 'paid' "
+            "GROUP BY pe.ledger_entry_id HAVING count(*) > 1) AS twice"
+        )
+    )
+
+
+async def transfers_match_payouts(conn: asyncpg.Connection, schema: str = "orders") -> bool:
+    """The provider sent exactly the paid payouts, each once, for its amount."""
+    return bool(
+        await conn.fetchval(
+            f"SELECT (SELECT count(*) FROM {schema}.sandbox_payouts WHERE outcome = 'paid') = "
+            f"(SELECT count(*) FROM {schema}.payouts WHERE status = 'paid') AND NOT EXISTS ("
+            f"SELECT 1 FROM {schema}.payouts p JOIN {schema}.sandbox_payouts s "
+            "ON s.idempotency_key = p.id::text WHERE p.status = 'paid' AND s.amount <> p.amount)"
+        )
+    )
