@@ -1,19 +1,25 @@
 """Payments: the sandbox adapter behind the domain's `PaymentProvider` port, the process
 context that opens the configured provider, and the retry policy for transient failures.
 
-Adding a real provider is one more adapter class with the same three methods, and one more
-name for `ORDERS_PAYMENT_PROVIDER` in `provider_context`.
+Adding a real provider is one more adapter class with the port's methods, and one more name
+for `ORDERS_PAYMENT_PROVIDER` in `provider_context`.
 
 The sandbox stands in for an external provider, so it keeps its own records (tables
-`sandbox_authorisations` and `sandbox_refunds`) on its own small pool, outside the saga's
-transactions: a handler that rolls back does not undo an attempt the provider has seen, and
-the attempt counter of `tok_error` survives restarts and is shared by every process. Test
-tokens:
+`sandbox_authorisations`, `sandbox_captures` and `sandbox_refunds`) on its own small pool,
+outside the saga's transactions: a handler that rolls back does not undo an attempt the
+provider has seen, and the attempt counters of `tok_error` and `tok_capture_error` survive
+restarts and are shared by every process. Test tokens:
 
-    tok_visa         authorised
-    tok_declined     declined (so is any token it does not know)
-    tok_error        fails transiently twice for one idempotency key, then authorised
-    tok_unavailable  always fails transiently (a provider outage)
+    tok_visa              authorised, then captured
+    tok_declined          declined (so is any token it does not know)
+    tok_error             fails transiently twice for one idempotency key, then authorised
+    tok_unavailable       always fails transiently (a provider outage)
+    tok_capture_error     authorised; its capture fails transiently twice per key, then captured
+    tok_capture_declined  authorised; its capture is declined
+
+Like a real provider it captures an authorisation at most once and never more than was
+authorised, refuses to void a captured authorisation, and refuses refunds beyond what was
+captured and not yet refunded.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
 
 import asyncpg
 from aiohttp import web
@@ -29,11 +36,13 @@ from aiohttp import web
 from services.orders.domain import (
     AuthorisationOutcome,
     AuthorisationResult,
+    CaptureOutcome,
+    CaptureResult,
     PaymentProvider,
     PaymentProviderError,
 )
 from services.orders.settings import ORDERS_SETTINGS
-from shared.db import create_pool
+from shared.db import Executor, create_pool
 from shared.logging import get_logger
 from shared.money import Money
 
@@ -41,7 +50,8 @@ log = get_logger()
 
 PROVIDER = web.AppKey("payment_provider", PaymentProvider)
 
-_TRANSIENT_FAILURES_OF_TOK_ERROR = 2
+# How many times `tok_error` fails to authorise, and `tok_capture_error` to capture, per key.
+_TRANSIENT_FAILURES = 2
 # A pool of its own, apart from the service's: a saga step holds one of the service's
 # connections while it waits for the provider, so sharing that pool could exhaust it.
 _SANDBOX_POOL_MAX = 4
@@ -61,8 +71,8 @@ def _unreachable_is_a_provider_error() -> Iterator[None]:
 
 class SandboxPaymentProvider:
     """Deterministic test tokens with the behaviour of a real provider: idempotent
-    authorisations per key, voids that tolerate repetition, refunds capped at what was
-    authorised and idempotent per key."""
+    authorisations and captures per key, voids that tolerate repetition, refunds capped at what
+    was captured and idempotent per key."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -111,23 +121,109 @@ class SandboxPaymentProvider:
             )
             return AuthorisationResult(outcome, reference)
 
+    async def capture(self, reference: str, amount: Money, idempotency_key: str) -> CaptureResult:
+        try:
+            return await self._capture(reference, amount, idempotency_key)
+        except _UNREACHABLE as exc:
+            return CaptureResult(CaptureOutcome.TRANSIENT_ERROR, detail=f"sandbox unreachable: {exc!r}")
+
+    async def _capture(self, reference: str, amount: Money, idempotency_key: str) -> CaptureResult:
+        async with self._pool.acquire() as conn, conn.transaction():
+            authorisation = await conn.fetchrow(
+                "SELECT token, amount, currency, voided_at FROM sandbox_authorisations "
+                "WHERE reference = $1 AND outcome = 'authorised' FOR UPDATE",
+                reference,
+            )
+            if authorisation is None:
+                return CaptureResult(CaptureOutcome.DECLINED, detail=f"no authorisation {reference}")
+            row = await conn.fetchrow(
+                "INSERT INTO sandbox_captures "
+                "(idempotency_key, authorisation_reference, amount, currency, attempts) "
+                "VALUES ($1, $2, $3, $4, 1) "
+                "ON CONFLICT (idempotency_key) DO UPDATE "
+                "SET attempts = sandbox_captures.attempts + 1, updated_at = now() "
+                "RETURNING attempts, outcome, reference, authorisation_reference, amount, currency",
+                idempotency_key,
+                reference,
+                amount.amount,
+                amount.currency,
+            )
+            assert row is not None, "INSERT … RETURNING returns the row"
+            if (row["authorisation_reference"], row["amount"], row["currency"]) != (
+                reference,
+                amount.amount,
+                amount.currency,
+            ):
+                return CaptureResult(
+                    CaptureOutcome.DECLINED, detail="idempotency key reused with other parameters"
+                )
+            if row["outcome"] is not None:
+                # Already decided: a retry gets the same answer, never a second capture.
+                return CaptureResult(CaptureOutcome(row["outcome"]), row["reference"])
+            refusal = _capture_refusal(authorisation, amount)
+            outcome = (
+                CaptureOutcome.DECLINED
+                if refusal
+                else _capture_outcome(authorisation["token"], row["attempts"])
+            )
+            if outcome is CaptureOutcome.TRANSIENT_ERROR:
+                return CaptureResult(outcome, detail=f"sandbox: capture attempt {row['attempts']}")
+            capture_reference = f"sbx_cap_{uuid.uuid4().hex}" if outcome is CaptureOutcome.CAPTURED else None
+            await conn.execute(
+                "UPDATE sandbox_captures SET outcome = $2, reference = $3, updated_at = now() "
+                "WHERE idempotency_key = $1",
+                idempotency_key,
+                outcome.value,
+                capture_reference,
+            )
+            return CaptureResult(outcome, capture_reference, detail=refusal)
+
     async def void(self, reference: str) -> None:
         with _unreachable_is_a_provider_error():
             result = await self._pool.execute(
                 "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
-                "updated_at = now() WHERE reference = $1 AND outcome = 'authorised'",
+                "updated_at = now() WHERE reference = $1 AND outcome = 'authorised' "
+                "AND NOT EXISTS (SELECT 1 FROM sandbox_captures "
+                "WHERE authorisation_reference = $1 AND outcome = 'captured')",
                 reference,
             )
         if result != "UPDATE 1":
-            raise PaymentProviderError(f"no authorisation {reference} to void")
+            raise PaymentProviderError(f"no uncaptured authorisation {reference} to void")
 
     async def void_attempt(self, idempotency_key: str) -> None:
         with _unreachable_is_a_provider_error():
-            await self._pool.execute(
-                "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
-                "updated_at = now() WHERE idempotency_key = $1 AND outcome = 'authorised'",
+            await self._void_attempt(idempotency_key)
+
+    async def _void_attempt(self, idempotency_key: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            reference = await conn.fetchval(
+                "SELECT reference FROM sandbox_authorisations "
+                "WHERE idempotency_key = $1 AND outcome = 'authorised' FOR UPDATE",
                 idempotency_key,
             )
+            if reference is None:
+                return
+            capture = await conn.fetchrow(
+                "SELECT reference, amount, currency FROM sandbox_captures "
+                "WHERE authorisation_reference = $1 AND outcome = 'captured'",
+                reference,
+            )
+            if capture is None:
+                await conn.execute(
+                    "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
+                    "updated_at = now() WHERE reference = $1",
+                    reference,
+                )
+                return
+            # Captured by a step that was rolled back: give back whatever is left of it.
+            left = capture["amount"] - await _refunded(conn, capture["reference"])
+            if left > 0:
+                await _record_refund(
+                    conn,
+                    f"{idempotency_key}-release",
+                    capture["reference"],
+                    Money(amount=left, currency=capture["currency"]),
+                )
 
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None:
         with _unreachable_is_a_provider_error():
@@ -135,44 +231,102 @@ class SandboxPaymentProvider:
 
     async def _refund(self, reference: str, amount: Money, idempotency_key: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            authorised = await conn.fetchrow(
-                "SELECT amount, currency FROM sandbox_authorisations "
-                "WHERE reference = $1 AND outcome = 'authorised' FOR UPDATE",
+            captured = await conn.fetchrow(
+                "SELECT amount, currency FROM sandbox_captures "
+                "WHERE reference = $1 AND outcome = 'captured' FOR UPDATE",
                 reference,
             )
-            if authorised is None or authorised["currency"] != amount.currency:
-                raise PaymentProviderError(f"no {amount.currency} authorisation {reference} to refund")
-            if await conn.fetchval(
-                "SELECT 1 FROM sandbox_refunds WHERE idempotency_key = $1", idempotency_key
-            ):
-                return
-            refunded = await conn.fetchval(
-                "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE reference = $1", reference
-            )
-            if refunded + amount.amount > authorised["amount"]:
-                raise PaymentProviderError(f"refunds of {reference} would exceed what was authorised")
-            await conn.execute(
-                "INSERT INTO sandbox_refunds (idempotency_key, reference, amount, currency) "
-                "VALUES ($1, $2, $3, $4)",
+            if captured is None or captured["currency"] != amount.currency:
+                raise PaymentProviderError(f"no {amount.currency} capture {reference} to refund")
+            earlier = await conn.fetchrow(
+                "SELECT capture_reference, amount FROM sandbox_refunds WHERE idempotency_key = $1",
                 idempotency_key,
-                reference,
-                amount.amount,
-                amount.currency,
             )
+            if earlier is not None:
+                if (earlier["capture_reference"], earlier["amount"]) != (reference, amount.amount):
+                    raise PaymentProviderError("idempotency key reused with other parameters")
+                return
+            if await _refunded(conn, reference) + amount.amount > captured["amount"]:
+                raise PaymentProviderError(f"refunds of {reference} would exceed what was captured")
+            await _record_refund(conn, idempotency_key, reference, amount)
+
+
+def _capture_refusal(authorisation: asyncpg.Record, amount: Money) -> str:
+    """Why a real provider would refuse this capture, or "" when it would not."""
+    if authorisation["voided_at"] is not None:
+        return "the authorisation was voided"
+    if amount.currency != authorisation["currency"] or not 0 < amount.amount <= authorisation["amount"]:
+        return f"cannot capture {amount.amount} {amount.currency} of what was authorised"
+    return ""
+
+
+async def _refunded(conn: Executor, capture_reference: str) -> int:
+    refunded: int = await conn.fetchval(
+        "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE capture_reference = $1",
+        capture_reference,
+    )
+    return refunded
+
+
+async def _record_refund(conn: Executor, idempotency_key: str, capture_reference: str, amount: Money) -> None:
+    await conn.execute(
+        "INSERT INTO sandbox_refunds (idempotency_key, capture_reference, amount, currency) "
+        "VALUES ($1, $2, $3, $4)",
+        idempotency_key,
+        capture_reference,
+        amount.amount,
+        amount.currency,
+    )
 
 
 def _outcome(token: str, attempt: int) -> AuthorisationOutcome:
-    if token == "tok_visa":
+    if token in ("tok_visa", "tok_capture_error", "tok_capture_declined"):
         return AuthorisationOutcome.AUTHORISED
     if token == "tok_error":
         return (
             AuthorisationOutcome.TRANSIENT_ERROR
-            if attempt <= _TRANSIENT_FAILURES_OF_TOK_ERROR
+            if attempt <= _TRANSIENT_FAILURES
             else AuthorisationOutcome.AUTHORISED
         )
     if token == "tok_unavailable":
         return AuthorisationOutcome.TRANSIENT_ERROR
     return AuthorisationOutcome.DECLINED
+
+
+def _capture_outcome(token: str, attempt: int) -> CaptureOutcome:
+    """What capturing an authorisation made with `token` answers at this attempt (per key)."""
+    if token == "tok_capture_declined":
+        return CaptureOutcome.DECLINED
+    if token == "tok_capture_error" and attempt <= _TRANSIENT_FAILURES:
+        return CaptureOutcome.TRANSIENT_ERROR
+    return CaptureOutcome.CAPTURED
+
+
+Answer = TypeVar("Answer", AuthorisationResult, CaptureResult)
+
+
+async def _with_retries(
+    ask: Callable[[], Awaitable[Answer]],
+    transient: Callable[[str], Answer],
+    *,
+    attempts: int,
+    backoff_s: float,
+) -> Answer:
+    """Ask up to `attempts` times while the answer is a transient error, backing off
+    exponentially; the caller asks with the same idempotency key each time, so a retry never
+    moves money twice. A `PaymentProviderError` counts as a transient error too."""
+    result = transient("not attempted")
+    for attempt in range(attempts):
+        if attempt:
+            await asyncio.sleep(backoff_s * 2 ** (attempt - 1))
+        try:
+            result = await ask()
+        except PaymentProviderError as exc:
+            result = transient(repr(exc))
+        if not result.transient:
+            return result
+        log.warning("payment_transient_error", attempt=attempt + 1, detail=result.detail)
+    return result
 
 
 async def authorise_with_retries(
@@ -184,21 +338,31 @@ async def authorise_with_retries(
     attempts: int,
     backoff_s: float,
 ) -> AuthorisationResult:
-    """Ask up to `attempts` times while the answer is a transient error, backing off
-    exponentially; the same idempotency key each time, so a retry never charges twice. A
-    `PaymentProviderError` counts as a transient error too."""
-    result = AuthorisationResult(AuthorisationOutcome.TRANSIENT_ERROR, detail="not attempted")
-    for attempt in range(attempts):
-        if attempt:
-            await asyncio.sleep(backoff_s * 2 ** (attempt - 1))
-        try:
-            result = await provider.authorise(token, amount, idempotency_key)
-        except PaymentProviderError as exc:
-            result = AuthorisationResult(AuthorisationOutcome.TRANSIENT_ERROR, detail=repr(exc))
-        if result.outcome is not AuthorisationOutcome.TRANSIENT_ERROR:
-            return result
-        log.warning("payment_transient_error", attempt=attempt + 1, detail=result.detail)
-    return result
+    """Authorise, retrying transient errors (`_with_retries`)."""
+    return await _with_retries(
+        lambda: provider.authorise(token, amount, idempotency_key),
+        lambda detail: AuthorisationResult(AuthorisationOutcome.TRANSIENT_ERROR, detail=detail),
+        attempts=attempts,
+        backoff_s=backoff_s,
+    )
+
+
+async def capture_with_retries(
+    provider: PaymentProvider,
+    reference: str,
+    amount: Money,
+    idempotency_key: str,
+    *,
+    attempts: int,
+    backoff_s: float,
+) -> CaptureResult:
+    """Capture, retrying transient errors (`_with_retries`)."""
+    return await _with_retries(
+        lambda: provider.capture(reference, amount, idempotency_key),
+        lambda detail: CaptureResult(CaptureOutcome.TRANSIENT_ERROR, detail=detail),
+        attempts=attempts,
+        backoff_s=backoff_s,
+    )
 
 
 async def provider_context(app: web.Application) -> AsyncIterator[None]:

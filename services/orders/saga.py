@@ -1,4 +1,4 @@
-"""The order saga's steps that involve the payment provider (authorising payment, giving money
+"""The order saga's steps that involve the payment provider (taking payment, giving money
 back) and the sweepers that keep the saga moving when nobody asks (expiry, compensation
 retries, forgetting idempotency keys). The reactions to events that drive it are use cases
 (services/orders/usecases/), which call these steps (docs/architecture.md, The order saga).
@@ -8,16 +8,21 @@ and HTTP requests acting on one order take turns; each transition is a domain me
 no-op when its effect already happened, so a redelivered event or a second sweeper changes
 nothing twice.
 
-Payment is authorised with one idempotency key per order: a retry after a transient error,
-a crash or a redelivery never charges twice. Transient errors are retried a few times inside
-the step (ORDERS_PAYMENT_ATTEMPTS, with backoff); if the provider is still failing the step
-raises, the transaction rolls back and the consumer's retry queues bring the event back
-later. An order that never settles is cancelled as expired by the sweeper.
+Payment is taken in one step: the order's total is authorised, then captured, and the order
+is confirmed with both recorded in one transaction. The provider is called outside that
+transaction's reach (it keeps its own records), each call with one idempotency key per order
+and operation: a retry after a transient error, a crash between the provider's answer and the
+commit, or a redelivery asks again under the same keys and gets the same authorisation and the
+same capture, never a second charge. Transient errors are retried a few times inside the step
+(ORDERS_PAYMENT_ATTEMPTS, with backoff); if the provider is still failing the step raises, the
+transaction rolls back and the consumer's retry queues bring the event back later. An order
+that never settles is cancelled as expired by the sweeper, which gives back whatever the
+provider holds under the order's key (`void_unrecorded_authorisation`).
 
-Compensation (refunds, voids) is state on the order: the step that owes money tries to pay it
-back at once, inside the same transaction (safe to repeat: refunds carry idempotency keys,
-voids are idempotent); what the provider refuses stays due and the compensation sweeper
-retries it.
+Compensation (refunds of captured money, voids of uncaptured authorisations) is state on the
+order: the step that owes money tries to pay it back at once, inside the same transaction (safe
+to repeat: refunds carry idempotency keys, voids are idempotent); what the provider refuses
+stays due and the compensation sweeper retries it.
 """
 
 from __future__ import annotations
@@ -28,11 +33,12 @@ from aiohttp import web
 from services.orders import store
 from services.orders.domain import (
     AuthorisationOutcome,
+    CaptureOutcome,
     Order,
     PaymentProvider,
     PaymentProviderError,
 )
-from services.orders.payments import PROVIDER, authorise_with_retries
+from services.orders.payments import PROVIDER, authorise_with_retries, capture_with_retries
 from services.orders.settings import ORDERS_SETTINGS, OrdersSettings
 from shared.consumer import fault_point
 from shared.db import UnitOfWork
@@ -55,44 +61,68 @@ class PaymentUnavailable(RuntimeError):
 # --- steps ---------------------------------------------------------------------------------------
 
 
-async def authorise_if_due(provider: PaymentProvider, settings: OrdersSettings, order: Order) -> None:
-    """Authorise the order's total when stock is held and payment has not been decided, then
-    confirm (splitting it into maker orders) or cancel it as payment_declined."""
+async def take_payment_if_due(
+    provider: PaymentProvider, settings: OrdersSettings, conn: asyncpg.Connection, order: Order
+) -> None:
+    """When stock is held and payment has not been decided: authorise the order's total and
+    capture it, then confirm the order (splitting it into maker orders) with both recorded; or
+    cancel it as payment_declined, voiding an authorisation whose capture was declined."""
     if not order.awaiting_payment:
         return
-    result = await authorise_with_retries(
+    attempts, backoff_s = settings.payment_attempts, settings.payment_retry_backoff_s
+    authorisation = await authorise_with_retries(
         provider,
         order.payment.token,
         order.total,
         order.payment_idempotency_key,
-        attempts=settings.payment_attempts,
-        backoff_s=settings.payment_retry_backoff_s,
+        attempts=attempts,
+        backoff_s=backoff_s,
     )
-    # Testing hook: the provider has answered (and kept its answer), the order has not been
-    # saved: a crash here must neither lose the order nor charge the customer twice.
-    fault_point(settings, "mid_saga")
-    if result.outcome is AuthorisationOutcome.AUTHORISED:
-        assert result.reference is not None
-        order.payment_authorised(result.reference, commission_rate=settings.commission_rate)
-    elif result.outcome is AuthorisationOutcome.DECLINED:
+    if authorisation.outcome is AuthorisationOutcome.DECLINED:
         order.payment_declined()
+        return
+    if authorisation.transient:
+        raise PaymentUnavailable(f"order {order.id}: {authorisation.detail}")
+    assert authorisation.reference is not None
+    capture = await capture_with_retries(
+        provider,
+        authorisation.reference,
+        order.total,
+        order.capture_idempotency_key,
+        attempts=attempts,
+        backoff_s=backoff_s,
+    )
+    # Testing hook: the provider has authorised and captured (and kept its answers), the order
+    # has not been saved: a crash here must neither lose the order nor take the money twice.
+    fault_point(settings, "mid_saga")
+    if capture.outcome is CaptureOutcome.CAPTURED:
+        assert capture.reference is not None
+        order.payment_authorised(authorisation.reference, commission_rate=settings.commission_rate)
+        order.payment_captured(capture.reference, order.total)
+    elif capture.outcome is CaptureOutcome.DECLINED:
+        log.warning("capture_declined", order_id=str(order.id), detail=capture.detail)
+        order.payment_declined(authorisation_reference=authorisation.reference)
+        await compensate(provider, conn, order)
     else:
-        raise PaymentUnavailable(f"order {order.id}: {result.detail}")
+        raise PaymentUnavailable(f"order {order.id}: {capture.detail}")
 
 
 async def compensate(provider: PaymentProvider, conn: asyncpg.Connection, order: Order) -> None:
-    """Pay back what the order owes (each due refund, or a void), marking each on the order as
-    the provider confirms it. What fails stays due, for the sweeper to retry later."""
+    """Pay back what the order owes (each due refund of the captured money, or a void of an
+    uncaptured authorisation), marking each on the order as the provider confirms it. What
+    fails stays due, for the sweeper to retry later."""
     if not order.compensation_due:
         return
-    reference = order.payment.reference
-    assert reference is not None, "only an authorised payment can owe a refund or a void"
     try:
         for refund in order.refunds_due():
-            await provider.refund(reference, refund.amount, idempotency_key=f"refund-{refund.id}")
+            capture = order.payment.capture_reference
+            if capture is None:
+                raise PaymentProviderError(f"refund {refund.id} owed without a capture to refund")
+            await provider.refund(capture, refund.amount, idempotency_key=f"refund-{refund.id}")
             order.refund_issued(refund.id)
         if order.void_due:
-            await provider.void(reference)
+            assert order.payment.reference is not None, "only an authorisation is voided"
+            await provider.void(order.payment.reference)
             order.payment_voided()
     except PaymentProviderError as exc:
         log.warning("compensation_failed", order_id=str(order.id), error=repr(exc))
@@ -100,8 +130,9 @@ async def compensate(provider: PaymentProvider, conn: asyncpg.Connection, order:
 
 
 async def void_unrecorded_authorisation(provider: PaymentProvider, order: Order) -> None:
-    """An order cancelled while pending may still have been authorised by a payment step whose
-    transaction then rolled back: void by its key whatever the provider holds for it."""
+    """An order cancelled while pending may still have been authorised (and even captured) by a
+    payment step whose transaction then rolled back: give back by its key whatever the provider
+    holds for it."""
     if order.payment.reference is not None:
         return  # a known authorisation is voided by compensate()
     try:

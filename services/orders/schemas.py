@@ -366,9 +366,19 @@ class MakerOrderDetail(MakerOrderView):
 
 
 class PaymentView(_View):
-    status: PaymentStatus
-    authorised_amount: Money | None
+    """The customer's money: authorised at checkout, captured when the order is confirmed, and
+    refunds (issued) of the captured money."""
+
+    status: PaymentStatus = Field(
+        description="`none` until authorised; `authorised`, then `captured` at confirmation "
+        "(or `voided` when cancelled before); then `partially_refunded` or `refunded` as "
+        "refunds of the captured money are issued"
+    )
+    authorised: Money
+    captured: Money
+    refunded: Money = Field(description="Refunds issued so far; never more than `captured`")
     authorised_at: datetime | None
+    captured_at: datetime | None
 
 
 class RefundView(_View):
@@ -469,7 +479,11 @@ class CommissionView(_View):
 
 
 def order_view(order: Order) -> OrderView:
-    return OrderView.model_validate(to_json(order))
+    data = to_json(order)
+    data["payment"].update(
+        to_json({"authorised": order.authorised, "captured": order.captured, "refunded": order.refunded})
+    )
+    return OrderView.model_validate(data)
 
 
 def maker_order_detail(maker_order: MakerOrder, order: Order) -> MakerOrderDetail:

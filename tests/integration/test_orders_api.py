@@ -312,7 +312,15 @@ async def test_lines_are_priced_server_side_with_their_options(world: World) -> 
     assert order["statements"] == [SYSTEM_OF_WARRANTIES_STATEMENT]
     assert order["maker_orders"] == [] and order["cancellation_reason"] is None
     assert [entry["status"] for entry in order["timeline"]] == ["pending"]
-    assert order["payment"] == {"status": "none", "authorised_amount": None, "authorised_at": None}
+    nothing = {"amount": 0, "currency": "GBP"}
+    assert order["payment"] == {
+        "status": "none",
+        "authorised": nothing,
+        "captured": nothing,
+        "refunded": nothing,
+        "authorised_at": None,
+        "captured_at": None,
+    }
     assert "tok_visa" not in str(order)
     created = datetime.fromisoformat(order["created_at"])
     assert datetime.fromisoformat(order["expires_at"]) - created == timedelta(seconds=900)
@@ -642,8 +650,8 @@ async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: Worl
     await world.reserve(order)
     order = await world.settled(order, "confirmed")
 
-    assert order["payment"]["status"] == "authorised"
-    assert order["payment"]["authorised_amount"] == {"amount": 19999, "currency": "GBP"}
+    assert order["payment"]["status"] == "captured"
+    assert order["payment"]["authorised"] == order["payment"]["captured"] == {"amount": 19999, "currency": "GBP"}
     first, second = order["maker_orders"]
     assert (first["maker_id"], first["status"]) == (maker_a, "awaiting_acceptance")
     assert (first["gross"]["amount"], first["commission"]["amount"], first["net"]["amount"]) == (
@@ -663,6 +671,7 @@ async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: Worl
         "Order placed",
         "Stock reserved",
         "Payment authorised; order confirmed",
+        "Payment captured",
     ]
     authorisation = await world.db.fetchrow(
         "SELECT attempts, outcome, amount FROM orders.sandbox_authorisations WHERE idempotency_key = $1",

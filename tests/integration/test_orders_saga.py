@@ -192,6 +192,7 @@ async def test_confirmed_then_made_delivered_and_completed_with_stock_sold(shop:
         "Order placed",
         "Stock reserved",
         "Payment authorised; order confirmed",
+        "Payment captured",
     ]
     await shop.stock_becomes(maker, listing["id"], available=1, reserved=0, sold=2)
 

@@ -111,10 +111,11 @@ class Orders:
     async def maker_order_status(self, maker_order_id: uuid.UUID) -> str:
         return await self.pool.fetchval("SELECT status FROM maker_orders WHERE id = $1", maker_order_id)
 
-    async def refunded(self, reference: str | None) -> int:
-        """What the sandbox provider has paid back on this authorisation."""
+    async def refunded(self, capture_reference: str | None) -> int:
+        """What the sandbox provider has paid back of this capture."""
         return await self.pool.fetchval(
-            "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE reference = $1", reference
+            "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE capture_reference = $1",
+            capture_reference,
         )
 
 
@@ -160,7 +161,7 @@ async def test_catalogues_reservation_confirms_and_splits_the_order(orders: Orde
 
     order = await orders.confirmed(uuid.uuid4(), listing_a, listing_b)
 
-    assert (order.status, order.payment.status) == ("confirmed", "authorised")
+    assert (order.status, order.payment.status) == ("confirmed", "captured")
     assert {mo.maker_id for mo in order.maker_orders} == {maker_a, maker_b}
     assert await orders.events(order.id) == ["orders.order.placed.v1", "orders.order.confirmed.v1"]
     assert (
@@ -187,7 +188,7 @@ async def test_the_customer_cancels_and_is_refunded_in_the_same_unit_of_work(ord
 
     assert (cancelled.status, cancelled.payment.status) == ("cancelled", "refunded")
     assert await orders.stored(order.id) == ("cancelled", "customer_cancelled", cancelled.version, False)
-    assert await orders.refunded(order.payment.reference) == order.total.amount
+    assert await orders.refunded(order.payment.capture_reference) == order.total.amount
     assert await orders.maker_order_status(order.maker_orders[0].id) == "cancelled"
     assert (await orders.events(order.id))[-1] == "orders.order.cancelled.v1"
     assert (await orders.events(order.maker_orders[0].id)) == ["orders.maker_order.cancelled.v1"]
@@ -217,7 +218,7 @@ async def test_makers_accept_or_decline_their_own_maker_orders(orders: Orders) -
     assert await orders.maker_order_status(part_b.id) == "declined"
     # Maker B's part is paid back at once; the order goes on with maker A.
     assert declined.order.status == "confirmed" and declined.order.refunds[0].status == "issued"
-    assert await orders.refunded(order.payment.reference) == part_b.gross.amount
+    assert await orders.refunded(order.payment.capture_reference) == part_b.gross.amount
     assert await orders.events(part_a.id) == ["orders.maker_order.accepted.v1"]
     assert await orders.events(part_b.id) == ["orders.maker_order.declined.v1"]
 
@@ -293,7 +294,7 @@ async def test_delivery_posts_the_earning_and_a_refund_reverses_it(orders: Order
 
     assert delivered.order.status == "completed"
     assert refunded.order.payment.status == "refunded"
-    assert await orders.refunded(order.payment.reference) == order.total.amount
+    assert await orders.refunded(order.payment.capture_reference) == order.total.amount
     ledger = await orders.pool.fetch(
         "SELECT kind, net_amount FROM payout_ledger WHERE maker_order_id = $1 ORDER BY at", part.id
     )

@@ -1,4 +1,5 @@
-"""The payment retry policy, the sandbox's test tokens, and the Idempotency-Key fingerprint."""
+"""The payment retry policy (authorisations and captures), the sandbox's test tokens, and the
+Idempotency-Key fingerprint."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import pytest
 from services.orders.domain import (
     AuthorisationOutcome,
     AuthorisationResult,
+    CaptureOutcome,
+    CaptureResult,
     PaymentProviderError,
 )
-from services.orders.payments import _outcome, authorise_with_retries
+from services.orders.payments import _capture_outcome, _outcome, authorise_with_retries, capture_with_retries
 from shared.idempotency import request_hash
 from shared.money import Money
 
@@ -17,20 +20,30 @@ AMOUNT = Money(amount=12500, currency="GBP")
 
 
 class ScriptedProvider:
-    """Answers authorisations from a script; records every call."""
+    """Answers authorisations and captures from a script; records every call."""
 
-    def __init__(self, *answers: AuthorisationOutcome | Exception) -> None:
+    def __init__(self, *answers: AuthorisationOutcome | CaptureOutcome | Exception) -> None:
         self.answers = list(answers)
         self.calls: list[tuple[str, Money, str]] = []
 
-    async def authorise(self, token: str, amount: Money, idempotency_key: str) -> AuthorisationResult:
-        self.calls.append((token, amount, idempotency_key))
+    def _next(self, call: tuple[str, Money, str]) -> AuthorisationOutcome | CaptureOutcome:
+        self.calls.append(call)
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
+        return answer
+
+    async def authorise(self, token: str, amount: Money, idempotency_key: str) -> AuthorisationResult:
+        answer = AuthorisationOutcome(self._next((token, amount, idempotency_key)))
         return AuthorisationResult(answer, "ref" if answer is AuthorisationOutcome.AUTHORISED else None)
 
+    async def capture(self, reference: str, amount: Money, idempotency_key: str) -> CaptureResult:
+        answer = CaptureOutcome(self._next((reference, amount, idempotency_key)))
+        return CaptureResult(answer, "cap" if answer is CaptureOutcome.CAPTURED else None)
+
     async def void(self, reference: str) -> None: ...
+
+    async def void_attempt(self, idempotency_key: str) -> None: ...
 
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None: ...
 
@@ -92,6 +105,41 @@ async def test_backoff_doubles(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_sandbox_tokens(token: str, attempt: int, expected: AuthorisationOutcome) -> None:
     assert _outcome(token, attempt) is expected
+
+
+async def test_a_transient_capture_is_retried_with_the_same_key_until_captured() -> None:
+    provider = ScriptedProvider(
+        CaptureOutcome.TRANSIENT_ERROR, PaymentProviderError("502"), CaptureOutcome.CAPTURED
+    )
+    result = await capture_with_retries(provider, "ref", AMOUNT, "order-1-capture", attempts=3, backoff_s=0)
+    assert (result.outcome, result.reference) == (CaptureOutcome.CAPTURED, "cap")
+    assert provider.calls == [("ref", AMOUNT, "order-1-capture")] * 3
+
+
+async def test_a_declined_capture_is_final_and_out_of_attempts_stays_transient() -> None:
+    declined = ScriptedProvider(CaptureOutcome.DECLINED, CaptureOutcome.CAPTURED)
+    result = await capture_with_retries(declined, "ref", AMOUNT, "k", attempts=3, backoff_s=0)
+    assert result.outcome is CaptureOutcome.DECLINED and len(declined.calls) == 1
+    failing = ScriptedProvider(CaptureOutcome.TRANSIENT_ERROR, CaptureOutcome.TRANSIENT_ERROR)
+    result = await capture_with_retries(failing, "ref", AMOUNT, "k", attempts=2, backoff_s=0)
+    assert result.transient and len(failing.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("tok_visa", [CaptureOutcome.CAPTURED]),
+        ("tok_error", [CaptureOutcome.CAPTURED]),
+        ("tok_capture_declined", [CaptureOutcome.DECLINED] * 3),
+        (
+            "tok_capture_error",
+            [CaptureOutcome.TRANSIENT_ERROR, CaptureOutcome.TRANSIENT_ERROR, CaptureOutcome.CAPTURED],
+        ),
+    ],
+)
+def test_sandbox_capture_tokens(token: str, expected: list[CaptureOutcome]) -> None:
+    assert _outcome(token, 3) is AuthorisationOutcome.AUTHORISED
+    assert [_capture_outcome(token, attempt) for attempt in range(1, len(expected) + 1)] == expected
 
 
 def test_the_fingerprint_ignores_key_order_and_whitespace_but_not_values() -> None:

@@ -42,6 +42,8 @@ from services.orders.domain.order import Order, Payment, Refund, ShippingAddress
 from services.orders.domain.payment import (
     AuthorisationOutcome,
     AuthorisationResult,
+    CaptureOutcome,
+    CaptureResult,
     PaymentProvider,
     PaymentProviderError,
 )
@@ -112,6 +114,8 @@ __all__ = [
     "Balances",
     "CancellationReason",
     "CancellationRight",
+    "CaptureOutcome",
+    "CaptureResult",
     "Commission",
     "CommissionStatus",
     "DomainEvent",

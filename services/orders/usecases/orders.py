@@ -99,13 +99,13 @@ async def stock_reserved(
     uow: UnitOfWork, event: StockReserved, *, provider: PaymentProvider, settings: OrdersSettings
 ) -> None:
     """Catalogue holds every line: check its prices against what the customer was shown, then
-    authorise payment."""
+    take payment (authorise and capture)."""
     order = await store.load_order(uow, event.order_id)
     if order is None:
         log.warning("reservation_for_unknown_order", order_id=str(event.order_id))
         return
     order.stock_reserved({line.listing_id: line.unit_price for line in event.lines})
-    await saga.authorise_if_due(provider, settings, order)
+    await saga.take_payment_if_due(provider, settings, uow.conn, order)
     await store.save_order(uow, order)
 
 
@@ -130,5 +130,5 @@ async def order_placed(
     order = await store.load_order(uow, event.order_id)
     if order is None:
         return
-    await saga.authorise_if_due(provider, settings, order)
+    await saga.take_payment_if_due(provider, settings, uow.conn, order)
     await store.save_order(uow, order)
