@@ -50,6 +50,6 @@ async def maker_order_invoice(call: Call) -> web.Response:
         operator=caller.is_operator,
     )
     html = _TEMPLATES.get_template("invoice.html").render(
-        invoice=invoice, vat_percent=f"{invoice.vat_rate * 100:g}"
+        invoice=invoice, vat_percent=f"{(invoice.vat_rate * 100).normalize():f}"
     )
     return web.Response(text=html, content_type="text/html", charset="utf-8")

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from services.orders.domain.maker_order import MakerOrder
 from services.orders.domain.order import Order
-from services.orders.domain.pricing import LineHallmark, LineMetal, PricedLine
+from services.orders.domain.pricing import LineHallmark, LineMetal, PricedLine, statements_for
 from shared.money import Money
 
 # The UK standard rate, which jewellery pays.
@@ -120,7 +120,9 @@ def _line(line: PricedLine) -> InvoiceLine:
 def invoice_for(order: Order, maker_order: MakerOrder, seller: Seller, shipping: Money) -> Invoice:
     """The invoice of one maker order (one parcel, one seller), dated the day the sale was
     confirmed (when the payment was taken), with `shipping` what the customer paid to send it,
-    and every legal statement of the order."""
+    and the order's legal statements about this parcel's pieces (the System of Warranties is the
+    seller's guarantee about the diamonds they invoice, so it is not printed on another maker's
+    invoice of the same order)."""
     total = maker_order.gross + shipping
     return Invoice(
         reference=maker_order.reference,
@@ -133,5 +135,5 @@ def invoice_for(order: Order, maker_order: MakerOrder, seller: Seller, shipping:
         total=total,
         vat=vat_included(total) if seller.vat_number else None,
         vat_rate=STANDARD_VAT_RATE,
-        statements=list(order.statements),
+        statements=statements_for(maker_order.lines),
     )
