@@ -468,7 +468,8 @@ class Order(OrdersAggregate):
         now = now or utcnow()
         # What is left of that maker's part (a return may have refunded some of it already).
         amount = maker_order.gross - self.refunded_for(maker_order_id)
-        self._check_refundable(amount)
+        if maker_order.status is MakerOrderStatus.DELIVERED and maker_order.refunded_at is None:
+            self._check_refundable(amount)
         if not maker_order.refund_after_delivery(reason, now=now):
             return False
         if amount.amount > 0:
