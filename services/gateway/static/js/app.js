@@ -15,6 +15,7 @@ route('/basket', () => import('./pages/basket.js'));
 route('/checkout', () => import('./pages/checkout.js'));
 route('/orders', () => import('./pages/orders.js'));
 route('/orders/:id', () => import('./pages/order.js'));
+route('/invoices/:id', () => import('./pages/invoice.js'));
 route('/commissions', () => import('./pages/commissions.js'));
 route('/commissions/:id', () => import('./pages/commission.js'));
 route('/login', () => import('./pages/login.js'));

@@ -154,6 +154,25 @@ export function upload(path, formData, { onProgress, signal } = {}) {
   });
 }
 
+/**
+ * getHtml('/maker-orders/ID/invoice', {signal}): a page the API renders as HTML (an invoice), as
+ * its text. Rejects with ApiError like request.
+ */
+export async function getHtml(path, { signal } = {}) {
+  const headers = { Accept: 'text/html, application/problem+json' };
+  const accessToken = session.token();
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  let response;
+  try {
+    response = await fetch(API_ROOT + path, { headers, signal, credentials: 'omit', cache: 'no-store' });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, { detail: 'Check your connection and try again.' });
+  }
+  if (response.ok) return response.text();
+  throw failure(response.status, await readBody(response), accessToken);
+}
+
 async function readBody(response) {
   const text = await response.text();
   if (!text) return null;

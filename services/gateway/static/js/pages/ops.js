@@ -216,11 +216,32 @@ async function renderMakers(container, ctx) {
 
 // --- orders ------------------------------------------------------------------------------------
 
+/** Find an order by the reference a customer reads out (FF-7K3D-92QX, or a parcel's -1). */
+function referenceSearch(reference) {
+  return h('form', { class: 'field-row reference-search', method: 'get', action: '/ops', role: 'search', 'aria-label': 'Find an order by its reference' },
+    h('input', { type: 'hidden', name: 'tab', value: 'orders' }),
+    h('div', { class: 'field' },
+      h('label', { for: 'order-reference' }, 'Order reference'),
+      h('input', { id: 'order-reference', name: 'reference', value: reference || '', placeholder: 'FF-7K3D-92QX', autocomplete: 'off', spellcheck: 'false' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button button--secondary' }, 'Find')));
+}
+
 async function renderOrders(container, ctx) {
-  const orders = pagedList((cursor) => api.get('/orders', { query: { cursor, limit: 50 }, signal: ctx.signal }), orderRow,
-    { emptyText: 'No orders yet.', label: 'Orders' });
+  const reference = ctx.query.get('reference')?.trim() || null;
+  const fetchOrders = async (cursor) => {
+    try {
+      return await api.get('/orders', { query: { cursor, limit: 50, reference }, signal: ctx.signal });
+    } catch (error) {
+      if (error instanceof api.ApiError && error.errors?.some((e) => e.code === 'reference_invalid')) {
+        error.detail = `“${reference}” is not an order reference: they look like FF-7K3D-92QX.`;
+      }
+      throw error;
+    }
+  };
+  const orders = pagedList(fetchOrders, orderRow,
+    { emptyText: reference ? `No order has the reference ${reference}.` : 'No orders yet.', label: 'Orders' });
   const box = h('div', {});
-  replace(container, h('h2', {}, 'Orders'), h('p', { class: 'muted' }, 'Open an order to confirm delivery of a dispatched parcel.'), box);
+  replace(container, h('h2', {}, 'Orders'), referenceSearch(reference), h('p', { class: 'muted' }, 'Open an order to confirm delivery of a dispatched parcel.'), box);
   await section(box, async () => { await orders.first(); return orders.box; }, 'Loading orders…');
 }
 

@@ -62,7 +62,7 @@ function deliverButton(mo, onChanged) {
 
 function makerOrderCard(mo, index, { order, operator, onChanged }) {
   return h('section', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status }, 'aria-labelledby': `mo-${index}` },
-    h('h3', { id: `mo-${index}` }, `Parcel ${index + 1}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
+    h('h3', { id: `mo-${index}` }, `Parcel ${mo.reference}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
     progress(mo.status),
     h('ul', { class: 'plain' }, (mo.lines || []).map((line) => h('li', {}, `${line.quantity} × ${line.title}`))),
     dl([
@@ -72,8 +72,17 @@ function makerOrderCard(mo, index, { order, operator, onChanged }) {
       ['Declined because', mo.decline_reason],
     ]),
     mo.timeline?.length ? h('details', { class: 'timeline-details' }, h('summary', {}, 'History'), entries(mo.timeline)) : null,
+    invoiceLink(mo),
     operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null,
     !operator && mo.status === 'delivered' ? parcelReturns(order, mo) : null);
+}
+
+// A parcel that was sold has an invoice (pages/invoice.js); a declined or cancelled one has none.
+const NOT_INVOICED = new Set(['declined', 'cancelled']);
+
+function invoiceLink(mo) {
+  if (NOT_INVOICED.has(mo.status)) return null;
+  return h('p', { class: 'invoice-link' }, h('a', { href: `/invoices/${mo.id}` }, `Invoice ${mo.reference}`));
 }
 
 function cancelButton(order, onCancelled) {
@@ -121,7 +130,7 @@ function view(order, { placed, onCancelled, operator, onChanged }) {
   const makerOrders = order.maker_orders || [];
   return h('div', { class: 'page page--narrow order-page', dataset: { orderId: order.id, status: order.status } },
     h('p', { class: 'eyebrow' }, h('a', { href: operator ? '/ops?tab=orders' : '/orders' }, operator ? 'All orders' : 'Your orders')),
-    h('h1', {}, `Order ${String(order.id).slice(0, 8).toUpperCase()}`),
+    h('h1', {}, `Order ${order.reference}`),
     placed && order.status === 'pending' ? h('p', { class: 'notice' }, 'Thank you — we are reserving your pieces and taking the payment.') : null,
     h('p', { class: 'order-status', dataset: { orderStatus: order.status } }, 'Status: ', pill(order.status, fmt.orderStatus(order.status)),
       order.status === 'pending' ? h('span', { class: 'muted' }, ' — updating automatically') : null),
@@ -151,7 +160,7 @@ export async function render({ main, params, query, signal }) {
   let order = await api.get(path, { signal });
   let timer = null;
   let stopped = false;
-  setTitle(`Order ${String(order.id).slice(0, 8).toUpperCase()}`);
+  setTitle(`Order ${order.reference}`);
 
   const draw = () => {
     const focusedText = main.contains(document.activeElement) ? document.activeElement.textContent : null;

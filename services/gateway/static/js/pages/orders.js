@@ -12,7 +12,7 @@ export function orderRow(order) {
   const titles = lines.map((l) => l.title).slice(0, 2).join(', ') + (lines.length > 2 ? ` and ${lines.length - 2} more` : '');
   return h('li', { class: 'row-card', dataset: { orderId: order.id, status: order.status } },
     h('a', { href: `/orders/${order.id}`, class: 'row-card__link' },
-      h('span', { class: 'row-card__title' }, `Order ${String(order.id).slice(0, 8).toUpperCase()}`),
+      h('span', { class: 'row-card__title' }, `Order ${order.reference}`),
       h('span', { class: 'row-card__meta' }, [fmt.when(order.created_at), titles].filter(Boolean).join(' · '))),
     h('span', { class: 'row-card__side' }, pill(order.status, fmt.orderStatus(order.status)), ' ', fmt.money(order.total)));
 }

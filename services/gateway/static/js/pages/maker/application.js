@@ -90,6 +90,7 @@ function profileForm(maker) {
       forms.field({ name: 'display_name', label: 'Shop name', required: true, value: m.display_name }),
       forms.field({ name: 'legal_name', label: 'Legal name (not shown publicly)', value: m.legal_name }),
       forms.select({ name: 'business_type', label: 'Business type', options: [['individual', 'Individual / sole trader'], ['company', 'Company']], value: m.business_type || 'individual' }),
+      forms.field({ name: 'vat_number', label: 'VAT number (if you are VAT-registered)', value: m.vat_number, hint: 'GB followed by 9 digits (12 for a branch), e.g. GB 999 9999 73. Your invoices show it with the VAT included in your prices.', attrs: { autocomplete: 'off', spellcheck: 'false' } }),
       forms.textarea({ name: 'bio', label: 'About your work', value: m.bio, rows: 5 }),
       h('div', { class: 'field-row' },
         forms.select({ name: 'country', loc: 'location.country', label: 'Country', placeholder: 'Choose…', options: countryOptions(), value: m.location?.country }),
@@ -121,6 +122,7 @@ function readProfile(form, partners, claims) {
     display_name: forms.text(form, 'display_name'),
     legal_name: forms.optionalText(form, 'legal_name'),
     business_type: forms.text(form, 'business_type') || 'individual',
+    vat_number: forms.optionalText(form, 'vat_number'),
     bio: forms.text(form, 'bio'),
     location: country ? { country, region: forms.optionalText(form, 'region') } : null,
     techniques: forms.list(form, 'techniques'),
@@ -232,6 +234,7 @@ function profileSummary(maker) {
   return dl([
     ['Handle', maker.handle],
     ['Shop name', maker.display_name],
+    ['VAT number', maker.vat_number],
     ['Location', maker.location ? [maker.location.region, maker.location.country].filter(Boolean).join(', ') : null],
     ['Techniques', (maker.techniques || []).join(', ')],
     ['Portfolio', (maker.portfolio_urls || []).join(', ')],

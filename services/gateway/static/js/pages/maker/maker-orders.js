@@ -126,7 +126,7 @@ function makerOrderCard(mo, reload) {
   if (mo.status === 'in_production') actions.push(qualityForm(mo, done));
   if (mo.status === 'quality_checked') actions.push(dispatchForm(mo, done));
   return h('li', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status } },
-    h('h3', {}, `Order ${String(mo.order_id || mo.id).slice(0, 8).toUpperCase()} `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
+    h('h3', {}, `Order ${mo.reference} `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
     progress(mo.status),
     lines(mo),
     dl([

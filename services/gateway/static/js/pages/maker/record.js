@@ -15,6 +15,7 @@ const MESSAGES = {
   checklist_sponsor_mark: 'Working in gold, silver, platinum or palladium needs your registered sponsor\'s mark and its assay office.',
   checklist_system_of_warranties: 'Selling natural diamonds needs your System of Warranties attestation.',
   string_pattern_mismatch: 'Use 2 to 5 capital letters, exactly as registered with the assay office.',
+  vat_number_invalid: 'Enter your UK VAT number as GB followed by its 9 digits (12 for a branch), exactly as on your VAT registration certificate.',
   evidence_url_not_https: 'Evidence links must start with https:// so customers and our team can open them safely.',
   invalid_url: 'Enter a full web address, starting with https://.',
   url_parsing: 'Enter a full web address, starting with https://.',
@@ -95,6 +96,29 @@ function complianceForm(maker, onChange) {
   return form;
 }
 
+// --- VAT registration ---------------------------------------------------------------------------
+
+function vatForm(maker, onChange) {
+  const heading = 'record-vat-title';
+  const form = h('form', { class: 'stack vat-form', 'aria-labelledby': heading, novalidate: true },
+    h('h3', { id: heading }, 'VAT registration'),
+    h('p', { class: 'field__hint' }, 'If you are VAT-registered, your prices include VAT: your invoices show your VAT number and the VAT included. Leave it empty if you are not registered.'),
+    forms.field({ name: 'vat_number', label: 'VAT number', value: maker.vat_number, hint: 'GB followed by 9 digits (12 for a branch), e.g. GB 999 9999 73.', attrs: { autocomplete: 'off', spellcheck: 'false' } }));
+  const save = h('button', { type: 'submit', class: 'button' }, 'Save VAT number');
+  form.append(h('div', { class: 'actions' }, save));
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { vat_number: forms.optionalText(form, 'vat_number') };
+    const saved = await forms.submitting(form, () => inWords(() => api.patch(`/makers/${maker.id}/compliance`, body)), { button: save, busyLabel: 'Saving…' });
+    if (saved) {
+      toast(saved.vat_number ? 'Your VAT number is saved.' : 'Your VAT number is removed.');
+      onChange(saved);
+    }
+  });
+  return form;
+}
+
 // --- sourcing claims -----------------------------------------------------------------------------
 
 const CLAIM_STATUS = {
@@ -155,5 +179,6 @@ export function recordForms(maker, onChange) {
   return h('section', { class: 'panel stack maker-record', 'aria-labelledby': 'record-title' },
     h('h2', { id: 'record-title' }, 'Your maker record'),
     approved ? complianceForm(maker, onChange) : null,
+    approved ? vatForm(maker, onChange) : null,
     claimsForm(maker, onChange));
 }
