@@ -1,7 +1,7 @@
 """saga: orders per second from POST /api/v1/orders to `confirmed`, and p50/p99 of that time,
 at 16 and 64 concurrent customers, against a floor: one process doing the same database
-transactions and confirmed publishes (place, reserve, authorise and confirm, commit the
-reservation) with no HTTP and no consumers. Target >= 0.5x the floor, zero orders lost.
+transactions and confirmed publishes (place, reserve, authorise, capture and confirm, commit
+the reservation) with no HTTP and no consumers. Target >= 0.5x the floor, zero orders lost.
 
 Setup (one namespace for the services, one for the floor; makers, catalogue and orders
 migrated in each): an approved maker (a `makers.maker.approved` event published to the
@@ -17,12 +17,14 @@ Idempotency-Key, `tok_visa`) then GET /api/v1/orders/{id}?wait=10 (a long poll, 
 does: answered when the order leaves `pending`) until `confirmed`; the latency is POST sent to
 `confirmed` seen. Customer i orders listing i % LISTINGS, so
 customers do not all queue on one stock row. After each run every order placed must reach
-`confirmed` (counted in orders' table): `saga.lost` is the number that did not.
+`confirmed` with its payment `captured` (counted in orders' table): `saga.lost` is the number
+that did not.
 
 Floor: in this process, N workers each run, per order, the four units of work the saga is
 made of, through the services' own functions: orders' place (store.listings, price_lines,
 Order.place, store.save_order), catalogue's `on_order_placed` (reserve), orders'
-`usecases.stock_reserved` (authorise with the sandbox provider, confirm), catalogue's
+`usecases.stock_reserved` (authorise and capture with the sandbox provider, confirm: the same
+two provider calls as the subject), catalogue's
 `on_order_confirmed` (commit the reservation), each with its outbox rows; two OutboxRelays
 (one per service) run beside them in the same process and publish every event with confirms.
 The floor's orders/s counts orders whose last unit of work committed; the run ends once the
@@ -107,7 +109,7 @@ async def seed_services(env: TestEnvironment, count: int = LISTINGS) -> list[str
     catalogue's code; returns the listing ids once orders knows every one."""
     from shared.contracts.makers import MakerApproved  # noqa: F401 (the event type)
     from shared.db import create_pool
-    from tests.support.catalogue import TestMaker, add_listing
+    from tests.support.catalogue import TestMaker, add_listing, publish_ready_photo
     from tests.support.catalogue import publish as publish_event
     from tests.support.harness import eventually
 
@@ -120,6 +122,15 @@ async def seed_services(env: TestEnvironment, count: int = LISTINGS) -> list[str
             lambda: admin.fetchval("SELECT 1 FROM catalogue.makers WHERE user_id = $1", maker.user_id),
             timeout_s=30,
             message="catalogue knows the maker",
+        )
+        # Publishing needs the maker's photo ready, as the media service would say it is.
+        await publish_ready_photo(env.namespace, maker)
+        await eventually(
+            lambda: admin.fetchval(
+                "SELECT 1 FROM catalogue.media_images WHERE image_id = $1", maker.photo_id
+            ),
+            timeout_s=30,
+            message="catalogue knows the maker's photo",
         )
         ids = [str((await add_listing(pool, maker, listing_body(n))).id) for n in range(count)]
         await eventually(lambda: _visible(admin, ids), timeout_s=60, message="orders knows every listing")
@@ -196,12 +207,14 @@ async def customers_loop(
 
 
 async def count_lost(admin: asyncpg.Connection, order_ids: list[str], settle_s: float = 30.0) -> int:
-    """Orders placed that are not confirmed (after up to `settle_s` for stragglers)."""
+    """Orders placed that are not confirmed with their payment captured (after up to
+    `settle_s` for stragglers)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settle_s
     while True:
         confirmed = await admin.fetchval(
-            "SELECT count(*) FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'confirmed'",
+            "SELECT count(*) FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'confirmed' "
+            "AND data -> 'payment' ->> 'status' = 'captured'",
             order_ids,
         )
         lost = len(order_ids) - confirmed
@@ -236,7 +249,7 @@ class Floor:
         from shared.contracts.catalogue import ListingSnapshotEvent
         from shared.db import UnitOfWork, create_pool
         from shared.outbox import OutboxRelay
-        from tests.support.catalogue import TestMaker, add_listing, apply_maker
+        from tests.support.catalogue import TestMaker, add_listing, apply_image, apply_maker, image_processed
 
         settings = await migrate_services(env, SERVICES)
         pools = {name: await create_pool(settings[name]) for name in ("catalogue", "orders")}
@@ -245,6 +258,7 @@ class Floor:
         maker = TestMaker()
         event = maker.event()
         await apply_maker(pools["catalogue"], event)
+        await apply_image(pools["catalogue"], image_processed(maker.maker_id, maker.photo_id))
         async with UnitOfWork(pools["orders"], "orders") as uow:
             await orders_store.upsert_maker(uow.conn, event)
         ids = [
