@@ -294,6 +294,13 @@ async def test_a_partial_return_is_refunded_on_receipt_and_reverses_exactly_thos
         await world.api.call("GET", f"{RETURNS}/{returned['id']}", world.api.user("customer")[1])
     ).status == 404
 
+    # An operator then refunds the whole parcel: only what the return did not already refund.
+    await world.api.ok(
+        "POST", f"{MAKER_ORDERS}/{maker_order['id']}/refund", world.operator(), json={"reason": "Lost"}
+    )
+    assert await world.refunded(order) == 36000
+    assert (await world.ledger(maker_order["id"]))[2] == ("reversal", -22000, -3300, -18700)
+
 
 async def test_the_whole_parcel_back_refunds_what_was_paid_and_reverses_the_whole_earning(
     world: World,

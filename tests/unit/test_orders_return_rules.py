@@ -24,7 +24,9 @@ from services.orders.domain import (
     RequestedLine,
     ShippingAddress,
     Tracking,
+    earning_for,
     price_lines,
+    reversal_of,
 )
 from services.orders.domain.returns import (
     Return,
@@ -55,8 +57,8 @@ def gbp(amount: int) -> Money:
     return Money(amount=amount, currency="GBP")
 
 
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
+def london(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=LONDON)
 
 
 def listing(price: int = 12500, maker_id: uuid.UUID = MAKER_A, **overrides: object) -> ListingSnapshot:
@@ -284,6 +286,13 @@ def test_the_return_that_brings_the_parcels_last_line_back_refunds_its_shipping(
     assert Money.total((r.reversal_gross for r in refunds), "GBP") == -(maker_order.gross + gbp(495))
     assert Money.total((r.reversal_net for r in refunds), "GBP") == -(maker_order.net + gbp(495))
     entry = first.ledger_reversal()
+    # An operator's whole refund after the first return reverses only what is left.
+    earning = earning_for(maker_order, at=DELIVERED)
+    rest = reversal_of(earning, reversed_before=[entry], at=DELIVERED)
+    assert (rest.gross, rest.commission) == (
+        -(earning.gross - gbp(1003)),
+        -(maker_order.commission + entry.commission),
+    )
     assert (entry.kind, entry.return_id, entry.maker_order_id) == (
         LedgerKind.REVERSAL,
         first.id,

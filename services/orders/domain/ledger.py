@@ -46,18 +46,25 @@ def earning_for(maker_order: MakerOrder, *, at: datetime | None = None) -> Ledge
     )
 
 
-def reversal_of(earning: LedgerEntry, *, at: datetime | None = None) -> LedgerEntry:
-    """A refund after delivery cancels the earning with an opposite entry."""
+def reversal_of(
+    earning: LedgerEntry, *, reversed_before: Iterable[LedgerEntry] = (), at: datetime | None = None
+) -> LedgerEntry:
+    """A refund of a whole delivered maker order cancels what is left of its earning with an
+    opposite entry: the earning less what returns already reversed (`reversed_before`)."""
     if earning.kind is not LedgerKind.EARNING:
         raise ValueError("Only an earning can be reversed")
+    before = list(reversed_before)
+    currency = earning.gross.currency
+    gross = earning.gross + Money.total((entry.gross for entry in before), currency)
+    commission = earning.commission + Money.total((entry.commission for entry in before), currency)
     return LedgerEntry(
         id=uuid.uuid4(),
         maker_id=earning.maker_id,
         maker_order_id=earning.maker_order_id,
         kind=LedgerKind.REVERSAL,
-        gross=-earning.gross,
-        commission=-earning.commission,
-        net=-earning.net,
+        gross=-gross,
+        commission=-commission,
+        net=-(gross - commission),
         at=at or utcnow(),
     )
 

@@ -16,7 +16,13 @@ from services.orders.store.commissions import (
     save_commission,
 )
 from services.orders.store.common import PRODUCER, Position
-from services.orders.store.ledger import earning_of, ledger_balances, ledger_page, post_ledger_entry
+from services.orders.store.ledger import (
+    earning_of,
+    ledger_balances,
+    ledger_page,
+    post_ledger_entry,
+    reversals_of,
+)
 from services.orders.store.orders import (
     ORDER_CHANGED,
     MakerOrderInContext,
@@ -82,6 +88,7 @@ __all__ = [
     "read_return",
     "returns_of_order",
     "returns_page",
+    "reversals_of",
     "save_commission",
     "save_order",
     "save_return",

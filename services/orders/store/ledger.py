@@ -44,6 +44,14 @@ async def earning_of(db: Executor, maker_order_id: UUID) -> LedgerEntry | None:
     return _ledger_entry(row) if row else None
 
 
+async def reversals_of(db: Executor, maker_order_id: UUID) -> list[LedgerEntry]:
+    """The reversals a maker order's earning has had (its returns', or a whole refund's)."""
+    rows = await db.fetch(
+        f"{_SELECT_LEDGER} WHERE maker_order_id = $1 AND kind = 'reversal' ORDER BY at, id", maker_order_id
+    )
+    return [_ledger_entry(row) for row in rows]
+
+
 async def ledger_page(
     db: Executor, maker_id: UUID, after: Position | None, limit: int
 ) -> tuple[list[LedgerEntry], Position | None]:

@@ -114,11 +114,16 @@ async def deliver_maker_order(
 async def refund_maker_order(
     uow: UnitOfWork, provider: PaymentProvider, *, maker_order_id: uuid.UUID, reason: str
 ) -> MakerOrderInContext:
-    """An operator refunds a delivered maker order in full: the customer gets that part back and
-    the maker's earning is reversed by a new ledger line. A second refund changes nothing."""
+    """An operator refunds a delivered maker order in full: the customer gets back what returns
+    have not already refunded, and what is left of the maker's earning is reversed by a new
+    ledger line. A second refund changes nothing."""
     found = await _load_maker_order(uow, maker_order_id, None)
     if found.order.refund_delivered(found.maker_order.id, reason):
         earning = await store.earning_of(uow.conn, found.maker_order.id)
         assert earning is not None, "a delivered maker order has its earning posted"
-        await store.post_ledger_entry(uow.conn, reversal_of(earning))
+        reversal = reversal_of(
+            earning, reversed_before=await store.reversals_of(uow.conn, earning.maker_order_id)
+        )
+        if reversal.gross.amount < 0:
+            await store.post_ledger_entry(uow.conn, reversal)
     return await _settle(uow, provider, found)
