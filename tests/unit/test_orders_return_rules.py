@@ -231,8 +231,12 @@ def test_a_request_is_refused_whole_with_every_problem() -> None:
 
 def test_a_parcel_an_operator_refunded_whole_has_nothing_left_to_return() -> None:
     order = order_of((listing(), 1, None))
+    open_return = ask(order, (0, 1))
     order.maker_orders[0].refund_after_delivery("Lost in the post", now=DELIVERED)
     assert refused(order, (0, 1)) == ["quantity_exceeds_returnable"]
+    with pytest.raises(StateConflict) as excinfo:
+        received(open_return, order, [open_return])
+    assert excinfo.value.code == "already_refunded" and open_return.refund is None
 
 
 # --- refunds and the ledger ----------------------------------------------------------------------

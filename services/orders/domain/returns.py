@@ -281,9 +281,7 @@ class Return(OrdersAggregate):
     def lines_amount(self) -> Money:
         return Money.total((line.amount for line in self.lines), self.lines[0].amount.currency)
 
-    def receive(
-        self, *, maker_order: MakerOrder, earlier: Iterable[Return], now: datetime
-    ) -> bool:
+    def receive(self, *, maker_order: MakerOrder, earlier: Iterable[Return], now: datetime) -> bool:
         """The parcel came back: decide the refund and the ledger reversal. `earlier` are the
         maker order's other returns; the order then owes `refund.amount` (`Order.refund_return`). Receiving
         a refunded return again is a no-op (False)."""
@@ -293,6 +291,11 @@ class Return(OrdersAggregate):
             raise state_conflict(self.status.value, "receive a return")
         if maker_order.id != self.maker_order_id:
             raise ValueError("A return is received against its own maker order")
+        if maker_order.refunded_at is not None:
+            # An operator refunded the whole parcel meanwhile: nothing is left to pay back.
+            raise state_conflict(
+                self.status.value, "receive a return of a parcel refunded whole", code="already_refunded"
+            )
         refunded_before = [
             other for other in earlier if other.id != self.id and other.status is ReturnStatus.REFUNDED
         ]

@@ -30,6 +30,7 @@ const RETURN_ERRORS = {
   enum: 'Choose why you are returning it.',
   reason_required: 'Say why the return is rejected.',
   reason_too_long: 'The reason is too long: 1,000 characters at most.',
+  already_refunded: 'The whole parcel has already been refunded, so there is nothing more to refund for this return.',
   invalid_state: 'This return has already been dealt with. Reload the page to see where it stands.',
   refund_exceeds_captured: 'This refund would be more than the customer paid. Please contact support.',
   not_found: 'This return could not be found.',
