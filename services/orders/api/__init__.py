@@ -3,13 +3,12 @@
 
 Who may do what:
     customers   place orders (Idempotency-Key), read and cancel their own, return delivered
-                pieces; request
-                commissions, accept a quote (Idempotency-Key) or withdraw
-    makers      their maker orders: accept, decline, quality-check, dispatch; their payouts
-                and statement;
+                pieces; request commissions, accept a quote (Idempotency-Key) or withdraw
+    makers      their maker orders: accept, decline, quality-check, dispatch; receive their
+                returns; their payouts and statement;
                 quote or decline commissions addressed to them
     operators   read everything; mark maker orders delivered (the carrier webhook's stand-in)
-                and refund delivered ones; run payouts (Idempotency-Key)
+                and refund delivered ones; reject returns; run payouts (Idempotency-Key)
 
 A maker is known by their token's subject through the makers read model (makers.maker.*
 events). Another user's order, maker order or commission is reported as missing (404).
