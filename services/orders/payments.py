@@ -262,7 +262,7 @@ def _capture_refusal(authorisation: asyncpg.Record, amount: Money) -> str:
 
 async def _refunded(conn: Executor, capture_reference: str) -> int:
     refunded: int = await conn.fetchval(
-        "SELECT coalesce(sum(amount), 0) FROM sandbox_refunds WHERE capture_reference = $1",
+        "SELECT coalesce(sum(amount), 0)::bigint FROM sandbox_refunds WHERE capture_reference = $1",
         capture_reference,
     )
     return refunded
