@@ -694,6 +694,7 @@ def test_catalogue_snapshot() -> None:
         ],
         natural_diamonds=True,
         system_of_warranties_attested=True,
+        vat_number="GB 999 9999 73",
     )
     assert [c.evidenced for c in maker.catalogue_snapshot(TODAY).sourcing_claims] == [False, False, False]
     maker.review_claim("fairmined", "verified", None, OPERATOR, LATER)
@@ -716,6 +717,8 @@ def test_catalogue_snapshot() -> None:
         "works_precious_metals": True,
         "natural_diamonds": True,
         "system_of_warranties_attested": True,
+        # For orders' invoices only (shared/contracts/makers.py).
+        "invoicing": {"legal_name": "Ada Smith", "vat_number": "GB999999973"},
     }
 
 
