@@ -22,6 +22,7 @@ from services.orders.domain import (
     Tracking,
     price_lines,
 )
+from services.orders.domain.returns import Return, ReturnReason, ReturnRequestLine
 from shared.contracts import event_class, load_contracts
 from shared.money import Money
 
@@ -56,6 +57,8 @@ def _order(*makers: uuid.UUID) -> Order:
     )
     order.stock_reserved({}, now=NOW)
     order.payment_authorised("ref", commission_rate=RATE, now=NOW)
+    # Refunds are of captured money: capture as the saga does at confirmation.
+    order.payment_captured("capture-ref", order.total, now=NOW)
     return order
 
 
@@ -78,6 +81,25 @@ def _every_kind_of_event() -> list[DomainEvent]:
     declined.maker_order_declined(first.id, now=NOW)
     declined.cancel_by_customer(now=NOW)
     events += declined.collect_events()
+
+    returned = _order(uuid.uuid4())
+    [parcel] = returned.maker_orders
+    parcel.accept(now=NOW)
+    parcel.record_quality_check(passed=True, checks=CHECKS, now=NOW)
+    parcel.dispatch(Tracking("DPD", "2"), now=NOW)
+    parcel.deliver(now=NOW)
+    returned.pull_events()
+    parcel.pull_events()
+    one = [ReturnRequestLine(parcel.lines[0].id, 1)]
+    rejected = Return.request(
+        order=returned, lines=one, reason=ReturnReason.FAULTY, note="", earlier=[], now=NOW
+    )
+    rejected.reject("Not ours", now=NOW)
+    refunded = Return.request(
+        order=returned, lines=one, reason=ReturnReason.CHANGED_MIND, note="", earlier=[rejected], now=NOW
+    )
+    refunded.receive(maker_order=parcel, earlier=[rejected, refunded], now=NOW)
+    events += rejected.pull_events() + refunded.pull_events()
 
     maker = uuid.uuid4()
     for close in ("decline", "withdraw", "accept"):
