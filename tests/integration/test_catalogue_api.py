@@ -243,6 +243,9 @@ async def test_the_listing_lifecycle_and_its_events(
         # 9.5 g of silver is over its 7.78 g exemption weight: orders verifies the hallmark.
         "needs_hallmark": True,
         "stock_available": 3,
+        # What it is made of and how it is hallmarked, for the invoice.
+        "metals": [{"metal": "silver", "fineness": 925}],
+        "hallmark": {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "sheffield"},
     }
 
 

@@ -863,6 +863,7 @@ SNAPSHOT_FIELDS = {
     "works_precious_metals",
     "natural_diamonds",
     "system_of_warranties_attested",
+    "invoicing",
 }
 
 
@@ -943,7 +944,11 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         assert envelope["correlation_id"] == request_id
         assert envelope["data"]["maker_version"] == envelope["aggregate_version"]
         assert set(envelope["data"]) == SNAPSHOT_FIELDS
-        assert_no_private_parts({k: v for k, v in envelope["data"].items() if k != "user_id"})
+        # The legal name travels only in `invoicing`, for orders' invoices (shared/contracts/makers.py).
+        assert envelope["data"]["invoicing"] == {"legal_name": LEGAL_NAME, "vat_number": None}
+        assert_no_private_parts(
+            {k: v for k, v in envelope["data"].items() if k not in ("user_id", "invoicing")}
+        )
 
     approved = next(e for e in mine if e["type"] == "makers.maker.approved")
     assert approved["data"] == {
@@ -963,6 +968,7 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         "works_precious_metals": True,
         "natural_diamonds": True,
         "system_of_warranties_attested": True,
+        "invoicing": {"legal_name": LEGAL_NAME, "vat_number": None},
     }
 
     theirs = [e for e in received if e["aggregate_id"] == rejected["id"]]
