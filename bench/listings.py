@@ -6,6 +6,9 @@ descriptive words, so text queries and filters match realistic fractions of the 
 Clones get their own id, maker (one of many makers) and publication time (spread over two
 years, newest first in id order so no order is accidental); their search row is the template's
 with the maker term rewritten, so each clone is exactly what the catalogue would have written.
+Photos as well: a template names one or two of its maker's ready photos, and every clone names
+its own maker's, whose images the catalogue's read model knows ready with renditions as the
+media service describes them, so a listing renders with its photos as a real one does.
 
 Loading: secondary indexes of listings and listing_search are dropped, rows COPYed (text
 format, streamed), indexes recreated from their own definitions, then VACUUM ANALYZE, as a
@@ -14,6 +17,8 @@ bulk load would be done in production.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -61,9 +66,17 @@ WORDS = [
     "oxidised",
 ]
 TEMPLATES = 96
+PHOTOS_PER_MAKER = 2
+ALT_TEXTS = ("The piece on a plain linen background", "The piece seen from above")
+# A placeholder the media worker made (of a demo ring photo), so cards carry one of real length.
+PLACEHOLDER = (
+    "data:image/webp;base64,UklGRlIAAABXRUJQVlA4IEYAAABQBACdASoUAA8APu1iqU2ppaQiMAgBMB2JYwCdMoADTtS2C4"
+    "C0CyVP0MQAAP7DgM3KzyT+M6GEyx8OTfejOqsUma8kyIAA"
+)
 
 
-def template_body(n: int) -> dict[str, Any]:
+def template_body(n: int, photo_ids: list[str]) -> dict[str, Any]:
+    """Template `n`, with one of the maker's photos or two (alternately)."""
     from tests.support.catalogue import ring
 
     category = CATEGORIES[n % len(CATEGORIES)]
@@ -87,7 +100,31 @@ def template_body(n: int) -> dict[str, Any]:
         stones=[{"type": stone[0], "origin": stone[1]}] if stone else [],
         sourcing_claims=[["fairmined"], ["recycled"], [], []][n % 4],
         options={"ring_size_mm": {"min": 50, "max": 58}} if category == "ring" else None,
+        photos=[
+            {"image_id": image_id, "alt": alt}
+            for image_id, alt in zip(photo_ids[: 1 + n % 2], ALT_TEXTS, strict=False)
+        ],
     )
+
+
+def photo_ids(maker_id: str) -> list[str]:
+    """The ids of a maker's photos in the benchmark (derived, so a clone's are known)."""
+    return [str(uuid.uuid5(uuid.UUID(maker_id), f"photo-{k}")) for k in range(PHOTOS_PER_MAKER)]
+
+
+def ready_image_row(image_id: str, maker_id: str) -> tuple[Any, ...]:
+    """The catalogue's read-model row of a ready photo (media_images columns, as COPY takes them):
+    four renditions of a 1600x1200 photo under content-addressed keys."""
+    from shared.contracts.media import RENDITION_WIDTHS
+
+    urls = {
+        str(width): f"/media/{hashlib.sha256(f'{image_id}:{width}'.encode()).hexdigest()}.webp"
+        for width in RENDITION_WIDTHS
+    }
+    return (uuid.UUID(image_id), uuid.UUID(maker_id), 2, "ready", 1600, 1200, PLACEHOLDER, json.dumps(urls))
+
+
+IMAGE_COLUMNS = ["image_id", "maker_id", "image_version", "status", "width", "height", "placeholder", "urls"]
 
 
 @dataclass
@@ -100,15 +137,18 @@ class Template:
 async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list[Template], dict]:
     """Create the templates through the catalogue's code; returns them and the maker row."""
     from shared.db import create_pool
-    from tests.support.catalogue import add_listing, approved_maker, claim
+    from tests.support.catalogue import add_listing, apply_image, approved_maker, claim, image_processed
 
     pool = await create_pool(settings)
     made = 0
     try:
         maker = await approved_maker(pool, [claim("fairmined"), claim("recycled")])
+        photos = photo_ids(str(maker.maker_id))
+        for image_id in photos:
+            await apply_image(pool, image_processed(maker.maker_id, uuid.UUID(image_id)))
         for n in range(TEMPLATES):
             try:
-                await add_listing(pool, maker, template_body(n))
+                await add_listing(pool, maker, template_body(n, photos))
                 made += 1
             except Exception:
                 continue
@@ -169,6 +209,8 @@ class Loader:
         self.maker_row = maker_row
         self.loaded = 0
         self.makers: list[str] = []
+        self.template_photos = photo_ids(str(maker_row["id"]))
+        self.photos_of: dict[str, list[str]] = {}  # maker id -> the ids of their photos
         self.rng = random.Random(seed)
         self.origin = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -240,7 +282,7 @@ class Loader:
     async def _add_makers(self, count: int) -> None:
         if len(self.makers) >= count:
             return
-        rows = []
+        rows, images = [], []
         for _ in range(count - len(self.makers)):
             maker_id = uuid.uuid4()
             # The template maker's record, under a new id, user and handle.
@@ -254,8 +296,13 @@ class Loader:
             }
             rows.append(tuple(row[column] for column in MAKER_COLUMNS))
             self.makers.append(str(maker_id))
+            photos = self.photos_of[str(maker_id)] = photo_ids(str(maker_id))
+            images += [(*ready_image_row(image_id, str(maker_id)), self.origin) for image_id in photos]
         await self.admin.copy_records_to_table(
             "makers", schema_name="catalogue", records=rows, columns=list(MAKER_COLUMNS)
+        )
+        await self.admin.copy_records_to_table(
+            "media_images", schema_name="catalogue", records=images, columns=[*IMAGE_COLUMNS, "updated_at"]
         )
 
     def _ids(self, i: int) -> tuple[str, str, Template, datetime]:
@@ -275,13 +322,16 @@ class Loader:
             at = published.isoformat()
             if table == "listings":
                 row = t.listing
+                fields = row["fields"]
+                for template_photo, own in zip(self.template_photos, self.photos_of[maker_id], strict=True):
+                    fields = fields.replace(template_photo, own)
                 chunk.append(
                     "\t".join(
                         (
                             listing_id,
                             maker_id,
                             "published",
-                            _copy_text(row["fields"]),
+                            _copy_text(fields),
                             _copy_text(row["stock_available"]),
                             _copy_text(row["stock_reserved"]),
                             _copy_text(row["stock_sold"]),
@@ -321,6 +371,4 @@ class Loader:
 
 
 def _json(value: Any) -> Any:
-    import json
-
     return None if value is None else (value if isinstance(value, str) else json.dumps(value))

@@ -154,7 +154,11 @@ async def sanity(stack: Stack, listing_id: str) -> int:
             bare = await r.json()
         async with session.get(stack.processes["catalogue"].url + f"/api/v1/listings/{listing_id}") as r:
             assert r.status == 200, await r.text()
+            listing = await r.json()
     assert body["items"], f"the benchmark's search finds nothing: {body}"
+    # Renders as heavy as real ones: every listing shows its maker's photos.
+    assert all(item["main_photo"] for item in body["items"]), "a listing found shows no photo"
+    assert listing["photos"] and all(photo.get("urls") for photo in listing["photos"]), listing["photos"]
     assert len(bare) == len(body["items"]), (len(bare), len(body["items"]))
     return body["total"]["count"]
 
