@@ -22,10 +22,11 @@ The oracle's invariants:
                 nothing left reserved, sold == the units of the confirmed orders' lines that
                 were not declined (none oversold), and the inventory ledger's deltas add up
                 to the counters; no order moved a listing's stock twice for one reason
-    payments    one authorisation per order at most (sandbox tables); a confirmed order is
-                charged its total less what was refunded; a cancelled one nothing (voided or
-                refunded in full); refunds never exceed the authorisation, nor outnumber the
-                order's own refunds
+    payments    one authorisation and at most one capture per order (sandbox tables); per order,
+                captured − refunded equals what the customer paid for what they kept (lines
+                not cancelled, declined, refunded or returned; nothing for a cancelled order);
+                an authorisation never captured is voided; refunds never exceed the capture,
+                nor outnumber the order's own refunds; the order's payment says the same
     payouts     one earning per delivered maker order, equal to its gross, commission and net;
                 none for any other; every line nets gross - commission
     events      every event one service published that another consumes (for these orders)
@@ -707,6 +708,22 @@ def _consumed_keys() -> dict[str, set[str]]:
     return keys
 
 
+def _kept(order: asyncpg.Record, parts: list[dict[str, Any]], returned: Counter) -> int:
+    """What the customer paid for what they kept: every line of a maker order neither
+    cancelled, declined nor refunded whole after delivery, less the units returned (and
+    refunded); nothing of a cancelled order."""
+    if order["status"] == "cancelled":
+        return 0
+    paid = 0
+    for mo in parts:
+        if mo["status"] in ("cancelled", "declined") or mo.get("refunded_at"):
+            continue
+        for line in mo["lines"]:
+            unit = line["line_total"]["amount"] // line["quantity"]
+            paid += unit * (line["quantity"] - returned[line["id"]])
+    return paid
+
+
 async def oracle(
     db: asyncpg.Connection, load: Load, makers: list[Maker], service_settings: dict[str, Any] | None = None
 ) -> Verdict:
@@ -863,7 +880,7 @@ async def oracle(
         if r["status"] == "cancelled" and sold:
             verdict.fail(f"order {oid} is cancelled but {sold} units stay sold")
 
-    # --- payments: no double charge, no double refund, nothing kept for a cancelled order -------
+    # --- payments: captured once, captured − refunded = what the customer kept ------------------
     auths = {
         a["idempotency_key"]: a
         for a in await db.fetch(
@@ -871,50 +888,77 @@ async def oracle(
             [f"order-{oid}-authorise" for oid in orders],
         )
     }
-    refunds = defaultdict(list)
-    for refund in await db.fetch(
-        "SELECT reference, amount, idempotency_key FROM orders.sandbox_refunds WHERE reference = ANY($1)",
+    captures: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for capture in await db.fetch(
+        "SELECT authorisation_reference, reference, amount FROM orders.sandbox_captures "
+        "WHERE authorisation_reference = ANY($1) AND outcome = 'captured'",
         [a["reference"] for a in auths.values() if a["reference"]],
     ):
-        refunds[refund["reference"]].append(refund)
-    double_charged = double_refunded = kept = authorised = 0
+        captures[capture["authorisation_reference"]].append(capture)
+    refunds: dict[str, list[asyncpg.Record]] = defaultdict(list)
+    for refund in await db.fetch(
+        "SELECT capture_reference, amount FROM orders.sandbox_refunds WHERE capture_reference = ANY($1)",
+        [c["reference"] for cs in captures.values() for c in cs],
+    ):
+        refunds[refund["capture_reference"]].append(refund)
+    returned: Counter = Counter()  # units of each line that came back and were refunded
+    for row in await db.fetch(
+        "SELECT data FROM orders.returns WHERE order_id = ANY($1) AND status = 'refunded'", list(orders)
+    ):
+        for line in row["data"]["lines"]:
+            returned[line["line_id"]] += line["quantity"]
+    double_charged = double_captured = double_refunded = kept = authorised = 0
     charged_total = 0
     for oid, r in orders.items():
         auth = auths.get(f"order-{oid}-authorise")
-        data = r["data"]
-        total = data["total"]["amount"]
-        refunded_by_order = sum(x["amount"]["amount"] for x in data["refunds"] if x["status"] == "issued")
+        data, payment = r["data"], r["data"]["payment"]
         if auth is None or auth["outcome"] != "authorised":
-            if data["payment"]["status"] not in ("none",):
-                verdict.fail(f"order {oid} payment {data['payment']['status']} without an authorisation")
+            if payment["status"] != "none":
+                verdict.fail(f"order {oid} payment {payment['status']} without an authorisation")
             continue
         authorised += 1
-        refunded = sum(x["amount"] for x in refunds[auth["reference"]])
-        held = 0 if auth["voided_at"] else auth["amount"] - refunded
-        charged_total += held
-        owed = total - refunded_by_order if r["status"] in ("confirmed", "completed") else 0
-        if auth["amount"] != total:
-            verdict.fail(f"order {oid} authorised {auth['amount']} for a total of {total}")
-        if data["payment"]["reference"] not in (None, auth["reference"]):
-            verdict.fail(f"order {oid} records {data['payment']['reference']}, not {auth['reference']}")
-        if data["payment"]["reference"] is None and not auth["voided_at"]:
-            # Authorised, then the order moved on without recording it (a crash between the two,
-            # then cancelled): the authorisation must have been voided.
-            verdict.fail(f"order {oid} never recorded authorisation {auth['reference']}, still held")
-        if refunded > auth["amount"] or len(refunds[auth["reference"]]) > len(data["refunds"]):
+        if auth["amount"] != data["total"]["amount"]:
+            verdict.fail(f"order {oid} authorised {auth['amount']} for a total of {data['total']['amount']}")
+        if payment["reference"] not in (None, auth["reference"]):
+            verdict.fail(f"order {oid} records {payment['reference']}, not {auth['reference']}")
+        taken = captures[auth["reference"]]
+        if len(taken) > 1:
+            double_captured += 1
+        captured = sum(c["amount"] for c in taken)
+        refunded = sum(x["amount"] for c in taken for x in refunds[c["reference"]])
+        if not taken and not auth["voided_at"]:
+            # Authorised and never captured (cancelled before capture, or a crash before the
+            # order recorded it): the authorisation must have been released.
+            verdict.fail(f"order {oid} left authorisation {auth['reference']} held, never captured")
+        if taken and auth["voided_at"]:
+            verdict.fail(f"order {oid} voided authorisation {auth['reference']} after capturing it")
+        # The order's own refunds, or one giving back a capture the order never recorded.
+        refunds_expected = len(data["refunds"]) if payment.get("capture_reference") else len(taken)
+        if refunded > captured or sum(len(refunds[c["reference"]]) for c in taken) > refunds_expected:
             double_refunded += 1
+        held = captured - refunded
+        charged_total += held
+        owed = _kept(r, parts[oid], returned)
         if held > owed:
             if r["status"] == "cancelled":
                 kept += 1
             else:
                 double_charged += 1
         elif held < owed:
-            verdict.fail(f"order {oid} holds {held} of the {owed} owed")
+            verdict.fail(f"order {oid} holds {held} of the {owed} the customer kept")
+        issued = sum(x["amount"]["amount"] for x in data["refunds"] if x["status"] == "issued")
+        recorded = (payment.get("captured_amount") or {"amount": 0})["amount"]
+        if (recorded, issued) != (captured, refunded) and payment.get("capture_reference"):
+            verdict.fail(
+                f"order {oid} says {recorded} captured and {issued} refunded; "
+                f"the provider {captured} and {refunded}"
+            )
     f["payments_authorised"] = authorised
     f["net_charged_minor_units"] = charged_total
     verdict.none_allowed(
         "double_charges", double_charged, f"{double_charged} orders charged more than they owe"
     )
+    verdict.none_allowed("double_captures", double_captured, f"{double_captured} orders captured twice")
     verdict.none_allowed("double_refunds", double_refunded, f"{double_refunded} orders refunded twice")
     verdict.none_allowed(
         "cancelled_but_still_charged", kept, f"{kept} cancelled orders still hold the customer's money"
