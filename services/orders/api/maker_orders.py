@@ -181,13 +181,14 @@ async def deliver_maker_order(call: Call) -> schemas.MakerOrderDetail:
     extra_responses={
         409: "not_delivered: only a delivered part is refunded this way "
         "(before delivery, the customer cancels or the maker "
-        "declines); " + CONFLICT_DOC
+        "declines); refund_exceeds_captured: more than is left of the captured payment; " + CONFLICT_DOC
     },
 )
 async def refund_maker_order(call: Call) -> schemas.MakerOrderDetail:
     """Refund a delivered maker order in full (operators; a return or a fault found later): the
-    customer gets that part back and the maker's earning is reversed by a new ledger line. A
-    second refund of the same maker order changes nothing."""
+    customer gets back what is left of that part of the captured payment (less what returns
+    already refunded) and the maker's earning is reversed by a new ledger line. A second refund
+    of the same maker order changes nothing."""
     body: schemas.RefundIn = call.body
     return await _change_maker_order(
         call,
