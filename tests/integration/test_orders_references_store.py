@@ -61,9 +61,8 @@ async def test_a_taken_reference_is_drawn_again(services_db: dict) -> None:
         taken, fresh = new_order_reference(), new_order_reference()
         first = await place(taken)
         second = await place(taken, taken, fresh)
-        rows = dict(
-            await pool.fetch("SELECT id, reference FROM orders WHERE id = ANY($1::uuid[])", [first, second])
-        )
+        query = "SELECT id, reference FROM orders WHERE id = ANY($1::uuid[])"
+        rows = {row["id"]: row["reference"] for row in await pool.fetch(query, [first, second])}
         assert rows == {first: taken, second: fresh}
         # The event announcing the second order names the reference it kept.
         placed = await pool.fetchval("SELECT envelope FROM outbox WHERE aggregate_id = $1", str(second))
@@ -120,15 +119,22 @@ async def test_existing_orders_and_maker_orders_are_given_references(tmp_path: P
                     json.dumps({"lines": [{"id": str(line)} for line in lines]}),
                 )
 
+            assert SERVICE.migrations is not None
             for path in sorted(SERVICE.migrations.glob("*.sql")):
                 shutil.copy(path, folder)
             applied = await migrate(settings, folder)
             assert "references_and_invoicing" in {m.name for m in applied}
 
-            references = dict(await conn.fetch("SELECT id, reference FROM orders.orders"))
+            references = {
+                row["id"]: row["reference"]
+                for row in await conn.fetch("SELECT id, reference FROM orders.orders")
+            }
             assert all(REFERENCE.match(reference) for reference in references.values())
             assert len(set(references.values())) == 2
-            numbered = dict(await conn.fetch("SELECT id, reference FROM orders.maker_orders"))
+            numbered = {
+                row["id"]: row["reference"]
+                for row in await conn.fetch("SELECT id, reference FROM orders.maker_orders")
+            }
             assert numbered == {
                 holds_first_and_third: f"{references[two_makers]}-1",
                 holds_second: f"{references[two_makers]}-2",
