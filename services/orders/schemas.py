@@ -473,6 +473,7 @@ class CommissionView(_View):
     quote: QuoteView | None
     decline_reason: str | None
     order_id: uuid.UUID | None
+    order_reference: str | None = Field(None, description="The reference of the order it became")
     timeline: list[TimelineView]
     created_at: datetime
     version: int
@@ -496,8 +497,8 @@ def maker_order_detail(maker_order: MakerOrder, order: Order) -> MakerOrderDetai
     )
 
 
-def commission_view(commission: Commission) -> CommissionView:
-    return CommissionView.model_validate(to_json(commission))
+def commission_view(commission: Commission, order_reference: str | None = None) -> CommissionView:
+    return CommissionView.model_validate({**to_json(commission), "order_reference": order_reference})
 
 
 def ledger_line_view(entry: LedgerEntry, state: EntryState, reference: str | None) -> LedgerLineView:

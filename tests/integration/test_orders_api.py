@@ -651,7 +651,9 @@ async def test_reserved_and_authorised_confirms_and_splits_per_maker(world: Worl
     order = await world.settled(order, "confirmed")
 
     assert order["payment"]["status"] == "captured"
-    assert order["payment"]["authorised"] == order["payment"]["captured"] == {"amount": 19999, "currency": "GBP"}
+    assert (
+        order["payment"]["authorised"] == order["payment"]["captured"] == {"amount": 19999, "currency": "GBP"}
+    )
     first, second = order["maker_orders"]
     assert (first["maker_id"], first["status"]) == (maker_a, "awaiting_acceptance")
     assert (first["gross"]["amount"], first["commission"]["amount"], first["net"]["amount"]) == (
@@ -1205,6 +1207,7 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     assert (maker_order["commission"]["amount"], maker_order["net"]["amount"]) == (11250, 63750)
     accepted = await world.api.ok("GET", path, customer)
     assert (accepted["status"], accepted["order_id"]) == ("accepted", order["id"])
+    assert accepted["order_reference"] == order["reference"]
     assert (await world.api.call("POST", f"{path}/withdraw", customer)).status == 409
     assert [e["type"] for e in await world.outbox(commission["id"])] == [
         "orders.commission.requested",
@@ -1216,7 +1219,9 @@ async def test_a_bespoke_commission_from_request_to_a_confirmed_order(world: Wor
     assert (placed["type"], placed["data"]["lines"]) == ("orders.order.placed", [])
 
     mine = await world.api.ok("GET", COMMISSIONS, customer)
-    assert [c["id"] for c in mine["items"]] == [commission["id"]]
+    assert [(c["id"], c["order_reference"]) for c in mine["items"]] == [
+        (commission["id"], order["reference"])
+    ]
     theirs = await world.api.ok("GET", f"{COMMISSIONS}?status=accepted", maker_token)
     assert [c["id"] for c in theirs["items"]] == [commission["id"]]
     assert (await world.api.ok("GET", COMMISSIONS, stranger))["items"] == []

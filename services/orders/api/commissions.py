@@ -155,6 +155,14 @@ async def withdraw_commission(call: Call) -> schemas.CommissionView:
     )
 
 
+async def _with_order_references(call: Call, commissions: list[Commission]) -> list[schemas.CommissionView]:
+    """The commissions' views, each accepted one naming its order's reference."""
+    references = await store.order_references(call.app[POOL], [c.order_id for c in commissions if c.order_id])
+    return [
+        schemas.commission_view(c, references.get(c.order_id) if c.order_id else None) for c in commissions
+    ]
+
+
 @routes.get("/api/v1/commissions/{id}", response=schemas.CommissionView)
 async def get_commission(call: Call) -> schemas.CommissionView:
     """A commission (its customer, its maker, operators)."""
@@ -166,7 +174,7 @@ async def get_commission(call: Call) -> schemas.CommissionView:
         or (caller.role == "maker" and commission.maker_id == await my_maker_id(call))
     ):
         raise not_found("Commission")
-    return schemas.commission_view(commission)
+    return (await _with_order_references(call, [commission]))[0]
 
 
 @routes.get("/api/v1/commissions", query=schemas.CommissionListQuery, response=Page[schemas.CommissionView])
@@ -187,4 +195,4 @@ async def list_commissions(call: Call) -> Page[schemas.CommissionView]:
         after=decode_time_id(query.cursor),
         limit=query.limit,
     )
-    return Page(items=[schemas.commission_view(c) for c in commissions], next_cursor=encode_time_id(position))
+    return Page(items=await _with_order_references(call, commissions), next_cursor=encode_time_id(position))

@@ -62,6 +62,12 @@ async def read_order(db: Executor, order_id: UUID) -> Order | None:
     return order
 
 
+async def order_references(db: Executor, order_ids: list[UUID]) -> dict[UUID, str]:
+    """The references of these orders, by id (a commission names the order it became)."""
+    rows = await db.fetch("SELECT id, reference FROM orders WHERE id = ANY($1::uuid[])", order_ids)
+    return {row["id"]: row["reference"] for row in rows}
+
+
 async def order_id_of_maker_order(db: Executor, maker_order_id: UUID) -> UUID | None:
     return await db.fetchval("SELECT order_id FROM maker_orders WHERE id = $1", maker_order_id)
 
