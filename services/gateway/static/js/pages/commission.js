@@ -69,7 +69,7 @@ export async function render(ctx) {
         ['Time to make', fmt.leadTime(quote.lead_time_days)],
         ['What they will make', quote.description],
       ])) : h('p', { class: 'muted' }, 'The maker has not sent a quote yet.'),
-    commission.order_id ? h('p', {}, h('a', { href: `/orders/${commission.order_id}`, class: 'button' }, 'View the order')) : null,
+    commission.order_id ? h('p', {}, h('a', { href: `/orders/${commission.order_id}`, class: 'button' }, `View order ${commission.order_reference}`)) : null,
     commission.status === 'quoted' ? acceptForm(commission, ctx.navigate) : null,
     ['requested', 'quoted'].includes(commission.status) ? withdrawButton(commission, ctx.refresh) : null,
     commission.timeline?.length ? h('section', {}, h('h2', {}, 'History'), entries(commission.timeline)) : null));
