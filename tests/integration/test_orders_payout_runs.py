@@ -31,6 +31,7 @@ from tests.support.payouts import (
     Earning,
     earning,
     entries_paid_more_than_once,
+    makers_not_adding_up,
     seed_earnings,
     transfers_match_payouts,
 )
@@ -259,6 +260,7 @@ async def test_two_runs_racing_pay_each_entry_once(env: Environment, db: asyncpg
     )
     assert [run.wait_exit(60) for run in runs] == [0, 0], [run.logs()[-2000:] for run in runs]
     await assert_paid_exactly(db, earnings)
+    assert await makers_not_adding_up(db, maker_ids, timedelta(days=14)) == []
 
 
 async def _count(pids: Any, wanted: int) -> bool:
@@ -306,6 +308,7 @@ async def test_a_run_killed_half_way_and_run_again_pays_each_entry_once(
     await assert_paid_exactly(db, earnings)
     assert await db.fetchval("SELECT count(*) FROM orders.payouts") == len(maker_ids)
     await assert_every_maker_adds_up(db, api, maker_ids)
+    assert await makers_not_adding_up(db, maker_ids, timedelta(days=14)) == []
 
 
 async def test_the_statement_lists_each_ledger_entry_of_the_period(db: asyncpg.Connection, api: Api) -> None:

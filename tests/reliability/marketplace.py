@@ -28,7 +28,9 @@ The oracle's invariants:
                 an authorisation never captured is voided; refunds never exceed the capture,
                 nor outnumber the order's own refunds; the order's payment says the same
     payouts     one earning per delivered maker order, equal to its gross, commission and net;
-                none for any other; every line nets gross - commission
+                none for any other; every line nets gross - commission; per maker, Σ paid
+                payouts + available + pending = Σ ledger, and every payout is the sum of the
+                entries it carried
     events      every event one service published that another consumes (for these orders)
                 is in the consumer's inbox, every outbox row is sent, none is parked
 """
@@ -45,6 +47,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,7 @@ import asyncpg
 from ops.services import definition
 from shared.dlq import parked_messages
 from tests.support.harness import ROOT, ServiceProcess, eventually
+from tests.support.payouts import makers_not_adding_up
 from tests.support.photos import photos_of, ready_photo
 
 FULL = os.environ.get("RELIABILITY_FULL", "").lower() in ("1", "true", "yes")
@@ -990,6 +994,13 @@ async def oracle(
     f["maker_orders"] = dict(Counter(mo["status"] for mo in maker_orders))
     f["payout_entries"] = len(entries)
     verdict.none_allowed("payout_errors", payout_errors, f"{payout_errors} payout ledger errors")
+    hold_days = service_settings["orders"].payout_hold_days if service_settings else 14
+    unbalanced = await makers_not_adding_up(
+        db, sorted({mo["maker_id"] for mo in maker_orders}), timedelta(days=hold_days)
+    )
+    for sentence in unbalanced:
+        verdict.fail(sentence)
+    f["makers_not_adding_up"] = len(unbalanced)
 
     # --- events: none lost, none parked, every outbox drained -----------------------------------
     consumed = _consumed_keys()

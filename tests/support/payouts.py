@@ -8,9 +8,12 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
+
+from services.orders.domain import balances_of
+from services.orders.store.payouts import entry_facts
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 COMMISSION_RATE_PERCENT = 15
@@ -117,3 +120,46 @@ async def transfers_match_payouts(conn: asyncpg.Connection, schema: str = "order
             "ON s.idempotency_key = p.id::text WHERE p.status = 'paid' AND s.amount <> p.amount)"
         )
     )
+
+
+async def makers_not_adding_up(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    maker_ids: list[uuid.UUID],
+    hold: timedelta,
+    schema: str = "orders",
+) -> list[str]:
+    """Makers for whom Σ paid payouts + available + pending ≠ Σ ledger: paid from the payouts
+    the provider was asked for, available and pending as the service splits the rest (its own
+    query and rules), the ledger summed apart. Also a payout whose amount is not the sum of the
+    entries it carried. Each as a sentence."""
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as one:
+            return await makers_not_adding_up(one, maker_ids, hold, schema)
+    wrong = []
+    now = datetime.now(UTC)
+    for maker_id in maker_ids:
+        async with conn.transaction(readonly=True, isolation="repeatable_read"):
+            await conn.execute(f"SET LOCAL search_path = {schema}")
+            facts = await entry_facts(conn, maker_id)
+            ledger = await conn.fetchval(
+                "SELECT coalesce(sum(net_amount), 0) FROM payout_ledger WHERE maker_id = $1", maker_id
+            )
+            paid = await conn.fetchval(
+                "SELECT coalesce(sum(amount), 0) FROM payouts WHERE maker_id = $1 AND status = 'paid'",
+                maker_id,
+            )
+            mismatched = await conn.fetchval(
+                "SELECT count(*) FROM payouts p WHERE p.maker_id = $1 AND p.status <> 'failed' "
+                "AND p.amount <> (SELECT sum(l.net_amount) FROM payout_entries pe "
+                "JOIN payout_ledger l ON l.id = pe.ledger_entry_id WHERE pe.payout_id = p.id)",
+                maker_id,
+            )
+        split = balances_of(facts, "GBP", now=now, hold=hold)
+        if paid + split.available.amount + split.pending.amount != ledger:
+            wrong.append(
+                f"maker {maker_id}: paid {paid} + available {split.available.amount} + pending "
+                f"{split.pending.amount} != ledger {ledger}"
+            )
+        if mismatched:
+            wrong.append(f"maker {maker_id}: {mismatched} payouts not equal to the entries they carried")
+    return wrong
