@@ -173,6 +173,22 @@ export async function getHtml(path, { signal } = {}) {
   throw failure(response.status, await readBody(response), accessToken);
 }
 
+/** A CSV document (a maker's statement) as text; refusals as ApiError, like every call. */
+export async function getCsv(path, { query, signal } = {}) {
+  const headers = { Accept: 'text/csv, application/problem+json' };
+  const accessToken = session.token();
+  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  let response;
+  try {
+    response = await fetch(API_ROOT + path + queryString(query), { headers, signal, credentials: 'omit', cache: 'no-store' });
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    throw new ApiError(0, { detail: 'Check your connection and try again.' });
+  }
+  if (response.ok) return response.text();
+  throw failure(response.status, await readBody(response), accessToken);
+}
+
 async function readBody(response) {
   const text = await response.text();
   if (!text) return null;

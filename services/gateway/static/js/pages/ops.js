@@ -1,7 +1,7 @@
 // /ops: the operators' console. ?tab=review (applications waiting), evidence (sourcing claims
 // whose evidence waits for verification), makers (suspend and reinstate, by status) and orders
-// (every order; delivery confirmation stands in for the carrier's webhook) and returns (to reject
-// with a reason, ops-returns.js).
+// (every order; delivery confirmation stands in for the carrier's webhook), returns (to reject
+// with a reason, ops-returns.js) and payouts (start a payout run, ops-payouts.js).
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -14,6 +14,7 @@ import { empty, pill, section, tabs } from '../components/ui.js';
 import { checklist } from './maker/application.js';
 import { orderRow, pagedList } from './orders.js';
 import { renderReturnsQueue } from './ops-returns.js';
+import { renderPayoutRuns } from './ops-payouts.js';
 
 const TABS = [
   { key: 'review', text: 'Review queue' },
@@ -21,6 +22,7 @@ const TABS = [
   { key: 'makers', text: 'Makers' },
   { key: 'orders', text: 'Orders' },
   { key: 'returns', text: 'Returns' },
+  { key: 'payouts', text: 'Payout runs' },
 ];
 const MAKER_STATUSES = ['approved', 'suspended', 'changes_requested', 'rejected'];
 
@@ -258,5 +260,6 @@ export async function render(ctx) {
   else if (tab === 'evidence') await renderEvidence(body, ctx);
   else if (tab === 'makers') await renderMakers(body, ctx);
   else if (tab === 'returns') await renderReturnsQueue(body, ctx);
+  else if (tab === 'payouts') await renderPayoutRuns(body);
   else await renderOrders(body, ctx);
 }
