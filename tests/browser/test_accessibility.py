@@ -151,6 +151,17 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
         waiting_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         delivered_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         await delivered(gw, maker, stack.operator, delivered_order)
+        # One ring on its way back: the order page, the maker's and the operators' returns show it.
+        await gw.call(
+            "POST",
+            f"/orders/{delivered_order['id']}/returns",
+            token=customer.token,
+            expect=201,
+            json={
+                "lines": [{"line_id": delivered_order["lines"][0]["id"], "quantity": 1}],
+                "reason": "faulty",
+            },
+        )
         accepted_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         [part] = accepted_order["maker_orders"]
         await gw.call("POST", f"/maker-orders/{part['id']}/accept", token=maker.token, expect=200, json={})
@@ -191,8 +202,10 @@ class Audit:
         await self.page.goto(path)
         if unfold:  # what is folded away (Decline…, Suspend…, History) is checked open
             await expect(self.page.locator(ready).first).to_be_visible()
-            for summary in await self.page.locator("main details:not([open]) > summary").all():
-                await summary.click()
+            # Each click opens one, so the folded ones are found afresh each time.
+            folded = self.page.locator("main details:not([open]) > summary")
+            while await folded.count():
+                await folded.first.click()
         await self.check(ready, state or path)
 
     async def check(self, ready: str, state: str) -> None:
@@ -261,6 +274,11 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit(
         f"/orders/{shop.delivered_order['id']}", "[data-order-status]", "order delivered", unfold=True
     )
+    returns = page.locator("details.return-details")
+    if not await returns.evaluate("(details) => details.open"):
+        await returns.locator("summary").click()
+    await returns.get_by_role("button", name="Start the return").click()
+    await audit.check("form.return-form .form-errors", "order delivered, a return refused")
     await audit.visit(f"/orders/{shop.declined_order['id']}", "[data-cancellation-reason]", "order cancelled")
     await audit.visit(f"/commissions/{shop.commission['id']}", "form", "commission quoted")
 
@@ -279,6 +297,7 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await photos.get_by_label("Choose photos").set_input_files(notes)
     await audit.check(".photo-item[data-state='failed'] [role='alert']", "listing editor, a file refused")
     await audit.visit("/maker?tab=orders", ".maker-order form", "maker orders", unfold=True)
+    await audit.visit("/maker?tab=returns", ".return-card button", "returns to receive")
     await audit.visit("/maker?tab=payouts", "table", "payouts")
     await audit.visit("/maker?tab=commissions", "form", "commissions to quote", unfold=True)
     await audit.visit("/maker?tab=listings&listing=new", "form.listing-form", "new listing")
@@ -301,6 +320,7 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit("/ops?tab=evidence", "h2", "evidence queue")
     await audit.visit("/ops?tab=makers", "ul[aria-label='Makers'] details", "makers", unfold=True)
     await audit.visit("/ops?tab=orders", ".row-card", "all orders")
+    await audit.visit("/ops?tab=returns", ".return-card form", "returns queue")
     await audit.visit(
         f"/orders/{shop.accepted_order['id']}", "[data-order-status]", "an order, to the operator"
     )

@@ -73,5 +73,5 @@ export function parcelReturns(order, mo) {
     ];
   }, 'Loading your returns…');
   load();
-  return h('section', { class: 'returns', 'aria-label': 'Returns' }, windowText(mo), box);
+  return h('div', { class: 'returns' }, windowText(mo), box);
 }
