@@ -14,6 +14,7 @@ import asyncpg
 
 from services.orders.domain import balances_of
 from services.orders.store.payouts import entry_facts
+from shared.db import Executor
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 COMMISSION_RATE_PERCENT = 15
@@ -123,7 +124,7 @@ async def transfers_match_payouts(conn: asyncpg.Connection, schema: str = "order
 
 
 async def makers_not_adding_up(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: Executor,
     maker_ids: list[uuid.UUID],
     hold: timedelta,
     schema: str = "orders",

@@ -20,6 +20,7 @@ from services.orders.domain import (
     RequestedLine,
     ShippingAddress,
     Tracking,
+    payout_paid,
     price_lines,
 )
 from services.orders.domain.returns import Return, ReturnReason, ReturnRequestLine
@@ -126,6 +127,7 @@ def _every_kind_of_event() -> list[DomainEvent]:
             )
             commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
         events += commission.pending_events
+    events.append(payout_paid(uuid.uuid4(), maker, Money(amount=104_93, currency="GBP"), NOW))
     return events
 
 

@@ -58,6 +58,7 @@ from services.orders.domain.payout import (
     PayoutStatus,
     balances_of,
     payable_entries,
+    payout_paid,
     state_of,
 )
 from services.orders.domain.pricing import (
@@ -161,6 +162,7 @@ __all__ = [
     "earning_for",
     "from_json",
     "payable_entries",
+    "payout_paid",
     "price_lines",
     "reversal_of",
     "state_of",

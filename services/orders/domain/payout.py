@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from services.orders.domain.events import DomainEvent
+from services.orders.domain.serialisation import to_json
 from services.orders.domain.vocabulary import LedgerKind
 from shared.money import Money
 
@@ -95,6 +97,18 @@ def payable_entries(
         for currency, chosen in by_currency.items()
         if sum(entry.net.amount for entry in chosen) >= minimum
     }
+
+
+def payout_paid(payout_id: uuid.UUID, maker_id: uuid.UUID, amount: Money, paid_at: datetime) -> DomainEvent:
+    """The fact a paid payout publishes (`orders.payout.paid`)."""
+    return DomainEvent(
+        aggregate_type="payout",
+        name="paid",
+        aggregate_id=payout_id,
+        aggregate_version=1,
+        occurred_at=paid_at,
+        data=to_json({"payout_id": payout_id, "maker_id": maker_id, "amount": amount, "paid_at": paid_at}),
+    )
 
 
 # --- the payout provider port ---------------------------------------------------------------------

@@ -25,12 +25,13 @@ from services.orders.domain import (
     PayoutProviderError,
     PayoutStatus,
     payable_entries,
+    payout_paid,
 )
 from services.orders.domain.events import utcnow
 from services.orders.store import PRODUCER
 from services.orders.store import payouts as payout_store
+from services.orders.store.common import emit_events
 from services.orders.store.payouts import PayoutRecord
-from shared.contracts.orders import PayoutPaid
 from shared.db import UnitOfWork
 from shared.logging import get_logger
 from shared.money import Money
@@ -107,7 +108,4 @@ async def _send(
             uow.conn, payout_id, status, result.reference, result.detail
         )
         if settled_at is not None and status is PayoutStatus.PAID:
-            uow.emit(
-                PayoutPaid(payout_id=payout_id, maker_id=maker_id, amount=amount, paid_at=settled_at),
-                aggregate_id=payout_id,
-            )
+            emit_events(uow, [payout_paid(payout_id, maker_id, amount, settled_at)])
