@@ -38,12 +38,16 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def gateway(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
     # One trusted proxy hop: each test claims a client address of its own in X-Forwarded-For,
-    # so the per-address limits of one test never meet another's.
+    # so the per-address limits of one test never meet another's. The buckets refill slowly
+    # (one attempt per two minutes), so a busy machine's slow sign-ins never refill a bucket
+    # between the attempts a test counts; refilling is tested on the buckets themselves.
     return service_processes(
         "gateway",
         GATEWAY_TRUSTED_PROXY_HOPS="1",
         GATEWAY_LOGIN_ACCOUNT_BURST=str(ACCOUNT_BURST),
         GATEWAY_LOGIN_ADDRESS_BURST=str(ADDRESS_BURST),
+        GATEWAY_LOGIN_ACCOUNT_PER_MINUTE="0.5",
+        GATEWAY_LOGIN_ADDRESS_PER_MINUTE="0.5",
     )
 
 
