@@ -414,7 +414,7 @@ class OrderView(_View):
 class LedgerLineView(_View):
     id: uuid.UUID
     maker_order_id: uuid.UUID
-    reference: str | None = Field(description="The maker order's reference")
+    reference: str = Field(description="The maker order's reference: FF-7K3D-92QX-1")
     kind: LedgerKind
     gross: Money
     commission: Money
@@ -501,18 +501,8 @@ def commission_view(commission: Commission, order_reference: str | None = None) 
     return CommissionView.model_validate({**to_json(commission), "order_reference": order_reference})
 
 
-def ledger_line_view(entry: LedgerEntry, state: EntryState, reference: str | None) -> LedgerLineView:
+def ledger_line_view(entry: LedgerEntry, state: EntryState, reference: str) -> LedgerLineView:
     return LedgerLineView.model_validate({**to_json(entry), "state": state, "reference": reference})
-
-
-def payout_run_view(run: PayoutRun) -> PayoutRunView:
-    return PayoutRunView(
-        id=run.id,
-        payouts=[
-            RunPayoutView(id=payout.id, maker_id=payout.maker_id, amount=payout.amount, status=payout.status)
-            for payout in run.payouts
-        ],
-    )
 
 
 # --- returns -------------------------------------------------------------------------------------
@@ -577,3 +567,13 @@ class ReturnView(_View):
 
 def return_view(returned: Return) -> ReturnView:
     return ReturnView.model_validate(to_json(returned))
+
+
+def payout_run_view(run: PayoutRun) -> PayoutRunView:
+    return PayoutRunView(
+        id=run.id,
+        payouts=[
+            RunPayoutView(id=payout.id, maker_id=payout.maker_id, amount=payout.amount, status=payout.status)
+            for payout in run.payouts
+        ],
+    )

@@ -47,22 +47,14 @@ def _reference() -> str:
 
 
 async def seed_earnings(conn: asyncpg.Connection, earnings: list[Earning], schema: str = "orders") -> None:
-    """Each earning as an order of one delivered maker order, in three statements whatever
-    their number. Orders carry references once the schema has them."""
-    referenced = await conn.fetchval(
-        "SELECT count(*) > 0 FROM information_schema.columns WHERE table_schema = $1 "
-        "AND table_name = 'orders' AND column_name = 'reference'",
-        schema,
-    )
+    """Each earning as an order (with its reference) of one delivered maker order (the order's
+    reference and `-1`), in three statements whatever their number."""
     order_ids = [uuid.uuid4() for _ in earnings]
     references = [_reference() for _ in earnings]
     at = [e.delivered_at for e in earnings]
-    # With references: the order's, and its maker order's with `-1`.
-    order_reference, maker_order_reference = (", reference", ", r") if referenced else ("", "")
     await conn.execute(
         f"INSERT INTO {schema}.orders (id, customer_id, status, version, created_at, updated_at, "
-        f"expires_at, data{order_reference}) "
-        f"SELECT o, gen_random_uuid(), 'completed', 1, d, d, d, '{{}}'::jsonb{maker_order_reference} "
+        "expires_at, data, reference) SELECT o, gen_random_uuid(), 'completed', 1, d, d, d, '{}'::jsonb, r "
         "FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS t (o, d, r)",
         order_ids,
         at,
@@ -70,13 +62,7 @@ async def seed_earnings(conn: asyncpg.Connection, earnings: list[Earning], schem
     )
     await conn.execute(
         f"INSERT INTO {schema}.maker_orders (id, order_id, maker_id, status, version, created_at, "
-        f"updated_at, data{order_reference}) "
-        f"SELECT mo, o, m, 'delivered', 4, d, d, '{{}}'::jsonb{maker_order_reference} || '-1' "
-        "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[]) "
-        "AS t (mo, o, m, d, r)"
-        if referenced
-        else f"INSERT INTO {schema}.maker_orders (id, order_id, maker_id, status, version, created_at, "
-        "updated_at, data) SELECT mo, o, m, 'delivered', 4, d, d, '{}'::jsonb "
+        "updated_at, data, reference) SELECT mo, o, m, 'delivered', 4, d, d, '{}'::jsonb, r || '-1' "
         "FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::text[]) "
         "AS t (mo, o, m, d, r)",
         [e.maker_order_id for e in earnings],

@@ -174,7 +174,7 @@ async def statement(db: Executor, maker_id: UUID, start: datetime, end: datetime
     """The maker's ledger entries from `start` (inclusive) to `end` (exclusive), oldest first."""
     rows = await db.fetch(
         "SELECT l.at, l.kind, l.gross_amount, l.commission_amount, l.net_amount, l.currency, "
-        "coalesce(to_jsonb(mo) ->> 'reference', mo.id::text) AS reference "
+        "mo.reference "
         "FROM payout_ledger l JOIN maker_orders mo ON mo.id = l.maker_order_id "
         "WHERE l.maker_id = $1 AND l.at >= $2 AND l.at < $3 ORDER BY l.at, l.id",
         maker_id,
@@ -195,10 +195,8 @@ async def statement(db: Executor, maker_id: UUID, start: datetime, end: datetime
 
 
 async def references_of(db: Executor, maker_order_ids: list[UUID]) -> dict[UUID, str]:
-    """Maker orders' human references, where they have one."""
+    """Maker orders' references."""
     rows = await db.fetch(
-        "SELECT id, to_jsonb(mo) ->> 'reference' AS reference FROM maker_orders mo "
-        "WHERE id = ANY($1::uuid[])",
-        maker_order_ids,
+        "SELECT id, reference FROM maker_orders WHERE id = ANY($1::uuid[])", maker_order_ids
     )
-    return {row["id"]: row["reference"] for row in rows if row["reference"]}
+    return {row["id"]: row["reference"] for row in rows}

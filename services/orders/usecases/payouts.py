@@ -20,7 +20,7 @@ from shared.money import Money
 class PayoutLine:
     entry: LedgerEntry
     state: EntryState
-    reference: str | None
+    reference: str
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ async def list_payouts(
     states = {fact.id: state_of(fact, now=now, hold=hold) for fact in facts}
     currency = balances[0].currency if balances else "GBP"
     return Payouts(
-        [PayoutLine(entry, states[entry.id], references.get(entry.maker_order_id)) for entry in entries],
+        [PayoutLine(entry, states[entry.id], references[entry.maker_order_id]) for entry in entries],
         position,
         balances,
         balances_of(facts, currency, now=now, hold=hold),
