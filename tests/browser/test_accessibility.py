@@ -321,6 +321,9 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit("/ops?tab=makers", "ul[aria-label='Makers'] details", "makers", unfold=True)
     await audit.visit("/ops?tab=orders", ".row-card", "all orders")
     await audit.visit("/ops?tab=returns", ".return-card form", "returns queue")
+    await audit.visit("/ops?tab=payouts", "form", "payout runs")
+    await page.get_by_role("button", name="Start a payout run").click()
+    await audit.check("[data-summary]", "payout run started")
     await audit.visit(
         f"/orders/{shop.accepted_order['id']}", "[data-order-status]", "an order, to the operator"
     )
