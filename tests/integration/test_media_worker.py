@@ -126,6 +126,18 @@ async def expected_objects(db: asyncpg.Connection, maker_ids: list[uuid.UUID]) -
     return {row["original_key"] for row in originals} | {row["key"] for row in renditions}
 
 
+async def upload_announced_again(exchange: str, image_id: uuid.UUID, maker_id: uuid.UUID) -> Envelope:
+    """A second `media.image.uploaded` message for the image (a new event id), published."""
+    again = Envelope.wrap(
+        ImageUploaded(image_id=image_id, maker_id=maker_id, image_version=1),
+        producer="media",
+        aggregate_id=str(image_id),
+        aggregate_version=1,
+    )
+    await publish_raw(exchange, again.routing_key, again.model_dump_json().encode(), str(again.event_id))
+    return again
+
+
 async def one_set(db: asyncpg.Connection, image_id: uuid.UUID) -> None:
     assert await db.fetchval("SELECT count(*) FROM media.renditions WHERE image_id = $1", image_id) == 4
     assert await db.fetchval("SELECT version FROM media.images WHERE id = $1", image_id) == 2
@@ -213,13 +225,7 @@ async def test_the_same_message_twice_and_a_second_message_make_no_second_set(
     await eventually(duplicate_skipped, message="the copy was received and skipped")
 
     # A second, different message for the image, now ready: handled (its inbox row), and nothing made.
-    again = Envelope.wrap(
-        ImageUploaded(image_id=image_id, maker_id=maker["maker"].maker_id, image_version=1),
-        producer="media",
-        aggregate_id=str(image_id),
-        aggregate_version=1,
-    )
-    await publish_raw(exchange, again.routing_key, again.model_dump_json().encode(), str(again.event_id))
+    again = await upload_announced_again(exchange, image_id, maker["maker"].maker_id)
     await eventually(lambda: consumed(db, "media", again.event_id), message="the second message handled")
 
     await one_set(db, image_id)
@@ -254,14 +260,7 @@ async def test_two_workers_given_one_image_at_once_both_make_it_and_the_first_al
         )
 
     await eventually(started, interval_s=0.02, message="a worker started on it")
-    again = Envelope.wrap(
-        ImageUploaded(image_id=image_id, maker_id=maker["maker"].maker_id, image_version=1),
-        producer="media",
-        aggregate_id=str(image_id),
-        aggregate_version=1,
-    )
-    exchange = f"{test_env.namespace}.events"
-    await publish_raw(exchange, again.routing_key, again.model_dump_json().encode(), str(again.event_id))
+    again = await upload_announced_again(f"{test_env.namespace}.events", image_id, maker["maker"].maker_id)
 
     # The second worker starts only if it read the image still processing: the first had not
     # recorded it, so both make it at once, neither holding the image's row.
