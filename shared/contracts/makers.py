@@ -16,6 +16,12 @@ ignore `invoicing`, and no public view shows it.
 
 `maker_version` is the maker record's version; it is not called `version` because
 `Event.version` is the schema version of the event itself.
+
+The snapshot also carries the maker's `shipping` profile (where they post to, at what price,
+how long the post takes), which orders prices parcels from. Its zones are named here, with the
+one table of which country is in which zone (`shipping_zone`), because both the makers service
+(which validates and shows profiles) and orders (which prices a destination) need the same
+answer and services do not import each other.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts import Event
+from shared.money import Money
 
 MakerStatusName = Literal["draft", "submitted", "approved", "rejected", "changes_requested", "suspended"]
 SourcingSchemeName = Literal["recycled", "fairtrade", "fairmined", "rjc_coc", "scs_recycled", "other"]
@@ -63,6 +70,84 @@ class MakerInvoicingData(BaseModel):
     )
 
 
+ShippingZoneName = Literal["uk", "europe", "world"]
+SHIPPING_ZONES: tuple[ShippingZoneName, ...] = ("uk", "europe", "world")
+
+# The `europe` zone: the member states of the EU and the EEA, and Switzerland (ISO 3166-1
+# alpha-2). The United Kingdom is its own zone; every other country is `world`.
+EUROPE_COUNTRIES: frozenset[str] = frozenset(
+    {
+        # European Union
+        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+        "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+        # the rest of the European Economic Area
+        "IS", "LI", "NO",
+        # and Switzerland
+        "CH",
+    }
+)  # fmt: skip
+
+
+def shipping_zone(country: str) -> ShippingZoneName:
+    """The shipping zone of a destination country (ISO 3166-1 alpha-2)."""
+    if country == "GB":
+        return "uk"
+    if country in EUROPE_COUNTRIES:
+        return "europe"
+    return "world"
+
+
+class MakerTransitDaysData(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+
+class MakerShippingRateData(BaseModel):
+    """What posting a parcel to one zone costs and takes. A parcel costs `first_item` plus
+    `additional_item` for every further item, and nothing once the maker order's items reach
+    `free_over` (when set); transit is in working days after dispatch."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    zone: ShippingZoneName
+    first_item: Money
+    additional_item: Money
+    free_over: Money | None = None
+    transit_days: MakerTransitDaysData
+
+
+class MakerShippingData(BaseModel):
+    """A maker's shipping profile: the zones they post to (any zone not listed is not shipped
+    to), from `dispatch_country`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    dispatch_country: str
+    rates: list[MakerShippingRateData]
+
+    def rate_for(self, country: str) -> MakerShippingRateData | None:
+        """The rate of the zone `country` is in; None when the maker does not post there."""
+        zone = shipping_zone(country)
+        return next((rate for rate in self.rates if rate.zone == zone), None)
+
+
+# The profile of a maker who never set one: the UK only, free, in 1-3 working days.
+DEFAULT_SHIPPING = MakerShippingData(
+    dispatch_country="GB",
+    rates=[
+        MakerShippingRateData(
+            zone="uk",
+            first_item=Money.zero(),
+            additional_item=Money.zero(),
+            free_over=None,
+            transit_days=MakerTransitDaysData(min=1, max=3),
+        )
+    ],
+)
+
+
 class MakerSnapshotEvent(Event):
     """The shape every makers.maker.* event shares (not itself an event type)."""
 
@@ -84,6 +169,12 @@ class MakerSnapshotEvent(Event):
     )
     invoicing: MakerInvoicingData = Field(
         MakerInvoicingData(), description="For orders' invoices only; other consumers ignore it"
+    )
+    shipping: MakerShippingData = Field(
+        DEFAULT_SHIPPING,
+        description="Where the maker posts to and at what price; a maker who never set a profile "
+        "(and every event produced before profiles existed) has the default: the UK only, free, "
+        "1-3 working days",
     )
 
 
@@ -169,6 +260,14 @@ class MakerComplianceUpdated(MakerSnapshotEvent):
     version = 1
 
 
+class MakerShippingUpdated(MakerSnapshotEvent):
+    """The maker set their shipping profile (in any status; their status unchanged): orders
+    prices their parcels from the snapshot's `shipping` from now on."""
+
+    event_type = "makers.maker.shipping_updated"
+    version = 1
+
+
 MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerSubmitted,
     MakerApproved,
@@ -181,4 +280,5 @@ MAKER_EVENTS: tuple[type[MakerSnapshotEvent], ...] = (
     MakerClaimsUpdated,
     MakerClaimReviewed,
     MakerComplianceUpdated,
+    MakerShippingUpdated,
 )

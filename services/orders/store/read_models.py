@@ -1,5 +1,6 @@
 """Orders' read models of other services' data: listings (what an order line is priced from)
-and makers (who takes commissions), each kept at its newest snapshot from their events."""
+and makers (who takes commissions, where and at what price they post parcels), each kept at its
+newest snapshot from their events."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from services.orders.domain import EngravingOption, LeadTime, ListingSnapshot, ProductionKind, SizeRange
 from services.orders.domain.pricing import LineHallmark, LineMetal
 from shared.contracts.catalogue import ListingSnapshotEvent
-from shared.contracts.makers import MakerSnapshotEvent
+from shared.contracts.makers import DEFAULT_SHIPPING, MakerShippingData, MakerSnapshotEvent
 from shared.db import Executor
 from shared.money import Money
 
@@ -131,14 +132,15 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
     """Keep the snapshot with the highest maker_version; an older or repeated one is ignored."""
     await conn.execute(
         "INSERT INTO makers (maker_id, user_id, maker_version, status, accepts_commissions, "
-        "handle, display_name, system_of_warranties_attested, legal_name, vat_number) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "handle, display_name, system_of_warranties_attested, legal_name, vat_number, shipping) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
         "maker_version = EXCLUDED.maker_version, status = EXCLUDED.status, "
         "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
         "display_name = EXCLUDED.display_name, "
         "system_of_warranties_attested = EXCLUDED.system_of_warranties_attested, "
-        "legal_name = EXCLUDED.legal_name, vat_number = EXCLUDED.vat_number, updated_at = now() "
+        "legal_name = EXCLUDED.legal_name, vat_number = EXCLUDED.vat_number, "
+        "shipping = EXCLUDED.shipping, updated_at = now() "
         "WHERE makers.maker_version < EXCLUDED.maker_version",
         event.maker_id,
         event.user_id,
@@ -150,6 +152,7 @@ async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> N
         event.system_of_warranties_attested,
         event.invoicing.legal_name,
         event.invoicing.vat_number,
+        event.shipping.model_dump(mode="json"),
     )
 
 
@@ -161,6 +164,16 @@ async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
         maker_id,
     )
     return MakerRecord(**dict(row)) if row else None
+
+
+async def maker_shipping(db: Executor, maker_id: UUID) -> MakerShippingData | None:
+    """The maker's shipping profile (the zones they post to, prices, transit days); None for a
+    maker orders has not heard of. A maker described before profiles existed has the default."""
+    row = await db.fetchrow("SELECT shipping FROM makers WHERE maker_id = $1", maker_id)
+    if row is None:
+        return None
+    shipping = row["shipping"]
+    return DEFAULT_SHIPPING if shipping is None else MakerShippingData.model_validate(shipping)
 
 
 async def maker_id_for_user(db: Executor, user_id: UUID) -> UUID | None:
