@@ -31,17 +31,19 @@ class LedgerEntry:
 
 
 def earning_for(maker_order: MakerOrder, *, at: datetime | None = None) -> LedgerEntry:
-    """What a delivered maker order earns its maker."""
+    """What a delivered maker order earns its maker: the items less the commission, and the
+    shipping whole (no commission is charged on it)."""
     if maker_order.status is not MakerOrderStatus.DELIVERED:
         raise ValueError("Earnings post only on delivery")
+    shipping = maker_order.shipping_paid
     return LedgerEntry(
         id=uuid.uuid4(),
         maker_id=maker_order.maker_id,
         maker_order_id=maker_order.id,
         kind=LedgerKind.EARNING,
-        gross=maker_order.gross,
+        gross=maker_order.gross + shipping,
         commission=maker_order.commission,
-        net=maker_order.net,
+        net=maker_order.net + shipping,
         at=at or utcnow(),
     )
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from services.orders.domain.events import OrdersAggregate, TimelineEntry, utcnow
 from services.orders.domain.pricing import LeadTime, PricedLine, commission_for
+from services.orders.domain.shipping import ParcelShipping
 from services.orders.domain.vocabulary import (
     MAX_QUALITY_NOTES_CHARS,
     MAX_REASON_CHARS,
@@ -100,6 +101,9 @@ class MakerOrder(OrdersAggregate):
     refunded_at: datetime | None = None
     # When the customer received it: return windows count from this day (domain/returns.py).
     delivered_at: datetime | None = None
+    # What sending it costs the customer and when it should arrive, priced with the order;
+    # None for maker orders created before shipping was priced.
+    shipping: ParcelShipping | None = None
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -113,7 +117,9 @@ class MakerOrder(OrdersAggregate):
         lines: Sequence[PricedLine],
         commission_rate: Decimal,
         now: datetime,
+        shipping: ParcelShipping | None = None,
     ) -> MakerOrder:
+        """Commission is on the items (`gross`) only: the shipping goes to the maker whole."""
         gross = Money.total((line.line_total for line in lines), lines[0].line_total.currency)
         commission = commission_for(gross, commission_rate)
         lead_times = [line.lead_time_days for line in lines if line.lead_time_days is not None]
@@ -135,6 +141,7 @@ class MakerOrder(OrdersAggregate):
             ),
             status=MakerOrderStatus.AWAITING_ACCEPTANCE,
             created_at=now,
+            shipping=shipping,
         )
         maker_order.timeline.append(
             TimelineEntry(at=now, status=maker_order.status.value, note="Awaiting the maker's acceptance")
@@ -144,9 +151,9 @@ class MakerOrder(OrdersAggregate):
     @property
     def shipping_paid(self) -> Money:
         """What the customer paid to have this parcel sent: the one place a return reads it
-        from (refunded when every line of the parcel has come back). Nothing while shipping is
-        not priced."""
-        return Money.zero(self.gross.currency)
+        from (refunded when every line of the parcel has come back), and invoices and the
+        maker's earning too. Nothing for maker orders created before shipping was priced."""
+        return self.shipping.amount if self.shipping else Money.zero(self.gross.currency)
 
     def _event_data(self) -> dict[str, Any]:
         # Called after the status changed: events carry the state they lead to.

@@ -20,6 +20,7 @@ from services.orders.domain.events import DomainEvent, OrdersAggregate, Timeline
 from services.orders.domain.maker_order import MakerOrder, stock_release
 from services.orders.domain.pricing import PricedLine, check_commission_rate, statements_for
 from services.orders.domain.references import maker_order_reference, new_order_reference
+from services.orders.domain.shipping import ParcelShipping
 from services.orders.domain.vocabulary import (
     PAYMENT_WINDOW,
     CancellationReason,
@@ -82,6 +83,7 @@ class Order(OrdersAggregate):
     reference: str
     customer_id: uuid.UUID
     lines: list[PricedLine]
+    # The items and every parcel's shipping: what the customer is charged.
     total: Money
     shipping_address: ShippingAddress
     gift_message: str | None
@@ -95,6 +97,9 @@ class Order(OrdersAggregate):
     stock_reserved_at: datetime | None = None
     maker_orders: list[MakerOrder] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    # Each maker's parcel as priced at placing (domain/shipping.py); its maker order takes it
+    # when created. Orders placed before shipping was priced have none.
+    shipping: list[ParcelShipping] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -113,9 +118,11 @@ class Order(OrdersAggregate):
         payment_window: timedelta = PAYMENT_WINDOW,
         order_id: uuid.UUID | None = None,
         reference: str | None = None,
+        shipping: Sequence[ParcelShipping] = (),
     ) -> Order:
         """A pending order from lines priced by `price_lines` or `Commission.order_line`, with
-        `reference` or a fresh random one (the store refuses one already taken)."""
+        `reference` or a fresh random one (the store refuses one already taken), and each
+        maker's parcel as `price_shipping` priced it: the total is the items and the shipping."""
         problems = []
         if not lines:
             problems.append(Violation(("lines",), "An order needs at least one line", "order_empty"))
@@ -137,7 +144,9 @@ class Order(OrdersAggregate):
             reference=reference or new_order_reference(),
             customer_id=customer_id,
             lines=list(lines),
-            total=Money.total((line.line_total for line in lines), currency),
+            total=Money.total(
+                [*(line.line_total for line in lines), *(parcel.amount for parcel in shipping)], currency
+            ),
             shipping_address=shipping_address,
             gift_message=gift_message or None,
             status=OrderStatus.PENDING,
@@ -145,6 +154,7 @@ class Order(OrdersAggregate):
             statements=statements_for(lines),
             created_at=now,
             expires_at=now + payment_window,
+            shipping=list(shipping),
         )
         order._record(
             "placed",
@@ -171,6 +181,18 @@ class Order(OrdersAggregate):
         return order
 
     # -- views the saga and HTTP layer need ------------------------------------------------------
+
+    @property
+    def subtotal(self) -> Money:
+        """The items, without shipping."""
+        return Money.total((line.line_total for line in self.lines), self.total.currency)
+
+    @property
+    def shipping_total(self) -> Money:
+        return Money.total((parcel.amount for parcel in self.shipping), self.total.currency)
+
+    def parcel_shipping(self, maker_id: uuid.UUID) -> ParcelShipping | None:
+        return next((parcel for parcel in self.shipping if parcel.maker_id == maker_id), None)
 
     @property
     def stock_lines(self) -> list[PricedLine]:
@@ -331,6 +353,7 @@ class Order(OrdersAggregate):
                 maker_id=maker_id,
                 lines=lines,
                 commission_rate=commission_rate,
+                shipping=self.parcel_shipping(maker_id),
                 now=now,
             )
             for position, (maker_id, lines) in enumerate(lines_by_maker.items(), start=1)
@@ -433,7 +456,7 @@ class Order(OrdersAggregate):
             self._cancel(CancellationReason.MAKER_DECLINED, now, "Every maker declined")
             return True
         self.refund(
-            maker_order.gross,
+            maker_order.gross + maker_order.shipping_paid,
             CancellationReason.MAKER_DECLINED,
             key=key,
             maker_order_id=maker_order_id,
@@ -466,8 +489,9 @@ class Order(OrdersAggregate):
         status does not change; a second refund of the same maker order is a no-op."""
         maker_order = self.maker_order(maker_order_id)
         now = now or utcnow()
-        # What is left of that maker's part (a return may have refunded some of it already).
-        amount = maker_order.gross - self.refunded_for(maker_order_id)
+        # What is left of that maker's part, its shipping too (a return may have refunded some
+        # of it already).
+        amount = maker_order.gross + maker_order.shipping_paid - self.refunded_for(maker_order_id)
         if maker_order.status is MakerOrderStatus.DELIVERED and maker_order.refunded_at is None:
             self._check_refundable(amount)
         if not maker_order.refund_after_delivery(reason, now=now):
