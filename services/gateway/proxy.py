@@ -33,8 +33,10 @@ from shared.logging import current_context, get_logger
 
 log = get_logger()
 
-# The first path segment after /api/v1/ names the owner. /api/v1/auth/* is the gateway's own.
+# The first path segment after /api/v1/ names the owner; under /api/v1/me/ (what the caller
+# keeps about themself), the first two do. /api/v1/auth/* is the gateway's own.
 OWNERS: dict[str, str] = {
+    "me/addresses": "orders",
     "makers": "makers",
     "listings": "catalogue",
     "orders": "orders",
@@ -84,7 +86,10 @@ def owner(path: str) -> str | None:
     """The service that owns a public path ("gateway" for the gateway's own /api/v1/auth)."""
     if path.startswith("/media/"):
         return "media"
-    segment = path.removeprefix("/api/v1/").split("/", 1)[0] if path.startswith("/api/v1/") else ""
+    if not path.startswith("/api/v1/"):
+        return None
+    parts = path.removeprefix("/api/v1/").split("/", 2)
+    segment = "/".join(parts[:2]) if parts[0] == "me" else parts[0]
     return "gateway" if segment == "auth" else OWNERS.get(segment)
 
 

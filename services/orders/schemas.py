@@ -9,7 +9,15 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, computed_field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from services.orders.domain import (
@@ -39,6 +47,14 @@ from services.orders.domain import (
     Tracking,
     to_json,
 )
+from services.orders.domain.addresses import (
+    MAX_CITY_CHARS,
+    MAX_LINE_CHARS,
+    MAX_NAME_CHARS,
+    MAX_POSTCODE_CHARS,
+    SavedAddress,
+    checked_address,
+)
 from services.orders.domain.references import order_reference_of
 from services.orders.domain.returns import (
     MAX_RETURN_NOTE_CHARS,
@@ -48,6 +64,7 @@ from services.orders.domain.returns import (
     ReturnStatus,
     last_day_to_return,
 )
+from services.orders.usecases.addresses import AddressChoice
 from services.orders.usecases.payout_runs import PayoutRun
 from shared.countries import CountryCode
 from shared.money import Money
@@ -80,15 +97,20 @@ class LineIn(_Body):
 
 
 class AddressIn(_Body):
-    name: str = Field(min_length=1, max_length=200)
-    line1: str = Field(min_length=1, max_length=200)
-    line2: str | None = Field(None, max_length=200)
-    city: str = Field(min_length=1, max_length=100)
-    postcode: str = Field(min_length=1, max_length=16)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    line1: str = Field(min_length=1, max_length=MAX_LINE_CHARS)
+    line2: str | None = Field(None, max_length=MAX_LINE_CHARS)
+    city: str = Field(min_length=1, max_length=MAX_CITY_CHARS)
+    postcode: str = Field(
+        min_length=1,
+        max_length=MAX_POSTCODE_CHARS,
+        description="UK (and GG, JE, IM) postcodes are checked and kept as printed: EC1N 8AA",
+    )
     country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. GB")
 
     def address(self) -> ShippingAddress:
-        return ShippingAddress(**self.model_dump())
+        """The address as the domain checks and keeps it (422 `postcode_invalid`...)."""
+        return checked_address(**self.model_dump())
 
 
 class PaymentIn(_Body):
@@ -101,9 +123,27 @@ class PaymentIn(_Body):
 
 class OrderIn(_Body):
     lines: list[LineIn] = Field(description="1 to 50 lines")
-    shipping_address: AddressIn
+    shipping_address: AddressIn | None = Field(None, description="Or `shipping_address_id`")
+    shipping_address_id: uuid.UUID | None = Field(
+        None, description="One of the customer's saved addresses (/me/addresses), copied onto the order"
+    )
     payment: PaymentIn
     gift_message: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _one_address(self) -> OrderIn:
+        if (self.shipping_address is None) == (self.shipping_address_id is None):
+            raise PydanticCustomError(
+                "shipping_address_choice", "Give either shipping_address or shipping_address_id"
+            )
+        return self
+
+    def address_choice(self) -> AddressChoice:
+        """Where to send it: the address typed in, checked, or the saved address's id."""
+        if self.shipping_address is not None:
+            return self.shipping_address.address()
+        assert self.shipping_address_id is not None  # one of them, by `_one_address`
+        return self.shipping_address_id
 
 
 class DeclineIn(_Body):
@@ -222,6 +262,11 @@ class OrderListQuery(PageQuery):
 
 class MakerOrderListQuery(PageQuery):
     status: MakerOrderStatus | None = None
+    maker_id: uuid.UUID | None = Field(None, description="Operators: one maker's")
+    overdue: bool = Field(
+        False,
+        description="Operators: only those not dispatched by their latest dispatch date (`dispatch_by`)",
+    )
 
 
 class CommissionListQuery(PageQuery):
@@ -356,6 +401,14 @@ class AddressView(_View):
     city: str
     postcode: str
     country: str
+
+
+class SavedAddressView(AddressView):
+    id: uuid.UUID
+
+
+def saved_address_view(saved: SavedAddress) -> SavedAddressView:
+    return SavedAddressView(id=saved.id, **to_json(saved.address))
 
 
 class MakerOrderDetail(MakerOrderView):

@@ -3,7 +3,8 @@
 
 Who may do what:
     customers   place orders (Idempotency-Key), read and cancel their own, return delivered
-                pieces; request commissions, accept a quote (Idempotency-Key) or withdraw
+                pieces; keep an address book; request commissions, accept a quote
+                (Idempotency-Key) or withdraw
     makers      their maker orders: accept, decline, quality-check, dispatch; receive their
                 returns; their payouts and statement;
                 quote or decline commissions addressed to them
@@ -16,12 +17,13 @@ Prices, stock and a maker's standing never come from the client: lines are price
 listings read model and re-checked against catalogue's reservation.
 """
 
-from services.orders.api import commissions, invoices, maker_orders, orders, payouts, returns
+from services.orders.api import addresses, commissions, invoices, maker_orders, orders, payouts, returns
 from services.orders.api.common import ORDER_CHANGES, routes
 
 # Importing each module registers its handlers on `routes`.
 __all__ = [
     "ORDER_CHANGES",
+    "addresses",
     "commissions",
     "invoices",
     "maker_orders",

@@ -33,7 +33,8 @@ from shared.paging import Page, decode_time_id, encode_time_id
 )
 async def place_order(call: Call) -> web.Response:
     """Place an order: every line priced here from the listings, options checked against what
-    each listing offers; 201 `pending` while stock is reserved and payment authorised."""
+    each listing offers; 201 `pending` while stock is reserved and payment authorised. Sent to
+    `shipping_address` or to `shipping_address_id`, a saved address (422 `address_not_found`)."""
     body: schemas.OrderIn = call.body
     customer_id, window, accepted = call.user.user_id, payment_window(call), currencies(call)
 
@@ -43,7 +44,7 @@ async def place_order(call: Call) -> web.Response:
                 uow,
                 customer_id=customer_id,
                 lines=[line.requested() for line in body.lines],
-                shipping_address=body.shipping_address.address(),
+                shipping_address=body.address_choice(),
                 payment_token=body.payment.token,
                 gift_message=body.gift_message,
                 payment_window=window,

@@ -9,6 +9,13 @@ changed and puts the events the aggregate recorded into the outbox, in the calle
 transaction. `read_*` reads without locking, for answers that change nothing.
 """
 
+from services.orders.store.addresses import (
+    add_address,
+    addresses_of,
+    count_addresses_locked,
+    delete_address,
+    saved_address,
+)
 from services.orders.store.commissions import (
     commissions_page,
     load_commission,
@@ -65,10 +72,14 @@ __all__ = [
     "MakerRecord",
     "Position",
     "ReferenceTaken",
+    "add_address",
+    "addresses_of",
     "claim_compensations",
     "claim_expired_orders",
     "commissions_page",
+    "count_addresses_locked",
     "defer_compensation",
+    "delete_address",
     "earning_of",
     "ledger_balances",
     "ledger_page",
@@ -94,6 +105,7 @@ __all__ = [
     "save_commission",
     "save_order",
     "save_return",
+    "saved_address",
     "upsert_listing",
     "upsert_maker",
 ]

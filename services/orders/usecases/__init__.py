@@ -8,6 +8,12 @@ commission is reported as missing (`not_found`), like one that does not exist. R
 checked by the HTTP layer before a use case runs (docs/architecture.md, Trust and security).
 """
 
+from services.orders.usecases.addresses import (
+    AddressChoice,
+    add_address,
+    delete_address,
+    resolve_shipping_address,
+)
 from services.orders.usecases.commissions import (
     accept_commission,
     decline_commission,
@@ -36,13 +42,16 @@ from services.orders.usecases.read_models import record_listing, record_maker
 from services.orders.usecases.returns import receive_return, reject_return, request_return
 
 __all__ = [
+    "AddressChoice",
     "PayoutRun",
     "Payouts",
     "accept_commission",
     "accept_maker_order",
+    "add_address",
     "cancel_order",
     "decline_commission",
     "decline_maker_order",
+    "delete_address",
     "deliver_maker_order",
     "dispatch_maker_order",
     "list_payouts",
@@ -58,6 +67,7 @@ __all__ = [
     "request_commission",
     "request_return",
     "reservation_failed",
+    "resolve_shipping_address",
     "run_payouts",
     "statement",
     "stock_reserved",

@@ -11,11 +11,11 @@ from services.orders.domain import (
     Order,
     PaymentProvider,
     RequestedLine,
-    ShippingAddress,
     price_lines,
 )
 from services.orders.domain.references import new_order_reference
 from services.orders.settings import OrdersSettings
+from services.orders.usecases.addresses import AddressChoice, resolve_shipping_address
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
 from shared.contracts.orders import OrderPlaced
 from shared.db import UnitOfWork
@@ -52,7 +52,7 @@ async def place_order(
     *,
     customer_id: uuid.UUID,
     lines: Sequence[RequestedLine],
-    shipping_address: ShippingAddress,
+    shipping_address: AddressChoice,
     payment_token: str,
     gift_message: str | None,
     payment_window: timedelta,
@@ -61,7 +61,9 @@ async def place_order(
 ) -> Order:
     """Price every line from the listings read model (options checked against what each listing
     offers, each priced in one of `currencies`, the marketplace's, and all in one) and place the
-    order, `pending` while stock is reserved and payment authorised, under a fresh reference."""
+    order, `pending` while stock is reserved and payment authorised, under a fresh reference. The
+    address is typed in or one of the customer's saved ones, copied onto the order."""
+    address = await resolve_shipping_address(uow.conn, customer_id, shipping_address)
     listings = await store.listings(uow.conn, {line.listing_id for line in lines})
     priced = price_lines(lines, listings, currencies)
     return await save_new_order(
@@ -69,7 +71,7 @@ async def place_order(
         lambda reference: Order.place(
             customer_id=customer_id,
             lines=priced,
-            shipping_address=shipping_address,
+            shipping_address=address,
             payment_token=payment_token,
             gift_message=gift_message,
             payment_window=payment_window,
