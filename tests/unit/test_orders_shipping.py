@@ -144,7 +144,7 @@ def test_ready_to_ship_dispatches_in_one_to_three_days_then_transit():
     # 1 + 2 working days from Friday 4th: Wednesday 9th; 3 + 4: Tuesday 15th.
     assert (parcel.estimated_delivery.earliest, parcel.estimated_delivery.latest) == (
         date(2026, 12, 9),
-        date(2026, 12, 16),
+        date(2026, 12, 15),
     )
 
 
