@@ -47,7 +47,8 @@ async def test_each_ring_of_a_parcel_is_measured_against_its_own_size(
     await second.fill("50")
     await inspection.get_by_role("button", name="Record inspection").click()
     error = inspection.locator("[data-field-loc='checks.measured_ring_sizes_mm.1.mm'] .field-error")
-    await expect(error).to_contain_text("ring_size_mismatch")
+    await expect(error).to_contain_text("does not match the size ordered")
+    await expect(error).to_have_attribute("data-code", "ring_size_mismatch")
     await expect(
         inspection.locator("[data-field-loc='checks.measured_ring_sizes_mm.0.mm'] .field-error")
     ).to_have_count(0)

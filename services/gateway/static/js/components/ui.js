@@ -14,9 +14,11 @@ export function empty(message, action) {
 
 /** An inline error with an optional retry. */
 export function errorBox(error, retry) {
-  const title = error instanceof ApiError ? error.title : 'Something went wrong';
-  const detail = error instanceof ApiError ? error.detail : String(error?.message || '');
-  return h('div', { class: 'error-box', role: 'alert' },
+  // Only an ApiError's words are for people; anything else is a fault of the page itself.
+  if (!(error instanceof ApiError)) console.error(error);
+  const title = error instanceof ApiError ? error.title : 'Something went wrong on this page. Please try again.';
+  const detail = error instanceof ApiError ? error.detail : '';
+  return h('div', { class: 'error-box', role: 'alert', dataset: { code: error?.code || '' } },
     h('p', { class: 'error-box__title' }, title),
     detail ? h('p', {}, detail) : null,
     retry ? h('button', { type: 'button', class: 'button button--small', onclick: retry }, 'Try again') : null);

@@ -2,33 +2,27 @@
 // Idempotency-Key sent on the writes that move money.
 
 import * as session from './session.js';
+import { inWords } from './messages.js';
 
 export const API_ROOT = '/api/v1';
 
-/** An error response (application/problem+json) or a network failure (status 0). */
+/**
+ * An error response (application/problem+json) or a network failure (status 0). Its title,
+ * detail and errors' messages are in words for people (core/messages.js); the API's code stays
+ * in `code` (and each error's), and the problem as sent in `problem`.
+ */
 export class ApiError extends Error {
   constructor(status, problem = {}) {
-    super(problem.detail || problem.title || `Request failed (${status})`);
+    const words = inWords(status, problem);
+    super(words.detail || words.title);
     this.name = 'ApiError';
     this.status = status;
-    this.title = problem.title || defaultTitle(status);
-    this.detail = problem.detail || '';
+    this.title = words.title;
+    this.detail = words.detail;
     this.code = problem.code || null;
-    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+    this.errors = words.errors;
     this.problem = problem;
   }
-}
-
-function defaultTitle(status) {
-  if (status === 0) return 'Could not reach the marketplace';
-  if (status === 401) return 'Please sign in';
-  if (status === 403) return 'Not allowed';
-  if (status === 404) return 'Not found';
-  if (status === 409) return 'Conflict';
-  if (status === 422) return 'Please check the highlighted fields';
-  if (status === 429) return 'Too many attempts';
-  if (status >= 500) return 'Something went wrong on our side';
-  return 'Request failed';
 }
 
 /** A random UUID; crypto.randomUUID needs a secure context, so fall back to getRandomValues. */

@@ -176,21 +176,30 @@ export function clearErrors(form, scope = form) {
   if (summary) summary.remove();
 }
 
-function errorMessage(error, showCodes) {
-  return [error.msg || 'Invalid value', showCodes && error.code ? h('code', { class: 'error-code' }, error.code) : null];
+// The message in words; its code travels in the element's data-code, never as text.
+function errorMessage(error) {
+  return error.msg || 'This value is not accepted.';
 }
 
-function attachError(target, error, showCodes) {
+/** "min_price" -> "Min price": the name of a field no label on the page names. */
+function looseLabel(loc) {
+  const last = cleanLoc(loc).filter((part) => typeof part === 'string').at(-1) || '';
+  const text = last.replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function attachError(target, error) {
   const wrapper = target.closest('[data-field-loc]') || target;
   wrapper.classList.add('has-error');
   const id = uid('err') + '-error';
-  const message = h('p', { class: 'field-error', id, dataset: { code: error.code || '' } }, errorMessage(error, showCodes));
+  const message = h('p', { class: 'field-error', id, dataset: { code: error.code || '' } }, errorMessage(error));
   const control = wrapper.matches('input, select, textarea') ? wrapper : wrapper.querySelector('input, select, textarea');
   if (control && (wrapper.matches('.field') && !wrapper.matches('.field--group'))) {
     control.setAttribute('aria-invalid', 'true');
     const ids = [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' ');
     control.setAttribute('aria-describedby', ids);
     control.after(message);
+    control.addEventListener('change', () => settle(control, wrapper, message), { once: true });
   } else {
     const heading = wrapper.querySelector(':scope > legend, :scope > h2, :scope > h3, :scope > h4, :scope > label');
     if (heading) heading.after(message);
@@ -201,30 +210,47 @@ function attachError(target, error, showCodes) {
 }
 
 /**
+ * Once a control with an error is changed, its error is old news: it goes, with its line in the
+ * summary (and the summary when nothing is left in it). The server judges the new value.
+ */
+function settle(control, wrapper, message) {
+  if (!message.isConnected) return;
+  message.remove();
+  wrapper.classList.remove('has-error');
+  control.removeAttribute('aria-invalid');
+  const ids = (control.getAttribute('aria-describedby') || '').split(' ').filter((id) => id && id !== message.id);
+  if (ids.length) control.setAttribute('aria-describedby', ids.join(' '));
+  else control.removeAttribute('aria-describedby');
+  const summary = control.form?.querySelector(':scope > .form-errors');
+  summary?.querySelector(`a[href="#${CSS.escape(control.id)}"]`)?.closest('li')?.remove();
+  if (summary && !summary.querySelector('li')) summary.remove();
+}
+
+/**
  * Show an error on a form: each `errors[]` entry next to the field its loc names, and a summary
  * with all of them at the top (role=alert, focused). Returns nothing; never throws.
  */
-export function showErrors(form, error, { showCodes = false, focus = true, scope = form } = {}) {
+export function showErrors(form, error, { focus = true, scope = form } = {}) {
   clearErrors(form, scope);
   const problem = error instanceof ApiError ? error : new ApiError(0, { detail: String(error?.message || error) });
   if (!(error instanceof ApiError)) console.error(error);
   const items = problem.errors.map((entry) => {
     const target = findTarget(scope, entry.loc);
-    if (!target) return { entry, label: cleanLoc(entry.loc).join(' › ') };
-    const { control } = attachError(target, entry, showCodes);
+    if (!target) return { entry, label: looseLabel(entry.loc) };
+    const { control } = attachError(target, entry);
     return { entry, label: labelFor(target), control };
   });
 
   const title = problem.status === 422 && problem.errors.length
     ? `Please correct ${problem.errors.length === 1 ? 'this' : `these ${problem.errors.length} things`}`
     : problem.title;
-  const summary = h('div', { class: 'form-errors', role: 'alert', tabindex: '-1' },
+  const summary = h('div', { class: 'form-errors', role: 'alert', tabindex: '-1', dataset: { code: problem.code || '' } },
     h('p', { class: 'form-errors__title' }, title),
     problem.detail && !problem.errors.length ? h('p', {}, problem.detail) : null,
-    items.length ? h('ul', {}, items.map(({ entry, label, control }) => h('li', {},
+    items.length ? h('ul', {}, items.map(({ entry, label, control }) => h('li', { dataset: { code: entry.code || '' } },
       control?.id
-        ? h('a', { href: `#${control.id}`, onclick: (event) => { event.preventDefault(); control.focus(); } }, label ? `${label}: ` : '', errorMessage(entry, showCodes))
-        : [label ? `${label}: ` : '', errorMessage(entry, showCodes)]))) : null,
+        ? h('a', { href: `#${control.id}`, onclick: (event) => { event.preventDefault(); control.focus(); } }, label ? `${label}: ` : '', errorMessage(entry))
+        : [label ? `${label}: ` : '', errorMessage(entry)]))) : null,
   );
   form.prepend(summary);
   if (focus) summary.focus();
@@ -243,7 +269,7 @@ function missingRequired(form) {
  * error on the form. Resolves with the action's result, or undefined when it failed (or when a
  * required field is empty, which is said without calling the API).
  */
-export async function submitting(form, action, { button, showCodes = false, busyLabel, scope = form } = {}) {
+export async function submitting(form, action, { button, busyLabel, scope = form } = {}) {
   const submit = button || form.querySelector('button[type="submit"]');
   const label = submit?.textContent;
   clearErrors(form, scope);
@@ -261,7 +287,7 @@ export async function submitting(form, action, { button, showCodes = false, busy
     return await action();
   } catch (error) {
     if (error?.name === 'AbortError') return undefined;
-    showErrors(form, error, { showCodes, scope });
+    showErrors(form, error, { scope });
     return undefined;
   } finally {
     form.removeAttribute('aria-busy');

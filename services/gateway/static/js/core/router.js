@@ -151,7 +151,7 @@ export function showFailure(main, error) {
   setTitle('Something went wrong');
   replace(main, h('section', { class: 'page page--narrow state' },
     h('h1', {}, status === 403 ? 'Not available to you' : 'Something went wrong'),
-    h('p', { role: 'alert' }, error instanceof ApiError ? `${error.title}${error.detail ? `: ${error.detail}` : ''}` : 'The page could not be shown.'),
+    h('p', { role: 'alert', dataset: { code: error?.code || '' } }, error instanceof ApiError ? [error.title, error.detail].filter(Boolean).join(' ') : 'The page could not be shown.'),
     h('p', {}, h('button', { type: 'button', class: 'button', onclick: () => refresh() }, 'Try again'))));
   if (!(error instanceof ApiError)) console.error(error);
 }

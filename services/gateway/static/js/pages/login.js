@@ -1,11 +1,26 @@
 // Sign in.
 
 import * as session from '../core/session.js';
+import { ApiError } from '../core/api.js';
 import { signIn, homeFor, safeNext } from '../core/auth.js';
 import { h, replace } from '../core/dom.js';
 import * as forms from '../core/forms.js';
 import { toast } from '../core/live.js';
 import { setTitle } from '../core/router.js';
+
+/** Sign in; a refusal of the email and password says so, rather than asking to sign in. */
+async function signInInWords(email, password) {
+  try {
+    return await signIn(email, password);
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status !== 401) throw error;
+    throw new ApiError(401, {
+      code: error.code,
+      title: 'We could not sign you in',
+      detail: 'The email or password is not right. Check them and try again.',
+    });
+  }
+}
 
 export async function render({ main, query, navigate }) {
   setTitle('Sign in');
@@ -18,7 +33,7 @@ export async function render({ main, query, navigate }) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const me = await forms.submitting(form, () => signIn(forms.text(form, 'email'), form.elements.namedItem('password').value), { busyLabel: 'Signing in…' });
+    const me = await forms.submitting(form, () => signInInWords(forms.text(form, 'email'), form.elements.namedItem('password').value), { busyLabel: 'Signing in…' });
     if (!me) return;
     toast(`Signed in as ${me.display_name || me.email}.`);
     navigate(safeNext(next, homeFor(me.role)), { replace: true });

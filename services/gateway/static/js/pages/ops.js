@@ -77,7 +77,7 @@ function makerDetails(maker) {
 function reviewForm(maker, reload) {
   const form = h('form', { class: 'stack review-form', 'aria-label': `Review ${maker.display_name}`, novalidate: true },
     forms.radioGroup({
-      legend: 'Decision', name: 'decision', value: 'approve',
+      legend: 'Decision', name: 'decision',
       options: [['approve', 'Approve'], ['request_changes', 'Request changes'], ['reject', 'Reject']],
     }),
     forms.textarea({ name: 'note', label: 'Note to the maker', rows: 3, hint: 'Required to request changes or to reject: say what to fix, or why.' }),
@@ -85,9 +85,14 @@ function reviewForm(maker, reload) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = { decision: forms.radioValue(form, 'decision') };
+    // Nothing is chosen for the reviewer: a decision left out is said, not sent.
+    if (!body.decision) {
+      forms.showErrors(form, new api.ApiError(422, { errors: [{ loc: ['decision'], msg: 'Choose a decision: approve, request changes or reject.', code: 'decision_required' }] }), { scope: form.closest('li') || form });
+      return;
+    }
     const note = forms.text(form, 'note');
     if (note) body.note = note;
-    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/review`, body), { showCodes: true, scope: form.closest('li') || form });
+    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/review`, body), { scope: form.closest('li') || form });
     if (result) {
       toast(`${maker.display_name}: ${fmt.makerStatus(result.status).toLowerCase()}.`);
       reload();
@@ -121,7 +126,7 @@ async function renderReview(container, ctx) {
 function verifyForm(maker, claim, reload) {
   const form = h('form', { class: 'stack inline-form', 'aria-label': `Evidence of ${maker.display_name}'s ${fmt.scheme(claim.scheme)} claim`, novalidate: true },
     forms.radioGroup({
-      legend: 'Evidence', name: 'decision', value: 'verified',
+      legend: 'Evidence', name: 'decision',
       options: [['verified', 'Verified: show the badge'], ['rejected', 'Rejected']],
     }),
     forms.textarea({ name: 'note', label: 'Note to the maker', rows: 2, hint: 'Required to reject: say why.' }),
@@ -129,9 +134,14 @@ function verifyForm(maker, claim, reload) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = { decision: forms.radioValue(form, 'decision') };
+    // Nothing is chosen for the reviewer: a decision left out is said, not sent.
+    if (!body.decision) {
+      forms.showErrors(form, new api.ApiError(422, { errors: [{ loc: ['decision'], msg: 'Choose whether the evidence is verified or rejected.', code: 'decision_required' }] }), { scope: form.closest('li') || form });
+      return;
+    }
     const note = forms.text(form, 'note');
     if (note) body.note = note;
-    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/claims/${claim.scheme}/verify`, body), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/claims/${claim.scheme}/verify`, body));
     if (result) {
       toast(`${maker.display_name}: ${fmt.scheme(claim.scheme)} evidence ${body.decision}.`);
       reload();
@@ -168,7 +178,7 @@ function suspendForm(maker, reload) {
     h('button', { type: 'submit', class: 'button button--danger button--small' }, 'Suspend'));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/suspend`, { reason: forms.text(form, 'reason') }), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/suspend`, { reason: forms.text(form, 'reason') }));
     if (result) {
       toast(`${maker.display_name} is suspended; their pieces are hidden.`);
       reload();
@@ -184,7 +194,7 @@ function reinstateForm(maker, reload) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const note = forms.text(form, 'note');
-    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/reinstate`, note ? { note } : {}), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/makers/${maker.id}/reinstate`, note ? { note } : {}));
     if (result) {
       toast(`${maker.display_name} is reinstated.`);
       reload();

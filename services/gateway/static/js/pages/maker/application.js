@@ -187,7 +187,7 @@ export function renderApplication(container, maker, onChange) {
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const saved = await forms.submitting(form, saveProfile, { button: save, busyLabel: 'Saving…', showCodes: true, scope: container });
+    const saved = await forms.submitting(form, saveProfile, { button: save, busyLabel: 'Saving…', scope: container });
     if (saved) {
       toast('Application saved.');
       onChange(saved);
@@ -200,7 +200,7 @@ export function renderApplication(container, maker, onChange) {
       const saved = await saveProfile();
       replace(checklistBox, checklist(saved));
       return api.post(`/makers/${maker.id}/submit`, {});
-    }, { button: submit, busyLabel: 'Submitting…', showCodes: true, scope: container });
+    }, { button: submit, busyLabel: 'Submitting…', scope: container });
     if (submitted) {
       toast('Submitted for review.');
       onChange(submitted);

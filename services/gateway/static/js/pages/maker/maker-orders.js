@@ -93,7 +93,7 @@ function qualityForm(mo, done) {
       },
       notes: forms.text(form, 'notes'),
     };
-    const result = await forms.submitting(form, () => api.post(`/maker-orders/${mo.id}/quality-check`, body), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/maker-orders/${mo.id}/quality-check`, body));
     if (result) done(result.status === 'quality_checked' ? 'Inspection passed: ready to dispatch.' : 'Inspection recorded: back in production.');
   });
   return form;
@@ -110,7 +110,7 @@ function dispatchForm(mo, done) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = { carrier: forms.text(form, 'carrier'), tracking_number: forms.text(form, 'tracking_number') };
-    const result = await forms.submitting(form, () => api.post(`/maker-orders/${mo.id}/dispatch`, body), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/maker-orders/${mo.id}/dispatch`, body));
     if (result) done('Dispatched: the customer can follow the parcel.');
   });
   return form;

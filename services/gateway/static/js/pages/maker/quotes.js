@@ -28,7 +28,7 @@ function quoteForm(commission, done) {
       lead_time_days: forms.number(form, 'lead_time_days'),
       description: forms.text(form, 'description'),
     };
-    const result = await forms.submitting(form, () => api.post(`/commissions/${commission.id}/quote`, body), { showCodes: true });
+    const result = await forms.submitting(form, () => api.post(`/commissions/${commission.id}/quote`, body));
     if (result) done('Quote sent.');
   });
   return form;
