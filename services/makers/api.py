@@ -6,7 +6,8 @@ Who may do what:
                     fields (owner only)
     operators       review, suspend and reinstate; verify or reject claims' evidence; read any
                     record in full; list by status
-    anyone          the public view of approved makers, and the directory of them
+    anyone          the public view of approved makers and their shipping profiles, and the
+                    directory of them
 
 Role checks come from the token (401/403 from the route registry); another user's record that is
 not public is reported as missing (404), never as forbidden.
@@ -29,6 +30,7 @@ from services.makers.domain import (
     MakerStatus,
     OwnerMakerView,
     PublicMakerView,
+    ShippingProfile,
     SourcingScheme,
 )
 from services.makers.schemas import (
@@ -184,6 +186,38 @@ async def change_compliance(call: Call) -> OwnerMakerView:
     return await _change(
         call, lambda uow, now: usecases.change_compliance(uow, call.path_id(), body, call.user.user_id, now)
     )
+
+
+@routes.add(
+    "PUT",
+    "/api/v1/makers/{id}/shipping",
+    body=ShippingProfile,
+    response=ShippingProfile,
+    roles=("maker",),
+    extra_responses={409: "concurrent_update"},
+)
+async def set_shipping(call: Call) -> ShippingProfile:
+    """Set the shipping profile (owner; any status, which it keeps): where the maker dispatches
+    from and one rate per zone they post to (`uk`; `europe`: the EU, the EEA and Switzerland;
+    `world`: everywhere else); a zone not listed is not shipped to. 422 shipping_zones_required,
+    shipping_zone_repeated, shipping_amount_negative, shipping_currency_mixed,
+    transit_days_invalid, invalid_country, currency_invalid, currency_not_accepted."""
+    body: ShippingProfile = call.body
+    currencies = call.app[MAKERS_SETTINGS].currencies
+    now = _now()
+    async with _unit_of_work(call) as uow:
+        maker = await usecases.set_shipping(uow, call.path_id(), body, currencies, call.user.user_id, now)
+    return maker.shipping_profile
+
+
+@routes.get("/api/v1/makers/{id}/shipping", response=ShippingProfile, auth="optional")
+async def get_shipping(call: Call) -> ShippingProfile:
+    """A maker's shipping profile: to anyone for an approved maker, to its owner and operators
+    always. A maker who never set one has the default: the UK only, free, in 1-3 working days."""
+    maker = await store.get(call.app[POOL], call.path_id())
+    if maker is None or not (maker.is_public or _sees_everything(call.principal, maker)):
+        raise not_found("Maker")
+    return maker.shipping_profile
 
 
 # --- operations ----------------------------------------------------------------------------------

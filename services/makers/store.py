@@ -14,7 +14,15 @@ from uuid import UUID
 
 import asyncpg
 
-from services.makers.domain import STORED, ClaimReview, HistoryEntry, Maker, MakerProfile, MakerStatus
+from services.makers.domain import (
+    STORED,
+    ClaimReview,
+    HistoryEntry,
+    Maker,
+    MakerProfile,
+    MakerStatus,
+    ShippingProfile,
+)
 from shared.db import Executor, UnitOfWork
 from shared.errors import Conflict, Violation, concurrent_update, conflict
 
@@ -28,6 +36,7 @@ _COLUMNS = (
     "claim_reviews",
     "pending_claims",
     "snapshot_stale",
+    "shipping",
     "submitted_at",
     "joined_at",
     "created_at",
@@ -185,6 +194,7 @@ def _values(maker: Maker) -> dict[str, Any]:
             maker.claim_status(claim) == "pending_verification" for claim in maker.profile.sourcing_claims
         ),
         "snapshot_stale": False,  # a save publishes the maker's events, so its snapshot is current
+        "shipping": None if maker.shipping is None else maker.shipping.model_dump(mode="json"),
         "submitted_at": next(
             (e.at for e in reversed(maker.history) if e.to_status == MakerStatus.SUBMITTED), None
         ),
@@ -207,6 +217,7 @@ def _maker(row: asyncpg.Record) -> Maker:
         profile=MakerProfile.model_validate({c: row[c] for c in _PROFILE_COLUMNS}, context=STORED),
         history=[HistoryEntry.model_validate(entry) for entry in row["history"]],
         claim_reviews=[ClaimReview.model_validate(review, context=STORED) for review in row["claim_reviews"]],
+        shipping=None if row["shipping"] is None else ShippingProfile.model_validate(row["shipping"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],

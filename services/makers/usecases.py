@@ -1,6 +1,6 @@
 """The makers use cases: create an application, edit and submit it, review it, suspend and
 reinstate a maker, reopen a rejected application, keep sourcing claims and review their evidence,
-keep an approved maker's compliance fields current.
+keep an approved maker's compliance fields current, set a shipping profile.
 
 Each is a plain async function over a unit of work (one transaction): it loads the maker,
 applies one domain command, saves the maker over the version it loaded and writes the events
@@ -11,7 +11,7 @@ handlers call these; so can a test, with no HTTP. Who may call which is the call
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from services.makers.domain import (
     MakerProfile,
     MakerProfilePatch,
     ReviewDecision,
+    ShippingProfile,
     SourcingClaim,
     SourcingScheme,
 )
@@ -38,6 +39,7 @@ from shared.contracts.makers import (
     MakerReinstated,
     MakerRejected,
     MakerReopened,
+    MakerShippingUpdated,
     MakerSnapshotEvent,
     MakerSubmitted,
     MakerSuspended,
@@ -61,6 +63,7 @@ _CONTRACT_EVENTS: dict[str, type[MakerSnapshotEvent]] = {
     "claims_updated": MakerClaimsUpdated,
     "claim_reviewed": MakerClaimReviewed,
     "compliance_updated": MakerComplianceUpdated,
+    "shipping_updated": MakerShippingUpdated,
 }
 
 
@@ -141,6 +144,21 @@ async def change_compliance(
 ) -> Maker:
     """Change an approved maker's sponsor mark or declarations (owner only)."""
     return await _change(uow, maker_id, lambda m: m.change_compliance(change, by, now), now, owner=by)
+
+
+async def set_shipping(
+    uow: UnitOfWork,
+    maker_id: UUID,
+    profile: ShippingProfile,
+    accepted_currencies: Collection[str],
+    by: UUID,
+    now: datetime,
+) -> Maker:
+    """Set the maker's shipping profile (owner only; any status), its prices in one of the
+    marketplace's currencies (`MARKET_CURRENCIES`)."""
+    return await _change(
+        uow, maker_id, lambda m: m.set_shipping(profile, accepted_currencies, by, now), now, owner=by
+    )
 
 
 # --- operations ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from services.makers.domain import (
     MakerProfilePatch,
     MakerStatus,
     ProductionPartner,
+    ShippingProfile,
     SourcingClaim,
 )
 from shared.errors import Conflict, NotFound, RulesViolated, StateConflict
@@ -650,6 +651,7 @@ def test_public_view_shows_only_public_fields() -> None:
         "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
         "joined_at": "2025-06-02T09:00:00Z",
         "accepts_commissions": True,
+        "shipping": ["uk"],  # the default profile's zones
     }
     for private in ("FT-99", "evidence.example.com", "Secret Refinery", "Ada Smith"):
         assert private not in str(view)
@@ -719,6 +721,8 @@ def test_catalogue_snapshot() -> None:
         "system_of_warranties_attested": True,
         # For orders' invoices only (shared/contracts/makers.py).
         "invoicing": {"legal_name": "Ada Smith", "vat_number": "GB999999973"},
+        # Never set: the default profile (shipping.py).
+        "shipping": ShippingProfile.default().model_dump(mode="json"),
     }
 
 

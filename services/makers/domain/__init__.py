@@ -1,5 +1,5 @@
 """The makers domain, pure: profiles and their validation, the application checklist, the
-maker's lifecycle and the views of a maker. See docs/domain.md."""
+maker's lifecycle, shipping profiles and the views of a maker. See docs/domain.md."""
 
 from services.makers.domain.checklist import ChecklistItem, ChecklistStatus, checklist_of
 from services.makers.domain.claims import ClaimDecision, ClaimReview, claim_status, reapply_from
@@ -24,6 +24,7 @@ from services.makers.domain.profile import (
     SourcingScheme,
     SourcingScope,
 )
+from services.makers.domain.shipping import MAX_TRANSIT_DAYS, ShippingProfile, ShippingRate, TransitDays
 from services.makers.domain.views import (
     CatalogueSnapshot,
     CatalogueSourcingClaim,
@@ -37,6 +38,7 @@ from services.makers.domain.views import (
 __all__ = [
     "COMPLIANCE_ITEMS",
     "HANDLE_PATTERN",
+    "MAX_TRANSIT_DAYS",
     "NOTE_MAX_LENGTH",
     "SPONSOR_MARK_PATTERN",
     "STORED",
@@ -67,9 +69,12 @@ __all__ = [
     "PublicMakerView",
     "PublicSourcingClaim",
     "ReviewDecision",
+    "ShippingProfile",
+    "ShippingRate",
     "SourcingClaim",
     "SourcingScheme",
     "SourcingScope",
+    "TransitDays",
     "checklist_of",
     "claim_status",
     "reapply_from",

@@ -55,6 +55,7 @@ MakerEventName = Literal[
     "claims_updated",
     "claim_reviewed",
     "compliance_updated",
+    "shipping_updated",
 ]
 
 

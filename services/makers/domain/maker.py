@@ -6,7 +6,7 @@ publishes the events it records (`pull_events`). See docs/domain.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -31,6 +31,7 @@ from services.makers.domain.profile import (
     SourcingClaim,
     SourcingScheme,
 )
+from services.makers.domain.shipping import ShippingProfile
 from services.makers.domain.views import (
     CatalogueSnapshot,
     CatalogueSourcingClaim,
@@ -109,6 +110,9 @@ class Maker(Aggregate[MakerEvent]):
     version: int
     # Operators' reviews of the evidence of the claims the maker holds (claims.py).
     claim_reviews: list[ClaimReview] = field(default_factory=list)
+    # The shipping profile the maker set; None until they set one (`shipping_profile` is then
+    # the default).
+    shipping: ShippingProfile | None = None
 
     def __post_init__(self) -> None:
         self.status = MakerStatus(self.status)
@@ -172,6 +176,20 @@ class Maker(Aggregate[MakerEvent]):
             HistoryEntry(from_status=self.status, to_status=self.status, at=now, by=by, note=note)
         )
         self._record("compliance_updated", by=by, now=now, note=note)
+
+    def set_shipping(
+        self, profile: ShippingProfile, accepted_currencies: Collection[str], by: UUID, now: datetime
+    ) -> None:
+        """The maker's shipping profile becomes `profile` (PUT), in any status, which it keeps.
+        Its prices must be in a currency the marketplace takes (`accepted_currencies`):
+        422 currency_not_accepted. Sending the profile already set records nothing."""
+        problems = profile.currency_violations(accepted_currencies)
+        if problems:
+            raise rules_violated(problems)
+        if profile == self.shipping:
+            return
+        self.shipping = profile
+        self._record("shipping_updated", by=by, now=_utc(now), note=None)
 
     def republish_claims(self, now: datetime) -> None:
         """Record the claims again, unchanged, so the maker's snapshot is published anew: for a
@@ -283,6 +301,11 @@ class Maker(Aggregate[MakerEvent]):
         return next((entry.at for entry in self.history if entry.to_status == MakerStatus.APPROVED), None)
 
     @property
+    def shipping_profile(self) -> ShippingProfile:
+        """The profile the maker set, or the default one until they set one."""
+        return self.shipping if self.shipping is not None else ShippingProfile.default()
+
+    @property
     def is_public(self) -> bool:
         return self.status == MakerStatus.APPROVED
 
@@ -309,6 +332,7 @@ class Maker(Aggregate[MakerEvent]):
             hallmarking=profile.hallmarking,
             joined_at=self.joined_at,
             accepts_commissions=profile.accepts_commissions,
+            shipping=self.shipping_profile.zones,
         )
 
     def owner_view(self, today: date) -> OwnerMakerView:
@@ -335,6 +359,7 @@ class Maker(Aggregate[MakerEvent]):
                 "checklist": self.checklist(),
                 "history": self.history,
                 "joined_at": self.joined_at,
+                "shipping": self.shipping_profile.zones,
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
                 "version": self.version,
@@ -366,6 +391,7 @@ class Maker(Aggregate[MakerEvent]):
             natural_diamonds=profile.natural_diamonds,
             system_of_warranties_attested=profile.system_of_warranties_attested,
             invoicing=InvoicingDetails(legal_name=profile.legal_name, vat_number=profile.vat_number),
+            shipping=self.shipping_profile,
         )
 
     # --- internals ---

@@ -21,6 +21,8 @@ from services.makers.domain.profile import (
     SourcingScope,
     ValueObject,
 )
+from services.makers.domain.shipping import ShippingProfile
+from shared.contracts.makers import ShippingZoneName
 
 
 class PublicSourcingClaim(ValueObject):
@@ -61,6 +63,7 @@ class PublicMakerView(ValueObject):
     hallmarking: Hallmarking | None
     joined_at: datetime | None
     accepts_commissions: bool
+    shipping: list[ShippingZoneName] = Field(description="The zones the maker ships to")
 
 
 class OwnerMakerView(MakerProfile):
@@ -75,6 +78,9 @@ class OwnerMakerView(MakerProfile):
     checklist: list[ChecklistItem]
     history: list[HistoryEntry]
     joined_at: datetime | None
+    shipping: list[ShippingZoneName] = Field(
+        description="The zones the maker ships to (the whole profile: /makers/{id}/shipping)"
+    )
     created_at: datetime
     updated_at: datetime
     version: int
@@ -111,3 +117,4 @@ class CatalogueSnapshot(ValueObject):
     natural_diamonds: bool
     system_of_warranties_attested: bool
     invoicing: InvoicingDetails
+    shipping: ShippingProfile
