@@ -15,9 +15,9 @@ export function minorDigits(currency = 'GBP') {
   return moneyFormat(currency).resolvedOptions().maximumFractionDigits;
 }
 
-/** {amount: 12500, currency: 'GBP'} -> "£125.00". */
+/** {amount: 12500, currency: 'GBP'} -> "£125.00"; '' for anything that is not an amount. */
 export function money(value) {
-  if (!value || typeof value.amount !== 'number') return '';
+  if (!value || !Number.isFinite(value.amount)) return '';
   const currency = value.currency || 'GBP';
   return moneyFormat(currency).format(value.amount / 10 ** minorDigits(currency));
 }
@@ -68,6 +68,18 @@ export function day(iso) {
   if (!iso) return '';
   const date = new Date(iso.length === 10 ? `${iso}T00:00:00` : iso);
   return Number.isNaN(date.getTime()) ? iso : dateOnly.format(date);
+}
+
+const regionNames = new Intl.DisplayNames([LOCALE], { type: 'region' });
+
+/** "GB" -> "United Kingdom"; the code itself when Intl does not know it. */
+export function country(code) {
+  if (!code) return '';
+  try {
+    return regionNames.of(String(code).toUpperCase()) || code;
+  } catch {
+    return code;
+  }
 }
 
 export function plural(count, one, many = `${one}s`) {

@@ -58,7 +58,7 @@ function makerDetails(maker) {
     ['Handle', maker.handle],
     ['Legal name', maker.legal_name],
     ['Business', maker.business_type === 'company' ? 'Company' : 'Individual'],
-    ['Location', maker.location ? [maker.location.region, maker.location.country].filter(Boolean).join(', ') : null],
+    ['Location', maker.location ? [maker.location.region, fmt.country(maker.location.country)].filter(Boolean).join(', ') : null],
     ['About', maker.bio],
     ['Techniques', (maker.techniques || []).join(', ')],
     ['Portfolio', maker.portfolio_urls?.length ? h('ul', { class: 'plain' }, maker.portfolio_urls.map((u) => h('li', {}, externalLink(u)))) : null],

@@ -60,9 +60,23 @@ function deliverButton(mo, onChanged) {
   return holder;
 }
 
-function makerOrderCard(mo, index, { order, operator, onChanged }) {
-  return h('section', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status }, 'aria-labelledby': `mo-${index}` },
-    h('h3', { id: `mo-${index}` }, `Parcel ${mo.reference}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
+/** "Parcel from Ada Metalworks", or by its reference while the maker's name is unknown. */
+function parcelName(mo, makers) {
+  const name = makers.get(mo.maker_id);
+  return name ? `Parcel from ${name}` : `Parcel ${mo.reference}`;
+}
+
+/** The makers' names by id, for naming their parcels; a maker who cannot be read stays unnamed. */
+async function makerNames(order, signal) {
+  const ids = [...new Set((order.maker_orders || []).map((mo) => mo.maker_id).filter(Boolean))];
+  const found = await Promise.allSettled(ids.map((id) => api.get(`/makers/${id}`, { signal })));
+  return new Map(found.flatMap((result, i) => (result.status === 'fulfilled' && result.value?.display_name ? [[ids[i], result.value.display_name]] : [])));
+}
+
+function makerOrderCard(mo, index, { order, operator, onChanged, makers }) {
+  return h('section', { class: 'panel maker-order', dataset: { makerOrderId: mo.id, status: mo.status, makerId: mo.maker_id }, 'aria-labelledby': `mo-${index}` },
+    h('h3', { id: `mo-${index}` }, `${parcelName(mo, makers)}: `, pill(mo.status, fmt.makerOrderStatus(mo.status))),
+    makers.has(mo.maker_id) ? h('p', { class: 'muted parcel-reference' }, `Parcel reference ${mo.reference}`) : null,
     progress(mo.status),
     h('ul', { class: 'plain' }, (mo.lines || []).map((line) => h('li', {}, `${line.quantity} × ${line.title}`))),
     dl([
@@ -126,12 +140,19 @@ function retryButton(order) {
   }, 'Put the pieces back in your basket');
 }
 
-function view(order, { placed, onCancelled, operator, onChanged }) {
+/** After checkout, a thank-you whatever the order's status by then (a fast order is confirmed at once). */
+function placedNotice(order) {
+  if (order.status === 'cancelled') return null;
+  return h('p', { class: 'notice placed-notice', role: 'status' }, `Thank you — your order ${order.reference} is placed.`,
+    order.status === 'pending' ? ' We are reserving your pieces and taking the payment.' : null);
+}
+
+function view(order, { placed, onCancelled, operator, onChanged, makers }) {
   const makerOrders = order.maker_orders || [];
   return h('div', { class: 'page page--narrow order-page', dataset: { orderId: order.id, status: order.status } },
     h('p', { class: 'eyebrow' }, h('a', { href: operator ? '/ops?tab=orders' : '/orders' }, operator ? 'All orders' : 'Your orders')),
     h('h1', {}, `Order ${order.reference}`),
-    placed && order.status === 'pending' ? h('p', { class: 'notice' }, 'Thank you — we are reserving your pieces and taking the payment.') : null,
+    placed ? placedNotice(order) : null,
     h('p', { class: 'order-status', dataset: { orderStatus: order.status } }, 'Status: ', pill(order.status, fmt.orderStatus(order.status)),
       order.status === 'pending' ? h('span', { class: 'muted' }, ' — updating automatically') : null),
     order.cancellation_reason ? h('p', { class: 'warning', dataset: { cancellationReason: order.cancellation_reason } },
@@ -140,7 +161,7 @@ function view(order, { placed, onCancelled, operator, onChanged }) {
     dl([
       ['Placed', fmt.when(order.created_at)],
       ['Total', fmt.money(order.total)],
-      ['Deliver to', order.shipping_address ? [order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2, order.shipping_address.city, order.shipping_address.postcode, order.shipping_address.country].filter(Boolean).join(', ') : null],
+      ['Deliver to', order.shipping_address ? [order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2, order.shipping_address.city, order.shipping_address.postcode, fmt.country(order.shipping_address.country)].filter(Boolean).join(', ') : null],
       ['Gift message', order.gift_message],
     ]),
     linesTable(order),
@@ -149,7 +170,7 @@ function view(order, { placed, onCancelled, operator, onChanged }) {
       order.statements.map((s) => h('p', { class: 'statement' }, typeof s === 'string' ? s : s.text))) : null,
     makerOrders.length ? h('section', { 'aria-labelledby': 'parcels-title' },
       h('h2', { id: 'parcels-title' }, 'Progress by maker'),
-      makerOrders.map((mo, i) => makerOrderCard(mo, i, { order, operator, onChanged }))) : null,
+      makerOrders.map((mo, i) => makerOrderCard(mo, i, { order, operator, onChanged, makers }))) : null,
     order.timeline?.length ? h('section', {}, h('h2', {}, 'Order history'), entries(order.timeline)) : null,
     !operator && canCancel(order) ? cancelButton(order, onCancelled) : null);
 }
@@ -158,13 +179,14 @@ export async function render({ main, params, query, signal }) {
   const operator = session.role() === 'operator';
   const path = `/orders/${encodeURIComponent(params.id)}`;
   let order = await api.get(path, { signal });
+  const makers = await makerNames(order, signal);
   let timer = null;
   let stopped = false;
   setTitle(`Order ${order.reference}`);
 
   const draw = () => {
     const focusedText = main.contains(document.activeElement) ? document.activeElement.textContent : null;
-    replace(main, view(order, { placed: query.has('placed'), onCancelled, operator, onChanged: () => poll() }));
+    replace(main, view(order, { placed: query.has('placed'), onCancelled, operator, onChanged: () => poll(), makers }));
     if (focusedText) [...main.querySelectorAll('button, a, summary')].find((el) => el.textContent === focusedText)?.focus();
   };
   const onCancelled = (updated) => {
@@ -184,7 +206,7 @@ export async function render({ main, params, query, signal }) {
         const before = order;
         order = latest;
         draw();
-        describeChange(before, latest);
+        describeChange(before, latest, makers);
       }
     } catch (error) {
       if (error?.name === 'AbortError') return;
@@ -207,10 +229,10 @@ export async function render({ main, params, query, signal }) {
   };
 }
 
-function describeChange(before, after) {
+function describeChange(before, after, makers) {
   if (before.status !== after.status) announce(`Order ${fmt.orderStatus(after.status).toLowerCase()}`);
-  (after.maker_orders || []).forEach((mo, i) => {
+  (after.maker_orders || []).forEach((mo) => {
     const old = (before.maker_orders || []).find((b) => b.id === mo.id);
-    if (!old || old.status !== mo.status) announce(`Parcel ${i + 1}: ${fmt.makerOrderStatus(mo.status)}`);
+    if (!old || old.status !== mo.status) announce(`${parcelName(mo, makers)}: ${fmt.makerOrderStatus(mo.status)}`);
   });
 }

@@ -235,7 +235,7 @@ function profileSummary(maker) {
     ['Handle', maker.handle],
     ['Shop name', maker.display_name],
     ['VAT number', maker.vat_number],
-    ['Location', maker.location ? [maker.location.region, maker.location.country].filter(Boolean).join(', ') : null],
+    ['Location', maker.location ? [maker.location.region, fmt.country(maker.location.country)].filter(Boolean).join(', ') : null],
     ['Techniques', (maker.techniques || []).join(', ')],
     ['Portfolio', (maker.portfolio_urls || []).join(', ')],
     ['Sponsor\'s mark', maker.hallmarking ? `${maker.hallmarking.sponsor_mark} (${fmt.assayOffice(maker.hallmarking.assay_office)})` : null],
