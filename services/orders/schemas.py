@@ -55,6 +55,7 @@ from services.orders.domain.addresses import (
     SavedAddress,
     checked_address,
 )
+from services.orders.domain.dispatch import latest_dispatch_date
 from services.orders.domain.references import order_reference_of
 from services.orders.domain.returns import (
     MAX_RETURN_NOTE_CHARS,
@@ -416,6 +417,10 @@ class MakerOrderDetail(MakerOrderView):
 
     shipping_address: AddressView
     gift_message: str | None
+    dispatch_by: date | None = Field(
+        description="The last working day to dispatch it, once accepted: its lead time, else 3 "
+        "working days, from the day the maker accepted it; past it, not dispatched, it is overdue"
+    )
 
 
 class PaymentView(_View):
@@ -546,6 +551,7 @@ def maker_order_detail(maker_order: MakerOrder, order: Order) -> MakerOrderDetai
             **to_json(maker_order),
             "shipping_address": to_json(order.shipping_address),
             "gift_message": order.gift_message,
+            "dispatch_by": latest_dispatch_date(maker_order),
         }
     )
 

@@ -14,6 +14,8 @@ from services.orders.api.common import (
     provider,
     routes,
 )
+from services.orders.domain.dispatch import uk_day
+from services.orders.domain.events import utcnow
 from shared.db import UnitOfWork
 from shared.errors import not_found
 from shared.http import POOL, Call
@@ -27,10 +29,11 @@ from shared.paging import Page, decode_time_id, encode_time_id
     roles=("maker", "operator"),
 )
 async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
-    """A maker's own maker orders (operators: everyone's); newest first, `?status=`."""
+    """A maker's own maker orders (operators: everyone's, or `?maker_id=`'s); newest first,
+    `?status=`, `?overdue=true` (accepted, not dispatched, past `dispatch_by`)."""
     query: schemas.MakerOrderListQuery = call.query
     if call.user.is_operator:
-        maker_id = None
+        maker_id = query.maker_id
     else:
         maker_id = await my_maker_id(call)
         if maker_id is None:
@@ -41,6 +44,7 @@ async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
         status=query.status,
         after=decode_time_id(query.cursor),
         limit=query.limit,
+        overdue_on=uk_day(utcnow()) if query.overdue else None,
     )
     return Page(
         items=[schemas.maker_order_detail(f.maker_order, f.order) for f in found],

@@ -4,12 +4,13 @@ version loaded), the lists, and the sweepers' work lists."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 
 from services.orders.domain import MakerOrder, MakerOrderStatus, Order, OrderStatus, from_json
+from services.orders.domain.dispatch import AWAITING_DISPATCH, latest_dispatch_date
 from services.orders.domain.events import utcnow
 from services.orders.store.common import (
     Position,
@@ -134,20 +135,22 @@ async def _save_maker_order(uow: UnitOfWork, maker_order: MakerOrder, now: datet
     if loaded is None:
         await conn.execute(
             "INSERT INTO maker_orders (id, order_id, maker_id, status, version, created_at, "
-            "reference, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "reference, data, updated_at, dispatch_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             *values,
             now,
+            latest_dispatch_date(maker_order),
         )
     elif maker_order.version != loaded:
         result = await conn.execute(
-            "UPDATE maker_orders SET status = $3, version = $4, data = $5, updated_at = $6 "
-            "WHERE id = $1 AND version = $2",
+            "UPDATE maker_orders SET status = $3, version = $4, data = $5, updated_at = $6, "
+            "dispatch_by = $7 WHERE id = $1 AND version = $2",
             maker_order.id,
             loaded,
             maker_order.status,
             maker_order.version,
             values[-1],
             now,
+            latest_dispatch_date(maker_order),
         )
         check_saved(result, "maker order")
     uow.mark_saved(maker_order)
@@ -198,13 +201,21 @@ async def maker_orders_page(
     status: MakerOrderStatus | None,
     after: Position | None,
     limit: int,
+    overdue_on: date | None = None,
 ) -> tuple[list[MakerOrderInContext], Position | None]:
-    """Newest first; one maker's, or (maker_id None) everyone's."""
+    """Newest first; one maker's, or (maker_id None) everyone's; with `overdue_on`, only those
+    accepted and still not dispatched after their latest dispatch date (domain/dispatch.py)."""
     where = Where()
     if maker_id is not None:
         where.add("maker_id = {}", maker_id)
     if status is not None:
         where.add("status = {}", status.value)
+    if overdue_on is not None:
+        where.add(
+            "status = ANY({}::text[]) AND dispatch_by < {}",
+            sorted(s.value for s in AWAITING_DISPATCH),
+            overdue_on,
+        )
     async with one_snapshot(db) as conn:
         rows, position = await keyset_page(conn, _SELECT_MAKER_ORDER, where, after, limit)
         order_rows = await conn.fetch(
