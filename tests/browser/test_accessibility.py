@@ -11,6 +11,7 @@ the test fails. What a page folds away (Decline…, Suspend…, History) is chec
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -238,10 +239,13 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     # Anyone.
     await audit.visit("/", ".card")
     await audit.visit("/search?category=ring", ".card", "search with results")
-    filters = page.locator("details.filters")
-    if not await filters.evaluate("(details) => details.open"):  # folded away on a phone
-        await filters.locator("summary").click()
-    await audit.check(".facets .facet__link", "search with facets and filters open")
+    opener = page.get_by_role("button", name=re.compile(r"^Filters"))
+    if await opener.is_visible():  # a phone: the filters open in a drawer
+        await opener.click()
+        await audit.check("dialog.drawer[open] form", "search with the filters' drawer open")
+        await page.keyboard.press("Escape")
+    else:
+        await audit.check(".search-layout__side form", "search with its filters")
     await audit.visit(listing, ".gallery__zoom img", "product page")
     await page.get_by_role("button", name="Enlarge").click()
     await audit.check("dialog[open] img", "product page, photo zoomed")

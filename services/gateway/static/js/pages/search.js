@@ -1,7 +1,9 @@
 // Search: the page's query string is the API's (q, category, metal, ..., sort), so a search can
 // be bookmarked, shared and reloaded. Results come in keyset pages ("Load more" follows
 // next_cursor); facets count the matches per category, metal, stone origin, production and
-// sourcing scheme for the current query and filters.
+// sourcing scheme for the current query and filters. There is one set of filters: the facet
+// counts are shown in the filters' own choices. On a wide screen the filters stand beside the
+// results; on a phone they open in a drawer whose button says how many results they would show.
 
 import * as api from '../core/api.js';
 import { h, replace } from '../core/dom.js';
@@ -26,6 +28,8 @@ const FACETS = [
 
 const entriesOf = (labels) => Object.entries(labels);
 
+const PRICES = ['min_price', 'max_price'];
+
 /** The filters present in a query string, in API form. */
 export function filtersFrom(query) {
   const filters = {};
@@ -34,6 +38,22 @@ export function filtersFrom(query) {
     if (value !== null && value !== '') filters[name] = value;
   }
   return filters;
+}
+
+/**
+ * The filters the API can take: a price in the address that is not a whole number of pence (a
+ * link typed by hand) is left out and named, rather than sent to be refused.
+ */
+function usableFilters(filters) {
+  const usable = { ...filters };
+  const dropped = [];
+  for (const name of PRICES) {
+    if (name in usable && !/^\d{1,9}$/.test(usable[name])) {
+      delete usable[name];
+      dropped.push(name);
+    }
+  }
+  return { usable, dropped };
 }
 
 function searchUrl(filters) {
@@ -84,7 +104,8 @@ function filterForm(filters, navigate) {
   return form;
 }
 
-function readForm(form, current) {
+/** The filters the form holds, or null (its errors shown unless `quiet`) when a price is not an amount. */
+function readForm(form, current, { quiet = false } = {}) {
   const next = {};
   for (const name of ['q', 'category', 'metal', 'fineness', 'stone', 'stone_origin', 'production', 'sourcing', 'occasion', 'sort']) {
     const value = forms.text(form, name);
@@ -96,11 +117,14 @@ function readForm(form, current) {
   const errors = [];
   for (const name of ['min_price', 'max_price']) {
     const minor = fmt.parseMajor(forms.text(form, name));
-    if (Number.isNaN(minor)) errors.push({ loc: [name], msg: 'Enter an amount such as 25 or 25.50', code: 'invalid_amount' });
+    if (Number.isNaN(minor) || minor > 999999999) errors.push({ loc: [name], msg: 'Enter an amount such as 25 or 25.50.', code: 'invalid_amount' });
     else if (minor !== null) next[name] = String(minor);
   }
+  if (!errors.length && next.min_price && next.max_price && Number(next.min_price) > Number(next.max_price)) {
+    errors.push({ loc: ['max_price'], msg: 'The highest price must not be less than the lowest.', code: 'price_range_invalid' });
+  }
   if (errors.length) {
-    forms.showErrors(form, new api.ApiError(422, { title: 'Please check the prices', errors }));
+    if (!quiet) forms.showErrors(form, new api.ApiError(422, { title: 'Please check the prices', errors }));
     return null;
   }
   return next;
@@ -122,24 +146,25 @@ function countText(count, capped) {
   return `${Number(count).toLocaleString('en-GB')}${capped ? '+' : ''}`;
 }
 
-function facetLists(facets, filters) {
-  const groups = FACETS.map(({ name, title, label }) => {
+/** Each facet's counts shown in its own select: "Rings (12)"; a choice with no matches says 0. */
+function showFacetCounts(form, facets) {
+  for (const { name, label } of FACETS) {
+    const select = form.elements.namedItem(name);
     const entries = facetEntries(facets?.[name]);
-    if (!entries.length) return null;
-    return h('div', { class: 'facet', dataset: { facet: name } },
-      h('h3', { class: 'facet__title' }, title),
-      h('ul', {}, entries.map(([value, count, capped]) => {
-        const selected = filters[name] === String(value);
-        return h('li', {}, h('a', {
-          href: withFilter(filters, name, selected ? null : value),
-          'aria-current': selected ? 'true' : null,
-          class: selected ? 'facet__link is-selected' : 'facet__link',
-        }, selected ? h('span', { 'aria-hidden': 'true' }, '✓ ') : null, label(value), ' ',
-        h('span', { class: 'facet__count' }, `(${countText(count, capped)})`),
-        selected ? h('span', { class: 'visually-hidden' }, ', selected: choose to remove') : null));
-      })));
-  }).filter(Boolean);
-  return groups.length ? h('section', { class: 'facets', 'aria-label': 'Refine by' }, h('h2', { class: 'facets__heading' }, 'Refine by'), groups) : null;
+    if (!select || !entries.length) continue;
+    const counts = new Map(entries.map(([value, count, capped]) => [String(value), countText(count, capped)]));
+    for (const option of select.options) {
+      if (!option.value) continue;
+      option.textContent = `${label(option.value)} (${counts.get(option.value) ?? '0'})`;
+    }
+  }
+}
+
+function totalOf(page) {
+  const total = page?.total;
+  const count = typeof total === 'number' ? total : total?.count;
+  if (typeof count !== 'number') return null;
+  return { count, capped: Boolean(total?.capped) };
 }
 
 function filterLabel(name, value) {
@@ -181,23 +206,43 @@ function statusText(shown, page) {
 }
 
 export async function render({ main, query, signal, navigate }) {
-  const filters = filtersFrom(query);
+  const { usable: filters, dropped } = usableFilters(filtersFrom(query));
   setTitle(filters.q ? `“${filters.q}”` : filters.category ? fmt.CATEGORIES[filters.category] || 'Search' : 'Browse pieces');
 
   const results = h('ul', { class: 'card-grid', 'aria-label': 'Results', id: 'results' });
   const status = h('p', { class: 'results__status', role: 'status' });
   const more = h('div', { class: 'results__more' });
-  const facetBox = h('div', {});
-  // On a phone the filters fold away above the results; on a wide screen they stay open.
-  const details = h('details', { class: 'filters', open: window.matchMedia('(min-width: 900px)').matches },
-    h('summary', {}, 'Refine and filter'), facetBox, h('h2', { class: 'facets__heading' }, 'Filters'), filterForm(filters, navigate));
+  const form = filterForm(filters, navigate);
+  const side = h('aside', { class: 'search-layout__side', 'aria-labelledby': 'filters-side-title' });
+  const sideTitle = h('h2', { class: 'filters__heading', id: 'filters-side-title' }, 'Filters');
+  const drawer = filtersDrawer(form, filters);
 
   replace(main, h('div', { class: 'page page--search' },
     h('h1', {}, filters.q ? `Results for “${filters.q}”` : 'Browse handcrafted pieces'),
+    dropped.length ? h('p', { class: 'notice', dataset: { dropped: dropped.join(' ') } },
+      'A price in this link was not an amount, so it is left out of the search.') : null,
     activeFilters(filters),
+    drawer.opener,
     h('div', { class: 'search-layout' },
-      h('aside', { class: 'search-layout__side', 'aria-label': 'Filters and facets' }, details),
-      h('section', { class: 'search-layout__results', 'aria-label': 'Results', 'aria-busy': 'true' }, status, results, more))));
+      side,
+      h('section', { class: 'search-layout__results', 'aria-label': 'Results', 'aria-busy': 'true' }, status, results, more)),
+    drawer.dialog));
+
+  // One form, placed beside the results on a wide screen and in the drawer on a phone.
+  const wide = window.matchMedia('(min-width: 900px)');
+  const place = () => {
+    if (wide.matches) {
+      if (drawer.dialog.open) drawer.dialog.close();
+      side.append(sideTitle, form);
+      side.hidden = false;
+    } else {
+      replace(side);
+      side.hidden = true;
+      drawer.body.append(form);
+    }
+  };
+  place();
+  wide.addEventListener('change', place, { signal });
 
   let shown = 0;
   const loadPage = async (cursor) => {
@@ -205,7 +250,10 @@ export async function render({ main, query, signal, navigate }) {
     const items = page?.items || [];
     results.append(...items.map(listingCard));
     shown += items.length;
-    if (!cursor) replace(facetBox, facetLists(page?.facets, filters));
+    if (!cursor) {
+      showFacetCounts(form, page?.facets);
+      drawer.showCount(totalOf(page) || { count: items.length, capped: Boolean(page?.next_cursor) });
+    }
     status.textContent = shown ? statusText(shown, page) : '';
     if (!shown) replace(status, empty('No pieces match. Try fewer filters or other words.', h('a', { href: '/search', class: 'button button--secondary' }, 'Clear all filters')));
     replace(more, page?.next_cursor ? loadMoreButton(page.next_cursor) : null);
@@ -237,9 +285,52 @@ export async function render({ main, query, signal, navigate }) {
     if (error?.name === 'AbortError') throw error;
     replace(status, errorBox(error, () => navigate(window.location.pathname + window.location.search, { replace: true })));
     if (error instanceof api.ApiError && error.errors.length) {
-      status.append(h('ul', {}, error.errors.map((e) => h('li', {}, `${forms.cleanLoc(e.loc).join('.')}: ${e.msg}`))));
+      status.append(h('ul', {}, error.errors.map((e) => h('li', { dataset: { code: e.code || '' } }, e.msg))));
     }
   } finally {
     main.querySelector('.search-layout__results')?.removeAttribute('aria-busy');
   }
+}
+
+/**
+ * The phone's drawer for the filters: a button that opens it, and a modal dialog whose submit
+ * button says how many pieces the chosen filters would show (counted as the choices change).
+ */
+function filtersDrawer(form, filters) {
+  const active = Object.keys(filters).filter((name) => name !== 'sort' && name !== 'q').length;
+  const titleId = 'filters-drawer-title';
+  const body = h('div', { class: 'drawer__body' });
+  const show = h('button', { type: 'submit', class: 'button button--large drawer__show' }, 'Show results');
+  show.setAttribute('form', 'search-filters');
+  const close = h('button', { type: 'button', class: 'button button--secondary button--small' }, 'Close');
+  const dialog = h('dialog', { class: 'drawer', 'aria-labelledby': titleId },
+    h('div', { class: 'drawer__head' }, h('h2', { id: titleId }, 'Filters'), close),
+    body,
+    h('div', { class: 'drawer__foot' }, show));
+  const opener = h('button', { type: 'button', class: 'button button--secondary filters-opener', 'aria-haspopup': 'dialog' },
+    active ? `Filters (${active})` : 'Filters');
+  opener.addEventListener('click', () => dialog.showModal());
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => opener.focus());
+  form.id = 'search-filters';
+
+  const showCount = (total) => {
+    show.textContent = total ? `Show ${countText(total.count, total.capped)} ${total.count === 1 && !total.capped ? 'result' : 'results'}` : 'Show results';
+  };
+  // Count what the drawer's choices would show, without leaving the page; the last answer wins.
+  let counting = null;
+  form.addEventListener('change', async () => {
+    if (!dialog.open) return;
+    const next = readForm(form, filters, { quiet: true });
+    if (!next) return;
+    counting?.abort();
+    counting = new AbortController();
+    try {
+      const page = await api.get('/listings', { query: { ...next, limit: 1 }, signal: counting.signal });
+      showCount(totalOf(page) || { count: page?.items?.length || 0, capped: Boolean(page?.next_cursor) });
+    } catch (error) {
+      if (error?.name !== 'AbortError') showCount(null);
+    }
+  });
+  return { opener, dialog, body, showCount };
 }
