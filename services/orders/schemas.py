@@ -67,6 +67,7 @@ from services.orders.domain.returns import (
 )
 from services.orders.usecases.addresses import AddressChoice
 from services.orders.usecases.payout_runs import PayoutRun
+from services.orders.usecases.quotes import PricedBasket
 from shared.countries import CountryCode
 from shared.money import Money
 from shared.paging import Page, PageQuery
@@ -122,17 +123,18 @@ class PaymentIn(_Body):
     )
 
 
-class OrderIn(_Body):
+class BasketIn(_Body):
+    """What to buy and where to send it: an order's body without the payment (a quote's)."""
+
     lines: list[LineIn] = Field(description="1 to 50 lines")
     shipping_address: AddressIn | None = Field(None, description="Or `shipping_address_id`")
     shipping_address_id: uuid.UUID | None = Field(
         None, description="One of the customer's saved addresses (/me/addresses), copied onto the order"
     )
-    payment: PaymentIn
     gift_message: str | None = Field(None, max_length=500)
 
     @model_validator(mode="after")
-    def _one_address(self) -> OrderIn:
+    def _one_address(self) -> BasketIn:
         if (self.shipping_address is None) == (self.shipping_address_id is None):
             raise PydanticCustomError(
                 "shipping_address_choice", "Give either shipping_address or shipping_address_id"
@@ -145,6 +147,10 @@ class OrderIn(_Body):
             return self.shipping_address.address()
         assert self.shipping_address_id is not None  # one of them, by `_one_address`
         return self.shipping_address_id
+
+
+class OrderIn(BasketIn):
+    payment: PaymentIn
 
 
 class DeclineIn(_Body):
@@ -361,6 +367,33 @@ class ReturnWindowView(_View):
     faulty_or_not_as_described: date
 
 
+class ShippingView(_View):
+    zone: str = Field(description="uk, europe or world: where the parcel goes")
+    amount: Money = Field(description="What the customer pays to have this parcel sent")
+    transit_days: LeadTimeView = Field(description="Working days in the post")
+
+
+class DeliveryView(_View):
+    earliest: date
+    latest: date
+
+
+class ParcelQuoteView(_View):
+    maker_id: uuid.UUID
+    shipping: ShippingView
+    estimated_delivery: DeliveryView = Field(
+        description="In UK working days: the lead time (or 1-3 days to dispatch a piece already "
+        "made), then transit"
+    )
+
+
+def _delivery_of_shipping(data: object) -> object:
+    """A parcel's estimated delivery travels inside its priced shipping; views show it apart."""
+    if isinstance(data, dict) and isinstance(data.get("shipping"), dict):
+        return {"estimated_delivery": data["shipping"].get("estimated_delivery"), **data}
+    return data
+
+
 class MakerOrderView(_View):
     id: uuid.UUID
     order_id: uuid.UUID
@@ -380,9 +413,16 @@ class MakerOrderView(_View):
     refunded_at: datetime | None
     # Maker orders delivered before the field existed have none.
     delivered_at: datetime | None = None
+    # Maker orders created before shipping was priced have neither.
+    shipping: ShippingView | None = None
+    estimated_delivery: DeliveryView | None = Field(
+        None, description="In UK working days from the day the order was placed"
+    )
     created_at: datetime
     timeline: list[TimelineView]
     version: int
+
+    _delivery = model_validator(mode="before")(_delivery_of_shipping)
 
     @computed_field(description="Last days (UK) to start a return, once delivered")  # type: ignore[prop-decorator]
     @property
@@ -456,7 +496,9 @@ class OrderView(_View):
     status: OrderStatus
     cancellation_reason: CancellationReason | None
     lines: list[LineView]
-    total: Money
+    subtotal: Money = Field(description="The items")
+    shipping_total: Money = Field(description="Every parcel's shipping")
+    total: Money = Field(description="subtotal + shipping_total: what is charged")
     maker_orders: list[MakerOrderView]
     timeline: list[TimelineView]
     statements: list[str] = Field(description="Legal statements the invoice must carry")
@@ -537,8 +579,40 @@ class CommissionView(_View):
     version: int
 
 
+class OrderQuoteView(_View):
+    """What placing this order would cost and when each maker's parcel would arrive."""
+
+    lines: list[LineView]
+    subtotal: Money
+    shipping_total: Money
+    total: Money
+    maker_orders: list[ParcelQuoteView]
+
+
+def order_quote_view(basket: PricedBasket) -> OrderQuoteView:
+    return OrderQuoteView.model_validate(
+        {
+            "lines": to_json(basket.lines),
+            "subtotal": to_json(basket.subtotal),
+            "shipping_total": to_json(basket.shipping_total),
+            "total": to_json(basket.total),
+            "maker_orders": [
+                to_json(
+                    {
+                        "maker_id": parcel.maker_id,
+                        "shipping": parcel,
+                        "estimated_delivery": parcel.estimated_delivery,
+                    }
+                )
+                for parcel in basket.shipping
+            ],
+        }
+    )
+
+
 def order_view(order: Order) -> OrderView:
     data = to_json(order)
+    data.update(to_json({"subtotal": order.subtotal, "shipping_total": order.shipping_total}))
     data["payment"].update(
         to_json({"authorised": order.authorised, "captured": order.captured, "refunded": order.refunded})
     )

@@ -55,6 +55,28 @@ async def place_order(call: Call) -> web.Response:
     return await idempotent(call, store.PRODUCER, place, status=201)
 
 
+@routes.post(
+    "/api/v1/orders/quote",
+    body=schemas.BasketIn,
+    response=schemas.OrderQuoteView,
+    roles=("customer",),
+)
+async def quote_order(call: Call) -> schemas.OrderQuoteView:
+    """What placing this order would cost (items, each maker's shipping, the total) and when
+    each parcel would arrive; the same 422s as placing it (`destination_not_shipped` naming the
+    maker). Creates nothing: the order placed right after with the same body costs the same."""
+    body: schemas.BasketIn = call.body
+    return schemas.order_quote_view(
+        await usecases.price_basket(
+            call.app[POOL],
+            customer_id=call.user.user_id,
+            lines=[line.requested() for line in body.lines],
+            shipping_address=body.address_choice(),
+            currencies=currencies(call),
+        )
+    )
+
+
 @routes.get(
     "/api/v1/orders/{id}",
     query=schemas.OrderQuery,

@@ -21,6 +21,7 @@ import holidays
 import pycountry
 
 from services.orders.domain.pricing import LeadTime, PricedLine
+from shared.contracts.makers import shipping_zone
 from shared.errors import Violation, rules_violated
 from shared.money import Money
 
@@ -32,22 +33,10 @@ class Zone(StrEnum):
     WORLD = "world"
 
 
-# The EU's member states, the rest of the EEA (IS, LI, NO) and Switzerland.
-EUROPE_COUNTRIES = frozenset(
-    {
-        "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
-        "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
-        "IS", "LI", "NO", "CH",
-    }
-)  # fmt: skip
-
-
 def zone_of(country: str) -> Zone:
-    """The zone an ISO 3166-1 alpha-2 destination falls in."""
-    country = country.upper()
-    if country == "GB":
-        return Zone.UK
-    return Zone.EUROPE if country in EUROPE_COUNTRIES else Zone.WORLD
+    """The zone an ISO 3166-1 alpha-2 destination falls in, by the one table makers and orders
+    share (the makers contract's)."""
+    return Zone(shipping_zone(country.upper()))
 
 
 def country_name(country: str) -> str:

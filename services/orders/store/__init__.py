@@ -51,6 +51,7 @@ from services.orders.store.read_models import (
     listings,
     maker,
     maker_id_for_user,
+    maker_shipping,
     upsert_listing,
     upsert_maker,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "maker_id_for_user",
     "maker_order_in_context",
     "maker_orders_page",
+    "maker_shipping",
     "order_id_of_maker_order",
     "order_id_of_return",
     "order_references",

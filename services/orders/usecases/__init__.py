@@ -38,6 +38,7 @@ from services.orders.usecases.orders import (
 )
 from services.orders.usecases.payout_runs import PayoutRun, run_payouts
 from services.orders.usecases.payouts import Payouts, list_payouts, statement
+from services.orders.usecases.quotes import PricedBasket, price_basket
 from services.orders.usecases.read_models import record_listing, record_maker
 from services.orders.usecases.returns import receive_return, reject_return, request_return
 
@@ -45,6 +46,7 @@ __all__ = [
     "AddressChoice",
     "PayoutRun",
     "Payouts",
+    "PricedBasket",
     "accept_commission",
     "accept_maker_order",
     "add_address",
@@ -57,6 +59,7 @@ __all__ = [
     "list_payouts",
     "order_placed",
     "place_order",
+    "price_basket",
     "quality_check_maker_order",
     "quote_commission",
     "receive_return",

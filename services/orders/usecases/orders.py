@@ -7,15 +7,11 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import timedelta
 
 from services.orders import saga, store
-from services.orders.domain import (
-    Order,
-    PaymentProvider,
-    RequestedLine,
-    price_lines,
-)
+from services.orders.domain import Order, PaymentProvider, RequestedLine
 from services.orders.domain.references import new_order_reference
 from services.orders.settings import OrdersSettings
-from services.orders.usecases.addresses import AddressChoice, resolve_shipping_address
+from services.orders.usecases.addresses import AddressChoice
+from services.orders.usecases.quotes import price_basket
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
 from shared.contracts.orders import OrderPlaced
 from shared.db import UnitOfWork
@@ -62,16 +58,22 @@ async def place_order(
     """Price every line from the listings read model (options checked against what each listing
     offers, each priced in one of `currencies`, the marketplace's, and all in one) and place the
     order, `pending` while stock is reserved and payment authorised, under a fresh reference. The
-    address is typed in or one of the customer's saved ones, copied onto the order."""
-    address = await resolve_shipping_address(uow.conn, customer_id, shipping_address)
-    listings = await store.listings(uow.conn, {line.listing_id for line in lines})
-    priced = price_lines(lines, listings, currencies)
+    address is typed in or one of the customer's saved ones, copied onto the order. Each maker's
+    parcel is priced as a quote prices it (usecases/quotes.py), and the total charged includes it."""
+    basket = await price_basket(
+        uow.conn,
+        customer_id=customer_id,
+        lines=lines,
+        shipping_address=shipping_address,
+        currencies=currencies,
+    )
     return await save_new_order(
         uow,
         lambda reference: Order.place(
             customer_id=customer_id,
-            lines=priced,
-            shipping_address=address,
+            lines=basket.lines,
+            shipping=basket.shipping,
+            shipping_address=basket.address,
             payment_token=payment_token,
             gift_message=gift_message,
             payment_window=payment_window,
