@@ -15,6 +15,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from shared.contracts.makers import DEFAULT_SHIPPING
 from tests.support.broker import drain, tap
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
@@ -42,6 +43,7 @@ PUBLIC_FIELDS = {
     "hallmarking",
     "joined_at",
     "accepts_commissions",
+    "shipping",
 }
 
 
@@ -864,6 +866,7 @@ SNAPSHOT_FIELDS = {
     "natural_diamonds",
     "system_of_warranties_attested",
     "invoicing",
+    "shipping",
 }
 
 
@@ -969,6 +972,7 @@ async def test_events_reach_the_broker(api: Api, db: asyncpg.Connection, test_en
         "natural_diamonds": True,
         "system_of_warranties_attested": True,
         "invoicing": {"legal_name": LEGAL_NAME, "vat_number": None},
+        "shipping": DEFAULT_SHIPPING.model_dump(mode="json"),  # never set: the default profile
     }
 
     theirs = [e for e in received if e["aggregate_id"] == rejected["id"]]
@@ -992,6 +996,7 @@ async def test_every_event_is_registered_with_its_own_type() -> None:
         "claims_updated",
         "claim_reviewed",
         "compliance_updated",
+        "shipping_updated",
     }
     assert {cls.event_type for cls in MAKER_EVENTS} == {f"makers.maker.{n}" for n in names}
     for cls in MAKER_EVENTS:
