@@ -40,6 +40,7 @@ ROLES = ("anonymous", "customer", "maker", "operator")
 NOTHING_INVALID_TO_SEND = {
     "GET /api/v1/listings/{id}",
     "GET /api/v1/makers/{id}",
+    "GET /api/v1/makers/{id}/shipping",
     "GET /api/v1/makers/by-handle/{handle}",
     "GET /media/{key}",  # a rendition's key: any other string is a 404
 }
