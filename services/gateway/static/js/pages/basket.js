@@ -8,7 +8,9 @@ import * as fmt from '../core/format.js';
 import * as rings from '../core/ringsizes.js';
 import { announce } from '../core/live.js';
 import { setTitle } from '../core/router.js';
+import * as session from '../core/session.js';
 import { empty, pieceImage } from '../components/ui.js';
+import { quoteFor, quoteProblem, quoteSummary } from '../components/delivery.js';
 
 export function optionText(options = {}) {
   const parts = [];
@@ -81,7 +83,25 @@ function lineRow(line, note) {
     h('p', { class: 'basket-line__total' }, fmt.money(lineTotal(line))));
 }
 
-function view(notes) {
+// The basket knows no address yet: delivery is priced to the UK, and checkout prices it to the
+// customer's own address. Only the UK's zone matters to the price; the address is a stand-in.
+const UK_STAND_IN = { name: 'Basket estimate', line1: '1 Estimate Street', city: 'London', postcode: 'SW1A 1AA', country: 'GB' };
+
+/** Delivery per maker and dates for the basket as it is, for a signed-in customer. */
+async function deliveryBlock(signal) {
+  if (session.role() !== 'customer') {
+    return h('p', { class: 'muted delivery-sign-in' }, 'Sign in to see delivery costs and dates for each maker.');
+  }
+  try {
+    const priced = await quoteFor(basket.orderLines(), UK_STAND_IN, signal);
+    return quoteSummary(priced, { destination: 'Delivery to a UK address (checkout prices it to yours):' });
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error;
+    return quoteProblem(error);
+  }
+}
+
+function view(notes, delivery) {
   const lines = basket.lines();
   if (!lines.length) {
     return [h('h1', {}, 'Your basket'), empty('Your basket is empty.', h('a', { href: '/search', class: 'button' }, 'Browse pieces'))];
@@ -91,8 +111,9 @@ function view(notes) {
     h('h1', {}, 'Your basket'),
     h('ul', { class: 'basket-lines', 'aria-label': 'Pieces in your basket' }, lines.map((line) => lineRow(line, notes.get(line.key)))),
     h('div', { class: 'basket-summary' },
-      h('p', { class: 'basket-summary__total' }, 'Estimated total ', h('strong', {}, fmt.money(basketTotal(lines)))),
-      h('p', { class: 'muted' }, 'Prices are confirmed when you place the order. Delivery is included.'),
+      h('p', { class: 'basket-summary__total' }, 'Items ', h('strong', {}, fmt.money(basketTotal(lines)))),
+      blocked ? null : delivery,
+      h('p', { class: 'muted' }, 'Prices are confirmed when you place the order.'),
       blocked ? h('p', { class: 'warning' }, 'Remove the pieces that are no longer available to check out.')
         : h('a', { href: '/checkout', class: 'button button--large' }, 'Check out')),
   ];
@@ -101,11 +122,12 @@ function view(notes) {
 export async function render({ main, signal }) {
   setTitle('Basket');
   let notes = new Map();
+  let delivery = null;
   const page = h('div', { class: 'page page--narrow' });
   const draw = () => {
     // Keep keyboard focus where it was (a quantity field), or on the heading if it went away.
     const focusedId = page.contains(document.activeElement) ? document.activeElement.id : null;
-    replace(page, view(notes));
+    replace(page, view(notes, delivery));
     if (focusedId === null) return;
     const again = focusedId && document.getElementById(focusedId);
     if (again) again.focus();
@@ -117,7 +139,20 @@ export async function render({ main, signal }) {
   };
   replace(main, page);
   draw();
-  const onChange = () => draw();
+  // A change of quantity or a removal prices delivery again; the newest answer wins.
+  let asked = 0;
+  const priceDelivery = async () => {
+    const mine = ++asked;
+    const block = basket.lines().length ? await deliveryBlock(signal) : null;
+    if (mine === asked) {
+      delivery = block;
+      draw();
+    }
+  };
+  const onChange = () => {
+    draw();
+    priceDelivery().catch(() => {});
+  };
   window.addEventListener('basket-change', onChange);
   if (basket.lines().length) {
     notes = await refreshLines(signal).catch((error) => {
@@ -125,6 +160,9 @@ export async function render({ main, signal }) {
       return new Map();
     });
     draw();
+    await priceDelivery().catch((error) => {
+      if (error?.name === 'AbortError') throw error;
+    });
   }
   return () => window.removeEventListener('basket-change', onChange);
 }

@@ -10,6 +10,7 @@ import * as forms from '../core/forms.js';
 import { announce } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { empty } from '../components/ui.js';
+import { quoteFor, quoteProblem, quoteSummary } from '../components/delivery.js';
 import { basketTotal, lineTotal, optionText } from './basket.js';
 
 const COUNTRIES = ['GB', 'IE', 'FR', 'DE', 'NL', 'BE', 'LU', 'ES', 'PT', 'IT', 'AT', 'CH', 'DK', 'SE', 'NO', 'FI',
@@ -67,9 +68,47 @@ function summary(lines) {
       h('span', { class: 'summary-lines__title' }, `${line.quantity} × ${line.title}`),
       optionText(line.options).map((t) => h('span', { class: 'summary-lines__option' }, t)),
       h('span', { class: 'summary-lines__price' }, fmt.money(lineTotal(line)))))),
-    h('p', { class: 'basket-summary__total' }, 'Estimated total ', h('strong', {}, fmt.money(basketTotal(lines)))),
+    h('p', { class: 'basket-summary__total' }, 'Items ', h('strong', {}, fmt.money(basketTotal(lines)))),
+    h('div', { class: 'delivery-slot', 'aria-live': 'polite' }),
     h('p', { class: 'muted' }, 'The final price is confirmed by the marketplace when you place the order.'),
     h('p', {}, h('a', { href: '/basket' }, 'Change your basket')));
+}
+
+// --- delivery: each maker's shipping and dates, priced for the address as it is filled in ---
+
+const ADDRESS_FIELDS = ['name', 'line1', 'city', 'postcode'];
+// Until the address is complete, delivery is priced to its country (only the country's zone
+// matters to the price) with these stand-ins for the lines not yet typed.
+const STAND_IN = { name: 'Checkout estimate', line1: '1 Estimate Street', city: 'London', postcode: 'SW1A 1AA' };
+
+/** Where to price delivery to: a saved address chosen, else the address typed in so far. */
+function deliveryAddress(form) {
+  const saved = form.querySelector('[name="shipping_address_id"]:checked, select[name="shipping_address_id"]');
+  if (saved?.value) return saved.value;
+  const typed = readAddress(form);
+  if (ADDRESS_FIELDS.every((name) => typed[name])) return typed;
+  return { ...STAND_IN, country: typed.country || 'GB' };
+}
+
+/** Price delivery now and whenever the address changes; the newest answer wins. */
+function priceDeliveryOnChange(form, signal) {
+  const slot = form.querySelector('.delivery-slot');
+  let asked = 0;
+  const price = async () => {
+    const mine = ++asked;
+    let block;
+    try {
+      block = quoteSummary(await quoteFor(basket.orderLines(), deliveryAddress(form), signal));
+    } catch (error) {
+      if (error?.name === 'AbortError') return;
+      block = quoteProblem(error);
+    }
+    if (mine === asked) replace(slot, block);
+  };
+  form.addEventListener('change', (event) => {
+    if (event.target.closest('[data-loc="shipping_address"]') || event.target.name === 'shipping_address_id') price();
+  });
+  price();
 }
 
 export async function render(ctx) {
@@ -110,4 +149,5 @@ export async function render(ctx) {
   replace(ctx.main, h('div', { class: 'page page--narrow' },
     h('h1', { id: 'checkout-title' }, 'Checkout'),
     form));
+  priceDeliveryOnChange(form, ctx.signal);
 }

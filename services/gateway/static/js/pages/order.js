@@ -14,6 +14,7 @@ import { errorBox, pill, scrollingTable } from '../components/ui.js';
 import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.js';
 import { optionText } from './basket.js';
 import { parcelReturns } from './order-returns.js';
+import { parcelDelivery } from '../components/delivery.js';
 
 const POLL_MS = 3000;
 const WAIT_S = 10;
@@ -79,6 +80,7 @@ function makerOrderCard(mo, index, { order, operator, onChanged, makers }) {
     makers.has(mo.maker_id) ? h('p', { class: 'muted parcel-reference' }, `Parcel reference ${mo.reference}`) : null,
     progress(mo.status),
     h('ul', { class: 'plain' }, (mo.lines || []).map((line) => h('li', {}, `${line.quantity} × ${line.title}`))),
+    parcelDelivery(mo),
     dl([
       ['Made in', mo.lead_time_days ? fmt.leadTime(mo.lead_time_days) : null],
       ['Carrier', mo.tracking?.carrier],
@@ -160,6 +162,8 @@ function view(order, { placed, onCancelled, operator, onChanged, makers }) {
     !operator && order.status === 'cancelled' && RETRYABLE.has(order.cancellation_reason) ? retryButton(order) : null,
     dl([
       ['Placed', fmt.when(order.created_at)],
+      ['Items', order.subtotal ? fmt.money(order.subtotal) : null],
+      ['Delivery', order.shipping_total ? fmt.money(order.shipping_total) : null],
       ['Total', fmt.money(order.total)],
       ['Deliver to', order.shipping_address ? [order.shipping_address.name, order.shipping_address.line1, order.shipping_address.line2, order.shipping_address.city, order.shipping_address.postcode, fmt.country(order.shipping_address.country)].filter(Boolean).join(', ') : null],
       ['Gift message', order.gift_message],
