@@ -69,6 +69,7 @@ from services.orders.usecases.addresses import AddressChoice
 from services.orders.usecases.payout_runs import PayoutRun
 from services.orders.usecases.quotes import PricedBasket
 from shared.countries import CountryCode
+from shared.errors import RulesViolated, Violation, rules_violated
 from shared.money import Money
 from shared.paging import Page, PageQuery
 
@@ -110,9 +111,13 @@ class AddressIn(_Body):
     )
     country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. GB")
 
-    def address(self) -> ShippingAddress:
-        """The address as the domain checks and keeps it (422 `postcode_invalid`...)."""
-        return checked_address(**self.model_dump())
+    def address(self, where: tuple[str, ...] = ("body", "shipping_address")) -> ShippingAddress:
+        """The address as the domain checks and keeps it (422 `postcode_invalid`...), its
+        problems located where the body has it."""
+        try:
+            return checked_address(**self.model_dump())
+        except RulesViolated as refused:
+            raise rules_violated([Violation(where + v.loc, v.msg, v.code) for v in refused.errors]) from None
 
 
 class PaymentIn(_Body):

@@ -111,6 +111,8 @@ async def test_bad_addresses_are_refused_and_nothing_is_kept(
     refused = await api.call("POST", ADDRESSES, customer, json={**HOME, **change})
     assert refused.status == 422
     assert code in codes(refused.body)
+    # Each problem is located at its field, for the form to show it there.
+    assert [e["loc"][-1] for e in refused.body["errors"]] == [next(iter(change))]
     assert (await api.ok("GET", ADDRESSES, customer))["items"] == []
 
 
@@ -197,4 +199,5 @@ async def test_checkout_names_exactly_one_address_of_ones_own(
         refused = await api.call("POST", "/api/v1/orders", rita, headers=key(), json={**body, **address})
         assert refused.status == 422, (address, refused.body)
         assert code in codes(refused.body), (address, refused.body)
+    assert refused.body["errors"][0]["loc"] == ["body", "shipping_address", "postcode"]
     assert await orders_db.fetchval("SELECT count(*) FROM orders.orders") == before

@@ -29,7 +29,7 @@ async def add_address(call: Call) -> schemas.SavedAddressView:
     """Save an address for later checkouts: checked like an order's (UK postcodes kept as
     printed, `EC1N 8AA`)."""
     body: schemas.AddressIn = call.body
-    address, customer_id = body.address(), call.user.user_id
+    address, customer_id = body.address(where=("body",)), call.user.user_id
     saved = await in_unit_of_work(
         call, lambda uow: usecases.add_address(uow, customer_id=customer_id, address=address)
     )
