@@ -21,6 +21,9 @@ export function errorBox(error, retry) {
   return h('div', { class: 'error-box', role: 'alert', dataset: { code: error?.code || '' } },
     h('p', { class: 'error-box__title' }, title),
     detail ? h('p', {}, detail) : null,
+    error instanceof ApiError && error.errors.length
+      ? h('ul', {}, error.errors.map((entry) => h('li', { dataset: { code: entry.code || '' } }, entry.msg)))
+      : null,
     retry ? h('button', { type: 'button', class: 'button button--small', onclick: retry }, 'Try again') : null);
 }
 

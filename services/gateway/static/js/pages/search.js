@@ -284,9 +284,6 @@ export async function render({ main, query, signal, navigate }) {
   } catch (error) {
     if (error?.name === 'AbortError') throw error;
     replace(status, errorBox(error, () => navigate(window.location.pathname + window.location.search, { replace: true })));
-    if (error instanceof api.ApiError && error.errors.length) {
-      status.append(h('ul', {}, error.errors.map((e) => h('li', { dataset: { code: e.code || '' } }, e.msg))));
-    }
   } finally {
     main.querySelector('.search-layout__results')?.removeAttribute('aria-busy');
   }
