@@ -14,6 +14,7 @@ route('/makers/:handle', () => import('./pages/maker-profile.js'));
 route('/basket', () => import('./pages/basket.js'));
 route('/checkout', () => import('./pages/checkout.js'));
 route('/orders', () => import('./pages/orders.js'));
+route('/account', () => import('./pages/account.js'));
 route('/orders/:id', () => import('./pages/order.js'));
 route('/invoices/:id', () => import('./pages/invoice.js'));
 route('/commissions', () => import('./pages/commissions.js'));
@@ -38,7 +39,7 @@ function renderNav() {
       h('span', { class: 'badge', 'aria-hidden': 'true' }, String(count)),
       h('span', { class: 'visually-hidden' }, `, ${count} item${count === 1 ? '' : 's'}`)]));
   }
-  if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'));
+  if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'), navLink('/account', 'Account'));
   if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));
   if (user?.role === 'operator') items.push(navLink('/ops', 'Operations'));
   if (user) {

@@ -7,11 +7,12 @@ import { requireRole } from '../core/auth.js';
 import { h, replace } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import * as forms from '../core/forms.js';
-import { announce } from '../core/live.js';
+import { announce, toast } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { empty } from '../components/ui.js';
 import { quoteFor, quoteProblem, quoteSummary } from '../components/delivery.js';
 import { basketTotal, lineTotal, optionText } from './basket.js';
+import { savedAddressChoice } from '../components/address-book.js';
 
 const COUNTRIES = ['GB', 'IE', 'FR', 'DE', 'NL', 'BE', 'LU', 'ES', 'PT', 'IT', 'AT', 'CH', 'DK', 'SE', 'NO', 'FI',
   'PL', 'CZ', 'GR', 'US', 'CA', 'AU', 'NZ', 'JP', 'SG'];
@@ -26,16 +27,18 @@ export function countryOptions() {
   return COUNTRIES.map((code) => [code, names?.of(code) || code]);
 }
 
+/** The address's fields, located under `prefix` in the body ('' when the body is the address). */
 export function addressFields(prefix = 'shipping_address') {
+  const at = (name) => (prefix ? `${prefix}.${name}` : name);
   return h('fieldset', { class: 'stack', dataset: { loc: prefix } },
     h('legend', {}, 'Delivery address'),
-    forms.field({ name: 'name', loc: `${prefix}.name`, label: 'Full name', required: true, attrs: { autocomplete: 'name' } }),
-    forms.field({ name: 'line1', loc: `${prefix}.line1`, label: 'Address line 1', required: true, attrs: { autocomplete: 'address-line1' } }),
-    forms.field({ name: 'line2', loc: `${prefix}.line2`, label: 'Address line 2 (optional)', attrs: { autocomplete: 'address-line2' } }),
+    forms.field({ name: 'name', loc: at('name'), label: 'Full name', required: true, attrs: { autocomplete: 'name' } }),
+    forms.field({ name: 'line1', loc: at('line1'), label: 'Address line 1', required: true, attrs: { autocomplete: 'address-line1' } }),
+    forms.field({ name: 'line2', loc: at('line2'), label: 'Address line 2 (optional)', attrs: { autocomplete: 'address-line2' } }),
     h('div', { class: 'field-row' },
-      forms.field({ name: 'city', loc: `${prefix}.city`, label: 'Town or city', required: true, attrs: { autocomplete: 'address-level2' } }),
-      forms.field({ name: 'postcode', loc: `${prefix}.postcode`, label: 'Postcode', required: true, attrs: { autocomplete: 'postal-code' } })),
-    forms.select({ name: 'country', loc: `${prefix}.country`, label: 'Country', required: true, options: countryOptions(), value: 'GB', attrs: { autocomplete: 'country' } }));
+      forms.field({ name: 'city', loc: at('city'), label: 'Town or city', required: true, attrs: { autocomplete: 'address-level2' } }),
+      forms.field({ name: 'postcode', loc: at('postcode'), label: 'Postcode', required: true, attrs: { autocomplete: 'postal-code' } })),
+    forms.select({ name: 'country', loc: at('country'), label: 'Country', required: true, options: countryOptions(), value: 'GB', attrs: { autocomplete: 'country' } }));
 }
 
 export function paymentFields(prefix = 'payment') {
@@ -129,11 +132,16 @@ export async function render(ctx) {
     summary(lines),
     h('button', { type: 'submit', class: 'button button--large' }, 'Place order'));
 
+  // The address book: a saved address to pick, or a new one to keep for next time.
+  const typed = form.querySelector('fieldset[data-loc="shipping_address"]');
+  const addressBook = await savedAddressChoice(typed, { signal: ctx.signal });
+  if (addressBook.block) typed.before(addressBook.block);
+
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const body = {
       lines: basket.orderLines(),
-      shipping_address: readAddress(form),
+      ...(addressBook.choice() || { shipping_address: readAddress(form) }),
       payment: { token: forms.text(form, 'token') },
     };
     const gift = forms.text(form, 'gift_message');
@@ -142,6 +150,9 @@ export async function render(ctx) {
     if (!order) return;
     action.done();
     basket.clear();
+    if (body.shipping_address && (await addressBook.saveIfAsked(body.shipping_address)) instanceof Error) {
+      toast('Your order is placed, but the address could not be saved to your address book.');
+    }
     announce('Order placed');
     ctx.navigate(`/orders/${order.id}?placed=1`, { replace: true });
   });

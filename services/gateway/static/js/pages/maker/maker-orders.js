@@ -10,6 +10,7 @@ import { toast } from '../../core/live.js';
 import { empty, pill, section, tabs } from '../../components/ui.js';
 import { progress } from '../../components/timeline.js';
 import { optionText } from '../basket.js';
+import { addressBlock } from '../../components/address-book.js';
 
 const FILTERS = [
   ['', 'All'], ['awaiting_acceptance', 'To accept'], ['in_production', 'In production'],
@@ -135,7 +136,9 @@ function makerOrderCard(mo, reload) {
       ['Gross', fmt.money(mo.gross)],
       ['Commission', fmt.money(mo.commission)],
       ['You earn', fmt.money(mo.net)],
-      ['Ship to', mo.shipping_address ? [mo.shipping_address.name, mo.shipping_address.city, mo.shipping_address.postcode, mo.shipping_address.country].filter(Boolean).join(', ') : null],
+      ['Dispatch by', mo.dispatch_by && ['in_production', 'quality_checked'].includes(mo.status) ? fmt.day(mo.dispatch_by) : null],
+      // Every line of the address, as the parcel's label has them.
+      ['Ship to', mo.shipping_address ? addressBlock(mo.shipping_address, { dataset: { shipTo: '' } }) : null],
       ['Gift message', mo.gift_message],
       ['Tracking', mo.tracking ? `${mo.tracking.carrier} ${mo.tracking.tracking_number}` : null],
     ]),
