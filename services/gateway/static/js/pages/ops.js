@@ -1,7 +1,8 @@
 // /ops: the operators' console. ?tab=review (applications waiting), evidence (sourcing claims
 // whose evidence waits for verification), makers (suspend and reinstate, by status) and orders
 // (every order; delivery confirmation stands in for the carrier's webhook), returns (to reject
-// with a reason, ops-returns.js) and payouts (start a payout run, ops-payouts.js).
+// with a reason, ops-returns.js), payouts (start a payout run, ops-payouts.js) and parcels (maker
+// orders across makers: quality, dispatched, overdue and refund queues, ops-parcels.js).
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -15,12 +16,14 @@ import { checklist } from './maker/application.js';
 import { orderRow, pagedList } from './orders.js';
 import { renderReturnsQueue } from './ops-returns.js';
 import { renderPayoutRuns } from './ops-payouts.js';
+import { renderParcelQueues } from './ops-parcels.js';
 
 const TABS = [
   { key: 'review', text: 'Review queue' },
   { key: 'evidence', text: 'Evidence queue' },
   { key: 'makers', text: 'Makers' },
   { key: 'orders', text: 'Orders' },
+  { key: 'parcels', text: 'Parcels' },
   { key: 'returns', text: 'Returns' },
   { key: 'payouts', text: 'Payout runs' },
 ];
@@ -269,6 +272,7 @@ export async function render(ctx) {
   if (tab === 'review') await renderReview(body, ctx);
   else if (tab === 'evidence') await renderEvidence(body, ctx);
   else if (tab === 'makers') await renderMakers(body, ctx);
+  else if (tab === 'parcels') await renderParcelQueues(body, ctx);
   else if (tab === 'returns') await renderReturnsQueue(body, ctx);
   else if (tab === 'payouts') await renderPayoutRuns(body);
   else await renderOrders(body, ctx);
