@@ -226,3 +226,16 @@ export function leadTime(days) {
   if (typeof days === 'number') return plural(days, 'day');
   return days.min === days.max ? plural(days.min, 'day') : `${days.min}–${days.max} days`;
 }
+
+// Where a maker posts to (their shipping profile's zones), in the order shown.
+export const SHIPPING_ZONES = {
+  uk: 'the United Kingdom',
+  europe: 'Europe (the EU, the EEA and Switzerland)',
+  world: 'the rest of the world',
+};
+
+/** ["uk", "europe"] -> "the United Kingdom and Europe (the EU, the EEA and Switzerland)". */
+export function shippingZones(zones = []) {
+  const names = Object.keys(SHIPPING_ZONES).filter((zone) => zones.includes(zone)).map((zone) => SHIPPING_ZONES[zone]);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0] || '';
+}

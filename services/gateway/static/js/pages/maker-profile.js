@@ -1,5 +1,5 @@
-// A maker's public page: who they are, their sourcing evidence, their pieces, and a form to
-// request a bespoke commission when they take them.
+// A maker's public page: who they are, where they ship, their sourcing evidence, their pieces,
+// and a form to request a bespoke commission when they take them.
 
 import * as api from '../core/api.js';
 import * as session from '../core/session.js';
@@ -75,6 +75,7 @@ export async function render({ main, params, signal, navigate }) {
         h('h2', { id: 'maker-about' }, 'About'),
         maker.bio ? maker.bio.split(/\n{2,}/).map((p) => h('p', {}, p)) : h('p', {}, 'This maker has not written a biography yet.'),
         maker.techniques?.length ? h('p', {}, h('strong', {}, 'Techniques: '), maker.techniques.join(', ')) : null,
+        maker.shipping?.length ? h('p', { class: 'maker-page__shipping', dataset: { zones: maker.shipping.join(' ') } }, h('strong', {}, 'Ships to: '), `${fmt.shippingZones(maker.shipping)}.`) : null,
         maker.hallmarking ? h('p', {}, h('strong', {}, 'Hallmarking: '), `sponsor's mark ${maker.hallmarking.sponsor_mark}, registered with the ${fmt.assayOffice(maker.hallmarking.assay_office)} Assay Office`) : null),
       h('section', { 'aria-labelledby': 'maker-sourcing' },
         h('h2', { id: 'maker-sourcing' }, 'Sourcing'),

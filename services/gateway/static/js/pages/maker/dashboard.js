@@ -1,5 +1,5 @@
-// /maker: the maker's dashboard. ?tab= picks the section (application, listings, orders,
-// returns, payouts, commissions), so each is deep-linkable.
+// /maker: the maker's dashboard. ?tab= picks the section (application, listings, shipping,
+// orders, returns, payouts, commissions), so each is deep-linkable.
 
 import * as api from '../../core/api.js';
 import { requireRole } from '../../core/auth.js';
@@ -13,10 +13,12 @@ import { renderMakerOrders } from './maker-orders.js';
 import { renderPayouts } from './payouts.js';
 import { renderQuotes } from './quotes.js';
 import { renderReturns } from './returns.js';
+import { renderShipping } from './shipping.js';
 
 const TABS = [
   { key: 'application', text: 'Application' },
   { key: 'listings', text: 'Listings' },
+  { key: 'shipping', text: 'Shipping' },
   { key: 'orders', text: 'Orders' },
   { key: 'returns', text: 'Returns to receive' },
   { key: 'payouts', text: 'Payouts' },
@@ -57,6 +59,7 @@ export async function render(ctx) {
   const onChange = () => ctx.refresh();
   if (!maker || tab === 'application') renderApplication(body, maker, onChange);
   else if (tab === 'listings') await renderListings(body, ctx, maker);
+  else if (tab === 'shipping') await renderShipping(body, ctx, maker);
   else if (tab === 'orders') await renderMakerOrders(body, ctx, maker);
   else if (tab === 'returns') await renderReturns(body, ctx);
   else if (tab === 'payouts') await renderPayouts(body, ctx);
