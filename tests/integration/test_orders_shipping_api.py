@@ -124,6 +124,13 @@ class World:
         )
         return data["maker_id"]
 
+    async def user_of(self, maker_id: str) -> str:
+        return str(
+            await self.db.fetchval(
+                "SELECT user_id FROM orders.makers WHERE maker_id = $1", uuid.UUID(maker_id)
+            )
+        )
+
     async def listing(self, maker_id: str, price: int) -> str:
         data = listing_snapshot(maker_id=maker_id, price=gbp(price), stock_available=10)
         await publish_listing(self.exchange, data)
@@ -253,3 +260,30 @@ async def test_a_destination_not_shipped_to_is_refused_naming_the_maker(world: W
         assert error["msg"] == "Ana's Forge does not deliver to United States"
         assert "Ana's Forge" in response.body["detail"]
     assert await world.db.fetchval("SELECT count(*) FROM orders.orders") == before
+
+
+async def test_a_bespoke_order_pays_the_makers_shipping_too(world: World) -> None:
+    ana = await world.maker("Ana's Forge", PROFILE)
+    maker_token = world.api.mint("maker", uuid.UUID(await world.user_of(ana)))
+    customer = world.customer()
+    deadline = (datetime.now(UTC).date() + timedelta(days=60)).isoformat()
+    request = {"maker_id": ana, "brief": "A signet ring", "budget": gbp(80000), "deadline": deadline}
+    commission = await world.api.ok("POST", "/api/v1/commissions", customer, status=201, json=request)
+    path = f"/api/v1/commissions/{commission['id']}"
+    quote = {"price": gbp(75000), "lead_time_days": 20, "description": "18ct gold signet"}
+    await world.api.ok("POST", f"{path}/quote", maker_token, json=quote)
+
+    accept = {"shipping_address": NEW_YORK, "payment": {"token": "tok_visa"}}
+    refused = await world.api.call("POST", f"{path}/accept", customer, headers=key(), json=accept)
+    assert (refused.status, refused.body["code"]) == (422, "destination_not_shipped")
+    assert (await world.api.ok("GET", path, customer))["status"] == "quoted"
+
+    order = await world.api.ok(
+        "POST",
+        f"{path}/accept",
+        customer,
+        status=201,
+        headers=key(),
+        json={**accept, "shipping_address": PARIS},
+    )
+    assert (order["subtotal"], order["shipping_total"], order["total"]) == (gbp(75000), gbp(1200), gbp(76200))

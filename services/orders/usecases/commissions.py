@@ -13,7 +13,9 @@ from services.orders.domain import (
     Order,
     ShippingAddress,
 )
+from services.orders.domain.shipping import price_shipping
 from services.orders.usecases.orders import save_new_order
+from services.orders.usecases.quotes import makers_shipping, uk_today
 from shared.db import UnitOfWork
 from shared.errors import not_found, state_conflict
 from shared.money import Money
@@ -138,18 +140,23 @@ async def accept_commission(
     payment_window: timedelta,
 ) -> Order:
     """The customer accepts the quote: the order it creates (one bespoke line at the quoted
-    price) goes straight to payment."""
+    price, and its parcel's shipping priced by the maker's profile like any order's) goes
+    straight to payment."""
     commission = await store.load_commission(uow, commission_id)
     if commission is None or commission.customer_id != customer_id:
         raise not_found("Commission")
     order_id = uuid.uuid4()
     if not commission.accept(by_customer_id=customer_id, order_id=order_id):
         raise state_conflict(commission.status.value, "accept again", code="already_accepted")
+    line = commission.order_line()
+    makers = await makers_shipping(uow.conn, [line.maker_id])
+    shipping = price_shipping([line], makers, shipping_address.country, uk_today())
     order = await save_new_order(
         uow,
         lambda reference: Order.place(
             customer_id=customer_id,
-            lines=[commission.order_line()],
+            lines=[line],
+            shipping=shipping,
             shipping_address=shipping_address,
             payment_token=payment_token,
             gift_message=gift_message,
