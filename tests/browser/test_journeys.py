@@ -135,6 +135,12 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     await expect(line).to_contain_text("Ring size UK N½ · 54.4 mm · US 7")
     await expect(line).to_contain_text("Engraving “Always, Ada”")
     await expect(page.locator(".basket-summary")).to_contain_text("£160.00")
+    # Delivery priced per maker (a maker without a shipping profile delivers free in the UK).
+    parcel = page.locator(".basket-summary .delivery-parcel")
+    await expect(parcel).to_contain_text("Free delivery")
+    await expect(parcel).to_contain_text(
+        re.compile(r"Arrives between \w{3} \d{1,2} \w{3} and \w{3} \d{1,2} \w{3}")
+    )
     await page.get_by_role("link", name="Check out").click()
 
     # Checkout with the sandbox card.
@@ -145,6 +151,14 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     await page.get_by_label("Town or city").fill("London")
     await page.get_by_label("Postcode").fill("SW1Y 4JH")
     await page.get_by_label("Card token (sandbox)").fill("tok_visa")
+    await expect(page.locator(".order-summary .delivery-parcel")).to_contain_text("Free delivery")
+    # A country the maker does not deliver to is said in words, naming the maker.
+    await page.get_by_label("Country").select_option("US")
+    await expect(page.locator(".order-summary .delivery-problem")).to_contain_text(
+        "does not deliver to United States"
+    )
+    await page.get_by_label("Country").select_option("GB")
+    await expect(page.locator(".order-summary .delivery-parcel")).to_contain_text("Arrives between")
     await page.get_by_role("button", name="Place order").click()
 
     # The order page follows the saga live until the order is confirmed.
@@ -154,6 +168,9 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
         "Personalised: no 14-day cancellation right"
     )
     await expect(page.locator(".maker-order")).to_contain_text("Awaiting acceptance")
+    await expect(page.locator(".maker-order .parcel-delivery")).to_contain_text(
+        "Free delivery · Arrives between"
+    )
     await expect(page.get_by_role("link", name=re.compile(r"Basket.*0 items"))).to_be_visible()
 
     # And it is in the customer's orders.
