@@ -303,6 +303,7 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit("/maker?tab=orders", ".maker-order form", "maker orders", unfold=True)
     await audit.visit("/maker?tab=returns", ".return-card button", "returns to receive")
     await audit.visit("/maker?tab=payouts", "table", "payouts")
+    await audit.visit("/maker?tab=shipping", "form.shipping-form", "maker's shipping")
     await audit.visit("/maker?tab=commissions", "form", "commissions to quote", unfold=True)
     await audit.visit("/maker?tab=listings&listing=new", "form.listing-form", "new listing")
     await page.get_by_role("button", name="Add a metal").click()

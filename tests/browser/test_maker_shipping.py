@@ -1,6 +1,7 @@
 """A maker sets where they ship, and at what price, from the dashboard's Shipping tab in a real
 browser (desktop and a 390×844 phone); each refusal is said in words beside the field it is
-about, never as a code; the maker's public page then says where they ship."""
+about, never as a code (axe finds nothing wrong with the form showing one); the maker's public page
+then says where they ship."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from playwright.async_api import Page, expect
 from tests.browser import support
 from tests.browser.conftest import NewContext, Stack
 from tests.browser.support import Gateway
+from tests.browser.test_accessibility import Audit
 from tests.browser.test_journeys import sign_in
 
 PHONE = {"width": 390, "height": 844}
@@ -53,6 +55,9 @@ async def test_a_maker_sets_their_shipping_and_customers_see_where_they_ship(
     await expect(days_error).to_contain_text("the shorter first")
     await expect(days_error).to_have_attribute("data-code", "transit_days_invalid")
     await expect(form).not_to_contain_text("transit_days_invalid")
+    audit = Audit(page, viewport)  # the form with an error on it passes axe
+    await audit.check("form.shipping-form .field-error", "shipping with an error")
+    audit.assert_clean()
 
     await europe.get_by_label("At least").fill("3")
     await europe.get_by_label("At most").fill("7")
