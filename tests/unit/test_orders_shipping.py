@@ -189,3 +189,41 @@ def test_order_totals_and_maker_orders_carry_shipping_without_commission():
     first.deliver(now=NOW)
     earning = earning_for(first, at=NOW)
     assert (earning.gross, earning.commission, earning.net) == (gbp(20645), gbp(3000), gbp(17645))
+
+
+def confirmed_with_shipping() -> Order:
+    priced = lines((listing(), 1), (listing(MAKER_B, price=5000), 1))
+    profiles = {**maker(rate()), **maker(rate(first=300), maker_id=MAKER_B, name="Bea Gold")}
+    order = Order.place(
+        customer_id=uuid.uuid4(),
+        lines=priced,
+        shipping_address=ShippingAddress("Ada", "1 Hatton Garden", "London", "EC1N 8AA", "GB"),
+        payment_token="tok_visa",
+        now=NOW,
+        shipping=price_shipping(priced, profiles, "GB", FRIDAY),
+    )
+    order.stock_reserved({}, now=NOW)
+    order.payment_authorised("pay_1", commission_rate=Decimal("0.15"), now=NOW)
+    order.payment_captured("cap_1", order.total, now=NOW)
+    return order
+
+
+def test_a_declined_parcel_refunds_its_items_and_its_shipping():
+    order = confirmed_with_shipping()
+    second = order.maker_orders[1]
+    second.decline("Cannot source the stone", now=NOW)
+    order.maker_order_declined(second.id, now=NOW)
+    [refund] = order.refunds
+    assert refund.amount == gbp(5000 + 300)
+
+
+def test_an_operator_refund_of_a_delivered_parcel_gives_back_its_shipping():
+    order = confirmed_with_shipping()
+    first = order.maker_orders[0]
+    first.accept(now=NOW)
+    first.record_quality_check(passed=True, checks=QualityChecks(finish_inspected=True), now=NOW)
+    first.dispatch(Tracking("Royal Mail", "RM123"), now=NOW)
+    first.deliver(now=NOW)
+    order.refund_delivered(first.id, "Lost stone", now=NOW)
+    [refund] = order.refunds
+    assert refund.amount == gbp(10000 + 495)
