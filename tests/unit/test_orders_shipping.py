@@ -227,3 +227,12 @@ def test_an_operator_refund_of_a_delivered_parcel_gives_back_its_shipping():
     order.refund_delivered(first.id, "Lost stone", now=NOW)
     [refund] = order.refunds
     assert refund.amount == gbp(10000 + 495)
+
+
+def test_delivery_priced_in_another_currency_than_the_pieces_is_refused():
+    euros = ShippingRate(
+        Zone.UK, Money(amount=500, currency="EUR"), Money(amount=0, currency="EUR"), None, LeadTime(1, 2)
+    )
+    with pytest.raises(RulesViolated) as excinfo:
+        price_shipping(lines((listing(), 1)), maker(euros), "GB", FRIDAY)
+    assert [problem.code for problem in excinfo.value.errors] == ["currency_mismatch"]

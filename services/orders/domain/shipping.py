@@ -153,7 +153,8 @@ def price_shipping(
 ) -> list[ParcelShipping]:
     """One `ParcelShipping` per maker of `lines` (in the order of their first lines), priced
     by that maker's profile for the destination's zone. A 422 `destination_not_shipped` names
-    every maker who does not ship there."""
+    every maker who does not ship there; `currency_mismatch` when a maker prices delivery in
+    another currency than their pieces."""
     zone = zone_of(destination_country)
     by_maker: dict[uuid.UUID, list[PricedLine]] = defaultdict(list)
     for line in lines:
@@ -170,6 +171,15 @@ def price_shipping(
                     ("shipping_address", "country"),
                     f"{maker.display_name} does not deliver to {country_name(destination_country)}",
                     "destination_not_shipped",
+                )
+            )
+            continue
+        if rate.first_item.currency != currency:
+            problems.append(
+                Violation(
+                    ("lines",),
+                    f"{maker.display_name} prices delivery in {rate.first_item.currency}, not in {currency}",
+                    "currency_mismatch",
                 )
             )
             continue
