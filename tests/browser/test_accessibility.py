@@ -148,6 +148,20 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
             ),
         )
         customer = await gw.register("customer", "Grace Hopper")
+        # A saved address: checkout offers it, the account page lists it.
+        await gw.call(
+            "POST",
+            "/me/addresses",
+            token=customer.token,
+            expect=201,
+            json={
+                "name": "Grace Hopper",
+                "line1": "2 Petergate",
+                "city": "York",
+                "postcode": "YO1 7HH",
+                "country": "GB",
+            },
+        )
         ring = {"ring_size_mm": 55}
         waiting_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         delivered_order = await support.confirmed_order(gw, customer, listing["id"], ring)
@@ -268,10 +282,14 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await page.get_by_label("Ring size").select_option(index=3)
     await page.get_by_role("button", name="Add to basket").click()
     await audit.visit("/basket", ".basket-line", "basket with a ring")
-    await audit.visit("/checkout", "form.checkout", "checkout")
+    await audit.visit("/checkout", "form.checkout .saved-addresses", "checkout with a saved address")
+    await page.get_by_label("A new address").check()
     await page.get_by_role("button", name="Place order").click()
     await audit.check("form.checkout .field-error", "checkout with its fields missing")
     await audit.visit("/orders", ".row-card", "orders")
+    await audit.visit("/account", "[data-address-id]", "account with its address book")
+    await page.get_by_role("button", name="Save address").click()
+    await audit.check("form .field-error", "account, an address with its fields missing")
     await audit.visit(
         f"/orders/{shop.waiting_order['id']}", "[data-order-status]", "order awaiting the maker"
     )
@@ -326,6 +344,9 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit("/ops?tab=makers", "ul[aria-label='Makers'] details", "makers", unfold=True)
     await audit.visit("/ops?tab=orders", ".row-card", "all orders")
     await audit.visit("/ops?tab=returns", ".return-card form", "returns queue")
+    await audit.visit("/ops?tab=parcels&queue=quality", ".parcel-row", "parcels waiting for a quality check")
+    await audit.visit("/ops?tab=parcels&queue=refunds", ".parcel-row form", "delivered parcels to refund")
+    await audit.visit("/ops?tab=parcels&queue=overdue", "form.parcel-filters", "overdue parcels")
     await audit.visit("/ops?tab=payouts", "form", "payout runs")
     await page.get_by_role("button", name="Start a payout run").click()
     await audit.check("[data-summary]", "payout run started")
