@@ -164,6 +164,12 @@ async def test_checkout_by_a_saved_address_keeps_a_copy(
     saved = await api.ok("POST", ADDRESSES, rita, status=201, json=HOME)
     body = {"lines": [line(listing["listing_id"])], "payment": {"token": "tok_visa"}}
 
+    quote = await api.ok(
+        "POST",
+        "/api/v1/orders/quote",
+        rita,
+        json={"lines": body["lines"], "shipping_address_id": saved["id"]},
+    )
     order = await api.ok(
         "POST",
         "/api/v1/orders",
@@ -173,6 +179,7 @@ async def test_checkout_by_a_saved_address_keeps_a_copy(
         json={**body, "shipping_address_id": saved["id"]},
     )
     assert order["shipping_address"] == {k: v for k, v in saved.items() if k != "id"}
+    assert (order["total"], order["shipping_total"]) == (quote["total"], quote["shipping_total"])
 
     await api.ok("DELETE", f"{ADDRESSES}/{saved['id']}", rita, status=204)
     kept = await api.ok("GET", f"/api/v1/orders/{order['id']}", rita)
