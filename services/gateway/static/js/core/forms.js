@@ -199,7 +199,9 @@ function attachError(target, error) {
     const ids = [control.getAttribute('aria-describedby'), id].filter(Boolean).join(' ');
     control.setAttribute('aria-describedby', ids);
     control.after(message);
-    control.addEventListener('change', () => settle(control, wrapper, message), { once: true });
+    // On input rather than change: a change fires on blur, and a summary folding away between
+    // the press and release of a button would move the button from under the pointer.
+    control.addEventListener('input', () => settle(control, wrapper, message), { once: true });
   } else {
     const heading = wrapper.querySelector(':scope > legend, :scope > h2, :scope > h3, :scope > h4, :scope > label');
     if (heading) heading.after(message);
@@ -210,7 +212,7 @@ function attachError(target, error) {
 }
 
 /**
- * Once a control with an error is changed, its error is old news: it goes, with its line in the
+ * Once a control with an error is edited, its error is old news: it goes, with its line in the
  * summary (and the summary when nothing is left in it). The server judges the new value.
  */
 function settle(control, wrapper, message) {
