@@ -153,14 +153,22 @@ def ring_listing(title: str, **overrides: Any) -> dict[str, Any]:
     }
 
 
-async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam Forge") -> tuple[Account, dict]:
-    """A maker user whose application the operator has approved."""
+async def submitted_maker(
+    gw: Gateway, name: str, prefix: str = "forge", **profile: Any
+) -> tuple[Account, dict]:
+    """A maker user whose application (handle `prefix-…`) is submitted and waits for review."""
     maker_user = await gw.register("maker", name)
-    handle = f"forge-{uuid.uuid4().hex[:8]}"
+    handle = f"{prefix}-{uuid.uuid4().hex[:8]}"
     _, maker = await gw.call(
-        "POST", "/makers", token=maker_user.token, expect=201, json=maker_profile(handle, name)
+        "POST", "/makers", token=maker_user.token, expect=201, json=maker_profile(handle, name, **profile)
     )
     await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    return maker_user, maker
+
+
+async def approved_maker(gw: Gateway, operator: Account, name: str = "Hallam Forge") -> tuple[Account, dict]:
+    """A maker user whose application the operator has approved."""
+    maker_user, maker = await submitted_maker(gw, name)
     _, maker = await gw.call(
         "POST",
         f"/makers/{maker['id']}/review",

@@ -183,10 +183,7 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
         declined_order = await cancelled_order(gw, customer, listing["id"], ring)
         commission = await quoted_commission(gw, customer, maker, record["id"])
 
-        applicant = await gw.register("maker", "Wren Enamels")
-        profile = support.maker_profile(f"wren-{uuid.uuid4().hex[:8]}", "Wren Enamels")
-        _, application = await gw.call("POST", "/makers", token=applicant.token, expect=201, json=profile)
-        await gw.call("POST", f"/makers/{application['id']}/submit", token=applicant.token, expect=200)
+        applicant, _ = await support.submitted_maker(gw, "Wren Enamels", "wren")
         newcomer = await gw.register("maker", "Kestrel Goldsmiths")
         yield Shop(
             maker=maker,

@@ -393,16 +393,7 @@ async def test_maker_fulfils_an_order_and_the_customer_sees_it_dispatched(
 async def test_a_rejected_maker_applies_again_with_the_same_account(
     new_context: NewContext, gw: Gateway, stack: Stack
 ) -> None:
-    maker_user = await gw.register("maker", "Second Chance Studio")
-    handle = f"again-{uuid.uuid4().hex[:8]}"
-    _, maker = await gw.call(
-        "POST",
-        "/makers",
-        token=maker_user.token,
-        expect=201,
-        json=support.maker_profile(handle, "Second Chance Studio"),
-    )
-    await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    maker_user, maker = await support.submitted_maker(gw, "Second Chance Studio", "again")
     await gw.call(
         "POST",
         f"/makers/{maker['id']}/review",
@@ -420,7 +411,7 @@ async def test_a_rejected_maker_applies_again_with_the_same_account(
     # The same record, a draft again: the form is back with the profile kept, ready to submit.
     await expect(page.locator(".pill[data-status='draft']").first).to_be_visible()
     form = page.locator("form.application-form")
-    await expect(form.get_by_label("Shop handle")).to_have_value(handle)
+    await expect(form.get_by_label("Shop handle")).to_have_value(maker["handle"])
     await expect(page.get_by_role("button", name="Submit for review")).to_be_visible()
     _, record = await gw.call("GET", f"/makers/{maker['id']}", token=maker_user.token, expect=200)
     assert record["status"] == "draft"

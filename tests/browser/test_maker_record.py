@@ -4,8 +4,6 @@ refusal is said in words beside the field it is about, never as a code."""
 
 from __future__ import annotations
 
-import uuid
-
 from playwright.async_api import Page, expect
 
 from tests.browser import support
@@ -17,10 +15,7 @@ from tests.browser.test_journeys import sign_in
 async def test_an_approved_maker_changes_their_sponsor_mark_and_renews_a_claim(
     page: Page, gw: Gateway, stack: Stack
 ) -> None:
-    maker_user = await gw.register("maker", "Hallam Forge")
-    profile = support.maker_profile(f"hallam-{uuid.uuid4().hex[:8]}", "Hallam Forge", sourcing_claims=[])
-    _, maker = await gw.call("POST", "/makers", token=maker_user.token, expect=201, json=profile)
-    await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    maker_user, maker = await support.submitted_maker(gw, "Hallam Forge", "hallam", sourcing_claims=[])
     approve = {"decision": "approve", "note": None}
     await gw.call(
         "POST", f"/makers/{maker['id']}/review", token=stack.operator.token, expect=200, json=approve

@@ -205,16 +205,7 @@ async def test_tabs_are_reachable_on_a_phone(gw: Gateway, stack: Stack, new_cont
 async def test_the_review_form_decides_nothing_for_the_reviewer(
     page: Page, gw: Gateway, stack: Stack
 ) -> None:
-    maker_user = await gw.register("maker", "Hexham Hammers")
-    handle = f"forge-{word()}"
-    _, maker = await gw.call(
-        "POST",
-        "/makers",
-        token=maker_user.token,
-        expect=201,
-        json=support.maker_profile(handle, "Hexham Hammers"),
-    )
-    await gw.call("POST", f"/makers/{maker['id']}/submit", token=maker_user.token, expect=200)
+    _, maker = await support.submitted_maker(gw, "Hexham Hammers")
 
     await sign_in(page, stack.operator, "/ops?tab=review")
     card = page.locator(f".review-card[data-maker-id='{maker['id']}']")

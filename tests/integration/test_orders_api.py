@@ -25,7 +25,6 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.orders.app import SERVICE
 from services.orders.domain import SYSTEM_OF_WARRANTIES_STATEMENT
 from services.orders.settings import OrdersSettings
 from shared.contracts import Envelope
@@ -36,7 +35,6 @@ from shared.contracts.catalogue import (
     StockReserved,
 )
 from shared.contracts.makers import MAKER_EVENTS, MakerSuspended
-from shared.migrate import migrate
 from tests.support.broker import drain, tap
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
@@ -45,10 +43,12 @@ from tests.support.orders import (
     Api,
     Response,
     envelope,
+    json_connection,
     key,
     line,
     listing_snapshot,
     maker_snapshot,
+    migrated_orders_environment,
     order_body,
     publish,
     publish_listing,
@@ -66,11 +66,8 @@ PASSING_CHECKS = {"finish_inspected": True, "hallmark_verified": True, "stones_s
 
 @pytest.fixture(scope="module")
 async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Environment]:
-    env = Environment(tmp_path_factory.mktemp("orders-alone"))
-    settings = env.track(OrdersSettings(namespace=env.namespace, pg_database=env.database))
-    await migrate(settings, SERVICE.migrations)
-    yield env
-    await env.teardown()
+    async with migrated_orders_environment(tmp_path_factory.mktemp("orders-alone")) as (env, _):
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -232,10 +229,8 @@ class World:
 
 @pytest.fixture(scope="module")
 async def db(alone: Environment) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{alone.database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(alone.database) as conn:
+        yield conn
 
 
 @pytest.fixture

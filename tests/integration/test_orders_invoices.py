@@ -6,12 +6,11 @@ orders through its events; the test plays catalogue (listing snapshots, the stoc
 from __future__ import annotations
 
 import html
-import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,19 +18,19 @@ import asyncpg
 import pytest
 
 from services.orders.domain import SYSTEM_OF_WARRANTIES_STATEMENT
-from shared.contracts.catalogue import StockReserved
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.makers import profile
 from tests.support.orders import (
     Api,
-    envelope,
+    json_connection,
     key,
+    known_listing,
     line,
     listing_snapshot,
     order_body,
-    publish,
     publish_listing,
+    publish_reserved,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -55,10 +54,8 @@ def services(
 
 @pytest.fixture(scope="module")
 async def pg(test_env: Environment, services_db: dict) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{test_env.database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(test_env.database) as conn:
+        yield conn
 
 
 @dataclass
@@ -97,28 +94,14 @@ class Shop:
     async def listing(self, maker_id: str, **overrides: Any) -> dict[str, Any]:
         data = listing_snapshot(maker_id=maker_id, **overrides)
         await publish_listing(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.listings WHERE listing_id = $1", uuid.UUID(data["listing_id"])
-            ),
-            message="orders knows the listing",
-        )
+        await known_listing(self.db, data["listing_id"])
         return data
 
     async def confirmed(self, token: str, *lines: dict[str, Any]) -> dict[str, Any]:
         order = await self.orders.ok(
             "POST", ORDERS, token, status=201, headers=key(), json=order_body(*lines)
         )
-        reserved = StockReserved(
-            order_id=order["id"],
-            lines=[
-                {k: ln[k] for k in ("listing_id", "maker_id", "quantity", "unit_price")}
-                | {"line_id": ln["id"]}
-                for ln in order["lines"]
-            ],
-            expires_at=datetime.now(UTC) + timedelta(minutes=15),
-        )
-        await publish(self.exchange, envelope(reserved, "catalogue", order["id"]))
+        await publish_reserved(self.exchange, order)
 
         async def settled() -> dict[str, Any] | None:
             current = await self.orders.ok("GET", f"{ORDERS}/{order['id']}", token)

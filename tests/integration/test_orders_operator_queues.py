@@ -15,20 +15,18 @@ import pytest
 
 from services.orders.domain.dispatch import uk_day
 from services.orders.domain.shipping import add_working_days
-from shared.contracts.catalogue import StockReserved
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     Api,
-    envelope,
     key,
     line,
     listing_snapshot,
     maker_snapshot,
     order_body,
-    publish,
     publish_listing,
     publish_maker,
+    publish_reserved,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -85,16 +83,7 @@ class Shop:
             headers=key(),
             json=order_body(line(listing["listing_id"])),
         )
-        reserved = StockReserved(
-            order_id=order["id"],
-            lines=[
-                {k: ln[k] for k in ("listing_id", "maker_id", "quantity", "unit_price")}
-                | {"line_id": ln["id"]}
-                for ln in order["lines"]
-            ],
-            expires_at=datetime.now(UTC) + timedelta(minutes=15),
-        )
-        await publish(self.exchange, envelope(reserved, "catalogue", order["id"]))
+        await publish_reserved(self.exchange, order)
 
         async def confirmed() -> dict[str, Any] | None:
             found = await self.api.ok("GET", f"/api/v1/orders/{order['id']}", self.operator)

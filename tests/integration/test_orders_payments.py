@@ -9,11 +9,9 @@ transient capture failure is retried through the consumer's retry queues, across
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +19,25 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.orders.app import SERVICE
 from services.orders.domain import PaymentProviderError
 from services.orders.payments import SandboxPaymentProvider
-from services.orders.settings import OrdersSettings
-from shared.contracts.catalogue import StockReserved
-from shared.migrate import migrate
 from shared.money import Money
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     Api,
-    envelope,
+    json_connection,
     key,
+    known_listing,
+    known_maker,
     line,
     listing_snapshot,
     maker_snapshot,
+    migrated_orders_environment,
     order_body,
-    publish,
     publish_listing,
     publish_maker,
+    publish_reserved,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -56,11 +53,8 @@ def gbp(amount: int) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Environment]:
-    env = Environment(tmp_path_factory.mktemp("orders-payments"))
-    settings = env.track(OrdersSettings(namespace=env.namespace, pg_database=env.database))
-    await migrate(settings, SERVICE.migrations)
-    yield env
-    await env.teardown()
+    async with migrated_orders_environment(tmp_path_factory.mktemp("orders-payments")) as (env, _):
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +75,8 @@ def orders(alone: Environment) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 async def db(alone: Environment) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{alone.database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(alone.database) as conn:
+        yield conn
 
 
 @dataclass
@@ -105,23 +97,13 @@ class World:
         """(maker id, token of its user) of a maker orders knows."""
         data = maker_snapshot()
         await publish_maker(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.makers WHERE maker_id = $1", uuid.UUID(data["maker_id"])
-            ),
-            message="maker read model",
-        )
+        await known_maker(self.db, data["maker_id"])
         return data["maker_id"], self.api.mint("maker", uuid.UUID(data["user_id"]))
 
     async def listing(self, maker_id: str, price: int) -> str:
         data = listing_snapshot(maker_id=maker_id, price=gbp(price))
         await publish_listing(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.listings WHERE listing_id = $1", uuid.UUID(data["listing_id"])
-            ),
-            message="listing read model",
-        )
+        await known_listing(self.db, data["listing_id"])
         return data["listing_id"]
 
     async def place(self, token: str, *lines: dict[str, Any], payment: str = "tok_visa") -> dict[str, Any]:
@@ -131,21 +113,7 @@ class World:
 
     async def reserve(self, order: dict[str, Any]) -> None:
         """Answer as catalogue: every line reserved at the price the customer saw."""
-        event = StockReserved(
-            order_id=order["id"],
-            lines=[
-                {
-                    "line_id": ln["id"],
-                    "listing_id": ln["listing_id"],
-                    "maker_id": ln["maker_id"],
-                    "quantity": ln["quantity"],
-                    "unit_price": ln["unit_price"],
-                }
-                for ln in order["lines"]
-            ],
-            expires_at=datetime.now(UTC) + timedelta(minutes=15),
-        )
-        await publish(self.exchange, envelope(event, "catalogue", order["id"]))
+        await publish_reserved(self.exchange, order)
 
     async def order(self, order_id: str) -> dict[str, Any]:
         return await self.api.ok("GET", f"{ORDERS}/{order_id}", self.operator())

@@ -8,7 +8,6 @@ through the use cases with the clock given, against the same database."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -22,27 +21,27 @@ import asyncpg
 import pytest
 
 from services.orders import store, usecases
-from services.orders.app import SERVICE
 from services.orders.domain.returns import ReturnReason, ReturnRequestLine
 from services.orders.settings import OrdersSettings
-from shared.contracts.catalogue import StockReserved
 from shared.db import UnitOfWork, create_pool
 from shared.errors import RulesViolated
-from shared.migrate import migrate
 from tests.support.broker import drain, tap
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     Api,
-    envelope,
+    json_connection,
     key,
+    known_listing,
+    known_maker,
     line,
     listing_snapshot,
     maker_snapshot,
+    migrated_orders_environment,
     order_body,
-    publish,
     publish_listing,
     publish_maker,
+    publish_reserved,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -68,11 +67,8 @@ ENGRAVING = {
 async def alone(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Environment, OrdersSettings]]:
-    env = Environment(tmp_path_factory.mktemp("orders-returns"))
-    settings = env.track(OrdersSettings(namespace=env.namespace, pg_database=env.database))
-    await migrate(settings, SERVICE.migrations)
-    yield env, settings
-    await env.teardown()
+    async with migrated_orders_environment(tmp_path_factory.mktemp("orders-returns")) as (env, settings):
+        yield env, settings
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +83,8 @@ def orders(alone: tuple[Environment, OrdersSettings]) -> Iterator[ServiceProcess
 
 @pytest.fixture(scope="module")
 async def db(alone: tuple[Environment, OrdersSettings]) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{alone[0].database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(alone[0].database) as conn:
+        yield conn
 
 
 @dataclass
@@ -106,23 +100,13 @@ class World:
         """(maker id, its user's token) of a maker orders knows."""
         data = maker_snapshot()
         await publish_maker(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.makers WHERE maker_id = $1", uuid.UUID(data["maker_id"])
-            ),
-            message="maker read model",
-        )
+        await known_maker(self.db, data["maker_id"])
         return data["maker_id"], self.api.mint("maker", uuid.UUID(data["user_id"]))
 
     async def listing(self, maker_id: str, price: int, **overrides: Any) -> str:
         data = listing_snapshot(maker_id=maker_id, price={"amount": price, "currency": "GBP"}, **overrides)
         await publish_listing(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.listings WHERE listing_id = $1", uuid.UUID(data["listing_id"])
-            ),
-            message="listing read model",
-        )
+        await known_listing(self.db, data["listing_id"])
         return data["listing_id"]
 
     async def order(self, order_id: str) -> dict[str, Any]:
@@ -133,21 +117,7 @@ class World:
         order = await self.api.ok(
             "POST", ORDERS, customer, status=201, headers=key(), json=order_body(*lines)
         )
-        reserved = StockReserved(
-            order_id=order["id"],
-            lines=[
-                {
-                    "line_id": ln["id"],
-                    "listing_id": ln["listing_id"],
-                    "maker_id": ln["maker_id"],
-                    "quantity": ln["quantity"],
-                    "unit_price": ln["unit_price"],
-                }
-                for ln in order["lines"]
-            ],
-            expires_at=datetime.now(UTC) + timedelta(minutes=15),
-        )
-        await publish(self.exchange, envelope(reserved, "catalogue", order["id"]))
+        await publish_reserved(self.exchange, order)
 
         async def settled() -> dict[str, Any] | None:
             current = await self.order(order["id"])

@@ -9,7 +9,6 @@ module covers the consumer's retry queues."""
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from tests.support.orders import (
     ADDRESS,
     Api,
     envelope,
+    json_connection,
     key,
     line,
     maker_snapshot,
@@ -71,10 +71,8 @@ def services(
 
 @pytest.fixture(scope="module")
 async def pg(test_env: Environment, services_db: dict) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{test_env.database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(test_env.database) as conn:
+        yield conn
 
 
 @dataclass

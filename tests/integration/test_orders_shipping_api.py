@@ -5,7 +5,6 @@ after it, and the total with shipping authorised and captured."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,24 +16,23 @@ import aiohttp
 import asyncpg
 import pytest
 
-from services.orders.app import SERVICE
-from services.orders.settings import OrdersSettings
-from shared.contracts.catalogue import StockReserved
 from shared.contracts.makers import MakerShippingUpdated
-from shared.migrate import migrate
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.orders import (
     Api,
-    envelope,
+    json_connection,
     key,
+    known_listing,
+    known_maker,
     line,
     listing_snapshot,
     maker_snapshot,
+    migrated_orders_environment,
     order_body,
-    publish,
     publish_listing,
     publish_maker,
+    publish_reserved,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -73,11 +71,8 @@ def quote_body(body: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Environment]:
-    env = Environment(tmp_path_factory.mktemp("orders-shipping"))
-    settings = env.track(OrdersSettings(namespace=env.namespace, pg_database=env.database))
-    await migrate(settings, SERVICE.migrations)
-    yield env
-    await env.teardown()
+    async with migrated_orders_environment(tmp_path_factory.mktemp("orders-shipping")) as (env, _):
+        yield env
 
 
 @pytest.fixture(scope="module")
@@ -91,10 +86,8 @@ def orders(alone: Environment) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="module")
 async def db(alone: Environment) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{alone.database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-    yield conn
-    await conn.close()
+    async with json_connection(alone.database) as conn:
+        yield conn
 
 
 @dataclass
@@ -116,12 +109,7 @@ class World:
             await publish_maker(self.exchange, data)
         else:
             await publish_maker(self.exchange, {**data, "shipping": shipping}, MakerShippingUpdated)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.makers WHERE maker_id = $1", uuid.UUID(data["maker_id"])
-            ),
-            message="maker read model",
-        )
+        await known_maker(self.db, data["maker_id"])
         return data["maker_id"]
 
     async def user_of(self, maker_id: str) -> str:
@@ -134,12 +122,7 @@ class World:
     async def listing(self, maker_id: str, price: int) -> str:
         data = listing_snapshot(maker_id=maker_id, price=gbp(price), stock_available=10)
         await publish_listing(self.exchange, data)
-        await eventually(
-            lambda: self.db.fetchval(
-                "SELECT 1 FROM orders.listings WHERE listing_id = $1", uuid.UUID(data["listing_id"])
-            ),
-            message="listing read model",
-        )
+        await known_listing(self.db, data["listing_id"])
         return data["listing_id"]
 
     async def quote(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -147,21 +130,7 @@ class World:
 
     async def confirmed(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
         order = await self.api.ok("POST", ORDERS, token, status=201, headers=key(), json=body)
-        event = StockReserved(
-            order_id=order["id"],
-            lines=[
-                {
-                    "line_id": ln["id"],
-                    "listing_id": ln["listing_id"],
-                    "maker_id": ln["maker_id"],
-                    "quantity": ln["quantity"],
-                    "unit_price": ln["unit_price"],
-                }
-                for ln in order["lines"]
-            ],
-            expires_at=datetime.now(UTC) + timedelta(minutes=15),
-        )
-        await publish(self.exchange, envelope(event, "catalogue", order["id"]))
+        await publish_reserved(self.exchange, order)
 
         async def settled() -> dict[str, Any] | None:
             current = await self.api.ok("GET", f"{ORDERS}/{order['id']}", self.operator())

@@ -3,17 +3,26 @@ a test publishes when it stands in for those services."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 
+from services.orders.app import SERVICE
+from services.orders.settings import OrdersSettings
 from shared.contracts import Envelope, Event
-from shared.contracts.catalogue import ListingPublished
+from shared.contracts.catalogue import ListingPublished, StockReserved
 from shared.contracts.makers import MakerApproved
+from shared.migrate import migrate
 from tests.support.broker import publish_raw
+from tests.support.harness import TestEnvironment, eventually
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -158,3 +167,63 @@ async def publish_maker(exchange: str, data: dict[str, Any], event: type[Event] 
     return await publish(
         exchange, envelope(event.model_validate(data), "makers", data["maker_id"], data["maker_version"])
     )
+
+
+async def publish_reserved(exchange: str, order: dict[str, Any]) -> Envelope:
+    """Answer as catalogue: every line of `order` reserved at the price the customer saw."""
+    event = StockReserved(
+        order_id=order["id"],
+        lines=[
+            {
+                "line_id": ln["id"],
+                "listing_id": ln["listing_id"],
+                "maker_id": ln["maker_id"],
+                "quantity": ln["quantity"],
+                "unit_price": ln["unit_price"],
+            }
+            for ln in order["lines"]
+        ],
+        expires_at=datetime.now(UTC) + timedelta(minutes=15),
+    )
+    return await publish(exchange, envelope(event, "catalogue", order["id"]))
+
+
+async def known_maker(db: asyncpg.Connection, maker_id: str) -> None:
+    """Wait until orders' read model holds the maker."""
+    await eventually(
+        lambda: db.fetchval("SELECT 1 FROM orders.makers WHERE maker_id = $1", uuid.UUID(maker_id)),
+        message="maker read model",
+    )
+
+
+async def known_listing(db: asyncpg.Connection, listing_id: str) -> None:
+    """Wait until orders' read model holds the listing."""
+    await eventually(
+        lambda: db.fetchval("SELECT 1 FROM orders.listings WHERE listing_id = $1", uuid.UUID(listing_id)),
+        message="listing read model",
+    )
+
+
+@asynccontextmanager
+async def migrated_orders_environment(workdir: Path) -> AsyncIterator[tuple[TestEnvironment, OrdersSettings]]:
+    """An environment of its own (namespace, database, exchange, keys) with the orders schema
+    migrated, so no process of another test module can answer its orders."""
+    env = TestEnvironment(workdir)
+    settings = OrdersSettings(namespace=env.namespace, pg_database=env.database)
+    env.track(settings)
+    await migrate(settings, SERVICE.migrations)
+    try:
+        yield env, settings
+    finally:
+        await env.teardown()
+
+
+@asynccontextmanager
+async def json_connection(database: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to `database` that reads and writes jsonb as Python values."""
+    conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}")
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    try:
+        yield conn
+    finally:
+        await conn.close()

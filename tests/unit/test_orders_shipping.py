@@ -161,18 +161,23 @@ def test_made_to_order_waits_for_the_slowest_lead_time():
     assert parcel.estimated_delivery.latest == add_working_days(FRIDAY, 12)
 
 
-def test_order_totals_and_maker_orders_carry_shipping_without_commission():
-    priced = lines((listing(), 2), (listing(MAKER_B, price=5000), 1))
+def placed_with_two_parcels(quantity: int) -> Order:
+    """An order to London placed on a Friday: `quantity` of maker A's £100 band, and one of maker
+    B's £50 piece, each maker's parcel priced by their own profile (B's first item £3)."""
+    priced = lines((listing(), quantity), (listing(MAKER_B, price=5000), 1))
     profiles = {**maker(rate()), **maker(rate(first=300), maker_id=MAKER_B, name="Bea Gold")}
-    shipping = price_shipping(priced, profiles, "GB", FRIDAY)
-    order = Order.place(
+    return Order.place(
         customer_id=uuid.uuid4(),
         lines=priced,
         shipping_address=ShippingAddress("Ada", "1 Hatton Garden", "London", "EC1N 8AA", "GB"),
         payment_token="tok_visa",
         now=NOW,
-        shipping=shipping,
+        shipping=price_shipping(priced, profiles, "GB", FRIDAY),
     )
+
+
+def test_order_totals_and_maker_orders_carry_shipping_without_commission():
+    order = placed_with_two_parcels(quantity=2)
     assert order.subtotal == gbp(25000)
     assert order.shipping_total == gbp(645 + 300)
     assert order.total == gbp(25000 + 945)
@@ -192,16 +197,7 @@ def test_order_totals_and_maker_orders_carry_shipping_without_commission():
 
 
 def confirmed_with_shipping() -> Order:
-    priced = lines((listing(), 1), (listing(MAKER_B, price=5000), 1))
-    profiles = {**maker(rate()), **maker(rate(first=300), maker_id=MAKER_B, name="Bea Gold")}
-    order = Order.place(
-        customer_id=uuid.uuid4(),
-        lines=priced,
-        shipping_address=ShippingAddress("Ada", "1 Hatton Garden", "London", "EC1N 8AA", "GB"),
-        payment_token="tok_visa",
-        now=NOW,
-        shipping=price_shipping(priced, profiles, "GB", FRIDAY),
-    )
+    order = placed_with_two_parcels(quantity=1)
     order.stock_reserved({}, now=NOW)
     order.payment_authorised("pay_1", commission_rate=Decimal("0.15"), now=NOW)
     order.payment_captured("cap_1", order.total, now=NOW)
