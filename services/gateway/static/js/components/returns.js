@@ -3,6 +3,7 @@
 
 import { h, dl } from '../core/dom.js';
 import { ApiError } from '../core/api.js';
+import { words } from '../core/messages.js';
 import * as fmt from '../core/format.js';
 import { pill } from './ui.js';
 
@@ -15,27 +16,6 @@ const RETURN_STATUS = {
   requested: 'On its way back', refunded: 'Received and refunded', rejected: 'Rejected',
 };
 
-// Every code a return can be refused with, in words (never the code itself).
-const RETURN_ERRORS = {
-  not_delivered: 'This parcel has not been delivered yet, so nothing in it can be returned.',
-  return_window_closed: 'The time to return this piece for that reason has passed.',
-  return_not_allowed: 'This piece was personalised for you, so it can be returned only if it is faulty or not as described.',
-  quantity_exceeds_returnable: 'That is more than you can still return: some may already be on their way back or refunded.',
-  one_parcel_per_return: 'Each parcel goes back to its own maker: return the pieces of one parcel at a time.',
-  return_empty: 'Choose how many of each piece you are sending back.',
-  unknown_line: 'That piece is not part of this order.',
-  duplicate_line: 'Each piece can be listed only once.',
-  quantity_invalid: 'Choose how many of each piece you are sending back.',
-  note_too_long: 'The note is too long: 2,000 characters at most.',
-  enum: 'Choose why you are returning it.',
-  reason_required: 'Say why the return is rejected.',
-  reason_too_long: 'The reason is too long: 1,000 characters at most.',
-  already_refunded: 'The whole parcel has already been refunded, so there is nothing more to refund for this return.',
-  invalid_state: 'This return has already been dealt with. Reload the page to see where it stands.',
-  refund_exceeds_captured: 'This refund would be more than the customer paid. Please contact support.',
-  not_found: 'This return could not be found.',
-};
-
 export const returnReason = (code) => RETURN_REASONS[code] || 'Other';
 export const returnStatus = (code) => RETURN_STATUS[code] || 'Unknown';
 
@@ -44,8 +24,8 @@ export function humanReturnError(error) {
   if (!(error instanceof ApiError)) return error;
   const problem = {
     ...error.problem,
-    detail: RETURN_ERRORS[error.code] || error.detail,
-    errors: error.errors.map((entry) => ({ ...entry, msg: RETURN_ERRORS[entry.code] || entry.msg })),
+    detail: words(error.code, 'returns') || error.detail,
+    errors: error.errors.map((entry) => ({ ...entry, msg: words(entry.code, 'returns') || entry.msg })),
   };
   return new ApiError(error.status, problem);
 }

@@ -102,6 +102,110 @@ export const SENTENCES = {
   extra_forbidden: 'This field is not expected.',
 };
 
+/**
+ * The sentences a code takes where a page says it more closely than SENTENCES does, by where it is
+ * met: a return's refusal says what can still be returned, a shipping form's which area to tick.
+ * A page with a place here reads only that place's sentences (its own fallback covers the rest);
+ * an entry written as SENTENCES.x says the same as everywhere else.
+ */
+export const SENTENCES_AT = {
+  // Requesting, refunding and rejecting a return (components/returns.js).
+  returns: {
+    not_delivered: 'This parcel has not been delivered yet, so nothing in it can be returned.',
+    return_window_closed: 'The time to return this piece for that reason has passed.',
+    return_not_allowed: 'This piece was personalised for you, so it can be returned only if it is faulty or not as described.',
+    quantity_exceeds_returnable: 'That is more than you can still return: some may already be on their way back or refunded.',
+    one_parcel_per_return: 'Each parcel goes back to its own maker: return the pieces of one parcel at a time.',
+    return_empty: 'Choose how many of each piece you are sending back.',
+    unknown_line: 'That piece is not part of this order.',
+    duplicate_line: 'Each piece can be listed only once.',
+    quantity_invalid: 'Choose how many of each piece you are sending back.',
+    note_too_long: 'The note is too long: 2,000 characters at most.',
+    enum: 'Choose why you are returning it.',
+    reason_required: 'Say why the return is rejected.',
+    reason_too_long: 'The reason is too long: 1,000 characters at most.',
+    already_refunded: 'The whole parcel has already been refunded, so there is nothing more to refund for this return.',
+    invalid_state: 'This return has already been dealt with. Reload the page to see where it stands.',
+    refund_exceeds_captured: 'This refund would be more than the customer paid. Please contact support.',
+    not_found: 'This return could not be found.',
+  },
+  // A photo the media service refused or could not process (the listing editor's photo manager).
+  photo_upload: {
+    unsupported_media_type: 'This file is not a photo we can use. Upload a JPEG, PNG, WebP or HEIC photo.',
+    payload_too_large: 'This file is larger than 20 MB. Export a smaller copy of the photo and upload that.',
+    image_too_large: 'This photo has more than 50 megapixels. Resize it to a smaller size and upload it again.',
+    image_too_small: 'This photo is too small: it needs at least 800 pixels on its shorter side.',
+    image_corrupt: 'This file could not be read as a photo; it may be damaged. Export it again and upload the new copy.',
+  },
+  // The catalogue's rules about photos when a listing is published (3 to 200 characters of alt
+  // text: the photo manager's ALT_MIN and ALT_MAX).
+  photo_publish: {
+    photos_required: SENTENCES.photos_required,
+    photo_not_ready: 'A photograph is still being processed. Wait until its thumbnail shows, then publish again.',
+    alt_text_required: 'Describe each photograph in 3 to 200 characters, for people who cannot see it.',
+    photo_not_found: 'A photograph could not be found. Remove it and upload it again.',
+  },
+  // An approved maker's record: sponsor's mark, declarations and sourcing claims (pages/maker/record.js).
+  maker_record: {
+    checklist_sponsor_mark: 'Working in gold, silver, platinum or palladium needs your registered sponsor\'s mark and its assay office.',
+    checklist_system_of_warranties: 'Selling natural diamonds needs your System of Warranties attestation.',
+    string_pattern_mismatch: 'Use 2 to 5 capital letters, exactly as registered with the assay office.',
+    vat_number_invalid: 'Enter your UK VAT number as GB followed by its 9 digits (12 for a branch), exactly as on your VAT registration certificate.',
+    evidence_url_not_https: 'Evidence links must start with https:// so customers and our team can open them safely.',
+    invalid_url: SENTENCES.invalid_url,
+    url_parsing: SENTENCES.url_parsing,
+    date_from_datetime_parsing: 'Enter the expiry date as a date.',
+    date_parsing: 'Enter the expiry date as a date.',
+    string_too_long: SENTENCES.string_too_long,
+    string_too_short: SENTENCES.string_too_short,
+    too_long: 'You can hold at most 20 sourcing claims.',
+    control_character: SENTENCES.control_character,
+    literal_error: SENTENCES.literal_error,
+    missing: SENTENCES.missing,
+    required: SENTENCES.required,
+    invalid_state: 'Your shop\'s current status does not allow this change.',
+    concurrent_update: 'Your record changed in another window: reload the page and try again.',
+  },
+  // The maker's shipping profile (pages/maker/shipping.js).
+  maker_shipping: {
+    shipping_zones_required: 'Tick at least one area you ship to.',
+    shipping_zone_repeated: 'Each area can be priced only once.',
+    shipping_amount_negative: 'A shipping price cannot be less than zero.',
+    shipping_currency_mixed: 'Give every shipping price in the same currency.',
+    transit_days_invalid: 'Give the days in the post as whole working days from 1 to 60, the shorter first.',
+    invalid_country: 'Choose the country you post your parcels from.',
+    currency_invalid: 'Give the price in pounds (£).',
+    currency_not_accepted: 'Give the price in pounds (£): the marketplace takes no other currency.',
+    amount_invalid: 'Enter an amount such as 3.95, or 0 for free.',
+    days_invalid: 'Enter a whole number of working days, such as 2.',
+    int_type: SENTENCES.int_type,
+    int_parsing: SENTENCES.int_parsing,
+    string_too_long: 'Choose the country you post your parcels from.',
+    string_too_short: 'Choose the country you post your parcels from.',
+    literal_error: 'Choose one of the areas offered.',
+    missing: SENTENCES.missing,
+    required: SENTENCES.required,
+    concurrent_update: 'Your record changed in another window: reload the page and try again.',
+  },
+  // The maker's statement download (pages/maker/payouts.js).
+  payout_statement: {
+    statement_range_invalid: 'The statement ends before it starts: choose a “to” date on or after the “from” date.',
+  },
+  // An operator starting a payout run (pages/ops-payouts.js).
+  payout_run: {
+    idempotency_request_in_flight: 'A payout run started a moment ago is still running. Wait for it to finish, then look at its result here.',
+  },
+};
+
+/**
+ * The sentence for `code`: where it is met (a key of SENTENCES_AT) when `place` is given, else
+ * the general one. Undefined when there is none, so the caller's own fallback applies.
+ */
+export function words(code, place) {
+  if (!code) return undefined;
+  return (place ? SENTENCES_AT[place] : SENTENCES)[code];
+}
+
 /** The title of a refusal by its HTTP status, when nothing better is known. */
 export function statusSentence(status) {
   if (status === 0) return 'We could not reach the marketplace.';
@@ -142,8 +246,7 @@ export function isMachineText(text) {
  */
 export function sentence(code, text, fallback) {
   if (!isMachineText(text)) return text;
-  if (code && SENTENCES[code]) return SENTENCES[code];
-  return fallback;
+  return words(code) || fallback;
 }
 
 /** One field's error in words; its code stays on it for the page's data. */

@@ -7,16 +7,13 @@ import { h, replace } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import * as forms from '../core/forms.js';
 import { toast } from '../core/live.js';
+import { words } from '../core/messages.js';
 import { empty, scrollingTable } from '../components/ui.js';
 
 const STATUS_TEXT = {
   paid: 'Paid',
   failed: 'Failed — refused by the payout provider; the next run tries again',
   pending: 'Waiting for the payout provider; the next run finishes it',
-};
-
-const RUN_ERRORS = {
-  idempotency_request_in_flight: 'A payout run started a moment ago is still running. Wait for it to finish, then look at its result here.',
 };
 
 function resultTable(run) {
@@ -50,7 +47,7 @@ export async function renderPayoutRuns(container) {
       try {
         return await api.post('/payout-runs', undefined, { idempotencyKey: action.keyFor({}) });
       } catch (error) {
-        const message = RUN_ERRORS[error?.code];
+        const message = words(error?.code, 'payout_run');
         if (message) error.detail = message;
         throw error;
       }

@@ -7,6 +7,7 @@ import { h, replace } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
+import { words } from '../../core/messages.js';
 import { empty, pill, scrollingTable, section } from '../../components/ui.js';
 
 const STATE_TEXT = {
@@ -18,10 +19,6 @@ const STATE_TEXT = {
 const PAYOUT_STATUS_TEXT = {
   paid: 'Paid',
   failed: 'Failed — the next payout run tries again',
-};
-
-const STATEMENT_ERRORS = {
-  statement_range_invalid: 'The statement ends before it starts: choose a “to” date on or after the “from” date.',
 };
 
 function ledgerTable(items) {
@@ -89,7 +86,7 @@ function statementForm() {
       try {
         return await api.getCsv('/payouts/statement.csv', { query });
       } catch (error) {
-        const message = STATEMENT_ERRORS[error?.code];
+        const message = words(error?.code, 'payout_statement');
         if (message) error.detail = message;
         throw error;
       }

@@ -8,6 +8,7 @@
 import * as api from '../../core/api.js';
 import { h, replace, uid } from '../../core/dom.js';
 import { announce } from '../../core/live.js';
+import { words } from '../../core/messages.js';
 import { photoImage } from '../../components/photo.js';
 
 const MAX_PHOTOS = 10;
@@ -20,28 +21,12 @@ const THUMB_SIZES = '10rem';
 const FIRST_POLL_MS = 600;
 const LONGEST_POLL_MS = 4000;
 
-// Why the media service refused or could not process a file, for the maker.
-const IMAGE_MESSAGES = {
-  unsupported_media_type: 'This file is not a photo we can use. Upload a JPEG, PNG, WebP or HEIC photo.',
-  payload_too_large: 'This file is larger than 20 MB. Export a smaller copy of the photo and upload that.',
-  image_too_large: 'This photo has more than 50 megapixels. Resize it to a smaller size and upload it again.',
-  image_too_small: 'This photo is too small: it needs at least 800 pixels on its shorter side.',
-  image_corrupt: 'This file could not be read as a photo; it may be damaged. Export it again and upload the new copy.',
-};
-
-// The catalogue's rules about photos when a listing is published.
-const PUBLISH_MESSAGES = {
-  photos_required: 'Add at least one photograph before publishing.',
-  photo_not_ready: 'A photograph is still being processed. Wait until its thumbnail shows, then publish again.',
-  alt_text_required: `Describe each photograph in ${ALT_MIN} to ${ALT_MAX} characters, for people who cannot see it.`,
-  photo_not_found: 'A photograph could not be found. Remove it and upload it again.',
-};
-
 /** The sentence for a refused upload: by its code, else by its status. */
 function refusal(error) {
-  if (IMAGE_MESSAGES[error.code]) return IMAGE_MESSAGES[error.code];
-  if (error.status === 413) return IMAGE_MESSAGES.payload_too_large;
-  if (error.status === 415) return IMAGE_MESSAGES.unsupported_media_type;
+  const byCode = words(error.code, 'photo_upload');
+  if (byCode) return byCode;
+  if (error.status === 413) return words('payload_too_large', 'photo_upload');
+  if (error.status === 415) return words('unsupported_media_type', 'photo_upload');
   if (error.status === 401) return 'Your session has ended. Sign in again, then add the photo again.';
   // The editor is only open to approved makers: a refusal is an approval still on its way.
   if (error.status === 403) return 'Your approval is still reaching our photo service. Try again in a few seconds.';
@@ -55,7 +40,7 @@ function refusal(error) {
 const retryable = (error) => [0, 403, 429].includes(error.status) || error.status >= 500;
 
 function processingFailure(code) {
-  return IMAGE_MESSAGES[code] || 'This photo could not be processed. Export it again, or choose another photo.';
+  return words(code, 'photo_upload') || 'This photo could not be processed. Export it again, or choose another photo.';
 }
 
 /**
@@ -64,8 +49,11 @@ function processingFailure(code) {
  */
 export function explainPhotoRules(error) {
   if (!(error instanceof api.ApiError)) return error;
-  const errors = error.errors.map((entry) => (PUBLISH_MESSAGES[entry.code] ? { ...entry, msg: PUBLISH_MESSAGES[entry.code] } : entry));
-  const detail = PUBLISH_MESSAGES[error.code] || error.detail;
+  const errors = error.errors.map((entry) => {
+    const rule = words(entry.code, 'photo_publish');
+    return rule ? { ...entry, msg: rule } : entry;
+  });
+  const detail = words(error.code, 'photo_publish') || error.detail;
   return new api.ApiError(error.status, { ...error.problem, title: error.title, detail, errors });
 }
 
@@ -138,7 +126,7 @@ export function photoManager(photos = []) {
     const taken = files.slice(0, Math.max(room, 0));
     taken.forEach((file) => {
       const item = addItem({ fileName: file.name });
-      if (file.size > MAX_BYTES) refuse(item, IMAGE_MESSAGES.payload_too_large);
+      if (file.size > MAX_BYTES) refuse(item, words('payload_too_large', 'photo_upload'));
       else send(item, file);
     });
     const left = files.length - taken.length;
@@ -197,7 +185,7 @@ export function photoManager(photos = []) {
       try {
         image = await api.get(`/images/${encodeURIComponent(item.imageId)}`);
       } catch (error) {
-        if (error.status === 404) refuse(item, PUBLISH_MESSAGES.photo_not_found);
+        if (error.status === 404) refuse(item, words('photo_not_found', 'photo_publish'));
         continue; // anything else may pass: ask again
       }
       if (image?.status === 'ready') {

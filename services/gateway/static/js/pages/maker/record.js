@@ -8,29 +8,8 @@ import { h } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
+import { words } from '../../core/messages.js';
 import { repeater } from '../../components/repeater.js';
-
-// What each refusal means to the maker, by its code (the API's own message is the fallback).
-const MESSAGES = {
-  checklist_sponsor_mark: 'Working in gold, silver, platinum or palladium needs your registered sponsor\'s mark and its assay office.',
-  checklist_system_of_warranties: 'Selling natural diamonds needs your System of Warranties attestation.',
-  string_pattern_mismatch: 'Use 2 to 5 capital letters, exactly as registered with the assay office.',
-  vat_number_invalid: 'Enter your UK VAT number as GB followed by its 9 digits (12 for a branch), exactly as on your VAT registration certificate.',
-  evidence_url_not_https: 'Evidence links must start with https:// so customers and our team can open them safely.',
-  invalid_url: 'Enter a full web address, starting with https://.',
-  url_parsing: 'Enter a full web address, starting with https://.',
-  date_from_datetime_parsing: 'Enter the expiry date as a date.',
-  date_parsing: 'Enter the expiry date as a date.',
-  string_too_long: 'This is too long.',
-  string_too_short: 'Please fill this in.',
-  too_long: 'You can hold at most 20 sourcing claims.',
-  control_character: 'Remove the special characters from this text.',
-  literal_error: 'Choose one of the options.',
-  missing: 'Please fill this in.',
-  required: 'Please fill this in.',
-  invalid_state: 'Your shop\'s current status does not allow this change.',
-  concurrent_update: 'Your record changed in another window: reload the page and try again.',
-};
 
 const WHY_NOT_FOR_LOC = {
   'checklist.sponsor_mark': 'hallmarking',
@@ -45,7 +24,8 @@ async function inWords(call, under = null) {
     return await call();
   } catch (error) {
     if (error instanceof api.ApiError) {
-      const detail = MESSAGES[error.code];
+      // What each refusal means to the maker (the API's own message is the fallback).
+      const detail = words(error.code, 'maker_record');
       if (detail) error.detail = detail;
       error.errors = error.errors.map((entry) => {
         const parts = forms.cleanLoc(entry.loc);
@@ -53,7 +33,7 @@ async function inWords(call, under = null) {
         return {
           ...entry,
           loc: WHY_NOT_FOR_LOC[loc] ? [WHY_NOT_FOR_LOC[loc]] : under ? [under, ...parts] : entry.loc,
-          msg: MESSAGES[entry.code] || entry.msg,
+          msg: words(entry.code, 'maker_record') || entry.msg,
         };
       });
     }

@@ -7,37 +7,17 @@ import { h, replace } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
+import { words as sentenceFor } from '../../core/messages.js';
 import { section } from '../../components/ui.js';
 import { countryOptions } from '../checkout.js';
 
 const ZONES = ['uk', 'europe', 'world'];
 const LEGENDS = { uk: 'United Kingdom', europe: 'Europe (the EU, the EEA and Switzerland)', world: 'Rest of the world' };
 
-// What each refusal means to the maker, by its code.
-const MESSAGES = {
-  shipping_zones_required: 'Tick at least one area you ship to.',
-  shipping_zone_repeated: 'Each area can be priced only once.',
-  shipping_amount_negative: 'A shipping price cannot be less than zero.',
-  shipping_currency_mixed: 'Give every shipping price in the same currency.',
-  transit_days_invalid: 'Give the days in the post as whole working days from 1 to 60, the shorter first.',
-  invalid_country: 'Choose the country you post your parcels from.',
-  currency_invalid: 'Give the price in pounds (£).',
-  currency_not_accepted: 'Give the price in pounds (£): the marketplace takes no other currency.',
-  amount_invalid: 'Enter an amount such as 3.95, or 0 for free.',
-  days_invalid: 'Enter a whole number of working days, such as 2.',
-  int_type: 'Enter a whole number.',
-  int_parsing: 'Enter a whole number.',
-  string_too_long: 'Choose the country you post your parcels from.',
-  string_too_short: 'Choose the country you post your parcels from.',
-  literal_error: 'Choose one of the areas offered.',
-  missing: 'Please fill this in.',
-  required: 'Please fill this in.',
-  concurrent_update: 'Your record changed in another window: reload the page and try again.',
-};
 const FALLBACK = 'This value is not accepted.';
 
 function words(code) {
-  return MESSAGES[code] || FALLBACK;
+  return sentenceFor(code, 'maker_shipping') || FALLBACK;
 }
 
 function problem(errors) {
@@ -48,7 +28,7 @@ function problem(errors) {
  * sent (in zone order), the form names them by zone. */
 function inWords(error, sentZones) {
   if (!(error instanceof api.ApiError)) return error;
-  error.detail = MESSAGES[error.code] || (error.status === 404 ? 'Your maker record was not found: reload the page.' : error.detail);
+  error.detail = sentenceFor(error.code, 'maker_shipping') || (error.status === 404 ? 'Your maker record was not found: reload the page.' : error.detail);
   error.errors = error.errors.map((entry) => {
     const parts = forms.cleanLoc(entry.loc);
     const loc = parts[0] === 'rates' && typeof parts[1] === 'number' ? ['zones', sentZones[parts[1]], ...parts.slice(2)] : parts;
