@@ -48,7 +48,8 @@ async def test_the_order_page_names_the_order_and_opens_each_parcels_invoice(
     await page.goto(f"/orders/{order['id']}")
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {reference}")
     parcel = page.locator(".maker-order")
-    await expect(parcel.get_by_role("heading", level=3)).to_contain_text(f"Parcel {reference}-1")
+    await expect(parcel.get_by_role("heading", level=3)).to_contain_text("Parcel from Bramble Metalworks")
+    await expect(parcel).to_contain_text(f"{reference}-1")
 
     await parcel.get_by_role("link", name=f"Invoice {reference}-1").click()
     await expect(page).to_have_url(re.compile(rf"/invoices/{order['maker_orders'][0]['id']}$"))

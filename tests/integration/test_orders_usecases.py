@@ -302,8 +302,10 @@ async def test_delivery_posts_the_earning_and_a_refund_reverses_it(orders: Order
         ("earning", part.net.amount),
         ("reversal", -part.net.amount),
     ]
-    payouts = await usecases.list_payouts(orders.pool, maker_id=maker_id, after=None, limit=10)
-    assert [entry.kind for entry in payouts.entries] == ["reversal", "earning"]
+    payouts = await usecases.list_payouts(
+        orders.pool, maker_id=maker_id, after=None, limit=10, hold=timedelta(days=14)
+    )
+    assert [line.entry.kind for line in payouts.lines] == ["reversal", "earning"]
     assert [balance.amount for balance in payouts.balances] == [0]
     assert (await orders.events(part.id))[-2:] == [
         "orders.maker_order.delivered.v1",

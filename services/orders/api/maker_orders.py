@@ -32,6 +32,7 @@ async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
     """A maker's own maker orders (operators: everyone's, or `?maker_id=`'s); newest first,
     `?status=`, `?overdue=true` (accepted, not dispatched, past `dispatch_by`)."""
     query: schemas.MakerOrderListQuery = call.query
+    after = decode_time_id(query.cursor)  # a bad cursor is refused even when the page is empty
     if call.user.is_operator:
         maker_id = query.maker_id
     else:
@@ -42,7 +43,7 @@ async def list_maker_orders(call: Call) -> Page[schemas.MakerOrderDetail]:
         call.app[POOL],
         maker_id=maker_id,
         status=query.status,
-        after=decode_time_id(query.cursor),
+        after=after,
         limit=query.limit,
         overdue_on=uk_day(utcnow()) if query.overdue else None,
     )

@@ -67,7 +67,7 @@ function parcelRow(queue, makers, reload) {
     return h('li', { class: 'panel parcel-row', dataset: { makerOrderId: mo.id, reference: mo.reference, status: mo.status } },
       h('h3', {}, mo.reference, ' ', pill(mo.status, fmt.makerOrderStatus(mo.status)), mo.refunded_at ? ' (refunded)' : ''),
       h('p', { class: 'muted' }, [
-        makers.get(mo.maker_id) || 'A maker no longer listed',
+        makers.get(mo.maker_id)?.name || 'A maker no longer listed',
         to ? `to ${[to.city, fmt.country(to.country)].filter(Boolean).join(', ')}` : null,
         mo.dispatch_by && OVERDUE_STATUSES.includes(mo.status) ? `dispatch by ${fmt.day(mo.dispatch_by)}` : null,
         mo.tracking ? `${mo.tracking.carrier} ${mo.tracking.tracking_number}` : null,
@@ -80,7 +80,7 @@ function filters(queue, makers, makerId, status) {
   return h('form', { class: 'field-row parcel-filters', method: 'get', action: '/ops', 'aria-label': 'Filter parcels' },
     h('input', { type: 'hidden', name: 'tab', value: 'parcels' }),
     h('input', { type: 'hidden', name: 'queue', value: queue }),
-    forms.select({ name: 'maker_id', label: 'Maker', value: makerId, options: [['', 'Every maker'], ...[...makers].sort((a, b) => a[1].localeCompare(b[1]))] }),
+    forms.select({ name: 'maker_id', label: 'Maker', value: makerId, options: [['', 'Every maker'], ...makerOptions(makers)] }),
     queue === 'overdue'
       ? forms.select({ name: 'status', label: 'Stage', value: status, options: [['', 'Any stage'], ...OVERDUE_STATUSES.map((s) => [s, fmt.makerOrderStatus(s)])] })
       : null,
@@ -89,7 +89,14 @@ function filters(queue, makers, makerId, status) {
 
 async function makerNames(signal) {
   const lists = await Promise.all(['approved', 'suspended'].map((status) => api.getAll('/makers', { status }, { signal })));
-  return new Map(lists.flat().map((m) => [m.id, m.display_name]));
+  return new Map(lists.flat().map((m) => [m.id, { name: m.display_name, handle: m.handle }]));
+}
+
+// Two makers may share a display name; the handle (unique) tells them apart in the filter.
+function makerOptions(makers) {
+  return [...makers]
+    .map(([id, maker]) => [id, `${maker.name} (${maker.handle})`])
+    .sort((a, b) => a[1].localeCompare(b[1]));
 }
 
 export async function renderParcelQueues(container, ctx) {
