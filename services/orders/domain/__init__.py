@@ -21,6 +21,7 @@ One module per seam, all re-exported here:
     events         domain events, timelines and the aggregates' shared machinery
     maker_order    one maker's part of an order and its fulfilment
     order          the order and its saga transitions and compensation
+    order_payment  the order's payment and the refunds owed from it
     commission     bespoke commissions and their quotes
     ledger         makers' payout ledger
     payment        the payment provider port
@@ -28,6 +29,7 @@ One module per seam, all re-exported here:
     serialisation  `to_json` / `from_json`
 """
 
+from services.orders.domain.addresses import ShippingAddress
 from services.orders.domain.commission import Commission, Quote
 from services.orders.domain.events import DomainEvent, OrdersAggregate, TimelineEntry
 from services.orders.domain.ledger import LedgerEntry, balance, earning_for, reversal_of
@@ -38,7 +40,8 @@ from services.orders.domain.maker_order import (
     RingMeasurement,
     Tracking,
 )
-from services.orders.domain.order import Order, Payment, Refund, ShippingAddress
+from services.orders.domain.order import Order
+from services.orders.domain.order_payment import Payment, Refund
 from services.orders.domain.payment import (
     AuthorisationOutcome,
     AuthorisationResult,

@@ -10,7 +10,6 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from services.orders.domain.order import ShippingAddress
 from shared.countries import ISO_3166_ALPHA_2
 from shared.errors import Violation, rules_violated
 
@@ -20,6 +19,17 @@ MAX_CITY_CHARS = 100
 MAX_POSTCODE_CHARS = 16
 # Enough for home, work and family; a longer list is a mistake or a script.
 MAX_ADDRESSES_PER_CUSTOMER = 20
+
+
+@dataclass(frozen=True)
+class ShippingAddress:
+    name: str
+    line1: str
+    city: str
+    postcode: str
+    country: str
+    line2: str | None = None
+
 
 # Countries whose postcodes follow the UK scheme: the UK, Guernsey, Jersey, the Isle of Man.
 UK_POSTCODE_COUNTRIES = frozenset({"GB", "GG", "JE", "IM"})
