@@ -1,5 +1,5 @@
 """Orders' HTTP API: thin handlers that parse, authorise, call one use case
-(services/orders/usecases/) or read, and render (services/orders/schemas.py); docs/api.md.
+(services/orders/usecases/) or read, and render (services/orders/schemas/); docs/api.md.
 
 Who may do what:
     customers   place orders (Idempotency-Key), read and cancel their own, return delivered
