@@ -507,10 +507,19 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
             models.append((route.body, "validation"))
         if route.response is not None:
             models.append((route.response, "serialization"))
+        if route.query is not None:
+            # Generated with the rest, so what a query field refers to (an enum) lands in
+            # components, where its `$ref` points, rather than in a `$defs` nobody copies.
+            models.append((route.query, "validation"))
     key_map, definitions = (
         models_json_schema(models, ref_template="#/components/schemas/{model}") if models else ({}, {})
     )
-    schemas = dict(definitions.get("$defs", {}))
+    defined: dict[str, Any] = definitions.get("$defs", {})
+    # A query model is spelled out as parameters, not kept as a schema of its own (unless it is
+    # a body or response too).
+    queries = {_ref_name(key_map[(r.query, "validation")]) for r in routes if r.query is not None}
+    queries -= {_ref_name(ref) for (model, _), ref in key_map.items() if _is_body_or_response(model, routes)}
+    schemas = {name: schema for name, schema in defined.items() if name not in queries}
     schemas["Problem"] = _PROBLEM_SCHEMA
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
@@ -518,7 +527,9 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
             "summary": route.summary,
             "operationId": f"{route.method.lower()}_{route.handler.__name__}",
             "tags": [route.tag] if route.tag else [],
-            "parameters": _parameters(route),
+            "parameters": _parameters(
+                route, defined[_ref_name(key_map[(route.query, "validation")])] if route.query else None
+            ),
             "responses": _responses(route, key_map),
         }
         if route.auth != "none":
@@ -550,15 +561,22 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
     }
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
+def _ref_name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).rsplit("/", 1)[-1]
+
+
+def _is_body_or_response(model: type[BaseModel], routes: list[Route]) -> bool:
+    return any(model in (route.body, route.response) for route in routes)
+
+
+def _parameters(route: Route, query: dict[str, Any] | None) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in re.findall(r"{(\w+)}", route.path)
     ]
-    if route.query is not None:
-        schema = route.query.model_json_schema()
-        required = set(schema.get("required", []))
-        for name, prop in schema.get("properties", {}).items():
+    if query is not None:
+        required = set(query.get("required", []))
+        for name, prop in query.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     for name, description in route.headers.items():
         params.append(
