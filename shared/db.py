@@ -165,14 +165,21 @@ class UnitOfWork:
             await _release(self._pool, self._pooled)
 
     async def _write_outbox(self) -> None:
-        if not self._events:
-            return
-        await self.conn.executemany(
-            "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) VALUES ($1, $2, $3, $4)",
-            [(e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json")) for e in self._events],
-        )
-        # Delivered at commit: wakes the relay without waiting for its poll.
-        await self.conn.execute("SELECT pg_notify($1, '')", self._channel)
+        await write_outbox(self.conn, self._channel, self._events)
+
+
+async def write_outbox(conn: asyncpg.Connection, channel: str, envelopes: list[Envelope]) -> None:
+    """Add events to the outbox in the caller's transaction, for the relay. A unit of work does
+    this at commit; code given a bare connection (the command line's accounts) calls it inside
+    its own transaction. `channel` is `outbox_channel(schema)`."""
+    if not envelopes:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) VALUES ($1, $2, $3, $4)",
+        [(e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json")) for e in envelopes],
+    )
+    # Delivered at commit: wakes the relay without waiting for its poll.
+    await conn.execute("SELECT pg_notify($1, '')", channel)
 
 
 def _str_or_none(value: Any) -> str | None:
