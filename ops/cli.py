@@ -12,6 +12,8 @@ marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace run SERVICE --role api|worker|relay|all
 marketplace preflight               is PostgreSQL and RabbitMQ reachable?
+marketplace mail serve              the development SMTP server keeping every message (`up` runs it)
+marketplace mail list [--to EMAIL] [--json]   the kept messages with their links
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import asyncio
 import json
 import sys
 
-from ops import operations
+from ops import devmail, operations
 from ops.services import SERVICE_NAMES, definition
 from shared.errors import DomainError, ProblemError
 from shared.service import ROLES, run
@@ -51,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay = dlq_commands.add_parser("replay")
     dlq_replay.add_argument("service", choices=SERVICE_NAMES)
     dlq_replay.add_argument("--id", dest="message_id", help="replay only this message id")
+    mail = commands.add_parser("mail", help="the development mail server and what it kept")
+    mail_commands = mail.add_subparsers(dest="mail_command", required=True)
+    mail_commands.add_parser("serve")
+    mail_list = mail_commands.add_parser("list")
+    mail_list.add_argument("--to", help="only the messages to this address")
+    mail_list.add_argument("--json", action="store_true", help="one JSON object a line")
     run_one = commands.add_parser("run", help="run one service")
     run_one.add_argument("service", choices=SERVICE_NAMES)
     run_one.add_argument("--role", choices=ROLES, default="all")
@@ -95,6 +103,12 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "dlq" and args.dlq_command == "replay":
         count = asyncio.run(operations.dlq_replay(args.service, args.message_id))
         print(f"replayed {count} message(s) into {args.service}")
+    elif args.command == "mail" and args.mail_command == "serve":
+        host, port = devmail.smtp_address()
+        asyncio.run(devmail.serve(host, port, devmail.MailFolder(devmail.mail_dir())))
+    elif args.command == "mail" and args.mail_command == "list":
+        for mail in devmail.MailFolder(devmail.mail_dir()).messages(args.to):
+            print(json.dumps(mail.as_json()) if args.json else devmail.describe(mail))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import asyncpg
 
+from ops import devmail
 from ops.services import SERVICE_NAMES, definition
 from shared.auth import generate_keypair
 from shared.config import ServiceSettings
@@ -174,7 +175,8 @@ def up() -> None:
     asyncio.run(_ensure_operator(email, password))
 
     settings = _all_settings()
-    children = [
+    children = _start_mail_server()
+    children += [
         subprocess.Popen([sys.executable, "-m", f"services.{name}", "--role", "all"], cwd=ROOT)
         for name in SERVICE_NAMES
     ]
@@ -183,6 +185,7 @@ def up() -> None:
             _wait_ready(f"http://{settings[name].host}:{settings[name].port}/health/ready", name)
         gateway = settings["gateway"]
         print(f"\nStorefront: http://{gateway.host}:{gateway.port}/")
+        print(f"Mail:       smtp://{':'.join(map(str, devmail.smtp_address()))} (`marketplace mail list`)")
         print(f"Operator:   {email} / {password}")
         for who, login, secret in demo.demo_logins():
             print(f"{who + ':':<12}{login} / {secret}")
@@ -195,6 +198,24 @@ def up() -> None:
             child.terminate()
         for child in children:
             child.wait(timeout=40)
+
+
+def _start_mail_server() -> list[subprocess.Popen[bytes]]:
+    """The development mail server, so the services' emails are kept for `marketplace mail
+    list`; none when something already listens on the SMTP port (a mail catcher of your own, or
+    the compose one), which then receives them instead."""
+    host, port = devmail.smtp_address()
+    if _reachable(host, port):
+        print(f"SMTP {host}:{port} already answers: the emails go there", flush=True)
+        return []
+    server = subprocess.Popen([sys.executable, "-m", "ops.cli", "mail", "serve"], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while not _reachable(host, port):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.terminate()
+            raise SystemExit(f"the development mail server did not start on {host}:{port}")
+        time.sleep(0.1)
+    return [server]
 
 
 def _wait_for_stop_signal() -> None:
