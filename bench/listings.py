@@ -1,14 +1,20 @@
-"""Listings for the search benchmarks: a few dozen template listings made by the catalogue's own
-code (domain rules, search row, events), then cloned with COPY to any size.
+"""Listings for the search benchmarks and scale tests: a few hundred template listings made by the
+catalogue's own code (domain rules, search row, events), then cloned with COPY to any size.
 
-Templates vary category, metal, stone, production, sourcing, price and a vocabulary of
-descriptive words, so text queries and filters match realistic fractions of the catalogue.
-Clones get their own id, maker (one of many makers) and publication time (spread over two
-years, newest first in id order so no order is accidental); their search row is the template's
-with the maker term rewritten, so each clone is exactly what the catalogue would have written.
-Photos as well: a template names one or two of its maker's ready photos, and every clone names
-its own maker's, whose images the catalogue's read model knows ready with renditions as the
-media service describes them, so a listing renders with its photos as a real one does.
+Templates are drawn (seeded) from a jewellery vocabulary (`bench/vocabulary.py`): ten categories,
+nine metal and fineness combinations (18ct, 9ct, sterling, Britannia, platinum...), fifteen stones
+of three origins, techniques, style tags, occasions, titles and descriptions composed from phrase
+pools, so words, typos, synonyms and filters match realistic and different fractions of the
+catalogue. Clones get their own id, maker (one of many), publication time (spread over two years,
+not in id order), price (the template's within +-30 %) and rating; every other column is the
+template's, with the maker's id and photo ids rewritten, so each clone is what the catalogue
+would have written. Every column of `listings` and `listing_search` the catalogue writes is
+copied, whatever the schema holds at the time; a column whose default marks the writing
+transaction (a change sequence) is left to that default.
+
+One listing is special: the oldest of all carries `RARE_WORD` in its title, a word that appears
+elsewhere only in descriptions (of about one template in eight): relevance must rank it above
+the many newer weak matches.
 
 Loading: secondary indexes of listings and listing_search are dropped, rows COPYed (text
 format, streamed), indexes recreated from their own definitions, then VACUUM ANALYZE, as a
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -28,83 +35,33 @@ from typing import Any
 
 import asyncpg
 
+from bench.vocabulary import RARE_WORD, rare_body, template_body
 from services.catalogue.store import MAKER_COLUMNS
 
-CATEGORIES = ["ring", "necklace", "pendant", "earrings", "bracelet", "brooch"]
-METALS = [  # (metal, fineness, weight, hallmark)
-    ("gold", 750, 4.2, "hallmarked"),
-    ("gold", 375, 0.8, "exempt_under_weight"),
-    ("silver", 925, 9.0, "hallmarked"),
-    ("platinum", 950, 3.1, "hallmarked"),
-]
-STONES = [
-    None,
-    ("sapphire", "natural"),
-    ("sapphire", "lab_grown"),
-    ("diamond", "natural"),
-    ("diamond", "lab_grown"),
-    ("opal", "natural"),
-    ("garnet", "natural"),
-]
-PRODUCTION = [
-    {"kind": "ready_to_ship", "stock": 2},
-    {"kind": "one_of_a_kind"},
-    {"kind": "made_to_order", "lead_time_days": {"min": 5, "max": 10}},
-]
-WORDS = [
-    "hammered",
-    "twisted",
-    "vintage",
-    "celtic",
-    "floral",
-    "minimal",
-    "organic",
-    "textured",
-    "geometric",
-    "art deco",
-    "brushed",
-    "oxidised",
-]
-TEMPLATES = 96
+TEMPLATES = 320
 PHOTOS_PER_MAKER = 2
-ALT_TEXTS = ("The piece on a plain linen background", "The piece seen from above")
 # A placeholder the media worker made (of a demo ring photo), so cards carry one of real length.
 PLACEHOLDER = (
     "data:image/webp;base64,UklGRlIAAABXRUJQVlA4IEYAAABQBACdASoUAA8APu1iqU2ppaQiMAgBMB2JYwCdMoADTtS2C4"
     "C0CyVP0MQAAP7DgM3KzyT+M6GEyx8OTfejOqsUma8kyIAA"
 )
+TABLES = ("listings", "listing_search")
+# Columns a clone writes itself; everything else is the template's text with the slots filled.
+_OWN = {
+    "id": "id",
+    "listing_id": "id",
+    "created_at": "at",
+    "updated_at": "at",
+    "published_at": "at",
+    "price_amount": "price",
+    "rating_average": "rating_average",
+    "rating_count": "rating_count",
+}
+_SLOT = "\x02"  # marks a slot in a template line (never in COPY text of our own values)
+# Defaults that stamp the writing transaction: a change sequence the COPY must not copy.
+_TRANSACTION_DEFAULTS = ("nextval(", "pg_current_xact_id", "txid_current", "now()", "clock_timestamp")
 
-
-def template_body(n: int, photo_ids: list[str]) -> dict[str, Any]:
-    """Template `n`, with one of the maker's photos or two (alternately)."""
-    from tests.support.catalogue import ring
-
-    category = CATEGORIES[n % len(CATEGORIES)]
-    metal, fineness, weight, hallmark = METALS[(n // 2) % len(METALS)]
-    stone = STONES[(n // 3) % len(STONES)]
-    word = WORDS[n % len(WORDS)]
-    stone_text = f" with a {stone[0]}" if stone else ""
-    return ring(
-        title=f"{word.capitalize()} {metal} {category}{stone_text}",
-        description=f"A {word} {category} made by hand in {metal}{stone_text}. "
-        f"Finished and polished in the workshop; every piece is a little different.",
-        category=category,
-        occasions=["wedding"] if n % 5 == 0 else ["everyday"],
-        style_tags=[word],
-        price={"amount": 4000 + (n * 1733) % 120000, "currency": "GBP"},
-        production=PRODUCTION[n % len(PRODUCTION)],
-        metals=[{"metal": metal, "fineness": fineness, "weight_g": weight}],
-        hallmark={"status": hallmark}
-        if hallmark != "hallmarked"
-        else {"status": "hallmarked", "sponsor_mark": "ADS", "assay_office": "london"},
-        stones=[{"type": stone[0], "origin": stone[1]}] if stone else [],
-        sourcing_claims=[["fairmined"], ["recycled"], [], []][n % 4],
-        options={"ring_size_mm": {"min": 50, "max": 58}} if category == "ring" else None,
-        photos=[
-            {"image_id": image_id, "alt": alt}
-            for image_id, alt in zip(photo_ids[: 1 + n % 2], ALT_TEXTS, strict=False)
-        ],
-    )
+__all__ = ["RARE_WORD", "Loader", "make_templates"]
 
 
 def photo_ids(maker_id: str) -> list[str]:
@@ -129,62 +86,104 @@ IMAGE_COLUMNS = ["image_id", "maker_id", "image_version", "status", "width", "he
 
 @dataclass
 class Template:
-    listing: dict[str, Any]  # the listings row, columns as text for COPY
-    search: dict[str, Any]  # the listing_search row
-    maker_id: str
+    """A template listing's rows as COPY lines split at their slots: `parts[0] + value of
+    parts[1] + parts[2] + ...` per table."""
+
+    lines: dict[str, list[str]]
+    price: int
 
 
-async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list[Template], dict]:
-    """Create the templates through the catalogue's code; returns them and the maker row."""
+async def copied_columns(admin: asyncpg.Connection, table: str) -> list[str]:
+    """The columns of a catalogue table a clone copies: all but generated ones and those whose
+    default stamps the writing transaction."""
+    rows = await admin.fetch(
+        "SELECT column_name, column_default, is_generated, is_identity FROM information_schema.columns "
+        "WHERE table_schema = 'catalogue' AND table_name = $1 ORDER BY ordinal_position",
+        table,
+    )
+    return [
+        r["column_name"]
+        for r in rows
+        if r["is_generated"] != "ALWAYS"
+        and r["is_identity"] != "YES"
+        and not any(mark in (r["column_default"] or "") for mark in _TRANSACTION_DEFAULTS)
+    ]
+
+
+async def make_templates(settings: Any, admin: asyncpg.Connection) -> tuple[list[Template], dict, dict]:
+    """Create the templates through the catalogue's code; returns them (the rare one last), the
+    maker row, and the copied columns of each table."""
     from shared.db import create_pool
     from tests.support.catalogue import add_listing, apply_image, approved_maker, claim, image_processed
 
     pool = await create_pool(settings)
-    made = 0
+    made: list[uuid.UUID] = []
     try:
-        maker = await approved_maker(pool, [claim("fairmined"), claim("recycled")])
+        maker = await approved_maker(pool, [claim("fairmined"), claim("recycled"), claim("fairtrade")])
         photos = photo_ids(str(maker.maker_id))
         for image_id in photos:
             await apply_image(pool, image_processed(maker.maker_id, uuid.UUID(image_id)))
         for n in range(TEMPLATES):
             try:
-                await add_listing(pool, maker, template_body(n, photos))
-                made += 1
+                made.append((await add_listing(pool, maker, template_body(n, photos))).id)
             except Exception:
                 continue
+        rare = (await add_listing(pool, maker, rare_body(photos))).id
     finally:
         await pool.close()
-    if made < TEMPLATES // 2:
-        raise RuntimeError(f"only {made} of {TEMPLATES} template listings were accepted")
-    listing_rows = await admin.fetch(
-        "SELECT id::text, maker_id::text, status, fields::text AS fields, "
-        "stock_available, stock_reserved, stock_sold, version FROM catalogue.listings "
-        "WHERE status = 'published' ORDER BY id"
-    )
-    search_rows = {
-        r["listing_id"]: r
-        for r in await admin.fetch(
-            "SELECT listing_id::text, price_amount, category, terms, facet_bits, "
-            "document::text AS document "
-            "FROM catalogue.listing_search WHERE visible"
-        )
-    }
-    maker_record = await admin.fetchrow(
-        "SELECT * FROM catalogue.makers WHERE id = $1::uuid", listing_rows[0]["maker_id"]
-    )
-    assert maker_record is not None  # the maker of the template listings
-    maker_row = dict(maker_record)
+    if len(made) < TEMPLATES * 3 // 4:
+        raise RuntimeError(f"only {len(made)} of {TEMPLATES} template listings were accepted")
+    columns = {table: await copied_columns(admin, table) for table in TABLES}
+    maker_record = await admin.fetchrow("SELECT * FROM catalogue.makers WHERE id = $1", maker.maker_id)
+    assert maker_record is not None
     templates = [
-        Template(dict(r), dict(search_rows[r["id"]]), r["maker_id"])
-        for r in listing_rows
-        if r["id"] in search_rows
+        await _template(admin, columns, listing_id, str(maker.maker_id), photos)
+        for listing_id in [*made, rare]
     ]
     # The templates themselves are removed: every listing of the benchmark is a clone.
-    ids = [t.listing["id"] for t in templates]
-    await admin.execute("DELETE FROM catalogue.listing_search WHERE listing_id = ANY($1::uuid[])", ids)
-    await admin.execute("DELETE FROM catalogue.inventory_ledger WHERE listing_id = ANY($1::uuid[])", ids)
-    await admin.execute("DELETE FROM catalogue.listings WHERE id = ANY($1::uuid[])", ids)
-    return templates, maker_row
+    ids = [*made, rare]
+    for table, key in (
+        ("listing_search", "listing_id"),
+        ("inventory_ledger", "listing_id"),
+        ("listings", "id"),
+    ):
+        await admin.execute(f"DELETE FROM catalogue.{table} WHERE {key} = ANY($1::uuid[])", ids)
+    return templates, dict(maker_record), columns
+
+
+async def _template(
+    admin: asyncpg.Connection,
+    columns: dict[str, list[str]],
+    listing_id: uuid.UUID,
+    maker_id: str,
+    photos: list[str],
+) -> Template:
+    lines: dict[str, list[str]] = {}
+    price = 0
+    for table in TABLES:
+        key = "id" if table == "listings" else "listing_id"
+        select = ", ".join(f"{c}::text" for c in columns[table])
+        row = await admin.fetchrow(f"SELECT {select} FROM catalogue.{table} WHERE {key} = $1", listing_id)
+        assert row is not None, f"template {listing_id} has no {table} row"
+        values = []
+        for column, value in zip(columns[table], row.values(), strict=True):
+            if column in _OWN:
+                values.append(_SLOT + _OWN[column] + _SLOT)
+                continue
+            text = _copy_text(value)
+            if column == "fields":
+                fields = json.loads(value)
+                price = fields["price"]["amount"]
+                text = text.replace(
+                    f'{{"amount": {price}, "currency": "GBP"}}',
+                    f'{{"amount": {_SLOT}price{_SLOT}, "currency": "GBP"}}',
+                )
+            text = text.replace(maker_id, f"{_SLOT}maker{_SLOT}")
+            for k, photo in enumerate(photos):
+                text = text.replace(photo, f"{_SLOT}photo{k}{_SLOT}")
+            values.append(text)
+        lines[table] = "\t".join(values).split(_SLOT)
+    return Template(lines, price)
 
 
 def _copy_text(value: Any) -> str:
@@ -194,33 +193,35 @@ def _copy_text(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _array(values: list[str]) -> str:
-    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
-
-
 class Loader:
     """Grows the catalogue of one namespace by cloning templates."""
 
     def __init__(
-        self, admin: asyncpg.Connection, templates: list[Template], maker_row: dict, seed: int = 7
+        self,
+        admin: asyncpg.Connection,
+        templates: list[Template],
+        maker_row: dict,
+        columns: dict[str, list[str]],
     ) -> None:
         self.admin = admin
-        self.templates = templates
+        self.templates = templates[:-1]
+        self.rare = templates[-1]
         self.maker_row = maker_row
+        self.columns = columns
         self.loaded = 0
         self.makers: list[str] = []
-        self.template_photos = photo_ids(str(maker_row["id"]))
         self.photos_of: dict[str, list[str]] = {}  # maker id -> the ids of their photos
-        self.rng = random.Random(seed)
         self.origin = datetime(2026, 1, 1, tzinfo=UTC)
+
+    @property
+    def rare_listing_id(self) -> str:
+        """The oldest listing, whose title alone holds RARE_WORD (position 0)."""
+        return self.clone(0)["id"]
 
     async def grow_to(self, total: int, progress: Any = None) -> float:
         """Add listings until there are `total`; returns the seconds the load took."""
-        import time
-
         started = time.perf_counter()
-        adding = total - self.loaded
-        if adding <= 0:
+        if total <= self.loaded:
             return 0.0
         await self.admin.execute("SET maintenance_work_mem = '512MB'")
         await self.admin.execute("SET session_replication_role = replica")  # no FK triggers
@@ -228,54 +229,26 @@ class Loader:
             "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def "
             "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
             "JOIN pg_namespace n ON n.oid = t.relnamespace "
-            "WHERE n.nspname = 'catalogue' AND t.relname IN ('listings', 'listing_search') "
-            "AND NOT i.indisprimary AND NOT i.indisunique"
+            "WHERE n.nspname = 'catalogue' AND t.relname = ANY($1::text[]) "
+            "AND NOT i.indisprimary AND NOT i.indisunique",
+            list(TABLES),
         )
         for index in indexes:
             await self.admin.execute(f"DROP INDEX {index['name']}")
         await self._add_makers(max(20, total // 200))
-        start = self.loaded
-        await self.admin.copy_to_table(
-            "listings",
-            schema_name="catalogue",
-            format="text",
-            columns=[
-                "id",
-                "maker_id",
-                "status",
-                "fields",
-                "stock_available",
-                "stock_reserved",
-                "stock_sold",
-                "created_at",
-                "updated_at",
-                "published_at",
-                "version",
-            ],
-            source=self._rows(start, total, "listings", progress),
-        )
-        await self.admin.copy_to_table(
-            "listing_search",
-            schema_name="catalogue",
-            format="text",
-            columns=[
-                "listing_id",
-                "visible",
-                "published_at",
-                "price_amount",
-                "category",
-                "terms",
-                "facet_bits",
-                "document",
-            ],
-            source=self._rows(start, total, "search", progress),
-        )
+        for table in TABLES:
+            await self.admin.copy_to_table(
+                table,
+                schema_name="catalogue",
+                format="text",
+                columns=self.columns[table],
+                source=self._rows(self.loaded, total, table, progress),
+            )
         for index in indexes:
             await self.admin.execute(index["def"])
         await self.admin.execute("SET session_replication_role = origin")
-        await self.admin.execute("VACUUM ANALYZE catalogue.listings")
-        await self.admin.execute("VACUUM ANALYZE catalogue.listing_search")
-        await self.admin.execute("VACUUM ANALYZE catalogue.makers")
+        for table in (*TABLES, "makers"):
+            await self.admin.execute(f"VACUUM ANALYZE catalogue.{table}")
         self.loaded = total
         return time.perf_counter() - started
 
@@ -305,60 +278,34 @@ class Loader:
             "media_images", schema_name="catalogue", records=images, columns=[*IMAGE_COLUMNS, "updated_at"]
         )
 
-    def _ids(self, i: int) -> tuple[str, str, Template, datetime]:
-        # Deterministic per position, so the listings and search passes agree.
+    def clone(self, i: int) -> dict[str, Any]:
+        """The slot values of clone `i`, deterministic per position (so both tables' passes and
+        any later reader agree)."""
         rng = random.Random(i * 7919 + 17)
-        listing_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        template = self.templates[i % len(self.templates)]
+        template = self.rare if i == 0 else self.templates[i % len(self.templates)]
         maker_id = self.makers[rng.randrange(len(self.makers))]
-        # Spread over two years; positions are not in time order.
-        published = self.origin - timedelta(seconds=rng.randrange(2 * 365 * 86400))
-        return listing_id, maker_id, template, published
+        # Spread over two years; positions are not in time order. The rare one is the oldest.
+        age = 2 * 365 * 86400 + 86400 if i == 0 else rng.randrange(2 * 365 * 86400)
+        rated = rng.random() < 0.6
+        slots = {
+            "template": template,
+            "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "maker": maker_id,
+            "at": (self.origin - timedelta(seconds=age)).isoformat(),
+            "price": str(max(100, int(round(template.price * rng.uniform(0.7, 1.3), -2)))),
+            "rating_average": f"{rng.uniform(3.0, 5.0):.2f}" if rated else "0",
+            "rating_count": str(rng.randrange(1, 250)) if rated else "0",
+        }
+        for k, photo in enumerate(self.photos_of[maker_id]):
+            slots[f"photo{k}"] = photo
+        return slots
 
     async def _rows(self, start: int, stop: int, table: str, progress: Any) -> AsyncIterator[bytes]:
         chunk: list[str] = []
         for i in range(start, stop):
-            listing_id, maker_id, t, published = self._ids(i)
-            at = published.isoformat()
-            if table == "listings":
-                row = t.listing
-                fields = row["fields"]
-                for template_photo, own in zip(self.template_photos, self.photos_of[maker_id], strict=True):
-                    fields = fields.replace(template_photo, own)
-                chunk.append(
-                    "\t".join(
-                        (
-                            listing_id,
-                            maker_id,
-                            "published",
-                            _copy_text(fields),
-                            _copy_text(row["stock_available"]),
-                            _copy_text(row["stock_reserved"]),
-                            _copy_text(row["stock_sold"]),
-                            at,
-                            at,
-                            at,
-                            str(row["version"]),
-                        )
-                    )
-                )
-            else:
-                s = t.search
-                terms = [f"maker:{maker_id}" if term.startswith("maker:") else term for term in s["terms"]]
-                chunk.append(
-                    "\t".join(
-                        (
-                            listing_id,
-                            "t",
-                            at,
-                            _copy_text(s["price_amount"]),
-                            _copy_text(s["category"]),
-                            _copy_text(_array(terms)),
-                            str(s["facet_bits"]),
-                            _copy_text(s["document"]),
-                        )
-                    )
-                )
+            slots = self.clone(i)
+            parts = slots["template"].lines[table]
+            chunk.append("".join(part if k % 2 == 0 else slots[part] for k, part in enumerate(parts)))
             if len(chunk) >= 5000:
                 if progress is not None:
                     progress.update(len(chunk))

@@ -62,8 +62,8 @@ async def prepare(env: TestEnvironment) -> Stack:
 
     settings = await migrate_services(env, ["catalogue", "gateway"])
     admin = await asyncpg.connect(admin_dsn(env.database))
-    templates, maker_row = await make_templates(settings["catalogue"], admin)
-    return Stack(env, admin, settings["catalogue"], Loader(admin, templates, maker_row))
+    templates, maker_row, columns = await make_templates(settings["catalogue"], admin)
+    return Stack(env, admin, settings["catalogue"], Loader(admin, templates, maker_row, columns))
 
 
 def start_catalogue(stack: Stack) -> ServiceProcess:
