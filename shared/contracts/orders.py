@@ -72,6 +72,14 @@ class MakerOrderData(_Data):
     line_ids: list[UUID] = Field([], description="The order's lines this maker makes")
 
 
+class ReceiptLineData(_Data):
+    """One line as the customer's receipt shows it."""
+
+    title: str
+    quantity: int
+    line_total: Money = Field(description="Units times their price, engraving included")
+
+
 class OrderConfirmed(Event):
     event_type = "orders.order.confirmed"
 
@@ -83,12 +91,19 @@ class OrderConfirmed(Event):
     total: Money
     lines: list[StockLineData]
     maker_orders: list[MakerOrderData]
+    receipt: list[ReceiptLineData] = Field(
+        [], description="Every line (bespoke ones too) as the receipt shows it; empty on older events"
+    )
+    shipping: Money | None = Field(None, description="Postage of every parcel; None on older events")
 
 
 class OrderCancelled(Event):
     event_type = "orders.order.cancelled"
 
     order_id: UUID
+    reference: str | None = Field(
+        None, description="The order's reference people read (`FF-7K3D-92QX`); None on older events"
+    )
     customer_id: UUID
     reason: CancellationReason
     release_stock: bool = Field(description="Whether a reservation or sale may need undoing")

@@ -276,6 +276,12 @@ class Order(OrderPayments):
                 }
                 for mo in self.maker_orders
             ],
+            # What the customer's receipt lists.
+            receipt=[
+                {"title": line.title, "quantity": line.quantity, "line_total": line.line_total}
+                for line in self.lines
+            ],
+            shipping=Money.total((parcel.amount for parcel in self.shipping), self.total.currency),
         )
         return True
 
@@ -380,6 +386,7 @@ class Order(OrderPayments):
             now,
             note,
             order_id=self.id,
+            reference=self.reference,
             customer_id=self.customer_id,
             reason=reason,
             release_stock=bool(release_lines),
