@@ -1,0 +1,133 @@
+"""Every OpenAPI document the marketplace serves is a valid OpenAPI 3.1 document: each service's
+own /openapi.json and the gateway's merged one pass openapi-spec-validator, and every `$ref` in
+them resolves (the validator follows the references of parameters, but not always those inside
+a request or response body's schema, so each one is looked up here too). Both are proved to
+catch what broke before (a query parameter's enum referring to a `#/$defs/...` the document does
+not carry, a `$ref` to a missing schema) on corrupted copies, so a passing run means something."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from referencing.exceptions import Unresolvable
+
+from services.gateway.proxy import merge_documents
+from tests.reliability.marketplace import Stack
+from tests.support.harness import TestEnvironment
+
+SERVICES = ("makers", "catalogue", "orders", "media")
+BROKEN = (OpenAPIValidationError, Unresolvable, AssertionError)
+
+
+def check(document: dict[str, Any]) -> None:
+    """The document is valid OpenAPI and each of its references names something in it."""
+    validate(document)
+    dangling = [ref for ref in _refs(document) if not _resolves(document, ref)]
+    assert not dangling, f"$refs to nothing: {sorted(set(dangling))}"
+
+
+def _resolves(document: dict[str, Any], ref: str) -> bool:
+    if not ref.startswith("#/"):
+        return False  # every document is self-contained
+    node: Any = document
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+@pytest.fixture(scope="module")
+def documents(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[dict[str, Any]]:
+    """Each service's document and the gateway's merged one, as served over HTTP."""
+    stack = Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="2")
+    try:
+        stack.start_all()
+        yield {
+            key: requests.get(stack.url(key) + "/openapi.json", timeout=10).json()
+            for key in (*SERVICES, "gateway")
+        }
+    finally:
+        stack.close()
+
+
+@pytest.mark.parametrize("key", [*SERVICES, "gateway"])
+def test_the_document_is_valid(documents: dict[str, Any], key: str) -> None:
+    check(documents[key])
+
+
+def test_the_merged_document_has_every_path_and_enum_parameter(documents: dict[str, Any]) -> None:
+    merged = documents["gateway"]
+    assert "x-unavailable-services" not in merged["info"]
+    for key in SERVICES:
+        public = {p for p in documents[key]["paths"] if p.startswith(("/api/v1/", "/media/"))}
+        assert public <= merged["paths"].keys(), public - merged["paths"].keys()
+    # An enum query parameter (the makers list's status) refers to its schema in components.
+    status = next(p for p in merged["paths"]["/api/v1/makers"]["get"]["parameters"] if p["name"] == "status")
+    refs = _refs(status)
+    assert refs and all(ref.startswith("#/components/schemas/") for ref in refs), status
+
+
+def test_a_ref_to_a_missing_schema_fails_validation(documents: dict[str, Any]) -> None:
+    broken = copy.deepcopy(documents["gateway"])
+    operation = broken["paths"]["/api/v1/auth/register"]["post"]
+    operation["requestBody"]["content"]["application/json"]["schema"] = {
+        "$ref": "#/components/schemas/NoSuchSchema"
+    }
+    with pytest.raises(BROKEN):
+        check(broken)
+
+
+def test_an_enum_parameter_pointing_at_defs_fails_validation(documents: dict[str, Any]) -> None:
+    """What the documents said before: the enum's schema under a `$defs` nobody copied."""
+    broken = copy.deepcopy(documents["makers"])
+    parameters = broken["paths"]["/api/v1/makers"]["get"]["parameters"]
+    status = next(p for p in parameters if p["name"] == "status")
+    status["schema"] = {"anyOf": [{"$ref": "#/$defs/MakerStatus"}, {"type": "null"}]}
+    with pytest.raises(BROKEN):
+        check(broken)
+
+
+def test_merging_renames_a_clashing_schema_and_its_refs(documents: dict[str, Any]) -> None:
+    """Two services naming different schemas alike: the second is prefixed, its references
+    follow, and the merged document stays valid."""
+
+    def service(path: str, schema: dict[str, Any]) -> dict[str, Any]:
+        ok = {
+            "description": "OK",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Item"}}},
+        }
+        return {
+            "openapi": "3.1.0",
+            "info": {"title": "x", "version": "1"},
+            "paths": {path: {"get": {"responses": {"200": ok}}}},
+            "components": {"schemas": {"Item": schema}},
+        }
+
+    merged = merge_documents(
+        "Marketplace",
+        {
+            "makers": service("/api/v1/makers", {"type": "object"}),
+            "catalogue": service("/api/v1/listings", {"type": "string"}),
+        },
+    )
+    check(merged)
+    listing = merged["paths"]["/api/v1/listings"]["get"]["responses"]["200"]
+    assert _refs(listing) == ["#/components/schemas/CatalogueItem"]
+    assert merged["components"]["schemas"]["CatalogueItem"] == {"type": "string"}
+
+
+def _refs(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [r for k, v in value.items() for r in ([v] if k == "$ref" else _refs(v))]
+    if isinstance(value, list):
+        return [r for v in value for r in _refs(v)]
+    return []
