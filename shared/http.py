@@ -181,7 +181,7 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
         principal = None if route.auth == "none" else authenticate(request)
         if route.auth == "required":
             require_role(principal, *route.roles)
-        query = _parse(route.query, dict(request.query), ("query",)) if route.query else None
+        query = _parse(route.query, _single_values(request), ("query",)) if route.query else None
         body = None
         if route.body is not None:
             if not route.body_required and not await request.read():
@@ -194,6 +194,21 @@ def _endpoint(route: Route) -> Callable[[web.Request], Awaitable[web.StreamRespo
         return json_response(result, status=route.status)
 
     return endpoint
+
+
+def _single_values(request: web.Request) -> dict[str, str]:
+    """The query string as one value per name: every parameter is a single value, so one given
+    twice is refused rather than one of its values silently picked."""
+    repeated = sorted({name for name in request.query if len(request.query.getall(name)) > 1})
+    if repeated:
+        raise ProblemError(
+            422,
+            "Validation failed",
+            f"{len(repeated)} invalid field(s)",
+            code="validation_failed",
+            errors=[Violation(("query", name), "given more than once", "repeated") for name in repeated],
+        )
+    return dict(request.query)
 
 
 def _parse(model: type[BaseModel], data: Any, where: tuple[str, ...]) -> BaseModel:
