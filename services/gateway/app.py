@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from math import ceil
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +13,7 @@ from aiohttp import web
 from services.gateway import edge, proxy, store
 from services.gateway.accounts import Passwords
 from services.gateway.api import ISSUER, LOGIN_THROTTLE, PASSWORDS, routes
+from services.gateway.domain import Bucket
 from services.gateway.settings import GATEWAY_SETTINGS, GatewaySettings
 from shared.auth import TokenIssuer
 from shared.errors import ProblemError
@@ -33,7 +35,8 @@ class EntryPoint(Routes):
     def install(self, app: web.Application) -> None:
         settings = app[GATEWAY_SETTINGS]
         app[edge.TRUSTED_PROXY_HOPS] = settings.trusted_proxy_hops
-        app[edge.RATE_LIMITER] = edge.RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+        app[edge.API_LIMIT] = _api_limit(app)
+        app[edge.STOREFRONT] = edge.Storefront()
         app[edge.CORS] = cors = edge.Cors(settings.cors_origins)
         app.middlewares.extend([edge.rate_limit, edge.cors_preflight, proxy.merged_openapi])
         app.on_response_prepare.append(cors.on_response_prepare)
@@ -41,6 +44,18 @@ class EntryPoint(Routes):
         app.router.add_route("*", proxy.PROXY_PATH, proxy.proxy)
         app.router.add_get(proxy.MEDIA_PATH, proxy.media)
         app.router.add_get("/{tail:.*}", edge.storefront)
+
+
+def _api_limit(app: web.Application) -> edge.ApiLimit:
+    """The per-address API limit over the identity schema's shared buckets, leasing a quarter
+    second's worth of the rate per round trip."""
+    settings = app[GATEWAY_SETTINGS]
+    bucket = Bucket(settings.rate_limit_burst, settings.rate_limit_per_s * 60)
+
+    async def take(address: str, wanted: int) -> tuple[int, float]:
+        return await store.take_tokens(app[POOL], f"api:{address}", bucket, wanted)
+
+    return edge.ApiLimit(take, lease=min(settings.rate_limit_burst, ceil(settings.rate_limit_per_s / 4)))
 
 
 async def _accounts(app: web.Application) -> AsyncIterator[None]:

@@ -1,4 +1,5 @@
-"""The gateway's SQL (schema identity): accounts and the sign-in throttle's token buckets.
+"""The gateway's SQL (schema identity): accounts and the token buckets of the sign-in throttle
+and the API limit.
 
 Email uniqueness is the database's (a unique index over the normalised address), so two
 concurrent registrations of one address cannot both succeed.
@@ -58,26 +59,21 @@ def _account(row: asyncpg.Record | None) -> Account | None:
     return None if row is None else Account(**dict(row))
 
 
-# --- the sign-in throttle ------------------------------------------------------------------------
+# --- token buckets (the sign-in throttle, the per-address API limit) ---------------------------
 
-# The bucket's level now: what it held, refilled for the time since, capped at its burst.
-_LEVEL = (
-    "least($2::float8, b.tokens + $3::float8 * "
-    "greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8))"
-)
 
-# Take one token when the bucket holds one; no row back means it was empty. A new key starts
-# full. The row lock of the upsert serialises concurrent attempts on one key.
-_TAKE = f"""
-INSERT INTO login_throttle AS b (key, tokens, updated_at)
-VALUES ($1, $2::float8 - 1, clock_timestamp())
-ON CONFLICT (key) DO UPDATE
-   SET tokens = {_LEVEL} - 1, updated_at = clock_timestamp()
- WHERE {_LEVEL} >= 1
-RETURNING tokens
-"""
-
-_SECONDS_TO_NEXT = f"SELECT (1 - {_LEVEL}) / $3::float8 FROM login_throttle AS b WHERE key = $1"
+async def take_tokens(db: Executor, key: str, bucket: Bucket, wanted: int = 1) -> tuple[int, float]:
+    """Take up to `wanted` tokens from the shared bucket `key` (migration 0004's take_tokens):
+    how many were taken, and when none, the seconds until the bucket holds one again."""
+    row = await db.fetchrow(
+        "SELECT granted, wait_s FROM take_tokens($1, $2, $3, $4)",
+        key,
+        float(bucket.burst),
+        bucket.per_second,
+        wanted,
+    )
+    assert row is not None  # a function with OUT parameters returns one row
+    return row["granted"], row["wait_s"]
 
 
 class _Empty(Exception):
@@ -92,10 +88,9 @@ async def take_login_tokens(pool: asyncpg.Pool, buckets: list[tuple[str, Bucket]
         try:
             async with conn.transaction():
                 for key, bucket in buckets:
-                    if await conn.fetchval(_TAKE, key, bucket.burst, bucket.per_second) is None:
-                        raise _Empty(
-                            await conn.fetchval(_SECONDS_TO_NEXT, key, bucket.burst, bucket.per_second)
-                        )
+                    granted, wait_s = await take_tokens(conn, key, bucket)
+                    if not granted:
+                        raise _Empty(wait_s)
         except _Empty as empty:  # rolled back: the other buckets keep their tokens
             return empty.wait_s
     return None

@@ -1,4 +1,4 @@
-"""The gateway's parts that need no server: account rules, password hashing, token buckets, CORS,
+"""The gateway's parts that need no server: account rules, password hashing, CORS,
 header hygiene, the merged OpenAPI document and settings."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from services.gateway.domain import (
     valid_display_name,
     valid_email,
 )
-from services.gateway.edge import Cors, RateLimiter
+from services.gateway.edge import Cors
 from services.gateway.proxy import end_to_end, merge_documents, owner
 from services.gateway.settings import GatewaySettings
 from shared.auth import generate_keypair
@@ -92,38 +92,6 @@ async def test_passwords_verify_only_their_own_hash() -> None:
 
 
 # --- the per-client rate limit -------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_a_token_bucket_allows_its_burst_then_refills_at_its_rate() -> None:
-    clock = Clock()
-    limiter = RateLimiter(per_second=2, burst=3, clock=clock)
-    assert [limiter.take("a") for _ in range(3)] == [0, 0, 0]
-    assert limiter.take("a") == pytest.approx(0.5)
-    assert limiter.take("b") == 0  # each client has its own bucket
-    clock.now += 0.5
-    assert limiter.take("a") == 0
-    assert limiter.take("a") == pytest.approx(0.5)
-    clock.now += 100
-    assert [limiter.take("a") for _ in range(4)][-1] > 0  # refilled to the burst, no further
-
-
-def test_full_buckets_are_forgotten() -> None:
-    clock = Clock()
-    limiter = RateLimiter(per_second=1, burst=2, clock=clock)
-    for key in ("a", "b", "c"):
-        limiter.take(key)
-    assert len(limiter) == 3
-    clock.now += RateLimiter.SWEEP_EVERY_S + 1
-    limiter.take("d")
-    assert len(limiter) == 1
 
 
 # --- CORS ----------------------------------------------------------------------------------------
