@@ -6,6 +6,7 @@ import * as basket from './core/basket.js';
 import { h, replace } from './core/dom.js';
 import { toast } from './core/live.js';
 import { signOut } from './core/auth.js';
+import { API_REFUSED } from './core/messages.js';
 
 route('/', () => import('./pages/home.js'));
 route('/search', () => import('./pages/search.js'));
@@ -78,6 +79,21 @@ document.addEventListener('route-change', renderNav);
 window.addEventListener('session-expired', () => {
   toast('Your session has ended. Please sign in again.', { kind: 'warning' });
 });
+
+// One notice above the page while the API refuses this address (too busy, or a service down):
+// the page shows what it could, and says why the rest is missing. A new page starts without it.
+function showApiRefused(event) {
+  const sentence = API_REFUSED[event.detail.status];
+  let notice = document.querySelector('[data-api-refused]');
+  if (!notice) {
+    notice = h('p', { class: 'notice api-refused', role: 'status', dataset: { apiRefused: '' } });
+    document.getElementById('main').before(notice);
+  }
+  notice.dataset.apiRefused = String(event.detail.status);
+  notice.textContent = sentence;
+}
+window.addEventListener('api-refused', showApiRefused);
+document.addEventListener('route-change', () => document.querySelector('[data-api-refused]')?.remove());
 
 wireHeaderSearch();
 renderNav();

@@ -110,6 +110,8 @@ function failure(status, data, accessToken) {
     session.end();
     window.dispatchEvent(new CustomEvent('session-expired'));
   }
+  // Refused as a whole rather than for this call's own sake: the page says so (app.js).
+  if (status === 429 || status === 503) window.dispatchEvent(new CustomEvent('api-refused', { detail: { status } }));
   return new ApiError(status, data && typeof data === 'object' ? data : {});
 }
 

@@ -206,6 +206,15 @@ export function words(code, place) {
   return (place ? SENTENCES_AT[place] : SENTENCES)[code];
 }
 
+/**
+ * What the page says, above whatever it could show, while the API refuses the address as a
+ * whole: too many requests from it (429), or a service not answering (503).
+ */
+export const API_REFUSED = {
+  429: 'The shop is very busy just now, so parts of this page could not be shown. Wait a moment, then try again.',
+  503: 'Part of the shop is not answering just now, so parts of this page could not be shown. Please try again in a moment.',
+};
+
 /** The title of a refusal by its HTTP status, when nothing better is known. */
 export function statusSentence(status) {
   if (status === 0) return 'We could not reach the marketplace.';
