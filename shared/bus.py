@@ -50,14 +50,22 @@ class Bus:
 
     async def connect(self) -> None:
         self.connection = await aio_pika.connect_robust(
-            self.settings.amqp_url,
+            self.settings.broker_url,
             client_properties={"connection_name": self._connection_name},
             reconnect_interval=1,
         )
         # A returned (unroutable) mandatory message raises: it was not delivered.
         self._channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
-        self.exchange = await self._channel.declare_exchange(
-            self.settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        self.exchange = await self._declare_exchange(self._channel)
+
+    async def _declare_exchange(self, channel: AbstractRobustChannel) -> AbstractExchange:
+        # A service's own broker user may not configure the exchange: it only checks that the
+        # exchange migrate declared is there (a passive declare needs no permission).
+        return await channel.declare_exchange(
+            self.settings.exchange,
+            aio_pika.ExchangeType.TOPIC,
+            durable=True,
+            passive=self.settings.own_broker_user,
         )
 
     async def close(self) -> None:
@@ -151,7 +159,7 @@ class Bus:
                         "x-dead-letter-routing-key": s.queue,
                     },
                 )
-            exchange = await channel.declare_exchange(s.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+            exchange = await self._declare_exchange(channel)
             for key in routing_keys:
                 await queue.bind(exchange, key)
         finally:
@@ -160,6 +168,8 @@ class Bus:
     async def declare_archive(self) -> None:
         from shared.contracts import load_contracts
 
+        if self.settings.own_broker_user:
+            return  # declared by migrate, as an administrator; the service may not
         channel = await self.connection.channel()
         try:
             queue = await channel.declare_queue(
@@ -167,9 +177,7 @@ class Bus:
                 durable=True,
                 arguments={"x-max-length": self.settings.archive_max_events, "x-overflow": "drop-head"},
             )
-            exchange = await channel.declare_exchange(
-                self.settings.exchange, aio_pika.ExchangeType.TOPIC, durable=True
-            )
+            exchange = await self._declare_exchange(channel)
             for event in load_contracts().values():
                 await queue.bind(exchange, event.routing_key())
         finally:

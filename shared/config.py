@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,18 @@ class ServiceSettings(BaseSettings):
     pg_pool_min: int = Field(2, description="Minimum connections per pool")
     pg_pool_max: int = Field(10, description="Maximum connections per pool; bounds prefetch")
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
+    amqp_password: str = Field(
+        "",
+        description="Password of the service's own RabbitMQ user `<namespace>_<service>`, made by "
+        "`marketplace broker-setup` (run by migrate when set): a service given it connects as that "
+        "user, MARKET_AMQP_URL giving only host, port and vhost. Empty: MARKET_AMQP_URL's "
+        "credentials (development's guest)",
+    )
+    amqp_admin_url: str = Field(
+        "http://guest:guest@127.0.0.1:15672/",
+        description="RabbitMQ management API with an administrator's credentials, used only by "
+        "`marketplace broker-setup` to create the services' users and their permissions",
+    )
     retry_delays_ms: list[int] = Field(
         [1000, 10000, 60000],
         description="Delays of the retry queues a failing message passes through before parking",
@@ -106,6 +119,26 @@ class ServiceSettings(BaseSettings):
     def owner_role(self) -> str:
         """The role that owns the schema; migrations run as it."""
         return f"{self.namespace}_{self.service}_owner"
+
+    @property
+    def amqp_user(self) -> str:
+        """The service's own RabbitMQ user (when MARKET_AMQP_PASSWORD is set)."""
+        return f"{self.namespace}_{self.service}"
+
+    @property
+    def own_broker_user(self) -> bool:
+        """Whether the service connects as its own user, which may not declare the exchange or
+        the archive (`marketplace broker-setup` and migrate declare them as an administrator)."""
+        return bool(self.amqp_password)
+
+    @property
+    def broker_url(self) -> str:
+        """The AMQP URL the service connects with: its own user's, when it has one."""
+        if not self.own_broker_user:
+            return self.amqp_url
+        url = urlsplit(self.amqp_url)
+        netloc = f"{quote(self.amqp_user, safe='')}:{quote(self.amqp_password, safe='')}@{url.hostname}"
+        return urlunsplit(url._replace(netloc=netloc + (f":{url.port}" if url.port else "")))
 
     @property
     def exchange(self) -> str:

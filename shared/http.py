@@ -580,7 +580,7 @@ def _ref_name(ref: dict[str, Any]) -> str:
     return str(ref["$ref"]).rsplit("/", 1)[-1]
 
 
-def _is_body_or_response(model: type[BaseModel], routes: list[Route]) -> bool:
+def _is_body_or_response(model: Any, routes: list[Route]) -> bool:
     return any(model in (route.body, route.response) for route in routes)
 
 

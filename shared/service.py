@@ -195,7 +195,10 @@ async def declare_topology(definition: ServiceDefinition, settings: ServiceSetti
     process, so no event published before its consumer first starts is lost."""
     if not definition.uses_bus:
         return
-    bus = Bus(settings, connection_name=f"{settings.namespace}.migrate")
+    # As the administrator of MARKET_AMQP_URL, not the service's own user: the exchange and the
+    # archive are beyond what that user may configure.
+    admin = settings.model_copy(update={"amqp_password": ""})
+    bus = Bus(admin, connection_name=f"{settings.namespace}.migrate")
     await bus.connect()
     try:
         await bus.declare_archive()
