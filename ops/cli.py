@@ -2,6 +2,8 @@
 
 marketplace up                      migrate, seed when empty, run every service
 marketplace migrate                 create/upgrade every service's schema and roles
+                                    (and broker users, when MARKET_AMQP_PASSWORD is set)
+marketplace broker-setup            each service's own RabbitMQ user and least-privilege permissions
 marketplace seed                    load the demo data
 marketplace create-operator --email E --password P
 marketplace refresh-claims          drop expired sourcing claims from search now (daily in the worker)
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="migrate, seed when empty, run every service")
     commands.add_parser("migrate", help="create or upgrade every service's schema")
+    commands.add_parser("broker-setup", help="each service's own RabbitMQ user and permissions")
     commands.add_parser("seed", help="load the demo data")
     commands.add_parser("preflight", help="check PostgreSQL and RabbitMQ are reachable")
     operator = commands.add_parser("create-operator", help="create an operator account")
@@ -80,6 +83,9 @@ def _dispatch(args: argparse.Namespace) -> None:
         operations.up()
     elif args.command == "migrate":
         asyncio.run(operations.migrate_all())
+    elif args.command == "broker-setup":
+        for user in asyncio.run(operations.broker_setup_all()):
+            print(f"broker user {user}: permissions set")
     elif args.command == "seed":
         asyncio.run(operations.seed())
     elif args.command == "preflight":

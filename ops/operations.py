@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import asyncpg
 
 from ops import devmail
+from ops.broker import broker_setup
 from ops.services import SERVICE_NAMES, definition
 from shared.auth import generate_keypair
 from shared.config import ServiceSettings
@@ -62,8 +63,15 @@ async def migrate_all() -> None:
         service = definition(name)
         settings = service.settings_cls()
         applied = await migrate(settings, service.migrations)
+        # Its own broker user first (when the services have one), so it exists before they start.
+        user = f"; broker user {await broker_setup(settings)}" if settings.own_broker_user else ""
         await declare_topology(service, settings)
-        print(f"{name}: {len(applied)} migration(s) applied; queues declared")
+        print(f"{name}: {len(applied)} migration(s) applied; queues declared{user}")
+
+
+async def broker_setup_all() -> list[str]:
+    """Each service's own RabbitMQ user and permissions (`marketplace broker-setup`)."""
+    return [await broker_setup(definition(name).settings_cls()) for name in SERVICE_NAMES]
 
 
 async def seed() -> None:
