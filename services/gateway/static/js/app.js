@@ -7,6 +7,7 @@ import { h, replace } from './core/dom.js';
 import { toast } from './core/live.js';
 import { signOut } from './core/auth.js';
 import { API_REFUSED } from './core/messages.js';
+import { bellItem } from './components/bell.js';
 
 route('/', () => import('./pages/home.js'));
 route('/search', () => import('./pages/search.js'));
@@ -24,6 +25,7 @@ route('/login', () => import('./pages/login.js'));
 route('/register', () => import('./pages/register.js'));
 route('/maker', () => import('./pages/maker/dashboard.js'));
 route('/ops', () => import('./pages/ops.js'));
+route('/notifications', () => import('./pages/notifications.js'));
 
 function navLink(href, label, extra = {}) {
   const current = window.location.pathname === href
@@ -44,6 +46,7 @@ function renderNav() {
   if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));
   if (user?.role === 'operator') items.push(navLink('/ops', 'Operations'));
   if (user) {
+    items.push(bellItem());
     items.push(h('li', { class: 'site-nav__user' },
       h('span', { class: 'site-nav__who' }, user.display_name || user.email),
       h('button', { type: 'button', class: 'link-button', onclick: onSignOut }, 'Sign out')));

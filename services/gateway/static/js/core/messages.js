@@ -198,6 +198,40 @@ export const SENTENCES_AT = {
 };
 
 /**
+ * What the bell (components/bell.js), the notifications page (pages/notifications.js) and the
+ * email preferences (components/email-preferences.js) say.
+ */
+export const NOTIFICATION_WORDS = {
+  bell: 'Notifications',
+  bellUnread: (count) => (count ? `Notifications, ${count} unread` : 'Notifications, none unread'),
+  arrived: (count) => `You have ${count} unread notification${count === 1 ? '' : 's'}.`,
+  title: 'Notifications',
+  loading: 'Loading your notifications…',
+  empty: 'Nothing yet. We will tell you here when an order moves on, a parcel is sent or something needs you.',
+  unreadLabel: 'New',
+  markRead: 'Mark as read',
+  markAllRead: 'Mark all as read',
+  allRead: 'Every notification is marked as read.',
+  markFailed: 'That could not be marked as read. Please try again.',
+  fresh: 'New notifications have arrived.',
+  showFresh: 'Show them',
+  preferencesLink: 'Choose which emails we send you',
+  preferencesTitle: 'Emails we send you',
+  preferencesLegend: 'Send me emails about',
+  preferencesLoading: 'Loading your email choices…',
+  savePreferences: 'Save email choices',
+  saving: 'Saving…',
+  preferencesSaved: 'Your email choices are saved.',
+  alwaysSent: 'Receipts, refunds and emails about your account (confirming your email address, resetting your password) are always sent.',
+  categories: {
+    order_updates: { label: 'My orders', hint: 'When a parcel is sent or delivered, and how a return is going.' },
+    maker_orders: { label: 'Orders for my shop', hint: 'New orders, cancellations and returns of the pieces you sell.' },
+    reviews: { label: 'Reviews', hint: 'A review of a piece you made, or a reminder to review one you received.' },
+    marketing: { label: 'News and offers', hint: 'Now and then: new makers, collections and offers from Forge & Facet.' },
+  },
+};
+
+/**
  * The sentence for `code`: where it is met (a key of SENTENCES_AT) when `place` is given, else
  * the general one. Undefined when there is none, so the caller's own fallback applies.
  */

@@ -1,4 +1,5 @@
-// The customer's account: their address book (add, delete), used at checkout.
+// A person's account: which emails we send them (everyone), and a customer's address book (add,
+// delete), used at checkout.
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -8,6 +9,7 @@ import { toast } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { empty, section } from '../components/ui.js';
 import { ADDRESSES, addressBlock, labelLines } from '../components/address-book.js';
+import { emailPreferences } from '../components/email-preferences.js';
 import { addressFields, readAddress } from './checkout.js';
 
 function addressRow(address, reload) {
@@ -31,7 +33,13 @@ function addressRow(address, reload) {
 
 export async function render(ctx) {
   setTitle('Your account');
-  if (!requireRole(ctx, ['customer'], 'Your account')) return;
+  const user = requireRole(ctx, ['customer', 'maker', 'operator'], 'Your account');
+  if (!user) return;
+  const preferences = emailPreferences(user, { signal: ctx.signal });
+  if (user.role !== 'customer') {
+    replace(ctx.main, h('div', { class: 'page page--narrow' }, h('h1', {}, 'Your account'), preferences));
+    return;
+  }
   const listBox = h('div', {});
   const reload = () => section(listBox, async () => {
     const { items } = await api.get(ADDRESSES, { signal: ctx.signal });
@@ -57,6 +65,7 @@ export async function render(ctx) {
     h('section', { class: 'stack', 'aria-labelledby': 'address-book-title' },
       h('h2', { id: 'address-book-title' }, 'Address book'),
       listBox,
-      form)));
+      form),
+    preferences));
   await reload();
 }
