@@ -84,6 +84,11 @@ class ServiceSettings(BaseSettings):
     port: int = Field(0, description="HTTP port")
     max_body_bytes: int = Field(256 * 1024, description="Largest accepted request body")
     log_level: str = Field("info", description="debug, info, warning or error")
+    otlp_endpoint: str = Field(
+        "",
+        description="OTLP/HTTP collector base URL (http://collector:4318) traces are exported to; "
+        "empty: no traces",
+    )
     currencies: list[CurrencyCode] = Field(
         ["GBP"],
         min_length=1,

@@ -51,6 +51,7 @@ from shared.errors import (
 )
 from shared.logging import bind_context, get_logger
 from shared.metrics import HTTP_LATENCY
+from shared.tracing import server_spans
 
 log = get_logger()
 
@@ -440,7 +441,7 @@ _HTTP_CODES = {
 
 def create_app(settings: ServiceSettings, title: str) -> web.Application:
     app = web.Application(
-        middlewares=[_request_context],
+        middlewares=[server_spans, _request_context],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

@@ -24,6 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
+from shared import tracing
 from shared.bus import Bus
 from shared.config import ServiceSettings
 from shared.consumer import Consumer, Handler
@@ -219,6 +220,7 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
 def run(definition: ServiceDefinition, role: str = "all") -> None:
     settings = definition.settings_cls()
     configure_logging(definition.name, settings.log_level)
+    tracing.configure_tracing(definition.name, settings.namespace, settings.otlp_endpoint)
     app = build_app(definition, settings, role)
     log.info("service_starting", role=role, port=settings.port)
     web.run_app(
@@ -229,3 +231,4 @@ def run(definition: ServiceDefinition, role: str = "all") -> None:
         print=None,
         shutdown_timeout=30,
     )
+    tracing.shutdown()
