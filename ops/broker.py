@@ -21,7 +21,7 @@ service could put a message into another's queue (never read one). docs/operatio
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
@@ -54,25 +54,28 @@ def topic_permissions(settings: ServiceSettings) -> dict[str, str]:
     return {"exchange": settings.exchange, "write": f"^{re.escape(settings.service)}\\.", "read": ".*"}
 
 
-def _management(settings: ServiceSettings) -> tuple[str, aiohttp.BasicAuth]:
-    """The management API's base URL and the administrator's credentials in it."""
+def _management(settings: ServiceSettings) -> tuple[str, aiohttp.ClientSession]:
+    """The management API's base URL, and a session with the administrator's credentials."""
     admin = urlsplit(settings.amqp_admin_url)
     base = f"{admin.scheme}://{admin.hostname}" + (f":{admin.port}" if admin.port else "")
-    return base, aiohttp.BasicAuth(admin.username or "", admin.password or "")
+    auth = aiohttp.encode_basic_auth(unquote(admin.username or ""), unquote(admin.password or ""))
+    return base, aiohttp.ClientSession(
+        headers={"Authorization": auth}, timeout=aiohttp.ClientTimeout(total=10)
+    )
 
 
 async def broker_setup(settings: ServiceSettings) -> str:
     """Create or update the service's broker user and its permissions; returns the user name."""
     if not settings.amqp_password:
         raise BrokerSetupError("MARKET_AMQP_PASSWORD is not set: no password to give the service's user")
-    base, auth = _management(settings)
+    base, session = _management(settings)
     user, host = settings.amqp_user, quote(vhost(settings), safe="")
     calls = [
         (f"/api/users/{user}", {"password": settings.amqp_password, "tags": ""}),
         (f"/api/permissions/{host}/{user}", permissions(settings)),
         (f"/api/topic-permissions/{host}/{user}", topic_permissions(settings)),
     ]
-    async with aiohttp.ClientSession(auth=auth, timeout=aiohttp.ClientTimeout(total=10)) as session:
+    async with session:
         for path, body in calls:
             async with session.put(base + path, json=body) as response:
                 if response.status not in (201, 204):
@@ -83,9 +86,9 @@ async def broker_setup(settings: ServiceSettings) -> str:
 
 async def remove_user(settings: ServiceSettings) -> None:
     """Delete the service's broker user (tests clean up with it)."""
-    base, auth = _management(settings)
+    base, session = _management(settings)
     async with (
-        aiohttp.ClientSession(auth=auth, timeout=aiohttp.ClientTimeout(total=10)) as session,
+        session,
         session.delete(f"{base}/api/users/{settings.amqp_user}") as response,
     ):
         if response.status not in (204, 404):

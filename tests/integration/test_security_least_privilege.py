@@ -1,13 +1,28 @@
-"""Least privilege of the four real services' runtime roles, read from the PostgreSQL catalogue:
+"""Least privilege of the real services' runtime roles, read from the PostgreSQL catalogue:
 each reaches its own schema and nothing else, can create nothing anywhere, and has none of the
-dangerous role attributes. (test_least_privilege.py proves the same of the fixture services.)"""
+dangerous role attributes. (test_least_privilege.py proves the same of the fixture services.)
+And on the broker: each service's own RabbitMQ user (`marketplace broker-setup`) is refused
+another service's queue, any exchange declaration and another service's routing keys, yet is
+enough for the service to run."""
 
 from __future__ import annotations
 
+import urllib.request
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aio_pika
 import asyncpg
 import pytest
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage
+from aiormq.exceptions import ChannelAccessRefused
 
+from ops.broker import broker_setup, remove_user
+from ops.services import definition
+from shared.config import ServiceSettings
+from shared.service import declare_topology
 from tests.conftest import REAL_SERVICES
+from tests.support.harness import ServiceProcess
 
 ATTRIBUTES = ("rolsuper", "rolcreaterole", "rolcreatedb", "rolbypassrls", "rolreplication")
 
@@ -114,3 +129,94 @@ async def test_runtime_role_is_refused_in_practice(services_db: dict, service: s
                 await conn.execute(sql)
     finally:
         await conn.close()
+
+
+# --- the broker: each service its own RabbitMQ user ------------------------------------------------
+
+BROKER_PASSWORD = "broker-test-only"
+
+
+@pytest.fixture(scope="module")
+async def broker_users(services_db: dict) -> AsyncIterator[dict[str, ServiceSettings]]:
+    """Each real service's own broker user, made by broker-setup as migrate makes them, and the
+    queues declared by migrate; removed after the module."""
+    users = {name: s.model_copy(update={"amqp_password": BROKER_PASSWORD}) for name, s in services_db.items()}
+    for name, settings in users.items():
+        await broker_setup(settings)
+        await declare_topology(definition(name), settings)
+    yield users
+    for settings in users.values():
+        await remove_user(settings)
+
+
+async def _refused(settings: ServiceSettings, attempt: Callable[[AbstractChannel], Awaitable[Any]]) -> None:
+    connection = await aio_pika.connect(settings.broker_url)
+    try:
+        channel = await connection.channel()
+        with pytest.raises(ChannelAccessRefused):
+            await attempt(channel)
+    finally:
+        await connection.close()
+
+
+async def test_a_service_user_cannot_read_another_services_queue_or_declare_an_exchange(
+    broker_users: dict[str, ServiceSettings],
+) -> None:
+    catalogue, orders = broker_users["catalogue"], broker_users["orders"]
+
+    async def consume_orders_queue(channel: AbstractChannel) -> None:
+        async def ack(message: AbstractIncomingMessage) -> None:
+            await message.ack()
+
+        await (await channel.get_queue(orders.queue, ensure=False)).consume(ack)
+
+    async def read_orders_parking(channel: AbstractChannel) -> None:
+        queue = await channel.get_queue(orders.parking_queue, ensure=False)
+        await queue.get(fail=False)
+
+    async def purge_orders_queue(channel: AbstractChannel) -> None:
+        await (await channel.get_queue(orders.queue, ensure=False)).purge()
+
+    async def declare_an_exchange(channel: AbstractChannel) -> None:
+        await channel.declare_exchange(f"{catalogue.namespace}.sneaky", aio_pika.ExchangeType.FANOUT)
+
+    async def redeclare_the_events_exchange(channel: AbstractChannel) -> None:
+        await channel.declare_exchange(catalogue.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+
+    async def declare_a_queue_of_orders(channel: AbstractChannel) -> None:
+        await channel.declare_queue(f"{orders.queue}.retry.9", durable=True)
+
+    async def publish_an_orders_event(channel: AbstractChannel) -> None:
+        exchange = await channel.get_exchange(catalogue.exchange, ensure=False)
+        await exchange.publish(aio_pika.Message(b"{}"), "orders.order.placed.v1")
+        await channel.get_exchange(catalogue.exchange)  # a round trip: the refusal arrives first
+
+    for attempt in (
+        consume_orders_queue,
+        read_orders_parking,
+        purge_orders_queue,
+        declare_an_exchange,
+        redeclare_the_events_exchange,
+        declare_a_queue_of_orders,
+        publish_an_orders_event,
+    ):
+        await _refused(catalogue, attempt)
+
+
+async def test_a_service_runs_as_its_own_broker_user(
+    broker_users: dict[str, ServiceSettings], service_processes: Callable[..., ServiceProcess]
+) -> None:
+    """What the service itself does (declare and bind its queues, consume, publish its own events,
+    read its parking queue's depth) is all its user needs: it starts and is ready."""
+    makers = service_processes("makers", MARKET_AMQP_PASSWORD=BROKER_PASSWORD)
+    connection = await aio_pika.connect(broker_users["makers"].broker_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(broker_users["makers"].exchange)
+        await exchange.publish(aio_pika.Message(b"{}"), "makers.test.probe.v1")
+        queue = await channel.get_queue(broker_users["makers"].parking_queue)
+        assert await queue.get(fail=False) is None
+    finally:
+        await connection.close()
+    with urllib.request.urlopen(makers.url + "/metrics", timeout=5) as response:
+        assert b"parking_queue_depth" in response.read()
