@@ -1,7 +1,8 @@
 """`marketplace broker-setup`: each service its own RabbitMQ user, allowed only what it does.
 
 Through the management HTTP API (MARKET_AMQP_ADMIN_URL, an administrator's credentials) it
-creates or updates the user `<namespace>_<service>` with the password MARKET_AMQP_PASSWORD and
+creates or updates the user `<namespace>_<service>` with its password (MARKET_AMQP_PASSWORDS by
+service name, else MARKET_AMQP_PASSWORD) and
 sets its permissions on the vhost of MARKET_AMQP_URL (regexes over queue and exchange names):
 
   configure  its own queues: `<ns>.<service>`, `.retry.<n>`, `.parking` (declare, delete)
@@ -66,12 +67,14 @@ def _management(settings: ServiceSettings) -> tuple[str, aiohttp.ClientSession]:
 
 async def broker_setup(settings: ServiceSettings) -> str:
     """Create or update the service's broker user and its permissions; returns the user name."""
-    if not settings.amqp_password:
-        raise BrokerSetupError("MARKET_AMQP_PASSWORD is not set: no password to give the service's user")
+    if not settings.own_broker_user:
+        raise BrokerSetupError(
+            f"no broker password for {settings.service} (MARKET_AMQP_PASSWORDS or MARKET_AMQP_PASSWORD)"
+        )
     base, session = _management(settings)
     user, host = settings.amqp_user, quote(vhost(settings), safe="")
     calls = [
-        (f"/api/users/{user}", {"password": settings.amqp_password, "tags": ""}),
+        (f"/api/users/{user}", {"password": settings.broker_password, "tags": ""}),
         (f"/api/permissions/{host}/{user}", permissions(settings)),
         (f"/api/topic-permissions/{host}/{user}", topic_permissions(settings)),
     ]

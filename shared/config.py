@@ -45,6 +45,11 @@ class ServiceSettings(BaseSettings):
         "",
         description="Password of the service login roles (empty: none, for trust auth)",
     )
+    pg_passwords: dict[str, str] = Field(
+        {},
+        description="Used only by migrate: a login password per service (JSON, by service name), "
+        "so each service's role gets its own; a service missing from it gets MARKET_PG_PASSWORD",
+    )
     pg_pool_min: int = Field(2, description="Minimum connections per pool")
     pg_pool_max: int = Field(10, description="Maximum connections per pool; bounds prefetch")
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
@@ -54,6 +59,11 @@ class ServiceSettings(BaseSettings):
         "`marketplace broker-setup` (run by migrate when set): a service given it connects as that "
         "user, MARKET_AMQP_URL giving only host, port and vhost. Empty: MARKET_AMQP_URL's "
         "credentials (development's guest)",
+    )
+    amqp_passwords: dict[str, str] = Field(
+        {},
+        description="Used only by migrate and broker-setup: each service's broker password (JSON, "
+        "by service name); a service missing from it gets MARKET_AMQP_PASSWORD",
     )
     amqp_admin_url: str = Field(
         "http://guest:guest@127.0.0.1:15672/",
@@ -131,10 +141,20 @@ class ServiceSettings(BaseSettings):
         return f"{self.namespace}_{self.service}"
 
     @property
+    def role_password(self) -> str:
+        """The password of the service's login role: its own, else the shared one."""
+        return self.pg_passwords.get(self.service, self.pg_password)
+
+    @property
+    def broker_password(self) -> str:
+        """The password of the service's own broker user: its own, else the shared one."""
+        return self.amqp_passwords.get(self.service, self.amqp_password)
+
+    @property
     def own_broker_user(self) -> bool:
         """Whether the service connects as its own user, which may not declare the exchange or
         the archive (`marketplace broker-setup` and migrate declare them as an administrator)."""
-        return bool(self.amqp_password)
+        return bool(self.broker_password)
 
     @property
     def broker_url(self) -> str:
@@ -142,7 +162,7 @@ class ServiceSettings(BaseSettings):
         if not self.own_broker_user:
             return self.amqp_url
         url = urlsplit(self.amqp_url)
-        netloc = f"{quote(self.amqp_user, safe='')}:{quote(self.amqp_password, safe='')}@{url.hostname}"
+        netloc = f"{quote(self.amqp_user, safe='')}:{quote(self.broker_password, safe='')}@{url.hostname}"
         return urlunsplit(url._replace(netloc=netloc + (f":{url.port}" if url.port else "")))
 
     @property
@@ -166,7 +186,7 @@ class ServiceSettings(BaseSettings):
 
     def dsn(self, user: str | None = None) -> str:
         user = user or self.app_role
-        auth = f"{user}:{self.pg_password}" if self.pg_password else user
+        auth = f"{user}:{self.role_password}" if self.role_password else user
         return f"postgresql://{auth}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     def public_key_pem(self) -> str:

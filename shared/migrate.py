@@ -75,8 +75,8 @@ async def _ensure_roles_and_schema(conn: asyncpg.Connection, settings: ServiceSe
         exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
         attrs = "NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
         attrs += " LOGIN" if login else " NOLOGIN"
-        if login and settings.pg_password:
-            password = settings.pg_password.replace("'", "''")
+        if login and settings.role_password:
+            password = settings.role_password.replace("'", "''")
             attrs += f" PASSWORD '{password}'"
         verb = "ALTER" if exists else "CREATE"
         try:

@@ -198,7 +198,7 @@ async def declare_topology(definition: ServiceDefinition, settings: ServiceSetti
         return
     # As the administrator of MARKET_AMQP_URL, not the service's own user: the exchange and the
     # archive are beyond what that user may configure.
-    admin = settings.model_copy(update={"amqp_password": ""})
+    admin = settings.model_copy(update={"amqp_password": "", "amqp_passwords": {}})
     bus = Bus(admin, connection_name=f"{settings.namespace}.migrate")
     await bus.connect()
     try:
