@@ -22,6 +22,7 @@ import asyncpg
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel
 from pydantic import ValidationError
 
+from shared import tracing
 from shared.bus import PARKED_REASON_HEADER, RETRY_ATTEMPT_HEADER, Bus
 from shared.config import ServiceSettings
 from shared.contracts import Envelope, Event
@@ -144,10 +145,13 @@ class Consumer:
             await self._park(message, f"malformed data: {exc.errors()[:3]}", "malformed")
             return
 
-        with bind_context(
-            correlation_id=envelope.correlation_id,
-            event_id=str(envelope.event_id),
-            event_type=envelope.type,
+        with (
+            bind_context(
+                correlation_id=envelope.correlation_id,
+                event_id=str(envelope.event_id),
+                event_type=envelope.type,
+            ),
+            tracing.consume_span(envelope.routing_key, envelope.traceparent, str(envelope.event_id)),
         ):
             try:
                 prepared = (

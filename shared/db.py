@@ -17,6 +17,7 @@ from typing import Any, TypeVar, cast
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from shared import tracing
 from shared.aggregate import Aggregate
 from shared.config import ServiceSettings
 from shared.contracts import Envelope, Event
@@ -26,6 +27,13 @@ from shared.logging import current_context
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(type_name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    _trace_queries(conn)
+
+
+def _trace_queries(conn: asyncpg.Connection) -> None:
+    # Only when traces are exported: a query logger costs a little on every query.
+    if tracing.enabled():
+        conn.add_query_logger(tracing.sql_span)
 
 
 def _application_name(settings: ServiceSettings, role: str) -> dict[str, str]:
@@ -48,7 +56,9 @@ async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.P
 async def connect(settings: ServiceSettings, role: str) -> asyncpg.Connection:
     """A connection of its own, outside the pool, as the service's login role: for what holds
     session state (an advisory lock, LISTEN) for as long as it lives."""
-    return await asyncpg.connect(settings.dsn(), server_settings=_application_name(settings, role))
+    conn = await asyncpg.connect(settings.dsn(), server_settings=_application_name(settings, role))
+    _trace_queries(conn)
+    return conn
 
 
 # What a lost or refused database connection raises (terminated by an administrator, reset,
@@ -124,6 +134,7 @@ class UnitOfWork:
             aggregate_version=aggregate_version,
             correlation_id=_str_or_none(context.get("correlation_id")),
             causation_id=_str_or_none(context.get("event_id")),
+            traceparent=tracing.current_traceparent(),
         )
         self._events.append(envelope)
         return envelope

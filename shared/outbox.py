@@ -25,6 +25,7 @@ from collections import defaultdict
 
 import asyncpg
 
+from shared import tracing
 from shared.bus import Bus, PublishFailed
 from shared.config import ServiceSettings
 from shared.consumer import fault_point
@@ -37,7 +38,7 @@ log = get_logger()
 _CLAIM = """
 SELECT o.id, o.aggregate_id, o.attempts, o.event_id, o.routing_key,
        o.envelope::text AS body, o.envelope->>'correlation_id' AS correlation_id,
-       o.envelope->>'type' AS event_type
+       o.envelope->>'type' AS event_type, o.envelope->>'traceparent' AS traceparent
 FROM outbox o
 WHERE o.sent_at IS NULL
   AND o.next_attempt_at <= now()
@@ -158,13 +159,14 @@ class OutboxRelay:
     ) -> None:
         for position, row in enumerate(chain):
             try:
-                await self.bus.publish_raw(
-                    row["body"].encode(),
-                    routing_key=row["routing_key"],
-                    event_id=str(row["event_id"]),
-                    correlation_id=row["correlation_id"],
-                    event_type=row["event_type"],
-                )
+                with tracing.publish_span(row["routing_key"], row["traceparent"]):
+                    await self.bus.publish_raw(
+                        row["body"].encode(),
+                        routing_key=row["routing_key"],
+                        event_id=str(row["event_id"]),
+                        correlation_id=row["correlation_id"],
+                        event_type=row["event_type"],
+                    )
             except PublishFailed as exc:
                 # The rest of this aggregate waits behind it, to keep their order.
                 behind = chain[position:]

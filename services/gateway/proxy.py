@@ -27,6 +27,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from services.gateway.settings import GATEWAY_SETTINGS
+from shared import tracing
 from shared.errors import ProblemError, not_found
 from shared.http import SETTINGS, json_response
 from shared.logging import current_context, get_logger
@@ -180,18 +181,21 @@ class Upstreams:
         for base in self._rotation(service):
             target = URL(str(base) + raw_path, encoded=True)
             try:
-                return await self.session.request(
-                    method,
-                    target,
-                    headers=headers,
-                    # An upload's chunks are only read once connected, so the next instance
-                    # can still take them when one refuses the connection.
-                    data=body.chunks() if isinstance(body, _Upload) else body or None,
-                    allow_redirects=False,
-                    timeout=self._upload if isinstance(body, _Upload) else self.session.timeout,
-                    # Send only what the client sent: no default Accept, User-Agent, etc.
-                    skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
-                )
+                with tracing.client_span(method, service, str(target), headers) as span:
+                    response = await self.session.request(
+                        method,
+                        target,
+                        headers=headers,
+                        # An upload's chunks are only read once connected, so the next instance
+                        # can still take them when one refuses the connection.
+                        data=body.chunks() if isinstance(body, _Upload) else body or None,
+                        allow_redirects=False,
+                        timeout=self._upload if isinstance(body, _Upload) else self.session.timeout,
+                        # Send only what the client sent: no default Accept, User-Agent, etc.
+                        skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+                    )
+                    span.set_attribute("http.response.status_code", response.status)
+                    return response
             except aiohttp.ClientConnectorError as exc:
                 failure = exc  # nothing was sent: another instance may take it
             except (aiohttp.ClientError, TimeoutError) as exc:

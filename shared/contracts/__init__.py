@@ -55,6 +55,10 @@ class Envelope(BaseModel):
     aggregate_version: int = 0
     correlation_id: str
     causation_id: str | None = None
+    # The W3C trace context of the span that emitted it (shared/tracing.py), so the consumer's
+    # span joins the trace of the request that caused the event. Optional: older envelopes have
+    # none.
+    traceparent: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
@@ -67,6 +71,7 @@ class Envelope(BaseModel):
         aggregate_version: int = 0,
         correlation_id: str | None = None,
         causation_id: str | None = None,
+        traceparent: str | None = None,
     ) -> Envelope:
         event_id = uuid.uuid4()
         return cls(
@@ -80,6 +85,7 @@ class Envelope(BaseModel):
             # An event nobody asked for (a sweeper's, say) starts its own chain.
             correlation_id=correlation_id or str(event_id),
             causation_id=causation_id,
+            traceparent=traceparent,
             data=event.model_dump(mode="json"),
         )
 
