@@ -1,133 +1,139 @@
-"""scale: the search benchmark's request (text + two filters + facets), direct to the
-catalogue, as the catalogue grows: 100k and 1M listings (`--quick`: 50k) against 10k, loaded
-with COPY (bench/listings.py). Target: p50 at the largest size <= 2x p50 at 10k (search cost
-bounded by the facet cap, docs/architecture.md "Search"). Requests/s and p99 are
-reported beside.
+"""The processes a search benchmark runs against, and growing a catalogue to a size.
 
-The 10k catalogue lives in a namespace of its own, with its own catalogue process, for the
-whole run, while another namespace grows to each larger size (its catalogue process restarted
-after each load). Each repeat measures the 10k catalogue and the larger one back to back, so
-the ratio is the median of interleaved pairs, as in every other benchmark here: measured one
-size after the other, minutes apart, the ratio moved with whatever else the shared machine
-was doing (1.15x and 2.12x in two full runs of the same code).
+A `Stack` is one namespace: its catalogue migrated, its listings loaded (bench/listings.py), the
+PostgreSQL baseline's table built (bench/bare_search.py), and the processes measured: the
+catalogue API with its own search index directory, the gateway in front of it, the bare
+PostgreSQL server and the bare tantivy server (bench/bare_tantivy.py). `search.varied` keeps
+the 10k catalogue in a stack of its own for the whole run while another grows to each larger
+size: every repeat measures the 10k catalogue and the larger one back to back, so the p50 ratio
+is a median of interleaved pairs (measured one size after the other, minutes apart, it moved
+with whatever else the shared machine did).
 """
 
 from __future__ import annotations
 
-from bench.core import Context, compare, namespace
-from bench.loadgen import Run
-from bench.search import (
-    CONCURRENCY,
-    UNAVAILABLE,
-    Stack,
-    available,
-    measure,
-    prepare,
-    search_path,
-    start_catalogue,
-)
+import asyncio
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-BASE = 10_000
+import asyncpg
+
+from bench import bare_search
+from bench.core import Context, admin_dsn, migrate_services
+from tests.support.harness import ServiceProcess, TestEnvironment
+
+# The catalogue's setting naming its search index directory (one per instance).
+INDEX_DIR_VAR = "MARKET_SEARCH_INDEX_DIR"
+READY_TIMEOUT_S = 1800.0  # an instance reports ready once its index is built: 1M takes a while
 
 
 def label(size: int) -> str:
     return f"{size // 1_000_000}M" if size >= 1_000_000 else f"{size // 1000}k"
 
 
-async def _load(ctx: Context, stack: Stack, size: int) -> float:
+@dataclass
+class Stack:
+    """What a search benchmark runs against in one namespace."""
+
+    env: TestEnvironment
+    admin: asyncpg.Connection
+    catalogue_settings: Any
+    loader: Any
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def stop(self, *names: str) -> None:
+        for name in names or list(self.processes):
+            proc = self.processes.pop(name, None)
+            if proc is not None:
+                proc.stop()
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def index_dir(self, name: str) -> Path:
+        return Path(self.env.workdir) / "search-index" / name
+
+
+async def prepare(env: TestEnvironment) -> Stack:
+    from bench.listings import Loader, make_templates
+
+    settings = await migrate_services(env, ["catalogue", "gateway"])
+    admin = await asyncpg.connect(admin_dsn(env.database))
+    templates, maker_row, columns = await make_templates(settings["catalogue"], admin)
+    return Stack(env, admin, settings["catalogue"], Loader(admin, templates, maker_row, columns))
+
+
+async def grow(ctx: Context, stack: Stack, size: int) -> float:
+    """Load listings up to `size` and rebuild the baseline's table; the seconds the load took."""
     bar = ctx.progress(
-        total=2 * (size - stack.loader.loaded), desc=f"scale: loading to {size:,}", unit="row", leave=False
+        total=2 * (size - stack.loader.loaded), desc=f"loading to {size:,}", unit="row", leave=False
     )
     seconds = await stack.loader.grow_to(size, bar)
     bar.close()
-    ctx.log(f"  {size:,} listings loaded (+{seconds:.0f} s)")
+    started = time.perf_counter()
+    await bare_search.build(stack.admin)
+    ctx.log(
+        f"  {size:,} listings loaded in {seconds:.0f} s; PostgreSQL baseline table built in "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     return seconds
 
 
-async def run(ctx: Context) -> None:
-    if not available():
-        ctx.skip("scale", UNAVAILABLE)
-        return
-    sizes = (50_000,) if ctx.quick else (100_000, 1_000_000)
-    duration = 3.0 if ctx.quick else 5.0
-    per_size: dict[int, tuple[list[Run], list[Run]]] = {}  # size: (its runs, the 10k runs)
-    load_s: dict[int, float] = {}
-    async with namespace("bench-scale-base") as base_env:
-        base = await prepare(base_env)
-        try:
-            load_s[BASE] = await _load(ctx, base, BASE)
-            base_url = start_catalogue(base).url + search_path()
-            async with namespace("bench-scale") as env:
-                stack = await prepare(env)
-                try:
-                    for size in sizes:
-                        load_s[size] = await _load(ctx, stack, size)
-                        if "catalogue" in stack.processes:
-                            stack.processes.pop("catalogue").stop()
-                        url = start_catalogue(stack).url + search_path()
-                        measured = await measure(
-                            ctx,
-                            {"base": base_url, "larger": url},
-                            duration,
-                            f"scale: search at {label(size)} and {label(BASE)}",
-                        )
-                        per_size[size] = (measured["larger"], measured["base"])
-                finally:
-                    stack.stop()
-                    await stack.admin.close()
-        finally:
-            base.stop()
-            await base.admin.close()
-
-    note = (
-        f"{CONCURRENCY} concurrent clients, direct to the catalogue; baseline: the same "
-        f"search at {label(BASE)} listings, measured back to back in each repeat"
+def _start(stack: Stack, name: str, args: list[str], port_var: str, **extra: str) -> ServiceProcess:
+    proc = ServiceProcess(
+        args, port_var, {**stack.env.env, "MARKET_LOG_LEVEL": "warning"}, stack.env.workdir, name, extra
     )
-    all_base = [run for _, base_runs in per_size.values() for run in base_runs]
-    for metric, unit, value in (
-        ("p50_ms", "ms", lambda r: r.percentile_ms(50)),
-        ("p99_ms", "ms", lambda r: r.percentile_ms(99)),
-        ("rps", "req/s", lambda r: r.rps),
-    ):
-        ctx.add(
-            compare(
-                f"scale.search.{metric}@{label(BASE)}",
-                unit,
-                [value(r) for r in all_base],
-                None,
-                None,
-                note=note + f"; all its runs; load took {load_s[BASE]:.0f} s",
-            )
+    stack.processes[name] = proc.start(wait=False)
+    return proc
+
+
+async def _ready(proc: ServiceProcess, timeout_s: float = READY_TIMEOUT_S) -> None:
+    await asyncio.to_thread(proc.wait_ready, timeout_s)
+
+
+async def start_catalogue(stack: Stack, name: str = "catalogue", fresh_index: bool = True) -> float:
+    """Start a catalogue API instance with its own index directory (emptied first when
+    `fresh_index`: the instance builds its index from PostgreSQL); the seconds until ready."""
+    index = stack.index_dir(name)
+    if fresh_index:
+        shutil.rmtree(index, ignore_errors=True)
+    index.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    proc = _start(
+        stack, name, ["services.catalogue", "--role", "api"], "CATALOGUE_PORT", **{INDEX_DIR_VAR: str(index)}
+    )
+    await _ready(proc)
+    return time.perf_counter() - started
+
+
+async def start_gateway(stack: Stack, catalogue: str = "catalogue") -> None:
+    proc = _start(
+        stack,
+        "gateway",
+        ["services.gateway", "--role", "api"],
+        "GATEWAY_PORT",
+        GATEWAY_CATALOGUE_URL=stack.url(catalogue),
+        # One client address sends everything.
+        GATEWAY_RATE_LIMIT_PER_S="1000000",
+        GATEWAY_RATE_LIMIT_BURST="1000000",
+    )
+    await _ready(proc, 60)
+
+
+async def start_bare(stack: Stack) -> None:
+    """The two bare servers: PostgreSQL full-text, and tantivy over the catalogue's own index."""
+    dsn = admin_dsn(stack.env.database)
+    await _ready(_start(stack, "bare_pg", ["bench.bare_search", dsn], "BARE_PORT"), 60)
+    index = stack.index_dir("bare_tantivy")
+    shutil.rmtree(index, ignore_errors=True)
+    await _ready(
+        _start(
+            stack,
+            "bare_tantivy",
+            ["bench.bare_tantivy", stack.catalogue_settings.dsn(), str(index)],
+            "BARE_PORT",
         )
-    for size, (runs, base_runs) in per_size.items():
-        target = "<= 2x" if size == sizes[-1] else None
-        ctx.add(
-            compare(
-                f"scale.search.p50_ms@{label(size)}",
-                "ms",
-                [r.percentile_ms(50) for r in runs],
-                [r.percentile_ms(50) for r in base_runs],
-                target,
-                note=note + f"; load took {load_s[size]:.0f} s",
-            )
-        )
-        ctx.add(
-            compare(
-                f"scale.search.p99_ms@{label(size)}",
-                "ms",
-                [r.percentile_ms(99) for r in runs],
-                [r.percentile_ms(99) for r in base_runs],
-                None,
-                note=note,
-            )
-        )
-        ctx.add(
-            compare(
-                f"scale.search.rps@{label(size)}",
-                "req/s",
-                [r.rps for r in runs],
-                [r.rps for r in base_runs],
-                None,
-                note=note,
-            )
-        )
+    )

@@ -1,16 +1,23 @@
-"""search: listing search (text + two filters + facets) and listing GET, through the gateway
-and direct to the catalogue, against a bare aiohttp + asyncpg server running the same SQL.
+"""search: the catalogue's search engine under varied load, at 10k, 100k and 1M listings
+(`--quick`: 10k and 30k), direct and through the gateway, against two bare servers; its
+freshness, its index build and memory, and its answers against SQL truth.
 
-Setup (own namespace): catalogue and gateway migrated; listings loaded (bench/listings.py: 100k,
-`--quick` 20k); `python -m services.catalogue --role api`, `python -m services.gateway --role
-api` (rate limits raised: one client address sends everything) and `python -m
-bench.bare_search` each in their own process. The baseline's SQL is recorded from the
-catalogue's own search and store functions for the very request measured (bench/bare_search.py).
+`search.varied`: 32 concurrent clients (closed loop, every latency recorded, bench/loadgen.py)
+cycle through 240 different queries and page 2 of some of them (bench/search_queries.py: words,
+typos, synonyms, filters, sorts), so no cache answers them all. Measured per size, each repeat
+back to back: the 10k catalogue (a stack of its own, bench/scale.py), the PostgreSQL baseline
+(bench/bare_search.py: full-text search with exact counts and facets, what a team without a
+search engine writes), the tantivy ceiling (bench/bare_tantivy.py: a bare aiohttp handler
+answering the same queries from the same index with the same JSON), the catalogue direct and
+through the gateway. Targets: req/s direct >= 5x the PostgreSQL baseline and >= 0.8x the
+tantivy ceiling; p50 at the largest size <= 1.5x p50 at 10k. p50/p95/p99 beside, and one
+client alone (`single_ms`).
 
-Load: a closed loop of 32 concurrent clients (the figure every search measurement here uses),
-every latency recorded (bench/loadgen.py). Per repeat each endpoint is measured on bare, direct
-and gateway back to back. Targets: direct >= 0.8x bare, gateway >= 0.5x bare (req/s); p50 and
-p99 are reported beside with the bare figures as their baseline.
+`search.index_build`: seconds from starting a catalogue instance with an empty index directory
+to its readiness (index built from PostgreSQL), and its memory (RSS) after the load.
+`search.quality`: 20 broad queries' totals and facets equal SQL truth; the old title match is on
+page one. `search.freshness`: seconds from a publish's HTTP 200 to its appearance in search,
+p50/p99 over 50 publishes (bench/search_checks.py).
 
 The load generator runs on the same 2 cores as the servers, PostgreSQL and RabbitMQ: absolute
 figures are lower than on a separate client machine; the ratios compare like with like.
@@ -18,212 +25,218 @@ figures are lower than on a separate client machine; the ratios compare like wit
 
 from __future__ import annotations
 
-import pickle
-import urllib.parse
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import statistics
 
-import asyncpg
-
-from bench.core import Context, admin_dsn, migrate_services, namespace, report_serving
+from bench import search_checks
+from bench.core import Context, compare, namespace
 from bench.loadgen import Run, closed_loop
-from tests.support.harness import ROOT, ServiceProcess, TestEnvironment
+from bench.memory import rss_mib
+from bench.scale import Stack, grow, label, prepare, start_bare, start_catalogue, start_gateway
+from bench.search_queries import path, queries, with_cursors
+from tests.support.harness import ROOT
 
 CONCURRENCY = 32
-# Text + two filters; facets come with every search.
-SEARCH_PARAMS = {"q": "sapphire", "category": "ring", "metal": "gold"}
-UNAVAILABLE = "services/catalogue/search.py (and its API) does not exist yet"
+BASE = 10_000
+TARGETS = ("bare_pg", "bare_tantivy", "direct", "gateway")
+SINGLES = ("bare_tantivy", "direct")
+UNAVAILABLE = "the search engine (services/catalogue/search/engine.py) does not exist yet"
+TIMEOUT_S = 120.0  # the PostgreSQL baseline at 1M answers in seconds under 32 clients
 
 
 def available() -> bool:
-    return (ROOT / "services" / "catalogue" / "search.py").exists() and (
-        ROOT / "services" / "catalogue" / "api.py"
-    ).exists()
+    return (ROOT / "services" / "catalogue" / "search" / "engine.py").exists()
 
 
-@dataclass
-class Stack:
-    """What a search benchmark runs against in one namespace."""
-
-    env: TestEnvironment
-    admin: asyncpg.Connection
-    catalogue_settings: Any
-    loader: Any
-    processes: dict[str, ServiceProcess] = field(default_factory=dict)
-
-    def stop(self) -> None:
-        for proc in self.processes.values():
-            proc.stop()
+async def _urls(stack: Stack) -> dict[str, list[str]]:
+    """Every target's URLs for the same queries; page 2 cursors asked of the catalogue now."""
+    chosen = await with_cursors(stack.url("catalogue"), queries())
+    paths = [path(params) for params in chosen]
+    return {
+        target: [stack.url("catalogue" if target == "direct" else target) + p for p in paths]
+        for target in TARGETS
+    }
 
 
-async def prepare(env: TestEnvironment) -> Stack:
-    from bench.listings import Loader, make_templates
-
-    settings = await migrate_services(env, ["catalogue", "gateway"])
-    admin = await asyncpg.connect(admin_dsn(env.database))
-    templates, maker_row, columns = await make_templates(settings["catalogue"], admin)
-    return Stack(env, admin, settings["catalogue"], Loader(admin, templates, maker_row, columns))
-
-
-def start_catalogue(stack: Stack) -> ServiceProcess:
-    proc = ServiceProcess(
-        ["services.catalogue", "--role", "api"],
-        "CATALOGUE_PORT",
-        {**stack.env.env, "MARKET_LOG_LEVEL": "warning"},
-        stack.env.workdir,
-        "catalogue-api",
-    )
-    stack.processes["catalogue"] = proc.start()
-    return proc
-
-
-def start_gateway(stack: Stack, catalogue_url: str) -> ServiceProcess:
-    proc = ServiceProcess(
-        ["services.gateway", "--role", "api"],
-        "GATEWAY_PORT",
-        {**stack.env.env, "MARKET_LOG_LEVEL": "warning"},
-        stack.env.workdir,
-        "gateway-api",
-        {
-            "GATEWAY_CATALOGUE_URL": catalogue_url,
-            "GATEWAY_RATE_LIMIT_PER_S": "1000000",
-            "GATEWAY_RATE_LIMIT_BURST": "1000000",
-        },
-    )
-    stack.processes["gateway"] = proc.start()
-    return proc
-
-
-async def record(stack: Stack, listing_id: str) -> dict[str, list]:
-    """The SQL the catalogue runs for the measured search and GET (as its API handlers do)."""
-    from bench.bare_search import record_plan
-    from services.catalogue import search, store
-    from services.catalogue.schemas import SearchQuery
-
-    query = SearchQuery.model_validate(SEARCH_PARAMS)
-    filters = search.Filters(**query.model_dump(exclude={"limit", "cursor", "sort"}))
-    cap = stack.catalogue_settings.facet_cap
-
-    async def search_call(pool_like: Any, conn: asyncpg.Connection) -> None:
-        page = await search.search(
-            pool_like,
-            filters,
-            search.Sort(query.sort) if query.sort else None,
-            query.cursor,
-            query.limit,
-            cap,
-        )
-        await store.listings_with_makers(conn, page.listing_ids)
-
-    async def get_call(conn: asyncpg.Connection) -> None:
-        import uuid
-
-        await store.get_listing(conn, uuid.UUID(listing_id))
-
-    return await record_plan(stack.catalogue_settings.dsn(), search_call, get_call)
-
-
-def start_bare(stack: Stack, plan: dict[str, list]) -> ServiceProcess:
-    path = Path(stack.env.workdir) / "bare-plan.pickle"
-    path.write_bytes(pickle.dumps(plan))
-    proc = ServiceProcess(
-        ["bench.bare_search", str(path), stack.catalogue_settings.dsn()],
-        "BARE_PORT",
-        stack.env.env,
-        stack.env.workdir,
-        "bare",
-    )
-    stack.processes["bare"] = proc.start()
-    return proc
-
-
-def search_path() -> str:
-    return "/api/v1/listings?" + urllib.parse.urlencode(SEARCH_PARAMS)
-
-
-async def sanity(stack: Stack, listing_id: str) -> int:
-    """The measured search finds listings, the same on every path; returns how many."""
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.get(stack.processes["catalogue"].url + search_path()) as r:
-            assert r.status == 200, await r.text()
-            body = await r.json()
-        async with session.get(stack.processes["bare"].url + "/search") as r:
-            bare = await r.json()
-        async with session.get(stack.processes["catalogue"].url + f"/api/v1/listings/{listing_id}") as r:
-            assert r.status == 200, await r.text()
-            listing = await r.json()
-    assert body["items"], f"the benchmark's search finds nothing: {body}"
-    # Renders as heavy as real ones: every listing shows its maker's photos.
-    assert all(item["main_photo"] for item in body["items"]), "a listing found shows no photo"
-    assert listing["photos"] and all(photo.get("urls") for photo in listing["photos"]), listing["photos"]
-    assert len(bare) == len(body["items"]), (len(bare), len(body["items"]))
-    return body["total"]["count"]
+async def _run(urls: list[str], clients: int, duration_s: float, desc: str) -> Run:
+    run = await closed_loop(urls, clients, duration_s, warmup_s=1.0, timeout_s=TIMEOUT_S)
+    if run.errors:
+        raise RuntimeError(f"{desc}: errors {run.errors}")
+    return run
 
 
 async def measure(
-    ctx: Context, targets: dict[str, str], duration_s: float, desc: str
+    ctx: Context, size: int, urls: dict[str, list[str]], base: list[str] | None, duration_s: float
 ) -> dict[str, list[Run]]:
-    runs: dict[str, list[Run]] = {name: [] for name in targets}
-    bar = ctx.progress(total=ctx.repeats * len(targets), desc=desc, unit="run", leave=False)
+    """Each repeat: the 10k catalogue (when `base`), then every target, back to back; then one
+    client alone on the singles."""
+    runs: dict[str, list[Run]] = {}
+    bar = ctx.progress(total=ctx.repeats, desc=f"search.varied at {label(size)}", unit="round", leave=False)
     for _ in range(ctx.repeats):
-        for name, url in targets.items():
-            run = await closed_loop([url], CONCURRENCY, duration_s, warmup_s=1.0)
-            if run.errors:
-                raise RuntimeError(f"{desc} {name}: errors {run.errors}")
-            runs[name].append(run)
-            bar.update()
+        for name, target_urls in ([("base", base)] if base else []) + list(urls.items()):
+            runs.setdefault(name, []).append(await _run(target_urls, CONCURRENCY, duration_s, name))
+        bar.update()
     bar.close()
+    for name in SINGLES:
+        runs[f"{name}.single"] = [await _run(urls[name], 1, duration_s, f"{name} alone")]
     return runs
+
+
+def report(ctx: Context, size: int, runs: dict[str, list[Run]], largest: bool) -> None:
+    at = f"@{label(size)}"
+    note = f"{size:,} listings, {CONCURRENCY} clients, 240 queries + page 2 of some"
+    rps = {name: [r.rps for r in runs[name]] for name in TARGETS}
+    for name in ("direct", "gateway"):
+        ctx.add(
+            compare(
+                f"search.varied.{name}.rps{at}",
+                "req/s",
+                rps[name],
+                rps["bare_pg"],
+                ">= 5x" if name == "direct" else None,
+                note + "; baseline: bare aiohttp+asyncpg, PostgreSQL full-text, exact count and facets",
+            )
+        )
+        ctx.add(
+            compare(
+                f"search.varied.{name}.rps_vs_tantivy{at}",
+                "req/s",
+                rps[name],
+                rps["bare_tantivy"],
+                ">= 0.8x" if name == "direct" else None,
+                note + "; baseline: bare aiohttp handler over the same tantivy index, same JSON",
+            )
+        )
+        for p in (50, 95, 99):
+            ctx.add(
+                compare(
+                    f"search.varied.{name}.p{p}_ms{at}",
+                    "ms",
+                    [r.percentile_ms(p) for r in runs[name]],
+                    [r.percentile_ms(p) for r in runs["bare_pg"]],
+                    None,
+                    note + f"; baseline: PostgreSQL full-text p{p}",
+                    lower_is_better=True,
+                )
+            )
+    if "base" in runs:
+        ctx.add(
+            compare(
+                f"search.varied.direct.p50_vs_10k{at}",
+                "ms",
+                [r.percentile_ms(50) for r in runs["direct"]],
+                [r.percentile_ms(50) for r in runs["base"]],
+                "<= 1.5x" if largest else None,
+                note + "; baseline: the same queries at 10k, measured back to back in each repeat",
+                lower_is_better=True,
+            )
+        )
+    for name in SINGLES:
+        ctx.add(
+            compare(
+                f"search.varied.{name}.single_ms{at}",
+                "ms",
+                [r.percentile_ms(50) for r in runs[f"{name}.single"]],
+                None,
+                None,
+                "one client alone, p50",
+                lower_is_better=True,
+            )
+        )
 
 
 async def run(ctx: Context) -> None:
     if not available():
         ctx.skip("search", UNAVAILABLE)
         return
-    size = 20_000 if ctx.quick else 100_000
-    duration = 3.0 if ctx.quick else 6.0
-    async with namespace("bench-search") as env:
-        stack = await prepare(env)
+    sizes = (30_000,) if ctx.quick else (100_000, 1_000_000)
+    duration = 3.0 if ctx.quick else 5.0
+    async with namespace("bench-search-base") as base_env:
+        base = await prepare(base_env)
         try:
-            bar = ctx.progress(
-                total=2 * size, desc=f"search: loading {size:,} listings", unit="row", leave=False
-            )
-            seconds = await stack.loader.grow_to(size, bar)
-            bar.close()
-            ctx.log(f"  loaded {size:,} listings in {seconds:.0f} s")
-            listing_id = await stack.admin.fetchval(
-                "SELECT listing_id::text FROM catalogue.listing_search "
-                "ORDER BY published_at DESC LIMIT 1 OFFSET 1000"
-            )
-            catalogue = start_catalogue(stack)
-            gateway = start_gateway(stack, catalogue.url)
-            bare = start_bare(stack, await record(stack, listing_id))
-            total = await sanity(stack, listing_id)
-            ctx.log(f"  search {SEARCH_PARAMS} matches {total}+ listings")
-            for endpoint, path, bare_path in (
-                ("search", search_path(), "/search"),
-                ("get", f"/api/v1/listings/{listing_id}", "/get"),
-            ):
-                runs = await measure(
-                    ctx,
-                    {
-                        "bare": bare.url + bare_path,
-                        "direct": catalogue.url + path,
-                        "gateway": gateway.url + path,
-                    },
-                    duration,
-                    f"search: {endpoint}",
-                )
-                report_serving(
-                    ctx,
-                    f"search.{endpoint}",
-                    runs,
-                    f"{size:,} listings, {CONCURRENCY} concurrent clients, {duration:.0f} s per "
-                    f"run; baseline: bare aiohttp+asyncpg running the same SQL",
-                )
+            await grow(ctx, base, BASE)
+            await start_catalogue(base)
+            await start_gateway(base)
+            await start_bare(base)
+            base_urls = await _urls(base)
+            report(ctx, BASE, await measure(ctx, BASE, base_urls, None, duration), largest=False)
+            async with namespace("bench-search") as env:
+                stack = await prepare(env)
+                try:
+                    build_s = 0.0
+                    for size in sizes:
+                        stack.stop()
+                        await grow(ctx, stack, size)
+                        build_s = await start_catalogue(stack)
+                        await start_gateway(stack)
+                        await start_bare(stack)
+                        urls = await _urls(stack)
+                        runs = await measure(ctx, size, urls, base_urls["direct"], duration)
+                        report(ctx, size, runs, largest=size == sizes[-1])
+                    await _checks(ctx, stack, sizes[-1], build_s)
+                finally:
+                    stack.stop()
+                    await stack.admin.close()
         finally:
-            stack.stop()
-            await stack.admin.close()
+            base.stop()
+            await base.admin.close()
+
+
+async def _checks(ctx: Context, stack: Stack, size: int, build_s: float) -> None:
+    at = f"@{label(size)}"
+    proc = stack.processes["catalogue"].proc
+    assert proc is not None
+    ctx.add(
+        compare(
+            f"search.index_build.seconds{at}",
+            "s",
+            [build_s],
+            None,
+            None,
+            "a catalogue instance started with an empty index directory, to ready (built from PostgreSQL)",
+        )
+    )
+    ctx.add(
+        compare(f"search.index_build.rss_mib{at}", "MiB", [rss_mib(proc.pid)], None, None, "after the load")
+    )
+    url = stack.url("catalogue")
+    exact, differences, on_page_one, newer = await search_checks.quality(url, stack)
+    ctx.add(
+        compare(
+            f"search.quality.exact_queries{at}",
+            "queries",
+            [exact],
+            [20],
+            ">= 1x",
+            "broad queries whose total and facets equal SQL truth"
+            + (f"; {'; '.join(differences)}" if differences else ""),
+        )
+    )
+    ctx.add(
+        compare(
+            f"search.quality.old_title_on_page_one{at}",
+            "yes",
+            [1.0 if on_page_one else 0.0],
+            [1.0],
+            ">= 1x",
+            f"the oldest listing, alone with the word in its title, among {newer:,} newer matches",
+        )
+    )
+    count = 20 if ctx.quick else 50
+    seconds = await search_checks.freshness(url, stack, count)
+    for p, value in (("p50", statistics.median(seconds)), ("p99", _percentile(seconds, 99))):
+        ctx.add(
+            compare(
+                f"search.freshness.{p}_s{at}",
+                "s",
+                [value],
+                [1.0],
+                "<= 1x",
+                f"publish (HTTP 200) to first search answer showing it, {count} publishes; target 1 s",
+                lower_is_better=True,
+            )
+        )
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
