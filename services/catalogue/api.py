@@ -14,6 +14,7 @@ the maker's user id). Another maker's listing is reported as missing (404), neve
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from services.catalogue import search, store, usecases
@@ -24,15 +25,18 @@ from services.catalogue.schemas import (
     MineQuery,
     SearchQuery,
     SearchResults,
+    Suggestions,
+    SuggestQuery,
     listing_json,
     listing_view,
     search_results_json,
 )
+from services.catalogue.search.context import SEARCH
 from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import ListingRead, MakerRecord
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import not_found
+from shared.errors import ProblemError, not_found
 from shared.http import POOL, Call, RawJson, Routes
 from shared.paging import Page, decode_time_id, encode_time_id
 
@@ -172,6 +176,14 @@ async def archive_listing(call: Call) -> ListingView:
 # --- reading --------------------------------------------------------------------------------------
 
 
+# Registered before /api/v1/listings/{id}, which would otherwise match "suggest".
+@routes.get("/api/v1/listings/suggest", query=SuggestQuery, response=Suggestions, auth="none")
+async def suggest(call: Call) -> Suggestions:
+    """Completions of what is typed in the search box (at most 8)."""
+    query: SuggestQuery = call.query
+    return Suggestions(suggestions=await asyncio.to_thread(_search_index(call).suggest, query.q))
+
+
 @routes.get("/api/v1/listings/{id}", response=ListingView, auth="optional")
 async def get_listing(call: Call) -> RawJson:
     """A listing: to anyone while visible; to its owner and operators always."""
@@ -185,19 +197,26 @@ async def get_listing(call: Call) -> RawJson:
     return RawJson(listing_json(listing, maker, images, _now().date(), full=full))
 
 
+def _search_index(call: Call) -> search.SearchIndex:
+    index = call.app[SEARCH].index
+    if index is None:
+        raise ProblemError(
+            503,
+            "Service Unavailable",
+            "The search index is being built",
+            code="search_unavailable",
+            headers={"Retry-After": "1"},
+        )
+    return index
+
+
 @routes.get("/api/v1/listings", query=SearchQuery, response=SearchResults, auth="optional")
 async def search_listings(call: Call) -> RawJson:
     """Search visible listings: full text, filters, sorts, facets (see SearchResults)."""
     query: SearchQuery = call.query
-    pool = call.app[POOL]
     filters = search.Filters(**query.model_dump(exclude={"limit", "cursor", "sort"}))
-    page = await search.search(
-        pool,
-        filters,
-        search.Sort(query.sort) if query.sort else None,
-        query.cursor,
-        query.limit,
-        call.app[CATALOGUE_SETTINGS].facet_cap,
-    )
-    found = await store.listings_with_makers(pool, page.listing_ids)
+    sort = search.Sort(query.sort) if query.sort else None
+    # The index releases the interpreter while it searches: other requests go on meanwhile.
+    page = await asyncio.to_thread(_search_index(call).search, filters, sort, query.cursor, query.limit)
+    found = await store.listings_with_makers(call.app[POOL], page.listing_ids)
     return RawJson(search_results_json(page, found, _now().date()))

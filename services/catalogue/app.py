@@ -6,6 +6,7 @@ from pathlib import Path
 
 from services.catalogue import handlers
 from services.catalogue.api import routes
+from services.catalogue.search.context import search_index
 from services.catalogue.settings import CATALOGUE_SETTINGS, CatalogueSettings
 from shared.service import PeriodicJob, ServiceDefinition
 
@@ -17,6 +18,8 @@ SERVICE = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routes=[routes],
     handlers=handlers.for_app,
+    # The search index of an instance serving the API (built, then kept current).
+    contexts=[search_index],
     # Cheap when nothing is due (an index lookup), so it runs often and expiry is punctual.
     jobs=[
         PeriodicJob("release-expired-reservations", 5.0, handlers.sweep_expired_reservations),

@@ -81,9 +81,11 @@ class SearchQuery(PageQuery):
 
     q: Annotated[str, single_line(1, 200)] | None = Field(
         None,
-        description="Full text over title, description, techniques, metals, stones, category "
-        'and style tags; English stemming ("rings" finds "ring"); web-search syntax '
-        '("quoted phrases", -excluded, or)',
+        description="Full text over title, description, techniques, metals (with fineness names "
+        "such as 18ct, sterling), stones, occasions, style tags and the maker's name; English "
+        'stemming ("rings" finds "ring"); typos forgiven (one edit in words of 5+ letters, two in '
+        "9+) for words no listing holds; jewellery synonyms (sterling = silver 925); web-search "
+        'syntax ("quoted phrases", -excluded, or)',
     )
     category: Category | None = None
     metal: MetalType | None = None
@@ -103,11 +105,11 @@ class SearchQuery(PageQuery):
     )
     maker_id: uuid.UUID | None = None
     occasion: Tag | None = None
-    sort: Literal["relevance", "newest", "price_asc", "price_desc"] | None = Field(
+    min_rating: float | None = Field(None, ge=0, le=5, description="Average rating at least this")
+    sort: Literal["relevance", "newest", "price_asc", "price_desc", "rating"] | None = Field(
         None,
-        description="Default: relevance with `q`, else newest. Relevance ranks the newest "
-        "matches up to the cap (1000) by text rank, title matches first, then lists the older "
-        "matches newest first",
+        description="Default: relevance with `q`, else newest. Relevance ranks every match by "
+        "BM25 over the title, then the attributes, then the description",
     )
 
     @model_validator(mode="before")
@@ -240,15 +242,10 @@ class ListingView(BaseModel):
 class FacetCount(BaseModel):
     value: str
     count: int
-    capped: bool = Field(
-        description="More listings match than the cap: `count` is how many of the newest "
-        '`cap` matches have this value, a lower bound (show "<count>+")'
-    )
 
 
 class Total(BaseModel):
     count: int
-    capped: bool = Field(description='At least `count` (the cap) match: show "1000+"')
 
 
 class Facets(BaseModel):
@@ -267,24 +264,37 @@ class SearchResults(Page[ListingView]):
     listing counts once per metal, stone origin and sourcing scheme it has, so those facets may
     add up to more than the total.
 
-    Counting is bounded by a cap (1000 unless configured), so a search costs the same whatever
-    the catalogue's size. When at most the cap match, `total` and every facet count are exact
-    (`capped: false`), and the category and production facets add up to the total. When more
-    match, `total` is the cap with `capped: true` (show "1000+"), and each facet count is taken
-    over the cap's newest matching listings: how many of those have the value, a lower bound of
-    the true count, also `capped: true` (show "312+").
+    Counts are exact over every match, and the category and production facets add up to the
+    total.
 
-    Sorts: `relevance` ranks the newest matches up to the cap by text rank (a title match
-    first, then techniques, metals, stones, category and tags, then the description) and lists
-    the older matches after them, newest first; with at most the cap matching, all are ranked.
-    `newest` is by first publication; `price_asc` / `price_desc` by price in minor units.
+    Sorts: `relevance` ranks every match (BM25, a title match over techniques, metals, stones,
+    occasions, tags and the maker's name, over the description). `newest` is by first
+    publication; `price_asc` / `price_desc` by price in minor units; `rating` by average
+    rating, then number of ratings. Ties are broken by the listing's id.
 
-    Paging: `next_cursor` is the keyset position after the last item, for the same sort; it
-    never repeats an item nor skips one that existed when paging began, even while listings
-    are published meanwhile (a listing whose price changes moves in the price orders)."""
+    Paging: `next_cursor` continues from the last item in the same sort: within the snapshot
+    of the catalogue the first page was read from (kept a few minutes), it never repeats an
+    item nor skips one; after that, `newest` and the price and rating sorts continue from the
+    last item's position in the current catalogue (a listing whose price changed meanwhile
+    moves in the price orders).
+
+    `did_you_mean`: when fewer than three listings match, a corrected query that finds more
+    (e.g. "sapphire rnig" -> "sapphire ring"), else null."""
 
     total: Total
     facets: Facets
+    did_you_mean: str | None = None
+
+
+class SuggestQuery(BaseModel):
+    q: Annotated[str, single_line(1, 100)] = Field(description="What has been typed so far")
+
+
+class Suggestions(BaseModel):
+    """At most 8 completions of the last word typed, among listings holding the words before
+    it, the most common first."""
+
+    suggestions: list[str]
 
 
 # --- views ----------------------------------------------------------------------------------------
@@ -436,13 +446,14 @@ def search_results_json(page: SearchPage, found: dict[uuid.UUID, ListingRead], t
     results = SearchResults(
         items=[],
         next_cursor=page.next_cursor,
-        total=Total(count=page.total.count, capped=page.total.capped),
+        total=Total(count=page.total),
         facets=Facets(
             **{
-                dimension: [FacetCount(value=c.value, count=c.count, capped=c.capped) for c in counts]
+                dimension: [FacetCount(value=c.value, count=c.count) for c in counts]
                 for dimension, counts in page.facets.items()
             }
         ),
+        did_you_mean=page.did_you_mean,
     )
     rest = pydantic_core.to_json(results)
     head = b'{"items":['

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 from pydantic import Field
 
@@ -21,14 +23,31 @@ class CatalogueSettings(ServiceSettings):
         description="How long stock stays reserved for an order that is neither confirmed nor "
         "cancelled; longer than orders' 15-minute payment window, so orders settles first",
     )
-    facet_cap: int = Field(
-        1000,
-        ge=1,
-        le=100_000,
-        validation_alias="CATALOGUE_FACET_CAP",
-        description="Search reads at most this many matching listings (the newest) for its "
-        "total, facets and relevance ranking: counts are exact up to it, then reported as the "
-        'cap with `capped: true` ("1000+"); it bounds what one search costs',
+    search_index_dir: Path = Field(
+        Path(".dev/search"),
+        validation_alias="MARKET_SEARCH_INDEX_DIR",
+        description="Where each catalogue API instance keeps its search index, in a folder of its "
+        "own named by its port (catalogue-<port>); rebuilt from PostgreSQL when missing",
+    )
+    search_poll_s: float = Field(
+        0.5,
+        gt=0,
+        validation_alias="CATALOGUE_SEARCH_POLL_S",
+        description="How often the search index looks for changes when no notification came",
+    )
+    search_reconcile_s: float = Field(
+        60.0,
+        gt=0,
+        validation_alias="CATALOGUE_SEARCH_RECONCILE_S",
+        description="How often the search index's document count is checked against the visible "
+        "listings (rebuilt when they differ by more than the changes in flight)",
+    )
+    search_keep_snapshots_s: float = Field(
+        300.0,
+        ge=0,
+        validation_alias="CATALOGUE_SEARCH_KEEP_SNAPSHOTS_S",
+        description="How long a replaced search snapshot stays readable, so paging through "
+        "results with a cursor keeps the order it started in",
     )
 
 

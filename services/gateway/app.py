@@ -96,6 +96,7 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
             "catalogue": settings.catalogue_url,
             "orders": settings.orders_url,
             "media": settings.media_url,
+            "notifications": settings.notifications_url,
         },
         session,
         probe_timeout_s=min(2.0, settings.upstream_timeout_s),

@@ -47,8 +47,9 @@ OWNERS: dict[str, str] = {
     "commissions": "orders",
     "returns": "orders",
     "images": "media",
+    "notifications": "notifications",
 }
-SERVICES = ("makers", "catalogue", "orders", "media")
+SERVICES = ("makers", "catalogue", "orders", "media", "notifications")
 PROXY_PATH = "/api/v1/{segment:" + "|".join(OWNERS) + "}{tail:(?:/.*)?}"
 # Photo renditions: public, immutable bytes, served by media.
 MEDIA_PATH = "/media/{key:.+}"

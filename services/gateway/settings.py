@@ -57,6 +57,12 @@ class GatewaySettings(ServiceSettings):
         validation_alias="GATEWAY_MEDIA_URL",
         description="Base URL of the media service (several, comma-separated: requests go to each in turn)",
     )
+    notifications_url: str = Field(
+        "http://127.0.0.1:8085",
+        validation_alias="GATEWAY_NOTIFICATIONS_URL",
+        description="Base URL of the notifications service (several, comma-separated: requests go to "
+        "each in turn)",
+    )
     upload_max_bytes: int = Field(
         20 * 1024 * 1024,
         ge=1,

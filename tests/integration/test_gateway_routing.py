@@ -39,7 +39,7 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess], w
         name: service_processes(
             name, wait=False, PYTHONUNBUFFERED="1", MEDIA_STORAGE_DIR=str(workdir / "routing-media")
         )
-        for name in ("makers", "catalogue", "orders", "media")
+        for name in ("makers", "catalogue", "orders", "media", "notifications")
     }
     for process in services.values():
         process.wait_ready()
@@ -49,6 +49,7 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess], w
         GATEWAY_CATALOGUE_URL=services["catalogue"].url,
         GATEWAY_ORDERS_URL=services["orders"].url,
         GATEWAY_MEDIA_URL=services["media"].url,
+        GATEWAY_NOTIFICATIONS_URL=services["notifications"].url,
         GATEWAY_CORS_ORIGINS=f"{ORIGIN}, https://admin.example",
         GATEWAY_RATE_LIMIT_BURST=str(RATE_BURST),
         GATEWAY_RATE_LIMIT_PER_S="2",
@@ -144,6 +145,7 @@ def lonely_gateway(
         GATEWAY_CATALOGUE_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_ORDERS_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_MEDIA_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_NOTIFICATIONS_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_UPSTREAM_TIMEOUT_S="1",
     )
 
@@ -366,6 +368,7 @@ async def test_health_reports_the_gateway_and_its_services_apart(client: Client,
         "catalogue": "unavailable",
         "orders": "unavailable",
         "media": "unavailable",
+        "notifications": "unavailable",
     }
     healthy = await client.call("GET", "/health/upstreams")
     assert healthy.status == 200

@@ -15,7 +15,7 @@ async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetim
     or reinstated, or their record changes so that a public listing breaks (or keeps again) a
     rule of it (sponsor mark, precious metals, System of Warranties), those listings leave or
     rejoin the storefront (a new version and a `hidden` / `shown` event each); when their
-    sourcing claims change, their listings' search rows follow."""
+    sourcing claims or display name change, their listings' search rows follow."""
     current = await store.maker_for_update(uow.conn, maker.id)
     if current is not None and current.version >= maker.version:
         return  # an older snapshot than the one kept, or the same again
@@ -25,6 +25,7 @@ async def apply_maker_snapshot(uow: UnitOfWork, maker: MakerRecord, now: datetim
     if (
         current.approved == maker.approved
         and current.sourcing_claims == maker.sourcing_claims
+        and current.display_name == maker.display_name  # listings are found by it
         and current.standing == maker.standing
         and not await _record_rules_changed(uow, maker)
     ):

@@ -1,0 +1,339 @@
+"""The search index: its schema, a search row as a document, and searching it.
+
+One tantivy index of the visible listings. Text is in three weighted fields stemmed in English
+(title over attributes over description, BM25 summed over them) and one unstemmed field of
+every word (`spell`) for typo tolerance, corrections and completions. Filters are exact terms
+(`terms`, as in the search row) and ranges over fast fields; facets and the total are
+aggregations over every match. Each sort has one fast u64 key that is unique in practice: the
+sort value in the high bits, the low bits of the listing's id below it, so keyset paging is a
+range on one field.
+
+Searches read a searcher (a snapshot) kept a few minutes after newer ones replace it: a cursor
+names its generation, so paging within a snapshot never repeats or skips a listing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import tantivy
+from tantivy import FieldType, Occur, Order, Query
+
+from services.catalogue.search import corrections
+from services.catalogue.search.query import (
+    Clause,
+    Either,
+    Filters,
+    Position,
+    Quoted,
+    Sort,
+    Synonyms,
+    TextQuery,
+    Word,
+    decode_position,
+    parse_text,
+    typo_distance,
+)
+from services.catalogue.search.synonyms import words
+
+# Bumped whenever the schema or what a document holds changes: an index on disk made for
+# another version is rebuilt.
+SCHEMA_VERSION = 1
+
+TEXT_WEIGHTS = {"title": 4.0, "attributes": 2.0, "description": 1.0}
+FACETS = ("category", "metal", "stone_origin", "production", "sourcing")
+_ID_BITS = 30
+_ID_MASK = (1 << _ID_BITS) - 1
+_EPOCH = 946684800  # 2000-01-01: published seconds since then fit 34 bits for centuries
+_ORDERED: dict[Sort, tuple[str, Order]] = {
+    Sort.NEWEST: ("newest_key", Order.Desc),
+    Sort.PRICE_ASC: ("price_key", Order.Asc),
+    Sort.PRICE_DESC: ("price_key", Order.Desc),
+    Sort.RATING: ("rating_key", Order.Desc),
+}
+# A relevance cursor is an offset into one snapshot's ranking: walking past this many
+# matches is not offered (the ranking is recomputed up to the offset on every page).
+MAX_RELEVANCE_OFFSET = 10_000
+# Fewer matches than this and the query is worth a correction.
+DID_YOU_MEAN_BELOW = 3
+
+
+def build_schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    builder.add_unsigned_field("id_hi", fast=True)
+    builder.add_unsigned_field("id_lo", fast=True)
+    for name in TEXT_WEIGHTS:
+        builder.add_text_field(name, tokenizer_name="en_stem")
+    builder.add_text_field("spell", tokenizer_name="default", index_option="basic")
+    builder.add_text_field("terms", tokenizer_name="raw", index_option="basic")
+    for name in FACETS:
+        builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
+    builder.add_integer_field("price", fast=True)
+    builder.add_float_field("rating", fast=True)
+    for name in ("newest_key", "price_key", "rating_key"):
+        builder.add_unsigned_field(name, fast=True)
+    return builder.build()
+
+
+def _key(high: int, bits: int, listing_id: UUID) -> int:
+    return (max(0, min(high, (1 << bits) - 1)) << (64 - bits)) | (listing_id.int & _ID_MASK)
+
+
+def document(row: Mapping[str, Any]) -> tantivy.Document:
+    """A visible search row as a document."""
+    listing_id: UUID = row["listing_id"]
+    published: datetime | None = row["published_at"]
+    price = row["price_amount"] or 0
+    rating = float(row["rating_average"])
+    doc = tantivy.Document()
+    doc.add_text("id", str(listing_id))
+    doc.add_unsigned("id_hi", listing_id.int >> 64)
+    doc.add_unsigned("id_lo", listing_id.int & (2**64 - 1))
+    for name in TEXT_WEIGHTS:
+        doc.add_text(name, row[name])
+    doc.add_text("spell", " ".join(row[name] for name in TEXT_WEIGHTS))
+    for term in row["terms"]:
+        doc.add_text("terms", term)
+        dimension, _, value = term.partition(":")
+        if dimension in FACETS:
+            doc.add_text(dimension, value)
+    doc.add_integer("price", price)
+    doc.add_float("rating", rating)
+    seconds = int(published.timestamp()) - _EPOCH if published else 0
+    doc.add_unsigned("newest_key", _key(seconds, 34, listing_id))
+    doc.add_unsigned("price_key", _key(price, 34, listing_id))
+    rating_high = (round(rating * 100) << 25) | min(row["rating_count"], (1 << 25) - 1)
+    doc.add_unsigned("rating_key", _key(rating_high, 34, listing_id))
+    return doc
+
+
+_STEMMER = (
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.remove_long(40))
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.stemmer("english"))
+    .build()
+)
+
+
+def stems(text: str) -> list[str]:
+    """Text as the stemmed fields index it (tantivy's `en_stem`)."""
+    return list(_STEMMER.analyze(text))
+
+
+@dataclass(frozen=True)
+class Count:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchPage:
+    listing_ids: list[UUID]
+    next_cursor: str | None
+    total: int
+    facets: dict[str, list[Count]] = field(default_factory=dict)
+    did_you_mean: str | None = None
+
+
+class SearchIndex:
+    """Searches over the snapshots of one index (thread-safe reads; `refresh` from one task)."""
+
+    def __init__(self, index: tantivy.Index, keep_s: float = 300.0, after_generation: int = 0) -> None:
+        self.index = index
+        self.schema = index.schema
+        self.keep_s = keep_s
+        # Generations count up from the clock (milliseconds), so a cursor made before a restart
+        # or a rebuild never names a different snapshot of the same number.
+        self.generation = max(after_generation, time.time_ns() // 1_000_000)
+        self._searchers: dict[int, tantivy.Searcher] = {}
+        self._replaced: dict[int, float] = {}  # generation -> when a newer one replaced it
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read what the last commit made searchable, as a new generation."""
+        self.index.reload()
+        now = time.monotonic()
+        if self._searchers:
+            self._replaced[self.generation] = now
+        self.generation += 1
+        self._searchers[self.generation] = self.index.searcher()
+        # A generation stays readable for `keep_s` after a newer one replaced it.
+        for generation, replaced_at in list(self._replaced.items()):
+            if now - replaced_at >= self.keep_s:
+                del self._replaced[generation], self._searchers[generation]
+
+    def current(self) -> tantivy.Searcher:
+        return self._searchers[self.generation]
+
+    @property
+    def documents(self) -> int:
+        return int(self.current().num_docs)
+
+    def _snapshot(self, generation: int | None) -> tuple[int, tantivy.Searcher]:
+        found = self._searchers.get(generation) if generation is not None else None
+        if found is None or generation is None:
+            return self.generation, self.current()
+        return generation, found
+
+    # --- search -----------------------------------------------------------------------------------
+
+    def search(self, filters: Filters, sort: Sort | None, cursor: str | None, limit: int) -> SearchPage:
+        text = parse_text(filters.q)
+        if sort is None or (sort is Sort.RELEVANCE and not text.required):
+            sort = Sort.RELEVANCE if text.required else Sort.NEWEST
+        after = decode_position(cursor, sort)
+        generation, searcher = self._snapshot(after.generation if after else None)
+        query = self._query(searcher, text, filters)
+        total, facets = self._aggregate(searcher, query)
+        offset = after.offset if after else 0
+        if sort is Sort.RELEVANCE:
+            # Within its snapshot a ranking is fixed: the offset resumes it exactly.
+            hits = searcher.search(query, limit + 1, count=False, offset=offset).hits
+            more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
+        else:
+            key, order = _ORDERED[sort]
+            page_query = query
+            if after is not None:
+                # Keyset: strictly after the last key, in whichever snapshot.
+                bound = {"lower_bound": after.key} if order is Order.Asc else {"upper_bound": after.key}
+                side = "include_lower" if order is Order.Asc else "include_upper"
+                beyond = Query.range_query(self.schema, key, FieldType.Unsigned, **bound, **{side: False})
+                page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
+            hits = searcher.search(page_query, limit + 1, count=False, order_by_field=key, order=order).hits
+            more = len(hits) > limit
+        shown = hits[:limit]
+        next_cursor = None
+        if more and shown:
+            next_cursor = Position(sort, generation, offset + limit, shown[-1][0]).encode()
+        did_you_mean = None
+        if text.required and total < DID_YOU_MEAN_BELOW and filters.q:
+            did_you_mean = self._did_you_mean(searcher, filters, total)
+        return SearchPage(
+            listing_ids=self._ids(searcher, [address for _, address in shown]),
+            next_cursor=next_cursor,
+            total=total,
+            facets=facets,
+            did_you_mean=did_you_mean,
+        )
+
+    def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
+        if not addresses:
+            return []
+        highs = searcher.fast_field_values("id_hi", addresses)
+        lows = searcher.fast_field_values("id_lo", addresses)
+        return [UUID(int=(high << 64) | low) for high, low in zip(highs, lows, strict=True)]
+
+    def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> tuple[int, dict[str, list[Count]]]:
+        aggregations: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
+        aggregations["total"] = {"value_count": {"field": "newest_key"}}
+        result = searcher.aggregate(query, aggregations)
+        facets = {
+            name: sorted(
+                (Count(bucket["key"], bucket["doc_count"]) for bucket in result[name]["buckets"]),
+                key=lambda c: (-c.count, c.value),
+            )
+            for name in FACETS
+        }
+        return int(result["total"]["value"] or 0), facets
+
+    # --- the query --------------------------------------------------------------------------------
+
+    def _query(self, searcher: tantivy.Searcher, text: TextQuery, filters: Filters) -> Query:
+        must = [self._clause(searcher, clause) for clause in text.required]
+        must += [
+            Query.term_query(self.schema, "terms", term, index_option="basic") for term in filters.terms()
+        ]
+        if filters.min_price is not None or filters.max_price is not None:
+            must.append(
+                Query.range_query(
+                    self.schema, "price", FieldType.Integer, filters.min_price, filters.max_price
+                )
+            )
+        if filters.min_rating is not None:
+            must.append(Query.range_query(self.schema, "rating", FieldType.Float, filters.min_rating))
+        if not must:
+            must.append(Query.all_query())
+        subqueries = [(Occur.Must, query) for query in must]
+        subqueries += [
+            (Occur.MustNot, self._clause(searcher, clause, typos=False)) for clause in text.excluded
+        ]
+        return Query.boolean_query(subqueries)
+
+    def _clause(self, searcher: tantivy.Searcher, clause: Clause, typos: bool = True) -> Query:
+        if isinstance(clause, Word):
+            return self._word(searcher, clause.text, typos)
+        if isinstance(clause, Quoted):
+            return self._should(
+                Query.boost_query(
+                    Query.phrase_query(self.schema, name, stems(" ".join(clause.words))), weight
+                )
+                for name, weight in TEXT_WEIGHTS.items()
+            )
+        if isinstance(clause, Synonyms):
+            return self._should(
+                Query.boolean_query(
+                    [(Occur.Must, self._word(searcher, word, typos=False)) for word in phrase]
+                )
+                for phrase in clause.group
+            )
+        assert isinstance(clause, Either)
+        return self._should(self._clause(searcher, option, typos) for option in clause.clauses)
+
+    def _word(self, searcher: tantivy.Searcher, word: str, typos: bool) -> Query:
+        """A word by its stem in each text field, weighted; a word the index does not hold at
+        all also within its typo distance (so a real word never matches its neighbours, and
+        an exact match always scores above a corrected one)."""
+        exact = [
+            Query.boost_query(Query.term_query(self.schema, name, stem), weight)
+            for name, weight in TEXT_WEIGHTS.items()
+            for stem in stems(word)
+        ]
+        distance = typo_distance(word)
+        if typos and distance and searcher.doc_freq("spell", word) == 0:
+            fuzzy = Query.fuzzy_term_query(self.schema, "spell", word, distance=distance)
+            exact.append(Query.boost_query(fuzzy, 0.5))
+        return self._should(exact)
+
+    @staticmethod
+    def _should(queries: Any) -> Query:
+        return Query.boolean_query([(Occur.Should, query) for query in queries])
+
+    # --- corrections and completions --------------------------------------------------------------
+
+    def _did_you_mean(self, searcher: tantivy.Searcher, filters: Filters, total: int) -> str | None:
+        typed = words(filters.q or "")
+        corrected = [
+            corrections.closest(searcher, word) if searcher.doc_freq("spell", word) == 0 else word
+            for word in typed
+        ]
+        better = [fixed or word for fixed, word in zip(corrected, typed, strict=True)]
+        if better == typed:
+            return None
+        suggestion = " ".join(better)
+        found, _ = self._aggregate(
+            searcher, self._query(searcher, parse_text(suggestion), Filters(q=suggestion))
+        )
+        return suggestion if found > total else None
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of the last word typed, among listings holding the words before it,
+        the most common first."""
+        typed = words(prefix)
+        if not typed or prefix[-1:].isspace():
+            return []
+        *head, last = typed
+        searcher = self.current()
+        within = (
+            Query.boolean_query([(Occur.Must, self._word(searcher, word, typos=False)) for word in head])
+            if head
+            else Query.all_query()
+        )
+        found = searcher.terms_with_prefix("spell", last, filter_query=within, limit=limit + 1)
+        return [" ".join([*head, term]) for term, count in found if count and term != last][:limit]
