@@ -10,12 +10,14 @@ and `add_listing` put on a listing body that names no photos. Over the broker,
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -26,6 +28,7 @@ from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
 from shared.contracts.media import RENDITION_WIDTHS, ImageEvent, ImageProcessed
 from shared.db import UnitOfWork, create_pool
 from tests.support.broker import publish_raw
+from tests.support.harness import eventually
 
 _versions = itertools.count(1)
 
@@ -199,3 +202,18 @@ def claim(scheme: str, evidenced: bool = True, expires_on: date | None = None) -
         "evidenced": evidenced,
         "expires_on": expires_on.isoformat() if expires_on else None,
     }
+
+
+async def searchable(url: str, pool: asyncpg.Pool) -> None:
+    """Wait until the catalogue instance at `url` has applied to its search index every change
+    committed before this call: its watermark (the transaction id below which every change is
+    applied, on /metrics) passes the next transaction id as of now."""
+    upto = int(await pool.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
+
+    async def caught_up() -> bool:
+        async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
+            text = await response.text()
+        watermark = re.search(r"^catalogue_search_watermark (\S+)$", text, re.MULTILINE)
+        return watermark is not None and float(watermark.group(1)) >= upto
+
+    await eventually(caught_up, timeout_s=10, message=f"{url} search index caught up")
