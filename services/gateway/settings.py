@@ -99,13 +99,14 @@ class GatewaySettings(ServiceSettings):
         20.0,
         gt=0,
         validation_alias="GATEWAY_RATE_LIMIT_PER_S",
-        description="Requests per second one client address may make, sustained (per instance)",
+        description="API requests per second one client address may make, sustained, across every "
+        "gateway instance (static files and photos never count)",
     )
     rate_limit_burst: int = Field(
         100,
         ge=1,
         validation_alias="GATEWAY_RATE_LIMIT_BURST",
-        description="Requests one client address may make at once (per instance)",
+        description="API requests one client address may make at once, across every gateway instance",
     )
     login_account_burst: int = Field(
         10,
