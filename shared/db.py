@@ -185,9 +185,11 @@ async def write_outbox(conn: asyncpg.Connection, channel: str, envelopes: list[E
     its own transaction. `channel` is `outbox_channel(schema)`."""
     if not envelopes:
         return
+    # The envelope goes as JSON text, so a connection without the pool's jsonb codec takes it too.
     await conn.executemany(
-        "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) VALUES ($1, $2, $3, $4)",
-        [(e.event_id, e.routing_key, e.aggregate_id, e.model_dump(mode="json")) for e in envelopes],
+        "INSERT INTO outbox (event_id, routing_key, aggregate_id, envelope) "
+        "VALUES ($1, $2, $3, $4::text::jsonb)",
+        [(e.event_id, e.routing_key, e.aggregate_id, e.model_dump_json()) for e in envelopes],
     )
     # Delivered at commit: wakes the relay without waiting for its poll.
     await conn.execute("SELECT pg_notify($1, '')", channel)
