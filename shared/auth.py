@@ -25,6 +25,9 @@ ROLES: tuple[Role, ...] = ("customer", "maker", "operator")
 class Principal:
     user_id: uuid.UUID
     role: Role
+    # Whether the person had verified their email address when the token was issued (its
+    # `email_verified` claim; a token without the claim says no).
+    email_verified: bool = False
 
     @property
     def is_operator(self) -> bool:
@@ -77,7 +80,8 @@ class TokenVerifier:
             role = claims.get("role")
             if role not in ROLES:
                 raise unauthorized("Token has no valid role")
-            return Principal(uuid.UUID(str(claims["sub"])), role), float(claims["exp"])
+            principal = Principal(uuid.UUID(str(claims["sub"])), role, claims.get("email_verified") is True)
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError) as exc:
             raise unauthorized(f"Invalid token: {type(exc).__name__}") from exc
 
@@ -89,13 +93,14 @@ class TokenIssuer:
         self._audience = audience
         self.lifetime_s = lifetime_s
 
-    def issue(self, user_id: uuid.UUID, role: Role) -> str:
+    def issue(self, user_id: uuid.UUID, role: Role, email_verified: bool = False) -> str:
         now = int(time.time())
         claims = {
             "iss": self._issuer,
             "aud": self._audience,
             "sub": str(user_id),
             "role": role,
+            "email_verified": email_verified,
             "iat": now,
             "exp": now + self.lifetime_s,
             "jti": str(uuid.uuid4()),

@@ -46,11 +46,12 @@ async def services_db(test_env: TestEnvironment) -> dict:
 
 @pytest.fixture(scope="session")
 def mint(test_env: TestEnvironment) -> Callable[..., str]:
-    """mint(role, user_id=None) -> a valid access token for that user."""
+    """mint(role, user_id=None, email_verified=True) -> a valid access token for that user (whose
+    address is verified unless said otherwise: makers may submit applications)."""
     issuer = test_env.token_issuer()
 
-    def make(role: Role, user_id: uuid.UUID | None = None) -> str:
-        return issuer.issue(user_id or uuid.uuid4(), role)
+    def make(role: Role, user_id: uuid.UUID | None = None, email_verified: bool = True) -> str:
+        return issuer.issue(user_id or uuid.uuid4(), role, email_verified=email_verified)
 
     return make
 

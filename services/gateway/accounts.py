@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
+from datetime import UTC, datetime
 from math import ceil
 
 import argon2
@@ -14,13 +15,19 @@ import asyncpg
 from services.gateway import store
 from services.gateway.domain import (
     DISPLAY_NAME_MAX_LENGTH,
+    VERIFICATION_LIFETIME,
     Account,
     LoginThrottle,
+    SecretToken,
     password_violations,
     valid_email,
     weak_password,
 )
+from services.gateway.sessions import PRODUCER, SCHEMA
 from shared.auth import Role
+from shared.contracts import Envelope
+from shared.contracts.identity import UserRegistered, VerificationRequested
+from shared.db import UnitOfWork, outbox_channel, write_outbox
 from shared.errors import conflict, too_many_requests, unauthorized
 
 
@@ -58,22 +65,61 @@ class Passwords:
 
 
 async def register(
-    db: store.Executor,
+    pool: asyncpg.Pool, passwords: Passwords, email: str, password: str, display_name: str, role: Role
+) -> Account:
+    """A new account, its address not yet verified; `email` is already valid and normalised.
+    422 weak_password, 409 email_taken. The verification email is asked for in the same
+    transaction (`gateway.user.verification_requested`)."""
+    account = await _new_account(passwords, uuid.uuid4(), email, password, display_name, role, verified=False)
+    now = _now()
+    token = SecretToken.new()
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        await store.insert_user(uow.conn, account, now)
+        await store.insert_email_token(
+            uow.conn, token.digest, account.id, "verify_email", now, now + VERIFICATION_LIFETIME
+        )
+        uow.emit(_registered(account), account.id)
+        uow.emit(_verification(account, token, now), account.id)
+    return account
+
+
+async def _new_account(
     passwords: Passwords,
+    user_id: uuid.UUID,
     email: str,
     password: str,
     display_name: str,
     role: Role,
-    user_id: uuid.UUID | None = None,
+    verified: bool,
 ) -> Account:
-    """A new account; `email` is already valid and normalised. 422 weak_password, 409
-    email_taken. `user_id` is given only for demo accounts whose id other services know."""
     violations = password_violations(password, email)
     if violations:
         raise weak_password(violations)
-    account = Account(user_id or uuid.uuid4(), email, display_name, role, await passwords.hash(password))
-    await store.insert_user(db, account)
-    return account
+    return Account(user_id, email, display_name, role, await passwords.hash(password), verified)
+
+
+def _registered(account: Account) -> UserRegistered:
+    return UserRegistered(
+        user_id=account.id,
+        email=account.email,
+        display_name=account.display_name,
+        role=account.role,
+        email_verified=account.email_verified,
+    )
+
+
+def _verification(account: Account, token: SecretToken, now: datetime) -> VerificationRequested:
+    return VerificationRequested(
+        user_id=account.id,
+        email=account.email,
+        display_name=account.display_name,
+        token=token.raw,
+        expires_at=now + VERIFICATION_LIFETIME,
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def sign_in(
@@ -100,9 +146,9 @@ async def sign_in(
 async def create_operator_account(
     conn: asyncpg.Connection, email: str, password: str, exist_ok: bool = False
 ) -> uuid.UUID:
-    """An operator account (`marketplace create-operator`, `marketplace up`). With `exist_ok`
-    an existing operator with this email is kept as it is (its password is not reset); an
-    account of another role is never promoted."""
+    """An operator account (`marketplace create-operator`, `marketplace up`), its address taken
+    as verified (an operator typed it). With `exist_ok` an existing operator with this email is
+    kept as it is (its password is not reset); an account of another role is never promoted."""
     email = valid_email(email)
     existing = await store.get_user_by_email(conn, email)
     if existing is not None:
@@ -110,15 +156,26 @@ async def create_operator_account(
             return existing.id
         raise conflict("email_taken", f"An account with the email {email} exists")
     display_name = email.split("@")[0][:DISPLAY_NAME_MAX_LENGTH]
-    account = await register(conn, Passwords(1), email, password, display_name, "operator")
+    account = await _new_account(Passwords(1), uuid.uuid4(), email, password, display_name, "operator", True)
+    await _insert_announced(conn, account)
     return account.id
 
 
 async def ensure_demo_account(
     conn: asyncpg.Connection, user_id: uuid.UUID, email: str, password: str, display_name: str, role: Role
 ) -> None:
-    """A development account with a fixed id (the seeded makers' records name it), created
-    once; an existing account with that email is left as it is."""
+    """A development account with a fixed id (the seeded makers' records name it), its address
+    verified, created once; an existing account with that email is left as it is."""
     email = valid_email(email)
     if await store.get_user_by_email(conn, email) is None:
-        await register(conn, Passwords(1), email, password, display_name, role, user_id)
+        account = await _new_account(Passwords(1), user_id, email, password, display_name, role, True)
+        await _insert_announced(conn, account)
+
+
+async def _insert_announced(conn: asyncpg.Connection, account: Account) -> None:
+    """Insert an account made by the command line, with its `registered` event, in one
+    transaction of the command line's own connection."""
+    envelope = Envelope.wrap(_registered(account), producer=PRODUCER, aggregate_id=str(account.id))
+    async with conn.transaction():
+        await store.insert_user(conn, account, _now())
+        await write_outbox(conn, outbox_channel(SCHEMA), [envelope])

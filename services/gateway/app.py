@@ -1,7 +1,10 @@
-"""Wiring of the gateway: the storefront's single entry, and the identity schema."""
+"""Wiring of the gateway: the storefront's single entry, and the identity schema. It publishes
+identity events through its outbox (so it runs a relay) and consumes none."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from math import ceil
@@ -10,10 +13,11 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from services.gateway import edge, proxy, store
+from services.gateway import edge, proxy, sessions, store
 from services.gateway.accounts import Passwords
-from services.gateway.api import ISSUER, LOGIN_THROTTLE, PASSWORDS, routes
+from services.gateway.api import ISSUER, LOGIN_THROTTLE, PASSWORDS, RESET_REQUESTS, routes
 from services.gateway.domain import Bucket
+from services.gateway.email_links import ResetRequests
 from services.gateway.settings import GATEWAY_SETTINGS, GatewaySettings
 from shared.auth import TokenIssuer
 from shared.errors import ProblemError
@@ -75,7 +79,14 @@ async def _accounts(app: web.Application) -> AsyncIterator[None]:
     app[ISSUER] = issuer
     app[PASSWORDS] = Passwords(settings.password_hash_concurrency)
     app[LOGIN_THROTTLE] = settings.login_throttle()
+    app[RESET_REQUESTS] = resets = ResetRequests(app[POOL])
+    task = asyncio.create_task(resets.run(), name="password-reset-requests")
     yield
+    # Requests already answered 202 are carried out before the pool closes.
+    await resets.drain()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _upstreams(app: web.Application) -> AsyncIterator[None]:
@@ -114,6 +125,10 @@ async def _sweep_login_throttle(app: web.Application) -> None:
     await store.sweep_login_throttle(app[POOL], app[GATEWAY_SETTINGS].login_throttle().idle_s)
 
 
+async def _sweep_expired_tokens(app: web.Application) -> None:
+    await sessions.sweep(app[POOL])
+
+
 SERVICE = ServiceDefinition(
     name="gateway",
     title=TITLE,
@@ -122,6 +137,8 @@ SERVICE = ServiceDefinition(
     migrations=Path(__file__).parent / "migrations",
     routes=[routes, EntryPoint("gateway")],
     contexts=[_accounts, _upstreams],
-    jobs=[PeriodicJob("sweep-login-throttle", 300.0, _sweep_login_throttle)],
-    uses_bus=False,
+    jobs=[
+        PeriodicJob("sweep-login-throttle", 300.0, _sweep_login_throttle),
+        PeriodicJob("sweep-expired-tokens", 3600.0, _sweep_expired_tokens),
+    ],
 )

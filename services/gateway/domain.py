@@ -18,9 +18,12 @@ sign-in   every attempt takes a token from the bucket of the account (by normali
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from shared.auth import Role
@@ -30,6 +33,15 @@ EMAIL_MAX_LENGTH = 254
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 DISPLAY_NAME_MAX_LENGTH = 80
+
+SIGN_IN_LIFETIME = timedelta(days=30)
+VERIFICATION_LIFETIME = timedelta(hours=48)
+RESET_LIFETIME = timedelta(hours=1)
+# 32 random bytes, URL-safe base64: 43 characters. Longer input is not a token of ours.
+SECRET_TOKEN_MAX_LENGTH = 100
+
+EmailTokenPurpose = Literal["verify_email", "password_reset"]
+RevokedBecause = Literal["logout", "logout_all", "reused", "password_reset"]
 
 SelfServiceRole = Literal["customer", "maker"]
 
@@ -43,6 +55,25 @@ class Account:
     display_name: str
     role: Role
     password_hash: str
+    email_verified: bool
+
+
+@dataclass(frozen=True)
+class SecretToken:
+    """A single-use secret handed to a person (in an email, or as a refresh token): `raw` goes
+    to them once; only `digest` is stored, so a copy of the database opens nothing."""
+
+    raw: str
+    digest: bytes
+
+    @classmethod
+    def new(cls) -> SecretToken:
+        raw = secrets.token_urlsafe(32)
+        return cls(raw, digest_of(raw))
+
+
+def digest_of(raw: str) -> bytes:
+    return hashlib.sha256(raw.encode()).digest()
 
 
 def normalise_email(email: str) -> str:

@@ -45,7 +45,7 @@ from services.makers.schemas import (
 from services.makers.settings import MAKERS_SETTINGS
 from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import forbidden, not_found, unauthorized
+from shared.errors import Forbidden, forbidden, not_found, unauthorized
 from shared.http import POOL, Call, Routes
 from shared.paging import Page, decode_time_id, encode_time_id
 
@@ -126,10 +126,24 @@ async def edit_maker(call: Call) -> OwnerMakerView:
 
 
 @routes.post(
-    "/api/v1/makers/{id}/submit", response=OwnerMakerView, roles=("maker",), extra_responses={409: _409}
+    "/api/v1/makers/{id}/submit",
+    response=OwnerMakerView,
+    roles=("maker",),
+    extra_responses={
+        403: "email_unverified: the maker has not verified their email address yet (the "
+        "access token's `email_verified` claim)",
+        409: _409,
+    },
 )
 async def submit_maker(call: Call) -> OwnerMakerView:
-    """Submit the application for review (owner). 422 names each unmet blocking checklist item."""
+    """Submit the application for review (owner, with a verified email address). 422 names each
+    unmet blocking checklist item."""
+    # Who the caller is, not what the record holds: known from the token alone, so refused
+    # before the record is read (and without saying whether it exists).
+    if not call.user.email_verified:
+        raise Forbidden(
+            "Verify your email address before submitting your application", code="email_unverified"
+        )
     return await _change(call, lambda uow, now: usecases.submit(uow, call.path_id(), call.user.user_id, now))
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from PIL import Image
 
+from tests.support.accounts import emailed_token
 from tests.support.harness import eventually
 from tests.support.photos import photos_of, ready_photo
 
@@ -92,6 +93,13 @@ class Gateway:
             me.get("display_name") or display_name,
         )
 
+    async def verified(self, account: Account) -> Account:
+        """The account once its address is verified by following the emailed link, signed in
+        again so its token says so."""
+        token = await emailed_token(account.user_id)
+        await self.call("POST", "/auth/verify-email", expect=200, json={"token": token})
+        return await self.sign_in(account.email, account.password, display_name=account.display_name)
+
 
 def jpeg(width: int = 1200, height: int = 900) -> bytes:
     """A photo of its own each time: a random colour under noise, as a JPEG."""
@@ -157,7 +165,7 @@ async def submitted_maker(
     gw: Gateway, name: str, prefix: str = "forge", **profile: Any
 ) -> tuple[Account, dict]:
     """A maker user whose application (handle `prefix-…`) is submitted and waits for review."""
-    maker_user = await gw.register("maker", name)
+    maker_user = await gw.verified(await gw.register("maker", name))
     handle = f"{prefix}-{uuid.uuid4().hex[:8]}"
     _, maker = await gw.call(
         "POST", "/makers", token=maker_user.token, expect=201, json=maker_profile(handle, name, **profile)

@@ -128,6 +128,7 @@ async def test_register_sign_in_and_read_my_account(
         "email": email,
         "role": "maker",
         "display_name": "Ada Lovelace",
+        "email_verified": False,
     }
 
     issued = await client.sign_in(email.capitalize())
@@ -139,6 +140,7 @@ async def test_register_sign_in_and_read_my_account(
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["iss"] == "marketplace" and claims["aud"] == "marketplace"
     assert (claims["sub"], claims["role"]) == (registered.body["user_id"], "maker")
+    assert claims["email_verified"] is False
     assert claims["exp"] - claims["iat"] == 900
     # Every service verifies it with the public key alone.
     public_pem = (test_env.workdir / "keys" / "public.pem").read_text()
@@ -366,4 +368,19 @@ async def test_operators_are_created_by_the_command_line_only(client: Client, se
     issued = await client.sign_in(email)  # the password of the first call still holds
     assert issued.status == 200
     me = await client.call("GET", "/api/v1/auth/me", token=issued.body["access_token"])
-    assert (me.body["user_id"], me.body["role"]) == (str(operator_id), "operator")
+    assert (me.body["user_id"], me.body["role"], me.body["email_verified"]) == (
+        str(operator_id),
+        "operator",
+        True,
+    )
+    # Announced, so the notifications service knows the address.
+    conn = await asyncpg.connect(services_db["gateway"].dsn())
+    try:
+        announced = await conn.fetchval(
+            "SELECT envelope->'data' FROM outbox WHERE envelope->>'type' = 'gateway.user.registered' "
+            "AND envelope->>'aggregate_id' = $1",
+            str(operator_id),
+        )
+    finally:
+        await conn.close()
+    assert json.loads(announced)["role"] == "operator"

@@ -1,0 +1,178 @@
+"""Links sent by email: verifying an address, and resetting a forgotten password (the rules are
+in domain.py, "email tokens").
+
+The gateway only asks for the emails (`gateway.user.verification_requested`,
+`gateway.user.password_reset_requested`, through its outbox, with the raw token the link
+needs); the notifications service sends them. Only a token's digest is stored.
+
+A reset request is answered 202 at once and carried out after the answer, by one task working
+through a queue in order, so the answer takes the same time whether the address has an account
+or not: nothing the answer waits for depends on it. A request the process dies holding is lost,
+and the person asks again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.gateway import store
+from services.gateway.accounts import Passwords
+from services.gateway.domain import (
+    RESET_LIFETIME,
+    VERIFICATION_LIFETIME,
+    Account,
+    EmailTokenPurpose,
+    SecretToken,
+    digest_of,
+    password_violations,
+    weak_password,
+)
+from services.gateway.sessions import PRODUCER, SCHEMA
+from shared.contracts.identity import EmailVerified, PasswordResetRequested, VerificationRequested
+from shared.db import UnitOfWork
+from shared.errors import RulesViolated, Violation, too_many_requests
+from shared.logging import get_logger
+
+log = get_logger()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_invalid() -> RulesViolated:
+    return RulesViolated(
+        "This link was already used or has expired",
+        code="token_invalid",
+        errors=[Violation(("body", "token"), "Used or expired", "token_invalid")],
+    )
+
+
+async def _verified(uow: UnitOfWork, account: Account, now: datetime) -> Account:
+    """The account with its address marked verified, announcing it if that is news."""
+    if await store.mark_email_verified(uow.conn, account.id, now):
+        uow.emit(EmailVerified(user_id=account.id, email=account.email), account.id)
+    refreshed = await store.get_user(uow.conn, account.id)
+    assert refreshed is not None  # the row is ours in this transaction
+    return refreshed
+
+
+# --- verifying the address -----------------------------------------------------------------------
+
+
+async def verify_email(pool: asyncpg.Pool, raw: str) -> Account:
+    """Spend a verification token: the account, its address verified. 422 token_invalid."""
+    now = _now()
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        account = await _spend(uow, raw, "verify_email", now)
+        return await _verified(uow, account, now)
+
+
+async def resend_verification(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
+    """Ask for another verification email (an earlier link stays good until it expires);
+    nothing when the address is verified already."""
+    now = _now()
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        account = await store.get_user(uow.conn, user_id)
+        if account is None or account.email_verified:
+            return
+        token = SecretToken.new()
+        expires_at = now + VERIFICATION_LIFETIME
+        await store.insert_email_token(uow.conn, token.digest, account.id, "verify_email", now, expires_at)
+        uow.emit(
+            VerificationRequested(
+                user_id=account.id,
+                email=account.email,
+                display_name=account.display_name,
+                token=token.raw,
+                expires_at=expires_at,
+            ),
+            account.id,
+        )
+
+
+# --- resetting the password ----------------------------------------------------------------------
+
+
+async def request_password_reset(pool: asyncpg.Pool, email: str) -> None:
+    """Ask for a reset email for the account of `email` (normalised); nothing when none has it."""
+    now = _now()
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        account = await store.get_user_by_email(uow.conn, email)
+        if account is None:
+            return
+        token = SecretToken.new()
+        expires_at = now + RESET_LIFETIME
+        await store.insert_email_token(uow.conn, token.digest, account.id, "password_reset", now, expires_at)
+        uow.emit(
+            PasswordResetRequested(
+                user_id=account.id,
+                email=account.email,
+                display_name=account.display_name,
+                token=token.raw,
+                expires_at=expires_at,
+            ),
+            account.id,
+        )
+
+
+async def reset_password(pool: asyncpg.Pool, passwords: Passwords, raw: str, password: str) -> Account:
+    """Set a new password with a reset token: every sign-in of the account is revoked and every
+    other reset link spent; the address counts as verified. 422 token_invalid, weak_password."""
+    now = _now()
+    user_id = await store.email_token_user(pool, digest_of(raw), "password_reset", now)
+    account = None if user_id is None else await store.get_user(pool, user_id)
+    if account is None:
+        raise token_invalid()
+    violations = password_violations(password, account.email)
+    if violations:
+        raise weak_password(violations)
+    # Hashed before the transaction, so no row stays locked while it runs (about 140 ms).
+    password_hash = await passwords.hash(password)
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        account = await _spend(uow, raw, "password_reset", now)
+        await store.set_password_hash(uow.conn, account.id, password_hash)
+        await store.spend_email_tokens_of(uow.conn, account.id, "password_reset", now)
+        await store.revoke_sign_ins_of(uow.conn, account.id, "password_reset", now)
+        return await _verified(uow, account, now)
+
+
+async def _spend(uow: UnitOfWork, raw: str, purpose: EmailTokenPurpose, now: datetime) -> Account:
+    user_id = await store.spend_email_token(uow.conn, digest_of(raw), purpose, now)
+    account = None if user_id is None else await store.get_user(uow.conn, user_id)
+    if account is None:
+        raise token_invalid()
+    return account
+
+
+class ResetRequests:
+    """Reset requests waiting to be carried out, in order, by `run` (see the module's docstring).
+    Bounded: when full, requests are refused with 429 whatever the address."""
+
+    def __init__(self, pool: asyncpg.Pool, capacity: int = 1000) -> None:
+        self._pool = pool
+        self._queue: asyncio.Queue[str] = asyncio.Queue(capacity)
+
+    def submit(self, email: str) -> None:
+        try:
+            self._queue.put_nowait(email)
+        except asyncio.QueueFull:
+            raise too_many_requests(5, "Too many password reset requests; try again shortly") from None
+
+    async def run(self) -> None:
+        while True:
+            email = await self._queue.get()
+            try:
+                await request_password_reset(self._pool, email)
+            except Exception:
+                log.exception("password_reset_request_failed")
+            finally:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until every request taken so far is carried out (at shutdown)."""
+        await self._queue.join()
