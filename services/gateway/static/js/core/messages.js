@@ -12,6 +12,10 @@ export const SENTENCES = {
   password_too_short: 'Use at least 12 characters.',
   password_too_long: 'This password is too long.',
   password_is_email: 'Your password must not be your email address.',
+  token_invalid: 'This link has been used already or has expired. Ask for a new one.',
+  email_unverified: 'Confirm your email address first: follow the link in the email we sent you.',
+  refresh_token_reused: 'Your session has ended. Please sign in again.',
+  refresh_token_invalid: 'Your session has ended. Please sign in again.',
   // Requests.
   not_found: 'This could not be found. It may have been removed.',
   validation_failed: 'Some details need correcting.',
