@@ -1,0 +1,177 @@
+"""The sender: the worker's loop that turns due deliveries into sent emails.
+
+It claims a batch of due deliveries (`store.claim_due`: `FOR UPDATE SKIP LOCKED` and a lease,
+so any number of workers share the work), renders each, sends it over one SMTP connection kept
+open between messages, and marks each sent the moment the server accepted it. A failure of the
+SMTP server (refused, dropped, a 4xx or 5xx answer) leaves the delivery pending with a growing
+wait, parked after the last attempt; a template error or an address nobody knows parks that
+delivery at once, and neither stops the others.
+
+At least once, narrowed: between the server's acceptance and the row marked sent, a crash leaves
+the row claimed; when its lease lapses it is sent again, with the same Message-ID (made from the
+delivery's id), so the copy is visible and mail clients fold it. Marking each message as soon as
+it is accepted, not the batch at the end, keeps that window to one message per sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from email.message import EmailMessage
+
+import aiosmtplib
+import asyncpg
+from aiohttp import web
+from prometheus_client import Counter
+
+from services.notifications import store
+from services.notifications.domain import unsubscribe_token
+from services.notifications.render import Renderer, TemplateError, compose
+from services.notifications.settings import NOTIFICATIONS_SETTINGS, NotificationsSettings
+from shared.http import POOL, SETTINGS
+from shared.logging import get_logger
+from shared.watch import ChangeFeed
+
+log = get_logger()
+
+EMAILS = Counter("notifications_emails_total", "Email attempts by kind and outcome", ["kind", "outcome"])
+
+
+class Undeliverable(Exception):
+    """This email can never be sent as it stands (its template fails, nobody's address is
+    known): parked at once."""
+
+
+def unsubscribe_url(
+    settings: NotificationsSettings, renderer: Renderer, claimed: store.Claimed
+) -> str | None:
+    category = claimed.kind.category
+    if not category.optional:
+        return None
+    token = unsubscribe_token(settings.secret.get_secret_value(), claimed.recipient, category)
+    return renderer.url(f"/api/v1/notifications/unsubscribe?token={token}")
+
+
+def message_for(settings: NotificationsSettings, renderer: Renderer, claimed: store.Claimed) -> EmailMessage:
+    if claimed.email is None:
+        raise Undeliverable(f"no address known for user {claimed.recipient}")
+    link = unsubscribe_url(settings, renderer, claimed)
+    context = {"name": claimed.name or "there", **claimed.context}
+    try:
+        rendered = renderer.render(claimed.kind, context, link)
+    except (TemplateError, LookupError, ValueError, TypeError) as exc:
+        raise Undeliverable(f"template {claimed.kind.value}: {exc!r}") from exc
+    return compose(
+        rendered,
+        sender=settings.mail_from,
+        to=claimed.email,
+        delivery_id=str(claimed.id),
+        kind=claimed.kind,
+        unsubscribe_url=link,
+    )
+
+
+class Sender:
+    def __init__(self, settings: NotificationsSettings, pool: asyncpg.Pool, feed: ChangeFeed) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.feed = feed
+        self.renderer = Renderer(settings.public_url)
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def step(self) -> None:
+        """Send a batch of due emails; when there was none, wait until a delivery is created
+        (NOTIFY) or the poll interval passes. The worker runs this over and over."""
+        try:
+            # Watching before claiming: a delivery committed meanwhile still wakes the wait.
+            async with self.feed.watching(store.DUE, for_s=self.settings.send_poll_s) as due:
+                if await self.send_due() == 0:
+                    await due.wait()
+        except Exception:
+            # The database is out of reach, say: wait a poll before trying again, not a spin.
+            log.exception("sender_failed")
+            await asyncio.sleep(self.settings.send_poll_s)
+
+    async def send_due(self) -> int:
+        """Claim and send one batch; how many were claimed."""
+        lease = timedelta(seconds=self.settings.claim_lease_s)
+        claimed = await store.claim_due(self.pool, self.settings.send_batch, lease)
+        for delivery in claimed:
+            await self._send_one(delivery)
+        return len(claimed)
+
+    async def _send_one(self, delivery: store.Claimed) -> None:
+        try:
+            message = message_for(self.settings, self.renderer, delivery)
+        except Undeliverable as exc:
+            log.error("email_parked", delivery_id=str(delivery.id), reason=str(exc)[:500])
+            await store.mark_failed(self.pool, delivery.id, str(exc), None)
+            EMAILS.labels(delivery.kind.value, "parked").inc()
+            return
+        try:
+            smtp = await self._connection()
+            await smtp.send_message(message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            await self._close()
+            backoff = self.settings.backoff
+            retry_in = None if backoff.exhausted(delivery.attempts) else backoff.delay(delivery.attempts)
+            log.warning(
+                "email_failed",
+                delivery_id=str(delivery.id),
+                attempts=delivery.attempts,
+                error=repr(exc)[:300],
+                parked=retry_in is None,
+            )
+            await store.mark_failed(self.pool, delivery.id, f"attempt {delivery.attempts}: {exc!r}", retry_in)
+            EMAILS.labels(delivery.kind.value, "parked" if retry_in is None else "failed").inc()
+            return
+        await store.mark_sent(self.pool, delivery.id)
+        EMAILS.labels(delivery.kind.value, "sent").inc()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        settings = self.settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            timeout=settings.smtp_timeout_s,
+            start_tls=settings.smtp_starttls,
+            use_tls=False,
+        )
+        await smtp.connect()
+        if settings.smtp_username:
+            await smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        self._smtp = smtp
+        return smtp
+
+    async def _close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(Exception):
+                self._smtp.close()
+            self._smtp = None
+
+    async def close(self) -> None:
+        if self._smtp is not None and self._smtp.is_connected:
+            with contextlib.suppress(Exception):
+                await self._smtp.quit()
+        await self._close()
+
+
+SENDER = web.AppKey("notifications_sender", Sender)
+
+
+async def sender_context(app: web.Application) -> AsyncIterator[None]:
+    """The sender a worker steps (`send_step`); it opens its SMTP connection and its LISTEN
+    connection only when first stepped, so API processes hold neither."""
+    feed = ChangeFeed(app[SETTINGS], store.DELIVERIES_DUE)
+    app[SENDER] = sender = Sender(app[NOTIFICATIONS_SETTINGS], app[POOL], feed)
+    yield
+    await sender.close()
+    await feed.close()
+
+
+async def send_step(app: web.Application) -> None:
+    await app[SENDER].step()
