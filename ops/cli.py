@@ -12,6 +12,8 @@ marketplace recheck-listings        hold every public listing to the wording and
 marketplace payout-run              pay each maker's available balance over the minimum (for a scheduler)
 marketplace dlq list SERVICE        what is in a service's parking queue
 marketplace dlq replay SERVICE [--id MESSAGE_ID]
+marketplace notifications parked    the emails given up on (one JSON object a line, with the reason)
+marketplace notifications replay [--id DELIVERY_ID ...]   send parked emails again
 marketplace run SERVICE --role api|worker|relay|all
 marketplace preflight               is PostgreSQL and RabbitMQ reachable?
 marketplace mail serve              the development SMTP server keeping every message (`up` runs it)
@@ -56,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     dlq_replay = dlq_commands.add_parser("replay")
     dlq_replay.add_argument("service", choices=SERVICE_NAMES)
     dlq_replay.add_argument("--id", dest="message_id", help="replay only this message id")
+    emails = commands.add_parser("notifications", help="parked emails of the notifications service")
+    email_commands = emails.add_subparsers(dest="notifications_command", required=True)
+    email_commands.add_parser("parked")
+    email_replay = email_commands.add_parser("replay")
+    email_replay.add_argument("--id", dest="ids", action="append", default=[], help="only this delivery")
     mail = commands.add_parser("mail", help="the development mail server and what it kept")
     mail_commands = mail.add_subparsers(dest="mail_command", required=True)
     mail_commands.add_parser("serve")
@@ -109,6 +116,12 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "dlq" and args.dlq_command == "replay":
         count = asyncio.run(operations.dlq_replay(args.service, args.message_id))
         print(f"replayed {count} message(s) into {args.service}")
+    elif args.command == "notifications" and args.notifications_command == "parked":
+        for entry in asyncio.run(operations.parked_emails()):
+            print(json.dumps(entry, default=str))
+    elif args.command == "notifications" and args.notifications_command == "replay":
+        count = asyncio.run(operations.replay_emails(args.ids))
+        print(f"{count} parked email(s) due again")
     elif args.command == "mail" and args.mail_command == "serve":
         host, port = devmail.smtp_address()
         asyncio.run(devmail.serve(host, port, devmail.MailFolder(devmail.mail_dir())))

@@ -156,6 +156,32 @@ async def dlq_replay(service: str, message_id: str | None) -> int:
     return await replay_parked(_all_settings()[service], message_id)
 
 
+async def parked_emails() -> list[dict]:
+    """The emails the notifications service gave up on, with why."""
+    from services.notifications import store
+    from shared.db import create_pool
+
+    pool = await create_pool(_all_settings()["notifications"])
+    try:
+        return await store.parked(pool)
+    finally:
+        await pool.close()
+
+
+async def replay_emails(ids: list[str]) -> int:
+    """Parked emails (these, or every one) sent again, their attempts reset."""
+    import uuid
+
+    from services.notifications.usecases import replay_parked as replay_deliveries
+    from shared.db import create_pool
+
+    pool = await create_pool(_all_settings()["notifications"])
+    try:
+        return await replay_deliveries(pool, [uuid.UUID(i) for i in ids] or None)
+    finally:
+        await pool.close()
+
+
 def ensure_dev_keys() -> None:
     """Development signing keys, generated on first run into an ignored folder."""
     private, public = DEV_KEYS / "jwt_private.pem", DEV_KEYS / "jwt_public.pem"
