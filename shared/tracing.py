@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler as RequestHandler
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from shared.logging import bind_context
 
 _tracer = trace.get_tracer("marketplace")
 _enabled = False
@@ -82,6 +84,13 @@ def _parent(carrier: Mapping[str, str] | None) -> Any:
     return propagate.extract(carrier) if carrier else None
 
 
+def _logged(span: Span) -> AbstractContextManager[None]:
+    """The trace id on every log line written within the span, to go from a log to its trace."""
+    if not span.is_recording():
+        return nullcontext()
+    return bind_context(trace_id=format(span.get_span_context().trace_id, "032x"))
+
+
 # --- spans ---------------------------------------------------------------------------------------
 
 
@@ -92,12 +101,15 @@ async def server_spans(request: web.Request, handler: RequestHandler) -> web.Str
         return await handler(request)
     resource = request.match_info.route.resource
     route = resource.canonical if resource is not None else "unmatched"
-    with _tracer.start_as_current_span(
-        f"{request.method} {route}",
-        context=_parent(request.headers),
-        kind=SpanKind.SERVER,
-        attributes={"http.request.method": request.method, "http.route": route, "url.path": request.path},
-    ) as span:
+    with (
+        _tracer.start_as_current_span(
+            f"{request.method} {route}",
+            context=_parent(request.headers),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "http.route": route, "url.path": request.path},
+        ) as span,
+        _logged(span),
+    ):
         response = await handler(request)
         span.set_attribute("http.response.status_code", response.status)
         if response.status >= 500:
@@ -135,16 +147,19 @@ def consume_span(routing_key: str, traceparent: str | None, event_id: str) -> It
     """A consumer handling an event: a child of the span that emitted it. The events its handler
     emits capture this span, so the chain goes on."""
     parent = {"traceparent": traceparent} if traceparent else None
-    with _tracer.start_as_current_span(
-        f"{routing_key} process",
-        context=_parent(parent),
-        kind=SpanKind.CONSUMER,
-        attributes={
-            "messaging.system": "rabbitmq",
-            "messaging.destination.name": routing_key,
-            "messaging.message.id": event_id,
-        },
-    ) as span:
+    with (
+        _tracer.start_as_current_span(
+            f"{routing_key} process",
+            context=_parent(parent),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.destination.name": routing_key,
+                "messaging.message.id": event_id,
+            },
+        ) as span,
+        _logged(span),
+    ):
         yield span
 
 
