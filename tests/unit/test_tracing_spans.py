@@ -26,6 +26,7 @@ def spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     monkeypatch.setattr(tracing, "_tracer", provider.get_tracer("test"))
+    monkeypatch.setattr(tracing, "_enabled", True)
     return exporter
 
 
@@ -87,6 +88,15 @@ def test_sql_inside_a_trace_is_a_child_span_and_outside_one_is_not_traced(
     assert insert.end_time is not None and insert.start_time is not None
     assert insert.end_time - insert.start_time == pytest.approx(2_000_000, rel=0.01)
     assert not update.status.is_ok
+
+
+def test_without_an_endpoint_nothing_is_traced() -> None:
+    headers: dict[str, str] = {}
+    with tracing.client_span("GET", "orders", "http://orders/", headers) as span:
+        assert not span.is_recording() and tracing.current_traceparent() is None
+    with tracing.consume_span("k", "00-" + "1" * 32 + "-" + "2" * 16 + "-01", "e"):
+        assert tracing.current_traceparent() is None and "trace_id" not in current_context()
+    assert headers == {}
 
 
 def test_a_client_span_sends_its_traceparent(spans: InMemorySpanExporter) -> None:
