@@ -12,10 +12,12 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import asyncpg
@@ -217,3 +219,31 @@ async def searchable(url: str, pool: asyncpg.Pool) -> None:
         return watermark is not None and float(watermark.group(1)) >= upto
 
     await eventually(caught_up, timeout_s=10, message=f"{url} search index caught up")
+
+
+@asynccontextmanager
+async def search_client(url: str) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """get(status=200, path="", **params) -> the JSON of GET /api/v1/listings{path}?params,
+    asserting the status; None-valued parameters are left out."""
+    async with aiohttp.ClientSession() as session:
+
+        async def get(status: int = 200, path: str = "", **params: Any) -> Any:
+            query = urlencode({k: v for k, v in params.items() if v is not None})
+            async with session.get(f"{url}/api/v1/listings{path}?{query}") as response:
+                body = await response.json(content_type=None)
+                assert response.status == status, (params, body)
+                return body
+
+        yield get
+
+
+async def every_page(get: Callable[..., Awaitable[Any]], **params: Any) -> list[dict[str, Any]]:
+    """Every item of a search, page after page through the cursors."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = await get(cursor=cursor, **params)
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

@@ -43,13 +43,11 @@ from services.catalogue.search.synonyms import words
 
 # Bumped whenever the schema or what a document holds changes: an index on disk made for
 # another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_WEIGHTS = {"title": 4.0, "attributes": 2.0, "description": 1.0}
 FACETS = ("category", "metal", "stone_origin", "production", "sourcing")
-_ID_BITS = 30
-_ID_MASK = (1 << _ID_BITS) - 1
-_EPOCH = 946684800  # 2000-01-01: published seconds since then fit 34 bits for centuries
+_EPOCH_MS = 946684800_000  # 2000-01-01: milliseconds since then fit 42 bits until 2139
 _ORDERED: dict[Sort, tuple[str, Order]] = {
     Sort.NEWEST: ("newest_key", Order.Desc),
     Sort.PRICE_ASC: ("price_key", Order.Asc),
@@ -82,7 +80,9 @@ def build_schema() -> tantivy.Schema:
 
 
 def _key(high: int, bits: int, listing_id: UUID) -> int:
-    return (max(0, min(high, (1 << bits) - 1)) << (64 - bits)) | (listing_id.int & _ID_MASK)
+    """`high` (clamped to `bits` bits) over the low 64 - `bits` bits of the listing's id."""
+    low_bits = 64 - bits
+    return (max(0, min(high, (1 << bits) - 1)) << low_bits) | (listing_id.int & ((1 << low_bits) - 1))
 
 
 def document(row: Mapping[str, Any]) -> tantivy.Document:
@@ -105,8 +105,8 @@ def document(row: Mapping[str, Any]) -> tantivy.Document:
             doc.add_text(dimension, value)
     doc.add_integer("price", price)
     doc.add_float("rating", rating)
-    seconds = int(published.timestamp()) - _EPOCH if published else 0
-    doc.add_unsigned("newest_key", _key(seconds, 34, listing_id))
+    published_ms = int(published.timestamp() * 1000) - _EPOCH_MS if published else 0
+    doc.add_unsigned("newest_key", _key(published_ms, 42, listing_id))
     doc.add_unsigned("price_key", _key(price, 34, listing_id))
     rating_high = (round(rating * 100) << 25) | min(row["rating_count"], (1 << 25) - 1)
     doc.add_unsigned("rating_key", _key(rating_high, 34, listing_id))

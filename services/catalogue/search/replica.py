@@ -121,8 +121,8 @@ class Replica:
     async def _rebuild(self) -> None:
         """Build a new index from every visible row, switch to it, and drop the old folders."""
         started = time.monotonic()
-        self.directory.mkdir(parents=True, exist_ok=True)
         folder = f"index-{time.time_ns()}"
+        (self.directory / folder).mkdir(parents=True)
         index = tantivy.Index(build_schema(), path=str(self.directory / folder))
         writer = index.writer(heap_size=_WRITER_HEAP * 2, num_threads=2)
         count = 0
