@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 ISO_3166_ALPHA_2 = frozenset(country.alpha_2 for country in pycountry.countries)
@@ -18,4 +18,11 @@ def _country_code(value: str) -> str:
     return value
 
 
-CountryCode = Annotated[str, StringConstraints(min_length=2, max_length=2), AfterValidator(_country_code)]
+# The codes are documented in the JSON schema; `_country_code` refuses any other, with its own
+# error type.
+CountryCode = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2),
+    Field(json_schema_extra={"enum": sorted(ISO_3166_ALPHA_2)}),
+    AfterValidator(_country_code),
+]

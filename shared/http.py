@@ -30,7 +30,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler as RequestHandler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
+from pydantic_core import core_schema
 
 from shared.auth import Principal, Role, TokenVerifier, require_role
 from shared.config import ServiceSettings
@@ -240,11 +241,18 @@ async def read_json(request: web.Request) -> Any:
     if not raw:
         raise bad_request("A JSON body is required", code="body_required")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=_number)
     except (ValueError, RecursionError):
         raise bad_request("Malformed JSON", code="malformed_json") from None
     _check_strings(data, ("body",), depth=0)
     return data
+
+
+def _number(literal: str) -> float | int:
+    """A JSON number with no fractional part is an integer (12.0 as 12), as JSON Schema's
+    `integer` says; 12.5 stays a float, which an integer field refuses."""
+    value = float(literal)
+    return int(value) if value.is_integer() else value
 
 
 _MAX_DEPTH = 32
@@ -516,6 +524,18 @@ _PROBLEM_SCHEMA = {
 }
 
 
+_REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+class _ApiJsonSchema(GenerateJsonSchema):
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
+        """A decimal is documented as the JSON number clients send. (Pydantic would add "or any
+        string": a numeral in a string is parsed too, but no schema can bound its value.)"""
+        json_schema = super().decimal_schema(schema)
+        numbers = [branch for branch in json_schema.get("anyOf", []) if branch.get("type") == "number"]
+        return numbers[0] if numbers else json_schema
+
+
 def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
     for route in routes:
@@ -528,7 +548,9 @@ def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
             # components, where its `$ref` points, rather than in a `$defs` nobody copies.
             models.append((route.query, "validation"))
     key_map, definitions = (
-        models_json_schema(models, ref_template="#/components/schemas/{model}") if models else ({}, {})
+        models_json_schema(models, ref_template=_REF_TEMPLATE, schema_generator=_ApiJsonSchema)
+        if models
+        else ({}, {})
     )
     defined: dict[str, Any] = definitions.get("$defs", {})
     # A query model is spelled out as parameters, not kept as a schema of its own (unless it is

@@ -35,9 +35,9 @@ def _iso_4217(code: str) -> str:
 
 CurrencyCode = Annotated[
     str,
-    # The pattern is documented, not enforced by pydantic: `_iso_4217` refuses what it would,
-    # with the stable error type.
-    Field(description="ISO 4217 code", examples=["GBP"], json_schema_extra={"pattern": r"^[A-Z]{3}$"}),
+    # The codes are documented, not enforced by pydantic: `_iso_4217` refuses any other, with
+    # the stable error type.
+    Field(description="ISO 4217 code", examples=["GBP"], json_schema_extra={"enum": sorted(ISO_4217_CODES)}),
     AfterValidator(_iso_4217),
 ]
 

@@ -17,18 +17,51 @@ from typing import Annotated
 from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
+    GetJsonSchemaHandler,
     HttpUrl,
     StringConstraints,
     TypeAdapter,
     ValidationError,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 # Unicode categories Cc (C0 and C1 controls, DEL) and Cs (surrogates), as one character class:
 # a regex search runs in C, where a per-character unicodedata.category() loop cost ~5 % of the
 # catalogue's CPU under search load (every stored listing is validated when read).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _CONTROL_BUT_LINE_BREAKS_AND_TABS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+# The same rules as JSON Schema patterns, so the API document says what is refused: every
+# character a control but line breaks and tabs (multi-line), none at all (single line), and,
+# when a length is required, something besides the white space that is trimmed (Rust's
+# White_Space, which pydantic-core's strip uses: \x1c-\x1f are controls, not trimmed).
+_WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_CONTROLS = r"\x00-\x1f\x7f-\x9f"
+_CONTROLS_BUT_LINE_BREAKS_AND_TABS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+
+
+def text_pattern(multi_line: bool, required: bool) -> str:
+    """The JSON Schema pattern of text these rules accept (before trimming)."""
+    controls = _CONTROLS_BUT_LINE_BREAKS_AND_TABS if multi_line else _CONTROLS
+    if not required:
+        return f"^[{_WHITE_SPACE}]*[^{controls}]*[{_WHITE_SPACE}]*$"
+    return f"^[{_WHITE_SPACE}]*[^{controls}]*[^{controls}{_WHITE_SPACE}][^{controls}]*[{_WHITE_SPACE}]*$"
+
+
+@dataclass(frozen=True)
+class _DocumentedPattern:
+    """Adds a pattern to a string's JSON schema only (the validators do the refusing)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
 
 
 def has_control_characters(value: str, multi_line: bool = False) -> bool:
@@ -68,6 +101,7 @@ class TextRules(GroupedMetadata):
             strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
         )
         yield AfterValidator(_multi_line if self.multi_line else _single_line)
+        yield _DocumentedPattern(text_pattern(self.multi_line, required=self.min_length > 0))
 
 
 def single_line(min_length: int, max_length: int) -> TextRules:
