@@ -3,9 +3,9 @@
 It claims a batch of due deliveries (`store.claim_due`: `FOR UPDATE SKIP LOCKED` and a lease,
 so any number of workers share the work), renders each, sends it over one SMTP connection kept
 open between messages, and marks each sent the moment the server accepted it. A failure of the
-SMTP server (refused, dropped, a 4xx or 5xx answer) leaves the delivery pending with a growing
-wait, parked after the last attempt; a template error or an address nobody knows parks that
-delivery at once, and neither stops the others.
+SMTP server (refused, dropped, a 4xx or 5xx answer), or a recipient whose address is not known
+yet, leaves the delivery pending with a growing wait, parked after the last attempt; a template
+error parks that delivery at once with its reason. Neither stops the others.
 
 At least once, narrowed: between the server's acceptance and the row marked sent, a crash leaves
 the row claimed; when its lease lapses it is sent again, with the same Message-ID (made from the
@@ -40,8 +40,12 @@ EMAILS = Counter("notifications_emails_total", "Email attempts by kind and outco
 
 
 class Undeliverable(Exception):
-    """This email can never be sent as it stands (its template fails, nobody's address is
-    known): parked at once."""
+    """This email can never be sent as it stands (its template fails): parked at once."""
+
+
+class NoAddress(Exception):
+    """Nobody's address is known for the recipient yet (their account's event is late): tried
+    again like an SMTP failure."""
 
 
 def unsubscribe_url(
@@ -56,7 +60,7 @@ def unsubscribe_url(
 
 def message_for(settings: NotificationsSettings, renderer: Renderer, claimed: store.Claimed) -> EmailMessage:
     if claimed.email is None:
-        raise Undeliverable(f"no address known for user {claimed.recipient}")
+        raise NoAddress(f"no address known for user {claimed.recipient}")
     link = unsubscribe_url(settings, renderer, claimed)
     context = {"name": claimed.name or "there", **claimed.context}
     try:
@@ -110,25 +114,32 @@ class Sender:
             await store.mark_failed(self.pool, delivery.id, str(exc), None)
             EMAILS.labels(delivery.kind.value, "parked").inc()
             return
+        except NoAddress as exc:
+            await self._failed(delivery, exc)
+            return
         try:
             smtp = await self._connection()
             await smtp.send_message(message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self._close()
-            backoff = self.settings.backoff
-            retry_in = None if backoff.exhausted(delivery.attempts) else backoff.delay(delivery.attempts)
-            log.warning(
-                "email_failed",
-                delivery_id=str(delivery.id),
-                attempts=delivery.attempts,
-                error=repr(exc)[:300],
-                parked=retry_in is None,
-            )
-            await store.mark_failed(self.pool, delivery.id, f"attempt {delivery.attempts}: {exc!r}", retry_in)
-            EMAILS.labels(delivery.kind.value, "parked" if retry_in is None else "failed").inc()
+            await self._failed(delivery, exc)
             return
         await store.mark_sent(self.pool, delivery.id)
         EMAILS.labels(delivery.kind.value, "sent").inc()
+
+    async def _failed(self, delivery: store.Claimed, exc: Exception) -> None:
+        """An attempt that may succeed later: wait longer each time, park after the last."""
+        backoff = self.settings.backoff
+        retry_in = None if backoff.exhausted(delivery.attempts) else backoff.delay(delivery.attempts)
+        log.warning(
+            "email_failed",
+            delivery_id=str(delivery.id),
+            attempts=delivery.attempts,
+            error=repr(exc)[:300],
+            parked=retry_in is None,
+        )
+        await store.mark_failed(self.pool, delivery.id, f"attempt {delivery.attempts}: {exc!r}", retry_in)
+        EMAILS.labels(delivery.kind.value, "parked" if retry_in is None else "failed").inc()
 
     async def _connection(self) -> aiosmtplib.SMTP:
         if self._smtp is not None and self._smtp.is_connected:

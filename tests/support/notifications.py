@@ -3,6 +3,7 @@ the makers service would (over the broker), and events of orders published as or
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
 from shared.contracts.orders import MakerOrderData, OrderConfirmed, ReceiptLineData, StockLineData
 from shared.money import Money
 from tests.support.catalogue import publish
-from tests.support.harness import eventually
+from tests.support.harness import ServiceProcess, eventually
 from tests.support.waits import consumed
 
 PRODUCERS = {"gateway": "gateway", "makers": "makers", "orders": "orders"}
@@ -49,6 +50,17 @@ async def tell(namespace: str, event: Event, aggregate_id: Any, version: int = 0
 
 async def wait_consumed(db: asyncpg.Connection, envelope: Envelope) -> None:
     await eventually(lambda: consumed(db, "notifications", envelope.event_id), message=envelope.type)
+
+
+def skipped_as_duplicate(process: ServiceProcess, event_id: uuid.UUID) -> bool:
+    """Whether `process` received a copy of this event and acknowledged it without handling it
+    again (its `event_consumed` log line says `duplicate`)."""
+    for line in process.logs().splitlines():
+        if '"event_consumed"' in line and str(event_id) in line:
+            entry = json.loads(line)
+            if entry.get("event_id") == str(event_id) and entry.get("outcome") == "duplicate":
+                return True
+    return False
 
 
 async def register(namespace: str, db: asyncpg.Connection, who: Person) -> Envelope:

@@ -1,0 +1,212 @@
+"""Delivering emails when things go wrong, with a real notifications worker, RabbitMQ,
+PostgreSQL and an aiosmtpd server: an event delivered twice sends one email; while the SMTP
+server is stopped the attempts fail and wait longer each time, and once it is back every email
+arrives exactly once; an email whose template cannot be rendered is parked with its reason at
+once and the others still flow; an email parked after its last attempt is sent by
+`marketplace notifications replay`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from tests.support.broker import publish_raw
+from tests.support.catalogue import envelope
+from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, eventually
+from tests.support.notifications import person, register, skipped_as_duplicate, tell, verification
+from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.timeout(240)
+
+# Quick retries, so an outage of a second or two is many attempts.
+QUICK = {
+    "NOTIFICATIONS_RETRY_BASE_S": "0.2",
+    "NOTIFICATIONS_RETRY_CAP_S": "1",
+    "NOTIFICATIONS_SEND_POLL_S": "0.2",
+}
+
+
+@pytest.fixture
+def worker(
+    services_db: dict, service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
+) -> Iterator[Callable[..., ServiceProcess]]:
+    """start(**env) -> a notifications worker sending to the test's SMTP server; stopped when the
+    test ends, so none takes the next test's messages with the wrong settings."""
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> ServiceProcess:
+        started.append(service_processes("notifications", role="worker", **smtp_server.env, **QUICK, **env))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(autouse=True)
+def smtp_running(smtp_server: SmtpCatcher) -> Iterator[None]:
+    yield
+    smtp_server.start()  # a failed outage test leaves it stopped otherwise
+
+
+async def deliveries_of(db: asyncpg.Connection, recipients: list[uuid.UUID]) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT id, recipient, kind, status, attempts, last_error FROM notifications.deliveries "
+        "WHERE recipient = ANY($1)",
+        recipients,
+    )
+    return [dict(row) for row in rows]
+
+
+async def test_an_event_delivered_twice_sends_one_email(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    process = worker()
+    ada = person()
+    await register(test_env.namespace, db, ada)
+    message = envelope(verification(ada), "gateway", ada.user_id)
+    body = message.model_dump_json().encode()
+    for _ in range(2):
+        await publish_raw(f"{test_env.namespace}.events", message.routing_key, body, str(message.event_id))
+    await smtp_server.wait_for(ada.email)
+
+    # The copy was received and acknowledged without running its handler again...
+    async def copy_skipped() -> bool:
+        return skipped_as_duplicate(process, message.event_id)
+
+    await eventually(copy_skipped, message="the copy skipped")
+    # ...and the one delivery it made is sent: nothing else can send it.
+    [row] = await deliveries_of(db, [ada.user_id])
+    assert row["status"] == "sent"
+    assert len(smtp_server.to(ada.email)) == 1
+
+
+async def test_while_smtp_is_down_attempts_fail_and_back_off_then_every_email_arrives_once(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    worker(NOTIFICATIONS_MAX_ATTEMPTS="100")
+    people = [person(name=f"Person {n}") for n in range(12)]
+    for someone in people:
+        await register(test_env.namespace, db, someone)
+    smtp_server.stop()
+    for someone in people:
+        await tell(test_env.namespace, verification(someone), someone.user_id)
+    ids = [someone.user_id for someone in people]
+
+    async def all_failing_again_and_again() -> bool:
+        rows = await deliveries_of(db, ids)
+        return len(rows) == len(people) and all(
+            row["status"] == "pending" and row["attempts"] >= 3 and row["last_error"] for row in rows
+        )
+
+    await eventually(all_failing_again_and_again, timeout_s=30, message="every email tried and failing")
+    assert not smtp_server.messages or all(
+        someone.email not in m.to for m in smtp_server.messages for someone in people
+    )
+    smtp_server.start()
+    for someone in people:
+        await smtp_server.wait_for(someone.email, timeout_s=30)
+
+    async def all_sent() -> bool:
+        return all(row["status"] == "sent" for row in await deliveries_of(db, ids))
+
+    await eventually(all_sent, message="every delivery marked sent")
+    for someone in people:
+        [mail] = smtp_server.to(someone.email)
+        assert mail.subject == "Confirm your email address"
+    message_ids = {smtp_server.to(someone.email)[0].header("Message-ID") for someone in people}
+    assert len(message_ids) == len(people)
+
+
+async def test_a_template_error_parks_that_email_and_the_others_still_go(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    worker()
+    broken, fine = person(), person()
+    for someone in (broken, fine):
+        await register(test_env.namespace, db, someone)
+    # What a delivery stored before its template named a new variable looks like: the receipt's
+    # template cannot render without the order's lines and totals.
+    broken_id = uuid.uuid4()
+    await db.execute(
+        "INSERT INTO notifications.deliveries (id, event_id, recipient, kind, category, context) "
+        "VALUES ($1, $2, $3, 'order_confirmed', 'transactional', '{\"reference\": \"FF-BROK-0001\"}')",
+        broken_id,
+        uuid.uuid4(),
+        broken.user_id,
+    )
+    await tell(test_env.namespace, verification(fine), fine.user_id)
+    await smtp_server.wait_for(fine.email)
+
+    async def parked() -> asyncpg.Record | None:
+        return await db.fetchrow(
+            "SELECT status, attempts, last_error FROM notifications.deliveries "
+            "WHERE id = $1 AND status = 'parked'",
+            broken_id,
+        )
+
+    row = await eventually(parked, message="the broken email parked")
+    assert row["attempts"] == 1
+    assert "order_confirmed" in row["last_error"] and "undefined" in row["last_error"]
+    assert smtp_server.to(broken.email) == []
+
+
+async def test_an_email_parked_after_its_last_attempt_is_sent_by_replay(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    worker(NOTIFICATIONS_MAX_ATTEMPTS="2")
+    ada = person()
+    await register(test_env.namespace, db, ada)
+    smtp_server.stop()
+    await tell(test_env.namespace, verification(ada), ada.user_id)
+
+    async def parked() -> bool:
+        rows = await deliveries_of(db, [ada.user_id])
+        return bool(rows) and rows[0]["status"] == "parked" and rows[0]["attempts"] == 2
+
+    await eventually(parked, timeout_s=30, message="parked after two attempts")
+    smtp_server.start()
+    [row] = await deliveries_of(db, [ada.user_id])
+    listing = [json.loads(line) for line in (await cli("notifications", "parked")).splitlines()]
+    [entry] = [entry for entry in listing if entry["id"] == str(row["id"])]
+    assert entry["kind"] == "verify_email" and "attempt 2" in entry["last_error"]
+    assert "1 parked email(s) due again" in await cli("notifications", "replay", "--id", str(row["id"]))
+    [mail] = await smtp_server.wait_for(ada.email)
+    assert mail.subject == "Confirm your email address"
+    [row] = await deliveries_of(db, [ada.user_id])
+    assert (row["status"], row["attempts"]) == ("sent", 1)
+
+
+async def cli(*args: str) -> str:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "ops.cli", *args],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
