@@ -261,6 +261,8 @@ class Storefront:
         self.index_html = (
             page[:first_script] + f'<script type="importmap">{import_map}</script>\n  ' + page[first_script:]
         ).encode()
+        # Revalidated on every page load (no-cache): a 304 spares sending it again.
+        self.index_etag = f'"{hashlib.sha256(self.index_html).hexdigest()[:16]}"'
 
     def _link(self, match: re.Match[str]) -> str:
         path = match["path"]
@@ -275,17 +277,16 @@ class Storefront:
         fingerprinted = self._bodies.get("/" + tail)
         if fingerprinted is not None:
             body, content_type = fingerprinted
-            return web.Response(
-                body=body,
-                content_type=content_type,
-                headers=self.asset_headers,
-            )
+            return web.Response(body=body, content_type=content_type, headers=self.asset_headers)
         file = (self.root / tail).resolve()
         if tail and tail != "index.html" and file.is_relative_to(self.root) and file.is_file():
             return web.FileResponse(file, headers=self.page_headers)
         if "." in tail.rsplit("/", 1)[-1] and tail != "index.html":
             raise not_found("File")  # a missing asset is a 404, not the page
-        return web.Response(body=self.index_html, content_type="text/html", headers=self.page_headers)
+        headers = {**self.page_headers, "ETag": self.index_etag}
+        if self.index_etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=self.index_html, content_type="text/html", headers=headers)
 
 
 STOREFRONT = web.AppKey("storefront", Storefront)

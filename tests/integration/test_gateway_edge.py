@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
+import asyncpg
 import pytest
 
 from tests.support.harness import ServiceProcess
@@ -76,13 +77,21 @@ async def test_two_gateways_together_allow_the_configured_rate_not_twice_it(
 
 
 async def test_static_files_are_fingerprinted_immutable_and_never_rate_limited(
-    gateways: list[ServiceProcess], session: aiohttp.ClientSession
+    gateways: list[ServiceProcess], session: aiohttp.ClientSession, db: asyncpg.Connection
 ) -> None:
     address = an_address()
     url = gateways[0].url
     while (await fetch(session, url + "/api/v1/auth/me", address))[0] != 429:
         pass  # the address's API bucket is now empty
-    status, cache, page = await fetch(session, url + "/", address)
+
+    async def bucket() -> asyncpg.Record | None:
+        return await db.fetchrow(
+            "SELECT tokens, updated_at FROM identity.login_throttle WHERE key = $1", f"api:{address}"
+        )
+
+    emptied = await bucket()
+    async with session.get(url + "/", headers={"X-Forwarded-For": address}) as r:
+        status, cache, etag, page = r.status, r.headers["Cache-Control"], r.headers["ETag"], await r.read()
     assert (status, cache) == (200, "no-cache")
     linked = re.findall(r'(?:src|href)="(/[^"]+\.[0-9a-f]{12}\.\w+)"', page.decode())
     mapped = re.findall(r'"(/js/[^"]+\.[0-9a-f]{12}\.js)"', page.decode())
@@ -90,7 +99,12 @@ async def test_static_files_are_fingerprinted_immutable_and_never_rate_limited(
     assert len(mapped) > 20  # every module, through the import map
     answers = await asyncio.gather(*(fetch(session, url + path, address) for path in [*linked, *mapped] * 3))
     assert {(status, cache) for status, cache, _ in answers} == {(200, IMMUTABLE)}
-    # The plain names still answer, revalidated each time; an unknown fingerprint is a 404.
+    # The page is revalidated (304 while unchanged); the plain names still answer, revalidated
+    # each time; an unknown fingerprint is a 404.
+    async with session.get(url + "/orders/1", headers={"If-None-Match": etag}) as unchanged:
+        assert unchanged.status == 304
+
     assert (await fetch(session, url + "/js/app.js", address))[:2] == (200, "no-cache")
     assert (await fetch(session, url + "/js/app.000000000000.js", address))[0] == 404
-    assert (await fetch(session, url + "/api/v1/auth/me", address))[0] == 429
+    # Not one of those requests touched the address's bucket.
+    assert emptied is not None and await bucket() == emptied
