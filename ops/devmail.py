@@ -24,6 +24,7 @@ from pathlib import Path
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from ops.mailbox import Mail
+from services.notifications.settings import NotificationsSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 INDEX = "index.jsonl"
@@ -34,8 +35,10 @@ def mail_dir() -> Path:
 
 
 def smtp_address() -> tuple[str, int]:
-    """Where the marketplace sends mail (the notifications service reads the same settings)."""
-    return os.environ.get("MARKET_SMTP_HOST", "127.0.0.1"), int(os.environ.get("MARKET_SMTP_PORT", "1025"))
+    """Where the notifications service sends mail (MARKET_SMTP_HOST, MARKET_SMTP_PORT): where
+    the development server listens."""
+    settings = NotificationsSettings()
+    return settings.smtp_host, settings.smtp_port
 
 
 class MailFolder:

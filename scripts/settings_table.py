@@ -44,6 +44,11 @@ DIRECT: dict[str, tuple[str, str, str]] = {
         "`marketplace up`",
         "Password of that development operator account",
     ),
+    "MARKET_DEV_MAIL_DIR": (
+        "`.dev/mail`",
+        "`marketplace mail serve|list`",
+        "Folder where the development mail server keeps every message (one `.eml` each and an index)",
+    ),
     "GATEWAY_JWT_PRIVATE_KEY_FILE": (
         "(unset; `marketplace up`: `.dev/keys/jwt_private.pem`)",
         "gateway",
