@@ -20,6 +20,7 @@ from tests.support.catalogue import (
     catalogue_pool,  # noqa: F401 — a fixture
     claim,
     ring,
+    searchable,
 )
 from tests.support.harness import ServiceProcess
 
@@ -51,7 +52,7 @@ def sourcing_facet(page: dict[str, Any]) -> dict[str, int]:
 
 
 async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
-    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool
+    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool, catalogue: ServiceProcess
 ) -> None:
     # The maker's fairmined claim expired yesterday; fairtrade holds. The listing was published
     # (and its search row written) two days ago, when both were current.
@@ -63,6 +64,7 @@ async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
         catalogue_pool, maker, ring(sourcing_claims=["fairmined", "fairtrade"]), now=then
     )
     mine = f"/api/v1/listings?maker_id={maker.maker_id}"
+    await searchable(catalogue.url, catalogue_pool)
 
     before = await http(f"{mine}&sourcing=fairmined")
     assert [item["id"] for item in before["items"]] == [str(listing.id)]  # the live finding
@@ -73,6 +75,7 @@ async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
     assert view["claims"] == [{"scheme": "fairtrade", "basis": "evidenced"}]
 
     assert await usecases.refresh_expired_claims(catalogue_pool, TODAY) >= 1
+    await searchable(catalogue.url, catalogue_pool)
 
     assert (await http(f"{mine}&sourcing=fairmined"))["items"] == []
     found = await http(f"{mine}&sourcing=fairtrade")
@@ -86,11 +89,12 @@ async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
 
 
 async def test_a_claim_expiring_today_is_kept_until_tomorrow(
-    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool
+    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool, catalogue: ServiceProcess
 ) -> None:
     maker = await approved_maker(catalogue_pool, [claim("fairmined", expires_on=TODAY)])
     listing = await add_listing(catalogue_pool, maker, ring(sourcing_claims=["fairmined"]))
     await usecases.refresh_expired_claims(catalogue_pool, TODAY)
+    await searchable(catalogue.url, catalogue_pool)
     page = await http(f"/api/v1/listings?maker_id={maker.maker_id}&sourcing=fairmined")
     assert [item["id"] for item in page["items"]] == [str(listing.id)]
     # Due tomorrow (its row says so), not before.
@@ -103,10 +107,11 @@ async def test_a_claim_expiring_today_is_kept_until_tomorrow(
 
 
 async def test_a_self_declared_claim_is_no_search_filter(
-    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool
+    http: Callable[[str], Any], catalogue_pool: asyncpg.Pool, catalogue: ServiceProcess
 ) -> None:
     maker = await approved_maker(catalogue_pool, [claim("recycled", evidenced=False)])
     listing = await add_listing(catalogue_pool, maker, ring(sourcing_claims=["recycled"]))
+    await searchable(catalogue.url, catalogue_pool)
     mine = f"/api/v1/listings?maker_id={maker.maker_id}"
     assert (await http(f"{mine}&sourcing=recycled"))["items"] == []
     page = await http(mine)

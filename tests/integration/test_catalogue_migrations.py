@@ -14,7 +14,6 @@ import pytest
 
 from services.catalogue.app import SERVICE
 from services.catalogue.domain import ListingDraft
-from services.catalogue.search import FACET_TERMS, facet_bits
 from services.catalogue.settings import CatalogueSettings
 from shared.migrate import migrate
 from tests.support.harness import ADMIN_DSN
@@ -25,63 +24,63 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-async def before_facet_bits(
+async def before_search_index(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[Environment, CatalogueSettings, Path]]:
-    """A catalogue schema migrated up to 0002 only (search rows had terms alone); the folder
-    to add later migrations to."""
-    async with migrated_before(tmp_path, SERVICE, CatalogueSettings, "0003") as migrated:
+    """A catalogue schema migrated up to 0008 (search rows held a tsvector and facet bits for
+    the capped PostgreSQL search); the folder to add later migrations to."""
+    async with migrated_before(tmp_path, SERVICE, CatalogueSettings, "0009") as migrated:
         yield migrated
 
 
-async def test_facet_bits_and_category_are_backfilled_from_the_terms(
-    before_facet_bits: tuple[Environment, CatalogueSettings, Path],
+async def test_search_rows_get_their_text_and_a_place_in_the_change_sequence(
+    before_search_index: tuple[Environment, CatalogueSettings, Path],
 ) -> None:
-    env, settings, folder = before_facet_bits
-    rows = {
-        uuid.uuid4(): [
-            "category:ring",
-            "metal:gold",
-            "metal:silver",
-            "stone_origin:natural",
-            "production:one_of_a_kind",
-            "sourcing:fairmined",
-            "fineness:750",
-            f"maker:{uuid.uuid4()}",
-            "stone:sapphire",
-            "occasion:wedding",
-        ],
-        uuid.uuid4(): list(FACET_TERMS),  # every facet value, the highest bit included
-        uuid.uuid4(): ["fineness:925", "stone:opal"],  # no facet value at all
-    }
+    env, settings, folder = before_search_index
+    listing_id = uuid.uuid4()
     conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
     try:
-        # Search rows alone are enough here: the listings and makers they refer to are not.
+        # The listing and its search row alone: the maker they refer to is not needed.
         await conn.execute("SET session_replication_role = replica")
-        for listing_id, terms in rows.items():
-            await conn.execute(
-                "INSERT INTO catalogue.listing_search (listing_id, visible, terms, document) "
-                "VALUES ($1, true, $2, ''::tsvector)",
-                listing_id,
-                terms,
-            )
+        await conn.execute(
+            "INSERT INTO catalogue.listings (id, maker_id, status, fields, created_at, updated_at, version) "
+            "VALUES ($1, $2, 'published', $3::jsonb, now(), now(), 1)",
+            listing_id,
+            uuid.uuid4(),
+            json.dumps({"title": "Opal ring", "description": "Set by hand."}),
+        )
+        await conn.execute(
+            "INSERT INTO catalogue.listing_search (listing_id, visible, terms, document, facet_bits) "
+            "VALUES ($1, true, '{category:ring}', ''::tsvector, 1)",
+            listing_id,
+        )
+        before = await conn.fetchval("SELECT pg_current_xact_id()::text")
 
         for path in sorted(SERVICE.migrations.glob("*.sql")):
             shutil.copy(path, folder)
         applied = await migrate(settings, folder)
-        assert {"search_facet_bits", "search_by_category"} <= {m.name for m in applied}
+        assert {"search_change_sequence", "search_drop_capped_path"} <= {m.name for m in applied}
 
-        stored = {
-            r["listing_id"]: (r["facet_bits"], r["category"])
-            for r in await conn.fetch("SELECT listing_id, facet_bits, category FROM catalogue.listing_search")
+        row = await conn.fetchrow(
+            "SELECT title, description, attributes, stale_on, rating_average, rating_count, "
+            "changed_xid > $1::text::xid8 AS moved FROM catalogue.listing_search",
+            before,
+        )
+        columns = {
+            r["column_name"]
+            for r in await conn.fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = 'catalogue' AND table_name = 'listing_search'"
+            )
         }
+        assert await conn.fetchval("SELECT count(*) FROM catalogue.search_index_source") == 1
     finally:
         await conn.close()
-    assert stored == {
-        listing_id: (facet_bits(terms), category)
-        for (listing_id, terms), category in zip(rows.items(), ("ring", "ring", None), strict=False)
-    }
-    assert stored[next(iter(rows))][0] != 0
+    assert (row["title"], row["description"], row["attributes"]) == ("Opal ring", "Set by hand.", "")
+    # The attributes come with the claims refresh, which rewrites every row whose day has come.
+    assert str(row["stale_on"]) == "2000-01-01"
+    assert (row["rating_average"], row["rating_count"], row["moved"]) == (0, 0, True)
+    assert not {"document", "facet_bits"} & columns
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""The search index in memory: documents from search rows, exact totals and facets, filters,
+sort keys and keyset paging across snapshots, relevance, typos, corrections, completions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import tantivy
+
+from services.catalogue.search.engine import SearchIndex, build_schema, document
+from services.catalogue.search.query import Filters, Sort
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def row(n: int, **overrides: Any) -> dict[str, Any]:
+    category = ["ring", "pendant", "brooch"][n % 3]
+    metal = ["gold", "silver"][n % 2]
+    return {
+        "listing_id": uuid4(),
+        "published_at": START + timedelta(minutes=n),
+        "price_amount": 1000 + (n % 4) * 500,
+        "terms": [f"category:{category}", f"metal:{metal}", "production:one_of_a_kind"],
+        "title": f"Hammered {metal} {category}",
+        "attributes": f"{metal} {category} Maker Name",
+        "description": "Made by hand.",
+        "rating_average": 0,
+        "rating_count": 0,
+        **overrides,
+    }
+
+
+class Index:
+    def __init__(self, rows: list[dict[str, Any]], keep_s: float = 300.0) -> None:
+        self.tantivy = tantivy.Index(build_schema())
+        self.writer = self.tantivy.writer(heap_size=15_000_000, num_threads=1)
+        self.add(rows)
+        self.search = SearchIndex(self.tantivy, keep_s)
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for r in rows:
+            self.writer.add_document(document(r))
+        self.writer.commit()
+
+
+def every(index: SearchIndex, filters: Filters, sort: Sort | None, limit: int = 4) -> list[UUID]:
+    found: list[UUID] = []
+    cursor = None
+    while True:
+        page = index.search(filters, sort, cursor, limit)
+        found += page.listing_ids
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+def test_totals_and_facets_are_exact_over_every_match() -> None:
+    rows = [row(n) for n in range(30)]
+    index = Index(rows).search
+    page = index.search(Filters(), None, None, 5)
+    assert page.total == 30 and len(page.listing_ids) == 5
+    assert [(c.value, c.count) for c in page.facets["category"]] == [
+        ("brooch", 10),
+        ("pendant", 10),
+        ("ring", 10),
+    ]
+    assert [(c.value, c.count) for c in page.facets["metal"]] == [("gold", 15), ("silver", 15)]
+    assert page.facets["sourcing"] == []
+    rings = index.search(Filters(category="ring", metal="gold", max_price=1500), None, None, 24)
+    expected = {
+        r["listing_id"]
+        for r in rows
+        if "category:ring" in r["terms"] and "metal:gold" in r["terms"] and r["price_amount"] <= 1500
+    }
+    assert set(rings.listing_ids) == expected and rings.total == len(expected)
+
+
+def test_each_sort_pages_in_order_and_continues_in_a_newer_snapshot() -> None:
+    rows = [row(n) for n in range(13)]
+    store = Index(rows)
+    index = store.search
+    newest = sorted(rows, key=lambda r: r["published_at"], reverse=True)
+    assert every(index, Filters(), Sort.NEWEST) == [r["listing_id"] for r in newest]
+    by_price = every(index, Filters(), Sort.PRICE_ASC)
+    prices = {r["listing_id"]: r["price_amount"] for r in rows}
+    assert [prices[i] for i in by_price] == sorted(prices.values())
+    assert len(set(by_price)) == 13
+
+    # A page read, then more listings published and a new snapshot: the cursor still walks the
+    # listings that were there, without repeats.
+    first = index.search(Filters(), Sort.PRICE_DESC, None, 5)
+    store.add([row(n, price_amount=99_999) for n in range(100, 105)])
+    index.refresh()
+    rest = every_from(index, Filters(), Sort.PRICE_DESC, first.next_cursor)
+    assert sorted(first.listing_ids + rest) == sorted(prices)
+
+
+def every_from(index: SearchIndex, filters: Filters, sort: Sort, cursor: str | None) -> list[UUID]:
+    found: list[UUID] = []
+    while cursor is not None:
+        page = index.search(filters, sort, cursor, 4)
+        found += page.listing_ids
+        cursor = page.next_cursor
+    return found
+
+
+def test_relevance_pages_within_its_snapshot_while_another_replaces_it() -> None:
+    rows = [row(n, title=f"Opal {'opal ' * (n % 3)}ring") for n in range(10)]
+    store = Index(rows)
+    index = store.search
+    first = index.search(Filters(q="opal"), None, None, 4)
+    store.add([row(n, title="Opal opal opal opal ring") for n in range(20, 25)])
+    index.refresh()
+    rest = every_from(index, Filters(q="opal"), Sort.RELEVANCE, first.next_cursor)
+    assert sorted(first.listing_ids + rest) == sorted(r["listing_id"] for r in rows)
+    # Once the old snapshot is dropped, paging continues in the current one.
+    index.keep_s = 0
+    index.refresh()
+    assert index.search(Filters(q="opal"), None, first.next_cursor, 4).total == 15
+
+
+def test_title_over_attributes_over_description_and_exact_over_typos() -> None:
+    in_title = row(1, title="Garnet ring", attributes="", description="")
+    in_attributes = row(2, title="Ring", attributes="garnet", description="")
+    in_description = row(3, title="Ring", attributes="", description="A garnet inside.")
+    index = Index([in_description, in_attributes, in_title]).search
+    page = index.search(Filters(q="garnets"), None, None, 24)
+    assert page.listing_ids == [r["listing_id"] for r in (in_title, in_attributes, in_description)]
+    # "garnte" is no word of the index: one edit away from garnet, found; did_you_mean stays
+    # None as the query finds enough.
+    assert index.search(Filters(q="garnte"), None, None, 24).total == 3
+
+
+def test_did_you_mean_and_suggestions() -> None:
+    index = Index([row(n) for n in range(6)]).search
+    typo = index.search(Filters(q="hamered brooch"), None, None, 24)
+    # "hamered" is within one edit of "hammered": found, and the correction finds no more.
+    assert (typo.total, typo.did_you_mean) == (2, None)
+    short = index.search(Filters(q="rnig"), None, None, 24)  # too short to forgive
+    assert (short.total, short.did_you_mean) == (0, "ring")
+    nothing = index.search(Filters(q="gold xqzzy"), None, None, 24)
+    assert (nothing.total, nothing.did_you_mean) == (0, None)
+    assert index.suggest("ham") == ["hammered"]
+    assert index.suggest("gold pen") == ["gold pendant"]
+    assert index.suggest("silver pen") == ["silver pendant"]
+    assert index.suggest("silver ") == []
