@@ -24,6 +24,7 @@ from tests.support.catalogue import (
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
     ring,
+    searchable,
 )
 from tests.support.harness import ServiceProcess
 
@@ -44,8 +45,10 @@ def catalogue(services_db: dict, service_processes: Callable[..., ServiceProcess
 
 
 class Catalogue:
-    def __init__(self, session: aiohttp.ClientSession, url: str, mint: Callable[..., str]) -> None:
-        self.session, self.url, self.mint = session, url, mint
+    def __init__(
+        self, session: aiohttp.ClientSession, url: str, mint: Callable[..., str], pool: asyncpg.Pool
+    ) -> None:
+        self.session, self.url, self.mint, self.pool = session, url, mint, pool
 
     async def call(self, method: str, path: str, maker: TestMaker | None = None, json: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.mint('maker', maker.user_id)}"} if maker else {}
@@ -55,6 +58,7 @@ class Catalogue:
     async def public(self, listing: Listing) -> tuple[bool, bool]:
         """(in GET, in search) for anyone."""
         status, _ = await self.call("GET", f"/api/v1/listings/{listing.id}")
+        await searchable(self.url, self.pool)  # search follows within a second
         _, found = await self.call(
             "GET", f"/api/v1/listings?maker_id={listing.maker_id}&sort=newest&limit=100"
         )
@@ -68,9 +72,11 @@ class Catalogue:
 
 
 @pytest.fixture
-async def api(catalogue: ServiceProcess, mint: Callable[..., str]) -> AsyncIterator[Catalogue]:
+async def api(
+    catalogue: ServiceProcess, mint: Callable[..., str], catalogue_pool: asyncpg.Pool
+) -> AsyncIterator[Catalogue]:
     async with aiohttp.ClientSession() as session:
-        yield Catalogue(session, catalogue.url, mint)
+        yield Catalogue(session, catalogue.url, mint, catalogue_pool)
 
 
 async def published_before_the_rule(db: asyncpg.Connection, listing: Listing, **fields: Any) -> None:
