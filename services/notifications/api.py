@@ -96,8 +96,7 @@ async def unread_count(call: Call) -> UnreadCount:
 )
 async def read_all(call: Call) -> ReadAll:
     """Mark every notification of the caller read."""
-    async with call.app[POOL].acquire() as conn:
-        return ReadAll(marked=await store.mark_all_read(conn, call.user.user_id))
+    return ReadAll(marked=await usecases.read_all(call.app[POOL], call.user.user_id))
 
 
 @routes.post(
@@ -107,8 +106,7 @@ async def read_all(call: Call) -> ReadAll:
 )
 async def read_one(call: Call) -> NotificationView:
     """Mark one of the caller's notifications read (again is harmless)."""
-    async with call.app[POOL].acquire() as conn:
-        row = await store.mark_read(conn, call.user.user_id, call.path_id())
+    row = await usecases.read(call.app[POOL], call.user.user_id, call.path_id())
     if row is None:
         raise not_found("Notification")
     return notification_view(row)

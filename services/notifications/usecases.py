@@ -193,24 +193,38 @@ async def on_payout_paid(uow: UnitOfWork, event: PayoutPaid, envelope: Envelope)
 # --- people's and operators' actions -----------------------------------------------------------
 
 
+PRODUCER = "notifications"
+
+
 async def choose_preferences(
     pool: asyncpg.Pool, user_id: uuid.UUID, chosen: EmailPreferences
 ) -> EmailPreferences:
-    async with pool.acquire() as conn:
-        await store.save_preferences(conn, user_id, chosen, _now())
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        await store.save_preferences(uow.conn, user_id, chosen, _now())
     return chosen
 
 
 async def unsubscribe(pool: asyncpg.Pool, who: Unsubscribe) -> EmailPreferences:
     """Turn one category off for one person, keeping their other choices."""
-    async with pool.acquire() as conn, conn.transaction():
-        current = await store.preferences(conn, who.user_id, lock=True)
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        current = await store.preferences(uow.conn, who.user_id, lock=True)
         chosen = current.without(who.category)
-        await store.save_preferences(conn, who.user_id, chosen, _now())
+        await store.save_preferences(uow.conn, who.user_id, chosen, _now())
     return chosen
+
+
+async def read(pool: asyncpg.Pool, user_id: uuid.UUID, notification_id: uuid.UUID) -> store.InAppRow | None:
+    """The person's notification, read now if it was not; None when it is not theirs."""
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        return await store.mark_read(uow.conn, user_id, notification_id)
+
+
+async def read_all(pool: asyncpg.Pool, user_id: uuid.UUID) -> int:
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        return await store.mark_all_read(uow.conn, user_id)
 
 
 async def replay_parked(pool: asyncpg.Pool, ids: list[uuid.UUID] | None = None) -> int:
     """Parked emails (these, or every one) due again, their attempts reset."""
-    async with pool.acquire() as conn:
-        return await store.replay_parked(conn, ids)
+    async with UnitOfWork(pool, PRODUCER) as uow:
+        return await store.replay_parked(uow.conn, ids)
