@@ -8,6 +8,7 @@ import { toast } from './core/live.js';
 import { signOut } from './core/auth.js';
 import { API_REFUSED } from './core/messages.js';
 import { bellItem } from './components/bell.js';
+import { offerSuggestions } from './components/suggest.js';
 
 route('/', () => import('./pages/home.js'));
 route('/search', () => import('./pages/search.js'));
@@ -65,6 +66,7 @@ function onSignOut() {
 
 function wireHeaderSearch() {
   const form = document.querySelector('[data-header-search]');
+  offerSuggestions(form.elements.namedItem('q'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const q = form.elements.namedItem('q').value.trim();

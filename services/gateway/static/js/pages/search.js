@@ -1,8 +1,9 @@
 // Search: the page's query string is the API's (q, category, metal, ..., sort), so a search can
 // be bookmarked, shared and reloaded. Results come in keyset pages ("Load more" follows
 // next_cursor); facets count the matches per category, metal, stone origin, production and
-// sourcing scheme for the current query and filters. There is one set of filters: the facet
-// counts are shown in the filters' own choices. On a wide screen the filters stand beside the
+// sourcing scheme for the current query and filters, exactly. There is one set of filters: the
+// facet counts are shown in the filters' own choices. When little matches, the search offers
+// its corrected words as a link ("Did you mean …?"); the words box offers completions. On a wide screen the filters stand beside the
 // results; on a phone they open in a drawer whose button says how many results they would show.
 
 import * as api from '../core/api.js';
@@ -12,6 +13,7 @@ import * as forms from '../core/forms.js';
 import { announce } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { listingCard } from '../components/listing-card.js';
+import { offerSuggestions } from '../components/suggest.js';
 import { empty, errorBox, loading } from '../components/ui.js';
 
 export const FILTERS = ['q', 'category', 'metal', 'fineness', 'stone', 'stone_origin', 'min_price', 'max_price',
@@ -96,6 +98,7 @@ function filterForm(filters, navigate) {
     h('div', { class: 'actions' },
       h('button', { type: 'submit', class: 'button' }, 'Apply filters'),
       h('a', { href: '/search', class: 'button button--secondary' }, 'Clear all')));
+  offerSuggestions(form.elements.namedItem('q'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const next = readForm(form, filters);
@@ -132,18 +135,13 @@ function readForm(form, current, { quiet = false } = {}) {
 
 // --- facets and active filters ------------------------------------------------------------------
 
-/** Facet counts come as {value: count} or [{value, count}]; a count may be capped ("1000+"). */
+/** A facet's exact counts, [{value, count}], as [value, count] pairs. */
 function facetEntries(raw) {
-  if (!raw) return [];
-  const pairs = Array.isArray(raw)
-    ? raw.map((entry) => [entry.value ?? entry.key ?? entry.name, entry.count ?? entry.n, entry.capped])
-    : Object.entries(raw).map(([value, count]) => (count && typeof count === 'object' ? [value, count.count, count.capped] : [value, count]));
-  return pairs.filter(([value]) => value !== undefined && value !== null);
+  return (raw || []).map((entry) => [entry.value, entry.count]);
 }
 
-function countText(count, capped) {
-  if (typeof count === 'string') return count;
-  return `${Number(count).toLocaleString('en-GB')}${capped ? '+' : ''}`;
+function countText(count) {
+  return Number(count).toLocaleString('en-GB');
 }
 
 /** Each facet's counts shown in its own select: "Rings (12)"; a choice with no matches says 0. */
@@ -152,7 +150,7 @@ function showFacetCounts(form, facets) {
     const select = form.elements.namedItem(name);
     const entries = facetEntries(facets?.[name]);
     if (!select || !entries.length) continue;
-    const counts = new Map(entries.map(([value, count, capped]) => [String(value), countText(count, capped)]));
+    const counts = new Map(entries.map(([value, count]) => [String(value), countText(count)]));
     for (const option of select.options) {
       if (!option.value) continue;
       option.textContent = `${label(option.value)} (${counts.get(option.value) ?? '0'})`;
@@ -161,10 +159,8 @@ function showFacetCounts(form, facets) {
 }
 
 function totalOf(page) {
-  const total = page?.total;
-  const count = typeof total === 'number' ? total : total?.count;
-  if (typeof count !== 'number') return null;
-  return { count, capped: Boolean(total?.capped) };
+  const count = page?.total?.count;
+  return typeof count === 'number' ? count : null;
 }
 
 function filterLabel(name, value) {
@@ -195,12 +191,16 @@ function activeFilters(filters) {
 
 // --- the page ----------------------------------------------------------------------------------
 
-/** "Showing 24 of 130 pieces" (total may be capped: "1,000+"). */
+/** "Did you mean “signet ring”?", the corrected words a link to their search (other filters kept). */
+function didYouMean(filters, words) {
+  return ['Did you mean ', h('a', { href: withFilter(filters, 'q', words), dataset: { didYouMean: words } }, `“${words}”`), '?'];
+}
+
+/** "Showing 24 of 130 pieces" (the total counts every match). */
 function statusText(shown, page) {
-  const total = page?.total;
-  const count = typeof total === 'number' ? total : total?.count;
-  if (typeof count === 'number' && (count > shown || total?.capped)) {
-    return `Showing ${shown.toLocaleString('en-GB')} of ${countText(count, total?.capped)} pieces.`;
+  const count = totalOf(page);
+  if (count !== null && count > shown) {
+    return `Showing ${shown.toLocaleString('en-GB')} of ${countText(count)} pieces.`;
   }
   return `Showing ${fmt.plural(shown, 'piece')}${page?.next_cursor ? '' : ' — that is everything'}.`;
 }
@@ -211,6 +211,7 @@ export async function render({ main, query, signal, navigate }) {
 
   const results = h('ul', { class: 'card-grid', 'aria-label': 'Results', id: 'results' });
   const status = h('p', { class: 'results__status', role: 'status' });
+  const correction = h('p', { class: 'results__correction' });
   const more = h('div', { class: 'results__more' });
   const form = filterForm(filters, navigate);
   const side = h('aside', { class: 'search-layout__side', 'aria-labelledby': 'filters-side-title' });
@@ -225,7 +226,7 @@ export async function render({ main, query, signal, navigate }) {
     drawer.opener,
     h('div', { class: 'search-layout' },
       side,
-      h('section', { class: 'search-layout__results', 'aria-label': 'Results', 'aria-busy': 'true' }, status, results, more)),
+      h('section', { class: 'search-layout__results', 'aria-label': 'Results', 'aria-busy': 'true' }, correction, status, results, more)),
     drawer.dialog));
 
   // One form, placed beside the results on a wide screen and in the drawer on a phone.
@@ -252,7 +253,8 @@ export async function render({ main, query, signal, navigate }) {
     shown += items.length;
     if (!cursor) {
       showFacetCounts(form, page?.facets);
-      drawer.showCount(totalOf(page) || { count: items.length, capped: Boolean(page?.next_cursor) });
+      drawer.showCount(totalOf(page) ?? items.length);
+      replace(correction, page?.did_you_mean ? didYouMean(filters, page.did_you_mean) : null);
     }
     status.textContent = shown ? statusText(shown, page) : '';
     if (!shown) replace(status, empty('No pieces match. Try fewer filters or other words.', h('a', { href: '/search', class: 'button button--secondary' }, 'Clear all filters')));
@@ -311,8 +313,8 @@ function filtersDrawer(form, filters) {
   dialog.addEventListener('close', () => opener.focus());
   form.id = 'search-filters';
 
-  const showCount = (total) => {
-    show.textContent = total ? `Show ${countText(total.count, total.capped)} ${total.count === 1 && !total.capped ? 'result' : 'results'}` : 'Show results';
+  const showCount = (count) => {
+    show.textContent = count === null ? 'Show results' : `Show ${countText(count)} ${count === 1 ? 'result' : 'results'}`;
   };
   // Count what the drawer's choices would show, without leaving the page; the last answer wins.
   let counting = null;
@@ -324,7 +326,7 @@ function filtersDrawer(form, filters) {
     counting = new AbortController();
     try {
       const page = await api.get('/listings', { query: { ...next, limit: 1 }, signal: counting.signal });
-      showCount(totalOf(page) || { count: page?.items?.length || 0, capped: Boolean(page?.next_cursor) });
+      showCount(totalOf(page) ?? (page?.items?.length || 0));
     } catch (error) {
       if (error?.name !== 'AbortError') showCount(null);
     }
