@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import tantivy
 
+from services.catalogue.domain import Category, MetalType
 from services.catalogue.search.engine import SearchIndex, build_schema, document
 from services.catalogue.search.query import Filters, Sort
 
@@ -68,7 +69,9 @@ def test_totals_and_facets_are_exact_over_every_match() -> None:
     ]
     assert [(c.value, c.count) for c in page.facets["metal"]] == [("gold", 15), ("silver", 15)]
     assert page.facets["sourcing"] == []
-    rings = index.search(Filters(category="ring", metal="gold", max_price=1500), None, None, 24)
+    rings = index.search(
+        Filters(category=Category.RING, metal=MetalType.GOLD, max_price=1500), None, None, 24
+    )
     expected = {
         r["listing_id"]
         for r in rows

@@ -15,10 +15,9 @@ names its generation, so paging within a snapshot never repeats or skips a listi
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import tantivy
@@ -85,7 +84,13 @@ def _key(high: int, bits: int, listing_id: UUID) -> int:
     return (max(0, min(high, (1 << bits) - 1)) << low_bits) | (listing_id.int & ((1 << low_bits) - 1))
 
 
-def document(row: Mapping[str, Any]) -> tantivy.Document:
+class Row(Protocol):
+    """A search row as read from PostgreSQL (an asyncpg Record) or built as a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def document(row: Row) -> tantivy.Document:
     """A visible search row as a document."""
     listing_id: UUID = row["listing_id"]
     published: datetime | None = row["published_at"]
@@ -202,9 +207,14 @@ class SearchIndex:
             page_query = query
             if after is not None:
                 # Keyset: strictly after the last key, in whichever snapshot.
-                bound = {"lower_bound": after.key} if order is Order.Asc else {"upper_bound": after.key}
-                side = "include_lower" if order is Order.Asc else "include_upper"
-                beyond = Query.range_query(self.schema, key, FieldType.Unsigned, **bound, **{side: False})
+                if order is Order.Asc:
+                    beyond = Query.range_query(
+                        self.schema, key, FieldType.Unsigned, lower_bound=after.key, include_lower=False
+                    )
+                else:
+                    beyond = Query.range_query(
+                        self.schema, key, FieldType.Unsigned, upper_bound=after.key, include_upper=False
+                    )
                 page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
             hits = searcher.search(page_query, limit + 1, count=False, order_by_field=key, order=order).hits
             more = len(hits) > limit
@@ -228,7 +238,9 @@ class SearchIndex:
             return []
         highs = searcher.fast_field_values("id_hi", addresses)
         lows = searcher.fast_field_values("id_lo", addresses)
-        return [UUID(int=(high << 64) | low) for high, low in zip(highs, lows, strict=True)]
+        return [
+            UUID(int=(int(high or 0) << 64) | int(low or 0)) for high, low in zip(highs, lows, strict=True)
+        ]
 
     def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> tuple[int, dict[str, list[Count]]]:
         aggregations: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
@@ -270,10 +282,9 @@ class SearchIndex:
         if isinstance(clause, Word):
             return self._word(searcher, clause.text, typos)
         if isinstance(clause, Quoted):
+            phrase: list[str | tuple[int, str]] = [*stems(" ".join(clause.words))]
             return self._should(
-                Query.boost_query(
-                    Query.phrase_query(self.schema, name, stems(" ".join(clause.words))), weight
-                )
+                Query.boost_query(Query.phrase_query(self.schema, name, phrase), weight)
                 for name, weight in TEXT_WEIGHTS.items()
             )
         if isinstance(clause, Synonyms):
