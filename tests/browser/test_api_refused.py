@@ -3,6 +3,7 @@ against the API limit) and says in words why parts of it are missing, never "Loa
 
 from __future__ import annotations
 
+import random
 import re
 from collections.abc import Callable
 
@@ -28,17 +29,23 @@ async def gateway_db(test_env: TestEnvironment) -> None:
 async def test_the_storefront_renders_and_says_why_while_the_api_limit_is_exhausted(
     browser: Browser, gateway_db: None, browser_service_processes: Callable[..., ServiceProcess]
 ) -> None:
-    # A gateway of its own with a tiny limit (a token per 100 s): the browser and this test share
-    # the address 127.0.0.1, and its bucket is emptied here before the page is opened.
+    # A gateway of its own with a tiny limit (a token per 100 s), behind a "proxy" that says the
+    # browser is at an address of this test's own, whose bucket is emptied before the page opens.
     gateway = browser_service_processes(
-        "gateway", GATEWAY_RATE_LIMIT_BURST="3", GATEWAY_RATE_LIMIT_PER_S="0.01"
+        "gateway",
+        GATEWAY_RATE_LIMIT_BURST="3",
+        GATEWAY_RATE_LIMIT_PER_S="0.01",
+        GATEWAY_TRUSTED_PROXY_HOPS="1",
     )
-    async with aiohttp.ClientSession() as http:
+    address = {"X-Forwarded-For": f"10.21.{random.randrange(256)}.{random.randrange(1, 255)}"}
+    async with aiohttp.ClientSession(headers=address) as http:
         while True:
             async with http.get(gateway.url + "/api/v1/listings") as r:
                 if r.status == 429:
                     break
-    context = await browser.new_context(base_url=gateway.url, viewport=DESKTOP, locale="en-GB")
+    context = await browser.new_context(
+        base_url=gateway.url, viewport=DESKTOP, locale="en-GB", extra_http_headers=address
+    )
     try:
         page = await context.new_page()
         answers: list[Response] = []
