@@ -112,12 +112,49 @@ def exec_form(argument: str) -> list[str]:
 
 def test_compose_has_the_stack(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    for name in ("postgres", "rabbitmq", "migrate", "makers", "catalogue", "orders", "media", "gateway"):
+    for name in (
+        *("postgres", "rabbitmq", "migrate", "gateway", "nginx", "mailpit", "otel-collector", "jaeger"),
+        *IMAGE_SERVICES_RUN,
+    ):
         assert name in services, f"docker-compose.yml has no {name} service"
-    assert services["postgres"]["image"].startswith("postgres:15")
-    assert services["rabbitmq"]["image"].startswith("rabbitmq:3.13-management")
+    assert re.fullmatch(r"postgres:15\.\d+", services["postgres"]["image"])
+    # RabbitMQ 4 (3.13 is out of support), with the management API broker-setup uses.
+    assert re.fullmatch(r"rabbitmq:4\.\d+\.\d+-management", services["rabbitmq"]["image"])
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
     assert "rabbitmq-diagnostics" in " ".join(services["rabbitmq"]["healthcheck"]["test"])
+
+
+def test_every_image_is_pinned_and_every_container_limited(compose: dict[str, Any]) -> None:
+    for name, spec in compose["services"].items():
+        image = spec.get("image", "")
+        if image != "marketplace:dev":
+            assert re.search(r"@sha256:[0-9a-f]{64}$|:v?\d+\.\d+\.\d+(-[a-z]+)?$|:15\.\d+$", image), (
+                f"{name}: {image} is not pinned to an exact version"
+            )
+        limits = spec.get("deploy", {}).get("resources", {}).get("limits", {})
+        assert limits.get("cpus") and limits.get("memory"), f"{name} has no CPU or memory limit"
+
+
+def test_each_service_holds_only_its_own_credentials(image_services) -> None:
+    """The superuser's DSN and the broker's administrator are migrate's and seed's only; every
+    other container gets its own service's passwords, by variables named after it."""
+    admin_only = {
+        "MARKET_PG_ADMIN_DSN",
+        "MARKET_AMQP_ADMIN_URL",
+        "MARKET_PG_PASSWORDS",
+        "MARKET_AMQP_PASSWORDS",
+    }
+    for name, spec in image_services.items():
+        env = environment(spec)
+        args = parse_marketplace(list(spec["command"])[1:])
+        if args.command != "run":
+            assert admin_only <= env.keys(), f"{name} runs {args.command} without the administrators"
+            continue
+        assert not admin_only & env.keys(), f"{name} sees {sorted(admin_only & env.keys())}"
+        assert "@" not in env["MARKET_AMQP_URL"], f"{name}: the broker URL carries credentials"
+        own = args.service.upper()
+        assert env["MARKET_PG_PASSWORD"].startswith(f"${{{own}_PG_PASSWORD:-"), name
+        assert env["MARKET_AMQP_PASSWORD"].startswith(f"${{{own}_AMQP_PASSWORD:-"), name
 
 
 def test_every_command_is_a_real_marketplace_command(image_services) -> None:
@@ -185,9 +222,16 @@ def test_depends_on_targets_exist_with_sensible_conditions(compose, image_servic
             )
 
 
-def test_gateway_is_published_and_secrets_exist(compose, image_services) -> None:
-    gateway = compose["services"]["gateway"]
-    assert any(str(port).endswith(":8080") for port in gateway["ports"])
+def test_the_front_door_is_published_and_secrets_exist(compose, image_services) -> None:
+    """nginx owns the published port and proxies to the gateway, which publishes none (so it
+    scales to several replicas)."""
+    services = compose["services"]
+    assert any(str(port).endswith(":8080") for port in services["nginx"]["ports"])
+    assert "ports" not in services["gateway"] and services["gateway"]["deploy"]["replicas"] >= 2
+    mounted = dict(reversed(v.split(":")[:2]) for v in services["nginx"]["volumes"])
+    conf = (ROOT / mounted["/etc/nginx/conf.d/default.conf"]).read_text()
+    assert "server gateway:8080 resolve;" in conf and "proxy_pass http://gateway;" in conf
+    assert environment(services["gateway"])["GATEWAY_TRUSTED_PROXY_HOPS"] == "1"
     declared = compose.get("secrets") or {}
     for name, spec in image_services.items():
         for secret in spec.get("secrets") or []:
