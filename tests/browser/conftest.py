@@ -1,6 +1,7 @@
-"""Browser journeys against the whole stack: real makers, catalogue, orders, media and gateway processes
-on the run's own database and broker namespace, driven through Debian's Chromium with
-Playwright (never a downloaded browser build).
+"""Browser journeys against the whole stack: real makers, catalogue, orders, media, notifications
+and gateway processes on the run's own database and broker namespace (emails to an aiosmtpd
+server of the run's own), driven through Debian's Chromium with Playwright (never a downloaded
+browser build).
 
 A failing test leaves a full-page screenshot of every page it had open in test-artifacts/."""
 
@@ -20,6 +21,7 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.browser.support import PASSWORD, Account, Gateway
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, spawner
+from tests.support.smtp import SmtpCatcher
 
 CHROMIUM = os.environ.get("MARKET_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -61,6 +63,7 @@ class Stack:
     url: str
     gateway: ServiceProcess
     operator: Account
+    mail: SmtpCatcher  # where the notifications service sends every email
 
 
 @pytest.fixture(scope="package")
@@ -74,20 +77,26 @@ def browser_service_processes(
 
 
 @pytest.fixture(scope="package")
-async def stack(services_db: dict, browser_service_processes: Callable[..., ServiceProcess]) -> Stack:
-    """Every service as a real process, the gateway in front, and an operator account."""
+async def stack(
+    services_db: dict, browser_service_processes: Callable[..., ServiceProcess]
+) -> AsyncIterator[Stack]:
+    """Every service as a real process, the gateway in front, an operator account, and an
+    aiosmtpd server the notifications service sends to."""
     start = browser_service_processes
+    mail = SmtpCatcher().start()
     # No waiting period before a rejected maker may apply again, so a journey can reapply.
     makers = start("makers", MAKERS_REAPPLY_AFTER_DAYS="0")
     catalogue = start("catalogue")
     orders = start("orders")
     media = start("media")
+    notifications = start("notifications", **mail.env)
     gateway = start(
         "gateway",
         GATEWAY_MAKERS_URL=makers.url,
         GATEWAY_CATALOGUE_URL=catalogue.url,
         GATEWAY_ORDERS_URL=orders.url,
         GATEWAY_MEDIA_URL=media.url,
+        GATEWAY_NOTIFICATIONS_URL=notifications.url,
         # One browser and the test's own API calls share 127.0.0.1: keep the per-address
         # limits out of the journeys' way (the limits have their own tests).
         GATEWAY_RATE_LIMIT_PER_S="500",
@@ -104,7 +113,8 @@ async def stack(services_db: dict, browser_service_processes: Callable[..., Serv
         await conn.close()
     async with aiohttp.ClientSession() as http:
         operator = await Gateway(gateway.url, http).sign_in(email, PASSWORD)
-    return Stack(gateway.url, gateway, operator)
+    yield Stack(gateway.url, gateway, operator, mail)
+    mail.stop()
 
 
 @pytest.fixture
