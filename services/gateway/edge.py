@@ -133,7 +133,11 @@ async def rate_limit(request: web.Request, handler: Any) -> web.StreamResponse:
     if counts_against_the_limit(request.path):
         wait_s = await request.app[API_LIMIT].take(client_address(request))
         if wait_s:
-            raise too_many_requests(ceil(wait_s), "Rate limit exceeded; slow down")
+            seconds = ceil(wait_s)
+            raise too_many_requests(
+                seconds,
+                f"Too many requests from your address; try again in {seconds} second{'s' * (seconds != 1)}",
+            )
     return await handler(request)
 
 
