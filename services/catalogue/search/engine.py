@@ -200,7 +200,7 @@ class SearchIndex:
         offset = after.offset if after else 0
         if sort is Sort.RELEVANCE:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
-            hits = searcher.search(query, limit + 1, count=False, offset=offset).hits
+            hits = self._ranked(searcher, query, offset + limit + 1)[offset:]
             more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
         else:
             key, order = _ORDERED[sort]
@@ -232,6 +232,21 @@ class SearchIndex:
             facets=facets,
             did_you_mean=did_you_mean,
         )
+
+    def _ranked(self, searcher: tantivy.Searcher, query: Query, count: int) -> list[tuple[Any, Any]]:
+        """The `count` best matches by score, equal scores newest first. tantivy orders equal
+        scores by where documents sit in its segments, which differs between instances that
+        received the same changes in other batches: so the whole group of equal scores at the
+        end is read, and ordered by the newest key."""
+        wanted = count
+        while True:
+            hits = searcher.search(query, wanted, count=False).hits
+            if len(hits) < wanted or hits[-1][0] != hits[count - 1][0] or wanted > 4 * MAX_RELEVANCE_OFFSET:
+                break
+            wanted *= 2
+        keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
+        ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
+        return [hit for hit, _ in ranked[:count]]
 
     def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
         if not addresses:
