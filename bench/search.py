@@ -57,27 +57,36 @@ async def _urls(stack: Stack) -> dict[str, list[str]]:
     }
 
 
-async def _run(urls: list[str], clients: int, duration_s: float, desc: str) -> Run:
+async def _run(stack: Stack, name: str, urls: list[str], clients: int, duration_s: float) -> Run:
     run = await closed_loop(urls, clients, duration_s, warmup_s=1.0, timeout_s=TIMEOUT_S)
     if run.errors:
-        raise RuntimeError(f"{desc}: errors {run.errors}")
+        process = stack.processes.get("catalogue" if name in ("direct", "base") else name)
+        logs = process.logs()[-3000:] if process else ""
+        raise RuntimeError(f"{name}, {clients} clients: errors {run.errors}\n{logs}")
     return run
 
 
 async def measure(
-    ctx: Context, size: int, urls: dict[str, list[str]], base: list[str] | None, duration_s: float
+    ctx: Context,
+    stack: Stack,
+    size: int,
+    urls: dict[str, list[str]],
+    base: tuple[Stack, list[str]] | None,
+    duration_s: float,
 ) -> dict[str, list[Run]]:
     """Each repeat: the 10k catalogue (when `base`), then every target, back to back; then one
     client alone on the singles."""
     runs: dict[str, list[Run]] = {}
     bar = ctx.progress(total=ctx.repeats, desc=f"search.varied at {label(size)}", unit="round", leave=False)
     for _ in range(ctx.repeats):
-        for name, target_urls in ([("base", base)] if base else []) + list(urls.items()):
-            runs.setdefault(name, []).append(await _run(target_urls, CONCURRENCY, duration_s, name))
+        if base:
+            runs.setdefault("base", []).append(await _run(base[0], "base", base[1], CONCURRENCY, duration_s))
+        for name, target_urls in urls.items():
+            runs.setdefault(name, []).append(await _run(stack, name, target_urls, CONCURRENCY, duration_s))
         bar.update()
     bar.close()
     for name in SINGLES:
-        runs[f"{name}.single"] = [await _run(urls[name], 1, duration_s, f"{name} alone")]
+        runs[f"{name}.single"] = [await _run(stack, name, urls[name], 1, duration_s)]
     return runs
 
 
@@ -159,7 +168,9 @@ async def run(ctx: Context) -> None:
             await start_gateway(base)
             await start_bare(base)
             base_urls = await _urls(base)
-            report(ctx, BASE, await measure(ctx, BASE, base_urls, None, duration), largest=False)
+            report(ctx, BASE, await measure(ctx, base, BASE, base_urls, None, duration), largest=False)
+            # Only its catalogue is measured again: PostgreSQL's connections are shared (100 here).
+            base.stop("gateway", "bare_pg", "bare_tantivy")
             async with namespace("bench-search") as env:
                 stack = await prepare(env)
                 try:
@@ -171,8 +182,9 @@ async def run(ctx: Context) -> None:
                         await start_gateway(stack)
                         await start_bare(stack)
                         urls = await _urls(stack)
-                        runs = await measure(ctx, size, urls, base_urls["direct"], duration)
+                        runs = await measure(ctx, stack, size, urls, (base, base_urls["direct"]), duration)
                         report(ctx, size, runs, largest=size == sizes[-1])
+                    stack.stop("gateway", "bare_pg", "bare_tantivy")
                     await _checks(ctx, stack, sizes[-1], build_s)
                 finally:
                     stack.stop()

@@ -84,7 +84,7 @@ async def freshness(url: str, stack: Stack, count: int) -> list[float]:
     from shared.db import create_pool
     from tests.support.catalogue import approved_maker, claim
 
-    pool = await create_pool(stack.catalogue_settings)
+    pool = await create_pool(stack.catalogue_settings.model_copy(update={"pg_pool_min": 1, "pg_pool_max": 1}))
     try:
         maker = await approved_maker(pool, [claim("fairmined"), claim("recycled"), claim("fairtrade")])
     finally:
