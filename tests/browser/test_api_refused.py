@@ -1,5 +1,6 @@
-"""The storefront while the API refuses its address: the page still loads (its files never count
-against the API limit) and says in words why parts of it are missing, never "Loading…" for ever."""
+"""The storefront while the API refuses it, for its address's limit (429) or because the services
+behind the gateway are down (503): the page still loads (its files never count against the API
+limit) and says in words why parts of it are missing, never "Loading…" for ever."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from playwright.async_api import Browser, Response, expect
 from services.gateway.app import SERVICE as GATEWAY
 from shared.migrate import migrate
 from tests.browser.conftest import DESKTOP
-from tests.support.harness import ServiceProcess, TestEnvironment
+from tests.support.harness import ServiceProcess, TestEnvironment, free_port
 
-# core/messages.js API_REFUSED[429]
+# core/messages.js API_REFUSED[429] and [503]
 BUSY = "The shop is very busy just now, so parts of this page could not be shown."
+NOT_ANSWERING = "Part of the shop is not answering just now, so parts of this page could not be shown."
 
 
 @pytest.fixture(scope="module")
@@ -67,5 +69,23 @@ async def test_the_storefront_renders_and_says_why_while_the_api_limit_is_exhaus
         # A page found through a link starts afresh, and says so again when still refused.
         await page.get_by_role("link", name="Browse", exact=True).first.click()
         await expect(page.get_by_role("status").filter(has_text=BUSY)).to_be_visible()
+    finally:
+        await context.close()
+
+
+async def test_the_storefront_says_so_when_the_services_behind_the_gateway_are_down(
+    browser: Browser, gateway_db: None, browser_service_processes: Callable[..., ServiceProcess]
+) -> None:
+    nowhere = {f"GATEWAY_{name}_URL": f"http://127.0.0.1:{free_port()}" for name in ("MAKERS", "CATALOGUE")}
+    gateway = browser_service_processes("gateway", **nowhere)
+    context = await browser.new_context(base_url=gateway.url, viewport=DESKTOP, locale="en-GB")
+    try:
+        page = await context.new_page()
+        await page.goto("/")
+        await expect(
+            page.get_by_role("heading", name="Handcrafted jewellery, honestly described")
+        ).to_be_visible()
+        await expect(page.get_by_role("status").filter(has_text=NOT_ANSWERING)).to_be_visible()
+        await expect(page.get_by_text("Loading", exact=False)).to_have_count(0)
     finally:
         await context.close()
