@@ -17,9 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import development
 import yaml
+from networking import ingress, network_policies
 
 HERE = Path(__file__).resolve().parent
+BASE = "base"
+OVERLAY = "overlays/development"
 NAMESPACE = "marketplace"
 IMAGE = "marketplace:dev"  # kustomization.yaml's `images:` points this at a registry
 APP = "marketplace"
@@ -29,9 +33,10 @@ HEADER = (
 )
 
 # Connection budget: every replica opens at most MARKET_PG_POOL_MAX connections (plus one for the
-# relay's advisory lock). With the HPA maxima below: (api 6+6+6+4 + worker 4+4+2+4 + relay
-# 2+2+2+2 + gateway api 6 + worker 1) = 51 processes x (8+1) = 459 connections at full scale-out:
-# the PostgreSQL behind them needs max_connections of 500 or a pooler (PgBouncer, transaction mode).
+# relay's advisory lock). With the HPA maxima below: (api 6+6+6+4+4 + worker 4+4+2+4+3 + relay
+# 2+2+2+2+2+2 + gateway api 6 + worker 1) = 62 processes x (8+1) = 558 connections at full
+# scale-out: the PostgreSQL behind them needs max_connections of 600 or a pooler (PgBouncer,
+# transaction mode).
 POOL_MAX = 8
 
 
@@ -55,7 +60,15 @@ class Role:
         return f"{self.service}-{self.role}"
 
 
-PORTS = {"gateway": 8080, "catalogue": 8081, "makers": 8082, "orders": 8083, "media": 8084}
+PORTS = {
+    "gateway": 8080,
+    "catalogue": 8081,
+    "makers": 8082,
+    "orders": 8083,
+    "media": 8084,
+    "notifications": 8085,
+}
+SERVICES = tuple(PORTS)
 
 ROLES = [
     # The HTTP APIs: stateless, behind a Service, scaled on CPU.
@@ -63,6 +76,7 @@ ROLES = [
     Role("catalogue", "api", PORTS["catalogue"], 2, 2, 6, public=True),
     Role("orders", "api", PORTS["orders"], 2, 2, 6, public=True),
     Role("gateway", "api", PORTS["gateway"], 2, 2, 6, public=True),
+    Role("notifications", "api", PORTS["notifications"], 2, 2, 4, public=True),
     # Uploads are streamed to disk, never held whole; /tmp has room for a few at once.
     Role(
         "media",
@@ -92,6 +106,8 @@ ROLES = [
         memory_request="768Mi",
         memory_limit="2Gi",
     ),
+    # Consumes the events that become emails and notifications, and sends the emails.
+    Role("notifications", "worker", PORTS["notifications"], 1, 1, 3),
     # The gateway has no consumer; its worker runs the login-throttle sweeper.
     Role("gateway", "worker", PORTS["gateway"], 1),
     # Outbox relays: one active per service (advisory lock), the second a hot standby that takes
@@ -100,6 +116,8 @@ ROLES = [
     Role("catalogue", "relay", PORTS["catalogue"], 2, cpu_request="100m"),
     Role("orders", "relay", PORTS["orders"], 2, cpu_request="100m"),
     Role("media", "relay", PORTS["media"], 2, cpu_request="100m"),
+    Role("gateway", "relay", PORTS["gateway"], 2, cpu_request="100m"),
+    Role("notifications", "relay", PORTS["notifications"], 2, cpu_request="100m"),
 ]
 
 # --- settings -------------------------------------------------------------------------------------
@@ -113,12 +131,16 @@ SHARED_CONFIG = {
     "MARKET_HOST": "0.0.0.0",
     "MARKET_LOG_LEVEL": "info",
     "MARKET_JWT_PUBLIC_KEY_FILE": "/run/secrets/jwt/jwt_public.pem",
+    # No credentials: each service logs in as its own user with MARKET_AMQP_PASSWORD (its Secret).
+    "MARKET_AMQP_URL": "amqp://rabbitmq:5672/",
+    "MARKET_OTLP_ENDPOINT": "http://otel-collector:4318",
 }
 GATEWAY_CONFIG = {
     "GATEWAY_MAKERS_URL": f"http://makers-api:{PORTS['makers']}",
     "GATEWAY_CATALOGUE_URL": f"http://catalogue-api:{PORTS['catalogue']}",
     "GATEWAY_ORDERS_URL": f"http://orders-api:{PORTS['orders']}",
     "GATEWAY_MEDIA_URL": f"http://media-api:{PORTS['media']}",
+    "GATEWAY_NOTIFICATIONS_URL": f"http://notifications-api:{PORTS['notifications']}",
     "GATEWAY_JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt-private/jwt_private.pem",
     # Behind the cluster's ingress (one proxy hop): its X-Forwarded-For names the client.
     "GATEWAY_TRUSTED_PROXY_HOPS": "1",
@@ -133,18 +155,29 @@ MEDIA_CONFIG = {
     "MEDIA_STORAGE_DIR": MEDIA_STORAGE_DIR,
 }
 MEDIA_STORAGE_SIZE = "100Gi"
-# Placeholders: a real cluster supplies these from its secret store (External Secrets, Sealed
-# Secrets, ...) under the same names; `kubectl apply` of these values is for a throwaway cluster.
-SECRETS = {
-    "MARKET_PG_PASSWORD": "change-me",
-    "MARKET_AMQP_URL": "amqp://marketplace:change-me@rabbitmq:5672/",
+NOTIFICATIONS_CONFIG = {
+    "MARKET_SMTP_HOST": "smtp",  # the development overlay's Mailpit; a relay host in production
+    "MARKET_SMTP_PORT": "1025",
+    "MARKET_PUBLIC_URL": "https://marketplace.example.com",
 }
-MIGRATE_SECRETS = {
-    "MARKET_PG_ADMIN_DSN": "postgresql://postgres:change-me@postgres:5432/postgres",
-}
-MEDIA_S3_SECRETS = {
-    "MEDIA_S3_ACCESS_KEY_ID": "change-me",
-    "MEDIA_S3_SECRET_ACCESS_KEY": "change-me",
+# The Secrets every workload reads, by name and key. None is in the base: the development overlay
+# (overlays/development/) has placeholders for a throwaway cluster; a real one gets them from its
+# secret store (External Secrets, Sealed Secrets, ...) under these names and keys.
+SECRET_KEYS: dict[str, tuple[str, ...]] = {
+    **{f"{name}-credentials": ("MARKET_PG_PASSWORD", "MARKET_AMQP_PASSWORD") for name in SERVICES},
+    # The migrate Job's only: the superuser, the broker's administrator, every service's passwords.
+    "marketplace-migrate": (
+        "MARKET_PG_ADMIN_DSN",
+        "MARKET_AMQP_URL",
+        "MARKET_AMQP_ADMIN_URL",
+        "MARKET_PG_PASSWORDS",
+        "MARKET_AMQP_PASSWORDS",
+    ),
+    "media-s3": ("MEDIA_S3_ACCESS_KEY_ID", "MEDIA_S3_SECRET_ACCESS_KEY"),
+    "notifications-secrets": ("MARKET_NOTIFICATIONS_SECRET", "MARKET_SMTP_PASSWORD"),
+    "marketplace-jwt-public": ("jwt_public.pem",),
+    "marketplace-jwt-private": ("jwt_private.pem",),
+    "rabbitmq-admin": ("RABBITMQ_USER", "RABBITMQ_PASSWORD"),
 }
 
 
@@ -179,16 +212,19 @@ POD_SECURITY = {
 
 
 def env_from(*, service: str = "", migrate: bool = False) -> list[dict[str, Any]]:
-    sources: list[dict[str, Any]] = [
-        {"configMapRef": {"name": "marketplace-config"}},
-        {"secretRef": {"name": "marketplace-secrets"}},
-    ]
+    sources: list[dict[str, Any]] = [{"configMapRef": {"name": "marketplace-config"}}]
+    if service:
+        sources.append({"secretRef": {"name": f"{service}-credentials"}})
     if service == "gateway":
         sources.append({"configMapRef": {"name": "gateway-config"}})
     if service == "media":
         sources.append({"configMapRef": {"name": "media-config"}})
         sources.append({"secretRef": {"name": "media-s3"}})
+    if service == "notifications":
+        sources.append({"configMapRef": {"name": "notifications-config"}})
+        sources.append({"secretRef": {"name": "notifications-secrets"}})
     if migrate:
+        # Last, so its MARKET_AMQP_URL (the administrator's) wins over the config's.
         sources.append({"secretRef": {"name": "marketplace-migrate"}})
     return sources
 
@@ -350,50 +386,15 @@ def media_storage_claim() -> dict[str, Any]:
 
 
 def config_documents() -> list[dict[str, Any]]:
+    maps = {
+        "marketplace-config": SHARED_CONFIG,
+        "gateway-config": GATEWAY_CONFIG,
+        "media-config": MEDIA_CONFIG,
+        "notifications-config": NOTIFICATIONS_CONFIG,
+    }
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": meta("marketplace-config"),
-            "data": SHARED_CONFIG,
-        },
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("gateway-config"), "data": GATEWAY_CONFIG},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("media-config"), "data": MEDIA_CONFIG},
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("marketplace-secrets"),
-            "type": "Opaque",
-            "stringData": SECRETS,
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("marketplace-migrate"),
-            "type": "Opaque",
-            "stringData": MIGRATE_SECRETS,
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("media-s3"),
-            "type": "Opaque",
-            "stringData": MEDIA_S3_SECRETS,
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("marketplace-jwt-public"),
-            "type": "Opaque",
-            "stringData": {"jwt_public.pem": "REPLACE WITH THE PEM PUBLIC KEY\n"},
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("marketplace-jwt-private"),
-            "type": "Opaque",
-            "stringData": {"jwt_private.pem": "REPLACE WITH THE PEM PRIVATE KEY\n"},
-        },
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(name), "data": data}
+        for name, data in maps.items()
     ]
 
 
@@ -447,7 +448,7 @@ POLICIES = [
     {
         "vhost": "/",
         "name": "market-service-queues",
-        "pattern": r"^market\.(makers|catalogue|orders|media)$",
+        "pattern": rf"^market\.({'|'.join(SERVICES)})$",
         "apply-to": "quorum_queues",
         "priority": 10,
         "definition": {
@@ -516,13 +517,6 @@ def rabbitmq_documents() -> list[dict[str, Any]]:
             },
         },
         {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": meta("rabbitmq-admin", labels(component="rabbitmq")),
-            "type": "Opaque",
-            "stringData": {"RABBITMQ_USER": "admin", "RABBITMQ_PASSWORD": "change-me"},
-        },
-        {
             "apiVersion": "batch/v1",
             "kind": "Job",
             "metadata": meta("rabbitmq-policies", labels(component="rabbitmq")),
@@ -577,8 +571,10 @@ def files() -> dict[str, list[dict[str, Any]]]:
         "config.yaml": config_documents(),
         "migrate-job.yaml": [migrate_job()],
         "rabbitmq-policies.yaml": rabbitmq_documents(),
+        "ingress.yaml": [ingress(meta, PORTS["gateway"])],
+        "network-policies.yaml": network_policies(meta, PORTS),
     }
-    for name in ("gateway", "makers", "catalogue", "orders", "media"):
+    for name in SERVICES:
         docs: list[dict[str, Any]] = [media_storage_claim()] if name == "media" else []
         for role in (r for r in ROLES if r.service == name):
             docs.append(deployment(role))
@@ -623,11 +619,24 @@ def render(documents: list[dict[str, Any]]) -> str:
     )
 
 
+def overlay_files() -> dict[str, list[dict[str, Any]]]:
+    return {
+        "secrets.yaml": development.secrets(meta, SECRET_KEYS, SERVICES),
+        "mailpit.yaml": development.mailpit(meta),
+    }
+
+
 def rendered() -> dict[str, str]:
+    """Every file this writes, by its path under deploy/k8s/."""
     found = files()
-    out = {name: render(docs) for name, docs in found.items()}
-    out["kustomization.yaml"] = HEADER + yaml.safe_dump(
+    out = {f"{BASE}/{name}": render(docs) for name, docs in found.items()}
+    out[f"{BASE}/kustomization.yaml"] = HEADER + yaml.safe_dump(
         kustomization(list(found)), sort_keys=False, width=100
+    )
+    overlay = overlay_files()
+    out |= {f"{OVERLAY}/{name}": render(docs) for name, docs in overlay.items()}
+    out[f"{OVERLAY}/kustomization.yaml"] = HEADER + yaml.safe_dump(
+        development.kustomization(list(overlay)), sort_keys=False, width=100
     )
     return out
 
@@ -643,6 +652,7 @@ def main(argv: list[str]) -> int:
             if not path.exists() or path.read_text() != text:
                 stale.append(name)
         else:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
     if stale:
         print(f"stale: {', '.join(stale)} (run python deploy/k8s/generate.py)", file=sys.stderr)
