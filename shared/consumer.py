@@ -172,6 +172,7 @@ class Consumer:
                         else:
                             await handler(uow, event, envelope)
             except Exception as exc:
+                tracing.failed(exc)
                 await self._retry_or_park(message, exc)
                 return
             fault_point(self.settings, "after_commit_before_ack")

@@ -169,6 +169,14 @@ def consume_span(routing_key: str, traceparent: str | None, event_id: str) -> It
         yield span
 
 
+def failed(error: BaseException) -> None:
+    """Mark the current span failed by an error that was handled (a message sent to retry)."""
+    if _enabled:
+        span = trace.get_current_span()
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+
+
 def sql_span(record: Any) -> None:
     """An asyncpg query logger (asyncpg.connection.LoggedQuery): a finished span for the query,
     in the context of the code that ran it (asyncpg calls loggers with that context)."""

@@ -90,6 +90,13 @@ def test_sql_inside_a_trace_is_a_child_span_and_outside_one_is_not_traced(
     assert not update.status.is_ok
 
 
+def test_a_handled_failure_marks_the_span(spans: InMemorySpanExporter) -> None:
+    with tracing.consume_span("k", None, "e"):
+        tracing.failed(RuntimeError("payment provider down"))
+    [span] = spans.get_finished_spans()
+    assert not span.status.is_ok and span.events[0].name == "exception"
+
+
 def test_without_an_endpoint_nothing_is_traced() -> None:
     headers: dict[str, str] = {}
     with tracing.client_span("GET", "orders", "http://orders/", headers) as span:
