@@ -384,6 +384,8 @@ async def _problem_or_response(
             exc.status, exc.reason, exc.text or exc.reason, code=_HTTP_CODES.get(exc.status, str(exc.status))
         )
         problem.headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        if exc.status == 405:
+            problem.headers["Allow"] = _allowed_methods(request) or problem.headers.get("Allow", "")
         return problem_response(problem, request_id)
     except CONNECTION_LOST as exc:
         # The database is unreachable or the connection was cut: a fault of ours, temporary,
@@ -410,6 +412,23 @@ async def _problem_or_response(
             ),
             request_id,
         )
+
+
+def _allowed_methods(request: web.Request) -> str:
+    """The methods of the path the request names: of the route template that fits it most
+    closely (a literal path before one with parameters). aiohttp's own Allow joins the methods of
+    every template that matches, so /listings/mine would offer /listings/{id}'s PATCH."""
+    fitting: dict[str, set[str]] = {}  # template -> methods (one path may span several resources)
+    for resource in request.app.router.resources():
+        info = resource.get_info()
+        pattern = info.get("pattern")
+        if info.get("path") == request.path or (pattern is not None and pattern.fullmatch(request.path)):
+            template = str(info.get("path") or info.get("formatter"))
+            fitting.setdefault(template, set()).update(route.method for route in resource)
+    if not fitting:
+        return ""
+    closest = min(fitting, key=lambda template: template.count("{"))
+    return ", ".join(sorted(fitting[closest]))
 
 
 # How each kind of domain refusal is said in HTTP.

@@ -8,6 +8,7 @@ not carry, a `$ref` to a missing schema) on corrupted copies, so a passing run m
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from services.gateway.proxy import merge_documents
 from tests.reliability.marketplace import Stack
 from tests.support.harness import TestEnvironment
 
-SERVICES = ("makers", "catalogue", "orders", "media")
+SERVICES = ("makers", "catalogue", "orders", "media", "notifications")
 BROKEN = (OpenAPIValidationError, Unresolvable, AssertionError)
 
 
@@ -46,17 +47,27 @@ def _resolves(document: dict[str, Any], ref: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def documents(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[dict[str, Any]]:
-    """Each service's document and the gateway's merged one, as served over HTTP."""
+def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
     stack = Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="2")
     try:
         stack.start_all()
-        yield {
-            key: requests.get(stack.url(key) + "/openapi.json", timeout=10).json()
-            for key in (*SERVICES, "gateway")
-        }
+        yield stack
     finally:
         stack.close()
+
+
+@pytest.fixture(scope="module")
+def stack_url(stack: Stack) -> str:
+    return stack.url("gateway")
+
+
+@pytest.fixture(scope="module")
+def documents(stack: Stack) -> dict[str, Any]:
+    """Each service's document and the gateway's merged one, as served over HTTP."""
+    return {
+        key: requests.get(stack.url(key) + "/openapi.json", timeout=10).json()
+        for key in (*SERVICES, "gateway")
+    }
 
 
 @pytest.mark.parametrize("key", [*SERVICES, "gateway"])
@@ -131,3 +142,23 @@ def _refs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
+
+
+def test_a_method_a_path_does_not_have_is_405_allowing_only_its_real_methods(
+    documents: dict[str, Any], stack_url: str
+) -> None:
+    """For every path of the merged document, a method it does not have is refused with 405 and
+    an Allow header naming exactly the methods the document gives it (HEAD aside, which any GET
+    of the runtime's own routes answers)."""
+    wrong = []
+    for path, item in documents["gateway"]["paths"].items():
+        documented = {method.upper() for method in item}
+        method = next(m for m in ("PUT", "DELETE", "PATCH", "POST", "GET") if m not in documented)
+        url = stack_url + re.sub(r"{[^}]+}", "00000000-0000-4000-8000-000000000000", path)
+        response = requests.request(method, url, timeout=10)
+        allowed = {m.strip() for m in response.headers.get("Allow", "").split(",") if m.strip()}
+        if response.status_code != 405 or allowed - {"HEAD"} != documented:
+            wrong.append(
+                f"{method} {path}: {response.status_code} Allow={sorted(allowed)} (has {sorted(documented)})"
+            )
+    assert not wrong, "\n".join(wrong)

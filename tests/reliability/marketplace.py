@@ -2,8 +2,8 @@
 ordering through the gateway, and the oracle that says whether anything was lost, sold twice,
 charged twice or applied twice.
 
-    Stack     makers and the gateway as one process each; catalogue and orders split into
-              their api, worker and relay roles, so one role can be killed, replaced by a
+    Stack     makers, media, notifications and the gateway as one process each; catalogue and
+              orders split into their api, worker and relay roles, so one role can be killed, replaced by a
               process that kills itself at a fault point, or restarted on its own
     Shop      makers onboarded and listings published through the gateway (as the storefront
               does), customers with tokens
@@ -137,6 +137,7 @@ class Stack:
         ]
         started = [self.start(key, wait=False) for key in keys]
         started.append(self.start("media", wait=False, MEDIA_STORAGE_DIR=str(self.workdir / "media-storage")))
+        started.append(self.start("notifications", wait=False))
         for proc in started:
             proc.wait_ready(60)
         self.procs["gateway"] = self.gateway()
@@ -149,6 +150,7 @@ class Stack:
             "GATEWAY_CATALOGUE_URL": urls.get("catalogue", self.api("catalogue").url),
             "GATEWAY_ORDERS_URL": urls.get("orders", self.api("orders").url),
             "GATEWAY_MEDIA_URL": urls.get("media", self.procs["media"].url),
+            "GATEWAY_NOTIFICATIONS_URL": urls.get("notifications", self.procs["notifications"].url),
             "GATEWAY_TRUSTED_PROXY_HOPS": "1",
             **{k: v for k, v in urls.items() if k.startswith("GATEWAY_")},
         }
