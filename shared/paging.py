@@ -19,13 +19,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.errors import bad_request
 
 T = TypeVar("T")
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 
 
 class PageQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(24, ge=1, le=100, description="Items per page (1–100)")
-    cursor: str | None = Field(None, max_length=512, description="Opaque cursor from next_cursor")
+    # The alphabet is documented, not enforced by pydantic: a cursor that does not decode is a
+    # 400 `invalid_cursor` from decode_cursor, whatever its characters.
+    cursor: str | None = Field(
+        None,
+        max_length=512,
+        description="Opaque cursor from next_cursor (base64url, unpadded)",
+        json_schema_extra={"pattern": CURSOR_PATTERN},
+    )
 
 
 class Page(BaseModel, Generic[T]):
