@@ -34,7 +34,7 @@ from services.gateway.domain import (
 from services.gateway.sessions import PRODUCER, SCHEMA
 from shared.contracts.identity import EmailVerified, PasswordResetRequested, VerificationRequested
 from shared.db import UnitOfWork
-from shared.errors import RulesViolated, Violation, too_many_requests
+from shared.errors import RulesViolated, too_many_requests
 from shared.logging import get_logger
 
 log = get_logger()
@@ -45,11 +45,7 @@ def _now() -> datetime:
 
 
 def token_invalid() -> RulesViolated:
-    return RulesViolated(
-        "This link was already used or has expired",
-        code="token_invalid",
-        errors=[Violation(("body", "token"), "Used or expired", "token_invalid")],
-    )
+    return RulesViolated("This link was already used or has expired", code="token_invalid")
 
 
 async def _verified(uow: UnitOfWork, account: Account, now: datetime) -> Account:

@@ -21,6 +21,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.browser import support
 from tests.browser.conftest import NewContext, Stack
 from tests.browser.support import PASSWORD, Account, Gateway
+from tests.support.accounts import emailed_token
 
 
 async def sign_in(page: Page, account: Account, then: str | None = None) -> None:
@@ -212,6 +213,12 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(
     await maker_page.get_by_label("Email").fill(email)
     await maker_page.get_by_label("Password").fill(PASSWORD)
     await maker_page.get_by_role("button", name="Create account").click()
+    await expect(maker_page.get_by_role("heading", name="Apply to sell")).to_be_visible()
+    # The maker confirms their email address from the link they were sent (needed to submit).
+    maker_id = await maker_page.evaluate("JSON.parse(sessionStorage.getItem('market.session')).user.user_id")
+    await maker_page.goto(f"/verify-email?token={await emailed_token(maker_id)}")
+    await expect(maker_page.locator("[data-verified]")).to_contain_text("is confirmed")
+    await maker_page.goto("/maker")
     await expect(maker_page.get_by_role("heading", name="Apply to sell")).to_be_visible()
 
     form = maker_page.locator("form.application-form")

@@ -1,5 +1,7 @@
 // The API client: JSON in and out, the Bearer token added, problem+json turned into ApiError,
-// Idempotency-Key sent on the writes that move money.
+// Idempotency-Key sent on the writes that move money. The access token is renewed silently with
+// the refresh token: shortly before it expires, or when a call is refused with 401 (the call is
+// then sent once more with the new token). Concurrent calls share one renewal.
 
 import * as session from './session.js';
 import { inWords } from './messages.js';
@@ -79,37 +81,109 @@ export function queryString(params) {
  */
 export async function request(path, { method = 'GET', query, body, idempotencyKey, signal } = {}) {
   const headers = { Accept: 'application/json, application/problem+json' };
-  const accessToken = session.token();
-  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  const response = await authorised(headers, () => fetch(API_ROOT + path + queryString(query), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+    credentials: 'omit',
+    cache: 'no-store',
+  }));
+  const data = await readBody(response);
+  if (response.ok) return data;
+  throw failure(response.status, data, headers.Authorization);
+}
 
-  let response;
+/**
+ * Send a call with the freshest access token in `headers`; refused with 401 while a refresh
+ * token is held, renew and send it once more. Resolves with the Response (or what `send` gives).
+ */
+async function authorised(headers, send) {
+  const used = await freshToken();
+  if (used) headers.Authorization = `Bearer ${used}`;
+  const response = await sent(send);
+  if (response.status !== 401 || !used || !session.refreshToken()) return response;
+  const renewed = await renewedSince(used);
+  if (!renewed) return response;
+  headers.Authorization = `Bearer ${renewed}`;
+  return sent(send);
+}
+
+async function sent(send) {
   try {
-    response = await fetch(API_ROOT + path + queryString(query), {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-      credentials: 'omit',
-      cache: 'no-store',
-    });
+    return await send();
   } catch (error) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, { detail: 'Check your connection and try again.' });
   }
-
-  const data = await readBody(response);
-  if (response.ok) return data;
-  throw failure(response.status, data, accessToken);
 }
 
-/** The ApiError for a refused call; a refused token ends the session. */
-function failure(status, data, accessToken) {
-  if (status === 401 && accessToken) {
-    session.end();
-    window.dispatchEvent(new CustomEvent('session-expired'));
+/** The access token to send: renewed first when it is about to expire. */
+async function freshToken() {
+  if (session.tokenDueForRenewal()) return (await renewSession()) || session.token();
+  return session.token();
+}
+
+/** A token newer than `used`: another call's renewal may already have brought one. */
+async function renewedSince(used) {
+  const now = session.token();
+  if (now && now !== used) return now;
+  return renewSession();
+}
+
+let renewal = null;
+
+/**
+ * Spend the refresh token for new tokens; every caller meanwhile waits on the same renewal (a
+ * refresh token is single use). Resolves with the new access token, or null: when the sign-in
+ * is over (the session ends and `session-expired` is announced) or the network failed.
+ */
+export function renewSession() {
+  if (!renewal) renewal = renew().finally(() => { renewal = null; });
+  return renewal;
+}
+
+async function renew() {
+  const refreshToken = session.refreshToken();
+  if (!refreshToken) return null;
+  let response;
+  try {
+    response = await fetch(`${API_ROOT}/auth/refresh`, {
+      method: 'POST',
+      headers: { Accept: 'application/json, application/problem+json', 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch {
+    return null;
   }
+  const data = await readBody(response);
+  if (response.ok) {
+    session.renew({
+      token: data.access_token,
+      expiresIn: data.expires_in,
+      refreshToken: data.refresh_token,
+      refreshExpiresIn: data.refresh_expires_in,
+    });
+    return data.access_token;
+  }
+  // Refused (spent, revoked or expired): this sign-in is over. Anything else (the gateway busy
+  // or down): keep the session and let the call fail as it did.
+  if (response.status === 401 && session.refreshToken() === refreshToken) endSession();
+  return null;
+}
+
+function endSession() {
+  session.end();
+  window.dispatchEvent(new CustomEvent('session-expired'));
+}
+
+/** The ApiError for a refused call; a token refused even after renewal ends the session. */
+function failure(status, data, authorization) {
+  if (status === 401 && authorization && session.current()) endSession();
   // Refused as a whole rather than for this call's own sake: the page says so (app.js).
   if (status === 429 || status === 503) window.dispatchEvent(new CustomEvent('api-refused', { detail: { status } }));
   return new ApiError(status, data && typeof data === 'object' ? data : {});
@@ -120,13 +194,20 @@ function failure(status, data, accessToken) {
  * because fetch cannot report how much of the body has been sent. onProgress(fraction 0–1).
  * Resolves with the parsed JSON; rejects with ApiError, or an AbortError when cancelled.
  */
-export function upload(path, formData, { onProgress, signal } = {}) {
+export async function upload(path, formData, { onProgress, signal } = {}) {
+  const headers = {};
+  const response = await authorised(headers, () => xhrPost(path, formData, headers.Authorization, { onProgress, signal }));
+  if (response.ok) return response.data;
+  throw failure(response.status, response.data, headers.Authorization);
+}
+
+/** The upload itself: resolves with {ok, status, data}; network failures and aborts reject. */
+function xhrPost(path, formData, authorization, { onProgress, signal }) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    const accessToken = session.token();
     xhr.open('POST', API_ROOT + path);
     xhr.setRequestHeader('Accept', 'application/json, application/problem+json');
-    if (accessToken) xhr.setRequestHeader('Authorization', `Bearer ${accessToken}`);
+    if (authorization) xhr.setRequestHeader('Authorization', authorization);
     xhr.upload.addEventListener('progress', (event) => {
       if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
     });
@@ -140,10 +221,9 @@ export function upload(path, formData, { onProgress, signal } = {}) {
           data = null;
         }
       }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(data);
-      else reject(failure(xhr.status, data, accessToken));
+      resolve({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, data });
     });
-    xhr.addEventListener('error', () => reject(new ApiError(0, { detail: 'Check your connection and try again.' })));
+    xhr.addEventListener('error', () => reject(new TypeError('network error')));
     xhr.addEventListener('abort', () => reject(new DOMException('The upload was cancelled', 'AbortError')));
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(formData);
@@ -155,34 +235,19 @@ export function upload(path, formData, { onProgress, signal } = {}) {
  * its text. Rejects with ApiError like request.
  */
 export async function getHtml(path, { signal } = {}) {
-  const headers = { Accept: 'text/html, application/problem+json' };
-  const accessToken = session.token();
-  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-  let response;
-  try {
-    response = await fetch(API_ROOT + path, { headers, signal, credentials: 'omit', cache: 'no-store' });
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(0, { detail: 'Check your connection and try again.' });
-  }
-  if (response.ok) return response.text();
-  throw failure(response.status, await readBody(response), accessToken);
+  return getText(API_ROOT + path, 'text/html', signal);
 }
 
 /** A CSV document (a maker's statement) as text; refusals as ApiError, like every call. */
 export async function getCsv(path, { query, signal } = {}) {
-  const headers = { Accept: 'text/csv, application/problem+json' };
-  const accessToken = session.token();
-  if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
-  let response;
-  try {
-    response = await fetch(API_ROOT + path + queryString(query), { headers, signal, credentials: 'omit', cache: 'no-store' });
-  } catch (error) {
-    if (error.name === 'AbortError') throw error;
-    throw new ApiError(0, { detail: 'Check your connection and try again.' });
-  }
+  return getText(API_ROOT + path + queryString(query), 'text/csv', signal);
+}
+
+async function getText(url, type, signal) {
+  const headers = { Accept: `${type}, application/problem+json` };
+  const response = await authorised(headers, () => fetch(url, { headers, signal, credentials: 'omit', cache: 'no-store' }));
   if (response.ok) return response.text();
-  throw failure(response.status, await readBody(response), accessToken);
+  throw failure(response.status, await readBody(response), headers.Authorization);
 }
 
 async function readBody(response) {

@@ -11,13 +11,19 @@ export function homeFor(role) {
   return HOME_BY_ROLE[role] || '/';
 }
 
-/** Exchange credentials for a token, then learn who it belongs to. */
+/** Exchange credentials for tokens, then learn who they belong to. */
 export async function signIn(email, password) {
   const issued = await api.post('/auth/token', { email, password });
-  session.start({ token: issued.access_token, expiresIn: issued.expires_in, user: null });
+  const tokens = {
+    token: issued.access_token,
+    expiresIn: issued.expires_in,
+    refreshToken: issued.refresh_token,
+    refreshExpiresIn: issued.refresh_expires_in,
+  };
+  session.start({ ...tokens, user: null });
   try {
     const me = await api.get('/auth/me');
-    session.start({ token: issued.access_token, expiresIn: issued.expires_in, user: me });
+    session.setUser(me);
     return me;
   } catch (error) {
     session.end();
@@ -25,8 +31,38 @@ export async function signIn(email, password) {
   }
 }
 
+/** Sign out of this sign-in: the page forgets it at once, and the gateway revokes it. */
 export function signOut() {
+  const refreshToken = session.refreshToken();
   session.end();
+  if (refreshToken) {
+    // keepalive: the revocation is sent even when the page is being left.
+    fetch(`${api.API_ROOT}/auth/logout`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+      credentials: 'omit',
+      keepalive: true,
+    }).catch(() => {});
+  }
+}
+
+/** Sign out on every device: every sign-in of the account is revoked, this one too. */
+export async function signOutEverywhere() {
+  await api.post('/auth/logout-all');
+  session.end();
+}
+
+/**
+ * Re-read the account (after its address was verified, say) and take tokens that say so: the
+ * access token carries `email_verified`, which services check without asking the gateway.
+ */
+export async function reloadAccount() {
+  if (!session.user()) return null;
+  await api.renewSession();
+  const me = await api.get('/auth/me');
+  session.setUser(me);
+  return me;
 }
 
 /** Where to go after signing in: `next` when it is a path inside this site. */

@@ -1,5 +1,5 @@
-// A person's account: which emails we send them (everyone), and a customer's address book (add,
-// delete), used at checkout.
+// A person's account: signing in (the address confirmed, sign out everywhere) and which emails we
+// send them (everyone), and a customer's address book (add, delete), used at checkout.
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -10,6 +10,7 @@ import { setTitle } from '../core/router.js';
 import { empty, section } from '../components/ui.js';
 import { ADDRESSES, addressBlock, labelLines } from '../components/address-book.js';
 import { emailPreferences } from '../components/email-preferences.js';
+import { signIns } from '../components/sign-ins.js';
 import { addressFields, readAddress } from './checkout.js';
 
 function addressRow(address, reload) {
@@ -36,8 +37,9 @@ export async function render(ctx) {
   const user = requireRole(ctx, ['customer', 'maker', 'operator'], 'Your account');
   if (!user) return;
   const preferences = emailPreferences(user, { signal: ctx.signal });
+  const signingIn = signIns(user, ctx);
   if (user.role !== 'customer') {
-    replace(ctx.main, h('div', { class: 'page page--narrow' }, h('h1', {}, 'Your account'), preferences));
+    replace(ctx.main, h('div', { class: 'page page--narrow' }, h('h1', {}, 'Your account'), signingIn, preferences));
     return;
   }
   const listBox = h('div', {});
@@ -66,6 +68,7 @@ export async function render(ctx) {
       h('h2', { id: 'address-book-title' }, 'Address book'),
       listBox,
       form),
+    signingIn,
     preferences));
   await reload();
 }

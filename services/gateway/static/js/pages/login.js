@@ -27,7 +27,7 @@ export async function render({ main, query, navigate }) {
   const next = query.get('next');
   const current = session.user();
   const form = h('form', { class: 'stack', 'aria-labelledby': 'login-title', novalidate: true },
-    forms.field({ name: 'email', label: 'Email', type: 'email', required: true, attrs: { autocomplete: 'username' } }),
+    forms.field({ name: 'email', label: 'Email', type: 'email', required: true, value: query.get('email') || '', attrs: { autocomplete: 'username' } }),
     forms.field({ name: 'password', label: 'Password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
     h('button', { type: 'submit', class: 'button' }, 'Sign in'));
 
@@ -44,5 +44,6 @@ export async function render({ main, query, navigate }) {
     current ? h('p', { class: 'notice' }, `You are signed in as ${current.email}. Signing in again replaces that session.`) : null,
     next ? h('p', {}, 'Please sign in to continue.') : null,
     form,
+    h('p', {}, h('a', { href: '/forgot-password' }, 'Forgot your password?')),
     h('p', {}, 'New here? ', h('a', { href: `/register${next ? `?next=${encodeURIComponent(next)}` : ''}` }, 'Create an account'), ' — to buy, or to sell your work.')));
 }
