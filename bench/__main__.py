@@ -1,4 +1,4 @@
-"""`python -m bench [--only relay,memory,search,saga,media,payouts] [--quick] [--repeats N]`
+"""`python -m bench [--only relay,memory,search,saga,media,payouts,notifications] [--quick] [--repeats N]`
 
 Runs the chosen benchmarks (all by default), each in its own fresh namespace, with progress
 bars; writes bench/results/latest.json and a dated copy, and regenerates the table in
@@ -21,7 +21,7 @@ from tqdm import tqdm
 from bench import core
 from shared.logging import configure_logging
 
-BENCHMARKS = ("relay", "memory", "search", "saga", "media", "payouts")
+BENCHMARKS = ("relay", "memory", "search", "saga", "media", "payouts", "notifications")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -30,6 +30,7 @@ from services.notifications import store
 from services.notifications.domain import unsubscribe_token
 from services.notifications.render import Renderer, TemplateError, compose
 from services.notifications.settings import NOTIFICATIONS_SETTINGS, NotificationsSettings
+from shared.db import connect
 from shared.http import POOL, SETTINGS
 from shared.logging import get_logger
 from shared.watch import ChangeFeed
@@ -77,13 +78,62 @@ def message_for(settings: NotificationsSettings, renderer: Renderer, claimed: st
     )
 
 
+class SmtpConnection:
+    """One SMTP connection, opened when first needed and kept open between messages."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+        self._smtp: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: EmailMessage) -> None:
+        try:
+            smtp = await self._connected()
+            await smtp.send_message(message)
+        except BaseException:
+            self.drop()  # a failed exchange leaves the session in no known state
+            raise
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._smtp is not None and self._smtp.is_connected:
+            return self._smtp
+        settings = self.settings
+        smtp = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            timeout=settings.smtp_timeout_s,
+            start_tls=settings.smtp_starttls,
+            use_tls=False,
+        )
+        await smtp.connect()
+        if settings.smtp_username:
+            await smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+        self._smtp = smtp
+        return smtp
+
+    def drop(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(Exception):
+                self._smtp.close()
+            self._smtp = None
+
+    async def close(self) -> None:
+        if self._smtp is not None and self._smtp.is_connected:
+            with contextlib.suppress(Exception):
+                await self._smtp.quit()
+        self.drop()
+
+
 class Sender:
     def __init__(self, settings: NotificationsSettings, pool: asyncpg.Pool, feed: ChangeFeed) -> None:
         self.settings = settings
         self.pool = pool
         self.feed = feed
         self.renderer = Renderer(settings.public_url)
-        self._smtp: aiosmtplib.SMTP | None = None
+        # Messages of a batch go out over several connections at once: the SMTP server's
+        # answer, not this process, is what an email waits on.
+        self.connections = [SmtpConnection(settings) for _ in range(settings.smtp_connections)]
+        self._marks: asyncpg.Connection | None = None
+        self._marks_lock = asyncio.Lock()
 
     async def step(self) -> None:
         """Send a batch of due emails; when there was none, wait until a delivery is created
@@ -102,11 +152,16 @@ class Sender:
         """Claim and send one batch; how many were claimed."""
         lease = timedelta(seconds=self.settings.claim_lease_s)
         claimed = await store.claim_due(self.pool, self.settings.send_batch, lease)
-        for delivery in claimed:
-            await self._send_one(delivery)
+        queue = iter(claimed)
+
+        async def lane(connection: SmtpConnection) -> None:
+            for delivery in queue:  # shared: each lane takes the next delivery not yet taken
+                await self._send_one(connection, delivery)
+
+        await asyncio.gather(*(lane(connection) for connection in self.connections))
         return len(claimed)
 
-    async def _send_one(self, delivery: store.Claimed) -> None:
+    async def _send_one(self, connection: SmtpConnection, delivery: store.Claimed) -> None:
         try:
             message = message_for(self.settings, self.renderer, delivery)
         except Undeliverable as exc:
@@ -118,14 +173,24 @@ class Sender:
             await self._failed(delivery, exc)
             return
         try:
-            smtp = await self._connection()
-            await smtp.send_message(message)
+            await connection.send(message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await self._close()
             await self._failed(delivery, exc)
             return
-        await store.mark_sent(self.pool, delivery.id)
+        await self._mark_sent(delivery)
         EMAILS.labels(delivery.kind.value, "sent").inc()
+
+    async def _mark_sent(self, delivery: store.Claimed) -> None:
+        """Each email marked the moment the server accepted it, on a connection of the sender's
+        own that does not wait for the WAL to reach the disk (`synchronous_commit = off`): only
+        a crash of PostgreSQL itself (not of this process) in the next fraction of a second could
+        lose a mark, and then that email goes again with its Message-ID. Waiting for the disk
+        would be most of what sending an email costs."""
+        async with self._marks_lock:
+            if self._marks is None or self._marks.is_closed():
+                self._marks = await connect(self.settings, "sender")
+                await self._marks.execute("SET synchronous_commit = off")
+            await store.mark_sent(self._marks, delivery.id)
 
     async def _failed(self, delivery: store.Claimed, exc: Exception) -> None:
         """An attempt that may succeed later: wait longer each time, park after the last."""
@@ -141,34 +206,11 @@ class Sender:
         await store.mark_failed(self.pool, delivery.id, f"attempt {delivery.attempts}: {exc!r}", retry_in)
         EMAILS.labels(delivery.kind.value, "parked" if retry_in is None else "failed").inc()
 
-    async def _connection(self) -> aiosmtplib.SMTP:
-        if self._smtp is not None and self._smtp.is_connected:
-            return self._smtp
-        settings = self.settings
-        smtp = aiosmtplib.SMTP(
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            timeout=settings.smtp_timeout_s,
-            start_tls=settings.smtp_starttls,
-            use_tls=False,
-        )
-        await smtp.connect()
-        if settings.smtp_username:
-            await smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-        self._smtp = smtp
-        return smtp
-
-    async def _close(self) -> None:
-        if self._smtp is not None:
-            with contextlib.suppress(Exception):
-                self._smtp.close()
-            self._smtp = None
-
     async def close(self) -> None:
-        if self._smtp is not None and self._smtp.is_connected:
-            with contextlib.suppress(Exception):
-                await self._smtp.quit()
-        await self._close()
+        for connection in self.connections:
+            await connection.close()
+        if self._marks is not None:
+            await self._marks.close()
 
 
 SENDER = web.AppKey("notifications_sender", Sender)

@@ -34,6 +34,13 @@ class NotificationsSettings(ServiceSettings):
         validation_alias="MARKET_SMTP_STARTTLS",
         description="Upgrade the SMTP connection with STARTTLS (the development server has none)",
     )
+    smtp_connections: int = Field(
+        4,
+        ge=1,
+        le=32,
+        validation_alias="NOTIFICATIONS_SMTP_CONNECTIONS",
+        description="SMTP connections one worker sends over at once (each kept open between messages)",
+    )
     smtp_timeout_s: float = Field(
         10.0, gt=0, validation_alias="MARKET_SMTP_TIMEOUT_S", description="Timeout of one SMTP exchange"
     )

@@ -207,8 +207,8 @@ async def claim_due(pool: asyncpg.Pool, batch: int, lease: timedelta) -> list[Cl
     ]
 
 
-async def mark_sent(pool: asyncpg.Pool, delivery_id: uuid.UUID) -> None:
-    await pool.execute(
+async def mark_sent(conn: asyncpg.Connection, delivery_id: uuid.UUID) -> None:
+    await conn.execute(
         "UPDATE deliveries SET status = 'sent', sent_at = now(), last_error = NULL WHERE id = $1", delivery_id
     )
 

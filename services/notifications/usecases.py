@@ -57,7 +57,9 @@ async def owe(uow: UnitOfWork, envelope: Envelope, notices: list[Notice]) -> Non
     for notice in notices:
         if notice.in_app is not None:
             await store.insert_notification(uow.conn, envelope.event_id, notice, at)
-        if (await store.preferences(uow.conn, notice.recipient)).wants(notice.kind.category):
+        category = notice.kind.category
+        # Account and transactional emails go whatever the preferences say: not even read.
+        if not category.optional or (await store.preferences(uow.conn, notice.recipient)).wants(category):
             await store.insert_delivery(uow.conn, envelope.event_id, notice)
 
 
