@@ -294,3 +294,43 @@ async def test_the_gateway_routes_notifications_and_lists_them_in_its_api_docume
     } <= document["paths"].keys()
     status, problem = await api.call("POST", f"/api/v1/notifications/{uuid.uuid4()}/read", person())
     assert (status, problem["code"]) == (404, "not_found")
+
+
+async def test_the_gateways_own_events_bring_the_verification_and_reset_emails_whose_links_work(
+    api: Api, smtp_server: SmtpCatcher
+) -> None:
+    """The real producer: an account registered at the gateway is verified, and its password
+    reset, through the links of the emails the notifications service sends."""
+    email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
+    password = "correct horse battery"
+    status, account = await api.call(
+        "POST",
+        "/api/v1/auth/register",
+        json={"email": email, "password": password, "display_name": "Grace Hopper", "role": "customer"},
+    )
+    assert status == 201, account
+    [verify] = await smtp_server.wait_for(email, subject="Confirm")
+    assert "Hello Grace Hopper" in verify.text
+    [link] = [link for link in verify.links if "/verify-email?token=" in link]
+    assert link.startswith(f"{PUBLIC_URL}/verify-email?token=")
+    token = link.split("token=", 1)[1]
+    assert (await api.call("POST", "/api/v1/auth/verify-email", json={"token": token}))[0] == 200
+    # Single use: the same link again is refused.
+    status, problem = await api.call("POST", "/api/v1/auth/verify-email", json={"token": token})
+    assert (status, problem["code"]) == (422, "token_invalid")
+
+    assert (await api.call("POST", "/api/v1/auth/password-reset", json={"email": email}))[0] == 202
+    [reset] = await smtp_server.wait_for(email, subject="Reset")
+    [link] = [link for link in reset.links if "/reset-password?token=" in link]
+    new_password = "a much better passphrase"
+    status, _ = await api.call(
+        "POST",
+        "/api/v1/auth/password-reset/confirm",
+        json={"token": link.split("token=", 1)[1], "password": new_password},
+    )
+    assert status == 200
+    status, tokens = await api.call(
+        "POST", "/api/v1/auth/token", json={"email": email, "password": new_password}
+    )
+    assert status == 200 and tokens["access_token"]
+    assert all(mail.header("List-Unsubscribe") is None for mail in smtp_server.to(email))
