@@ -38,6 +38,7 @@ from services.gateway.email_links import ResetRequests
 from shared.auth import Role, TokenIssuer
 from shared.errors import unauthorized
 from shared.http import POOL, Call, Routes, json_response
+from shared.text import single_line
 
 routes = Routes("accounts")
 
@@ -90,7 +91,7 @@ class TokenIn(_Body):
     password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
-SecretTokenField = Annotated[str, Field(min_length=1, max_length=SECRET_TOKEN_MAX_LENGTH)]
+SecretTokenField = Annotated[str, single_line(1, SECRET_TOKEN_MAX_LENGTH)]
 
 
 class TokenOut(BaseModel):
@@ -114,7 +115,8 @@ class EmailTokenIn(_Body):
 
 
 class ResetIn(_Body):
-    email: Annotated[str, Field(min_length=1, max_length=EMAIL_MAX_LENGTH), AfterValidator(normalise_email)]
+    # Looked up after the answer is sent, so refused here if it could not be looked up.
+    email: Annotated[str, single_line(1, EMAIL_MAX_LENGTH), AfterValidator(normalise_email)]
 
 
 class ResetConfirmIn(_Body):
