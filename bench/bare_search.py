@@ -137,7 +137,9 @@ def where(params: dict[str, str]) -> tuple[str, list[Any], bool]:
     return " AND ".join(conditions), args, words
 
 
-async def truth(conn: asyncpg.Connection, params: dict[str, str]) -> tuple[int, dict[str, dict[str, int]]]:
+async def truth(
+    conn: asyncpg.Connection | asyncpg.pool.PoolConnectionProxy, params: dict[str, str]
+) -> tuple[int, dict[str, dict[str, int]]]:
     """The exact total and facet counts of a query over the visible listings."""
     clause, args, _ = where(params)
     total = await conn.fetchval(f"SELECT count(*) FROM bare.listings WHERE {clause}", *args)

@@ -45,7 +45,7 @@ def facets_of(body: dict[str, Any]) -> dict[str, dict[str, int]]:
 async def quality(url: str, stack: Stack) -> tuple[int, list[str], bool, int]:
     """How many broad queries match SQL truth exactly, what differed (first few), whether the
     rare title match is on page one, and how many newer listings match its word."""
-    exact, differences = 0, []
+    exact, differences = 0, list[str]()
     async with aiohttp.ClientSession() as session:
         for params in BROAD:
             async with session.get(url + path(params)) as response:
