@@ -150,15 +150,24 @@ class Sender:
 
     async def send_due(self) -> int:
         """Claim and send one batch; how many were claimed."""
-        lease = timedelta(seconds=self.settings.claim_lease_s)
-        claimed = await store.claim_due(self.pool, self.settings.send_batch, lease)
+        lease_s = self.settings.claim_lease_s
+        claimed = await store.claim_due(self.pool, self.settings.send_batch, timedelta(seconds=lease_s))
+        # Past this, another worker may take what is left of the batch: stop before, and give
+        # the rest back (a hung SMTP server makes every attempt last its whole timeout).
+        stop_at = asyncio.get_running_loop().time() + lease_s / 2
         queue = iter(claimed)
+        left: list[store.Claimed] = []
 
         async def lane(connection: SmtpConnection) -> None:
             for delivery in queue:  # shared: each lane takes the next delivery not yet taken
+                if asyncio.get_running_loop().time() > stop_at:
+                    left.append(delivery)
+                    continue
                 await self._send_one(connection, delivery)
 
         await asyncio.gather(*(lane(connection) for connection in self.connections))
+        if left:
+            await store.release(self.pool, [delivery.id for delivery in left])
         return len(claimed)
 
     async def _send_one(self, connection: SmtpConnection, delivery: store.Claimed) -> None:

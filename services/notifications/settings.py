@@ -77,7 +77,8 @@ class NotificationsSettings(ServiceSettings):
         gt=0,
         validation_alias="NOTIFICATIONS_CLAIM_LEASE_S",
         description="How long a claimed email is left to its sender before another may take it "
-        "(a sender that died mid-batch)",
+        "(a sender that died mid-batch); a sender gives back what it has not tried of its batch "
+        "after half of it",
     )
     retry_base_s: float = Field(
         2.0,

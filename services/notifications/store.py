@@ -213,6 +213,15 @@ async def mark_sent(conn: asyncpg.Connection, delivery_id: uuid.UUID) -> None:
     )
 
 
+async def release(pool: asyncpg.Pool, delivery_ids: list[uuid.UUID]) -> None:
+    """Claimed deliveries not attempted after all: due again, their attempt not counted."""
+    await pool.execute(
+        "UPDATE deliveries SET next_attempt_at = now(), attempts = attempts - 1 "
+        "WHERE id = ANY($1) AND status = 'pending'",
+        delivery_ids,
+    )
+
+
 async def mark_failed(
     pool: asyncpg.Pool, delivery_id: uuid.UUID, error: str, retry_in: timedelta | None
 ) -> None:
