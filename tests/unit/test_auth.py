@@ -46,6 +46,21 @@ def test_a_valid_token_names_the_user_and_role() -> None:
     assert principal.user_id == user and principal.role == "maker"
 
 
+@pytest.mark.parametrize(
+    ("claim", "verified"),
+    [(True, True), (False, False), ("true", False), (1, False), (None, False)],
+)
+def test_only_a_true_email_verified_claim_says_the_address_is_verified(claim: object, verified: bool) -> None:
+    payload = claims() if claim is None else claims(email_verified=claim)
+    assert verifier().verify(sign(payload)).email_verified is verified
+
+
+def test_the_issuer_says_whether_the_address_is_verified() -> None:
+    issuer = TokenIssuer(PRIVATE, "marketplace", "marketplace", 900)
+    assert verifier().verify(issuer.issue(uuid.uuid4(), "maker", email_verified=True)).email_verified
+    assert not verifier().verify(issuer.issue(uuid.uuid4(), "maker")).email_verified
+
+
 def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 

@@ -3,6 +3,8 @@ header hygiene, the merged OpenAPI document and settings."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from multidict import CIMultiDict
 
@@ -10,6 +12,8 @@ from services.gateway.accounts import Passwords
 from services.gateway.domain import (
     Bucket,
     LoginThrottle,
+    SecretToken,
+    digest_of,
     normalise_email,
     password_violations,
     valid_display_name,
@@ -21,6 +25,13 @@ from services.gateway.settings import GatewaySettings
 from shared.auth import generate_keypair
 
 # --- accounts ------------------------------------------------------------------------------------
+
+
+def test_a_secret_token_is_random_and_kept_only_as_its_sha256() -> None:
+    first, second = SecretToken.new(), SecretToken.new()
+    assert first.raw != second.raw and len(first.raw) == 43
+    assert first.digest == hashlib.sha256(first.raw.encode()).digest() == digest_of(first.raw)
+    assert len(first.digest) == 32
 
 
 def test_emails_are_compared_trimmed_and_lower_cased() -> None:
