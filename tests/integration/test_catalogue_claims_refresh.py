@@ -64,7 +64,7 @@ async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
         catalogue_pool, maker, ring(sourcing_claims=["fairmined", "fairtrade"]), now=then
     )
     mine = f"/api/v1/listings?maker_id={maker.maker_id}"
-    await searchable(catalogue.url, catalogue_pool)
+    await searchable(catalogue.url)
 
     before = await http(f"{mine}&sourcing=fairmined")
     assert [item["id"] for item in before["items"]] == [str(listing.id)]  # the live finding
@@ -75,7 +75,7 @@ async def test_an_expired_claim_stops_finding_the_listing_after_the_refresh(
     assert view["claims"] == [{"scheme": "fairtrade", "basis": "evidenced"}]
 
     assert await usecases.refresh_expired_claims(catalogue_pool, TODAY) >= 1
-    await searchable(catalogue.url, catalogue_pool)
+    await searchable(catalogue.url)
 
     assert (await http(f"{mine}&sourcing=fairmined"))["items"] == []
     found = await http(f"{mine}&sourcing=fairtrade")
@@ -94,7 +94,7 @@ async def test_a_claim_expiring_today_is_kept_until_tomorrow(
     maker = await approved_maker(catalogue_pool, [claim("fairmined", expires_on=TODAY)])
     listing = await add_listing(catalogue_pool, maker, ring(sourcing_claims=["fairmined"]))
     await usecases.refresh_expired_claims(catalogue_pool, TODAY)
-    await searchable(catalogue.url, catalogue_pool)
+    await searchable(catalogue.url)
     page = await http(f"/api/v1/listings?maker_id={maker.maker_id}&sourcing=fairmined")
     assert [item["id"] for item in page["items"]] == [str(listing.id)]
     # Due tomorrow (its row says so), not before.
@@ -111,7 +111,7 @@ async def test_a_self_declared_claim_is_no_search_filter(
 ) -> None:
     maker = await approved_maker(catalogue_pool, [claim("recycled", evidenced=False)])
     listing = await add_listing(catalogue_pool, maker, ring(sourcing_claims=["recycled"]))
-    await searchable(catalogue.url, catalogue_pool)
+    await searchable(catalogue.url)
     mine = f"/api/v1/listings?maker_id={maker.maker_id}"
     assert (await http(f"{mine}&sourcing=recycled"))["items"] == []
     page = await http(mine)

@@ -186,7 +186,7 @@ async def test_a_record_change_on_the_bus_hides_a_published_listing_and_fixing_i
 
         await change_record(works_precious_metals=False, system_of_warranties_attested=False)
         await eventually(lambda: _is(public_status, 404), timeout_s=5, message="the record change hid it")
-        await searchable(api.url, catalogue_pool)  # search follows within a second
+        await searchable(api.url)  # search follows within a second
         assert (await api.call("GET", search))[1]["total"]["count"] == 0
         status, mine = await api.call("GET", f"/api/v1/listings/{listing_id}", maker)
         assert (status, mine["status"], mine["visible"]) == (200, "published", False)
@@ -198,7 +198,7 @@ async def test_a_record_change_on_the_bus_hides_a_published_listing_and_fixing_i
 
         await change_record(works_precious_metals=True, system_of_warranties_attested=True)
         await eventually(lambda: _is(public_status, 200), timeout_s=5, message="fixing the record showed it")
-        await searchable(api.url, catalogue_pool)
+        await searchable(api.url)
         assert (await api.call("GET", search))[1]["total"]["count"] == 1
         shown = (await api.call("GET", f"/api/v1/listings/{listing_id}", maker))[1]
         assert (shown["visible"], shown["hidden_by"]) == (True, [])

@@ -45,10 +45,8 @@ def catalogue(services_db: dict, service_processes: Callable[..., ServiceProcess
 
 
 class Catalogue:
-    def __init__(
-        self, session: aiohttp.ClientSession, url: str, mint: Callable[..., str], pool: asyncpg.Pool
-    ) -> None:
-        self.session, self.url, self.mint, self.pool = session, url, mint, pool
+    def __init__(self, session: aiohttp.ClientSession, url: str, mint: Callable[..., str]) -> None:
+        self.session, self.url, self.mint = session, url, mint
 
     async def call(self, method: str, path: str, maker: TestMaker | None = None, json: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.mint('maker', maker.user_id)}"} if maker else {}
@@ -58,7 +56,7 @@ class Catalogue:
     async def public(self, listing: Listing) -> tuple[bool, bool]:
         """(in GET, in search) for anyone."""
         status, _ = await self.call("GET", f"/api/v1/listings/{listing.id}")
-        await searchable(self.url, self.pool)  # search follows within a second
+        await searchable(self.url)  # search follows within a second
         _, found = await self.call(
             "GET", f"/api/v1/listings?maker_id={listing.maker_id}&sort=newest&limit=100"
         )
@@ -72,11 +70,9 @@ class Catalogue:
 
 
 @pytest.fixture
-async def api(
-    catalogue: ServiceProcess, mint: Callable[..., str], catalogue_pool: asyncpg.Pool
-) -> AsyncIterator[Catalogue]:
+async def api(catalogue: ServiceProcess, mint: Callable[..., str]) -> AsyncIterator[Catalogue]:
     async with aiohttp.ClientSession() as session:
-        yield Catalogue(session, catalogue.url, mint, catalogue_pool)
+        yield Catalogue(session, catalogue.url, mint)
 
 
 async def published_before_the_rule(db: asyncpg.Connection, listing: Listing, **fields: Any) -> None:

@@ -120,7 +120,7 @@ async def catalogue(catalogue_pool: asyncpg.Pool, service: ServiceProcess) -> Ca
         at = start + timedelta(minutes=n)
         listing = await add_listing(catalogue_pool, maker, body, now=at)
         pieces.append(Piece(str(listing.id), body, at))
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     return Catalogue(maker, word, pieces)
 
 
@@ -299,7 +299,7 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
         str((await add_listing(catalogue_pool, maker, body(), now=start + timedelta(seconds=n))).id)
         for n in range(20)
     }
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     seen: list[str] = []
     cursor = None
     while True:
@@ -308,7 +308,7 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
         # Meanwhile, more are published (newer, at any price, any rank), and become searchable.
         for _ in range(2):
             await add_listing(catalogue_pool, maker, body())
-        await searchable(service.url, catalogue_pool)
+        await searchable(service.url)
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -350,7 +350,7 @@ async def test_hidden_listings_never_appear(
         await add_listing(catalogue_pool, maker, ring(title=f"{word} ring")) for _ in range(3)
     ]
     await add_listing(catalogue_pool, maker, ring(title=f"{word} ring"), publish=False)
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     page = await client(q=word)
     assert ids(page["items"]) == {str(shown.id), str(paused.id), str(archived.id)}
     item = next(i for i in page["items"] if i["id"] == str(shown.id))
@@ -362,13 +362,13 @@ async def test_hidden_listings_never_appear(
         await usecases.pause_listing(uow, maker.user_id, paused.id, now)
     async with UnitOfWork(catalogue_pool, "catalogue") as uow:
         await usecases.archive_listing(uow, maker.user_id, archived.id, now)
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     assert ids((await client(q=word))["items"]) == {str(shown.id)}
 
     # The maker suspended: every one of their listings leaves search; reinstated, it returns.
     await apply_maker(catalogue_pool, maker.event(MakerSuspended, status="suspended"))
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     assert (await client(q=word))["total"]["count"] == 0
     await apply_maker(catalogue_pool, maker.event())
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     assert ids((await client(q=word))["items"]) == {str(shown.id)}

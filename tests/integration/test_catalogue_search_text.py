@@ -82,7 +82,7 @@ async def shop(catalogue_pool: asyncpg.Pool, service: ServiceProcess) -> dict[st
         "natural": piece(title="Old cut solitaire", stones=[{"type": "diamond", "origin": "natural"}]),
     }
     made = {name: str((await add_listing(catalogue_pool, maker, body)).id) for name, body in pieces.items()}
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     return {"maker": maker, **made}
 
 
@@ -153,7 +153,7 @@ async def test_relevance_ranks_title_over_attributes_over_description(
     )
     in_title = await add_listing(catalogue_pool, maker, ring(title=f"The {word} ring"))
     in_techniques = await add_listing(catalogue_pool, maker, ring(techniques=[word]))
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     page = await client(q=word)
     assert ids(page["items"]) == [str(in_title.id), str(in_techniques.id), str(in_description.id)]
     newest = await client(q=word, sort="newest")
@@ -174,7 +174,7 @@ async def test_an_old_title_match_ranks_above_many_newer_weak_matches(
             ring(description=f"A {word} finish."),
             now=start + timedelta(days=1, minutes=n),
         )
-    await searchable(service.url, catalogue_pool)
+    await searchable(service.url)
     page = await client(q=word, limit=24)
     assert page["total"]["count"] == 41
     assert page["items"][0]["id"] == str(old.id)

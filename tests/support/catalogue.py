@@ -206,17 +206,22 @@ def claim(scheme: str, evidenced: bool = True, expires_on: date | None = None) -
     }
 
 
-async def searchable(url: str, pool: asyncpg.Pool) -> None:
+async def searchable(url: str) -> None:
     """Wait until the catalogue instance at `url` has applied to its search index every change
-    committed before this call: its watermark (the transaction id below which every change is
-    applied, on /metrics) passes the next transaction id as of now."""
-    upto = int(await pool.fetchval("SELECT pg_snapshot_xmax(pg_current_snapshot())::text"))
+    committed before this call: until it has completed a round begun after the call (two more
+    rounds than it had completed when asked; rounds are counted on /metrics)."""
 
-    async def caught_up() -> bool:
+    async def rounds() -> float:
         async with aiohttp.ClientSession() as session, session.get(f"{url}/metrics") as response:
             text = await response.text()
-        watermark = re.search(r"^catalogue_search_watermark (\S+)$", text, re.MULTILINE)
-        return watermark is not None and float(watermark.group(1)) >= upto
+        found = re.search(r"^catalogue_search_rounds (\S+)$", text, re.MULTILINE)
+        assert found is not None, "the instance serves no search"
+        return float(found.group(1))
+
+    upto = await rounds() + 2
+
+    async def caught_up() -> bool:
+        return await rounds() >= upto
 
     await eventually(caught_up, timeout_s=10, message=f"{url} search index caught up")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -23,10 +24,15 @@ SEARCH = web.AppKey("search", Replica)
 INDEX_DOCUMENTS = Gauge("catalogue_search_index_documents", "Listings in this instance's search index")
 VISIBLE_LISTINGS = Gauge("catalogue_search_visible_listings", "Visible listings in PostgreSQL")
 LAG = Gauge(
-    "catalogue_search_lag_seconds", "Age of the oldest listing change not yet searchable (0 when none)"
+    "catalogue_search_lag_seconds",
+    "Seconds since this instance began its last completed round of applying every committed "
+    "listing change (rounds run at least every CATALOGUE_SEARCH_POLL_S)",
+)
+ROUNDS = Gauge(
+    "catalogue_search_rounds", "Rounds of applying changes this instance has completed since it started"
 )
 WATERMARK = Gauge(
-    "catalogue_search_watermark", "Transaction id below which every listing change is searchable"
+    "catalogue_search_watermark", "Transaction id below which every listing change is final and applied"
 )
 
 
@@ -48,7 +54,8 @@ async def search_index(app: web.Application) -> AsyncIterator[None]:
         if replica.index is not None:
             INDEX_DOCUMENTS.set(replica.index.documents)
             WATERMARK.set(replica.watermark)
-            LAG.set(await replica.lag_seconds())
+            ROUNDS.set(replica.rounds)
+            LAG.set(time.monotonic() - replica.caught_up_at)
 
     app[READY_CHECKS].append(("search_index", index_ready))
     app[METRICS_HOOKS].append(gauges)

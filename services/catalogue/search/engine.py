@@ -78,6 +78,9 @@ def build_schema() -> tantivy.Schema:
     return builder.build()
 
 
+_SCHEMA = build_schema()
+
+
 def _key(high: int, bits: int, listing_id: UUID) -> int:
     """`high` (clamped to `bits` bits) over the low 64 - `bits` bits of the listing's id."""
     low_bits = 64 - bits
@@ -90,32 +93,37 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-def document(row: Row) -> tantivy.Document:
-    """A visible search row as a document."""
+def document(row: Row, schema: tantivy.Schema | None = None) -> tantivy.Document:
+    """A visible search row as a document (of `schema`, built once by a caller adding many)."""
     listing_id: UUID = row["listing_id"]
     published: datetime | None = row["published_at"]
     price = row["price_amount"] or 0
     rating = float(row["rating_average"])
-    doc = tantivy.Document()
-    doc.add_text("id", str(listing_id))
-    doc.add_unsigned("id_hi", listing_id.int >> 64)
-    doc.add_unsigned("id_lo", listing_id.int & (2**64 - 1))
-    for name in TEXT_WEIGHTS:
-        doc.add_text(name, row[name])
-    doc.add_text("spell", " ".join(row[name] for name in TEXT_WEIGHTS))
-    for term in row["terms"]:
-        doc.add_text("terms", term)
-        dimension, _, value = term.partition(":")
-        if dimension in FACETS:
-            doc.add_text(dimension, value)
-    doc.add_integer("price", price)
-    doc.add_float("rating", rating)
     published_ms = int(published.timestamp() * 1000) - _EPOCH_MS if published else 0
-    doc.add_unsigned("newest_key", _key(published_ms, 42, listing_id))
-    doc.add_unsigned("price_key", _key(price, 34, listing_id))
     rating_high = (round(rating * 100) << 25) | min(row["rating_count"], (1 << 25) - 1)
-    doc.add_unsigned("rating_key", _key(rating_high, 34, listing_id))
-    return doc
+    terms: list[str] = row["terms"]
+    fields: dict[str, Any] = {name: [] for name in FACETS}
+    for term in terms:
+        dimension, _, value = term.partition(":")
+        if dimension in fields:
+            fields[dimension].append(value)
+    fields.update(
+        id=str(listing_id),
+        id_hi=listing_id.int >> 64,
+        id_lo=listing_id.int & (2**64 - 1),
+        title=row["title"],
+        attributes=row["attributes"],
+        description=row["description"],
+        spell=" ".join(row[name] for name in TEXT_WEIGHTS),
+        terms=terms,
+        price=price,
+        rating=rating,
+        newest_key=_key(published_ms, 42, listing_id),
+        price_key=_key(price, 34, listing_id),
+        rating_key=_key(rating_high, 34, listing_id),
+    )
+    # One call with the whole document: a field at a time cost several times more.
+    return tantivy.Document.from_dict(fields, schema or _SCHEMA)
 
 
 _STEMMER = (

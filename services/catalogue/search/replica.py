@@ -7,13 +7,16 @@ is written (atomically) after each index commit, so a crash between the two repl
 already applied, which is harmless: applying a row writes its current state.
 
 Following: every write of a search row stamps it with its transaction's id (`changed_xid`). A
-round reads the rows stamped at or after the watermark and before the oldest transaction still
-running (`pg_snapshot_xmin`), writes each listing's current state (delete by id, add if
-visible), commits, opens a new searcher generation, and moves the watermark to that xmin.
-Transaction ids are not commit order: a transaction with a lower id can commit after one with a
-higher id. Reading only below the oldest running transaction means no transaction that could
-still commit is ever passed over; rows stamped later are read by a later round. A rebuild reads
-every visible row in one repeatable-read snapshot and starts from that snapshot's xmin.
+round reads, in one repeatable-read snapshot, the rows stamped at or after the watermark, writes
+each listing's current state (delete by id, add if visible) unless that very version was
+applied already, commits, opens a new searcher generation, and moves the watermark to the
+snapshot's xmin (`pg_snapshot_xmin`: the oldest transaction then still running). Transaction ids
+are not commit order: a transaction with a lower id can commit after one with a higher id. Any
+transaction not yet visible to the snapshot has an id at or above its xmin, so its rows are
+still at or above the watermark when it commits, and a later round reads them; nothing is ever
+passed over. Rows committed above a transaction that stays open (in any database of the
+cluster) are applied at once all the same: only the watermark waits. A rebuild reads every
+visible row in one repeatable-read snapshot and starts from that snapshot's xmin.
 """
 
 from __future__ import annotations
@@ -42,9 +45,8 @@ _COLUMNS = (
 )
 _CHANGES = (
     f"SELECT {_COLUMNS}, changed_xid::text AS xid FROM listing_search "
-    "WHERE changed_xid >= $1::text::xid8 AND changed_xid < $2::text::xid8 "
-    "AND (changed_xid, listing_id) > ($3::text::xid8, $4::uuid) "
-    "ORDER BY changed_xid, listing_id LIMIT $5"
+    "WHERE changed_xid >= $1::text::xid8 AND (changed_xid, listing_id) > ($2::text::xid8, $3::uuid) "
+    "ORDER BY changed_xid, listing_id LIMIT $4"
 )
 _XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
 BATCH = 5000
@@ -64,6 +66,11 @@ class Replica:
         self._folder: str | None = None
         self._source = ""
         self._lock = asyncio.Lock()
+        # The version (transaction id) applied of each listing changed at or above the
+        # watermark: re-read by every round until the watermark passes it, applied once.
+        self._applied: dict[UUID, str] = {}
+        self.rounds = 0  # rounds completed: a round begun after a commit has applied it
+        self.caught_up_at = time.monotonic()  # when the last completed round began
 
     # --- opening and building ---------------------------------------------------------------------
 
@@ -115,6 +122,7 @@ class Replica:
         self._writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
         self._folder = folder
         self.watermark = watermark
+        self._applied = {}  # a new index: every row at or above the watermark is applied again
         generation = self.index.generation if self.index else 0
         self.index = SearchIndex(index, self.keep_snapshots_s, after_generation=generation)
 
@@ -150,32 +158,43 @@ class Replica:
     # --- following --------------------------------------------------------------------------------
 
     async def catch_up(self) -> int:
-        """One round: apply every change finished since the watermark. Returns rows applied."""
+        """One round: apply every change committed since the watermark. Returns rows applied."""
         async with self._lock:
-            return await self._catch_up()
+            applied, _ = await self._catch_up()
+            return applied
 
-    async def _catch_up(self) -> int:
+    async def _catch_up(self, count: bool = False) -> tuple[int, int | None]:
+        """A round; returns (rows applied, visible rows in the round's snapshot if `count`)."""
         assert self.index is not None and self._writer is not None
-        xmin = int(await self.pool.fetchval(_XMIN))
-        if xmin <= self.watermark:
-            return 0
-        after: tuple[str, UUID] = (str(self.watermark), UUID(int=0))
+        started = time.monotonic()
         applied = 0
-        while True:
-            rows = await self.pool.fetch(_CHANGES, str(self.watermark), str(xmin), *after, BATCH)
-            if rows:
-                await asyncio.to_thread(_apply, self._writer, rows)
-                applied += len(rows)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            xmin = int(await conn.fetchval(_XMIN))
+            after: tuple[str, UUID] = (str(self.watermark), UUID(int=0))
+            while True:
+                rows = await conn.fetch(_CHANGES, str(self.watermark), *after, BATCH)
+                fresh = [row for row in rows if self._applied.get(row["listing_id"]) != row["xid"]]
+                if fresh:
+                    await asyncio.to_thread(_apply, self._writer, fresh)
+                    self._applied.update((row["listing_id"], row["xid"]) for row in fresh)
+                    applied += len(fresh)
+                if len(rows) < BATCH:
+                    break
                 after = (rows[-1]["xid"], rows[-1]["listing_id"])
-            if len(rows) < BATCH:
-                break
+            visible = (
+                await conn.fetchval("SELECT count(*) FROM listing_search WHERE visible") if count else None
+            )
         if applied:
             await asyncio.to_thread(self._writer.commit)
             self.index.refresh()
-        self.watermark = xmin
+        if xmin > self.watermark:
+            self.watermark = xmin
+            self._applied = {key: xid for key, xid in self._applied.items() if int(xid) >= xmin}
         if applied:
             self._write_state()
-        return applied
+        self.rounds += 1
+        self.caught_up_at = started
+        return applied, visible
 
     async def follow(self, listen: asyncpg.Connection | None, channel: str, poll_s: float) -> None:
         """Catch up whenever a change is announced, and every `poll_s` regardless."""
@@ -193,36 +212,21 @@ class Replica:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), poll_s)
 
-    async def lag_seconds(self) -> float:
-        """Age of the oldest change not yet applied (0 when none)."""
-        lag = await self.pool.fetchval(
-            "SELECT coalesce(extract(epoch FROM now() - min(changed_at)), 0)::float8 "
-            "FROM listing_search WHERE changed_xid >= $1::text::xid8",
-            str(self.watermark),
-        )
-        return float(lag)
-
     async def reconcile(self) -> tuple[int, int]:
-        """Compare the index with the table; rebuild when they differ by more than the changes
-        not yet applied explain. Returns (documents, visible rows)."""
+        """A round that also counts the visible rows in its snapshot, which the index then
+        holds exactly; a different count means the index lost or kept documents it should not
+        (a fault outside this code): rebuilt. Returns (documents, visible rows)."""
         async with self._lock:
             assert self.index is not None
-            row = await self.pool.fetchrow(
-                "SELECT count(*) FILTER (WHERE visible AND changed_xid < $1::text::xid8) AS settled, "
-                "count(*) FILTER (WHERE changed_xid >= $1::text::xid8) AS moving, "
-                "count(*) FILTER (WHERE visible) AS visible FROM listing_search",
-                str(self.watermark),
-            )
-            assert row is not None  # an aggregate without GROUP BY always returns one row
+            _, visible = await self._catch_up(count=True)
+            assert visible is not None
             documents = self.index.documents
-            if abs(documents - row["settled"]) > row["moving"]:
-                log.warning(
-                    "search_index_diverged", documents=documents, settled=row["settled"], moving=row["moving"]
-                )
+            if documents != visible:
+                log.warning("search_index_diverged", documents=documents, visible=visible)
                 await self._rebuild()
-                await self._catch_up()
-                documents = self.index.documents
-            return documents, row["visible"]
+                _, counted = await self._catch_up(count=True)
+                visible, documents = counted or 0, self.index.documents
+            return documents, visible
 
 
 def _add_all(writer: tantivy.IndexWriter, rows: list[asyncpg.Record]) -> None:
