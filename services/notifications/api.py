@@ -152,12 +152,15 @@ def _unsubscribe_of(call: Call) -> Unsubscribe:
     auth="none",
     extra_responses={422: "token_invalid: the token was not made by this marketplace"},
 )
-async def unsubscribe(call: Call) -> Unsubscribed:
+async def unsubscribe(call: Call) -> Unsubscribed | web.Response:
     """One-click unsubscribe (RFC 8058): a mail client POSTs `List-Unsubscribe=One-Click` to the
     link of the email's List-Unsubscribe header; the category the token names is turned off for
     its person. Saying it again changes nothing more."""
     who = _unsubscribe_of(call)
     await usecases.unsubscribe(call.app[POOL], who)
+    if "text/html" in (call.header("Accept") or ""):
+        # The page's own button (a person, in a browser) is answered with a page.
+        return _page(done=True, what=CATEGORY_NAMES[who.category])
     return Unsubscribed(category=who.category.value)
 
 
@@ -172,7 +175,11 @@ async def unsubscribe_page(call: Call) -> web.Response:
     """The page a person sees when they follow the link themselves: one button that unsubscribes.
     Opening it changes nothing, so a link scanner fetching it unsubscribes nobody."""
     who = _unsubscribe_of(call)
-    page = PAGES.get_template("unsubscribe_page.html").render(
-        action=f"{UNSUBSCRIBE_PATH}?token={call.query.token}", what=CATEGORY_NAMES[who.category]
+    return _page(
+        done=False, what=CATEGORY_NAMES[who.category], action=f"{UNSUBSCRIBE_PATH}?token={call.query.token}"
     )
+
+
+def _page(**values: object) -> web.Response:
+    page = PAGES.get_template("unsubscribe_page.html").render(**values)
     return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})

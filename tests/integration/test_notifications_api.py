@@ -260,6 +260,11 @@ async def test_one_click_unsubscribe_turns_off_that_category_only(
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     async with api.session.post(url, data="List-Unsubscribe=One-Click", headers=headers) as response:
         assert response.status == 200 and await response.json() == {"category": "maker_orders"}
+    # Again, from the page's button in a browser: answered with a page, nothing more changed.
+    async with api.session.post(
+        url, data="List-Unsubscribe=One-Click", headers={**headers, "Accept": "text/html"}
+    ) as response:
+        assert response.status == 200 and "You are unsubscribed" in await response.text()
     _, prefs = await api.call("GET", "/api/v1/notifications/preferences", maker.person)
     assert prefs["email"] == {
         "order_updates": True,
