@@ -270,7 +270,8 @@ class SearchResults(Page[ListingView]):
     Sorts: `relevance` ranks every match (BM25, a title match over techniques, metals, stones,
     occasions, tags and the maker's name, over the description). `newest` is by first
     publication; `price_asc` / `price_desc` by price in minor units; `rating` by average
-    rating, then number of ratings. Ties are broken by the listing's id.
+    rating, then number of ratings. Equal prices and ratings are ordered by the listing's id,
+    equal relevance newest first.
 
     Paging: `next_cursor` continues from the last item in the same sort: within the snapshot
     of the catalogue the first page was read from (kept a few minutes), it never repeats an

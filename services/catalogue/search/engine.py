@@ -1,12 +1,13 @@
 """The search index: its schema, a search row as a document, and searching it.
 
 One tantivy index of the visible listings. Text is in three weighted fields stemmed in English
-(title over attributes over description, BM25 summed over them) and one unstemmed field of
-every word (`spell`) for typo tolerance, corrections and completions. Filters are exact terms
+(title over attributes over description, BM25 summed over them) and one unstemmed field of every
+word (`spell`) for typo tolerance, corrections and completions. Filters are exact terms
 (`terms`, as in the search row) and ranges over fast fields; facets and the total are
-aggregations over every match. Each sort has one fast u64 key that is unique in practice: the
-sort value in the high bits, the low bits of the listing's id below it, so keyset paging is a
-range on one field.
+aggregations over every match. Each ordered sort has one fast u64 key: the sort value in the high
+bits, the low bits of the listing's id below it (ties broken by id; two keys are equal only if
+the value and those bits both are), so keyset paging is one range on one field. Equal relevance
+scores are ordered newest first.
 
 Searches read a searcher (a snapshot) kept a few minutes after newer ones replace it: a cursor
 names its generation, so paging within a snapshot never repeats or skips a listing.
