@@ -17,6 +17,7 @@ from typing import Annotated
 from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     GetJsonSchemaHandler,
     HttpUrl,
     StringConstraints,
@@ -34,20 +35,42 @@ _CONTROL_BUT_LINE_BREAKS_AND_TABS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-
 
 
 # The same rules as JSON Schema patterns, so the API document says what is refused: every
-# character a control but line breaks and tabs (multi-line), none at all (single line), and,
-# when a length is required, something besides the white space that is trimmed (Rust's
-# White_Space, which pydantic-core's strip uses: \x1c-\x1f are controls, not trimmed).
+# character a control but line breaks and tabs (multi-line), none at all (single line), and at
+# least the minimum length besides the white space that is trimmed (Rust's White_Space, which
+# pydantic-core's strip uses: \x1c-\x1f are controls, not trimmed).
 _WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _CONTROLS = r"\x00-\x1f\x7f-\x9f"
 _CONTROLS_BUT_LINE_BREAKS_AND_TABS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 
 
-def text_pattern(multi_line: bool, required: bool) -> str:
-    """The JSON Schema pattern of text these rules accept (before trimming)."""
-    controls = _CONTROLS_BUT_LINE_BREAKS_AND_TABS if multi_line else _CONTROLS
-    if not required:
-        return f"^[{_WHITE_SPACE}]*[^{controls}]*[{_WHITE_SPACE}]*$"
-    return f"^[{_WHITE_SPACE}]*[^{controls}]*[^{controls}{_WHITE_SPACE}][^{controls}]*[{_WHITE_SPACE}]*$"
+def text_pattern(multi_line: bool, min_length: int) -> str:
+    """The JSON Schema pattern of text these rules accept (before trimming): white space either
+    side of a core of allowed characters that starts and ends with something else and is at
+    least `min_length` long."""
+    allowed = f"[^{_CONTROLS_BUT_LINE_BREAKS_AND_TABS if multi_line else _CONTROLS}]"
+    edge = allowed[:-1] + _WHITE_SPACE + "]"
+    space = f"[{_WHITE_SPACE}]*"
+    if min_length == 0:
+        return f"^{space}{allowed}*{space}$"
+    if min_length == 1:
+        return f"^{space}{edge}({allowed}*{edge})?{space}$"
+    return f"^{space}{edge}{allowed}{{{min_length - 2},}}{edge}{space}$"
+
+
+def _at_most(max_length: int) -> BeforeValidator:
+    """The length bound holds for the text as sent, before it is trimmed, as the API document's
+    maxLength says (so a longer text is not accepted because its padding is trimmed away)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and len(value) > max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": max_length},
+            )
+        return value
+
+    return BeforeValidator(check)
 
 
 @dataclass(frozen=True)
@@ -100,8 +123,10 @@ class TextRules(GroupedMetadata):
         yield from StringConstraints(
             strip_whitespace=True, min_length=self.min_length, max_length=self.max_length
         )
+        # After the constraints, so it wraps them: a before-validator runs ahead of what it wraps.
+        yield _at_most(self.max_length)
         yield AfterValidator(_multi_line if self.multi_line else _single_line)
-        yield _DocumentedPattern(text_pattern(self.multi_line, required=self.min_length > 0))
+        yield _DocumentedPattern(text_pattern(self.multi_line, self.min_length))
 
 
 def single_line(min_length: int, max_length: int) -> TextRules:
