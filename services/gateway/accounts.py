@@ -72,15 +72,28 @@ async def register(
     transaction (`gateway.user.verification_requested`)."""
     account = await _new_account(passwords, uuid.uuid4(), email, password, display_name, role, verified=False)
     now = _now()
-    token = SecretToken.new()
     async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
         await store.insert_user(uow.conn, account, now)
-        await store.insert_email_token(
-            uow.conn, token.digest, account.id, "verify_email", now, now + VERIFICATION_LIFETIME
-        )
         uow.emit(_registered(account), account.id)
-        uow.emit(_verification(account, token, now), account.id)
+        await ask_verification(uow, account, now)
     return account
+
+
+async def ask_verification(uow: UnitOfWork, account: Account, now: datetime) -> None:
+    """A new verification link for the account's address, and the email that carries it."""
+    token = SecretToken.new()
+    expires_at = now + VERIFICATION_LIFETIME
+    await store.insert_email_token(uow.conn, token.digest, account.id, "verify_email", now, expires_at)
+    uow.emit(
+        VerificationRequested(
+            user_id=account.id,
+            email=account.email,
+            display_name=account.display_name,
+            token=token.raw,
+            expires_at=expires_at,
+        ),
+        account.id,
+    )
 
 
 async def _new_account(
@@ -105,16 +118,6 @@ def _registered(account: Account) -> UserRegistered:
         display_name=account.display_name,
         role=account.role,
         email_verified=account.email_verified,
-    )
-
-
-def _verification(account: Account, token: SecretToken, now: datetime) -> VerificationRequested:
-    return VerificationRequested(
-        user_id=account.id,
-        email=account.email,
-        display_name=account.display_name,
-        token=token.raw,
-        expires_at=now + VERIFICATION_LIFETIME,
     )
 
 

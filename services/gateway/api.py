@@ -2,8 +2,8 @@
 
     anyone      register as a customer or a maker; exchange email and password for tokens;
                 refresh them; sign out of one sign-in; verify an address; reset a password
-    any user    read their own account; ask for another verification email; sign out
-                everywhere
+    any user    read their own account; change its email address; ask for another
+                verification email; sign out everywhere
 
 The rules (password policy, email normalisation, the sign-in throttle, sign-ins and email
 links) are in domain.py.
@@ -112,6 +112,13 @@ class RefreshIn(_Body):
 
 class EmailTokenIn(_Body):
     token: SecretTokenField = Field(description="The token of the link in the email")
+
+
+class EmailChangeIn(_Body):
+    email: Annotated[str, Field(max_length=EMAIL_MAX_LENGTH), AfterValidator(valid_email)] = Field(
+        description="The new address; it is unverified until the link sent to it is followed"
+    )
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH, description="The current password")
 
 
 class ResetIn(_Body):
@@ -245,6 +252,33 @@ async def resend_verification(call: Call) -> web.Response:
     """Send another verification email (nothing when the address is verified already)."""
     await email_links.resend_verification(call.app[POOL], call.user.user_id)
     return web.Response(status=202)
+
+
+@routes.post(
+    "/api/v1/auth/email",
+    body=EmailChangeIn,
+    response=AccountOut,
+    extra_responses={
+        409: "email_taken: another account has this address",
+        422: "password_incorrect: the current password is not right",
+        429: "Too many wrong passwords, as at sign-in; Retry-After says when to try again",
+    },
+)
+async def change_email(call: Call) -> AccountOut:
+    """Change the account's email address (with the current password). The new address gets a
+    verification link; until it is followed the account is unverified. Links sent to the old
+    address stop working."""
+    body: EmailChangeIn = call.body
+    account = await email_links.change_email(
+        call.app[POOL],
+        call.app[PASSWORDS],
+        call.app[LOGIN_THROTTLE],
+        call.user.user_id,
+        body.email,
+        body.password,
+        client_address(call.request),
+    )
+    return AccountOut.of(account)
 
 
 @routes.post(

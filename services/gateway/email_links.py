@@ -1,5 +1,5 @@
-"""Links sent by email: verifying an address, and resetting a forgotten password (the rules are
-in domain.py, "email tokens").
+"""Links sent by email: verifying an address (also a new one, after changing it), and resetting
+a forgotten password (the rules are in domain.py, "email tokens").
 
 The gateway only asks for the emails (`gateway.user.verification_requested`,
 `gateway.user.password_reset_requested`, through its outbox, with the raw token the link
@@ -20,21 +20,25 @@ from datetime import UTC, datetime
 import asyncpg
 
 from services.gateway import store
-from services.gateway.accounts import Passwords
+from services.gateway.accounts import Passwords, ask_verification, sign_in
 from services.gateway.domain import (
     RESET_LIFETIME,
-    VERIFICATION_LIFETIME,
     Account,
     EmailTokenPurpose,
+    LoginThrottle,
     SecretToken,
     digest_of,
     password_violations,
     weak_password,
 )
 from services.gateway.sessions import PRODUCER, SCHEMA
-from shared.contracts.identity import EmailVerified, PasswordResetRequested, VerificationRequested
+from shared.contracts.identity import (
+    EmailChanged,
+    EmailVerified,
+    PasswordResetRequested,
+)
 from shared.db import UnitOfWork
-from shared.errors import RulesViolated, too_many_requests
+from shared.errors import ProblemError, RulesViolated, Violation, too_many_requests, unauthorized
 from shared.logging import get_logger
 
 log = get_logger()
@@ -76,19 +80,46 @@ async def resend_verification(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
         account = await store.get_user(uow.conn, user_id)
         if account is None or account.email_verified:
             return
-        token = SecretToken.new()
-        expires_at = now + VERIFICATION_LIFETIME
-        await store.insert_email_token(uow.conn, token.digest, account.id, "verify_email", now, expires_at)
-        uow.emit(
-            VerificationRequested(
-                user_id=account.id,
-                email=account.email,
-                display_name=account.display_name,
-                token=token.raw,
-                expires_at=expires_at,
-            ),
-            account.id,
-        )
+        await ask_verification(uow, account, now)
+
+
+async def change_email(
+    pool: asyncpg.Pool,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    user_id: uuid.UUID,
+    email: str,
+    password: str,
+    address: str,
+) -> Account:
+    """Give the account a new address (`email` valid and normalised), unverified until its link
+    is followed. The password is checked as at sign-in (throttled alike): 422
+    password_incorrect, 429; 409 email_taken. Links sent to the old address are spent."""
+    account = await store.get_user(pool, user_id)
+    if account is None:
+        raise unauthorized("The account of this token no longer exists")
+    try:
+        await sign_in(pool, passwords, throttle, account.email, password, address)
+    except ProblemError as refused:
+        if refused.status != 401:
+            raise
+        raise RulesViolated(
+            "The password is not right",
+            code="password_incorrect",
+            errors=[Violation(("body", "password"), "The password is not right", "password_incorrect")],
+        ) from None
+    if email == account.email:
+        return account
+    now = _now()
+    async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
+        await store.set_email(uow.conn, account.id, email, now)
+        for purpose in ("verify_email", "password_reset"):
+            await store.spend_email_tokens_of(uow.conn, account.id, purpose, now)
+        changed = await store.get_user(uow.conn, account.id)
+        assert changed is not None  # the row is ours in this transaction
+        uow.emit(EmailChanged(user_id=account.id, email=email, previous_email=account.email), account.id)
+        await ask_verification(uow, changed, now)
+        return changed
 
 
 # --- resetting the password ----------------------------------------------------------------------

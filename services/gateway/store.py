@@ -40,11 +40,15 @@ async def insert_user(db: Executor, account: Account, now: datetime) -> None:
             now,
         )
     except asyncpg.UniqueViolationError:
-        raise Conflict(
-            "An account with this email exists",
-            code="email_taken",
-            errors=[Violation(("body", "email"), "Email is taken", "email_taken")],
-        ) from None
+        raise _email_taken() from None
+
+
+def _email_taken() -> Conflict:
+    return Conflict(
+        "An account with this email exists",
+        code="email_taken",
+        errors=[Violation(("body", "email"), "Email is taken", "email_taken")],
+    )
 
 
 async def get_user(db: Executor, user_id: uuid.UUID) -> Account | None:
@@ -61,6 +65,19 @@ async def set_password_hash(db: Executor, user_id: uuid.UUID, password_hash: str
         user_id,
         password_hash,
     )
+
+
+async def set_email(db: Executor, user_id: uuid.UUID, email: str, now: datetime) -> None:
+    """A new address for the account, not verified yet. 409 email_taken."""
+    try:
+        await db.execute(
+            "UPDATE users SET email = $2, email_verified_at = NULL, updated_at = $3 WHERE id = $1",
+            user_id,
+            email,
+            now,
+        )
+    except asyncpg.UniqueViolationError:
+        raise _email_taken() from None
 
 
 async def mark_email_verified(db: Executor, user_id: uuid.UUID, now: datetime) -> bool:

@@ -327,6 +327,49 @@ async def test_a_maker_submits_an_application_only_with_a_verified_address(clien
     assert (submitted.status, submitted.body["status"]) == (200, "submitted")
 
 
+async def test_changing_the_address_needs_the_password_and_a_new_verification(
+    client: Client, db: asyncpg.Connection
+) -> None:
+    person = await client.register()
+    await client.sign_in(person)
+    old_link = await emailed_token(person.user_id)
+    other = await client.register()
+    change = "/api/v1/auth/email"
+
+    wrong = await client.call(
+        "POST",
+        change,
+        json={"email": "new@example.com", "password": "not my password"},
+        token=person.access_token,
+    )
+    assert (wrong.status, code(wrong)) == (422, "password_incorrect")
+    taken = await client.call(
+        "POST", change, json={"email": other.email, "password": PASSWORD}, token=person.access_token
+    )
+    assert (taken.status, code(taken)) == (409, "email_taken")
+    me = await client.call("GET", "/api/v1/auth/me", token=person.access_token)
+    assert me.body["email"] == person.email
+
+    new_email = f"moved-{uuid.uuid4().hex[:10]}@example.com"
+    changed = await client.call(
+        "POST", change, json={"email": new_email.upper(), "password": PASSWORD}, token=person.access_token
+    )
+    assert changed.status == 200, changed.body
+    assert (changed.body["email"], changed.body["email_verified"]) == (new_email, False)
+    [moved] = await outbox_events(db, person.user_id, "email_changed")
+    assert moved["data"] == {"user_id": person.user_id, "email": new_email, "previous_email": person.email}
+    first, second = await outbox_events(db, person.user_id, "verification_requested")
+    assert (first["data"]["email"], second["data"]["email"]) == (person.email, new_email)
+
+    # The link sent to the old address no longer verifies anything; the new one does.
+    stale = await client.call("POST", "/api/v1/auth/verify-email", json={"token": old_link})
+    assert (stale.status, code(stale)) == (422, "token_invalid")
+    fresh = await client.call("POST", "/api/v1/auth/verify-email", json={"token": second["data"]["token"]})
+    assert (fresh.status, fresh.body["email"], fresh.body["email_verified"]) == (200, new_email, True)
+    person.email = new_email
+    assert (await client.sign_in(person)).status == 200
+
+
 # --- resetting the password ----------------------------------------------------------------------
 
 
