@@ -125,13 +125,8 @@ async def test_two_instances_give_the_same_answers(
 async def test_a_change_is_searchable_on_every_instance_within_a_second(
     instances: list[ServiceProcess], catalogue_pool: asyncpg.Pool, session: aiohttp.ClientSession
 ) -> None:
-    """Ten publishes, each polled on both instances until shown (a hard deadline of 5 s): nine in
-    ten within a second. Not every one: an index reads only below the server's oldest running
-    transaction (the change sequence's safety), and on a PostgreSQL shared with other suites a
-    long transaction elsewhere can hold one change back; the benchmark reports p50/p99 over 50."""
     maker = await approved_maker(catalogue_pool)
     rng = random.Random(2)
-    seconds: list[float] = []
     for _ in range(10):
         word = a_word("fr")
         listing = await add_listing(catalogue_pool, maker, body_for(word, rng))
@@ -143,9 +138,8 @@ async def test_a_change_is_searchable_on_every_instance_within_a_second(
             ) -> bool:
                 return ids(await search(session, instance, q=word)) == [id]
 
-            await eventually(shown, 5, 0.02, f"{word} on {instance.name}")
-        seconds.append(time.monotonic() - committed)
-    assert sorted(seconds)[8] <= FRESH_S, f"seconds until shown on both: {[round(s, 3) for s in seconds]}"
+            remaining = FRESH_S - (time.monotonic() - committed)
+            await eventually(shown, max(remaining, 0.05), 0.02, f"{word} on {instance.name}")
 
 
 async def test_an_instance_restarted_mid_stream_catches_up(
