@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from shared.contracts.orders import OrderCancelled
 from tests.support.broker import publish_raw
 from tests.support.catalogue import envelope
 from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, eventually
@@ -133,6 +134,34 @@ async def test_while_smtp_is_down_attempts_fail_and_back_off_then_every_email_ar
     assert len(message_ids) == len(people)
 
 
+async def test_an_email_owed_before_its_recipients_address_is_known_waits_for_it(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    worker()
+    late = person()
+    order_id = uuid.uuid4()
+    cancelled = OrderCancelled(
+        order_id=order_id,
+        reference="FF-LATE-0001",
+        customer_id=late.user_id,
+        reason="expired",
+        release_stock=False,
+    )
+    await tell(test_env.namespace, cancelled, order_id)
+
+    async def waiting() -> bool:
+        rows = await deliveries_of(db, [late.user_id])
+        return bool(rows) and rows[0]["attempts"] >= 2 and "no address known" in rows[0]["last_error"]
+
+    await eventually(waiting, message="the email tried, no address yet")
+    await register(test_env.namespace, db, late)
+    [mail] = await smtp_server.wait_for(late.email)
+    assert mail.subject == "Your order FF-LATE-0001 is cancelled"
+
+
 async def test_a_template_error_parks_that_email_and_the_others_still_go(
     test_env: TestEnvironment,
     db: asyncpg.Connection,
@@ -207,6 +236,6 @@ async def cli(*args: str) -> str:
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
+    assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
