@@ -30,6 +30,7 @@ from services.notifications import store
 from services.notifications.domain import unsubscribe_token
 from services.notifications.render import Renderer, TemplateError, compose
 from services.notifications.settings import NOTIFICATIONS_SETTINGS, NotificationsSettings
+from shared.consumer import fault_point
 from shared.db import connect
 from shared.http import POOL, SETTINGS
 from shared.logging import get_logger
@@ -186,6 +187,7 @@ class Sender:
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self._failed(delivery, exc)
             return
+        fault_point(self.settings, "after_send_before_mark")  # the window the docstring names
         await self._mark_sent(delivery)
         EMAILS.labels(delivery.kind.value, "sent").inc()
 

@@ -162,6 +162,30 @@ async def test_an_email_owed_before_its_recipients_address_is_known_waits_for_it
     assert mail.subject == "Your order FF-LATE-0001 is cancelled"
 
 
+async def test_a_worker_dying_between_the_send_and_its_mark_sends_a_recognisable_copy(
+    test_env: TestEnvironment,
+    db: asyncpg.Connection,
+    smtp_server: SmtpCatcher,
+    worker: Callable[..., ServiceProcess],
+) -> None:
+    """The at-least-once window, shown: the copy carries the first one's Message-ID."""
+    dying = worker(MARKET_FAULT_POINT="after_send_before_mark", NOTIFICATIONS_CLAIM_LEASE_S="1")
+    ada = person()
+    await register(test_env.namespace, db, ada)
+    await tell(test_env.namespace, verification(ada), ada.user_id)
+    [first] = await smtp_server.wait_for(ada.email)
+    assert dying.wait_exit() != 0
+    worker()
+    first_copy, second_copy = await smtp_server.wait_for(ada.email, count=2)
+    assert first_copy.header("Message-ID") == second_copy.header("Message-ID") == first.header("Message-ID")
+
+    async def sent() -> bool:
+        [row] = await deliveries_of(db, [ada.user_id])
+        return row["status"] == "sent" and row["attempts"] == 2
+
+    await eventually(sent, message="the copy marked sent")
+
+
 async def test_a_template_error_parks_that_email_and_the_others_still_go(
     test_env: TestEnvironment,
     db: asyncpg.Connection,
