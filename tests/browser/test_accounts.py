@@ -161,6 +161,31 @@ async def test_following_the_emailed_link_confirms_the_address(person) -> None:
     await expect(page.locator(".error-box")).to_contain_text("already used or has expired")
 
 
+async def test_a_changed_address_is_confirmed_from_the_link_sent_to_it(person) -> None:
+    page = await person()
+    await register(page)
+    uid = await user_id(page)
+    await page.goto("/account")
+    await page.get_by_text("Change your email address").click()
+    form = page.get_by_role("form", name="Change your email address")
+    await form.get_by_label("New email address").fill(f"moved-{uuid.uuid4().hex[:8]}@example.com")
+    await form.get_by_label("Current password").fill("not my password")
+    await form.get_by_role("button", name="Change email address").click()
+    await expect(form.locator(".form-errors")).to_have_attribute("data-code", "password_incorrect")
+
+    new_email = f"moved-{uuid.uuid4().hex[:8]}@example.com"
+    await form.get_by_label("New email address").fill(new_email)
+    await form.get_by_label("Current password").fill(PASSWORD)
+    await form.get_by_role("button", name="Change email address").click()
+    await expect(page.locator("[data-email-verified='false']")).to_contain_text(new_email)
+
+    token = await emailed_token(uid)
+    await page.goto(f"/verify-email?token={token}")
+    await expect(page.locator("[data-verified]")).to_contain_text(new_email)
+    await page.goto("/account")
+    await expect(page.locator("[data-email-verified='true']")).to_contain_text(new_email)
+
+
 async def test_a_forgotten_password_is_reset_from_the_emailed_link(person) -> None:
     elsewhere, page = await person(), await person()
     email = await register(elsewhere)

@@ -1,11 +1,13 @@
 // The account's sign-in section on /account: whether the email address is confirmed (with a new
-// link on request), and signing out on every device.
+// link on request), changing it, and signing out on every device.
 
 import * as api from '../core/api.js';
 import * as session from '../core/session.js';
-import { signOutEverywhere } from '../core/auth.js';
+import { reloadAccount, signOutEverywhere } from '../core/auth.js';
 import { h } from '../core/dom.js';
+import * as forms from '../core/forms.js';
 import { toast } from '../core/live.js';
+import { refresh } from '../core/router.js';
 import { errorBox } from './ui.js';
 
 /** "Send a new link", for a signed-in person whose address is not confirmed yet. */
@@ -21,6 +23,24 @@ export function resendButton() {
     }
   });
   return button;
+}
+
+/** The new address and the current password; the new address then waits for its link. */
+function emailChange() {
+  const form = h('form', { class: 'stack', 'aria-label': 'Change your email address', novalidate: true },
+    forms.field({ name: 'email', label: 'New email address', type: 'email', required: true, attrs: { autocomplete: 'email' } }),
+    forms.field({ name: 'password', label: 'Current password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
+    h('button', { type: 'submit', class: 'button button--secondary' }, 'Change email address'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const body = { email: forms.text(form, 'email'), password: form.elements.namedItem('password').value };
+    const account = await forms.submitting(form, () => api.post('/auth/email', body), { busyLabel: 'Changing…' });
+    if (!account) return;
+    await reloadAccount().catch(() => null);
+    toast(`We have sent a link to ${account.email}: follow it to confirm the address.`);
+    refresh();
+  });
+  return h('details', { class: 'email-change' }, h('summary', {}, 'Change your email address'), form);
 }
 
 export function signIns(user, { navigate }) {
@@ -45,6 +65,7 @@ export function signIns(user, { navigate }) {
   return h('section', { class: 'stack', 'aria-labelledby': 'sign-ins-title' },
     h('h2', { id: 'sign-ins-title' }, 'Signing in'),
     address,
+    emailChange(),
     h('p', {}, 'Signed in on a computer or phone you no longer use? Sign out on all of them, this one too.'),
     h('p', {}, everywhere));
 }
