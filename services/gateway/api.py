@@ -247,10 +247,14 @@ async def verify_email(call: Call) -> AccountOut:
     return AccountOut.of(await email_links.verify_email(call.app[POOL], body.token))
 
 
-@routes.post("/api/v1/auth/verify-email/resend", status=202)
+@routes.post(
+    "/api/v1/auth/verify-email/resend",
+    status=202,
+    extra_responses={429: "Asked too often (as many as sign-in attempts); Retry-After says when"},
+)
 async def resend_verification(call: Call) -> web.Response:
     """Send another verification email (nothing when the address is verified already)."""
-    await email_links.resend_verification(call.app[POOL], call.user.user_id)
+    await email_links.resend_verification(call.app[POOL], call.app[LOGIN_THROTTLE], call.user.user_id)
     return web.Response(status=202)
 
 

@@ -79,7 +79,7 @@ async def _accounts(app: web.Application) -> AsyncIterator[None]:
     app[ISSUER] = issuer
     app[PASSWORDS] = Passwords(settings.password_hash_concurrency)
     app[LOGIN_THROTTLE] = settings.login_throttle()
-    app[RESET_REQUESTS] = resets = ResetRequests(app[POOL])
+    app[RESET_REQUESTS] = resets = ResetRequests(app[POOL], app[LOGIN_THROTTLE])
     task = asyncio.create_task(resets.run(), name="password-reset-requests")
     yield
     # Requests already answered 202 are carried out before the pool closes.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from math import ceil
 
 import asyncpg
 
@@ -72,9 +73,13 @@ async def verify_email(pool: asyncpg.Pool, raw: str) -> Account:
         return await _verified(uow, account, now)
 
 
-async def resend_verification(pool: asyncpg.Pool, user_id: uuid.UUID) -> None:
+async def resend_verification(pool: asyncpg.Pool, throttle: LoginThrottle, user_id: uuid.UUID) -> None:
     """Ask for another verification email (an earlier link stays good until it expires);
-    nothing when the address is verified already."""
+    nothing when the address is verified already. As many as sign-in attempts (429 beyond),
+    so nobody fills an inbox."""
+    wait_s = await store.take_login_tokens(pool, [(f"verify:{user_id}", throttle.account)])
+    if wait_s is not None:
+        raise too_many_requests(ceil(wait_s), "Too many verification emails asked for; try again later")
     now = _now()
     async with UnitOfWork(pool, PRODUCER, SCHEMA) as uow:
         account = await store.get_user(uow.conn, user_id)
@@ -178,10 +183,13 @@ async def _spend(uow: UnitOfWork, raw: str, purpose: EmailTokenPurpose, now: dat
 
 class ResetRequests:
     """Reset requests waiting to be carried out, in order, by `run` (see the module's docstring).
-    Bounded: when full, requests are refused with 429 whatever the address."""
+    Bounded: when full, requests are refused with 429 whatever the address. Each address gets as
+    many reset emails as an account gets sign-in attempts; beyond that, requests are dropped
+    (after the answer, so the answer still says nothing), so nobody fills an inbox."""
 
-    def __init__(self, pool: asyncpg.Pool, capacity: int = 1000) -> None:
+    def __init__(self, pool: asyncpg.Pool, throttle: LoginThrottle, capacity: int = 1000) -> None:
         self._pool = pool
+        self._throttle = throttle
         self._queue: asyncio.Queue[str] = asyncio.Queue(capacity)
 
     def submit(self, email: str) -> None:
@@ -194,6 +202,12 @@ class ResetRequests:
         while True:
             email = await self._queue.get()
             try:
+                if (
+                    await store.take_login_tokens(self._pool, [(f"reset:{email}", self._throttle.account)])
+                    is not None
+                ):
+                    log.info("password_reset_throttled")
+                    continue
                 await request_password_reset(self._pool, email)
             except Exception:
                 log.exception("password_reset_request_failed")
