@@ -53,6 +53,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates change with a deploy, which restarts the process: no stat of their files
+        # for every email.
+        auto_reload=False,
     )
     environment.filters.update(money=_money, date=_date, datetime=_datetime)
     return environment

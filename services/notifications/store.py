@@ -150,11 +150,13 @@ async def save_preferences(
 
 
 async def insert_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, notice: Notice) -> bool:
-    """The email `notice` owes, once per (event, recipient, kind); False when it exists."""
+    """The email `notice` owes, once per (event, recipient, kind); False when it exists. A new
+    one wakes the senders at commit (the NOTIFY in the same statement: one round trip)."""
     created = await conn.fetchval(
-        "INSERT INTO deliveries (id, event_id, recipient, kind, category, email, context) "
+        "WITH created AS (INSERT INTO deliveries (id, event_id, recipient, kind, category, email, context) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (event_id, recipient, kind) DO NOTHING RETURNING true",
+        "ON CONFLICT (event_id, recipient, kind) DO NOTHING RETURNING id) "
+        "SELECT count(pg_notify($8, $9)) FROM created",
         uuid.uuid4(),
         event_id,
         notice.recipient,
@@ -162,9 +164,9 @@ async def insert_delivery(conn: asyncpg.Connection, event_id: uuid.UUID, notice:
         notice.kind.category.value,
         notice.email,
         notice.context,
+        DELIVERIES_DUE,
+        DUE,
     )
-    if created:
-        await notify_change(conn, DELIVERIES_DUE, DUE)
     return bool(created)
 
 
@@ -283,11 +285,14 @@ _IN_APP = "id, kind, title, body, link, read_at, created_at"
 async def insert_notification(
     conn: asyncpg.Connection, event_id: uuid.UUID, notice: Notice, at: datetime
 ) -> None:
+    """Once per (event, person, kind); a new one wakes the person's long polls at commit."""
     assert notice.in_app is not None
-    created = await conn.fetchval(
+    await conn.execute(
+        "WITH created AS ("
         "INSERT INTO notifications (id, user_id, event_id, kind, title, body, link, created_at) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (event_id, user_id, kind) DO NOTHING RETURNING true",
+        "ON CONFLICT (event_id, user_id, kind) DO NOTHING RETURNING user_id) "
+        "SELECT pg_notify($9, user_id::text) FROM created",
         uuid.uuid4(),
         notice.recipient,
         event_id,
@@ -296,9 +301,8 @@ async def insert_notification(
         notice.in_app.body,
         notice.in_app.link,
         at,
+        NOTIFICATIONS_CHANGED,
     )
-    if created:
-        await notify_change(conn, NOTIFICATIONS_CHANGED, notice.recipient)
 
 
 async def notifications_page(
