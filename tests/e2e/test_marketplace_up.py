@@ -1,8 +1,9 @@
-"""`marketplace up` on an empty database: migrates, seeds, starts every service,
-and prints a storefront a new user can click through."""
+"""`marketplace up` on an empty database: migrates, seeds, starts every service and the
+development mail server, and prints a storefront a new user can click through."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -31,7 +32,9 @@ async def empty_env(workdir):
 
 async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironment, workdir) -> None:
     test_env = empty_env
-    ports = {name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS", "MEDIA")}
+    ports = {
+        name: free_port() for name in ("GATEWAY", "MAKERS", "CATALOGUE", "ORDERS", "MEDIA", "NOTIFICATIONS")
+    }
     env = {
         **os.environ,
         **test_env.env,
@@ -40,6 +43,11 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
         "GATEWAY_CATALOGUE_URL": f"http://127.0.0.1:{ports['CATALOGUE']}",
         "GATEWAY_ORDERS_URL": f"http://127.0.0.1:{ports['ORDERS']}",
         "GATEWAY_MEDIA_URL": f"http://127.0.0.1:{ports['MEDIA']}",
+        "GATEWAY_NOTIFICATIONS_URL": f"http://127.0.0.1:{ports['NOTIFICATIONS']}",
+        # `up` starts the development mail server here; the emails' links lead to this gateway.
+        "MARKET_SMTP_PORT": str(free_port()),
+        "MARKET_DEV_MAIL_DIR": str(workdir / "dev-mail"),
+        "MARKET_PUBLIC_URL": f"http://127.0.0.1:{ports['GATEWAY']}",
         "MEDIA_STORAGE_DIR": str(workdir / "media-storage"),
         "MARKET_OPERATOR_EMAIL": "ops@example.com",
         "MARKET_OPERATOR_PASSWORD": "a-long-operator-password",
@@ -54,6 +62,7 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
         _wait_for_line(log_path, up, r"(\(Ctrl-C stops every service\))")  # the last line of the welcome
         output = log_path.read_text()
         assert "Operator:   ops@example.com / a-long-operator-password" in output
+        assert f"Mail:       smtp://127.0.0.1:{env['MARKET_SMTP_PORT']}" in output
         demo_logins = _demo_logins(output)
         assert sorted(who for who, _, _ in demo_logins) == ["Customer", "Maker"], output[-3000:]
         async with aiohttp.ClientSession() as session:
@@ -83,6 +92,25 @@ async def test_up_brings_the_whole_marketplace_to_life(empty_env: TestEnvironmen
                     storefront + "api/v1/auth/token", json={"email": email, "password": password}
                 ) as r:
                     assert r.status == 200, (email, await r.text())
+            # A newcomer's first email, kept by the development mail server, links back to
+            # this storefront; following it verifies the address.
+            newcomer = "newcomer@example.com"
+            register = {
+                "email": newcomer,
+                "password": "a-long-newcomer-password",
+                "display_name": "Newcomer",
+                "role": "customer",
+            }
+            async with session.post(storefront + "api/v1/auth/register", json=register) as r:
+                assert r.status == 201, await r.text()
+            link = await eventually(
+                lambda: _emailed_link(env, newcomer, storefront + "verify-email?token="),
+                timeout_s=60,
+                message="the verification email in `marketplace mail list`",
+            )
+            token = link.split("token=", 1)[1]
+            async with session.post(storefront + "api/v1/auth/verify-email", json={"token": token}) as r:
+                assert r.status == 200, await r.text()
     finally:
         up.send_signal(signal.SIGTERM)
         assert up.wait(60) == 0, log_path.read_text()[-3000:]
@@ -94,6 +122,20 @@ async def _main_photos(session: aiohttp.ClientSession, url: str) -> list[dict] |
         items = (await r.json())["items"]
     photos = [item["main_photo"] for item in items]
     return photos if all(photo and photo.get("urls") for photo in photos) else None
+
+
+async def _emailed_link(env: dict[str, str], to: str, prefix: str) -> str | None:
+    """The first link starting with `prefix` in the mail `marketplace mail list` shows for `to`."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "ops.cli", "mail", "list", "--to", to, "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    links = [link for line in listed.splitlines() for link in json.loads(line)["links"]]
+    return next((link for link in links if link.startswith(prefix)), None)
 
 
 def _demo_logins(output: str) -> list[tuple[str, str, str]]:
