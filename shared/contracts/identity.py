@@ -8,7 +8,9 @@ events did, so a consumer that starts from the beginning learns every address.
 `verification_requested` and `password_reset_requested` carry the raw single-use token, since
 the email that goes out needs it for its link (`/verify-email?token=…`,
 `/reset-password?token=…`); the gateway keeps only its SHA-256 hash. A later request makes a
-new token without spending an earlier one; each is accepted once, until `expires_at`.
+new token without spending an earlier one; each is accepted once, until `expires_at`. Changing
+the address (`email_changed`, then a `verification_requested` for the new one) spends every
+link sent to the old address.
 """
 
 from __future__ import annotations
