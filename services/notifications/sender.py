@@ -24,7 +24,7 @@ from email.message import EmailMessage
 import aiosmtplib
 import asyncpg
 from aiohttp import web
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from services.notifications import store
 from services.notifications.domain import unsubscribe_token
@@ -32,13 +32,14 @@ from services.notifications.render import Renderer, TemplateError, compose
 from services.notifications.settings import NOTIFICATIONS_SETTINGS, NotificationsSettings
 from shared.consumer import fault_point
 from shared.db import connect
-from shared.http import POOL, SETTINGS
+from shared.http import METRICS_HOOKS, POOL, SETTINGS
 from shared.logging import get_logger
 from shared.watch import ChangeFeed
 
 log = get_logger()
 
 EMAILS = Counter("notifications_emails_total", "Email attempts by kind and outcome", ["kind", "outcome"])
+DELIVERIES = Gauge("notifications_deliveries", "Emails not sent, by status (pending, parked)", ["status"])
 
 
 class Undeliverable(Exception):
@@ -232,6 +233,12 @@ async def sender_context(app: web.Application) -> AsyncIterator[None]:
     connection only when first stepped, so API processes hold neither."""
     feed = ChangeFeed(app[SETTINGS], store.DELIVERIES_DUE)
     app[SENDER] = sender = Sender(app[NOTIFICATIONS_SETTINGS], app[POOL], feed)
+
+    async def backlog() -> None:
+        for status, count in (await store.unsent(app[POOL])).items():
+            DELIVERIES.labels(status).set(count)
+
+    app[METRICS_HOOKS].append(backlog)
     yield
     await sender.close()
     await feed.close()

@@ -243,6 +243,15 @@ async def mark_failed(
         )
 
 
+async def unsent(db: Executor) -> dict[str, int]:
+    """How many emails wait to be sent (`pending`) and how many were given up on (`parked`)."""
+    rows = await db.fetch(
+        "SELECT s.status, count(d.id) AS n FROM (VALUES ('pending'), ('parked')) AS s (status) "
+        "LEFT JOIN deliveries d ON d.status = s.status GROUP BY s.status"
+    )
+    return {row["status"]: row["n"] for row in rows}
+
+
 async def parked(db: Executor, limit: int = 1000) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT id, event_id, recipient, kind, attempts, last_error, created_at FROM deliveries "

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 
@@ -103,7 +104,7 @@ async def test_while_smtp_is_down_attempts_fail_and_back_off_then_every_email_ar
     smtp_server: SmtpCatcher,
     worker: Callable[..., ServiceProcess],
 ) -> None:
-    worker(NOTIFICATIONS_MAX_ATTEMPTS="100")
+    process = worker(NOTIFICATIONS_MAX_ATTEMPTS="100")
     people = [person(name=f"Person {n}") for n in range(12)]
     for someone in people:
         await register(test_env.namespace, db, someone)
@@ -119,6 +120,12 @@ async def test_while_smtp_is_down_attempts_fail_and_back_off_then_every_email_ar
         )
 
     await eventually(all_failing_again_and_again, timeout_s=30, message="every email tried and failing")
+    async with aiohttp.ClientSession() as session, session.get(f"{process.url}/metrics") as response:
+        metrics = await response.text()
+    [pending] = [
+        line for line in metrics.splitlines() if line.startswith('notifications_deliveries{status="pending"}')
+    ]
+    assert float(pending.split()[-1]) >= len(people)
     assert not smtp_server.messages or all(
         someone.email not in m.to for m in smtp_server.messages for someone in people
     )
