@@ -232,3 +232,18 @@ def test_a_template_that_names_what_its_context_lacks_fails() -> None:
     renderer = Renderer("https://shop.example")
     with pytest.raises(Exception, match="undefined"):
         renderer.render(Kind.ORDER_CONFIRMED, {"name": "Ada", "reference": "FF-1"}, None)
+
+
+def test_titles_name_the_order_by_its_reference_as_written() -> None:
+    customer = person()
+    cancelled = OrderCancelled(
+        order_id=uuid.uuid4(),
+        reference="FF-7K3D-92QX",
+        customer_id=customer.user_id,
+        reason="expired",
+        release_stock=False,
+    )
+    in_app = owed.order_cancelled(cancelled).in_app
+    assert in_app is not None and in_app.title == "Order FF-7K3D-92QX was cancelled"
+    older = owed.order_cancelled(cancelled.model_copy(update={"reference": None})).in_app
+    assert older is not None and older.title == "Your order was cancelled"

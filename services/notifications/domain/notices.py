@@ -84,8 +84,9 @@ def format_money(value: Money) -> str:
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {value.currency}"
 
 
-def _order_name(reference: str | None) -> str:
-    return f"order {reference}" if reference else "your order"
+def _order(reference: str | None) -> str:
+    """How a title names an order: by its reference, which older events may lack."""
+    return f"Order {reference}" if reference else "Your order"
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def order_confirmed(event: OrderConfirmed, maker_users: dict[uuid.UUID, uuid.UUI
             "parcels": len(event.maker_orders),
             "link": link,
         },
-        in_app=InApp(f"Order {event.reference or ''} confirmed", f"Paid {format_money(event.total)}", link),
+        in_app=InApp(f"{_order(event.reference)} confirmed", f"Paid {format_money(event.total)}", link),
     )
     notices = [receipt]
     for part in event.maker_orders:
@@ -184,7 +185,7 @@ def order_confirmed(event: OrderConfirmed, maker_users: dict[uuid.UUID, uuid.UUI
                     "link": "/maker",
                 },
                 in_app=InApp(
-                    f"New order {part.reference or ''}".strip(), "Accept it from your dashboard", "/maker"
+                    f"New order {part.reference or ''}".rstrip(), "Accept it from your dashboard", "/maker"
                 ),
             )
         )
@@ -198,7 +199,7 @@ def order_cancelled(event: OrderCancelled) -> Notice:
         event.customer_id,
         Kind.ORDER_CANCELLED,
         {"reference": event.reference, "reason": reason, "refund": money(event.refund), "link": link},
-        in_app=InApp(f"{_order_name(event.reference).capitalize()} was cancelled", f"Because {reason}", link),
+        in_app=InApp(f"{_order(event.reference)} was cancelled", f"Because {reason}", link),
     )
 
 
@@ -233,7 +234,7 @@ def maker_order_cancelled(event: MakerOrderEvent, maker_user: uuid.UUID) -> Noti
         maker_user,
         Kind.MAKER_ORDER_CANCELLED,
         {"reference": event.reference, "link": "/maker"},
-        in_app=InApp(f"Order {event.reference or ''} was cancelled", "Do not send it", "/maker"),
+        in_app=InApp(f"{_order(event.reference)} was cancelled", "Do not send it", "/maker"),
     )
 
 
