@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+PROBLEM_TYPE = "application/problem+json"
+
 
 @dataclass(frozen=True)
 class Violation:

@@ -21,7 +21,6 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -30,13 +29,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler as RequestHandler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, JsonSchemaValue, models_json_schema
-from pydantic_core import core_schema
 
-from shared.auth import Principal, Role, TokenVerifier, require_role
+from shared.auth import Principal, TokenVerifier, require_role
 from shared.config import ServiceSettings
 from shared.db import CONNECTION_LOST
 from shared.errors import (
+    PROBLEM_TYPE,
     Conflict,
     DomainError,
     Forbidden,
@@ -47,11 +45,12 @@ from shared.errors import (
     UnsupportedContent,
     Violation,
     bad_request,
-    not_found,
-    unauthorized,
 )
 from shared.logging import bind_context, get_logger
 from shared.metrics import HTTP_LATENCY
+from shared.openapi import openapi_document as openapi_document  # re-exported for the gateway
+from shared.routes import Call as Call  # re-exported: handlers import it from here
+from shared.routes import Handler, Route
 from shared.tracing import server_spans
 
 log = get_logger()
@@ -66,67 +65,9 @@ ROUTES = web.AppKey("routes", list)
 _UNLOGGED = ("/health", "/metrics")
 _UNLOGGED_WHEN_SERVED = "/media/"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-PROBLEM_TYPE = "application/problem+json"
 
 
 # ---------------------------------------------------------------- the registry
-
-
-@dataclass
-class Call:
-    """What a handler gets: the request, its parsed parts and who is calling."""
-
-    request: web.Request
-    body: Any
-    query: Any
-    principal: Principal | None
-
-    @property
-    def app(self) -> web.Application:
-        return self.request.app
-
-    @property
-    def user(self) -> Principal:
-        """The signed-in caller, on a route that requires a role (so there always is one)."""
-        if self.principal is None:
-            raise unauthorized()
-        return self.principal
-
-    def path_id(self, name: str = "id") -> uuid.UUID:
-        """A path id; one that is not a UUID cannot exist, so it is a 404."""
-        try:
-            return uuid.UUID(self.request.match_info[name])
-        except ValueError:
-            raise not_found() from None
-
-    def header(self, name: str) -> str | None:
-        return self.request.headers.get(name)
-
-
-Handler = Callable[[Call], Awaitable[Any]]
-
-
-@dataclass
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    summary: str
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
-    status: int = 200
-    roles: tuple[Role, ...] = ()
-    auth: str = "required"  # required | optional | none
-    body_required: bool = True  # False: an empty body means the model's defaults
-    tag: str = ""
-    extra_responses: dict[int, str] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # documented request headers
-    # A multipart/form-data file field the handler streams itself (no `body` model): documented
-    # as the request body.
-    upload: str = ""
-    # The media type of a handler's own non-JSON response (bytes), for the document.
-    produces: str = ""
 
 
 class Routes:
@@ -513,156 +454,3 @@ def _openapi_handler(title: str) -> Callable[[web.Request], Awaitable[web.Respon
         return json_response(openapi_document(title, request.app[ROUTES]))
 
     return openapi
-
-
-# ------------------------------------------------------------------- OpenAPI
-
-_PROBLEM_SCHEMA = {
-    "type": "object",
-    "required": ["type", "title", "status"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "code": {"type": "string"},
-        "request_id": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-                    "msg": {"type": "string"},
-                    "code": {"type": "string"},
-                },
-            },
-        },
-    },
-    "additionalProperties": True,
-}
-
-
-_REF_TEMPLATE = "#/components/schemas/{model}"
-
-
-class _ApiJsonSchema(GenerateJsonSchema):
-    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
-        """A decimal is documented as the JSON number clients send. (Pydantic would add "or any
-        string": a numeral in a string is parsed too, but no schema can bound its value.)"""
-        json_schema = super().decimal_schema(schema)
-        numbers = [branch for branch in json_schema.get("anyOf", []) if branch.get("type") == "number"]
-        return numbers[0] if numbers else json_schema
-
-
-def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
-    models: list[tuple[type[BaseModel], JsonSchemaMode]] = []
-    for route in routes:
-        if route.body is not None:
-            models.append((route.body, "validation"))
-        if route.response is not None:
-            models.append((route.response, "serialization"))
-        if route.query is not None:
-            # Generated with the rest, so what a query field refers to (an enum) lands in
-            # components, where its `$ref` points, rather than in a `$defs` nobody copies.
-            models.append((route.query, "validation"))
-    key_map, definitions = (
-        models_json_schema(models, ref_template=_REF_TEMPLATE, schema_generator=_ApiJsonSchema)
-        if models
-        else ({}, {})
-    )
-    defined: dict[str, Any] = definitions.get("$defs", {})
-    # A query model is spelled out as parameters, not kept as a schema of its own (unless it is
-    # a body or response too).
-    queries = {_ref_name(key_map[(r.query, "validation")]) for r in routes if r.query is not None}
-    queries -= {_ref_name(ref) for (model, _), ref in key_map.items() if _is_body_or_response(model, routes)}
-    schemas = {name: schema for name, schema in defined.items() if name not in queries}
-    schemas["Problem"] = _PROBLEM_SCHEMA
-    paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        operation: dict[str, Any] = {
-            "summary": route.summary,
-            "operationId": f"{route.method.lower()}_{route.handler.__name__}",
-            "tags": [route.tag] if route.tag else [],
-            "parameters": _parameters(
-                route, defined[_ref_name(key_map[(route.query, "validation")])] if route.query else None
-            ),
-            "responses": _responses(route, key_map),
-        }
-        if route.auth != "none":
-            operation["security"] = [{"bearer": []}] if route.auth == "required" else [{}, {"bearer": []}]
-        if route.body is not None:
-            operation["requestBody"] = {
-                "required": route.body_required,
-                "content": {"application/json": {"schema": key_map[(route.body, "validation")]}},
-            }
-        elif route.upload:
-            file_field: dict[str, Any] = {
-                "type": "object",
-                "required": [route.upload],
-                "properties": {route.upload: {"type": "string", "format": "binary"}},
-            }
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"multipart/form-data": {"schema": file_field}},
-            }
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": "1.0.0"},
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-        },
-    }
-
-
-def _ref_name(ref: dict[str, Any]) -> str:
-    return str(ref["$ref"]).rsplit("/", 1)[-1]
-
-
-def _is_body_or_response(model: Any, routes: list[Route]) -> bool:
-    return any(model in (route.body, route.response) for route in routes)
-
-
-def _parameters(route: Route, query: dict[str, Any] | None) -> list[dict[str, Any]]:
-    params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{(\w+)}", route.path)
-    ]
-    if query is not None:
-        required = set(query.get("required", []))
-        for name, prop in query.get("properties", {}).items():
-            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
-    for name, description in route.headers.items():
-        params.append(
-            {
-                "name": name,
-                "in": "header",
-                "required": True,
-                "description": description,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-            }
-        )
-    return params
-
-
-def _responses(route: Route, key_map: dict[Any, Any]) -> dict[str, Any]:
-    problem = {"content": {PROBLEM_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-    ok: dict[str, Any] = {"description": "OK"}
-    if route.response is not None:
-        ok["content"] = {"application/json": {"schema": key_map[(route.response, "serialization")]}}
-    elif route.produces:
-        ok["content"] = {route.produces: {"schema": {"type": "string", "format": "binary"}}}
-    responses: dict[str, Any] = {str(route.status): ok}
-    errors = {400: "Malformed request", 404: "Not found", 422: "Validation failed"}
-    if route.auth == "required":
-        errors.update({401: "Authentication required", 403: "Wrong role"})
-    if route.body is not None or route.upload:
-        errors[413] = "Body too large"
-    errors.update(route.extra_responses)
-    for status, description in errors.items():
-        # A refusal is problem+json; an extra response below 400 (a 304) has no body.
-        responses[str(status)] = {"description": description, **(problem if status >= 400 else {})}
-    return responses
