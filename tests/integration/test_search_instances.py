@@ -11,14 +11,13 @@ endpoint with a deadline (`eventually`), never a sleep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -27,7 +26,9 @@ from tests.support.catalogue import (
     add_listing,
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
+    every_page,
     ring,
+    search_client,
 )
 from tests.support.harness import ServiceProcess, eventually
 
@@ -57,23 +58,18 @@ def instances(
     ]
 
 
+Get = Callable[..., Awaitable[Any]]
+
+
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def search(session: aiohttp.ClientSession, instance: ServiceProcess, **params: Any) -> dict[str, Any]:
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    async with session.get(f"{instance.url}/api/v1/listings?{query}") as response:
-        body = await response.json(content_type=None)
-        assert response.status == 200, (params, body)
-        return body
+async def clients(instances: list[ServiceProcess]) -> AsyncIterator[list[Get]]:
+    """A search client (`get(**params)`) of each instance, in the order of `instances`."""
+    async with contextlib.AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(search_client(instance.url)) for instance in instances]
 
 
 def total(body: dict[str, Any]) -> int:
-    value = body["total"]
-    return int(value["count"] if isinstance(value, dict) else value)
+    return int(body["total"]["count"])
 
 
 def ids(body: dict[str, Any]) -> list[str]:
@@ -95,21 +91,17 @@ def body_for(word: str, rng: random.Random) -> dict[str, Any]:
     )
 
 
-async def found_everywhere(
-    session: aiohttp.ClientSession, instances: list[ServiceProcess], word: str, expected: int
-) -> list[dict[str, Any]] | None:
-    bodies = [await search(session, instance, q=word, sort="newest", limit=100) for instance in instances]
+async def found_everywhere(clients: list[Get], word: str, expected: int) -> list[dict[str, Any]] | None:
+    bodies = [await get(q=word, sort="newest", limit=100) for get in clients]
     return bodies if all(total(body) == expected for body in bodies) else None
 
 
-async def test_two_instances_give_the_same_answers(
-    instances: list[ServiceProcess], catalogue_pool: asyncpg.Pool, session: aiohttp.ClientSession
-) -> None:
+async def test_two_instances_give_the_same_answers(clients: list[Get], catalogue_pool: asyncpg.Pool) -> None:
     maker = await approved_maker(catalogue_pool)
     word, rng = a_word("ag"), random.Random(1)
     for _ in range(30):
         await add_listing(catalogue_pool, maker, body_for(word, rng))
-    await eventually(lambda: found_everywhere(session, instances, word, 30), 10, message="30 on both")
+    await eventually(lambda: found_everywhere(clients, word, 30), 10, message="30 on both")
     for params in (
         {"q": word},
         {"q": word, "sort": "newest", "limit": 7},
@@ -118,12 +110,12 @@ async def test_two_instances_give_the_same_answers(
         {"q": f"{word} hammered"},
         {"maker_id": str(maker.maker_id), "sort": "newest"},
     ):
-        first, second = [await search(session, instance, **params) for instance in instances]
+        first, second = [await get(**params) for get in clients]
         assert answer(first) == answer(second), params
 
 
 async def test_a_change_is_searchable_on_every_instance_within_a_second(
-    instances: list[ServiceProcess], catalogue_pool: asyncpg.Pool, session: aiohttp.ClientSession
+    clients: list[Get], catalogue_pool: asyncpg.Pool
 ) -> None:
     maker = await approved_maker(catalogue_pool)
     rng = random.Random(2)
@@ -131,19 +123,17 @@ async def test_a_change_is_searchable_on_every_instance_within_a_second(
         word = a_word("fr")
         listing = await add_listing(catalogue_pool, maker, body_for(word, rng))
         committed = time.monotonic()
-        for instance in instances:
+        for n, get in enumerate(clients):
 
-            async def shown(
-                instance: ServiceProcess = instance, word: str = word, id: str = str(listing.id)
-            ) -> bool:
-                return ids(await search(session, instance, q=word)) == [id]
+            async def shown(get: Get = get, word: str = word, id: str = str(listing.id)) -> bool:
+                return ids(await get(q=word)) == [id]
 
             remaining = FRESH_S - (time.monotonic() - committed)
-            await eventually(shown, max(remaining, 0.05), 0.02, f"{word} on {instance.name}")
+            await eventually(shown, max(remaining, 0.05), 0.02, f"{word} on instance {n}")
 
 
 async def test_an_instance_restarted_mid_stream_catches_up(
-    instances: list[ServiceProcess], catalogue_pool: asyncpg.Pool, session: aiohttp.ClientSession
+    instances: list[ServiceProcess], clients: list[Get], catalogue_pool: asyncpg.Pool
 ) -> None:
     maker = await approved_maker(catalogue_pool)
     word, rng = a_word("cu"), random.Random(3)
@@ -174,22 +164,19 @@ async def test_an_instance_restarted_mid_stream_catches_up(
     assert restarted.logs().count('"search_index_built"') == built_before
     assert restarted.logs().count('"search_index_opened"') == 1
     bodies = await eventually(
-        lambda: found_everywhere(session, instances, word, published), 10, message=f"{published} on both"
+        lambda: found_everywhere(clients, word, published), 10, message=f"{published} on both"
     )
     assert answer(bodies[0]) == answer(bodies[1])
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest", "price_asc"])
 async def test_paging_never_repeats_or_skips_while_listings_are_published(
-    instances: list[ServiceProcess],
-    catalogue_pool: asyncpg.Pool,
-    session: aiohttp.ClientSession,
-    sort: str,
+    clients: list[Get], catalogue_pool: asyncpg.Pool, sort: str
 ) -> None:
     maker = await approved_maker(catalogue_pool)
     word, rng = a_word("pg"), random.Random(sort)
     existing = {str((await add_listing(catalogue_pool, maker, body_for(word, rng))).id) for _ in range(25)}
-    await eventually(lambda: found_everywhere(session, instances, word, 25), 10, message="25 on both")
+    await eventually(lambda: found_everywhere(clients, word, 25), 10, message="25 on both")
     paging_done = asyncio.Event()
 
     async def publish(other: TestMaker) -> int:
@@ -201,20 +188,11 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
         return count
 
     publisher = asyncio.create_task(publish(maker))
-    seen: list[str] = []
     try:
-        for instance in instances:
-            seen, cursor = [], None
-            while True:
-                page = await search(session, instance, q=word, sort=sort, limit=4, cursor=cursor)
-                seen += ids(page)
-                cursor = page["next_cursor"]
-                if cursor is None:
-                    break
-            assert len(seen) == len(set(seen)), f"{instance.name}: a listing was shown twice"
-            assert existing <= set(seen), (
-                f"{instance.name}: a listing that existed from the start was skipped"
-            )
+        for n, get in enumerate(clients):
+            seen = ids({"items": await every_page(get, q=word, sort=sort, limit=4)})
+            assert len(seen) == len(set(seen)), f"instance {n}: a listing was shown twice"
+            assert existing <= set(seen), f"instance {n}: a listing that existed from the start was skipped"
     finally:
         paging_done.set()
         published = await publisher
