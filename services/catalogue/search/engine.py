@@ -57,6 +57,8 @@ _ORDERED: dict[Sort, tuple[str, Order]] = {
 # A relevance cursor is an offset into one snapshot's ranking: walking past this many
 # matches is not offered (the ranking is recomputed up to the offset on every page).
 MAX_RELEVANCE_OFFSET = 10_000
+# How many matches beyond a page are read to order a group of equal scores at its end.
+TIE_READ = 512
 # Fewer matches than this and the query is worth a correction.
 DID_YOU_MEAN_BELOW = 3
 
@@ -245,14 +247,15 @@ class SearchIndex:
     def _ranked(self, searcher: tantivy.Searcher, query: Query, count: int) -> list[tuple[Any, Any]]:
         """The `count` best matches by score, equal scores newest first. tantivy orders equal
         scores by where documents sit in its segments, which differs between instances that
-        received the same changes in other batches: so the whole group of equal scores at the
-        end is read, and ordered by the newest key."""
-        wanted = count
-        while True:
-            hits = searcher.search(query, wanted, count=False).hits
-            if len(hits) < wanted or hits[-1][0] != hits[count - 1][0] or wanted > 4 * MAX_RELEVANCE_OFFSET:
-                break
-            wanted *= 2
+        received the same changes in other batches: so when the last two tie, the rest of their
+        group is read too (up to TIE_READ more matches; past that, instances may order a group
+        apart)."""
+        hits = searcher.search(query, count, count=False).hits
+        if len(hits) == count > 1 and hits[-1][0] == hits[-2][0]:
+            # The last two tie: the group may go on past them.
+            boundary = hits[-1][0]
+            more = searcher.search(query, count + TIE_READ, count=False).hits
+            hits = [hit for hit in more if hit[0] >= boundary]
         keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
         return [hit for hit, _ in ranked[:count]]
