@@ -11,11 +11,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import DESKTOP
-from tests.browser.support import PASSWORD
+from tests.browser.support import PASSWORD, Gateway
 from tests.support.accounts import emailed_token
 from tests.support.harness import ServiceProcess
 
@@ -28,12 +29,14 @@ SESSION = "JSON.parse(sessionStorage.getItem('market.session'))"
 def short_lived(
     services_db: dict, browser_service_processes: Callable[..., ServiceProcess]
 ) -> ServiceProcess:
-    """A gateway in front of the orders service alone (the address book is all these pages
-    use beyond accounts)."""
+    """A gateway in front of the orders and makers services (the address book and a maker's
+    application are all these pages use beyond accounts)."""
     orders = browser_service_processes("orders")
+    makers = browser_service_processes("makers")
     return browser_service_processes(
         "gateway",
         GATEWAY_ORDERS_URL=orders.url,
+        GATEWAY_MAKERS_URL=makers.url,
         GATEWAY_TOKEN_LIFETIME_S=str(TOKEN_LIFETIME_S),
         GATEWAY_RATE_LIMIT_PER_S="500",
         GATEWAY_RATE_LIMIT_BURST="2000",
@@ -141,11 +144,20 @@ async def test_a_customer_stays_signed_in_past_the_access_tokens_lifetime(person
     assert set(renewed) == {200}
 
 
-async def test_following_the_emailed_link_confirms_the_address(person) -> None:
+async def test_following_the_emailed_link_confirms_the_address(person, short_lived: ServiceProcess) -> None:
     page = await person()
-    await register(page, "maker")
+    email = await register(page, "maker")
     await page.goto("/account")
     await expect(page.locator("[data-email-verified='false']")).to_be_visible()
+    # The application says, before the maker tries, that submitting waits for the address.
+    async with aiohttp.ClientSession() as http:
+        maker = await Gateway(short_lived.url, http).sign_in(email, PASSWORD)
+        draft = {"handle": f"studio-{uuid.uuid4().hex[:8]}", "display_name": "Lovelace Studio"}
+        await Gateway(short_lived.url, http).call(
+            "POST", "/makers", token=maker.token, json=draft, expect=201
+        )
+    await page.goto("/maker")
+    await expect(page.locator("[data-email-unverified]")).to_contain_text("Confirm your email address")
 
     token = await emailed_token(await user_id(page))
     await page.goto(f"/verify-email?token={token}")
@@ -154,6 +166,9 @@ async def test_following_the_emailed_link_confirms_the_address(person) -> None:
     assert await page.evaluate(f"() => {SESSION}.user.email_verified") is True
     await page.goto("/account")
     await expect(page.locator("[data-email-verified='true']")).to_be_visible()
+    await page.goto("/maker")
+    await expect(page.get_by_role("button", name="Submit for review")).to_be_visible()
+    await expect(page.locator("[data-email-unverified]")).to_have_count(0)
 
     # A link works once.
     await page.goto(f"/verify-email?token={token}")

@@ -2,12 +2,14 @@
 // are requested), the checklist with every unmet item called out, and submitting for review.
 
 import * as api from '../../core/api.js';
+import * as session from '../../core/session.js';
 import { h, replace, dl, uid } from '../../core/dom.js';
 import * as fmt from '../../core/format.js';
 import * as forms from '../../core/forms.js';
 import { toast } from '../../core/live.js';
 import { errorBox, pill } from '../../components/ui.js';
 import { repeater } from '../../components/repeater.js';
+import { resendButton } from '../../components/sign-ins.js';
 import { countryOptions } from '../checkout.js';
 import { recordForms } from './record.js';
 
@@ -178,6 +180,12 @@ export function renderApplication(container, maker, onChange) {
   const { form, partners, claims } = profileForm(maker);
   const save = h('button', { type: 'submit', class: 'button' }, maker ? 'Save changes' : 'Save draft');
   const submit = maker ? h('button', { type: 'button', class: 'button button--accent', dataset: { action: 'submit' } }, 'Submit for review') : null;
+  const user = session.user();
+  // Submitting is refused until the address is confirmed: say so before the maker tries.
+  if (maker && user && !user.email_verified) {
+    form.append(h('p', { class: 'notice', dataset: { emailUnverified: '' } },
+      `Confirm your email address before you submit: follow the link we sent to ${user.email}. `, resendButton()));
+  }
   form.append(h('div', { class: 'actions' }, save, submit));
 
   const saveProfile = async () => {
