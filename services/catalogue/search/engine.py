@@ -57,6 +57,8 @@ _ORDERED: dict[Sort, tuple[str, Order]] = {
 # A relevance cursor is an offset into one snapshot's ranking: walking past this many
 # matches is not offered (the ranking is recomputed up to the offset on every page).
 MAX_RELEVANCE_OFFSET = 10_000
+# Replaced snapshots kept readable at most (a commit every round under constant change).
+MAX_SNAPSHOTS = 256
 # How many matches beyond a page are read to order a group of equal scores at its end.
 TIE_READ = 512
 # Fewer matches than this and the query is worth a correction.
@@ -180,10 +182,12 @@ class SearchIndex:
             self._replaced[self.generation] = now
         self.generation += 1
         self._searchers[self.generation] = self.index.searcher()
-        # A generation stays readable for `keep_s` after a newer one replaced it.
-        for generation, replaced_at in list(self._replaced.items()):
-            if now - replaced_at >= self.keep_s:
-                del self._replaced[generation], self._searchers[generation]
+        # A generation stays readable for `keep_s` after a newer one replaced it, and at most
+        # MAX_SNAPSHOTS are kept (each holds its segments' files open), the oldest going first.
+        expired = {generation for generation, at in self._replaced.items() if now - at >= self.keep_s}
+        expired.update(list(self._replaced)[: max(0, len(self._replaced) - MAX_SNAPSHOTS)])
+        for generation in expired:
+            del self._replaced[generation], self._searchers[generation]
 
     def current(self) -> tantivy.Searcher:
         return self._searchers[self.generation]
