@@ -27,7 +27,7 @@ from playwright.async_api import Page, expect
 from tests.browser import support
 from tests.browser.conftest import DESKTOP, PHONE, NewContext, Stack
 from tests.browser.support import EVENT_TIMEOUT_S, Account, ApiFailure, Gateway
-from tests.browser.test_layout import signed_in
+from tests.browser.test_layout import SETTLED, signed_in
 from tests.support.harness import eventually
 from tests.support.photos import ready_photo
 
@@ -37,9 +37,6 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 AXE = Axe()
-
-# The page has drawn what it loads: no section still loading, no busy region.
-SETTLED = """() => !document.querySelector('main .loading, [aria-busy="true"]')"""
 
 
 @dataclass
@@ -222,7 +219,6 @@ class Audit:
 
     async def check(self, ready: str, state: str) -> None:
         await expect(self.page.locator(ready).first).to_be_visible()
-        await self.page.wait_for_load_state("networkidle")
         await self.page.wait_for_function(SETTLED)
         results = await AXE.run(self.page, options=AXE_OPTIONS)
         self.checked += 1
@@ -284,6 +280,7 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await page.get_by_role("button", name="Place order").click()
     await audit.check("form.checkout .field-error", "checkout with its fields missing")
     await audit.visit("/orders", ".row-card", "orders")
+    await audit.visit("/notifications", "[data-notification-id]", "notifications")
     await audit.visit("/account", "[data-address-id]", "account with its address book")
     await page.get_by_role("button", name="Save address").click()
     await audit.check("form .field-error", "account, an address with its fields missing")
@@ -305,6 +302,7 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await signed_in(page, shop.maker)
     await audit.visit("/maker?tab=application", "form.compliance-form", "maker's record")
     await audit.visit("/maker?tab=listings", ".listing-row", "maker's listings")
+    await audit.visit("/account", "[data-email-preferences]", "maker's account: email choices")
     await audit.visit(
         f"/maker?tab=listings&listing={shop.listing['id']}",
         ".photo-item[data-state='ready'] img",

@@ -19,6 +19,9 @@ UNLABELLED_CONTROLS = """() => [...document.querySelectorAll('input, select, tex
   .map((el) => el.outerHTML.slice(0, 120))"""
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# The page has drawn what it loads: no section still loading, no busy region. (Not the network
+# falling idle: a signed-in page always holds the bell's long poll open.)
+SETTLED = """() => !document.querySelector('main .loading, [aria-busy="true"]')"""
 
 
 async def signed_in(page: Page, account: Account) -> None:
@@ -42,7 +45,7 @@ async def signed_in(page: Page, account: Account) -> None:
 async def check_page(page: Page, path: str, ready: str) -> None:
     await page.goto(path)
     await expect(page.locator(ready).first).to_be_visible()
-    await page.wait_for_load_state("networkidle")
+    await page.wait_for_function(SETTLED)
     assert await page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways at {PHONE['width']} px"
     assert await page.evaluate(UNLABELLED_CONTROLS) == [], f"{path} has unlabelled controls"
 
@@ -75,6 +78,8 @@ async def test_every_page_fits_a_phone_and_labels_its_controls(
     await check_page(page, "/checkout", "form.checkout")
     await check_page(page, "/orders", "h1")
     await check_page(page, f"/makers/{maker['handle']}", "form textarea")  # the commission form
+    await check_page(page, "/notifications", "h1")
+    await check_page(page, "/account", "[data-email-preferences]")
 
     await signed_in(page, maker_user)
     await check_page(page, "/maker?tab=listings&listing=new", "form.listing-form")
