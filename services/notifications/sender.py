@@ -1,8 +1,9 @@
 """The sender: the worker's loop that turns due deliveries into sent emails.
 
 It claims a batch of due deliveries (`store.claim_due`: `FOR UPDATE SKIP LOCKED` and a lease,
-so any number of workers share the work), renders each, sends it over one SMTP connection kept
-open between messages, and marks each sent the moment the server accepted it. A failure of the
+so any number of workers share the work), renders each, sends it over one of its SMTP
+connections (several at once, each kept open between messages), and marks each sent the moment
+the server accepted it. A failure of the
 SMTP server (refused, dropped, a 4xx or 5xx answer), or a recipient whose address is not known
 yet, leaves the delivery pending with a growing wait, parked after the last attempt; a template
 error parks that delivery at once with its reason. Neither stops the others.
@@ -10,7 +11,7 @@ error parks that delivery at once with its reason. Neither stops the others.
 At least once, narrowed: between the server's acceptance and the row marked sent, a crash leaves
 the row claimed; when its lease lapses it is sent again, with the same Message-ID (made from the
 delivery's id), so the copy is visible and mail clients fold it. Marking each message as soon as
-it is accepted, not the batch at the end, keeps that window to one message per sender.
+it is accepted, not the batch at the end, keeps that window to one message per connection.
 """
 
 from __future__ import annotations

@@ -7,11 +7,10 @@ from services.notifications.domain.delivery import (
     read_unsubscribe_token,
     unsubscribe_token,
 )
-from services.notifications.domain.kinds import CATEGORIES, CATEGORY_NAMES, Category, EmailPreferences, Kind
+from services.notifications.domain.kinds import CATEGORY_NAMES, Category, EmailPreferences, Kind
 from services.notifications.domain.notices import InApp, Notice, format_money
 
 __all__ = [
-    "CATEGORIES",
     "CATEGORY_NAMES",
     "Backoff",
     "Category",
