@@ -126,8 +126,12 @@ def _dispatch(args: argparse.Namespace) -> None:
         host, port = devmail.smtp_address()
         asyncio.run(devmail.serve(host, port, devmail.MailFolder(devmail.mail_dir())))
     elif args.command == "mail" and args.mail_command == "list":
-        for mail in devmail.MailFolder(devmail.mail_dir()).messages(args.to):
+        folder = devmail.MailFolder(devmail.mail_dir())
+        kept = list(folder.messages(args.to))
+        for mail in kept:
             print(json.dumps(mail.as_json()) if args.json else devmail.describe(mail))
+        if not kept:  # said apart from the listing, so `--json` output stays one object a line
+            print(f"no mail{f' to {args.to}' if args.to else ''} kept in {folder.directory}", file=sys.stderr)
 
 
 if __name__ == "__main__":
