@@ -4,9 +4,10 @@ It claims a batch of due deliveries (`store.claim_due`: `FOR UPDATE SKIP LOCKED`
 so any number of workers share the work), renders each, sends it over one of its SMTP
 connections (several at once, each kept open between messages), and marks each sent the moment
 the server accepted it. A failure of the
-SMTP server (refused, dropped, a 4xx or 5xx answer), or a recipient whose address is not known
-yet, leaves the delivery pending with a growing wait, parked after the last attempt; a template
-error parks that delivery at once with its reason. Neither stops the others.
+SMTP server (refused, dropped, an error answer), or a recipient whose address is not known yet,
+leaves the delivery pending with a growing wait, parked after the last attempt; a template error,
+or the server refusing the address for good (5xx), parks that delivery at once with its reason.
+Neither stops the others.
 
 At least once, narrowed: between the server's acceptance and the row marked sent, a crash leaves
 the row claimed; when its lease lapses it is sent again, with the same Message-ID (made from the
@@ -177,15 +178,21 @@ class Sender:
         try:
             message = message_for(self.settings, self.renderer, delivery)
         except Undeliverable as exc:
-            log.error("email_parked", delivery_id=str(delivery.id), reason=str(exc)[:500])
-            await store.mark_failed(self.pool, delivery.id, str(exc), None)
-            EMAILS.labels(delivery.kind.value, "parked").inc()
+            await self._park(delivery, str(exc))
             return
         except NoAddress as exc:
             await self._failed(delivery, exc)
             return
         try:
             await connection.send(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if all(refusal.code >= 500 for refusal in exc.recipients):
+                # A permanent refusal of the address (550 no such mailbox): asking again and
+                # again would only be a mail server's reason to distrust us.
+                await self._park(delivery, f"address refused: {exc.recipients[0].message}")
+            else:
+                await self._failed(delivery, exc)
+            return
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             await self._failed(delivery, exc)
             return
@@ -204,6 +211,12 @@ class Sender:
                 self._marks = await connect(self.settings, "sender")
                 await self._marks.execute("SET synchronous_commit = off")
             await store.mark_sent(self._marks, delivery.id)
+
+    async def _park(self, delivery: store.Claimed, reason: str) -> None:
+        """Parked at once: no later attempt could succeed as things stand."""
+        log.error("email_parked", delivery_id=str(delivery.id), reason=reason[:500])
+        await store.mark_failed(self.pool, delivery.id, reason, None)
+        EMAILS.labels(delivery.kind.value, "parked").inc()
 
     async def _failed(self, delivery: store.Claimed, exc: Exception) -> None:
         """An attempt that may succeed later: wait longer each time, park after the last."""

@@ -19,11 +19,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from aiosmtpd.controller import Controller
 
 from shared.contracts.orders import OrderCancelled
 from tests.support.broker import publish_raw
 from tests.support.catalogue import envelope
-from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, eventually
+from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, eventually, free_port
 from tests.support.notifications import person, register, skipped_as_duplicate, tell, verification
 from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
 
@@ -46,7 +47,9 @@ def worker(
     started: list[ServiceProcess] = []
 
     def start(**env: str) -> ServiceProcess:
-        started.append(service_processes("notifications", role="worker", **smtp_server.env, **QUICK, **env))
+        started.append(
+            service_processes("notifications", role="worker", **{**smtp_server.env, **QUICK, **env})
+        )
         return started[-1]
 
     yield start
@@ -194,6 +197,44 @@ async def test_a_worker_dying_between_the_send_and_its_mark_sends_a_recognisable
         return row["status"] == "sent" and row["attempts"] == 2
 
     await eventually(sent, message="the copy marked sent")
+
+
+class Bouncing:
+    """An SMTP server that refuses `gone-…` addresses for good (550) and every other for now
+    (450)."""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if address.startswith("gone-"):
+            return "550 5.1.1 No such mailbox"
+        return "450 4.2.1 Mailbox busy, try later"
+
+
+async def test_an_address_refused_for_good_is_parked_at_once_and_one_refused_for_now_is_retried(
+    test_env: TestEnvironment, db: asyncpg.Connection, worker: Callable[..., ServiceProcess]
+) -> None:
+    bouncing = Controller(Bouncing(), hostname="127.0.0.1", port=free_port())
+    bouncing.start()
+    try:
+        worker(MARKET_SMTP_PORT=str(bouncing.port), NOTIFICATIONS_MAX_ATTEMPTS="100")
+        gone, busy = person(), person()
+        gone.email, busy.email = f"gone-{gone.email}", f"busy-{busy.email}"
+        for someone in (gone, busy):
+            await register(test_env.namespace, db, someone)
+            await tell(test_env.namespace, verification(someone), someone.user_id)
+
+        async def busy_tried_again() -> dict[uuid.UUID, asyncpg.Record] | None:
+            rows = {r["recipient"]: r for r in await deliveries_of(db, [gone.user_id, busy.user_id])}
+            return rows if len(rows) == 2 and rows[busy.user_id]["attempts"] >= 3 else None
+
+        rows = await eventually(busy_tried_again, timeout_s=30, message="the busy address tried again")
+        assert (rows[busy.user_id]["status"], "450" in rows[busy.user_id]["last_error"]) == ("pending", True)
+        assert (rows[gone.user_id]["status"], rows[gone.user_id]["attempts"]) == ("parked", 1)
+        reason = await db.fetchval(
+            "SELECT last_error FROM notifications.deliveries WHERE recipient = $1", gone.user_id
+        )
+        assert reason.startswith("address refused: ") and "No such mailbox" in reason
+    finally:
+        bouncing.stop()
 
 
 async def test_a_template_error_parks_that_email_and_the_others_still_go(
