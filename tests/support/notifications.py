@@ -20,8 +20,6 @@ from tests.support.catalogue import publish
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.waits import consumed
 
-PRODUCERS = {"gateway": "gateway", "makers": "makers", "orders": "orders"}
-
 
 @dataclass
 class Person:
