@@ -12,13 +12,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
+import asyncpg
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.browser.conftest import DESKTOP
 from tests.browser.support import PASSWORD, Gateway
-from tests.support.accounts import emailed_token
-from tests.support.harness import ServiceProcess
+from tests.support.accounts import emailed_token, run_database_dsn
+from tests.support.harness import ServiceProcess, eventually
 
 TOKEN_LIFETIME_S = 3
 # The session in the tab (core/session.js).
@@ -241,3 +242,20 @@ async def test_signing_out_everywhere_ends_every_sign_in(person) -> None:
     await past_token_lifetime(phone)
     await phone.goto("/account")
     await signed_out(phone)
+
+
+async def test_signing_out_revokes_the_sign_in(person) -> None:
+    page = await person()
+    await register(page)
+    uid = uuid.UUID(await user_id(page))
+    await page.get_by_role("button", name="Sign out", exact=True).click()
+    await expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+
+    # The page forgets the sign-in at once; the gateway hears of it from a request that
+    # outlives the page's own work.
+    db = await asyncpg.connect(run_database_dsn())
+    try:
+        reason = "SELECT revoked_reason FROM identity.sign_ins WHERE user_id = $1"
+        assert await eventually(lambda: db.fetchval(reason, uid)) == "logout"
+    finally:
+        await db.close()
