@@ -77,7 +77,7 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     # Search by words, then narrow with the filters: the query string mirrors the API's.
-    await page.get_by_role("search").get_by_role("searchbox").fill(tag)
+    await page.get_by_role("search").get_by_role("combobox").fill(tag)
     await page.get_by_role("search").get_by_role("button", name="Search").click()
     results = page.get_by_role("list", name="Results")
     await expect(results.get_by_role("listitem")).to_have_count(2)
