@@ -149,3 +149,12 @@ def test_did_you_mean_and_suggestions() -> None:
     assert index.suggest("gold pen") == ["gold pendant"]
     assert index.suggest("silver pen") == ["silver pendant"]
     assert index.suggest("silver ") == []
+
+
+def test_a_word_a_few_listings_misspell_is_corrected_to_the_common_one() -> None:
+    rows = [row(n, title="Sapphire ring") for n in range(20)] + [row(99, title="Saphire ring")]
+    index = Index(rows).search
+    page = index.search(Filters(q="saphire"), None, None, 24)
+    # The word is held (one maker's typo), so it matches itself only; the common spelling is
+    # offered.
+    assert (page.total, page.did_you_mean) == (1, "sapphire")

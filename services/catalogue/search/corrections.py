@@ -27,18 +27,19 @@ def edit_distance(a: str, b: str, bound: int) -> int:
     return previous[-1]
 
 
-def closest(searcher: tantivy.Searcher, word: str) -> str | None:
+def closest(searcher: tantivy.Searcher, word: str, held_by: int = 0) -> str | None:
     """The most common indexed word within the word's typo distance (at least one edit) that
-    shares its first letter, the nearest first; None when there is none."""
+    shares its first letter and is held by ten times as many listings as the word itself
+    (`held_by`), the nearest first; None when there is none."""
     if len(word) < 3:
         return None
     bound = max(1, typo_distance(word))
     candidates = searcher.terms_with_prefix("spell", word[0], filter_query=tantivy.Query.all_query())
     best: tuple[int, int, str] | None = None
     for term, count in candidates:
-        if not count or abs(len(term) - len(word)) > bound:
+        if count <= 10 * held_by or not count or abs(len(term) - len(word)) > bound:
             continue
         distance = edit_distance(word, term, bound)
-        if distance <= bound and (best is None or (distance, -count) < best[:2]):
+        if 1 <= distance <= bound and (best is None or (distance, -count) < best[:2]):
             best = (distance, -count, term)
     return best[2] if best else None

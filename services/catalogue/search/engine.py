@@ -351,8 +351,12 @@ class SearchIndex:
 
     def _did_you_mean(self, searcher: tantivy.Searcher, filters: Filters, total: int) -> str | None:
         typed = words(filters.q or "")
+        # A word few listings hold may be a maker's typo too: a far more common neighbour is
+        # offered for it as for a word none holds.
         corrected = [
-            corrections.closest(searcher, word) if searcher.doc_freq("spell", word) == 0 else word
+            corrections.closest(searcher, word, searcher.doc_freq("spell", word))
+            if searcher.doc_freq("spell", word) < DID_YOU_MEAN_BELOW
+            else word
             for word in typed
         ]
         better = [fixed or word for fixed, word in zip(corrected, typed, strict=True)]
