@@ -237,6 +237,60 @@ async def test_an_address_refused_for_good_is_parked_at_once_and_one_refused_for
         bouncing.stop()
 
 
+async def test_a_sender_gives_back_what_it_could_not_try_before_its_claim_lapses(
+    test_env: TestEnvironment, db: asyncpg.Connection, worker: Callable[..., ServiceProcess]
+) -> None:
+    """An SMTP server that accepts connections and never answers makes every attempt last its
+    whole timeout: a batch outlasts the lease. The sender stops at half the lease and gives the
+    rest back, so two workers never both try one email: each is tried exactly once."""
+    connections = 0
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.read()  # until the client gives up and closes
+        writer.close()
+
+    hung = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = hung.sockets[0].getsockname()[1]
+    slow = {
+        "MARKET_SMTP_PORT": str(port),
+        "MARKET_SMTP_TIMEOUT_S": "0.5",
+        "NOTIFICATIONS_CLAIM_LEASE_S": "3",
+        "NOTIFICATIONS_SMTP_CONNECTIONS": "1",
+        "NOTIFICATIONS_RETRY_BASE_S": "120",
+        "NOTIFICATIONS_RETRY_CAP_S": "120",
+    }
+    try:
+        worker(**slow)
+        worker(**slow)
+        people = [person() for _ in range(10)]
+        for someone in people:
+            await register(test_env.namespace, db, someone)
+        # Owed in one commit, so one sender claims them as one batch.
+        async with db.transaction():
+            for someone in people:
+                await db.execute(
+                    "INSERT INTO notifications.deliveries (id, event_id, recipient, kind, category, context) "
+                    "VALUES ($1, $2, $3, 'verify_email', 'account', $4::jsonb)",
+                    uuid.uuid4(),
+                    uuid.uuid4(),
+                    someone.user_id,
+                    json.dumps({"link": "/verify-email?token=t", "expires_at": "2030-01-01T00:00:00+00:00"}),
+                )
+        ids = [someone.user_id for someone in people]
+
+        async def all_tried() -> list[dict[str, Any]] | None:
+            rows = await deliveries_of(db, ids)
+            return rows if all(row["last_error"] for row in rows) else None
+
+        rows = await eventually(all_tried, timeout_s=30, message="every email tried once")
+        assert [row["attempts"] for row in rows] == [1] * len(people)
+        assert connections == len(people)
+    finally:
+        hung.close()
+
+
 async def test_a_template_error_parks_that_email_and_the_others_still_go(
     test_env: TestEnvironment,
     db: asyncpg.Connection,
