@@ -160,6 +160,11 @@ class SearchPage:
     did_you_mean: str | None = None
 
 
+def _matches(result: tantivy.SearchResult) -> int:
+    """How many documents matched a search made with `count=True`."""
+    return int(result.count or 0)  # type: ignore[attr-defined]  # missing from the wheel's stub
+
+
 class SearchIndex:
     """Searches over the snapshots of one index (thread-safe reads; `refresh` from one task)."""
 
@@ -211,11 +216,15 @@ class SearchIndex:
         after = decode_position(cursor, sort)
         generation, searcher = self._snapshot(after.generation if after else None)
         query = self._query(searcher, text, filters)
-        total, facets = self._aggregate(searcher, query)
+        # The total comes with the page's own search when that searches the same query (a
+        # separate count of every match costs as much again).
+        keyset = after is not None and sort is not Sort.RELEVANCE
+        counted, facets = self._aggregate(searcher, query, total=keyset)
         offset = after.offset if after else 0
         if sort is Sort.RELEVANCE:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
-            hits = self._ranked(searcher, query, offset + limit + 1)[offset:]
+            ranked, total = self._ranked(searcher, query, offset + limit + 1)
+            hits = ranked[offset:]
             more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
         else:
             key, order = _ORDERED[sort]
@@ -231,7 +240,8 @@ class SearchIndex:
                         self.schema, key, FieldType.Unsigned, upper_bound=after.key, include_upper=False
                     )
                 page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
-            hits = searcher.search(page_query, limit + 1, count=False, order_by_field=key, order=order).hits
+            found = searcher.search(page_query, limit + 1, count=not keyset, order_by_field=key, order=order)
+            hits, total = found.hits, counted if keyset else _matches(found)
             more = len(hits) > limit
         shown = hits[:limit]
         next_cursor = None
@@ -248,13 +258,16 @@ class SearchIndex:
             did_you_mean=did_you_mean,
         )
 
-    def _ranked(self, searcher: tantivy.Searcher, query: Query, count: int) -> list[tuple[Any, Any]]:
+    def _ranked(
+        self, searcher: tantivy.Searcher, query: Query, count: int
+    ) -> tuple[list[tuple[Any, Any]], int]:
         """The `count` best matches by score, equal scores newest first. tantivy orders equal
         scores by where documents sit in its segments, which differs between instances that
         received the same changes in other batches: so when the last two tie, the rest of their
         group is read too (up to TIE_READ more matches; past that, instances may order a group
-        apart)."""
-        hits = searcher.search(query, count, count=False).hits
+        apart). Also the number of matches."""
+        found = searcher.search(query, count, count=True)
+        hits = found.hits
         if len(hits) == count > 1 and hits[-1][0] == hits[-2][0]:
             # The last two tie: the group may go on past them.
             boundary = hits[-1][0]
@@ -262,7 +275,7 @@ class SearchIndex:
             hits = [hit for hit in more if hit[0] >= boundary]
         keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
-        return [hit for hit, _ in ranked[:count]]
+        return [hit for hit, _ in ranked[:count]], _matches(found)
 
     def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
         if not addresses:
@@ -273,9 +286,13 @@ class SearchIndex:
             UUID(int=(int(high or 0) << 64) | int(low or 0)) for high, low in zip(highs, lows, strict=True)
         ]
 
-    def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> tuple[int, dict[str, list[Count]]]:
+    def _aggregate(
+        self, searcher: tantivy.Searcher, query: Query, total: bool = True
+    ) -> tuple[int, dict[str, list[Count]]]:
+        """The facets of every match, and their number if `total` (else 0)."""
         aggregations: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
-        aggregations["total"] = {"value_count": {"field": "newest_key"}}
+        if total:
+            aggregations["total"] = {"value_count": {"field": "newest_key"}}
         result = searcher.aggregate(query, aggregations)
         facets = {
             name: sorted(
@@ -284,7 +301,7 @@ class SearchIndex:
             )
             for name in FACETS
         }
-        return int(result["total"]["value"] or 0), facets
+        return int(result["total"]["value"] or 0) if total else 0, facets
 
     # --- the query --------------------------------------------------------------------------------
 
