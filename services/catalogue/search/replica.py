@@ -50,7 +50,10 @@ _CHANGES = (
 )
 _XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
 BATCH = 5000
-_WRITER_HEAP = 96_000_000
+# The follower's writer takes a round's changes (small); a rebuild indexes everything at once on
+# both cores and is dropped when done.
+_FOLLOW_HEAP = 32_000_000
+_BUILD_HEAP = 192_000_000
 
 
 class Replica:
@@ -119,7 +122,7 @@ class Replica:
         os.replace(temporary, self.directory / "state.json")
 
     def _use(self, index: tantivy.Index, folder: str, watermark: int) -> None:
-        self._writer = index.writer(heap_size=_WRITER_HEAP, num_threads=1)
+        self._writer = index.writer(heap_size=_FOLLOW_HEAP, num_threads=1)
         self._folder = folder
         self.watermark = watermark
         self._applied = {}  # a new index: every row at or above the watermark is applied again
@@ -132,7 +135,7 @@ class Replica:
         folder = f"index-{time.time_ns()}"
         (self.directory / folder).mkdir(parents=True)
         index = tantivy.Index(build_schema(), path=str(self.directory / folder))
-        writer = index.writer(heap_size=_WRITER_HEAP * 2, num_threads=2)
+        writer = index.writer(heap_size=_BUILD_HEAP, num_threads=2)
         count = 0
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             watermark = int(await conn.fetchval(_XMIN))
