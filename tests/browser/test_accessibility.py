@@ -264,6 +264,14 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await page.get_by_role("button", name="Sign in").click()
     await audit.check("main [role='alert']", "sign in refused")
     await audit.visit("/register", "form")
+    await audit.visit("/forgot-password", "form")
+    await page.get_by_role("button", name="Email me a link").click()
+    await audit.check("form .form-errors", "forgot password, no address given")
+    await audit.visit("/reset-password?token=spent", "form", "reset password")
+    await page.locator("input[name='password']").fill("a brand new passphrase")
+    await page.get_by_role("button", name="Save the new password").click()
+    await audit.check("form .form-errors", "reset password, the link refused")
+    await audit.visit("/verify-email?token=spent", ".error-box", "verify email, the link refused")
     await audit.visit("/no/such/page", "h1", "page not found")
 
     # A customer.
@@ -284,6 +292,11 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.visit("/account", "[data-address-id]", "account with its address book")
     await page.get_by_role("button", name="Save address").click()
     await audit.check("form .field-error", "account, an address with its fields missing")
+    await page.get_by_text("Change your email address").click()
+    await page.get_by_role("button", name="Change email address").click()
+    await audit.check(
+        "form[aria-label='Change your email address'] .form-errors", "account, a new email address missing"
+    )
     await audit.visit(
         f"/orders/{shop.waiting_order['id']}", "[data-order-status]", "order awaiting the maker"
     )

@@ -208,7 +208,7 @@ async def test_a_forgotten_password_is_reset_from_the_emailed_link(person) -> No
     uid = await user_id(elsewhere)
 
     await page.goto("/login")
-    await page.get_by_role("link", name="Forgot your password?").click()
+    await page.get_by_role("link", name="Choose a new one").click()
     await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Email me a link").click()
     await expect(page.locator("[data-reset-requested]")).to_contain_text("If an account uses")

@@ -29,7 +29,8 @@ export async function render({ main, query, navigate }) {
   const form = h('form', { class: 'stack', 'aria-labelledby': 'login-title', novalidate: true },
     forms.field({ name: 'email', label: 'Email', type: 'email', required: true, value: query.get('email') || '', attrs: { autocomplete: 'username' } }),
     forms.field({ name: 'password', label: 'Password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
-    h('button', { type: 'submit', class: 'button' }, 'Sign in'));
+    h('button', { type: 'submit', class: 'button' }, 'Sign in'),
+    h('p', {}, 'Forgot your password? ', h('a', { href: '/forgot-password' }, 'Choose a new one')));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -44,6 +45,5 @@ export async function render({ main, query, navigate }) {
     current ? h('p', { class: 'notice' }, `You are signed in as ${current.email}. Signing in again replaces that session.`) : null,
     next ? h('p', {}, 'Please sign in to continue.') : null,
     form,
-    h('p', {}, h('a', { href: '/forgot-password' }, 'Forgot your password?')),
     h('p', {}, 'New here? ', h('a', { href: `/register${next ? `?next=${encodeURIComponent(next)}` : ''}` }, 'Create an account'), ' — to buy, or to sell your work.')));
 }
