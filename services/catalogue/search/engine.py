@@ -15,6 +15,7 @@ names its generation, so paging within a snapshot never repeats or skips a listi
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import tantivy
+from cachetools import LRUCache
 from tantivy import FieldType, Occur, Order, Query
 
 from services.catalogue.search import corrections
@@ -59,6 +61,8 @@ _ORDERED: dict[Sort, tuple[str, Order]] = {
 MAX_RELEVANCE_OFFSET = 10_000
 # Replaced snapshots kept readable at most (a commit every round under constant change).
 MAX_SNAPSHOTS = 256
+# Queries whose total and facets are kept, per snapshot.
+COUNTED_CACHE = 2048
 # How many matches beyond a page are read to order a group of equal scores at its end.
 TIE_READ = 512
 # Fewer matches than this and the query is worth a correction.
@@ -165,6 +169,9 @@ def _matches(result: tantivy.SearchResult) -> int:
     return int(result.count or 0)  # type: ignore[attr-defined]  # missing from the wheel's stub
 
 
+Counted = tuple[int, dict[str, list[Count]]]  # a query's total and facets
+
+
 class SearchIndex:
     """Searches over the snapshots of one index (thread-safe reads; `refresh` from one task)."""
 
@@ -177,6 +184,10 @@ class SearchIndex:
         self.generation = max(after_generation, time.time_ns() // 1_000_000)
         self._searchers: dict[int, tantivy.Searcher] = {}
         self._replaced: dict[int, float] = {}  # generation -> when a newer one replaced it
+        # The total and facets of recent searches, by snapshot and filters; searches run on
+        # several threads at once.
+        self._counted: LRUCache[tuple[int, Filters], Counted] = LRUCache(maxsize=COUNTED_CACHE)
+        self._counted_lock = threading.Lock()
         self.refresh()
 
     def refresh(self) -> None:
@@ -216,14 +227,17 @@ class SearchIndex:
         after = decode_position(cursor, sort)
         generation, searcher = self._snapshot(after.generation if after else None)
         query = self._query(searcher, text, filters)
-        # The total comes with the page's own search when that searches the same query (a
-        # separate count of every match costs as much again).
+        # The total and facets of a query are counted once per snapshot (the next page, the
+        # same search by another shopper). Else the total comes with the page's own search
+        # when that searches the same query: a separate count of every match costs as much again.
         keyset = after is not None and sort is not Sort.RELEVANCE
-        counted, facets = self._aggregate(searcher, query, total=keyset)
+        known = self._known(generation, filters)
+        counted, facets = known or self._aggregate(searcher, query, total=keyset)
+        count = known is None and not keyset
         offset = after.offset if after else 0
         if sort is Sort.RELEVANCE:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
-            ranked, total = self._ranked(searcher, query, offset + limit + 1)
+            ranked, matched = self._ranked(searcher, query, offset + limit + 1, count)
             hits = ranked[offset:]
             more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
         else:
@@ -240,9 +254,12 @@ class SearchIndex:
                         self.schema, key, FieldType.Unsigned, upper_bound=after.key, include_upper=False
                     )
                 page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
-            found = searcher.search(page_query, limit + 1, count=not keyset, order_by_field=key, order=order)
-            hits, total = found.hits, counted if keyset else _matches(found)
+            found = searcher.search(page_query, limit + 1, count=count, order_by_field=key, order=order)
+            hits, matched = found.hits, _matches(found) if count else 0
             more = len(hits) > limit
+        total = matched if count else counted
+        if known is None:
+            self._remember(generation, filters, (total, facets))
         shown = hits[:limit]
         next_cursor = None
         if more and shown:
@@ -259,14 +276,14 @@ class SearchIndex:
         )
 
     def _ranked(
-        self, searcher: tantivy.Searcher, query: Query, count: int
+        self, searcher: tantivy.Searcher, query: Query, count: int, matches: bool
     ) -> tuple[list[tuple[Any, Any]], int]:
         """The `count` best matches by score, equal scores newest first. tantivy orders equal
         scores by where documents sit in its segments, which differs between instances that
         received the same changes in other batches: so when the last two tie, the rest of their
         group is read too (up to TIE_READ more matches; past that, instances may order a group
-        apart). Also the number of matches."""
-        found = searcher.search(query, count, count=True)
+        apart). Also the number of matches if `matches` (else 0)."""
+        found = searcher.search(query, count, count=matches)
         hits = found.hits
         if len(hits) == count > 1 and hits[-1][0] == hits[-2][0]:
             # The last two tie: the group may go on past them.
@@ -275,7 +292,7 @@ class SearchIndex:
             hits = [hit for hit in more if hit[0] >= boundary]
         keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
-        return [hit for hit, _ in ranked[:count]], _matches(found)
+        return [hit for hit, _ in ranked[:count]], _matches(found) if matches else 0
 
     def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
         if not addresses:
@@ -285,6 +302,14 @@ class SearchIndex:
         return [
             UUID(int=(int(high or 0) << 64) | int(low or 0)) for high, low in zip(highs, lows, strict=True)
         ]
+
+    def _known(self, generation: int, filters: Filters) -> Counted | None:
+        with self._counted_lock:
+            return self._counted.get((generation, filters))
+
+    def _remember(self, generation: int, filters: Filters, counted: Counted) -> None:
+        with self._counted_lock:
+            self._counted[(generation, filters)] = counted
 
     def _aggregate(
         self, searcher: tantivy.Searcher, query: Query, total: bool = True
