@@ -25,11 +25,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MARKET_HOST=0.0.0.0
-# /var/lib/marketplace/media: media's storage directory (MEDIA_STORAGE_DIR in compose), owned by
-# the service user so a fresh named volume mounted there is writable.
+# /var/lib/marketplace/media: media's storage directory (MEDIA_STORAGE_DIR in compose), and
+# /var/lib/marketplace/search: the catalogue API's search index (MARKET_SEARCH_INDEX_DIR), owned
+# by the service user so a fresh volume mounted there is writable.
 RUN groupadd --system --gid 10001 market \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin market \
- && install -d -o 10001 -g 10001 /var/lib/marketplace/media
+ && install -d -o 10001 -g 10001 /var/lib/marketplace/media /var/lib/marketplace/search
 COPY --from=build /opt/venv /opt/venv
 COPY scripts/healthcheck.py /app/scripts/healthcheck.py
 WORKDIR /app

@@ -273,6 +273,25 @@ def test_media_api_and_workers_share_one_storage_volume(compose, image_services)
     assert host in compose["services"]["gateway"]["depends_on"]
 
 
+def test_each_catalogue_api_replica_has_its_own_writable_search_index(image_services) -> None:
+    """The catalogue API keeps its search index on local disk: an anonymous volume (one per
+    replica, never a named one they would share) at MARKET_SEARCH_INDEX_DIR, which the image
+    creates owned by the user it runs as, so the fresh volume is writable."""
+    instructions = dockerfile_instructions()
+    runs = " ".join(rest for keyword, rest in instructions if keyword == "RUN")
+    uid, gid = [rest for keyword, rest in instructions if keyword == "USER"][-1].split(":")
+    apis = 0
+    for name, spec in image_services.items():
+        args = parse_marketplace(list(spec["command"])[1:])
+        if args.command != "run" or args.service != "catalogue" or args.role != "api":
+            continue
+        apis += 1
+        index_dir = environment(spec)["MARKET_SEARCH_INDEX_DIR"]
+        assert index_dir in [str(v) for v in spec.get("volumes") or []], f"{name}: no volume at {index_dir}"
+        assert re.search(rf"install -d -o {uid} -g {gid} [^&]*{re.escape(index_dir)}\b", runs), index_dir
+    assert apis == 1
+
+
 # ----------------------------------------------------------------- Dockerfile
 
 

@@ -255,6 +255,27 @@ def test_media_api_and_workers_share_one_storage_directory(documents) -> None:
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
 
 
+def test_catalogue_api_pods_build_their_search_index_in_a_directory_of_their_own(documents) -> None:
+    """The root filesystem is read-only: each catalogue API pod gets a size-limited emptyDir at
+    MARKET_SEARCH_INDEX_DIR (the index is rebuilt from PostgreSQL when missing), and its rollout
+    allows the build time, since the pod is not ready until the index is built."""
+    deployments = of_kind(documents, "Deployment")
+    for name, spec in pod_specs(documents).items():
+        container = spec["containers"][0]
+        args = run_args(container)
+        if args is None or args.command != "run" or args.service != "catalogue":
+            continue
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        if args.role != "api":
+            assert "MARKET_SEARCH_INDEX_DIR" not in env, f"{name} serves no search"
+            continue
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        mount = next(m for m in container["volumeMounts"] if m["mountPath"] == env["MARKET_SEARCH_INDEX_DIR"])
+        assert not mount.get("readOnly")
+        assert volumes[mount["name"]]["emptyDir"]["sizeLimit"]
+        assert deployments[name]["spec"]["progressDeadlineSeconds"] > 600
+
+
 # ----------------------------------------------------------------- services, scaling, budgets
 
 

@@ -41,6 +41,9 @@ MEDIA_CONFIG = {
     "MEDIA_STORAGE_DIR": MEDIA_STORAGE_DIR,
 }
 MEDIA_STORAGE_SIZE = "100Gi"
+# The catalogue API's search index (MARKET_SEARCH_INDEX_DIR): an emptyDir per pod, since the
+# index is rebuilt from PostgreSQL when missing and the root filesystem is read-only.
+SEARCH_INDEX_DIR = "/var/lib/marketplace/search"
 NOTIFICATIONS_CONFIG = {
     "MARKET_SMTP_HOST": "smtp",  # the development overlay's Mailpit; a relay host in production
     "MARKET_SMTP_PORT": "1025",

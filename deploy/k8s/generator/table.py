@@ -31,6 +31,7 @@ class Role:
     memory_limit: str = "384Mi"
     public: bool = False  # gets a Service
     disk_tmp: str | None = None  # /tmp on the node's disk, of this size (None: 16Mi in memory)
+    search_index: str | None = None  # a directory on the node's disk for the search index, of this size
 
     @property
     def name(self) -> str:
@@ -50,7 +51,21 @@ SERVICES = tuple(PORTS)
 ROLES = [
     # The HTTP APIs: stateless, behind a Service, scaled on CPU.
     Role("makers", "api", PORTS["makers"], 2, 2, 6, public=True),
-    Role("catalogue", "api", PORTS["catalogue"], 2, 2, 6, public=True),
+    # Each catalogue API pod keeps its own search index, rebuilt from PostgreSQL when it starts
+    # on an empty directory. A rebuild writes the new index beside the one it replaces (~145 MB
+    # each at a million synthetic listings; real text a few times that) with a 192 MB writer.
+    Role(
+        "catalogue",
+        "api",
+        PORTS["catalogue"],
+        2,
+        2,
+        6,
+        public=True,
+        memory_request="256Mi",
+        memory_limit="640Mi",
+        search_index="2Gi",
+    ),
     Role("orders", "api", PORTS["orders"], 2, 2, 6, public=True),
     Role("gateway", "api", PORTS["gateway"], 2, 2, 6, public=True),
     Role("notifications", "api", PORTS["notifications"], 2, 2, 4, public=True),

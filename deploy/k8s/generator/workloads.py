@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .config import MEDIA_STORAGE_DIR, MEDIA_STORAGE_SIZE
+from .config import MEDIA_STORAGE_DIR, MEDIA_STORAGE_SIZE, SEARCH_INDEX_DIR
 from .objects import POD_SECURITY, SECURITY, env_from, labels, meta, probe, selector
 from .table import IMAGE, Role
 
 
 def volumes(
-    service: str = "", disk_tmp: str | None = None
+    service: str = "", disk_tmp: str | None = None, search_index: str | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     tmp = {"sizeLimit": disk_tmp} if disk_tmp else {"medium": "Memory", "sizeLimit": "16Mi"}
     vols: list[dict[str, Any]] = [
@@ -28,19 +28,27 @@ def volumes(
     if service == "media":
         vols.append({"name": "media-storage", "persistentVolumeClaim": {"claimName": "media-storage"}})
         mounts.append({"name": "media-storage", "mountPath": MEDIA_STORAGE_DIR})
+    if search_index:
+        vols.append({"name": "search-index", "emptyDir": {"sizeLimit": search_index}})
+        mounts.append({"name": "search-index", "mountPath": SEARCH_INDEX_DIR})
     return vols, mounts
 
 
 def deployment(role: Role) -> dict[str, Any]:
-    vols, mounts = volumes(role.service, role.disk_tmp)
+    vols, mounts = volumes(role.service, role.disk_tmp, role.search_index)
+    env = [{"name": f"{role.service.upper()}_PORT", "value": str(role.port)}]
+    if role.search_index:
+        env.append({"name": "MARKET_SEARCH_INDEX_DIR", "value": SEARCH_INDEX_DIR})
     container: dict[str, Any] = {
         "name": role.service,
         "image": IMAGE,
         "imagePullPolicy": "IfNotPresent",
         "command": ["marketplace", "run", role.service, "--role", role.role],
         "ports": [{"name": "http", "containerPort": role.port, "protocol": "TCP"}],
-        "env": [{"name": f"{role.service.upper()}_PORT", "value": str(role.port)}],
+        "env": env,
         "envFrom": env_from(service=role.service),
+        # A catalogue API builds its search index in the background: live all along, ready
+        # (in the Service) once built; the startup probe never waits for the build.
         "startupProbe": probe("/health/live", 2, 30),
         "livenessProbe": probe("/health/live", 10, 3),
         "readinessProbe": probe("/health/ready", 5, 2),
@@ -63,6 +71,9 @@ def deployment(role: Role) -> dict[str, Any]:
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": selector(role)},
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+            # A rollout waits for each new pod to be ready; one building its search index takes
+            # ~90 s a million listings (on two cores): allow 20 minutes instead of the default 10.
+            **({"progressDeadlineSeconds": 1200} if role.search_index else {}),
             "template": {
                 "metadata": {
                     "labels": {**labels(role)},
