@@ -4,10 +4,13 @@ a forgotten password, and signs out everywhere. The links are read from the gate
 where the gateway asks for the emails.
 
 The gateway here issues access tokens that live three seconds (services accept a token up to
-five seconds past its expiry)."""
+five seconds past its expiry). The sign-in belongs to the browser: its tabs share it, take turns
+renewing it, and follow each other signing out and in."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -22,8 +25,8 @@ from tests.support.accounts import emailed_token, run_database_dsn
 from tests.support.harness import ServiceProcess, eventually
 
 TOKEN_LIFETIME_S = 3
-# The session in the tab (core/session.js).
-SESSION = "JSON.parse(sessionStorage.getItem('market.session'))"
+# The browser's session, shared by its tabs (core/session.js).
+SESSION = "JSON.parse(localStorage.getItem('market.session'))"
 
 
 @pytest.fixture(scope="module")
@@ -80,8 +83,8 @@ async def past_token_lifetime(page: Page) -> None:
 
 
 async def signed_out(page: Page) -> None:
-    """The tab's session is gone (a renewal was refused) and the header offers signing in."""
-    await page.wait_for_function("() => sessionStorage.getItem('market.session') === null")
+    """The browser's session is gone and the header offers signing in."""
+    await page.wait_for_function("() => localStorage.getItem('market.session') === null")
     await expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
@@ -133,7 +136,7 @@ async def test_a_customer_stays_signed_in_past_the_access_tokens_lifetime(person
     # A call refused with 401 (the page took its dead token for a good one) is renewed and
     # sent again.
     await page.evaluate(
-        f"""first => sessionStorage.setItem('market.session',
+        f"""first => localStorage.setItem('market.session',
              JSON.stringify({{...{SESSION}, token: first, expiresAt: Date.now() + 600000}}))""",
         first,
     )
@@ -143,6 +146,73 @@ async def test_a_customer_stays_signed_in_past_the_access_tokens_lifetime(person
     await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
     # Concurrent calls shared their renewals: none spent a refresh token twice.
     assert set(renewed) == {200}
+
+
+async def a_token_lifetime_later(page: Page) -> None:
+    """Wait one access-token lifetime: every token the browser held is due for renewal."""
+    until = await page.evaluate("Date.now()") + TOKEN_LIFETIME_S * 1000
+    await page.wait_for_function(f"() => Date.now() > {until}", polling=100, timeout=10_000)
+
+
+# At the time given, ask the API who is signed in (through the storefront's own client).
+AT = """async (at) => {
+  const api = await import('/js/core/api.js');
+  await new Promise((resolve) => setTimeout(resolve, at - Date.now()));
+  return (await api.get('/auth/me')).email;
+}"""
+
+
+async def shows_the_address_book(page: Page, line1: str) -> None:
+    await page.goto("/account")
+    await expect(page.get_by_role("list", name="Saved addresses")).to_contain_text(line1)
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+
+
+async def test_the_tabs_of_a_browser_share_one_sign_in_that_outlives_them(person) -> None:
+    first = await person()
+    context = first.context
+    spent: list[str] = []
+    context.on(
+        "request",
+        lambda r: (
+            spent.append(r.post_data_json["refresh_token"])
+            if r.url.endswith("/api/v1/auth/refresh")
+            else None
+        ),
+    )
+    email = await register(first)
+    await first.goto("/account")
+    await add_address(first, "3 Bezel Yard")
+    second = await context.new_page()  # a duplicated tab: the same refresh token
+    await shows_the_address_book(second, "3 Bezel Yard")
+
+    # Over several lifetimes both tabs call the API at the same moment, their token due: they
+    # take turns renewing, the one that waited takes the tokens the other brought, and no
+    # refresh token is spent twice (the gateway would take that for theft and end the sign-in).
+    for _ in range(4):
+        at = await first.evaluate("Date.now()") + TOKEN_LIFETIME_S * 1000
+        assert await asyncio.gather(first.evaluate(AT, at), second.evaluate(AT, at)) == [email] * 2
+    assert len(spent) >= 4 and len(set(spent)) == len(spent)
+    await shows_the_address_book(first, "3 Bezel Yard")
+    await shows_the_address_book(second, "3 Bezel Yard")
+
+    # The sign-in outlives its tabs: a tab opened after they closed is signed in.
+    await first.close()
+    await second.close()
+    later = await context.new_page()
+    await a_token_lifetime_later(later)
+    await shows_the_address_book(later, "3 Bezel Yard")
+
+    # Signing out in one tab signs the others out: a page for the signed-in sends them to sign
+    # in; signing in again there reaches the other tab too.
+    other = await context.new_page()
+    await shows_the_address_book(other, "3 Bezel Yard")
+    await later.get_by_role("button", name="Sign out", exact=True).click()
+    await signed_out(other)
+    await expect(other).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
+    await sign_in(later, email)
+    await expect(other.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
+    assert len(set(spent)) == len(spent)
 
 
 async def test_following_the_emailed_link_confirms_the_address(person, short_lived: ServiceProcess) -> None:

@@ -215,7 +215,7 @@ async def test_maker_applies_is_approved_and_publishes_a_piece(
     await maker_page.get_by_role("button", name="Create account").click()
     await expect(maker_page.get_by_role("heading", name="Apply to sell")).to_be_visible()
     # The maker confirms their email address from the link they were sent (needed to submit).
-    maker_id = await maker_page.evaluate("JSON.parse(sessionStorage.getItem('market.session')).user.user_id")
+    maker_id = await maker_page.evaluate("JSON.parse(localStorage.getItem('market.session')).user.user_id")
     await maker_page.goto(f"/verify-email?token={await emailed_token(maker_id)}")
     await expect(maker_page.locator("[data-verified]")).to_contain_text("is confirmed")
     await maker_page.goto("/maker")

@@ -28,7 +28,7 @@ async def signed_in(page: Page, account: Account) -> None:
     """Start the browser session with an API-issued token, as the sign-in page would."""
     await page.goto("/")
     await page.evaluate(
-        """([token, user]) => sessionStorage.setItem('market.session',
+        """([token, user]) => localStorage.setItem('market.session',
              JSON.stringify({ token, expiresAt: Date.now() + 600000, user }))""",
         [
             account.token,

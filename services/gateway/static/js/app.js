@@ -1,6 +1,6 @@
 // The storefront's entry point: the routes, the header and the session's global events.
 
-import { route, start, navigate } from './core/router.js';
+import { route, start, navigate, refresh } from './core/router.js';
 import * as session from './core/session.js';
 import * as basket from './core/basket.js';
 import { h, replace } from './core/dom.js';
@@ -82,6 +82,14 @@ function wireHeaderSearch() {
 }
 
 session.onChange(renderNav);
+// Signed out, or in as someone else, in another tab: this page may show what is no longer
+// theirs, so it is drawn again (a page for the signed-in sends them to sign in).
+let shownFor = session.user()?.user_id ?? null;
+session.onChange((user, { elsewhere }) => {
+  const now = user?.user_id ?? null;
+  if (elsewhere && shownFor && now !== shownFor) refresh();
+  shownFor = now;
+});
 basket.onChange(renderNav);
 document.addEventListener('route-change', renderNav);
 window.addEventListener('session-expired', () => {

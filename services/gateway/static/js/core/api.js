@@ -1,7 +1,8 @@
 // The API client: JSON in and out, the Bearer token added, problem+json turned into ApiError,
 // Idempotency-Key sent on the writes that move money. The access token is renewed silently with
 // the refresh token: shortly before it expires, or when a call is refused with 401 (the call is
-// then sent once more with the new token). Concurrent calls share one renewal.
+// then sent once more with the new token). Concurrent calls share one renewal, and the tabs of
+// the browser, which share the session, take turns under a Web Lock.
 
 import * as session from './session.js';
 import { inWords } from './messages.js';
@@ -134,6 +135,8 @@ async function renewedSince(used) {
 }
 
 let renewal = null;
+// The browser-wide lock the tabs take turns under to spend their shared refresh token.
+const RENEWAL_LOCK = 'marketplace-refresh';
 
 /**
  * Spend the refresh token for new tokens; every caller meanwhile waits on the same renewal (a
@@ -141,13 +144,28 @@ let renewal = null;
  * is over (the session ends and `session-expired` is announced) or the network failed.
  */
 export function renewSession() {
-  if (!renewal) renewal = renew().finally(() => { renewal = null; });
+  if (!renewal) renewal = renewOnce().finally(() => { renewal = null; });
   return renewal;
 }
 
-async function renew() {
-  const refreshToken = session.refreshToken();
-  if (!refreshToken) return null;
+/**
+ * One renewal for the whole browser: the tabs hold the same refresh token, and the one that
+ * waited for the lock finds it already spent and takes the tokens the other tab brought.
+ * Without Web Locks (an insecure context) the tab renews alone, as it would with one tab.
+ */
+async function renewOnce() {
+  const held = session.refreshToken();
+  if (!held) return null;
+  if (!navigator.locks) return renew(held);
+  return navigator.locks.request(RENEWAL_LOCK, () => {
+    const now = session.current();
+    if (!now?.refreshToken) return null; // signed out meanwhile
+    if (now.refreshToken !== held) return now.token;
+    return renew(held);
+  });
+}
+
+async function renew(refreshToken) {
   let response;
   try {
     response = await fetch(`${API_ROOT}/auth/refresh`, {
@@ -162,13 +180,13 @@ async function renew() {
   }
   const data = await readBody(response);
   if (response.ok) {
-    session.renew({
+    const kept = session.renew(refreshToken, {
       token: data.access_token,
       expiresIn: data.expires_in,
       refreshToken: data.refresh_token,
       refreshExpiresIn: data.refresh_expires_in,
     });
-    return data.access_token;
+    return kept ? data.access_token : null;
   }
   // Refused (spent, revoked or expired): this sign-in is over. Anything else (the gateway busy
   // or down): keep the session and let the call fail as it did.

@@ -1,21 +1,26 @@
 // The signed-in user: the access token, the refresh token that renews it, and who they belong
-// to, kept in sessionStorage so they die with the tab and are never shared with another one
-// (two tabs holding one refresh token would spend it twice, which ends the sign-in).
+// to, kept in localStorage: one sign-in per browser, shared by its tabs and outliving them for
+// as long as the refresh token lasts. The tabs share one single-use refresh token, so they take
+// turns renewing it (api.js, under a Web Lock); signing in or out in one tab reaches the others
+// through the `storage` event.
 
 const KEY = 'market.session';
 const listeners = new Set();
 
-function read() {
+function parse(raw) {
   try {
-    const raw = sessionStorage.getItem(KEY);
     return raw ? JSON.parse(raw) : null;
   } catch {
     return null;
   }
 }
 
+function read() {
+  return parse(localStorage.getItem(KEY));
+}
+
 function write(session) {
-  sessionStorage.setItem(KEY, JSON.stringify(session));
+  localStorage.setItem(KEY, JSON.stringify(session));
 }
 
 /**
@@ -28,7 +33,7 @@ export function current() {
   if (!session) return null;
   const lastsUntil = session.refreshToken ? session.refreshExpiresAt : session.expiresAt;
   if (lastsUntil && Date.now() >= lastsUntil) {
-    sessionStorage.removeItem(KEY);
+    localStorage.removeItem(KEY);
     return null;
   }
   return session;
@@ -72,11 +77,15 @@ export function start({ token: accessToken, expiresIn, refreshToken: refresh = n
   notify();
 }
 
-/** New tokens for the same person (a refresh): who they are stays. */
-export function renew({ token: accessToken, expiresIn, refreshToken: refresh, refreshExpiresIn }) {
+/**
+ * New tokens for the same person (a refresh of `spent`): who they are stays. Dropped (false)
+ * when the session no longer holds `spent`: signed out, or in again, while the refresh was out.
+ */
+export function renew(spent, { token: accessToken, expiresIn, refreshToken: refresh, refreshExpiresIn }) {
   const session = read();
-  if (!session) return;
+  if (!session || session.refreshToken !== spent) return false;
   write({ ...session, token: accessToken, refreshToken: refresh, ...lifetimes({ expiresIn, refreshExpiresIn }) });
+  return true;
 }
 
 /** What the account says now (after verifying the address, say). */
@@ -88,15 +97,29 @@ export function setUser(who) {
 }
 
 export function end() {
-  sessionStorage.removeItem(KEY);
+  localStorage.removeItem(KEY);
   notify();
 }
 
+/**
+ * onChange((user, {elsewhere}) => ...): after signing in or out, or a change to who they are;
+ * `elsewhere` when it happened in another tab. A renewal alone (new tokens, same person) is no
+ * change.
+ */
 export function onChange(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
 
-function notify() {
-  for (const listener of listeners) listener(user());
+function notify({ elsewhere = false } = {}) {
+  const who = user();
+  for (const listener of listeners) listener(who, { elsewhere });
 }
+
+// Another tab wrote the session.
+window.addEventListener('storage', (event) => {
+  if (event.storageArea !== localStorage || event.key !== KEY) return;
+  const before = parse(event.oldValue)?.user ?? null;
+  const after = parse(event.newValue)?.user ?? null;
+  if (JSON.stringify(before) !== JSON.stringify(after)) notify({ elsewhere: true });
+});
