@@ -30,7 +30,7 @@ export async function render({ main, query, navigate }) {
     forms.field({ name: 'email', label: 'Email', type: 'email', required: true, value: query.get('email') || '', attrs: { autocomplete: 'username' } }),
     forms.field({ name: 'password', label: 'Password', type: 'password', required: true, attrs: { autocomplete: 'current-password' } }),
     h('button', { type: 'submit', class: 'button' }, 'Sign in'),
-    h('p', {}, 'Forgot your password? ', h('a', { href: '/forgot-password' }, 'Choose a new one')));
+    h('p', { class: 'sign-in-help' }, 'Forgot your password? ', h('a', { href: '/forgot-password' }, 'Choose a new one')));
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
