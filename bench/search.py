@@ -74,14 +74,17 @@ async def measure(
     base: tuple[Stack, list[str]] | None,
     duration_s: float,
 ) -> dict[str, list[Run]]:
-    """Each repeat: the 10k catalogue (when `base`), then every target, back to back; then one
-    client alone on the singles."""
+    """Each repeat: the 10k catalogue (when `base`), then every target, back to back, in an order
+    turned by one each repeat; then one client alone on the singles."""
     runs: dict[str, list[Run]] = {}
     bar = ctx.progress(total=ctx.repeats, desc=f"search.varied at {label(size)}", unit="round", leave=False)
-    for _ in range(ctx.repeats):
+    targets = list(urls.items())
+    for repeat in range(ctx.repeats):
         if base:
             runs.setdefault("base", []).append(await _run(base[0], "base", base[1], CONCURRENCY, duration_s))
-        for name, target_urls in urls.items():
+        # The order turns each repeat: whatever runs just after the PostgreSQL baseline at 1M
+        # (seconds a request, the database busy to the end) is not always the same target.
+        for name, target_urls in targets[repeat % len(targets) :] + targets[: repeat % len(targets)]:
             runs.setdefault(name, []).append(await _run(stack, name, target_urls, CONCURRENCY, duration_s))
         bar.update()
     bar.close()
