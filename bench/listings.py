@@ -12,7 +12,7 @@ would have written. Every column of `listings` and `listing_search` the catalogu
 copied, whatever the schema holds at the time; a column whose default marks the writing
 transaction (a change sequence) is left to that default.
 
-One listing is special: the oldest of all carries `RARE_WORD` in its title, a word that appears
+One listing is special: the oldest of all carries `vocabulary.RARE_WORD` in its title, a word that appears
 elsewhere only in descriptions (of about one template in eight): relevance must rank it above
 the many newer weak matches.
 
@@ -35,7 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.vocabulary import RARE_WORD, rare_body, template_body
+from bench.vocabulary import rare_body, template_body
 from services.catalogue.store import MAKER_COLUMNS
 
 TEMPLATES = 320
@@ -60,8 +60,6 @@ _OWN = {
 _SLOT = "\x02"  # marks a slot in a template line (never in COPY text of our own values)
 # Defaults that stamp the writing transaction: a change sequence the COPY must not copy.
 _TRANSACTION_DEFAULTS = ("nextval(", "pg_current_xact_id", "txid_current", "now()", "clock_timestamp")
-
-__all__ = ["RARE_WORD", "Loader", "make_templates"]
 
 
 def photo_ids(maker_id: str) -> list[str]:

@@ -20,9 +20,9 @@ from typing import Any
 import aiohttp
 
 from bench import bare_search
-from bench.listings import RARE_WORD
 from bench.scale import Stack
 from bench.search_queries import BROAD, path
+from bench.vocabulary import RARE_WORD
 
 POLL_S = 0.01
 FRESHNESS_DEADLINE_S = 30.0
