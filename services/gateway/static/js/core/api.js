@@ -5,6 +5,7 @@
 // the browser, which share the session, take turns under a Web Lock.
 
 import * as session from './session.js';
+import * as renewals from './renewals.js';
 import { inWords } from './messages.js';
 
 export const API_ROOT = '/api/v1';
@@ -157,10 +158,13 @@ async function renewOnce() {
   const held = session.refreshToken();
   if (!held) return null;
   if (!navigator.locks) return renew(held);
-  return navigator.locks.request(RENEWAL_LOCK, () => {
+  return navigator.locks.request(RENEWAL_LOCK, async () => {
     const now = session.current();
     if (!now?.refreshToken) return null; // signed out meanwhile
     if (now.refreshToken !== held) return now.token;
+    // This tab's copy of localStorage may not show another tab's renewal yet: IndexedDB does.
+    const successor = await renewals.successorOf(held).catch(() => null);
+    if (successor) return session.renew(held, successor) ? successor.token : null;
     return renew(held);
   });
 }
@@ -180,13 +184,16 @@ async function renew(refreshToken) {
   }
   const data = await readBody(response);
   if (response.ok) {
-    const kept = session.renew(refreshToken, {
+    const tokens = {
       token: data.access_token,
       expiresIn: data.expires_in,
       refreshToken: data.refresh_token,
       refreshExpiresIn: data.refresh_expires_in,
-    });
-    return kept ? data.access_token : null;
+    };
+    if (!session.renew(refreshToken, tokens)) return null;
+    // Recorded before the lock is released, for the tab that takes it next.
+    await renewals.record(refreshToken, tokens).catch(() => {});
+    return tokens.token;
   }
   // Refused (spent, revoked or expired): this sign-in is over. Anything else (the gateway busy
   // or down): keep the session and let the call fail as it did.

@@ -4,6 +4,8 @@
 // turns renewing it (api.js, under a Web Lock); signing in or out in one tab reaches the others
 // through the `storage` event.
 
+import * as renewals from './renewals.js';
+
 const KEY = 'market.session';
 const listeners = new Set();
 
@@ -98,6 +100,7 @@ export function setUser(who) {
 
 export function end() {
   localStorage.removeItem(KEY);
+  renewals.forget().catch(() => {});
   notify();
 }
 
