@@ -2,9 +2,9 @@
 (bench/vocabulary.py), so each matches a realistic and different share of the catalogue.
 
 Words, phrases, typos, synonyms and fineness names, combined (seeded) with the storefront's
-filters and sorts: `queries(n)` gives n distinct parameter sets, a run cycles through them, so
-no cache of answers answers them all (each is asked once every n requests). Page 2 of some is
-asked by its cursor, fetched just before the run (`with_cursors`).
+filters, price bands and sorts: `queries(n)` gives n distinct parameter sets (3,000), a run
+cycles through them, so no cache of answers answers them all (each is asked once every n
+requests). Page 2 of some is asked by its cursor, fetched just before the run (`with_cursors`).
 
 `BROAD` are the quality check's 20 broad queries (totals and facets against SQL truth).
 """
@@ -103,6 +103,15 @@ FILTERS: list[dict[str, Any]] = [
     {"min_rating": 4},
 ]
 SORTS = [None, None, None, "newest", "price_asc", "price_desc", "rating"]
+# A price slider's stops (minor units), as shoppers narrow a broad query.
+PRICE_BANDS: list[dict[str, Any]] = [
+    {},
+    {},
+    {},
+    *({"max_price": top} for top in (5000, 7500, 10000, 15000, 20000, 30000, 50000)),
+    *({"min_price": low, "max_price": low * 2} for low in (5000, 10000, 20000, 40000)),
+    *({"min_price": low} for low in (25000, 50000, 100000)),
+]
 # Browsing without words: a category page, a filter page.
 BROWSE: list[dict[str, Any]] = [
     {"category": "ring"},
@@ -141,21 +150,23 @@ BROAD: list[dict[str, Any]] = [
 ]
 
 
-def queries(n: int = 240, seed: int = 18) -> list[dict[str, Any]]:
-    """n distinct parameter sets: every word, typo, synonym and browse page once, the rest drawn
-    as a word with a filter and a sort."""
+def queries(n: int = 3000, seed: int = 18) -> list[dict[str, Any]]:
+    """n parameter sets whose words and filters all differ (a sort alone does not make a query
+    new to a cache of totals and facets): every word, typo, synonym and browse page once, the
+    rest a word with a filter, a price band and a sort. More than any cache of answers holds
+    (the engine keeps 2,048 per snapshot), and a run cycles through them in order, so each
+    query comes back only after n others: a least-recently-used cache of fewer never hits."""
     rng = random.Random(seed)
     texts = [*WORDS, *TYPOS, *SYNONYMS]
     chosen: list[dict[str, Any]] = [{"q": q} for q in texts] + list(BROWSE)
-    seen = {_key(p) for p in chosen}
+    seen = {_key({k: v for k, v in p.items() if k != "sort"}) for p in chosen}
     while len(chosen) < n:
-        params: dict[str, Any] = {"q": rng.choice(texts), **rng.choice(FILTERS)}
+        params: dict[str, Any] = {"q": rng.choice(texts), **rng.choice(FILTERS), **rng.choice(PRICE_BANDS)}
+        if _key(params) in seen:
+            continue
+        seen.add(_key(params))
         sort = rng.choice(SORTS)
-        if sort:
-            params["sort"] = sort
-        if _key(params) not in seen:
-            seen.add(_key(params))
-            chosen.append(params)
+        chosen.append({**params, "sort": sort} if sort else params)
     return chosen[:n]
 
 
@@ -167,7 +178,7 @@ def path(params: dict[str, Any], prefix: str = "/api/v1/listings") -> str:
     return f"{prefix}?{urllib.parse.urlencode(params)}"
 
 
-async def with_cursors(base_url: str, chosen: list[dict[str, Any]], every: int = 5) -> list[dict[str, Any]]:
+async def with_cursors(base_url: str, chosen: list[dict[str, Any]], every: int = 10) -> list[dict[str, Any]]:
     """The queries, with page 2 of every `every`-th one that has a page 2 (its cursor asked of
     `base_url` now) added after it."""
     import aiohttp
