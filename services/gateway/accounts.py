@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from math import ceil
 
 import argon2
@@ -17,6 +17,7 @@ from services.gateway.domain import (
     DISPLAY_NAME_MAX_LENGTH,
     VERIFICATION_LIFETIME,
     Account,
+    EmailTokenPurpose,
     LoginThrottle,
     SecretToken,
     password_violations,
@@ -26,7 +27,7 @@ from services.gateway.domain import (
 from services.gateway.sessions import PRODUCER, SCHEMA
 from shared.auth import Role
 from shared.contracts import Envelope
-from shared.contracts.identity import UserRegistered, VerificationRequested
+from shared.contracts.identity import PasswordResetRequested, UserRegistered, VerificationRequested
 from shared.db import UnitOfWork, outbox_channel, write_outbox
 from shared.errors import conflict, too_many_requests, unauthorized
 
@@ -81,11 +82,24 @@ async def register(
 
 async def ask_verification(uow: UnitOfWork, account: Account, now: datetime) -> None:
     """A new verification link for the account's address, and the email that carries it."""
+    await send_email_link(uow, account, now, "verify_email", VERIFICATION_LIFETIME, VerificationRequested)
+
+
+async def send_email_link(
+    uow: UnitOfWork,
+    account: Account,
+    now: datetime,
+    purpose: EmailTokenPurpose,
+    lifetime: timedelta,
+    event: type[VerificationRequested | PasswordResetRequested],
+) -> None:
+    """A new single-use token of `purpose` for the account, kept as its hash, and the event that
+    asks for the email carrying its link (verification and reset links differ only in these)."""
     token = SecretToken.new()
-    expires_at = now + VERIFICATION_LIFETIME
-    await store.insert_email_token(uow.conn, token.digest, account.id, "verify_email", now, expires_at)
+    expires_at = now + lifetime
+    await store.insert_email_token(uow.conn, token.digest, account.id, purpose, now, expires_at)
     uow.emit(
-        VerificationRequested(
+        event(
             user_id=account.id,
             email=account.email,
             display_name=account.display_name,

@@ -21,13 +21,12 @@ from math import ceil
 import asyncpg
 
 from services.gateway import store
-from services.gateway.accounts import Passwords, ask_verification, sign_in
+from services.gateway.accounts import Passwords, ask_verification, send_email_link, sign_in
 from services.gateway.domain import (
     RESET_LIFETIME,
     Account,
     EmailTokenPurpose,
     LoginThrottle,
-    SecretToken,
     digest_of,
     password_violations,
     weak_password,
@@ -137,19 +136,7 @@ async def request_password_reset(pool: asyncpg.Pool, email: str) -> None:
         account = await store.get_user_by_email(uow.conn, email)
         if account is None:
             return
-        token = SecretToken.new()
-        expires_at = now + RESET_LIFETIME
-        await store.insert_email_token(uow.conn, token.digest, account.id, "password_reset", now, expires_at)
-        uow.emit(
-            PasswordResetRequested(
-                user_id=account.id,
-                email=account.email,
-                display_name=account.display_name,
-                token=token.raw,
-                expires_at=expires_at,
-            ),
-            account.id,
-        )
+        await send_email_link(uow, account, now, "password_reset", RESET_LIFETIME, PasswordResetRequested)
 
 
 async def reset_password(pool: asyncpg.Pool, passwords: Passwords, raw: str, password: str) -> Account:
