@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,7 +18,16 @@ import pytest
 
 from shared.contracts.orders import MakerOrderDispatched, MakerOrderRefunded, OrderConfirmed
 from tests.support.harness import ServiceProcess, TestEnvironment, eventually, free_port
-from tests.support.notifications import Maker, Person, approved_maker, confirmed, person, register, tell
+from tests.support.notifications import (
+    Maker,
+    Person,
+    approved_maker,
+    confirmed,
+    part_fields,
+    person,
+    register,
+    tell,
+)
 from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
 from tests.support.waits import consumed
 
@@ -84,21 +92,13 @@ async def ordered_and_dispatched(ns: str, db: asyncpg.Connection) -> tuple[Perso
     maker = await approved_maker(ns, db)
     order = confirmed(customer, [maker])
     await tell(ns, order, order.order_id)
-    await tell(ns, dispatched(order, maker), order.maker_orders[0].maker_order_id)
+    await tell(ns, dispatched(order), order.maker_orders[0].maker_order_id)
     return customer, maker, order
 
 
-def dispatched(order: OrderConfirmed, maker: Maker) -> MakerOrderDispatched:
-    part = order.maker_orders[0]
+def dispatched(order: OrderConfirmed) -> MakerOrderDispatched:
     return MakerOrderDispatched(
-        maker_order_id=part.maker_order_id,
-        order_id=order.order_id,
-        reference=part.reference,
-        maker_id=maker.maker_id,
-        status="dispatched",
-        at=datetime.now(UTC),
-        carrier="Royal Mail",
-        tracking_number="RM1",
+        **part_fields(order), status="dispatched", carrier="Royal Mail", tracking_number="RM1"
     )
 
 
@@ -193,7 +193,7 @@ async def test_preferences_choose_the_optional_emails_and_never_the_transactiona
     order = confirmed(customer, [maker])
     await tell(ns, order, order.order_id)
     await smtp_server.wait_for(customer.email, subject="confirmed")  # the receipt: always sent
-    sent = await tell(ns, dispatched(order, maker), order.maker_orders[0].maker_order_id)
+    sent = await tell(ns, dispatched(order), order.maker_orders[0].maker_order_id)
     await eventually(lambda: consumed(db, "notifications", sent.event_id), message="dispatch handled")
     # Handled: the in-app notification is there, and no email was owed.
     kinds = await db.fetch(
@@ -210,12 +210,8 @@ async def test_preferences_choose_the_optional_emails_and_never_the_transactiona
     await tell(
         ns,
         MakerOrderRefunded(
-            maker_order_id=part.maker_order_id,
-            order_id=order.order_id,
-            reference=part.reference,
-            maker_id=maker.maker_id,
+            **part_fields(order),
             status="delivered",
-            at=datetime.now(UTC),
             reason="lost in the post",
             refund=part.gross,
             gross=part.gross,

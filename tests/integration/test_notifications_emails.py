@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 
 from ops.mailbox import Mail
-from shared.contracts.identity import EmailChanged, PasswordResetRequested
+from shared.contracts.identity import EmailChanged
 from shared.contracts.makers import MakerChangesRequested, MakerRejected
 from shared.contracts.orders import (
     CommissionQuoted,
@@ -24,6 +24,7 @@ from shared.contracts.orders import (
     MakerOrderDispatched,
     MakerOrderRefunded,
     OrderCancelled,
+    OrderConfirmed,
     PayoutPaid,
     ReturnLineData,
     ReturnRefunded,
@@ -38,8 +39,11 @@ from tests.support.notifications import (
     confirmed,
     gbp,
     maker_snapshot,
+    part_fields,
+    password_reset,
     person,
     register,
+    return_fields,
     tell,
     verification,
 )
@@ -106,15 +110,7 @@ async def test_password_reset_goes_to_the_address_the_request_named(
     ada = person()
     await register(ns, db, ada)
     await tell(
-        ns,
-        PasswordResetRequested(
-            user_id=ada.user_id,
-            email=ada.email,
-            display_name=ada.name,
-            token="r3set",
-            expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC),
-        ),
-        ada.user_id,
+        ns, password_reset(ada, token="r3set", expires_at=datetime(2030, 1, 2, 3, 4, tzinfo=UTC)), ada.user_id
     )
     [mail] = await smtp_server.wait_for(ada.email)
     assert mail.subject == "Reset your password"
@@ -179,6 +175,17 @@ async def customer_and_makers(ns: str, db: asyncpg.Connection, makers: int = 1) 
     return customer, [await approved_maker(ns, db, name=f"Maker {n}") for n in range(1, makers + 1)]
 
 
+async def ordered(
+    ns: str, smtp_server: SmtpCatcher, customer: Person, maker: Maker, reference: str, heard_by: str
+) -> OrderConfirmed:
+    """An order of one piece from `maker`, once `heard_by` has its email (the order is known, so
+    its later events come after it, as they do from orders)."""
+    order = confirmed(customer, [maker], reference=reference)
+    await tell(ns, order, order.order_id)
+    await smtp_server.wait_for(heard_by, subject=reference)
+    return order
+
+
 async def test_the_receipt_goes_to_the_customer_and_each_maker_hears_of_their_order(
     ns: str, db: asyncpg.Connection, smtp_server: SmtpCatcher
 ) -> None:
@@ -231,17 +238,9 @@ async def test_parcels_refunds_and_a_declined_part_reach_the_customer(
     ns: str, db: asyncpg.Connection, smtp_server: SmtpCatcher
 ) -> None:
     customer, [maker] = await customer_and_makers(ns, db)
-    order = confirmed(customer, [maker], reference="FF-DDDD-3333")
-    await tell(ns, order, order.order_id)
-    await smtp_server.wait_for(customer.email, subject="confirmed")
+    order = await ordered(ns, smtp_server, customer, maker, "FF-DDDD-3333", heard_by=customer.email)
     part = order.maker_orders[0]
-    common = {
-        "maker_order_id": part.maker_order_id,
-        "order_id": order.order_id,
-        "reference": part.reference,
-        "maker_id": maker.maker_id,
-        "at": datetime.now(UTC),
-    }
+    common = part_fields(order)
     events = [
         MakerOrderDispatched(
             **common, status="dispatched", carrier="Royal Mail", tracking_number="RM123456789GB"
@@ -281,36 +280,15 @@ async def test_a_maker_hears_of_a_cancelled_order_a_return_a_commission_and_a_pa
     ns: str, db: asyncpg.Connection, smtp_server: SmtpCatcher
 ) -> None:
     customer, [maker] = await customer_and_makers(ns, db)
-    order = confirmed(customer, [maker], reference="FF-EEEE-4444")
-    await tell(ns, order, order.order_id)
-    # Its later events come after the order is known, as they do from orders.
-    await smtp_server.wait_for(maker.person.email, subject="New order")
+    order = await ordered(ns, smtp_server, customer, maker, "FF-EEEE-4444", heard_by=maker.person.email)
     part = order.maker_orders[0]
-    await tell(
-        ns,
-        MakerOrderCancelled(
-            maker_order_id=part.maker_order_id,
-            order_id=order.order_id,
-            reference=part.reference,
-            maker_id=maker.maker_id,
-            status="cancelled",
-            at=datetime.now(UTC),
-        ),
-        part.maker_order_id,
-    )
+    await tell(ns, MakerOrderCancelled(**part_fields(order), status="cancelled"), part.maker_order_id)
     return_id = uuid.uuid4()
-    returning = {
-        "return_id": return_id,
-        "order_id": order.order_id,
-        "maker_order_id": part.maker_order_id,
-        "maker_id": maker.maker_id,
-        "customer_id": customer.user_id,
-        "at": datetime.now(UTC),
-    }
     await tell(
         ns,
         ReturnRequested(
-            **returning,
+            **return_fields(order),
+            return_id=return_id,
             status="requested",
             reason="faulty",
             lines=[ReturnLineData(line_id=part.line_ids[0], quantity=1, amount=gbp(12000))],
@@ -374,17 +352,8 @@ async def test_a_customer_hears_of_a_quote_and_of_their_return(
     assert f"{PUBLIC_URL}/commissions/{commission_id}" in quote.links
     assert_optional(quote)
 
-    order = confirmed(customer, [maker], reference="FF-FFFF-5555")
-    await tell(ns, order, order.order_id)
-    await smtp_server.wait_for(customer.email, subject="confirmed")
-    part = order.maker_orders[0]
-    returning = {
-        "order_id": order.order_id,
-        "maker_order_id": part.maker_order_id,
-        "maker_id": maker.maker_id,
-        "customer_id": customer.user_id,
-        "at": datetime.now(UTC),
-    }
+    order = await ordered(ns, smtp_server, customer, maker, "FF-FFFF-5555", heard_by=customer.email)
+    returning = return_fields(order)
     await tell(
         ns, ReturnRejected(**returning, return_id=uuid.uuid4(), status="rejected", reason="It was worn."), 1
     )

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from shared.contracts import Envelope, Event
-from shared.contracts.identity import UserRegistered, VerificationRequested
+from shared.contracts.identity import PasswordResetRequested, UserRegistered, VerificationRequested
 from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
 from shared.contracts.orders import MakerOrderData, OrderConfirmed, ReceiptLineData, StockLineData
 from shared.money import Money
@@ -84,6 +84,14 @@ def verification(who: Person, token: str = "tok-en_123") -> VerificationRequeste
     )
 
 
+def password_reset(
+    who: Person, token: str = "r3set", expires_at: datetime = datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
+) -> PasswordResetRequested:
+    return PasswordResetRequested(
+        user_id=who.user_id, email=who.email, display_name=who.name, token=token, expires_at=expires_at
+    )
+
+
 def maker_snapshot(
     maker: Maker, event: type[MakerSnapshotEvent] = MakerApproved, status: str = "approved"
 ) -> Any:
@@ -143,3 +151,22 @@ def confirmed(customer: Person, makers: list[Maker], reference: str = "FF-7K3D-9
         ],
         shipping=gbp(450 * len(makers)),
     )
+
+
+def part_fields(order: OrderConfirmed) -> dict[str, Any]:
+    """What every event of the order's first maker order carries: which part, whose, and when."""
+    part = order.maker_orders[0]
+    return {
+        "maker_order_id": part.maker_order_id,
+        "order_id": order.order_id,
+        "reference": part.reference,
+        "maker_id": part.maker_id,
+        "at": datetime.now(UTC),
+    }
+
+
+def return_fields(order: OrderConfirmed) -> dict[str, Any]:
+    """What every event of a return of the order's first maker order carries (but its id)."""
+    fields = part_fields(order)
+    del fields["reference"]
+    return {**fields, "customer_id": order.customer_id}

@@ -22,7 +22,7 @@ from services.notifications.domain import (
 )
 from services.notifications.domain import notices as owed
 from services.notifications.render import Renderer, compose
-from shared.contracts.identity import EmailChanged, PasswordResetRequested
+from shared.contracts.identity import EmailChanged
 from shared.contracts.orders import (
     CommissionQuoted,
     CommissionRequested,
@@ -39,7 +39,17 @@ from shared.contracts.orders import (
     ReturnRequested,
 )
 from shared.money import Money
-from tests.support.notifications import Maker, confirmed, gbp, maker_snapshot, person, verification
+from tests.support.notifications import (
+    Maker,
+    confirmed,
+    gbp,
+    maker_snapshot,
+    part_fields,
+    password_reset,
+    person,
+    return_fields,
+    verification,
+)
 
 SECRET = "test-secret"
 
@@ -113,29 +123,15 @@ def every_notice() -> list[Notice | None]:
     order = confirmed(customer, [maker])
     part = order.maker_orders[0]
     now = datetime.now(UTC)
-    common = {
-        "maker_order_id": part.maker_order_id,
-        "order_id": order.order_id,
-        "reference": part.reference,
-        "maker_id": maker.maker_id,
-        "at": now,
-    }
+    common = part_fields(order)
     money_back = {"gross": part.gross, "commission": part.commission, "net": part.net}
-    returning = {**{k: v for k, v in common.items() if k != "reference"}, "customer_id": customer.user_id}
+    returning = return_fields(order)
     commission = {"commission_id": uuid.uuid4(), "maker_id": maker.maker_id, "customer_id": customer.user_id}
     decision = owed.application_decision(approved.event_type, maker.person.user_id, maker.name)
     assert decision is not None
     return [
         owed.verification(verification(customer)),
-        owed.password_reset(
-            PasswordResetRequested(
-                user_id=customer.user_id,
-                email=customer.email,
-                display_name=customer.name,
-                token="t",
-                expires_at=now,
-            )
-        ),
+        owed.password_reset(password_reset(customer, expires_at=now)),
         owed.email_changed(
             EmailChanged(user_id=customer.user_id, email="n@example.com", previous_email="o@e.com"), "A"
         ),
