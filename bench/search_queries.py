@@ -80,7 +80,7 @@ SYNONYMS = [
     "britannia silver",
     "recycled silver",
 ]
-# Filters as the storefront's facets and the search page's controls set them.
+# Filters as the storefront's facets and the search page's controls set them (prices: PRICE_BANDS).
 FILTERS: list[dict[str, Any]] = [
     {},
     {},
@@ -96,8 +96,6 @@ FILTERS: list[dict[str, Any]] = [
     {"production": "one_of_a_kind"},
     {"sourcing": "recycled"},
     {"occasion": "wedding"},
-    {"min_price": 5000, "max_price": 30000},
-    {"max_price": 10000},
     {"category": "ring", "metal": "gold"},
     {"category": "pendant", "stone_origin": "natural"},
     {"min_rating": 4},
