@@ -20,7 +20,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from referencing.exceptions import Unresolvable
 
 from services.gateway.proxy import merge_documents
-from tests.reliability.marketplace import Stack
+from tests.reliability.marketplace import Stack, running
 from tests.support.harness import TestEnvironment
 
 SERVICES = ("makers", "catalogue", "orders", "media", "notifications")
@@ -48,12 +48,10 @@ def _resolves(document: dict[str, Any], ref: str) -> bool:
 
 @pytest.fixture(scope="module")
 def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
-    stack = Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="2")
-    try:
-        stack.start_all()
+    with running(
+        Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="2")
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(scope="module")

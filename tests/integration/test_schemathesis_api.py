@@ -30,7 +30,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 
-from tests.reliability.marketplace import Stack
+from tests.reliability.marketplace import Stack, running
 from tests.support.harness import TestEnvironment
 
 pytestmark = pytest.mark.timeout(600)
@@ -63,11 +63,8 @@ def gateway(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iter
         GATEWAY_LOGIN_ADDRESS_BURST="1000000",
         GATEWAY_LOGIN_ACCOUNT_BURST="1000000",
     )
-    try:
-        stack.start_all()
+    with running(stack):
         yield stack.url("gateway")
-    finally:
-        stack.close()
 
 
 # What a schema-valid request may be refused with: a domain rule's 422, or a cursor never issued.

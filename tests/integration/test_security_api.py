@@ -35,6 +35,7 @@ from tests.reliability.marketplace import (
     Traffic,
     eventually,
     piece,
+    running,
 )
 from tests.support.harness import TestEnvironment
 
@@ -45,12 +46,10 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(scope="module")
 def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
-    stack = Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
-    try:
-        stack.start_all()
+    with running(
+        Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
+    ) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(scope="module")

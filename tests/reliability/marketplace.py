@@ -45,7 +45,8 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -188,6 +189,16 @@ class Stack:
     def close(self) -> None:
         for proc in [*self.procs.values(), *self.retired]:
             proc.stop()
+
+
+@contextmanager
+def running(stack: Stack) -> Iterator[Stack]:
+    """`stack` with every process started, all stopped on leaving (also when one fails to start)."""
+    try:
+        stack.start_all()
+        yield stack
+    finally:
+        stack.close()
 
 
 # --- a client that behaves well under faults -------------------------------------------------------
