@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,10 +27,12 @@ from tests.support.catalogue import (
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
     claim,
+    client,  # noqa: F401 — a fixture
     every_page,
     ring,
-    search_client,
     searchable,
+    service,  # noqa: F401 — a fixture
+    unique_word,
 )
 from tests.support.harness import ServiceProcess
 
@@ -112,7 +114,7 @@ async def catalogue(catalogue_pool: asyncpg.Pool, service: ServiceProcess) -> Ca
     """One maker's published pieces, a minute apart; the maker holds fairmined (evidenced) and
     recycled (self-declared)."""
     maker = await approved_maker(catalogue_pool, [claim("fairmined"), claim("recycled", False)])
-    word = "w" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
+    word = unique_word("w")
     start = datetime.now(UTC) - timedelta(hours=2)
     pieces = []
     for n in range(COUNT):
@@ -122,17 +124,6 @@ async def catalogue(catalogue_pool: asyncpg.Pool, service: ServiceProcess) -> Ca
         pieces.append(Piece(str(listing.id), body, at))
     await searchable(service.url)
     return Catalogue(maker, word, pieces)
-
-
-@pytest.fixture(scope="module")
-def service(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
-    return service_processes("catalogue")
-
-
-@pytest.fixture
-async def client(service: ServiceProcess) -> AsyncIterator[Callable[..., Any]]:
-    async with search_client(service.url) as get:
-        yield get
 
 
 def ids(items: list[dict[str, Any]]) -> set[str]:
@@ -285,7 +276,7 @@ async def test_paging_never_repeats_or_skips_while_listings_are_published(
     client: Callable[..., Any], catalogue_pool: asyncpg.Pool, service: ServiceProcess, sort: str
 ) -> None:
     maker = await approved_maker(catalogue_pool)
-    word = "pg" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "abcdefghij"))
+    word = unique_word("pg")
     rng = random.Random(sort)
 
     def body() -> dict[str, Any]:
@@ -345,7 +336,7 @@ async def test_hidden_listings_never_appear(
     client: Callable[..., Any], catalogue_pool: asyncpg.Pool, service: ServiceProcess
 ) -> None:
     maker = await approved_maker(catalogue_pool)
-    word = "vis" + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "abcdefghij"))
+    word = unique_word("vis")
     shown, paused, archived = [
         await add_listing(catalogue_pool, maker, ring(title=f"{word} ring")) for _ in range(3)
     ]

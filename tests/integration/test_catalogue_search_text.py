@@ -4,8 +4,7 @@ and relevance over every match (an old title match above many newer weak ones)."
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,30 +16,16 @@ from tests.support.catalogue import (
     add_listing,
     approved_maker,
     catalogue_pool,  # noqa: F401 — a fixture
+    client,  # noqa: F401 — a fixture
     every_page,
     ring,
-    search_client,
     searchable,
+    service,  # noqa: F401 — a fixture
+    unique_word,
 )
 from tests.support.harness import ServiceProcess
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def unique_word(prefix: str) -> str:
-    """A word no other listing holds (letters only, so it is one token)."""
-    return prefix + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
-
-
-@pytest.fixture(scope="module")
-def service(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
-    return service_processes("catalogue")
-
-
-@pytest.fixture
-async def client(service: ServiceProcess) -> AsyncIterator[Callable[..., Any]]:
-    async with search_client(service.url) as get:
-        yield get
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:

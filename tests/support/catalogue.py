@@ -30,7 +30,7 @@ from shared.contracts.makers import MakerApproved, MakerSnapshotEvent
 from shared.contracts.media import RENDITION_WIDTHS, ImageEvent, ImageProcessed
 from shared.db import UnitOfWork, create_pool
 from tests.support.broker import publish_raw
-from tests.support.harness import eventually
+from tests.support.harness import ServiceProcess, eventually
 
 _versions = itertools.count(1)
 
@@ -226,6 +226,11 @@ async def searchable(url: str) -> None:
     await eventually(caught_up, timeout_s=10, message=f"{url} search index caught up")
 
 
+def unique_word(prefix: str) -> str:
+    """A word no other listing holds (letters only, so it is one token)."""
+    return prefix + uuid.uuid4().hex[:8].translate(str.maketrans("0123456789", "ghijklmnop"))
+
+
 @asynccontextmanager
 async def search_client(url: str) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
     """get(status=200, path="", **params) -> the JSON of GET /api/v1/listings{path}?params,
@@ -239,6 +244,19 @@ async def search_client(url: str) -> AsyncIterator[Callable[..., Awaitable[Any]]
                 assert response.status == status, (params, body)
                 return body
 
+        yield get
+
+
+# The search tests' fixtures (import them by name): the catalogue service for the module, and a
+# search_client on it per test.
+@pytest.fixture(scope="module")
+def service(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
+    return service_processes("catalogue")
+
+
+@pytest.fixture
+async def client(service: ServiceProcess) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    async with search_client(service.url) as get:
         yield get
 
 
