@@ -93,25 +93,21 @@ def _order(reference: str | None) -> str:
 
 
 def verification(event: VerificationRequested) -> Notice:
-    return Notice(
-        event.user_id,
-        Kind.VERIFY_EMAIL,
-        {
-            "name": event.display_name,
-            "link": f"/verify-email?token={quote(event.token, safe='')}",
-            "expires_at": event.expires_at.isoformat(),
-        },
-        email=event.email,
-    )
+    return _single_use_link(event, Kind.VERIFY_EMAIL, "/verify-email")
 
 
 def password_reset(event: PasswordResetRequested) -> Notice:
+    return _single_use_link(event, Kind.PASSWORD_RESET, "/reset-password")
+
+
+def _single_use_link(event: VerificationRequested | PasswordResetRequested, kind: Kind, path: str) -> Notice:
+    """The email carrying the account's single-use token as the storefront link at `path`."""
     return Notice(
         event.user_id,
-        Kind.PASSWORD_RESET,
+        kind,
         {
             "name": event.display_name,
-            "link": f"/reset-password?token={quote(event.token, safe='')}",
+            "link": f"{path}?token={quote(event.token, safe='')}",
             "expires_at": event.expires_at.isoformat(),
         },
         email=event.email,
