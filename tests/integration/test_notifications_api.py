@@ -19,6 +19,7 @@ import pytest
 from shared.contracts.orders import MakerOrderDispatched, MakerOrderRefunded, OrderConfirmed
 from tests.support.harness import ServiceProcess, TestEnvironment, eventually, free_port
 from tests.support.notifications import (
+    PUBLIC_URL,
     Maker,
     Person,
     approved_maker,
@@ -26,6 +27,7 @@ from tests.support.notifications import (
     part_fields,
     person,
     register,
+    start_notifications,
     tell,
 )
 from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
@@ -34,7 +36,6 @@ from tests.support.waits import consumed
 pytestmark = pytest.mark.timeout(180)
 
 # Where emails say the storefront is (the front door); the test reaches it at the gateway.
-PUBLIC_URL = "https://shop.example"
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Stack:
 def stack(
     services_db: dict, service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
 ) -> Stack:
-    notifications = service_processes("notifications", MARKET_PUBLIC_URL=PUBLIC_URL, **smtp_server.env)
+    notifications = start_notifications(service_processes, smtp_server)
     gateway = service_processes(
         "gateway",
         GATEWAY_NOTIFICATIONS_URL=notifications.url,

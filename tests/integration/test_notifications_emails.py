@@ -33,6 +33,7 @@ from shared.contracts.orders import (
 )
 from tests.support.harness import ServiceProcess, TestEnvironment
 from tests.support.notifications import (
+    PUBLIC_URL,
     Maker,
     Person,
     approved_maker,
@@ -44,6 +45,7 @@ from tests.support.notifications import (
     person,
     register,
     return_fields,
+    start_notifications,
     tell,
     verification,
 )
@@ -51,14 +53,12 @@ from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(180)
 
-PUBLIC_URL = "https://shop.example"
-
 
 @pytest.fixture(scope="module")
 def notifications(
     services_db: dict, service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
 ) -> ServiceProcess:
-    return service_processes("notifications", MARKET_PUBLIC_URL=PUBLIC_URL, **smtp_server.env)
+    return start_notifications(service_processes, smtp_server)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from tests.support.harness import ServiceProcess, TestEnvironment
-from tests.support.notifications import person, register, wait_consumed
+from tests.support.notifications import PUBLIC_URL, person, register, start_notifications, wait_consumed
 from tests.support.orders import (
     Api,
     key,
@@ -29,14 +29,12 @@ from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(180)
 
-PUBLIC_URL = "https://shop.example"
-
 
 @pytest.fixture(scope="module")
 def orders(
     services_db: dict, service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
 ) -> ServiceProcess:
-    service_processes("notifications", MARKET_PUBLIC_URL=PUBLIC_URL, **smtp_server.env)
+    start_notifications(service_processes, smtp_server)
     return service_processes("orders")
 
 

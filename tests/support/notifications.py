@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,18 @@ from shared.contracts.orders import MakerOrderData, OrderConfirmed, ReceiptLineD
 from shared.money import Money
 from tests.support.catalogue import publish
 from tests.support.harness import ServiceProcess, eventually
+from tests.support.smtp import SmtpCatcher
 from tests.support.waits import consumed
+
+# The storefront's address in the tests' emails: their links start with it.
+PUBLIC_URL = "https://shop.example"
+
+
+def start_notifications(
+    service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
+) -> ServiceProcess:
+    """The notifications service (every role) sending to `smtp_server`, its links under PUBLIC_URL."""
+    return service_processes("notifications", MARKET_PUBLIC_URL=PUBLIC_URL, **smtp_server.env)
 
 
 @dataclass
