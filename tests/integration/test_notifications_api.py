@@ -22,11 +22,10 @@ from tests.support.notifications import (
     PUBLIC_URL,
     Maker,
     Person,
-    approved_maker,
     confirmed,
+    customer_and_makers,
     part_fields,
     person,
-    register,
     start_notifications,
     tell,
 )
@@ -88,9 +87,7 @@ def ns(test_env: TestEnvironment, stack: Stack) -> str:
 
 
 async def ordered_and_dispatched(ns: str, db: asyncpg.Connection) -> tuple[Person, Maker, OrderConfirmed]:
-    customer = person()
-    await register(ns, db, customer)
-    maker = await approved_maker(ns, db)
+    customer, [maker] = await customer_and_makers(ns, db)
     order = confirmed(customer, [maker])
     await tell(ns, order, order.order_id)
     await tell(ns, dispatched(order), order.maker_orders[0].maker_order_id)
@@ -114,8 +111,7 @@ async def test_a_person_reads_their_notifications_and_nobody_else_does(
 
     newest, oldest = await eventually(two, message="both notifications")
     assert (
-        newest["kind"] == "parcel_dispatched"
-        and newest["title"] == "Your parcel from Wren Silver is on its way"
+        newest["kind"] == "parcel_dispatched" and newest["title"] == "Your parcel from Maker 1 is on its way"
     )
     assert oldest["kind"] == "order_confirmed" and oldest["link"] == f"/orders/{order.order_id}"
     assert newest["read_at"] is None
@@ -147,9 +143,7 @@ async def test_a_person_reads_their_notifications_and_nobody_else_does(
 async def test_the_unread_count_answers_as_soon_as_a_notification_arrives(
     api: Api, ns: str, db: asyncpg.Connection
 ) -> None:
-    customer = person()
-    await register(ns, db, customer)
-    maker = await approved_maker(ns, db)
+    customer, [maker] = await customer_and_makers(ns, db)
     # Nothing new: held for the time asked, then the same count.
     started = time.monotonic()
     assert await api.call("GET", "/api/v1/notifications/unread-count?wait=1&after=0", customer) == (
@@ -174,9 +168,7 @@ async def test_the_unread_count_answers_as_soon_as_a_notification_arrives(
 async def test_preferences_choose_the_optional_emails_and_never_the_transactional_ones(
     api: Api, ns: str, db: asyncpg.Connection, smtp_server: SmtpCatcher
 ) -> None:
-    customer = person()
-    await register(ns, db, customer)
-    maker = await approved_maker(ns, db)
+    customer, [maker] = await customer_and_makers(ns, db)
     defaults = {"order_updates": True, "maker_orders": True, "reviews": True, "marketing": False}
     assert await api.call("GET", "/api/v1/notifications/preferences", customer) == (200, {"email": defaults})
 
@@ -228,9 +220,7 @@ async def test_preferences_choose_the_optional_emails_and_never_the_transactiona
 async def test_one_click_unsubscribe_turns_off_that_category_only(
     api: Api, ns: str, db: asyncpg.Connection, smtp_server: SmtpCatcher
 ) -> None:
-    customer = person()
-    await register(ns, db, customer)
-    maker = await approved_maker(ns, db)
+    customer, [maker] = await customer_and_makers(ns, db)
     order = confirmed(customer, [maker])
     await tell(ns, order, order.order_id)
     [mail] = await smtp_server.wait_for(maker.person.email, subject="New order")

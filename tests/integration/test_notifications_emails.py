@@ -38,6 +38,7 @@ from tests.support.notifications import (
     Person,
     approved_maker,
     confirmed,
+    customer_and_makers,
     gbp,
     maker_snapshot,
     part_fields,
@@ -167,12 +168,6 @@ async def test_a_maker_hears_the_decision_on_their_application(
 
 
 # --- orders ------------------------------------------------------------------------------------
-
-
-async def customer_and_makers(ns: str, db: asyncpg.Connection, makers: int = 1) -> tuple[Person, list[Maker]]:
-    customer = person()
-    await register(ns, db, customer)
-    return customer, [await approved_maker(ns, db, name=f"Maker {n}") for n in range(1, makers + 1)]
 
 
 async def ordered(

@@ -131,6 +131,15 @@ async def approved_maker(namespace: str, db: asyncpg.Connection, name: str = "Wr
     return maker
 
 
+async def customer_and_makers(
+    namespace: str, db: asyncpg.Connection, makers: int = 1
+) -> tuple[Person, list[Maker]]:
+    """A customer and `makers` approved makers ("Maker 1", "Maker 2", …), all known to notifications."""
+    customer = person()
+    await register(namespace, db, customer)
+    return customer, [await approved_maker(namespace, db, name=f"Maker {n}") for n in range(1, makers + 1)]
+
+
 def gbp(pence: int) -> Money:
     return Money(amount=pence, currency="GBP")
 
