@@ -2,12 +2,14 @@
 
 One tantivy index of the visible listings. Text is in three weighted fields stemmed in English
 (title over attributes over description, BM25 summed over them) and one unstemmed field of every
-word (`spell`) for typo tolerance, corrections and completions. Filters are exact terms
-(`terms`, as in the search row) and ranges over fast fields; facets and the total are
-aggregations over every match. Each ordered sort has one fast u64 key: the sort value in the high
-bits, the low bits of the listing's id below it (ties broken by id; two keys are equal only if
-the value and those bits both are), so keyset paging is one range on one field. Equal relevance
-scores are ordered newest first.
+word (`spell`) for typo tolerance, corrections and completions; the three are also stemmed
+together, without frequencies (`text`), to find a query's matches without ranking them: one
+term a word instead of a union over three fields. Filters are exact terms (`terms`, as in the
+search row) and ranges over fast fields; facets are an aggregation over every match. Each
+ordered sort has one fast u64 key: the sort value in the high bits, the low bits of the
+listing's id below it (ties broken by id; two keys are equal only if the value and those bits
+both are), so keyset paging is one range on one field. Equal relevance scores are ordered
+newest first.
 
 Searches read a searcher (a snapshot) kept a few minutes after newer ones replace it: a cursor
 names its generation, so paging within a snapshot never repeats or skips a listing.
@@ -45,7 +47,7 @@ from services.catalogue.search.synonyms import words
 
 # Bumped whenever the schema or what a document holds changes: an index on disk made for
 # another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TEXT_WEIGHTS = {"title": 4.0, "attributes": 2.0, "description": 1.0}
 FACETS = ("category", "metal", "stone_origin", "production", "sourcing")
@@ -77,6 +79,7 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_WEIGHTS:
         builder.add_text_field(name, tokenizer_name="en_stem")
     builder.add_text_field("spell", tokenizer_name="default", index_option="basic")
+    builder.add_text_field("text", tokenizer_name="en_stem", index_option="basic")
     builder.add_text_field("terms", tokenizer_name="raw", index_option="basic")
     for name in FACETS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -116,6 +119,7 @@ def document(row: Row, schema: tantivy.Schema | None = None) -> tantivy.Document
         dimension, _, value = term.partition(":")
         if dimension in fields:
             fields[dimension].append(value)
+    text = " ".join(row[name] for name in TEXT_WEIGHTS)
     fields.update(
         id=str(listing_id),
         id_hi=listing_id.int >> 64,
@@ -123,7 +127,8 @@ def document(row: Row, schema: tantivy.Schema | None = None) -> tantivy.Document
         title=row["title"],
         attributes=row["attributes"],
         description=row["description"],
-        spell=" ".join(row[name] for name in TEXT_WEIGHTS),
+        spell=text,
+        text=text,
         terms=terms,
         price=price,
         rating=rating,
@@ -232,7 +237,9 @@ class SearchIndex:
         # when that searches the same query: a separate count of every match costs as much again.
         keyset = after is not None and sort is not Sort.RELEVANCE
         known = self._known(generation, filters)
-        counted, facets = known or self._aggregate(searcher, query, total=keyset)
+        counted, facets = known or self._aggregate(
+            searcher, self._query(searcher, text, filters, scored=False), total=keyset
+        )
         count = known is None and not keyset
         offset = after.offset if after else 0
         if sort is Sort.RELEVANCE:
@@ -283,13 +290,15 @@ class SearchIndex:
         received the same changes in other batches: so when the last two tie, the rest of their
         group is read too (up to TIE_READ more matches; past that, instances may order a group
         apart). Also the number of matches if `matches` (else 0)."""
-        found = searcher.search(query, count, count=matches)
-        hits = found.hits
+        # One search reads the page and the matches after it that may tie with its end: a
+        # second search when the last two tie scored every match again (most pages of
+        # cloned listings end in a tie).
+        found = searcher.search(query, count + TIE_READ, count=matches)
+        hits = found.hits[:count]
         if len(hits) == count > 1 and hits[-1][0] == hits[-2][0]:
             # The last two tie: the group may go on past them.
             boundary = hits[-1][0]
-            more = searcher.search(query, count + TIE_READ, count=False).hits
-            hits = [hit for hit in more if hit[0] >= boundary]
+            hits = [hit for hit in found.hits if hit[0] >= boundary]
         keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
         return [hit for hit, _ in ranked[:count]], _matches(found) if matches else 0
@@ -330,8 +339,12 @@ class SearchIndex:
 
     # --- the query --------------------------------------------------------------------------------
 
-    def _query(self, searcher: tantivy.Searcher, text: TextQuery, filters: Filters) -> Query:
-        must = [self._clause(searcher, clause) for clause in text.required]
+    def _query(
+        self, searcher: tantivy.Searcher, text: TextQuery, filters: Filters, scored: bool = True
+    ) -> Query:
+        """The query of `text` and `filters`; unless `scored`, one that finds the same matches
+        without ranking them (for counting: a word is one term of `text`, not one per field)."""
+        must = [self._clause(searcher, clause, scored=scored) for clause in text.required]
         must += [
             Query.term_query(self.schema, "terms", term, index_option="basic") for term in filters.terms()
         ]
@@ -347,14 +360,19 @@ class SearchIndex:
             must.append(Query.all_query())
         subqueries = [(Occur.Must, query) for query in must]
         subqueries += [
-            (Occur.MustNot, self._clause(searcher, clause, typos=False)) for clause in text.excluded
+            (Occur.MustNot, self._clause(searcher, clause, typos=False, scored=scored))
+            for clause in text.excluded
         ]
         return Query.boolean_query(subqueries)
 
-    def _clause(self, searcher: tantivy.Searcher, clause: Clause, typos: bool = True) -> Query:
+    def _clause(
+        self, searcher: tantivy.Searcher, clause: Clause, typos: bool = True, scored: bool = True
+    ) -> Query:
         if isinstance(clause, Word):
-            return self._word(searcher, clause.text, typos)
+            return self._word(searcher, clause.text, typos, scored)
         if isinstance(clause, Quoted):
+            # A phrase is matched in each field: `text` would also join the end of one field
+            # to the start of the next.
             phrase: list[str | tuple[int, str]] = [*stems(" ".join(clause.words))]
             return self._should(
                 Query.boost_query(Query.phrase_query(self.schema, name, phrase), weight)
@@ -363,22 +381,28 @@ class SearchIndex:
         if isinstance(clause, Synonyms):
             return self._should(
                 Query.boolean_query(
-                    [(Occur.Must, self._word(searcher, word, typos=False)) for word in phrase]
+                    [(Occur.Must, self._word(searcher, word, False, scored)) for word in phrase]
                 )
                 for phrase in clause.group
             )
         assert isinstance(clause, Either)
-        return self._should(self._clause(searcher, option, typos) for option in clause.clauses)
+        return self._should(self._clause(searcher, option, typos, scored) for option in clause.clauses)
 
-    def _word(self, searcher: tantivy.Searcher, word: str, typos: bool) -> Query:
-        """A word by its stem in each text field, weighted; a word the index does not hold at
-        all also within its typo distance (so a real word never matches its neighbours, and
-        an exact match always scores above a corrected one)."""
-        exact = [
-            Query.boost_query(Query.term_query(self.schema, name, stem), weight)
-            for name, weight in TEXT_WEIGHTS.items()
-            for stem in stems(word)
-        ]
+    def _word(self, searcher: tantivy.Searcher, word: str, typos: bool, scored: bool = True) -> Query:
+        """A word by its stem in each text field, weighted (unless `scored` is false: then in
+        `text`, which holds them all); a word the index does not hold at all also within its
+        typo distance (so a real word never matches its neighbours, and an exact match always
+        scores above a corrected one)."""
+        if scored:
+            exact = [
+                Query.boost_query(Query.term_query(self.schema, name, stem), weight)
+                for name, weight in TEXT_WEIGHTS.items()
+                for stem in stems(word)
+            ]
+        else:
+            exact = [
+                Query.term_query(self.schema, "text", stem, index_option="basic") for stem in stems(word)
+            ]
         distance = typo_distance(word)
         if typos and distance and searcher.doc_freq("spell", word) == 0:
             fuzzy = Query.fuzzy_term_query(self.schema, "spell", word, distance=distance)
@@ -406,7 +430,7 @@ class SearchIndex:
             return None
         suggestion = " ".join(better)
         found, _ = self._aggregate(
-            searcher, self._query(searcher, parse_text(suggestion), Filters(q=suggestion))
+            searcher, self._query(searcher, parse_text(suggestion), Filters(q=suggestion), scored=False)
         )
         return suggestion if found > total else None
 
