@@ -231,18 +231,20 @@ class SearchIndex:
             sort = Sort.RELEVANCE if text.required else Sort.NEWEST
         after = decode_position(cursor, sort)
         generation, searcher = self._snapshot(after.generation if after else None)
-        query = self._query(searcher, text, filters)
+        # Only relevance ranks matches: another order finds them through `text`, unscored.
+        scored = sort is Sort.RELEVANCE
+        query = self._query(searcher, text, filters, scored=scored)
         # The total and facets of a query are counted once per snapshot (the next page, the
         # same search by another shopper). Else the total comes with the page's own search
         # when that searches the same query: a separate count of every match costs as much again.
         keyset = after is not None and sort is not Sort.RELEVANCE
         known = self._known(generation, filters)
         counted, facets = known or self._aggregate(
-            searcher, self._query(searcher, text, filters, scored=False), total=keyset
+            searcher, self._query(searcher, text, filters, scored=False) if scored else query, total=keyset
         )
         count = known is None and not keyset
         offset = after.offset if after else 0
-        if sort is Sort.RELEVANCE:
+        if scored:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
             ranked, matched = self._ranked(searcher, query, offset + limit + 1, count)
             hits = ranked[offset:]
