@@ -22,6 +22,7 @@ from tests.support.catalogue import (
     image_processed,
     publish_image,
     ring,
+    searchable,
 )
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
@@ -152,6 +153,7 @@ async def test_search_results_carry_each_listings_main_photo(
         "POST", LISTINGS, maker, ring(photos=[main, photo(second, "The ring from the side")])
     )
     await api.ok("POST", f"{LISTINGS}/{draft['id']}/publish", maker)
+    await searchable(api.url)
 
     results = await api.ok("GET", f"{LISTINGS}?maker_id={maker.maker_id}")
     [item] = results["items"]
