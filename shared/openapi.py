@@ -52,6 +52,19 @@ class _ApiJsonSchema(GenerateJsonSchema):
         numbers = [branch for branch in json_schema.get("anyOf", []) if branch.get("type") == "number"]
         return numbers[0] if numbers else json_schema
 
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
+        """Every string says that it holds no NUL character, which the runtime refuses in any
+        body (422 `invalid_characters`, shared/http.py). Text types (shared/text.py) replace
+        this with their own, stricter pattern; a `format` (uuid, date-time…) says enough."""
+        json_schema = super().str_schema(schema)
+        if "pattern" not in json_schema and "format" not in json_schema:
+            json_schema["pattern"] = _NO_NUL
+        return json_schema
+
+
+# JSON Schema patterns are ECMA-262 regular expressions: `\u0000` is the NUL character.
+_NO_NUL = "^[^\\u0000]*$"
+
 
 def openapi_document(title: str, routes: list[Route]) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = []

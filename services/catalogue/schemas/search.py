@@ -23,6 +23,7 @@ from services.catalogue.domain import (
 from services.catalogue.schemas.listings import ListingView, listing_json
 from services.catalogue.search import SearchPage
 from services.catalogue.store import ListingRead
+from shared.money import MAX_ABS_AMOUNT
 from shared.paging import Page, PageQuery
 from shared.text import single_line
 
@@ -57,8 +58,10 @@ class SearchQuery(PageQuery):
     )
     stone: StoneType | None = Field(None, description="Stone type, e.g. sapphire")
     stone_origin: StoneOrigin | None = Field(None, description="With `stone`, that stone of that origin")
-    min_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
-    max_price: int | None = Field(None, ge=0, description="Minor units (pence), inclusive")
+    # Bounded like every amount (shared/money.py), so a price filter always fits the index's
+    # 64-bit price field.
+    min_price: int | None = Field(None, ge=0, le=MAX_ABS_AMOUNT, description="Minor units (pence), inclusive")
+    max_price: int | None = Field(None, ge=0, le=MAX_ABS_AMOUNT, description="Minor units (pence), inclusive")
     production: ProductionKind | None = None
     sourcing: SourcingScheme | None = Field(
         None, description="A sourcing scheme the listing cites and its maker holds"
