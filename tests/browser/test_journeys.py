@@ -29,7 +29,7 @@ async def sign_in(page: Page, account: Account, then: str | None = None) -> None
     await page.get_by_label("Email").fill(account.email)
     await page.get_by_label("Password").fill(account.password)
     await page.get_by_role("button", name="Sign in").click()
-    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
 
 def word() -> str:
@@ -74,7 +74,7 @@ async def test_customer_finds_personalises_and_buys_a_ring(page: Page, gw: Gatew
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Create account").click()
-    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out", exact=True)).to_be_visible()
 
     # Search by words, then narrow with the filters: the query string mirrors the API's.
     await page.get_by_role("search").get_by_role("combobox").fill(tag)
