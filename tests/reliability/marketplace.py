@@ -45,12 +45,12 @@ import random
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import asyncpg
@@ -106,7 +106,12 @@ PROFILE = FULL_PROFILE if FULL else QUICK_PROFILE
 
 
 class Stack:
-    """The marketplace's processes; each addressed as "makers", "gateway" or "<service>.<role>"."""
+    """The marketplace's processes; each addressed as "makers", "gateway" or "<service>.<role>".
+    `split` names the services (of catalogue, orders, media, notifications) run as one process
+    per role; the others run every role in one. `live`: the stacks started and not yet closed
+    (they share the run's database and queues, so a module with a stack of its own pauses them)."""
+
+    live: ClassVar[set[Stack]] = set()
 
     def __init__(
         self, env: dict[str, str], workdir: Path, split: tuple[str, ...] = SPLIT, **extra_env: str
@@ -133,15 +138,17 @@ class Stack:
     def start_all(self) -> None:
         keys = ["makers"] + [
             f"{s}.{role}" if s in self.split else s
-            for s in ("catalogue", "orders")
+            for s in ("catalogue", "orders", "media", "notifications")
             for role in (("api", "worker", "relay") if s in self.split else ("all",))
         ]
-        started = [self.start(key, wait=False) for key in keys]
-        started.append(self.start("media", wait=False, MEDIA_STORAGE_DIR=str(self.workdir / "media-storage")))
-        started.append(self.start("notifications", wait=False))
+        media_env = {"MEDIA_STORAGE_DIR": str(self.workdir / "media-storage")}
+        started = [
+            self.start(key, wait=False, **(media_env if key.startswith("media") else {})) for key in keys
+        ]
         for proc in started:
             proc.wait_ready(60)
         self.procs["gateway"] = self.gateway()
+        Stack.live.add(self)
 
     def gateway(self, **urls: str) -> ServiceProcess:
         """A gateway in front of the stack's APIs (or the given URLs), trusting one proxy hop
@@ -150,8 +157,8 @@ class Stack:
             "GATEWAY_MAKERS_URL": urls.get("makers", self.procs["makers"].url),
             "GATEWAY_CATALOGUE_URL": urls.get("catalogue", self.api("catalogue").url),
             "GATEWAY_ORDERS_URL": urls.get("orders", self.api("orders").url),
-            "GATEWAY_MEDIA_URL": urls.get("media", self.procs["media"].url),
-            "GATEWAY_NOTIFICATIONS_URL": urls.get("notifications", self.procs["notifications"].url),
+            "GATEWAY_MEDIA_URL": urls.get("media", self.api("media").url),
+            "GATEWAY_NOTIFICATIONS_URL": urls.get("notifications", self.api("notifications").url),
             "GATEWAY_TRUSTED_PROXY_HOPS": "1",
             **{k: v for k, v in urls.items() if k.startswith("GATEWAY_")},
         }
@@ -187,6 +194,7 @@ class Stack:
         ]
 
     def close(self) -> None:
+        Stack.live.discard(self)
         for proc in [*self.procs.values(), *self.retired]:
             proc.stop()
 
@@ -374,6 +382,9 @@ class Shop:
         self.traffic = traffic or Traffic()
         self.admin = Client(session, gateway_url, self.traffic)
         self.operator_token = mint("operator", uuid.uuid4())
+        # Told of every new maker's and customer's user (id, role) before they act: a scenario
+        # whose emails it checks gives each an address this way.
+        self.enrol: Callable[[uuid.UUID, str], Awaitable[None]] | None = None
 
     async def ok(
         self, method: str, path: str, token: str | None, body: Any = None, status: int = 200, **kw: Any
@@ -387,6 +398,8 @@ class Shop:
         through the gateway and made ready by media."""
         user_id = uuid.uuid4()
         token = self.mint("maker", user_id)
+        if self.enrol is not None:
+            await self.enrol(user_id, "maker")
         record = await self.ok("POST", "/api/v1/makers", token, maker_profile(), status=201)
         await self.ok("POST", f"/api/v1/makers/{record['id']}/submit", token)
         await self.ok(
@@ -497,6 +510,8 @@ class Load:
         user_id = uuid.uuid4()
         token = self.shop.mint("customer", user_id)
         self.customers[user_id] = token
+        if self.shop.enrol is not None:
+            await self.shop.enrol(user_id, "customer")
         client = Client(self.shop.session, self.gateway_url or self.shop.gateway_url, self.traffic)
         placed = 0
         while placed < self.profile.orders_per_customer or not until.is_set():
