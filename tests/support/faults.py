@@ -10,8 +10,10 @@
     TcpProxy                 a small TCP proxy on 127.0.0.1, run on a thread of its own, that a
                              service process is pointed at instead of PostgreSQL, RabbitMQ or
                              another service (MARKET_PG_HOST/PORT, MARKET_AMQP_URL,
-                             GATEWAY_*_URL): it forwards, adds latency, blackholes (holds every
-                             byte, answers nothing) or resets connections
+                             GATEWAY_*_URL): it forwards, adds latency or packet loss (as TCP
+                             shows it: a lost segment arrives a retransmission timeout late,
+                             holding up what follows), blackholes (holds every byte, answers
+                             nothing) or resets connections
 
 The proxy runs its own event loop on its own thread on purpose: the test's loop blocks now and
 then (process start-up waits, `rabbitmqctl`), and a proxy on it would stall the services
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import struct
 import subprocess
@@ -34,7 +37,7 @@ import asyncpg
 
 from tests.support.broker import rabbitmqctl
 
-FAULT_POINTS = ("after_commit_before_ack", "after_publish_before_mark", "mid_saga")
+FAULT_POINTS = ("after_commit_before_ack", "after_publish_before_mark", "mid_saga", "after_send_before_mark")
 
 
 # --- RabbitMQ ------------------------------------------------------------------------------------
@@ -106,6 +109,9 @@ async def terminate_connections(
 
 # --- a TCP proxy ---------------------------------------------------------------------------------
 
+# Linux's smallest retransmission timeout (TCP_RTO_MIN): a lost segment is sent again no sooner.
+RETRANSMISSION_TIMEOUT_S = 0.2
+
 
 @dataclass
 class ProxyStats:
@@ -113,6 +119,7 @@ class ProxyStats:
     bytes_up: int = 0
     bytes_down: int = 0
     resets: int = 0
+    lost: int = 0  # chunks "lost" and delivered a retransmission timeout (or several) late
 
 
 @dataclass(eq=False)
@@ -126,7 +133,11 @@ class TcpProxy:
     """127.0.0.1:<port> → target_host:target_port, with faults switched on and off at will.
 
     Modes (set from any thread):
-        forward    pass bytes both ways (after `latency_s`, each direction, order kept)
+        forward    pass bytes both ways (after `latency_s`, each direction, order kept); with
+                   `loss`, each chunk is lost with that probability and comes a retransmission
+                   timeout later (200 ms, doubling while it keeps being lost), the chunks behind
+                   it waiting: what packet loss is to an application over TCP (nothing vanishes,
+                   the stream stalls)
         blackhole  accept connections and read what comes, but forward and answer nothing:
                    like a network partition where packets vanish
         reset      abort every open connection with a TCP RST, and each new one as it arrives
@@ -137,6 +148,7 @@ class TcpProxy:
         self.name = name
         self.port = _free_port()
         self.latency_s = 0.0
+        self.loss = 0.0
         self.mode = "forward"
         self.stats = ProxyStats()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -163,8 +175,9 @@ class TcpProxy:
             self._thread.join(10)
         self._loop = None
 
-    def forward(self, latency_s: float = 0.0) -> None:
+    def forward(self, latency_s: float = 0.0, loss: float = 0.0) -> None:
         self.latency_s = latency_s
+        self.loss = loss
         self.mode = "forward"
 
     def blackhole(self) -> None:
@@ -288,6 +301,11 @@ class TcpProxy:
                 delay = due - asyncio.get_running_loop().time()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                rto = RETRANSMISSION_TIMEOUT_S
+                while self.loss and random.random() < self.loss:
+                    self.stats.lost += 1
+                    await asyncio.sleep(rto)  # resent after the timeout, itself maybe lost
+                    rto *= 2
                 while self.mode == "blackhole":
                     await asyncio.sleep(0.05)  # held, as if lost, until the partition heals
                 writer.write(chunk)
