@@ -24,6 +24,7 @@ from tests.reliability.marketplace import (
     Load,
     Shop,
     Stack,
+    Verdict,
     aftercare,
     oracle,
     settled,
@@ -40,6 +41,7 @@ TERMINATIONS = 4 if FULL else 2
 LATENCY_S = 0.2
 
 Faults = Callable[[Load, list[str]], Awaitable[dict[str, Any] | None]]
+Checks = Callable[[Load, Verdict], Awaitable[None]]
 
 
 async def scenario(
@@ -52,7 +54,10 @@ async def scenario(
     faults: Faults,
     *,
     gateway_url: str | None = None,
+    checks: Checks | None = None,
 ) -> dict[str, Any]:
+    """One scenario: load with its faults, settling, aftercare, the oracle, then `checks` (the
+    scenario's own invariants, adding to the oracle's verdict and figures), the result written."""
     makers = await shop.catalogue(PROFILE)
     load = Load(shop, makers, PROFILE, gateway_url=gateway_url)
     injected: list[str] = []
@@ -79,6 +84,8 @@ async def scenario(
     except AssertionError as exc:
         extra["settle_error"] = str(exc)[:500]
     verdict = await oracle(pg, load, makers, services_db)
+    if checks is not None:
+        await checks(load, verdict)
     if "settle_error" in extra:
         verdict.fail(f"did not settle within {PROFILE.settle_s}s")
     dead = stack.dead()
