@@ -6,7 +6,7 @@ import importlib
 
 from shared.service import ServiceDefinition
 
-SERVICE_NAMES = ("makers", "catalogue", "orders", "media", "notifications", "gateway")
+SERVICE_NAMES = ("makers", "catalogue", "orders", "media", "notifications", "reviews", "gateway")
 
 
 def definition(name: str) -> ServiceDefinition:

@@ -15,7 +15,7 @@ from shared.auth import Role
 from shared.migrate import migrate
 from tests.support.harness import ServiceProcess, TestEnvironment, spawner
 
-REAL_SERVICES = ("makers", "catalogue", "orders", "media", "notifications", "gateway")
+REAL_SERVICES = ("makers", "catalogue", "orders", "media", "notifications", "reviews", "gateway")
 
 
 @pytest.fixture(scope="session")

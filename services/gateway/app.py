@@ -108,6 +108,7 @@ async def _upstreams(app: web.Application) -> AsyncIterator[None]:
             "orders": settings.orders_url,
             "media": settings.media_url,
             "notifications": settings.notifications_url,
+            "reviews": settings.reviews_url,
         },
         session,
         probe_timeout_s=min(2.0, settings.upstream_timeout_s),

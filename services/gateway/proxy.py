@@ -48,8 +48,9 @@ OWNERS: dict[str, str] = {
     "returns": "orders",
     "images": "media",
     "notifications": "notifications",
+    "reviews": "reviews",
 }
-SERVICES = ("makers", "catalogue", "orders", "media", "notifications")
+SERVICES = ("makers", "catalogue", "orders", "media", "notifications", "reviews")
 PROXY_PATH = "/api/v1/{segment:" + "|".join(OWNERS) + "}{tail:(?:/.*)?}"
 # Photo renditions: public, immutable bytes, served by media.
 MEDIA_PATH = "/media/{key:.+}"

@@ -64,6 +64,11 @@ class GatewaySettings(ServiceSettings):
         description="Base URL of the notifications service (several, comma-separated: requests go to "
         "each in turn)",
     )
+    reviews_url: str = Field(
+        "http://127.0.0.1:8086",
+        validation_alias="GATEWAY_REVIEWS_URL",
+        description="Base URL of the reviews service (several, comma-separated: requests go to each in turn)",
+    )
     upload_max_bytes: int = Field(
         20 * 1024 * 1024,
         ge=1,

@@ -175,6 +175,12 @@ class MakerOrderDelivered(MakerOrderEvent):
     gross: Money
     commission: Money
     net: Money
+    customer_id: UUID | None = Field(None, description="The order's customer; None on older events")
+    listing_ids: list[UUID] = Field(
+        default_factory=list,
+        description="The distinct listings of the maker order's lines (none for bespoke work); "
+        "empty on older events",
+    )
 
 
 class MakerOrderCancelled(MakerOrderEvent):

@@ -365,8 +365,10 @@ class MakerOrder(OrdersAggregate):
         )
         return True
 
-    def deliver(self, *, now: datetime | None = None) -> bool:
-        """Delivered: post `earning_for(self)` to the ledger and call `Order.maybe_complete`."""
+    def deliver(self, *, customer_id: uuid.UUID | None = None, now: datetime | None = None) -> bool:
+        """Delivered: post `earning_for(self)` to the ledger and call `Order.maybe_complete`.
+        The event names the customer (the order's) and the listings delivered, so reviews
+        learns who may review which piece."""
         if self.status is MakerOrderStatus.DELIVERED:
             return False
         if self.status is not MakerOrderStatus.DISPATCHED:
@@ -382,6 +384,8 @@ class MakerOrder(OrdersAggregate):
             gross=self.gross,
             commission=self.commission,
             net=self.net,
+            customer_id=customer_id,
+            listing_ids=list(dict.fromkeys(line.listing_id for line in self.lines if line.listing_id)),
         )
         return True
 

@@ -105,7 +105,7 @@ async def deliver_maker_order(
     """Delivered (an operator, standing in for the carrier's webhook): the maker's earning posts
     to their ledger, and the order completes once every part is delivered."""
     found = await _load_maker_order(uow, maker_order_id, None)
-    if found.maker_order.deliver():
+    if found.maker_order.deliver(customer_id=found.order.customer_id):
         await store.post_ledger_entry(uow.conn, earning_for(found.maker_order))
         found.order.maybe_complete()
     return await _settle(uow, provider, found)

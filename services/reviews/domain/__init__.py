@@ -1,0 +1,43 @@
+"""The reviews domain: who may review what, a review's life, rating summaries."""
+
+from services.reviews.domain.reviews import (
+    EMPTY_SUMMARY,
+    MAX_ALT_CHARS,
+    MAX_BODY_CHARS,
+    MAX_PHOTOS,
+    MAX_REASON_CHARS,
+    MAX_REPLY_CHARS,
+    MAX_TITLE_CHARS,
+    REVIEW_WINDOW,
+    DomainEvent,
+    ImageRecord,
+    Photo,
+    Purchase,
+    RatingSummary,
+    Review,
+    ReviewStatus,
+    already_reviewed,
+    check_photos,
+    may_review,
+)
+
+__all__ = [
+    "EMPTY_SUMMARY",
+    "MAX_ALT_CHARS",
+    "MAX_BODY_CHARS",
+    "MAX_PHOTOS",
+    "MAX_REASON_CHARS",
+    "MAX_REPLY_CHARS",
+    "MAX_TITLE_CHARS",
+    "REVIEW_WINDOW",
+    "DomainEvent",
+    "ImageRecord",
+    "Photo",
+    "Purchase",
+    "RatingSummary",
+    "Review",
+    "ReviewStatus",
+    "already_reviewed",
+    "check_photos",
+    "may_review",
+]
