@@ -20,14 +20,22 @@ restarts and are shared by every process. Test tokens:
 Like a real provider it captures an authorisation at most once and never more than was
 authorised, refuses to void a captured authorisation, and refuses refunds beyond what was
 captured and not yet refunded.
+
+Every call that reaches it is also written to an append-only call log (`sandbox_calls`), in the
+transaction of its effect: the operation, its idempotency key, the authorisation and order it
+concerns, the amount, the outcome and whether it took effect (moved money or released it). What
+was authorised, captured and refunded is counted from that log, call by call, so a second
+charge under another key would show there, whatever the other tables' keys allow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
@@ -57,6 +65,8 @@ _TRANSIENT_FAILURES = 2
 _SANDBOX_POOL_MAX = 4
 # The sandbox's own transport failures (what a real adapter's HTTP errors would be).
 _UNREACHABLE = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# The order an authorisation's key is for, as the orders service names its keys.
+_ORDER_KEY = re.compile(r"^order-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-")
 
 
 @contextlib.contextmanager
@@ -100,16 +110,20 @@ class SandboxPaymentProvider:
                 amount.currency,
             )
             assert row is not None, "INSERT … RETURNING returns the row"
+            call = _Call("authorise", idempotency_key, idempotency_key, amount=amount)
             if (row["token"], row["amount"], row["currency"]) != (token, amount.amount, amount.currency):
                 # What a real provider answers to a reused key with different parameters.
+                await call.log(conn, "refused")
                 return AuthorisationResult(
                     AuthorisationOutcome.DECLINED, detail="idempotency key reused with other parameters"
                 )
             if row["outcome"] is not None:
                 # Already decided: a retry gets the same answer, never a second charge.
+                await call.log(conn, row["outcome"], answered=row["reference"])
                 return AuthorisationResult(AuthorisationOutcome(row["outcome"]), row["reference"])
             outcome = _outcome(token, row["attempts"])
             if outcome is AuthorisationOutcome.TRANSIENT_ERROR:
+                await call.log(conn, outcome.value)
                 return AuthorisationResult(outcome, detail=f"sandbox: {token} attempt {row['attempts']}")
             reference = f"sbx_{uuid.uuid4().hex}" if outcome is AuthorisationOutcome.AUTHORISED else None
             await conn.execute(
@@ -118,6 +132,12 @@ class SandboxPaymentProvider:
                 idempotency_key,
                 outcome.value,
                 reference,
+            )
+            await call.log(
+                conn,
+                outcome.value,
+                answered=reference,
+                effective=outcome is AuthorisationOutcome.AUTHORISED,
             )
             return AuthorisationResult(outcome, reference)
 
@@ -130,12 +150,14 @@ class SandboxPaymentProvider:
     async def _capture(self, reference: str, amount: Money, idempotency_key: str) -> CaptureResult:
         async with self._pool.acquire() as conn, conn.transaction():
             authorisation = await conn.fetchrow(
-                "SELECT token, amount, currency, voided_at FROM sandbox_authorisations "
+                "SELECT idempotency_key, token, amount, currency, voided_at FROM sandbox_authorisations "
                 "WHERE reference = $1 AND outcome = 'authorised' FOR UPDATE",
                 reference,
             )
             if authorisation is None:
+                await _Call("capture", idempotency_key, None, reference, amount).log(conn, "refused")
                 return CaptureResult(CaptureOutcome.DECLINED, detail=f"no authorisation {reference}")
+            call = _Call("capture", idempotency_key, authorisation["idempotency_key"], reference, amount)
             row = await conn.fetchrow(
                 "INSERT INTO sandbox_captures "
                 "(idempotency_key, authorisation_reference, amount, currency, attempts) "
@@ -154,11 +176,13 @@ class SandboxPaymentProvider:
                 amount.amount,
                 amount.currency,
             ):
+                await call.log(conn, "refused")
                 return CaptureResult(
                     CaptureOutcome.DECLINED, detail="idempotency key reused with other parameters"
                 )
             if row["outcome"] is not None:
                 # Already decided: a retry gets the same answer, never a second capture.
+                await call.log(conn, row["outcome"], answered=row["reference"])
                 return CaptureResult(CaptureOutcome(row["outcome"]), row["reference"])
             refusal = _capture_refusal(authorisation, amount)
             outcome = (
@@ -167,6 +191,7 @@ class SandboxPaymentProvider:
                 else _capture_outcome(authorisation["token"], row["attempts"])
             )
             if outcome is CaptureOutcome.TRANSIENT_ERROR:
+                await call.log(conn, outcome.value)
                 return CaptureResult(outcome, detail=f"sandbox: capture attempt {row['attempts']}")
             capture_reference = f"sbx_cap_{uuid.uuid4().hex}" if outcome is CaptureOutcome.CAPTURED else None
             await conn.execute(
@@ -176,19 +201,44 @@ class SandboxPaymentProvider:
                 outcome.value,
                 capture_reference,
             )
+            await call.log(
+                conn, outcome.value, answered=capture_reference, effective=outcome is CaptureOutcome.CAPTURED
+            )
             return CaptureResult(outcome, capture_reference, detail=refusal)
 
     async def void(self, reference: str) -> None:
         with _unreachable_is_a_provider_error():
-            result = await self._pool.execute(
-                "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
-                "updated_at = now() WHERE reference = $1 AND outcome = 'authorised' "
-                "AND NOT EXISTS (SELECT 1 FROM sandbox_captures "
+            voided = await self._void(reference)
+        if not voided:
+            raise PaymentProviderError(f"no uncaptured authorisation {reference} to void")
+
+    async def _void(self, reference: str) -> bool:
+        """Void an uncaptured authorisation (again: harmless); whether there was one."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            authorisation = await conn.fetchrow(
+                "SELECT idempotency_key, amount, currency, voided_at FROM sandbox_authorisations "
+                "WHERE reference = $1 AND outcome = 'authorised' FOR UPDATE",
+                reference,
+            )
+            captured = authorisation is not None and await conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM sandbox_captures "
                 "WHERE authorisation_reference = $1 AND outcome = 'captured')",
                 reference,
             )
-        if result != "UPDATE 1":
-            raise PaymentProviderError(f"no uncaptured authorisation {reference} to void")
+            if authorisation is None or captured:
+                key = authorisation["idempotency_key"] if authorisation else None
+                await _Call("void", None, key, reference).log(conn, "refused")
+                return False
+            call = _Call(
+                "void",
+                None,
+                authorisation["idempotency_key"],
+                reference,
+                Money(amount=authorisation["amount"], currency=authorisation["currency"]),
+            )
+            await _void_authorisation(conn, reference)
+            await call.log(conn, "voided", effective=authorisation["voided_at"] is None)
+            return True
 
     async def void_attempt(self, idempotency_key: str) -> None:
         with _unreachable_is_a_provider_error():
@@ -196,59 +246,127 @@ class SandboxPaymentProvider:
 
     async def _void_attempt(self, idempotency_key: str) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            reference = await conn.fetchval(
-                "SELECT reference FROM sandbox_authorisations "
+            authorisation = await conn.fetchrow(
+                "SELECT reference, amount, currency, voided_at FROM sandbox_authorisations "
                 "WHERE idempotency_key = $1 AND outcome = 'authorised' FOR UPDATE",
                 idempotency_key,
             )
-            if reference is None:
+            if authorisation is None:
+                await _Call("void", idempotency_key, idempotency_key).log(conn, "nothing_held")
                 return
+            reference = authorisation["reference"]
             capture = await conn.fetchrow(
                 "SELECT reference, amount, currency FROM sandbox_captures "
                 "WHERE authorisation_reference = $1 AND outcome = 'captured'",
                 reference,
             )
             if capture is None:
-                await conn.execute(
-                    "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
-                    "updated_at = now() WHERE reference = $1",
+                await _void_authorisation(conn, reference)
+                await _Call(
+                    "void",
+                    idempotency_key,
+                    idempotency_key,
                     reference,
-                )
+                    Money(amount=authorisation["amount"], currency=authorisation["currency"]),
+                ).log(conn, "voided", effective=authorisation["voided_at"] is None)
                 return
             # Captured by a step that was rolled back: give back whatever is left of it.
             left = capture["amount"] - await _refunded(conn, capture["reference"])
+            release = _Call(
+                "refund",
+                f"{idempotency_key}-release",
+                idempotency_key,
+                capture["reference"],
+                Money(amount=left, currency=capture["currency"]),
+            )
             if left > 0:
-                await _record_refund(
-                    conn,
-                    f"{idempotency_key}-release",
-                    capture["reference"],
-                    Money(amount=left, currency=capture["currency"]),
-                )
+                await _record_refund(conn, release.key or "", capture["reference"], release.money())
+                await release.log(conn, "refunded", effective=True)
+            else:
+                await release.log(conn, "nothing_held")
 
     async def refund(self, reference: str, amount: Money, idempotency_key: str) -> None:
         with _unreachable_is_a_provider_error():
-            await self._refund(reference, amount, idempotency_key)
+            refusal = await self._refund(reference, amount, idempotency_key)
+        if refusal:
+            raise PaymentProviderError(refusal)
 
-    async def _refund(self, reference: str, amount: Money, idempotency_key: str) -> None:
+    async def _refund(self, reference: str, amount: Money, idempotency_key: str) -> str:
+        """Refund (once per key); why it was refused, or "" (the refusal is logged as a call)."""
         async with self._pool.acquire() as conn, conn.transaction():
             captured = await conn.fetchrow(
-                "SELECT amount, currency FROM sandbox_captures "
-                "WHERE reference = $1 AND outcome = 'captured' FOR UPDATE",
+                "SELECT c.amount, c.currency, a.idempotency_key AS authorisation_key "
+                "FROM sandbox_captures c JOIN sandbox_authorisations a "
+                "ON a.reference = c.authorisation_reference "
+                "WHERE c.reference = $1 AND c.outcome = 'captured' FOR UPDATE OF c",
                 reference,
             )
+            authorisation_key = captured["authorisation_key"] if captured else None
+            call = _Call("refund", idempotency_key, authorisation_key, reference, amount)
             if captured is None or captured["currency"] != amount.currency:
-                raise PaymentProviderError(f"no {amount.currency} capture {reference} to refund")
+                await call.log(conn, "refused")
+                return f"no {amount.currency} capture {reference} to refund"
             earlier = await conn.fetchrow(
                 "SELECT capture_reference, amount FROM sandbox_refunds WHERE idempotency_key = $1",
                 idempotency_key,
             )
             if earlier is not None:
                 if (earlier["capture_reference"], earlier["amount"]) != (reference, amount.amount):
-                    raise PaymentProviderError("idempotency key reused with other parameters")
-                return
+                    await call.log(conn, "refused")
+                    return "idempotency key reused with other parameters"
+                await call.log(conn, "refunded")  # a retry: answered, nothing more given back
+                return ""
             if await _refunded(conn, reference) + amount.amount > captured["amount"]:
-                raise PaymentProviderError(f"refunds of {reference} would exceed what was captured")
+                await call.log(conn, "refused")
+                return f"refunds of {reference} would exceed what was captured"
             await _record_refund(conn, idempotency_key, reference, amount)
+            await call.log(conn, "refunded", effective=True)
+            return ""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One call to the sandbox, for its call log: what was asked (`key`: the call's idempotency
+    key; `authorisation_key`: the key of the authorisation it concerns, which names the order)."""
+
+    operation: str
+    key: str | None
+    authorisation_key: str | None
+    reference: str | None = None
+    amount: Money | None = None
+
+    def money(self) -> Money:
+        assert self.amount is not None
+        return self.amount
+
+    async def log(
+        self, conn: Executor, outcome: str, *, answered: str | None = None, effective: bool = False
+    ) -> None:
+        """Append the call to `sandbox_calls`, in the caller's transaction (with its effect)."""
+        match = _ORDER_KEY.match(self.authorisation_key or "")
+        await conn.execute(
+            "INSERT INTO sandbox_calls (operation, idempotency_key, authorisation_key, order_id, "
+            "reference, answered_reference, amount, currency, outcome, effective) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            self.operation,
+            self.key,
+            self.authorisation_key,
+            uuid.UUID(match.group(1)) if match else None,
+            self.reference,
+            answered,
+            self.amount.amount if self.amount else None,
+            self.amount.currency if self.amount else None,
+            outcome,
+            effective,
+        )
+
+
+async def _void_authorisation(conn: Executor, reference: str) -> None:
+    await conn.execute(
+        "UPDATE sandbox_authorisations SET voided_at = coalesce(voided_at, now()), "
+        "updated_at = now() WHERE reference = $1",
+        reference,
+    )
 
 
 def _capture_refusal(authorisation: asyncpg.Record, amount: Money) -> str:

@@ -12,27 +12,10 @@ charged twice or applied twice.
               retried with the same key and body through faults (5xx, resets, timeouts, 409
               in flight, 429), as a well-behaved client would
     Oracle    reads the truth from every schema (superuser) once the marketplace has settled
-              and checks the invariants; its figures go to the scenario's report
+              and checks the invariants (oracle.py); its figures go to the scenario's report
 
-The oracle's invariants:
-    orders      every order the client was told about exists; there is exactly one order per
-                Idempotency-Key that succeeded (none duplicated); none is still pending after
-                the settle bound; every state is a legal one
-    stock       per listing: available + reserved + sold == stocked (none lost or created),
-                nothing left reserved, sold == the units of the confirmed orders' lines that
-                were not declined (none oversold), and the inventory ledger's deltas add up
-                to the counters; no order moved a listing's stock twice for one reason
-    payments    one authorisation and at most one capture per order (sandbox tables); per order,
-                captured − refunded equals what the customer paid for what they kept (lines
-                not cancelled, declined, refunded or returned; nothing for a cancelled order);
-                an authorisation never captured is voided; refunds never exceed the capture,
-                nor outnumber the order's own refunds; the order's payment says the same
-    payouts     one earning per delivered maker order, equal to its gross, commission and net;
-                none for any other; every line nets gross - commission; per maker, Σ paid
-                payouts + available + pending = Σ ledger, and every payout is the sum of the
-                entries it carried
-    events      every event one service published that another consumes (for these orders)
-                is in the consumer's inbox, every outbox row is sent, none is parked
+The oracle (`settled`, `Verdict`, `oracle`) lives in tests/reliability/oracle.py, with its
+invariants; it is imported from here too.
 """
 
 from __future__ import annotations
@@ -44,21 +27,22 @@ import os
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
 import asyncpg
 
-from ops.services import definition
-from shared.dlq import parked_messages
+# The oracle's names the scenarios import from here (re-exported).
+from tests.reliability.oracle import SETTLE_POLL_S
+from tests.reliability.oracle import Verdict as Verdict
+from tests.reliability.oracle import oracle as oracle
+from tests.reliability.oracle import settled as settled
 from tests.support.harness import ROOT, ServiceProcess, eventually
-from tests.support.payouts import makers_not_adding_up
 from tests.support.photos import photos_of, ready_photo
 
 FULL = os.environ.get("RELIABILITY_FULL", "").lower() in ("1", "true", "yes")
@@ -654,423 +638,6 @@ async def aftercare(
     return done
 
 
-# --- settling and the oracle -----------------------------------------------------------------------
-
-
-async def settled(db: asyncpg.Connection, order_ids: list[uuid.UUID], timeout_s: float) -> float:
-    """Wait until the marketplace has settled for these orders; the seconds it took
-    (AssertionError past the bound, naming what was still in flight).
-
-    Settled: no order pending or owing compensation, no reservation of theirs held, every outbox
-    drained, and every event about the orders, their makers and those makers' listings taken in
-    by each service that consumes it (its inbox row commits with the handler's effects, and the
-    outbox rows those effects wrote). One statement reads all of it from one snapshot, so nothing
-    a consumer commits can fall between two reads: once it holds, no event is still on its way
-    or waiting in a retry queue, and no handler has work left to do. An event parked for good is
-    never taken in: the marketplace then does not settle, and the oracle names the event."""
-    started = time.monotonic()
-    query, bindings = _settled_query(_consumed_keys())
-    left: dict[str, int] = {}
-
-    async def quiet() -> bool:
-        left.update(await db.fetchrow(query, order_ids, *bindings))
-        return not any(left.values())
-
-    try:
-        await eventually(quiet, timeout_s=timeout_s, interval_s=0.25, message="the marketplace settles")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}; still in flight: {left}") from None
-    return time.monotonic() - started
-
-
-def _settled_query(consumed: dict[str, set[str]]) -> tuple[str, list[list[str]]]:
-    """The statement `settled` polls ($1: the order ids; then each consumer's routing keys) and
-    its routing-key arguments: every count it answers is 0 once the marketplace has settled."""
-    schemas = list(consumed)
-    untaken = [
-        f"(SELECT count(*) FROM {producer}.outbox o WHERE o.routing_key = ANY(${n}::text[]) "
-        "AND (o.aggregate_id IN (SELECT id FROM scope) "
-        "OR o.envelope->'data'->>'order_id' IN (SELECT id FROM scope)) "
-        f"AND NOT EXISTS (SELECT 1 FROM {consumer}.inbox i WHERE i.event_id = o.event_id))"
-        for n, consumer in enumerate(schemas, start=2)
-        for producer in schemas
-    ]
-    unsent = [f"(SELECT count(*) FROM {schema}.outbox WHERE sent_at IS NULL)" for schema in schemas]
-    query = f"""
-        WITH order_makers AS (SELECT maker_id FROM orders.maker_orders WHERE order_id = ANY($1::uuid[])),
-        scope AS (
-            SELECT unnest($1::uuid[])::text AS id
-            UNION SELECT maker_id::text FROM order_makers
-            UNION SELECT id::text FROM catalogue.listings
-                WHERE maker_id IN (SELECT maker_id FROM order_makers)
-        )
-        SELECT
-            (SELECT count(*) FROM orders.orders
-             WHERE id = ANY($1::uuid[]) AND (status = 'pending' OR compensation_due)) AS orders_unsettled,
-            (SELECT count(*) FROM catalogue.reservations
-             WHERE order_id = ANY($1::uuid[]) AND status = 'held') AS reservations_held,
-            {" + ".join(unsent)} AS events_unsent,
-            {" + ".join(untaken)} AS events_not_taken_in
-    """
-    return query, [sorted(consumed[consumer]) for consumer in schemas]
-
-
-@dataclass
-class Verdict:
-    figures: dict[str, Any] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-
-    def fail(self, what: str) -> None:
-        self.violations.append(what)
-
-    def none_allowed(self, figure: str, count: int, what: str) -> None:
-        """Record `count` as a figure; any at all is a violation, described by `what`."""
-        self.figures[figure] = count
-        if count:
-            self.fail(what)
-
-
-def _consumed_keys() -> dict[str, set[str]]:
-    from aiohttp import web
-
-    keys = {}
-    for name in ("makers", "catalogue", "orders"):
-        service = definition(name)
-        keys[name] = {cls.routing_key() for cls in service.handlers(web.Application())}
-    return keys
-
-
-def _kept(order: asyncpg.Record, parts: list[dict[str, Any]], returned: Counter) -> int:
-    """What the customer paid for what they kept: every line of a maker order neither
-    cancelled, declined nor refunded whole after delivery, less the units returned (and
-    refunded); nothing of a cancelled order."""
-    if order["status"] == "cancelled":
-        return 0
-    paid = 0
-    for mo in parts:
-        if mo["status"] in ("cancelled", "declined") or mo.get("refunded_at"):
-            continue
-        for line in mo["lines"]:
-            unit = line["line_total"]["amount"] // line["quantity"]
-            paid += unit * (line["quantity"] - returned[line["id"]])
-    return paid
-
-
-async def oracle(
-    db: asyncpg.Connection, load: Load, makers: list[Maker], service_settings: dict[str, Any] | None = None
-) -> Verdict:
-    verdict = Verdict()
-    f = verdict.figures
-    order_ids = load.order_ids()
-    customers = list(load.customers)
-
-    # --- orders: none lost, none duplicated, none left pending --------------------------------
-    rows = await db.fetch(
-        "SELECT id, customer_id, status, cancellation_reason, data "
-        "FROM orders.orders WHERE customer_id = ANY($1)",
-        customers,
-    )
-    orders = {row["id"]: row for row in rows}
-    maker_orders = await db.fetch(
-        "SELECT id, order_id, maker_id, status, data FROM orders.maker_orders WHERE order_id = ANY($1)",
-        list(orders),
-    )
-    parts: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-    for mo in maker_orders:
-        parts[mo["order_id"]].append({**mo["data"], "id": mo["id"], "status": mo["status"]})
-    keys = await db.fetch(
-        "SELECT user_id, key, body FROM orders.idempotency_keys WHERE user_id = ANY($1)", customers
-    )
-    key_orders = Counter(uuid.UUID(json.loads(bytes(k["body"]))["id"]) for k in keys)
-    lost = [oid for oid in order_ids if oid not in orders]
-    told = set(order_ids)
-    duplicated = sum(n - 1 for n in key_orders.values() if n > 1) + sum(
-        1 for oid in orders if oid not in key_orders
-    )
-    unacknowledged = [oid for oid in orders if oid not in told]
-    f["orders_attempted"] = len(load.attempts)
-    f["orders_placed"] = len(load.placed)
-    f["refused_at_checkout"] = dict(Counter(a.code for a in load.attempts if a.status == 422))
-    f["unanswered"] = sum(1 for a in load.attempts if a.status not in (201, 422))
-    f["orders_lost"] = len(lost)
-    f["orders_created_but_unacknowledged"] = len(unacknowledged)
-    f["order_states"] = dict(
-        Counter(
-            f"{r['status']}" + (f":{r['cancellation_reason']}" if r["cancellation_reason"] else "")
-            for r in orders.values()
-        )
-    )
-    if lost:
-        verdict.fail(f"{len(lost)} orders lost: {lost[:3]}")
-    verdict.none_allowed("orders_duplicated", duplicated, f"{duplicated} orders duplicated")
-    if f["unanswered"]:
-        verdict.fail(f"{f['unanswered']} checkouts never answered (201 or 422) within the client's deadline")
-    pending = [oid for oid, r in orders.items() if r["status"] == "pending"]
-    if pending:
-        verdict.fail(f"{len(pending)} orders still pending after the bound")
-    for oid, r in orders.items():
-        statuses = {mo["status"] for mo in parts[oid]}
-        legal = {
-            "confirmed": bool(statuses) and "cancelled" not in statuses,
-            "completed": bool(statuses) and statuses <= {"delivered", "declined"},
-            "cancelled": statuses <= {"cancelled", "declined"},
-            "pending": not statuses,
-        }[r["status"]]
-        if not legal:
-            verdict.fail(f"order {oid} is {r['status']} with maker orders {sorted(statuses)}")
-
-    # --- stock: none oversold, none lost, the ledger adds up ------------------------------------
-    listing_ids = [uuid.UUID(listing["id"]) for maker in makers for listing in maker.listings]
-    listings = await db.fetch(
-        "SELECT id, stock_available AS a, stock_reserved AS r, stock_sold AS s, status "
-        "FROM catalogue.listings WHERE id = ANY($1)",
-        listing_ids,
-    )
-    ledger = await db.fetch(
-        "SELECT listing_id, order_id, reason, available_delta AS da, reserved_delta AS dr, "
-        "sold_delta AS ds, available, reserved, sold FROM catalogue.inventory_ledger "
-        "WHERE listing_id = ANY($1) ORDER BY id",
-        listing_ids,
-    )
-    by_listing: dict[uuid.UUID, list[asyncpg.Record]] = defaultdict(list)
-    for entry in ledger:
-        by_listing[entry["listing_id"]].append(entry)
-    expected_sold: Counter = Counter()
-    for r in orders.values():
-        if r["status"] not in ("confirmed", "completed"):
-            continue
-        declined_lines = {
-            line["id"] for mo in parts[r["id"]] if mo["status"] == "declined" for line in mo["lines"]
-        }
-        for line in r["data"]["lines"]:
-            if line["listing_id"] and line["id"] not in declined_lines:
-                expected_sold[uuid.UUID(line["listing_id"])] += line["quantity"]
-    oversold = lost_units = sold_units = stocked_units = 0
-    for listing in listings:
-        if listing["a"] is None:
-            continue  # made to order: no stock to count
-        entries = by_listing[listing["id"]]
-        stocked = sum(e["da"] + e["dr"] + e["ds"] for e in entries if e["reason"] in ("stocked", "adjusted"))
-        total = listing["a"] + listing["r"] + listing["s"]
-        stocked_units += stocked
-        sold_units += listing["s"]
-        oversold += max(0, listing["s"] - stocked) + max(0, listing["s"] - expected_sold[listing["id"]])
-        lost_units += abs(stocked - total) + max(0, expected_sold[listing["id"]] - listing["s"])
-        if listing["r"]:
-            verdict.fail(f"listing {listing['id']} still has {listing['r']} reserved")
-        sums = [sum(e[k] for e in entries) for k in ("da", "dr", "ds")]
-        if sums != [listing["a"], listing["r"], listing["s"]] or (
-            entries
-            and [entries[-1]["available"], entries[-1]["reserved"], entries[-1]["sold"]]
-            != [listing["a"], listing["r"], listing["s"]]
-        ):
-            verdict.fail(
-                f"listing {listing['id']}: ledger {sums} != counters "
-                f"{[listing['a'], listing['r'], listing['s']]}"
-            )
-        if any(min(e["available"], e["reserved"], e["sold"]) < 0 for e in entries):
-            verdict.fail(f"listing {listing['id']}: a counter went negative")
-    twice = await db.fetch(
-        "SELECT order_id, listing_id, reason, count(*) AS n FROM catalogue.inventory_ledger "
-        "WHERE order_id = ANY($1) GROUP BY 1, 2, 3 HAVING count(*) > 1",
-        list(orders),
-    )
-    f["units_stocked"] = stocked_units
-    f["units_sold"] = sold_units
-    verdict.none_allowed("units_oversold", oversold, f"{oversold} units oversold")
-    verdict.none_allowed("units_lost", lost_units, f"{lost_units} units lost or created")
-    verdict.none_allowed(
-        "stock_moves_applied_twice", len(twice), f"stock moved twice: {[dict(t) for t in twice[:3]]}"
-    )
-    # Per order: catalogue's reservation agrees with the order's outcome, unit for unit.
-    units = {
-        r["order_id"]: r
-        for r in await db.fetch(
-            "SELECT r.order_id, r.status, coalesce(sum(l.held), 0) AS held, "
-            "coalesce(sum(l.sold), 0) AS sold FROM catalogue.reservations r "
-            "LEFT JOIN catalogue.reservation_lines l USING (order_id) "
-            "WHERE r.order_id = ANY($1) GROUP BY 1, 2",
-            list(orders),
-        )
-    }
-    for oid, r in orders.items():
-        declined_lines = {
-            line["id"] for mo in parts[oid] if mo["status"] == "declined" for line in mo["lines"]
-        }
-        # Made-to-order lines are reserved too (without counters): every stock line counts.
-        owed = sum(
-            line["quantity"]
-            for line in r["data"]["lines"]
-            if line["listing_id"] and line["id"] not in declined_lines
-        )
-        reservation = units.get(oid)
-        held, sold = (reservation["held"], reservation["sold"]) if reservation else (0, 0)
-        if held:
-            verdict.fail(f"order {oid} ({r['status']}) still holds {held} units")
-        if r["status"] in ("confirmed", "completed") and sold != owed:
-            verdict.fail(f"order {oid} is {r['status']} with {sold} of {owed} units sold")
-        if r["status"] == "cancelled" and sold:
-            verdict.fail(f"order {oid} is cancelled but {sold} units stay sold")
-
-    # --- payments: captured once, captured − refunded = what the customer kept ------------------
-    auths = {
-        a["idempotency_key"]: a
-        for a in await db.fetch(
-            "SELECT * FROM orders.sandbox_authorisations WHERE idempotency_key = ANY($1)",
-            [f"order-{oid}-authorise" for oid in orders],
-        )
-    }
-    captures: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for capture in await db.fetch(
-        "SELECT authorisation_reference, reference, amount FROM orders.sandbox_captures "
-        "WHERE authorisation_reference = ANY($1) AND outcome = 'captured'",
-        [a["reference"] for a in auths.values() if a["reference"]],
-    ):
-        captures[capture["authorisation_reference"]].append(capture)
-    refunds: dict[str, list[asyncpg.Record]] = defaultdict(list)
-    for refund in await db.fetch(
-        "SELECT capture_reference, amount FROM orders.sandbox_refunds WHERE capture_reference = ANY($1)",
-        [c["reference"] for cs in captures.values() for c in cs],
-    ):
-        refunds[refund["capture_reference"]].append(refund)
-    returned: Counter = Counter()  # units of each line that came back and were refunded
-    for row in await db.fetch(
-        "SELECT data FROM orders.returns WHERE order_id = ANY($1) AND status = 'refunded'", list(orders)
-    ):
-        for line in row["data"]["lines"]:
-            returned[line["line_id"]] += line["quantity"]
-    double_charged = double_captured = double_refunded = kept = authorised = 0
-    charged_total = 0
-    for oid, r in orders.items():
-        auth = auths.get(f"order-{oid}-authorise")
-        data, payment = r["data"], r["data"]["payment"]
-        if auth is None or auth["outcome"] != "authorised":
-            if payment["status"] != "none":
-                verdict.fail(f"order {oid} payment {payment['status']} without an authorisation")
-            continue
-        authorised += 1
-        if auth["amount"] != data["total"]["amount"]:
-            verdict.fail(f"order {oid} authorised {auth['amount']} for a total of {data['total']['amount']}")
-        if payment["reference"] not in (None, auth["reference"]):
-            verdict.fail(f"order {oid} records {payment['reference']}, not {auth['reference']}")
-        taken = captures[auth["reference"]]
-        if len(taken) > 1:
-            double_captured += 1
-        captured = sum(c["amount"] for c in taken)
-        refunded = sum(x["amount"] for c in taken for x in refunds[c["reference"]])
-        if not taken and not auth["voided_at"]:
-            # Authorised and never captured (cancelled before capture, or a crash before the
-            # order recorded it): the authorisation must have been released.
-            verdict.fail(f"order {oid} left authorisation {auth['reference']} held, never captured")
-        if taken and auth["voided_at"]:
-            verdict.fail(f"order {oid} voided authorisation {auth['reference']} after capturing it")
-        # The order's own refunds, or one giving back a capture the order never recorded.
-        refunds_expected = len(data["refunds"]) if payment.get("capture_reference") else len(taken)
-        if refunded > captured or sum(len(refunds[c["reference"]]) for c in taken) > refunds_expected:
-            double_refunded += 1
-        held = captured - refunded
-        charged_total += held
-        owed = _kept(r, parts[oid], returned)
-        if held > owed:
-            if r["status"] == "cancelled":
-                kept += 1
-            else:
-                double_charged += 1
-        elif held < owed:
-            verdict.fail(f"order {oid} holds {held} of the {owed} the customer kept")
-        issued = sum(x["amount"]["amount"] for x in data["refunds"] if x["status"] == "issued")
-        recorded = (payment.get("captured_amount") or {"amount": 0})["amount"]
-        if (recorded, issued) != (captured, refunded) and payment.get("capture_reference"):
-            verdict.fail(
-                f"order {oid} says {recorded} captured and {issued} refunded; "
-                f"the provider {captured} and {refunded}"
-            )
-    f["payments_authorised"] = authorised
-    f["net_charged_minor_units"] = charged_total
-    verdict.none_allowed(
-        "double_charges", double_charged, f"{double_charged} orders charged more than they owe"
-    )
-    verdict.none_allowed("double_captures", double_captured, f"{double_captured} orders captured twice")
-    verdict.none_allowed("double_refunds", double_refunded, f"{double_refunded} orders refunded twice")
-    verdict.none_allowed(
-        "cancelled_but_still_charged", kept, f"{kept} cancelled orders still hold the customer's money"
-    )
-
-    # --- payouts: one earning per delivered maker order, each adding up -------------------------
-    entries = await db.fetch(
-        "SELECT maker_order_id, kind, gross_amount AS g, commission_amount AS c, net_amount AS n "
-        "FROM orders.payout_ledger WHERE maker_order_id = ANY($1)",
-        [mo["id"] for mo in maker_orders],
-    )
-    by_mo = defaultdict(list)
-    for entry in entries:
-        by_mo[entry["maker_order_id"]].append(entry)
-    payout_errors = 0
-    for mo in maker_orders:
-        earnings = [e for e in by_mo[mo["id"]] if e["kind"] == "earning"]
-        if mo["status"] == "delivered":
-            d = mo["data"]
-            if len(earnings) != 1 or (earnings[0]["g"], earnings[0]["c"], earnings[0]["n"]) != (
-                d["gross"]["amount"],
-                d["commission"]["amount"],
-                d["net"]["amount"],
-            ):
-                payout_errors += 1
-        elif earnings:
-            payout_errors += 1
-    payout_errors += sum(1 for e in entries if e["n"] != e["g"] - e["c"])
-    f["maker_orders"] = dict(Counter(mo["status"] for mo in maker_orders))
-    f["payout_entries"] = len(entries)
-    verdict.none_allowed("payout_errors", payout_errors, f"{payout_errors} payout ledger errors")
-    hold_days = service_settings["orders"].payout_hold_days if service_settings else 14
-    unbalanced = await makers_not_adding_up(
-        db, sorted({mo["maker_id"] for mo in maker_orders}), timedelta(days=hold_days)
-    )
-    for sentence in unbalanced:
-        verdict.fail(sentence)
-    f["makers_not_adding_up"] = len(unbalanced)
-
-    # --- events: none lost, none parked, every outbox drained -----------------------------------
-    consumed = _consumed_keys()
-    scope = [str(oid) for oid in orders] + [str(lid) for lid in listing_ids] + [m.id for m in makers]
-    lost_events = 0
-    published = 0
-    for producer in ("makers", "catalogue", "orders"):
-        events = await db.fetch(
-            f"SELECT event_id, routing_key, sent_at FROM {producer}.outbox "
-            "WHERE aggregate_id = ANY($1) OR envelope->'data'->>'order_id' = ANY($1)",
-            scope,
-        )
-        published += len(events)
-        unsent = [e for e in events if e["sent_at"] is None]
-        if unsent:
-            verdict.fail(f"{len(unsent)} {producer} events never sent")
-        for consumer, bindings in consumed.items():
-            wanted = [e["event_id"] for e in events if e["routing_key"] in bindings]
-            if not wanted:
-                continue
-            have = await db.fetchval(
-                f"SELECT count(*) FROM {consumer}.inbox WHERE event_id = ANY($1)", wanted
-            )
-            if have != len(wanted):
-                lost_events += len(wanted) - have
-                verdict.fail(f"{len(wanted) - have} {producer} events never reached {consumer}")
-    parked = 0
-    if service_settings:
-        scoped = set(scope)
-        for name in ("catalogue", "orders", "makers"):
-            for message in await parked_messages(service_settings[name]):
-                body = message["body"] if isinstance(message["body"], dict) else {}
-                if body.get("aggregate_id") in scoped or (body.get("data") or {}).get("order_id") in scoped:
-                    parked += 1
-        if parked:
-            verdict.fail(f"{parked} events parked")
-    f["events_published"] = published
-    f["events_lost"] = lost_events
-    f["events_parked"] = parked
-    return verdict
-
-
 # --- the report ----------------------------------------------------------------------------------
 
 
@@ -1104,6 +671,8 @@ def write_result(
         "load_seconds": round(load.finished - load.started, 1),
         "traffic": load.traffic.summary(),
         "checkout_seconds": _percentiles([a.seconds for a in load.attempts]),
+        # `settle_seconds` is seen by polling: at most this much after the settlement itself.
+        "settle_poll_floor_seconds": SETTLE_POLL_S,
         **verdict.figures,
         **extra,
         "violations": verdict.violations,
