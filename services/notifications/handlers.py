@@ -3,7 +3,8 @@ says (who people are) or records what it owes them (emails, in-app notifications
 
 gateway.user.*        recipients: address, name, role, verification; account emails
 makers.maker.*        which user each maker is; the application's decision
-orders.*              receipts, cancellations, parcels, refunds, returns, commissions, payouts
+orders.*              receipts, cancellations, parcels, refunds, returns, commissions, payouts,
+                      messages in conversations (to the other party)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from shared.contracts.makers import MAKER_EVENTS
 from shared.contracts.orders import (
     CommissionQuoted,
     CommissionRequested,
+    ConversationMessagePosted,
     MakerOrderCancelled,
     MakerOrderDeclined,
     MakerOrderDelivered,
@@ -59,4 +61,5 @@ def handlers(app: web.Application) -> dict[type[Event], Handler]:
         CommissionRequested: usecases.on_commission_requested,
         CommissionQuoted: usecases.on_commission_quoted,
         PayoutPaid: usecases.on_payout_paid,
+        ConversationMessagePosted: usecases.on_message_posted,
     }

@@ -29,6 +29,7 @@ from shared.contracts.makers import MakerSnapshotEvent
 from shared.contracts.orders import (
     CommissionQuoted,
     CommissionRequested,
+    ConversationMessagePosted,
     MakerOrderDeclined,
     MakerOrderEvent,
     MakerOrderRefunded,
@@ -190,6 +191,18 @@ async def on_commission_quoted(uow: UnitOfWork, event: CommissionQuoted, envelop
 async def on_payout_paid(uow: UnitOfWork, event: PayoutPaid, envelope: Envelope) -> None:
     maker_user, _ = await _maker(uow, event.maker_id)
     await owe(uow, envelope, [owed.payout_paid(event, maker_user)])
+
+
+async def on_message_posted(uow: UnitOfWork, event: ConversationMessagePosted, envelope: Envelope) -> None:
+    """A customer wrote: their maker hears of it (named by the customer's name); a maker wrote:
+    the customer hears of it (named by the maker's)."""
+    maker_user, maker_name = await _maker(uow, event.maker_id)
+    if event.sender_role == "customer":
+        known = await store.recipient(uow.conn, event.customer_id)
+        sender = known.display_name if known and known.display_name else "A customer"
+        await owe(uow, envelope, [owed.message_posted(event, maker_user, sender)])
+    else:
+        await owe(uow, envelope, [owed.message_posted(event, event.customer_id, maker_name)])
 
 
 # --- people's and operators' actions -----------------------------------------------------------

@@ -51,6 +51,9 @@ class Kind(StrEnum):
     MAKER_ORDER_CANCELLED = "maker_order_cancelled"
     RETURN_REQUESTED = "return_requested"
     COMMISSION_REQUESTED = "commission_requested"
+    # A message in a conversation: to the maker from a customer, to the customer from a maker.
+    MESSAGE_FROM_CUSTOMER = "message_from_customer"
+    MESSAGE_FROM_MAKER = "message_from_maker"
 
     @property
     def category(self) -> Category:
@@ -77,6 +80,8 @@ CATEGORIES: dict[Kind, Category] = {
     Kind.MAKER_ORDER_CANCELLED: Category.MAKER_ORDERS,
     Kind.RETURN_REQUESTED: Category.MAKER_ORDERS,
     Kind.COMMISSION_REQUESTED: Category.MAKER_ORDERS,
+    Kind.MESSAGE_FROM_CUSTOMER: Category.MAKER_ORDERS,
+    Kind.MESSAGE_FROM_MAKER: Category.ORDER_UPDATES,
 }
 
 

@@ -18,6 +18,7 @@ from shared.contracts.identity import EmailChanged, PasswordResetRequested, Veri
 from shared.contracts.orders import (
     CommissionQuoted,
     CommissionRequested,
+    ConversationMessagePosted,
     MakerOrderDeclined,
     MakerOrderDispatched,
     MakerOrderEvent,
@@ -303,4 +304,21 @@ def payout_paid(event: PayoutPaid, maker_user: uuid.UUID) -> Notice:
         Kind.PAYOUT_PAID,
         {"amount": money(event.amount), "paid_at": event.paid_at.isoformat(), "link": "/maker"},
         in_app=InApp("Payout sent", f"{format_money(event.amount)} to your account", "/maker"),
+    )
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+
+def message_posted(event: ConversationMessagePosted, recipient: uuid.UUID, sender_name: str) -> Notice:
+    """The other party of the conversation hears that `sender_name` wrote, with the start of
+    the message (plain text: the HTML email escapes it like any value)."""
+    link = f"/messages/{event.conversation_id}"
+    kind = Kind.MESSAGE_FROM_CUSTOMER if event.sender_role == "customer" else Kind.MESSAGE_FROM_MAKER
+    excerpt = event.excerpt + ("…" if len(event.excerpt) >= 140 else "")
+    return Notice(
+        recipient,
+        kind,
+        {"sender": sender_name, "subject": event.subject, "excerpt": excerpt, "link": link},
+        in_app=InApp(f"New message from {sender_name}", event.excerpt[:140], link),
     )

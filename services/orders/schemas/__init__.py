@@ -26,6 +26,15 @@ from services.orders.schemas.common import OptionsIn as OptionsIn
 from services.orders.schemas.common import OptionsView as OptionsView
 from services.orders.schemas.common import PaymentIn as PaymentIn
 from services.orders.schemas.common import TimelineView as TimelineView
+from services.orders.schemas.conversations import ConversationIn as ConversationIn
+from services.orders.schemas.conversations import ConversationListQuery as ConversationListQuery
+from services.orders.schemas.conversations import ConversationQuery as ConversationQuery
+from services.orders.schemas.conversations import ConversationSummary as ConversationSummary
+from services.orders.schemas.conversations import ConversationView as ConversationView
+from services.orders.schemas.conversations import MessageIn as MessageIn
+from services.orders.schemas.conversations import MessageView as MessageView
+from services.orders.schemas.conversations import conversation_summary as conversation_summary
+from services.orders.schemas.conversations import conversation_view as conversation_view
 from services.orders.schemas.maker_orders import ChecksIn as ChecksIn
 from services.orders.schemas.maker_orders import ChecksView as ChecksView
 from services.orders.schemas.maker_orders import DeclineIn as DeclineIn
@@ -85,6 +94,11 @@ __all__ = [
     "CommissionIn",
     "CommissionListQuery",
     "CommissionView",
+    "ConversationIn",
+    "ConversationListQuery",
+    "ConversationQuery",
+    "ConversationSummary",
+    "ConversationView",
     "DeclineIn",
     "DeliveryView",
     "DispatchIn",
@@ -95,6 +109,8 @@ __all__ = [
     "MakerOrderDetail",
     "MakerOrderListQuery",
     "MakerOrderView",
+    "MessageIn",
+    "MessageView",
     "Millimetres",
     "Number",
     "OptionsIn",
@@ -134,6 +150,8 @@ __all__ = [
     "TimelineView",
     "TrackingView",
     "commission_view",
+    "conversation_summary",
+    "conversation_view",
     "ledger_line_view",
     "maker_order_detail",
     "order_quote_view",

@@ -1,5 +1,6 @@
 """Orders' SQL: the read models of listings and makers, the Order aggregate (with its maker
-orders), commissions, returns, the payout ledger, the lists, and the work lists of the sweepers.
+orders), commissions, conversations, returns, the payout ledger, the lists, and the work lists
+of the sweepers.
 
 Saving is optimistic on top of a row lock: commands `load_*` an aggregate in their unit of work,
 which locks its row (so changes to one order queue up instead of failing) and remembers the
@@ -23,6 +24,16 @@ from services.orders.store.commissions import (
     save_commission,
 )
 from services.orders.store.common import PRODUCER, Position
+from services.orders.store.conversations import (
+    claim_conversation,
+    conversations_page,
+    load_conversation,
+    maker_names,
+    mark_read,
+    messages_page,
+    read_conversation,
+    save_conversation,
+)
 from services.orders.store.ledger import (
     earning_of,
     ledger_balances,
@@ -76,8 +87,10 @@ __all__ = [
     "add_address",
     "addresses_of",
     "claim_compensations",
+    "claim_conversation",
     "claim_expired_orders",
     "commissions_page",
+    "conversations_page",
     "count_addresses_locked",
     "defer_compensation",
     "delete_address",
@@ -86,25 +99,31 @@ __all__ = [
     "ledger_page",
     "listings",
     "load_commission",
+    "load_conversation",
     "load_order",
     "load_return",
     "maker",
     "maker_id_for_user",
+    "maker_names",
     "maker_order_in_context",
     "maker_orders_page",
     "maker_shipping",
+    "mark_read",
+    "messages_page",
     "order_id_of_maker_order",
     "order_id_of_return",
     "order_references",
     "orders_page",
     "post_ledger_entry",
     "read_commission",
+    "read_conversation",
     "read_order",
     "read_return",
     "returns_of_order",
     "returns_page",
     "reversals_of",
     "save_commission",
+    "save_conversation",
     "save_order",
     "save_return",
     "saved_address",

@@ -21,6 +21,13 @@ from services.orders.usecases.commissions import (
     request_commission,
     withdraw_commission,
 )
+from services.orders.usecases.conversations import (
+    Caller,
+    caller,
+    open_conversation,
+    post_message,
+    start_conversation,
+)
 from services.orders.usecases.maker_orders import (
     accept_maker_order,
     decline_maker_order,
@@ -44,12 +51,14 @@ from services.orders.usecases.returns import receive_return, reject_return, requ
 
 __all__ = [
     "AddressChoice",
+    "Caller",
     "PayoutRun",
     "Payouts",
     "PricedBasket",
     "accept_commission",
     "accept_maker_order",
     "add_address",
+    "caller",
     "cancel_order",
     "decline_commission",
     "decline_maker_order",
@@ -57,8 +66,10 @@ __all__ = [
     "deliver_maker_order",
     "dispatch_maker_order",
     "list_payouts",
+    "open_conversation",
     "order_placed",
     "place_order",
+    "post_message",
     "price_basket",
     "quality_check_maker_order",
     "quote_commission",
@@ -72,6 +83,7 @@ __all__ = [
     "reservation_failed",
     "resolve_shipping_address",
     "run_payouts",
+    "start_conversation",
     "statement",
     "stock_reserved",
     "withdraw_commission",
