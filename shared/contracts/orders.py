@@ -300,3 +300,23 @@ class PayoutPaid(Event):
     maker_id: UUID
     amount: Money
     paid_at: datetime
+
+
+class ConversationMessagePosted(Event):
+    """A customer or a maker wrote in their conversation (about an order, a commission or a
+    listing: exactly one of the three ids is set). `excerpt` is the message's first 140
+    characters, as written (plain text, never markup)."""
+
+    event_type = "orders.conversation.message_posted"
+
+    conversation_id: UUID
+    message_id: UUID
+    order_id: UUID | None = None
+    commission_id: UUID | None = None
+    listing_id: UUID | None = None
+    customer_id: UUID
+    maker_id: UUID
+    sender_role: Literal["customer", "maker"]
+    excerpt: str
+    posted_at: datetime
+    subject: str = Field("", description="What the conversation is about, as its parties see it")
