@@ -45,6 +45,7 @@ OWNERS: dict[str, str] = {
     "payouts": "orders",
     "payout-runs": "orders",
     "commissions": "orders",
+    "conversations": "orders",
     "returns": "orders",
     "images": "media",
     "notifications": "notifications",
