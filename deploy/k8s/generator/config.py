@@ -27,6 +27,7 @@ GATEWAY_CONFIG = {
     "GATEWAY_ORDERS_URL": f"http://orders-api:{PORTS['orders']}",
     "GATEWAY_MEDIA_URL": f"http://media-api:{PORTS['media']}",
     "GATEWAY_NOTIFICATIONS_URL": f"http://notifications-api:{PORTS['notifications']}",
+    "GATEWAY_REVIEWS_URL": f"http://reviews-api:{PORTS['reviews']}",
     "GATEWAY_JWT_PRIVATE_KEY_FILE": "/run/secrets/jwt-private/jwt_private.pem",
     # Behind the cluster's ingress (one proxy hop): its X-Forwarded-For names the client.
     "GATEWAY_TRUSTED_PROXY_HOPS": "1",

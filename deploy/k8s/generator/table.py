@@ -45,6 +45,7 @@ PORTS = {
     "orders": 8083,
     "media": 8084,
     "notifications": 8085,
+    "reviews": 8086,
 }
 SERVICES = tuple(PORTS)
 
@@ -69,6 +70,7 @@ ROLES = [
     Role("orders", "api", PORTS["orders"], 2, 2, 6, public=True),
     Role("gateway", "api", PORTS["gateway"], 2, 2, 6, public=True),
     Role("notifications", "api", PORTS["notifications"], 2, 2, 4, public=True),
+    Role("reviews", "api", PORTS["reviews"], 2, 2, 4, public=True),
     # Uploads are streamed to disk, never held whole; /tmp has room for a few at once.
     Role(
         "media",
@@ -100,6 +102,8 @@ ROLES = [
     ),
     # Consumes the events that become emails and notifications, and sends the emails.
     Role("notifications", "worker", PORTS["notifications"], 1, 1, 3),
+    # Learns delivered maker orders, makers and photos; publishes nothing from its consumer.
+    Role("reviews", "worker", PORTS["reviews"], 1, 1, 2),
     # The gateway has no consumer; its worker runs the login-throttle sweeper.
     Role("gateway", "worker", PORTS["gateway"], 1),
     # Outbox relays: one active per service (advisory lock), the second a hot standby that takes
@@ -110,4 +114,5 @@ ROLES = [
     Role("media", "relay", PORTS["media"], 2, cpu_request="100m"),
     Role("gateway", "relay", PORTS["gateway"], 2, cpu_request="100m"),
     Role("notifications", "relay", PORTS["notifications"], 2, cpu_request="100m"),
+    Role("reviews", "relay", PORTS["reviews"], 2, cpu_request="100m"),
 ]
