@@ -17,11 +17,13 @@ for a routing key that is not a contract at all: a bug, not a deploy order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractRobustChannel, AbstractRobustConnection
+from aio_pika.robust_connection import RobustConnection
 from pamqp.commands import Basic
+from yarl import URL
 
 from shared.config import ServiceSettings
 
@@ -40,6 +42,42 @@ class PublishFailed(RuntimeError):
         self.broker_unavailable = broker_unavailable
 
 
+class ClusterConnection(RobustConnection):
+    """A robust connection to one node of a RabbitMQ cluster at a time: when the connection is
+    lost, or an attempt to reconnect fails, the next attempt goes to the next node, in turn
+    (`over(urls)` makes the class for a list of node URLs; the first is tried first).
+
+    aio-pika reconnects to the URL it was given, read as `self.url` by each attempt, and each
+    attempt starts by setting `transport` to None: that assignment moves `url` on when the
+    previous attempt failed (it never had a transport) or the connection it had is gone."""
+
+    nodes: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def over(cls, urls: list[str]) -> type[ClusterConnection]:
+        return type(cls.__name__, (cls,), {"nodes": tuple(urls)})
+
+    def __init__(self, url: URL, *args: Any, **kwargs: Any) -> None:
+        self._transport: Any = None
+        self._attempting = False
+        self._counting = False  # not the constructor's own `transport = None`
+        self.node = 0
+        super().__init__(url, *args, **kwargs)
+        self._counting = True
+
+    @property
+    def transport(self) -> Any:
+        return self._transport
+
+    @transport.setter
+    def transport(self, value: Any) -> None:
+        if value is None and self._counting and self.nodes and (self._attempting or self._transport):
+            self.node = (self.node + 1) % len(self.nodes)
+            self.url = URL(self.nodes[self.node])
+        self._attempting = value is None and self._counting
+        self._transport = value
+
+
 class Bus:
     def __init__(self, settings: ServiceSettings, connection_name: str = "") -> None:
         self.settings = settings
@@ -49,10 +87,13 @@ class Bus:
         self.exchange: AbstractExchange
 
     async def connect(self) -> None:
+        urls = self.settings.broker_urls
         self.connection = await aio_pika.connect_robust(
-            self.settings.broker_url,
+            urls[0],
             client_properties={"connection_name": self._connection_name},
             reconnect_interval=1,
+            # A cluster's nodes, each in turn when the one connected to is lost.
+            connection_class=ClusterConnection.over(urls) if len(urls) > 1 else RobustConnection,
         )
         # A returned (unroutable) mandatory message raises: it was not delivered.
         self._channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)

@@ -53,6 +53,13 @@ class ServiceSettings(BaseSettings):
     pg_pool_min: int = Field(2, description="Minimum connections per pool")
     pg_pool_max: int = Field(10, description="Maximum connections per pool; bounds prefetch")
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", description="RabbitMQ URL")
+    amqp_nodes: list[str] = Field(
+        [],
+        description="The other nodes of the RabbitMQ cluster MARKET_AMQP_URL's node belongs to, as "
+        'host:port (JSON list, e.g. ["rabbit-2:5672"]): when the connection is lost, or an attempt '
+        "to reconnect fails, the service tries the next node in turn, with MARKET_AMQP_URL's "
+        "credentials and vhost. Empty: MARKET_AMQP_URL's node alone",
+    )
     amqp_password: str = Field(
         "",
         description="Password of the service's own RabbitMQ user `<namespace>_<service>`, made by "
@@ -164,6 +171,16 @@ class ServiceSettings(BaseSettings):
         url = urlsplit(self.amqp_url)
         netloc = f"{quote(self.amqp_user, safe='')}:{quote(self.broker_password, safe='')}@{url.hostname}"
         return urlunsplit(url._replace(netloc=netloc + (f":{url.port}" if url.port else "")))
+
+    @property
+    def broker_urls(self) -> list[str]:
+        """`broker_url`, then the same URL on each other node of the cluster (MARKET_AMQP_NODES)."""
+        first = urlsplit(self.broker_url)
+        credentials = first.netloc.rpartition("@")[0]
+        return [self.broker_url] + [
+            urlunsplit(first._replace(netloc=f"{credentials}@{node}" if credentials else node))
+            for node in self.amqp_nodes
+        ]
 
     @property
     def exchange(self) -> str:
