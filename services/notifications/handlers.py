@@ -5,6 +5,7 @@ gateway.user.*        recipients: address, name, role, verification; account ema
 makers.maker.*        which user each maker is; the application's decision
 orders.*              receipts, cancellations, parcels, refunds, returns, commissions, payouts,
                       messages in conversations (to the other party)
+reviews.review.*      a new review to the maker of the piece; the maker's reply to the customer
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from shared.contracts.orders import (
     ReturnRejected,
     ReturnRequested,
 )
+from shared.contracts.reviews import ReviewPublished, ReviewReplied
 
 
 def handlers(app: web.Application) -> dict[type[Event], Handler]:
@@ -62,4 +64,6 @@ def handlers(app: web.Application) -> dict[type[Event], Handler]:
         CommissionQuoted: usecases.on_commission_quoted,
         PayoutPaid: usecases.on_payout_paid,
         ConversationMessagePosted: usecases.on_message_posted,
+        ReviewPublished: usecases.on_review_published,
+        ReviewReplied: usecases.on_review_replied,
     }

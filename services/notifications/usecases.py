@@ -40,6 +40,7 @@ from shared.contracts.orders import (
     ReturnRejected,
     ReturnRequested,
 )
+from shared.contracts.reviews import ReviewPublished, ReviewReplied
 from shared.db import UnitOfWork
 
 
@@ -203,6 +204,21 @@ async def on_message_posted(uow: UnitOfWork, event: ConversationMessagePosted, e
         await owe(uow, envelope, [owed.message_posted(event, maker_user, sender)])
     else:
         await owe(uow, envelope, [owed.message_posted(event, event.customer_id, maker_name)])
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+async def on_review_published(uow: UnitOfWork, event: ReviewPublished, envelope: Envelope) -> None:
+    """The maker of the piece hears of a new review (email only if they want review emails)."""
+    maker_user, _ = await _maker(uow, event.maker_id)
+    await owe(uow, envelope, [owed.new_review(event, maker_user)])
+
+
+async def on_review_replied(uow: UnitOfWork, event: ReviewReplied, envelope: Envelope) -> None:
+    """The customer hears the maker answered their review."""
+    _, maker_name = await _maker(uow, event.maker_id)
+    await owe(uow, envelope, [owed.review_replied(event, maker_name)])
 
 
 # --- people's and operators' actions -----------------------------------------------------------

@@ -38,6 +38,7 @@ from shared.contracts.orders import (
     ReturnRejected,
     ReturnRequested,
 )
+from shared.contracts.reviews import ReviewPublished, ReviewReplied
 from shared.money import Money
 from tests.support.notifications import (
     Maker,
@@ -195,6 +196,29 @@ def every_notice() -> list[Notice | None]:
         owed.payout_paid(
             PayoutPaid(payout_id=uuid.uuid4(), maker_id=maker.maker_id, amount=gbp(9), paid_at=now),
             maker.person.user_id,
+        ),
+        owed.new_review(
+            ReviewPublished(
+                review_id=uuid.uuid4(),
+                listing_id=uuid.uuid4(),
+                maker_id=maker.maker_id,
+                maker_order_id=part.maker_order_id,
+                customer_id=customer.user_id,
+                rating=4,
+                title="<b>Lovely</b> & bright",
+                published_at=now,
+            ),
+            maker.person.user_id,
+        ),
+        owed.review_replied(
+            ReviewReplied(
+                review_id=uuid.uuid4(),
+                listing_id=uuid.uuid4(),
+                maker_id=maker.maker_id,
+                customer_id=customer.user_id,
+                replied_at=now,
+            ),
+            maker.name,
         ),
     ]
 

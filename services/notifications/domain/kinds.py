@@ -54,6 +54,9 @@ class Kind(StrEnum):
     # A message in a conversation: to the maker from a customer, to the customer from a maker.
     MESSAGE_FROM_CUSTOMER = "message_from_customer"
     MESSAGE_FROM_MAKER = "message_from_maker"
+    # A customer reviewed a maker's piece; the maker answered a customer's review.
+    NEW_REVIEW = "new_review"
+    REVIEW_REPLIED = "review_replied"
 
     @property
     def category(self) -> Category:
@@ -82,6 +85,8 @@ CATEGORIES: dict[Kind, Category] = {
     Kind.COMMISSION_REQUESTED: Category.MAKER_ORDERS,
     Kind.MESSAGE_FROM_CUSTOMER: Category.MAKER_ORDERS,
     Kind.MESSAGE_FROM_MAKER: Category.ORDER_UPDATES,
+    Kind.NEW_REVIEW: Category.REVIEWS,
+    Kind.REVIEW_REPLIED: Category.REVIEWS,
 }
 
 

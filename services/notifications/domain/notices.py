@@ -30,6 +30,7 @@ from shared.contracts.orders import (
     ReturnRejected,
     ReturnRequested,
 )
+from shared.contracts.reviews import ReviewPublished, ReviewReplied
 from shared.money import Money
 
 
@@ -321,4 +322,29 @@ def message_posted(event: ConversationMessagePosted, recipient: uuid.UUID, sende
         kind,
         {"sender": sender_name, "subject": event.subject, "excerpt": excerpt, "link": link},
         in_app=InApp(f"New message from {sender_name}", event.excerpt[:140], link),
+    )
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+def new_review(event: ReviewPublished, maker_user: uuid.UUID) -> Notice:
+    """The maker hears a customer reviewed their piece: the stars and the title (plain text)."""
+    stars = "★" * event.rating + "☆" * (5 - event.rating)
+    return Notice(
+        maker_user,
+        Kind.NEW_REVIEW,
+        {"rating": event.rating, "stars": stars, "title": event.title, "link": "/maker#reviews"},
+        in_app=InApp(f"New {event.rating}-star review", event.title[:140], "/maker#reviews"),
+    )
+
+
+def review_replied(event: ReviewReplied, maker_name: str) -> Notice:
+    """The customer hears the maker answered their review, on the piece's page."""
+    link = f"/listings/{event.listing_id}#reviews"
+    return Notice(
+        event.customer_id,
+        Kind.REVIEW_REPLIED,
+        {"maker": maker_name, "link": link},
+        in_app=InApp(f"{maker_name} replied to your review", "Read their reply on the piece's page", link),
     )
