@@ -18,7 +18,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 PYTEST_ARGS ?=
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -ra
 
-.PHONY: help install up test reliability bench migrate seed asyncapi settings-table docs \
+.PHONY: help install up test reliability soak bench migrate seed asyncapi settings-table docs \
         docs-check keys lint clean
 
 help: ## list the targets
@@ -54,16 +54,25 @@ test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, th
 	$(PYTEST) $(PYTEST_ARGS)
 
 # The full reliability run: every fault scenario at full size, the security suite, Schemathesis
-# with more examples; the figures go to docs/reliability.md (written even when a check fails).
+# with more examples, a 3-minute soak (docs/reliability/soak-3min*); the figures go to
+# docs/reliability.md (written even when a check fails).
 RELIABILITY_TESTS := tests/reliability tests/integration/test_security_api.py \
 	tests/integration/test_security_least_privilege.py tests/integration/test_schemathesis_api.py
-reliability: install ## faults under load, security, Schemathesis at full size; writes docs/reliability.md
+reliability: install ## faults under load, a 3-minute soak, security, Schemathesis at full size; writes docs/reliability.md
 	$(BIN)/marketplace preflight
 	@rm -rf test-artifacts/reliability; status=0; \
-	RELIABILITY_FULL=1 SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-25} $(PYTEST) \
+	RELIABILITY_FULL=1 SOAK_MINUTES=3 SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-25} $(PYTEST) \
 	  --junitxml=test-artifacts/reliability/junit.xml $(RELIABILITY_TESTS) $(PYTEST_ARGS) || status=$$?; \
 	$(BIN)/python -m scripts.reliability_report --write docs/reliability.md; \
 	exit $$status
+
+# The soak: steady mixed load (browse, search, checkout, fulfil, return) for SOAK_MINUTES, memory,
+# latency, queues, outbox lag and connections sampled every 10 s; samples, charts and the verdict
+# (nothing grew without bound) in docs/reliability/soak-<N>min*, which docs/reliability.md links.
+SOAK_MINUTES ?= 30
+soak: install ## SOAK_MINUTES (30) of steady mixed load; charts and verdict in docs/reliability/
+	$(BIN)/marketplace preflight
+	SOAK_MINUTES=$(SOAK_MINUTES) $(PYTEST) -s tests/reliability/test_soak.py $(PYTEST_ARGS)
 
 # Benchmark options, e.g. `make bench BENCH_ARGS="--only relay,search --quick"` (python -m bench -h).
 BENCH_ARGS ?=

@@ -8,6 +8,7 @@ results (scripts/reliability_report.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -16,8 +17,12 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.reliability.marketplace import Shop, Stack
+from tests.reliability.marketplace import FULL, Shop, Stack
 from tests.support.harness import TestEnvironment
+
+# The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
+# reliability` RELIABILITY_FULL), never in `make test`.
+collect_ignore = [] if FULL or os.environ.get("SOAK_MINUTES") else ["test_soak.py"]
 
 
 @pytest.fixture(scope="package")
