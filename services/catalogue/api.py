@@ -7,6 +7,8 @@ Who may do what:
                       them in any state with their stock counters (GET /{id}, /mine)
     operators         see any listing whole
     anyone            a visible listing (published or sold out, its maker approved), and search
+    customers         keep visible listings as favourites and list them (their own only: the
+                      token's subject is the customer); a listing they see says `favourited`
 
 The maker behind a token is found in the catalogue's read model of makers (the token's `sub` is
 the maker's user id). Another maker's listing is reported as missing (404), never forbidden.
@@ -16,6 +18,9 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from uuid import UUID
+
+from aiohttp import web
 
 from services.catalogue import search, store, usecases
 from services.catalogue.domain import ListingDraft, ListingPatch
@@ -38,13 +43,19 @@ from shared.auth import Principal
 from shared.db import UnitOfWork
 from shared.errors import ProblemError, not_found
 from shared.http import POOL, Call, RawJson, Routes
-from shared.paging import Page, decode_time_id, encode_time_id
+from shared.paging import Page, PageQuery, decode_time_id, encode_time_id
 
 routes = Routes("listings")
+favourite_routes = Routes("favourites")
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _customer(principal: Principal | None) -> UUID | None:
+    """The signed-in customer, to whom a listing says whether it is their favourite."""
+    return principal.user_id if principal is not None and principal.role == "customer" else None
 
 
 def _sees_everything(principal: Principal | None, maker: MakerRecord) -> bool:
@@ -194,7 +205,11 @@ async def get_listing(call: Call) -> RawJson:
     full = _sees_everything(call.principal, maker)
     if not full and not listing.is_visible(maker.approved):
         raise not_found("Listing")
-    return RawJson(listing_json(listing, maker, images, _now().date(), full=full))
+    customer = _customer(call.principal)
+    favourited = None
+    if customer is not None:
+        favourited = bool(await store.favourited(call.app[POOL], customer, [listing.id]))
+    return RawJson(listing_json(listing, maker, images, _now().date(), full=full, favourited=favourited))
 
 
 def _search_index(call: Call) -> search.SearchIndex:
@@ -218,5 +233,55 @@ async def search_listings(call: Call) -> RawJson:
     sort = search.Sort(query.sort) if query.sort else None
     # The index releases the interpreter while it searches: other requests go on meanwhile.
     page = await asyncio.to_thread(_search_index(call).search, filters, sort, query.cursor, query.limit)
-    found = await store.listings_with_makers(call.app[POOL], page.listing_ids)
-    return RawJson(search_results_json(page, found, _now().date()))
+    pool = call.app[POOL]
+    found = await store.listings_with_makers(pool, page.listing_ids)
+    customer = _customer(call.principal)
+    favourites = None if customer is None else await store.favourited(pool, customer, page.listing_ids)
+    return RawJson(search_results_json(page, found, _now().date(), favourites))
+
+
+# --- favourites -----------------------------------------------------------------------------------
+
+_NO_LISTING = "No listing the public may see has this id (unknown, not published, or hidden)"
+
+
+@favourite_routes.add(
+    "PUT",
+    "/api/v1/me/favourites/{id}",
+    status=204,
+    roles=("customer",),
+    extra_responses={404: _NO_LISTING},
+)
+async def add_favourite(call: Call) -> web.Response:
+    """Keep a listing as a favourite (the calling customer's). Doing it again changes nothing."""
+    async with _unit_of_work(call) as uow:
+        await usecases.add_favourite(uow, call.user.user_id, call.path_id(), _now())
+    return web.Response(status=204)
+
+
+@favourite_routes.delete("/api/v1/me/favourites/{id}", status=204, roles=("customer",))
+async def remove_favourite(call: Call) -> web.Response:
+    """Let a favourite go. Letting go of a listing that is not a favourite changes nothing (204)."""
+    async with _unit_of_work(call) as uow:
+        await usecases.remove_favourite(uow, call.user.user_id, call.path_id())
+    return web.Response(status=204)
+
+
+@favourite_routes.get(
+    "/api/v1/me/favourites", query=PageQuery, response=Page[ListingView], roles=("customer",)
+)
+async def favourites(call: Call) -> Page[ListingView]:
+    """The calling customer's favourites that the public may see now, the newest favourite
+    first (one paused or hidden since is left out until it is shown again)."""
+    query: PageQuery = call.query
+    found, position = await usecases.favourite_listings(
+        call.app[POOL], call.user.user_id, decode_time_id(query.cursor), query.limit
+    )
+    today = _now().date()
+    return Page(
+        items=[
+            listing_view(listing, maker, images, today, full=False, favourited=True)
+            for listing, maker, images in found
+        ],
+        next_cursor=encode_time_id(position),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.catalogue import handlers
-from services.catalogue.api import routes
+from services.catalogue.api import favourite_routes, routes
 from services.catalogue.search.context import search_index
 from services.catalogue.settings import CATALOGUE_SETTINGS, CatalogueSettings
 from shared.service import PeriodicJob, ServiceDefinition
@@ -16,7 +16,7 @@ SERVICE = ServiceDefinition(
     settings_cls=CatalogueSettings,
     settings_key=CATALOGUE_SETTINGS,
     migrations=Path(__file__).parent / "migrations",
-    routes=[routes],
+    routes=[routes, favourite_routes],
     handlers=handlers.for_app,
     # The search index of an instance serving the API (built, then kept current).
     contexts=[search_index],

@@ -15,6 +15,8 @@ orders.order.cancelled      held units go back on sale; once sold, they go back 
                             seen yet leaves a tombstone, so the order reserves nothing when it
                             arrives.
 orders.maker_order.declined that maker's units go back on sale
+reviews.ratings.changed     keep the listing's and the maker's rating (the highest version of
+                            each wins); the listing's goes to its search row too
 sweeper                     held reservations past `expires_at` go back on sale
 re-check                    public listings held again to the wording and currency rules
 
@@ -32,7 +34,7 @@ from typing import Any
 from aiohttp import web
 
 from services.catalogue import usecases
-from services.catalogue.domain import ImageStatus, MediaImage, OrderLine
+from services.catalogue.domain import ImageStatus, MediaImage, OrderLine, Rating, RatingSummary
 from services.catalogue.settings import CATALOGUE_SETTINGS
 from services.catalogue.store import MakerRecord
 from shared.consumer import Handler
@@ -45,6 +47,8 @@ from shared.contracts.orders import (
     OrderConfirmed,
     OrderPlaced,
 )
+from shared.contracts.reviews import RatingsChanged
+from shared.contracts.reviews import RatingSummary as SummaryData
 from shared.db import UnitOfWork
 from shared.http import POOL
 from shared.logging import get_logger
@@ -127,6 +131,20 @@ async def on_maker_order_declined(uow: UnitOfWork, event: MakerOrderDeclined, en
     )
 
 
+def _summary(data: SummaryData) -> RatingSummary:
+    return RatingSummary(
+        Rating(data.count, data.total),
+        {str(stars): count for stars, count in data.histogram.items()},
+        data.version,
+    )
+
+
+async def on_ratings_changed(uow: UnitOfWork, event: RatingsChanged, envelope: Envelope) -> None:
+    await usecases.apply_ratings(
+        uow, event.listing_id, event.maker_id, _summary(event.listing), _summary(event.maker), _now()
+    )
+
+
 def for_app(app: web.Application) -> dict[type[Event], Handler]:
     """The handlers of a catalogue process. Settings are read when a message is handled: the
     topology is declared from an app that has none."""
@@ -142,6 +160,7 @@ def for_app(app: web.Application) -> dict[type[Event], Handler]:
         OrderConfirmed: on_order_confirmed,
         OrderCancelled: on_order_cancelled,
         MakerOrderDeclined: on_maker_order_declined,
+        RatingsChanged: on_ratings_changed,
     }
 
 

@@ -25,6 +25,7 @@ import asyncpg
 from cachetools import LRUCache
 
 from services.catalogue.domain import (
+    NO_RATING,
     ImageStatus,
     KnownImages,
     Listing,
@@ -33,6 +34,7 @@ from services.catalogue.domain import (
     MakerClaim,
     MakerStanding,
     MediaImage,
+    Rating,
     Reservation,
     ReservationLine,
     ReservationStatus,
@@ -62,6 +64,8 @@ class MakerRecord:
     accepts_commissions: bool
     updated_at: datetime
     system_of_warranties_attested: bool = False
+    # Read with the maker, never written with them: the summary of their visible reviews.
+    rating: Rating = NO_RATING
 
     @property
     def approved(self) -> bool:
@@ -96,14 +100,30 @@ MAKER_COLUMNS = (
     "updated_at",
     "system_of_warranties_attested",
 )
-_SELECT_MAKER = f"SELECT {', '.join(MAKER_COLUMNS)} FROM makers"
+
+
+def _rating_of(subject: str, subject_id: str) -> str:
+    """A scalar subquery: the subject's rating as [count, total], NULL while none is kept."""
+    return (
+        f"(SELECT ARRAY[r.count, r.total] FROM ratings r "
+        f"WHERE r.subject = '{subject}' AND r.subject_id = {subject_id})"
+    )
+
+
+def _rating(counted: list[int] | None) -> Rating:
+    return NO_RATING if counted is None else Rating(*counted)
+
+
+_SELECT_MAKER = f"SELECT {', '.join(MAKER_COLUMNS)}, {_rating_of('maker', 'makers.id')} AS rating FROM makers"
 
 
 _PREFIXED = {prefix: [(column, prefix + column) for column in MAKER_COLUMNS] for prefix in ("", "maker_")}
 
 
 def _maker(row: asyncpg.Record, prefix: str = "") -> MakerRecord:
-    return MakerRecord(**{column: row[key] for column, key in _PREFIXED[prefix]})
+    return MakerRecord(
+        **{column: row[key] for column, key in _PREFIXED[prefix]}, rating=_rating(row[prefix + "rating"])
+    )
 
 
 async def maker_for_user(db: Executor, user_id: UUID, *, lock: bool = False) -> MakerRecord | None:
@@ -232,12 +252,25 @@ _LISTING_COLUMNS = (
     "version",
     "hidden_by",
 )
-_SELECT_LISTING = f"SELECT {', '.join(_LISTING_COLUMNS)} FROM listings"
+
+
+def _reception(listing: str) -> str:
+    """What is read with each listing (`listing` names its table): its rating and how many
+    customers keep it as a favourite (scalar subqueries, so a FOR UPDATE locks the listing
+    alone)."""
+    return (
+        f"{_rating_of('listing', listing + '.id')} AS rating, coalesce((SELECT c.count FROM "
+        f"favourite_counts c WHERE c.listing_id = {listing}.id), 0) AS favourite_count"
+    )
+
+
+_SELECT_LISTING = f"SELECT {', '.join(_LISTING_COLUMNS)}, {_reception('listings')} FROM listings"
 _SELECT_LISTING_AND_MAKER = (
     "SELECT "
     + ", ".join(f"l.{c}" for c in _LISTING_COLUMNS)
-    + ", "
+    + f", {_reception('l')}, "
     + ", ".join(f"m.{c} AS maker_{c}" for c in MAKER_COLUMNS)
+    + f", {_rating_of('maker', 'm.id')} AS maker_rating"
     + f", {_PHOTO_IMAGES} FROM listings l JOIN makers m ON m.id = l.maker_id"
 )
 
@@ -271,6 +304,8 @@ def _listing(row: asyncpg.Record) -> Listing:
         version=row["version"],
         stock=_counters(row),
         hidden_by=tuple(row["hidden_by"]),
+        rating=_rating(row["rating"]),
+        favourite_count=row["favourite_count"],
     )
 
 
@@ -379,7 +414,7 @@ async def maker_listings(
         conditions.append(f"(created_at, id) < (${len(params) - 1}, ${len(params)})")
     params.append(limit + 1)
     rows = await db.fetch(
-        f"SELECT {', '.join(_LISTING_COLUMNS)}, {_PHOTO_IMAGES} FROM listings l "
+        f"SELECT {', '.join(_LISTING_COLUMNS)}, {_reception('l')}, {_PHOTO_IMAGES} FROM listings l "
         f"WHERE {' AND '.join(conditions)} ORDER BY created_at DESC, id DESC LIMIT ${len(params)}",
         *params,
     )
@@ -566,3 +601,95 @@ async def due_reservations(db: Executor, now: datetime, limit: int) -> list[UUID
         limit,
     )
     return [row["order_id"] for row in rows]
+
+
+# --- ratings (from reviews) and favourites --------------------------------------------------------
+
+
+async def save_rating(
+    conn: asyncpg.Connection,
+    subject: str,
+    subject_id: UUID,
+    rating: Rating,
+    histogram: dict[str, int],
+    version: int,
+    now: datetime,
+) -> bool:
+    """Keep this summary of a listing's or maker's (`subject`) visible reviews unless one of the
+    same or a higher version is kept already (the guard is in the statement: two summaries of
+    one subject may be handled at once). Whether it was kept."""
+    saved = await conn.fetchval(
+        "INSERT INTO ratings (subject, subject_id, count, total, histogram, version, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (subject, subject_id) DO UPDATE SET "
+        "count = EXCLUDED.count, total = EXCLUDED.total, histogram = EXCLUDED.histogram, "
+        "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
+        "WHERE ratings.version < EXCLUDED.version RETURNING true",
+        subject,
+        subject_id,
+        rating.count,
+        rating.total,
+        histogram,
+        version,
+        now,
+    )
+    return bool(saved)
+
+
+async def add_favourite(conn: asyncpg.Connection, customer_id: UUID, listing_id: UUID, now: datetime) -> bool:
+    """Keep the listing as one of the customer's favourites, counting it once; whether it was
+    new (a favourite kept already, or added meanwhile by the same customer, changes nothing)."""
+    added = await conn.fetchval(
+        "WITH added AS (INSERT INTO favourites (customer_id, listing_id, created_at) "
+        "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING listing_id) "
+        "INSERT INTO favourite_counts (listing_id, count) SELECT listing_id, 1 FROM added "
+        "ON CONFLICT (listing_id) DO UPDATE SET count = favourite_counts.count + 1 RETURNING true",
+        customer_id,
+        listing_id,
+        now,
+    )
+    return bool(added)
+
+
+async def remove_favourite(conn: asyncpg.Connection, customer_id: UUID, listing_id: UUID) -> bool:
+    """Forget the favourite, counting it off once; whether there was one."""
+    removed = await conn.fetchval(
+        "WITH removed AS (DELETE FROM favourites WHERE customer_id = $1 AND listing_id = $2 "
+        "RETURNING listing_id) UPDATE favourite_counts c SET count = c.count - 1 FROM removed "
+        "WHERE c.listing_id = removed.listing_id RETURNING true",
+        customer_id,
+        listing_id,
+    )
+    return bool(removed)
+
+
+async def favourited(db: Executor, customer_id: UUID, listing_ids: list[UUID]) -> set[UUID]:
+    """Which of these listings the customer keeps as favourites."""
+    rows = await db.fetch(
+        "SELECT listing_id FROM favourites WHERE customer_id = $1 AND listing_id = ANY($2::uuid[])",
+        customer_id,
+        listing_ids,
+    )
+    return {row["listing_id"] for row in rows}
+
+
+async def favourite_page(
+    db: Executor, customer_id: UUID, after: tuple[datetime, UUID] | None, limit: int
+) -> tuple[list[UUID], tuple[datetime, UUID] | None]:
+    """One page of the customer's favourites that the public may see now (their search row is
+    visible: a listing paused or hidden since leaves the list, and comes back with it), the
+    newest favourite first, after the keyset position `after`."""
+    at, listing_id = after or (None, None)
+    rows = await db.fetch(
+        "SELECT f.created_at, f.listing_id FROM favourites f "
+        "JOIN listing_search s ON s.listing_id = f.listing_id AND s.visible "
+        "WHERE f.customer_id = $1 AND ($2::timestamptz IS NULL OR (f.created_at, f.listing_id) < ($2, $3)) "
+        "ORDER BY f.created_at DESC, f.listing_id DESC LIMIT $4",
+        customer_id,
+        at,
+        listing_id,
+        limit + 1,
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    position = (rows[-1]["created_at"], rows[-1]["listing_id"]) if more else None
+    return [row["listing_id"] for row in rows], position

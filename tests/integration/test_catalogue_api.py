@@ -147,6 +147,7 @@ async def test_a_maker_approved_on_the_bus_may_create_listings(
         "handle": approved.handle,
         "display_name": approved.display_name,
         "evidenced_claims": [],
+        "rating": {"average": None, "count": 0},
     }
     assert listing["options"]["ring_size_mm"] == {
         "min": 48.75,

@@ -13,6 +13,7 @@ Pure rules, no I/O. The package's modules, along the seams of the domain:
     disclosures   what a listing page must tell a customer
     stock         stock counters and their moves
     photos        a listing's photos, the images the catalogue knows, and their rules
+    ratings       a listing's or a maker's rating as shown, from their visible reviews
     listing       the Listing aggregate and its events
     reservations  the stock held for an order, all lines or none
 
@@ -67,6 +68,7 @@ from services.catalogue.domain.photos import (
 from services.catalogue.domain.publishing import (
     publish_violations,
 )
+from services.catalogue.domain.ratings import NO_RATING, Rating, RatingSummary
 from services.catalogue.domain.recheck import HIDDEN_REASONS, RECHECKED_CODES, recheck_violations
 from services.catalogue.domain.reservations import (
     MoveKind,
@@ -152,6 +154,7 @@ __all__ = [
     "MAX_STONES",
     "MAX_STYLE_TAGS",
     "MAX_TECHNIQUES",
+    "NO_RATING",
     "PRECIOUS_METAL_RULES",
     "RECHECKED_CODES",
     "RING_SIZES",
@@ -191,6 +194,8 @@ __all__ = [
     "Price",
     "Production",
     "ProductionKind",
+    "Rating",
+    "RatingSummary",
     "Reservation",
     "ReservationFailure",
     "ReservationLine",

@@ -22,6 +22,7 @@ from services.catalogue.domain.fields import ListingDraft, ListingPatch, MakerCl
 from services.catalogue.domain.maker_record import MakerStanding, maker_record_violations
 from services.catalogue.domain.photos import KnownImages
 from services.catalogue.domain.publishing import live_listing_violations, publish_violations
+from services.catalogue.domain.ratings import NO_RATING, Rating
 from services.catalogue.domain.recheck import recheck_codes, rechecked_after_edit, with_rechecked
 from services.catalogue.domain.stock import (
     ReserveRefusal,
@@ -95,6 +96,10 @@ class Listing(Aggregate[ListingEvent]):
     # Codes of the rules of its maker's record a public listing broke when the record (or the
     # listing) last changed: while any is set, it is hidden from the public (docs/domain.md).
     hidden_by: tuple[str, ...] = ()
+    # Read with the listing, never written with it: the summary of its visible reviews (kept
+    # from the reviews service's events) and how many customers keep it as a favourite.
+    rating: Rating = NO_RATING
+    favourite_count: int = 0
 
     @classmethod
     def create(cls, *, listing_id: UUID, maker_id: UUID, fields: ListingDraft, now: datetime) -> Listing:

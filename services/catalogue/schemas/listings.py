@@ -31,6 +31,7 @@ from services.catalogue.domain import (
     ListingStatus,
     Metal,
     Production,
+    Rating,
     ShownClaim,
     SourcingScheme,
     Stone,
@@ -80,6 +81,21 @@ class OptionsView(BaseModel):
     chain_lengths_cm: list[int] | None = None
 
 
+class RatingView(BaseModel):
+    """What customers who received it thought, from the visible reviews only."""
+
+    average: float | None = Field(
+        description="The mean rating (1 to 5) rounded to two decimals; null while nothing is rated"
+    )
+    count: int = Field(description="How many visible reviews rated it")
+
+
+@functools.lru_cache(maxsize=4096)
+def rating_view(rating: Rating) -> RatingView:
+    average = rating.average
+    return RatingView(average=None if average is None else float(average), count=rating.count)
+
+
 class MakerCard(BaseModel):
     id: uuid.UUID
     handle: str
@@ -87,6 +103,7 @@ class MakerCard(BaseModel):
     evidenced_claims: list[SourcingScheme] = Field(
         description="Sourcing schemes the maker holds with evidence (badges)"
     )
+    rating: RatingView = Field(description="The maker's rating over all their pieces")
 
 
 class StockView(BaseModel):
@@ -159,6 +176,11 @@ class ListingView(BaseModel):
     availability: Availability | None
     disclosures: list[Disclosure]
     maker: MakerCard
+    rating: RatingView = Field(description="This piece's rating")
+    favourite_count: int = Field(description="How many customers keep it as a favourite")
+    favourited: bool | None = Field(
+        None, description="Whether the signed-in customer keeps it as a favourite; null for anyone else"
+    )
     stock: StockView | None = None
     hidden_by: list[HiddenReason] = Field(
         default_factory=list,
@@ -217,10 +239,17 @@ def photo_views(listing: Listing, images: KnownImages, *, full: bool) -> list[Ph
 
 
 def listing_view(
-    listing: Listing, maker: MakerRecord, images: KnownImages, today: date, *, full: bool
+    listing: Listing,
+    maker: MakerRecord,
+    images: KnownImages,
+    today: date,
+    *,
+    full: bool,
+    favourited: bool | None = None,
 ) -> ListingView:
     """The listing as its owner and operators see it (`full`), or as the public does; `images`
-    is what the catalogue knows of the images its photos name."""
+    is what the catalogue knows of the images its photos name; `favourited` is said to a
+    signed-in customer."""
     fields = listing.fields
     photos = photo_views(listing, images, full=full)
     claims = maker.claims
@@ -264,7 +293,11 @@ def listing_view(
             handle=maker.handle,
             display_name=maker.display_name,
             evidenced_claims=evidenced_schemes(claims, today),
+            rating=rating_view(maker.rating),
         ),
+        rating=rating_view(listing.rating),
+        favourite_count=listing.favourite_count,
+        favourited=favourited,
         stock=StockView(available=stock.available, reserved=stock.reserved, sold=stock.sold)
         if full and stock
         else None,
@@ -280,8 +313,8 @@ def listing_view(
 
 # Renderings of recently read listings, by everything a view is made from: the listing's
 # version (every change makes a new one; status, stock and time are in the key as well), its
-# maker's snapshot version, the version of each image its photos name, the day (sourcing claims
-# expire) and who looks. The fields must be
+# maker's snapshot version, the version of each image its photos name, the ratings and favourite
+# count read with them, the day (sourcing claims expire) and who looks. The fields must be
 # the very draft the rendering was made from: store._draft returns the same object only while
 # the stored data is equal. Building and serialising the view was ~20 % of the catalogue's CPU
 # under GET load, and a page of search results renders 24 listings.
@@ -289,7 +322,13 @@ _RENDERED: LRUCache[tuple[Any, ...], tuple[ListingDraft, bytes]] = LRUCache(maxs
 
 
 def listing_json(
-    listing: Listing, maker: MakerRecord, images: KnownImages, today: date, *, full: bool
+    listing: Listing,
+    maker: MakerRecord,
+    images: KnownImages,
+    today: date,
+    *,
+    full: bool,
+    favourited: bool | None = None,
 ) -> bytes:
     """`listing_view(...)` as JSON."""
     key = (
@@ -302,12 +341,18 @@ def listing_json(
         maker.version,
         maker.status,
         images.versions,
+        listing.rating,
+        listing.favourite_count,
+        maker.rating,
         today,
         full,
+        favourited,
     )
     cached = _RENDERED.get(key)
     if cached is not None and cached[0] is listing.fields:
         return cached[1]
-    body = pydantic_core.to_json(listing_view(listing, maker, images, today, full=full))
+    body = pydantic_core.to_json(
+        listing_view(listing, maker, images, today, full=full, favourited=favourited)
+    )
     _RENDERED[key] = (listing.fields, body)
     return body

@@ -149,10 +149,16 @@ class Suggestions(BaseModel):
     suggestions: list[str]
 
 
-def search_results_json(page: SearchPage, found: dict[uuid.UUID, ListingRead], today: date) -> bytes:
-    """A page of search results as JSON, its items in the page's order as the public sees them.
-    The items are spliced in as they were rendered (`listing_json`, cached) into the rest of
-    the results serialised with no items."""
+def search_results_json(
+    page: SearchPage,
+    found: dict[uuid.UUID, ListingRead],
+    today: date,
+    favourites: set[uuid.UUID] | None = None,
+) -> bytes:
+    """A page of search results as JSON, its items in the page's order as the public sees them
+    (with `favourited` from `favourites` for a signed-in customer, else null). The items are
+    spliced in as they were rendered (`listing_json`, cached) into the rest of the results
+    serialised with no items."""
     results = SearchResults(
         items=[],
         next_cursor=page.next_cursor,
@@ -169,7 +175,12 @@ def search_results_json(page: SearchPage, found: dict[uuid.UUID, ListingRead], t
     head = b'{"items":['
     assert rest.startswith(head + b"]")
     items = b",".join(
-        listing_json(*found[listing_id], today, full=False)
+        listing_json(
+            *found[listing_id],
+            today,
+            full=False,
+            favourited=None if favourites is None else listing_id in favourites,
+        )
         for listing_id in page.listing_ids
         if listing_id in found
     )

@@ -9,6 +9,7 @@ from services.catalogue.search.replica import Replica
 from services.catalogue.search.rows import (
     SearchRow,
     normalise_word,
+    save_search_rating,
     save_search_row,
     search_row,
     stale_on,
@@ -26,6 +27,7 @@ __all__ = [
     "build_schema",
     "document",
     "normalise_word",
+    "save_search_rating",
     "save_search_row",
     "search_row",
     "stale_on",

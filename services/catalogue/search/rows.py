@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.catalogue.domain import Listing, fineness_name, shown_sourcing_claims
+from services.catalogue.domain import Listing, Rating, fineness_name, shown_sourcing_claims
 from services.catalogue.store import Executor, MakerRecord
 
 
@@ -97,7 +97,7 @@ def stale_on(maker: MakerRecord, today: date) -> date | None:
 
 
 async def save_search_row(conn: asyncpg.Connection, row: SearchRow) -> None:
-    # The rating columns are left as they are: reviews write them.
+    # The rating columns are left as they are: `save_search_rating` writes them.
     await conn.execute(
         "INSERT INTO listing_search (listing_id, visible, published_at, price_amount, category, "
         "terms, title, attributes, description, stale_on) "
@@ -128,3 +128,17 @@ async def stale_search_rows(db: Executor, today: date, limit: int) -> list[UUID]
         limit,
     )
     return [row["listing_id"] for row in rows]
+
+
+async def save_search_rating(conn: asyncpg.Connection, listing_id: UUID, rating: Rating) -> None:
+    """The listing's rating as search filters and sorts by it (`min_rating`, `sort=rating`): 0
+    while nothing is rated. Written only when it changed, so the row moves up the change
+    sequence (and every index rewrites the listing) only then."""
+    average = rating.average or 0
+    await conn.execute(
+        "UPDATE listing_search SET rating_average = $2, rating_count = $3 "
+        "WHERE listing_id = $1 AND (rating_average, rating_count) IS DISTINCT FROM ($2, $3)",
+        listing_id,
+        average,
+        rating.count,
+    )
