@@ -38,6 +38,7 @@ log = get_logger()
 # keeps about themself), the first two do. /api/v1/auth/* is the gateway's own.
 OWNERS: dict[str, str] = {
     "me/addresses": "orders",
+    "me/favourites": "catalogue",
     "makers": "makers",
     "listings": "catalogue",
     "orders": "orders",
