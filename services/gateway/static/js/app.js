@@ -30,6 +30,8 @@ route('/reset-password', () => import('./pages/reset-password.js'));
 route('/maker', () => import('./pages/maker/dashboard.js'));
 route('/ops', () => import('./pages/ops.js'));
 route('/notifications', () => import('./pages/notifications.js'));
+route('/messages', () => import('./pages/messages.js'));
+route('/messages/:id', () => import('./pages/messages.js'));
 
 function navLink(href, label, extra = {}) {
   const current = window.location.pathname === href
@@ -48,6 +50,7 @@ function renderNav() {
   }
   if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'), navLink('/account', 'Account'));
   if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));
+  if (user?.role === 'customer' || user?.role === 'maker') items.push(navLink('/messages', 'Messages'));
   if (user?.role === 'operator') items.push(navLink('/ops', 'Operations'));
   if (user) {
     items.push(bellItem());

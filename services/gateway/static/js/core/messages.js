@@ -104,6 +104,15 @@ export const SENTENCES = {
   too_long: 'There are too many of these.',
   too_short: 'Add at least one.',
   extra_forbidden: 'This field is not expected.',
+  // Conversations between customers and makers (pages/messages.js).
+  subject_required: 'Say what you are writing about: a piece, an order or a commission.',
+  order_not_found: 'We could not find this order among yours.',
+  commission_not_found: 'We could not find this commission among yours.',
+  listing_not_found: 'This piece is not on sale any more, so its maker cannot be written to from here.',
+  maker_required: 'This order is from several makers: write to one of them from the order page.',
+  maker_not_in_order: 'This maker did not make what you are asking about.',
+  message_required: 'Write a message first.',
+  message_too_long: 'This message is too long: 2,000 characters at most.',
 };
 
 /**
@@ -228,8 +237,8 @@ export const NOTIFICATION_WORDS = {
   preferencesSaved: 'Your email choices are saved.',
   alwaysSent: 'Receipts, refunds and emails about your account (confirming your email address, resetting your password) are always sent.',
   categories: {
-    order_updates: { label: 'My orders', hint: 'When a parcel is sent or delivered, and how a return is going.' },
-    maker_orders: { label: 'Orders for my shop', hint: 'New orders, cancellations and returns of the pieces you sell.' },
+    order_updates: { label: 'My orders', hint: 'When a parcel is sent or delivered, how a return is going, and when a maker writes to you.' },
+    maker_orders: { label: 'Orders for my shop', hint: 'New orders, cancellations and returns of the pieces you sell, and when a customer writes to you.' },
     reviews: { label: 'Reviews', hint: 'A review of a piece you made, or a reminder to review one you received.' },
     marketing: { label: 'News and offers', hint: 'Now and then: new makers, collections and offers from Forge & Facet.' },
   },
@@ -313,3 +322,42 @@ export function inWords(status, problem = {}) {
   if (detail === title) detail = '';
   return { title, detail, errors };
 }
+
+// The words of /messages (pages/messages.js): conversations between customers and makers.
+export const MESSAGE_WORDS = {
+  title: 'Messages',
+  listTitle: 'Your conversations',
+  loading: 'Loading your messages…',
+  empty: {
+    customer: 'No conversations yet. Write to a maker from a piece, an order or a commission with "Message the maker".',
+    maker: 'No conversations yet. When a customer writes to you, it shows here.',
+    operator: 'Nobody has written to anyone yet.',
+  },
+  unread: 'New',
+  with: 'With',
+  and: 'and',
+  theMaker: 'the maker',
+  theCustomer: 'the customer',
+  you: 'You',
+  allMessages: 'All messages',
+  conversationWith: 'A conversation with',
+  threadLabel: 'Messages, oldest first',
+  earlierNotShown: 'Earlier messages are not shown here.',
+  subjectLinks: { listing: 'See the piece', order: 'See the order', commission: 'See the commission' },
+  replyTitle: 'Reply',
+  replyLabel: 'Your reply',
+  composeTitle: 'Message the maker',
+  composeLabel: 'Your message',
+  lengthHint: 'Up to 2,000 characters. The maker sees your message here and by email.',
+  send: 'Send message',
+  sending: 'Sending…',
+  sent: 'Message sent.',
+  about: 'About',
+  order: 'order',
+  aboutPiece: 'About a piece',
+  aboutOrder: 'About your order',
+  aboutCommission: 'About your commission',
+  operatorsRead: 'Operators can read conversations, but only the customer and the maker write in them.',
+  messageMaker: 'Message the maker',
+  messageMakerNamed: (name) => `Message ${name}`,
+};

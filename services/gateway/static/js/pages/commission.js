@@ -11,6 +11,7 @@ import { toast } from '../core/live.js';
 import { setTitle } from '../core/router.js';
 import { pill } from '../components/ui.js';
 import { entries } from '../components/timeline.js';
+import { messageMakerLink } from '../components/message-maker.js';
 import { addressFields, paymentFields, readAddress } from './checkout.js';
 
 function acceptForm(commission, navigate) {
@@ -62,6 +63,7 @@ export async function render(ctx) {
       ['Needed by', fmt.day(commission.deadline)],
       ['Declined because', commission.decline_reason],
     ]),
+    messageMakerLink({ commission_id: commission.id }, maker?.display_name),
     quote ? h('section', { class: 'panel', 'aria-labelledby': 'quote-title' },
       h('h2', { id: 'quote-title' }, 'The maker\'s quote'),
       dl([

@@ -14,6 +14,7 @@ import { setTitle } from '../core/router.js';
 import { pieceImage, pill, scrollingTable } from '../components/ui.js';
 import { photoImage, renditionUrl, setPhoto, showablePhotos } from '../components/photo.js';
 import { makerCard, sourcingClaims } from '../components/maker-card.js';
+import { messageMakerLink } from '../components/message-maker.js';
 
 // Shown only if a precious-metal listing ever arrives without the catalogue's own notice.
 const DEALERS_NOTICE_FALLBACK = 'Dealer\'s Notice (British Hallmarking Council): under the Hallmarking Act 1973 an article described as platinum, gold, palladium or silver must be hallmarked by a UK Assay Office unless its precious metal weighs less than the exemption weight (gold 1 g, silver 7.78 g, platinum 0.5 g, palladium 1 g). An approved UK hallmark has three compulsory marks: the sponsor\'s mark, the millesimal fineness mark and the Assay Office mark.';
@@ -335,7 +336,8 @@ export async function render({ main, params, signal }) {
         h('p', { class: 'price' }, fmt.money(listing.price)),
         h('p', { class: 'availability' }, pill(listing.availability, fmt.availability(listing.availability)), ' ', productionText(listing)),
         buyForm(listing),
-        maker ? makerCard(maker, { heading: 'h2' }) : null)),
+        maker ? makerCard(maker, { heading: 'h2' }) : null,
+        messageMakerLink({ listing_id: listing.id }, maker?.display_name))),
     listing.description ? h('section', { class: 'product__section', 'aria-labelledby': 'about-title' },
       h('h2', { id: 'about-title' }, 'About this piece'),
       listing.description.split(/\n{2,}/).map((para) => h('p', {}, para))) : null,

@@ -15,6 +15,7 @@ import { progress, entries, MAKER_ORDER_TERMINAL } from '../components/timeline.
 import { optionText } from './basket.js';
 import { parcelReturns } from './order-returns.js';
 import { parcelDelivery } from '../components/delivery.js';
+import { messageMakerLink } from '../components/message-maker.js';
 
 const POLL_MS = 3000;
 const WAIT_S = 10;
@@ -89,6 +90,7 @@ function makerOrderCard(mo, index, { order, operator, onChanged, makers }) {
     ]),
     mo.timeline?.length ? h('details', { class: 'timeline-details' }, h('summary', {}, 'History'), entries(mo.timeline)) : null,
     invoiceLink(mo),
+    operator ? null : messageMakerLink({ order_id: order.id, maker_id: mo.maker_id }, makers.get(mo.maker_id), { small: true }),
     operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null,
     !operator && mo.status === 'delivered' ? parcelReturns(order, mo) : null);
 }
