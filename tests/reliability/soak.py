@@ -429,6 +429,8 @@ class Sampler:
             "t_s": round(time.monotonic() - self.started, 1),
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "phase": phase,
+            # The machine's load average (1 min): latency on a shared machine is read beside it.
+            "loadavg_1m": round(os.getloadavg()[0], 2),
             "rss_mib": rss,
             "latency": latency,
             "queues": queues,
@@ -553,7 +555,12 @@ def write_csv(path: Path, samples: list[dict[str, Any]]) -> None:
     """One row per sample, one column per series (flattened)."""
     rows = []
     for s in samples:
-        row: dict[str, Any] = {"t_s": s["t_s"], "at": s["at"], "phase": s["phase"]}
+        row: dict[str, Any] = {
+            "t_s": s["t_s"],
+            "at": s["at"],
+            "phase": s["phase"],
+            "loadavg_1m": s.get("loadavg_1m"),
+        }
         for name, v in s["rss_mib"].items():
             row[f"rss_mib:{name}"] = v
         for kind, lat in s["latency"].items():
@@ -602,6 +609,11 @@ def charts(prefix: Path, samples: list[dict[str, Any]], title: str) -> list[str]
         ),
         ("outbox", "oldest unsent outbox row (s)", drawn["outbox_lag_s"]),
         ("connections", "PostgreSQL connections", drawn["pg_connections"]),
+        (
+            "machine",
+            f"load average, 1 min ({os.cpu_count()} cores; other work shares the machine)",
+            {"load average": [s.get("loadavg_1m") for s in samples]},
+        ),
     ]
     written = []
     for name, ylabel, lines in panels:
