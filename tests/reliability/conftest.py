@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from tests.reliability.marketplace import FULL, Shop, Stack
-from tests.support.harness import TestEnvironment
+from tests.support.harness import ADMIN_DSN, TestEnvironment
 
 # The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
 # reliability` RELIABILITY_FULL), never in `make test`.
@@ -66,7 +66,7 @@ async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyn
         await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
     pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}",
+        f"{ADMIN_DSN.rsplit('/', 1)[0]}/{test_env.database}",
         min_size=1,
         max_size=6,
         init=init,
