@@ -30,6 +30,7 @@ route('/reset-password', () => import('./pages/reset-password.js'));
 route('/maker', () => import('./pages/maker/dashboard.js'));
 route('/ops', () => import('./pages/ops.js'));
 route('/notifications', () => import('./pages/notifications.js'));
+route('/favourites', () => import('./pages/favourites.js'));
 route('/messages', () => import('./pages/messages.js'));
 route('/messages/:id', () => import('./pages/messages.js'));
 
@@ -48,7 +49,7 @@ function renderNav() {
       h('span', { class: 'badge', 'aria-hidden': 'true' }, String(count)),
       h('span', { class: 'visually-hidden' }, `, ${count} item${count === 1 ? '' : 's'}`)]));
   }
-  if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'), navLink('/account', 'Account'));
+  if (user?.role === 'customer') items.push(navLink('/orders', 'Orders'), navLink('/favourites', 'Favourites'), navLink('/account', 'Account'));
   if (user?.role === 'maker') items.push(navLink('/maker', 'Maker dashboard'));
   if (user?.role === 'customer' || user?.role === 'maker') items.push(navLink('/messages', 'Messages'));
   if (user?.role === 'operator') items.push(navLink('/ops', 'Operations'));

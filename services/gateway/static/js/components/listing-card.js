@@ -4,6 +4,8 @@ import { h } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import { pieceImage } from './ui.js';
 import { photoImage, showablePhotos } from './photo.js';
+import { ratingLine } from './rating.js';
+import { favouriteButton } from './favourite.js';
 
 // Two cards a row on a phone, three from 700 px, at most about 290 px wide on a wide screen
 // (four a row, or three beside the search filters).
@@ -22,6 +24,8 @@ function cardImage(listing) {
   return main ? photoImage(main, { sizes: CARD_SIZES, className: 'card__image' }) : pieceImage(null, '', 'card__image');
 }
 
+/** A card: the link to the piece (its rating, when it has one, among its words) and, beside
+ * the link rather than inside it, the heart that keeps it as a favourite. */
 export function listingCard(listing) {
   const href = `/listings/${encodeURIComponent(listing.id)}`;
   const soldOut = listing.availability === 'sold_out';
@@ -31,9 +35,11 @@ export function listingCard(listing) {
       h('span', { class: 'card__body' },
         h('span', { class: 'card__title' }, listing.title || 'Untitled piece'),
         h('span', { class: 'card__materials' }, materialLine(listing)),
+        ratingLine(listing.rating, { quiet: true, className: 'rating card__rating' }),
         h('span', { class: 'card__meta' },
           h('span', { class: 'card__price' }, fmt.money(listing.price)),
-          listing.availability ? h('span', { class: `card__availability${soldOut ? ' is-sold-out' : ''}` }, fmt.availability(listing.availability)) : null))));
+          listing.availability ? h('span', { class: `card__availability${soldOut ? ' is-sold-out' : ''}` }, fmt.availability(listing.availability)) : null))),
+    favouriteButton(listing, { className: 'favourite card__favourite' }));
 }
 
 export function listingGrid(listings, label = 'Pieces') {

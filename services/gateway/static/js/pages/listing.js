@@ -14,6 +14,8 @@ import { setTitle } from '../core/router.js';
 import { pieceImage, pill, scrollingTable } from '../components/ui.js';
 import { photoImage, renditionUrl, setPhoto, showablePhotos } from '../components/photo.js';
 import { makerCard, sourcingClaims } from '../components/maker-card.js';
+import { ratingLine } from '../components/rating.js';
+import { favouriteControl } from '../components/favourite.js';
 import { messageMakerLink } from '../components/message-maker.js';
 
 // Shown only if a precious-metal listing ever arrives without the catalogue's own notice.
@@ -334,9 +336,12 @@ export async function render({ main, params, signal }) {
         h('h1', {}, listing.title),
         listing.status && listing.status !== 'published' ? pill(listing.status, fmt.listingStatus(listing.status)) : null,
         h('p', { class: 'price' }, fmt.money(listing.price)),
+        h('p', { class: 'product__rating' }, ratingLine(listing.rating)),
+        favouriteControl(listing),
         h('p', { class: 'availability' }, pill(listing.availability, fmt.availability(listing.availability)), ' ', productionText(listing)),
         buyForm(listing),
         maker ? makerCard(maker, { heading: 'h2' }) : null,
+        listing.maker?.rating?.count ? h('p', { class: 'product__maker-rating' }, `${maker?.display_name || 'The maker'}'s pieces: `, ratingLine(listing.maker.rating)) : null,
         messageMakerLink({ listing_id: listing.id }, maker?.display_name))),
     listing.description ? h('section', { class: 'product__section', 'aria-labelledby': 'about-title' },
       h('h2', { id: 'about-title' }, 'About this piece'),

@@ -11,6 +11,7 @@ import { setTitle } from '../core/router.js';
 import { listingGrid } from '../components/listing-card.js';
 import { empty, section } from '../components/ui.js';
 import { location, sourcingClaims } from '../components/maker-card.js';
+import { ratingLine } from '../components/rating.js';
 
 function tomorrow() {
   const date = new Date();
@@ -65,11 +66,14 @@ export async function render({ main, params, signal, navigate }) {
   const maker = await api.get(`/makers/by-handle/${encodeURIComponent(params.handle)}`, { signal });
   setTitle(maker.display_name);
   const pieces = h('div', {});
+  // The maker's rating over all their pieces: from their record, else from their listings.
+  const rated = h('p', { class: 'maker-page__rating' }, maker.rating ? ratingLine(maker.rating) : null);
   replace(main, h('div', { class: 'page maker-page' },
     h('header', { class: 'maker-page__header' },
       h('p', { class: 'eyebrow' }, 'Maker'),
       h('h1', {}, maker.display_name),
-      h('p', { class: 'maker-card__meta' }, [location(maker), maker.joined_at ? `selling here since ${fmt.day(maker.joined_at)}` : null].filter(Boolean).join(' · '))),
+      h('p', { class: 'maker-card__meta' }, [location(maker), maker.joined_at ? `selling here since ${fmt.day(maker.joined_at)}` : null].filter(Boolean).join(' · ')),
+      rated),
     h('div', { class: 'two-col' },
       h('section', { 'aria-labelledby': 'maker-about' },
         h('h2', { id: 'maker-about' }, 'About'),
@@ -89,6 +93,7 @@ export async function render({ main, params, signal, navigate }) {
   await section(pieces, async () => {
     const page = await api.get('/listings', { query: { maker_id: maker.id, sort: 'newest', limit: 24 }, signal });
     const items = page?.items || [];
+    if (!maker.rating && items[0]?.maker?.rating) replace(rated, ratingLine(items[0].maker.rating));
     if (!items.length) return empty('No pieces on sale right now.');
     return [listingGrid(items, `Pieces by ${maker.display_name}`),
       page.next_cursor ? h('p', {}, h('a', { href: `/search?maker_id=${maker.id}` }, 'See all their pieces')) : null];
