@@ -119,7 +119,7 @@ class Stack:
             {**self.extra_env, **env},
         )
 
-    def start_all(self) -> None:
+    def start_all(self, ready_s: float = 60) -> None:
         keys = ["makers"] + [
             f"{s}.{role}" if s in self.split else s
             for s in ("catalogue", "orders", "media", "notifications")
@@ -130,7 +130,7 @@ class Stack:
             self.start(key, wait=False, **(media_env if key.startswith("media") else {})) for key in keys
         ]
         for proc in started:
-            proc.wait_ready(60)
+            proc.wait_ready(ready_s)
         self.procs["gateway"] = self.gateway()
         Stack.live.add(self)
 
