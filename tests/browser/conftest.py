@@ -90,6 +90,7 @@ async def stack(
     orders = start("orders")
     media = start("media")
     notifications = start("notifications", **mail.env)
+    reviews = start("reviews")
     gateway = start(
         "gateway",
         GATEWAY_MAKERS_URL=makers.url,
@@ -97,6 +98,7 @@ async def stack(
         GATEWAY_ORDERS_URL=orders.url,
         GATEWAY_MEDIA_URL=media.url,
         GATEWAY_NOTIFICATIONS_URL=notifications.url,
+        GATEWAY_REVIEWS_URL=reviews.url,
         # One browser and the test's own API calls share 127.0.0.1: keep the per-address
         # limits out of the journeys' way (the limits have their own tests).
         GATEWAY_RATE_LIMIT_PER_S="500",

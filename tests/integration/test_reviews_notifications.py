@@ -70,13 +70,13 @@ async def test_a_new_review_tells_its_maker_and_a_reply_tells_the_customer(
 
     [email] = await smtp_server.wait_for(maker_email, subject="reviewed your piece")
     assert "★★★★☆" in email.subject and "<i>Lovely</i> ring" in email.text
-    assert f"{PUBLIC_URL}/maker#reviews" in email.links
+    assert f"{PUBLIC_URL}/maker?tab=reviews" in email.links
     assert "<i>Lovely</i>" not in email.html
     in_app = await notifications.ok("GET", "/api/v1/notifications", maker)
     assert next((n["kind"], n["title"], n["link"]) for n in in_app["items"]) == (
         "new_review",
         "New 4-star review",
-        "/maker#reviews",
+        "/maker?tab=reviews",
     )
 
     await reviews.ok("POST", f"/api/v1/reviews/{review['id']}/reply", maker, json={"body": "Thank you!"})

@@ -334,8 +334,8 @@ def new_review(event: ReviewPublished, maker_user: uuid.UUID) -> Notice:
     return Notice(
         maker_user,
         Kind.NEW_REVIEW,
-        {"rating": event.rating, "stars": stars, "title": event.title, "link": "/maker#reviews"},
-        in_app=InApp(f"New {event.rating}-star review", event.title[:140], "/maker#reviews"),
+        {"rating": event.rating, "stars": stars, "title": event.title, "link": "/maker?tab=reviews"},
+        in_app=InApp(f"New {event.rating}-star review", event.title[:140], "/maker?tab=reviews"),
     )
 
 

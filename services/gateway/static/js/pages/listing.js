@@ -17,6 +17,7 @@ import { makerCard, sourcingClaims } from '../components/maker-card.js';
 import { ratingLine } from '../components/rating.js';
 import { favouriteControl } from '../components/favourite.js';
 import { messageMakerLink } from '../components/message-maker.js';
+import { reviewsSection } from '../components/reviews.js';
 
 // Shown only if a precious-metal listing ever arrives without the catalogue's own notice.
 const DEALERS_NOTICE_FALLBACK = 'Dealer\'s Notice (British Hallmarking Council): under the Hallmarking Act 1973 an article described as platinum, gold, palladium or silver must be hallmarked by a UK Assay Office unless its precious metal weighs less than the exemption weight (gold 1 g, silver 7.78 g, platinum 0.5 g, palladium 1 g). An approved UK hallmark has three compulsory marks: the sponsor\'s mark, the millesimal fineness mark and the Assay Office mark.';
@@ -361,5 +362,6 @@ export async function render({ main, params, signal }) {
         ['Techniques', (listing.techniques || []).join(', ')],
         ['Occasions', (listing.occasions || []).join(', ')],
         ['Style', (listing.style_tags || []).join(', ')],
-      ])) : null));
+      ])) : null,
+    reviewsSection({ listingId: listing.id, makerName: maker?.display_name })));
 }

@@ -10,6 +10,7 @@ import * as rings from '../core/ringsizes.js';
 import { setTitle } from '../core/router.js';
 import { listingGrid } from '../components/listing-card.js';
 import { empty, section } from '../components/ui.js';
+import { reviewsSection } from '../components/reviews.js';
 import { location, sourcingClaims } from '../components/maker-card.js';
 import { ratingLine } from '../components/rating.js';
 
@@ -88,7 +89,8 @@ export async function render({ main, params, signal, navigate }) {
     maker.accepts_commissions ? h('section', { class: 'panel', 'aria-labelledby': 'commission-title' },
       h('h2', { id: 'commission-title' }, 'Request a bespoke commission'),
       h('p', {}, `${maker.display_name} takes commissions. Describe what you would like and they will send you a quote. A bespoke piece is made to your specification, so it has no 14-day cancellation right.`),
-      commissionForm(maker, navigate)) : null));
+      commissionForm(maker, navigate)) : null,
+    reviewsSection({ makerId: maker.id, makerName: maker.display_name })));
 
   await section(pieces, async () => {
     const page = await api.get('/listings', { query: { maker_id: maker.id, sort: 'newest', limit: 24 }, signal });

@@ -2,7 +2,8 @@
 // whose evidence waits for verification), makers (suspend and reinstate, by status) and orders
 // (every order; delivery confirmation stands in for the carrier's webhook), returns (to reject
 // with a reason, ops-returns.js), payouts (start a payout run, ops-payouts.js) and parcels (maker
-// orders across makers: quality, dispatched, overdue and refund queues, ops-parcels.js).
+// orders across makers: quality, dispatched, overdue and refund queues, ops-parcels.js) and
+// reviews (reported reviews to hide with a recorded reason, components/reviews.js).
 
 import * as api from '../core/api.js';
 import { requireRole } from '../core/auth.js';
@@ -17,6 +18,7 @@ import { orderRow, pagedList } from './orders.js';
 import { renderReturnsQueue } from './ops-returns.js';
 import { renderPayoutRuns } from './ops-payouts.js';
 import { renderParcelQueues } from './ops-parcels.js';
+import { reportedReviews } from '../components/reviews.js';
 
 const TABS = [
   { key: 'review', text: 'Review queue' },
@@ -26,6 +28,7 @@ const TABS = [
   { key: 'parcels', text: 'Parcels' },
   { key: 'returns', text: 'Returns' },
   { key: 'payouts', text: 'Payout runs' },
+  { key: 'reviews', text: 'Reported reviews' },
 ];
 const MAKER_STATUSES = ['approved', 'suspended', 'changes_requested', 'rejected'];
 
@@ -275,5 +278,6 @@ export async function render(ctx) {
   else if (tab === 'parcels') await renderParcelQueues(body, ctx);
   else if (tab === 'returns') await renderReturnsQueue(body, ctx);
   else if (tab === 'payouts') await renderPayoutRuns(body);
+  else if (tab === 'reviews') replace(body, h('h2', {}, 'Reported reviews'), reportedReviews());
   else await renderOrders(body, ctx);
 }

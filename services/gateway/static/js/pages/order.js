@@ -16,6 +16,7 @@ import { optionText } from './basket.js';
 import { parcelReturns } from './order-returns.js';
 import { parcelDelivery } from '../components/delivery.js';
 import { messageMakerLink } from '../components/message-maker.js';
+import { writeReviews } from '../components/reviews.js';
 
 const POLL_MS = 3000;
 const WAIT_S = 10;
@@ -92,7 +93,13 @@ function makerOrderCard(mo, index, { order, operator, onChanged, makers }) {
     invoiceLink(mo),
     operator ? null : messageMakerLink({ order_id: order.id, maker_id: mo.maker_id }, makers.get(mo.maker_id), { small: true }),
     operator && mo.status === 'dispatched' ? deliverButton(mo, onChanged) : null,
-    !operator && mo.status === 'delivered' ? parcelReturns(order, mo) : null);
+    !operator && mo.status === 'delivered' ? parcelReturns(order, mo) : null,
+    !operator && mo.status === 'delivered' ? writeReviews(mo, reviewTitles(order)) : null);
+}
+
+/** The title of each piece of the order, by listing, for "Review this piece". */
+function reviewTitles(order) {
+  return Object.fromEntries((order.lines || []).filter((line) => line.listing_id).map((line) => [line.listing_id, line.title]));
 }
 
 // A parcel that was sold has an invoice (pages/invoice.js); a declined or cancelled one has none.

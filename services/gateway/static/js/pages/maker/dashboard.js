@@ -1,5 +1,5 @@
 // /maker: the maker's dashboard. ?tab= picks the section (application, listings, shipping,
-// orders, returns, payouts, commissions), so each is deep-linkable.
+// orders, returns, payouts, commissions, reviews), so each is deep-linkable.
 
 import * as api from '../../core/api.js';
 import { requireRole } from '../../core/auth.js';
@@ -14,6 +14,7 @@ import { renderPayouts } from './payouts.js';
 import { renderQuotes } from './quotes.js';
 import { renderReturns } from './returns.js';
 import { renderShipping } from './shipping.js';
+import { makerReviews } from '../../components/reviews.js';
 
 const TABS = [
   { key: 'application', text: 'Application' },
@@ -23,6 +24,7 @@ const TABS = [
   { key: 'returns', text: 'Returns to receive' },
   { key: 'payouts', text: 'Payouts' },
   { key: 'commissions', text: 'Commissions' },
+  { key: 'reviews', text: 'Reviews' },
 ];
 
 // Once approved, the application is the maker's record, kept current there (record.js).
@@ -64,5 +66,6 @@ export async function render(ctx) {
   else if (tab === 'returns') await renderReturns(body, ctx);
   else if (tab === 'payouts') await renderPayouts(body, ctx);
   else if (tab === 'commissions') await renderQuotes(body, ctx, maker);
+  else if (tab === 'reviews') replace(body, h('h2', {}, 'Reviews of your pieces'), makerReviews(maker.id, maker.display_name));
   else renderApplication(body, maker, onChange);
 }

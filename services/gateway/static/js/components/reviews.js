@@ -1,0 +1,326 @@
+// Reviews: the section on product and maker pages (the rating summary with its histogram, then
+// the reviews newest first, each with the maker's reply and a way to report it), the form a
+// customer reviews a delivered piece with (order page), the maker's replies (dashboard) and the
+// operators' queue of reported reviews (ops console). Everything people wrote goes in as text.
+
+import * as api from '../core/api.js';
+import { h, replace } from '../core/dom.js';
+import * as fmt from '../core/format.js';
+import * as forms from '../core/forms.js';
+import * as session from '../core/session.js';
+import { announce } from '../core/live.js';
+import { empty, errorBox, loading } from './ui.js';
+
+export const REVIEW_WORDS = {
+  title: 'Reviews',
+  loading: 'Loading reviews…',
+  none: 'No reviews yet. Only customers who received a piece can review it.',
+  verified: 'Verified purchase',
+  more: 'Show more reviews',
+  reply: (maker) => `Reply from ${maker || 'the maker'}`,
+  report: 'Report this review',
+  reportReason: 'What is wrong with this review?',
+  reportHint: 'For example: abusive language, or someone’s personal details.',
+  reportSend: 'Send report',
+  reported: 'Thank you. Our team will look at this review.',
+  writeTitle: 'Review this piece',
+  written: 'You reviewed this piece. Thank you!',
+  windowClosed: 'The time to review this piece has passed.',
+  ratingLegend: 'Your rating',
+  reviewTitle: 'Headline',
+  reviewBody: 'Your review',
+  reviewBodyHint: 'What is it like to wear? How is the finish? (up to 5,000 characters)',
+  publish: 'Publish review',
+  published: 'Your review is published.',
+  replyLabel: 'Your reply',
+  replyHint: 'You can reply once; your reply is shown under the review.',
+  replySend: 'Publish reply',
+  replied: 'Your reply is published.',
+  hideReason: 'Why hide it? (kept on record)',
+  hide: 'Hide review',
+  hidden: 'The review is hidden and no longer counts in ratings.',
+  queueEmpty: 'No reported reviews are waiting.',
+};
+
+// What the reviews API's refusals mean to the person writing one.
+const SENTENCES = {
+  not_purchased: 'Only the customer who received this piece can review it.',
+  not_delivered: 'You can review this piece once it has been delivered.',
+  review_window_closed: 'Pieces can be reviewed for 100 days after delivery; that time has passed.',
+  already_reviewed: 'You have already reviewed this piece from this order.',
+  already_replied: 'You have already replied to this review.',
+  image_not_owned: 'Choose a photo you uploaded yourself.',
+  image_not_ready: 'That photo is still being prepared. Try again in a moment.',
+};
+
+function inWords(error) {
+  if (error instanceof api.ApiError && SENTENCES[error.code]) {
+    return new api.ApiError(error.status, { ...error.problem, title: SENTENCES[error.code], detail: '' });
+  }
+  return error;
+}
+
+const STARS = ['1', '2', '3', '4', '5'];
+
+function stars(rating) {
+  const full = Math.max(0, Math.min(5, Math.round(Number(rating) || 0)));
+  return '★'.repeat(full) + '☆'.repeat(5 - full);
+}
+
+function average(value) {
+  return Number(value).toFixed(1).replace(/\.0$/, '');
+}
+
+// Set through the CSSOM: the Content-Security-Policy refuses style attributes.
+function fill(share) {
+  const bar = h('span', { class: 'histogram__fill' });
+  bar.style.width = `${share}%`;
+  return bar;
+}
+
+/** The summary: average, count, and a bar per rating, 5 stars first. */
+export function histogram(summary) {
+  const count = summary?.count || 0;
+  if (!count) return h('p', { class: 'reviews__summary reviews__summary--none', dataset: { ratingCount: '0' } }, REVIEW_WORDS.none);
+  const bars = [...STARS].reverse().map((stars_) => {
+    const n = summary.histogram?.[stars_] || 0;
+    const share = Math.round((n / count) * 100);
+    return h('li', { class: 'histogram__row', dataset: { stars: stars_, count: String(n) } },
+      h('span', { class: 'histogram__label' }, `${stars_} star${stars_ === '1' ? '' : 's'}`),
+      h('span', { class: 'histogram__bar', 'aria-hidden': 'true' }, fill(share)),
+      h('span', { class: 'histogram__count' }, `${n}`, h('span', { class: 'visually-hidden' }, ` review${n === 1 ? '' : 's'}`)));
+  });
+  return h('div', { class: 'reviews__summary', dataset: { ratingCount: String(count), ratingAverage: String(summary.average) } },
+    h('p', { class: 'reviews__average' },
+      h('span', { class: 'rating__stars', 'aria-hidden': 'true' }, stars(summary.average)),
+      ` ${average(summary.average)} out of 5 · ${count} review${count === 1 ? '' : 's'}`),
+    h('ul', { class: 'histogram', 'aria-label': 'Reviews by rating' }, bars));
+}
+
+function reportForm(review) {
+  const form = h('form', { class: 'reviews__report', hidden: true },
+    forms.textarea({ label: REVIEW_WORDS.reportReason, name: 'reason', hint: REVIEW_WORDS.reportHint, required: true, rows: 2, attrs: { maxlength: 500 } }),
+    h('button', { type: 'submit', class: 'button button--small' }, REVIEW_WORDS.reportSend));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const done = await forms.submitting(form, async () => {
+      await api.post(`/reviews/${review.id}/report`, { reason: forms.text(form, 'reason') });
+      return true;
+    });
+    if (done) {
+      replace(form, h('p', { class: 'notice', role: 'status' }, REVIEW_WORDS.reported));
+    }
+  });
+  return form;
+}
+
+/**
+ * One review as text: stars, headline, body, photos, the maker's reply. `actions`: elements
+ * under it (report, reply, hide).
+ */
+export function reviewItem(review, { makerName, actions = [] } = {}) {
+  return h('li', { class: 'review', dataset: { reviewId: review.id, rating: String(review.rating) } },
+    h('p', { class: 'review__rating' },
+      h('span', { class: 'rating__stars', 'aria-hidden': 'true' }, stars(review.rating)),
+      h('span', { class: 'visually-hidden' }, `Rated ${review.rating} out of 5`)),
+    h('h3', { class: 'review__title' }, review.title),
+    h('p', { class: 'review__meta' }, `${REVIEW_WORDS.verified} · ${fmt.day(review.published_at)}`),
+    review.body ? review.body.split(/\n{2,}/).map((para) => h('p', { class: 'review__body' }, para)) : null,
+    review.photos?.length ? h('ul', { class: 'review__photos' }, review.photos.map((photo) => h('li', {},
+      h('img', { src: photo.urls?.['480'] || photo.urls?.['160'] || '', alt: photo.alt || '', loading: 'lazy', width: 160 })))) : null,
+    review.reply ? h('div', { class: 'review__reply' },
+      h('p', { class: 'review__reply-by' }, REVIEW_WORDS.reply(makerName)),
+      review.reply.body.split(/\n{2,}/).map((para) => h('p', {}, para))) : null,
+    actions);
+}
+
+function reportControl(review) {
+  if (!session.user()) return null;
+  const form = reportForm(review);
+  const toggle = h('button', { type: 'button', class: 'link-button review__report-toggle' }, REVIEW_WORDS.report);
+  toggle.addEventListener('click', () => {
+    form.hidden = !form.hidden;
+    toggle.setAttribute('aria-expanded', String(!form.hidden));
+    if (!form.hidden) form.querySelector('textarea')?.focus();
+  });
+  return h('div', { class: 'review__actions' }, toggle, form);
+}
+
+/**
+ * The reviews section of a product page (`{listingId}`) or a maker page (`{makerId}`): it loads
+ * itself. `makerName` names the replies.
+ */
+export function reviewsSection({ listingId, makerId, makerName } = {}) {
+  const body = h('div', { class: 'reviews__content' }, loading(REVIEW_WORDS.loading));
+  const node = h('section', { class: 'product__section reviews', id: 'reviews', 'aria-labelledby': 'reviews-title' },
+    h('h2', { id: 'reviews-title' }, REVIEW_WORDS.title), body);
+  const query = listingId ? { listing_id: listingId } : { maker_id: makerId };
+  const list = h('ol', { class: 'reviews__list' });
+
+  async function page(cursor) {
+    const found = await api.get('/reviews', { query: { ...query, limit: 10, cursor } });
+    list.append(...found.items.map((review) => reviewItem(review, { makerName, actions: [reportControl(review)] })));
+    return found;
+  }
+
+  (async () => {
+    try {
+      const first = await page(undefined);
+      const more = h('button', { type: 'button', class: 'button button--secondary', hidden: !first.next_cursor }, REVIEW_WORDS.more);
+      let cursor = first.next_cursor;
+      more.addEventListener('click', async () => {
+        more.disabled = true;
+        const next = await page(cursor).catch(() => null);
+        more.disabled = false;
+        cursor = next?.next_cursor;
+        more.hidden = !cursor;
+      });
+      replace(body, histogram(first.rating_summary), first.items.length ? list : null, more);
+    } catch (error) {
+      replace(body, errorBox(error));
+    }
+  })();
+  return node;
+}
+
+/**
+ * "Review this piece" for each delivered piece of a maker order (order page): the form while it
+ * may be reviewed, a thank-you once it is. `titles` maps a listing id to the piece's title.
+ */
+export function writeReviews(makerOrder, titles = {}) {
+  const node = h('div', { class: 'write-reviews', dataset: { makerOrderId: makerOrder.id } });
+  (async () => {
+    try {
+      const found = await api.get('/reviews/reviewable', { query: { maker_order_id: makerOrder.id } });
+      replace(node, found.items.map((item) => writeReview(item, titles[item.listing_id])));
+    } catch (error) {
+      replace(node, errorBox(error));
+    }
+  })();
+  return node;
+}
+
+function writeReview(item, title) {
+  const heading = title ? `${REVIEW_WORDS.writeTitle}: ${title}` : REVIEW_WORDS.writeTitle;
+  const box = h('div', { class: 'panel write-review', dataset: { listingId: item.listing_id } });
+  if (item.review_id) {
+    return replace(box, h('p', { class: 'write-review__done' }, title ? `${title}: ${REVIEW_WORDS.written}` : REVIEW_WORDS.written));
+  }
+  if (new Date(item.review_until) < new Date()) {
+    return replace(box, h('p', {}, title ? `${title}: ${REVIEW_WORDS.windowClosed}` : REVIEW_WORDS.windowClosed));
+  }
+  const form = h('form', { class: 'form write-review__form', novalidate: true },
+    h('h3', {}, heading),
+    forms.radioGroup({
+      legend: REVIEW_WORDS.ratingLegend,
+      name: 'rating',
+      loc: 'rating',
+      options: [...STARS].reverse().map((n) => [n, `${stars(n)} ${n} star${n === '1' ? '' : 's'}`]),
+      value: '5',
+    }),
+    forms.field({ label: REVIEW_WORDS.reviewTitle, name: 'title', required: true, attrs: { maxlength: 120 } }),
+    forms.textarea({ label: REVIEW_WORDS.reviewBody, name: 'body', hint: REVIEW_WORDS.reviewBodyHint, attrs: { maxlength: 5000 } }),
+    h('button', { type: 'submit', class: 'button' }, REVIEW_WORDS.publish));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const review = await forms.submitting(form, async () => {
+      try {
+        return await api.post('/reviews', {
+          maker_order_id: item.maker_order_id,
+          listing_id: item.listing_id,
+          rating: Number(forms.radioValue(form, 'rating') || 5),
+          title: forms.text(form, 'title'),
+          body: forms.text(form, 'body'),
+        });
+      } catch (error) {
+        throw inWords(error);
+      }
+    });
+    if (review) {
+      announce(REVIEW_WORDS.published);
+      replace(box, h('p', { class: 'write-review__done', role: 'status' }, REVIEW_WORDS.published),
+        h('ol', { class: 'reviews__list' }, reviewItem(review)));
+    }
+  });
+  return replace(box, form);
+}
+
+function replyForm(review, onReplied) {
+  const form = h('form', { class: 'form review__reply-form', novalidate: true },
+    forms.textarea({ label: REVIEW_WORDS.replyLabel, name: 'body', hint: REVIEW_WORDS.replyHint, required: true, rows: 3, attrs: { maxlength: 2000 } }),
+    h('button', { type: 'submit', class: 'button button--small' }, REVIEW_WORDS.replySend));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const replied = await forms.submitting(form, async () => {
+      try {
+        return await api.post(`/reviews/${review.id}/reply`, { body: forms.text(form, 'body') });
+      } catch (error) {
+        throw inWords(error);
+      }
+    });
+    if (replied) {
+      announce(REVIEW_WORDS.replied);
+      onReplied(replied);
+    }
+  });
+  return form;
+}
+
+/** The maker dashboard's reviews: every review of their pieces, with a reply form where none. */
+export function makerReviews(makerId, makerName) {
+  const node = h('div', { class: 'maker-reviews' }, loading(REVIEW_WORDS.loading));
+  (async () => {
+    try {
+      const found = await api.get('/reviews', { query: { maker_id: makerId, limit: 50 } });
+      const items = found.items.map(function item(review) {
+        const li = reviewItem(review, {
+          makerName,
+          actions: review.reply ? [] : [replyForm(review, (replied) => li.replaceWith(item(replied)))],
+        });
+        return li;
+      });
+      replace(node, histogram(found.rating_summary), items.length ? h('ol', { class: 'reviews__list' }, items) : null);
+    } catch (error) {
+      replace(node, errorBox(error));
+    }
+  })();
+  return node;
+}
+
+/** The operators' queue: reported reviews with their reports, each with a hide form. */
+export function reportedReviews() {
+  const node = h('div', { class: 'reported-reviews' }, loading(REVIEW_WORDS.loading));
+  (async () => {
+    try {
+      const found = await api.get('/reviews/reported', { query: { limit: 50 } });
+      if (!found.items.length) {
+        replace(node, empty(REVIEW_WORDS.queueEmpty));
+        return;
+      }
+      replace(node, h('ol', { class: 'reviews__list' }, found.items.map((review) => {
+        const form = h('form', { class: 'form review__hide-form', novalidate: true },
+          forms.field({ label: REVIEW_WORDS.hideReason, name: 'reason', required: true, attrs: { maxlength: 500 } }),
+          h('button', { type: 'submit', class: 'button button--danger button--small' }, REVIEW_WORDS.hide));
+        const li = reviewItem(review, {
+          actions: [
+            h('ul', { class: 'review__reports', 'aria-label': 'Reports' },
+              (review.reports || []).map((report) => h('li', {}, `${fmt.day(report.created_at)}: `, report.reason))),
+            form,
+          ],
+        });
+        form.addEventListener('submit', async (event) => {
+          event.preventDefault();
+          const hidden = await forms.submitting(form, () => api.post(`/reviews/${review.id}/hide`, { reason: forms.text(form, 'reason') }));
+          if (hidden) {
+            announce(REVIEW_WORDS.hidden);
+            replace(li, h('p', { class: 'notice', role: 'status', dataset: { reviewId: review.id } }, REVIEW_WORDS.hidden));
+          }
+        });
+        return li;
+      })));
+    } catch (error) {
+      replace(node, errorBox(error));
+    }
+  })();
+  return node;
+}
