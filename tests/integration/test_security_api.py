@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -84,6 +84,8 @@ class World:
     order_x: dict[str, Any]
     order_y: dict[str, Any]
     commission_x: dict[str, Any]
+    # Customer X's conversation with maker A about order X.
+    conversation_x: dict[str, Any] = field(default_factory=dict)
 
     def token(self, who: str) -> str | None:
         return {
@@ -186,6 +188,13 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
             },
             status=201,
         )
+        conversation_x = await shop.ok(
+            "POST",
+            "/api/v1/conversations",
+            customer_x,
+            {"order_id": order_x["id"], "body": "When will my ring be ready?"},
+            status=201,
+        )
         yield World(
             shop,
             shop.admin,
@@ -202,6 +211,7 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
             order_x,
             order_y,
             commission_x,
+            conversation_x=conversation_x,
         )
 
 
@@ -294,6 +304,23 @@ MATRIX: list[tuple[str, str, Any, tuple[str, ...], tuple[str, ...], bool]] = [
         ("customer_x",),
         False,
     ),
+    # Only its customer and maker read a conversation, and operators; only the two write.
+    (
+        "GET",
+        "/api/v1/conversations/{conversation_x}",
+        None,
+        ("customer", "maker", "operator"),
+        ("customer_x", "maker_a", "operator"),
+        False,
+    ),
+    (
+        "POST",
+        "/api/v1/conversations/{conversation_x}/messages",
+        {"body": "Let me in"},
+        ("customer", "maker"),
+        ("customer_x", "maker_a"),
+        False,
+    ),
 ]
 
 
@@ -307,6 +334,7 @@ def _ids(world: World) -> dict[str, str]:
         "order_x": world.order_x["id"],
         "mo_a": mo_a["id"],
         "commission_x": world.commission_x["id"],
+        "conversation_x": world.conversation_x["id"],
     }
 
 
@@ -322,6 +350,7 @@ async def _snapshot(world: World) -> dict[str, Any]:
         "order_x": ("GET", f"/api/v1/orders/{ids['order_x']}", op),
         "mo_a": ("GET", f"/api/v1/maker-orders/{ids['mo_a']}", op),
         "commission_x": ("GET", f"/api/v1/commissions/{ids['commission_x']}", op),
+        "conversation_x": ("GET", f"/api/v1/conversations/{ids['conversation_x']}", op),
     }
     found = {}
     for name, (method, path, token) in views.items():
@@ -357,6 +386,25 @@ async def test_lists_show_only_what_is_the_callers(world: World) -> None:
     assert {o["id"] for o in x_orders["items"]} == {world.order_x["id"]}
     _, a_parts = await world.call("GET", "/api/v1/maker-orders", "maker_a")
     assert {p["order_id"] for p in a_parts["items"]} == {world.order_x["id"]}
+    # A customer never sees another's conversation, nor opens one about another's order or
+    # commission (refused exactly as one that does not exist).
+    conversation = world.conversation_x["id"]
+    for who in ("customer_x", "maker_a", "operator"):
+        _, listed = await world.call("GET", "/api/v1/conversations", who)
+        assert conversation in {c["id"] for c in listed["items"]}, who
+    for who in ("customer_y", "maker_b", "maker_c"):
+        _, listed = await world.call("GET", "/api/v1/conversations", who)
+        assert conversation not in {c["id"] for c in listed["items"]}, who
+    for body, code in (
+        ({"order_id": world.order_x["id"]}, "order_not_found"),
+        ({"order_id": str(uuid.uuid4())}, "order_not_found"),
+        ({"commission_id": world.commission_x["id"]}, "commission_not_found"),
+        ({"commission_id": str(uuid.uuid4())}, "commission_not_found"),
+    ):
+        status, answer = await world.call(
+            "POST", "/api/v1/conversations", "customer_y", body={**body, "body": "Hi"}
+        )
+        assert (status, answer["code"]) == (422, code), (body, status, answer)
     _, y_commissions = await world.call("GET", "/api/v1/commissions", "customer_y")
     assert y_commissions["items"] == []
     _, b_commissions = await world.call("GET", "/api/v1/commissions", "maker_b")
@@ -538,6 +586,18 @@ def _mass_assignments(world: World) -> list[tuple[str, str, str, dict[str, Any]]
                 "payment": {"token": "tok_visa"},
                 "price": {"amount": 1, "currency": "GBP"},
             },
+        ),
+        (
+            "customer_x",
+            "POST",
+            "/api/v1/conversations",
+            {"listing_id": ids["listing_a"], "body": "x", "customer_id": str(uuid.uuid4())},
+        ),
+        (
+            "customer_x",
+            "POST",
+            f"/api/v1/conversations/{ids['conversation_x']}/messages",
+            {"body": "x", "sender_role": "maker"},
         ),
         (
             "anonymous",

@@ -87,6 +87,7 @@ class ConversationSummary(_View):
         description="The other party wrote since the caller last opened it (operators: false)"
     )
     created_at: datetime
+    version: int = Field(description="Goes up by one with each message")
 
 
 class ConversationView(ConversationSummary):
@@ -124,6 +125,7 @@ def _summary_fields(
         "last_sender_role": conversation.last_sender_role,
         "unread": conversation.unread_for(party),
         "created_at": conversation.created_at,
+        "version": conversation.version,
     }
 
 
