@@ -1,0 +1,141 @@
+"""Ratings end to end, every service running behind the gateway: two customers receive a piece
+and review it through the reviews service; its rating reaches the listing, its maker and search
+within seconds; an operator hides one review and the rating follows within seconds again.
+(test_catalogue_ratings.py holds the catalogue's side alone, with the events sent by hand.)"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+
+from tests.reliability.marketplace import (
+    ADDRESS,
+    PASSING_CHECKS,
+    Shop,
+    Stack,
+    Traffic,
+    eventually,
+    piece,
+    running,
+)
+from tests.support.catalogue import unique_word
+from tests.support.harness import TestEnvironment
+
+pytestmark = pytest.mark.timeout(240)
+
+WITHIN_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
+    with running(
+        Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
+    async def init(conn: asyncpg.Connection) -> None:
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+    pool = await asyncpg.create_pool(
+        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=init
+    )
+    yield pool
+    await pool.close()
+
+
+async def delivered(shop: Shop, customer: str, listing: dict[str, Any], maker_token: str) -> str:
+    """The customer's order of the piece, confirmed, made and delivered: its maker order's id."""
+    placed = await shop.ok(
+        "POST",
+        "/api/v1/orders",
+        customer,
+        {
+            "lines": [{"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 52}}],
+            "shipping_address": ADDRESS,
+            "payment": {"token": "tok_visa"},
+        },
+        status=201,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+
+    async def confirmed() -> Any:
+        current = await shop.ok("GET", f"/api/v1/orders/{placed['id']}", customer)
+        return current if current["status"] == "confirmed" else None
+
+    [part] = (await eventually(confirmed, message="order confirmed"))["maker_orders"]
+    path = f"/api/v1/maker-orders/{part['id']}"
+    await shop.ok("POST", f"{path}/accept", maker_token)
+    checks = {**PASSING_CHECKS, "measured_ring_size_mm": 52}
+    await shop.ok("POST", f"{path}/quality-check", maker_token, {"passed": True, "checks": checks})
+    await shop.ok("POST", f"{path}/dispatch", maker_token, {"carrier": "RM", "tracking_number": "1"})
+    await shop.ok("POST", f"{path}/deliver", shop.operator_token)
+    return str(part["id"])
+
+
+async def test_reviews_and_a_hiding_reach_the_listing_its_maker_and_search_within_seconds(
+    stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        shop = Shop(session, stack.url("gateway"), pg, mint, Traffic())
+        maker = await shop.maker()
+        word = unique_word("reviewed")
+        listing = await shop.listing(
+            maker, piece({"kind": "ready_to_ship", "stock": 5}, title=f"Reviewed band {word}")
+        )
+        ada, bea = mint("customer", uuid.uuid4()), mint("customer", uuid.uuid4())
+        parts = {who: await delivered(shop, who, listing, maker.token) for who in (ada, bea)}
+
+        async def review(who: str, rating: int) -> dict[str, Any]:
+            body = {
+                "maker_order_id": parts[who],
+                "listing_id": listing["id"],
+                "rating": rating,
+                "title": "Mine",
+            }
+
+            async def written() -> Any:
+                status, answer = await shop.admin.call("POST", "/api/v1/reviews", who, json_body=body)
+                return answer if status == 201 else None
+
+            return await eventually(written, timeout_s=30, message="reviews learnt of the delivery")
+
+        async def shown(average: float, count: int) -> float:
+            """Seconds until the listing, its maker and search all show this rating."""
+            started = time.monotonic()
+
+            async def everywhere() -> bool:
+                seen = await shop.ok("GET", f"/api/v1/listings/{listing['id']}", None)
+                found = await shop.ok("GET", f"/api/v1/listings?q={word}&min_rating={average}", None)
+                higher = f"/api/v1/listings?q={word}&min_rating={average + 0.01}"
+                above = await shop.ok("GET", higher, None) if average < 5 else {"total": {"count": 0}}
+                return (
+                    seen["rating"] == {"average": average, "count": count}
+                    and seen["maker"]["rating"] == {"average": average, "count": count}
+                    and [item["rating"] for item in found["items"]] == [{"average": average, "count": count}]
+                    and above["total"]["count"] == 0
+                )
+
+            await eventually(everywhere, timeout_s=WITHIN_S * 3, message=f"rating {average} ({count})")
+            return time.monotonic() - started
+
+        await review(ada, 5)
+        await review(bea, 2)
+        assert await shown(3.5, 2) < WITHIN_S
+
+        # Ada's 5 stays, Bea's 2 is hidden by an operator: the rating rises to 5.
+        [mine] = (await shop.ok("GET", "/api/v1/reviews/mine", bea))["items"]
+        await shop.ok("POST", f"/api/v1/reviews/{mine['id']}/hide", shop.operator_token, {"reason": "Abuse"})
+        assert await shown(5.0, 1) < WITHIN_S
+        ranked = await shop.ok("GET", f"/api/v1/listings?q={word}&sort=rating", None)
+        assert [item["id"] for item in ranked["items"]] == [listing["id"]]
