@@ -42,6 +42,7 @@ from aiohttp import web
 
 from ops.services import definition
 from shared.contracts.identity import UserRegistered
+from shared.contracts.media import ImageProcessed, ImageUploaded
 from shared.contracts.orders import OrderConfirmed
 from tests.reliability.marketplace import FULL, PROFILE, Client, Load, Shop, Stack, Verdict
 from tests.reliability.test_scenarios import KILLS, Checks, _killed_at, scenario
@@ -51,7 +52,8 @@ from tests.support.notifications import tell
 from tests.support.photos import jpeg
 from tests.support.smtp import SmtpCatcher
 
-pytestmark = [pytest.mark.timeout(900 if FULL else 300)]
+# The first scenario also starts the module's stack.
+pytestmark = [pytest.mark.timeout(900 if FULL else 600)]
 
 LATENCY_S = 0.2
 LOSS = 0.05
@@ -129,7 +131,7 @@ def links(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
         **NOTIFICATIONS_ENV,
     )
     try:
-        stack.start_all()
+        stack.start_all(ready_s=180)  # fifteen processes at once: slow on a busy machine
         yield Links(stack, pg_proxy, amqp_proxy, smtp, test_env.namespace)
     finally:
         stack.close()
@@ -296,10 +298,13 @@ def photos_once(pg: asyncpg.Pool, uploaded: list[uuid.UUID], stack: Stack) -> Ch
         )
         events = await pg.fetch(
             "SELECT aggregate_id, routing_key, sent_at FROM media.outbox "
-            "WHERE aggregate_id = ANY($1) AND routing_key <> 'media.image.uploaded'",
+            "WHERE aggregate_id = ANY($1) AND routing_key <> $2",
             [str(i) for i in uploaded],
+            ImageUploaded.routing_key(),
         )
-        processed = Counter(e["aggregate_id"] for e in events if e["routing_key"] == "media.image.processed")
+        processed = Counter(
+            e["aggregate_id"] for e in events if e["routing_key"] == ImageProcessed.routing_key()
+        )
         renditions = await pg.fetch(
             "SELECT image_id, count(*) AS n FROM media.renditions WHERE image_id = ANY($1) GROUP BY 1",
             uploaded,
@@ -322,7 +327,11 @@ def photos_once(pg: asyncpg.Pool, uploaded: list[uuid.UUID], stack: Stack) -> Ch
         never = sum(1 for i in uploaded if not processed[str(i)])
         verdict.none_allowed("photos_processed_twice", twice, f"{twice} photos processed (event) twice")
         verdict.none_allowed("photos_never_processed", never, f"{never} photos without a processed event")
-        others = [e for e in events if e["routing_key"] != "media.image.processed" or e["sent_at"] is None]
+        others = [
+            dict(e)
+            for e in events
+            if e["routing_key"] != ImageProcessed.routing_key() or e["sent_at"] is None
+        ]
         verdict.none_allowed("photo_events_failed_or_unsent", len(others), f"photo events: {others[:3]}")
         without = len(uploaded) - sum(1 for r in renditions if r["n"] > 0)
         verdict.none_allowed("photos_without_renditions", without, f"{without} photos without renditions")

@@ -288,28 +288,36 @@ class TcpProxy:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pipe: _Pipe, direction: str
     ) -> None:
         """Copy one direction. With latency, chunks are delivered `latency_s` after they were
-        read, in order, without holding up the reading of the next ones."""
+        read, in order, without holding up the reading of the next ones.
+
+        A side that resets (a process killed with its connection open, say) has the other side
+        reset at once too, as its own kernel would have told it directly: left half-open, a
+        broker would keep a killed consumer's unacknowledged messages until its heartbeat
+        timeout, and PostgreSQL a killed process's backends for good."""
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
         async def deliver() -> None:
-            while True:
-                due, chunk = await queue.get()
-                if not chunk:
-                    with contextlib.suppress(OSError):
-                        writer.write_eof()
-                    return
-                delay = due - asyncio.get_running_loop().time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                rto = RETRANSMISSION_TIMEOUT_S
-                while self.loss and random.random() < self.loss:
-                    self.stats.lost += 1
-                    await asyncio.sleep(rto)  # resent after the timeout, itself maybe lost
-                    rto *= 2
-                while self.mode == "blackhole":
-                    await asyncio.sleep(0.05)  # held, as if lost, until the partition heals
-                writer.write(chunk)
-                await writer.drain()
+            try:
+                while True:
+                    due, chunk = await queue.get()
+                    if not chunk:
+                        with contextlib.suppress(OSError):
+                            writer.write_eof()
+                        return
+                    delay = due - asyncio.get_running_loop().time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    rto = RETRANSMISSION_TIMEOUT_S
+                    while self.loss and random.random() < self.loss:
+                        self.stats.lost += 1
+                        await asyncio.sleep(rto)  # resent after the timeout, itself maybe lost
+                        rto *= 2
+                    while self.mode == "blackhole":
+                        await asyncio.sleep(0.05)  # held, as if lost, until the partition heals
+                    writer.write(chunk)
+                    await writer.drain()
+            except (ConnectionError, OSError):
+                self._abort(pipe)  # the receiving side is gone: the sending side is reset too
 
         sender = asyncio.create_task(deliver())
         try:
@@ -324,7 +332,7 @@ class TcpProxy:
                     break
             await sender
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
-            pass
+            self._abort(pipe)  # this side reset: so is the other
         finally:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
