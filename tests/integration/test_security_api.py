@@ -86,6 +86,8 @@ class World:
     commission_x: dict[str, Any]
     # Customer X's conversation with maker A about order X.
     conversation_x: dict[str, Any] = field(default_factory=dict)
+    # Customer Y's review of maker B's piece (order Y, delivered).
+    review_y: dict[str, Any] = field(default_factory=dict)
 
     def token(self, who: str) -> str | None:
         return {
@@ -195,6 +197,24 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
             {"order_id": order_x["id"], "body": "When will my ring be ready?"},
             status=201,
         )
+        [mo_y] = order_y["maker_orders"]
+        part = f"/api/v1/maker-orders/{mo_y['id']}"
+        await shop.ok("POST", f"{part}/accept", maker_b.token)
+        checks = {**PASSING_CHECKS, "measured_ring_size_mm": 52}
+        await shop.ok("POST", f"{part}/quality-check", maker_b.token, {"passed": True, "checks": checks})
+        await shop.ok("POST", f"{part}/dispatch", maker_b.token, {"carrier": "RM", "tracking_number": "1"})
+        await shop.ok("POST", f"{part}/deliver", shop.operator_token)
+        review = {"maker_order_id": mo_y["id"], "listing_id": listing_b["id"], "rating": 4, "title": "Good"}
+
+        async def reviewed() -> Any:
+            async with session.post(
+                f"{shop.gateway_url}/api/v1/reviews",
+                json=review,
+                headers={"Authorization": f"Bearer {customer_y}", "X-Forwarded-For": "10.9.9.9"},
+            ) as r:
+                return await r.json() if r.status == 201 else None
+
+        review_y = await eventually(reviewed, message="reviews learnt order Y was delivered")
         yield World(
             shop,
             shop.admin,
@@ -212,6 +232,7 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
             order_y,
             commission_x,
             conversation_x=conversation_x,
+            review_y=review_y,
         )
 
 
@@ -321,6 +342,12 @@ MATRIX: list[tuple[str, str, Any, tuple[str, ...], tuple[str, ...], bool]] = [
         ("customer_x", "maker_a"),
         False,
     ),
+    # Anyone reads a visible review; only its maker replies, operators hide, anyone signed in reports.
+    ("GET", "/api/v1/reviews/{review_y}", None, (), ACTORS, True),
+    ("POST", "/api/v1/reviews/{review_y}/reply", {"body": "Thanks"}, ("maker",), ("maker_b",), False),
+    ("POST", "/api/v1/reviews/{review_y}/hide", {"reason": "x"}, ("operator",), ("operator",), False),
+    ("POST", "/api/v1/reviews/{review_y}/report", {"reason": "x"}, (), ACTORS[:-1], False),
+    ("GET", "/api/v1/reviews/reported", None, ("operator",), ("operator",), False),
 ]
 
 
@@ -335,6 +362,7 @@ def _ids(world: World) -> dict[str, str]:
         "mo_a": mo_a["id"],
         "commission_x": world.commission_x["id"],
         "conversation_x": world.conversation_x["id"],
+        "review_y": world.review_y["id"],
     }
 
 
@@ -351,12 +379,13 @@ async def _snapshot(world: World) -> dict[str, Any]:
         "mo_a": ("GET", f"/api/v1/maker-orders/{ids['mo_a']}", op),
         "commission_x": ("GET", f"/api/v1/commissions/{ids['commission_x']}", op),
         "conversation_x": ("GET", f"/api/v1/conversations/{ids['conversation_x']}", op),
+        "review_y": ("GET", f"/api/v1/reviews/{ids['review_y']}", op),
     }
     found = {}
     for name, (method, path, token) in views.items():
         status, body = await world.call(method, path, token=token)
         assert status == 200, (name, status, body)
-        found[name] = (body.get("status"), body.get("version"))
+        found[name] = (body.get("status"), body.get("version"), body.get("reply"))
     return found
 
 
@@ -405,6 +434,22 @@ async def test_lists_show_only_what_is_the_callers(world: World) -> None:
             "POST", "/api/v1/conversations", "customer_y", body={**body, "body": "Hi"}
         )
         assert (status, answer["code"]) == (422, code), (body, status, answer)
+    # Only the buyer of a delivered piece reviews it: anyone else is refused (403), the buyer
+    # again is a conflict, and which pieces may be reviewed is told to the buyer alone.
+    [mo_y] = world.order_y["maker_orders"]
+    review = {"maker_order_id": mo_y["id"], "listing_id": world.listing_b["id"], "rating": 1, "title": "x"}
+    for who, expected in (("customer_x", 403), ("maker_b", 403), ("operator", 403), ("anonymous", 401)):
+        status, answer = await world.call("POST", "/api/v1/reviews", who, body=review)
+        assert status == expected, (who, status, answer)
+    status, answer = await world.call("POST", "/api/v1/reviews", "customer_y", body=review)
+    assert status == 409 and answer["code"] == "already_reviewed"
+    reviewable = f"/api/v1/reviews/reviewable?maker_order_id={mo_y['id']}"
+    _, x_reviewable = await world.call("GET", reviewable, "customer_x")
+    assert x_reviewable["items"] == []
+    _, y_reviewable = await world.call("GET", reviewable, "customer_y")
+    assert [item["review_id"] for item in y_reviewable["items"]] == [world.review_y["id"]]
+    _, x_reviews = await world.call("GET", "/api/v1/reviews/mine", "customer_x")
+    assert x_reviews["items"] == []
     _, y_commissions = await world.call("GET", "/api/v1/commissions", "customer_y")
     assert y_commissions["items"] == []
     _, b_commissions = await world.call("GET", "/api/v1/commissions", "maker_b")
@@ -599,6 +644,25 @@ def _mass_assignments(world: World) -> list[tuple[str, str, str, dict[str, Any]]
             f"/api/v1/conversations/{ids['conversation_x']}/messages",
             {"body": "x", "sender_role": "maker"},
         ),
+        (
+            "customer_x",
+            "POST",
+            "/api/v1/reviews",
+            {
+                "maker_order_id": world.order_y["maker_orders"][0]["id"],
+                "listing_id": world.listing_b["id"],
+                "rating": 5,
+                "title": "x",
+                "customer_id": str(uuid.uuid4()),
+            },
+        ),
+        (
+            "maker_b",
+            "POST",
+            f"/api/v1/reviews/{ids['review_y']}/reply",
+            {"body": "x", "replied_at": "2020-01-01"},
+        ),
+        ("operator", "POST", f"/api/v1/reviews/{ids['review_y']}/hide", {"reason": "x", "status": "visible"}),
         (
             "anonymous",
             "POST",

@@ -122,7 +122,7 @@ class Stack:
     def start_all(self, ready_s: float = 60) -> None:
         keys = ["makers"] + [
             f"{s}.{role}" if s in self.split else s
-            for s in ("catalogue", "orders", "media", "notifications")
+            for s in ("catalogue", "orders", "media", "notifications", "reviews")
             for role in (("api", "worker", "relay") if s in self.split else ("all",))
         ]
         media_env = {"MEDIA_STORAGE_DIR": str(self.workdir / "media-storage")}
@@ -143,6 +143,7 @@ class Stack:
             "GATEWAY_ORDERS_URL": urls.get("orders", self.api("orders").url),
             "GATEWAY_MEDIA_URL": urls.get("media", self.api("media").url),
             "GATEWAY_NOTIFICATIONS_URL": urls.get("notifications", self.api("notifications").url),
+            "GATEWAY_REVIEWS_URL": urls.get("reviews", self.api("reviews").url),
             "GATEWAY_TRUSTED_PROXY_HOPS": "1",
             **{k: v for k, v in urls.items() if k.startswith("GATEWAY_")},
         }
