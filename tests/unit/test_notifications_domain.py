@@ -26,6 +26,7 @@ from shared.contracts.identity import EmailChanged
 from shared.contracts.orders import (
     CommissionQuoted,
     CommissionRequested,
+    ConversationMessagePosted,
     MakerOrderCancelled,
     MakerOrderDeclined,
     MakerOrderDelivered,
@@ -196,6 +197,27 @@ def every_notice() -> list[Notice | None]:
         owed.payout_paid(
             PayoutPaid(payout_id=uuid.uuid4(), maker_id=maker.maker_id, amount=gbp(9), paid_at=now),
             maker.person.user_id,
+        ),
+        *(
+            owed.message_posted(
+                ConversationMessagePosted(
+                    conversation_id=uuid.uuid4(),
+                    message_id=uuid.uuid4(),
+                    listing_id=uuid.uuid4(),
+                    customer_id=customer.user_id,
+                    maker_id=maker.maker_id,
+                    sender_role=role,
+                    excerpt="Is it <b>sterling</b> & hallmarked?",
+                    posted_at=now,
+                    subject="Moonstone <drop> earrings",
+                ),
+                recipient,
+                sender,
+            )
+            for role, recipient, sender in (
+                ("customer", maker.person.user_id, customer.name),
+                ("maker", customer.user_id, maker.name),
+            )
         ),
         owed.new_review(
             ReviewPublished(

@@ -23,6 +23,7 @@ from services.orders.domain import (
     payout_paid,
     price_lines,
 )
+from services.orders.domain.conversation import Conversation, Party, Subject, SubjectKind
 from services.orders.domain.returns import Return, ReturnReason, ReturnRequestLine
 from shared.contracts import event_class, load_contracts
 from shared.money import Money
@@ -128,6 +129,15 @@ def _every_kind_of_event() -> list[DomainEvent]:
             commission.accept(by_customer_id=CUSTOMER, order_id=uuid.uuid4(), now=NOW)
         events += commission.pending_events
     events.append(payout_paid(uuid.uuid4(), maker, Money(amount=104_93, currency="GBP"), NOW))
+    conversation = Conversation.start(
+        customer_id=CUSTOMER,
+        maker_id=maker,
+        subject=Subject(SubjectKind.ORDER, uuid.uuid4(), "Order FF-1"),
+        now=NOW,
+    )
+    conversation.post(by=Party.CUSTOMER, sender_id=CUSTOMER, body="Is it <b>gold</b>?", now=NOW)
+    conversation.post(by=Party.MAKER, sender_id=uuid.uuid4(), body="Yes", now=NOW)
+    events += conversation.pull_events()
     return events
 
 
