@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from ops.services import definition
+from shared.db import Executor
 from shared.dlq import parked_messages
 from tests.support.harness import eventually
 from tests.support.payouts import makers_not_adding_up
@@ -71,7 +72,7 @@ SETTLE_POLL_S = 0.25
 
 
 async def settled(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Executor,
     order_ids: list[uuid.UUID],
     timeout_s: float,
     since: float | None = None,
@@ -206,7 +207,7 @@ def _delivery_of(mail: Mail) -> uuid.UUID | None:
 
 
 async def oracle(
-    db: asyncpg.Pool | asyncpg.Connection,
+    db: Executor,
     load: Load,
     makers: list[Maker],
     service_settings: dict[str, Any] | None = None,
@@ -233,7 +234,7 @@ async def oracle(
 
 
 async def _check_orders(
-    db: Any, load: Load, verdict: Verdict
+    db: Executor, load: Load, verdict: Verdict
 ) -> tuple[dict[uuid.UUID, asyncpg.Record], dict[uuid.UUID, list[dict[str, Any]]], list[asyncpg.Record]]:
     """None lost, duplicated, unacknowledged or pending; legal states; one maker order per
     (order, maker), splitting the order's lines exactly."""
@@ -327,7 +328,7 @@ async def _check_orders(
 
 
 async def _check_stock(
-    db: Any,
+    db: Executor,
     orders: dict[uuid.UUID, asyncpg.Record],
     parts: dict[uuid.UUID, list[dict[str, Any]]],
     listing_ids: list[uuid.UUID],
@@ -428,7 +429,7 @@ async def _check_stock(
 
 
 async def _check_payments(
-    db: Any,
+    db: Executor,
     orders: dict[uuid.UUID, asyncpg.Record],
     parts: dict[uuid.UUID, list[dict[str, Any]]],
     verdict: Verdict,
@@ -546,7 +547,10 @@ async def _check_payments(
 
 
 async def _check_payouts(
-    db: Any, maker_orders: list[asyncpg.Record], service_settings: dict[str, Any] | None, verdict: Verdict
+    db: Executor,
+    maker_orders: list[asyncpg.Record],
+    service_settings: dict[str, Any] | None,
+    verdict: Verdict,
 ) -> None:
     """One earning per delivered maker order; makers' balances add up; each payout paid once."""
     f = verdict.figures
@@ -617,7 +621,7 @@ async def _check_payouts(
 
 
 async def _check_events(
-    db: Any,
+    db: Executor,
     orders: dict[uuid.UUID, asyncpg.Record],
     listing_ids: list[uuid.UUID],
     maker_ids: list[uuid.UUID],
@@ -697,7 +701,7 @@ async def _check_events(
 
 
 async def _check_emails(
-    db: Any, owed: dict[str, list[uuid.UUID]], mail: Iterable[Mail], have_log: bool, verdict: Verdict
+    db: Executor, owed: dict[str, list[uuid.UUID]], mail: Iterable[Mail], have_log: bool, verdict: Verdict
 ) -> None:
     """Against the SMTP server's log (when the run kept one): each email sent was received once."""
     f = verdict.figures
@@ -729,7 +733,7 @@ async def _check_emails(
     )
 
 
-async def _check_images(db: Any, image_ids: list[uuid.UUID], verdict: Verdict) -> None:
+async def _check_images(db: Executor, image_ids: list[uuid.UUID], verdict: Verdict) -> None:
     """Every image processed exactly once: one processed (or failed) event as its status says."""
     rows = await db.fetch(
         "SELECT i.id, i.status, "
