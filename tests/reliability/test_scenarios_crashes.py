@@ -41,6 +41,7 @@ KILLS = 2 if FULL else 1
 BROKER_DOWN_S = 8.0 if FULL else 2.0  # after the SIGKILL, before the node is started again
 PG_DOWN_S = 5.0 if FULL else 1.5  # between the fast shutdown and the start
 LEADER_DOWN_S = 20.0 if FULL else 4.0  # the cluster works on two nodes this long, at least
+READY_S = 180  # a stack's fifteen processes start slowly on a busy machine
 
 
 # --- the module's own infrastructure ------------------------------------------------------------
@@ -120,7 +121,7 @@ def node_stack(
 ) -> Iterator[Stack]:
     stack = _stack(test_env, workdir, own_pg, [own_node.url])
     try:
-        stack.start_all()
+        stack.start_all(ready_s=READY_S)
         yield stack
     finally:
         stack.close()
@@ -210,7 +211,9 @@ async def _kill_the_leader(cluster: RabbitCluster, queue: str, injected: list[st
             return None  # an election under way, or the node asked went away
         return node.node if node is not leader else None
 
-    elected = await eventually(new_leader, timeout_s=60, interval_s=0.25, message=f"{queue} has a new leader")
+    elected = await eventually(
+        new_leader, timeout_s=120, interval_s=0.25, message=f"{queue} has a new leader"
+    )
     elected_s = time.monotonic() - started
     injected.append(f"{elected} leads {queue} {elected_s:.1f}s after the kill")
     await asyncio.sleep(max(0.0, LEADER_DOWN_S - elected_s))
@@ -239,7 +242,7 @@ async def test_cluster_node_leading_the_orders_queue_killed(
     try:
         await asyncio.to_thread(cluster.start)
         stack = _stack(test_env, workdir, own_pg, cluster.urls)
-        await asyncio.to_thread(stack.start_all)
+        await asyncio.to_thread(stack.start_all, READY_S)
         queue = f"{test_env.namespace}.orders"
 
         async def faults(load: Load, injected: list[str]) -> dict[str, Any]:

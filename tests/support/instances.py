@@ -190,6 +190,8 @@ class PostgresInstance:
 
 
 def _has_locale(name: str) -> bool:
+    if not shutil.which("locale"):
+        return False
     done = subprocess.run(["locale", "-a"], capture_output=True, text=True)
     return name.lower().replace("-", "") in done.stdout.lower().replace("-", "")
 
@@ -278,10 +280,11 @@ class RabbitNode:
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/"
 
-    def ctl(self, *args: str, timeout: float = 60, check: bool = True) -> str:
-        """rabbitmqctl -n <this node> ARGS (with this node's cookie); its output."""
+    def ctl(self, *args: str, timeout: float = 180, check: bool = True, tool: str = "rabbitmqctl") -> str:
+        """rabbitmqctl (or another of RabbitMQ's CLI tools) -n <this node> ARGS, with this
+        node's cookie; its output. Each is an Erlang VM of its own: slow on a busy machine."""
         done = subprocess.run(
-            [_rabbit_script("rabbitmqctl"), "-q", "-n", self.node, *args],
+            [_rabbit_script(tool), "-q", "-n", self.node, *args],
             env=self.env,
             capture_output=True,
             text=True,
@@ -305,7 +308,7 @@ class RabbitNode:
         log.close()
         return self
 
-    def wait_booted(self, timeout_s: float = 120) -> RabbitNode:
+    def wait_booted(self, timeout_s: float = 300) -> RabbitNode:
         """Until the node takes AMQP connections and says it has booted. The port is watched
         first: each rabbitmqctl is an Erlang VM of its own, dear on a busy machine."""
         deadline = time.monotonic() + timeout_s
@@ -318,10 +321,10 @@ class RabbitNode:
                 time.sleep(0.2)
                 continue
             done = subprocess.run(
-                [_rabbit_script("rabbitmqctl"), "-q", "-n", self.node, "await_startup", "--timeout", "5"],
+                [_rabbit_script("rabbitmqctl"), "-q", "-n", self.node, "await_startup", "--timeout", "30"],
                 env=self.env,
                 capture_output=True,
-                timeout=60,
+                timeout=180,
             )
             if done.returncode == 0:
                 return self
@@ -329,7 +332,7 @@ class RabbitNode:
                 raise TimeoutError(f"{self.node} did not boot within {timeout_s}s:\n{self.logs()}")
             time.sleep(0.5)
 
-    def start(self, timeout_s: float = 120) -> RabbitNode:
+    def start(self, timeout_s: float = 300) -> RabbitNode:
         return self.launch().wait_booted(timeout_s)
 
     def accepts(self) -> bool:
@@ -455,25 +458,18 @@ class RabbitCluster:
         raise RuntimeError(f"{name!r} is not a node of this cluster")
 
     def queue_leader(self, queue: str) -> RabbitNode:
-        """The node leading a quorum queue (its Raft leader), as the cluster reports it."""
+        """The node leading a quorum queue (its Raft leader), as a live node of the cluster
+        reports it (`rabbitmq-queues quorum_status`: that queue alone, cheaper than listing
+        every queue); RuntimeError while there is none (an election under way)."""
         import json
 
-        rows = json.loads(
-            self.any_up().ctl("list_queues", "name", "type", "leader", "members", "--formatter", "json")
+        members = json.loads(
+            self.any_up().ctl("quorum_status", queue, "--formatter", "json", tool="rabbitmq-queues")
         )
-        row = next((r for r in rows if r["name"] == queue), None)
-        if row is None or row.get("type") != "quorum":
-            raise RuntimeError(f"{queue} is not a quorum queue of this cluster: {row}")
-        return self.node(row["leader"])
-
-    def queue_members(self, queue: str) -> list[str]:
-        import json
-
-        rows = json.loads(
-            self.any_up().ctl("list_queues", "name", "members", "online", "--formatter", "json")
-        )
-        row = next(r for r in rows if r["name"] == queue)
-        return sorted(row["online"])
+        leaders = [m["Node Name"] for m in members if m.get("Raft State") == "leader"]
+        if len(leaders) != 1:
+            raise RuntimeError(f"{queue} has no single leader: {members}")
+        return self.node(leaders[0])
 
     def close(self) -> None:
         # The joiners first: the first node then leaves last, as a cluster prefers.
