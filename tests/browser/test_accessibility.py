@@ -289,6 +289,13 @@ async def walk(audit: Audit, shop: Shop, tmp_path: Path) -> None:
     await audit.check("form.checkout .field-error", "checkout with its fields missing")
     await audit.visit("/orders", ".row-card", "orders")
     await audit.visit("/notifications", "[data-notification-id]", "notifications")
+    await page.goto(listing)
+    save = page.get_by_role("button", name="Save to favourites")
+    await expect(save).to_be_visible()
+    if await save.get_attribute("aria-pressed") != "true":  # the other width's walk kept it
+        await save.click()
+        await expect(page.locator("#status-region")).to_contain_text("saved to your favourites")
+    await audit.visit("/favourites", ".card [aria-pressed='true']", "favourites")
     await audit.visit("/account", "[data-address-id]", "account with its address book")
     await page.get_by_role("button", name="Save address").click()
     await audit.check("form .field-error", "account, an address with its fields missing")
