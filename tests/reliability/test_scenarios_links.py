@@ -4,13 +4,13 @@ between every service and RabbitMQ, the media worker SIGKILLed with photos in ha
 notifications sender killed between the SMTP server's acceptance and its mark, and the SMTP
 server down.
 
-The module runs a stack of its own (tests.reliability.marketplace.Stack, every service's roles
-in processes of their own) whose processes reach PostgreSQL and RabbitMQ through two TCP proxies
-(tests.support.faults.TcpProxy, forwarding untouched between faults) and send their emails to an
-aiosmtpd server of the test (tests.support.smtp.SmtpCatcher). Every maker and customer of the
-load has an account notifications knows of (told as the gateway tells it), so every order sends
-real emails. Another stack of the run (the package's) shares the database and queues: it is
-paused while this module runs and started again after.
+The module runs a stack of its own (tests.reliability.marketplace.Stack, the media and
+notifications workers in processes of their own) whose processes reach PostgreSQL and RabbitMQ
+through two TCP proxies (tests.support.faults.TcpProxy, forwarding untouched between faults) and
+send their emails to an aiosmtpd server of the test (tests.support.smtp.SmtpCatcher). Every
+maker and customer of the load has an account notifications knows of (told as the gateway tells
+it), so every order sends real emails. Another stack of the run (the package's) shares the
+database and queues: it is paused while this module runs and started again after.
 
 Each scenario is `scenario` of test_scenarios (same load, same oracle, same report) with checks
 of its own added to the verdict:
@@ -119,7 +119,9 @@ def links(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
     stack = Stack(
         test_env.env,
         workdir,
-        split=("catalogue", "orders", "media", "notifications"),
+        # The workers these scenarios kill run apart from their APIs; catalogue and orders
+        # run every role in one process (PostgreSQL's connections are shared with the run).
+        split=("media", "notifications"),
         MARKET_RETRY_DELAYS_MS=json.dumps(delays),
         MARKET_PG_POOL_MIN="1",
         MARKET_PG_POOL_MAX="3",
@@ -131,7 +133,7 @@ def links(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
         **NOTIFICATIONS_ENV,
     )
     try:
-        stack.start_all(ready_s=180)  # fifteen processes at once: slow on a busy machine
+        stack.start_all(ready_s=180)  # a dozen processes at once: slow on a busy machine
         yield Links(stack, pg_proxy, amqp_proxy, smtp, test_env.namespace)
     finally:
         stack.close()
