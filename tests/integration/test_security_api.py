@@ -265,6 +265,10 @@ def _deny(roles: tuple[str, ...], may: tuple[str, ...], public_get: bool = False
 
 MATRIX: list[tuple[str, str, Any, tuple[str, ...], tuple[str, ...], bool]] = [
     # method, path, body, roles allowed, actors who may, public GET
+    ("PUT", "/api/v1/me/favourites/{listing_a}", None, ("customer",), ("customer_x", "customer_y"), False),
+    ("DELETE", "/api/v1/me/favourites/{listing_a}", None, ("customer",), ("customer_x", "customer_y"), False),
+    ("PUT", "/api/v1/me/favourites/{draft_a}", None, ("customer",), (), False),
+    ("GET", "/api/v1/me/favourites", None, ("customer",), ("customer_x", "customer_y"), False),
     ("GET", "/api/v1/makers/{maker_c}", None, (), ("maker_c", "operator"), True),
     ("PATCH", "/api/v1/makers/{maker_c}", {"bio": "Mine now"}, ("maker",), ("maker_c",), False),
     ("POST", "/api/v1/makers/{maker_c}/submit", None, ("maker",), ("maker_c",), False),
@@ -459,6 +463,19 @@ async def test_lists_show_only_what_is_the_callers(world: World) -> None:
     # (B's own: the earning of order Y's parcel, delivered for its review, and nothing of A's.)
     own = {part["id"] for part in world.order_y["maker_orders"]}
     assert status == 200 and {entry["maker_order_id"] for entry in ledger["items"]} <= own
+    # Favourites are the customer's own: X's is never in Y's list, Y letting go of the same
+    # listing lets go of nothing of X's, and only X sees the listing as theirs.
+    favourite = f"/api/v1/me/favourites/{world.listing_a['id']}"
+    assert (await world.call("PUT", favourite, "customer_x"))[0] == 204
+    assert (await world.call("DELETE", favourite, "customer_y"))[0] == 204
+    _, x_favourites = await world.call("GET", "/api/v1/me/favourites", "customer_x")
+    assert [item["id"] for item in x_favourites["items"]] == [world.listing_a["id"]]
+    _, y_favourites = await world.call("GET", "/api/v1/me/favourites", "customer_y")
+    assert y_favourites["items"] == []
+    for who, mark in (("customer_x", True), ("customer_y", False), ("maker_a", None), ("anonymous", None)):
+        _, seen = await world.call("GET", f"/api/v1/listings/{world.listing_a['id']}", who)
+        assert (seen["favourited"], seen["favourite_count"]) == (mark, 1), who
+    assert (await world.call("DELETE", favourite, "customer_x"))[0] == 204
     # Mine is mine: maker B's own listings never include A's.
     _, mine = await world.call("GET", "/api/v1/listings/mine", "maker_b")
     assert {item["id"] for item in mine["items"]} == {world.listing_b["id"]}
