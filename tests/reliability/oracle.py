@@ -62,8 +62,10 @@ if TYPE_CHECKING:
     from ops.mailbox import Mail
     from tests.reliability.marketplace import Load, Maker
 
-# Services whose outbox the oracle reads (the gateway's account events are about no order).
+# Services whose outbox the oracle reads (the gateway's account events are about no order),
+# and those whose inbox it checks: every service the reliability Stack runs that consumes events.
 PRODUCERS = ("makers", "catalogue", "orders", "media")
+CONSUMERS = ("makers", "catalogue", "orders", "media", "notifications")
 # How often `settled` asks: a settlement is seen at most this much (and one query) after it happened.
 SETTLE_POLL_S = 0.25
 
@@ -165,7 +167,7 @@ def _consumed_keys() -> dict[str, set[str]]:
     from aiohttp import web
 
     keys = {}
-    for name in ("makers", "catalogue", "orders", "media", "notifications"):
+    for name in CONSUMERS:
         service = definition(name)
         keys[name] = {cls.routing_key() for cls in service.handlers(web.Application())}
     return keys
@@ -675,7 +677,7 @@ async def _check_events(
     parked = 0
     if service_settings:
         scoped = set(scope)
-        for name in ("catalogue", "orders", "makers", "media", "notifications"):
+        for name in CONSUMERS:
             if name not in service_settings:
                 continue
             for message in await parked_messages(service_settings[name]):
