@@ -174,6 +174,7 @@ def _soak_section(soaks: list[dict], page_dir: Path) -> list[str]:
             f"- Load: {d.get('makers')} makers, {d.get('listings')} listings; actors {d.get('rates')}; "
             f"requests per kind { ({k: t['requests'] for k, t in d.get('totals', {}).items()}) }",
             f"- Outcomes: {d.get('outcomes')}",
+            f"- PostgreSQL: {d.get('postgresql') or 'not recorded'}",
             f"- Verdict: **{v.get('result')}**"
             + (f": {'; '.join(v['failures'])}" if v.get("failures") else f" ({len(checks)} series judged)"),
             "- Closest to its bound, per family (last-third median vs bound = middle third × (1 + ratio) "

@@ -664,6 +664,16 @@ def machine() -> dict[str, Any]:
     }
 
 
+async def server(db: asyncpg.Pool) -> dict[str, Any]:
+    """Which PostgreSQL the soak ran on (the shared one, or one of its own), and its size."""
+    row = await db.fetchrow(
+        "SELECT inet_server_port() AS port, current_setting('server_version') AS version, "
+        "current_setting('max_connections')::int AS max_connections"
+    )
+    assert row is not None
+    return dict(row)
+
+
 # --- the whole soak -------------------------------------------------------------------------------
 
 
@@ -721,6 +731,7 @@ async def soak(
         "minutes": minutes,
         "sample_s": SAMPLE_S,
         "machine": machine(),
+        "postgresql": await server(db),
         "rates": asdict(rates),
         "makers": len(makers),
         "listings": len(soaker.listings),
