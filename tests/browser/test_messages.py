@@ -1,7 +1,8 @@
 """Conversations in a real browser: a customer writes to a maker from the product page, the
 maker (told by email) finds it new on /messages and replies, and the customer sees the reply;
 a <script> in a message is shown as text and never runs. From an order page the customer
-writes to that order's maker; an operator reads the conversation and has no reply form."""
+writes to that order's maker; an operator reads the conversation and has no reply form. Every
+state of /messages passes axe (WCAG 2 A and AA, best practices) on a desktop and a phone."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import re
 from playwright.async_api import Page, expect
 
 from tests.browser import support
-from tests.browser.conftest import NewContext, Stack
+from tests.browser.conftest import DESKTOP, PHONE, NewContext, Stack
 from tests.browser.support import Account, Gateway
+from tests.browser.test_accessibility import Audit
 from tests.browser.test_journeys import sign_in, word
+from tests.browser.test_layout import signed_in
 
 SCRIPT = (
     '<script>window.__pwned = true</script><img src=x onerror="window.__pwned = true"> '
@@ -120,3 +123,47 @@ async def test_a_customer_writes_about_an_order_and_an_operator_only_reads(
     )
     await expect(ops.locator("[data-read-only]")).to_be_visible()
     assert await ops.locator("[data-reply-form]").count() == 0
+
+
+async def test_the_messages_pages_pass_axe_on_a_desktop_and_a_phone(
+    gw: Gateway, stack: Stack, new_context: NewContext
+) -> None:
+    maker, _ = await support.approved_maker(gw, stack.operator, "Nidd Metalwork")
+    listing = await support.published_listing(gw, maker, support.ring_listing(f"Nidd ring {word()}"))
+    customer = await gw.register("customer", "Ada Audited")
+    await support.orders_knows(gw, customer, listing["id"])
+    _, started = await gw.call(
+        "POST",
+        "/conversations",
+        token=customer.token,
+        expect=201,
+        json={"listing_id": listing["id"], "body": "Is the band <b>comfortable</b> for everyday wear?"},
+    )
+    thread = f"/messages/{started['id']}"
+    await gw.call(
+        "POST",
+        f"/conversations/{started['id']}/messages",
+        token=maker.token,
+        expect=201,
+        json={"body": "Yes, it is court-shaped inside."},
+    )
+
+    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        audit = Audit(await (await new_context(viewport)).new_page(), width)
+        page = audit.page
+        await signed_in(page, customer)
+        await audit.visit(
+            f"/messages?listing_id={listing['id']}", "[data-compose-form]", "writing to a maker"
+        )
+        await page.locator("[data-compose-form]").get_by_role("button", name="Send message").click()
+        await audit.check("[data-compose-form] .form-errors", "writing to a maker, the message missing")
+        await audit.visit("/messages", "[data-conversation-id]", "the customer's conversations")
+        await audit.visit(thread, "[data-reply-form]", "a conversation, to the customer")
+        await page.locator("[data-reply-form]").get_by_role("button", name="Send message").click()
+        await audit.check("[data-reply-form] .form-errors", "a conversation, the reply missing")
+        await signed_in(page, maker)
+        await audit.visit("/messages", "[data-conversation-id]", "the maker's conversations")
+        await audit.visit(thread, "[data-reply-form]", "a conversation, to the maker")
+        await signed_in(page, stack.operator)
+        await audit.visit(thread, "[data-read-only]", "a conversation, to an operator")
+        audit.assert_clean()
