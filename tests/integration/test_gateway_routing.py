@@ -39,7 +39,7 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess], w
         name: service_processes(
             name, wait=False, PYTHONUNBUFFERED="1", MEDIA_STORAGE_DIR=str(workdir / "routing-media")
         )
-        for name in ("makers", "catalogue", "orders", "media", "notifications")
+        for name in ("makers", "catalogue", "orders", "media", "notifications", "reviews")
     }
     for process in services.values():
         process.wait_ready()
@@ -50,6 +50,7 @@ def stack(services_db: dict, service_processes: Callable[..., ServiceProcess], w
         GATEWAY_ORDERS_URL=services["orders"].url,
         GATEWAY_MEDIA_URL=services["media"].url,
         GATEWAY_NOTIFICATIONS_URL=services["notifications"].url,
+        GATEWAY_REVIEWS_URL=services["reviews"].url,
         GATEWAY_CORS_ORIGINS=f"{ORIGIN}, https://admin.example",
         GATEWAY_RATE_LIMIT_BURST=str(RATE_BURST),
         GATEWAY_RATE_LIMIT_PER_S="2",
@@ -146,6 +147,7 @@ def lonely_gateway(
         GATEWAY_ORDERS_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_MEDIA_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_NOTIFICATIONS_URL=f"http://127.0.0.1:{free_port()}",
+        GATEWAY_REVIEWS_URL=f"http://127.0.0.1:{free_port()}",
         GATEWAY_UPSTREAM_TIMEOUT_S="1",
     )
 
@@ -216,6 +218,7 @@ def reached(process: ServiceProcess, rid: str) -> bool:
         ("/api/v1/payouts", "orders"),
         ("/api/v1/commissions/00000000-0000-0000-0000-000000000000", "orders"),
         ("/api/v1/images/00000000-0000-0000-0000-000000000000", "media"),
+        ("/api/v1/reviews/00000000-0000-0000-0000-000000000000", "reviews"),
     ],
 )
 async def test_each_api_path_reaches_its_service(
@@ -369,6 +372,7 @@ async def test_health_reports_the_gateway_and_its_services_apart(client: Client,
         "orders": "unavailable",
         "media": "unavailable",
         "notifications": "unavailable",
+        "reviews": "unavailable",
     }
     healthy = await client.call("GET", "/health/upstreams")
     assert healthy.status == 200

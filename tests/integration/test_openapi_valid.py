@@ -23,7 +23,7 @@ from services.gateway.proxy import merge_documents
 from tests.reliability.marketplace import Stack, running
 from tests.support.harness import TestEnvironment
 
-SERVICES = ("makers", "catalogue", "orders", "media", "notifications")
+SERVICES = ("makers", "catalogue", "orders", "media", "notifications", "reviews")
 BROKEN = (OpenAPIValidationError, Unresolvable, AssertionError)
 
 
