@@ -32,7 +32,7 @@ from services.reviews.schemas import (
     review_view,
     summary_view,
 )
-from shared.errors import ProblemError, Violation
+from shared.errors import ProblemError, Violation, not_found
 from shared.http import POOL, Call, Routes
 from shared.paging import decode_time_id, encode_time_id
 
@@ -218,5 +218,5 @@ async def get_review(call: Call) -> ReviewView:
         store.any_review(pool, call.path_id()) if operator else store.visible_review(pool, call.path_id())
     )
     if review is None:
-        raise ProblemError(404, "Not found", "Review not found", code="not_found")
+        raise not_found("Review")
     return review_view(review, operator=operator)
