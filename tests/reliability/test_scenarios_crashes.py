@@ -22,6 +22,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,7 @@ async def _kill_the_leader(cluster: RabbitCluster, queue: str, injected: list[st
     listed = await asyncio.to_thread(leader.ctl, "list_connections", "name")
     connections = len([line for line in listed.splitlines() if line.strip()])
     started = time.monotonic()
+    killed_at = datetime.now(UTC)
     await asyncio.to_thread(leader.kill)
     injected.append(f"{leader.node}, leading {queue} (quorum queue), SIGKILLed (kill {n})")
 
@@ -215,7 +217,12 @@ async def _kill_the_leader(cluster: RabbitCluster, queue: str, injected: list[st
         new_leader, timeout_s=120, interval_s=0.25, message=f"{queue} has a new leader"
     )
     elected_s = time.monotonic() - started
-    injected.append(f"{elected} leads {queue} {elected_s:.1f}s after the kill")
+    at = cluster.elected_at(queue, killed_at)
+    election_s = round((at - killed_at).total_seconds(), 2) if at else None
+    injected.append(
+        f"{elected} leads {queue}: elected {election_s}s after the kill by its log, "
+        f"seen through rabbitmq-queues {elected_s:.1f}s after"
+    )
     await asyncio.sleep(max(0.0, LEADER_DOWN_S - elected_s))
     await asyncio.to_thread(leader.start)
     down = time.monotonic() - started
@@ -226,7 +233,8 @@ async def _kill_the_leader(cluster: RabbitCluster, queue: str, injected: list[st
         "killed": leader.node,
         "connections_on_it": connections,
         "new_leader": elected,
-        "new_leader_after_s": round(elected_s, 1),
+        "new_leader_elected_after_s": election_s,
+        "new_leader_seen_after_s": round(elected_s, 1),
         "down_s": round(down, 1),
     }
 

@@ -33,6 +33,7 @@ import contextlib
 import glob
 import os
 import pwd
+import re
 import secrets
 import shutil
 import signal
@@ -41,6 +42,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -470,6 +472,28 @@ class RabbitCluster:
         if len(leaders) != 1:
             raise RuntimeError(f"{queue} has no single leader: {members}")
         return self.node(leaders[0])
+
+    def elected_at(self, queue: str, since: datetime) -> datetime | None:
+        """When a node's own log says it became the leader of `queue` after `since` (the
+        server's clock, finer than asking through the CLI on a busy machine); None if none has."""
+        pattern = re.compile(
+            r"^(\S+ \S+) \[notice\] \S+ queue '"
+            + re.escape(queue)
+            + r"' in vhost '[^']*': candidate -> leader"
+        )
+        times = []
+        for node in self.nodes:
+            path = node.dir / "log" / f"{node.node}.log"
+            if not path.exists():
+                continue
+            for line in path.read_text(errors="replace").splitlines():
+                match = pattern.match(line)
+                if match:
+                    with contextlib.suppress(ValueError):
+                        moment = datetime.fromisoformat(match.group(1))
+                        if moment > since:
+                            times.append(moment)
+        return min(times) if times else None
 
     def close(self) -> None:
         # The joiners first: the first node then leaves last, as a cluster prefers.
