@@ -79,6 +79,7 @@ async def test_every_page_fits_a_phone_and_labels_its_controls(
     await check_page(page, "/orders", "h1")
     await check_page(page, f"/makers/{maker['handle']}", "form textarea")  # the commission form
     await check_page(page, "/notifications", "h1")
+    await check_page(page, f"/messages?listing_id={listing['id']}", "[data-compose-form] textarea")
     await check_page(page, "/account", "[data-email-preferences]")
 
     await signed_in(page, maker_user)
@@ -88,6 +89,7 @@ async def test_every_page_fits_a_phone_and_labels_its_controls(
     assert await page.evaluate(OVERFLOW) <= 0
     assert await page.evaluate(UNLABELLED_CONTROLS) == []
     await check_page(page, "/maker?tab=orders", "h2")
+    await check_page(page, "/messages", "h1")
 
     await signed_in(page, new_maker)
     await check_page(page, "/maker", "form.application-form")
