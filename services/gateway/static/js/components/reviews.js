@@ -9,6 +9,7 @@ import * as fmt from '../core/format.js';
 import * as forms from '../core/forms.js';
 import * as session from '../core/session.js';
 import { announce } from '../core/live.js';
+import { words } from '../core/messages.js';
 import { empty, errorBox, loading } from './ui.js';
 
 export const REVIEW_WORDS = {
@@ -42,22 +43,14 @@ export const REVIEW_WORDS = {
   queueEmpty: 'No reported reviews are waiting.',
 };
 
-// What the reviews API's refusals mean to the person writing one.
-const SENTENCES = {
-  not_purchased: 'Only the customer who received this piece can review it.',
-  not_delivered: 'You can review this piece once it has been delivered.',
-  review_window_closed: 'Pieces can be reviewed for 100 days after delivery; that time has passed.',
-  already_reviewed: 'You have already reviewed this piece from this order.',
-  already_replied: 'You have already replied to this review.',
-  image_not_owned: 'Choose a photo you uploaded yourself.',
-  image_not_ready: 'That photo is still being prepared. Try again in a moment.',
-};
-
-function inWords(error) {
-  if (error instanceof api.ApiError && SENTENCES[error.code]) {
-    return new api.ApiError(error.status, { ...error.problem, title: SENTENCES[error.code], detail: '' });
-  }
-  return error;
+/** The same error with every message in words people read where reviews are written. */
+function humanReviewError(error) {
+  if (!(error instanceof api.ApiError)) return error;
+  return new api.ApiError(error.status, {
+    ...error.problem,
+    detail: words(error.code, 'reviews') || error.detail,
+    errors: error.errors.map((entry) => ({ ...entry, msg: words(entry.code, 'reviews') || entry.msg })),
+  });
 }
 
 const STARS = ['1', '2', '3', '4', '5'];
@@ -233,7 +226,7 @@ function writeReview(item, title) {
           body: forms.text(form, 'body'),
         });
       } catch (error) {
-        throw inWords(error);
+        throw humanReviewError(error);
       }
     });
     if (review) {
@@ -255,7 +248,7 @@ function replyForm(review, onReplied) {
       try {
         return await api.post(`/reviews/${review.id}/reply`, { body: forms.text(form, 'body') });
       } catch (error) {
-        throw inWords(error);
+        throw humanReviewError(error);
       }
     });
     if (replied) {

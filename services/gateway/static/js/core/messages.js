@@ -142,6 +142,17 @@ export const SENTENCES_AT = {
     refund_exceeds_captured: 'This refund would be more than the customer paid. Please contact support.',
     not_found: 'This return could not be found.',
   },
+  // Writing, answering and hiding reviews (components/reviews.js).
+  reviews: {
+    not_purchased: 'Only the customer who received this piece can review it.',
+    not_delivered: 'You can review this piece once it has been delivered.',
+    review_window_closed: 'Pieces can be reviewed for 100 days after delivery; that time has passed.',
+    already_reviewed: 'You have already reviewed this piece from this order.',
+    already_replied: 'You have already replied to this review.',
+    image_not_owned: 'Choose a photo you uploaded yourself.',
+    image_not_ready: 'That photo is still being prepared. Try again in a moment.',
+    duplicate_photo: 'Each photo can be added once.',
+  },
   // A photo the media service refused or could not process (the listing editor's photo manager).
   photo_upload: {
     unsupported_media_type: 'This file is not a photo we can use. Upload a JPEG, PNG, WebP or HEIC photo.',
