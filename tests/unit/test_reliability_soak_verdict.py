@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.reliability_report import render
-from tests.reliability.soak import KINDS, verdict
+from tests.reliability.soak import KINDS, Recorder, verdict
 
 TOTALS = {kind: {"requests": 100, "errors": 0} for kind in KINDS}
 
@@ -106,6 +106,25 @@ def test_what_is_left_behind_fails_the_verdict() -> None:
         "10 of 500 requests failed (5xx or no answer), over 1%"
     ]
     assert "too few samples" in verdict(samples(4), TOTALS)["failures"][0]
+
+
+def test_a_load_that_loses_its_pace_fails_the_verdict() -> None:
+    slowed = samples()
+    for s in slowed[20:30]:
+        s["latency"]["fulfil"]["count"] = 9  # 20 answered a sample in the middle third
+    assert verdict(slowed, TOTALS)["failures"] == [
+        "fulfil: 9 answered per sample in the last third, under half the middle third's 20"
+    ]
+
+
+def test_a_refused_token_counts_as_a_failed_request() -> None:
+    recorder = Recorder()
+    recorder.record("checkout", 12.0, 201)
+    recorder.record("checkout", 9.0, 401)
+    recorder.record("browse", 5.0, 404)
+    assert recorder.totals["checkout"] == {"requests": 2, "errors": 1}
+    assert recorder.totals["browse"] == {"requests": 1, "errors": 0}
+    assert recorder.take().latencies_ms == {"checkout": [12.0], "browse": [5.0]}
 
 
 def scenario(name: str, **extra: Any) -> dict[str, Any]:
