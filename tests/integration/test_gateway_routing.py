@@ -217,6 +217,7 @@ def reached(process: ServiceProcess, rid: str) -> bool:
         ("/api/v1/maker-orders", "orders"),
         ("/api/v1/payouts", "orders"),
         ("/api/v1/commissions/00000000-0000-0000-0000-000000000000", "orders"),
+        ("/api/v1/conversations/00000000-0000-0000-0000-000000000000", "orders"),
         ("/api/v1/images/00000000-0000-0000-0000-000000000000", "media"),
         ("/api/v1/reviews/00000000-0000-0000-0000-000000000000", "reviews"),
     ],
