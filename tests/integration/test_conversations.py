@@ -9,6 +9,7 @@ the other party told by email and in the app."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -491,3 +492,36 @@ async def test_each_message_is_an_event_and_the_other_party_is_told(
     assert [m.subject for m in smtp_server.to(customer.email) if "New message" in m.subject] == [
         reply.subject
     ]
+
+
+async def test_two_first_messages_at_once_make_one_conversation(world: World) -> None:
+    maker = await world.maker()
+    piece = await world.listing(maker)
+    _, token = await world.customer()
+    first, second = await asyncio.gather(
+        world.start(token, listing_id=piece["listing_id"], body="One"),
+        world.start(token, listing_id=piece["listing_id"], body="Two"),
+    )
+    assert first["id"] == second["id"]
+    opened = await world.api.ok("GET", f"{CONVERSATIONS}/{first['id']}", token)
+    assert sorted(m["body"] for m in opened["messages"]) == ["One", "Two"] and opened["version"] == 2
+    assert len((await world.api.ok("GET", CONVERSATIONS, token))["items"]) == 1
+
+
+async def test_a_long_conversation_shows_its_newest_100_messages_and_pages_back(world: World) -> None:
+    maker = await world.maker()
+    piece = await world.listing(maker)
+    _, token = await world.customer()
+    started = await world.start(token, listing_id=piece["listing_id"], body="Message 0")
+    path = f"{CONVERSATIONS}/{started['id']}"
+    for n in range(1, 102):
+        writer = token if n % 2 == 0 else maker.token
+        await world.api.ok("POST", f"{path}/messages", writer, status=201, json={"body": f"Message {n}"})
+
+    newest = await world.api.ok("GET", path, token)
+    assert [m["body"] for m in newest["messages"]] == [f"Message {n}" for n in range(2, 102)]
+    assert newest["earlier_cursor"] and newest["version"] == 102
+    earlier = await world.api.ok("GET", f"{path}?before={newest['earlier_cursor']}", token)
+    assert [m["body"] for m in earlier["messages"]] == ["Message 0", "Message 1"]
+    assert earlier["earlier_cursor"] is None
+    assert (await world.api.call("GET", f"{path}?before=bm9wZQ", token)).status == 400
