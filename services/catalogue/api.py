@@ -259,9 +259,15 @@ async def add_favourite(call: Call) -> web.Response:
     return web.Response(status=204)
 
 
-@favourite_routes.delete("/api/v1/me/favourites/{id}", status=204, roles=("customer",))
+@favourite_routes.delete(
+    "/api/v1/me/favourites/{id}",
+    status=204,
+    roles=("customer",),
+    extra_responses={404: "No listing has this id"},
+)
 async def remove_favourite(call: Call) -> web.Response:
-    """Let a favourite go. Letting go of a listing that is not a favourite changes nothing (204)."""
+    """Let a favourite go. Letting go of a listing that is not a favourite changes nothing (204);
+    an id no listing has is 404."""
     async with _unit_of_work(call) as uow:
         await usecases.remove_favourite(uow, call.user.user_id, call.path_id())
     return web.Response(status=204)

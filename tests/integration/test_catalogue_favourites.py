@@ -126,7 +126,8 @@ async def test_a_customer_keeps_finds_and_lets_go_of_favourites(
 
     await api.let_go(ada, first)
     await api.let_go(ada, first)  # again: nothing changes
-    await api.let_go(ada, uuid.uuid4())  # never kept, not even a listing: nothing to do
+    status, problem = await api.call("DELETE", f"{FAVOURITES}/{uuid.uuid4()}", ada)
+    assert (status, problem["code"]) == (404, "not_found")  # not even a listing
     assert [item["id"] for item in await api.favourites(ada)] == [str(p.id) for p in reversed(pieces[1:])]
     after = await api.listing(first, ada)
     assert (after["favourited"], after["favourite_count"]) == (False, 1)
@@ -166,6 +167,12 @@ async def test_only_a_listing_the_public_may_see_becomes_a_favourite(
     for listing_id in (uuid.uuid4(), draft.id, "not-a-uuid"):
         status, problem = await api.call("PUT", f"{FAVOURITES}/{listing_id}", ada)
         assert (status, problem["code"]) == (404, "not_found"), listing_id
+    # Letting go of an id no listing ever had is missing too; of a draft, quietly nothing.
+    for listing_id in (uuid.uuid4(), "not-a-uuid"):
+        status, problem = await api.call("DELETE", f"{FAVOURITES}/{listing_id}", ada)
+        assert (status, problem["code"]) == (404, "not_found"), listing_id
+    status, _ = await api.call("DELETE", f"{FAVOURITES}/{draft.id}", ada)
+    assert status == 204
     held = "SELECT count(*) FROM favourites WHERE listing_id = $1"
     assert await catalogue_pool.fetchval(held, draft.id) == 0
 

@@ -27,8 +27,12 @@ async def add_favourite(uow: UnitOfWork, customer_id: UUID, listing_id: UUID, no
 
 
 async def remove_favourite(uow: UnitOfWork, customer_id: UUID, listing_id: UUID) -> bool:
-    """Let a favourite go; whether there was one."""
-    return await store.remove_favourite(uow.conn, customer_id, listing_id)
+    """Let a favourite go; whether there was one. An id no listing ever had is missing (404),
+    as for keeping it: only a listing that exists (shown or not) can be let go of quietly."""
+    removed = await store.remove_favourite(uow.conn, customer_id, listing_id)
+    if not removed and await store.get_listing(uow.conn, listing_id) is None:
+        raise not_found("Listing")
+    return removed
 
 
 async def favourite_listings(
