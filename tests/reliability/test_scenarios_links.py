@@ -156,11 +156,13 @@ def links(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
 async def shop(links: Links, pg, mint: Callable[..., str]) -> AsyncIterator[Shop]:
     # A process an earlier scenario left dead (one whose start failed, say) is started again, so
     # that scenario's failure is not every later one's too.
-    for key in links.stack.dead():
-        storage = (
-            {MEDIA_ENV_KEY: str(links.stack.workdir / "media-storage")} if key.startswith("media") else {}
-        )
-        await asyncio.to_thread(links.stack.start, key, True, **storage)
+    stack = links.stack
+    for key in stack.dead():
+        if key == "gateway":
+            stack.procs["gateway"] = await asyncio.to_thread(stack.gateway)
+            continue
+        storage = {MEDIA_ENV_KEY: str(stack.workdir / "media-storage")} if key.startswith("media") else {}
+        await asyncio.to_thread(stack.start, key, True, **storage)
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(connector=connector) as session:
         shop = Shop(session, links.stack.url("gateway"), pg, mint)
