@@ -4,6 +4,9 @@ an instance builds its index), with the same JSON as the catalogue (the same hyd
 rendering functions). Nothing else: no middleware, no auth, no change follower, no metrics.
 What the catalogue's search costs beyond this is what the service around the engine costs.
 
+It is also the ceiling of `search.get`: `GET /api/v1/listings/{id}` read by the catalogue's own
+store function and rendered by its own `listing_json`, as the public sees a visible listing.
+
     BARE_PORT=8098 python -m bench.bare_tantivy DSN INDEX_DIR
 
 DSN is the catalogue's (its runtime role); the index is built into INDEX_DIR (emptied first)
@@ -19,12 +22,13 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 from aiohttp import web
 
 from services.catalogue import store
-from services.catalogue.schemas import SearchQuery, search_results_json
+from services.catalogue.schemas import SearchQuery, listing_json, search_results_json
 from services.catalogue.search import Filters, Replica, SearchIndex, Sort
 from shared.db import _init_connection
 
@@ -44,6 +48,14 @@ async def search(request: web.Request) -> web.Response:
     )
     found = await store.listings_with_makers(request.app[POOL], page.listing_ids)
     body = search_results_json(page, found, datetime.now(UTC).date())
+    return web.Response(body=body, content_type="application/json")
+
+
+async def listing(request: web.Request) -> web.Response:
+    found = await store.get_listing(request.app[POOL], UUID(request.match_info["id"]))
+    if found is None:
+        raise web.HTTPNotFound()
+    body = listing_json(*found, datetime.now(UTC).date(), full=False)
     return web.Response(body=body, content_type="application/json")
 
 
@@ -67,6 +79,7 @@ def main(argv: list[str]) -> None:
 
     app.cleanup_ctx.append(context)
     app.router.add_get("/api/v1/listings", search)
+    app.router.add_get("/api/v1/listings/{id}", listing)
     app.router.add_get("/health/ready", _ready)
     web.run_app(app, host="127.0.0.1", port=int(os.environ["BARE_PORT"]), access_log=None, print=None)
 

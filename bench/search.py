@@ -13,6 +13,11 @@ through the gateway. Targets: req/s direct >= 5x the PostgreSQL baseline and >= 
 tantivy ceiling; p50 at the largest size <= 1.5x p50 at 10k. p50/p95/p99 beside, and one
 client alone (`single_ms`).
 
+`search.get`: `GET /api/v1/listings/{id}` of one visible listing at the largest size, 32 clients
+and one alone, direct and through the gateway, against the bare tantivy server's handler doing
+the same read with the catalogue's store function and rendering (its ceiling). Targets: direct
+>= 0.8x, gateway >= 0.5x the bare handler (req/s).
+
 `search.index_build`: seconds from starting a catalogue instance with an empty index directory
 to its readiness (index built from PostgreSQL), and its memory (RSS) after the load.
 `search.quality`: 20 broad queries' totals and facets equal SQL truth; the old title match is on
@@ -28,7 +33,7 @@ from __future__ import annotations
 import statistics
 
 from bench import search_checks
-from bench.core import Context, compare, namespace
+from bench.core import Context, compare, namespace, report_serving
 from bench.loadgen import Run, closed_loop
 from bench.memory import rss_mib
 from bench.scale import Stack, grow, label, prepare, start_bare, start_catalogue, start_gateway
@@ -41,6 +46,7 @@ TARGETS = ("bare_pg", "bare_tantivy", "direct", "gateway")
 SINGLES = ("bare_tantivy", "direct")
 UNAVAILABLE = "the search engine (services/catalogue/search/engine.py) does not exist yet"
 TIMEOUT_S = 120.0  # the PostgreSQL baseline at 1M answers in seconds under 32 clients
+GET_DURATION_S = 4.0  # a GET answers in milliseconds: thousands of requests a run
 
 
 def available() -> bool:
@@ -187,6 +193,8 @@ async def run(ctx: Context) -> None:
                         urls = await _urls(stack)
                         runs = await measure(ctx, stack, size, urls, (base, base_urls["direct"]), duration)
                         report(ctx, size, runs, largest=size == sizes[-1])
+                        if size == sizes[-1]:
+                            await measure_get(ctx, stack, size, GET_DURATION_S)
                     stack.stop("gateway", "bare_pg", "bare_tantivy")
                     await _checks(ctx, stack, sizes[-1], build_s)
                 finally:
@@ -195,6 +203,39 @@ async def run(ctx: Context) -> None:
         finally:
             base.stop()
             await base.admin.close()
+
+
+async def measure_get(ctx: Context, stack: Stack, size: int, duration_s: float) -> None:
+    """`search.get`: one visible listing's GET on the bare handler, direct and through the
+    gateway, in an order turned by one each repeat; then one client alone on each."""
+    listing_id = await stack.admin.fetchval(
+        "SELECT listing_id::text FROM catalogue.listing_search WHERE visible "
+        "ORDER BY published_at DESC LIMIT 1 OFFSET 1000"
+    )
+    get_path = f"/api/v1/listings/{listing_id}"
+    targets = [
+        ("bare", stack.url("bare_tantivy") + get_path),
+        ("direct", stack.url("catalogue") + get_path),
+        ("gateway", stack.url("gateway") + get_path),
+    ]
+    runs: dict[str, list[Run]] = {}
+    bar = ctx.progress(total=ctx.repeats, desc=f"search.get at {label(size)}", unit="round", leave=False)
+    for repeat in range(ctx.repeats):
+        for name, url in targets[repeat % len(targets) :] + targets[: repeat % len(targets)]:
+            process = "bare_tantivy" if name == "bare" else name
+            runs.setdefault(name, []).append(await _run(stack, process, [url], CONCURRENCY, duration_s))
+        bar.update()
+    bar.close()
+    for name, url in targets:
+        process = "bare_tantivy" if name == "bare" else name
+        runs[f"{name}.single"] = [await _run(stack, process, [url], 1, duration_s)]
+    report_serving(
+        ctx,
+        "search.get",
+        runs,
+        f"one visible listing of {size:,}, {CONCURRENCY} clients, {duration_s:.0f} s per run; baseline: "
+        "bare aiohttp handler, the catalogue's store read and rendering",
+    )
 
 
 async def _checks(ctx: Context, stack: Stack, size: int, build_s: float) -> None:

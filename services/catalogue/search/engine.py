@@ -1,12 +1,15 @@
 """The search index: its schema, a search row as a document, and searching it.
 
-One tantivy index of the visible listings. Text is in three weighted fields stemmed in English
-(title over attributes over description, BM25 summed over them) and one unstemmed field of every
-word (`spell`) for typo tolerance, corrections and completions; the three are also stemmed
-together, without frequencies (`text`), to find a query's matches without ranking them: one
-term a word instead of a union over three fields. Filters are exact terms (`terms`, as in the
-search row) and ranges over fast fields; facets are an aggregation over every match. Each
-ordered sort has one fast u64 key: the sort value in the high bits, the low bits of the
+One tantivy index of the visible listings. Text is stemmed in English into one field (`text`)
+holding the title four times, the attributes twice and the description once: BM25 over it
+weighs a word in the title over one in the attributes over one in the description (the field
+weights as repeated frequencies, as BM25F does), and a word is one term, so a query of several
+words is an intersection of single terms, found and ranked in one pass. The three are also
+kept apart with their positions (`title`, `attributes`, `description`) for quoted phrases, and
+one unstemmed field of every word (`spell`) serves typo tolerance, corrections and completions.
+Filters are exact terms (`terms`, as in the search row) and ranges over fast fields; facets
+and the total are one aggregation over every match (the page's own search counts nothing).
+Each ordered sort has one fast u64 key: the sort value in the high bits, the low bits of the
 listing's id below it (ties broken by id; two keys are equal only if the value and those bits
 both are), so keyset paging is one range on one field. Equal relevance scores are ordered
 newest first.
@@ -47,7 +50,7 @@ from services.catalogue.search.synonyms import words
 
 # Bumped whenever the schema or what a document holds changes: an index on disk made for
 # another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TEXT_WEIGHTS = {"title": 4.0, "attributes": 2.0, "description": 1.0}
 FACETS = ("category", "metal", "stone_origin", "production", "sourcing")
@@ -79,7 +82,7 @@ def build_schema() -> tantivy.Schema:
     for name in TEXT_WEIGHTS:
         builder.add_text_field(name, tokenizer_name="en_stem")
     builder.add_text_field("spell", tokenizer_name="default", index_option="basic")
-    builder.add_text_field("text", tokenizer_name="en_stem", index_option="basic")
+    builder.add_text_field("text", tokenizer_name="en_stem", index_option="freq")
     builder.add_text_field("terms", tokenizer_name="raw", index_option="basic")
     for name in FACETS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw", index_option="basic")
@@ -119,7 +122,6 @@ def document(row: Row, schema: tantivy.Schema | None = None) -> tantivy.Document
         dimension, _, value = term.partition(":")
         if dimension in fields:
             fields[dimension].append(value)
-    text = " ".join(row[name] for name in TEXT_WEIGHTS)
     fields.update(
         id=str(listing_id),
         id_hi=listing_id.int >> 64,
@@ -127,8 +129,9 @@ def document(row: Row, schema: tantivy.Schema | None = None) -> tantivy.Document
         title=row["title"],
         attributes=row["attributes"],
         description=row["description"],
-        spell=text,
-        text=text,
+        spell=" ".join(row[name] for name in TEXT_WEIGHTS),
+        # Each weight as repetitions: BM25 over `text` counts a title word four times.
+        text=[row[name] for name, weight in TEXT_WEIGHTS.items() for _ in range(int(weight))],
         terms=terms,
         price=price,
         rating=rating,
@@ -167,11 +170,6 @@ class SearchPage:
     total: int
     facets: dict[str, list[Count]] = field(default_factory=dict)
     did_you_mean: str | None = None
-
-
-def _matches(result: tantivy.SearchResult) -> int:
-    """How many documents matched a search made with `count=True`."""
-    return int(result.count or 0)  # type: ignore[attr-defined]  # missing from the wheel's stub
 
 
 Counted = tuple[int, dict[str, list[Count]]]  # a query's total and facets
@@ -235,19 +233,18 @@ class SearchIndex:
         scored = sort is Sort.RELEVANCE
         query = self._query(searcher, text, filters, scored=scored)
         # The total and facets of a query are counted once per snapshot (the next page, the
-        # same search by another shopper). Else the total comes with the page's own search
-        # when that searches the same query: a separate count of every match costs as much again.
-        keyset = after is not None and sort is not Sort.RELEVANCE
+        # same search by another shopper), in one aggregation over every match; the page's
+        # own search then counts nothing.
         known = self._known(generation, filters)
-        counted, facets = known or self._aggregate(
-            searcher, self._query(searcher, text, filters, scored=False) if scored else query, total=keyset
+        total, facets = known or self._aggregate(
+            searcher, self._query(searcher, text, filters, scored=False) if scored else query
         )
-        count = known is None and not keyset
+        if known is None:
+            self._remember(generation, filters, (total, facets))
         offset = after.offset if after else 0
         if scored:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
-            ranked, matched = self._ranked(searcher, query, offset + limit + 1, count)
-            hits = ranked[offset:]
+            hits = self._ranked(searcher, query, offset + limit + 1)[offset:]
             more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
         else:
             key, order = _ORDERED[sort]
@@ -263,12 +260,8 @@ class SearchIndex:
                         self.schema, key, FieldType.Unsigned, upper_bound=after.key, include_upper=False
                     )
                 page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
-            found = searcher.search(page_query, limit + 1, count=count, order_by_field=key, order=order)
-            hits, matched = found.hits, _matches(found) if count else 0
+            hits = searcher.search(page_query, limit + 1, count=False, order_by_field=key, order=order).hits
             more = len(hits) > limit
-        total = matched if count else counted
-        if known is None:
-            self._remember(generation, filters, (total, facets))
         shown = hits[:limit]
         next_cursor = None
         if more and shown:
@@ -284,18 +277,16 @@ class SearchIndex:
             did_you_mean=did_you_mean,
         )
 
-    def _ranked(
-        self, searcher: tantivy.Searcher, query: Query, count: int, matches: bool
-    ) -> tuple[list[tuple[Any, Any]], int]:
+    def _ranked(self, searcher: tantivy.Searcher, query: Query, count: int) -> list[tuple[Any, Any]]:
         """The `count` best matches by score, equal scores newest first. tantivy orders equal
         scores by where documents sit in its segments, which differs between instances that
         received the same changes in other batches: so when the last two tie, the rest of their
         group is read too (up to TIE_READ more matches; past that, instances may order a group
-        apart). Also the number of matches if `matches` (else 0)."""
+        apart)."""
         # One search reads the page and the matches after it that may tie with its end: a
         # second search when the last two tie scored every match again (most pages of
         # cloned listings end in a tie).
-        found = searcher.search(query, count + TIE_READ, count=matches)
+        found = searcher.search(query, count + TIE_READ, count=False)
         hits = found.hits[:count]
         if len(hits) == count > 1 and hits[-1][0] == hits[-2][0]:
             # The last two tie: the group may go on past them.
@@ -303,7 +294,7 @@ class SearchIndex:
             hits = [hit for hit in found.hits if hit[0] >= boundary]
         keys = searcher.fast_field_values("newest_key", [address for _, address in hits])
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
-        return [hit for hit, _ in ranked[:count]], _matches(found) if matches else 0
+        return [hit for hit, _ in ranked[:count]]
 
     def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
         if not addresses:
@@ -322,13 +313,10 @@ class SearchIndex:
         with self._counted_lock:
             self._counted[(generation, filters)] = counted
 
-    def _aggregate(
-        self, searcher: tantivy.Searcher, query: Query, total: bool = True
-    ) -> tuple[int, dict[str, list[Count]]]:
-        """The facets of every match, and their number if `total` (else 0)."""
+    def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> Counted:
+        """The number of matches and their facets, in one pass over every match."""
         aggregations: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
-        if total:
-            aggregations["total"] = {"value_count": {"field": "newest_key"}}
+        aggregations["total"] = {"value_count": {"field": "newest_key"}}
         result = searcher.aggregate(query, aggregations)
         facets = {
             name: sorted(
@@ -337,7 +325,7 @@ class SearchIndex:
             )
             for name in FACETS
         }
-        return int(result["total"]["value"] or 0) if total else 0, facets
+        return int(result["total"]["value"] or 0), facets
 
     # --- the query --------------------------------------------------------------------------------
 
@@ -391,20 +379,12 @@ class SearchIndex:
         return self._should(self._clause(searcher, option, typos, scored) for option in clause.clauses)
 
     def _word(self, searcher: tantivy.Searcher, word: str, typos: bool, scored: bool = True) -> Query:
-        """A word by its stem in each text field, weighted (unless `scored` is false: then in
-        `text`, which holds them all); a word the index does not hold at all also within its
+        """A word by its stem in `text` (ranked by BM25 over its weighted frequencies if
+        `scored`, else matched only); a word the index does not hold at all also within its
         typo distance (so a real word never matches its neighbours, and an exact match always
         scores above a corrected one)."""
-        if scored:
-            exact = [
-                Query.boost_query(Query.term_query(self.schema, name, stem), weight)
-                for name, weight in TEXT_WEIGHTS.items()
-                for stem in stems(word)
-            ]
-        else:
-            exact = [
-                Query.term_query(self.schema, "text", stem, index_option="basic") for stem in stems(word)
-            ]
+        option = "freq" if scored else "basic"
+        exact = [Query.term_query(self.schema, "text", stem, index_option=option) for stem in stems(word)]
         distance = typo_distance(word)
         if typos and distance and searcher.doc_freq("spell", word) == 0:
             fuzzy = Query.fuzzy_term_query(self.schema, "spell", word, distance=distance)
@@ -413,6 +393,9 @@ class SearchIndex:
 
     @staticmethod
     def _should(queries: Any) -> Query:
+        queries = list(queries)
+        if len(queries) == 1:
+            return queries[0]  # one term stays a term (intersections of terms are the fastest)
         return Query.boolean_query([(Occur.Should, query) for query in queries])
 
     # --- corrections and completions --------------------------------------------------------------
