@@ -23,6 +23,7 @@ from services.makers.domain import (
     MakerStatus,
     ShippingProfile,
 )
+from shared.contracts.reviews import Rating
 from shared.db import Executor, UnitOfWork
 from shared.errors import Conflict, Violation, concurrent_update, conflict
 
@@ -43,7 +44,11 @@ _COLUMNS = (
     "updated_at",
     "version",
 )
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM makers"
+# The maker's kept rating as [count, total] (NULL while none is kept) is read with the record.
+_SELECT = (
+    f"SELECT {', '.join(_COLUMNS)}, (SELECT ARRAY[r.count, r.total] FROM maker_ratings r "
+    "WHERE r.maker_id = makers.id) AS rating FROM makers"
+)
 
 _INSERT = (
     f"INSERT INTO makers ({', '.join(_COLUMNS)}) "
@@ -221,6 +226,7 @@ def _maker(row: asyncpg.Record) -> Maker:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        rating=Rating(*(row["rating"] or ())),
     )
 
 
@@ -234,3 +240,33 @@ def _unique_conflict(exc: asyncpg.UniqueViolationError) -> Conflict:
     if exc.constraint_name in ("makers_user_id_key", "makers_pkey"):
         return conflict("maker_exists", "You already have a maker record")
     raise exc
+
+
+# --- ratings (from reviews) -----------------------------------------------------------------------
+
+
+async def save_rating(
+    conn: asyncpg.Connection,
+    maker_id: UUID,
+    rating: Rating,
+    histogram: dict[str, int],
+    version: int,
+    now: datetime,
+) -> bool:
+    """Keep this summary of the maker's visible reviews unless one of the same or a higher
+    version is kept already (the guard is in the statement: two summaries may be handled at
+    once). Whether it was kept."""
+    saved = await conn.fetchval(
+        "INSERT INTO maker_ratings (maker_id, count, total, histogram, version, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (maker_id) DO UPDATE SET "
+        "count = EXCLUDED.count, total = EXCLUDED.total, histogram = EXCLUDED.histogram, "
+        "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
+        "WHERE maker_ratings.version < EXCLUDED.version RETURNING true",
+        maker_id,
+        rating.count,
+        rating.total,
+        histogram,
+        version,
+        now,
+    )
+    return bool(saved)

@@ -44,6 +44,7 @@ from shared.contracts.makers import (
     MakerSubmitted,
     MakerSuspended,
 )
+from shared.contracts.reviews import Rating
 from shared.db import UnitOfWork
 from shared.errors import not_found
 
@@ -217,3 +218,12 @@ async def republish_stale_snapshots(pool: asyncpg.Pool, now: datetime, batch: in
         count += len(ids)
         if len(ids) < batch:
             return count
+
+
+async def apply_rating(
+    uow: UnitOfWork, maker_id: UUID, rating: Rating, histogram: dict[str, int], version: int, now: datetime
+) -> bool:
+    """Keep the maker's rating summary from reviews (`reviews.ratings.changed`) unless a summary
+    of the same or a higher version is kept already: a repeated or late one changes nothing.
+    A maker this service does not know yet is kept as well (the events may cross)."""
+    return await store.save_rating(uow.conn, maker_id, rating, histogram, version, now)

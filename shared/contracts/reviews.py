@@ -12,7 +12,9 @@ or repeated ones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 from uuid import UUID
 
@@ -76,6 +78,29 @@ class RatingSummary(BaseModel):
         description="How many visible reviews gave each rating, keys '1' to '5'"
     )
     version: int = Field(ge=1, description="Grows with every change of this subject's summary")
+
+
+_CENTS = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Rating:
+    """The visible ratings of one subject as a consumer keeps them (the count and sum of a
+    `RatingSummary`), and their average as every service shows it: `rating {average, count}`."""
+
+    count: int = 0
+    total: int = 0
+
+    def __post_init__(self) -> None:
+        if self.count < 0 or not self.count <= self.total <= 5 * self.count:
+            raise ValueError(f"not a sum of {self.count} ratings from 1 to 5: {self.total}")
+
+    @property
+    def average(self) -> Decimal | None:
+        """The mean rating rounded half up to two decimals; None while nothing is rated."""
+        if self.count == 0:
+            return None
+        return (Decimal(self.total) / Decimal(self.count)).quantize(_CENTS, rounding=ROUND_HALF_UP)
 
 
 class RatingsChanged(Event):

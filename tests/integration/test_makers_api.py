@@ -44,6 +44,7 @@ PUBLIC_FIELDS = {
     "joined_at",
     "accepts_commissions",
     "shipping",
+    "rating",
 }
 
 

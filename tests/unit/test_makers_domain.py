@@ -24,6 +24,7 @@ from services.makers.domain import (
     ShippingProfile,
     SourcingClaim,
 )
+from shared.contracts.reviews import Rating
 from shared.errors import Conflict, NotFound, RulesViolated, StateConflict
 
 OWNER = UUID("00000000-0000-4000-8000-000000000001")
@@ -652,6 +653,7 @@ def test_public_view_shows_only_public_fields() -> None:
         "joined_at": "2025-06-02T09:00:00Z",
         "accepts_commissions": True,
         "shipping": ["uk"],  # the default profile's zones
+        "rating": {"average": None, "count": 0},  # nothing rated yet
     }
     for private in ("FT-99", "evidence.example.com", "Secret Refinery", "Ada Smith"):
         assert private not in str(view)
@@ -1348,3 +1350,17 @@ def test_only_an_approved_maker_changes_compliance_fields(status: MakerStatus) -
 def test_a_compliance_change_takes_only_its_own_fields(body: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ComplianceChange.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("count", "total", "average"),
+    [(0, 0, None), (3, 13, 4.33), (6, 25, 4.17), (8, 37, 4.63), (1, 5, 5.0)],
+)
+def test_views_show_the_rating_rounded_half_up_to_two_decimals(
+    count: int, total: int, average: float | None
+) -> None:
+    maker = maker_in(MakerStatus.APPROVED)
+    maker.rating = Rating(count, total)
+    expected = {"average": average, "count": count}
+    assert maker.public_view(TODAY).model_dump(mode="json")["rating"] == expected
+    assert maker.owner_view(TODAY).model_dump(mode="json")["rating"] == expected

@@ -9,28 +9,10 @@ is rated. Which summary is kept is decided by its version (the highest wins), in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
-_CENTS = Decimal("0.01")
+from shared.contracts.reviews import Rating
 
-
-@dataclass(frozen=True)
-class Rating:
-    """The visible ratings of one subject: how many, and their sum (each 1 to 5)."""
-
-    count: int = 0
-    total: int = 0
-
-    def __post_init__(self) -> None:
-        if self.count < 0 or not self.count <= self.total <= 5 * self.count:
-            raise ValueError(f"not a sum of {self.count} ratings from 1 to 5: {self.total}")
-
-    @property
-    def average(self) -> Decimal | None:
-        """The mean rating rounded half up to two decimals; None while nothing is rated."""
-        if self.count == 0:
-            return None
-        return (Decimal(self.total) / Decimal(self.count)).quantize(_CENTS, rounding=ROUND_HALF_UP)
+__all__ = ["NO_RATING", "Rating", "RatingSummary"]
 
 
 NO_RATING = Rating()

@@ -41,8 +41,10 @@ from services.makers.domain.views import (
     OwnerSourcingClaim,
     PublicMakerView,
     PublicSourcingClaim,
+    RatingView,
 )
 from shared.aggregate import Aggregate
+from shared.contracts.reviews import Rating
 from shared.errors import Conflict, Violation, not_found, rules_violated, state_conflict
 from shared.text import has_control_characters
 
@@ -95,6 +97,9 @@ def _clean_note(note: str | None, field: str, *, required: bool) -> str | None:
     return text or None
 
 
+NO_RATING = Rating()
+
+
 @dataclass(eq=False)
 class Maker(Aggregate[MakerEvent]):
     """A maker record. Commands check the current state, change the record, bump `version`
@@ -113,6 +118,8 @@ class Maker(Aggregate[MakerEvent]):
     # The shipping profile the maker set; None until they set one (`shipping_profile` is then
     # the default).
     shipping: ShippingProfile | None = None
+    # The visible reviews' rating, kept from reviews (not part of the record: never saved).
+    rating: Rating = NO_RATING
 
     def __post_init__(self) -> None:
         self.status = MakerStatus(self.status)
@@ -333,6 +340,7 @@ class Maker(Aggregate[MakerEvent]):
             joined_at=self.joined_at,
             accepts_commissions=profile.accepts_commissions,
             shipping=self.shipping_profile.zones,
+            rating=RatingView.of(self.rating),
         )
 
     def owner_view(self, today: date) -> OwnerMakerView:
@@ -360,6 +368,7 @@ class Maker(Aggregate[MakerEvent]):
                 "history": self.history,
                 "joined_at": self.joined_at,
                 "shipping": self.shipping_profile.zones,
+                "rating": RatingView.of(self.rating),
                 "created_at": self.created_at,
                 "updated_at": self.updated_at,
                 "version": self.version,

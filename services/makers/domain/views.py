@@ -23,6 +23,7 @@ from services.makers.domain.profile import (
 )
 from services.makers.domain.shipping import ShippingProfile
 from shared.contracts.makers import ShippingZoneName
+from shared.contracts.reviews import Rating
 
 
 class PublicSourcingClaim(ValueObject):
@@ -52,6 +53,20 @@ class OwnerSourcingClaim(SourcingClaim):
     review: ClaimReviewView | None = None
 
 
+class RatingView(ValueObject):
+    """What customers who received the maker's pieces thought, from the visible reviews only."""
+
+    average: float | None = Field(
+        description="The mean rating (1 to 5) rounded to two decimals; null while nothing is rated"
+    )
+    count: int = Field(description="How many visible reviews rated the maker")
+
+    @classmethod
+    def of(cls, rating: Rating) -> RatingView:
+        average = rating.average
+        return cls(average=None if average is None else float(average), count=rating.count)
+
+
 class PublicMakerView(ValueObject):
     id: UUID
     handle: str
@@ -64,6 +79,7 @@ class PublicMakerView(ValueObject):
     joined_at: datetime | None
     accepts_commissions: bool
     shipping: list[ShippingZoneName] = Field(description="The zones the maker ships to")
+    rating: RatingView
 
 
 class OwnerMakerView(MakerProfile):
@@ -81,6 +97,7 @@ class OwnerMakerView(MakerProfile):
     shipping: list[ShippingZoneName] = Field(
         description="The zones the maker ships to (the whole profile: /makers/{id}/shipping)"
     )
+    rating: RatingView
     created_at: datetime
     updated_at: datetime
     version: int
