@@ -5,7 +5,8 @@ makers.maker.*              keep the makers read model (the highest maker_versio
                             maker is suspended or reinstated, or their record breaks (or keeps
                             again) a rule of a public listing, hide or show those listings
                             (catalogue.listing.hidden / .shown, one per listing)
-media.image.*               keep the images read model (the highest image_version wins); listings
+media.image.*               keep the images read model (the highest image_version wins; a customer's
+                            image, with no maker, is ignored); listings
                             read their photos' images from it, so nothing else is rewritten
 orders.order.placed         reserve every line or none: catalogue.stock.reserved or
                             catalogue.stock.reservation_failed
@@ -81,6 +82,8 @@ async def on_maker_changed(uow: UnitOfWork, event: MakerSnapshotEvent, envelope:
 
 
 async def on_image_changed(uow: UnitOfWork, event: ImageEvent, envelope: Envelope) -> None:
+    if event.maker_id is None:
+        return  # a customer's photo (for a review): never a listing's
     image = MediaImage(event.image_id, event.maker_id, event.image_version, ImageStatus.PROCESSING)
     if isinstance(event, ImageProcessed):
         image = replace(

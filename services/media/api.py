@@ -1,8 +1,10 @@
 """The media HTTP API: thin handlers (parse, authorise, call one use case, render).
 
 Who may do what:
-    approved makers   upload photos (POST /api/v1/images)
-    owning makers     see their image's state, renditions and placeholder; operators any image
+    approved makers   upload photos (POST /api/v1/images) for their listings
+    customers         upload photos for their reviews (the image is the customer's, no maker's)
+    owners            see their image's state, renditions and placeholder (the owning maker, or
+                      the customer who uploaded it); operators any image
     anyone            a rendition's bytes (GET /media/{key}), cached for a year
 
 The maker behind a token is found in media's read model of makers (the token's `sub` is the
@@ -49,7 +51,7 @@ def _too_large(limit: int) -> ProblemError:
     "/api/v1/images",
     response=ImageAccepted,
     status=202,
-    roles=("maker",),
+    roles=("maker", "customer"),
     upload=UPLOAD_FIELD,
     extra_responses={
         403: "maker_not_approved: the maker is not approved (or is suspended)",
@@ -62,16 +64,17 @@ def _too_large(limit: int) -> ProblemError:
     },
 )
 async def upload_image(call: Call) -> ImageAccepted:
-    """Upload a photo (multipart/form-data, field `file`) as an approved maker; 202 while the
-    media worker makes its renditions. Its type is decided from its bytes alone."""
+    """Upload a photo (multipart/form-data, field `file`) as an approved maker (for listings) or
+    a customer (for reviews); 202 while the media worker makes its renditions. Its type is
+    decided from its bytes alone."""
     settings = call.app[MEDIA_SETTINGS]
     pool = call.app[POOL]
-    user_id = call.user.user_id
-    await usecases.uploader(pool, user_id)  # refused before a byte of the body is read
+    user_id, role = call.user.user_id, call.user.role
+    await usecases.uploader(pool, user_id, role)  # refused before a byte of the body is read
     path, scan = await _receive(call.request, settings.max_upload_bytes)
     try:
         image = await usecases.accept_upload(
-            pool, call.app[STORAGE], user_id, path, scan, settings.limits, datetime.now(UTC)
+            pool, call.app[STORAGE], user_id, path, scan, settings.limits, datetime.now(UTC), role=role
         )
     finally:
         await asyncio.to_thread(path.unlink, missing_ok=True)
@@ -135,7 +138,7 @@ async def _stream_to_file(part: BodyPartReader, limit: int) -> tuple[Path, Uploa
     return path, scan
 
 
-@routes.get("/api/v1/images/{id}", response=ImageView, roles=("maker", "operator"))
+@routes.get("/api/v1/images/{id}", response=ImageView, roles=("maker", "customer", "operator"))
 async def get_image(call: Call) -> ImageView:
     """An image's state, size, placeholder and rendition URLs (its owner, or an operator)."""
     image, renditions = await usecases.image_for(call.app[POOL], call.user, call.path_id())

@@ -129,7 +129,12 @@ async def seed_photos(
                             assert image.id == photo.image_id, f"photo {photo.seed} drawn twice"
                             seeded.created += 1
                     seeded.events.append(
-                        ImageUploaded(image_id=image.id, maker_id=image.maker_id, image_version=1)
+                        ImageUploaded(
+                            image_id=image.id,
+                            maker_id=image.maker_id,
+                            owner_user_id=image.owner_user_id,
+                            image_version=1,
+                        )
                     )
 
                 distinct = {photo.image_id: photo for photo in photos}

@@ -80,6 +80,7 @@ _IMAGE_COLUMNS = (
     "version",
     "created_at",
     "updated_at",
+    "owner_user_id",
 )
 _SELECT_IMAGE = f"SELECT {', '.join(_IMAGE_COLUMNS)} FROM images"
 
@@ -91,11 +92,17 @@ def _image(row: asyncpg.Record) -> Image:
 
 
 async def insert_image(uow: UnitOfWork, image: Image) -> Image | None:
-    """Insert a new image; None when the maker already has an image of these bytes."""
+    """Insert a new image; None when its maker (a customer's: its user) already has an image of
+    these bytes."""
+    target = (
+        "(maker_id, sha256)"
+        if image.maker_id is not None
+        else "(owner_user_id, sha256) WHERE maker_id IS NULL"
+    )
     row = await uow.conn.fetchrow(
         f"INSERT INTO images ({', '.join(_IMAGE_COLUMNS)}) "
         f"VALUES ({', '.join(f'${i}' for i in range(1, len(_IMAGE_COLUMNS) + 1))}) "
-        f"ON CONFLICT (maker_id, sha256) DO NOTHING RETURNING {', '.join(_IMAGE_COLUMNS)}",
+        f"ON CONFLICT {target} DO NOTHING RETURNING {', '.join(_IMAGE_COLUMNS)}",
         *(getattr(image, column) for column in _IMAGE_COLUMNS),
     )
     return None if row is None else uow.track(_image(row))
@@ -103,6 +110,13 @@ async def insert_image(uow: UnitOfWork, image: Image) -> Image | None:
 
 async def maker_image_by_sha256(db: Executor, maker_id: UUID, sha256: str) -> Image | None:
     row = await db.fetchrow(f"{_SELECT_IMAGE} WHERE maker_id = $1 AND sha256 = $2", maker_id, sha256)
+    return None if row is None else _image(row)
+
+
+async def customer_image_by_sha256(db: Executor, user_id: UUID, sha256: str) -> Image | None:
+    row = await db.fetchrow(
+        f"{_SELECT_IMAGE} WHERE owner_user_id = $1 AND maker_id IS NULL AND sha256 = $2", user_id, sha256
+    )
     return None if row is None else _image(row)
 
 

@@ -9,7 +9,8 @@
     record_renditions  the worker's short transaction after it: the image ready with
                        `media.image.processed` (or failed with `media.image.failed`), unless
                        another run recorded it first
-    image_for          an image as its owner (or an operator) sees it; anyone else: not found
+    image_for          an image as its owner (its maker, or the customer who uploaded it) or an
+                       operator sees it; anyone else: not found
     apply_maker_snapshot  the makers read model follows makers.maker.* events
 
 Nothing a refusal could leave is written before every check has passed: the original is stored
@@ -53,9 +54,21 @@ def require_uploader(maker: MakerRecord | None) -> MakerRecord:
     return maker
 
 
-async def uploader(db: Executor, user_id: UUID) -> MakerRecord:
-    """The approved maker behind a token's subject: 403 `maker_not_approved` otherwise."""
+async def uploader(db: Executor, user_id: UUID, role: str = "maker") -> MakerRecord | None:
+    """Who uploads: a maker must be approved (403 `maker_not_approved` otherwise) and uploads as
+    their maker; a customer uploads as themselves (photos for their reviews): None."""
+    if role == "customer":
+        return None
     return require_uploader(await store.maker_for_user(db, user_id))
+
+
+async def _image_of_bytes(
+    db: Executor, maker: MakerRecord | None, user_id: UUID, sha256: str
+) -> Image | None:
+    """The image these bytes already are: per maker for a maker, per user for a customer."""
+    if maker is not None:
+        return await store.maker_image_by_sha256(db, maker.id, sha256)
+    return await store.customer_image_by_sha256(db, user_id, sha256)
 
 
 async def accept_upload(
@@ -67,26 +80,31 @@ async def accept_upload(
     limits: ImageLimits,
     now: datetime,
     image_id: UUID | None = None,
+    *,
+    role: str = "maker",
 ) -> Image:
     """An upload streamed to `path` (and scanned on the way): refused (415/422) unless it is a
     whole JPEG, PNG, WebP or HEIC photo within the limits; else its original is stored under its
-    sha256 and the image recorded, `processing`, with its `media.image.uploaded` event. The same
-    bytes uploaded again by the same maker are the image already recorded. A new image gets a
-    random id unless the caller names one (the demo seed does, so its ids are the same
-    everywhere)."""
+    sha256 and the image recorded, `processing`, with its `media.image.uploaded` event. A maker's
+    image is their maker's; a customer's (`role` customer) has no maker, only its uploading user.
+    The same bytes uploaded again by the same maker (or customer) are the image already recorded.
+    A new image gets a random id unless the caller names one (the demo seed does, so its ids are
+    the same everywhere)."""
     image_format = classify(scan)
     header = await asyncio.to_thread(processing.read_header, path, image_format, limits)
-    maker = await uploader(pool, user_id)
-    existing = await store.maker_image_by_sha256(pool, maker.id, scan.sha256)
+    maker = await uploader(pool, user_id, role)
+    existing = await _image_of_bytes(pool, maker, user_id, scan.sha256)
     if existing is not None:
         return existing
     key = original_key(scan.sha256)
     await storage.put_file(key, path)
     async with UnitOfWork(pool, PRODUCER) as uow:
-        maker = require_uploader(await store.maker_for_user(uow.conn, user_id, lock=True))
+        if maker is not None:
+            maker = require_uploader(await store.maker_for_user(uow.conn, user_id, lock=True))
+        maker_id = None if maker is None else maker.id
         image = Image(
             id=image_id or uuid.uuid4(),
-            maker_id=maker.id,
+            maker_id=maker_id,
             status=ImageStatus.PROCESSING,
             format=image_format.value,
             sha256=scan.sha256,
@@ -99,17 +117,20 @@ async def accept_upload(
             version=1,
             created_at=now,
             updated_at=now,
+            owner_user_id=user_id,
         )
         inserted = await store.insert_image(uow, image)
         if inserted is not None:
             uow.emit(
-                ImageUploaded(image_id=image.id, maker_id=maker.id, image_version=image.version),
+                ImageUploaded(
+                    image_id=image.id, maker_id=maker_id, owner_user_id=user_id, image_version=image.version
+                ),
                 aggregate_id=image.id,
                 aggregate_version=image.version,
             )
             return inserted
-    # The same bytes, uploaded at the same moment by the same maker, won the insert.
-    concurrent = await store.maker_image_by_sha256(pool, maker.id, scan.sha256)
+    # The same bytes, uploaded at the same moment by the same uploader, won the insert.
+    concurrent = await _image_of_bytes(pool, maker, user_id, scan.sha256)
     assert concurrent is not None  # rows are never deleted
     return concurrent
 
@@ -207,6 +228,7 @@ async def record_renditions(uow: UnitOfWork, made: Made, now: datetime) -> Image
             ImageFailed(
                 image_id=image.id,
                 maker_id=image.maker_id,
+                owner_user_id=image.owner_user_id,
                 image_version=image.version,
                 failure_code=image.failure_code,
             ),
@@ -231,6 +253,7 @@ async def record_renditions(uow: UnitOfWork, made: Made, now: datetime) -> Image
         ImageProcessed(
             image_id=image.id,
             maker_id=image.maker_id,
+            owner_user_id=image.owner_user_id,
             image_version=image.version,
             width=largest.pixel_width,
             height=largest.pixel_height,
@@ -250,11 +273,15 @@ def media_url(key: str) -> str:
 
 
 async def image_for(db: Executor, principal: Principal, image_id: UUID) -> tuple[Image, list[RenditionRow]]:
-    """The image with its renditions, for its owner or an operator; anyone else: not found."""
+    """The image with its renditions, for its owner (its maker, or the customer who uploaded it)
+    or an operator; anyone else: not found."""
     image = await store.image(db, image_id)
     if image is None:
         raise not_found("Image")
-    if not principal.is_operator:
+    if image.maker_id is None:
+        if not principal.is_operator and principal.user_id != image.owner_user_id:
+            raise not_found("Image")
+    elif not principal.is_operator:
         maker = await store.maker_for_user(db, principal.user_id)
         if maker is None or maker.id != image.maker_id:
             raise not_found("Image")

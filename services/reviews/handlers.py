@@ -3,7 +3,7 @@
 makers.maker.*                  which user each maker is (who may reply; whose photos)
 orders.order.confirmed          each maker order's customer and maker
 orders.maker_order.delivered    when it arrived and which listings it held: who may review what
-media.image.*                   photos a review may show, and whose they are
+media.image.*                   photos a review may show, and who uploaded them (a customer's own)
 
 Every read model keeps what the newest event says (versions for makers and images; delivery
 fills in a purchase whichever of its events comes first), so order and repetition do no harm.
@@ -48,6 +48,7 @@ async def on_image_uploaded(uow: UnitOfWork, event: ImageUploaded, envelope: Env
         uow,
         image_id=event.image_id,
         maker_id=event.maker_id,
+        owner_user_id=event.owner_user_id,
         status="processing",
         version=event.image_version,
     )
@@ -58,6 +59,7 @@ async def on_image_processed(uow: UnitOfWork, event: ImageProcessed, envelope: E
         uow,
         image_id=event.image_id,
         maker_id=event.maker_id,
+        owner_user_id=event.owner_user_id,
         status="ready",
         version=event.image_version,
         urls=dict(event.urls),
@@ -67,7 +69,12 @@ async def on_image_processed(uow: UnitOfWork, event: ImageProcessed, envelope: E
 
 async def on_image_failed(uow: UnitOfWork, event: ImageFailed, envelope: Envelope) -> None:
     await usecases.apply_image(
-        uow, image_id=event.image_id, maker_id=event.maker_id, status="failed", version=event.image_version
+        uow,
+        image_id=event.image_id,
+        maker_id=event.maker_id,
+        owner_user_id=event.owner_user_id,
+        status="failed",
+        version=event.image_version,
     )
 
 

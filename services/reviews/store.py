@@ -121,20 +121,23 @@ async def reviewables(db: Executor, customer_id: UUID, maker_order_ids: list[UUI
 async def save_image(
     conn: asyncpg.Connection,
     image_id: UUID,
-    maker_id: UUID,
+    maker_id: UUID | None,
+    owner_user_id: UUID | None,
     status: str,
     version: int,
     urls: dict[str, str] | None = None,
     placeholder: str | None = None,
 ) -> None:
     await conn.execute(
-        "INSERT INTO images (image_id, maker_id, status, urls, placeholder, version) "
-        "VALUES ($1, $2, $3, $4, $5, $6) "
+        "INSERT INTO images (image_id, maker_id, owner_user_id, status, urls, placeholder, version) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
         "ON CONFLICT (image_id) DO UPDATE SET status = EXCLUDED.status, urls = EXCLUDED.urls, "
-        "placeholder = EXCLUDED.placeholder, version = EXCLUDED.version "
+        "placeholder = EXCLUDED.placeholder, version = EXCLUDED.version, "
+        "owner_user_id = COALESCE(EXCLUDED.owner_user_id, images.owner_user_id) "
         "WHERE images.version < EXCLUDED.version",
         image_id,
         maker_id,
+        owner_user_id,
         status,
         urls or {},
         placeholder,
@@ -146,7 +149,12 @@ async def images(db: Executor, image_ids: list[UUID]) -> dict[UUID, ImageRecord]
     rows = await db.fetch("SELECT * FROM images WHERE image_id = ANY($1::uuid[])", image_ids)
     return {
         row["image_id"]: ImageRecord(
-            row["image_id"], row["maker_id"], row["status"], row["urls"], row["placeholder"]
+            row["image_id"],
+            row["maker_id"],
+            row["status"],
+            row["urls"],
+            row["placeholder"],
+            row["owner_user_id"],
         )
         for row in rows
     }

@@ -102,7 +102,9 @@ async def publish_review(
         checked: list[Photo] = []
         if photos:
             found = await store.images(uow.conn, [image_id for image_id, _ in photos])
-            checked = check_photos(photos, found, await store.makers_of_user(uow.conn, customer_id))
+            checked = check_photos(
+                photos, found, await store.makers_of_user(uow.conn, customer_id), reviewer_id=customer_id
+            )
         review = Review.publish(
             purchase,
             listing_id=listing_id,
@@ -185,10 +187,11 @@ async def apply_image(
     uow: UnitOfWork,
     *,
     image_id: UUID,
-    maker_id: UUID,
+    maker_id: UUID | None,
+    owner_user_id: UUID | None,
     status: str,
     version: int,
     urls: dict[str, str] | None = None,
     placeholder: str | None = None,
 ) -> None:
-    await store.save_image(uow.conn, image_id, maker_id, status, version, urls, placeholder)
+    await store.save_image(uow.conn, image_id, maker_id, owner_user_id, status, version, urls, placeholder)

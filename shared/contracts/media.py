@@ -1,10 +1,11 @@
 """Events of the media service: one image's life from upload to renditions.
 
 `media.image.uploaded` tells the catalogue at once which maker owns an image, so a listing can
-refer to it while it is still processing; the media worker consumes the same event to do the
-processing (never in the upload request). Exactly one of `processed` or `failed` follows. A
-consumer keeps, per `image_id`, the state with the highest `image_version` and ignores older
-ones (`aggregate_version` in the envelope is the same number).
+refer to it while it is still processing (a customer's image, for a review, has no `maker_id`,
+only `owner_user_id`, the user who uploaded it: the catalogue ignores it); the media worker
+consumes the same event to do the processing (never in the upload request). Exactly one of
+`processed` or `failed` follows. A consumer keeps, per `image_id`, the state with the highest
+`image_version` and ignores older ones (`aggregate_version` in the envelope is the same number).
 
 Rendition URLs are paths on the gateway (`/media/{key}`); keys are content-addressed, so a URL
 never changes meaning and is cached for a year.
@@ -30,12 +31,15 @@ class ImageEvent(Event):
     """The shape every media.image.* event shares (not itself an event type)."""
 
     image_id: UUID
-    maker_id: UUID
+    maker_id: UUID | None = Field(description="The maker whose image it is; none for a customer's")
+    owner_user_id: UUID | None = Field(
+        default=None, description="The user who uploaded it (absent from older events)"
+    )
     image_version: int = Field(ge=1, description="The image record's version after the change")
 
 
 class ImageUploaded(ImageEvent):
-    """A maker uploaded an image; its original is stored and it is waiting to be processed."""
+    """A maker (or a customer, for a review) uploaded an image; its original is stored, to be processed."""
 
     event_type = "media.image.uploaded"
     version = 1

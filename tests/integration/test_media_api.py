@@ -361,7 +361,7 @@ async def test_only_the_owner_or_an_operator_sees_an_image(
     for token, expected in (
         (mint("maker", other.user_id), 404),
         (mint("maker"), 404),
-        (mint("customer"), 403),
+        (mint("customer"), 404),
         (mint("operator"), 200),
         (maker["token"], 200),
     ):
@@ -391,9 +391,38 @@ async def test_only_an_approved_maker_uploads(
     for token in (mint("maker", submitted.user_id), mint("maker", suspended.user_id), mint("maker")):
         status, body = await upload(session, media.url, token, jpeg(1000, 1000))
         assert (status, body["code"]) == (403, "maker_not_approved")
-    status, body = await upload(session, media.url, mint("customer"), jpeg(1000, 1000))
-    assert status == 403
     assert await _row_count(db) == rows
+
+
+async def test_a_customer_uploads_their_own_photo_deduplicated_per_customer(
+    media: ServiceProcess,
+    session: aiohttp.ClientSession,
+    maker: dict[str, Any],
+    db: asyncpg.Connection,
+    mint: Callable[..., str],
+) -> None:
+    customer_id, other_id = uuid.uuid4(), uuid.uuid4()
+    token, other = mint("customer", customer_id), mint("customer", other_id)
+    data = jpeg(1000, 1000)
+    status, body = await upload(session, media.url, token, data)
+    assert status == 202, body
+    ready = await processed(session, media.url, token, body["id"])
+    assert ready["status"] == "ready" and set(ready["urls"]) == {"160", "480", "960", "1600"}
+    row = await db.fetchrow(
+        "SELECT maker_id, owner_user_id FROM media.images WHERE id = $1", uuid.UUID(body["id"])
+    )
+    assert row is not None and (row["maker_id"], row["owner_user_id"]) == (None, customer_id)
+    # The same bytes again from the same customer are the same image; from another customer, or
+    # from a maker, another image.
+    assert (await upload(session, media.url, token, data))[1]["id"] == body["id"]
+    status, theirs = await upload(session, media.url, other, data)
+    assert status == 202 and theirs["id"] != body["id"]
+    status, makers = await upload(session, media.url, maker["token"], data)
+    assert status == 202 and makers["id"] not in (body["id"], theirs["id"])
+    url = f"{media.url}/api/v1/images/{body['id']}"
+    for viewer, expected in ((other, 404), (maker["token"], 404), (mint("operator"), 200), (token, 200)):
+        async with session.get(url, headers={"Authorization": f"Bearer {viewer}"}) as response:
+            assert response.status == expected, await response.text()
 
 
 # --- serving renditions ---------------------------------------------------------------------------

@@ -76,12 +76,13 @@ class ImageStatus(StrEnum):
 
 @dataclass
 class Image(Aggregate[None]):
-    """One uploaded image of one maker. `width` and `height` are the original's, after its
+    """One uploaded image of one maker, or of one customer (for a review: no `maker_id`);
+    `owner_user_id` is the user who uploaded it. `width` and `height` are the original's, after its
     orientation; the original is kept under `original_key`, named by its sha256. (Its events are
     the contract's, emitted by the use cases: nothing is recorded on the aggregate.)"""
 
     id: UUID
-    maker_id: UUID
+    maker_id: UUID | None
     status: ImageStatus
     format: str
     sha256: str
@@ -94,6 +95,7 @@ class Image(Aggregate[None]):
     version: int
     created_at: datetime
     updated_at: datetime
+    owner_user_id: UUID | None = None
 
     def finish(self, placeholder: str, now: datetime) -> None:
         """The renditions are made: ready to be shown."""

@@ -52,13 +52,21 @@ class Photo:
 
 @dataclass(frozen=True)
 class ImageRecord:
-    """One of media's images as reviews knows it."""
+    """One of media's images as reviews knows it: a customer's upload has no maker, only the
+    user who uploaded it (older events of a maker's image name only the maker)."""
 
     image_id: uuid.UUID
-    maker_id: uuid.UUID
+    maker_id: uuid.UUID | None
     status: str
     urls: dict[str, str]
     placeholder: str | None
+    owner_user_id: uuid.UUID | None = None
+
+    def owned_by(self, user_id: uuid.UUID | None, maker_ids: set[uuid.UUID]) -> bool:
+        """Whether this user uploaded it (or, for an image known only by its maker, is that maker)."""
+        if self.owner_user_id is not None:
+            return self.owner_user_id == user_id
+        return self.maker_id is not None and self.maker_id in maker_ids
 
 
 @dataclass(frozen=True)
@@ -92,10 +100,13 @@ def may_review(
 
 
 def check_photos(
-    wanted: list[tuple[uuid.UUID, str]], images: dict[uuid.UUID, ImageRecord], owner_maker_ids: set[uuid.UUID]
+    wanted: list[tuple[uuid.UUID, str]],
+    images: dict[uuid.UUID, ImageRecord],
+    owner_maker_ids: set[uuid.UUID],
+    reviewer_id: uuid.UUID | None = None,
 ) -> list[Photo]:
-    """Each photo must be a ready image of the reviewer's own (the makers they are); all refusals
-    are reported together."""
+    """Each photo must be a ready image the reviewer uploaded (as a customer, or as one of the
+    makers they are); all refusals are reported together."""
     problems: list[Violation] = []
     photos: list[Photo] = []
     seen: set[uuid.UUID] = set()
@@ -104,7 +115,7 @@ def check_photos(
         where = ("body", "photos", index, "image_id")
         if image_id in seen:
             problems.append(Violation(where, "The same photo is given twice", "duplicate_photo"))
-        elif image is None or image.maker_id not in owner_maker_ids:
+        elif image is None or not image.owned_by(reviewer_id, owner_maker_ids):
             problems.append(Violation(where, "Not a photo you uploaded", "image_not_owned"))
         elif image.status != "ready":
             problems.append(
