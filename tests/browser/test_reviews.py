@@ -5,6 +5,7 @@ reported review from the ops console (it leaves the product page and its rating)
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Page, expect
@@ -49,7 +50,7 @@ async def delivered_order(
 
 
 async def test_a_customer_reviews_a_delivered_ring_and_a_script_in_it_stays_text(
-    page: Page, gw: Gateway, stack: Stack, new_context: NewContext
+    page: Page, gw: Gateway, stack: Stack, new_context: NewContext, tmp_path: Path
 ) -> None:
     maker_user, maker = await support.approved_maker(gw, stack.operator, "Robin Hood's Bay Silver")
     listing = await support.published_listing(
@@ -66,6 +67,12 @@ async def test_a_customer_reviews_a_delivered_ring_and_a_script_in_it_stays_text
     await form.get_by_label("4 stars").check()
     await form.get_by_label("Headline").fill("Lovely weight " + SCRIPT[:40])
     await form.get_by_label("Your review").fill(f"Fits perfectly.\n\n{SCRIPT}")
+    # A photo of her own goes through the media service and is described for people who cannot see it.
+    worn = tmp_path / "worn.jpg"
+    worn.write_bytes(support.jpeg(1600, 1200))
+    await form.get_by_label("Add photos").set_input_files(worn)
+    await expect(form.locator(".review-photos__status")).to_have_text("worn.jpg is ready.", timeout=30_000)
+    await form.get_by_label("Describe photo 1").fill("The band on a finger, seen from above")
     await form.get_by_role("button", name="Publish review").click()
     await expect(box.locator(".write-review__done")).to_contain_text("Your review is published")
 
@@ -83,6 +90,9 @@ async def test_a_customer_reviews_a_delivered_ring_and_a_script_in_it_stays_text
     review = reviews.locator(".review")
     await expect(review.locator(".review__body").last).to_have_text(SCRIPT)
     await expect(review).to_contain_text("Verified purchase")
+    photo = review.locator(".review__photos img")
+    await expect(photo).to_have_attribute("alt", "The band on a finger, seen from above")
+    assert "/media/" in (await photo.get_attribute("src") or "")
     # Shown as text: no element came of it, and nothing ran.
     assert await review.locator("script, img[src='x']").count() == 0
     assert await page.evaluate("window.__reviewed") is None

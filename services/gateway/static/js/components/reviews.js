@@ -4,7 +4,7 @@
 // operators' queue of reported reviews (ops console). Everything people wrote goes in as text.
 
 import * as api from '../core/api.js';
-import { h, replace } from '../core/dom.js';
+import { h, replace, uid } from '../core/dom.js';
 import * as fmt from '../core/format.js';
 import * as forms from '../core/forms.js';
 import * as session from '../core/session.js';
@@ -41,7 +41,22 @@ export const REVIEW_WORDS = {
   hide: 'Hide review',
   hidden: 'The review is hidden and no longer counts in ratings.',
   queueEmpty: 'No reported reviews are waiting.',
+  photosLegend: 'Photos (optional)',
+  photosHint: 'Up to 6 photos of the piece as you wear it: JPEG, PNG, WebP or HEIC, at least 800 pixels on the shorter side.',
+  photosChoose: 'Add photos',
+  photoUploading: (name) => `Uploading ${name}…`,
+  photoProcessing: (name) => `Preparing ${name}…`,
+  photoReady: (name) => `${name} is ready.`,
+  photoAlt: (n) => `Describe photo ${n}`,
+  photoRemove: (name) => `Remove ${name}`,
+  photosWaiting: 'A photo is still being prepared. Wait until it says it is ready, or remove it.',
+  photosTooMany: 'A review can show at most 6 photos.',
 };
+
+const MAX_REVIEW_PHOTOS = 6;
+const FIRST_POLL_MS = 600;
+const LONGEST_POLL_MS = 4000;
+const wait = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 /** The same error with every message in words people read where reviews are written. */
 function humanReviewError(error) {
@@ -202,6 +217,7 @@ function writeReview(item, title) {
   if (new Date(item.review_until) < new Date()) {
     return replace(box, h('p', {}, title ? `${title}: ${REVIEW_WORDS.windowClosed}` : REVIEW_WORDS.windowClosed));
   }
+  const photos = reviewPhotos();
   const form = h('form', { class: 'form write-review__form', novalidate: true },
     h('h3', {}, heading),
     forms.radioGroup({
@@ -213,10 +229,12 @@ function writeReview(item, title) {
     }),
     forms.field({ label: REVIEW_WORDS.reviewTitle, name: 'title', required: true, attrs: { maxlength: 120 } }),
     forms.textarea({ label: REVIEW_WORDS.reviewBody, name: 'body', hint: REVIEW_WORDS.reviewBodyHint, attrs: { maxlength: 5000 } }),
+    photos.element,
     h('button', { type: 'submit', class: 'button' }, REVIEW_WORDS.publish));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const review = await forms.submitting(form, async () => {
+      if (photos.pending()) throw new api.ApiError(422, { detail: REVIEW_WORDS.photosWaiting });
       try {
         return await api.post('/reviews', {
           maker_order_id: item.maker_order_id,
@@ -224,6 +242,7 @@ function writeReview(item, title) {
           rating: Number(forms.radioValue(form, 'rating') || 5),
           title: forms.text(form, 'title'),
           body: forms.text(form, 'body'),
+          photos: photos.value(),
         });
       } catch (error) {
         throw humanReviewError(error);
@@ -236,6 +255,106 @@ function writeReview(item, title) {
     }
   });
   return replace(box, form);
+}
+
+/**
+ * The review form's photos: each chosen file is uploaded to the media service (the customer's
+ * own image), watched until it is ready, and described in words for people who cannot see it.
+ * `value()` is the review's `photos`; `pending()` whether one is still on its way.
+ */
+function reviewPhotos() {
+  const chooserId = uid('review-photos');
+  const items = [];
+  const list = h('ul', { class: 'review-photos__list' });
+  const chooser = h('input', {
+    id: chooserId, type: 'file', multiple: true, class: 'visually-hidden review-photos__input',
+    accept: 'image/jpeg,image/png,image/webp,image/heic,image/heif', 'aria-describedby': `${chooserId}-hint`,
+  });
+  const element = h('fieldset', { class: 'review-photos' },
+    h('legend', {}, REVIEW_WORDS.photosLegend),
+    h('p', { class: 'field__hint', id: `${chooserId}-hint` }, REVIEW_WORDS.photosHint),
+    list,
+    chooser,
+    h('label', { for: chooserId, class: 'button button--secondary review-photos__pick' }, REVIEW_WORDS.photosChoose));
+
+  function renumber() {
+    items.forEach((item, index) => { item.altLabel.textContent = REVIEW_WORDS.photoAlt(index + 1); });
+  }
+
+  function show(item, state, message) {
+    item.state = state;
+    item.element.dataset.state = state;
+    item.status.textContent = message;
+    item.status.setAttribute('role', state === 'failed' ? 'alert' : 'status');
+  }
+
+  function remove(item) {
+    item.removed = true;
+    items.splice(items.indexOf(item), 1);
+    item.element.remove();
+    renumber();
+    chooser.focus();
+  }
+
+  async function watch(item) {
+    let delay = FIRST_POLL_MS;
+    while (item.state === 'processing' && !item.removed && element.isConnected) {
+      await wait(delay);
+      delay = Math.min(delay * 1.5, LONGEST_POLL_MS);
+      let image;
+      try {
+        image = await api.get(`/images/${encodeURIComponent(item.imageId)}`);
+      } catch {
+        continue; // a passing failure: ask again
+      }
+      if (image?.status === 'ready') show(item, 'ready', REVIEW_WORDS.photoReady(item.name));
+      else if (image?.status === 'failed') show(item, 'failed', words(image.failure_code, 'photo_upload') || words('image_corrupt', 'photo_upload'));
+    }
+  }
+
+  async function send(item, file) {
+    show(item, 'uploading', REVIEW_WORDS.photoUploading(item.name));
+    const body = new FormData();
+    body.append('file', file, file.name);
+    try {
+      const image = await api.upload('/images', body);
+      item.imageId = image.id;
+      show(item, 'processing', REVIEW_WORDS.photoProcessing(item.name));
+      watch(item);
+    } catch (error) {
+      show(item, 'failed', words(error?.code, 'photo_upload') || error?.detail || String(error));
+    }
+  }
+
+  chooser.addEventListener('change', () => {
+    for (const file of [...chooser.files]) {
+      if (items.length >= MAX_REVIEW_PHOTOS) {
+        announce(REVIEW_WORDS.photosTooMany);
+        break;
+      }
+      const altId = uid('review-photo-alt');
+      const item = { name: file.name, imageId: null, state: 'new', removed: false };
+      item.status = h('p', { class: 'review-photos__status' });
+      item.altLabel = h('label', { for: altId });
+      item.alt = h('input', { id: altId, type: 'text', maxlength: 200, autocomplete: 'off' });
+      item.element = h('li', { class: 'review-photos__item' },
+        item.status,
+        h('div', { class: 'field' }, item.altLabel, item.alt),
+        h('button', { type: 'button', class: 'button button--link', onclick: () => remove(item) }, REVIEW_WORDS.photoRemove(file.name)));
+      items.push(item);
+      list.append(item.element);
+      send(item, file);
+    }
+    renumber();
+    chooser.value = '';
+  });
+
+  return {
+    element,
+    pending: () => items.some((item) => item.state === 'uploading' || item.state === 'processing'),
+    value: () => items.filter((item) => item.state === 'ready')
+      .map((item) => ({ image_id: item.imageId, alt: item.alt.value.trim() })),
+  };
 }
 
 function replyForm(review, onReplied) {
