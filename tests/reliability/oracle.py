@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 # Services whose outbox the oracle reads (the gateway's account events are about no order),
 # and those whose inbox it checks: every service the reliability Stack runs that consumes events.
 PRODUCERS = ("makers", "catalogue", "orders", "media")
-CONSUMERS = ("makers", "catalogue", "orders", "media", "notifications")
+CONSUMERS = ("makers", "catalogue", "orders", "media", "notifications", "reviews")
 # How often `settled` asks: a settlement is seen at most this much (and one query) after it happened.
 SETTLE_POLL_S = 0.25
 

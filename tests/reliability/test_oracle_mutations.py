@@ -452,10 +452,12 @@ async def test_an_image_processed_twice(run: Run) -> None:
             str(image_id),
             envelope,
         )
-        # ... and taken in by catalogue, its consumer: only the processing happened twice.
-        await conn.execute(
-            "INSERT INTO catalogue.inbox (event_id, event_type) VALUES ($1, 'media.image.processed')", again
-        )
+        # ... and taken in by its consumers (catalogue, reviews): only the processing happened twice.
+        for consumer in ("catalogue", "reviews"):
+            await conn.execute(
+                f"INSERT INTO {consumer}.inbox (event_id, event_type) VALUES ($1, 'media.image.processed')",
+                again,
+            )
 
     verdict = await run.judge(mutate)
     assert verdict.figures["images_not_processed_once"] == 1
