@@ -197,3 +197,32 @@ async def write_outbox(conn: asyncpg.Connection, channel: str, envelopes: list[E
 
 def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+async def keep_newest(
+    db: Executor,
+    table: str,
+    row: dict[str, Any],
+    *,
+    key: tuple[str, ...],
+    version: str = "version",
+    overrides: dict[str, str] | None = None,
+) -> bool:
+    """Keep `row` in the read model `table` unless a row with the same `key` and a version at
+    least as high is kept already; whether it was kept. The guard is in the statement, not only
+    in the caller: two events of a subject not seen yet may be handled at once (there is no row
+    to lock), and the older must not overwrite the newer whichever commits last, nor may a
+    repeated one change anything. `overrides` names a column's value on update as SQL when it is
+    not simply the new row's (`now()`, or keeping what is there when the event does not say)."""
+    columns = list(row)
+    updates = {column: f"EXCLUDED.{column}" for column in columns if column not in key}
+    updates.update(overrides or {})
+    saved = await db.fetchval(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET "
+        + ", ".join(f"{column} = {value}" for column, value in updates.items())
+        + f" WHERE {table}.{version} < EXCLUDED.{version} RETURNING true",
+        *row.values(),
+    )
+    return bool(saved)

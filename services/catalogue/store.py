@@ -40,7 +40,7 @@ from services.catalogue.domain import (
     ReservationStatus,
     StockCounters,
 )
-from shared.db import Executor, UnitOfWork
+from shared.db import Executor, UnitOfWork, keep_newest
 from shared.errors import concurrent_update
 from shared.money import Money
 
@@ -141,17 +141,7 @@ async def maker_for_update(conn: asyncpg.Connection, maker_id: UUID) -> MakerRec
 
 
 async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
-    # The version guard is in the statement, not only in the caller's check: two snapshots of
-    # a maker the catalogue has not seen yet can be handled at once (there is no row to lock),
-    # and the older must not overwrite the newer whichever commits last.
-    await conn.execute(
-        f"INSERT INTO makers ({', '.join(MAKER_COLUMNS)}) "
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(MAKER_COLUMNS) + 1))}) "
-        "ON CONFLICT (id) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in MAKER_COLUMNS if c != "id")
-        + " WHERE makers.version < EXCLUDED.version",
-        *(getattr(maker, column) for column in MAKER_COLUMNS),
-    )
+    await keep_newest(conn, "makers", {c: getattr(maker, c) for c in MAKER_COLUMNS}, key=("id",))
 
 
 async def makers_by_id(db: Executor, maker_ids: list[UUID]) -> dict[UUID, MakerRecord]:
@@ -192,12 +182,7 @@ async def save_image(conn: asyncpg.Connection, image: MediaImage, now: datetime)
     """Keep this state of the image unless one with a higher version is kept already (the guard
     is in the statement: two events of an image not seen yet may be handled at once). Whether
     it was kept."""
-    saved = await conn.fetchval(
-        f"INSERT INTO media_images ({', '.join(_IMAGE_COLUMNS)}, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "ON CONFLICT (image_id) DO UPDATE SET "
-        + ", ".join(f"{c} = EXCLUDED.{c}" for c in (*_IMAGE_COLUMNS[1:], "updated_at"))
-        + " WHERE media_images.image_version < EXCLUDED.image_version RETURNING true",
+    values = (
         image.image_id,
         image.maker_id,
         image.version,
@@ -207,9 +192,9 @@ async def save_image(conn: asyncpg.Connection, image: MediaImage, now: datetime)
         image.placeholder,
         dict(image.urls) if image.urls is not None else None,
         image.failure_code,
-        now,
     )
-    return bool(saved)
+    row = {**dict(zip(_IMAGE_COLUMNS, values, strict=True)), "updated_at": now}
+    return await keep_newest(conn, "media_images", row, key=("image_id",), version="image_version")
 
 
 async def known_images(db: Executor, maker_id: UUID, image_ids: list[UUID]) -> KnownImages:
@@ -618,21 +603,16 @@ async def save_rating(
     """Keep this summary of a listing's or maker's (`subject`) visible reviews unless one of the
     same or a higher version is kept already (the guard is in the statement: two summaries of
     one subject may be handled at once). Whether it was kept."""
-    saved = await conn.fetchval(
-        "INSERT INTO ratings (subject, subject_id, count, total, histogram, version, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (subject, subject_id) DO UPDATE SET "
-        "count = EXCLUDED.count, total = EXCLUDED.total, histogram = EXCLUDED.histogram, "
-        "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
-        "WHERE ratings.version < EXCLUDED.version RETURNING true",
-        subject,
-        subject_id,
-        rating.count,
-        rating.total,
-        histogram,
-        version,
-        now,
-    )
-    return bool(saved)
+    row = {
+        "subject": subject,
+        "subject_id": subject_id,
+        "count": rating.count,
+        "total": rating.total,
+        "histogram": histogram,
+        "version": version,
+        "updated_at": now,
+    }
+    return await keep_newest(conn, "ratings", row, key=("subject", "subject_id"))
 
 
 async def add_favourite(conn: asyncpg.Connection, customer_id: UUID, listing_id: UUID, now: datetime) -> bool:

@@ -24,7 +24,7 @@ from services.makers.domain import (
     ShippingProfile,
 )
 from shared.contracts.reviews import Rating
-from shared.db import Executor, UnitOfWork
+from shared.db import Executor, UnitOfWork, keep_newest
 from shared.errors import Conflict, Violation, concurrent_update, conflict
 
 _PROFILE_COLUMNS = tuple(MakerProfile.model_fields)  # columns named exactly like the fields
@@ -256,17 +256,12 @@ async def save_rating(
     """Keep this summary of the maker's visible reviews unless one of the same or a higher
     version is kept already (the guard is in the statement: two summaries may be handled at
     once). Whether it was kept."""
-    saved = await conn.fetchval(
-        "INSERT INTO maker_ratings (maker_id, count, total, histogram, version, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (maker_id) DO UPDATE SET "
-        "count = EXCLUDED.count, total = EXCLUDED.total, histogram = EXCLUDED.histogram, "
-        "version = EXCLUDED.version, updated_at = EXCLUDED.updated_at "
-        "WHERE maker_ratings.version < EXCLUDED.version RETURNING true",
-        maker_id,
-        rating.count,
-        rating.total,
-        histogram,
-        version,
-        now,
-    )
-    return bool(saved)
+    row = {
+        "maker_id": maker_id,
+        "count": rating.count,
+        "total": rating.total,
+        "histogram": histogram,
+        "version": version,
+        "updated_at": now,
+    }
+    return await keep_newest(conn, "maker_ratings", row, key=("maker_id",))

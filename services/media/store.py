@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 
 from services.media.domain import Image, ImageStatus
-from shared.db import Executor, UnitOfWork
+from shared.db import Executor, UnitOfWork, keep_newest
 from shared.errors import concurrent_update
 
 # --- the makers read model ------------------------------------------------------------------------
@@ -50,17 +50,7 @@ async def maker_for_user(db: Executor, user_id: UUID, *, lock: bool = False) -> 
 async def save_maker(conn: asyncpg.Connection, maker: MakerRecord) -> None:
     """Keep the snapshot unless a newer one is kept already (the guard is in the statement, so two
     snapshots of a maker not seen yet cannot overwrite each other out of order)."""
-    await conn.execute(
-        f"INSERT INTO makers ({', '.join(_MAKER_COLUMNS)}) VALUES ($1, $2, $3, $4, $5) "
-        "ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, version = EXCLUDED.version, "
-        "status = EXCLUDED.status, updated_at = EXCLUDED.updated_at "
-        "WHERE makers.version < EXCLUDED.version",
-        maker.id,
-        maker.user_id,
-        maker.version,
-        maker.status,
-        maker.updated_at,
-    )
+    await keep_newest(conn, "makers", {c: getattr(maker, c) for c in _MAKER_COLUMNS}, key=("id",))
 
 
 # --- images ---------------------------------------------------------------------------------------

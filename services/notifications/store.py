@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 
 from services.notifications.domain import EmailPreferences, Kind, Notice
-from shared.db import Executor
+from shared.db import Executor, keep_newest
 from shared.watch import change_channel, notify_change
 
 # Woken with a user's id when their in-app notifications change (the unread-count long poll).
@@ -80,16 +80,8 @@ async def save_maker(
 ) -> None:
     """Keep the newest snapshot (the guard is in the statement, so snapshots out of order never
     overwrite a newer one)."""
-    await conn.execute(
-        "INSERT INTO makers (maker_id, user_id, display_name, version) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
-        "display_name = EXCLUDED.display_name, version = EXCLUDED.version "
-        "WHERE makers.version < EXCLUDED.version",
-        maker_id,
-        user_id,
-        display_name,
-        version,
-    )
+    row = {"maker_id": maker_id, "user_id": user_id, "display_name": display_name, "version": version}
+    await keep_newest(conn, "makers", row, key=("maker_id",))
 
 
 async def makers(db: Executor, maker_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[uuid.UUID, str]]:

@@ -25,21 +25,15 @@ from services.reviews.domain import (
     ReviewStatus,
     already_reviewed,
 )
-from shared.db import Executor, UnitOfWork
+from shared.db import Executor, UnitOfWork, keep_newest
 from shared.errors import concurrent_update
 
 # --- read models -------------------------------------------------------------------------------
 
 
 async def save_maker(conn: asyncpg.Connection, maker_id: UUID, user_id: UUID, version: int) -> None:
-    await conn.execute(
-        "INSERT INTO makers (maker_id, user_id, version) VALUES ($1, $2, $3) "
-        "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, version = EXCLUDED.version "
-        "WHERE makers.version < EXCLUDED.version",
-        maker_id,
-        user_id,
-        version,
-    )
+    row = {"maker_id": maker_id, "user_id": user_id, "version": version}
+    await keep_newest(conn, "makers", row, key=("maker_id",))
 
 
 async def makers_of_user(db: Executor, user_id: UUID) -> set[UUID]:
@@ -128,21 +122,21 @@ async def save_image(
     urls: dict[str, str] | None = None,
     placeholder: str | None = None,
 ) -> None:
-    await conn.execute(
-        "INSERT INTO images (image_id, maker_id, owner_user_id, status, urls, placeholder, version) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (image_id) DO UPDATE SET status = EXCLUDED.status, urls = EXCLUDED.urls, "
-        "placeholder = EXCLUDED.placeholder, version = EXCLUDED.version, "
-        "owner_user_id = COALESCE(EXCLUDED.owner_user_id, images.owner_user_id) "
-        "WHERE images.version < EXCLUDED.version",
-        image_id,
-        maker_id,
-        owner_user_id,
-        status,
-        urls or {},
-        placeholder,
-        version,
-    )
+    row = {
+        "image_id": image_id,
+        "maker_id": maker_id,
+        "owner_user_id": owner_user_id,
+        "status": status,
+        "urls": urls or {},
+        "placeholder": placeholder,
+        "version": version,
+    }
+    # The uploader is kept from the first event that names one (older events name only a maker).
+    keep = {
+        "maker_id": "images.maker_id",
+        "owner_user_id": "COALESCE(EXCLUDED.owner_user_id, images.owner_user_id)",
+    }
+    await keep_newest(conn, "images", row, key=("image_id",), overrides=keep)
 
 
 async def images(db: Executor, image_ids: list[UUID]) -> dict[UUID, ImageRecord]:

@@ -16,22 +16,23 @@ from services.orders.domain import EngravingOption, LeadTime, ListingSnapshot, P
 from services.orders.domain.pricing import LineHallmark, LineMetal
 from shared.contracts.catalogue import ListingSnapshotEvent
 from shared.contracts.makers import DEFAULT_SHIPPING, MakerShippingData, MakerSnapshotEvent
-from shared.db import Executor
+from shared.db import Executor, keep_newest
 from shared.money import Money
+
+# A read model's row says when it last changed (the database's clock, not the event's).
+_TOUCHED = {"updated_at": "now()"}
 
 
 async def upsert_listing(conn: asyncpg.Connection, event: ListingSnapshotEvent) -> None:
     """Keep the snapshot with the highest listing_version; an older or repeated one is ignored."""
-    await conn.execute(
-        "INSERT INTO listings (listing_id, maker_id, listing_version, snapshot) "
-        "VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (listing_id) DO UPDATE SET maker_id = EXCLUDED.maker_id, "
-        "listing_version = EXCLUDED.listing_version, snapshot = EXCLUDED.snapshot, updated_at = now() "
-        "WHERE listings.listing_version < EXCLUDED.listing_version",
-        event.listing_id,
-        event.maker_id,
-        event.listing_version,
-        event.model_dump(mode="json"),
+    row = {
+        "listing_id": event.listing_id,
+        "maker_id": event.maker_id,
+        "listing_version": event.listing_version,
+        "snapshot": event.model_dump(mode="json"),
+    }
+    await keep_newest(
+        conn, "listings", row, key=("listing_id",), version="listing_version", overrides=_TOUCHED
     )
 
 
@@ -130,30 +131,20 @@ class MakerRecord:
 
 async def upsert_maker(conn: asyncpg.Connection, event: MakerSnapshotEvent) -> None:
     """Keep the snapshot with the highest maker_version; an older or repeated one is ignored."""
-    await conn.execute(
-        "INSERT INTO makers (maker_id, user_id, maker_version, status, accepts_commissions, "
-        "handle, display_name, system_of_warranties_attested, legal_name, vat_number, shipping) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        "ON CONFLICT (maker_id) DO UPDATE SET user_id = EXCLUDED.user_id, "
-        "maker_version = EXCLUDED.maker_version, status = EXCLUDED.status, "
-        "accepts_commissions = EXCLUDED.accepts_commissions, handle = EXCLUDED.handle, "
-        "display_name = EXCLUDED.display_name, "
-        "system_of_warranties_attested = EXCLUDED.system_of_warranties_attested, "
-        "legal_name = EXCLUDED.legal_name, vat_number = EXCLUDED.vat_number, "
-        "shipping = EXCLUDED.shipping, updated_at = now() "
-        "WHERE makers.maker_version < EXCLUDED.maker_version",
-        event.maker_id,
-        event.user_id,
-        event.maker_version,
-        event.status,
-        event.accepts_commissions,
-        event.handle,
-        event.display_name,
-        event.system_of_warranties_attested,
-        event.invoicing.legal_name,
-        event.invoicing.vat_number,
-        event.shipping.model_dump(mode="json"),
-    )
+    row = {
+        "maker_id": event.maker_id,
+        "user_id": event.user_id,
+        "maker_version": event.maker_version,
+        "status": event.status,
+        "accepts_commissions": event.accepts_commissions,
+        "handle": event.handle,
+        "display_name": event.display_name,
+        "system_of_warranties_attested": event.system_of_warranties_attested,
+        "legal_name": event.invoicing.legal_name,
+        "vat_number": event.invoicing.vat_number,
+        "shipping": event.shipping.model_dump(mode="json"),
+    }
+    await keep_newest(conn, "makers", row, key=("maker_id",), version="maker_version", overrides=_TOUCHED)
 
 
 async def maker(db: Executor, maker_id: UUID) -> MakerRecord | None:
