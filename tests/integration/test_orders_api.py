@@ -1638,6 +1638,9 @@ async def test_openapi_documents_every_endpoint_and_the_idempotency_key(world: W
         COMMISSIONS,
         f"{COMMISSIONS}/{{id}}",
         *(f"{COMMISSIONS}/{{id}}/{action}" for action in ("quote", "accept", "decline", "withdraw")),
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}",
+        "/api/v1/conversations/{id}/messages",
     }
     for path in (ORDERS, f"{COMMISSIONS}/{{id}}/accept"):
         parameters = document["paths"][path]["post"]["parameters"]
