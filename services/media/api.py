@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from services.media import usecases
 from services.media.domain import UploadScan
@@ -107,7 +108,7 @@ async def _receive(request: web.Request, limit: int) -> tuple[Path, UploadScan]:
                 other_fields += len(chunk)
                 if other_fields > limit:
                     raise _too_large(limit)
-    except ValueError:
+    except (ValueError, HttpProcessingError):  # aiohttp says so of a part's bad header
         raise ProblemError(
             400, "Bad request", "The multipart body is malformed", code="malformed_multipart"
         ) from None

@@ -291,6 +291,15 @@ async def test_a_body_that_is_not_multipart_or_has_no_file_is_refused(
     form.add_field("file", jpeg(1000, 1000), filename="photo.jpg", content_type="image/jpeg")
     async with session.post(f"{media.url}/api/v1/images", data=form, headers=headers) as response:
         assert response.status == 202
+    # A part whose header carries a control character is a malformed body (400), not an error.
+    boundary = "b477308e5e524b1d458833aa6041ceb0"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="\x12n"\r\n\r\n{{}}\r\n--{boundary}--\r\n'
+    ).encode()
+    bad = {**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    async with session.post(f"{media.url}/api/v1/images", data=body, headers=bad) as response:
+        assert response.status == 400
+        assert (await response.json(content_type=None))["code"] == "malformed_multipart"
 
 
 # --- what processing does -------------------------------------------------------------------------
