@@ -46,6 +46,7 @@ NOTHING_INVALID_TO_SEND = {
     "GET /api/v1/makers/{id}",
     "GET /api/v1/makers/{id}/shipping",
     "GET /api/v1/makers/by-handle/{handle}",
+    "GET /api/v1/reviews/{id}",
     "GET /media/{key}",  # a rendition's key: any other string is a 404
 }
 

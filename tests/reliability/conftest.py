@@ -21,8 +21,13 @@ from tests.reliability.marketplace import FULL, Shop, Stack
 from tests.support.harness import ADMIN_DSN, TestEnvironment
 
 # The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
-# reliability` RELIABILITY_FULL), never in `make test`.
+# reliability` RELIABILITY_FULL), never in `make test`. The link and background-worker
+# scenarios (fifteen processes behind proxies, five scenarios of their own) cost `make test`
+# five minutes even quick, so they too run in `make reliability` only (RELIABILITY_LINKS=1 runs
+# their quick versions: `make test PYTEST_ARGS=tests/reliability/test_scenarios_links.py`).
 collect_ignore = [] if FULL or os.environ.get("SOAK_MINUTES") else ["test_soak.py"]
+if not FULL and not os.environ.get("RELIABILITY_LINKS"):
+    collect_ignore.append("test_scenarios_links.py")
 
 
 @pytest.fixture(scope="package")
