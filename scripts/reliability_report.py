@@ -122,6 +122,19 @@ def _soaks(soak_dir: Path) -> list[dict]:
     return sorted(found, key=lambda d: -float(d.get("minutes", 0)))
 
 
+def _steepest(verdict: dict) -> str:
+    """The process whose memory grew fastest over the last two thirds of a soak."""
+    slopes = verdict.get("rss_slopes", [])
+    if not slopes:
+        return "not recorded"
+    s = max(slopes, key=lambda s: s["mib_per_hour"])
+    judged = "" if s["ok"] is not None else "; too short a window to judge"
+    minutes = s["window_s"] / 60
+    return (
+        f"{s['series']} {s['mib_per_hour']} MiB/h over {minutes:.0f} min (bound {s['bound']} MiB/h{judged})"
+    )
+
+
 def _soak_section(soaks: list[dict], page_dir: Path) -> list[str]:
     lines = [
         "## Soak: nothing grows without bound",
@@ -129,9 +142,11 @@ def _soak_section(soaks: list[dict], page_dir: Path) -> list[str]:
         "Steady mixed load through the gateway (browse, search, checkout, fulfil to delivery, return "
         "and refund), sampled every 10 s: resident memory of every process, latency percentiles per "
         "kind of request, every queue's depth, each outbox's oldest unsent row, PostgreSQL "
-        "connections per service (tests/reliability/soak.py). The verdict compares the median of "
+        "connections per service (tests/reliability/soak/). The verdict compares the median of "
         "each series over the last third of the load with its middle third (the first third is "
-        "warm-up) against explicit bounds, and fails when anything is left in a queue or an outbox "
+        "warm-up) against explicit bounds, bounds the slope of each process's memory over the last "
+        "two thirds (least squares, MiB per hour; judged over 10 minutes or more), and fails when "
+        "anything is left in a queue or an outbox "
         "after the load, anything was parked, or more than 1% of requests failed. `make soak` runs "
         "30 minutes; `make reliability` 3.",
         "",
@@ -183,6 +198,7 @@ def _soak_section(soaks: list[dict], page_dir: Path) -> list[str]:
                 f"{fam} {c['series']} {c['last_median']} (middle {c['middle_median']}, bound {c['bound']})"
                 for fam, c in worst.items()
             ),
+            f"- Memory's steepest slope over the last two thirds (least squares): {_steepest(v)}",
             f"- Samples: [{label}.json]({rel}/{label}.json), [{label}.csv]({rel}/{label}.csv)",
             "",
         ]

@@ -1,4 +1,4 @@
-"""The soak (tests/reliability/soak.py): steady mixed load on the reliability stack for
+"""The soak (tests/reliability/soak/): steady mixed load on the reliability stack for
 SOAK_MINUTES (3 in `make reliability`, 30 in `make soak`), sampled every 10 s; passes when
 nothing grew without bound and nothing was left behind. Collected only when SOAK_MINUTES or
 RELIABILITY_FULL is set (tests/reliability/conftest.py): `make test` does not run it."""
