@@ -135,7 +135,7 @@ class Replica:
         folder = f"index-{time.time_ns()}"
         (self.directory / folder).mkdir(parents=True)
         index = tantivy.Index(build_schema(), path=str(self.directory / folder))
-        writer = index.writer(heap_size=_BUILD_HEAP, num_threads=2)
+        writer = bulk_writer(index)
         count = 0
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             watermark = int(await conn.fetchval(_XMIN))
@@ -149,8 +149,7 @@ class Replica:
                     batch = []
             await asyncio.to_thread(_add_all, writer, batch)
             count += len(batch)
-        await asyncio.to_thread(writer.commit)
-        await asyncio.to_thread(writer.wait_merging_threads)
+        await asyncio.to_thread(finish_bulk, writer)
         self._use(tantivy.Index.open(str(self.directory / folder)), folder, watermark)
         self._write_state()
         for old in self.directory.glob("index-*"):
@@ -230,6 +229,17 @@ class Replica:
                 _, counted = await self._catch_up(count=True)
                 visible, documents = counted or 0, self.index.documents
             return documents, visible
+
+
+def bulk_writer(index: tantivy.Index) -> tantivy.IndexWriter:
+    """The writer of a build (every document at once; bench/engine_profile.py builds alike)."""
+    return index.writer(heap_size=_BUILD_HEAP, num_threads=2)
+
+
+def finish_bulk(writer: tantivy.IndexWriter) -> None:
+    """Commit a build and wait for its merges (the writer is dropped after)."""
+    writer.commit()
+    writer.wait_merging_threads()
 
 
 def _add_all(writer: tantivy.IndexWriter, rows: list[asyncpg.Record]) -> None:
