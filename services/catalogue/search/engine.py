@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -46,7 +47,7 @@ from services.catalogue.search.query import (
     parse_text,
     typo_distance,
 )
-from services.catalogue.search.synonyms import words
+from services.catalogue.search.synonyms import Phrase, words
 
 # Bumped whenever the schema or what a document holds changes: an index on disk made for
 # another version is rebuilt.
@@ -70,6 +71,11 @@ MAX_SNAPSHOTS = 256
 COUNTED_CACHE = 2048
 # How many matches beyond a page are read to order a group of equal scores at its end.
 TIE_READ = 512
+# The facets and the total: terms of each facet (more buckets than any facet has values), the
+# category's counting documents without one under a key no category has (see `_aggregate`).
+_NO_CATEGORY = "-"
+_AGGREGATIONS: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
+_AGGREGATIONS["category"]["terms"]["missing"] = _NO_CATEGORY
 # Fewer matches than this and the query is worth a correction.
 DID_YOU_MEAN_BELOW = 3
 
@@ -173,6 +179,20 @@ class SearchPage:
 
 
 Counted = tuple[int, dict[str, list[Count]]]  # a query's total and facets
+
+
+@lru_cache(maxsize=256)
+def _fewest(group: tuple[Phrase, ...]) -> list[Phrase]:
+    """The phrases of a synonym group that match what the whole group matches: a phrase whose
+    words (as stems, in any order) include all of another's matches only what that one does
+    ("sterling silver" within "sterling", "925 silver" as "silver 925"). Matching only: each
+    phrase a group holds adds to a ranked match's score."""
+    keys = [frozenset(frozenset(stems(word)) for word in phrase) for phrase in group]
+    return [
+        phrase
+        for k, (phrase, key) in enumerate(zip(group, keys, strict=True))
+        if not any(other < key or (other == key and j < k) for j, other in enumerate(keys))
+    ]
 
 
 class SearchIndex:
@@ -315,17 +335,23 @@ class SearchIndex:
 
     def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> Counted:
         """The number of matches and their facets, in one pass over every match."""
-        aggregations: dict[str, Any] = {name: {"terms": {"field": name, "size": 100}} for name in FACETS}
-        aggregations["total"] = {"value_count": {"field": "newest_key"}}
-        result = searcher.aggregate(query, aggregations)
+        result = searcher.aggregate(query, _AGGREGATIONS)
         facets = {
             name: sorted(
-                (Count(bucket["key"], bucket["doc_count"]) for bucket in result[name]["buckets"]),
+                (
+                    Count(bucket["key"], bucket["doc_count"])
+                    for bucket in result[name]["buckets"]
+                    if bucket["key"] != _NO_CATEGORY
+                ),
                 key=lambda c: (-c.count, c.value),
             )
             for name in FACETS
         }
-        return int(result["total"]["value"] or 0), facets
+        # A document has at most one category, and one without counts under _NO_CATEGORY: the
+        # category buckets (with any beyond their size) count every match exactly once.
+        category = result["category"]
+        total = sum(bucket["doc_count"] for bucket in category["buckets"]) + category["sum_other_doc_count"]
+        return int(total), facets
 
     # --- the query --------------------------------------------------------------------------------
 
@@ -369,11 +395,12 @@ class SearchIndex:
                 for name, weight in TEXT_WEIGHTS.items()
             )
         if isinstance(clause, Synonyms):
+            group = clause.group if scored else _fewest(clause.group)
             return self._should(
                 Query.boolean_query(
                     [(Occur.Must, self._word(searcher, word, False, scored)) for word in phrase]
                 )
-                for phrase in clause.group
+                for phrase in group
             )
         assert isinstance(clause, Either)
         return self._should(self._clause(searcher, option, typos, scored) for option in clause.clauses)
