@@ -51,7 +51,7 @@ up: install ## migrate, seed when empty and run every service (Ctrl-C stops)
 
 test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, then run the whole suite
 	@$(BIN)/marketplace preflight
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) --durations=15 $(PYTEST_ARGS)
 
 # The full reliability run: every fault scenario at full size, the security suite, Schemathesis
 # with more examples, a 3-minute soak (docs/reliability/soak-3min*); the figures go to

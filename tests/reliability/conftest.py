@@ -22,12 +22,14 @@ from tests.support.harness import ADMIN_DSN, TestEnvironment
 
 # The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
 # reliability` RELIABILITY_FULL), never in `make test`. The link and background-worker
-# scenarios (fifteen processes behind proxies, five scenarios of their own) cost `make test`
-# five minutes even quick, so they too run in `make reliability` only (RELIABILITY_LINKS=1 runs
-# their quick versions: `make test PYTEST_ARGS=tests/reliability/test_scenarios_links.py`).
+# scenarios (fifteen processes behind proxies) and the infrastructure crashes (a PostgreSQL
+# cluster, a RabbitMQ node and a three-node cluster of their own) cost `make test` about eight
+# minutes even quick, so they run in `make reliability` only; RELIABILITY_EXTRA=1 runs their
+# quick versions (`RELIABILITY_EXTRA=1 make test PYTEST_ARGS=tests/reliability`).
+EXTRA = ("test_scenarios_links.py", "test_scenarios_crashes.py")
 collect_ignore = [] if FULL or os.environ.get("SOAK_MINUTES") else ["test_soak.py"]
-if not FULL and not os.environ.get("RELIABILITY_LINKS"):
-    collect_ignore.append("test_scenarios_links.py")
+if not FULL and not os.environ.get("RELIABILITY_EXTRA"):
+    collect_ignore.extend(EXTRA)
 
 
 @pytest.fixture(scope="package")
