@@ -314,3 +314,38 @@ async def confirmed_order(
     await orders_knows(gw, customer, listing_id)
     line = {"listing_id": listing_id, "quantity": 1, "options": options or {}}
     return await once_confirmed(gw, customer, await placed_order(gw, customer, [line]))
+
+
+async def quality_checked(
+    gw: Gateway, maker: Account, order: dict[str, Any], ring_size_mm: int = 54
+) -> dict[str, Any]:
+    """The order's one maker order accepted and passed inspection (its ring measured at
+    `ring_size_mm`, the size ordered), as the inspection answered."""
+    [part] = order["maker_orders"]
+    path = f"/maker-orders/{part['id']}"
+    await gw.call("POST", f"{path}/accept", token=maker.token, expect=200)
+    checks = {
+        "finish_inspected": True,
+        "hallmark_verified": True,
+        "stones_secure": True,
+        "measured_ring_size_mm": ring_size_mm,
+    }
+    _, checked = await gw.call(
+        "POST",
+        f"{path}/quality-check",
+        token=maker.token,
+        expect=200,
+        json={"passed": True, "checks": checks},
+    )
+    return dict(checked)
+
+
+async def delivered(
+    gw: Gateway, maker: Account, operator: Account, order: dict[str, Any], ring_size_mm: int = 54
+) -> None:
+    """The order's one maker order inspected (see quality_checked), dispatched and delivered."""
+    part = await quality_checked(gw, maker, order, ring_size_mm)
+    path = f"/maker-orders/{part['id']}"
+    tracking = {"carrier": "Royal Mail", "tracking_number": "RM123456785GB"}
+    await gw.call("POST", f"{path}/dispatch", token=maker.token, expect=200, json=tracking)
+    await gw.call("POST", f"{path}/deliver", token=operator.token, expect=200)

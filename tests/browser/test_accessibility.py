@@ -55,29 +55,6 @@ class Shop:
     operator: Account
 
 
-async def delivered(gw: Gateway, maker: Account, operator: Account, order: dict[str, Any]) -> None:
-    """Take the order's one maker order through acceptance, inspection, dispatch and delivery."""
-    [part] = order["maker_orders"]
-    path = f"/maker-orders/{part['id']}"
-    await gw.call("POST", f"{path}/accept", token=maker.token, expect=200, json={})
-    checks = {
-        "finish_inspected": True,
-        "hallmark_verified": True,
-        "stones_secure": True,
-        "measured_ring_size_mm": 55,
-    }
-    await gw.call(
-        "POST",
-        f"{path}/quality-check",
-        token=maker.token,
-        expect=200,
-        json={"passed": True, "checks": checks},
-    )
-    tracking = {"carrier": "Royal Mail", "tracking_number": "RM123456785GB"}
-    await gw.call("POST", f"{path}/dispatch", token=maker.token, expect=200, json=tracking)
-    await gw.call("POST", f"{path}/deliver", token=operator.token, expect=200, json={})
-
-
 async def cancelled_order(
     gw: Gateway, customer: Account, listing_id: str, options: dict[str, Any]
 ) -> dict[str, Any]:
@@ -162,7 +139,7 @@ async def shop(stack: Stack) -> AsyncIterator[Shop]:
         ring = {"ring_size_mm": 55}
         waiting_order = await support.confirmed_order(gw, customer, listing["id"], ring)
         delivered_order = await support.confirmed_order(gw, customer, listing["id"], ring)
-        await delivered(gw, maker, stack.operator, delivered_order)
+        await support.delivered(gw, maker, stack.operator, delivered_order, ring_size_mm=55)
         # One ring on its way back: the order page, the maker's and the operators' returns show it.
         await gw.call(
             "POST",

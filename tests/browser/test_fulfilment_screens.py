@@ -19,12 +19,6 @@ from tests.browser.test_journeys import sign_in, word
 
 PHONE_390 = {"width": 390, "height": 844}
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE_390], ids=["desktop", "phone"])
-CHECKS = {
-    "finish_inspected": True,
-    "hallmark_verified": True,
-    "stones_secure": True,
-    "measured_ring_size_mm": 54,
-}
 HOME = {
     "name": "Rita Reviewer",
     "line1": "Flat 2",
@@ -138,15 +132,7 @@ async def _dispatchable(gw: Gateway, stack: Stack, maker_name: str) -> tuple[Acc
         },
     )
     order = await support.once_confirmed(gw, customer, placed)
-    path = f"/maker-orders/{order['maker_orders'][0]['id']}"
-    await gw.call("POST", f"{path}/accept", token=maker_user.token, expect=200)
-    _, checked = await gw.call(
-        "POST",
-        f"{path}/quality-check",
-        token=maker_user.token,
-        expect=200,
-        json={"passed": True, "checks": CHECKS},
-    )
+    checked = await support.quality_checked(gw, maker_user, order)
     return maker_user, checked
 
 

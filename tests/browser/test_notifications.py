@@ -19,7 +19,6 @@ from playwright.async_api import Page, Response, expect
 from tests.browser import support
 from tests.browser.conftest import NewContext, Stack
 from tests.browser.support import Account, Gateway
-from tests.browser.test_fulfilment_screens import CHECKS
 from tests.browser.test_journeys import word
 from tests.support.harness import ServiceProcess, eventually
 
@@ -65,15 +64,7 @@ async def _checked_maker_order(gw: Gateway, stack: Stack) -> tuple[Account, Acco
     )
     customer = await gw.register("customer", "Nell Notified")
     order = await support.confirmed_order(gw, customer, listing["id"], {"ring_size_mm": 54})
-    path = f"/maker-orders/{order['maker_orders'][0]['id']}"
-    await gw.call("POST", f"{path}/accept", token=maker.token, expect=200)
-    await gw.call(
-        "POST",
-        f"{path}/quality-check",
-        token=maker.token,
-        expect=200,
-        json={"passed": True, "checks": CHECKS},
-    )
+    await support.quality_checked(gw, maker, order)
     return customer, maker, order
 
 

@@ -11,13 +11,6 @@ from tests.browser.conftest import NewContext, Stack
 from tests.browser.support import Gateway
 from tests.browser.test_journeys import sign_in, word
 
-CHECKS = {
-    "finish_inspected": True,
-    "hallmark_verified": True,
-    "stones_secure": True,
-    "measured_ring_size_mm": 54,
-}
-
 
 async def test_a_customer_returns_a_ring_and_the_maker_receives_it(
     page: Page, gw: Gateway, stack: Stack, new_context: NewContext
@@ -30,23 +23,7 @@ async def test_a_customer_returns_a_ring_and_the_maker_receives_it(
     await support.orders_knows(gw, customer, listing["id"])
     line = {"listing_id": listing["id"], "quantity": 2, "options": {"ring_size_mm": 54}}
     order = await support.once_confirmed(gw, customer, await support.placed_order(gw, customer, [line]))
-    path = f"/maker-orders/{order['maker_orders'][0]['id']}"
-    await gw.call("POST", f"{path}/accept", token=maker_user.token, expect=200)
-    await gw.call(
-        "POST",
-        f"{path}/quality-check",
-        token=maker_user.token,
-        expect=200,
-        json={"passed": True, "checks": CHECKS},
-    )
-    await gw.call(
-        "POST",
-        f"{path}/dispatch",
-        token=maker_user.token,
-        expect=200,
-        json={"carrier": "Royal Mail", "tracking_number": "RM7"},
-    )
-    await gw.call("POST", f"{path}/deliver", token=stack.operator.token, expect=200)
+    await support.delivered(gw, maker_user, stack.operator, order)
 
     await sign_in(page, customer, f"/orders/{order['id']}")
     parcel = page.locator(".maker-order[data-status='delivered']")

@@ -6,47 +6,15 @@ reported review from the ops console (it leaves the product page and its rating)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import Page, expect
 
 from tests.browser import support
 from tests.browser.conftest import NewContext, Stack
-from tests.browser.support import Account, Gateway
+from tests.browser.support import Gateway
 from tests.browser.test_journeys import sign_in, word
 
-CHECKS = {
-    "finish_inspected": True,
-    "hallmark_verified": True,
-    "stones_secure": True,
-    "measured_ring_size_mm": 54,
-}
 SCRIPT = '<script>window.__reviewed = "ran"</script><img src=x onerror="window.__reviewed=\'ran\'">'
-
-
-async def delivered_order(
-    gw: Gateway, stack: Stack, maker_user: Account, customer: Account, listing: dict
-) -> Any:
-    line = {"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 54}}
-    order = await support.once_confirmed(gw, customer, await support.placed_order(gw, customer, [line]))
-    path = f"/maker-orders/{order['maker_orders'][0]['id']}"
-    await gw.call("POST", f"{path}/accept", token=maker_user.token, expect=200)
-    await gw.call(
-        "POST",
-        f"{path}/quality-check",
-        token=maker_user.token,
-        expect=200,
-        json={"passed": True, "checks": CHECKS},
-    )
-    await gw.call(
-        "POST",
-        f"{path}/dispatch",
-        token=maker_user.token,
-        expect=200,
-        json={"carrier": "Royal Mail", "tracking_number": "RM8"},
-    )
-    await gw.call("POST", f"{path}/deliver", token=stack.operator.token, expect=200)
-    return order
 
 
 async def test_a_customer_reviews_a_delivered_ring_and_a_script_in_it_stays_text(
@@ -57,8 +25,8 @@ async def test_a_customer_reviews_a_delivered_ring_and_a_script_in_it_stays_text
         gw, maker_user, support.ring_listing(f"Bay band {word()}", sourcing_claims=[])
     )
     customer = await gw.register("customer", "Dorothy Wordsworth")
-    await support.orders_knows(gw, customer, listing["id"])
-    order = await delivered_order(gw, stack, maker_user, customer, listing)
+    order = await support.confirmed_order(gw, customer, listing["id"], {"ring_size_mm": 54})
+    await support.delivered(gw, maker_user, stack.operator, order)
 
     await sign_in(page, customer, f"/orders/{order['id']}")
     box = page.locator(f".write-review[data-listing-id='{listing['id']}']")
