@@ -311,14 +311,17 @@ def listing_view(
     )
 
 
-# Renderings of recently read listings, by everything a view is made from: the listing's
-# version (every change makes a new one; status, stock and time are in the key as well), its
-# maker's snapshot version, the version of each image its photos name, the ratings and favourite
-# count read with them, the day (sourcing claims expire) and who looks. The fields must be
-# the very draft the rendering was made from: store._draft returns the same object only while
-# the stored data is equal. Building and serialising the view was ~20 % of the catalogue's CPU
-# under GET load, and a page of search results renders 24 listings.
-_RENDERED: LRUCache[tuple[Any, ...], tuple[ListingDraft, bytes]] = LRUCache(maxsize=2048)
+# The newest rendering of each recently read listing, per view (full or not, favourited or not),
+# with everything it was made from: the listing's version (every change makes a new one; status,
+# stock and time are compared as well), its maker's snapshot version, the version of each image
+# its photos name, the ratings and favourite count read with them and the day (sourcing claims
+# expire). A hit needs all of them equal, and the fields the very draft the rendering was made
+# from: store._draft returns the same object only while the stored data is equal. A newer
+# version replaces the rendering of the older one: with the version in the key, every stock
+# move of a listing added an entry no read could find again (a 30-minute soak filled all 2048
+# with nine listings, about 3.5 KiB each). Building and serialising the view was ~20 % of the
+# catalogue's CPU under GET load, and a page of search results renders 24 listings.
+_RENDERED: LRUCache[tuple[Any, ...], tuple[tuple[Any, ...], ListingDraft, bytes]] = LRUCache(maxsize=2048)
 
 
 def listing_json(
@@ -331,8 +334,8 @@ def listing_json(
     favourited: bool | None = None,
 ) -> bytes:
     """`listing_view(...)` as JSON."""
-    key = (
-        listing.id,
+    key = (listing.id, full, favourited)
+    made_of = (
         listing.version,
         listing.status,
         listing.stock,
@@ -345,14 +348,12 @@ def listing_json(
         listing.favourite_count,
         maker.rating,
         today,
-        full,
-        favourited,
     )
     cached = _RENDERED.get(key)
-    if cached is not None and cached[0] is listing.fields:
-        return cached[1]
+    if cached is not None and cached[0] == made_of and cached[1] is listing.fields:
+        return cached[2]
     body = pydantic_core.to_json(
         listing_view(listing, maker, images, today, full=full, favourited=favourited)
     )
-    _RENDERED[key] = (listing.fields, body)
+    _RENDERED[key] = (made_of, listing.fields, body)
     return body
