@@ -12,36 +12,15 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.harness import ServiceProcess, TestEnvironment, eventually
-from tests.support.notifications import (
-    PUBLIC_URL,
-    Person,
-    person,
-    register,
-    start_notifications,
-    wait_consumed,
-)
-from tests.support.orders import (
-    Api,
-    key,
-    known_listing,
-    known_maker,
-    line,
-    listing_snapshot,
-    maker_snapshot,
-    order_body,
-    publish_listing,
-    publish_maker,
-)
+from tests.support.harness import eventually
+from tests.support.notifications import PUBLIC_URL
+from tests.support.orders_world import Maker, World, orders, world  # noqa: F401 (fixtures)
 from tests.support.smtp import SmtpCatcher, smtp_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(180)
@@ -49,95 +28,35 @@ pytestmark = pytest.mark.timeout(180)
 CONVERSATIONS = "/api/v1/conversations"
 
 
-@pytest.fixture(scope="module")
-def orders(
-    services_db: dict, service_processes: Callable[..., ServiceProcess], smtp_server: SmtpCatcher
-) -> ServiceProcess:
-    start_notifications(service_processes, smtp_server)
-    return service_processes("orders")
+async def new_commission(world: World, token: str, maker: Maker) -> dict[str, Any]:
+    return await world.api.ok(
+        "POST",
+        "/api/v1/commissions",
+        token,
+        status=201,
+        json={
+            "maker_id": maker.maker_id,
+            "brief": "A signet ring with our family crest",
+            "budget": {"amount": 90000, "currency": "GBP"},
+            "deadline": (date.today() + timedelta(days=60)).isoformat(),
+        },
+    )
 
 
-@dataclass
-class Maker:
-    person: Person
-    maker_id: str
-    token: str
-    name: str
+async def start(world: World, token: str, status: int = 201, **body: Any) -> Any:
+    return await world.api.ok("POST", CONVERSATIONS, token, status=status, json=body)
 
 
-@dataclass
-class World:
-    api: Api
-    db: asyncpg.Connection
-    namespace: str
-
-    @property
-    def exchange(self) -> str:
-        return f"{self.namespace}.events"
-
-    async def customer(self, name: str = "Ada Lovelace") -> tuple[Person, str]:
-        who = person(name=name)
-        await register(self.namespace, self.db, who)
-        return who, self.api.mint("customer", who.user_id)
-
-    async def maker(self, name: str = "Silver & Stone") -> Maker:
-        who = person(role="maker", name="Robin Wren")
-        await register(self.namespace, self.db, who)
-        data = maker_snapshot(user_id=str(who.user_id), display_name=name)
-        approved = await publish_maker(self.exchange, data)
-        await known_maker(self.db, data["maker_id"])
-        await wait_consumed(self.db, approved)
-        return Maker(who, data["maker_id"], self.api.mint("maker", who.user_id), name)
-
-    async def listing(self, maker: Maker, **overrides: Any) -> dict[str, Any]:
-        data = listing_snapshot(maker_id=maker.maker_id, **overrides)
-        await publish_listing(self.exchange, data)
-        await known_listing(self.db, data["listing_id"])
-        return data
-
-    async def order(self, token: str, *listings: dict[str, Any]) -> dict[str, Any]:
-        return await self.api.ok(
-            "POST",
-            "/api/v1/orders",
-            token,
-            status=201,
-            headers=key(),
-            json=order_body(*(line(listing["listing_id"]) for listing in listings)),
-        )
-
-    async def commission(self, token: str, maker: Maker) -> dict[str, Any]:
-        return await self.api.ok(
-            "POST",
-            "/api/v1/commissions",
-            token,
-            status=201,
-            json={
-                "maker_id": maker.maker_id,
-                "brief": "A signet ring with our family crest",
-                "budget": {"amount": 90000, "currency": "GBP"},
-                "deadline": (date.today() + timedelta(days=60)).isoformat(),
-            },
-        )
-
-    async def start(self, token: str, status: int = 201, **body: Any) -> Any:
-        return await self.api.ok("POST", CONVERSATIONS, token, status=status, json=body)
-
-    async def refused(self, token: str, body: dict[str, Any], code: str, path: str = CONVERSATIONS) -> None:
-        response = await self.api.call("POST", path, token, json=body)
-        assert response.status == 422, (response.status, response.body)
-        assert code in codes(response.body), response.body
+async def refused(
+    world: World, token: str, body: dict[str, Any], code: str, path: str = CONVERSATIONS
+) -> None:
+    response = await world.api.call("POST", path, token, json=body)
+    assert response.status == 422, (response.status, response.body)
+    assert code in codes(response.body), response.body
 
 
 def codes(problem: dict[str, Any]) -> list[str]:
     return [problem.get("code")] + [error["code"] for error in problem.get("errors", [])]
-
-
-@pytest.fixture
-async def world(
-    orders: ServiceProcess, mint: Callable[..., str], db: asyncpg.Connection, test_env: TestEnvironment
-) -> AsyncIterator[World]:
-    async with aiohttp.ClientSession() as session:
-        yield World(Api(session, orders.url, mint), db, test_env.namespace)
 
 
 # --- starting and continuing ---------------------------------------------------------------------
@@ -148,7 +67,7 @@ async def test_a_customer_asks_about_a_piece_and_the_maker_replies(world: World)
     piece = await world.listing(maker, title="Hammered sterling band")
     customer, token = await world.customer()
 
-    started = await world.start(token, listing_id=piece["listing_id"], body="  Does it come in size P?  ")
+    started = await start(world, token, listing_id=piece["listing_id"], body="  Does it come in size P?  ")
     assert started["customer_id"] == str(customer.user_id) and started["maker_id"] == maker.maker_id
     assert started["maker_name"] == "Silver & Stone"
     assert started["subject"] == {
@@ -167,7 +86,7 @@ async def test_a_customer_asks_about_a_piece_and_the_maker_replies(world: World)
     assert started["earlier_cursor"] is None
 
     # Asking again about the same piece continues the same conversation.
-    again = await world.start(token, listing_id=piece["listing_id"], body="And in gold?")
+    again = await start(world, token, listing_id=piece["listing_id"], body="And in gold?")
     assert again["id"] == started["id"]
     assert [m["body"] for m in again["messages"]] == ["Does it come in size P?", "And in gold?"]
 
@@ -205,7 +124,7 @@ async def test_the_list_is_newest_activity_first_and_pages_without_repeats(world
     pieces = [await world.listing(maker, title=f"Piece {n}") for n in range(3)]
     _, token = await world.customer()
     ids = [
-        (await world.start(token, listing_id=p["listing_id"], body=f"About {n}"))["id"]
+        (await start(world, token, listing_id=p["listing_id"], body=f"About {n}"))["id"]
         for n, p in enumerate(pieces)
     ]
     # Writing in the oldest brings it to the top.
@@ -237,25 +156,28 @@ async def test_an_order_has_one_conversation_per_maker_and_only_its_customer_may
     _, token = await world.customer()
     both = await world.order(token, ring, pendant)
 
-    await world.refused(token, {"order_id": both["id"], "body": "Hello"}, "maker_required")
-    await world.refused(
-        token, {"order_id": both["id"], "maker_id": str(uuid.uuid4()), "body": "Hello"}, "maker_not_in_order"
+    await refused(world, token, {"order_id": both["id"], "body": "Hello"}, "maker_required")
+    await refused(
+        world,
+        token,
+        {"order_id": both["id"], "maker_id": str(uuid.uuid4()), "body": "Hello"},
+        "maker_not_in_order",
     )
-    to_first = await world.start(
-        token, order_id=both["id"], maker_id=first.maker_id, body="When will it ship?"
+    to_first = await start(
+        world, token, order_id=both["id"], maker_id=first.maker_id, body="When will it ship?"
     )
-    to_second = await world.start(token, order_id=both["id"], maker_id=second.maker_id, body="Gift wrap?")
+    to_second = await start(world, token, order_id=both["id"], maker_id=second.maker_id, body="Gift wrap?")
     assert to_first["id"] != to_second["id"]
     assert (to_first["maker_id"], to_second["maker_id"]) == (first.maker_id, second.maker_id)
     assert to_first["order_id"] == both["id"] and to_first["subject"]["kind"] == "order"
     assert to_first["subject"]["title"] == f"Order {both['reference']}"
-    assert (await world.start(token, order_id=both["id"], maker_id=first.maker_id, body="?"))[
+    assert (await start(world, token, order_id=both["id"], maker_id=first.maker_id, body="?"))[
         "id"
     ] == to_first["id"]
 
     # An order from one maker needs no maker_id.
     single = await world.order(token, ring)
-    alone = await world.start(token, order_id=single["id"], body="Thanks!")
+    alone = await start(world, token, order_id=single["id"], body="Thanks!")
     assert alone["maker_id"] == first.maker_id and alone["id"] != to_first["id"]
 
     # Someone else's order is refused exactly as one that does not exist.
@@ -284,11 +206,12 @@ async def test_an_order_has_one_conversation_per_maker_and_only_its_customer_may
 async def test_a_commission_conversation_is_its_customers_alone(world: World) -> None:
     maker = await world.maker()
     _, token = await world.customer()
-    commission = await world.commission(token, maker)
-    started = await world.start(token, commission_id=commission["id"], body="Could the crest be engraved?")
+    commission = await new_commission(world, token, maker)
+    started = await start(world, token, commission_id=commission["id"], body="Could the crest be engraved?")
     assert started["commission_id"] == commission["id"] and started["maker_id"] == maker.maker_id
     assert started["subject"]["title"] == "Commission: A signet ring with our family crest"
-    await world.refused(
+    await refused(
+        world,
         token,
         {"commission_id": commission["id"], "maker_id": str(uuid.uuid4()), "body": "Hi"},
         "maker_not_in_order",
@@ -296,7 +219,7 @@ async def test_a_commission_conversation_is_its_customers_alone(world: World) ->
 
     _, stranger = await world.customer("Mallory")
     for commission_id in (commission["id"], str(uuid.uuid4())):
-        await world.refused(stranger, {"commission_id": commission_id, "body": "Hi"}, "commission_not_found")
+        await refused(world, stranger, {"commission_id": commission_id, "body": "Hi"}, "commission_not_found")
 
 
 async def test_what_a_conversation_may_be_about(world: World) -> None:
@@ -306,21 +229,25 @@ async def test_what_a_conversation_may_be_about(world: World) -> None:
     _, token = await world.customer()
     order = await world.order(token, piece)
 
-    await world.refused(token, {"body": "About nothing"}, "subject_required")
-    await world.refused(
-        token, {"listing_id": piece["listing_id"], "order_id": order["id"], "body": "Hi"}, "subject_required"
+    await refused(world, token, {"body": "About nothing"}, "subject_required")
+    await refused(
+        world,
+        token,
+        {"listing_id": piece["listing_id"], "order_id": order["id"], "body": "Hi"},
+        "subject_required",
     )
-    await world.refused(token, {"listing_id": str(uuid.uuid4()), "body": "Hi"}, "listing_not_found")
-    await world.refused(token, {"listing_id": hidden["listing_id"], "body": "Hi"}, "listing_not_found")
-    await world.refused(
+    await refused(world, token, {"listing_id": str(uuid.uuid4()), "body": "Hi"}, "listing_not_found")
+    await refused(world, token, {"listing_id": hidden["listing_id"], "body": "Hi"}, "listing_not_found")
+    await refused(
+        world,
         token,
         {"listing_id": piece["listing_id"], "maker_id": str(uuid.uuid4()), "body": "Hi"},
         "maker_not_in_order",
     )
     # Nobody names the customer, the maker of a listing, or a status.
     for extra in ({"customer_id": str(uuid.uuid4())}, {"sender_role": "maker"}):
-        await world.refused(
-            token, {"listing_id": piece["listing_id"], "body": "Hi", **extra}, "extra_forbidden"
+        await refused(
+            world, token, {"listing_id": piece["listing_id"], "body": "Hi", **extra}, "extra_forbidden"
         )
     assert (
         await world.api.call(
@@ -348,20 +275,20 @@ async def test_messages_are_1_to_2000_characters_and_markup_stays_text(world: Wo
         ("   \n ", "string_too_short"),
         ("x" * 2001, "string_too_long"),
     ):
-        await world.refused(token, {"listing_id": piece["listing_id"], "body": body}, code)
-    await world.refused(token, {"listing_id": piece["listing_id"], "body": "nul\x00"}, "invalid_characters")
-    await world.refused(token, {"listing_id": piece["listing_id"], "body": "bell\x07"}, "control_character")
+        await refused(world, token, {"listing_id": piece["listing_id"], "body": body}, code)
+    await refused(world, token, {"listing_id": piece["listing_id"], "body": "nul\x00"}, "invalid_characters")
+    await refused(world, token, {"listing_id": piece["listing_id"], "body": "bell\x07"}, "control_character")
     assert (await world.api.ok("GET", CONVERSATIONS, token))["items"] == []  # nothing was started
 
-    one = await world.start(token, listing_id=piece["listing_id"], body="x")
+    one = await start(world, token, listing_id=piece["listing_id"], body="x")
     messages = f"{CONVERSATIONS}/{one['id']}/messages"
     longest = "é" * 2000
     assert (await world.api.ok("POST", messages, token, status=201, json={"body": longest}))["messages"][-1][
         "body"
     ] == longest
     for body, code in (("", "string_too_short"), ("\t", "string_too_short"), ("y" * 2001, "string_too_long")):
-        await world.refused(token, {"body": body}, code, path=messages)
-    await world.refused(token, {"body": "Hi", "sender_role": "maker"}, "extra_forbidden", path=messages)
+        await refused(world, token, {"body": body}, code, path=messages)
+    await refused(world, token, {"body": "Hi", "sender_role": "maker"}, "extra_forbidden", path=messages)
 
     markup = '<script>alert("x")</script><b>bold</b> & <img src=x onerror=alert(1)>'
     shown = await world.api.ok("POST", messages, maker.token, status=201, json={"body": markup})
@@ -372,11 +299,13 @@ async def test_messages_are_1_to_2000_characters_and_markup_stays_text(world: Wo
     assert [m["body"] for m in shown["messages"]] == ["x", longest, markup]
 
 
-async def test_only_the_two_parties_write_operators_read_and_others_find_nothing(world: World) -> None:
+async def test_only_the_two_parties_write_operators_read_and_others_find_nothing(
+    world: World,
+) -> None:
     maker, other_maker = await world.maker(), await world.maker("Another Workshop")
     piece = await world.listing(maker)
     _, token = await world.customer()
-    started = await world.start(token, listing_id=piece["listing_id"], body="Private question")
+    started = await start(world, token, listing_id=piece["listing_id"], body="Private question")
     path = f"{CONVERSATIONS}/{started['id']}"
     _, stranger = await world.customer("Mallory")
     operator = world.api.mint("operator")
@@ -415,8 +344,8 @@ async def test_each_message_is_an_event_and_the_other_party_is_told(
     maker = await world.maker()
     piece = await world.listing(maker, title="Moonstone drop earrings")
     customer, token = await world.customer("Ada Lovelace")
-    started = await world.start(
-        token, listing_id=piece["listing_id"], body="Are the hooks <b>sterling</b>? " + "z" * 200
+    started = await start(
+        world, token, listing_id=piece["listing_id"], body="Are the hooks <b>sterling</b>? " + "z" * 200
     )
 
     [event] = await world.db.fetch(
@@ -499,8 +428,8 @@ async def test_two_first_messages_at_once_make_one_conversation(world: World) ->
     piece = await world.listing(maker)
     _, token = await world.customer()
     first, second = await asyncio.gather(
-        world.start(token, listing_id=piece["listing_id"], body="One"),
-        world.start(token, listing_id=piece["listing_id"], body="Two"),
+        start(world, token, listing_id=piece["listing_id"], body="One"),
+        start(world, token, listing_id=piece["listing_id"], body="Two"),
     )
     assert first["id"] == second["id"]
     opened = await world.api.ok("GET", f"{CONVERSATIONS}/{first['id']}", token)
@@ -512,7 +441,7 @@ async def test_a_long_conversation_shows_its_newest_100_messages_and_pages_back(
     maker = await world.maker()
     piece = await world.listing(maker)
     _, token = await world.customer()
-    started = await world.start(token, listing_id=piece["listing_id"], body="Message 0")
+    started = await start(world, token, listing_id=piece["listing_id"], body="Message 0")
     path = f"{CONVERSATIONS}/{started['id']}"
     for n in range(1, 102):
         writer = token if n % 2 == 0 else maker.token
