@@ -5,82 +5,22 @@ within seconds; an operator hides one review and the rating follows within secon
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
 
-from tests.reliability.marketplace import (
-    ADDRESS,
-    PASSING_CHECKS,
-    Shop,
-    Stack,
-    Traffic,
-    eventually,
-    piece,
-    running,
-)
+from tests.reliability.marketplace import Shop, Stack, Traffic, eventually, piece
 from tests.support.catalogue import unique_word
-from tests.support.harness import TestEnvironment
+from tests.support.gateway_stack import confirmed_order, delivered, pg, stack  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(240)
 
 WITHIN_S = 5.0
-
-
-@pytest.fixture(scope="module")
-def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
-    with running(
-        Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
-    ) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-    pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=init
-    )
-    yield pool
-    await pool.close()
-
-
-async def delivered(shop: Shop, customer: str, listing: dict[str, Any], maker_token: str) -> str:
-    """The customer's order of the piece, confirmed, made and delivered: its maker order's id."""
-    placed = await shop.ok(
-        "POST",
-        "/api/v1/orders",
-        customer,
-        {
-            "lines": [{"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 52}}],
-            "shipping_address": ADDRESS,
-            "payment": {"token": "tok_visa"},
-        },
-        status=201,
-        headers={"Idempotency-Key": str(uuid.uuid4())},
-    )
-
-    async def confirmed() -> Any:
-        current = await shop.ok("GET", f"/api/v1/orders/{placed['id']}", customer)
-        return current if current["status"] == "confirmed" else None
-
-    [part] = (await eventually(confirmed, message="order confirmed"))["maker_orders"]
-    path = f"/api/v1/maker-orders/{part['id']}"
-    await shop.ok("POST", f"{path}/accept", maker_token)
-    checks = {**PASSING_CHECKS, "measured_ring_size_mm": 52}
-    await shop.ok("POST", f"{path}/quality-check", maker_token, {"passed": True, "checks": checks})
-    await shop.ok("POST", f"{path}/dispatch", maker_token, {"carrier": "RM", "tracking_number": "1"})
-    await shop.ok("POST", f"{path}/deliver", shop.operator_token)
-    return str(part["id"])
 
 
 async def test_reviews_and_a_hiding_reach_the_listing_its_maker_and_search_within_seconds(
@@ -94,7 +34,11 @@ async def test_reviews_and_a_hiding_reach_the_listing_its_maker_and_search_withi
             maker, piece({"kind": "ready_to_ship", "stock": 5}, title=f"Reviewed band {word}")
         )
         ada, bea = mint("customer", uuid.uuid4()), mint("customer", uuid.uuid4())
-        parts = {who: await delivered(shop, who, listing, maker.token) for who in (ada, bea)}
+        parts = {}
+        for who in (ada, bea):
+            [part] = (await confirmed_order(shop, who, listing))["maker_orders"]
+            await delivered(shop, maker.token, part["id"])
+            parts[who] = part["id"]
 
         async def review(who: str, rating: int) -> dict[str, Any]:
             body = {

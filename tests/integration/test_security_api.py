@@ -12,7 +12,7 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,33 +35,13 @@ from tests.reliability.marketplace import (
     Traffic,
     eventually,
     piece,
-    running,
 )
+from tests.support.gateway_stack import confirmed_order, delivered, pg, stack  # noqa: F401 (fixtures)
 from tests.support.harness import TestEnvironment
 
 pytestmark = pytest.mark.timeout(240)
 
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
-    with running(
-        Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
-    ) as stack:
-        yield stack
-
-
-@pytest.fixture(scope="module")
-async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-    pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=init
-    )
-    yield pool
-    await pool.close()
 
 
 @dataclass
@@ -157,27 +137,8 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
         )
         customer_x, customer_y = mint("customer", uuid.uuid4()), mint("customer", uuid.uuid4())
 
-        async def order(token: str, listing: dict[str, Any]) -> dict[str, Any]:
-            placed = await shop.ok(
-                "POST",
-                "/api/v1/orders",
-                token,
-                {
-                    "lines": [{"listing_id": listing["id"], "quantity": 1, "options": {"ring_size_mm": 52}}],
-                    "shipping_address": ADDRESS,
-                    "payment": {"token": "tok_visa"},
-                },
-                status=201,
-                headers={"Idempotency-Key": str(uuid.uuid4())},
-            )
-
-            async def confirmed() -> Any:
-                current = await shop.ok("GET", f"/api/v1/orders/{placed['id']}", token)
-                return current if current["status"] == "confirmed" else None
-
-            return await eventually(confirmed, message="order confirmed")
-
-        order_x, order_y = await order(customer_x, listing_a), await order(customer_y, listing_b)
+        order_x = await confirmed_order(shop, customer_x, listing_a)
+        order_y = await confirmed_order(shop, customer_y, listing_b)
         commission_x = await shop.ok(
             "POST",
             "/api/v1/commissions",
@@ -198,12 +159,7 @@ async def world(stack: Stack, pg: asyncpg.Pool, mint: Callable[..., str]) -> Asy
             status=201,
         )
         [mo_y] = order_y["maker_orders"]
-        part = f"/api/v1/maker-orders/{mo_y['id']}"
-        await shop.ok("POST", f"{part}/accept", maker_b.token)
-        checks = {**PASSING_CHECKS, "measured_ring_size_mm": 52}
-        await shop.ok("POST", f"{part}/quality-check", maker_b.token, {"passed": True, "checks": checks})
-        await shop.ok("POST", f"{part}/dispatch", maker_b.token, {"carrier": "RM", "tracking_number": "1"})
-        await shop.ok("POST", f"{part}/deliver", shop.operator_token)
+        await delivered(shop, maker_b.token, mo_y["id"])
         review = {"maker_order_id": mo_y["id"], "listing_id": listing_b["id"], "rating": 4, "title": "Good"}
 
         async def reviewed() -> Any:
