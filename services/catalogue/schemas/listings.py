@@ -316,7 +316,7 @@ def listing_view(
 # stock and time are compared as well), its maker's snapshot version, the version of each image
 # its photos name, the ratings and favourite count read with them and the day (sourcing claims
 # expire). A hit needs all of them equal, and the fields the very draft the rendering was made
-# from: store._draft returns the same object only while the stored data is equal. A newer
+# from: store.listings._draft returns the same object only while the stored data is equal. A newer
 # version replaces the rendering of the older one: with the version in the key, every stock
 # move of a listing added an entry no read could find again (a 30-minute soak filled all 2048
 # with nine listings, about 3.5 KiB each). Building and serialising the view was ~20 % of the
