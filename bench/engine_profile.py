@@ -6,7 +6,7 @@ Not a `make bench` figure: no HTTP, no service around the engine, no concurrency
 the engine's own time goes (under 32 clients on 2 cores p50 follows the CPU per request).
 
     python -m bench.engine_profile build DIR [--sizes 10000,100000,1000000]
-    python -m bench.engine_profile measure DIR SIZE OUT.json [--baseline COMMIT]
+    python -m bench.engine_profile measure DIR SIZE OUT.json [--baseline COMMIT] [--other DIR2]
     python -m bench.engine_profile compare A.json B.json
 
 `build`: the bench's own listings (bench/listings.py: templates made by the catalogue's code in
@@ -21,7 +21,8 @@ so page 2 finds the total and facets counted. CPU time (`time.thread_time`) per 
 (the ranked page), `aggregate` (total and facets), `ordered` (a sorted page), `did_you_mean`,
 `ids` (listing ids of the page), `rest` (parsing, building the query). With `--baseline`, the
 engine.py of that commit (same index, same query.py) is measured too, interleaved in blocks of
-50 queries (the shared machine's load falls on both alike); OUT.json then holds both.
+50 queries (the shared machine's load falls on both alike); with `--other`, the current engine
+over DIR2/<size> too (another build of the index), alike. OUT.json holds every run.
 
 `compare`: totals, facets, did_you_mean and pages of two recorded runs, query by query.
 """
@@ -292,21 +293,27 @@ def _load_engine(commit: str) -> ModuleType:
     return module
 
 
-def measure(directory: Path, size: int, out: Path, baseline: str | None) -> None:
+def measure(directory: Path, size: int, out: Path, baseline: str | None, other: Path | None) -> None:
     index = tantivy.Index.open(str(directory / str(size)))
     chosen = queries()
-    variants: dict[str, ModuleType] = {"current": engine}
+    # name -> (engine module, index)
+    variants: dict[str, tuple[ModuleType, tantivy.Index]] = {"current": (engine, index)}
     if baseline:
-        variants = {f"baseline {baseline}": _load_engine(baseline), **variants}
-    warm = engine.SearchIndex(index)
-    for params in chosen:
-        filters, sort, limit = _request(params)
-        warm.search(filters, sort, None, limit)
+        variants = {f"baseline {baseline}": (_load_engine(baseline), index), **variants}
+    if other:
+        variants[f"current on {other}"] = (engine, tantivy.Index.open(str(other / str(size))))
+    for _, searched in variants.values():
+        warm = engine.SearchIndex(searched)
+        for params in chosen:
+            filters, sort, limit = _request(params)
+            warm.search(filters, sort, None, limit)
     results: dict[str, Any] = {}
     runs: dict[str, tuple[Phases, dict[str, Any], list[float]]] = {
         name: (Phases(), {}, []) for name in variants
     }
-    searches = {name: instrumented(module, index, runs[name][0]) for name, module in variants.items()}
+    searches = {
+        name: instrumented(module, searched, runs[name][0]) for name, (module, searched) in variants.items()
+    }
     for start in range(0, len(chosen), BLOCK):
         for name in variants:
             phases, answers, times = runs[name]
@@ -317,7 +324,7 @@ def measure(directory: Path, size: int, out: Path, baseline: str | None) -> None
         per = {phase: round(1000 * phases.seconds[phase] / requests, 3) for phase in (*PHASES, "rest")}
         results[name] = {
             "size": size,
-            "segments": index.searcher().num_segments,
+            "segments": variants[name][1].searcher().num_segments,
             "requests": requests,
             "cpu_ms_per_request": round(1000 * sum(times) / requests, 3),
             "median_ms": round(1000 * statistics.median(times), 3),
@@ -370,6 +377,7 @@ def main() -> None:
     measured.add_argument("size", type=int)
     measured.add_argument("out", type=Path)
     measured.add_argument("--baseline")
+    measured.add_argument("--other", type=Path)
     compared = commands.add_parser("compare")
     compared.add_argument("first", type=Path)
     compared.add_argument("second", type=Path)
@@ -377,7 +385,7 @@ def main() -> None:
     if args.command == "build":
         build(args.directory, [int(size) for size in args.sizes.split(",")])
     elif args.command == "measure":
-        measure(args.directory, args.size, args.out, args.baseline)
+        measure(args.directory, args.size, args.out, args.baseline, args.other)
     else:
         compare(args.first, args.second)
 
