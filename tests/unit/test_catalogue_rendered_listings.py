@@ -1,6 +1,7 @@
-"""The catalogue keeps one rendering per listing and view: every stock move makes a new version
-of a listing, and a rendering kept per version (no read ever finds an older one again) filled
-the cache with nine listings in a 30-minute soak, growing the API's memory all the while."""
+"""The catalogue keeps one rendering per listing and view, and one validated draft per listing:
+every stock move makes a new version of a listing, and a rendering or draft kept per version (no
+read ever finds an older one again) filled the caches in a 30-minute soak, growing the API's and
+the worker's memory all the while."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 from services.catalogue.domain import Listing, ListingDraft, ListingStatus, StockCounters
 from services.catalogue.schemas.listings import _RENDERED, listing_json
 from services.catalogue.store import MakerRecord
+from services.catalogue.store.listings import _DRAFTS, _draft
 from tests.support.photos import PHOTO, ready_images
 
 MAKER = UUID(int=2)
@@ -74,3 +76,12 @@ def test_a_listing_sold_from_many_times_keeps_one_rendering_per_view_the_newest(
     assert listing_json(after_sales(49), MAKER_RECORD, images, TODAY, full=True) is listing_json(
         after_sales(49), MAKER_RECORD, images, TODAY, full=True
     )
+
+
+def test_a_listing_read_at_many_versions_keeps_one_validated_draft_and_reuses_it() -> None:
+    data = FIELDS.model_dump(mode="json")
+    drafts = [_draft({"id": LISTING, "version": 1 + 2 * sold, "fields": dict(data)}) for sold in range(50)]
+    assert [key for key in _DRAFTS if key == LISTING] == [LISTING]
+    assert len({id(draft) for draft in drafts}) == 1  # validated once, shared while the data is equal
+    edited = _draft({"id": LISTING, "version": 200, "fields": {**data, "title": "Silver leaf pendant"}})
+    assert edited.title == "Silver leaf pendant"

@@ -60,15 +60,18 @@ _SELECT_LISTING_AND_MAKER = (
 )
 
 
-# Validated drafts of recently read listings, by (id, version), with the stored data they came
-# from. A hit is used only when the stored data is equal (a dict comparison, in C): validating a
-# stored listing's fields again on every read was 13-20 % of the catalogue's CPU under search
-# and GET load. Drafts are frozen value objects, so sharing one between reads is safe.
-_DRAFTS: LRUCache[tuple[UUID, int], tuple[Any, ListingDraft]] = LRUCache(maxsize=4096)
+# The validated draft of each recently read listing, with the stored data it came from. A hit
+# is used only when the stored data is equal (a dict comparison, in C): validating a stored
+# listing's fields again on every read was 13-20 % of the catalogue's CPU under search and GET
+# load. Keyed by listing, not version: every stock move makes a new version with the same
+# fields, and a key per version filled the cache with entries no read could find again (about
+# 11 KiB each: the worker grew 56 MiB an hour under the soak). Drafts are frozen value
+# objects, so sharing one between reads is safe.
+_DRAFTS: LRUCache[UUID, tuple[Any, ListingDraft]] = LRUCache(maxsize=4096)
 
 
 def _draft(row: asyncpg.Record) -> ListingDraft:
-    key, data = (row["id"], row["version"]), row["fields"]
+    key, data = row["id"], row["fields"]
     cached = _DRAFTS.get(key)
     if cached is not None and cached[0] == data:
         return cached[1]
