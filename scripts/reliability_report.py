@@ -7,7 +7,7 @@ and the run's JUnit XML (security, least privilege, Schemathesis, races), and re
 the commit, date, machine (cores, memory) and mode (quick or full) of the run; per scenario the
 load, the faults injected, orders placed, lost, duplicated, oversold, charged or refunded twice,
 events lost, how long it took to settle (with the harness's polling floor) and the result; the
-soaks' verdicts with their charts (docs/reliability/soak-<N>min*, tests/reliability/soak.py);
+soaks' verdicts with their charts (docs/reliability/soak-<N>min*, tests/reliability/soak/);
 then every other check's outcome.
 """
 
