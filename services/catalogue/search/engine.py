@@ -8,7 +8,8 @@ words is an intersection of single terms, found and ranked in one pass. The thre
 kept apart with their positions (`title`, `attributes`, `description`) for quoted phrases, and
 one unstemmed field of every word (`spell`) serves typo tolerance, corrections and completions.
 Filters are exact terms (`terms`, as in the search row) and ranges over fast fields; facets
-and the total are one aggregation over every match (the page's own search counts nothing).
+and the total are one aggregation over every match (the page's own search counts nothing), which
+also reads an ordered first page (its top hits by the sort key) when it runs.
 Each ordered sort has one fast u64 key: the sort value in the high bits, the low bits of the
 listing's id below it (ties broken by id; two keys are equal only if the value and those bits
 both are), so keyset paging is one range on one field. Equal relevance scores are ordered
@@ -256,16 +257,27 @@ class SearchIndex:
         # same search by another shopper), in one aggregation over every match; the page's
         # own search then counts nothing.
         known = self._known(generation, filters)
-        total, facets = known or self._aggregate(
-            searcher, self._query(searcher, text, filters, scored=False) if scored else query
-        )
-        if known is None:
-            self._remember(generation, filters, (total, facets))
         offset = after.offset if after else 0
+        # An ordered first page is read by the pass that counts, when there is one (the top hits
+        # by its key): one pass over the matches instead of two.
+        top = _ORDERED[sort] if not scored and after is None and known is None else None
+        read: list[tuple[int, UUID]] = []
+        if known is None:
+            counted, read = self._aggregate(
+                searcher,
+                self._query(searcher, text, filters, scored=False) if scored else query,
+                (*top, limit + 1) if top else None,
+            )
+            self._remember(generation, filters, counted)
+        total, facets = known or counted
         if scored:
             # Within its snapshot a ranking is fixed: the offset resumes it exactly.
             hits = self._ranked(searcher, query, offset + limit + 1)[offset:]
             more = len(hits) > limit and offset + limit < MAX_RELEVANCE_OFFSET
+            page = self._keyed(searcher, hits[:limit])
+        elif top:
+            more = len(read) > limit
+            page = read[:limit]
         else:
             key, order = _ORDERED[sort]
             page_query = query
@@ -282,15 +294,15 @@ class SearchIndex:
                 page_query = Query.boolean_query([(Occur.Must, query), (Occur.Must, beyond)])
             hits = searcher.search(page_query, limit + 1, count=False, order_by_field=key, order=order).hits
             more = len(hits) > limit
-        shown = hits[:limit]
+            page = self._keyed(searcher, hits[:limit])
         next_cursor = None
-        if more and shown:
-            next_cursor = Position(sort, generation, offset + limit, shown[-1][0]).encode()
+        if more and page:
+            next_cursor = Position(sort, generation, offset + limit, page[-1][0]).encode()
         did_you_mean = None
         if text.required and total < DID_YOU_MEAN_BELOW and filters.q:
             did_you_mean = self._did_you_mean(searcher, filters, total)
         return SearchPage(
-            listing_ids=self._ids(searcher, [address for _, address in shown]),
+            listing_ids=[listing_id for _, listing_id in page],
             next_cursor=next_cursor,
             total=total,
             facets=facets,
@@ -316,6 +328,11 @@ class SearchIndex:
         ranked = sorted(zip(hits, keys, strict=True), key=lambda hit: (-hit[0][0], -(hit[1] or 0)))
         return [hit for hit, _ in ranked[:count]]
 
+    def _keyed(self, searcher: tantivy.Searcher, hits: list[tuple[Any, Any]]) -> list[tuple[Any, UUID]]:
+        """Hits (key, address) as (key, listing id)."""
+        ids = self._ids(searcher, [address for _, address in hits])
+        return [(key, listing_id) for (key, _), listing_id in zip(hits, ids, strict=True)]
+
     def _ids(self, searcher: tantivy.Searcher, addresses: list[tantivy.DocAddress]) -> list[UUID]:
         if not addresses:
             return []
@@ -333,9 +350,27 @@ class SearchIndex:
         with self._counted_lock:
             self._counted[(generation, filters)] = counted
 
-    def _aggregate(self, searcher: tantivy.Searcher, query: Query) -> Counted:
-        """The number of matches and their facets, in one pass over every match."""
-        result = searcher.aggregate(query, _AGGREGATIONS)
+    def _aggregate(
+        self, searcher: tantivy.Searcher, query: Query, top: tuple[str, Order, int] | None = None
+    ) -> tuple[Counted, list[tuple[int, UUID]]]:
+        """The number of matches and their facets, in one pass over every match; with `top`
+        (a sort key, its order and a count), also the first matches by that key, as (key,
+        listing id)."""
+        aggregations = _AGGREGATIONS
+        if top:
+            key, order, count = top
+            direction = "asc" if order is Order.Asc else "desc"
+            aggregations = {
+                **_AGGREGATIONS,
+                "top": {
+                    "top_hits": {
+                        "size": count,
+                        "sort": [{key: direction}],
+                        "docvalue_fields": ["id_hi", "id_lo"],
+                    }
+                },
+            }
+        result = searcher.aggregate(query, aggregations)
         facets = {
             name: sorted(
                 (
@@ -351,7 +386,17 @@ class SearchIndex:
         # category buckets (with any beyond their size) count every match exactly once.
         category = result["category"]
         total = sum(bucket["doc_count"] for bucket in category["buckets"]) + category["sum_other_doc_count"]
-        return int(total), facets
+        read = [
+            (
+                int(hit["sort"][0]),
+                UUID(
+                    int=(int(hit["docvalue_fields"]["id_hi"][0]) << 64)
+                    | int(hit["docvalue_fields"]["id_lo"][0])
+                ),
+            )
+            for hit in (result["top"]["hits"] if top else [])
+        ]
+        return (int(total), facets), read
 
     # --- the query --------------------------------------------------------------------------------
 
@@ -441,7 +486,7 @@ class SearchIndex:
         if better == typed:
             return None
         suggestion = " ".join(better)
-        found, _ = self._aggregate(
+        (found, _), _ = self._aggregate(
             searcher, self._query(searcher, parse_text(suggestion), Filters(q=suggestion), scored=False)
         )
         return suggestion if found > total else None
