@@ -158,3 +158,29 @@ def test_a_word_a_few_listings_misspell_is_corrected_to_the_common_one() -> None
     # The word is held (one maker's typo), so it matches itself only; the common spelling is
     # offered.
     assert (page.total, page.did_you_mean) == (1, "sapphire")
+
+
+def test_a_sorted_first_page_is_the_same_read_with_its_counts_or_from_the_cache() -> None:
+    # The first page of an ordered sort is read inside the counting aggregation; once the counts
+    # are cached, the same page comes from a search of its own. Both must agree.
+    rows = [row(n, price_amount=1000 + (n * 37) % 900) for n in range(40)]
+    for filters in (Filters(), Filters(q="gold"), Filters(category=Category.RING, max_price=1500)):
+        for sort in (Sort.NEWEST, Sort.PRICE_ASC, Sort.PRICE_DESC, Sort.RATING):
+            index = Index(rows).search
+            counted = index.search(filters, sort, None, 7)
+            cached = index.search(filters, sort, None, 7)
+            assert counted.listing_ids == cached.listing_ids, (filters, sort)
+            assert (counted.total, counted.next_cursor is None) == (cached.total, cached.next_cursor is None)
+
+
+def test_a_synonym_counts_every_listing_any_phrase_of_its_group_matches() -> None:
+    # "sterling" is one group with "sterling silver", "silver 925" and "925 silver": counting
+    # matches the group by its fewest phrases, which must find exactly what every phrase does.
+    texts = ["Sterling hoops", "Sterling silver cuff", "Silver 925 studs", "925 silver chain", "Silver ring"]
+    rows = [row(n, title=text, attributes="", description="") for n, text in enumerate(texts)]
+    index = Index(rows).search
+    page = index.search(Filters(q="sterling"), Sort.NEWEST, None, 10)
+    assert page.total == 4
+    assert set(page.listing_ids) == {r["listing_id"] for r in rows[:4]}
+    ranked = index.search(Filters(q="sterling"), Sort.RELEVANCE, None, 10)
+    assert ranked.total == 4 and set(ranked.listing_ids) == set(page.listing_ids)
