@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,13 +30,19 @@ async def tap(exchange: str, binding: str = "#") -> AsyncIterator[aio_pika.abc.A
 
 
 async def drain(
-    queue: aio_pika.abc.AbstractQueue, expected: int, timeout_s: float = 20
+    queue: aio_pika.abc.AbstractQueue,
+    expected: int,
+    timeout_s: float = 20,
+    until: Callable[[list[dict[str, Any]]], bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """Read messages until `expected` have arrived (in arrival order)."""
+    """Read messages until `expected` have arrived, or, given `until`, until it holds for what
+    has arrived (in arrival order): a tap may also catch events of earlier requests that an
+    outbox relay publishes late."""
     received: list[dict[str, Any]] = []
+    done = until or (lambda got: len(got) >= expected)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
-    while len(received) < expected and loop.time() < deadline:
+    while not done(received) and loop.time() < deadline:
         message = await queue.get(fail=False, timeout=5)
         if message is None:
             await asyncio.sleep(0.05)
