@@ -6,7 +6,9 @@ in the inbox. A duplicate finds its id there and is skipped. A handler whose
 work is slow prepares it first, outside any transaction (`PreparedHandler`). The message is
 acknowledged only after the transaction commits. A handler that raises is
 retried through the TTL retry queues and parked after the last one; a message
-that cannot be decoded, or that no handler knows, is parked at once.
+that cannot be decoded, or that no handler knows, is parked at once. A database that
+is down is not a failure of the message: the consumer holds it until the database
+answers again and then runs the handler again, spending none of its retries.
 """
 
 from __future__ import annotations
@@ -26,13 +28,16 @@ from shared import tracing
 from shared.bus import PARKED_REASON_HEADER, RETRY_ATTEMPT_HEADER, Bus
 from shared.config import ServiceSettings
 from shared.contracts import Envelope, Event
-from shared.db import UnitOfWork
+from shared.db import CONNECT_FAILED, UnitOfWork
 from shared.logging import bind_context, get_logger
 from shared.metrics import EVENTS_CONSUMED
 
 log = get_logger()
 
 T = TypeVar("T")
+
+# The longest pause between two probes of a database that is down.
+MAX_DATABASE_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -153,33 +158,67 @@ class Consumer:
             ),
             tracing.consume_span(envelope.routing_key, envelope.traceparent, str(envelope.event_id)),
         ):
-            try:
-                prepared = (
-                    await handler.prepare(self.pool, event, envelope)
-                    if isinstance(handler, PreparedHandler)
-                    else None
-                )
-                async with UnitOfWork(self.pool, service, self.settings.db_schema) as uow:
-                    first_time = await uow.conn.fetchval(
-                        "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
-                        "ON CONFLICT DO NOTHING RETURNING true",
-                        envelope.event_id,
-                        envelope.type,
-                    )
-                    if first_time:
-                        if isinstance(handler, PreparedHandler):
-                            await handler.apply(uow, event, envelope, prepared)
-                        else:
-                            await handler(uow, event, envelope)
-            except Exception as exc:
-                tracing.failed(exc)
-                await self._retry_or_park(message, exc)
-                return
+            while True:
+                try:
+                    first_time = await self._apply(handler, event, envelope)
+                    break
+                except Exception as exc:
+                    tracing.failed(exc)
+                    if isinstance(exc, CONNECT_FAILED) and await self._waited_for_database(exc):
+                        # The database was down, not the message at fault: try it again now,
+                        # without spending one of its retries (an outage longer than them all
+                        # would otherwise park every message that arrived during it).
+                        continue
+                    await self._retry_or_park(message, exc)
+                    return
             fault_point(self.settings, "after_commit_before_ack")
             await message.ack()
             outcome = "processed" if first_time else "duplicate"
             EVENTS_CONSUMED.labels(service, envelope.type, outcome).inc()
             log.info("event_consumed", outcome=outcome)
+
+    async def _apply(self, handler: Handler, event: Event, envelope: Envelope) -> bool:
+        """Run the handler in a unit of work that records the event in the inbox; whether this
+        was the event's first time (a duplicate changes nothing)."""
+        prepared = (
+            await handler.prepare(self.pool, event, envelope)
+            if isinstance(handler, PreparedHandler)
+            else None
+        )
+        async with UnitOfWork(self.pool, self.settings.service, self.settings.db_schema) as uow:
+            first_time = bool(
+                await uow.conn.fetchval(
+                    "INSERT INTO inbox (event_id, event_type) VALUES ($1, $2) "
+                    "ON CONFLICT DO NOTHING RETURNING true",
+                    envelope.event_id,
+                    envelope.type,
+                )
+            )
+            if first_time:
+                if isinstance(handler, PreparedHandler):
+                    await handler.apply(uow, event, envelope, prepared)
+                else:
+                    await handler(uow, event, envelope)
+        return first_time
+
+    async def _waited_for_database(self, exc: Exception) -> bool:
+        """After a lost connection: whether the database was unreachable, in which case this
+        returns once it answers again (holding the message meanwhile, as every other consumer
+        of the service does). False when it answers at once: a connection cut while the
+        database stays up (terminated, reset) is an ordinary failure, retried as any other."""
+        delay_s = 0.1
+        while True:
+            try:
+                await self.pool.fetchval("SELECT 1")
+            except CONNECT_FAILED as probe_exc:
+                if delay_s == 0.1:
+                    log.warning("database_unreachable_holding_event", error=repr(exc), probe=repr(probe_exc))
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, MAX_DATABASE_WAIT_S)
+                continue
+            if delay_s > 0.1:
+                log.info("database_back")
+            return delay_s > 0.1
 
     async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         # The retries so far: the int this consumer set when it last forwarded the message.

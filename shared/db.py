@@ -73,6 +73,9 @@ CONNECTION_LOST: tuple[type[BaseException], ...] = (
     asyncpg.InternalClientError,  # a protocol left mid-operation by a dropped connection
     ConnectionError,  # refused, reset
 )
+# Connecting fails with these as well while the database is down or out of reach (a connect
+# timeout, a name that does not resolve).
+CONNECT_FAILED: tuple[type[BaseException], ...] = (*CONNECTION_LOST, OSError)
 _BEGIN_ATTEMPTS = 3
 
 AggregateT = TypeVar("AggregateT", bound=Aggregate[Any])

@@ -27,13 +27,11 @@ import asyncpg
 import structlog
 
 from shared.config import ServiceSettings
-from shared.db import CONNECTION_LOST, connect
+from shared.db import CONNECT_FAILED, CONNECTION_LOST, connect
 
 log = structlog.get_logger()
 
 _RECONNECT_S = 1.0
-# Connecting fails with these while the database is down or out of reach.
-_CONNECT_FAILED: tuple[type[BaseException], ...] = (*CONNECTION_LOST, OSError)
 
 
 def change_channel(schema: str, what: str) -> str:
@@ -127,7 +125,7 @@ class ChangeFeed:
         while True:
             try:
                 conn = await connect(self._settings, "changes")
-            except _CONNECT_FAILED as exc:
+            except CONNECT_FAILED as exc:
                 log.warning("change_feed_unavailable", channel=self._channel, error=repr(exc)[:200])
                 await asyncio.sleep(_RECONNECT_S)
                 continue

@@ -19,6 +19,7 @@ from shared.dlq import parked_messages, replay_parked
 from shared.outbox import OutboxRelay
 from tests.support.backbone import applied_counts, assert_exactly_once, change
 from tests.support.broker import drain, publish_raw, tap
+from tests.support.faults import TcpProxy
 from tests.support.fixture_services import ItemChanged
 from tests.support.harness import eventually
 from tests.support.waits import unsent
@@ -142,6 +143,33 @@ async def test_failing_handler_is_retried_then_parked_and_replayed(
     assert await replay_parked(settings, poison_id) == 1
     await assert_exactly_once(admin_conn, test_env.namespace, [poison_id])
     assert await parked() == []
+
+
+async def test_a_database_outage_longer_than_every_retry_parks_nothing(
+    spawn, admin_conn, fixture_db, test_env
+) -> None:
+    """The consumer's database out of reach for longer than all its retry delays add up to: the
+    messages that arrive meanwhile are held, not spent on retries and parked, and each takes
+    effect once when the database is back."""
+    settings = fixture_db["consumer"]
+    proxy = TcpProxy(settings.pg_host, settings.pg_port, "consumer-postgres").start()
+    try:
+        producer = spawn("producer")
+        spawn("consumer", MARKET_PG_PORT=str(proxy.port))
+        cut = proxy.reset()  # every connection cut, and each new one as it arrives
+        event_ids = await produce(producer.url, 5)
+
+        async def consumer_failing() -> bool:
+            return proxy.stats.resets > cut + 1  # the consumer has tried to reconnect, and failed
+
+        await eventually(consumer_failing, message="the consumer failing to reach its database")
+        # The fault's duration: three times every retry delay added up.
+        await asyncio.sleep(3 * sum(json.loads(test_env.env["MARKET_RETRY_DELAYS_MS"])) / 1000)
+        proxy.forward()
+        await assert_exactly_once(admin_conn, test_env.namespace, event_ids)
+        assert [m for m in await parked_messages(settings) if m["message_id"] in event_ids] == []
+    finally:
+        proxy.stop()
 
 
 async def test_malformed_message_is_parked_at_once(spawn, admin_conn, fixture_db, test_env) -> None:
