@@ -120,12 +120,20 @@ def refused_only_for_a_rule(ctx, response, case) -> bool | None:
         return None
     problem = response.json()
     if response.status_code == 400:
+        if problem.get("code") == "malformed_multipart" and _control_character_in_a_part_name(case.body):
+            # A form part named with a control character has a header no parser reads; the
+            # upload's schema (any other parts are read and dropped) cannot say so.
+            return None
         assert problem.get("code") == "invalid_cursor", f"a schema-valid request is malformed? {problem}"
         return None
     kinds = {error.get("code") for error in problem.get("errors", [])} or {problem.get("code")}
     said = kinds & SCHEMA_SAYS
     assert not said, f"a schema-valid request refused for what the schema could say ({said}): {problem}"
     return None
+
+
+def _control_character_in_a_part_name(body: object) -> bool:
+    return isinstance(body, dict) and any(not str(name).isprintable() for name in body)
 
 
 @pytest.fixture(scope="module")
