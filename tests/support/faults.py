@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from tests.support.broker import rabbitmqctl
+from tests.support.harness import free_port
 
 FAULT_POINTS = ("after_commit_before_ack", "after_publish_before_mark", "mid_saga", "after_send_before_mark")
 
@@ -146,7 +147,7 @@ class TcpProxy:
     def __init__(self, target_host: str, target_port: int, name: str = "proxy") -> None:
         self.target = (target_host, target_port)
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.latency_s = 0.0
         self.loss = 0.0
         self.mode = "forward"
@@ -337,12 +338,6 @@ class TcpProxy:
             sender.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await sender
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -30,10 +30,22 @@ ADMIN_DSN = os.environ.get("MARKET_PG_ADMIN_DSN", "postgresql://postgres@127.0.0
 AMQP_URL = os.environ.get("MARKET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+# Every port handed out in this test run. A stopped service process keeps its port to start
+# again on it (a paused stack, a restart after a kill); the kernel sees that port free, and once
+# gave it to another process meanwhile, so the restarted one could not bind (a relay that never
+# came back, and a stack whose events stopped).
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1 that no earlier call of this run has handed out."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port: int = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @dataclass
