@@ -206,19 +206,19 @@ class Consumer:
         returns once it answers again (holding the message meanwhile, as every other consumer
         of the service does). False when it answers at once: a connection cut while the
         database stays up (terminated, reset) is an ordinary failure, retried as any other."""
-        delay_s = 0.1
+        pauses = 0
         while True:
             try:
                 await self.pool.fetchval("SELECT 1")
             except CONNECT_FAILED as probe_exc:
-                if delay_s == 0.1:
+                if pauses == 0:
                     log.warning("database_unreachable_holding_event", error=repr(exc), probe=repr(probe_exc))
-                await asyncio.sleep(delay_s)
-                delay_s = min(delay_s * 2, MAX_DATABASE_WAIT_S)
+                await asyncio.sleep(min(0.1 * 2 ** min(pauses, 8), MAX_DATABASE_WAIT_S))
+                pauses += 1
                 continue
-            if delay_s > 0.1:
-                log.info("database_back")
-            return delay_s > 0.1
+            if pauses:
+                log.info("database_back", pauses=pauses)
+            return pauses > 0
 
     async def _retry_or_park(self, message: AbstractIncomingMessage, exc: Exception) -> None:
         # The retries so far: the int this consumer set when it last forwarded the message.
