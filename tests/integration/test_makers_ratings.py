@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import pytest
 
 from shared.contracts.reviews import RatingsChanged, RatingSummary
-from tests.integration.test_makers_api import Api, api, makers  # noqa: F401 — fixtures
+from tests.integration.test_makers_api.support import Api, api  # noqa: F401 — a fixture
 from tests.support.catalogue import publish
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
@@ -23,6 +24,12 @@ pytestmark = pytest.mark.timeout(120)
 
 # A rating reaches the maker's view this soon after reviews publishes it (the broker and the inbox).
 WITHIN_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def makers(services_db: dict, service_processes: Callable[..., ServiceProcess]) -> ServiceProcess:
+    """This module's makers process (the test_makers_api package starts one of its own)."""
+    return service_processes("makers")
 
 
 def summary(ratings: list[int], version: int) -> RatingSummary:

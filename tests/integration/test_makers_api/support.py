@@ -1,0 +1,197 @@
+"""What the modules of this package (and test_makers_ratings.py) share: the makers API client
+and its fixture, profiles to create, the private parts a public view never shows, and small
+helpers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.support.harness import ServiceProcess
+
+TODAY = datetime.now(UTC).date()
+YESTERDAY = TODAY - timedelta(days=1)
+
+# The private parts of a record: never in a public view, nor in an event.
+LEGAL_NAME = "Ada Lovelace-Smith"
+SUPPLIER = "Secret Refinery Ltd"
+CERTIFICATE = "FM-CERT-77431"
+EVIDENCE_HOST = "evidence.example.org"
+
+PUBLIC_FIELDS = {
+    "id",
+    "handle",
+    "display_name",
+    "bio",
+    "location",
+    "techniques",
+    "sourcing_claims",
+    "hallmarking",
+    "joined_at",
+    "accepts_commissions",
+    "shipping",
+    "rating",
+}
+
+
+def new_handle() -> str:
+    return f"maker-{uuid.uuid4().hex[:12]}"
+
+
+def draft_profile(handle: str | None = None) -> dict[str, Any]:
+    """The least a draft needs."""
+    return {"handle": handle or new_handle(), "display_name": "Silver & Stone"}
+
+
+def complete_profile(handle: str | None = None) -> dict[str, Any]:
+    """A profile meeting every blocking checklist item, with private parts and an expired claim."""
+    return {
+        **draft_profile(handle),
+        "legal_name": LEGAL_NAME,
+        "business_type": "individual",
+        "bio": "Rings forged in Sheffield.",
+        "location": {"country": "GB", "region": "South Yorkshire"},
+        "techniques": ["lost-wax casting", "stone setting"],
+        "production_partners": [{"name": "Hallam Casting", "role": "casting"}],
+        "portfolio_urls": ["https://example.com/portfolio"],
+        "sourcing_claims": [
+            {
+                "scheme": "fairmined",
+                "scope": "metal",
+                "supplier": SUPPLIER,
+                "certificate_id": CERTIFICATE,
+                "evidence_url": f"https://{EVIDENCE_HOST}/fm.pdf",
+                "expires_on": TODAY.isoformat(),
+            },
+            {"scheme": "recycled", "scope": "metal"},
+            {
+                "scheme": "rjc_coc",
+                "scope": "stone",
+                "certificate_id": "RJC-OLD",
+                "expires_on": YESTERDAY.isoformat(),
+            },
+        ],
+        "hallmarking": {"sponsor_mark": "ADS", "assay_office": "sheffield"},
+        "works_precious_metals": True,
+        "natural_diamonds": True,
+        "system_of_warranties_attested": True,
+        "accepts_commissions": True,
+        "terms_accepted": True,
+    }
+
+
+# --- the client ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any
+    headers: Any
+
+
+@dataclass
+class Api:
+    session: aiohttp.ClientSession
+    url: str
+    mint: Callable[..., str]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        *,
+        json: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        async with self.session.request(method, self.url + path, json=json, data=data, headers=headers) as r:
+            body = await r.json(content_type=None) if await r.read() else None
+            if r.status >= 400:
+                assert r.content_type == "application/problem+json", (r.status, body)
+            return Response(r.status, body, r.headers)
+
+    async def ok(
+        self, method: str, path: str, token: str | None = None, *, status: int = 200, json: Any = None
+    ) -> Any:
+        response = await self.call(method, path, token, json=json)
+        assert response.status == status, (method, path, response.status, response.body)
+        return response.body
+
+    # --- actors and makers in a given state ---
+
+    def user(self, role: str) -> tuple[uuid.UUID, str]:
+        user_id = uuid.uuid4()
+        return user_id, self.mint(role, user_id)
+
+    def operator(self) -> str:
+        return self.user("operator")[1]
+
+    async def draft(self, profile: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+        """(owner token, record) of a new draft."""
+        _, token = self.user("maker")
+        record = await self.ok("POST", "/api/v1/makers", token, status=201, json=profile or draft_profile())
+        return token, record
+
+    async def maker_in(self, status: str) -> tuple[str, dict[str, Any]]:
+        """(owner token, record) of a maker brought to `status` through the API."""
+        token, record = await self.draft(complete_profile())
+        path = f"/api/v1/makers/{record['id']}"
+        if status == "draft":
+            return token, record
+        record = await self.ok("POST", f"{path}/submit", token)
+        decisions = {
+            "approved": ("approve", None),
+            "suspended": ("approve", None),
+            "rejected": ("reject", "Not handmade"),
+            "changes_requested": ("request_changes", "More close-ups"),
+        }
+        if status in decisions:
+            decision, note = decisions[status]
+            record = await self.ok(
+                "POST", f"{path}/review", self.operator(), json={"decision": decision, "note": note}
+            )
+        if status == "suspended":
+            record = await self.ok(
+                "POST", f"{path}/suspend", self.operator(), json={"reason": "Complaints under investigation"}
+            )
+        assert record["status"] == status
+        return token, record
+
+
+@pytest.fixture
+async def api(makers: ServiceProcess, mint: Callable[..., str]) -> AsyncIterator[Api]:
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, makers.url, mint)
+
+
+def codes(problem: dict[str, Any]) -> list[str]:
+    return [error["code"] for error in problem.get("errors", [])]
+
+
+def assert_no_private_parts(document: Any) -> None:
+    text = str(document)
+    for private in (
+        LEGAL_NAME,
+        SUPPLIER,
+        CERTIFICATE,
+        EVIDENCE_HOST,
+        "RJC-OLD",
+        "legal_name",
+        "production_partners",
+        "portfolio_urls",
+        "history",
+        "checklist",
+        "user_id",
+    ):
+        assert private not in text, private
