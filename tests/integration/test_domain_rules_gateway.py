@@ -2,7 +2,7 @@
 behind it (makers, catalogue, orders) against PostgreSQL and RabbitMQ: each refusal answers its
 4xx status and stable problem+json code, and changes nothing. Makers reach catalogue and orders
 as makers.maker.approved on the bus (the record each rule reads); the makers rules run on makers
-created through the gateway. The service-level tests of each rule are in test_catalogue_api.py,
+created through the gateway. The service-level tests of each rule are in test_catalogue_api/,
 test_catalogue_maker_record.py, test_makers_claims.py and test_orders_api/."""
 
 from __future__ import annotations
