@@ -56,7 +56,7 @@ test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, th
 # The full reliability run: every fault scenario at full size, the security suite, Schemathesis
 # with more examples, a 3-minute soak (docs/reliability/soak-3min*); the figures go to
 # docs/reliability.md (written even when a check fails).
-RELIABILITY_TESTS := tests/reliability tests/integration/test_security_api.py \
+RELIABILITY_TESTS := tests/reliability tests/integration/test_security_api \
 	tests/integration/test_security_least_privilege.py tests/integration/test_schemathesis_api.py
 reliability: install ## faults under load, a 3-minute soak, security, Schemathesis at full size; writes docs/reliability.md
 	$(BIN)/marketplace preflight

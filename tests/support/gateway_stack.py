@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,24 +21,43 @@ from tests.support.harness import TestEnvironment, eventually
 RING_SIZE_MM = 52
 
 
-@pytest.fixture(scope="module")
-def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
+@contextmanager
+def running_stack(test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
+    """The stack, running until the block ends (the `stack` fixture's, for a fixture of
+    another scope)."""
     with running(
         Stack(test_env.env, workdir, split=(), MARKET_PG_POOL_MIN="1", MARKET_PG_POOL_MAX="4")
     ) as stack:
         yield stack
 
 
-@pytest.fixture(scope="module")
-async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
+@asynccontextmanager
+async def jsonb_pool(test_env: TestEnvironment) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test database that reads jsonb, open until the block ends (the `pg`
+    fixture's, for a fixture of another scope)."""
+
     async def init(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
     pool = await asyncpg.create_pool(
         f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=init
     )
-    yield pool
-    await pool.close()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture(scope="module")
+def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterator[Stack]:
+    with running_stack(test_env, workdir) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="module")
+async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
+    async with jsonb_pool(test_env) as pool:
+        yield pool
 
 
 async def confirmed_order(shop: Shop, customer: str, listing: dict[str, Any]) -> dict[str, Any]:
