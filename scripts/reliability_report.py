@@ -251,7 +251,8 @@ def render(results: Path, soak_dir: Path = SOAK_DIR, page_dir: Path = ROOT / "do
         "",
         "<!-- Written by `make reliability` (scripts/reliability_report.py); do not edit by hand. -->",
         "",
-        f"- Commit: **{commit}** (`+dirty`: the working tree differed from it)",
+        f"- Commit: **{commit}**"
+        + (" (`+dirty`: code in the working tree differed from it)" if "+dirty" in commit else ""),
         f"- Run started: {started or 'unknown'}; "
         f"page written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- Machine: {_machine()}, Python {platform.python_version()}",

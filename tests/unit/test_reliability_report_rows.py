@@ -4,6 +4,7 @@ and the name, it had."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from scripts.reliability_report import render
@@ -34,3 +35,21 @@ def test_a_module_split_into_a_package_keeps_its_one_row(tmp_path: Path) -> None
     ]
     failing = "`tests.integration.test_security_api.test_tokens_and_roles::test_rate_limits`"
     assert f"Failing: {failing}" in page
+
+
+def test_the_header_explains_dirty_only_when_the_code_differed(tmp_path: Path) -> None:
+    results, soaks = tmp_path / "results", tmp_path / "docs" / "reliability"
+    soaks.mkdir(parents=True)
+    results.mkdir()
+    (results / "junit.xml").write_text(JUNIT)
+    scenario = results / "broker_restarted_twice.json"
+    for commit, header in [
+        ("abc1234", "- Commit: **abc1234**\n"),
+        ("abc1234+dirty", "- Commit: **abc1234+dirty** (`+dirty`: code in the working tree differed"),
+    ]:
+        scenario.write_text(
+            json.dumps(
+                {"title": "RabbitMQ restarted", "scenario": "broker", "result": "pass", "commit": commit}
+            )
+        )
+        assert header in render(results, soaks, tmp_path / "docs")
