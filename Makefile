@@ -50,7 +50,7 @@ up: install ## migrate, seed when empty and run every service (Ctrl-C stops)
 	$(BIN)/marketplace up
 
 test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, then run the whole suite
-	@$(BIN)/marketplace preflight
+	@$(BIN)/marketplace preflight --tests
 	$(PYTEST) --durations=15 $(PYTEST_ARGS)
 
 # The full reliability run: every fault scenario at full size, the security suite, Schemathesis
@@ -59,7 +59,7 @@ test: install lint ## make lint, check PostgreSQL and RabbitMQ are reachable, th
 RELIABILITY_TESTS := tests/reliability tests/integration/test_security_api \
 	tests/integration/test_security_least_privilege.py tests/integration/test_schemathesis_api.py
 reliability: install ## faults under load, a 3-minute soak, security, Schemathesis at full size; writes docs/reliability.md
-	$(BIN)/marketplace preflight
+	$(BIN)/marketplace preflight --tests
 	@rm -rf test-artifacts/reliability; status=0; \
 	RELIABILITY_FULL=1 SOAK_MINUTES=3 SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-25} $(PYTEST) \
 	  --junitxml=test-artifacts/reliability/junit.xml $(RELIABILITY_TESTS) $(PYTEST_ARGS) || status=$$?; \

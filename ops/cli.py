@@ -15,7 +15,8 @@ marketplace dlq replay SERVICE [--id MESSAGE_ID]
 marketplace notifications parked    the emails given up on (one JSON object a line, with the reason)
 marketplace notifications replay [--id DELIVERY_ID ...]   send parked emails again
 marketplace run SERVICE --role api|worker|relay|all
-marketplace preflight               is PostgreSQL and RabbitMQ reachable?
+marketplace preflight [--tests]     is PostgreSQL and RabbitMQ reachable (and, for the tests, RabbitMQ's
+                                    management API)?
 marketplace mail serve              the development SMTP server keeping every message (`up` runs it)
 marketplace mail list [--to EMAIL] [--json]   the kept messages with their links
 """
@@ -42,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create or upgrade every service's schema")
     commands.add_parser("broker-setup", help="each service's own RabbitMQ user and permissions")
     commands.add_parser("seed", help="load the demo data")
-    commands.add_parser("preflight", help="check PostgreSQL and RabbitMQ are reachable")
+    preflight = commands.add_parser("preflight", help="check PostgreSQL and RabbitMQ are reachable")
+    preflight.add_argument(
+        "--tests", action="store_true", help="and RabbitMQ's management API, which the tests use"
+    )
     operator = commands.add_parser("create-operator", help="create an operator account")
     operator.add_argument("--email", required=True)
     operator.add_argument("--password", required=True)
@@ -96,7 +100,7 @@ def _dispatch(args: argparse.Namespace) -> None:
     elif args.command == "seed":
         asyncio.run(operations.seed())
     elif args.command == "preflight":
-        operations.preflight_or_exit()
+        operations.preflight_or_exit(tests=args.tests)
     elif args.command == "create-operator":
         asyncio.run(operations.create_operator(args.email, args.password))
     elif args.command == "refresh-claims":

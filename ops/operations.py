@@ -44,7 +44,10 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def preflight_or_exit() -> None:
+def preflight_or_exit(tests: bool = False) -> None:
+    """One clear line and exit 2 when PostgreSQL or RabbitMQ cannot be reached; with `tests`, also
+    when RabbitMQ's management API cannot (the least-privilege tests create each service's broker
+    user through it, as `marketplace broker-setup` does)."""
     settings = ServiceSettings()
     admin = urlparse(settings.pg_admin_dsn)
     amqp = urlparse(settings.amqp_url)
@@ -55,6 +58,15 @@ def preflight_or_exit() -> None:
         problems.append(f"RabbitMQ is not reachable at {amqp.hostname}:{amqp.port or 5672}")
     if problems:
         print(f"{'; '.join(problems)}: {START_HINT}.", file=sys.stderr)
+        raise SystemExit(2)
+    management = urlparse(settings.amqp_admin_url)
+    if tests and not _reachable(management.hostname or "127.0.0.1", management.port or 15672):
+        print(
+            f"RabbitMQ's management API is not reachable at {management.hostname}:{management.port or 15672} "
+            "(the least-privilege tests create each service's broker user through it): enable it with "
+            "`rabbitmq-plugins enable rabbitmq_management`.",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
 
 
