@@ -1,18 +1,17 @@
-"""Helpers for the orders service's tests: an HTTP client, and the catalogue and makers events
-a test publishes when it stands in for those services."""
+"""Helpers for the orders service's tests: the HTTP client (from tests.support.api, re-exported so
+its importers need not change), and the catalogue and makers events a test publishes when it stands
+in for those services."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 
 from services.orders.app import SERVICE
@@ -21,6 +20,8 @@ from shared.contracts import Envelope, Event
 from shared.contracts.catalogue import ListingPublished, StockReserved
 from shared.contracts.makers import MakerApproved
 from shared.migrate import migrate
+from tests.support.api import Api as Api  # re-exported: its importers use tests.support.orders
+from tests.support.api import Response as Response
 from tests.support.broker import publish_raw
 from tests.support.harness import TestEnvironment, eventually
 
@@ -31,60 +32,6 @@ ADDRESS = {
     "postcode": "EC1N 8AA",
     "country": "GB",
 }
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: Any
-    raw: bytes
-
-
-@dataclass
-class Api:
-    session: aiohttp.ClientSession
-    url: str
-    mint: Callable[..., str]
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        *,
-        json: Any = None,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, data=data, headers=headers) as r:
-            raw = await r.read()
-            body = await r.json(content_type=None) if raw else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            assert r.status < 500, (method, path, r.status, body)
-            return Response(r.status, body, r.headers, raw)
-
-    async def ok(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        *,
-        status: int = 200,
-        json: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> Any:
-        response = await self.call(method, path, token, json=json, headers=headers)
-        assert response.status == status, (method, path, response.status, response.body)
-        return response.body
-
-    def user(self, role: str) -> tuple[uuid.UUID, str]:
-        user_id = uuid.uuid4()
-        return user_id, self.mint(role, user_id)
 
 
 def key() -> dict[str, str]:

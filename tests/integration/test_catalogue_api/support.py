@@ -2,51 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-
+from tests.support.api import Api as BaseApi
 from tests.support.catalogue import TestMaker, ring, with_photo
 
 
-@dataclass
-class Response:
-    status: int
-    body: Any
-
-
-@dataclass
-class Api:
-    session: aiohttp.ClientSession
-    url: str
-    mint: Callable[..., str]
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        *,
-        json: Any = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, headers=headers) as r:
-            body = await r.json(content_type=None) if await r.read() else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            return Response(r.status, body)
-
-    async def ok(
-        self, method: str, path: str, token: str | None = None, *, status: int = 200, json: Any = None
-    ) -> Any:
-        response = await self.call(method, path, token, json=json)
-        assert response.status == status, (method, path, response.status, response.body)
-        return response.body
+class Api(BaseApi):
+    """The shared client, with listings of a given maker in a given state."""
 
     def token(self, maker: TestMaker) -> str:
         return self.mint("maker", maker.user_id)

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import pytest
 
+from tests.support.api import Api as BaseApi
 from tests.support.harness import ServiceProcess
 
 TODAY = datetime.now(UTC).date()
@@ -89,50 +89,10 @@ def complete_profile(handle: str | None = None) -> dict[str, Any]:
 # --- the client ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Response:
-    status: int
-    body: Any
-    headers: Any
-
-
-@dataclass
-class Api:
-    session: aiohttp.ClientSession
-    url: str
-    mint: Callable[..., str]
-
-    async def call(
-        self,
-        method: str,
-        path: str,
-        token: str | None = None,
-        *,
-        json: Any = None,
-        data: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Response:
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, data=data, headers=headers) as r:
-            body = await r.json(content_type=None) if await r.read() else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            return Response(r.status, body, r.headers)
-
-    async def ok(
-        self, method: str, path: str, token: str | None = None, *, status: int = 200, json: Any = None
-    ) -> Any:
-        response = await self.call(method, path, token, json=json)
-        assert response.status == status, (method, path, response.status, response.body)
-        return response.body
+class Api(BaseApi):
+    """The shared client, with the makers service's actors and makers in a given state."""
 
     # --- actors and makers in a given state ---
-
-    def user(self, role: str) -> tuple[uuid.UUID, str]:
-        user_id = uuid.uuid4()
-        return user_id, self.mint(role, user_id)
 
     def operator(self) -> str:
         return self.user("operator")[1]
