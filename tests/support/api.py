@@ -1,6 +1,7 @@
 """The HTTP client the API tests share: `Api.call` sends a request as a user (a bearer token from
 `mint`) and checks what every service promises of any answer (a refusal is
-application/problem+json, and nothing is a 5xx); `Api.ok` also checks the status."""
+application/problem+json, and nothing is a 5xx); `Api.ok` also checks the status. `codes` lists
+the error codes of a refusal's body."""
 
 from __future__ import annotations
 
@@ -64,3 +65,8 @@ class Api:
     def user(self, role: str) -> tuple[uuid.UUID, str]:
         user_id = uuid.uuid4()
         return user_id, self.mint(role, user_id)
+
+
+def codes(problem: dict[str, Any]) -> list[str]:
+    """The codes of a problem+json body's `errors`, in order."""
+    return [error["code"] for error in problem.get("errors", [])]

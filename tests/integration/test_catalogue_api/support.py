@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.api import Api as BaseApi
+from tests.support.api import codes as codes
 from tests.support.catalogue import TestMaker, ring, with_photo
 
 
@@ -21,7 +22,3 @@ class Api(BaseApi):
     async def published(self, maker: TestMaker, body: dict[str, Any] | None = None) -> dict[str, Any]:
         draft = await self.draft(maker, body)
         return await self.ok("POST", f"/api/v1/listings/{draft['id']}/publish", self.token(maker))
-
-
-def codes(problem: dict[str, Any]) -> list[str]:
-    return [error["code"] for error in problem.get("errors", [])]

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from tests.support.api import Api as BaseApi
+from tests.support.api import codes as codes
 from tests.support.harness import ServiceProcess
 
 TODAY = datetime.now(UTC).date()
@@ -133,10 +134,6 @@ class Api(BaseApi):
 async def api(makers: ServiceProcess, mint: Callable[..., str]) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
         yield Api(session, makers.url, mint)
-
-
-def codes(problem: dict[str, Any]) -> list[str]:
-    return [error["code"] for error in problem.get("errors", [])]
 
 
 def assert_no_private_parts(document: Any) -> None:

@@ -14,6 +14,7 @@ import asyncpg
 
 from shared.contracts import Envelope
 from shared.contracts.catalogue import StockReservationFailed, StockReserved
+from tests.support.api import codes as codes
 from tests.support.harness import eventually
 from tests.support.orders import (
     Api,
@@ -174,10 +175,6 @@ class World:
             "SELECT envelope FROM orders.outbox WHERE aggregate_id = $1 ORDER BY id", str(aggregate_id)
         )
         return [row["envelope"] for row in rows]
-
-
-def codes(problem: dict[str, Any]) -> list[str]:
-    return [error["code"] for error in problem.get("errors", [])]
 
 
 def by_type(envelopes: list[dict[str, Any]]) -> list[str]:
