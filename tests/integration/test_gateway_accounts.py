@@ -25,6 +25,7 @@ from services.gateway.accounts import create_operator_account
 from services.gateway.domain import Bucket
 from shared.auth import TokenVerifier, generate_keypair
 from shared.errors import Conflict, RulesViolated
+from tests.support.api import Api, Response
 from tests.support.harness import ServiceProcess
 from tests.support.harness import TestEnvironment as Environment
 
@@ -60,35 +61,25 @@ def new_address() -> str:
 
 
 @dataclass
-class Response:
-    status: int
-    body: Any
-    headers: Any
+class Client(Api):
+    """The shared API client (tests.support.api), calling from one client address (the gateway's
+    rate limits count per address), or from `address` for one call."""
 
-
-@dataclass
-class Client:
-    session: aiohttp.ClientSession
-    url: str
     address: str = field(default_factory=new_address)
 
     async def call(
         self,
         method: str,
         path: str,
+        token: str | None = None,
         *,
         json: Any = None,
-        token: str | None = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
         address: str | None = None,
     ) -> Response:
-        headers = {"X-Forwarded-For": address or self.address}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        async with self.session.request(method, self.url + path, json=json, headers=headers) as r:
-            body = await r.json(content_type=None) if await r.read() else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            return Response(r.status, body, r.headers)
+        headers = {"X-Forwarded-For": address or self.address, **(headers or {})}
+        return await super().call(method, path, token, json=json, data=data, headers=headers)
 
     async def register(
         self, email: str | None = None, password: str = PASSWORD, role: str = "customer", **extra: Any

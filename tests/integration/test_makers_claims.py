@@ -17,6 +17,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from tests.support.api import Api, Response
 from tests.support.catalogue import image_processed, publish_image, ring
 from tests.support.harness import ServiceProcess, TestEnvironment, eventually
 from tests.support.makers import FAIRMINED, profile
@@ -29,35 +30,8 @@ REAPPLY_AFTER_DAYS = 30  # the default of MAKERS_REAPPLY_AFTER_DAYS
 
 
 @dataclass
-class Response:
-    status: int
-    body: Any
-
-
-@dataclass
-class Client:
-    session: aiohttp.ClientSession
-    mint: Callable[..., str]
-
-    async def call(self, method: str, url: str, token: str | None = None, json: Any = None) -> Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.request(method, url, json=json, headers=headers) as r:
-            body = await r.json(content_type=None) if await r.read() else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            return Response(r.status, body)
-
-    async def ok(
-        self, method: str, url: str, token: str | None = None, json: Any = None, status: int = 200
-    ) -> Any:
-        response = await self.call(method, url, token, json)
-        assert response.status == status, (method, url, response.status, response.body)
-        return response.body
-
-
-@dataclass
 class Makers:
-    client: Client
+    client: Api
     url: str
 
     def user(self, role: str) -> tuple[uuid.UUID, str]:
@@ -71,15 +45,15 @@ class Makers:
         return f"{self.url}/api/v1/makers/{record['id']}{suffix}"
 
     async def call(self, method: str, path: str, token: str | None = None, json: Any = None) -> Response:
-        return await self.client.call(method, path, token, json)
+        return await self.client.call(method, path, token, json=json)
 
     async def ok(self, method: str, path: str, token: str | None = None, json: Any = None) -> Any:
-        return await self.client.ok(method, path, token, json)
+        return await self.client.ok(method, path, token, json=json)
 
     async def maker_in(self, status: str, token: str | None = None) -> tuple[str, dict[str, Any]]:
         """(owner token, record) of a maker brought to `status` through the API."""
         token = token or self.user("maker")[1]
-        record = await self.client.ok("POST", f"{self.url}/api/v1/makers", token, profile(), status=201)
+        record = await self.client.ok("POST", f"{self.url}/api/v1/makers", token, json=profile(), status=201)
         if status == "draft":
             return token, record
         record = await self.ok("POST", self.path(record, "/submit"), token)
@@ -107,13 +81,13 @@ def makers_process(services_db: dict, service_processes: Callable[..., ServicePr
 
 
 @pytest.fixture
-async def client(mint: Callable[..., str]) -> AsyncIterator[Client]:
+async def client(mint: Callable[..., str]) -> AsyncIterator[Api]:
     async with aiohttp.ClientSession() as session:
-        yield Client(session, mint)
+        yield Api(session, "", mint)  # the tests give whole URLs
 
 
 @pytest.fixture
-def api(client: Client, makers_process: ServiceProcess) -> Makers:
+def api(client: Api, makers_process: ServiceProcess) -> Makers:
     return Makers(client, makers_process.url)
 
 
@@ -443,7 +417,7 @@ def catalogue_process(services_db: dict, service_processes: Callable[..., Servic
 
 async def test_verifying_a_claim_puts_its_badge_on_published_listings(
     api: Makers,
-    client: Client,
+    client: Api,
     catalogue_process: ServiceProcess,
     db: asyncpg.Connection,
     test_env: TestEnvironment,
@@ -462,7 +436,7 @@ async def test_verifying_a_claim_puts_its_badge_on_published_listings(
     )
 
     async def created() -> Any:
-        response = await client.call("POST", listings, owner, body)
+        response = await client.call("POST", listings, owner, json=body)
         return response.body if response.status == 201 else None
 
     draft = await eventually(created, message="the catalogue learned the approved maker")
@@ -513,7 +487,7 @@ def gateway_process(
     )
 
 
-async def test_the_stable_codes_through_the_gateway(client: Client, gateway_process: ServiceProcess) -> None:
+async def test_the_stable_codes_through_the_gateway(client: Api, gateway_process: ServiceProcess) -> None:
     api = Makers(client, gateway_process.url)
 
     owner, rejected = await api.maker_in("rejected")

@@ -17,6 +17,7 @@ import asyncpg
 import jwt
 import pytest
 
+from tests.support.api import Api, Response
 from tests.support.harness import ADMIN_DSN, ServiceProcess, eventually
 
 EmailLink = Literal["verification_requested", "password_reset_requested"]
@@ -63,12 +64,6 @@ def gateway(services_db: dict, service_processes: Callable[..., ServiceProcess])
 
 
 @dataclass
-class Response:
-    status: int
-    body: Any
-
-
-@dataclass
 class Person:
     email: str
     user_id: str
@@ -77,17 +72,9 @@ class Person:
 
 
 @dataclass
-class Client:
-    session: aiohttp.ClientSession
-    url: str
-
-    async def call(self, method: str, path: str, *, json: Any = None, token: str | None = None) -> Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        async with self.session.request(method, self.url + path, json=json, headers=headers) as r:
-            body = await r.json(content_type=None) if await r.read() else None
-            if r.status >= 400:
-                assert r.content_type == "application/problem+json", (r.status, body)
-            return Response(r.status, body)
+class Client(Api):
+    """The shared API client (tests.support.api) with the account journeys; its tokens come from
+    signing in, not from `mint`."""
 
     async def register(self, role: str = "customer") -> Person:
         email = f"user-{uuid.uuid4().hex[:12]}@example.com"
