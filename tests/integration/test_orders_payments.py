@@ -12,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -38,6 +37,7 @@ from tests.support.orders import (
     publish_listing,
     publish_maker,
     publish_reserved,
+    running_orders,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -59,18 +59,12 @@ async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Envir
 
 @pytest.fixture(scope="module")
 def orders(alone: Environment) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(
-        ["services.orders"],
-        "ORDERS_PORT",
-        alone.env,
-        Path(alone.workdir),
-        "orders-payments",
-        # One provider call per delivery, and short retry queues: a transient failure comes back
-        # as a redelivery.
-        {"ORDERS_PAYMENT_ATTEMPTS": "1", "MARKET_RETRY_DELAYS_MS": "[200, 200, 200]"},
-    )
-    yield process.start()
-    process.stop()
+    # One provider call per delivery, and short retry queues: a transient failure comes back as
+    # a redelivery.
+    with running_orders(
+        alone, "orders-payments", ORDERS_PAYMENT_ATTEMPTS="1", MARKET_RETRY_DELAYS_MS="[200, 200, 200]"
+    ) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from services.orders.settings import OrdersSettings
 from shared.migrate import migrate
 from tests.support.harness import ServiceProcess, eventually
 from tests.support.harness import TestEnvironment as Environment
-from tests.support.orders import Api, key
+from tests.support.orders import Api, key, running_orders
 from tests.support.payouts import (
     Earning,
     earning,
@@ -58,9 +58,8 @@ async def env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Environ
 
 @pytest.fixture(scope="module")
 def orders(env: Environment) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(["services.orders"], "ORDERS_PORT", env.env, Path(env.workdir), "orders-payouts")
-    yield process.start()
-    process.stop()
+    with running_orders(env, "orders-payouts") as process:
+        yield process
 
 
 @pytest.fixture

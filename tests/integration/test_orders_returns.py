@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,6 +41,7 @@ from tests.support.orders import (
     publish_listing,
     publish_maker,
     publish_reserved,
+    running_orders,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -73,12 +73,8 @@ async def alone(
 
 @pytest.fixture(scope="module")
 def orders(alone: tuple[Environment, OrdersSettings]) -> Iterator[ServiceProcess]:
-    env, _ = alone
-    process = ServiceProcess(
-        ["services.orders"], "ORDERS_PORT", env.env, Path(env.workdir), "orders-returns", {}
-    )
-    yield process.start()
-    process.stop()
+    with running_orders(alone[0], "orders-returns") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,6 +32,7 @@ from tests.support.orders import (
     publish_listing,
     publish_maker,
     publish_reserved,
+    running_orders,
 )
 
 pytestmark = pytest.mark.timeout(180)
@@ -77,11 +77,8 @@ async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Envir
 
 @pytest.fixture(scope="module")
 def orders(alone: Environment) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(
-        ["services.orders"], "ORDERS_PORT", alone.env, Path(alone.workdir), "orders-shipping"
-    )
-    yield process.start()
-    process.stop()
+    with running_orders(alone, "orders-shipping") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

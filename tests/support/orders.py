@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from shared.migrate import migrate
 from tests.support.api import Api as Api  # re-exported: its importers use tests.support.orders
 from tests.support.api import Response as Response
 from tests.support.broker import publish_raw
-from tests.support.harness import TestEnvironment, eventually
+from tests.support.harness import ServiceProcess, TestEnvironment, eventually
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -163,6 +163,17 @@ async def migrated_orders_environment(workdir: Path) -> AsyncIterator[tuple[Test
         yield env, settings
     finally:
         await env.teardown()
+
+
+@contextmanager
+def running_orders(env: TestEnvironment, name: str, **settings: str) -> Iterator[ServiceProcess]:
+    """The orders service (`--role all`) on `env`, with `settings` over the environment's, running
+    until the block ends."""
+    process = ServiceProcess(["services.orders"], "ORDERS_PORT", env.env, Path(env.workdir), name, settings)
+    try:
+        yield process.start()
+    finally:
+        process.stop()
 
 
 @asynccontextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import aiohttp
 import asyncpg
@@ -15,7 +14,7 @@ import pytest
 from tests.integration.test_orders_api.support import World
 from tests.support.harness import ServiceProcess
 from tests.support.harness import TestEnvironment as Environment
-from tests.support.orders import Api, json_connection, migrated_orders_environment
+from tests.support.orders import Api, json_connection, migrated_orders_environment, running_orders
 
 
 @pytest.fixture(scope="package")
@@ -26,17 +25,11 @@ async def alone(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Envir
 
 @pytest.fixture(scope="package")
 def orders(alone: Environment) -> Iterator[ServiceProcess]:
-    process = ServiceProcess(
-        ["services.orders"],
-        "ORDERS_PORT",
-        alone.env,
-        Path(alone.workdir),
-        "orders-alone",
-        # EUR as well as GBP, so that one currency per order is tested apart from accepted ones.
-        {"ORDERS_PAYMENT_ATTEMPTS": "1", "MARKET_CURRENCIES": '["GBP", "EUR"]'},
-    )
-    yield process.start()
-    process.stop()
+    # EUR as well as GBP, so that one currency per order is tested apart from accepted ones.
+    with running_orders(
+        alone, "orders-alone", ORDERS_PAYMENT_ATTEMPTS="1", MARKET_CURRENCIES='["GBP", "EUR"]'
+    ) as process:
+        yield process
 
 
 @pytest.fixture(scope="package")
