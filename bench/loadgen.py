@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -50,7 +51,7 @@ class Run:
 
 
 async def closed_loop(
-    urls: list[str],
+    urls: list[str] | Iterator[str],
     concurrency: int,
     duration_s: float,
     warmup_s: float = 1.0,
@@ -58,9 +59,10 @@ async def closed_loop(
     timeout_s: float = 30.0,
 ) -> Run:
     """GET the urls round-robin from `concurrency` clients: `warmup_s` unrecorded, then
-    `duration_s` recorded. A non-200 answer is an error (counted, not a latency)."""
+    `duration_s` recorded. A non-200 answer is an error (counted, not a latency). An iterator
+    is read on from where the last run left it (a list starts again at its first url)."""
     run = Run()
-    cycle = itertools.cycle(urls)
+    cycle = urls if isinstance(urls, Iterator) else itertools.cycle(urls)
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, headers=headers or {}) as session:

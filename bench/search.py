@@ -4,7 +4,8 @@ freshness, its index build and memory, and its answers against SQL truth.
 
 `search.varied`: 32 concurrent clients (closed loop, every latency recorded, bench/loadgen.py)
 cycle through 3,000 different queries and page 2 of some of them (bench/search_queries.py:
-words, typos, synonyms, filters, price bands, sorts), so no cache answers them all. Measured per
+words, typos, synonyms, filters, price bands, sorts), each server reading on from where its last
+run stopped (`Queries`), so no cache answers them: only a page 2 finds its query counted. Measured per
 size, each repeat back to back: the 10k catalogue (a stack of its own, bench/scale.py), the
 PostgreSQL baseline (bench/bare_search.py: full-text search with exact counts and facets, what a
 team without a search engine writes), the tantivy ceiling (bench/bare_tantivy.py: a bare aiohttp handler
@@ -30,7 +31,10 @@ figures are lower than on a separate client machine; the ratios compare like wit
 
 from __future__ import annotations
 
+import itertools
 import statistics
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from bench import search_checks
 from bench.core import Context, compare, namespace, report_serving
@@ -53,17 +57,34 @@ def available() -> bool:
     return (ROOT / "services" / "catalogue" / "search" / "engine.py").exists()
 
 
-async def _urls(stack: Stack) -> dict[str, list[str]]:
-    """Every target's URLs for the same queries; page 2 cursors asked of the catalogue now."""
+@dataclass
+class Queries:
+    """One stack's queries, each process reading on from where its last run left them (the
+    catalogue's direct and gateway runs one sequence: both reach the same engine). A process is
+    asked a query again only after the 3,000 others, so the totals and facets an engine keeps
+    (the last 2,048 per snapshot) never answer a run's page 1; each run starting again at the
+    first query let them answer every run after the first."""
+
+    url: Callable[[str], str]  # a process's base URL by name (`Stack.url`)
+    paths: list[str]
+    _sequences: dict[str, Iterator[str]] = field(default_factory=dict)
+
+    def urls(self, target: str) -> Iterator[str]:
+        process = "catalogue" if target in ("direct", "gateway") else target
+        sequence = self._sequences.setdefault(process, itertools.cycle(self.paths))
+        base = self.url("catalogue" if target == "direct" else target)
+        return (base + p for p in sequence)
+
+
+async def _queries(stack: Stack) -> Queries:
+    """The queries, with page 2 cursors asked of the catalogue now."""
     chosen = await with_cursors(stack.url("catalogue"), queries())
-    paths = [path(params) for params in chosen]
-    return {
-        target: [stack.url("catalogue" if target == "direct" else target) + p for p in paths]
-        for target in TARGETS
-    }
+    return Queries(stack.url, [path(params) for params in chosen])
 
 
-async def _run(stack: Stack, name: str, urls: list[str], clients: int, duration_s: float) -> Run:
+async def _run(
+    stack: Stack, name: str, urls: list[str] | Iterator[str], clients: int, duration_s: float
+) -> Run:
     run = await closed_loop(urls, clients, duration_s, warmup_s=1.0, timeout_s=TIMEOUT_S)
     if run.errors:
         process = stack.processes.get("catalogue" if name in ("direct", "base") else name)
@@ -76,26 +97,29 @@ async def measure(
     ctx: Context,
     stack: Stack,
     size: int,
-    urls: dict[str, list[str]],
-    base: tuple[Stack, list[str]] | None,
+    asked: Queries,
+    base: tuple[Stack, Queries] | None,
     duration_s: float,
 ) -> dict[str, list[Run]]:
     """Each repeat: the 10k catalogue (when `base`), then every target, back to back, in an order
     turned by one each repeat; then one client alone on the singles."""
     runs: dict[str, list[Run]] = {}
     bar = ctx.progress(total=ctx.repeats, desc=f"search.varied at {label(size)}", unit="round", leave=False)
-    targets = list(urls.items())
     for repeat in range(ctx.repeats):
         if base:
-            runs.setdefault("base", []).append(await _run(base[0], "base", base[1], CONCURRENCY, duration_s))
+            runs.setdefault("base", []).append(
+                await _run(base[0], "base", base[1].urls("direct"), CONCURRENCY, duration_s)
+            )
         # The order turns each repeat: whatever runs just after the PostgreSQL baseline at 1M
         # (seconds a request, the database busy to the end) is not always the same target.
-        for name, target_urls in targets[repeat % len(targets) :] + targets[: repeat % len(targets)]:
-            runs.setdefault(name, []).append(await _run(stack, name, target_urls, CONCURRENCY, duration_s))
+        for name in TARGETS[repeat % len(TARGETS) :] + TARGETS[: repeat % len(TARGETS)]:
+            runs.setdefault(name, []).append(
+                await _run(stack, name, asked.urls(name), CONCURRENCY, duration_s)
+            )
         bar.update()
     bar.close()
     for name in SINGLES:
-        runs[f"{name}.single"] = [await _run(stack, name, urls[name], 1, duration_s)]
+        runs[f"{name}.single"] = [await _run(stack, name, asked.urls(name), 1, duration_s)]
     return runs
 
 
@@ -176,8 +200,8 @@ async def run(ctx: Context) -> None:
             await start_catalogue(base)
             await start_gateway(base)
             await start_bare(base)
-            base_urls = await _urls(base)
-            report(ctx, BASE, await measure(ctx, base, BASE, base_urls, None, duration), largest=False)
+            base_queries = await _queries(base)
+            report(ctx, BASE, await measure(ctx, base, BASE, base_queries, None, duration), largest=False)
             # Only its catalogue is measured again: PostgreSQL's connections are shared (100 here).
             base.stop("gateway", "bare_pg", "bare_tantivy")
             async with namespace("bench-search") as env:
@@ -190,8 +214,8 @@ async def run(ctx: Context) -> None:
                         build_s = await start_catalogue(stack)
                         await start_gateway(stack)
                         await start_bare(stack)
-                        urls = await _urls(stack)
-                        runs = await measure(ctx, stack, size, urls, (base, base_urls["direct"]), duration)
+                        asked = await _queries(stack)
+                        runs = await measure(ctx, stack, size, asked, (base, base_queries), duration)
                         report(ctx, size, runs, largest=size == sizes[-1])
                         if size == sizes[-1]:
                             await measure_get(ctx, stack, size, GET_DURATION_S)

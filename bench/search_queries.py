@@ -151,9 +151,10 @@ BROAD: list[dict[str, Any]] = [
 def queries(n: int = 3000, seed: int = 18) -> list[dict[str, Any]]:
     """n parameter sets whose words and filters all differ (a sort alone does not make a query
     new to a cache of totals and facets): every word, typo, synonym and browse page once, the
-    rest a word with a filter, a price band and a sort. More than any cache of answers holds
-    (the engine keeps 2,048 per snapshot), and a run cycles through them in order, so each
-    query comes back only after n others: a least-recently-used cache of fewer never hits."""
+    rest a word with a filter, a price band and a sort, shuffled (seeded) so that any stretch of
+    them is alike. More than any cache of answers holds (the engine keeps 2,048 per snapshot),
+    and the runs against a server read on through them in order (bench/search.py `Queries`), so
+    each query comes back only after n others: a least-recently-used cache of fewer never hits."""
     rng = random.Random(seed)
     texts = [*WORDS, *TYPOS, *SYNONYMS]
     chosen: list[dict[str, Any]] = [{"q": q} for q in texts] + list(BROWSE)
@@ -165,7 +166,9 @@ def queries(n: int = 3000, seed: int = 18) -> list[dict[str, Any]]:
         seen.add(_key(params))
         sort = rng.choice(SORTS)
         chosen.append({**params, "sort": sort} if sort else params)
-    return chosen[:n]
+    chosen = chosen[:n]
+    rng.shuffle(chosen)
+    return chosen
 
 
 def _key(params: dict[str, Any]) -> str:
