@@ -18,7 +18,7 @@ from services.makers import store
 from services.makers.app import SERVICE
 from services.makers.settings import MakersSettings
 from shared.migrate import migrate
-from tests.support.harness import ADMIN_DSN
+from tests.support.harness import ADMIN_DSN, reads_jsonb
 from tests.support.harness import TestEnvironment as Environment
 from tests.support.migrations import migrated_before
 
@@ -76,7 +76,7 @@ async def test_claims_stored_before_verification_become_pending_and_are_republis
 
         # Read back through the service's own store, as the service's connections decode it.
         await conn.execute("SET search_path = makers")
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await reads_jsonb(conn)
         maker = await store.get(conn, ids["evidenced_before"])
     finally:
         await conn.close()

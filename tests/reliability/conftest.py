@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from tests.reliability.marketplace import FULL, Shop, Stack
-from tests.support.harness import ADMIN_DSN, TestEnvironment
+from tests.support.harness import ADMIN_DSN, TestEnvironment, reads_jsonb
 
 # The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
 # reliability` RELIABILITY_FULL), never in `make test`. The link and background-worker
@@ -69,14 +69,11 @@ def stack(services_db: dict, test_env: TestEnvironment, workdir: Path) -> Iterat
 async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyncpg.Pool]:
     """Superuser connections to the run's database (a pool: checks run concurrently)."""
 
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
     pool = await asyncpg.create_pool(
         f"{ADMIN_DSN.rsplit('/', 1)[0]}/{test_env.database}",
         min_size=1,
         max_size=6,
-        init=init,
+        init=reads_jsonb,
         server_settings={"application_name": "reliability-oracle"},
     )
     yield pool

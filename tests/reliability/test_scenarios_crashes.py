@@ -34,7 +34,7 @@ import pytest
 from tests.conftest import REAL_SERVICES
 from tests.reliability.marketplace import FULL, Load, Shop, Stack
 from tests.reliability.test_scenarios import scenario
-from tests.support.harness import TestEnvironment, eventually
+from tests.support.harness import TestEnvironment, eventually, reads_jsonb
 from tests.support.instances import PostgresInstance, RabbitCluster, RabbitNode, migrated, rabbit_node
 
 pytestmark = pytest.mark.timeout(1800 if FULL else 600)
@@ -75,14 +75,11 @@ async def own_oracle_db(
 ) -> AsyncIterator[asyncpg.Pool]:
     """The oracle's superuser connections to the module's own database."""
 
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
     pool = await asyncpg.create_pool(
         own_pg.dsn(test_env.database),
         min_size=1,
         max_size=6,
-        init=init,
+        init=reads_jsonb,
         server_settings={"application_name": "reliability-oracle"},
     )
     yield pool

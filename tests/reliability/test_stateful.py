@@ -10,7 +10,6 @@ of the test's own, with its own HTTP session and database pool."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -41,7 +40,7 @@ from tests.reliability.marketplace import (
     settled,
     write_result,
 )
-from tests.support.harness import TestEnvironment
+from tests.support.harness import TestEnvironment, reads_jsonb
 
 pytestmark = pytest.mark.timeout(600 if FULL else 240)
 
@@ -66,10 +65,7 @@ class World:
         self.sequences: list[list[str]] = []
 
     async def _open(self, gateway_url: str, dsn: str) -> None:
-        async def init(conn: asyncpg.Connection) -> None:
-            await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
-        self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3, init=init)
+        self.pool = await asyncpg.create_pool(dsn, min_size=1, max_size=3, init=reads_jsonb)
         self.session = aiohttp.ClientSession()
         self.shop = Shop(self.session, gateway_url, self.pool, self.mint)
 

@@ -4,7 +4,6 @@ customer's order of a piece taken through the public API to confirmed and to del
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -15,7 +14,7 @@ import asyncpg
 import pytest
 
 from tests.reliability.marketplace import ADDRESS, PASSING_CHECKS, Shop, Stack, running
-from tests.support.harness import TestEnvironment, eventually
+from tests.support.harness import TestEnvironment, eventually, reads_jsonb
 
 # Every order here is of one ring in this size, and the maker measures it so.
 RING_SIZE_MM = 52
@@ -36,11 +35,8 @@ async def jsonb_pool(test_env: TestEnvironment) -> AsyncIterator[asyncpg.Pool]:
     """A pool on the test database that reads jsonb, open until the block ends (the `pg`
     fixture's, for a fixture of another scope)."""
 
-    async def init(conn: asyncpg.Connection) -> None:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-
     pool = await asyncpg.create_pool(
-        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=init
+        f"postgresql://postgres@127.0.0.1:5432/{test_env.database}", min_size=1, max_size=3, init=reads_jsonb
     )
     try:
         yield pool

@@ -5,6 +5,7 @@ do not meet: every name they create carries the run's own namespace."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -214,6 +215,12 @@ def spawner(test_env: TestEnvironment, workdir: Path) -> Iterator[Callable[..., 
     finally:
         for proc in started:
             proc.stop()
+
+
+async def reads_jsonb(conn: asyncpg.Connection) -> None:
+    """A connection's set-up (a pool's `init`): jsonb read and written as Python values, as the
+    services' own connections do."""
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
 async def eventually(

@@ -4,7 +4,6 @@ in for those services."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -23,7 +22,7 @@ from shared.migrate import migrate
 from tests.support.api import Api as Api  # re-exported: its importers use tests.support.orders
 from tests.support.api import Response as Response
 from tests.support.broker import publish_raw
-from tests.support.harness import ServiceProcess, TestEnvironment, eventually
+from tests.support.harness import ServiceProcess, TestEnvironment, eventually, reads_jsonb
 
 ADDRESS = {
     "name": "Ada Lovelace",
@@ -180,7 +179,7 @@ def running_orders(env: TestEnvironment, name: str, **settings: str) -> Iterator
 async def json_connection(database: str) -> AsyncIterator[asyncpg.Connection]:
     """A connection to `database` that reads and writes jsonb as Python values."""
     conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:5432/{database}")
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await reads_jsonb(conn)
     try:
         yield conn
     finally:
