@@ -48,9 +48,18 @@ async def create_pool(settings: ServiceSettings, role: str = "app") -> asyncpg.P
         min_size=min(settings.pg_pool_min, settings.pg_pool_max),
         max_size=settings.pg_pool_max,
         init=_init_connection,
+        reset=_no_session_state,
         server_settings=_application_name(settings, role),
         command_timeout=30,
     )
+
+
+async def _no_session_state(conn: asyncpg.Connection) -> None:
+    """A pool connection's reset on release: nothing to send. asyncpg still rolls back a
+    transaction left open and drops listeners; its default query (RESET ALL, UNLISTEN *, CLOSE
+    ALL, advisory unlock) was one more round trip on every release, for session state a pool
+    connection never holds here: advisory locks are transaction-scoped, and whatever keeps
+    session state (LISTEN, a session setting) has a connection of its own (`connect`)."""
 
 
 async def connect(settings: ServiceSettings, role: str) -> asyncpg.Connection:
