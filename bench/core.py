@@ -28,6 +28,7 @@ import asyncpg
 from bench.loadgen import Run
 from ops.provenance import git_commit
 from tests.support.harness import ADMIN_DSN, AMQP_URL, ROOT, TestEnvironment
+from tests.support.harness import admin_dsn as admin_dsn  # the benchmarks import it from here
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -241,10 +242,6 @@ async def migrate_services(env: TestEnvironment, names: Sequence[str]) -> dict[s
         await migrate(settings[name], service.migrations)
         await declare_topology(service, settings[name])
     return settings
-
-
-def admin_dsn(database: str) -> str:
-    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
 
 
 # ------------------------------------------------------------------ machine

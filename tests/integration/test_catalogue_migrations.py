@@ -16,8 +16,8 @@ from services.catalogue.app import SERVICE
 from services.catalogue.domain import ListingDraft
 from services.catalogue.settings import CatalogueSettings
 from shared.migrate import migrate
-from tests.support.harness import ADMIN_DSN
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.harness import admin_dsn
 from tests.support.migrations import migrated_before
 
 pytestmark = pytest.mark.timeout(120)
@@ -38,7 +38,7 @@ async def test_search_rows_get_their_text_and_a_place_in_the_change_sequence(
 ) -> None:
     env, settings, folder = before_search_index
     listing_id = uuid.uuid4()
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
+    conn = await asyncpg.connect(admin_dsn(env.database))
     try:
         # The listing and its search row alone: the maker they refer to is not needed.
         await conn.execute("SET session_replication_role = replica")
@@ -102,7 +102,7 @@ async def test_external_image_urls_are_dropped_and_listings_read_with_no_photos(
         "images": ["https://images.example.com/ring.jpg"],
     }
     listing_id, maker_id = uuid.uuid4(), uuid.uuid4()
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
+    conn = await asyncpg.connect(admin_dsn(env.database))
     try:
         await conn.execute(
             "INSERT INTO catalogue.makers (id, user_id, version, status, handle, display_name, "

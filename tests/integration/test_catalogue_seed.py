@@ -25,7 +25,7 @@ from shared.config import ServiceSettings
 from shared.contracts.media import RENDITION_WIDTHS
 from shared.migrate import migrate
 from shared.service import declare_topology
-from tests.support.harness import ADMIN_DSN, ServiceProcess, eventually, spawner
+from tests.support.harness import ServiceProcess, admin_dsn, eventually, spawner
 from tests.support.harness import TestEnvironment as Environment
 
 # Seeding draws and uploads every photo; the media worker then makes about 300 photos' renditions.
@@ -77,7 +77,7 @@ def seed_services(seed_env: Environment, workdir: Path) -> Iterator[Callable[...
 
 @pytest.fixture
 async def conn(seeded_env: dict[str, ServiceSettings]) -> AsyncIterator[asyncpg.Connection]:
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + seeded_env["makers"].pg_database)
+    conn = await asyncpg.connect(admin_dsn(seeded_env["makers"].pg_database))
     yield conn
     await conn.close()
 

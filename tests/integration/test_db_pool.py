@@ -13,7 +13,7 @@ from services.makers.app import SERVICE
 from services.makers.settings import MakersSettings
 from shared.db import create_pool
 from shared.migrate import migrate
-from tests.support.harness import ADMIN_DSN, TestEnvironment
+from tests.support.harness import TestEnvironment, admin_dsn
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ async def pool(test_env: TestEnvironment) -> AsyncIterator[asyncpg.Pool]:
 
 async def _last_statement(test_env: TestEnvironment, pid: int) -> str:
     """What the server last ran on that backend (pg_stat_activity keeps it while idle)."""
-    admin = await asyncpg.connect(f"{ADMIN_DSN.rsplit('/', 1)[0]}/{test_env.database}")
+    admin = await asyncpg.connect(admin_dsn(test_env.database))
     try:
         return str(await admin.fetchval("SELECT query FROM pg_stat_activity WHERE pid = $1", pid))
     finally:

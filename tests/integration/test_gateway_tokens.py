@@ -29,7 +29,7 @@ from tests.support.accounts import (
     gateway,  # noqa: F401 — a fixture
 )
 from tests.support.broker import drain, tap
-from tests.support.harness import ADMIN_DSN, TestEnvironment, eventually
+from tests.support.harness import TestEnvironment, admin_dsn, eventually
 from tests.support.migrations import migrated_before
 
 pytestmark = pytest.mark.timeout(120)
@@ -183,7 +183,7 @@ async def test_accounts_from_before_the_events_are_announced_once_and_count_as_v
         settings,
         folder,
     ):
-        conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
+        conn = await asyncpg.connect(admin_dsn(env.database))
         try:
             for name in ("Ada", "Grace"):
                 await conn.execute(

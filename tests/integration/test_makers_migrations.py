@@ -18,8 +18,8 @@ from services.makers import store
 from services.makers.app import SERVICE
 from services.makers.settings import MakersSettings
 from shared.migrate import migrate
-from tests.support.harness import ADMIN_DSN, reads_jsonb
 from tests.support.harness import TestEnvironment as Environment
+from tests.support.harness import admin_dsn, reads_jsonb
 from tests.support.migrations import migrated_before
 
 pytestmark = pytest.mark.timeout(120)
@@ -47,7 +47,7 @@ async def test_claims_stored_before_verification_become_pending_and_are_republis
     env, settings, folder = before_reviews
     now = datetime.now(UTC)
     ids = {name: uuid.uuid4() for name in CLAIMS}
-    conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
+    conn = await asyncpg.connect(admin_dsn(env.database))
     try:
         for name, claims in CLAIMS.items():
             history = [{"from": None, "to": "draft", "at": now.isoformat(), "by": str(uuid.uuid4())}]

@@ -25,7 +25,7 @@ from shared.contracts.catalogue import ListingPublished
 from shared.contracts.makers import MakerApproved
 from shared.db import UnitOfWork, create_pool
 from shared.migrate import migrate
-from tests.support.harness import ADMIN_DSN
+from tests.support.harness import admin_dsn
 from tests.support.migrations import migrated_before
 from tests.support.orders import ADDRESS, listing_snapshot, maker_snapshot
 
@@ -82,7 +82,7 @@ def ids(*hex_prefixes: str) -> list[uuid.UUID]:
 
 async def test_existing_orders_and_maker_orders_are_given_references(tmp_path: Path) -> None:
     async with migrated_before(tmp_path, SERVICE, OrdersSettings, "0008") as (env, settings, folder):
-        conn = await asyncpg.connect(ADMIN_DSN.rsplit("/", 1)[0] + "/" + env.database)
+        conn = await asyncpg.connect(admin_dsn(env.database))
         try:
             now = datetime.now(UTC)
             two_makers, one_maker = uuid.uuid4(), uuid.uuid4()

@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from tests.reliability.marketplace import FULL, Shop, Stack
-from tests.support.harness import ADMIN_DSN, TestEnvironment, reads_jsonb
+from tests.support.harness import TestEnvironment, admin_dsn, reads_jsonb
 
 # The soak runs for minutes: only when asked for (`make soak` sets SOAK_MINUTES, `make
 # reliability` RELIABILITY_FULL), never in `make test`. The link and background-worker
@@ -70,7 +70,7 @@ async def pg(test_env: TestEnvironment, services_db: dict) -> AsyncIterator[asyn
     """Superuser connections to the run's database (a pool: checks run concurrently)."""
 
     pool = await asyncpg.create_pool(
-        f"{ADMIN_DSN.rsplit('/', 1)[0]}/{test_env.database}",
+        admin_dsn(test_env.database),
         min_size=1,
         max_size=6,
         init=reads_jsonb,

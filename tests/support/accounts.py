@@ -18,7 +18,7 @@ import jwt
 import pytest
 
 from tests.support.api import Api, Response
-from tests.support.harness import ADMIN_DSN, ServiceProcess, eventually
+from tests.support.harness import ServiceProcess, admin_dsn, eventually
 
 EmailLink = Literal["verification_requested", "password_reset_requested"]
 
@@ -26,7 +26,7 @@ EmailLink = Literal["verification_requested", "password_reset_requested"]
 def run_database_dsn() -> str:
     """The superuser's DSN of the run's own database (the harness puts its name in the
     environment)."""
-    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + os.environ["MARKET_PG_DATABASE"]
+    return admin_dsn(os.environ["MARKET_PG_DATABASE"])
 
 
 async def emailed_token(user_id: str, link: EmailLink = "verification_requested", after: int = 0) -> str:

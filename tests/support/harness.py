@@ -31,6 +31,11 @@ ADMIN_DSN = os.environ.get("MARKET_PG_ADMIN_DSN", "postgresql://postgres@127.0.0
 AMQP_URL = os.environ.get("MARKET_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
+def admin_dsn(database: str) -> str:
+    """The superuser's DSN of `database` on the same server as ADMIN_DSN."""
+    return ADMIN_DSN.rsplit("/", 1)[0] + "/" + database
+
+
 # Every port handed out in this test run. A stopped service process keeps its port to start
 # again on it (a paused stack, a restart after a kill); the kernel sees that port free, and once
 # gave it to another process meanwhile, so the restarted one could not bind (a relay that never
