@@ -187,3 +187,17 @@ def test_a_synonym_counts_every_listing_any_phrase_of_its_group_matches() -> Non
     assert set(page.listing_ids) == {r["listing_id"] for r in rows[:4]}
     ranked = index.search(Filters(q="sterling"), Sort.RELEVANCE, None, 10)
     assert ranked.total == 4 and set(ranked.listing_ids) == set(page.listing_ids)
+
+
+def test_a_filter_narrows_a_ranking_without_reordering_it() -> None:
+    # The same words, so the same relevance; only how many filter terms each listing carries
+    # differs (a word's score in `terms` would favour the listing with the fewest).
+    extra = ["occasion:wedding", "occasion:anniversary", "stone:garnet", "stone_origin:natural"]
+    rows = [
+        row(n, title="Garnet ring", attributes="gold ring", terms=[*row(n)["terms"][:3], *extra[: n % 5]])
+        for n in range(0, 40, 2)  # every one gold
+    ]
+    index = Index(rows).search
+    ranked = every(index, Filters(q="garnet"), Sort.RELEVANCE)
+    assert every(index, Filters(q="garnet", metal=MetalType.GOLD), Sort.RELEVANCE) == ranked
+    assert every(index, Filters(q="garnet", metal=MetalType.GOLD, max_price=5000), Sort.RELEVANCE) == ranked

@@ -7,9 +7,10 @@ weights as repeated frequencies, as BM25F does), and a word is one term, so a qu
 words is an intersection of single terms, found and ranked in one pass. The three are also
 kept apart with their positions (`title`, `attributes`, `description`) for quoted phrases, and
 one unstemmed field of every word (`spell`) serves typo tolerance, corrections and completions.
-Filters are exact terms (`terms`, as in the search row) and ranges over fast fields; facets
-and the total are one aggregation over every match (the page's own search counts nothing), which
-also reads an ordered first page (its top hits by the sort key) when it runs.
+Filters are exact terms (`terms`, as in the search row) and ranges over fast fields, and add
+nothing to a score; facets and the total are one aggregation over every match (the page's own
+search counts nothing), which also reads an ordered first page (its top hits by the sort key)
+when it runs.
 Each ordered sort has one fast u64 key: the sort value in the high bits, the low bits of the
 listing's id below it (ties broken by id; two keys are equal only if the value and those bits
 both are), so keyset paging is one range on one field. Equal relevance scores are ordered
@@ -406,17 +407,22 @@ class SearchIndex:
         """The query of `text` and `filters`; unless `scored`, one that finds the same matches
         without ranking them (for counting: a word is one term of `text`, not one per field)."""
         must = [self._clause(searcher, clause, scored=scored) for clause in text.required]
-        must += [
+        narrowing = [
             Query.term_query(self.schema, "terms", term, index_option="basic") for term in filters.terms()
         ]
         if filters.min_price is not None or filters.max_price is not None:
-            must.append(
+            narrowing.append(
                 Query.range_query(
                     self.schema, "price", FieldType.Integer, filters.min_price, filters.max_price
                 )
             )
         if filters.min_rating is not None:
-            must.append(Query.range_query(self.schema, "rating", FieldType.Float, filters.min_rating))
+            narrowing.append(Query.range_query(self.schema, "rating", FieldType.Float, filters.min_rating))
+        if scored:
+            # A filter narrows a ranking without reordering it: scored, a term of `terms` would
+            # add more to a listing with fewer terms.
+            narrowing = [Query.const_score_query(query, 0.0) for query in narrowing]
+        must += narrowing
         if not must:
             must.append(Query.all_query())
         subqueries = [(Occur.Must, query) for query in must]
