@@ -1,6 +1,7 @@
 """A service's connection pool (`shared.db.create_pool`) against real PostgreSQL: handing a
 connection back sends nothing to the server (asyncpg's default reset was one more round trip on
-every release), and a transaction its holder left open still ends there."""
+every release), a transaction its holder left open still ends there, and JSON reads back as
+it was written."""
 
 from __future__ import annotations
 
@@ -53,3 +54,18 @@ async def test_a_transaction_left_open_is_rolled_back_on_release(pool: asyncpg.P
         assert conn.get_server_pid() == pid
         assert not conn.is_in_transaction()
         assert await conn.fetchval("SELECT current_setting('market.left_open', true)") in ("", None)
+
+
+async def test_json_reads_back_as_it_was_written(pool: asyncpg.Pool) -> None:
+    document = {
+        "name": "Émeraude ring",
+        "sizes": ["L", "M½"],
+        "price": 12_500,
+        "largest": 2**63 - 1,
+        "ratio": 0.75,
+        "none": None,
+        "nested": {"photos": [{"alt": 'A ring "on" a hand'}]},
+    }
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT $1::jsonb", document) == document
+        assert await conn.fetchval("SELECT $1::json", document) == document
