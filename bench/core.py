@@ -28,7 +28,6 @@ import asyncpg
 from bench.loadgen import Run
 from ops.provenance import git_commit
 from tests.support.harness import ADMIN_DSN, AMQP_URL, ROOT, TestEnvironment
-from tests.support.harness import admin_dsn as admin_dsn  # the benchmarks import it from here
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "benchmarks.md"

@@ -66,8 +66,9 @@ async def _make_templates() -> tuple[Any, ...]:
     """The bench's template listings, made in a database of their own (dropped after)."""
     import asyncpg
 
-    from bench.core import admin_dsn, migrate_services, namespace
+    from bench.core import migrate_services, namespace
     from bench.listings import make_templates
+    from tests.support.harness import admin_dsn
 
     async with namespace("engine-profile") as env:
         settings = await migrate_services(env, ["catalogue"])

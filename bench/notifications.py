@@ -33,14 +33,14 @@ import aio_pika
 import aiosmtplib
 import asyncpg
 
-from bench.core import Context, admin_dsn, compare, migrate_services, namespace
+from bench.core import Context, compare, migrate_services, namespace
 from services.notifications.domain import Kind
 from services.notifications.domain.notices import verification
 from services.notifications.render import Renderer, compose
 from services.notifications.settings import NotificationsSettings
 from shared.contracts import Envelope
 from shared.contracts.identity import VerificationRequested
-from tests.support.harness import AMQP_URL, ServiceProcess, TestEnvironment, free_port
+from tests.support.harness import AMQP_URL, ServiceProcess, TestEnvironment, admin_dsn, free_port
 
 TARGET = ">= 0.5x"
 

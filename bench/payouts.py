@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from bench.core import Context, admin_dsn, compare, migrate_services, namespace
+from bench.core import Context, compare, migrate_services, namespace
 from services.orders import usecases
 from services.orders.domain import PayoutProvider
 from services.orders.payout_provider import open_payout_provider
@@ -39,6 +39,7 @@ from shared.contracts import Envelope
 from shared.contracts.orders import PayoutPaid
 from shared.db import create_pool
 from shared.money import Money
+from tests.support.harness import admin_dsn
 from tests.support.payouts import earning, seed_earnings
 
 TARGET = ">= 0.5x"

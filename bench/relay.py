@@ -28,13 +28,14 @@ import aio_pika
 import asyncpg
 from pamqp.commands import Basic
 
-from bench.core import Context, admin_dsn, compare, namespace
+from bench.core import Context, compare, namespace
 from shared.bus import Bus
 from shared.contracts import Envelope
 from shared.db import create_pool
 from shared.migrate import migrate
 from shared.outbox import OutboxRelay
 from tests.support.fixture_services import CONSUMER, PRODUCER, ItemChanged
+from tests.support.harness import admin_dsn
 
 TARGET = ">= 0.8x"
 

@@ -52,9 +52,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import aiohttp
 import asyncpg
 
-from bench.core import Context, admin_dsn, compare, migrate_services, namespace
+from bench.core import Context, compare, migrate_services, namespace
 from bench.loadgen import Run
-from tests.support.harness import ROOT, ServiceProcess, TestEnvironment
+from tests.support.harness import ROOT, ServiceProcess, TestEnvironment, admin_dsn
 from tests.support.orders import ADDRESS, line, order_body
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from typing import Any
 import asyncpg
 
 from bench import bare_search
-from bench.core import Context, admin_dsn, migrate_services
-from tests.support.harness import ServiceProcess, TestEnvironment
+from bench.core import Context, migrate_services
+from tests.support.harness import ServiceProcess, TestEnvironment, admin_dsn
 
 # The catalogue's setting naming its search index directory (one per instance).
 INDEX_DIR_VAR = "MARKET_SEARCH_INDEX_DIR"
