@@ -17,9 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
-import os
-import platform
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,7 @@ from typing import Any
 
 from aiohttp import web
 
-from shared import tracing
+from shared import allocator, tracing
 from shared.bus import Bus
 from shared.config import ServiceSettings
 from shared.consumer import Consumer, Handler
@@ -41,8 +38,6 @@ from shared.outbox import OutboxRelay
 log = get_logger()
 
 ROLES = ("api", "worker", "relay", "all")
-# glibc's mallopt parameter for the number of malloc arenas (malloc.h).
-_M_ARENA_MAX = -8
 
 BUS = web.AppKey("bus", Bus)
 RELAY = web.AppKey("relay", OutboxRelay)
@@ -222,24 +217,13 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> None:
     run(definition, args.role)
 
 
-def _two_malloc_arenas() -> None:
-    """At most two glibc malloc arenas, as MALLOC_ARENA_MAX=2 would set, however the process was
-    launched (image, `marketplace up`, tests). Every thread that allocates (the catalogue API's
-    tantivy threads: searches, merges, the index writer) otherwise gets an arena of its own, up
-    to eight per core, and memory freed across them is rarely given back: over 8-minute soaks
-    the catalogue API grew 109 -> 159 MiB with as many arenas as glibc makes, 107 -> 126 MiB
-    (MALLOC_ARENA_MAX=2) and 108 -> 143 MiB (this) with two, giving memory back as it went.
-    Set before any thread starts; an explicit MALLOC_ARENA_MAX wins."""
-    if platform.libc_ver()[0] == "glibc" and "MALLOC_ARENA_MAX" not in os.environ:
-        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 2)
-
-
 def run(definition: ServiceDefinition, role: str = "all") -> None:
-    _two_malloc_arenas()
+    allocator.limit_arenas()
     settings = definition.settings_cls()
     configure_logging(definition.name, settings.log_level)
     tracing.configure_tracing(definition.name, settings.namespace, settings.otlp_endpoint)
     app = build_app(definition, settings, role)
+    app.cleanup_ctx.append(allocator.giving_back_freed_memory)
     log.info("service_starting", role=role, port=settings.port)
     web.run_app(
         app,
