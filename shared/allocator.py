@@ -29,8 +29,8 @@ _M_ARENA_MAX = -8
 TRIM_EVERY_S = 60.0
 
 
-def _glibc() -> ctypes.CDLL | None:
-    return ctypes.CDLL(None) if platform.libc_ver()[0] == "glibc" else None
+# Looked up once: platform.libc_ver() reads the interpreter's executable to find out.
+_GLIBC = ctypes.CDLL(None) if platform.libc_ver()[0] == "glibc" else None
 
 
 def limit_arenas() -> None:
@@ -39,20 +39,21 @@ def limit_arenas() -> None:
     109 -> 159 MiB with as many arenas as glibc makes, 107 -> 126 MiB (MALLOC_ARENA_MAX=2) and
     108 -> 143 MiB (this) with two, giving memory back as it went. Set before any thread starts;
     an explicit MALLOC_ARENA_MAX wins."""
-    libc = _glibc()
-    if libc is not None and "MALLOC_ARENA_MAX" not in os.environ:
-        libc.mallopt(_M_ARENA_MAX, 2)
+    if _GLIBC is not None and "MALLOC_ARENA_MAX" not in os.environ:
+        _GLIBC.mallopt(_M_ARENA_MAX, 2)
 
 
 def give_back_freed_memory() -> bool:
     """Return the free pages of every arena to the system; True if any were returned."""
-    libc = _glibc()
-    return bool(libc.malloc_trim(0)) if libc is not None else False
+    return bool(_GLIBC.malloc_trim(0)) if _GLIBC is not None else False
 
 
 async def giving_back_freed_memory(app: web.Application) -> AsyncIterator[None]:
     """A cleanup context: `give_back_freed_memory` every TRIM_EVERY_S, in a thread (the call
-    walks the arenas; ctypes releases the interpreter lock meanwhile)."""
+    walks the arenas; ctypes releases the interpreter lock meanwhile). Nothing off glibc."""
+    if _GLIBC is None:
+        yield
+        return
 
     async def every_minute() -> None:
         while True:
